@@ -1,0 +1,179 @@
+"""The walking network held as arrays: a symmetric CSR graph in metres plus edge geometry.
+
+Built once per study area from line geometries whose ends meet at intersections (osmnx,
+pyrosm and the synthetic district all give that). Nodes are the distinct line ends
+(rounded to a centimetre); parallel edges are reduced to the shortest in the graph; both
+directions are kept (pedestrians ignore one-way streets); zero-length edges are dropped
+and counted. Points (homes, facilities) are snapped to the nearest *edge*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from geo.crs import require_projected
+from geo.errors import NetworkError
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Where points meet the network.
+
+    ``edge`` is the index of the nearest edge (-1 where the point is farther than the
+    cap), ``along_m`` the distance from the edge's ``u`` end to the foot of the
+    perpendicular, and ``offset_m`` the straight walk from the point to the edge.
+    """
+
+    edge: np.ndarray
+    along_m: np.ndarray
+    offset_m: np.ndarray
+
+    @property
+    def on_network(self) -> np.ndarray:
+        return self.edge >= 0
+
+
+@dataclass(frozen=True, eq=False)
+class WalkNetwork:
+    """Walking network arrays; build with :func:`build_network`."""
+
+    crs: pyproj.CRS
+    node_xy: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length_m: np.ndarray
+    edge_geometry: np.ndarray
+    edge_class: np.ndarray
+    graph: sparse.csr_array
+    report: dict = field(default_factory=dict)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.node_xy.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.edge_u.shape[0])
+
+    @cached_property
+    def components(self) -> np.ndarray:
+        """Connected-component label of every node (largest component first)."""
+        _, labels = csgraph.connected_components(self.graph, directed=False)
+        counts = np.bincount(labels)
+        order = np.argsort(-counts, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        return rank[labels]
+
+    @cached_property
+    def _tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.edge_geometry)
+
+    def snap(self, xy: np.ndarray, *, max_snap_m: float = 150.0) -> Snap:
+        """Snap points (``(n, 2)`` array in the network's CRS) to their nearest edge.
+
+        Points farther than ``max_snap_m`` from every edge get ``edge = -1`` (not on the
+        network) rather than being forced onto a distant street.
+        """
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        n = xy.shape[0]
+        edge = np.full(n, -1, dtype=np.int64)
+        along = np.full(n, np.nan)
+        offset = np.full(n, np.nan)
+        if n == 0 or self.n_edges == 0:
+            return Snap(edge, along, offset)
+        points = shapely.points(xy)
+        (src, tgt), dist = self._tree.query_nearest(
+            points, max_distance=max_snap_m, return_distance=True, all_matches=False)
+        edge[src] = tgt
+        offset[src] = dist
+        along[src] = shapely.line_locate_point(self.edge_geometry[tgt], points[src])
+        return Snap(edge, along, offset)
+
+    def edges_frame(self) -> gpd.GeoDataFrame:
+        """The edges as a GeoDataFrame (for maps, tests and exports)."""
+        return gpd.GeoDataFrame(
+            {"u": self.edge_u, "v": self.edge_v, "length_m": self.edge_length_m,
+             "road_class": self.edge_class},
+            geometry=self.edge_geometry, crs=self.crs)
+
+
+def build_network(lines: gpd.GeoDataFrame, *, class_column: str = "road_class",
+                  precision_m: float = 0.01, source: str = "network") -> WalkNetwork:
+    """Build a :class:`WalkNetwork` from walkable line geometries in a metric CRS.
+
+    Parameters
+    ----------
+    lines
+        One row per street segment, ends meeting at intersections; projected CRS.
+    class_column
+        Column holding each segment's road class (kept per edge); optional.
+    precision_m
+        Ends closer than this are the same node.
+    source
+        What the lines came from, for error messages.
+
+    Raises
+    ------
+    NetworkError
+        If there is no line of positive length to walk on.
+    """
+    require_projected(lines, what=source)
+    geoms = shapely.line_merge(lines.geometry.values)  # MultiLineStrings of one piece → LineString
+    geoms = np.asarray(geoms, dtype=object)
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    keep = shapely.get_type_id(parts) == 1  # LineString
+    parts, index = parts[keep], index[keep]
+    classes = (lines[class_column].to_numpy(dtype=object)[index] if class_column in lines.columns
+               else np.full(parts.size, "local", dtype=object))
+    lengths = shapely.length(parts)
+    zero = ~(lengths > 1e-6)
+    parts, classes, lengths = parts[~zero], classes[~zero], lengths[~zero]
+    if parts.size == 0:
+        raise NetworkError("err.no_walkable", source=source)
+
+    n_coords = shapely.get_num_coordinates(parts)
+    coords = shapely.get_coordinates(parts)
+    ends = np.cumsum(n_coords) - 1
+    starts = ends - n_coords + 1
+    end_xy = np.concatenate([coords[starts], coords[ends]])
+    keys = np.round(end_xy / precision_m).astype(np.int64)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    node_xy = uniq.astype(float) * precision_m
+    m = parts.size
+    u, v = inverse[:m], inverse[m:]
+
+    rows = np.concatenate([u, v])
+    cols = np.concatenate([v, u])
+    weights = np.concatenate([lengths, lengths])
+    not_loop = rows != cols
+    rows, cols, weights = rows[not_loop], cols[not_loop], weights[not_loop]
+    order = np.lexsort((weights, cols, rows))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    n = node_xy.shape[0]
+    graph = sparse.csr_array((weights[first], (rows[first], cols[first])), shape=(n, n))
+
+    report = {
+        "zero_length_edges_dropped": int(zero.sum()),
+        "parallel_edges_reduced": int((~first).sum() // 2),
+        "self_loops": int((u == v).sum()),
+    }
+    network = WalkNetwork(
+        crs=lines.crs, node_xy=node_xy, edge_u=u.astype(np.int64), edge_v=v.astype(np.int64),
+        edge_length_m=lengths, edge_geometry=parts, edge_class=classes, graph=graph,
+        report=report)
+    labels = network.components
+    report["components"] = int(labels.max() + 1) if labels.size else 0
+    report["nodes_off_main_component"] = int((labels > 0).sum())
+    return network

@@ -1,0 +1,141 @@
+"""Turn raw OpenStreetMap layers into a projected :class:`~geo.studyarea.StudyArea`."""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.catalogue import Service, load_catalogue, match_services
+from geo.crs import choose_crs
+from geo.errors import InputError
+from geo.i18n import both
+from geo.network import build_network
+from geo.osm import OsmLayers
+from geo.roads import first_tag, road_class, walkable
+from geo.studyarea import StudyArea
+
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+def parse_number(value: object) -> float:
+    """First number in an OSM tag value (``'6'``, ``'18 m'``, ``'5;6'``), else NaN."""
+    text = first_tag(value)
+    match = _NUMBER.search(text)
+    return float(match.group().replace(",", ".")) if match else np.nan
+
+
+def _osm_ids(frame: pd.DataFrame) -> pd.Series:
+    if "element" in frame.columns and "id" in frame.columns:  # osmnx
+        return frame["element"].astype(str) + "/" + frame["id"].astype(str)
+    if "osm_type" in frame.columns and "id" in frame.columns:  # pyrosm
+        return frame["osm_type"].astype(str) + "/" + frame["id"].astype(str)
+    return pd.Series([f"feature/{i}" for i in range(len(frame))], index=frame.index)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(np.nan, index=frame.index, dtype=object)
+
+
+def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | None = None,
+                        name: str | None = None) -> StudyArea:
+    """Project OSM layers into one metric CRS and build every layer of the study area.
+
+    Raises
+    ------
+    InputError
+        If nothing usable is in the data; ``NetworkError`` if no way is walkable.
+    """
+    catalogue = catalogue or load_catalogue()
+    if len(layers.streets) == 0 and len(layers.features) == 0:
+        raise InputError("err.empty_area")
+    crs = choose_crs(layers.streets if len(layers.streets) else layers.features)
+
+    streets = layers.streets.to_crs(crs)
+    streets = streets[streets.geometry.notna() & ~streets.geometry.is_empty]
+    roads = gpd.GeoDataFrame({
+        "highway": streets["highway"].map(first_tag).to_numpy(),
+        "name": _column(streets, "name").map(first_tag).to_numpy(),
+        "road_class": road_class(streets["highway"]).to_numpy(),
+        "walkable": walkable(streets).to_numpy(),
+    }, geometry=streets.geometry.to_numpy(), crs=crs)
+    network = build_network(roads[roads["walkable"]], source=layers.source)
+
+    features = layers.features.to_crs(crs).reset_index(drop=True)
+    features = features[features.geometry.notna() & ~features.geometry.is_empty].reset_index(drop=True)
+    features["osm_id"] = _osm_ids(features).to_numpy()
+    geom_type = features.geometry.geom_type
+    polygonal = geom_type.isin(POLYGONAL).to_numpy()
+
+    building = _column(features, "building")
+    is_building = building.notna().to_numpy() & polygonal & (building.astype(str) != "no").to_numpy()
+    b = features[is_building]
+    levels = _column(b, "building:levels").map(parse_number)
+    height = _column(b, "height").map(parse_number)
+    buildings = gpd.GeoDataFrame({
+        "building_id": b["osm_id"].to_numpy(),
+        "building": b["building"].map(first_tag).to_numpy(),
+        "levels": levels.to_numpy(dtype=float),
+        "height_m": height.to_numpy(dtype=float),
+        "name": _column(b, "name").map(first_tag).to_numpy(),
+    }, geometry=shapely.make_valid(b.geometry.to_numpy()), crs=crs)
+
+    landuse = _column(features, "landuse").map(first_tag)
+    c = features[(landuse == "residential").to_numpy() & polygonal]
+    compounds = gpd.GeoDataFrame({
+        "compound_id": c["osm_id"].to_numpy(),
+        "name": _column(c, "name").map(first_tag).to_numpy(),
+    }, geometry=shapely.make_valid(c.geometry.to_numpy()), crs=crs)
+
+    facilities, unmatched = facilities_from_features(features, catalogue)
+    notes = []
+    if unmatched:
+        notes.append(both("note.osm_unmatched_schools", count=unmatched))
+    parts = [g for g in (roads.total_bounds, buildings.total_bounds if len(buildings) else None,
+                         compounds.total_bounds if len(compounds) else None) if g is not None]
+    bounds = np.array(parts)
+    boundary = shapely.box(np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1]),
+                           np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3]))
+    return StudyArea(
+        name=name or layers.source, crs=crs, boundary=boundary, roads=roads,
+        buildings=buildings, compounds=compounds, facilities=facilities, network=network,
+        osm_derived=True, notes=tuple(notes))
+
+
+def facilities_from_features(features: gpd.GeoDataFrame, catalogue: tuple[Service, ...],
+                             *, merge_m: float = 25.0) -> tuple[gpd.GeoDataFrame, int]:
+    """Facilities (one point per feature and service) from tagged OSM features.
+
+    A facility mapped twice (a node and the building around it, with the same service and
+    name within ``merge_m``) is kept once. Returns the facilities and the number of
+    ``amenity=school`` features whose level (primary/middle) could not be told.
+    """
+    tags = features.drop(columns="geometry")
+    matches = match_services(tags, catalogue)
+    points = features.geometry.representative_point().to_numpy()
+    rows = matches["row"].to_numpy()
+    name = _column(features, "name").map(first_tag).to_numpy()
+    fac = gpd.GeoDataFrame({
+        "osm_id": features["osm_id"].to_numpy()[rows],
+        "service": matches["service"].to_numpy(),
+        "name": name[rows],
+        "source": "osm",
+    }, geometry=points[rows], crs=features.crs)
+    if len(fac):
+        fac["_cell"] = (fac.geometry.x // merge_m).astype(int).astype(str) + ":" + \
+            (fac.geometry.y // merge_m).astype(int).astype(str)
+        fac = fac.drop_duplicates(subset=["service", "name", "_cell"]).drop(columns="_cell")
+    fac = fac.reset_index(drop=True)
+    fac.insert(0, "facility_id", [f"F{k:05d}" for k in range(len(fac))])
+    amenity = _column(features, "amenity").map(first_tag)
+    school_rows = np.flatnonzero((amenity == "school").to_numpy())
+    schools_matched = set(matches.loc[matches["service"].isin(["primary_school", "middle_school"]),
+                                      "row"])
+    unmatched = int(sum(1 for r in school_rows if r not in schools_matched))
+    return fac, unmatched

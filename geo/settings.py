@@ -1,0 +1,64 @@
+"""Settings of the geo side, as small frozen dataclasses validated on creation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from geo.errors import SettingsError
+
+
+def check_range(name: str, value: float, low: float, high: float) -> None:
+    """Raise :class:`SettingsError` unless ``low <= value <= high``."""
+    if not (low <= value <= high):
+        raise SettingsError("err.setting_range", name=name, value=value, allowed=f"{low}–{high}")
+
+
+@dataclass(frozen=True)
+class HouseholdSettings:
+    """How households are estimated where no register is given.
+
+    Attributes
+    ----------
+    dwelling_m2
+        Gross floor area per household. 90 m² is the size line of China's housing
+        policy (套型建筑面积90平方米) and a common planning assumption; a setting.
+    default_levels
+        Storeys assumed for a residential building with neither ``building:levels``
+        nor ``height``.
+    metres_per_level
+        Storey height used to turn ``height`` into storeys.
+    compound_far
+        Floor-area ratio (容积率) assumed for a residential compound without
+        footprints. 1.8 lies inside GB 50180-2018 Table 4.0.1's range for 7–9 storey
+        housing in cold climate zones (1.5–1.9); a setting.
+    compound_point_spacing_m
+        Spacing of the points that carry a compound's households, so that grids can be
+        cut inside it.
+    min_footprint_share
+        A compound whose mapped residential footprints cover less than this share of its
+        area is treated as having no footprints (Chinese OSM often maps only a few).
+    min_building_m2
+        Footprints smaller than this are sheds, kiosks or mapping errors, not homes.
+    """
+
+    dwelling_m2: float = 90.0
+    default_levels: int = 6
+    metres_per_level: float = 3.0
+    compound_far: float = 1.8
+    compound_point_spacing_m: float = 40.0
+    min_footprint_share: float = 0.10
+    min_building_m2: float = 30.0
+
+    def __post_init__(self) -> None:
+        check_range("dwelling_m2", self.dwelling_m2, 20, 500)
+        check_range("default_levels", self.default_levels, 1, 100)
+        check_range("metres_per_level", self.metres_per_level, 2, 6)
+        check_range("compound_far", self.compound_far, 0.1, 10)
+        check_range("compound_point_spacing_m", self.compound_point_spacing_m, 5, 500)
+        check_range("min_footprint_share", self.min_footprint_share, 0, 1)
+        check_range("min_building_m2", self.min_building_m2, 0, 1000)
+
+    @property
+    def compound_households_per_m2(self) -> float:
+        """Households per m² of compound land implied by the floor-area ratio."""
+        return self.compound_far / self.dwelling_m2
