@@ -1,0 +1,187 @@
+"""Grids benchmark: Gridcircle's partition against spopt's max-p heuristic, side by side.
+
+Both solvers get the same units (a synthetic district split into entrance-level units of
+about 25 households), the same adjacency (rook contiguity of the units' tessellation
+cells) and the same household counts. Max-p gets a floor of 200 households (it has no
+upper bound) and the cells' centroids as attributes, so that its own objective also asks
+for compact regions. The same function scores both: share of grids inside 200–300,
+non-contiguous grids, avoidable arterial crossings (a grid spanning areas enclosed by
+arterial roads that could each have been gridded on their own), mean Polsby–Popper of
+the grid polygons (unions of cells), and seconds.
+
+Then a whole city of 1,000,000 households (derived communities, entrance-level units) is
+gridded end to end, with its time and peak memory.
+
+Run from the repository root (spopt is a benchmark-only extra, see requirements.txt here):
+
+    python -m benchmarks.bench_grids                      # max-p at 1,024 / 2,500 / 5,000
+    python -m benchmarks.bench_grids --maxp-sizes 1024    # max-p only where it finishes
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from benchmarks.units import entrance_units
+from geo.communities import derive_communities
+from geo.grids import GridSettings, band_feasible, make_grids
+from geo.synthetic import synthetic_district
+
+LO, HI = 200, 300
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def score(cells: gpd.GeoDataFrame, adj: pd.DataFrame, labels: np.ndarray) -> dict:
+    """Quality of a partition of ``cells`` (one label per cell, -1 = none)."""
+    n = len(cells)
+    w = cells["households"].to_numpy()
+    kind = adj["kind"].to_numpy()
+    i, j = adj["i"].to_numpy(), adj["j"].to_numpy()
+    # arterial faces: pieces of the cell graph without arterial edges
+    inner = kind != "arterial"
+    graph = sparse.csr_array((np.ones(inner.sum()), (i[inner], j[inner])), shape=(n, n))
+    face = csgraph.connected_components(graph, directed=False)[1]
+    face_total = np.bincount(face, weights=w)
+    face_ok = np.array([band_feasible(int(t), LO, HI) for t in face_total])
+    frame = pd.DataFrame({"label": labels, "w": w, "face": face})
+    frame = frame[frame["label"] >= 0]
+    grids = frame.groupby("label").agg(households=("w", "sum"),
+                                       faces=("face", lambda f: tuple(np.unique(f))))
+    in_band = grids["households"].between(LO, HI)
+    crossing = grids["faces"].map(len) > 1
+    avoidable = crossing & grids["faces"].map(lambda fs: bool(all(face_ok[list(fs)])))
+    # contiguity in the graph, and polygons
+    same = (labels[i] == labels[j]) & (labels[i] >= 0)
+    g2 = sparse.csr_array((np.ones(same.sum()), (i[same], j[same])), shape=(n, n))
+    comp = csgraph.connected_components(g2, directed=False)[1]
+    pieces = pd.Series(comp[labels >= 0]).groupby(labels[labels >= 0]).nunique()
+    geoms = cells.geometry.to_numpy()
+    pp = []
+    for label, idx in pd.Series(np.arange(n)[labels >= 0]).groupby(labels[labels >= 0]):
+        poly = shapely.union_all(geoms[idx.to_numpy()], grid_size=0.001)
+        a, p = poly.area, poly.length
+        pp.append(4 * np.pi * a / p ** 2 if p else 0.0)
+    return {"grids": len(grids), "in_band": float(in_band.mean()),
+            "above_max": int((grids["households"] > HI).sum()),
+            "below_min": int((grids["households"] < LO).sum()),
+            "non_contiguous": int((pieces > 1).sum()),
+            "avoidable_crossings": int(avoidable.sum()),
+            "crossings": int(crossing.sum()), "mean_pp": float(np.mean(pp))}
+
+
+def run_ours(units: gpd.GeoDataFrame, area, settings: GridSettings):
+    """Ours on one community covering the whole district (as max-p sees it)."""
+    whole = gpd.GeoDataFrame({"community_id": ["C01"], "name": ["district"]},
+                             geometry=[area.boundary], crs=area.crs)
+    start = time.perf_counter()
+    result = make_grids(units, whole, area.roads, settings=settings)
+    seconds = time.perf_counter() - start
+    return result, seconds
+
+
+def run_maxp(cells: gpd.GeoDataFrame, adj: pd.DataFrame, *, iterations: int) -> tuple[np.ndarray, float]:
+    from libpysal.weights import W
+    from spopt.region import MaxPHeuristic
+
+    n = len(cells)
+    neighbours: dict[int, list[int]] = {k: [] for k in range(n)}
+    for a, b in zip(adj["i"].to_numpy(), adj["j"].to_numpy()):
+        neighbours[int(a)].append(int(b))
+        neighbours[int(b)].append(int(a))
+    w = W(neighbours, silence_warnings=True)
+    xy = shapely.get_coordinates(cells.geometry.centroid.to_numpy())
+    frame = gpd.GeoDataFrame({"x": xy[:, 0], "y": xy[:, 1],
+                              "households": cells["households"].to_numpy(dtype=float)},
+                             geometry=cells.geometry.to_numpy(), crs=cells.crs)
+    start = time.perf_counter()
+    model = MaxPHeuristic(frame, w, ["x", "y"], "households", LO, top_n=2,
+                          max_iterations_construction=iterations)
+    model.solve()
+    seconds = time.perf_counter() - start
+    return np.asarray(model.labels_, dtype=np.int64), seconds
+
+
+def fmt(name: str, s: dict, seconds: float) -> str:
+    return (f"  {name:<11} grids {s['grids']:>5}  in band {s['in_band']:6.1%}  "
+            f"(>{HI}: {s['above_max']}, <{LO}: {s['below_min']})  non-contiguous "
+            f"{s['non_contiguous']}  avoidable arterial crossings {s['avoidable_crossings']}"
+            f"  mean Polsby–Popper {s['mean_pp']:.3f}  {seconds:8.2f} s")
+
+
+def city(households: int, settings: GridSettings) -> None:
+    start = time.perf_counter()
+    area = synthetic_district(households, seed=1)
+    units = entrance_units(area)
+    made = time.perf_counter() - start
+    start = time.perf_counter()
+    communities = derive_communities(units, area.roads, area.boundary)
+    result = make_grids(units, communities, area.roads, settings=settings)
+    seconds = time.perf_counter() - start
+    r = result.report
+    print(f"city: {households:,} households, {len(units):,} units, {len(communities)} derived "
+          f"communities (district built in {made:.1f} s)")
+    print(f"  gridded in {seconds:.1f} s (communities + blocks + cells + partition + "
+          f"improvement + polygons; steps {r['timings_s']})")
+    print(f"  {r['grids']:,} grids, {r['share_in_band']:.1%} in band, feasible communities "
+          f"all in band: {r['feasible_in_band']}, non-contiguous {r['non_contiguous']}, "
+          f"arterial crossings {r['arterial_crossings']}, mean Polsby–Popper "
+          f"{r['mean_polsby_popper']:.3f}, improvement {r['improvement']}")
+    print(f"  peak memory (max RSS of this process so far) {peak_mb():,.0f} MB")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1024,2500,5000",
+                        help="target unit counts for the side-by-side runs")
+    parser.add_argument("--maxp-sizes", default=None,
+                        help="sizes at which max-p runs too (default: all of --sizes)")
+    parser.add_argument("--maxp-iterations", type=int, default=99,
+                        help="max-p construction iterations (spopt's default 99)")
+    parser.add_argument("--city", type=int, default=1_000_000, help="households of the city run")
+    parser.add_argument("--skip-city", action="store_true")
+    args = parser.parse_args(argv)
+    settings = GridSettings()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    maxp_sizes = sizes if args.maxp_sizes is None else \
+        [int(s) for s in args.maxp_sizes.split(",") if s]
+    print(f"python {sys.version.split()[0]}; band {LO}–{HI}; settings {settings}")
+    if not args.skip_city:
+        city(args.city, settings)
+    for size in sizes:
+        area = synthetic_district(size * 25, seed=0)
+        units = entrance_units(area)
+        ours, ours_s = run_ours(units, area, settings)
+        cells = ours.cells.reset_index(drop=True)
+        from geo.blocks import cell_adjacency
+        adj = cell_adjacency(cells)
+        grid_code = {g: k for k, g in enumerate(sorted(ours.grids["grid_id"]))}
+        ours_labels = cells["grid_id"].map(grid_code).fillna(-1).to_numpy(dtype=np.int64)
+        print(f"\n{len(units):,} units ({int(units['households'].sum()):,} households), "
+              f"{len(cells):,} cells, {len(adj):,} adjacent pairs")
+        s_ours = score(cells, adj, ours_labels)
+        print(fmt("Gridcircle", s_ours, ours_s))
+        if size in maxp_sizes:
+            labels, maxp_s = run_maxp(cells, adj, iterations=args.maxp_iterations)
+            s_maxp = score(cells, adj, labels)
+            print(fmt("max-p", s_maxp, maxp_s))
+            print(f"  speed ratio max-p / Gridcircle: {maxp_s / ours_s:,.0f}×; "
+                  f"Polsby–Popper Gridcircle − max-p: {s_ours['mean_pp'] - s_maxp['mean_pp']:+.3f}")
+        else:
+            print("  max-p not run at this size (see --maxp-sizes)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,313 @@
+"""Street blocks and the tessellation cells that grids are built from.
+
+A *street block* is a face of the street network inside one community: the roads of the
+chosen classes (by default arterial and local streets, not footpaths, which in Chinese
+compounds run between every row of buildings) are noded together with the community
+boundaries and polygonized. Each block also records its *arterial face*: the area enclosed
+by arterial roads (and community boundaries) that it lies in, so that a grid can tell when
+it crosses an arterial road.
+
+A *cell* is the part of a block closest to one household unit: a Voronoi diagram of the unit
+points of each block, clipped to the block (the "enclosed tessellation" of momepy, built on
+points rather than footprints because registers and compound estimates have no footprints,
+and because it is vectorised enough for a million households in seconds). Units at the same
+spot (the parts of a split tower, or register rows sharing an address) share their cell in
+strips. A block without units becomes one *filler* cell with no households, so that the
+cells tile every community without gaps or overlaps; a grid built from cells therefore has
+edges that run along streets wherever it changes block.
+
+:func:`cell_adjacency` turns cells into the graph the partition works on: pairs of cells
+sharing a boundary of positive length, the length shared, and whether that boundary lies
+inside a block, along a street, or along an arterial road.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import require_projected
+
+#: Coordinates are snapped to this grid (metres) so that neighbouring cells share edges.
+GRID_SIZE_M = 0.001
+#: Two cells touching along less than this (metres) are not neighbours (a corner touch).
+MIN_SHARED_M = 0.5
+EDGE_KINDS = ("block", "street", "arterial")
+#: Faces smaller than this (m²) are slivers between nearly parallel lines, not blocks.
+MIN_BLOCK_M2 = 1.0
+
+
+def _lines(geoms: np.ndarray) -> np.ndarray:
+    """All (multi)line parts of polygon boundaries or line geometries, as LineStrings."""
+    geoms = np.asarray(geoms, dtype=object)
+    polygonal = shapely.get_type_id(geoms) >= 3  # 3 Polygon, 6 MultiPolygon, 7 collection
+    out = np.where(polygonal, shapely.boundary(shapely.make_valid(geoms)), geoms)
+    parts = shapely.get_parts(out)
+    return parts[shapely.get_type_id(parts) == 1]
+
+
+def _faces(lines: np.ndarray, regions: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    """Polygonize ``lines`` (with the regions' boundaries) and keep faces inside a region."""
+    all_lines = np.concatenate([_lines(lines), _lines(regions.geometry.to_numpy())])
+    noded = shapely.union_all(all_lines, grid_size=GRID_SIZE_M)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    faces = faces[shapely.area(faces) > MIN_BLOCK_M2]  # slivers between near-parallel lines
+    points = shapely.point_on_surface(faces)
+    tree = shapely.STRtree(regions.geometry.to_numpy())
+    hit_point, hit_region = tree.query(points, predicate="within")
+    region_of = np.full(len(faces), -1)
+    region_of[hit_point[::-1]] = hit_region[::-1]  # first hit wins
+    keep = region_of >= 0
+    return gpd.GeoDataFrame({label: region_of[keep]}, geometry=faces[keep], crs=regions.crs)
+
+
+def street_blocks(roads: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
+                  road_classes: Sequence[str] = ("arterial", "local")) -> gpd.GeoDataFrame:
+    """Street blocks of every community.
+
+    Parameters
+    ----------
+    roads
+        Road lines with ``road_class`` (``arterial``/``local``/``path``), projected.
+    communities
+        Non-overlapping community polygons with ``community_id``, projected.
+    road_classes
+        Road classes that bound blocks. Arterial roads are always included, since the
+        arterial faces are derived from them.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``block_id`` (int, 0…), ``community_id``, ``face_id`` (int, the arterial face,
+        unique across communities), polygons that tile the communities.
+    """
+    require_projected(roads, what="roads")
+    require_projected(communities, what="communities")
+    communities = communities.reset_index(drop=True)
+    classes = set(road_classes) | {"arterial"}
+    box = shapely.box(*communities.total_bounds).buffer(1.0)
+    r = roads[roads["road_class"].isin(classes)]
+    r = r[r.intersects(box)] if len(r) else r
+    blocks = _faces(r.geometry.to_numpy(), communities, "_community")
+    art = r[r["road_class"] == "arterial"].geometry.to_numpy()
+    faces = _faces(art, communities, "_community")
+    # each block lies in exactly one arterial face (arterials are among the block lines)
+    tree = shapely.STRtree(faces.geometry.to_numpy())
+    pts = shapely.point_on_surface(blocks.geometry.to_numpy())
+    hit_block, hit_face = tree.query(pts, predicate="within")
+    face_of = np.full(len(blocks), -1)
+    face_of[hit_block[::-1]] = hit_face[::-1]
+    missing = np.flatnonzero(face_of < 0)
+    if missing.size:  # a representative point on a face boundary: take the nearest face
+        face_of[missing] = tree.query_nearest(pts[missing], all_matches=False)[1]
+    order = np.lexsort((shapely.get_x(pts), -shapely.get_y(pts), blocks["_community"].to_numpy()))
+    ids = communities["community_id"].to_numpy()
+    out = gpd.GeoDataFrame({
+        "block_id": np.arange(len(blocks)),
+        "community_id": ids[blocks["_community"].to_numpy()[order]],
+        "face_id": face_of[order],
+    }, geometry=blocks.geometry.to_numpy()[order], crs=communities.crs)
+    return out
+
+
+def locate_in_blocks(points: gpd.GeoSeries | np.ndarray, blocks: gpd.GeoDataFrame) -> np.ndarray:
+    """Position (not id) of the block holding each point; points outside all take the nearest."""
+    geoms = points.to_numpy() if isinstance(points, (gpd.GeoSeries, pd.Series)) else points
+    tree = shapely.STRtree(blocks.geometry.to_numpy())
+    hit_pt, hit_block = tree.query(geoms, predicate="intersects")
+    out = np.full(len(geoms), -1)
+    out[hit_pt[::-1]] = hit_block[::-1]
+    missing = np.flatnonzero(out < 0)
+    if missing.size:
+        out[missing] = tree.query_nearest(geoms[missing], all_matches=False)[1]
+    return out
+
+
+def _strips(cell: shapely.Geometry, shares: np.ndarray) -> list[shapely.Geometry]:
+    """Cut ``cell`` into strips across its longer side, of widths proportional to ``shares``."""
+    x0, y0, x1, y1 = cell.bounds
+    cuts = np.concatenate([[0.0], np.cumsum(shares) / shares.sum()])
+    pieces = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        if x1 - x0 >= y1 - y0:
+            box = shapely.box(x0 + a * (x1 - x0), y0 - 1, x0 + b * (x1 - x0), y1 + 1)
+        else:
+            box = shapely.box(x0 - 1, y0 + a * (y1 - y0), x1 + 1, y0 + b * (y1 - y0))
+        pieces.append(shapely.intersection(cell, box, grid_size=GRID_SIZE_M))
+    return pieces
+
+
+def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
+               block_of: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """Cells that tile the blocks: one per unit, plus one filler per block without units.
+
+    Parameters
+    ----------
+    units
+        Household units (points) with ``households``, projected.
+    blocks
+        From :func:`street_blocks`.
+    block_of
+        Position in ``blocks`` of each unit's block, if already known
+        (:func:`locate_in_blocks`).
+
+    Returns
+    -------
+    GeoDataFrame
+        Positional rows: first one row per unit in the order of ``units`` (``unit`` =
+        its position), then one filler row per empty block (``unit`` = -1). Columns
+        ``unit``, ``households`` (0 for fillers), ``block_id``, ``community_id``,
+        ``face_id``, polygon geometry.
+    """
+    require_projected(units, what="household units")
+    n = len(units)
+    block_pos = locate_in_blocks(units.geometry, blocks) if block_of is None \
+        else np.asarray(block_of, dtype=np.int64)
+    points = units.geometry.representative_point().to_numpy()
+    hh = units["households"].to_numpy(dtype=float)
+    cells = np.empty(n, dtype=object)
+    block_geoms = blocks.geometry.to_numpy()
+    # a unit outside its block (snapped to the nearest one) stands on the block's edge
+    outside = np.flatnonzero(~shapely.intersects(points, block_geoms[block_pos])) if n else []
+    if len(outside):
+        edge = shapely.shortest_line(block_geoms[block_pos[outside]], points[outside])
+        points = points.copy()
+        points[outside] = shapely.get_point(edge, 0)
+    xy = shapely.get_coordinates(points)
+
+    # distinct sites per block (units at the same spot share one Voronoi cell)
+    key = pd.DataFrame({"b": block_pos, "x": np.round(xy[:, 0], 2), "y": np.round(xy[:, 1], 2)})
+    site = key.groupby(["b", "x", "y"], sort=True).ngroup().to_numpy()
+    site_block = np.empty(site.max() + 1 if n else 0, dtype=np.int64)
+    site_block[site] = block_pos
+    site_xy = np.empty((site_block.size, 2))
+    site_xy[site] = xy
+    site_cell = np.empty(site_block.size, dtype=object)
+    bounds = np.r_[0, np.flatnonzero(np.diff(site_block)) + 1, site_block.size]
+    raw, raw_block, raw_site = [], [], []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if b <= a:
+            continue
+        block = block_geoms[site_block[a]]
+        if b - a == 1:
+            site_cell[a] = block
+            continue
+        vor = shapely.voronoi_polygons(shapely.multipoints(site_xy[a:b]), extend_to=block,
+                                       ordered=True)
+        raw.extend(shapely.get_parts(vor))
+        raw_block.extend([site_block[a]] * (b - a))
+        raw_site.extend(range(a, b))
+    if raw:
+        clipped = shapely.intersection(np.asarray(raw, dtype=object),
+                                       block_geoms[np.asarray(raw_block)], grid_size=GRID_SIZE_M)
+        site_cell[np.asarray(raw_site)] = clipped
+
+    # share a site's cell among the units standing on it
+    counts = np.bincount(site, minlength=site_block.size)
+    single = counts[site] == 1
+    cells[single] = site_cell[site[single]]
+    for s in np.flatnonzero(counts > 1):
+        members = np.flatnonzero(site == s)
+        shares = np.maximum(hh[members], 1.0)
+        for m, piece in zip(members, _strips(site_cell[s], shares)):
+            cells[m] = piece
+    cells = shapely.set_precision(cells.astype(object), GRID_SIZE_M) if n else cells
+    # a cell lost to snapping (a site squeezed against another): share the nearest cell
+    for m in np.flatnonzero(shapely.is_empty(cells) | shapely.is_missing(cells)) if n else []:
+        same = np.flatnonzero((block_pos == block_pos[m]) & ~shapely.is_empty(cells))
+        if same.size == 0:
+            cells[m] = shapely.set_precision(block_geoms[block_pos[m]], GRID_SIZE_M)
+            continue
+        host = same[np.argmin(np.hypot(*(xy[same] - xy[m]).T))]
+        pair = np.array([host, m])
+        pieces = _strips(cells[host], np.maximum(hh[pair], 1.0))
+        cells[pair] = shapely.set_precision(np.asarray(pieces, dtype=object), GRID_SIZE_M)
+
+    cells = _single_parts(cells, block_pos, xy) if n else cells
+
+    empty = np.setdiff1d(np.arange(len(blocks)), block_pos)
+    out = gpd.GeoDataFrame({
+        "unit": np.r_[np.arange(n), np.full(empty.size, -1)],
+        "households": np.r_[hh, np.zeros(empty.size)].astype(np.int64),
+        "block_id": np.r_[blocks["block_id"].to_numpy()[block_pos],
+                          blocks["block_id"].to_numpy()[empty]],
+        "community_id": np.r_[blocks["community_id"].to_numpy()[block_pos],
+                              blocks["community_id"].to_numpy()[empty]],
+        "face_id": np.r_[blocks["face_id"].to_numpy()[block_pos],
+                         blocks["face_id"].to_numpy()[empty]],
+    }, geometry=np.r_[cells, shapely.set_precision(block_geoms[empty], GRID_SIZE_M)],
+        crs=blocks.crs)
+    return out
+
+
+def _single_parts(cells: np.ndarray, block_pos: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Give stray pieces of a cell (a Voronoi cell cut in two by a concave block) to the
+    neighbour in the same block that shares the longest boundary with them."""
+    cells = cells.copy()
+    multi = np.flatnonzero(shapely.get_num_geometries(cells) > 1)
+    for m in multi:
+        parts = shapely.get_parts(cells[m])
+        site = shapely.points(xy[m])
+        home = int(np.argmin(shapely.distance(parts, site)))
+        cells[m] = parts[home]
+        same = np.flatnonzero((block_pos == block_pos[m]) & (np.arange(len(cells)) != m))
+        for k, part in enumerate(parts):
+            if k == home:
+                continue
+            shared = shapely.length(shapely.intersection(
+                shapely.boundary(part), shapely.boundary(cells[same]), grid_size=GRID_SIZE_M))
+            if same.size == 0 or shared.max() <= 0:
+                cells[m] = shapely.union(cells[m], part, grid_size=GRID_SIZE_M)
+                continue
+            host = same[int(np.argmax(shared))]
+            cells[host] = shapely.union(cells[host], part, grid_size=GRID_SIZE_M)
+    return cells
+
+
+def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSeries | None = None,
+                   min_shared_m: float = MIN_SHARED_M) -> pd.DataFrame:
+    """Neighbouring cells (rook adjacency) and the boundary they share.
+
+    Parameters
+    ----------
+    cells
+        From :func:`tessellate` (needs ``block_id`` and ``face_id``).
+    arterials
+        Arterial road lines. Cells of different blocks meeting along one are
+        ``arterial`` neighbours even inside one face (the dead end of an arterial road).
+    min_shared_m
+        Cells touching along less than this are not neighbours.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair: ``i``, ``j`` (positions, ``i < j``), ``shared_m``, ``kind``
+        (``block``: inside one block; ``street``: across a street; ``arterial``: across an
+        arterial road or between arterial faces).
+    """
+    geoms = cells.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    i, j = tree.query(geoms, predicate="dwithin", distance=2 * GRID_SIZE_M)
+    keep = i < j
+    i, j = i[keep], j[keep]
+    rings = shapely.boundary(geoms)
+    # cells are snapped to the same precision grid, so shared edges coincide exactly
+    common = shapely.intersection(rings[i], rings[j], grid_size=GRID_SIZE_M)
+    shared = shapely.length(common)
+    keep = shared >= min_shared_m
+    i, j, shared, common = i[keep], j[keep], shared[keep], common[keep]
+    block = cells["block_id"].to_numpy()
+    face = cells["face_id"].to_numpy()
+    kind = np.where(face[i] != face[j], "arterial", np.where(block[i] != block[j], "street", "block"))
+    if arterials is not None and len(arterials):
+        lines = arterials.to_numpy() if isinstance(arterials, gpd.GeoSeries) else np.asarray(arterials)
+        street = np.flatnonzero(kind == "street")
+        middle = shapely.line_interpolate_point(shapely.line_merge(common[street]), 0.5,
+                                                normalized=True)
+        hit = shapely.STRtree(lines).query(middle, predicate="dwithin", distance=0.05)[0]
+        kind[street[np.unique(hit)]] = "arterial"
+    return pd.DataFrame({"i": i, "j": j, "shared_m": shared, "kind": kind})
