@@ -122,13 +122,15 @@ def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
         raise InputError("err.community_target", value=target_households)
     crs = crs if crs is not None else roads.crs
     points = _point_array(households)
+    counts = households["households"].to_numpy(dtype=np.int64)
+    if not (counts > 0).any():
+        raise InputError("err.no_households_in_area")
     settled = shapely.buffer(shapely.convex_hull(shapely.multipoints(
-        shapely.get_coordinates(points))), reach_m)
+        shapely.get_coordinates(points[counts > 0]))), reach_m)
     region = gpd.GeoDataFrame(geometry=[shapely.intersection(shapely.make_valid(boundary),
                                                              settled)], crs=crs)
     arterial = roads.loc[roads["road_class"] == "arterial"].geometry.to_numpy()
     faces = _faces(arterial, region, "_r").geometry.to_numpy()
-    counts = households["households"].to_numpy(dtype=np.int64)
     w = _households_in(faces, points, counts)
     faces, w = faces[w > 0], w[w > 0]
     if len(faces) == 0:

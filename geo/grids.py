@@ -279,7 +279,27 @@ class _Graph:
         return len(self.w)
 
     def sub_edges(self, mask: np.ndarray) -> np.ndarray:
+        """Edges with both ends under ``mask`` (for masks covering much of the graph)."""
         return np.flatnonzero(mask[self.ei] & mask[self.ej])
+
+    @cached_property
+    def _incident(self) -> tuple[np.ndarray, np.ndarray]:
+        ends = np.r_[self.ei, self.ej]
+        order = np.argsort(ends, kind="stable")
+        ptr = np.r_[0, np.cumsum(np.bincount(ends, minlength=self.n))]
+        return ptr, np.r_[np.arange(len(self.ei)), np.arange(len(self.ei))][order]
+
+    def edges_within(self, nodes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Edges with both ends in ``nodes`` (``mask`` marks them), in time ∝ their degree."""
+        if len(nodes) * 8 > self.n:
+            return self.sub_edges(mask)
+        ptr, inc = self._incident
+        starts, stops = ptr[nodes], ptr[nodes + 1]
+        lengths = stops - starts
+        idx = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + \
+            np.arange(lengths.sum())
+        e = np.unique(inc[idx])
+        return e[mask[self.ei[e]] & mask[self.ej[e]]]
 
     @cached_property
     def neighbours(self) -> list[list[int]]:
@@ -415,7 +435,7 @@ def _straight_cuts(g: _Graph, nodes: np.ndarray, k: int, lo: float, hi: float,
     mask[nodes] = True
     loc = np.full(g.n, -1)
     loc[nodes] = np.arange(n)
-    e = g.sub_edges(mask)
+    e = g.edges_within(nodes, mask)
     cost = g.elen[e] * CUT_COST[g.ekind[e]]
     total = float(g.w[nodes].sum())
     scale = math.sqrt(max(g.area[nodes].sum(), 1.0))
@@ -468,14 +488,13 @@ def _tree_cuts(g: _Graph, nodes: np.ndarray, k: int, lo: float, hi: float,
     mask[nodes] = True
     loc = np.full(g.n, -1)
     loc[nodes] = np.arange(n)
-    e = g.sub_edges(mask)
+    e = g.edges_within(nodes, mask)
     u, v = loc[g.ei[e]], loc[g.ej[e]]
     w = g.w[nodes].astype(float)
     total = w.sum()
     for _ in range(tries):
         weights = rng.random(len(e)) + 1e-3
         tree = csgraph.minimum_spanning_tree(sparse.csr_array((weights, (u, v)), shape=(n, n)))
-        tree = tree + tree.T
         order, pred = csgraph.breadth_first_order(tree, 0, directed=False)
         if len(order) < n:
             return
@@ -668,33 +687,29 @@ def _pp(area: np.ndarray, perim: np.ndarray) -> np.ndarray:
     return np.where(perim > 0, 4 * np.pi * area / np.maximum(perim, 1e-9) ** 2, 0.0)
 
 
-def _grid_crossings(g: _Graph, nodes: np.ndarray, e: np.ndarray) -> int:
-    """Arterial crossings of a grid: faces it spans − 1, or 1 if it straddles the dead end
-    of an arterial road inside one face (two of its cells meet along the arterial)."""
-    faces = len(np.unique(g.face[nodes])) - 1
-    along = bool((g.ekind[e] == KIND_CODE["arterial"]).any())
-    return max(faces, int(along))
-
-
 def _pair_objective(g: _Graph, nx: np.ndarray, ny: np.ndarray, lo: float, hi: float,
                     mid: float) -> float:
     """Objective of two neighbouring grids, as :func:`_best_resplit` scores a cut."""
+    union = np.r_[nx, ny]
+    mask = np.zeros(g.n, dtype=bool)
+    mask[union] = True
+    e = g.edges_within(union, mask)
+    in_x = np.zeros(g.n, dtype=bool)
+    in_x[nx] = True
+    ex, ey = in_x[g.ei[e]], in_x[g.ej[e]]
+    band = max(hi - lo, 1.0)
     total = 0.0
-    mx = np.zeros(g.n, dtype=bool)
-    mx[nx] = True
-    my = np.zeros(g.n, dtype=bool)
-    my[ny] = True
-    for nodes, mask in ((nx, mx), (ny, my)):
-        e = g.sub_edges(mask)
+    for nodes, internal in ((nx, e[ex & ey]), (ny, e[~ex & ~ey])):
         area = g.area[nodes].sum()
-        perim = g.perim[nodes].sum() - 2 * g.elen[e].sum()
+        perim = g.perim[nodes].sum() - 2 * g.elen[internal].sum()
+        faces = len(np.unique(g.face[nodes])) - 1
+        along = bool((g.ekind[internal] == KIND_CODE["arterial"]).any())
         total += float(_pp(np.array([area]), np.array([perim]))[0]) \
-            - MID_WEIGHT * abs(g.w[nodes].sum() - mid) / max(hi - lo, 1.0) \
-            - CROSSING_WEIGHT * _grid_crossings(g, nodes, e)
-    between = (mx[g.ei] & my[g.ej]) | (my[g.ei] & mx[g.ej])
-    block = g.elen[between & (g.ekind == KIND_CODE["block"])].sum()
-    scale = math.sqrt(max(g.area[nx].sum() + g.area[ny].sum(), 1.0))
-    return total - BLOCK_CUT_WEIGHT * block / scale
+            - MID_WEIGHT * abs(g.w[nodes].sum() - mid) / band \
+            - CROSSING_WEIGHT * max(faces, int(along))
+    between = e[ex != ey]
+    block = g.elen[between[g.ekind[between] == KIND_CODE["block"]]].sum()
+    return total - BLOCK_CUT_WEIGHT * block / math.sqrt(max(g.area[union].sum(), 1.0))
 
 
 def _best_resplit(g: _Graph, nodes: np.ndarray, lo: float, hi: float, mid: float,
@@ -706,7 +721,7 @@ def _best_resplit(g: _Graph, nodes: np.ndarray, lo: float, hi: float, mid: float
     mask[nodes] = True
     loc = np.full(g.n, -1)
     loc[nodes] = np.arange(n)
-    e = g.sub_edges(mask)
+    e = g.edges_within(nodes, mask)
     eu, ev = loc[g.ei[e]], loc[g.ej[e]]
     total = float(g.w[nodes].sum())
     low, high = _side_range(total, 2, 1, lo, hi)
@@ -918,8 +933,8 @@ def _attach_empty(g: _Graph, labels: np.ndarray) -> np.ndarray:
 
 def _grid_pass(units: gpd.GeoDataFrame, unit_block: np.ndarray, blocks: gpd.GeoDataFrame,
                community_ids: list[str], settings: GridSettings, *, part_max: int | None,
-               relax: bool, locked_of_unit: np.ndarray | None, improve_s: float,
-               total_households: int, arterials: np.ndarray) -> _Pass:
+               relax: bool, locked_of_unit: np.ndarray | None, time_box: dict,
+               arterials: np.ndarray) -> _Pass:
     """Split units, tessellate and partition the given communities."""
     lo, hi = settings.min_households, settings.max_households
     pieces, splits = split_large_units(units, min_households=lo, max_households=hi,
@@ -988,9 +1003,14 @@ def _grid_pass(units: gpd.GeoDataFrame, unit_block: np.ndarray, blocks: gpd.GeoD
             failed.add(cid)
             continue
         labels = _attach_empty(g, labels)
-        deadline = time.perf_counter() + improve_s * c_total / max(total_households, 1)
+        # the time box is shared out by households; time a community leaves carries on
+        start = time.perf_counter()
+        share = c_total / max(time_box["households"], 1)
+        deadline = start + max(time_box["seconds"], 0.0) * min(share, 1.0)
         labels, st = _improve(g, labels, np.asarray(zone_of_part, dtype=np.int64), zones,
                               settings, deadline)
+        time_box["seconds"] -= time.perf_counter() - start
+        time_box["households"] -= c_total
         stats["passes"] = max(stats["passes"], st["passes"])
         stats["resplits"] += st["resplits"]
         stats["timed_out"] |= st["timed_out"]
@@ -1120,7 +1140,7 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
 
     clock = time.perf_counter()
     community_ids = communities["community_id"].astype(str).tolist()
-    total_hh = int(units["households"].sum())
+    time_box = {"seconds": settings.improve_seconds, "households": int(units["households"].sum())}
     hh_arr = units["households"].to_numpy()
     awkward = (hh_arr > hi - lo) & (hh_arr < lo)  # too big to combine, too small alone
     awkward_share = pd.Series(np.where(awkward, hh_arr, 0)).groupby(unit_comm).sum() / \
@@ -1137,8 +1157,7 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                           part_max=part_max if fine else None, relax=fine,
                           locked_of_unit=None if locked_of_unit is None
                           else locked_of_unit[take],
-                          improve_s=settings.improve_seconds, total_households=total_hh,
-                          arterials=arterials)
+                          time_box=time_box, arterials=arterials)
 
     # whole buildings first, except where many are too big to combine and too small
     # alone (towers of 101–199 households in a 200–300 band): there, and wherever whole
