@@ -103,37 +103,42 @@ def _fmt(x: float, y: float) -> str:
 def candidate_crs(x: np.ndarray, y: np.ndarray, *, area: StudyArea | None,
                   limits: InputLimits, limit: int = 3) -> list[str]:
     """Projected coordinate systems that put these metres inside the study area (or, with
-    no study area, inside China for zone-prefixed Gauss–Krüger eastings only)."""
+    no study area, inside mainland China for zone-prefixed Gauss–Krüger eastings only,
+    the one case where the numbers alone name the zone)."""
     take = np.linspace(0, x.size - 1, min(x.size, 200)).astype(int)
-    xs, ys = x[take], y[take]
-    codes = list(CANDIDATE_EPSG)
+    xs, ys = np.asarray(x, dtype=float)[take], np.asarray(y, dtype=float)[take]
+    codes: list[int | pyproj.CRS] = list(CANDIDATE_EPSG)
+    near = exact = None
     if area is not None:
-        area_epsg = area.crs.to_epsg()
-        if area_epsg:
-            codes = [area_epsg] + [c for c in codes if c != area_epsg]
-        target = shapely.buffer(area.boundary, limits.outside_area_m)
+        codes = [area.crs] + [c for c in codes if c != area.crs.to_epsg()]
+        near, exact = (gpd.GeoSeries([shapely.buffer(area.boundary, d), area.boundary], crs=area.crs)
+                       .to_crs(WGS84).iloc[k] for k, d in enumerate((limits.outside_area_m, 0)))
     else:
-        codes = [c for c in codes if 4491 <= c <= 4501 or 4513 <= c <= 4533]  # zone prefixed
-        target = None
-    hits = []
-    for code in codes:
-        try:
-            to_wgs = pyproj.Transformer.from_crs(f"EPSG:{code}", WGS84, always_xy=True)
-            lon, lat = to_wgs.transform(xs, ys)
-        except pyproj.exceptions.ProjError:
+        # only Gauss–Krüger eastings that carry their zone number: 6° zones 13–23 are
+        # EPSG:4491–4501, 3° zones 25–45 EPSG:4513–4533
+        zone = int(np.median(xs) // 1_000_000)
+        codes = [c for c in codes if (4491 <= c <= 4501 and c - 4478 == zone)
+                 or (4513 <= c <= 4533 and c - 4488 == zone)]
+    hits: list[tuple[float, int, str]] = []
+    for order, code in enumerate(codes):
+        try:  # a Proj's inverse gives lon/lat on its own datum: WGS84 or CGCS2000 (cm apart)
+            proj = pyproj.Proj(code if isinstance(code, pyproj.CRS) else f"EPSG:{code}")
+            with np.errstate(all="ignore"):
+                lon, lat = proj(xs, ys, inverse=True, errcheck=False)
+        except (pyproj.exceptions.CRSError, pyproj.exceptions.ProjError):
             continue
+        lon, lat = np.asarray(lon), np.asarray(lat)
         if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
             continue
-        if target is None:
-            ok = chinacrs.in_mainland_china(lon, lat).mean() > 0.9
+        if near is None:
+            ok, score = chinacrs.in_mainland_china(lon, lat).mean() > 0.9, 0.0
         else:
-            px, py = pyproj.Transformer.from_crs(WGS84, area.crs, always_xy=True).transform(lon, lat)
-            ok = shapely.contains_xy(target, px, py).mean() > 0.5
+            ok = shapely.contains_xy(near, lon, lat).mean() > 0.5
+            score = shapely.contains_xy(exact, lon, lat).mean()
         if ok:
-            hits.append(f"EPSG:{code}")
-            if len(hits) >= limit:
-                break
-    return hits
+            epsg = code.to_epsg() if isinstance(code, pyproj.CRS) else code
+            hits.append((-score, order, f"EPSG:{epsg}" if epsg else code.to_string()))
+    return [name for _, _, name in sorted(hits)[:limit]]
 
 
 def _metres_error(key_base: str, *, x: np.ndarray, y: np.ndarray, stated, area, limits,

@@ -89,10 +89,46 @@ def _sniff_xml(path: Path) -> None:
         raise InputError("err.not_osm", path=path, detail="no <osm> element at the start")
 
 
+def _check_references(path: Path) -> None:
+    """Refuse, with a message that says how to export again, ways whose nodes are missing.
+
+    Clipped exports (an Overpass query without ``(._;>;);``, a cut-out by bounding box)
+    leave ways pointing at nodes that are not in the file; osmnx then fails with a
+    message about "clipping" that a planner cannot act on. One streaming pass, before
+    osmnx reads the file.
+    """
+    opener = bz2.open if path.name.lower().endswith(".bz2") else open
+    nodes: set[str] = set()
+    missing: set[str] = set()
+    ways_missing, example = 0, None
+    try:
+        with opener(path, "rb") as handle:
+            for _, elem in ET.iterparse(handle, events=("end",)):
+                if elem.tag == "node":
+                    nodes.add(elem.get("id", ""))
+                    elem.clear()
+                elif elem.tag == "way":
+                    refs = {nd.get("ref", "") for nd in elem.iter("nd")}
+                    absent = refs - nodes
+                    if absent:
+                        ways_missing += 1
+                        missing |= absent
+                        example = example or elem.get("id", "?")
+                    elem.clear()
+                elif elem.tag == "relation":
+                    elem.clear()
+    except (ET.ParseError, EOFError, OSError, ValueError) as exc:
+        raise InputError("err.not_osm", path=path, detail=exc) from None
+    if ways_missing:
+        raise InputError("err.osm_dangling", path=path.name, ways=ways_missing, nodes=len(missing),
+                         example=example)
+
+
 def _read_xml(path: Path) -> OsmLayers:
     import osmnx as ox
 
     _sniff_xml(path)
+    _check_references(path)
     saved = list(ox.settings.useful_tags_way)
     ox.settings.useful_tags_way = list(dict.fromkeys(saved + list(EXTRA_WAY_TAGS)))
     try:
