@@ -126,6 +126,7 @@ def _check_references(path: Path) -> None:
 
 def _read_xml(path: Path) -> OsmLayers:
     import osmnx as ox
+    from osmnx._errors import InsufficientResponseError
 
     _sniff_xml(path)
     _check_references(path)
@@ -133,7 +134,10 @@ def _read_xml(path: Path) -> OsmLayers:
     ox.settings.useful_tags_way = list(dict.fromkeys(saved + list(EXTRA_WAY_TAGS)))
     try:
         graph = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
-        features = ox.features_from_xml(path, tags=FEATURE_TAGS)
+        try:
+            features = ox.features_from_xml(path, tags=FEATURE_TAGS)
+        except InsufficientResponseError:  # streets only: no buildings, compounds or POIs
+            features = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=WGS84)
     except (ET.ParseError, EOFError, OSError) as exc:
         raise InputError("err.not_osm", path=path, detail=exc) from None
     except (ValueError, KeyError, TypeError) as exc:
