@@ -298,6 +298,15 @@ def parse_count(value: object) -> int | None:
     return int(number)
 
 
+def total_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of a table that are totals or subtotals (a cell saying ``合计``, ``Total`` ...)."""
+    hit = np.zeros(len(frame), dtype=bool)
+    for col in frame.columns:
+        text = frame[col].astype(str).str.strip().str.lower().str.rstrip(":：")
+        hit |= text.isin(TOTAL_WORDS).to_numpy()
+    return hit
+
+
 def is_total_row(cells: list[str]) -> bool:
     """Whether a row is a total or subtotal (``合计``, ``总计``, ``小计``, ``Total``)."""
     return any(normalise_text(c).rstrip(":") in TOTAL_WORDS for c in cells if c)

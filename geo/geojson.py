@@ -47,7 +47,7 @@ def _reject_constant(name: str) -> float:
 
 def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Malformed(f"coordinate {str(value)[:20]!r} is not a number")
+        raise _Malformed("a coordinate is not a number")
     number = float(value)
     if not np.isfinite(number):
         raise _Malformed("coordinate is not finite")

@@ -58,6 +58,8 @@ KEPT_TEXT = {"households": ("building", "compound", "address", "name"),
              "facilities": ("name", "type", "address"),
              "communities": ("community", "name")}
 _COORD_FIELDS = ("x", "y", "location")
+#: In a household register these name a resident, not a building (名称 names a thing).
+PERSON_NAME_WORDS = frozenset({"name", "names", "名字"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -349,8 +351,11 @@ def _columns(loaded: _Loaded, *, role: str, privacy: bool, shown: str) -> _Colum
         for field in _COORD_FIELDS:  # a layer's coordinates are its geometry
             column_map.pop(field, None)
     personal = list(match.personal)
+    if role == "households" and "name" in column_map and \
+            cols.normalise_name(column_map["name"])[0] in PERSON_NAME_WORDS:
+        personal.append(column_map.pop("name"))  # "name" in a register is a resident's name
     ignored = [c for c in match.ignored if c not in personal]
-    ignored += [c for f, c in match.column_map.items() if f not in column_map]
+    ignored += [c for f, c in match.column_map.items() if f not in column_map and c not in personal]
     notes: list[tuple[str, dict]] = []
     if privacy:
         text_fields = [f for f in column_map if f not in _COORD_FIELDS + ("households",)]
@@ -391,30 +396,62 @@ def _text(loaded: _Loaded, colmap: dict[str, str], field: str, *, privacy: bool,
     return out
 
 
+def _safe(value: object) -> str:
+    """A cell quoted in a message: shortened, personal content blanked."""
+    return str(cols.scrub_personal(pd.Series([str(value)[:40]])).iloc[0])
+
+
+def _numbers(loaded: _Loaded, column: str, parse, *, error: str, shown: str) -> np.ndarray:
+    """Numbers from a text column: pandas for plain numbers, ``parse`` for the rest
+    (``1,200户``, ``116°21′E``); NaN where empty. A cell ``parse`` cannot read raises
+    ``error`` naming its row."""
+    text = loaded.attrs[column].astype(str).str.strip()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    slow = ~np.isfinite(values) & (text != "").to_numpy()
+    raw = text.to_numpy()
+    for k in np.flatnonzero(slow):
+        try:
+            parsed = parse(raw[k])
+        except ValueError:
+            raise InputError(error, path=shown, row=int(loaded.rows[k]), value=_safe(raw[k])) from None
+        values[k] = np.nan if parsed is None else parsed
+    return values
+
+
 def _table_points(loaded: _Loaded, colmap: dict[str, str], *, shown: str) -> np.ndarray:
     """Points from a table's coordinate columns (``None`` where a row has none)."""
     n = len(loaded.attrs)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     if "x" in colmap and "y" in colmap:
-        for arr, col in ((x, colmap["x"]), (y, colmap["y"])):
-            for k, value in enumerate(loaded.attrs[col].to_numpy()):
-                try:
-                    arr[k] = cols.parse_coordinate(value)
-                except ValueError:
-                    raise InputError("err.table_bad_coords", path=shown, row=int(loaded.rows[k]),
-                                     value=str(value)[:40]) from None
+        x = _numbers(loaded, colmap["x"], cols.parse_coordinate, error="err.table_bad_coords",
+                     shown=shown)
+        y = _numbers(loaded, colmap["y"], cols.parse_coordinate, error="err.table_bad_coords",
+                     shown=shown)
     elif "location" in colmap:
         for k, value in enumerate(loaded.attrs[colmap["location"]].to_numpy()):
             try:
                 x[k], y[k] = cols.parse_location(value)
             except ValueError:
                 raise InputError("err.table_bad_coords", path=shown, row=int(loaded.rows[k]),
-                                 value=str(value)[:40]) from None
+                                 value=_safe(value)) from None
     has = np.isfinite(x) & np.isfinite(y)
     geoms = np.full(n, None, dtype=object)
     geoms[has] = shapely.points(x[has], y[has])
     return geoms
+
+
+def _counts(loaded: _Loaded, column: str, *, shown: str) -> np.ndarray:
+    """Whole household counts ≥ 0; an empty or bad cell raises naming its row."""
+    values = _numbers(loaded, column, cols.parse_count, error="err.table_bad_households",
+                      shown=shown)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values)) | (values > 1e9)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputError("err.table_bad_households", path=shown, row=int(loaded.rows[k]),
+                         value=_safe(loaded.attrs[column].iloc[k]))
+    return values.astype(np.int64)
 
 
 def _repair(geoms: np.ndarray, *, polygons: bool) -> tuple[np.ndarray, int]:
@@ -512,9 +549,7 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
 
-    total = np.array([cols.is_total_row([str(v) for v in row])
-                      for row in loaded.attrs.to_numpy()], dtype=bool) if len(loaded.attrs) else \
-        np.zeros(0, dtype=bool)
+    total = cols.total_rows(loaded.attrs)
     if total.any():
         notes.append(("note.input_rows_total", {"path": shown, "count": int(total.sum()),
                                                 "rows": _some(loaded.rows[total])}))
@@ -539,22 +574,7 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
                              columns="、".join(loaded.attrs.columns))
         counts = np.ones(len(loaded.attrs), dtype=np.int64)
     else:
-        counts = np.zeros(len(loaded.attrs), dtype=np.int64)
-        missing = np.zeros(len(loaded.attrs), dtype=bool)
-        for k, value in enumerate(loaded.attrs[colmap["households"]].to_numpy()):
-            try:
-                parsed = cols.parse_count(value)
-            except ValueError:
-                raise InputError("err.table_bad_households", path=shown, row=int(loaded.rows[k]),
-                                 value=str(value)[:40]) from None
-            if parsed is None:
-                missing[k] = True
-            else:
-                counts[k] = parsed
-        if missing.any():
-            k = int(np.flatnonzero(missing)[0])
-            raise InputError("err.table_bad_households", path=shown, row=int(loaded.rows[k]),
-                             value="")
+        counts = _counts(loaded, colmap["households"], shown=shown)
 
     has_geom = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
     if not loaded.is_table and (~has_geom).any() and area is None:

@@ -109,6 +109,9 @@ def _check_references(path: Path) -> None:
                     elem.clear()
                 elif elem.tag == "way":
                     refs = {nd.get("ref", "") for nd in elem.iter("nd")}
+                    if not refs:
+                        raise InputError("err.not_osm", path=path,
+                                         detail=f"way {elem.get('id', '?')} has no nodes")
                     absent = refs - nodes
                     if absent:
                         ways_missing += 1
@@ -117,7 +120,8 @@ def _check_references(path: Path) -> None:
                     elem.clear()
                 elif elem.tag == "relation":
                     elem.clear()
-    except (ET.ParseError, EOFError, OSError, ValueError) as exc:
+    except (ET.ParseError, EOFError, OSError, ValueError, LookupError) as exc:
+        # LookupError: an XML declaration naming an unknown encoding
         raise InputError("err.not_osm", path=path, detail=exc) from None
     if ways_missing:
         raise InputError("err.osm_dangling", path=path.name, ways=ways_missing, nodes=len(missing),
@@ -145,6 +149,8 @@ def _read_xml(path: Path) -> OsmLayers:
         if "no data elements" in str(exc).lower() or "graph contains no" in str(exc).lower():
             raise InputError("err.no_walkable", source=path.name) from None
         raise InputError("err.not_osm", path=path, detail=exc) from None
+    except Exception as exc:  # noqa: BLE001 - osmnx's parsers fail in many ways on damaged files
+        raise InputError("err.not_osm", path=path, detail=type(exc).__name__) from None
     finally:
         ox.settings.useful_tags_way = saved
     if graph.number_of_edges() == 0:
