@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import WGS84
-from geo.errors import InputError
+from geo.errors import InputError, NetworkError
 
 #: Tags whose features the study area needs besides the street network.
 FEATURE_TAGS: dict[str, bool | str | list[str]] = {
@@ -147,14 +147,14 @@ def _read_xml(path: Path) -> OsmLayers:
     except (ValueError, KeyError, TypeError) as exc:
         # osmnx raises these on files without any usable way or on dangling references
         if "no data elements" in str(exc).lower() or "graph contains no" in str(exc).lower():
-            raise InputError("err.no_walkable", source=path.name) from None
+            raise NetworkError("err.no_walkable", source=path.name) from None
         raise InputError("err.not_osm", path=path, detail=exc) from None
     except Exception as exc:  # noqa: BLE001 - osmnx's parsers fail in many ways on damaged files
         raise InputError("err.not_osm", path=path, detail=type(exc).__name__) from None
     finally:
         ox.settings.useful_tags_way = saved
     if graph.number_of_edges() == 0:
-        raise InputError("err.no_walkable", source=path.name)
+        raise NetworkError("err.no_walkable", source=path.name)
     streets = ox.graph_to_gdfs(ox.convert.to_undirected(graph), nodes=False).reset_index()
     keep = [c for c in ("highway", "name", "osmid", *EXTRA_WAY_TAGS, "bridge", "tunnel")
             if c in streets.columns]
@@ -179,7 +179,7 @@ def _read_pbf(path: Path) -> OsmLayers:
     except Exception as exc:  # noqa: BLE001 - pyrosm's Cython parser raises many types on corrupt data
         raise InputError("err.not_osm", path=path, detail=type(exc).__name__) from None
     if streets is None or len(streets) == 0:
-        raise InputError("err.no_walkable", source=path.name)
+        raise NetworkError("err.no_walkable", source=path.name)
     frames = [f for f in frames if f is not None and len(f)]
     features = (pd.concat(frames, ignore_index=True) if frames
                 else gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=WGS84))
