@@ -32,8 +32,6 @@ SHIFTED = ("gcj02", "bd09")
 CANDIDATE_EPSG = (tuple(range(32643, 32654)) + tuple(range(4491, 4513))
                   + tuple(range(4513, 4555)))
 _SHIFT_MIN_POINTS = 8
-_PROVIDERS = {"gcj02": ("高德或腾讯地图", "Amap or Tencent maps"),
-              "bd09": ("百度地图", "Baidu maps"), "wgs84": ("GPS 或 OpenStreetMap", "GPS or OpenStreetMap")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -263,11 +261,9 @@ def place(raw: gpd.GeoDataFrame, rows: np.ndarray, *, crs: str | None = None,
         if crs_name in DEGREE_NAMES:
             suggested, before, after = suspect_shift(raw_geoms, crs_name, area)
             if suggested is not None:
-                zh, en = _PROVIDERS[suggested]
                 notes.append(("note.input_shift_suspect", {
                     "path": path, "suspect": suggested, "stated": crs_name,
-                    "before": round(100 * before), "after": round(100 * after),
-                    "provider": zh, "provider_en": en}))
+                    "before": round(100 * before), "after": round(100 * after)}))
     return Placed(frame=converted, crs_name=crs_name, notes=notes, suggested_crs=suggested)
 
 

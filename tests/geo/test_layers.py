@@ -690,3 +690,19 @@ def test_inputs_are_left_unchanged(tmp_path, area):
     assert path.read_bytes() == before
     assert area.households.equals(households)
     assert sorted(os.listdir(tmp_path)) == ["r.csv"]
+
+
+def test_every_message_key_of_the_readers_exists():
+    import re
+
+    from geo.i18n import table
+
+    root = Path(__file__).resolve().parents[2] / "geo"
+    keys = set()
+    for name in ("layers.py", "inputcrs.py", "columns.py", "tables.py", "safezip.py", "geojson.py",
+                 "osm.py"):
+        keys |= set(re.findall(r'"((?:err|note)\.[a-z_]+)"', (root / name).read_text(encoding="utf-8")))
+    keys |= {"err.metres_as_degrees_fit", "err.metres_no_crs_fit"}  # built as key + "_fit"
+    assert len(keys) > 40
+    missing = keys - set(table())
+    assert not missing
