@@ -706,3 +706,75 @@ def test_every_message_key_of_the_readers_exists():
     assert len(keys) > 40
     missing = keys - set(table())
     assert not missing
+
+
+def test_english_register_name_column_is_a_person(tmp_path, area):
+    truth = _building_points(area, 4)
+    lon, lat = _lonlat(truth)
+    rows = [["Name", "Phone", "Address", "Households", "lon", "lat"]] + [
+        [PERSONAL_VALUES[k % 2], PERSONAL_VALUES[3], f"Xueqing Rd {k + 1}", 5, f"{x:.8f}", f"{y:.8f}"]
+        for k, (x, y) in enumerate(zip(lon, lat))]
+    result = read_households(_write_csv(tmp_path / "en.csv", rows), area=area)
+    assert set(result.dropped_personal_columns) == {"Name", "Phone"}
+    assert (result.frame["register_level"] == "address").all()
+    assert result.frame["address"].tolist()[0] == "Xueqing Rd 1"
+    _no_personal_data(result)
+
+
+def test_building_footprints_with_counts_become_points_inside_them(tmp_path, area):
+    b = area.buildings.iloc[:5]
+    wgs = b.to_crs(4326)
+    features = [{"type": "Feature", "properties": {"户数": 10 + k, "楼栋": f"{k + 1}号楼"},
+                 "geometry": json.loads(shapely.to_geojson(g))} for k, g in enumerate(wgs.geometry)]
+    path = tmp_path / "buildings.geojson"
+    path.write_text(json.dumps(_feature_collection(features), ensure_ascii=False), encoding="utf-8")
+    result = read_households(path, area=area)
+    assert result.frame.geometry.geom_type.eq("Point").all()
+    assert result.frame.geometry.within(b.geometry.buffer(0.5).reset_index(drop=True)).all()
+    assert any("point inside" in w for w in result.warnings)
+
+
+def test_geopackage_layers_chosen_and_empty_layers(tmp_path, area):
+    truth = _building_points(area, 3)
+    path = tmp_path / "many.gpkg"
+    roads = area.roads.iloc[:2][["geometry"]]
+    pyogrio.write_dataframe(roads, path, layer="roads")
+    homes = gpd.GeoDataFrame({"户数": [1, 2, 3]}, geometry=truth.geometry, crs=area.crs)
+    pyogrio.write_dataframe(homes, path, layer="households_2025", append=True)
+    result = read_households(path, area=area)
+    assert result.frame["households"].tolist() == [1, 2, 3]
+    assert any("households_2025" in w for w in result.warnings)
+    with pytest.raises(InputError) as info:
+        read_households(path, layer="nope")
+    assert info.value.key == "err.layer_unreadable"
+    empty = tmp_path / "empty.gpkg"
+    pyogrio.write_dataframe(homes.iloc[:0], empty, layer="households")
+    with pytest.raises(InputError) as info:
+        read_households(empty)
+    assert info.value.key == "err.layer_empty"
+    fake = tmp_path / "fake.gpkg"
+    fake.write_text("not sqlite at all")
+    with pytest.raises(InputError) as info:
+        read_households(fake)
+    assert info.value.key == "err.layer_unreadable"
+
+
+def test_geojson_with_projected_crs_member(tmp_path, area):
+    truth = _building_points(area, 3)
+    gk = truth.to_crs("EPSG:4548")
+    features = [{"type": "Feature", "properties": {"户数": 7},
+                 "geometry": {"type": "Point", "coordinates": [p.x, p.y]}} for p in gk.geometry]
+    path = tmp_path / "gk.geojson"
+    path.write_text(json.dumps(_feature_collection(features, crs="urn:ogc:def:crs:EPSG::4548")))
+    result = read_households(path, area=area)
+    assert result.crs_name == "EPSG:4548"
+    np.testing.assert_array_less(result.frame.geometry.distance(truth.geometry), 0.05)
+
+
+def test_gcj02_outside_mainland_is_not_shifted_and_said(tmp_path):
+    path = _write_csv(tmp_path / "hk.csv", [["名称", "类型", "lng", "lat"],
+                                             ["a", "幼儿园", "-0.1276", "51.5072"]])
+    result = read_facilities(path, crs="gcj02")
+    point = result.frame.geometry.iloc[0]
+    assert (point.x, point.y) == (-0.1276, 51.5072)
+    assert any("mainland" in w for w in result.warnings)
