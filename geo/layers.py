@@ -174,21 +174,21 @@ def _load_table(path: Path, *, role: str, limits: InputLimits) -> _Loaded:
     rows = table.rows
     if not rows:
         raise InputError("err.layer_empty", path=path.name)
-    header_at = cols.find_header(rows, FIELDS[role])
-    header = cols.unique_headers(rows[header_at])
-    body, numbers = [], []
-    for k, row in enumerate(rows[header_at + 1:], start=header_at + 2):
-        if not any(row):
-            continue
-        if len(row) < len(header):
-            row = row + [""] * (len(header) - len(row))
-        body.append(row[:len(header)])
-        numbers.append(k)
+    header_at = cols.find_header([[c.strip() for c in r] for r in rows[:10]], FIELDS[role])
+    header = cols.unique_headers([c.strip() for c in rows[header_at]])
+    body = pd.DataFrame(rows[header_at + 1:], dtype=object)  # ragged rows padded with None
+    body = body.reindex(columns=range(len(header))).fillna("")
+    body.columns = header
+    for col in header:
+        body[col] = body[col].astype(str).str.strip().astype(object)
+    numbers = np.arange(len(body)) + header_at + 2
+    filled = (body != "").any(axis=1).to_numpy() if len(header) else np.zeros(len(body), bool)
+    body, numbers = body[filled].reset_index(drop=True), numbers[filled]
     if len(body) > limits.max_rows:
         raise InputError("err.table_too_many_rows", path=path.name, limit=limits.max_rows)
-    if not body:
+    if not len(body):
         raise InputError("err.layer_empty", path=path.name)
-    attrs = pd.DataFrame(body, columns=header, dtype=object)
+    attrs = body
     geoms = np.full(len(attrs), None, dtype=object)
     return _Loaded(attrs=attrs, geoms=geoms, crs=None, rows=np.asarray(numbers), is_table=True,
                    encoding=table.encoding, notes=list(table.notes))
@@ -456,7 +456,7 @@ def _counts(loaded: _Loaded, column: str, *, shown: str) -> np.ndarray:
 
 def _repair(geoms: np.ndarray, *, polygons: bool) -> tuple[np.ndarray, int]:
     """``make_valid`` on invalid geometries; polygon layers keep only polygonal parts."""
-    present = np.array([g is not None for g in geoms], dtype=bool)
+    present = ~shapely.is_missing(geoms)
     out = geoms.copy()
     if not present.any():
         return out, 0
@@ -576,7 +576,7 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     else:
         counts = _counts(loaded, colmap["households"], shown=shown)
 
-    has_geom = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    has_geom = _has_geometry(geoms)
     if not loaded.is_table and (~has_geom).any() and area is None:
         notes.append(("note.input_empty_geometry", {"path": shown, "count": int((~has_geom).sum()),
                                                     "rows": _some(loaded.rows[~has_geom])}))
@@ -595,10 +595,12 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
         level = np.select([_present(text["building"][pos]), _present(text["address"][pos]),
                            _present(text["compound"][pos])], ["building", "address", "compound"],
                           default="point")
+        kept_personal = {} if privacy else {c: loaded.attrs[c].to_numpy()[pos]
+                                            for c in columns.personal}
         parts.append(pd.DataFrame({
             "households": counts[pos], "register_level": level,
             **{f: text[f][pos] for f in KEPT_TEXT["households"]},
-            "compound_id": None, "building_id": None, "geometry": points}))
+            "compound_id": None, "building_id": None, **kept_personal, "geometry": points}))
     unplaced = np.flatnonzero(~has_geom)
     if unplaced.size and area is not None:
         named, rest, named_notes = _place_by_name(loaded, text, counts, unplaced, area=area,
@@ -607,10 +609,9 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
         if len(named):
             parts.append(named)
         unplaced = rest
-    if unplaced.size and (has_geom.any() or parts):
-        if loaded.is_table or area is not None:
-            notes.append(("note.input_rows_unplaced", {"path": shown, "count": int(unplaced.size),
-                                                       "rows": _some(loaded.rows[unplaced])}))
+    if unplaced.size and parts and (loaded.is_table or area is not None):
+        notes.append(("note.input_rows_unplaced", {"path": shown, "count": int(unplaced.size),
+                                                   "rows": _some(loaded.rows[unplaced])}))
     if not parts:
         examples = "、".join(str(v) for v in text["compound"][unplaced][:3] if v) or "—"
         if not any(f in colmap for f in _COORD_FIELDS) and loaded.is_table and area is not None:
@@ -620,17 +621,19 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     out_crs = area.crs if area is not None else "EPSG:4326"
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=out_crs)
     if counted_rows:
-        frame, before = _merge_rows(frame), len(frame)
+        frame = _merge_rows(frame)
         notes.append(("note.input_counted_rows", {"path": shown,
                                                   "households": int(frame["households"].sum()),
                                                   "units": len(frame)}))
-        del before
     frame.insert(0, "unit_id", [f"R{k + 1:06d}" for k in range(len(frame))])
     frame["households"] = frame["households"].astype(np.int64)
-    if not privacy:
-        frame = _keep_personal(frame, loaded, columns)
     return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
                    placed=placed)
+
+
+def _has_geometry(geoms: np.ndarray) -> np.ndarray:
+    geoms = np.asarray(geoms, dtype=object)
+    return ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
 
 
 def _present(values: np.ndarray) -> np.ndarray:
@@ -735,16 +738,6 @@ def _place_by_name(loaded: _Loaded, text: dict, counts: np.ndarray, rows: np.nda
     frame = pd.DataFrame(out, columns=["households", "register_level", *KEPT_TEXT["households"],
                                        "compound_id", "building_id", "geometry"])
     return frame, np.asarray(rest, dtype=int), notes
-
-
-def _keep_personal(frame: gpd.GeoDataFrame, loaded: _Loaded, columns: _Columns) -> gpd.GeoDataFrame:
-    """With privacy off, personal columns are kept as they are (only for per-row output)."""
-    if len(frame) != len(loaded.attrs):
-        return frame
-    out = frame.copy()
-    for col in columns.personal:
-        out[col] = loaded.attrs[col].to_numpy()
-    return out
 
 
 # --------------------------------------------------------------------------- facilities
@@ -867,7 +860,7 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
         raise InputError("err.facility_none_known", path=shown,
                          examples="、".join(list(unknown)[:5]),
                          choices=", ".join(s.key for s in catalogue))
-    has_geom = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    has_geom = _has_geometry(geoms)
     usable = known & has_geom
     lost = known & ~has_geom
     if lost.any():

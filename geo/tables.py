@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -172,12 +173,11 @@ def _read_csv(path: Path, *, limits: InputLimits) -> RawTable:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    rows: list[list[str]] = []
     try:  # csv's default field limit (128 K characters) stays: no real cell is that long
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            rows.append([cell.strip() for cell in row])
-            if len(rows) > limits.max_rows + 20:
-                raise InputError("err.table_too_many_rows", path=path.name, limit=limits.max_rows)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows = list(itertools.islice(reader, limits.max_rows + 20))
+        if next(reader, None) is not None:
+            raise InputError("err.table_too_many_rows", path=path.name, limit=limits.max_rows)
     except csv.Error as exc:
         raise InputError("err.table_parse", path=path.name, detail=exc) from None
     return RawTable(rows=_trim(rows), encoding=encoding,
@@ -271,10 +271,11 @@ def _read_xlsx(path: Path, *, limits: InputLimits) -> RawTable:
 
 
 def _trim(rows: list[list[str]]) -> list[list[str]]:
-    """Drop trailing empty cells of each row and empty rows at the end."""
+    """Drop trailing blank cells of each row and blank rows at the end (cells are left
+    unstripped here; the readers strip whole columns at once)."""
     out = []
     for row in rows:
-        while row and row[-1] == "":
+        while row and not row[-1].strip():
             row = row[:-1]
         out.append(row)
     while out and not out[-1]:
