@@ -16,36 +16,26 @@ says what is wrong and what to do.
 
 from __future__ import annotations
 
-import csv
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
 from geo import columns as cols
 from geo.catalogue import Service, load_catalogue
 from geo.errors import InputError
-from geo.geojson import read_geojson
+from geo.facility_types import DEFAULT_TYPES, check_types, facility_services, load_facility_types
 from geo.households import lattice_points, split_evenly
 from geo.i18n import both, t
 from geo.inputcrs import place
-from geo.safezip import extract_members, open_checked
 from geo.settings import HouseholdSettings, InputLimits
 from geo.studyarea import StudyArea
-from geo.tables import CSV_SUFFIXES, LEGACY_EXCEL_SUFFIXES, XLSX_SUFFIXES, cell_text, check_file, read_table
+from geo.uploads import Loaded, load, subset
 
-DEFAULT_TYPES = Path(__file__).resolve().parent.parent / "data" / "facility_types.csv"
-GEOJSON_SUFFIXES = (".geojson", ".json")
-GPKG_SUFFIXES = (".gpkg",)
-SHP_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 #: Fields each reader looks for, in the order they are matched.
 FIELDS = {
     "households": ("x", "y", "location", "households", "building", "compound", "address",
@@ -117,219 +107,6 @@ class LayerRead:
         return [t(key, lang, **params) for key, params in self.notes]
 
 
-@dataclass(eq=False)
-class _Loaded:
-    """A file as read, before its coordinates are placed."""
-
-    attrs: pd.DataFrame            # all cells as text ('' when empty)
-    geoms: np.ndarray              # shapely geometries, None where missing
-    crs: pyproj.CRS | None
-    rows: np.ndarray               # row or feature numbers as the user sees them
-    is_table: bool
-    repaired: int = 0
-    encoding: str | None = None
-    notes: list[tuple[str, dict]] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _load(path: Path, *, role: str, limits: InputLimits, layer: str | None) -> _Loaded:
-    check_file(path, limits=limits)
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES + XLSX_SUFFIXES + LEGACY_EXCEL_SUFFIXES:
-        return _load_table(path, role=role, limits=limits)
-    if suffix in GEOJSON_SUFFIXES:
-        return _load_geojson(path, limits=limits)
-    if suffix in GPKG_SUFFIXES or suffix == ".shp":
-        with tempfile.TemporaryDirectory(prefix="gridcircle-") as tmp:
-            copy = _copy_for_reading(path, Path(tmp))
-            return _load_ogr(copy, shown=path.name, role=role, limits=limits, layer=layer)
-    if suffix == ".zip":
-        return _load_zip(path, role=role, limits=limits, layer=layer)
-    raise InputError("err.layer_format", path=path.name)
-
-
-def _copy_for_reading(path: Path, folder: Path) -> Path:
-    """Copy a GeoPackage (or a Shapefile and its sidecars) into ``folder``, so that
-    nothing GDAL or SQLite does while reading can touch the user's file."""
-    if path.suffix.lower() == ".gpkg":
-        with path.open("rb") as handle:
-            if handle.read(16) != b"SQLite format 3\x00":
-                raise InputError("err.layer_unreadable", path=path.name,
-                                 detail="not a GeoPackage (SQLite) file")
-        target = folder / "layer.gpkg"
-        shutil.copyfile(path, target)
-        return target
-    stem = path.stem.lower()
-    for sibling in path.parent.iterdir():
-        ext = sibling.suffix.lower()
-        if sibling.stem.lower() == stem and ext in SHP_SIDECARS and sibling.is_file():
-            shutil.copyfile(sibling, folder / f"layer{ext}")
-    return folder / "layer.shp"
-
-
-def _load_table(path: Path, *, role: str, limits: InputLimits) -> _Loaded:
-    table = read_table(path, limits=limits)
-    rows = table.rows
-    if not rows:
-        raise InputError("err.layer_empty", path=path.name)
-    header_at = cols.find_header([[c.strip() for c in r] for r in rows[:10]], FIELDS[role])
-    header = cols.unique_headers([c.strip() for c in rows[header_at]])
-    body = pd.DataFrame(rows[header_at + 1:], dtype=object)  # ragged rows padded with None
-    body = body.reindex(columns=range(len(header))).fillna("")
-    body.columns = header
-    for col in header:
-        body[col] = body[col].astype(str).str.strip().astype(object)
-    numbers = np.arange(len(body)) + header_at + 2
-    filled = (body != "").any(axis=1).to_numpy() if len(header) else np.zeros(len(body), bool)
-    body, numbers = body[filled].reset_index(drop=True), numbers[filled]
-    if len(body) > limits.max_rows:
-        raise InputError("err.table_too_many_rows", path=path.name, limit=limits.max_rows)
-    if not len(body):
-        raise InputError("err.layer_empty", path=path.name)
-    attrs = body
-    geoms = np.full(len(attrs), None, dtype=object)
-    return _Loaded(attrs=attrs, geoms=geoms, crs=None, rows=np.asarray(numbers), is_table=True,
-                   encoding=table.encoding, notes=list(table.notes))
-
-
-def _load_geojson(path: Path, *, limits: InputLimits) -> _Loaded:
-    read = read_geojson(path, max_features=limits.max_rows)
-    attrs = read.attrs.map(cell_text) if len(read.attrs.columns) else read.attrs
-    return _Loaded(attrs=attrs.astype(object), geoms=read.geoms, crs=read.crs, rows=read.rows,
-                   is_table=False, repaired=read.closed_rings, notes=list(read.notes))
-
-
-def _gdal_detail(exc: Exception, folder: Path | None) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if folder is not None:
-        text = text.replace(str(folder), "")
-    return text[:160]
-
-
-def _dbf_encoding(dbf: Path) -> str | None:
-    """The text encoding of a .dbf without a .cpg: UTF-8 if its records decode as such,
-    else GB18030 if they do (GBK is the usual case for Chinese Shapefiles)."""
-    try:
-        data = dbf.read_bytes()
-    except OSError:
-        return None
-    if len(data) < 32:
-        return None
-    start = int.from_bytes(data[8:10], "little")
-    records = data[start:]
-    if records.isascii():
-        return None
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            records.decode(encoding)
-            return encoding.upper()
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _load_ogr(path: Path, *, shown: str, role: str, limits: InputLimits,
-              layer: str | None) -> _Loaded:
-    """Read a GeoPackage or Shapefile (already in a temporary folder) through pyogrio."""
-    import pyogrio
-
-    folder = path.parent
-    notes: list[tuple[str, dict]] = []
-    if path.suffix.lower() == ".shp":
-        missing = [ext for ext in (".shp", ".shx", ".dbf") if not path.with_suffix(ext).is_file()]
-        if missing:
-            raise InputError("err.shp_incomplete", name=shown, missing="、".join(missing))
-    try:
-        layers = pyogrio.list_layers(path)
-    except Exception as exc:  # noqa: BLE001 - GDAL raises several types on damaged files
-        raise InputError("err.layer_unreadable", path=shown, detail=_gdal_detail(exc, folder)) from None
-    if len(layers) == 0:
-        raise InputError("err.layer_empty", path=shown)
-    names = [str(n) for n in layers[:, 0]]
-    kinds = {str(n): g for n, g in layers}
-    if layer is not None:
-        if layer not in names:
-            raise InputError("err.layer_unreadable", path=shown,
-                             detail=f"no layer {layer!r}; layers: {', '.join(names)}")
-        chosen = layer
-    else:
-        with_geometry = [n for n in names if kinds[n] is not None] or names
-        chosen = next((n for n in with_geometry if role.rstrip("s") in n.lower()), with_geometry[0])
-        if len(names) > 1:
-            notes.append(("note.input_layer_chosen", {"path": shown, "layers": "、".join(names),
-                                                      "layer": chosen}))
-    if kinds[chosen] is None:
-        raise InputError("err.layer_no_geometry", path=shown, layer=chosen)
-    encoding = None
-    if path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").is_file():
-        encoding = _dbf_encoding(path.with_suffix(".dbf"))
-    try:
-        info = pyogrio.read_info(path, layer=chosen)
-        if info.get("features", 0) > limits.max_rows:
-            raise InputError("err.table_too_many_rows", path=shown, limit=limits.max_rows)
-        frame = pyogrio.read_dataframe(path, layer=chosen, encoding=encoding, force_2d=True,
-                                       on_invalid="ignore", use_arrow=False)
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - GDAL raises several types on damaged files
-        raise InputError("err.layer_unreadable", path=shown, detail=_gdal_detail(exc, folder)) from None
-    if len(frame) == 0:
-        raise InputError("err.layer_empty", path=shown)
-    attrs = frame.drop(columns=frame.geometry.name)
-    attrs = attrs.map(cell_text).astype(object) if len(attrs.columns) else attrs
-    return _Loaded(attrs=attrs.reset_index(drop=True), geoms=frame.geometry.to_numpy(),
-                   crs=frame.crs, rows=np.arange(1, len(frame) + 1), is_table=False,
-                   encoding=encoding, notes=notes)
-
-
-def _load_zip(path: Path, *, role: str, limits: InputLimits, layer: str | None) -> _Loaded:
-    with open_checked(path, limits=limits) as archive:
-        members = [i for i in archive.infolist() if not i.is_dir()
-                   and not i.filename.startswith("__MACOSX/")
-                   and not Path(i.filename).name.startswith("._")]
-        by_ext: dict[str, list] = {}
-        for info in members:
-            name = info.filename.replace("\\", "/")
-            lower = name.lower()
-            ext = next((e for e in SHP_SIDECARS + GEOJSON_SUFFIXES + GPKG_SUFFIXES + CSV_SUFFIXES
-                        + XLSX_SUFFIXES if lower.endswith(e)), None)
-            if ext is not None:
-                by_ext.setdefault(ext, []).append((lower[: -len(ext)], info))
-        with tempfile.TemporaryDirectory(prefix="gridcircle-") as tmp:
-            folder = Path(tmp)
-            if by_ext.get(".shp"):
-                stems = [s for s, _ in by_ext[".shp"]]
-                stem = next((s for s in stems if role.rstrip("s") in s.rsplit("/", 1)[-1]), stems[0])
-                shown = f"{path.name}:{stem.rsplit('/', 1)[-1]}.shp"
-                wanted = {f"layer{ext}": info for ext in SHP_SIDECARS
-                          for s, info in by_ext.get(ext, []) if s == stem}
-                missing = [e for e in (".shx", ".dbf") if f"layer{e}" not in wanted]
-                if missing:
-                    raise InputError("err.shp_incomplete", name=shown, missing="、".join(missing))
-                extract_members(archive, wanted, folder, path=path, limits=limits)
-                loaded = _load_ogr(folder / "layer.shp", shown=shown, role=role, limits=limits,
-                                   layer=None)
-                if len(stems) > 1:
-                    loaded.notes.append(("note.input_layer_chosen", {
-                        "path": path.name, "layers": "、".join(s.rsplit("/", 1)[-1] for s in stems),
-                        "layer": stem.rsplit("/", 1)[-1]}))
-                return loaded
-            for ext in GPKG_SUFFIXES + GEOJSON_SUFFIXES + CSV_SUFFIXES + XLSX_SUFFIXES:
-                if by_ext.get(ext):
-                    stem, info = by_ext[ext][0]
-                    target = extract_members(archive, {f"layer{ext}": info}, folder, path=path,
-                                             limits=limits)[f"layer{ext}"]
-                    if ext in GPKG_SUFFIXES:
-                        return _load_ogr(target, shown=path.name, role=role, limits=limits,
-                                         layer=layer)
-                    if ext in GEOJSON_SUFFIXES:
-                        return _load_geojson(target, limits=limits)
-                    return _load_table(target, role=role, limits=limits)
-    raise InputError("err.zip_no_layer", path=path.name)
-
-
 # --------------------------------------------------------------------------- columns
 
 
@@ -342,7 +119,7 @@ class _Columns:
     notes: list[tuple[str, dict]]
 
 
-def _columns(loaded: _Loaded, *, role: str, privacy: bool, shown: str) -> _Columns:
+def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Columns:
     """Match columns to fields, find personal columns (by name, then by content)."""
     names = [str(c) for c in loaded.attrs.columns]
     match = cols.match_columns(names, FIELDS[role])
@@ -377,7 +154,7 @@ def _columns(loaded: _Loaded, *, role: str, privacy: bool, shown: str) -> _Colum
                     notes=notes)
 
 
-def _text(loaded: _Loaded, colmap: dict[str, str], field: str, *, privacy: bool,
+def _text(loaded: Loaded, colmap: dict[str, str], field: str, *, privacy: bool,
           shown: str, notes: list) -> np.ndarray:
     """A text field as an object array (``None`` where empty), personal content blanked."""
     col = colmap.get(field)
@@ -401,7 +178,7 @@ def _safe(value: object) -> str:
     return str(cols.scrub_personal(pd.Series([str(value)[:40]])).iloc[0])
 
 
-def _numbers(loaded: _Loaded, column: str, parse, *, error: str, shown: str) -> np.ndarray:
+def _numbers(loaded: Loaded, column: str, parse, *, error: str, shown: str) -> np.ndarray:
     """Numbers from a text column: pandas for plain numbers, ``parse`` for the rest
     (``1,200户``, ``116°21′E``); NaN where empty. A cell ``parse`` cannot read raises
     ``error`` naming its row."""
@@ -418,7 +195,7 @@ def _numbers(loaded: _Loaded, column: str, parse, *, error: str, shown: str) -> 
     return values
 
 
-def _table_points(loaded: _Loaded, colmap: dict[str, str], *, shown: str) -> np.ndarray:
+def _table_points(loaded: Loaded, colmap: dict[str, str], *, shown: str) -> np.ndarray:
     """Points from a table's coordinate columns (``None`` where a row has none)."""
     n = len(loaded.attrs)
     x = np.full(n, np.nan)
@@ -441,7 +218,7 @@ def _table_points(loaded: _Loaded, colmap: dict[str, str], *, shown: str) -> np.
     return geoms
 
 
-def _counts(loaded: _Loaded, column: str, *, shown: str) -> np.ndarray:
+def _counts(loaded: Loaded, column: str, *, shown: str) -> np.ndarray:
     """Whole household counts ≥ 0; an empty or bad cell raises naming its row."""
     values = _numbers(loaded, column, cols.parse_count, error="err.table_bad_households",
                       shown=shown)
@@ -474,7 +251,7 @@ def _repair(geoms: np.ndarray, *, polygons: bool) -> tuple[np.ndarray, int]:
     return out, int(fix.sum())
 
 
-def _placed_frame(loaded: _Loaded, geoms: np.ndarray, keep: np.ndarray, *, crs, hint, area,
+def _placed_frame(loaded: Loaded, geoms: np.ndarray, keep: np.ndarray, *, crs, hint, area,
                   shown: str, limits: InputLimits):
     """Run :func:`geo.inputcrs.place` on the rows that have a geometry."""
     index = np.flatnonzero(keep)
@@ -483,7 +260,7 @@ def _placed_frame(loaded: _Loaded, geoms: np.ndarray, keep: np.ndarray, *, crs, 
     return place(raw, loaded.rows[index], crs=crs, hint=hint, area=area, path=shown, limits=limits)
 
 
-def _finish(frame: gpd.GeoDataFrame, *, loaded: _Loaded, columns: _Columns,
+def _finish(frame: gpd.GeoDataFrame, *, loaded: Loaded, columns: _Columns,
             notes: list, repaired: int, placed=None, unknown_types=None) -> LayerRead:
     all_notes = list(loaded.notes) + list(columns.notes) + notes
     return LayerRead(
@@ -544,7 +321,7 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     """
     path = Path(path)
     shown = _shown(path)
-    loaded = _load(path, role="households", limits=limits, layer=layer)
+    loaded = load(path, role="households", fields=FIELDS["households"], limits=limits, layer=layer)
     columns = _columns(loaded, role="households", privacy=privacy, shown=shown)
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
@@ -553,7 +330,7 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     if total.any():
         notes.append(("note.input_rows_total", {"path": shown, "count": int(total.sum()),
                                                 "rows": _some(loaded.rows[total])}))
-        loaded = _subset(loaded, ~total)
+        loaded = subset(loaded, ~total)
         if len(loaded.attrs) == 0:
             raise InputError("err.layer_empty", path=shown)
 
@@ -640,12 +417,6 @@ def _present(values: np.ndarray) -> np.ndarray:
     return np.array([v is not None for v in values], dtype=bool)
 
 
-def _subset(loaded: _Loaded, keep: np.ndarray) -> _Loaded:
-    return _Loaded(attrs=loaded.attrs[keep].reset_index(drop=True), geoms=loaded.geoms[keep],
-                   crs=loaded.crs, rows=loaded.rows[keep], is_table=loaded.is_table,
-                   repaired=loaded.repaired, encoding=loaded.encoding, notes=list(loaded.notes))
-
-
 def _some(rows: np.ndarray, n: int = 5) -> str:
     shown = ", ".join(str(int(r)) for r in rows[:n])
     return shown + (" …" if len(rows) > n else "")
@@ -688,7 +459,7 @@ def _match_name(key: str, table: dict[str, list[int]]) -> list[int]:
     return table[near[0]] if len(near) == 1 else []
 
 
-def _place_by_name(loaded: _Loaded, text: dict, counts: np.ndarray, rows: np.ndarray, *,
+def _place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndarray, *,
                    area: StudyArea, settings: HouseholdSettings, shown: str):
     """Place rows without coordinates by building name, else spread them over their compound."""
     notes: list[tuple[str, dict]] = []
@@ -743,54 +514,6 @@ def _place_by_name(loaded: _Loaded, text: dict, counts: np.ndarray, rows: np.nda
 # --------------------------------------------------------------------------- facilities
 
 
-@lru_cache(maxsize=4)
-def load_facility_types(path: str | Path = DEFAULT_TYPES) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Read ``data/facility_types.csv``: ``(keyword, services)`` rows in priority order."""
-    path = Path(path)
-    out = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        for row_no, row in enumerate(csv.DictReader(handle), start=2):
-            keyword = cols.normalise_text(row.get("keyword") or "")
-            if not keyword or keyword.startswith("#"):
-                continue
-            services = tuple(s.strip() for s in (row.get("services") or "").split("|") if s.strip())
-            if not services:
-                raise InputError("err.type_table", path=path.name, row=row_no, detail="no service")
-            out.append((keyword, () if services == ("-",) else services))
-    return tuple(out)
-
-
-def facility_services(text: str | None, catalogue: tuple[Service, ...], *,
-                      types: tuple[tuple[str, tuple[str, ...]], ...] | None = None
-                      ) -> tuple[str, ...] | None:
-    """The services a facility type (or name) stands for.
-
-    Returns the service keys, ``()`` for a type known not to be analysed (parking), or
-    ``None`` for an unknown type.
-    """
-    if not text:
-        return None
-    types = types if types is not None else load_facility_types()
-    key = cols.normalise_text(text)
-    for service in catalogue:
-        if key in (service.key, cols.normalise_text(service.name_zh),
-                   cols.normalise_text(service.name_en)):
-            return (service.key,)
-    for keyword, services in types:
-        if keyword in key:
-            return services
-    return None
-
-
-def _check_types(types, catalogue: tuple[Service, ...], path: Path = DEFAULT_TYPES) -> None:
-    keys = {s.key for s in catalogue}
-    for k, (keyword, services) in enumerate(types):
-        unknown = [s for s in services if s not in keys]
-        if unknown:
-            raise InputError("err.type_table", path=path.name, row=keyword,
-                             detail=f"unknown service {', '.join(unknown)}")
-
-
 def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
                     catalogue: tuple[Service, ...] | None = None,
                     limits: InputLimits = InputLimits(), layer: str | None = None,
@@ -815,8 +538,8 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     shown = _shown(path)
     catalogue = catalogue or load_catalogue()
     types = load_facility_types(types_path)
-    _check_types(types, catalogue, Path(types_path))
-    loaded = _load(path, role="facilities", limits=limits, layer=layer)
+    check_types(types, catalogue, Path(types_path))
+    loaded = load(path, role="facilities", fields=FIELDS["facilities"], limits=limits, layer=layer)
     columns = _columns(loaded, role="facilities", privacy=True, shown=shown)
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
@@ -896,7 +619,7 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
 _SAFE_ID = re.compile(r"^[\w.-]{1,40}$")
 
 
-def _facility_ids(loaded: _Loaded, colmap: dict, pos: np.ndarray, *, notes: list,
+def _facility_ids(loaded: Loaded, colmap: dict, pos: np.ndarray, *, notes: list,
                   shown: str) -> list[str]:
     """``U`` + the file's own ids when they are short, unique and plain; else numbers."""
     col = colmap.get("id")
@@ -926,7 +649,8 @@ def read_communities(path: str | Path, *, crs: str | None = None, area: StudyAre
     """
     path = Path(path)
     shown = _shown(path)
-    loaded = _load(path, role="communities", limits=limits, layer=layer)
+    loaded = load(path, role="communities", fields=FIELDS["communities"], limits=limits,
+                  layer=layer)
     if loaded.is_table:
         raise InputError("err.communities_not_polygons", path=shown, kinds="table")
     columns = _columns(loaded, role="communities", privacy=True, shown=shown)
@@ -997,3 +721,48 @@ def _overlapping_pairs(frame: gpd.GeoDataFrame, *, min_share: float = 0.01) -> i
     inter = shapely.area(shapely.intersection(geoms[left], geoms[right]))
     smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
     return int(np.sum(inter > min_share * np.maximum(smaller, 1e-12)))
+
+
+# --------------------------------------------------------------------------- uploads
+
+READERS = {"households": read_households, "facilities": read_facilities,
+           "communities": read_communities}
+_UNSAFE_NAME = re.compile(r"[^\w.\-]+")
+
+
+def read_upload(data: bytes, filename: str, *, kind: str,
+                limits: InputLimits = InputLimits(), **options) -> LayerRead:
+    """Read an upload held in memory (a Streamlit ``UploadedFile``'s bytes and name).
+
+    The bytes are written, under a plain version of ``filename`` that keeps its suffix,
+    into a fresh temporary folder that is removed afterwards; nothing else is written.
+
+    Parameters
+    ----------
+    data, filename
+        The uploaded file's content and original name (only its suffix and stem are used).
+    kind
+        ``'households'``, ``'facilities'`` or ``'communities'``.
+    options
+        Passed to the reader (``crs``, ``area``, ``privacy``, ``catalogue``, ``layer`` ...).
+
+    Raises
+    ------
+    InputError
+        As the reader does; also for a file over ``limits.max_file_mb`` before anything
+        is written.
+    """
+    import tempfile
+
+    if kind not in READERS:
+        raise ValueError(f"kind must be one of {sorted(READERS)}, not {kind!r}")
+    name = Path(str(filename).replace("\\", "/")).name
+    if len(data) > limits.max_file_bytes:
+        raise InputError("err.file_too_large", path=name, size_mb=round(len(data) / 2**20, 1),
+                         limit_mb=limits.max_file_mb)
+    suffix = "".join(Path(name).suffixes[-1:]).lower()
+    stem = _UNSAFE_NAME.sub("_", Path(name).stem)[:60] or "upload"
+    with tempfile.TemporaryDirectory(prefix="gridcircle-") as tmp:
+        path = Path(tmp) / f"{stem}{suffix}"
+        path.write_bytes(data)
+        return READERS[kind](path, limits=limits, **options)

@@ -21,8 +21,8 @@ import shapely
 
 from geo.chinacrs import wgs84_to_bd09, wgs84_to_gcj02
 from geo.errors import CRSError, InputError, SettingsError
-from geo.layers import (LayerRead, facility_services, read_communities, read_facilities,
-                        read_households)
+from geo.facility_types import facility_services
+from geo.layers import LayerRead, read_communities, read_facilities, read_households
 from geo.catalogue import load_catalogue
 from geo.settings import InputLimits
 from geo.synthetic import SERVICE_NAMES_ZH, synthetic_district
@@ -699,8 +699,8 @@ def test_every_message_key_of_the_readers_exists():
 
     root = Path(__file__).resolve().parents[2] / "geo"
     keys = set()
-    for name in ("layers.py", "inputcrs.py", "columns.py", "tables.py", "safezip.py", "geojson.py",
-                 "osm.py"):
+    for name in ("layers.py", "uploads.py", "facility_types.py", "inputcrs.py", "columns.py",
+                 "tables.py", "safezip.py", "geojson.py", "osm.py"):
         keys |= set(re.findall(r'"((?:err|note)\.[a-z_]+)"', (root / name).read_text(encoding="utf-8")))
     keys |= {"err.metres_as_degrees_fit", "err.metres_no_crs_fit"}  # built as key + "_fit"
     assert len(keys) > 40
@@ -778,3 +778,20 @@ def test_gcj02_outside_mainland_is_not_shifted_and_said(tmp_path):
     point = result.frame.geometry.iloc[0]
     assert (point.x, point.y) == (-0.1276, 51.5072)
     assert any("mainland" in w for w in result.warnings)
+
+
+def test_read_upload_from_memory(tmp_path, area):
+    from geo.layers import read_upload
+
+    rows, truth = _register_rows(area, 4)
+    data = _write_csv(tmp_path / "r.csv", rows, "gbk").read_bytes()
+    before = _temp_leftovers()
+    result = read_upload(data, "../../登记表 2025.csv", kind="households", area=area)
+    assert result.frame["households"].tolist() == [30, 31, 32, 33]
+    assert _temp_leftovers() == before
+    with pytest.raises(InputError) as info:
+        read_upload(data * 10, "r.csv", kind="households", limits=InputLimits(max_file_mb=0.001))
+    assert info.value.key == "err.file_too_large"
+    with pytest.raises(InputError) as info:
+        read_upload(b"\x00\x01" * 100, "r.csv", kind="facilities")
+    assert info.value.key == "err.table_binary"
