@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -149,6 +150,8 @@ def decode_text(data: bytes, *, path: Path) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         if "\x00" not in text:
+            if _mostly_controls(text):
+                raise InputError("err.table_binary", path=path.name, kind="binary data")
             return text, encoding
     from charset_normalizer import from_bytes
 
@@ -158,9 +161,18 @@ def decode_text(data: bytes, *, path: Path) -> tuple[str, str]:
             text = data.decode(best.encoding)
         except (UnicodeDecodeError, LookupError):
             text = None
-        if text is not None and "\x00" not in text:
+        if text is not None and "\x00" not in text and not _mostly_controls(text):
             return text, best.encoding
     raise InputError("err.table_encoding", path=path.name)
+
+
+_CONTROLS = re.compile(r"[\x01-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def _mostly_controls(text: str) -> bool:
+    """Whether decoded text holds more control characters than any real table does."""
+    head = text[:_SNIFF_BYTES]
+    return len(_CONTROLS.findall(head)) > max(2, len(head) // 100)
 
 
 def _read_csv(path: Path, *, limits: InputLimits) -> RawTable:
