@@ -33,7 +33,8 @@ _TOKEN_SPLIT = re.compile(r"[\s_\-./:|,;]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 #: Content that is personal wherever it appears.
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
-_ID_CARD = re.compile(r"(?<![\dA-Za-z])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![\dA-Za-z])")
+_ID_CARD = re.compile(r"(?<![\dA-Za-z])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx]"
+                      r"(?![\dA-Za-z])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PERSONAL_CONTENT = re.compile("|".join(f"(?:{p.pattern})" for p in (_MOBILE, _ID_CARD, _EMAIL)))
 #: Words that mark a total row in a register (合计 rows would count households twice).
@@ -154,8 +155,8 @@ def match_columns(columns: list[str], wanted: tuple[str, ...], *,
             if field in column_map:
                 continue
             for alias in aliases.fields.get(field, ()):
-                hit = next((c for c in columns if c not in taken and predicate(reduced[c][0], alias)),
-                           None)
+                hit = next((c for c in columns
+                            if c not in taken and predicate(reduced[c][0], alias)), None)
                 if hit is not None:
                     column_map[field] = hit
                     taken.add(hit)
@@ -251,7 +252,8 @@ def parse_coordinate(value: str) -> float:
         return float("nan")
     if "," in text:  # thousands separators, or one decimal comma (116,35)
         head, _, tail = text.partition(",")
-        decimal = text.count(",") == 1 and "." not in text and not (len(tail) == 3 and tail.isdigit())
+        thousands = len(tail) == 3 and tail.isdigit()
+        decimal = text.count(",") == 1 and "." not in text and not thousands
         text = f"{head}.{tail}" if decimal else text.replace(",", "")
     try:
         number = float(text)

@@ -18,8 +18,12 @@ from geo.errors import InputError
 DEFAULT_TYPES = Path(__file__).resolve().parent.parent / "data" / "facility_types.csv"
 
 
+#: ``(keyword, services)`` rows in priority order.
+TypeTable = tuple[tuple[str, tuple[str, ...]], ...]
+
+
 @lru_cache(maxsize=4)
-def load_facility_types(path: str | Path = DEFAULT_TYPES) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def load_facility_types(path: str | Path = DEFAULT_TYPES) -> TypeTable:
     """Read ``data/facility_types.csv``: ``(keyword, services)`` rows in priority order."""
     path = Path(path)
     out = []
@@ -36,8 +40,7 @@ def load_facility_types(path: str | Path = DEFAULT_TYPES) -> tuple[tuple[str, tu
 
 
 def facility_services(text: str | None, catalogue: tuple[Service, ...], *,
-                      types: tuple[tuple[str, tuple[str, ...]], ...] | None = None
-                      ) -> tuple[str, ...] | None:
+                      types: TypeTable | None = None) -> tuple[str, ...] | None:
     """The services a facility type (or name) stands for.
 
     Returns the service keys, ``()`` for a type known not to be analysed (parking), or
@@ -57,7 +60,7 @@ def facility_services(text: str | None, catalogue: tuple[Service, ...], *,
     return None
 
 
-def check_types(types: tuple[tuple[str, tuple[str, ...]], ...], catalogue: tuple[Service, ...],
+def check_types(types: TypeTable, catalogue: tuple[Service, ...],
                 path: Path = DEFAULT_TYPES) -> None:
     """Refuse a type table naming a service the catalogue does not have."""
     keys = {s.key for s in catalogue}

@@ -178,14 +178,16 @@ def read_geojson(path: Path, *, max_features: int) -> GeoJSONRead:
         except UnicodeDecodeError:
             continue
     if text is None:
-        raise InputError("err.geojson_parse", path=path.name, line=1, col=1, detail="not UTF-8 text")
+        raise InputError("err.geojson_parse", path=path.name, line=1, col=1,
+                         detail="not UTF-8 text")
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError("err.geojson_parse", path=path.name, line=exc.lineno, col=exc.colno,
                          detail=exc.msg) from None
     except ValueError as exc:
-        raise InputError("err.geojson_parse", path=path.name, line="?", col="?", detail=exc) from None
+        raise InputError("err.geojson_parse", path=path.name, line="?", col="?",
+                         detail=exc) from None
     except RecursionError:
         raise InputError("err.geojson_parse", path=path.name, line="?", col="?",
                          detail="nested too deeply") from None
@@ -196,14 +198,16 @@ def read_geojson(path: Path, *, max_features: int) -> GeoJSONRead:
     if top == "FeatureCollection":
         features = doc.get("features")
         if not isinstance(features, list):
-            raise InputError("err.geojson_structure", path=path.name, detail="'features' is not a list")
+            raise InputError("err.geojson_structure", path=path.name,
+                             detail="'features' is not a list")
     elif top == "Feature":
         features = [doc]
     elif top in ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
                  "MultiPolygon", "GeometryCollection"):
         features = [{"type": "Feature", "geometry": doc, "properties": {}}]
     else:
-        raise InputError("err.geojson_structure", path=path.name, detail=f"type is {str(top)[:40]!r}")
+        raise InputError("err.geojson_structure", path=path.name,
+                         detail=f"type is {str(top)[:40]!r}")
     if len(features) > max_features:
         raise InputError("err.table_too_many_rows", path=path.name, limit=max_features)
     crs = _crs_member(doc)
@@ -227,11 +231,12 @@ def read_geojson(path: Path, *, max_features: int) -> GeoJSONRead:
         rows.append(number)
     notes = []
     if bad:
-        notes.append(("note.input_bad_features", {"path": path.name, "count": bad,
-                                                  "rows": bad_example[0], "detail": bad_example[1]}))
+        notes.append(("note.input_bad_features", {
+            "path": path.name, "count": bad, "rows": bad_example[0], "detail": bad_example[1]}))
     if not records:
         raise InputError("err.layer_empty", path=path.name)
-    attrs = pd.DataFrame.from_records(records) if any(records) else pd.DataFrame(index=range(len(records)))
+    attrs = (pd.DataFrame.from_records(records) if any(records)
+             else pd.DataFrame(index=range(len(records))))
     out = np.empty(len(geoms), dtype=object)
     out[:] = geoms
     return GeoJSONRead(attrs=attrs.reset_index(drop=True), geoms=out, crs=crs,

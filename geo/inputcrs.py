@@ -74,7 +74,8 @@ def _stated(crs: str | None, file_crs: pyproj.CRS | None, hint: tuple[str, str] 
                           {"path": path, "file_crs": file_name or file_crs.name, "crs": name}))
         return name
     if hint is not None:
-        notes.append(("note.input_crs_from_header", {"path": path, "column": hint[1], "crs": hint[0]}))
+        notes.append(("note.input_crs_from_header",
+                      {"path": path, "column": hint[1], "crs": hint[0]}))
         return hint[0]
     if file_crs is not None:
         return file_name if file_name is not None else file_crs
@@ -109,8 +110,8 @@ def candidate_crs(x: np.ndarray, y: np.ndarray, *, area: StudyArea | None,
     near = exact = None
     if area is not None:
         codes = [area.crs] + [c for c in codes if c != area.crs.to_epsg()]
-        near, exact = (gpd.GeoSeries([shapely.buffer(area.boundary, d), area.boundary], crs=area.crs)
-                       .to_crs(WGS84).iloc[k] for k, d in enumerate((limits.outside_area_m, 0)))
+        near, exact = gpd.GeoSeries([shapely.buffer(area.boundary, limits.outside_area_m),
+                                     area.boundary], crs=area.crs).to_crs(WGS84)
     else:
         # only Gauss–Krüger eastings that carry their zone number: 6° zones 13–23 are
         # EPSG:4491–4501, 3° zones 25–45 EPSG:4513–4533
@@ -228,7 +229,8 @@ def place(raw: gpd.GeoDataFrame, rows: np.ndarray, *, crs: str | None = None,
             raise CRSError("err.mixed_crs", path=path, degrees=int(small.sum()),
                            metres=int((~small).sum()), row=int(rows[first]))
 
-    frame = raw.set_geometry(gpd.GeoSeries(geoms, index=raw.index)).set_crs(None, allow_override=True)
+    frame = raw.set_geometry(gpd.GeoSeries(geoms, index=raw.index))
+    frame = frame.set_crs(None, allow_override=True)
     converted = _to_wgs84(frame, stated)
     crs_name = stated if isinstance(stated, str) else (
         f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else stated.to_string())
@@ -355,7 +357,8 @@ def suspect_shift(geoms: np.ndarray, crs_name: str, area: StudyArea, *,
         points = points[np.linspace(0, len(points) - 1, max_points).astype(int)]
     if len(points) < _SHIFT_MIN_POINTS or (len(area.roads) == 0 and len(area.buildings) == 0):
         return None, np.nan, np.nan
-    shares = {name: fit_share(_to_area(points, name, area), area) for name in ("wgs84", "gcj02", "bd09")}
+    shares = {name: fit_share(_to_area(points, name, area), area)
+              for name in ("wgs84", "gcj02", "bd09")}
     stated = crs_name if crs_name in shares else "wgs84"  # CGCS2000 is WGS84 to centimetres
     before = shares[stated]
     best = max(shares, key=shares.get)

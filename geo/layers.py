@@ -168,7 +168,7 @@ def _text(loaded: Loaded, colmap: dict[str, str], field: str, *, privacy: bool,
             notes.append(("note.input_personal_scrubbed", {"path": shown, "column": col,
                                                            "count": changed}))
         values = scrubbed
-    out = values.to_numpy(dtype=object)
+    out = np.array(values.to_numpy(dtype=object), dtype=object)  # writable copy
     out[values.to_numpy() == ""] = None
     return out
 
@@ -183,14 +183,15 @@ def _numbers(loaded: Loaded, column: str, parse, *, error: str, shown: str) -> n
     (``1,200户``, ``116°21′E``); NaN where empty. A cell ``parse`` cannot read raises
     ``error`` naming its row."""
     text = loaded.attrs[column].astype(str).str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    values = np.array(pd.to_numeric(text, errors="coerce"), dtype=float)  # writable copy
     slow = ~np.isfinite(values) & (text != "").to_numpy()
     raw = text.to_numpy()
     for k in np.flatnonzero(slow):
         try:
             parsed = parse(raw[k])
         except ValueError:
-            raise InputError(error, path=shown, row=int(loaded.rows[k]), value=_safe(raw[k])) from None
+            raise InputError(error, path=shown, row=int(loaded.rows[k]),
+                             value=_safe(raw[k])) from None
         values[k] = np.nan if parsed is None else parsed
     return values
 
@@ -246,7 +247,8 @@ def _repair(geoms: np.ndarray, *, polygons: bool) -> tuple[np.ndarray, int]:
         for k in np.flatnonzero(present):
             g = out[k]
             if g.geom_type not in ("Polygon", "MultiPolygon"):
-                parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+                parts = [p for p in shapely.get_parts(g)
+                         if p.geom_type in ("Polygon", "MultiPolygon")]
                 out[k] = shapely.union_all(parts) if parts else g
     return out, int(fix.sum())
 
@@ -491,8 +493,8 @@ def _place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndar
         households = int(counts[members].sum())
         share = split_evenly(households, len(xy))
         first = members[0]
-        compound_id = area.compounds["compound_id"].iloc[hits[0]] if "compound_id" in area.compounds \
-            else None
+        compound_id = (area.compounds["compound_id"].iloc[hits[0]]
+                       if "compound_id" in area.compounds else None)
         for (x, y), n in zip(xy, share):
             out.append({"households": int(n), "register_level": "compound",
                         "building": None, "compound": text["compound"][first],
@@ -588,7 +590,8 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     lost = known & ~has_geom
     if lost.any():
         key = "note.input_rows_unplaced" if loaded.is_table else "note.input_empty_geometry"
-        notes.append((key, {"path": shown, "count": int(lost.sum()), "rows": _some(loaded.rows[lost])}))
+        notes.append((key, {"path": shown, "count": int(lost.sum()),
+                            "rows": _some(loaded.rows[lost])}))
     if not usable.any():
         raise InputError("err.layer_empty", path=shown)
     placed = _placed_frame(loaded, geoms, usable, crs=crs, hint=columns.crs_hint, area=area,

@@ -193,7 +193,8 @@ def _read_csv(path: Path, *, limits: InputLimits) -> RawTable:
     except csv.Error as exc:
         raise InputError("err.table_parse", path=path.name, detail=exc) from None
     return RawTable(rows=_trim(rows), encoding=encoding,
-                    notes=(("note.input_encoding", {"path": path.name, "encoding": _label(encoding)}),)
+                    notes=(("note.input_encoding",
+                            {"path": path.name, "encoding": _label(encoding)}),)
                     if encoding not in ("utf-8", "utf-8-sig") else ())
 
 

@@ -27,7 +27,8 @@ from geo.errors import InputError
 from geo.geojson import read_geojson
 from geo.safezip import extract_members, open_checked
 from geo.settings import InputLimits
-from geo.tables import CSV_SUFFIXES, LEGACY_EXCEL_SUFFIXES, XLSX_SUFFIXES, cell_text, check_file, read_table
+from geo.tables import (CSV_SUFFIXES, LEGACY_EXCEL_SUFFIXES, XLSX_SUFFIXES, cell_text, check_file,
+                        read_table)
 
 GEOJSON_SUFFIXES = (".geojson", ".json")
 GPKG_SUFFIXES = (".gpkg",)
@@ -164,7 +165,8 @@ def _load_ogr(path: Path, *, shown: str, role: str, limits: InputLimits,
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # noqa: BLE001 - GDAL raises several types on damaged files
-        raise InputError("err.layer_unreadable", path=shown, detail=_gdal_detail(exc, folder)) from None
+        raise InputError("err.layer_unreadable", path=shown,
+                         detail=_gdal_detail(exc, folder)) from None
     if len(layers) == 0:
         raise InputError("err.layer_empty", path=shown)
     names = [str(n) for n in layers[:, 0]]
@@ -194,7 +196,8 @@ def _load_ogr(path: Path, *, shown: str, role: str, limits: InputLimits,
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - GDAL raises several types on damaged files
-        raise InputError("err.layer_unreadable", path=shown, detail=_gdal_detail(exc, folder)) from None
+        raise InputError("err.layer_unreadable", path=shown,
+                         detail=_gdal_detail(exc, folder)) from None
     if len(frame) == 0:
         raise InputError("err.layer_empty", path=shown)
     attrs = frame.drop(columns=frame.geometry.name)
@@ -222,7 +225,8 @@ def _load_zip(path: Path, *, role: str, fields: tuple[str, ...], limits: InputLi
             folder = Path(tmp)
             if by_ext.get(".shp"):
                 stems = [s for s, _ in by_ext[".shp"]]
-                stem = next((s for s in stems if role.rstrip("s") in s.rsplit("/", 1)[-1]), stems[0])
+                stem = next((s for s in stems if role.rstrip("s") in s.rsplit("/", 1)[-1]),
+                            stems[0])
                 shown = f"{path.name}:{stem.rsplit('/', 1)[-1]}.shp"
                 wanted = {f"layer{ext}": info for ext in SHP_SIDECARS
                           for s, info in by_ext.get(ext, []) if s == stem}

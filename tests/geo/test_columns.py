@@ -78,3 +78,13 @@ def test_personal_content_found_and_scrubbed():
 def test_total_rows():
     frame = pd.DataFrame({"小区": ["a", "合计", "b", " Total: "], "户数": ["1", "2", "小计", "3"]})
     assert total_rows(frame).tolist() == [False, True, True, True]
+
+
+def test_numbers_in_other_notations_in_a_coordinate_column(tmp_path):
+    from geo.layers import read_households
+
+    path = tmp_path / "dms.csv"
+    path.write_text("经度,纬度,户数\n116°21′E,39°54′N,5\n116.36,39.91,3\n", encoding="utf-8")
+    frame = read_households(path).frame
+    assert frame.geometry.x.round(4).tolist() == [116.35, 116.36]
+    assert frame.geometry.y.round(4).tolist() == [39.9, 39.91]
