@@ -16,7 +16,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.catalogue import Service, load_catalogue
+from geo.communities import derive_communities
 from geo.errors import InputError
+from geo.grids import GridSettings, make_grids
 from geo.households import estimate_households, household_summary
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
@@ -30,6 +32,7 @@ class RunSettings:
     """Every setting of one run (each part validated by its own dataclass)."""
 
     households: HouseholdSettings = field(default_factory=HouseholdSettings)
+    grids: GridSettings = field(default_factory=GridSettings)
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,7 +121,8 @@ def settings_from_args(args: object) -> RunSettings:
     check_range("grid_max", args.grid_max, args.grid_min, 100_000)
     if args.speed_mps is not None:
         check_range("speed_mps", args.speed_mps, 0.3, 3.0)
-    return RunSettings()
+    return RunSettings(grids=GridSettings(min_households=args.grid_min,
+                                          max_households=args.grid_max))
 
 
 def merge_facilities(osm: gpd.GeoDataFrame, user: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -170,17 +174,32 @@ def run(area: StudyArea, settings: RunSettings = RunSettings(), *,
                                    .reindex(comms["community_id"]).fillna(0).astype(int).to_numpy())
             comms["derived"] = False
         else:
-            comms = single_community(area, households)
-            households["community_id"] = "C01"
-        households["grid_id"] = None
+            comms = derive_communities(households, area.roads, area.boundary)
+
+    # grids (geo.grids): checks the communities, splits towers above the band, numbers grids
+    with timer.step("grids"):
+        gridded = make_grids(households, comms, area.roads, settings=settings.grids)
+        households = gridded.households
+        comms = gridded.communities
 
     facilities = merge_facilities(area.facilities, facilities)
     layers: dict[str, pd.DataFrame] = {
-        "households": households, "communities": comms, "facilities": facilities,
+        "households": households, "communities": comms, "grids": gridded.grids,
+        "facilities": facilities,
     }
     summary = build_summary(area, settings, catalogue, layers, timer.timings_s)
+    summary["grids_report"] = grids_report(gridded.report)
     return Result(area=area, settings=settings, catalogue=catalogue, layers=layers,
                   summary=summary)
+
+
+def grids_report(report: dict) -> dict:
+    """The grid stage's report, trimmed for SUMMARY.json."""
+    keys = ("share_in_band", "feasible_in_band", "non_contiguous", "arterial_crossings",
+            "mean_polsby_popper", "infeasible_communities", "zero_household_units", "notes")
+    out = {k: report[k] for k in keys}
+    out["split_units"] = len(report["split_units"])
+    return out
 
 
 def build_summary(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, ...],
@@ -206,7 +225,8 @@ def build_summary(area: StudyArea, settings: RunSettings, catalogue: tuple[Servi
         "speed_mps": {},
         "network": {"nodes": area.network.n_nodes, "edges": area.network.n_edges,
                     **area.network.report},
-        "settings": {"households": settings.households.__dict__},
+        "settings": {"households": settings.households.__dict__,
+                     "grids": settings.grids.__dict__},
         "notes": list(area.notes),
         "credit": OSM_CREDIT if area.osm_derived else "",
         "timings_s": dict(timings_s),

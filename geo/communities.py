@@ -225,7 +225,7 @@ def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFram
     out = out.set_geometry(shapely.make_valid(out.geometry.to_numpy()))
     kinds = set(out.geometry.geom_type)
     if not kinds <= {"Polygon", "MultiPolygon"}:
-        raise InputError("err.communities_not_polygons", kinds=", ".join(sorted(kinds)))
+        raise InputError("err.community_layer_not_polygons", kinds=", ".join(sorted(kinds)))
     if "community_id" not in out.columns:
         centres = shapely.get_coordinates(out.geometry.representative_point().to_numpy())
         order = reading_order(centres, row_m=float(np.sqrt(np.median(out.area))))

@@ -835,6 +835,98 @@ def _improve(g: _Graph, labels: np.ndarray, zone_of_part: np.ndarray, zones: lis
     return labels, stats
 
 
+def _crossing_measure(g: _Graph, nodes: np.ndarray) -> int:
+    mask = np.zeros(g.n, dtype=bool)
+    mask[nodes] = True
+    e = g.edges_within(nodes, mask)
+    along = bool((g.ekind[e] == KIND_CODE["arterial"]).any())
+    return max(len(np.unique(g.face[nodes])) - 1, int(along))
+
+
+def _repair_crossings(g: _Graph, labels: np.ndarray, zone_of_part: np.ndarray,
+                      zones: list[_Zone], settings: GridSettings) -> tuple[np.ndarray, int]:
+    """Move single cells across grid boundaries so that no grid straddles the dead end of
+    an arterial road where a neighbouring grid can take the cell inside the band."""
+    labels = labels.copy()
+    moves = 0
+    art = g.ekind == KIND_CODE["arterial"]
+    for _ in range(4):
+        a, b = labels[g.ei], labels[g.ej]
+        bad = np.flatnonzero(art & (a == b) & (a >= 0) & (g.face[g.ei] == g.face[g.ej]))
+        if bad.size == 0:
+            break
+        changed = False
+        for edge in bad:
+            x = labels[g.ei[edge]]
+            if x < 0 or labels[g.ej[edge]] != x:
+                continue
+            zone = zones[zone_of_part[x]]
+            if zone.status not in ("ok", "infeasible"):
+                continue
+            for node in (int(g.ei[edge]), int(g.ej[edge])):
+                nbrs = [m for m in g.neighbours[node]]
+                targets = {int(labels[m]) for m in nbrs if labels[m] >= 0 and labels[m] != x
+                           and zone_of_part[labels[m]] == zone_of_part[x]}
+                nx = np.flatnonzero(labels == x)
+                rest = nx[nx != node]
+                if rest.size == 0:
+                    continue
+                wx = g.w[nx].sum() - g.w[node]
+                if g.w[node] and not zone.lo <= wx <= zone.hi:
+                    continue
+                mask = np.zeros(g.n, dtype=bool)
+                mask[rest] = True
+                if not g.connected(mask):
+                    continue
+                before_x = _crossing_measure(g, nx)
+                for y in sorted(targets):
+                    ny = np.flatnonzero(labels == y)
+                    wy = g.w[ny].sum() + g.w[node]
+                    before = before_x + _crossing_measure(g, ny)
+                    grown = np.r_[ny, node]
+                    if not g.w[node] or zone.lo <= wy <= zone.hi:
+                        if _crossing_measure(g, rest) + _crossing_measure(g, grown) < before:
+                            labels[node] = y
+                            moves += 1
+                            changed = True
+                            break
+                        continue
+                    # y would leave the band: re-split y (with the cell) and a neighbour z
+                    trial = labels.copy()
+                    trial[node] = y
+                    ends = trial[g.ei], trial[g.ej]
+                    near = {int(q) for q in np.r_[ends[1][ends[0] == y], ends[0][ends[1] == y]]
+                            if q >= 0 and q not in (x, y) and zone_of_part[q] == zone_of_part[x]}
+                    for z in sorted(near):
+                        nz = np.flatnonzero(trial == z)
+                        union = np.r_[grown, nz]
+                        mid = settings.mid_households if zone.status == "ok" \
+                            else g.w[union].sum() / 2
+                        found = _best_resplit(g, union, zone.lo, zone.hi, mid, -np.inf)
+                        if found is None:
+                            continue
+                        side = found[0]
+                        other = np.setdiff1d(union, side)
+                        after = _crossing_measure(g, rest) + _crossing_measure(g, side) \
+                            + _crossing_measure(g, other)
+                        if after < before + _crossing_measure(g, nz):
+                            labels[node] = y
+                            labels[union] = z
+                            labels[side] = y
+                            moves += 1
+                            changed = True
+                            break
+                    if changed:
+                        break
+                if changed:
+                    break
+            if changed:
+                break
+        if not changed:
+            break
+    return labels, moves
+
+
 # --------------------------------------------------------------------------- polygons
 
 def _clean(geom: shapely.Geometry) -> shapely.Geometry:
@@ -1011,6 +1103,8 @@ def _grid_pass(units: gpd.GeoDataFrame, unit_block: np.ndarray, blocks: gpd.GeoD
                               settings, deadline)
         time_box["seconds"] -= time.perf_counter() - start
         time_box["households"] -= c_total
+        labels, _ = _repair_crossings(g, labels, np.asarray(zone_of_part, dtype=np.int64),
+                                      zones, settings)
         stats["passes"] = max(stats["passes"], st["passes"])
         stats["resplits"] += st["resplits"]
         stats["timed_out"] |= st["timed_out"]
@@ -1200,9 +1294,17 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
         stats["resplits"] += one.stats["resplits"]
         stats["timed_out"] |= one.stats["timed_out"]
     pieces = pd.concat(piece_frames, ignore_index=True)
-    pieces = gpd.GeoDataFrame(pieces, geometry="geometry", crs=units.crs)
     cells = gpd.GeoDataFrame(pd.concat(cell_frames, ignore_index=True), geometry="geometry",
                              crs=blocks.crs)
+    # pieces in the order of the input units (parts in order), whichever pass made them
+    part_no = pd.to_numeric(pieces["part"].str.split("/").str[0], errors="coerce").fillna(0)
+    perm = np.lexsort((part_no.to_numpy(), _piece_source(pieces, units)))
+    inverse = np.empty_like(perm)
+    inverse[perm] = np.arange(len(perm))
+    pieces = gpd.GeoDataFrame(pieces.iloc[perm].reset_index(drop=True), geometry="geometry",
+                              crs=units.crs)
+    unit = cells["unit"].to_numpy()
+    cells["unit"] = np.where(unit >= 0, inverse[np.maximum(unit, 0)], -1)
     if any(s["why"] == "above_band" for s in splits):
         notes.append(both("note.units_split", count=sum(s["why"] == "above_band" for s in splits),
                           max=hi))

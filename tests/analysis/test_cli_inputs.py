@@ -50,6 +50,8 @@ def _inputs(tmp_path, area):
 
 
 def _metres(frame, truth):
+    if "part" in frame.columns:  # a tower split between grids is one row per part
+        frame = frame[frame["part"].isna() | frame["part"].str.startswith("1/")]
     return GEOD.inv(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy(),
                     truth.geometry.x.to_numpy(), truth.geometry.y.to_numpy())[2]
 
