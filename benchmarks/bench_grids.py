@@ -12,18 +12,23 @@ the grid polygons (unions of cells), and seconds.
 Then a whole city of 1,000,000 households (derived communities, entrance-level units) is
 gridded end to end, with its time and peak memory.
 
-Run from the repository root (spopt is a benchmark-only extra, see requirements.txt here):
+Run (spopt is a benchmark-only extra, see requirements.txt here):
 
-    python -m benchmarks.bench_grids                      # max-p at 1,024 / 2,500 / 5,000
-    python -m benchmarks.bench_grids --maxp-sizes 1024    # max-p only where it finishes
+    python benchmarks/bench_grids.py                      # max-p at 1,024 / 2,500 / 5,000
+    python benchmarks/bench_grids.py --maxp-sizes 1024    # max-p only where it finishes
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
 import sys
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import geopandas as gpd
 import numpy as np
@@ -32,10 +37,11 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from benchmarks.units import entrance_units
-from geo.communities import derive_communities
-from geo.grids import GridSettings, band_feasible, make_grids
-from geo.synthetic import synthetic_district
+from benchmarks.units import entrance_units  # noqa: E402
+from geo.blocks import cell_adjacency  # noqa: E402
+from geo.communities import derive_communities  # noqa: E402
+from geo.grids import GridSettings, band_feasible, make_grids  # noqa: E402
+from geo.synthetic import synthetic_district  # noqa: E402
 
 LO, HI = 200, 300
 
@@ -45,7 +51,14 @@ def peak_mb() -> float:
 
 
 def score(cells: gpd.GeoDataFrame, adj: pd.DataFrame, labels: np.ndarray) -> dict:
-    """Quality of a partition of ``cells`` (one label per cell, -1 = none)."""
+    """Quality of a partition of ``cells`` (one label per cell, -1 = none).
+
+    A grid *crosses* an arterial road when its households fall into more than one piece
+    once the grid is cut along every arterial (land without households attached across an
+    arterial is no crossing). The crossing is *avoidable* unless the grid joins an area
+    enclosed by arterials that is too small to meet the band on its own
+    (⌈W/300⌉ > ⌊W/200⌋).
+    """
     n = len(cells)
     w = cells["households"].to_numpy()
     kind = adj["kind"].to_numpy()
@@ -56,24 +69,29 @@ def score(cells: gpd.GeoDataFrame, adj: pd.DataFrame, labels: np.ndarray) -> dic
     face = csgraph.connected_components(graph, directed=False)[1]
     face_total = np.bincount(face, weights=w)
     face_ok = np.array([band_feasible(int(t), LO, HI) for t in face_total])
-    frame = pd.DataFrame({"label": labels, "w": w, "face": face})
-    frame = frame[frame["label"] >= 0]
+    has = labels >= 0
+    frame = pd.DataFrame({"label": labels[has], "w": w[has], "face": face[has]})
     grids = frame.groupby("label").agg(households=("w", "sum"),
                                        faces=("face", lambda f: tuple(np.unique(f))))
     in_band = grids["households"].between(LO, HI)
-    crossing = grids["faces"].map(len) > 1
-    avoidable = crossing & grids["faces"].map(lambda fs: bool(all(face_ok[list(fs)])))
+    needed = grids["faces"].map(lambda fs: len(fs) > 1 and not all(face_ok[list(fs)]))
     # contiguity in the graph, and polygons
     same = (labels[i] == labels[j]) & (labels[i] >= 0)
     g2 = sparse.csr_array((np.ones(same.sum()), (i[same], j[same])), shape=(n, n))
     comp = csgraph.connected_components(g2, directed=False)[1]
-    pieces = pd.Series(comp[labels >= 0]).groupby(labels[labels >= 0]).nunique()
+    pieces = pd.Series(comp[has]).groupby(labels[has]).nunique()
     geoms = cells.geometry.to_numpy()
-    pp = []
-    for label, idx in pd.Series(np.arange(n)[labels >= 0]).groupby(labels[labels >= 0]):
-        poly = shapely.union_all(geoms[idx.to_numpy()], grid_size=0.001)
-        a, p = poly.area, poly.length
-        pp.append(4 * np.pi * a / p ** 2 if p else 0.0)
+    polys = [shapely.union_all(geoms[idx.to_numpy()], grid_size=0.001)
+             for _, idx in pd.Series(np.flatnonzero(has)).groupby(labels[has])]
+    polys = np.asarray(polys, dtype=object)
+    pp = 4 * np.pi * shapely.area(polys) / shapely.length(polys) ** 2
+    keep = same & (kind != "arterial")
+    g3 = sparse.csr_array((np.ones(keep.sum()), (i[keep], j[keep])), shape=(n, n))
+    piece = csgraph.connected_components(g3, directed=False)[1]
+    homes = has & (w > 0)
+    per_grid = pd.Series(piece[homes]).groupby(labels[homes]).nunique()
+    crossing = (per_grid.reindex(grids.index).fillna(1) > 1).to_numpy()
+    avoidable = crossing & ~needed.to_numpy()
     return {"grids": len(grids), "in_band": float(in_band.mean()),
             "above_max": int((grids["households"] > HI).sum()),
             "below_min": int((grids["households"] < LO).sum()),
@@ -117,7 +135,8 @@ def run_maxp(cells: gpd.GeoDataFrame, adj: pd.DataFrame, *, iterations: int) -> 
 def fmt(name: str, s: dict, seconds: float) -> str:
     return (f"  {name:<11} grids {s['grids']:>5}  in band {s['in_band']:6.1%}  "
             f"(>{HI}: {s['above_max']}, <{LO}: {s['below_min']})  non-contiguous "
-            f"{s['non_contiguous']}  avoidable arterial crossings {s['avoidable_crossings']}"
+            f"{s['non_contiguous']}  grids crossing arterials {s['crossings']} "
+            f"(avoidable {s['avoidable_crossings']})"
             f"  mean Polsby–Popper {s['mean_pp']:.3f}  {seconds:8.2f} s")
 
 
@@ -139,7 +158,7 @@ def city(households: int, settings: GridSettings) -> None:
           f"all in band: {r['feasible_in_band']}, non-contiguous {r['non_contiguous']}, "
           f"arterial crossings {r['arterial_crossings']}, mean Polsby–Popper "
           f"{r['mean_polsby_popper']:.3f}, improvement {r['improvement']}")
-    print(f"  peak memory (max RSS of this process so far) {peak_mb():,.0f} MB")
+    print(f"  peak memory (max RSS of this process, which ran only the city) {peak_mb():,.0f} MB")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -152,31 +171,36 @@ def main(argv: list[str] | None = None) -> None:
                         help="max-p construction iterations (spopt's default 99)")
     parser.add_argument("--city", type=int, default=1_000_000, help="households of the city run")
     parser.add_argument("--skip-city", action="store_true")
+    parser.add_argument("--city-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     settings = GridSettings()
+    if args.city_only:
+        city(args.city, settings)
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     maxp_sizes = sizes if args.maxp_sizes is None else \
         [int(s) for s in args.maxp_sizes.split(",") if s]
-    print(f"python {sys.version.split()[0]}; band {LO}–{HI}; settings {settings}")
-    if not args.skip_city:
-        city(args.city, settings)
+    print(f"python {sys.version.split()[0]}; band {LO}–{HI}; settings {settings}", flush=True)
+    if not args.skip_city:  # in its own process, so that the peak memory is its own
+        subprocess.run([sys.executable, __file__, "--city-only", "--city", str(args.city)],
+                       check=True)
     for size in sizes:
         area = synthetic_district(size * 25, seed=0)
         units = entrance_units(area)
         ours, ours_s = run_ours(units, area, settings)
         cells = ours.cells.reset_index(drop=True)
-        from geo.blocks import cell_adjacency
-        adj = cell_adjacency(cells)
+        arterials = area.roads.loc[area.roads["road_class"] == "arterial"].geometry.to_numpy()
+        adj = cell_adjacency(cells, arterials=arterials)
         grid_code = {g: k for k, g in enumerate(sorted(ours.grids["grid_id"]))}
         ours_labels = cells["grid_id"].map(grid_code).fillna(-1).to_numpy(dtype=np.int64)
         print(f"\n{len(units):,} units ({int(units['households'].sum()):,} households), "
-              f"{len(cells):,} cells, {len(adj):,} adjacent pairs")
+              f"{len(cells):,} cells, {len(adj):,} adjacent pairs", flush=True)
         s_ours = score(cells, adj, ours_labels)
-        print(fmt("Gridcircle", s_ours, ours_s))
+        print(fmt("Gridcircle", s_ours, ours_s), flush=True)
         if size in maxp_sizes:
             labels, maxp_s = run_maxp(cells, adj, iterations=args.maxp_iterations)
             s_maxp = score(cells, adj, labels)
-            print(fmt("max-p", s_maxp, maxp_s))
+            print(fmt("max-p", s_maxp, maxp_s), flush=True)
             print(f"  speed ratio max-p / Gridcircle: {maxp_s / ours_s:,.0f}×; "
                   f"Polsby–Popper Gridcircle − max-p: {s_ours['mean_pp'] - s_maxp['mean_pp']:+.3f}")
         else:

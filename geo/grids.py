@@ -9,6 +9,10 @@ compact shapes, boundaries along streets, and counts near the middle of the band
 How it works
 ------------
 1. Units (household points) are checked; a unit above the band is split into parts.
+   Where whole buildings cannot be grouped inside the band (towers of 101–199 households
+   with a 200–300 band cannot pair up), the community is gridded again with buildings
+   split by unit/floor share into parts of at most half the band's width; every split is
+   reported.
 2. Each community is cut into street blocks and every unit gets a tessellation cell inside
    its block (:mod:`geo.blocks`); cells that share a boundary are neighbours.
 3. Inside a community, the areas enclosed by arterial roads ("faces") are the zones a grid
@@ -22,10 +26,17 @@ How it works
    seed partition) are the fallback when no straight cut keeps both sides connected.
 5. Improvement (time-boxed): each pair of neighbouring grids is merged and re-split along
    the straight cut that most raises their Polsby–Popper compactness, keeping the band,
-   contiguity and the crossing count.
+   contiguity and the crossing count. Then cells are moved off the dead ends of arterial
+   roads that a grid still straddles.
 6. Grid polygons are unions of cells; ids are the community code plus a two-digit number
    in reading order (north→south, west→east). Grids kept from a previous run (``locked``)
    keep their units and ids; other grids take the previous id they overlap most.
+
+A grid *crosses* an arterial road when its households fall into more than one piece once
+the grid is cut along every arterial: across arterial faces, or across the dead end of an
+arterial that runs between two street blocks. Land without households attached across an
+arterial (a park, an empty block) is no crossing, and neither is the loose end of an
+arterial inside a block beyond its last junction: one can walk round it.
 
 A community whose total cannot meet the band gets the nearest answer (the grid count whose
 grids miss the band by the least), flagged with a one-sentence reason.
@@ -283,23 +294,24 @@ class _Graph:
         return np.flatnonzero(mask[self.ei] & mask[self.ej])
 
     @cached_property
-    def _incident(self) -> tuple[np.ndarray, np.ndarray]:
-        ends = np.r_[self.ei, self.ej]
-        order = np.argsort(ends, kind="stable")
-        ptr = np.r_[0, np.cumsum(np.bincount(ends, minlength=self.n))]
-        return ptr, np.r_[np.arange(len(self.ei)), np.arange(len(self.ei))][order]
+    def _outgoing(self) -> tuple[np.ndarray, np.ndarray]:
+        """Edges listed under their first end (``ei``): CSR pointer and edge ids."""
+        order = np.argsort(self.ei, kind="stable")
+        ptr = np.r_[0, np.cumsum(np.bincount(self.ei, minlength=self.n))]
+        return ptr, order
 
     def edges_within(self, nodes: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Edges with both ends in ``nodes`` (``mask`` marks them), in time ∝ their degree."""
         if len(nodes) * 8 > self.n:
             return self.sub_edges(mask)
-        ptr, inc = self._incident
-        starts, stops = ptr[nodes], ptr[nodes + 1]
-        lengths = stops - starts
-        idx = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + \
-            np.arange(lengths.sum())
-        e = np.unique(inc[idx])
-        return e[mask[self.ei[e]] & mask[self.ej[e]]]
+        ptr, out = self._outgoing
+        starts = ptr[nodes]
+        lengths = ptr[nodes + 1] - starts
+        total = int(lengths.sum())
+        offsets = np.cumsum(lengths) - lengths
+        idx = np.repeat(starts - offsets, lengths) + np.arange(total)
+        e = out[idx]
+        return e[mask[self.ej[e]]]
 
     @cached_property
     def neighbours(self) -> list[list[int]]:
@@ -688,12 +700,14 @@ def _pp(area: np.ndarray, perim: np.ndarray) -> np.ndarray:
 
 
 def _pair_objective(g: _Graph, nx: np.ndarray, ny: np.ndarray, lo: float, hi: float,
-                    mid: float) -> float:
-    """Objective of two neighbouring grids, as :func:`_best_resplit` scores a cut."""
+                    mid: float, e: np.ndarray | None = None) -> float:
+    """Objective of two neighbouring grids, as :func:`_best_resplit` scores a cut
+    (``e``: the edges inside their union, if known)."""
     union = np.r_[nx, ny]
-    mask = np.zeros(g.n, dtype=bool)
-    mask[union] = True
-    e = g.edges_within(union, mask)
+    if e is None:
+        mask = np.zeros(g.n, dtype=bool)
+        mask[union] = True
+        e = g.edges_within(union, mask)
     in_x = np.zeros(g.n, dtype=bool)
     in_x[nx] = True
     ex, ey = in_x[g.ei[e]], in_x[g.ej[e]]
@@ -713,15 +727,19 @@ def _pair_objective(g: _Graph, nx: np.ndarray, ny: np.ndarray, lo: float, hi: fl
 
 
 def _best_resplit(g: _Graph, nodes: np.ndarray, lo: float, hi: float, mid: float,
-                  current: float) -> tuple[np.ndarray, float] | None:
+                  current: float | tuple[np.ndarray, np.ndarray]
+                  ) -> tuple[np.ndarray, float] | None:
     """Best straight cut of a pair's union into two in-band, connected grids, if it beats
-    ``current`` (the pair's objective now). All directions are swept at once."""
+    ``current``: the pair's objective now, or the pair itself (its objective is then
+    computed here). All directions are swept at once."""
     n = len(nodes)
     mask = np.zeros(g.n, dtype=bool)
     mask[nodes] = True
     loc = np.full(g.n, -1)
     loc[nodes] = np.arange(n)
     e = g.edges_within(nodes, mask)
+    if isinstance(current, tuple):
+        current = _pair_objective(g, current[0], current[1], lo, hi, mid, e)
     eu, ev = loc[g.ei[e]], loc[g.ej[e]]
     total = float(g.w[nodes].sum())
     low, high = _side_range(total, 2, 1, lo, hi)
@@ -815,9 +833,8 @@ def _improve(g: _Graph, labels: np.ndarray, zone_of_part: np.ndarray, zones: lis
             lo, hi = zone.lo, zone.hi
             if zone.status == "relaxed":  # never move a flagged grid further from the band
                 lo, hi = min(lo, wx, wy), max(hi, wx, wy)
-            current = _pair_objective(g, nx, ny, lo, hi, mid)
             union = np.r_[nx, ny]
-            found = _best_resplit(g, union, lo, hi, mid, current)
+            found = _best_resplit(g, union, lo, hi, mid, (nx, ny))
             if found is None:
                 tried[(x, y)] = (version[x], version[y])
                 continue
@@ -836,95 +853,115 @@ def _improve(g: _Graph, labels: np.ndarray, zone_of_part: np.ndarray, zones: lis
 
 
 def _crossing_measure(g: _Graph, nodes: np.ndarray) -> int:
+    """How many times a grid crosses arterial roads: the pieces its households fall into
+    when the grid is cut along every arterial, minus one. Land without households
+    attached across an arterial (a park, an empty block) is no crossing: nobody has to
+    cross the road to reach the grid's homes."""
+    if not (g.w[nodes] > 0).any():
+        return 0
     mask = np.zeros(g.n, dtype=bool)
     mask[nodes] = True
     e = g.edges_within(nodes, mask)
-    along = bool((g.ekind[e] == KIND_CODE["arterial"]).any())
-    return max(len(np.unique(g.face[nodes])) - 1, int(along))
+    e = e[g.ekind[e] != KIND_CODE["arterial"]]
+    if len(e) == len(g.edges_within(nodes, mask)):
+        return 0
+    loc = np.full(g.n, -1)
+    loc[nodes] = np.arange(len(nodes))
+    comp = _components(len(nodes), loc[g.ei[e]], loc[g.ej[e]])
+    return len(np.unique(comp[g.w[nodes] > 0])) - 1
+
+
+def _filler_group(g: _Graph, labels: np.ndarray, node: int) -> np.ndarray:
+    """``node`` alone, or with it every cell without households of its grid that it
+    reaches through such cells (an empty block moves as a whole)."""
+    if g.w[node] > 0:
+        return np.array([node])
+    x = labels[node]
+    seen = {node}
+    stack = [node]
+    while stack:
+        for m in g.neighbours[stack.pop()]:
+            if m not in seen and labels[m] == x and g.w[m] == 0:
+                seen.add(m)
+                stack.append(m)
+    return np.array(sorted(seen))
 
 
 def _repair_crossings(g: _Graph, labels: np.ndarray, zone_of_part: np.ndarray,
                       zones: list[_Zone], settings: GridSettings) -> tuple[np.ndarray, int]:
-    """Move single cells across grid boundaries so that no grid straddles the dead end of
-    an arterial road where a neighbouring grid can take the cell inside the band."""
+    """Move cells across grid boundaries so that no grid straddles the dead end of an
+    arterial road where a neighbouring grid can take them inside the band; when the
+    neighbour would leave the band, it is re-split with one of its own neighbours."""
     labels = labels.copy()
     moves = 0
     art = g.ekind == KIND_CODE["arterial"]
-    for _ in range(4):
+    for _ in range(8):
         a, b = labels[g.ei], labels[g.ej]
         bad = np.flatnonzero(art & (a == b) & (a >= 0) & (g.face[g.ei] == g.face[g.ej]))
-        if bad.size == 0:
+        crossing = {int(x) for x in np.unique(a[bad])
+                    if _crossing_measure(g, np.flatnonzero(labels == x))}
+        bad = bad[np.isin(a[bad], sorted(crossing))]
+        if bad.size == 0 or not _repair_one(g, labels, bad, zone_of_part, zones, settings):
             break
-        changed = False
-        for edge in bad:
-            x = labels[g.ei[edge]]
-            if x < 0 or labels[g.ej[edge]] != x:
-                continue
-            zone = zones[zone_of_part[x]]
-            if zone.status not in ("ok", "infeasible"):
-                continue
-            for node in (int(g.ei[edge]), int(g.ej[edge])):
-                nbrs = [m for m in g.neighbours[node]]
-                targets = {int(labels[m]) for m in nbrs if labels[m] >= 0 and labels[m] != x
-                           and zone_of_part[labels[m]] == zone_of_part[x]}
-                nx = np.flatnonzero(labels == x)
-                rest = nx[nx != node]
-                if rest.size == 0:
-                    continue
-                wx = g.w[nx].sum() - g.w[node]
-                if g.w[node] and not zone.lo <= wx <= zone.hi:
-                    continue
-                mask = np.zeros(g.n, dtype=bool)
-                mask[rest] = True
-                if not g.connected(mask):
-                    continue
-                before_x = _crossing_measure(g, nx)
-                for y in sorted(targets):
-                    ny = np.flatnonzero(labels == y)
-                    wy = g.w[ny].sum() + g.w[node]
-                    before = before_x + _crossing_measure(g, ny)
-                    grown = np.r_[ny, node]
-                    if not g.w[node] or zone.lo <= wy <= zone.hi:
-                        if _crossing_measure(g, rest) + _crossing_measure(g, grown) < before:
-                            labels[node] = y
-                            moves += 1
-                            changed = True
-                            break
-                        continue
-                    # y would leave the band: re-split y (with the cell) and a neighbour z
-                    trial = labels.copy()
-                    trial[node] = y
-                    ends = trial[g.ei], trial[g.ej]
-                    near = {int(q) for q in np.r_[ends[1][ends[0] == y], ends[0][ends[1] == y]]
-                            if q >= 0 and q not in (x, y) and zone_of_part[q] == zone_of_part[x]}
-                    for z in sorted(near):
-                        nz = np.flatnonzero(trial == z)
-                        union = np.r_[grown, nz]
-                        mid = settings.mid_households if zone.status == "ok" \
-                            else g.w[union].sum() / 2
-                        found = _best_resplit(g, union, zone.lo, zone.hi, mid, -np.inf)
-                        if found is None:
-                            continue
-                        side = found[0]
-                        other = np.setdiff1d(union, side)
-                        after = _crossing_measure(g, rest) + _crossing_measure(g, side) \
-                            + _crossing_measure(g, other)
-                        if after < before + _crossing_measure(g, nz):
-                            labels[node] = y
-                            labels[union] = z
-                            labels[side] = y
-                            moves += 1
-                            changed = True
-                            break
-                    if changed:
-                        break
-                if changed:
-                    break
-            if changed:
-                break
-        if not changed:
-            break
+        moves += 1
     return labels, moves
+
+
+def _repair_one(g: _Graph, labels: np.ndarray, bad: np.ndarray, zone_of_part: np.ndarray,
+                zones: list[_Zone], settings: GridSettings) -> bool:
+    """One improving move for one straddled arterial edge (``labels`` changed in place)."""
+    for edge in bad:
+        x = int(labels[g.ei[edge]])
+        zone = zones[zone_of_part[x]]
+        if zone.status not in ("ok", "infeasible"):
+            continue
+        nx = np.flatnonzero(labels == x)
+        before_x = _crossing_measure(g, nx)
+        for node in (int(g.ei[edge]), int(g.ej[edge])):
+            group = _filler_group(g, labels, node)
+            rest = np.setdiff1d(nx, group)
+            moved = int(g.w[group].sum())
+            if rest.size == 0 or (moved and not zone.lo <= g.w[rest].sum() <= zone.hi):
+                continue
+            mask = np.zeros(g.n, dtype=bool)
+            mask[rest] = True
+            if not g.connected(mask):
+                continue
+            targets = {int(labels[m]) for v in group for m in g.neighbours[v]
+                       if labels[m] >= 0 and labels[m] != x
+                       and zone_of_part[labels[m]] == zone_of_part[x]}
+            for y in sorted(targets):
+                ny = np.flatnonzero(labels == y)
+                grown = np.r_[ny, group]
+                before = before_x + _crossing_measure(g, ny)
+                if not moved or zone.lo <= g.w[grown].sum() <= zone.hi:
+                    if _crossing_measure(g, rest) + _crossing_measure(g, grown) < before:
+                        labels[group] = y
+                        return True
+                    continue
+                # y would leave the band: re-split y (with the cells) and a neighbour z
+                trial = labels.copy()
+                trial[group] = y
+                ends = trial[g.ei], trial[g.ej]
+                near = {int(q) for q in np.r_[ends[1][ends[0] == y], ends[0][ends[1] == y]]
+                        if q >= 0 and q not in (x, y) and zone_of_part[q] == zone_of_part[x]}
+                for z in sorted(near):
+                    nz = np.flatnonzero(trial == z)
+                    union = np.r_[grown, nz]
+                    mid = settings.mid_households if zone.status == "ok" \
+                        else g.w[union].sum() / 2
+                    found = _best_resplit(g, union, zone.lo, zone.hi, mid, -np.inf)
+                    if found is None:
+                        continue
+                    side = found[0]
+                    other = np.setdiff1d(union, side)
+                    after = _crossing_measure(g, rest) + _crossing_measure(g, side) \
+                        + _crossing_measure(g, other)
+                    if after < before + _crossing_measure(g, nz):
+                        labels[union] = z
+                        labels[side] = y
+                        return True
+    return False
 
 
 # --------------------------------------------------------------------------- polygons
@@ -1064,7 +1101,7 @@ def _grid_pass(units: gpd.GeoDataFrame, unit_block: np.ndarray, blocks: gpd.GeoD
         for gid in sorted(set(fixed_here[is_fixed])):
             community_grids.append({"grid_id": gid, "community_id": cid, "locked": True,
                                     "cells": members[fixed_here == gid], "zone": None,
-                                    "faces": np.zeros(1)})
+                                    "faces": np.zeros(1), "crossings": 0})
         free = members[~is_fixed]
         mask = np.zeros(n_cells, dtype=bool)
         mask[free] = True
@@ -1113,7 +1150,8 @@ def _grid_pass(units: gpd.GeoDataFrame, unit_block: np.ndarray, blocks: gpd.GeoD
             if nodes.size:
                 community_grids.append({"grid_id": None, "community_id": cid, "locked": False,
                                         "cells": free[nodes], "zone": zones[z_pos],
-                                        "faces": g.face[nodes]})
+                                        "faces": g.face[nodes],
+                                        "crossings": _crossing_measure(g, nodes)})
         infeasible = [z for z in zones if z.status == "infeasible"]
         grids.extend(community_grids)
         comms[cid] = {"households": c_total, "feasible": band_feasible(c_total, lo, hi),
@@ -1352,7 +1390,6 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     polys = _union_by(label[has], cells.geometry.to_numpy()[has], len(grid_rows))
     split_of = pieces["part_of"].to_numpy()
     piece_hh = pieces["households"].to_numpy()
-    crossing_count = _arterial_crossings(polys, arterials)
     table = []
     for k, row in enumerate(grid_rows):
         cu = cell_unit[row["cells"]]
@@ -1363,7 +1400,7 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
         a, p = shapely.area(poly), shapely.length(poly)
         in_band = lo <= hh <= hi
         zone = row["zone"]
-        crossings = int(crossing_count[k])
+        crossings = int(row["crossings"])
         reasons: list[tuple[str, dict]] = []
         if row["locked"]:
             reasons.append(("grid.reason.locked", {}))
@@ -1373,7 +1410,6 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                 reasons.append(zone.reason if zone is not None and zone.reason is not None
                                else ("grid.reason.relaxed", {"min": lo, "max": hi}))
             if len(faces_here) > 1:
-                crossings = max(crossings, len(faces_here) - 1)
                 small = min(zone.faces_weight.get(int(f), 0) for f in faces_here)
                 reasons.append(("grid.reason.arterial", {"households": small, "min": lo,
                                                          "max": hi}))
@@ -1448,20 +1484,6 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     }
     return GridResult(grids=grids, households=out_hh, communities=comm_out,
                       assignment=assignment, cells=out_cells, report=report)
-
-
-def _arterial_crossings(polygons: np.ndarray, arterials: np.ndarray) -> np.ndarray:
-    """How many arterial road pieces run through each polygon's interior (1 m in)."""
-    out = np.zeros(len(polygons), dtype=np.int64)
-    if len(polygons) == 0 or len(arterials) == 0:
-        return out
-    inner = shapely.buffer(polygons, -1.0)
-    hit_poly, hit_line = shapely.STRtree(arterials).query(inner, predicate="intersects")
-    for k in np.unique(hit_poly):
-        lines = shapely.intersection(arterials[hit_line[hit_poly == k]], inner[k])
-        merged = shapely.line_merge(shapely.union_all(lines))
-        out[k] = len([p for p in shapely.get_parts(merged) if p.length > 1.0])
-    return out
 
 
 def _piece_source(pieces: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndarray:

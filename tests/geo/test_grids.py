@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
+from geo.blocks import cell_adjacency
 from geo.communities import derive_communities
 from geo.errors import CRSError, InputError, SettingsError
 from geo.grids import (GridSettings, band_feasible, grid_count_range, make_grids,
@@ -149,9 +151,20 @@ def test_arterial_crossed_only_where_unavoidable(district):
     # the only crossings join an area too small for a grid of its own, and say so
     assert crossing["reason_key"].str.contains(r"grid\.reason\.arterial(?:;|$)").all()
     assert result.report["arterial_crossings"] == crossing["arterial_crossings"].sum()
-    arterials = shapely.union_all(area.roads.loc[area.roads["road_class"] == "arterial"].geometry)
-    shrunk = grids[grids["arterial_crossings"] == 0].geometry.buffer(-1.0)
-    assert not shrunk.intersects(arterials).any()
+    # in every other grid, the homes are reachable from each other without crossing one
+    arterials = area.roads.loc[area.roads["road_class"] == "arterial"].geometry.to_numpy()
+    cells = result.cells.reset_index(drop=True)
+    adj = cell_adjacency(cells, arterials=arterials)
+    gid = cells["grid_id"].to_numpy()
+    for grid_id in grids.loc[grids["arterial_crossings"] == 0, "grid_id"]:
+        mine = np.flatnonzero(gid == grid_id)
+        keep = np.isin(adj["i"], mine) & np.isin(adj["j"], mine) & (adj["kind"] != "arterial")
+        pos = {c: k for k, c in enumerate(mine)}
+        graph = nx.Graph([(pos[a], pos[b]) for a, b in zip(adj["i"][keep], adj["j"][keep])])
+        graph.add_nodes_from(range(len(mine)))
+        homes = [pos[c] for c in mine if cells["households"].iloc[c] > 0]
+        assert nx.has_path(graph, homes[0], homes[-1]) and \
+            len({frozenset(nx.node_connected_component(graph, h)) for h in homes}) == 1
 
 
 def test_unavoidable_crossing_is_taken_and_reported():
