@@ -128,6 +128,8 @@ def build_network(lines: gpd.GeoDataFrame, *, class_column: str = "road_class",
     """
     require_projected(lines, what=source)
     geoms = shapely.line_merge(lines.geometry.values)  # MultiLineStrings of one piece → LineString
+    # line_merge turns a zero-length line into an empty collection: count it as dropped
+    emptied = int((shapely.is_empty(geoms) & ~shapely.is_empty(lines.geometry.values)).sum())
     geoms = np.asarray(geoms, dtype=object)
     parts, index = shapely.get_parts(geoms, return_index=True)
     keep = shapely.get_type_id(parts) == 1  # LineString
@@ -165,7 +167,7 @@ def build_network(lines: gpd.GeoDataFrame, *, class_column: str = "road_class",
     graph = sparse.csr_array((weights[first], (rows[first], cols[first])), shape=(n, n))
 
     report = {
-        "zero_length_edges_dropped": int(zero.sum()),
+        "zero_length_edges_dropped": int(zero.sum()) + emptied,
         "parallel_edges_reduced": int((~first).sum() // 2),
         "self_loops": int((u == v).sum()),
     }
