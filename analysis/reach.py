@@ -424,46 +424,68 @@ def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
     return dist, nearest
 
 
-def _points_walk(index: ReachIndex, snap: Snap, dist: np.ndarray, nearest: np.ndarray,
+@dataclass(frozen=True, eq=False)
+class _Snapped:
+    """Snapped points on the network, gathered once for every service of a query."""
+
+    on: np.ndarray       # positions of the points on the network
+    edge: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    t: np.ndarray        # distance along the edge from u
+    rest: np.ndarray     # length − t
+    offset: np.ndarray
+    n_points: int
+
+    @classmethod
+    def of(cls, network: WalkNetwork, snap: Snap) -> _Snapped:
+        on = np.flatnonzero(snap.edge >= 0)
+        e = snap.edge[on]
+        length = network.edge_length_m[e]
+        t = np.clip(snap.along_m[on], 0.0, length)
+        return cls(on=on, edge=e, u=network.edge_u[e], v=network.edge_v[e], t=t,
+                   rest=length - t, offset=snap.offset_m[on], n_points=snap.edge.size)
+
+
+def _points_walk(index: ReachIndex, pts: _Snapped, dist: np.ndarray, nearest: np.ndarray,
                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Walk from snapped points to the nearest facility, given node distances."""
-    net = index.network
-    n_pts = snap.edge.size
-    walk = np.full(n_pts, np.inf)
-    near = np.full(n_pts, -1, dtype=np.int64)
-    on = np.flatnonzero(snap.edge >= 0)
-    if on.size == 0:
+    walk = np.full(pts.n_points, np.inf)
+    near = np.full(pts.n_points, -1, dtype=np.int64)
+    if pts.on.size == 0:
         return walk, near
-    e = snap.edge[on]
-    length = net.edge_length_m[e]
-    t = np.clip(snap.along_m[on], 0.0, length)
-    u, v = net.edge_u[e], net.edge_v[e]
-    via_u = dist[u] + t
-    via_v = dist[v] + (length - t)
+    via_u = dist[pts.u] + pts.t
+    via_v = dist[pts.v] + pts.rest
     use_u = via_u <= via_v
     best = np.where(use_u, via_u, via_v)
-    who = np.where(use_u, nearest[u], nearest[v])
+    who = np.where(use_u, nearest[pts.u], nearest[pts.v])
     # a facility on the home's own edge can be reached without passing a node
     if rows.size:
+        net = index.network
         fac = index.facilities
         f_edge = fac["edge"].to_numpy()[rows]
-        order = np.argsort(f_edge, kind="stable")
-        f_edge, f_rows = f_edge[order], rows[order]
-        f_len = net.edge_length_m[f_edge]
-        f_along = np.clip(fac["along_m"].to_numpy()[f_rows], 0.0, f_len)
-        f_off = fac["offset_m"].to_numpy()[f_rows]
-        lo = np.searchsorted(f_edge, e, side="left")
-        hi = np.searchsorted(f_edge, e, side="right")
-        for k in range(int((hi - lo).max(initial=0))):
-            j = lo + k
-            has = j < hi
-            jj = np.where(has, j, 0)
-            direct = np.abs(t - f_along[jj]) + f_off[jj]
-            better = has & (direct < best)
-            best = np.where(better, direct, best)
-            who = np.where(better, f_rows[jj], who)
-    walk[on] = snap.offset_m[on] + best
-    near[on] = np.where(np.isfinite(best), who, -1)
+        has_facility = np.zeros(net.n_edges, dtype=bool)
+        has_facility[f_edge] = True
+        sel = np.flatnonzero(has_facility[pts.edge])
+        if sel.size:
+            order = np.argsort(f_edge, kind="stable")
+            f_edge, f_rows = f_edge[order], rows[order]
+            f_len = net.edge_length_m[f_edge]
+            f_along = np.clip(fac["along_m"].to_numpy()[f_rows], 0.0, f_len)
+            f_off = fac["offset_m"].to_numpy()[f_rows]
+            e, t = pts.edge[sel], pts.t[sel]
+            lo = np.searchsorted(f_edge, e, side="left")
+            hi = np.searchsorted(f_edge, e, side="right")
+            for k in range(int((hi - lo).max(initial=0))):
+                j = lo + k
+                has = j < hi
+                jj = np.where(has, j, 0)
+                direct = np.abs(t - f_along[jj]) + f_off[jj]
+                better = has & (direct < best[sel])
+                best[sel] = np.where(better, direct, best[sel])
+                who[sel] = np.where(better, f_rows[jj], who[sel])
+    walk[pts.on] = pts.offset + best
+    near[pts.on] = np.where(np.isfinite(best), who, -1)
     return walk, near
 
 
@@ -491,11 +513,12 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
     on = index.on_network
     w = index.household_weight
     report: dict = {}
+    pts = _Snapped.of(index.network, index.household_snap)
     for service in services:
         horizon = settings.horizon_m(service)
         rows = index.facility_rows(service)
         dist, nearest = node_distances(index, service, limit_m=horizon, facility_rows=rows)
-        walk, near = _points_walk(index, index.household_snap, dist, nearest, rows)
+        walk, near = _points_walk(index, pts, dist, nearest, rows)
         beyond = ~(walk <= horizon)
         walk[beyond] = np.nan
         near[beyond] = -1

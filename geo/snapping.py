@@ -19,9 +19,11 @@ import shapely
 
 #: Widths (in cells) of the square blocks searched in turn before falling back to the
 #: STRtree; a block of m cells settles points within (m − 1) / 2 cells of an edge.
-BLOCKS = (2, 6)
+BLOCKS = (2, 3, 6)
 #: Points × cells handled per vectorised step (bounds temporary memory).
-BLOCK_PAIRS = 1_000_000
+BLOCK_PAIRS = 100_000
+#: Most cells in a grid (the cell grows for very large areas).
+MAX_CELLS = 4_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,9 +32,10 @@ class SegmentGrid:
 
     cell_m: float
     origin: np.ndarray
+    n_cols: int
     n_rows: int
-    keys: np.ndarray        # sorted cell keys of the registrations
-    reg_seg: np.ndarray     # segment of each registration (same order as ``keys``)
+    cell_start: np.ndarray  # registrations of cell k: reg_seg[cell_start[k]:cell_start[k + 1]]
+    reg_seg: np.ndarray     # segment of each registration, grouped by cell
     start_x: np.ndarray     # segment start
     start_y: np.ndarray
     vec_x: np.ndarray       # segment end − start
@@ -58,32 +61,41 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
     seg_along = (cum - cum[first])[:-1][same]
     if cell_m is None:
         cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
-    origin = coords.min(axis=0) - 4 * cell_m if coords.size else np.zeros(2)
+    if coords.size:
+        extent = coords.max(axis=0) - coords.min(axis=0)
+        cell_m = max(cell_m, float(np.sqrt(np.prod(extent + 1.0) / MAX_CELLS)))
+    origin = coords.min(axis=0) - cell_m if coords.size else np.zeros(2)
     # cut long segments into pieces no longer than a cell; each piece registers its bbox
     pieces = np.maximum(1, np.ceil(seg_len / cell_m)).astype(np.int64)
-    seg_of_piece = np.repeat(np.arange(seg_len.size), pieces)
-    k = np.arange(seg_of_piece.size) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-    f0 = (k / pieces[seg_of_piece])[:, None]
-    f1 = ((k + 1) / pieces[seg_of_piece])[:, None]
-    p0 = a[seg_of_piece] + f0 * vec[seg_of_piece]
-    p1 = a[seg_of_piece] + f1 * vec[seg_of_piece]
+    long = np.flatnonzero(pieces > 1)
+    seg_of_piece = np.concatenate([np.flatnonzero(pieces == 1), np.repeat(long, pieces[long])])
+    p0 = a[seg_of_piece]
+    p1 = b[seg_of_piece]
+    if long.size:  # the pieces of long segments follow the short ones
+        n_short = seg_of_piece.size - int(pieces[long].sum())
+        sub = seg_of_piece[n_short:]
+        k = np.arange(sub.size) - np.repeat(np.cumsum(pieces[long]) - pieces[long], pieces[long])
+        f0 = (k / pieces[sub])[:, None]
+        f1 = ((k + 1) / pieces[sub])[:, None]
+        p0[n_short:] = a[sub] + f0 * vec[sub]
+        p1[n_short:] = a[sub] + f1 * vec[sub]
     lo = np.floor((np.minimum(p0, p1) - origin) / cell_m).astype(np.int64)
     hi = np.floor((np.maximum(p0, p1) - origin) / cell_m).astype(np.int64)
     span = hi - lo + 1
-    n_rows = int(hi[:, 1].max() + 8) if hi.size else 8
+    n_cols = int(hi[:, 0].max() + 2) if hi.size else 1
+    n_rows = int(hi[:, 1].max() + 2) if hi.size else 1
     count = span[:, 0] * span[:, 1]
     piece = np.repeat(np.arange(count.size), count)
     j = np.arange(piece.size) - np.repeat(np.cumsum(count) - count, count)
     ix = lo[piece, 0] + j // span[piece, 1]
     iy = lo[piece, 1] + j % span[piece, 1]
     keys = ix * n_rows + iy
-    reg_seg = seg_of_piece[piece]
-    order = np.lexsort((reg_seg, keys))
-    keys, reg_seg = keys[order], reg_seg[order]
-    keep = np.ones(keys.size, dtype=bool)  # a segment once per cell
-    keep[1:] = (keys[1:] != keys[:-1]) | (reg_seg[1:] != reg_seg[:-1])
-    return SegmentGrid(cell_m=float(cell_m), origin=origin, n_rows=n_rows, keys=keys[keep],
-                       reg_seg=reg_seg[keep], start_x=a[:, 0].copy(), start_y=a[:, 1].copy(),
+    order = np.argsort(keys)
+    # a segment may sit twice in one cell (two of its pieces): a repeated candidate, harmless
+    cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_cols * n_rows))])
+    return SegmentGrid(cell_m=float(cell_m), origin=origin, n_cols=n_cols, n_rows=n_rows,
+                       cell_start=cell_start, reg_seg=seg_of_piece[piece][order],
+                       start_x=a[:, 0].copy(), start_y=a[:, 1].copy(),
                        vec_x=vec[:, 0].copy(), vec_y=vec[:, 1].copy(), len2=seg_len ** 2,
                        seg_edge=seg_edge, seg_along=seg_along)
 
@@ -101,12 +113,14 @@ def _nearest_in_block(grid: SegmentGrid, xy: np.ndarray, m: int
     first_cell = np.floor(q - m / 2 + 0.5).astype(np.int64)
     offsets = np.arange(m)
     dx, dy = np.meshgrid(offsets, offsets, indexing="ij")
-    neigh = ((first_cell[:, 0, None] + dx.ravel()[None, :]) * grid.n_rows
-             + first_cell[:, 1, None] + dy.ravel()[None, :])
-    lo = np.searchsorted(grid.keys, neigh, side="left").ravel()
-    hi = np.searchsorted(grid.keys, neigh, side="right").ravel()
+    ix = first_cell[:, 0, None] + dx.ravel()[None, :]
+    iy = first_cell[:, 1, None] + dy.ravel()[None, :]
+    valid = ((ix >= 0) & (ix < grid.n_cols) & (iy >= 0) & (iy < grid.n_rows)).ravel()
+    cells = np.where(valid, (ix * grid.n_rows + iy).ravel(), 0)
+    lo = grid.cell_start[cells]
+    hi = np.where(valid, grid.cell_start[cells + 1], lo)
     count = hi - lo
-    point = np.repeat(np.repeat(np.arange(n), neigh.shape[1]), count)
+    point = np.repeat(np.repeat(np.arange(n), m * m), count)
     total = int(count.sum())
     best_seg = np.full(n, -1, dtype=np.int64)
     best_t = np.zeros(n)
