@@ -39,7 +39,7 @@ from analysis.settings import WalkSettings
 from geo.catalogue import load_catalogue
 from geo.crs import require_projected
 from geo.errors import InputError
-from geo.i18n import t as translate
+from geo import i18n
 from geo.network import Snap, WalkNetwork
 
 #: Facilities of one service closer than this are reported as duplicates.
@@ -754,42 +754,42 @@ def reach_notes(report: dict, lang: str = "zh", *, reach_report: dict | None = N
     notes = []
     net = report.get("network", {})
     if net.get("zero_length_edges_dropped"):
-        notes.append(translate("note.reach_zero_length", lang,
+        notes.append(i18n.t("note.reach_zero_length", lang,
                                count=net["zero_length_edges_dropped"]))
     if net.get("components", 1) > 1:
-        notes.append(translate("note.reach_islands", lang, parts=net["components"],
+        notes.append(i18n.t("note.reach_islands", lang, parts=net["components"],
                                nodes=net.get("nodes_off_main_component", 0)))
     hh = report["households"]
     moved = report.get("moved_off_islands", {})
     if moved.get("units") or moved.get("facilities"):
-        notes.append(translate("note.reach_moved_off_islands", lang, units=moved["units"],
+        notes.append(i18n.t("note.reach_moved_off_islands", lang, units=moved["units"],
                                households=moved["households"], facilities=moved["facilities"],
                                max_snap_m=f"{report['max_snap_m']:g}"))
     if hh["off_network_units"]:
-        notes.append(translate("note.reach_hh_off_network", lang, units=hh["off_network_units"],
+        notes.append(i18n.t("note.reach_hh_off_network", lang, units=hh["off_network_units"],
                                households=hh["off_network_households"],
                                max_snap_m=f"{report['max_snap_m']:g}"))
     unknown = report.get("unknown_service_facilities", {})
     if unknown.get("count"):
-        notes.append(translate("note.reach_unknown_service", lang, count=unknown["count"],
+        notes.append(i18n.t("note.reach_unknown_service", lang, count=unknown["count"],
                                services=", ".join(unknown["services"]), ids=unknown["ids"]))
     for service, info in report["facilities"].items():
         name = names.get(service, service)
         if info["none_in_area"]:
-            notes.append(translate("note.reach_none_in_area", lang, service=name,
+            notes.append(i18n.t("note.reach_none_in_area", lang, service=name,
                                    count=info["count"]))
         if info["off_network"]:
-            notes.append(translate("note.reach_fac_off_network", lang, service=name,
+            notes.append(i18n.t("note.reach_fac_off_network", lang, service=name,
                                    count=info["off_network"], ids=info["off_network_ids"],
                                    max_snap_m=f"{report['max_snap_m']:g}"))
         if info["outside_area"]:
-            notes.append(translate("note.reach_fac_outside", lang, service=name,
+            notes.append(i18n.t("note.reach_fac_outside", lang, service=name,
                                    count=info["outside_area"], ids=info["outside_area_ids"]))
         if info["duplicates"]:
-            notes.append(translate("note.reach_fac_duplicate", lang, service=name,
+            notes.append(i18n.t("note.reach_fac_duplicate", lang, service=name,
                                    count=info["duplicates"], ids=info["duplicate_ids"]))
         if info["on_islands"]:
-            notes.append(translate("note.reach_fac_island", lang, service=name,
+            notes.append(i18n.t("note.reach_fac_island", lang, service=name,
                                    count=info["on_islands"], ids=info["on_island_ids"]))
     groups: dict[tuple, list[str]] = {}  # one note per (households, horizon)
     for service, info in (reach_report or {}).items():
@@ -798,7 +798,7 @@ def reach_notes(report: dict, lang: str = "zh", *, reach_report: dict | None = N
             groups.setdefault(key, []).append(names.get(service, service))
     sep = "、" if lang == "zh" else ", "
     for (households, horizon), group in groups.items():
-        notes.append(translate("note.reach_unreachable", lang, service=sep.join(group),
+        notes.append(i18n.t("note.reach_unreachable", lang, service=sep.join(group),
                                households=households, horizon=f"{horizon:g}"))
     return notes
 

@@ -6,6 +6,8 @@ Inside the core every layer is in one projected CRS in metres, chosen once per s
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pyproj
@@ -36,8 +38,10 @@ def normalise_crs_name(name: str) -> str:
                "epsg:4326": "wgs84"}
     if key in aliases:
         return aliases[key]
+    if not re.fullmatch(r"(?i)epsg:\d{4,6}", raw.replace(" ", "")):
+        raise CRSError("err.unknown_crs", crs=raw)
     try:
-        crs = pyproj.CRS.from_user_input(raw)
+        crs = pyproj.CRS.from_user_input(raw.replace(" ", "").upper())
     except pyproj.exceptions.CRSError:
         raise CRSError("err.unknown_crs", crs=raw) from None
     epsg = crs.to_epsg()

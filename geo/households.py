@@ -117,8 +117,8 @@ def estimate_households(area: StudyArea, settings: HouseholdSettings = Household
         return _finish(out, area.crs)
 
     require_projected(area.buildings, what="buildings")
-    compounds = _disjoint_compounds(area.compounds[["compound_id", "name", "geometry"]])
-    b = area.buildings.copy()
+    compounds = _disjoint_compounds(_with_columns(area.compounds, ("compound_id", "name")))
+    b = _with_columns(area.buildings, ("building_id", "building", "levels", "height_m"))
     b["footprint_m2"] = b.area
     b = b[b["footprint_m2"] >= settings.min_building_m2]
     b["compound_id"] = None
@@ -170,6 +170,15 @@ def estimate_households(area: StudyArea, settings: HouseholdSettings = Household
     out = pd.concat(units, ignore_index=True)
     out = out[out["households"] > 0]
     return _finish(gpd.GeoDataFrame(out, geometry="geometry", crs=area.crs), area.crs)
+
+
+def _with_columns(frame: gpd.GeoDataFrame, columns: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """A copy of ``frame`` that has at least ``columns`` (an empty layer may have none)."""
+    out = frame.copy()
+    for col in columns:
+        if col not in out.columns:
+            out[col] = np.nan if col in ("levels", "height_m") else None
+    return out[list(columns) + ["geometry"]]
 
 
 def _finish(units: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:

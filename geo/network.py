@@ -128,18 +128,17 @@ def build_network(lines: gpd.GeoDataFrame, *, class_column: str = "road_class",
         If there is no line of positive length to walk on.
     """
     require_projected(lines, what=source)
-    geoms = shapely.line_merge(lines.geometry.values)  # MultiLineStrings of one piece → LineString
-    # line_merge turns a zero-length line into an empty collection: count it as dropped
-    emptied = int((shapely.is_empty(geoms) & ~shapely.is_empty(lines.geometry.values)).sum())
-    geoms = np.asarray(geoms, dtype=object)
+    raw = np.asarray(lines.geometry.values, dtype=object)
+    valid = ~shapely.is_missing(raw)
+    zero = valid & ~(shapely.length(raw) > 1e-6)
+    # MultiLineStrings of one piece → LineString; other parts become edges of their own
+    geoms = shapely.line_merge(np.where(zero | ~valid, None, raw))
     parts, index = shapely.get_parts(geoms, return_index=True)
-    keep = shapely.get_type_id(parts) == 1  # LineString
+    keep = (shapely.get_type_id(parts) == 1) & (shapely.length(parts) > 1e-6)  # LineString
     parts, index = parts[keep], index[keep]
     classes = (lines[class_column].to_numpy(dtype=object)[index] if class_column in lines.columns
                else np.full(parts.size, "local", dtype=object))
     lengths = shapely.length(parts)
-    zero = ~(lengths > 1e-6)
-    parts, classes, lengths = parts[~zero], classes[~zero], lengths[~zero]
     if parts.size == 0:
         raise NetworkError("err.no_walkable", source=source)
 
@@ -168,7 +167,7 @@ def build_network(lines: gpd.GeoDataFrame, *, class_column: str = "road_class",
     graph = sparse.csr_array((weights[first], (rows[first], cols[first])), shape=(n, n))
 
     report = {
-        "zero_length_edges_dropped": int(zero.sum()) + emptied,
+        "zero_length_edges_dropped": int(zero.sum()),
         "parallel_edges_reduced": int((~first).sum() // 2),
         "self_loops": int((u == v).sum()),
     }

@@ -119,6 +119,7 @@ def synthetic_district(households: int = 20_000, *, seed: int = 0,
     nx = int(np.ceil(np.sqrt(n_blocks)))
     ny = int(np.ceil(n_blocks / nx))
     xa = np.concatenate([[0.0], np.cumsum(rng.uniform(300, 500, nx))]) + ORIGIN[0]
+    ny = 4 * ny + 4  # rows are added until the target is reached; unused rows are dropped
     ya = np.concatenate([[0.0], np.cumsum(rng.uniform(300, 500, ny))]) + ORIGIN[1]
 
     cuts: dict[tuple, list[float]] = defaultdict(list)  # street line → cut coordinates

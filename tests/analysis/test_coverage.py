@@ -13,7 +13,7 @@ from analysis import reach as R
 from analysis.settings import WalkSettings
 from geo.errors import InputError
 from geo.synthetic import synthetic_district
-from reach_fixtures import CRS, lattice, points_frame
+from tests.analysis.reach_fixtures import CRS, lattice, points_frame
 
 SETTINGS = WalkSettings()
 

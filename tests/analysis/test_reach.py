@@ -13,8 +13,9 @@ from shapely import ops
 
 from analysis import reach as R
 from analysis.settings import WalkSettings
-from reach_fixtures import lattice, lines_frame, points_frame, random_network, split_graph
 from geo.network import build_network
+from tests.analysis.reach_fixtures import (lattice, lines_frame, points_frame, random_network,
+                                           split_graph)
 
 SETTINGS = WalkSettings()
 XUEQING = Path(__file__).resolve().parents[3] / "shared" / "data" / "beijing_xueqing.osm"

@@ -10,7 +10,7 @@ from analysis import reach as R
 from analysis import siting as S
 from analysis.settings import WalkSettings
 from geo.errors import InputError
-from reach_fixtures import lattice, points_frame, random_network
+from tests.analysis.reach_fixtures import lattice, points_frame, random_network
 
 SETTINGS = WalkSettings()
 

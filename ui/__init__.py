@@ -1,0 +1,1 @@
+"""Streamlit page helpers: thin glue between the page and analysis/ (no analysis logic)."""
