@@ -244,8 +244,11 @@ def find_gaps(households: gpd.GeoDataFrame, settings: WalkSettings, *,
     w = _weights(households)
     on = households["on_network"].to_numpy(dtype=bool)
     xy = shapely.get_coordinates(households.geometry.representative_point().to_numpy())
-    grids = (households[grid_column].astype(str).to_numpy()
-             if grid_column in households.columns else None)
+    grids = None
+    if grid_column in households.columns:
+        column = households[grid_column]
+        grids = np.where(column.notna().to_numpy(), column.astype(object).astype(str).to_numpy(),
+                         "")
     rows = []
     for service in services:
         minutes = households[f"walk_min_{service}"].to_numpy(dtype=float)
@@ -269,7 +272,7 @@ def find_gaps(households: gpd.GeoDataFrame, settings: WalkSettings, *,
             members = pos[order[bounds[k]:bounds[k + 1]]]
             m = minutes[members]
             finite = m[np.isfinite(m)]
-            grid_ids = sorted(set(grids[members])) if grids is not None else []
+            grid_ids = sorted(set(grids[members]) - {""}) if grids is not None else []
             rows.append({
                 "service": service, "households": int(hh[k]), "units": int(units[k]),
                 "grids": ",".join(grid_ids), "n_grids": len(grid_ids),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
+from analysis.settings import WalkSettings
 from geo.catalogue import Service, load_catalogue
 from geo.errors import InputError
 from geo.households import estimate_households, household_summary
@@ -30,6 +31,7 @@ class RunSettings:
     """Every setting of one run (each part validated by its own dataclass)."""
 
     households: HouseholdSettings = field(default_factory=HouseholdSettings)
+    walk: WalkSettings = field(default_factory=WalkSettings)
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,6 +120,7 @@ def settings_from_args(args: object) -> RunSettings:
     check_range("grid_max", args.grid_max, args.grid_min, 100_000)
     if args.speed_mps is not None:
         check_range("speed_mps", args.speed_mps, 0.3, 3.0)
+        return RunSettings(walk=WalkSettings().with_speed(args.speed_mps))
     return RunSettings()
 
 
@@ -178,7 +181,18 @@ def run(area: StudyArea, settings: RunSettings = RunSettings(), *,
     layers: dict[str, pd.DataFrame] = {
         "households": households, "communities": comms, "facilities": facilities,
     }
+    # service circles: walking minutes, service areas, coverage, gaps (analysis/circles.py)
+    from analysis.circles import service_circles
+
+    walk = settings.walk.for_catalogue(catalogue)
+    circles = service_circles(households, facilities, area.network, walk,
+                              boundary=area.boundary, step=timer.step)
+    layers.update(households=circles.households, service_areas=circles.service_areas,
+                  coverage=circles.coverage, gaps=circles.gaps)
     summary = build_summary(area, settings, catalogue, layers, timer.timings_s)
+    summary.update({k: v for k, v in circles.summary.items() if k != "notes_reach"})
+    summary["notes"] = summary["notes"] + circles.summary["notes_reach"]
+    summary["settings"]["walk"] = walk.as_dict()
     return Result(area=area, settings=settings, catalogue=catalogue, layers=layers,
                   summary=summary)
 

@@ -197,6 +197,18 @@ class WalkSettings:
         thresholds[self._known(service)] = float(minutes)
         return replace(self, thresholds_min=tuple(thresholds.items()))
 
+    def for_catalogue(self, catalogue: tuple[Service, ...]) -> WalkSettings:
+        """A copy whose services, thresholds, profiles and levels are the catalogue's
+        (speeds and the other options kept); ``self`` if they already match."""
+        thresholds = tuple((s.key, s.threshold_min) for s in catalogue)
+        profiles = tuple((s.key, s.profile) for s in catalogue)
+        levels = tuple((s.key, s.level) for s in catalogue)
+        if (thresholds, profiles, levels) == (self.thresholds_min, self.service_profiles,
+                                              self.service_levels):
+            return self
+        return replace(self, thresholds_min=thresholds, service_profiles=profiles,
+                       service_levels=levels)
+
     def as_dict(self) -> dict:
         """Plain values for a summary or a project file."""
         return {
