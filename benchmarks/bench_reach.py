@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 from pathlib import Path
@@ -43,6 +44,7 @@ from analysis.settings import WalkSettings  # noqa: E402
 from geo.network import WalkNetwork, build_network  # noqa: E402
 
 CRS = "EPSG:32650"
+SECTIONS = ("osmnx", "pandana", "siting", "million")
 #: Facilities per km² for each service in the generated city (sparse ones leave gaps).
 DENSITY_PER_KM2 = {
     "community_service": 2.0, "health": 0.5, "kindergarten": 2.0, "primary_school": 1.0,
@@ -53,6 +55,16 @@ DENSITY_PER_KM2 = {
 
 def clock() -> float:
     return time.perf_counter()
+
+
+def cpu() -> float:
+    """CPU seconds of this process (the machine is shared: wall time includes waiting)."""
+    return time.process_time()
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 def lattice_network(n_side: int, spacing_m: float, *, drop: float, seed: int,
@@ -146,6 +158,7 @@ def section_osmnx(net, hh, settings, *, n_fac: int, service: str) -> None:
     t0 = clock()
     result = R.household_minutes(index, settings, services=(service,))
     t_query = clock() - t0
+    print(f"({load()})")
     covered = result.covered(service) & index.on_network
     w = index.household_weight
     on = index.on_network
@@ -231,18 +244,20 @@ def section_million(n_side: int, settings, *, n_hh: int) -> None:
     print(f"\n== 3. {net.n_nodes:,}-node network ({extent / 1000:.0f} km square), "
           f"{len(services)} services, {len(fac):,} facilities, {n_hh:,} household points ==")
     print(f"(setup: network built from {net.n_edges:,} lines in {t_build:.1f} s, not counted)")
-    t0 = clock()
+    t0, c0 = clock(), cpu()
     index = R.prepare_reach(net, hh, fac, services=services)
-    t_prep = clock() - t0
-    t0 = clock()
+    t_prep, c_prep = clock() - t0, cpu() - c0
+    t0, c0 = clock(), cpu()
     result = R.household_minutes(index, settings, services=services)
-    t_query = clock() - t0
+    t_query, c_query = clock() - t0, cpu() - c0
     reached = np.isfinite(result.minutes.to_numpy()).mean()
-    print(f"precompute (snap {n_hh:,} homes + facilities to edges, augment graph): {t_prep:6.2f} s")
-    print(f"every household's minutes to all {len(services)} services: {t_query:6.2f} s "
-          f"(target < 10 s; {reached:.1%} of home x service pairs within the "
-          f"{settings.horizon_min:g}-min horizon)")
-    print(f"total, precompute included: {t_prep + t_query:6.2f} s")
+    print(f"precompute (snap {n_hh:,} homes + facilities to edges, augment graph): "
+          f"{t_prep:6.2f} s wall, {c_prep:6.2f} s CPU")
+    print(f"every household's minutes to all {len(services)} services: {t_query:6.2f} s wall, "
+          f"{c_query:6.2f} s CPU (target < 10 s; {reached:.1%} of home x service pairs within "
+          f"the {settings.horizon_min:g}-min horizon)")
+    print(f"total, precompute included: {t_prep + t_query:6.2f} s wall, "
+          f"{c_prep + c_query:6.2f} s CPU; {load()}")
 
 
 # -------------------------------------------------------------------------------------
@@ -282,24 +297,33 @@ def section_siting(net, settings, *, n_hh: int, n_cand: int, p: int, service: st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke test")
+    parser.add_argument("--only", nargs="*", choices=SECTIONS, default=list(SECTIONS),
+                        help="run only these sections")
     args = parser.parse_args()
     settings = WalkSettings()
     side_100k = 100 if args.quick else 316
     side_1m = 300 if args.quick else 1000
     print(f"Gridcircle reach benchmark{' (quick)' if args.quick else ''}; "
-          f"speeds {dict(settings.speeds_mps)} m/s; horizon {settings.horizon_min:g} min")
-    t0 = clock()
-    net = lattice_network(side_100k, 60.0, drop=0.10, seed=1)
-    print(f"(setup: {net.n_nodes:,}-node lattice built in {clock() - t0:.1f} s)")
-    extent = net.node_xy.max()
-    hh = households_frame(10_000 if args.quick else 30_000, extent, 2)
-    section_osmnx(net, hh, settings, n_fac=100, service="primary_school")
-    section_pandana(net, hh, facilities_frame(extent, 12), settings)
-    section_siting(net, settings, n_hh=10_000 if args.quick else 100_000,
-                   n_cand=2_000 if args.quick else 10_000, p=5, service="primary_school")
-    del net, hh
-    gc.collect()
-    section_million(side_1m, settings, n_hh=100_000 if args.quick else 1_000_000)
+          f"speeds {dict(settings.speeds_mps)} m/s; horizon {settings.horizon_min:g} min; "
+          f"{load()}")
+    if {"osmnx", "pandana", "siting"} & set(args.only):
+        t0 = clock()
+        net = lattice_network(side_100k, 60.0, drop=0.10, seed=1)
+        print(f"(setup: {net.n_nodes:,}-node lattice built in {clock() - t0:.1f} s)")
+        extent = net.node_xy.max()
+        hh = households_frame(10_000 if args.quick else 30_000, extent, 2)
+        if "osmnx" in args.only:
+            section_osmnx(net, hh, settings, n_fac=100, service="primary_school")
+        if "pandana" in args.only:
+            section_pandana(net, hh, facilities_frame(extent, 12), settings)
+        if "siting" in args.only:
+            section_siting(net, settings, n_hh=10_000 if args.quick else 100_000,
+                           n_cand=2_000 if args.quick else 10_000, p=5, service="primary_school")
+        del net, hh
+        gc.collect()
+    if "million" in args.only:
+        section_million(side_1m, settings, n_hh=100_000 if args.quick else 1_000_000)
+    print(f"\n(end: {load()})")
 
 
 if __name__ == "__main__":
