@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import pandas as pd
 
+from analysis.settings import WalkSettings
 from geo.catalogue import Service, load_catalogue
 from geo.communities import derive_communities
 from geo.errors import InputError
@@ -33,6 +34,7 @@ class RunSettings:
 
     households: HouseholdSettings = field(default_factory=HouseholdSettings)
     grids: GridSettings = field(default_factory=GridSettings)
+    walk: WalkSettings = field(default_factory=WalkSettings)
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,14 +98,6 @@ def load_area(*, osm: str | None = None, place: str | None = None, demo: str | N
     return study_area_from_osm(layers, catalogue=catalogue)
 
 
-def single_community(area: StudyArea, households: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The whole study area as one community (used when no community layer is given)."""
-    return gpd.GeoDataFrame(
-        {"community_id": ["C01"], "name": [area.name],
-         "households": [int(households["households"].sum())], "derived": [True]},
-        geometry=[area.boundary], crs=area.crs)
-
-
 def assign_to_polygons(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame,
                        column: str) -> pd.Series:
     """The ``column`` value of the polygon each point lies in (NaN where none)."""
@@ -121,8 +115,11 @@ def settings_from_args(args: object) -> RunSettings:
     check_range("grid_max", args.grid_max, args.grid_min, 100_000)
     if args.speed_mps is not None:
         check_range("speed_mps", args.speed_mps, 0.3, 3.0)
+    walk = WalkSettings()
+    if args.speed_mps is not None:
+        walk = walk.with_speed(args.speed_mps)
     return RunSettings(grids=GridSettings(min_households=args.grid_min,
-                                          max_households=args.grid_max))
+                                          max_households=args.grid_max), walk=walk)
 
 
 def merge_facilities(osm: gpd.GeoDataFrame, user: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -133,6 +130,136 @@ def merge_facilities(osm: gpd.GeoDataFrame, user: gpd.GeoDataFrame | None) -> gp
     out = pd.concat([kept, user.to_crs(osm.crs)], ignore_index=True)
     out["facility_id"] = [f"F{k:05d}" for k in range(len(out))]
     return gpd.GeoDataFrame(out, geometry="geometry", crs=osm.crs)
+
+
+@dataclass(frozen=True, eq=False)
+class Base:
+    """What the first stages produced: households, communities, grids, facilities."""
+
+    households: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame
+    grids_report: dict
+    facilities: gpd.GeoDataFrame
+    catalogue: tuple[Service, ...]
+    timings_s: dict
+
+
+@dataclass(frozen=True, eq=False)
+class Reach:
+    """Walking minutes, coverage and gaps (:class:`analysis.circles.Measured`) and the
+    walking settings they were measured with."""
+
+    measured: object
+    walk: WalkSettings
+    timings_s: dict
+
+    @property
+    def reach(self):
+        return self.measured.reach
+
+
+def walk_settings(settings: RunSettings, catalogue: tuple[Service, ...]) -> WalkSettings:
+    """The run's walking settings with the services of ``catalogue``."""
+    return settings.walk.for_catalogue(catalogue)
+
+
+def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
+               register: gpd.GeoDataFrame | None = None,
+               facilities: gpd.GeoDataFrame | None = None,
+               communities: gpd.GeoDataFrame | None = None,
+               catalogue: tuple[Service, ...] | None = None,
+               progress: Progress | None = None) -> Base:
+    """Households, communities (given or derived), grids and the facility list."""
+    catalogue = catalogue or load_catalogue()
+    timer = _Timer(progress)
+    with timer.step("households"):
+        households = estimate_households(area, settings.households, register=register)
+
+    with timer.step("communities"):
+        given = communities if communities is not None else area.communities
+        if given is not None and len(given):
+            comms = given.copy()
+            households["community_id"] = assign_to_polygons(households, comms, "community_id")
+            comms["households"] = (households.groupby("community_id")["households"].sum()
+                                   .reindex(comms["community_id"]).fillna(0).astype(int).to_numpy())
+            comms["derived"] = False
+        else:
+            comms = derive_communities(households, area.roads, area.boundary)
+
+    # grids (geo.grids): checks the communities, splits towers above the band, numbers grids
+    with timer.step("grids"):
+        gridded = make_grids(households, comms, area.roads, settings=settings.grids)
+
+    return Base(households=gridded.households, communities=gridded.communities,
+                grids=gridded.grids, grids_report=grids_report(gridded.report),
+                facilities=merge_facilities(area.facilities, facilities),
+                catalogue=catalogue, timings_s=dict(timer.timings_s))
+
+
+def stage_index(area: StudyArea, base: Base, settings: RunSettings = RunSettings(), *,
+                progress: Progress | None = None):
+    """Homes and facilities snapped to the walking network (:class:`analysis.reach.ReachIndex`)."""
+    from analysis.circles import index_stage
+
+    if progress is not None:
+        progress("step.reach")
+    return index_stage(base.households, base.facilities, area.network,
+                       walk_settings(settings, base.catalogue), boundary=area.boundary)
+
+
+def stage_reach(base: Base, index, settings: RunSettings = RunSettings(), *,
+                progress: Progress | None = None) -> Reach:
+    """Walking minutes to every service, coverage per grid/community/area, and gaps."""
+    from analysis.circles import measure
+
+    timer = _Timer(progress)
+    walk = walk_settings(settings, base.catalogue)
+    with timer.step("reach"):
+        measured = measure(base.households, index, walk)
+    return Reach(measured=measured, walk=walk, timings_s=dict(timer.timings_s))
+
+
+def stage_service_areas(index, settings: RunSettings = RunSettings(),
+                        services: tuple[str, ...] | None = None, *,
+                        minutes: tuple[float, ...] | None = None) -> gpd.GeoDataFrame:
+    """Nested 5/10/15-minute service areas of some services (default: all)."""
+    from analysis.circles import areas_stage
+
+    walk = settings.walk
+    if services is not None:
+        known = dict(walk.thresholds_min)
+        missing = [s for s in services if s not in known]
+        if missing:  # a service of another catalogue: measured at its own profile
+            walk = walk_settings(settings, load_catalogue())
+    return areas_stage(index, walk, services, minutes=minutes)
+
+
+def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, ...] | None,
+             base: Base, reach: Reach, areas: gpd.GeoDataFrame, *,
+             index=None, timings_s: dict | None = None) -> Result:
+    """The run's layers and SUMMARY.json from its stages. With ``index``, the summary
+    also counts the households each service's drawn area misclassifies (that needs
+    every service's area at its threshold)."""
+    from analysis.circles import with_misclassification
+
+    catalogue = catalogue or base.catalogue
+    layers: dict[str, pd.DataFrame] = {
+        "households": reach.measured.households, "communities": base.communities,
+        "grids": base.grids, "facilities": base.facilities, "service_areas": areas,
+        "coverage": reach.measured.coverage, "gaps": reach.measured.gaps,
+    }
+    timings = {**base.timings_s, **reach.timings_s, **(timings_s or {})}
+    summary = build_summary(area, settings, catalogue, layers, timings)
+    summary["grids_report"] = base.grids_report
+    circles = reach.measured.summary
+    if index is not None:
+        circles = with_misclassification(circles, index, reach.reach, areas)
+    summary.update({k: v for k, v in circles.items() if k != "notes_reach"})
+    summary["notes"] = summary["notes"] + circles["notes_reach"]
+    summary["settings"]["walk"] = reach.walk.as_dict()
+    return Result(area=area, settings=settings, catalogue=catalogue, layers=layers,
+                  summary=summary)
 
 
 def run(area: StudyArea, settings: RunSettings = RunSettings(), *,
@@ -160,37 +287,19 @@ def run(area: StudyArea, settings: RunSettings = RunSettings(), *,
     progress
         Called with a translation key before each step.
     """
-    catalogue = catalogue or load_catalogue()
+    base = stage_base(area, settings, register=register, facilities=facilities,
+                      communities=communities, catalogue=catalogue, progress=progress)
     timer = _Timer(progress)
-    with timer.step("households"):
-        households = estimate_households(area, settings.households, register=register)
-
-    with timer.step("communities"):
-        given = communities if communities is not None else area.communities
-        if given is not None and len(given):
-            comms = given.copy()
-            households["community_id"] = assign_to_polygons(households, comms, "community_id")
-            comms["households"] = (households.groupby("community_id")["households"].sum()
-                                   .reindex(comms["community_id"]).fillna(0).astype(int).to_numpy())
-            comms["derived"] = False
-        else:
-            comms = derive_communities(households, area.roads, area.boundary)
-
-    # grids (geo.grids): checks the communities, splits towers above the band, numbers grids
-    with timer.step("grids"):
-        gridded = make_grids(households, comms, area.roads, settings=settings.grids)
-        households = gridded.households
-        comms = gridded.communities
-
-    facilities = merge_facilities(area.facilities, facilities)
-    layers: dict[str, pd.DataFrame] = {
-        "households": households, "communities": comms, "grids": gridded.grids,
-        "facilities": facilities,
-    }
-    summary = build_summary(area, settings, catalogue, layers, timer.timings_s)
-    summary["grids_report"] = grids_report(gridded.report)
-    return Result(area=area, settings=settings, catalogue=catalogue, layers=layers,
-                  summary=summary)
+    with timer.step("reach"):
+        index = stage_index(area, base, settings)
+        reach = stage_reach(base, index, settings)
+    with timer.step("service_areas"):
+        areas = stage_service_areas(index, replace(settings, walk=reach.walk))
+    with timer.step("coverage"):
+        result = assemble(area, settings, base.catalogue, base, reach, areas, index=index,
+                          timings_s=None)
+    result.summary["timings_s"].update(timer.timings_s)
+    return result
 
 
 def grids_report(report: dict) -> dict:
@@ -240,5 +349,7 @@ def area_extent_wgs84(area: StudyArea) -> tuple[float, float, float, float]:
     return tuple(float(v) for v in box)
 
 
-__all__ = ["OSM_CREDIT", "Result", "RunSettings", "area_extent_wgs84", "assign_to_polygons",
-           "build_summary", "load_area", "merge_facilities", "run", "settings_from_args"]
+__all__ = ["OSM_CREDIT", "Base", "Reach", "Result", "RunSettings", "area_extent_wgs84",
+           "assemble", "assign_to_polygons", "build_summary", "load_area", "merge_facilities",
+           "run", "settings_from_args", "stage_base", "stage_index", "stage_reach",
+           "stage_service_areas", "walk_settings"]

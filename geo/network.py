@@ -21,6 +21,7 @@ from scipy.sparse import csgraph
 
 from geo.crs import require_projected
 from geo.errors import NetworkError
+from geo.snapping import SegmentGrid, build_segment_grid, snap_to_segments
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class WalkNetwork:
     def _tree(self) -> shapely.STRtree:
         return shapely.STRtree(self.edge_geometry)
 
+    @cached_property
+    def _segments(self) -> SegmentGrid:
+        return build_segment_grid(self.edge_geometry)
+
     def snap(self, xy: np.ndarray, *, max_snap_m: float = 150.0) -> Snap:
         """Snap points (``(n, 2)`` array in the network's CRS) to their nearest edge.
 
@@ -90,12 +95,8 @@ class WalkNetwork:
         offset = np.full(n, np.nan)
         if n == 0 or self.n_edges == 0:
             return Snap(edge, along, offset)
-        points = shapely.points(xy)
-        (src, tgt), dist = self._tree.query_nearest(
-            points, max_distance=max_snap_m, return_distance=True, all_matches=False)
-        edge[src] = tgt
-        offset[src] = dist
-        along[src] = shapely.line_locate_point(self.edge_geometry[tgt], points[src])
+        edge, along, offset = snap_to_segments(self._segments, self.edge_geometry, xy,
+                                               max_snap_m, tree=lambda: self._tree)
         return Snap(edge, along, offset)
 
     def edges_frame(self) -> gpd.GeoDataFrame:

@@ -1,0 +1,197 @@
+"""The service-circle stage of the pipeline: reach, service areas, coverage, gaps, summary.
+
+One function, :func:`service_circles`, turns households and facilities into the layers and
+summary fields of CONTRACT.md (``households.walk_min_<service>``, ``service_areas``,
+``coverage``, ``gaps``; ``coverage``, ``crow_flies_coverage``, ``thresholds_min``,
+``speed_mps``). The pipeline calls it; the page may call the finer functions of
+:mod:`analysis.reach` and :mod:`analysis.coverage` directly to re-answer on each click.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from analysis import coverage as C
+from analysis import reach as R
+from analysis.settings import WalkSettings
+
+Step = Callable[[str], AbstractContextManager]
+COVERAGE_COLUMNS = ("level", "grid_id", "community_id", "service", "households", "off_network",
+                    "covered", "share")
+
+
+@dataclass(frozen=True, eq=False)
+class CircleOutput:
+    """What the stage produced (all in the study area's CRS)."""
+
+    households: gpd.GeoDataFrame
+    service_areas: gpd.GeoDataFrame
+    coverage: pd.DataFrame
+    gaps: gpd.GeoDataFrame
+    summary: dict
+    index: R.ReachIndex
+    reach: R.HouseholdReach
+
+
+def service_circles(households: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+                    network, settings: WalkSettings, *,
+                    boundary: shapely.Geometry | None = None,
+                    services: tuple[str, ...] | None = None,
+                    step: Step | None = None) -> CircleOutput:
+    """Walking minutes, service areas, coverage and gaps for every service.
+
+    The three parts (:func:`index_stage`, :func:`measure`, :func:`areas_stage`) are also
+    called one by one by the page, which caches each on what it depends on.
+
+    Parameters
+    ----------
+    households
+        Household points (``households`` count; ``grid_id`` and ``community_id`` when
+        known); projected like the network.
+    facilities
+        ``facility_id``, ``service``, geometry.
+    network
+        The study area's :class:`geo.network.WalkNetwork`.
+    settings
+        Walking speeds, thresholds, snap cap, minute levels.
+    boundary
+        The study area (facilities outside it are reported).
+    services
+        Service keys (default: every service of the settings).
+    step
+        ``step(name)`` returns a context manager timing that part (the pipeline's timer).
+
+    Returns
+    -------
+    CircleOutput
+        ``households`` gains ``walk_min_<service>``, ``on_network`` and
+        ``life_circle_score``; ``coverage`` is one long table with ``level`` = ``grid``,
+        ``community`` or ``area``.
+    """
+    step = step or (lambda name: nullcontext())
+    services = settings.services if services is None else tuple(services)
+    with step("reach"):
+        index = index_stage(households, facilities, network, settings, boundary=boundary,
+                            services=services)
+        measured = measure(households, index, settings, services)
+    with step("service_areas"):
+        areas = areas_stage(index, settings, services)
+    summary = with_misclassification(measured.summary, index, measured.reach, areas)
+    return CircleOutput(households=measured.households, service_areas=areas,
+                        coverage=measured.coverage, gaps=measured.gaps, summary=summary,
+                        index=index, reach=measured.reach)
+
+
+@dataclass(frozen=True, eq=False)
+class Measured:
+    """Walking minutes, coverage and gaps (everything but the drawn service areas)."""
+
+    households: gpd.GeoDataFrame
+    coverage: pd.DataFrame
+    gaps: gpd.GeoDataFrame
+    summary: dict
+    reach: R.HouseholdReach
+
+
+def index_stage(households: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, network,
+                settings: WalkSettings, *, boundary: shapely.Geometry | None = None,
+                services: tuple[str, ...] | None = None) -> R.ReachIndex:
+    """Homes and facilities snapped to the network (depends on the snap cap, not speeds)."""
+    services = settings.services if services is None else tuple(services)
+    return R.prepare_reach(network, households, facilities, max_snap_m=settings.max_snap_m,
+                           boundary=boundary, services=services)
+
+
+def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSettings,
+            services: tuple[str, ...] | None = None) -> Measured:
+    """Walking minutes per household, coverage tables, gaps and the summary fields."""
+    services = index.services if services is None else tuple(services)
+    reach = R.household_minutes(index, settings, services)
+    crow = R.crow_flies_coverage(index, settings, services)
+    frame = reach.frame()
+    out = households.drop(columns=[c for c in frame.columns if c in households.columns])
+    out = out.join(frame)
+    scores = C.life_circle_scores(out, settings, services=services)
+    out["life_circle_score"] = scores["life_circle_score"]
+    coverage = coverage_layer(out, settings, services)
+    gaps = C.find_gaps(out, settings, services=services)
+    life = C.life_circle_table(out, settings, by=None, services=services)
+    notes = {lang: R.reach_notes(index.report, lang, reach_report=reach.report)
+             for lang in ("zh", "en")}
+    summary = {
+        "coverage": C.coverage_summary(out, settings, services=services),
+        "crow_flies_coverage": crow,
+        "thresholds_min": {s: settings.threshold_min(s) for s in services},
+        "speed_mps": {s: settings.speed_mps(s) for s in services},
+        "reach": {
+            "max_snap_m": settings.max_snap_m,
+            "horizon_min": settings.horizon_min,
+            "minutes": list(settings.minutes),
+            "households_off_network": index.report["households"]["off_network_households"],
+            "unreachable_households": {s: reach.report[s]["unreachable_households"]
+                                       for s in services},
+            "none_in_area": [s for s in services if reach.report[s]["none_in_area"]],
+            "life_circle_score": _float(life["life_circle_score"].iloc[0]),
+            "fully_served_share": _float(life["fully_served"].iloc[0]),
+            "gaps": {s: int((gaps["service"] == s).sum()) for s in services},
+            "input_report": index.report,
+            "notes": notes,
+        },
+        "notes_reach": [f"{zh} / {en}" for zh, en in zip(notes["zh"], notes["en"])],
+    }
+    return Measured(households=out, coverage=coverage, gaps=gaps, summary=summary, reach=reach)
+
+
+def areas_stage(index: R.ReachIndex, settings: WalkSettings,
+                services: tuple[str, ...] | None = None, *,
+                minutes: tuple[float, ...] | None = None) -> gpd.GeoDataFrame:
+    """The ``service_areas`` layer for some services (default all) and minute levels."""
+    services = index.services if services is None else tuple(services)
+    if minutes is None:
+        return R.all_service_areas(index, settings, services)
+    frames = [R.service_areas(index, settings, s, minutes=tuple(minutes)) for s in services]
+    if not frames:
+        return gpd.GeoDataFrame({"service": [], "minutes": []}, geometry=[],
+                                crs=index.network.crs)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=index.network.crs)
+
+
+def with_misclassification(summary: dict, index: R.ReachIndex, reach: R.HouseholdReach,
+                           areas: gpd.GeoDataFrame) -> dict:
+    """``summary`` plus, per service, the households the drawn areas misclassify."""
+    misclassified = R.polygon_misclassification(index, reach, areas)
+    out = dict(summary)
+    out["reach"] = dict(summary["reach"])
+    out["reach"]["polygon_misclassified_households"] = dict(
+        zip(misclassified["service"], misclassified["misclassified"].astype(int)))
+    return out
+
+
+def coverage_layer(households: pd.DataFrame, settings: WalkSettings,
+                   services: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The ``coverage`` table: per grid (when grids exist), per community and the whole area."""
+    parts = []
+    if "grid_id" in households.columns and households["grid_id"].notna().any():
+        table = C.coverage_table(households, settings, by="grid_id", services=services)
+        parts.append(table.assign(level="grid"))
+    if "community_id" in households.columns and households["community_id"].notna().any():
+        table = C.coverage_table(households, settings, by="community_id", services=services)
+        parts.append(table.assign(level="community"))
+    parts.append(C.coverage_table(households, settings, services=services).assign(level="area"))
+    frame = pd.concat(parts, ignore_index=True)
+    for col in ("grid_id", "community_id"):
+        if col not in frame.columns:
+            frame[col] = None
+    return frame[list(COVERAGE_COLUMNS)]
+
+
+def _float(value: object) -> float | None:
+    value = float(value)
+    return None if np.isnan(value) else value
