@@ -1,0 +1,956 @@
+"""Grid edits a planner makes by hand, with undo and redo.
+
+A :class:`GridState` is the assignment of every tessellation *cell* (one per household
+unit, plus the empty "filler" cells that make grids tile their community) to a grid, the
+per-grid attributes a planner sets (``name``, ``locked``), and the grid table derived from
+both (households, band, contiguity, arterial crossings, compactness). Cells never change
+shape; an edit only moves cells between grids, so a grid polygon is always the union of
+its cells and grids keep tiling the community without gaps or overlaps.
+
+Every edit is a pure function ``edit(state, ..., *, author="") -> Edit``: it returns a new
+state and a :class:`JournalEntry` that records exactly which cells changed grid and which
+attributes changed (a *delta*), the before/after figures of every grid it touched, and
+warnings for every rule the result breaks. Edits never refuse silently: an edit that
+breaks a rule is applied and says so; an edit that cannot be carried out at all (unknown
+grid, empty selection) raises :class:`~geo.errors.InputError`.
+
+Undo and redo replay the deltas (:func:`undo`, :func:`redo` on an :class:`EditSession`),
+so they are exact and need no re-computation of the partition, and the journal can be
+saved and re-opened with the project.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+from geo.crs import require_projected
+from geo.errors import InputError
+from geo.i18n import both
+
+#: Coordinates are snapped to this grid (metres) when cells are unioned into grids.
+GRID_SIZE_M = 0.001
+#: Columns of the grid table shown before and after each edit.
+FIGURES = ("households", "in_band", "contiguous", "arterial_crossings", "polsby_popper",
+           "n_units", "locked")
+#: Columns of the ``grids`` layer this module produces (CONTRACT.md plus issue 3's checks).
+GRID_COLUMNS = ("grid_id", "community_id", "name", "locked", "households", "in_band",
+                "polsby_popper", "contiguous", "arterial_crossings", "n_units",
+                "split_buildings", "reason")
+OPS = ("move", "merge", "split", "lock", "unlock", "rename")
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass(frozen=True, eq=False)
+class GridState:
+    """Which grid every cell belongs to, the grids' attributes, and the grid table.
+
+    Attributes
+    ----------
+    cells
+        Fixed for the life of a project: one row per cell, positional index ``0…n-1``,
+        columns ``unit_id`` (``None`` for filler cells), ``community_id``, ``face_id``
+        (the area enclosed by arterial roads the cell lies in), ``households`` (int),
+        ``split`` (whether the unit is part of a building split across grids), polygons
+        in a projected CRS.
+    grid_of_cell
+        Grid id of each cell (object array aligned with ``cells``).
+    grids
+        The grid table (:data:`GRID_COLUMNS`, polygons), one row per grid, sorted by id.
+    band
+        ``(min, max)`` households per grid.
+    known_ids
+        Every grid id ever used in this project, so that a new grid never reuses the id
+        of one that was merged away.
+    """
+
+    cells: gpd.GeoDataFrame
+    grid_of_cell: np.ndarray
+    grids: gpd.GeoDataFrame
+    band: tuple[int, int]
+    known_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def crs(self):
+        return self.cells.crs
+
+    def grid_ids(self) -> list[str]:
+        """Ids of the grids that exist now, sorted."""
+        return list(self.grids["grid_id"])
+
+    def unit_grid(self) -> pd.Series:
+        """Grid id of every household unit (index ``unit_id``)."""
+        units = self.cells["unit_id"].to_numpy()
+        has = pd.notna(units)
+        return pd.Series(self.grid_of_cell[has], index=pd.Index(units[has], name="unit_id"),
+                         name="grid_id")
+
+    def cells_of(self, grid_id: str) -> np.ndarray:
+        """Positions of the cells of one grid."""
+        return np.flatnonzero(self.grid_of_cell == grid_id)
+
+    def row(self, grid_id: str) -> pd.Series:
+        """The grid table row of one grid."""
+        hit = self.grids.index[self.grids["grid_id"] == grid_id]
+        if not len(hit):
+            raise InputError("err.edit_unknown_grid", grid=grid_id)
+        return self.grids.loc[hit[0]]
+
+
+@dataclass(frozen=True, eq=False)
+class JournalEntry:
+    """One edit as the journal keeps it (everything needed to undo and redo it).
+
+    ``cells``/``before_grid``/``after_grid`` are the delta of the assignment;
+    ``attrs_before``/``attrs_after`` map each touched grid id to its ``{"name",
+    "locked"}`` before and after (``None`` where the grid did not exist). ``before`` and
+    ``after`` are the figures (:data:`FIGURES`) of the touched grids; ``warnings`` are
+    ``(translation key, params)`` pairs.
+    """
+
+    op: str
+    params: dict
+    time_utc: str
+    author: str
+    cells: tuple[int, ...]
+    before_grid: tuple[str, ...]
+    after_grid: tuple[str, ...]
+    attrs_before: dict
+    attrs_after: dict
+    before: tuple[dict, ...]
+    after: tuple[dict, ...]
+    warnings: tuple[tuple[str, dict], ...] = ()
+
+    def warning_texts(self, lang: str = "zh") -> list[str]:
+        """The warnings in one language."""
+        from geo.i18n import t
+
+        return [t(key, lang, **params) for key, params in self.warnings]
+
+    def touched(self) -> list[str]:
+        """Ids of the grids this edit touched (before or after)."""
+        ids = {r["grid_id"] for r in self.before} | {r["grid_id"] for r in self.after}
+        return sorted(ids)
+
+    def to_record(self) -> dict:
+        """A JSON-ready dict (see :func:`entry_from_record`)."""
+        return {"op": self.op, "params": self.params, "time_utc": self.time_utc,
+                "author": self.author, "cells": list(self.cells),
+                "before_grid": list(self.before_grid), "after_grid": list(self.after_grid),
+                "attrs_before": self.attrs_before, "attrs_after": self.attrs_after,
+                "before": list(self.before), "after": list(self.after),
+                "warnings": [[k, p] for k, p in self.warnings]}
+
+
+def entry_from_record(record: dict) -> JournalEntry:
+    """Rebuild a :class:`JournalEntry` from :meth:`JournalEntry.to_record` output."""
+    return JournalEntry(
+        op=str(record["op"]), params=dict(record.get("params") or {}),
+        time_utc=str(record.get("time_utc", "")), author=str(record.get("author") or ""),
+        cells=tuple(int(c) for c in record["cells"]),
+        before_grid=tuple(str(g) for g in record["before_grid"]),
+        after_grid=tuple(str(g) for g in record["after_grid"]),
+        attrs_before=dict(record.get("attrs_before") or {}),
+        attrs_after=dict(record.get("attrs_after") or {}),
+        before=tuple(record.get("before") or ()), after=tuple(record.get("after") or ()),
+        warnings=tuple((str(k), dict(p)) for k, p in record.get("warnings") or ()))
+
+
+@dataclass(frozen=True, eq=False)
+class Edit:
+    """What an edit function returns: the new state and its journal entry."""
+
+    state: GridState
+    entry: JournalEntry
+
+    def table(self) -> pd.DataFrame:
+        """Before/after figures of the touched grids (see :func:`before_after`)."""
+        return before_after(self.entry)
+
+
+@dataclass(frozen=True, eq=False)
+class EditSession:
+    """A state plus the journal of edits that led to it, for undo and redo.
+
+    ``entries[:position]`` are applied; ``entries[position:]`` were undone and can be
+    redone until a new edit discards them.
+    """
+
+    state: GridState
+    entries: tuple[JournalEntry, ...] = ()
+    position: int = 0
+
+    @property
+    def can_undo(self) -> bool:
+        return self.position > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self.position < len(self.entries)
+
+    @property
+    def applied(self) -> tuple[JournalEntry, ...]:
+        return self.entries[:self.position]
+
+
+# ------------------------------------------------------------------ grid validation
+
+
+def polsby_popper(geoms: np.ndarray) -> np.ndarray:
+    """Polsby–Popper compactness 4πA/P² (1 for a circle, 0.785 for a square)."""
+    area = shapely.area(geoms)
+    perim = shapely.length(geoms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(perim > 0, 4 * np.pi * area / perim ** 2, 0.0)
+    return out
+
+
+def community_feasible(total: int, band: tuple[int, int]) -> bool:
+    """Whether ``total`` households can be cut into grids inside the band (issue 3)."""
+    low, high = band
+    if total == 0:
+        return True
+    return -(-total // high) <= total // low
+
+
+def _reason(households: int, contiguous: bool, crossings: int, band: tuple[int, int],
+            feasible: bool) -> str:
+    parts = []
+    if households < band[0]:
+        parts.append(both("edit.reason.below", households=households, low=band[0]))
+    elif households > band[1]:
+        parts.append(both("edit.reason.above", households=households, high=band[1]))
+    if not feasible and (households < band[0] or households > band[1]):
+        parts.append(both("edit.reason.infeasible"))
+    if not contiguous:
+        parts.append(both("edit.reason.split"))
+    if crossings:
+        parts.append(both("edit.reason.arterial", count=crossings))
+    return "; ".join(parts)
+
+
+def grid_rows(cells: gpd.GeoDataFrame, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
+              band: tuple[int, int], attrs: dict[str, dict]) -> gpd.GeoDataFrame:
+    """Validate some grids from their cells: the grid table rows of ``grid_ids``.
+
+    Parameters
+    ----------
+    cells, grid_of_cell
+        As in :class:`GridState`.
+    grid_ids
+        Grids to (re)compute; ids without cells are left out (they no longer exist).
+    band
+        ``(min, max)`` households per grid.
+    attrs
+        ``{grid_id: {"name": str, "locked": bool}}``; missing grids get defaults.
+
+    Returns
+    -------
+    GeoDataFrame
+        :data:`GRID_COLUMNS` with the union of each grid's cells as geometry.
+    """
+    hh = cells["households"].to_numpy()
+    unit = pd.notna(cells["unit_id"].to_numpy())
+    face = cells["face_id"].to_numpy()
+    split = cells["split"].to_numpy(dtype=bool)
+    comm = cells["community_id"].to_numpy()
+    geoms = cells.geometry.to_numpy()
+    comm_total = pd.Series(hh).groupby(comm).sum()
+    rows, shapes = [], []
+    for gid in grid_ids:
+        idx = np.flatnonzero(grid_of_cell == gid)
+        if idx.size == 0:
+            continue
+        shape = shapely.union_all(geoms[idx], grid_size=GRID_SIZE_M)
+        pieces = shapely.get_parts(shape)
+        pieces = pieces[shapely.area(pieces) > 1e-6]
+        contiguous = len(pieces) <= 1
+        crossings = int(len(np.unique(face[idx][face[idx] >= 0])) - 1) if (face[idx] >= 0).any() else 0
+        crossings = max(crossings, 0)
+        households = int(hh[idx].sum())
+        community = pd.Series(comm[idx]).mode().iloc[0]
+        in_band = band[0] <= households <= band[1]
+        feasible = community_feasible(int(comm_total.get(community, households)), band)
+        a = attrs.get(gid) or {}
+        rows.append({
+            "grid_id": gid, "community_id": community, "name": str(a.get("name") or ""),
+            "locked": bool(a.get("locked", False)), "households": households,
+            "in_band": int(in_band), "polsby_popper": round(float(polsby_popper(np.array([shape]))[0]), 4),
+            "contiguous": int(contiguous), "arterial_crossings": crossings,
+            "n_units": int(unit[idx].sum()), "split_buildings": int(split[idx].sum()),
+            "reason": _reason(households, contiguous, crossings, band, feasible),
+        })
+        shapes.append(shape)
+    frame = pd.DataFrame(rows, columns=list(GRID_COLUMNS))
+    return gpd.GeoDataFrame(frame, geometry=np.asarray(shapes, dtype=object) if shapes else [],
+                            crs=cells.crs)
+
+
+def _attrs_of(grids: pd.DataFrame) -> dict[str, dict]:
+    names = grids["name"] if "name" in grids else pd.Series("", index=grids.index)
+    locked = grids["locked"] if "locked" in grids else pd.Series(False, index=grids.index)
+    return {str(g): {"name": "" if pd.isna(n) else str(n), "locked": bool(l) if pd.notna(l) else False}
+            for g, n, l in zip(grids["grid_id"], names, locked)}
+
+
+# ------------------------------------------------------------------ building a state
+
+
+def _strips(cell: shapely.Geometry, shares: np.ndarray) -> list[shapely.Geometry]:
+    """Cut ``cell`` across its longer side into strips of widths proportional to ``shares``."""
+    x0, y0, x1, y1 = cell.bounds
+    cuts = np.concatenate([[0.0], np.cumsum(shares) / shares.sum()])
+    out = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        if x1 - x0 >= y1 - y0:
+            box = shapely.box(x0 + a * (x1 - x0), y0 - 1, x0 + b * (x1 - x0), y1 + 1)
+        else:
+            box = shapely.box(x0 - 1, y0 + a * (y1 - y0), x1 + 1, y0 + b * (y1 - y0))
+        out.append(shapely.intersection(cell, box, grid_size=GRID_SIZE_M))
+    return out
+
+
+def cells_from_grids(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
+                     arterials: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Cells rebuilt from a grid layer: a Voronoi diagram of each grid's units, clipped to it.
+
+    Used when a project carries no cell layer (older files, grids made elsewhere): the
+    cells tile each grid exactly, so moving cells between grids keeps the tiling.
+
+    Parameters
+    ----------
+    households
+        Unit points with ``unit_id``, ``households``, ``grid_id``, projected.
+    grids
+        Grid polygons with ``grid_id`` and ``community_id``, same CRS.
+    arterials
+        Arterial road lines; when given, ``face_id`` tells which side of them a cell is on.
+
+    Returns
+    -------
+    GeoDataFrame
+        Cell table as in :class:`GridState` plus ``grid_id`` (the grid each cell came from).
+    """
+    require_projected(households, what="household units")
+    require_projected(grids, what="grids")
+    rows: list[dict] = []
+    geoms: list = []
+    hh = households.reset_index(drop=True)
+    by_grid = hh.groupby("grid_id", sort=False).indices
+    for gid, comm, shape in zip(grids["grid_id"], grids["community_id"], grids.geometry):
+        members = by_grid.get(gid, np.array([], dtype=int))
+        if members.size == 0:
+            rows.append({"unit_id": None, "community_id": comm, "households": 0, "grid_id": gid})
+            geoms.append(shape)
+            continue
+        pts = hh.geometry.to_numpy()[members]
+        xy = np.round(shapely.get_coordinates(pts), 2)
+        keys = pd.Series([f"{x:.2f},{y:.2f}" for x, y in xy])
+        site_of = keys.groupby(keys, sort=False).ngroup().to_numpy()
+        site_xy = np.zeros((site_of.max() + 1, 2))
+        site_xy[site_of] = xy
+        if len(site_xy) == 1:
+            site_cells = [shape]
+        else:
+            vor = shapely.voronoi_polygons(shapely.multipoints(site_xy), extend_to=shape,
+                                           ordered=True)
+            site_cells = list(shapely.intersection(shapely.get_parts(vor), shape,
+                                                   grid_size=GRID_SIZE_M))
+        for s in range(len(site_xy)):
+            on_site = members[site_of == s]
+            pieces = ([site_cells[s]] if on_site.size == 1 else
+                      _strips(site_cells[s], np.maximum(hh["households"].to_numpy()[on_site], 1)))
+            for m, piece in zip(on_site, pieces):
+                rows.append({"unit_id": hh["unit_id"].iat[m], "community_id": comm,
+                             "households": int(hh["households"].iat[m]), "grid_id": gid})
+                geoms.append(piece)
+    cells = gpd.GeoDataFrame(rows, geometry=geoms, crs=grids.crs)
+    cells["face_id"] = arterial_faces(cells, arterials) if arterials is not None else 0
+    cells["split"] = False
+    return cells
+
+
+def arterial_faces(cells: gpd.GeoDataFrame, arterials: gpd.GeoDataFrame) -> np.ndarray:
+    """Which area enclosed by arterial roads each cell lies in (an integer label)."""
+    lines = shapely.get_parts(arterials.geometry.to_numpy()) if len(arterials) else np.array([])
+    frame = shapely.box(*cells.total_bounds).buffer(1.0, join_style="mitre")
+    edges = np.concatenate([lines, [frame.exterior]]) if len(lines) else np.array([frame.exterior])
+    noded = shapely.union_all(edges, grid_size=GRID_SIZE_M)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    if not len(faces):
+        return np.zeros(len(cells), dtype=int)
+    tree = shapely.STRtree(faces)
+    pts = shapely.point_on_surface(cells.geometry.to_numpy())
+    return tree.query_nearest(pts, all_matches=False)[1].astype(int)
+
+
+def state_from_layers(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
+                      band: tuple[int, int], cells: gpd.GeoDataFrame | None = None,
+                      arterials: gpd.GeoDataFrame | None = None,
+                      known_ids: Iterable[str] = ()) -> GridState:
+    """The editable state of a grid layer.
+
+    Parameters
+    ----------
+    households
+        Unit points with ``unit_id``, ``households``, ``grid_id`` (projected).
+    grids
+        The ``grids`` layer (projected): its table is kept as it is (so a re-opened
+        project shows exactly the numbers it was saved with); ``name`` and ``locked``
+        are added where missing.
+    band
+        ``(min, max)`` households per grid.
+    cells
+        The cell layer (``unit_id`` or None, ``community_id``, ``face_id``,
+        ``households``, ``grid_id``; optional ``split``). Rebuilt from the grids with
+        :func:`cells_from_grids` when not given.
+    arterials
+        Arterial roads, used only when the cells must be rebuilt.
+    known_ids
+        Grid ids used earlier in the project (besides the current ones).
+
+    Raises
+    ------
+    InputError
+        If a unit has no grid, or a cell's grid is not in the grid layer.
+    """
+    require_projected(grids, what="grids")
+    if band[0] <= 0 or band[0] > band[1]:
+        raise InputError("err.setting_range", name="band", value=f"{band[0]}–{band[1]}",
+                         allowed="0 < min ≤ max")
+    if households["grid_id"].isna().any():
+        missing = households.loc[households["grid_id"].isna(), "unit_id"].head(5).tolist()
+        raise InputError("err.edit_unit_without_grid", units=", ".join(map(str, missing)))
+    if cells is None:
+        cells = cells_from_grids(households, grids, arterials=arterials)
+    cells = cells.reset_index(drop=True)
+    require_projected(cells, what="cells")
+    unknown = set(cells["grid_id"]) - set(grids["grid_id"])
+    if unknown:
+        raise InputError("err.edit_unknown_grid", grid=", ".join(sorted(map(str, unknown))[:5]))
+    base = gpd.GeoDataFrame({
+        "unit_id": cells["unit_id"].astype(object).where(cells["unit_id"].notna(), None),
+        "community_id": cells["community_id"].astype(str),
+        "face_id": cells["face_id"].fillna(-1).astype(int) if "face_id" in cells else -1,
+        "households": cells["households"].fillna(0).astype(np.int64),
+        "split": cells["split"].fillna(False).astype(bool) if "split" in cells else False,
+    }, geometry=cells.geometry.to_numpy(), crs=cells.crs)
+    table = grids.copy()
+    if "name" not in table:
+        table["name"] = ""
+    if "locked" not in table:
+        table["locked"] = False
+    table["name"] = table["name"].fillna("").astype(str)
+    table["locked"] = table["locked"].fillna(False).astype(bool)
+    for col in GRID_COLUMNS:
+        if col not in table:
+            table[col] = 0 if col not in ("reason", "community_id") else ""
+    table = table.sort_values("grid_id").reset_index(drop=True)
+    ids = cells["grid_id"].astype(str).to_numpy(dtype=object)
+    return GridState(cells=base, grid_of_cell=ids, grids=table, band=(int(band[0]), int(band[1])),
+                     known_ids=frozenset(map(str, table["grid_id"])) | frozenset(known_ids))
+
+
+def households_with_grids(households: pd.DataFrame, state: GridState) -> pd.DataFrame:
+    """A copy of the household layer whose ``grid_id`` follows the state."""
+    out = households.copy()
+    out["grid_id"] = out["unit_id"].map(state.unit_grid()).astype(object)
+    return out
+
+
+def cell_layer(state: GridState) -> gpd.GeoDataFrame:
+    """The cell layer to save with a project (cells plus their current grid)."""
+    out = state.cells.copy()
+    out.insert(0, "cell", np.arange(len(out)))
+    out["grid_id"] = state.grid_of_cell
+    return out
+
+
+# ------------------------------------------------------------------ applying deltas
+
+
+def _figures(row: pd.Series) -> dict:
+    out = {"grid_id": str(row["grid_id"])}
+    for col in FIGURES:
+        value = row[col]
+        out[col] = (round(float(value), 4) if col == "polsby_popper"
+                    else bool(value) if col == "locked" else int(value))
+    return out
+
+
+def _apply(state: GridState, cells: np.ndarray, new_grid: Sequence[str],
+           attrs: dict[str, dict | None]) -> tuple[GridState, list[str]]:
+    """Reassign ``cells`` and set ``attrs``; recompute the grids concerned."""
+    grid_of_cell = state.grid_of_cell.copy()
+    touched = set(attrs)
+    if len(cells):
+        touched |= set(grid_of_cell[cells]) | set(new_grid)
+        grid_of_cell[cells] = np.asarray(new_grid, dtype=object)
+    current = _attrs_of(state.grids)
+    for gid, a in attrs.items():
+        if a is None:
+            current.pop(gid, None)
+        else:
+            current[gid] = {"name": str(a.get("name") or ""), "locked": bool(a.get("locked"))}
+    touched_sorted = sorted(touched)
+    fresh = grid_rows(state.cells, grid_of_cell, touched_sorted, state.band, current)
+    kept = state.grids[~state.grids["grid_id"].isin(touched)]
+    grids = pd.concat([kept, fresh], ignore_index=True) if len(kept) else fresh
+    grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=state.crs)
+    grids = grids.sort_values("grid_id").reset_index(drop=True)
+    new = replace(state, grid_of_cell=grid_of_cell, grids=grids,
+                  known_ids=state.known_ids | frozenset(grids["grid_id"]))
+    return new, touched_sorted
+
+
+def _rows_for(state: GridState, ids: Iterable[str]) -> tuple[dict, ...]:
+    table = state.grids.set_index("grid_id", drop=False)
+    return tuple(_figures(table.loc[g]) for g in ids if g in table.index)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _rule_warnings(before: GridState, after: GridState, touched: Iterable[str]) -> list[tuple[str, dict]]:
+    """Warnings for every rule a touched grid breaks after the edit."""
+    out: list[tuple[str, dict]] = []
+    old = before.grids.set_index("grid_id")
+    new = after.grids.set_index("grid_id")
+    low, high = after.band
+    for gid in touched:
+        if gid not in new.index:
+            if gid in old.index:
+                out.append(("edit.warn.removed", {"grid": gid}))
+            continue
+        row = new.loc[gid]
+        was = old.loc[gid] if gid in old.index else None
+        if not row["in_band"]:
+            out.append(("edit.warn.band", {"grid": gid, "households": int(row["households"]),
+                                           "low": low, "high": high}))
+        if not row["contiguous"]:
+            out.append(("edit.warn.contiguous", {"grid": gid}))
+        crossings = int(row["arterial_crossings"])
+        if crossings and (was is None or crossings > int(was["arterial_crossings"])):
+            out.append(("edit.warn.arterial", {"grid": gid, "count": crossings}))
+        if was is not None and bool(was["locked"]):
+            out.append(("edit.warn.locked", {"grid": gid}))
+    return out
+
+
+def _commit(state: GridState, op: str, params: dict, cells: np.ndarray, new_grid: Sequence[str],
+            attrs_after: dict[str, dict | None], author: str,
+            extra_warnings: list[tuple[str, dict]] = ()) -> Edit:
+    cells = np.asarray(cells, dtype=np.int64)
+    before_grid = tuple(str(g) for g in state.grid_of_cell[cells])
+    current = _attrs_of(state.grids)
+    # a grid that appears gets default attributes; one that loses all its cells, none
+    after_ids = set(new_grid)
+    attrs_after = dict(attrs_after)
+    for g in set(before_grid) - after_ids:
+        if np.isin(state.cells_of(g), cells).all():
+            attrs_after.setdefault(g, None)
+    for g in after_ids - set(current):
+        attrs_after.setdefault(g, {"name": "", "locked": False})
+    attrs_before = {g: current.get(g) for g in attrs_after}
+    new_state, touched = _apply(state, cells, list(new_grid), attrs_after)
+    warnings = list(extra_warnings) + _rule_warnings(state, new_state, touched)
+    entry = JournalEntry(
+        op=op, params=params, time_utc=_now(), author=str(author or "").strip(),
+        cells=tuple(int(c) for c in cells), before_grid=before_grid,
+        after_grid=tuple(str(g) for g in new_grid), attrs_before=attrs_before,
+        attrs_after=attrs_after, before=_rows_for(state, touched),
+        after=_rows_for(new_state, touched), warnings=tuple(warnings))
+    return Edit(state=new_state, entry=entry)
+
+
+# ------------------------------------------------------------------ the edits
+
+
+def next_grid_id(community_id: str, known_ids: Iterable[str]) -> str:
+    """The next free grid id of a community: its code plus a two-digit number.
+
+    Numbers are never reused, so an id names one grid for the life of the project.
+    """
+    pattern = re.compile(re.escape(str(community_id)) + r"(\d+)$")
+    numbers = [int(m.group(1)) for g in known_ids if (m := pattern.match(str(g)))]
+    n = max(numbers, default=0) + 1
+    return f"{community_id}{n:02d}"
+
+
+def _check_grid(state: GridState, grid_id: str) -> str:
+    grid_id = str(grid_id)
+    if grid_id not in set(state.grids["grid_id"]):
+        raise InputError("err.edit_unknown_grid", grid=grid_id)
+    return grid_id
+
+
+def units_in_polygon(state: GridState, polygon: shapely.Geometry, *, crs=None) -> list[str]:
+    """Ids of the units whose cell's representative point lies inside a drawn polygon.
+
+    Parameters
+    ----------
+    polygon
+        The drawn shape (Polygon or MultiPolygon).
+    crs
+        CRS of ``polygon`` (e.g. ``4326`` for a shape drawn on a web map); default: the
+        state's CRS.
+    """
+    if crs is not None:
+        polygon = gpd.GeoSeries([polygon], crs=crs).to_crs(state.crs).iloc[0]
+    units = state.cells["unit_id"].to_numpy()
+    has = pd.notna(units)
+    pts = shapely.point_on_surface(state.cells.geometry.to_numpy()[has])
+    inside = shapely.contains_xy(polygon, shapely.get_x(pts), shapely.get_y(pts))
+    return [str(u) for u in units[has][inside]]
+
+
+def nearest_unit(state: GridState, x: float, y: float, *, crs=None,
+                 max_m: float = 30.0) -> str | None:
+    """Id of the unit whose cell contains (or lies within ``max_m`` of) a clicked point."""
+    point = shapely.Point(x, y)
+    if crs is not None:
+        point = gpd.GeoSeries([point], crs=crs).to_crs(state.crs).iloc[0]
+    units = state.cells["unit_id"].to_numpy()
+    has = np.flatnonzero(pd.notna(units))
+    geoms = state.cells.geometry.to_numpy()[has]
+    tree = shapely.STRtree(geoms)
+    hit = tree.query(point, predicate="dwithin", distance=max_m)
+    if not len(hit):
+        return None
+    dist = shapely.distance(geoms[hit], point)
+    return str(units[has[hit[np.argmin(dist)]]])
+
+
+def move_units(state: GridState, unit_ids: Iterable[str], to_grid: str | None = None, *,
+               author: str = "") -> Edit:
+    """Move household units (and their cells) to another grid.
+
+    Parameters
+    ----------
+    state
+        The current state.
+    unit_ids
+        Units to move (from a click, or :func:`units_in_polygon`).
+    to_grid
+        The receiving grid; ``None`` makes a new grid (next free id of the units'
+        community).
+    author
+        Free text saved in the journal.
+
+    Raises
+    ------
+    InputError
+        If no units are given, an id is unknown, or ``to_grid`` does not exist.
+    """
+    wanted = list(dict.fromkeys(str(u) for u in unit_ids))
+    if not wanted:
+        raise InputError("err.edit_no_units")
+    units = state.cells["unit_id"].to_numpy()
+    position = {str(u): i for i, u in enumerate(units) if u is not None and pd.notna(u)}
+    unknown = [u for u in wanted if u not in position]
+    if unknown:
+        raise InputError("err.edit_unknown_units", units=", ".join(unknown[:5]), count=len(unknown))
+    cells = np.array([position[u] for u in wanted], dtype=np.int64)
+    warnings: list[tuple[str, dict]] = []
+    communities = state.cells["community_id"].to_numpy()[cells]
+    if to_grid is None:
+        community = pd.Series(communities).mode().iloc[0]
+        target = next_grid_id(community, state.known_ids | set(state.grid_of_cell))
+        warnings.append(("edit.note.new_grid", {"grid": target}))
+    else:
+        target = _check_grid(state, to_grid)
+        community = state.row(target)["community_id"]
+    already = state.grid_of_cell[cells] == target
+    if already.any():
+        warnings.append(("edit.note.already", {"count": int(already.sum()), "grid": target}))
+        cells = cells[~already]
+        if not len(cells):
+            raise InputError("err.edit_nothing_to_move", grid=target)
+    foreign = sorted(set(communities[~already]) - {community})
+    if foreign:
+        warnings.append(("edit.warn.community", {"grid": target, "community": community,
+                                                 "others": ", ".join(foreign)}))
+    # a source grid left with nothing but empty filler cells goes with its units
+    sources = set(state.grid_of_cell[cells])
+    extra = []
+    hh = state.cells["households"].to_numpy()
+    for src in sources:
+        rest = np.setdiff1d(state.cells_of(src), cells)
+        if rest.size and hh[rest].sum() == 0 and not pd.notna(units[rest]).any():
+            extra.append(rest)
+    if extra:
+        cells = np.concatenate([cells, *extra])
+    params = {"units": wanted, "to_grid": target, "new_grid": to_grid is None}
+    return _commit(state, "move", params, cells, [target] * len(cells), {}, author, warnings)
+
+
+def merge_grids(state: GridState, keep: str, absorb: str, *, author: str = "") -> Edit:
+    """Merge grid ``absorb`` into grid ``keep`` (``absorb``'s id is retired).
+
+    Raises
+    ------
+    InputError
+        If a grid does not exist or both ids are the same.
+    """
+    keep, absorb = _check_grid(state, keep), _check_grid(state, absorb)
+    if keep == absorb:
+        raise InputError("err.edit_same_grid", grid=keep)
+    warnings: list[tuple[str, dict]] = []
+    a, b = state.row(keep), state.row(absorb)
+    if a["community_id"] != b["community_id"]:
+        warnings.append(("edit.warn.community", {"grid": keep, "community": a["community_id"],
+                                                 "others": b["community_id"]}))
+    if not shapely.intersects(a.geometry.buffer(2 * GRID_SIZE_M), b.geometry):
+        warnings.append(("edit.warn.not_adjacent", {"a": keep, "b": absorb}))
+    cells = state.cells_of(absorb)
+    params = {"keep": keep, "absorb": absorb}
+    return _commit(state, "merge", params, cells, [keep] * len(cells), {absorb: None}, author,
+                   warnings)
+
+
+def _adjacency(geoms: np.ndarray) -> coo_array:
+    """Rook adjacency (shared edge longer than 0.5 m) between a few cells."""
+    tree = shapely.STRtree(geoms)
+    i, j = tree.query(geoms, predicate="dwithin", distance=2 * GRID_SIZE_M)
+    keep = i < j
+    i, j = i[keep], j[keep]
+    if len(i):
+        rings = shapely.boundary(geoms)
+        shared = shapely.length(shapely.intersection(
+            rings[i], shapely.buffer(rings[j], 2 * GRID_SIZE_M, cap_style="flat", quad_segs=1)))
+        ok = shared >= 0.5
+        i, j = i[ok], j[ok]
+    n = len(geoms)
+    data = np.ones(2 * len(i))
+    return coo_array((data, (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
+
+
+def _n_pieces(adj, mask: np.ndarray) -> int:
+    idx = np.flatnonzero(mask)
+    if idx.size <= 1:
+        return idx.size
+    sub = adj[idx][:, idx]
+    return connected_components(sub, directed=False)[0]
+
+
+def best_split(geoms: np.ndarray, households: np.ndarray, faces: np.ndarray,
+               band: tuple[int, int], *, angles: int = 12) -> tuple[np.ndarray, dict]:
+    """Cut a set of cells into two groups, each in the band where possible.
+
+    Candidates are straight sweeps in ``angles`` directions (cells ordered along the
+    direction and cut where both sides best fit the band) and region growing from the
+    cell farthest from the centre. The chosen cut has, in order of priority: both parts
+    in one piece; both parts in the band; no arterial road crossed (an arterial is
+    crossed only when that is the only way to get both parts into the band); as many
+    parts in the band as possible; counts closest to the middle of the band (or to each
+    other); the shortest boundary.
+
+    Returns
+    -------
+    (mask, info)
+        ``mask`` marks the cells of the first part; ``info`` holds the part counts.
+    """
+    n = len(geoms)
+    adj = _adjacency(geoms)
+    centres = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    area = shapely.area(geoms)
+    mid = (band[0] + band[1]) / 2
+    total = households.sum()
+    target = min(max(total / 2, band[0]), band[1]) if total >= 2 * band[0] else total / 2
+    candidates: list[np.ndarray] = []
+    for k in range(angles):
+        theta = np.pi * k / angles
+        along = centres @ np.array([np.cos(theta), np.sin(theta)])
+        order = np.argsort(along, kind="stable")
+        cum = np.cumsum(households[order])
+        # every cut where both sides keep at least one household-bearing cell
+        for cut in np.unique(np.searchsorted(cum, [target * f for f in (0.8, 0.9, 1.0, 1.1, 1.2)]))[:]:
+            for c in (cut, cut + 1):
+                if 0 < c < n:
+                    mask = np.zeros(n, dtype=bool)
+                    mask[order[:c]] = True
+                    candidates.append(mask)
+    centre = centres.mean(axis=0)
+    for seed in np.argsort(-np.hypot(*(centres - centre).T))[:4]:
+        mask = np.zeros(n, dtype=bool)
+        mask[seed] = True
+        count = households[seed]
+        dist = np.hypot(*(centres - centres[seed]).T)
+        while count < target:
+            frontier = np.flatnonzero((adj[mask].sum(axis=0) > 0) & ~mask)
+            if not frontier.size:
+                break
+            pick = frontier[np.argmin(dist[frontier])]
+            mask[pick] = True
+            count += households[pick]
+        if 0 < mask.sum() < n:
+            candidates.append(mask)
+    faces_all = len(np.unique(faces))
+    best, best_key = None, None
+    for mask in candidates:
+        h1, h2 = int(households[mask].sum()), int(households[~mask].sum())
+        if h1 == 0 or h2 == 0:
+            continue
+        out_band = int(not band[0] <= h1 <= band[1]) + int(not band[0] <= h2 <= band[1])
+        pieces = _n_pieces(adj, mask) + _n_pieces(adj, ~mask) - 2
+        crossings = (len(np.unique(faces[mask])) - 1) + (len(np.unique(faces[~mask])) - 1)
+        crossings = max(0, crossings - max(0, faces_all - 2))
+        shape1 = shapely.union_all(geoms[mask], grid_size=GRID_SIZE_M)
+        shape2 = shapely.union_all(geoms[~mask], grid_size=GRID_SIZE_M)
+        cut_m = (shapely.length(shape1) + shapely.length(shape2)) / 2
+        key = (pieces, out_band > 0, crossings, out_band,
+               abs(h1 - mid) + abs(h2 - mid) if out_band == 0 else abs(h1 - h2), round(cut_m, 1))
+        if best_key is None or key < best_key:
+            best, best_key = mask, key
+    if best is None:  # every cell but one is empty: cut off the first cell
+        best = np.zeros(n, dtype=bool)
+        best[np.argmax(households)] = True
+    # the first part is the north-west one, so that it keeps the grid's id
+    c1 = (centres[best] * area[best, None]).sum(0) / max(area[best].sum(), 1e-9)
+    c2 = (centres[~best] * area[~best, None]).sum(0) / max(area[~best].sum(), 1e-9)
+    if (c1[1] - c1[0]) < (c2[1] - c2[0]):
+        best = ~best
+    return best, {"households": [int(households[best].sum()), int(households[~best].sum())]}
+
+
+def split_grid(state: GridState, grid_id: str, *, author: str = "") -> Edit:
+    """Split a grid in two; the north-west part keeps the id, the other gets a new one.
+
+    Raises
+    ------
+    InputError
+        If the grid does not exist or holds fewer than two household units.
+    """
+    grid_id = _check_grid(state, grid_id)
+    idx = state.cells_of(grid_id)
+    units = state.cells["unit_id"].to_numpy()[idx]
+    if pd.notna(units).sum() < 2:
+        raise InputError("err.edit_split_one_unit", grid=grid_id)
+    geoms = state.cells.geometry.to_numpy()[idx]
+    hh = state.cells["households"].to_numpy()[idx]
+    faces = state.cells["face_id"].to_numpy()[idx]
+    mask, info = best_split(geoms, hh, faces, state.band)
+    community = state.row(grid_id)["community_id"]
+    new_id = next_grid_id(community, state.known_ids | set(state.grid_of_cell))
+    warnings: list[tuple[str, dict]] = [("edit.note.new_grid", {"grid": new_id})]
+    total = int(hh.sum())
+    if total < 2 * state.band[0]:
+        warnings.append(("edit.warn.split_too_small", {"grid": grid_id, "households": total,
+                                                       "low": state.band[0]}))
+    moved = idx[~mask]
+    params = {"grid": grid_id, "new_grid": new_id, "households": info["households"]}
+    return _commit(state, "split", params, moved, [new_id] * len(moved), {}, author, warnings)
+
+
+def set_locked(state: GridState, grid_ids: Iterable[str], locked: bool = True, *,
+               author: str = "") -> Edit:
+    """Lock grids against automatic re-runs (or unlock them); manual edits still work."""
+    ids = [_check_grid(state, g) for g in dict.fromkeys(map(str, grid_ids))]
+    if not ids:
+        raise InputError("err.edit_no_grids")
+    attrs = _attrs_of(state.grids)
+    after = {g: {**attrs[g], "locked": bool(locked)} for g in ids}
+    op = "lock" if locked else "unlock"
+    return _commit(state, op, {"grids": ids}, np.array([], dtype=np.int64), [], after, author)
+
+
+def rename_grid(state: GridState, grid_id: str, name: str, *, author: str = "") -> Edit:
+    """Give a grid a display name (e.g. 东区一网格); its id, the stable code, stays."""
+    grid_id = _check_grid(state, grid_id)
+    name = str(name or "").strip()
+    if len(name) > 100:
+        raise InputError("err.edit_name_long", count=len(name))
+    attrs = _attrs_of(state.grids)
+    after = {grid_id: {**attrs[grid_id], "name": name}}
+    return _commit(state, "rename", {"grid": grid_id, "name": name},
+                   np.array([], dtype=np.int64), [], after, author)
+
+
+def locked_units(state: GridState) -> pd.Series:
+    """Grid of every unit in a locked grid (index ``unit_id``): what a re-run must keep."""
+    locked = set(state.grids.loc[state.grids["locked"].astype(bool), "grid_id"])
+    grid = state.unit_grid()
+    return grid[grid.isin(locked)]
+
+
+# ------------------------------------------------------------------ undo / redo
+
+
+def start_session(state: GridState) -> EditSession:
+    """A session with an empty journal."""
+    return EditSession(state=state)
+
+
+def record(session: EditSession, edit: Edit) -> EditSession:
+    """Add an edit to the session; any undone edits beyond the current point are dropped."""
+    entries = session.entries[:session.position] + (edit.entry,)
+    return EditSession(state=edit.state, entries=entries, position=len(entries))
+
+
+def apply_edit(session: EditSession, fn: Callable[..., Edit], *args, **kwargs) -> tuple[EditSession, Edit]:
+    """Run an edit function on the session's state and record it."""
+    edit = fn(session.state, *args, **kwargs)
+    return record(session, edit), edit
+
+
+def _replay(state: GridState, entry: JournalEntry, forward: bool) -> GridState:
+    cells = np.asarray(entry.cells, dtype=np.int64)
+    grids = entry.after_grid if forward else entry.before_grid
+    expected = entry.before_grid if forward else entry.after_grid
+    if len(cells) and tuple(state.grid_of_cell[cells]) != tuple(expected):
+        raise InputError("err.edit_journal_mismatch", op=entry.op, time=entry.time_utc)
+    attrs = entry.attrs_after if forward else entry.attrs_before
+    return _apply(state, cells, list(grids), attrs)[0]
+
+
+def undo(session: EditSession) -> EditSession:
+    """Undo the last applied edit (no change when there is none)."""
+    if not session.can_undo:
+        return session
+    entry = session.entries[session.position - 1]
+    return replace(session, state=_replay(session.state, entry, False),
+                   position=session.position - 1)
+
+
+def redo(session: EditSession) -> EditSession:
+    """Redo the last undone edit (no change when there is none)."""
+    if not session.can_redo:
+        return session
+    entry = session.entries[session.position]
+    return replace(session, state=_replay(session.state, entry, True),
+                   position=session.position + 1)
+
+
+def before_after(entry: JournalEntry) -> pd.DataFrame:
+    """One row per touched grid: each figure before and after the edit."""
+    before = {r["grid_id"]: r for r in entry.before}
+    after = {r["grid_id"]: r for r in entry.after}
+    rows = []
+    for gid in entry.touched():
+        row = {"grid_id": gid}
+        for col in ("households", "in_band", "contiguous", "arterial_crossings", "polsby_popper",
+                    "locked"):
+            row[f"{col}_before"] = before.get(gid, {}).get(col)
+            row[f"{col}_after"] = after.get(gid, {}).get(col)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+__all__ = ["Edit", "EditSession", "FIGURES", "GRID_COLUMNS", "GridState", "JournalEntry",
+           "apply_edit", "before_after", "best_split", "cell_layer", "cells_from_grids",
+           "community_feasible", "entry_from_record", "grid_rows", "households_with_grids",
+           "locked_units", "merge_grids", "move_units", "nearest_unit", "next_grid_id",
+           "polsby_popper", "record", "redo", "rename_grid", "set_locked", "split_grid",
+           "start_session", "state_from_layers", "undo", "units_in_polygon"]
