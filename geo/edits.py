@@ -115,7 +115,8 @@ class JournalEntry:
     ``cells``/``before_grid``/``after_grid`` are the delta of the assignment;
     ``attrs_before``/``attrs_after`` map each touched grid id to its ``{"name",
     "locked"}`` before and after (``None`` where the grid did not exist). ``before`` and
-    ``after`` are the figures (:data:`FIGURES`) of the touched grids; ``warnings`` are
+    ``after`` are the grid table rows (every column but the geometry) of the touched
+    grids, so that undo and redo restore them exactly; ``warnings`` are
     ``(translation key, params)`` pairs.
     """
 
@@ -307,6 +308,18 @@ def _attrs_of(grids: pd.DataFrame) -> dict[str, dict]:
 # ------------------------------------------------------------------ building a state
 
 
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygon parts of each geometry (clipping can leave stray lines)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    odd = ~np.isin(shapely.get_type_id(geoms), (3, 6))
+    for k in np.flatnonzero(odd):
+        parts = shapely.get_parts(geoms[k])
+        parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+        out[k] = shapely.union_all(parts) if len(parts) else shapely.Polygon()
+    return out
+
+
 def _strips(cell: shapely.Geometry, shares: np.ndarray) -> list[shapely.Geometry]:
     """Cut ``cell`` across its longer side into strips of widths proportional to ``shares``."""
     x0, y0, x1, y1 = cell.bounds
@@ -375,7 +388,8 @@ def cells_from_grids(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
                 rows.append({"unit_id": hh["unit_id"].iat[m], "community_id": comm,
                              "households": int(hh["households"].iat[m]), "grid_id": gid})
                 geoms.append(piece)
-    cells = gpd.GeoDataFrame(rows, geometry=geoms, crs=grids.crs)
+    cells = gpd.GeoDataFrame(rows, geometry=_polygonal(np.asarray(geoms, dtype=object)),
+                             crs=grids.crs)
     cells["face_id"] = arterial_faces(cells, arterials) if arterials is not None else 0
     cells["split"] = False
     return cells
@@ -480,12 +494,26 @@ def cell_layer(state: GridState) -> gpd.GeoDataFrame:
 # ------------------------------------------------------------------ applying deltas
 
 
-def _figures(row: pd.Series) -> dict:
-    out = {"grid_id": str(row["grid_id"])}
-    for col in FIGURES:
-        value = row[col]
-        out[col] = (round(float(value), 4) if col == "polsby_popper"
-                    else bool(value) if col == "locked" else int(value))
+def _plain(value: object) -> object:
+    """A JSON-ready Python value (numpy scalars unwrapped, NaN as None)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return None
+    return value
+
+
+def _row_record(row: pd.Series) -> dict:
+    """Every column of a grid table row but the geometry, JSON-ready."""
+    out = {col: _plain(row[col]) for col in row.index if col != "geometry"}
+    out["grid_id"] = str(row["grid_id"])
+    out["locked"] = bool(out.get("locked"))
     return out
 
 
@@ -516,7 +544,7 @@ def _apply(state: GridState, cells: np.ndarray, new_grid: Sequence[str],
 
 def _rows_for(state: GridState, ids: Iterable[str]) -> tuple[dict, ...]:
     table = state.grids.set_index("grid_id", drop=False)
-    return tuple(_figures(table.loc[g]) for g in ids if g in table.index)
+    return tuple(_row_record(table.loc[g]) for g in ids if g in table.index)
 
 
 def _now() -> str:
@@ -912,7 +940,16 @@ def _replay(state: GridState, entry: JournalEntry, forward: bool) -> GridState:
     if len(cells) and tuple(state.grid_of_cell[cells]) != tuple(expected):
         raise InputError("err.edit_journal_mismatch", op=entry.op, time=entry.time_utc)
     attrs = entry.attrs_after if forward else entry.attrs_before
-    return _apply(state, cells, list(grids), attrs)[0]
+    new = _apply(state, cells, list(grids), attrs)[0]
+    # restore the recorded rows exactly (they may come from the grid stage's own checks)
+    rows = {r["grid_id"]: r for r in (entry.after if forward else entry.before)}
+    table = new.grids.copy()
+    for k in np.flatnonzero(table["grid_id"].isin(list(rows)).to_numpy()):
+        record_ = rows[table["grid_id"].iat[k]]
+        for col, value in record_.items():
+            if col in table.columns and col != "geometry":
+                table.iat[k, table.columns.get_loc(col)] = value
+    return replace(new, grids=table)
 
 
 def undo(session: EditSession) -> EditSession:

@@ -298,3 +298,21 @@ def test_feasibility():
     assert edits.community_feasible(250, band) and edits.community_feasible(400, band)
     assert not edits.community_feasible(150, band) and not edits.community_feasible(350, band)
     assert np.isclose(edits.polsby_popper(np.array([shapely.box(0, 0, 1, 1)]))[0], np.pi / 4)
+
+
+def test_every_message_key_used_by_the_edit_and_project_modules_exists():
+    import re
+    from pathlib import Path
+
+    from geo.i18n import table
+
+    root = Path(__file__).resolve().parents[2]
+    keys = set()
+    for rel in ("geo/edits.py", "analysis/project.py", "analysis/export.py", "analysis/report.py",
+                "ui/edit_panel.py", "ui/export_panel.py"):
+        path = root / rel
+        if path.exists():
+            keys |= set(re.findall(r"""["']((?:edit|project|export|report|err)\.[a-z_.]+)["']""",
+                                   path.read_text(encoding="utf-8")))
+    missing = sorted(k for k in keys if k not in table() and not k.endswith("."))
+    assert not missing, missing
