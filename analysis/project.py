@@ -242,6 +242,34 @@ def with_session(project: Project, session: edits.EditSession) -> Project:
     return replace(project, layers=layers, meta=meta, session=session)
 
 
+def edit_project(project: Project, fn, *args, author: str = "", **kwargs) -> tuple[Project, edits.Edit]:
+    """Apply one grid edit (a :mod:`geo.edits` function) to a project and record it.
+
+    Raises
+    ------
+    InputError
+        If the project has no grids, or the edit cannot be carried out.
+    """
+    if project.session is None:
+        raise InputError("err.edit_no_grid_layer")
+    session, edit = edits.apply_edit(project.session, fn, *args, author=author, **kwargs)
+    return with_session(project, session), edit
+
+
+def undo_project(project: Project) -> Project:
+    """The project with its last grid edit undone (unchanged when there is none)."""
+    if project.session is None or not project.session.can_undo:
+        return project
+    return with_session(project, edits.undo(project.session))
+
+
+def redo_project(project: Project) -> Project:
+    """The project with its last undone grid edit redone (unchanged when there is none)."""
+    if project.session is None or not project.session.can_redo:
+        return project
+    return with_session(project, edits.redo(project.session))
+
+
 # --------------------------------------------------------------------------- on disk
 
 
@@ -634,6 +662,7 @@ def open_project(path: str | Path) -> Project:
 
 __all__ = ["CONTRACT_LAYERS", "EXTRA_LAYERS", "FORMAT_VERSION", "JOURNAL_TABLE", "LAYER_ORDER",
            "META_TABLE", "Project", "autosave", "basemap_layers", "check_output_path",
-           "check_version", "clean_stale_temps", "coverage_by_grid", "file_lock", "open_project",
+           "check_version", "clean_stale_temps", "coverage_by_grid", "edit_project", "file_lock",
+           "open_project", "redo_project", "undo_project",
            "project_from_result", "read_journal", "read_layers", "read_meta", "recovery_path",
            "save", "save_project", "session_from_layers", "to_storage", "with_session"]
