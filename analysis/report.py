@@ -496,14 +496,11 @@ def _short(text: object, n: int) -> str:
 
 
 def _reason_in(lang: str, text: object) -> str:
-    """One language of a bilingual ``中文 / English`` reason."""
+    """One language of a bilingual ``中文 / English`` reason (the grid stage's format)."""
     if not isinstance(text, str) or not text:
         return ""
-    parts = []
-    for piece in text.split("; "):
-        zh, _, en = piece.partition(" / ")
-        parts.append(zh if lang == "zh" or not en else en)
-    return "；".join(parts) if lang == "zh" else "; ".join(parts)
+    zh, sep, en = text.partition(" / ")
+    return zh if lang == "zh" or not sep else en
 
 
 def grid_table(ctx: _Context) -> pd.DataFrame:

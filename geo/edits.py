@@ -35,7 +35,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geo.crs import require_projected
 from geo.errors import InputError
-from geo.i18n import both
+from geo.i18n import t
 
 #: Coordinates are snapped to this grid (metres) when cells are unioned into grids.
 GRID_SIZE_M = 0.001
@@ -45,7 +45,9 @@ FIGURES = ("households", "in_band", "contiguous", "arterial_crossings", "polsby_
 #: Columns of the ``grids`` layer this module produces (CONTRACT.md plus issue 3's checks).
 GRID_COLUMNS = ("grid_id", "community_id", "name", "locked", "households", "in_band",
                 "polsby_popper", "contiguous", "arterial_crossings", "n_units",
-                "split_buildings", "reason")
+                "split_buildings", "reason", "reason_key")
+#: Pieces of a grid smaller than this (m²) are slivers of snapping, not separate parts.
+SLIVER_M2 = 1.0
 OPS = ("move", "merge", "split", "lock", "unlock", "rename")
 
 
@@ -62,7 +64,8 @@ class GridState:
         Fixed for the life of a project: one row per cell, positional index ``0…n-1``,
         columns ``unit_id`` (``None`` for filler cells), ``community_id``, ``face_id``
         (the area enclosed by arterial roads the cell lies in), ``households`` (int),
-        ``split`` (whether the unit is part of a building split across grids), polygons
+        ``part_of`` (the building a unit is a part of, when a building too big for one
+        grid was split; else ``None``), polygons
         in a projected CRS.
     grid_of_cell
         Grid id of each cell (object array aligned with ``cells``).
@@ -225,20 +228,29 @@ def community_feasible(total: int, band: tuple[int, int]) -> bool:
     return -(-total // high) <= total // low
 
 
-def _reason(households: int, contiguous: bool, crossings: int, band: tuple[int, int],
-            feasible: bool) -> str:
-    parts = []
+def _reasons(households: int, contiguous: bool, crossings: int, band: tuple[int, int],
+             feasible: bool) -> list[tuple[str, dict]]:
+    out: list[tuple[str, dict]] = []
     if households < band[0]:
-        parts.append(both("edit.reason.below", households=households, low=band[0]))
+        out.append(("edit.reason.below", {"households": households, "low": band[0]}))
     elif households > band[1]:
-        parts.append(both("edit.reason.above", households=households, high=band[1]))
+        out.append(("edit.reason.above", {"households": households, "high": band[1]}))
     if not feasible and (households < band[0] or households > band[1]):
-        parts.append(both("edit.reason.infeasible"))
+        out.append(("edit.reason.infeasible", {}))
     if not contiguous:
-        parts.append(both("edit.reason.split"))
+        out.append(("edit.reason.split", {}))
     if crossings:
-        parts.append(both("edit.reason.arterial", count=crossings))
-    return "; ".join(parts)
+        out.append(("edit.reason.arterial", {"count": crossings}))
+    return out
+
+
+def reason_text(reasons: list[tuple[str, dict]]) -> str:
+    """``中文；中文 / English English`` (the grid stage's format for the ``reason`` column)."""
+    if not reasons:
+        return ""
+    zh = "；".join(t(key, "zh", **params) for key, params in reasons)
+    en = " ".join(t(key, "en", **params) + "." for key, params in reasons)
+    return f"{zh} / {en}"
 
 
 def grid_rows(cells: gpd.GeoDataFrame, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
@@ -264,7 +276,7 @@ def grid_rows(cells: gpd.GeoDataFrame, grid_of_cell: np.ndarray, grid_ids: Itera
     hh = cells["households"].to_numpy()
     unit = pd.notna(cells["unit_id"].to_numpy())
     face = cells["face_id"].to_numpy()
-    split = cells["split"].to_numpy(dtype=bool)
+    part_of = cells["part_of"].to_numpy(dtype=object)
     comm = cells["community_id"].to_numpy()
     geoms = cells.geometry.to_numpy()
     comm_total = pd.Series(hh).groupby(comm).sum()
@@ -275,7 +287,7 @@ def grid_rows(cells: gpd.GeoDataFrame, grid_of_cell: np.ndarray, grid_ids: Itera
             continue
         shape = shapely.union_all(geoms[idx], grid_size=GRID_SIZE_M)
         pieces = shapely.get_parts(shape)
-        pieces = pieces[shapely.area(pieces) > 1e-6]
+        pieces = pieces[shapely.area(pieces) > SLIVER_M2]
         contiguous = len(pieces) <= 1
         crossings = int(len(np.unique(face[idx][face[idx] >= 0])) - 1) if (face[idx] >= 0).any() else 0
         crossings = max(crossings, 0)
@@ -284,13 +296,16 @@ def grid_rows(cells: gpd.GeoDataFrame, grid_of_cell: np.ndarray, grid_ids: Itera
         in_band = band[0] <= households <= band[1]
         feasible = community_feasible(int(comm_total.get(community, households)), band)
         a = attrs.get(gid) or {}
+        reasons = _reasons(households, contiguous, crossings, band, feasible)
+        parts = part_of[idx]
         rows.append({
             "grid_id": gid, "community_id": community, "name": str(a.get("name") or ""),
-            "locked": bool(a.get("locked", False)), "households": households,
+            "locked": int(bool(a.get("locked", False))), "households": households,
             "in_band": int(in_band), "polsby_popper": round(float(polsby_popper(np.array([shape]))[0]), 4),
             "contiguous": int(contiguous), "arterial_crossings": crossings,
-            "n_units": int(unit[idx].sum()), "split_buildings": int(split[idx].sum()),
-            "reason": _reason(households, contiguous, crossings, band, feasible),
+            "n_units": int((unit[idx] & (hh[idx] > 0)).sum()),
+            "split_buildings": len({p for p in parts if p is not None and pd.notna(p)}),
+            "reason": reason_text(reasons), "reason_key": ";".join(k for k, _ in reasons),
         })
         shapes.append(shape)
     frame = pd.DataFrame(rows, columns=list(GRID_COLUMNS))
@@ -391,7 +406,7 @@ def cells_from_grids(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
     cells = gpd.GeoDataFrame(rows, geometry=_polygonal(np.asarray(geoms, dtype=object)),
                              crs=grids.crs)
     cells["face_id"] = arterial_faces(cells, arterials) if arterials is not None else 0
-    cells["split"] = False
+    cells["part_of"] = None
     return cells
 
 
@@ -407,6 +422,20 @@ def arterial_faces(cells: gpd.GeoDataFrame, arterials: gpd.GeoDataFrame) -> np.n
     tree = shapely.STRtree(faces)
     pts = shapely.point_on_surface(cells.geometry.to_numpy())
     return tree.query_nearest(pts, all_matches=False)[1].astype(int)
+
+
+def _part_of(cells: pd.DataFrame, households: pd.DataFrame) -> np.ndarray:
+    """The building each cell's unit is a part of (``None`` for whole buildings)."""
+    if "part_of" in cells:
+        values = cells["part_of"].to_numpy(dtype=object)
+    elif "part_of" in households:
+        lookup = households.set_index("unit_id")["part_of"]
+        lookup = lookup[~lookup.index.duplicated()]
+        values = cells["unit_id"].map(lookup).to_numpy(dtype=object)
+    else:
+        values = np.full(len(cells), None, dtype=object)
+    return np.array([v if v is not None and not (isinstance(v, float) and np.isnan(v)) else None
+                     for v in values], dtype=object)
 
 
 def state_from_layers(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
@@ -427,7 +456,7 @@ def state_from_layers(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
         ``(min, max)`` households per grid.
     cells
         The cell layer (``unit_id`` or None, ``community_id``, ``face_id``,
-        ``households``, ``grid_id``; optional ``split``). Rebuilt from the grids with
+        ``households``, ``grid_id``; optional ``part_of``). Rebuilt from the grids with
         :func:`cells_from_grids` when not given.
     arterials
         Arterial roads, used only when the cells must be rebuilt.
@@ -458,18 +487,18 @@ def state_from_layers(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
         "community_id": cells["community_id"].astype(str),
         "face_id": cells["face_id"].fillna(-1).astype(int) if "face_id" in cells else -1,
         "households": cells["households"].fillna(0).astype(np.int64),
-        "split": cells["split"].fillna(False).astype(bool) if "split" in cells else False,
+        "part_of": _part_of(cells, households),
     }, geometry=cells.geometry.to_numpy(), crs=cells.crs)
     table = grids.copy()
     if "name" not in table:
         table["name"] = ""
     if "locked" not in table:
-        table["locked"] = False
+        table["locked"] = 0
     table["name"] = table["name"].fillna("").astype(str)
-    table["locked"] = table["locked"].fillna(False).astype(bool)
+    table["locked"] = table["locked"].fillna(0).astype(bool).astype(int)
     for col in GRID_COLUMNS:
         if col not in table:
-            table[col] = 0 if col not in ("reason", "community_id") else ""
+            table[col] = "" if col in ("reason", "reason_key", "community_id", "name") else 0
     table = table.sort_values("grid_id").reset_index(drop=True)
     ids = cells["grid_id"].astype(str).to_numpy(dtype=object)
     return GridState(cells=base, grid_of_cell=ids, grids=table, band=(int(band[0]), int(band[1])),
@@ -513,7 +542,7 @@ def _row_record(row: pd.Series) -> dict:
     """Every column of a grid table row but the geometry, JSON-ready."""
     out = {col: _plain(row[col]) for col in row.index if col != "geometry"}
     out["grid_id"] = str(row["grid_id"])
-    out["locked"] = bool(out.get("locked"))
+    out["locked"] = int(bool(out.get("locked")))
     return out
 
 
@@ -607,14 +636,18 @@ def _commit(state: GridState, op: str, params: dict, cells: np.ndarray, new_grid
 
 
 def next_grid_id(community_id: str, known_ids: Iterable[str]) -> str:
-    """The next free grid id of a community: its code plus a two-digit number.
+    """The next free grid id of a community: its code plus a (two-digit) number, with
+    the separator and width the community's existing ids use (``C01-07`` by default).
 
     Numbers are never reused, so an id names one grid for the life of the project.
     """
-    pattern = re.compile(re.escape(str(community_id)) + r"(\d+)$")
-    numbers = [int(m.group(1)) for g in known_ids if (m := pattern.match(str(g)))]
-    n = max(numbers, default=0) + 1
-    return f"{community_id}{n:02d}"
+    pattern = re.compile(re.escape(str(community_id)) + r"(-?)(\d+)$")
+    found = [m for g in known_ids if (m := pattern.match(str(g)))]
+    n = max((int(m.group(2)) for m in found), default=0) + 1
+    # follow the ids already there: "C01-07" (the grid stage's style) or "C0107"
+    dashed = sum(1 for m in found if m.group(1)) >= sum(1 for m in found if not m.group(1))
+    width = max([2] + [len(m.group(2)) for m in found])
+    return f"{community_id}{'-' if dashed else ''}{n:0{width}d}"
 
 
 def _check_grid(state: GridState, grid_id: str) -> str:

@@ -114,8 +114,9 @@ def test_tables_follow_edits_and_language(project):
     assert len(per_grid) == len(project.session.state.grids)
     en = report._Context(project, "en", "A4", None)
     assert "Households" in report.grid_table(en).columns
-    assert report._reason_in("en", "户数 408 高于上限 300 / 408 households is above the maximum of 300") \
-        == "408 households is above the maximum of 300"
+    both = "户数 408 高于上限 300；网格不连片 / 408 households is above the maximum of 300. It is split."
+    assert report._reason_in("en", both) == "408 households is above the maximum of 300. It is split."
+    assert report._reason_in("zh", both) == "户数 408 高于上限 300；网格不连片"
 
 
 def test_bad_report_requests(project, tmp_path):

@@ -188,7 +188,7 @@ def test_split_large_grid_meets_band():
 def test_lock_unlock_rename(state):
     locked = edits.set_locked(state, ["C0101", "C0201"], True, author="李")
     assert set(edits.locked_units(locked.state).unique()) == {"C0101", "C0201"}
-    assert figures(locked.entry, "C0101")["locked"] is True
+    assert figures(locked.entry, "C0101")["locked"] == 1
     moved = edits.move_units(locked.state, ["U31"], "C0102")
     assert ("edit.warn.locked", {"grid": "C0101"}) in moved.entry.warnings  # said, not refused
     named = edits.rename_grid(moved.state, "C0102", "  东区一网格 ")
@@ -289,8 +289,10 @@ def test_units_at_one_spot_share_their_cell_in_strips():
 
 def test_next_grid_id():
     assert edits.next_grid_id("C01", ["C0101", "C0102", "C0201"]) == "C0103"
-    assert edits.next_grid_id("C03", ["C0101"]) == "C0301"
+    assert edits.next_grid_id("C03", ["C0101"]) == "C03-01"
     assert edits.next_grid_id("C01", [f"C01{k:02d}" for k in range(1, 100)]) == "C01100"
+    assert edits.next_grid_id("C01", ["C01-01", "C01-07", "C02-09"]) == "C01-08"
+    assert edits.next_grid_id("C01", ["C01-001", "C01-002"]) == "C01-003"
 
 
 def test_feasibility():
