@@ -182,7 +182,7 @@ def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
          edit_options={"edit": False, "remove": True}).add_to(fmap)
     credit = project.credit or "Gridcircle"
     fmap.get_root().html.add_child(folium.Element(
-        f'<div style="position:absolute;bottom:4px;left:4px;z-index:9999;'
+        f'<div style="position:absolute;bottom:20px;right:4px;z-index:9999;'
         f'background:rgba(255,255,255,.8);font-size:11px;padding:1px 4px">{credit}</div>'))
     return localise_edit_map(fmap)
 
@@ -237,6 +237,11 @@ def edit_table(edit: edits.Edit, lang: str) -> pd.DataFrame:
 # ------------------------------------------------------------------------- the panel
 
 
+def _units_key() -> str:
+    """Key of the unit multiselect; a new one after each move clears the selection."""
+    return f"gc_units_{st.session_state.get('gc_units_gen', 0)}"
+
+
 def _store(result: Result, page: object, project: Project, edit: edits.Edit | None,
            lang: str) -> None:
     author = st.session_state.get(AUTHOR_KEY, "")
@@ -280,19 +285,25 @@ def panel(result: Result, page: object) -> None:
     event = st_folium(edit_map(project, lang=lang, selected=selected), key="gc_edit_map",
                       height=520, use_container_width=True,
                       returned_objects=["last_active_drawing", "last_object_clicked"])
-    picked = units_from_event(project, event)
-    if picked and picked != selected:
-        st.session_state["gc_selected"] = picked
-        selected = picked
+    # st_folium keeps returning the last drawing or click; act on each one once
+    signature = repr(sorted((event or {}).items()))
+    if signature != st.session_state.get("gc_last_event"):
+        st.session_state["gc_last_event"] = signature
+        picked = units_from_event(project, event)
+        if picked:
+            st.session_state["gc_selected"] = picked
+            st.session_state[_units_key()] = picked  # the multiselect below shows them
+            selected = picked
     label = grid_label(project, lang)
     grids = grid_choices(project)
     try:
         if op == "move":
             st.caption(t("edit.move_hint", lang))
-            chosen = st.multiselect(t("edit.units", lang), sorted(project.session.state.unit_grid().index),
-                                    default=[u for u in selected
-                                             if u in set(project.session.state.unit_grid().index)],
-                                    key="gc_units")
+            options = sorted(project.session.state.unit_grid().index)
+            known = set(options)
+            if any(u not in known for u in st.session_state.get(_units_key(), [])):
+                st.session_state[_units_key()] = [u for u in st.session_state[_units_key()] if u in known]
+            chosen = st.multiselect(t("edit.units", lang), options, key=_units_key())
             new = "__new__"
             target = st.selectbox(t("edit.target", lang), [new] + grids, key="gc_target",
                                   format_func=lambda g: t("edit.new_grid", lang) if g == new else label(g))
@@ -300,6 +311,7 @@ def panel(result: Result, page: object) -> None:
                 work, edit = edit_project(project, edits.move_units, chosen,
                                           None if target == new else target, author=author)
                 st.session_state["gc_selected"] = []
+                st.session_state["gc_units_gen"] = st.session_state.get("gc_units_gen", 0) + 1
                 _store(result, page, work, edit, lang)
                 st.rerun()
         elif op == "merge":
