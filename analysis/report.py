@@ -215,7 +215,8 @@ class _Context:
         return s.name(self.lang) if s else key
 
     def _extent(self) -> tuple[float, float, float, float]:
-        for name in ("study_area", "grids", "communities", "households"):
+        # where the households are (the study area can include long empty approaches)
+        for name in ("grids", "households", "communities", "study_area"):
             frame = self.layers.get(name)
             if isinstance(frame, gpd.GeoDataFrame) and len(frame):
                 x0, y0, x1, y1 = frame.total_bounds
@@ -342,6 +343,33 @@ def page_grids(ctx: _Context) -> Figure | None:
                      label=ctx.tr("report.legend_grid")),
                Patch(facecolor="none", edgecolor=FLAG_COLOUR, hatch="///",
                      label=ctx.tr("report.legend_flagged")),
+               Line2D([], [], color="#000000", lw=1.8, label=ctx.tr("report.legend_community")),
+               Line2D([], [], color=ROAD_STYLE["arterial"][0], lw=2, label=ctx.tr("report.legend_arterial")),
+               Line2D([], [], color=ROAD_STYLE["local"][0], lw=1, label=ctx.tr("report.legend_local")),
+               Patch(facecolor="#dcd6cb", label=ctx.tr("report.legend_building"))]
+    _legend(ctx, fig, handles, ctx.tr("report.legend"))
+    return fig
+
+
+def page_overview(ctx: _Context) -> Figure:
+    """The area before grids exist: roads, buildings, communities and household units."""
+    hh = ctx.layers["households"]
+    total = int(hh["households"].sum())
+    fig = _page(ctx, ctx.tr("report.overview_heading"),
+                subtitle=ctx.tr("report.overview_sub", households=f"{total:,}", units=f"{len(hh):,}"))
+    ax = _map_axes(ctx, fig)
+    _basemap(ctx, ax)
+    comms = ctx.layers.get("communities")
+    if isinstance(comms, gpd.GeoDataFrame) and len(comms):
+        _polys(ax, comms.geometry.to_numpy(), face="none", edge="#000000", lw=1.8, zorder=7,
+               rasterize=False)
+    xy = shapely.get_coordinates(hh.geometry.representative_point().to_numpy())
+    sizes = np.clip(np.sqrt(hh["households"].to_numpy(dtype=float)) * 1.2, 2, 40)
+    dots = ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c="#6a51a3", alpha=0.7, linewidths=0, zorder=5)
+    dots.set_rasterized(len(hh) > DENSE)
+    _furniture(ctx, ax)
+    handles = [Line2D([], [], marker="o", ls="", color="#6a51a3", markersize=6,
+                      label=ctx.tr("report.legend_households")),
                Line2D([], [], color="#000000", lw=1.8, label=ctx.tr("report.legend_community")),
                Line2D([], [], color=ROAD_STYLE["arterial"][0], lw=2, label=ctx.tr("report.legend_arterial")),
                Line2D([], [], color=ROAD_STYLE["local"][0], lw=1, label=ctx.tr("report.legend_local")),
@@ -652,8 +680,7 @@ def map_figures(project: Project, *, lang: str = "zh", paper: str = "A4",
     with report_style():
         out = []
         fig = page_grids(ctx)
-        if fig is not None:
-            out.append(("grids", fig))
+        out.append(("grids", fig) if fig is not None else ("overview", page_overview(ctx)))
         out += [(f"coverage_{s}", page_coverage(ctx, s)) for s in ctx.services]
         fig = page_gaps(ctx)
         if fig is not None:
@@ -709,7 +736,7 @@ def make_report(project: Project, out: str | Path, *, lang: str = "zh", paper: s
                         pdf.savefig(fig, dpi=PDF_RASTER_DPI)
 
                 emit(page_cover(ctx, title=title, when=when))
-                emit(page_grids(ctx))
+                emit(page_grids(ctx) or page_overview(ctx))
                 for s in ctx.services:
                     emit(page_coverage(ctx, s))
                 emit(page_gaps(ctx))
@@ -747,7 +774,8 @@ def save_map_pngs(project: Project, out_dir: str | Path, *, lang: str = "zh", pa
     Returns
     -------
     list of Path
-        ``<stem>_map_grids.png``, ``<stem>_map_coverage_<service>.png``, ``<stem>_map_gaps.png``.
+        ``<stem>_map_grids.png`` (``_map_overview.png`` before grids exist),
+        ``<stem>_map_coverage_<service>.png``, ``<stem>_map_gaps.png``.
     """
     out_dir = Path(out_dir)
     if not out_dir.parent.exists():
