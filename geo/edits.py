@@ -939,6 +939,14 @@ def rename_grid(state: GridState, grid_id: str, name: str, *, author: str = "") 
                    np.array([], dtype=np.int64), [], after, author)
 
 
+def rerun_inputs(state: GridState) -> tuple[pd.Series, set[str]]:
+    """What an automatic re-run of the grids needs to keep the planner's work:
+    ``(previous, locked)`` = the grid id of every unit (so unchanged grids keep their
+    ids) and the ids of the locked grids (kept exactly as they are)."""
+    locked = set(state.grids.loc[state.grids["locked"].astype(bool), "grid_id"].astype(str))
+    return state.unit_grid(), locked
+
+
 def locked_units(state: GridState) -> pd.Series:
     """Grid of every unit in a locked grid (index ``unit_id``): what a re-run must keep."""
     locked = set(state.grids.loc[state.grids["locked"].astype(bool), "grid_id"])
@@ -1022,5 +1030,6 @@ __all__ = ["Edit", "EditSession", "FIGURES", "GRID_COLUMNS", "GridState", "Journ
            "apply_edit", "before_after", "best_split", "cell_layer", "cells_from_grids",
            "community_feasible", "entry_from_record", "grid_rows", "households_with_grids",
            "locked_units", "merge_grids", "move_units", "nearest_unit", "next_grid_id",
-           "polsby_popper", "record", "redo", "rename_grid", "set_locked", "split_grid",
+           "polsby_popper", "record", "redo", "rename_grid", "rerun_inputs", "set_locked",
+           "split_grid",
            "start_session", "state_from_layers", "undo", "units_in_polygon"]

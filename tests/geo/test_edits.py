@@ -188,6 +188,8 @@ def test_split_large_grid_meets_band():
 def test_lock_unlock_rename(state):
     locked = edits.set_locked(state, ["C0101", "C0201"], True, author="李")
     assert set(edits.locked_units(locked.state).unique()) == {"C0101", "C0201"}
+    previous, locked_ids = edits.rerun_inputs(locked.state)
+    assert locked_ids == {"C0101", "C0201"} and previous["U50"] == "C0101" and len(previous) == 48
     assert figures(locked.entry, "C0101")["locked"] == 1
     moved = edits.move_units(locked.state, ["U31"], "C0102")
     assert ("edit.warn.locked", {"grid": "C0101"}) in moved.entry.warnings  # said, not refused
