@@ -191,10 +191,12 @@ def project_from_result(result: Result) -> Project:
 
 
 def coverage_by_grid(households: pd.DataFrame, thresholds_min: dict[str, float]) -> pd.DataFrame | None:
-    """The ``coverage`` layer (grid_id, service, households, covered, share) from minutes.
+    """The ``coverage`` layer (grid_id, service, households, off_network, covered, share)
+    from the households' walking minutes, as the coverage stage counts it.
 
-    A household counts as covered when its ``walk_min_<service>`` is within the service's
-    threshold; households marked ``on_network`` = False are left out of the share.
+    A household counts as covered when it is on the network and its ``walk_min_<service>``
+    is within the service's threshold; households off the network (``on_network`` False)
+    are counted in ``off_network`` and left out of the share.
     ``None`` when the households carry no minutes.
     """
     services = [s for s in thresholds_min if f"walk_min_{s}" in households.columns]
@@ -217,7 +219,9 @@ def coverage_by_grid(households: pd.DataFrame, thresholds_min: dict[str, float])
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(base > 0, covered / np.maximum(base, 1), np.nan)
         frames.append(pd.DataFrame({"grid_id": np.asarray(grids, dtype=object), "service": service,
-                                    "households": total, "covered": covered, "share": share}))
+                                    "households": total,
+                                    "off_network": (total - base).astype(np.int64),
+                                    "covered": covered, "share": share}))
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["grid_id", "service"], kind="stable").reset_index(drop=True)
 
