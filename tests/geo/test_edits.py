@@ -312,7 +312,7 @@ def test_every_message_key_used_by_the_edit_and_project_modules_exists():
 
     root = Path(__file__).resolve().parents[2]
     keys = set()
-    for rel in ("geo/edits.py", "analysis/project.py", "analysis/export.py", "analysis/report.py",
+    for rel in ("geo/edits.py", "geo/gridstate.py", "analysis/project.py", "analysis/export.py", "analysis/report.py",
                 "ui/edit_panel.py", "ui/export_panel.py"):
         path = root / rel
         if path.exists():
