@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from geo.errors import GridcircleError
+from geo.errors import GridcircleError, InputError
 from geo.i18n import both
 
 
@@ -56,7 +56,71 @@ def build_parser() -> argparse.ArgumentParser:
                      help="生活圈标准 / life-circle standard")
     run.add_argument("--out", required=True, help="项目文件 / project file (.gpkg)")
     run.add_argument("--summary", help="摘要 / summary JSON file")
+    add_report_export_commands(sub)
     return parser
+
+
+def add_report_export_commands(sub) -> None:
+    """The ``report`` and ``export`` subcommands (CONTRACT.md)."""
+    rep = sub.add_parser("report", help="生成报告 PDF / write the committee report (PDF)")
+    rep.add_argument("project", help="项目文件 / project file (.gpkg)")
+    rep.add_argument("--out", required=True, help="报告 / report file (.pdf)")
+    rep.add_argument("--lang", default="zh", choices=["zh", "en"], help="语言 / language")
+    rep.add_argument("--paper", default="A4", type=str.upper, choices=["A4", "A3"],
+                     help="纸张（横向）/ paper size (landscape)")
+    rep.add_argument("--services", help="服务，逗号分隔 / services to map, comma-separated")
+    rep.add_argument("--png", metavar="DIR", help="另存 300 dpi 地图 PNG / also save 300 dpi PNG maps")
+    exp = sub.add_parser("export", help="导出 / export layers and tables")
+    exp.add_argument("project", help="项目文件 / project file (.gpkg)")
+    exp.add_argument("--format", required=True, type=str.lower,
+                     choices=["geojson", "shp", "csv", "xlsx", "gpkg"], help="格式 / format")
+    exp.add_argument("--out", required=True, help="输出文件夹 / output folder")
+    exp.add_argument("--lang", default="zh", choices=["zh", "en"], help="语言 / language")
+
+
+def _opened(path: str):
+    from analysis.project import open_project
+
+    project = open_project(path)
+    for key, params in project.notes:
+        print(f"note: {both(key, **params)}", file=sys.stderr)
+    return project
+
+
+def _print_written(files: list[Path]) -> None:
+    print(both("cli.written", count=len(files)), file=sys.stderr)
+    for path in files:
+        print(f"  {path}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from analysis.report import make_report, save_map_pngs
+
+    progress = _progress_printer()
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        raise InputError("err.report_not_pdf", path=out)
+    if not out.parent.exists():
+        raise InputError("err.out_dir_missing", path=out)
+    project = _opened(args.project)
+    services = [s.strip() for s in args.services.split(",") if s.strip()] if args.services else None
+    progress("step.report")
+    make_report(project, out, lang=args.lang, paper=args.paper, services=services)
+    written = [out]
+    if args.png:
+        written += save_map_pngs(project, args.png, lang=args.lang, paper=args.paper,
+                                 services=services)
+    _print_written(written)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from analysis.export import export_project
+
+    project = _opened(args.project)
+    files = export_project(project, args.format, args.out, lang=args.lang)
+    _print_written(files)
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -107,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "report":
+            return cmd_report(args)
+        if args.command == "export":
+            return cmd_export(args)
     except GridcircleError as exc:
         print(f"error: {exc.bilingual()}", file=sys.stderr)
         return 2

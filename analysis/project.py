@@ -1,36 +1,280 @@
 """The project file: one GeoPackage holding every layer, the settings, the summary and
 the edit journal (CONTRACT.md). Layers are stored in WGS84. Writes are atomic: the file
-is written beside the target under a temporary name and renamed over it, so a crash or a
-failed write never damages the previous file.
+is written beside the target under a temporary name, flushed to disk and renamed over
+it, so a crash, a kill or a failed write never damages the previous file.
+
+Besides the CONTRACT.md layers a project stores what is needed to re-open it with the
+identical state and to print it without the original inputs: ``cells`` (the tessellation
+cells grids are made of, and each cell's grid), ``roads``, ``buildings`` and
+``study_area`` (the offline basemap), a ``gridcircle_meta`` table (format version,
+revision, settings, summary, credit) and a ``gridcircle_journal`` table (one row per grid
+edit: time, free-text author, what changed, and whether it is applied or undone).
+
+Two page sessions editing the same file cannot overwrite each other silently: every
+save increments the file's ``revision``; a save whose project was read at an older
+revision than the file now has is refused with :class:`ProjectFileError`
+(``err.project_conflict``), and :func:`autosave` then writes a recovery copy instead.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
-from analysis.pipeline import Result
+from analysis.pipeline import OSM_CREDIT, Result
+from geo import edits
 from geo.errors import InputError, ProjectFileError
+from geo.i18n import both
 
-FORMAT_VERSION = 1
+#: Version 1: layers and meta only. Version 2 adds revision, cells, basemap layers and
+#: the edit journal. A reader opens every version up to its own and refuses newer ones.
+FORMAT_VERSION = 2
 META_TABLE = "gridcircle_meta"
-LAYER_ORDER = ("communities", "grids", "households", "facilities", "service_areas", "coverage",
-               "gaps")
+JOURNAL_TABLE = "gridcircle_journal"
+CONTRACT_LAYERS = ("communities", "grids", "households", "facilities", "service_areas",
+                   "coverage", "gaps")
+EXTRA_LAYERS = ("cells", "roads", "buildings", "study_area")
+LAYER_ORDER = CONTRACT_LAYERS + EXTRA_LAYERS
+DEFAULT_BAND = (200, 300)
+LOCK_TIMEOUT_S = 30.0
+_WRITE_ERRORS = (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                 sqlite3.Error)
 
 
 def _json_default(value: object) -> object:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
     if hasattr(value, "item"):
         return value.item()
     if hasattr(value, "__dict__"):
         return value.__dict__
     return str(value)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+# --------------------------------------------------------------------------- in memory
+
+
+@dataclass(frozen=True, eq=False)
+class Project:
+    """A project held in memory.
+
+    Attributes
+    ----------
+    layers
+        Layer name → frame, spatial layers in the study area's metric CRS (``meta["crs"]``);
+        ``coverage`` has no geometry.
+    meta
+        ``area``, ``crs``, ``settings``, ``summary``, ``credit``, ``band``, ... as stored
+        in the meta table.
+    session
+        The grid edit session (state and journal), or ``None`` when there are no grids.
+    path
+        The file this project was opened from or last saved to.
+    revision
+        The file's revision when it was opened or last saved (0: never saved).
+    notes
+        ``(translation key, params)`` pairs the user should see (e.g. an older format).
+    """
+
+    layers: dict[str, pd.DataFrame]
+    meta: dict
+    session: edits.EditSession | None = None
+    path: Path | None = None
+    revision: int = 0
+    notes: tuple[tuple[str, dict], ...] = field(default_factory=tuple)
+
+    @property
+    def crs(self) -> str:
+        return self.meta["crs"]
+
+    @property
+    def summary(self) -> dict:
+        return self.meta.get("summary") or {}
+
+    @property
+    def credit(self) -> str:
+        """The OpenStreetMap credit where OSM data was used, else an empty string."""
+        return str(self.meta.get("credit") or "")
+
+    @property
+    def band(self) -> tuple[int, int]:
+        band = self.meta.get("band") or DEFAULT_BAND
+        return int(band[0]), int(band[1])
+
+
+def _band_of(settings: object) -> tuple[int, int]:
+    """The household band of a run's settings (whatever the grid settings call it)."""
+    grids = getattr(settings, "grids", None)
+    if grids is None:
+        return DEFAULT_BAND
+    for low, high in (("min_households", "max_households"), ("band_min", "band_max"),
+                      ("grid_min", "grid_max"), ("min", "max")):
+        if hasattr(grids, low) and hasattr(grids, high):
+            return int(getattr(grids, low)), int(getattr(grids, high))
+    band = getattr(grids, "band", None)
+    return (int(band[0]), int(band[1])) if band is not None else DEFAULT_BAND
+
+
+def basemap_layers(area: object) -> dict[str, gpd.GeoDataFrame]:
+    """The area's roads, buildings and boundary, kept so reports need no other input."""
+    roads = area.roads
+    keep = [c for c in ("highway", "name", "road_class") if c in roads.columns]
+    buildings = area.buildings
+    bkeep = [c for c in ("building_id", "building", "name", "levels") if c in buildings.columns]
+    return {
+        "roads": gpd.GeoDataFrame(roads[keep], geometry=roads.geometry, crs=roads.crs),
+        "buildings": gpd.GeoDataFrame(buildings[bkeep], geometry=buildings.geometry,
+                                      crs=buildings.crs),
+        "study_area": gpd.GeoDataFrame({"name": [area.name]}, geometry=[area.boundary],
+                                       crs=area.crs),
+    }
+
+
+def _arterials(layers: dict[str, pd.DataFrame]) -> gpd.GeoDataFrame | None:
+    roads = layers.get("roads")
+    if roads is None or "road_class" not in roads:
+        return None
+    return roads[roads["road_class"] == "arterial"]
+
+
+def session_from_layers(layers: dict[str, pd.DataFrame], band: tuple[int, int], *,
+                        entries: tuple[edits.JournalEntry, ...] = (), position: int | None = None,
+                        known_ids: tuple[str, ...] = ()) -> edits.EditSession | None:
+    """The edit session of a project's layers (``None`` when it has no grids yet)."""
+    grids, households = layers.get("grids"), layers.get("households")
+    if grids is None or households is None or not len(grids) or "grid_id" not in households:
+        return None
+    if households["grid_id"].isna().all():
+        return None
+    state = edits.state_from_layers(households, grids, band=band, cells=layers.get("cells"),
+                                    arterials=_arterials(layers), known_ids=known_ids)
+    position = len(entries) if position is None else position
+    return edits.EditSession(state=state, entries=tuple(entries), position=position)
+
+
+def project_from_result(result: Result) -> Project:
+    """A fresh (unsaved) project from a pipeline run."""
+    layers = {name: frame for name, frame in result.layers.items() if frame is not None}
+    for name, frame in basemap_layers(result.area).items():
+        layers.setdefault(name, frame)
+    band = _band_of(result.settings)
+    meta = {
+        "area": result.area.name,
+        "crs": result.area.crs.to_string(),
+        "settings": json.loads(_dumps(result.settings)),
+        "summary": json.loads(_dumps(result.summary)),
+        "credit": result.summary.get("credit", OSM_CREDIT if result.area.osm_derived else ""),
+        "osm_derived": bool(result.area.osm_derived),
+        "band": list(band),
+        "thresholds_min": dict(result.summary.get("thresholds_min") or {}),
+    }
+    session = session_from_layers(layers, band)
+    project = Project(layers=layers, meta=meta, session=session)
+    return with_session(project, session) if session is not None else project
+
+
+def coverage_by_grid(households: pd.DataFrame, thresholds_min: dict[str, float]) -> pd.DataFrame | None:
+    """The ``coverage`` layer (grid_id, service, households, off_network, covered, share)
+    from the households' walking minutes, as the coverage stage counts it.
+
+    A household counts as covered when it is on the network and its ``walk_min_<service>``
+    is within the service's threshold; households off the network (``on_network`` False)
+    are counted in ``off_network`` and left out of the share.
+    ``None`` when the households carry no minutes.
+    """
+    services = [s for s in thresholds_min if f"walk_min_{s}" in households.columns]
+    if not services or "grid_id" not in households.columns:
+        return None
+    w = households["households"].to_numpy(dtype=np.int64)
+    on = (households["on_network"].fillna(False).to_numpy(dtype=bool)
+          if "on_network" in households.columns else np.ones(len(households), dtype=bool))
+    codes, grids = pd.factorize(households["grid_id"])
+    keep = codes >= 0
+    n = len(grids)
+    total = np.bincount(codes[keep], weights=w[keep], minlength=n).astype(np.int64)
+    base = np.bincount(codes[keep], weights=(w * on)[keep], minlength=n)
+    frames = []
+    for service in services:
+        minutes = households[f"walk_min_{service}"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            ok = on & (minutes <= float(thresholds_min[service]) + 1e-9)
+        covered = np.bincount(codes[keep], weights=(w * ok)[keep], minlength=n).astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(base > 0, covered / np.maximum(base, 1), np.nan)
+        frames.append(pd.DataFrame({"grid_id": np.asarray(grids, dtype=object), "service": service,
+                                    "households": total,
+                                    "off_network": (total - base).astype(np.int64),
+                                    "covered": covered, "share": share}))
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["grid_id", "service"], kind="stable").reset_index(drop=True)
+
+
+def with_session(project: Project, session: edits.EditSession) -> Project:
+    """The project after edits: grids, households' grid_id, cells, coverage and summary
+    follow the session's state."""
+    state = session.state
+    layers = dict(project.layers)
+    layers["grids"] = state.grids.copy()
+    layers["households"] = edits.households_with_grids(layers["households"], state)
+    layers["cells"] = edits.cell_layer(state)
+    thresholds = project.meta.get("thresholds_min") or project.summary.get("thresholds_min") or {}
+    if "coverage" in layers or any(c.startswith("walk_min_") for c in layers["households"].columns):
+        coverage = coverage_by_grid(layers["households"], thresholds)
+        if coverage is not None:
+            layers["coverage"] = coverage
+    summary = dict(project.summary)
+    summary["grids"] = int(len(state.grids))
+    summary["grids_in_band"] = int(state.grids["in_band"].astype(int).sum())
+    meta = {**project.meta, "summary": summary}
+    return replace(project, layers=layers, meta=meta, session=session)
+
+
+def edit_project(project: Project, fn, *args, author: str = "", **kwargs) -> tuple[Project, edits.Edit]:
+    """Apply one grid edit (a :mod:`geo.edits` function) to a project and record it.
+
+    Raises
+    ------
+    InputError
+        If the project has no grids, or the edit cannot be carried out.
+    """
+    if project.session is None:
+        raise InputError("err.edit_no_grid_layer")
+    session, edit = edits.apply_edit(project.session, fn, *args, author=author, **kwargs)
+    return with_session(project, session), edit
+
+
+def undo_project(project: Project) -> Project:
+    """The project with its last grid edit undone (unchanged when there is none)."""
+    if project.session is None or not project.session.can_undo:
+        return project
+    return with_session(project, edits.undo(project.session))
+
+
+def redo_project(project: Project) -> Project:
+    """The project with its last undone grid edit redone (unchanged when there is none)."""
+    if project.session is None or not project.session.can_redo:
+        return project
+    return with_session(project, edits.redo(project.session))
+
+
+# --------------------------------------------------------------------------- on disk
 
 
 def to_storage(frame: pd.DataFrame) -> pd.DataFrame:
@@ -54,8 +298,231 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
-def save_project(result: Result, path: str | Path, *, extra_meta: dict | None = None) -> Path:
-    """Write ``result`` to ``path`` (a ``.gpkg``) atomically.
+@contextmanager
+def file_lock(path: Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``'s sidecar ``.NAME.lock`` (released on exit or death)."""
+    lock = path.with_name(f".{path.name}.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout_s
+    try:
+        try:
+            import fcntl
+
+            def acquire() -> bool:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return True
+                except BlockingIOError:
+                    return False
+
+            def release() -> None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        except ImportError:  # Windows
+            import msvcrt
+
+            def acquire() -> bool:
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                    return True
+                except OSError:
+                    return False
+
+            def release() -> None:
+                os.lseek(fd, 0, 0)
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        while not acquire():
+            if time.monotonic() > deadline:
+                raise ProjectFileError("err.project_locked", path=path)
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            release()
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp.gpkg")
+
+
+def clean_stale_temps(path: Path) -> list[Path]:
+    """Remove temporary files left beside ``path`` by saves that were killed mid-way."""
+    removed = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp.gpkg*"):
+        try:
+            pid = int(tmp.name[len(path.name) + 2:].split(".", 1)[0])
+        except ValueError:
+            continue
+        if not _pid_alive(pid):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _fsync(path: Path, *, directory: bool = False) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    except OSError:
+        return  # directories cannot be opened on Windows; the rename is durable there
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _journal_frame(session: edits.EditSession | None) -> pd.DataFrame:
+    columns = ["seq", "time_utc", "author", "op", "grids", "applied", "warnings", "record"]
+    if session is None or not session.entries:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("seq", "applied") else "str")
+                             for c in columns})
+    rows = []
+    for k, entry in enumerate(session.entries):
+        rows.append({
+            "seq": k + 1, "time_utc": entry.time_utc, "author": entry.author, "op": entry.op,
+            "grids": ", ".join(entry.touched()), "applied": int(k < session.position),
+            "warnings": " | ".join(both(key, **params) for key, params in entry.warnings),
+            "record": _dumps(entry.to_record()),
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
+@contextmanager
+def _unsynced_sqlite() -> Iterator[None]:
+    """Let SQLite skip its per-transaction fsync while the temporary file is written.
+
+    Safe because the finished temporary file is fsynced as a whole before it replaces
+    the project; 5–10× faster on disks where fsync is slow.
+    """
+    old = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": old})
+
+
+def _write_file(project: Project, tmp: Path, meta: dict) -> None:
+    with _unsynced_sqlite():
+        _write_layers(project, tmp, meta)
+    with sqlite3.connect(tmp) as con:
+        ok = con.execute("PRAGMA quick_check").fetchone()[0]
+    if ok != "ok":
+        raise sqlite3.DatabaseError(f"integrity check: {ok}")
+    _fsync(tmp)
+
+
+def _write_layers(project: Project, tmp: Path, meta: dict) -> None:
+    credit = project.credit
+    options = {"DESCRIPTION": credit} if credit else {}
+    for name in LAYER_ORDER:
+        frame = project.layers.get(name)
+        if frame is None:
+            continue
+        pyogrio.write_dataframe(to_storage(frame), tmp, layer=name, driver="GPKG",
+                                layer_options=options)
+    rows = pd.DataFrame({"key": list(meta), "value": [_dumps(v) for v in meta.values()]})
+    pyogrio.write_dataframe(rows, tmp, layer=META_TABLE, driver="GPKG")
+    pyogrio.write_dataframe(_journal_frame(project.session), tmp, layer=JOURNAL_TABLE,
+                            driver="GPKG")
+
+
+def _file_revision(path: Path) -> tuple[int, dict] | None:
+    """The revision and meta of an existing project file (``None`` if there is no file)."""
+    if not path.exists():
+        return None
+    meta = read_meta(path)
+    return int(meta.get("revision", 0) or 0), meta
+
+
+def save(project: Project, path: str | Path | None = None, *, author: str = "",
+         force: bool = False) -> Project:
+    """Write ``project`` atomically and return it bound to the file at its new revision.
+
+    Parameters
+    ----------
+    project
+        What to save.
+    path
+        Where (``.gpkg``); default: the file it was opened from.
+    author
+        Free text stored as ``saved_by``.
+    force
+        Overwrite even when someone else saved the file since this project was read.
+
+    Raises
+    ------
+    InputError
+        If the path is not a ``.gpkg`` in an existing folder, or none is known.
+    ProjectFileError
+        ``err.project_conflict`` when the file was saved by someone else since it was
+        read; ``err.not_project`` when the target exists and is not a Gridcircle
+        project; ``err.write_failed`` when writing fails. The previous file at ``path``
+        is left unchanged in every case.
+    """
+    if path is None and project.path is None:
+        raise InputError("err.project_no_path")
+    path = check_output_path(path if path is not None else project.path)
+    clean_stale_temps(path)
+    with file_lock(path):
+        found = _file_revision(path)
+        if found:
+            check_version(found[1], path)  # never overwrite a file of a newer format
+        current = found[0] if found else 0
+        same_file = project.path is not None and Path(project.path).resolve() == path.resolve()
+        if found and same_file and current != project.revision and not force:
+            other = found[1]
+            raise ProjectFileError("err.project_conflict", path=path, revision=current,
+                                   saved_at=other.get("saved_at", "?"),
+                                   author=other.get("saved_by") or "?")
+        if found and int(found[1].get("format_version", 1)) < FORMAT_VERSION:
+            backup = path.with_name(f"{path.stem}.v{found[1].get('format_version', 1)}.gpkg")
+            if not backup.exists():
+                shutil.copy2(path, backup)
+        revision = max(current, project.revision) + 1
+        session = project.session
+        meta = {
+            **{k: v for k, v in project.meta.items() if k not in ("format_version", "revision")},
+            "format_version": FORMAT_VERSION,
+            "revision": revision,
+            "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "saved_by": str(author or "").strip(),
+            "writer": "gridcircle",
+            "journal_position": session.position if session else 0,
+            "known_grid_ids": sorted(session.state.known_ids) if session else [],
+        }
+        tmp = _temp_path(path)
+        try:
+            _write_file(project, tmp, meta)
+            os.replace(tmp, path)
+            _fsync(path.parent, directory=True)
+        except _WRITE_ERRORS as exc:
+            raise ProjectFileError("err.write_failed", path=path, detail=exc) from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    return replace(project, path=path, revision=revision, meta=meta)
+
+
+def save_project(result: Result | Project, path: str | Path, *, extra_meta: dict | None = None,
+                 author: str = "") -> Path:
+    """Write a run's result (or a project) to ``path`` atomically; return the path.
+
+    This is the command line's save: it overwrites an earlier project at ``path``.
 
     Raises
     ------
@@ -64,38 +531,47 @@ def save_project(result: Result, path: str | Path, *, extra_meta: dict | None = 
     ProjectFileError
         If writing fails; the previous file at ``path`` (if any) is left unchanged.
     """
-    path = check_output_path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.gpkg")
+    project = result if isinstance(result, Project) else project_from_result(result)
+    if extra_meta:
+        project = replace(project, meta={**project.meta, **extra_meta})
+    return save(replace(project, path=None), path, author=author).path
+
+
+def recovery_path(path: Path) -> Path:
+    """A fresh file name beside ``path`` for work that could not be saved there."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.stem}.recovered-{stamp}.gpkg")
+    k = 1
+    while candidate.exists():
+        k += 1
+        candidate = path.with_name(f"{path.stem}.recovered-{stamp}-{k}.gpkg")
+    return candidate
+
+
+def autosave(project: Project, *, author: str = "") -> tuple[Project, tuple[str, dict] | None]:
+    """Save after an edit without ever losing it.
+
+    Saves to the project's own file. If someone else saved that file meanwhile, the
+    work goes to a recovery copy beside it instead and the returned note says where.
+    A project that was never saved is returned unchanged (nothing to autosave to).
+
+    Returns
+    -------
+    (project, note)
+        The project bound to the file it was written to, and ``None`` or a
+        ``(translation key, params)`` note for the user.
+    """
+    if project.path is None:
+        return project, None
     try:
-        for name in LAYER_ORDER:
-            frame = result.layers.get(name)
-            if frame is None:
-                continue
-            pyogrio.write_dataframe(to_storage(frame), tmp, layer=name, driver="GPKG")
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "area": result.area.name,
-            "crs": result.area.crs.to_string(),
-            "settings": result.settings,
-            "summary": result.summary,
-            "credit": result.summary.get("credit", ""),
-            **(extra_meta or {}),
-        }
-        rows = pd.DataFrame({"key": list(meta),
-                             "value": [json.dumps(v, ensure_ascii=False, default=_json_default)
-                                       for v in meta.values()]})
-        pyogrio.write_dataframe(rows, tmp, layer=META_TABLE, driver="GPKG")
-        with sqlite3.connect(tmp) as con:  # make sure everything is on disk before renaming
-            con.execute("PRAGMA integrity_check")
-        os.replace(tmp, path)
-    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
-            sqlite3.Error) as exc:
-        raise ProjectFileError("err.write_failed", path=path, detail=exc) from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+        return save(project, author=author), None
+    except ProjectFileError as exc:
+        if exc.key != "err.project_conflict":
+            raise
+        target = recovery_path(Path(project.path))
+        saved = save(replace(project, path=None), target, author=author)
+        return saved, ("project.note.conflict_recovered",
+                       {"path": str(project.path), "copy": str(target)})
 
 
 def read_meta(path: str | Path) -> dict:
@@ -104,17 +580,93 @@ def read_meta(path: str | Path) -> dict:
     if not path.is_file():
         raise InputError("err.file_missing", path=path)
     try:
+        names = {str(n) for n, _ in pyogrio.list_layers(path)}
+        if META_TABLE not in names:
+            raise ProjectFileError("err.not_project", path=path, detail=f"no {META_TABLE} table")
         rows = pyogrio.read_dataframe(path, layer=META_TABLE)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        return {k: json.loads(v) for k, v in zip(rows["key"], rows["value"])}
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            json.JSONDecodeError, KeyError) as exc:
         raise ProjectFileError("err.not_project", path=path, detail=exc) from None
-    return {k: json.loads(v) for k, v in zip(rows["key"], rows["value"])}
 
 
 def read_layers(path: str | Path) -> dict[str, pd.DataFrame]:
-    """Every CONTRACT.md layer stored in a project file (WGS84)."""
+    """Every layer stored in a project file (WGS84), CONTRACT.md layers first."""
     path = Path(path)
     try:
         names = [str(n) for n, _ in pyogrio.list_layers(path)]
         return {n: pyogrio.read_dataframe(path, layer=n) for n in LAYER_ORDER if n in names}
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise ProjectFileError("err.not_project", path=path, detail=exc) from None
+
+
+def read_journal(path: str | Path) -> pd.DataFrame:
+    """The journal table of a project file (empty for files without one)."""
+    path = Path(path)
+    names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    if JOURNAL_TABLE not in names:
+        return _journal_frame(None)
+    frame = pyogrio.read_dataframe(path, layer=JOURNAL_TABLE)
+    return frame.sort_values("seq").reset_index(drop=True) if len(frame) else frame
+
+
+def check_version(meta: dict, path: Path) -> tuple[tuple[str, dict], ...]:
+    """Refuse a file of a newer format; return notes for an older one."""
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ProjectFileError("err.project_bad_version", path=path, version=version)
+    if version > FORMAT_VERSION:
+        raise ProjectFileError("err.project_newer", path=path, version=version,
+                               supported=FORMAT_VERSION)
+    if version < FORMAT_VERSION:
+        return (("project.note.older_format", {"version": version, "current": FORMAT_VERSION}),)
+    return ()
+
+
+def open_project(path: str | Path) -> Project:
+    """Re-open a saved project with the state it was saved in (layers, settings, grid
+    edits and their journal, so undo and redo carry on).
+
+    Raises
+    ------
+    InputError
+        If the file does not exist.
+    ProjectFileError
+        If it is not a Gridcircle project, is damaged, or was written by a newer version.
+    """
+    path = Path(path)
+    meta = read_meta(path)
+    notes = list(check_version(meta, path))
+    crs = meta.get("crs")
+    if not crs:
+        raise ProjectFileError("err.not_project", path=path, detail="no crs in meta")
+    layers = {}
+    for name, frame in read_layers(path).items():
+        if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None:
+            frame = frame.to_crs(crs)
+        layers[name] = frame
+    if "households" not in layers:
+        raise ProjectFileError("err.not_project", path=path, detail="no households layer")
+    journal = read_journal(path)
+    try:
+        entries = tuple(edits.entry_from_record(json.loads(r)) for r in journal.get("record", []))
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ProjectFileError("err.not_project", path=path, detail=f"journal: {exc}") from None
+    position = int(meta.get("journal_position", len(entries)) or 0)
+    position = min(max(position, 0), len(entries))
+    project = Project(layers=layers, meta=meta, path=path,
+                      revision=int(meta.get("revision", 0) or 0), notes=tuple(notes))
+    try:
+        session = session_from_layers(layers, project.band, entries=entries, position=position,
+                                      known_ids=tuple(meta.get("known_grid_ids") or ()))
+    except InputError as exc:
+        raise ProjectFileError("err.not_project", path=path, detail=exc) from None
+    return replace(project, session=session)
+
+
+__all__ = ["CONTRACT_LAYERS", "EXTRA_LAYERS", "FORMAT_VERSION", "JOURNAL_TABLE", "LAYER_ORDER",
+           "META_TABLE", "Project", "autosave", "basemap_layers", "check_output_path",
+           "check_version", "clean_stale_temps", "coverage_by_grid", "edit_project", "file_lock",
+           "open_project", "redo_project", "undo_project",
+           "project_from_result", "read_journal", "read_layers", "read_meta", "recovery_path",
+           "save", "save_project", "session_from_layers", "to_storage", "with_session"]

@@ -1,0 +1,348 @@
+"""Exports of a project for other tools: GeoPackage, GeoJSON (WGS84), zipped Shapefile,
+CSV and XLSX tables.
+
+Chinese text survives every format: GeoJSON is UTF-8; each Shapefile carries a ``.cpg``
+saying UTF-8 (and long text is cut at a character boundary to fit the 254-byte field
+limit); CSV is UTF-8 *with* a byte-order mark so that Excel recognises it; XLSX stores
+Unicode. Where OpenStreetMap data was used, every export carries the credit: the
+GeoPackage's layer descriptions and meta table, a top-level ``attribution`` member in
+each GeoJSON file, a ``CREDIT.txt`` inside the Shapefile zip, a ``credit`` column in each
+CSV, and the first sheet (and the printed footer) of the workbook.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from analysis.project import CONTRACT_LAYERS, Project, read_journal, save, to_storage
+from geo.errors import InputError, ProjectFileError
+from geo.i18n import t
+
+FORMATS = ("gpkg", "geojson", "shp", "csv", "xlsx")
+#: Tables written to CSV/XLSX (point and polygon layers get lon/lat of a point on them).
+TABLE_LAYERS = ("grids", "coverage", "communities", "households", "facilities", "gaps")
+MIME = {"gpkg": "application/geopackage+sqlite3", "xlsx":
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "zip": "application/zip"}
+EXCEL_MAX_ROWS = 1_048_575
+DBF_MAX_BYTES = 254
+#: Shapefile field names are at most 10 characters; these are the names used for ours.
+SHP_NAMES = {
+    "community_id": "comm_id", "polsby_popper": "pp", "arterial_crossings": "art_cross",
+    "split_buildings": "split_bldg", "facility_id": "fac_id", "building_id": "bldg_id",
+    "compound_id": "compnd_id", "floor_area_m2": "floor_m2", "on_network": "on_net",
+    "off_network": "off_net", "walk_min_community_service": "wm_comm", "walk_min_health": "wm_health",
+    "walk_min_kindergarten": "wm_kinder", "walk_min_primary_school": "wm_primary",
+    "walk_min_middle_school": "wm_middle", "walk_min_elderly_care": "wm_elderly",
+    "walk_min_market": "wm_market", "walk_min_convenience": "wm_conv",
+    "walk_min_pharmacy": "wm_pharm", "walk_min_sports": "wm_sports", "walk_min_park": "wm_park",
+    "walk_min_bus_stop": "wm_bus", "walk_min_culture": "wm_culture",
+}
+_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _check_format(fmt: str) -> str:
+    fmt = str(fmt).lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise InputError("err.export_format", format=fmt, choices=", ".join(FORMATS))
+    return fmt
+
+
+def _out_dir(out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("err.export_not_dir", path=out)
+    if not out.parent.exists():
+        raise InputError("err.out_dir_missing", path=out)
+    out.mkdir(exist_ok=True)
+    return out
+
+
+def _stem(project: Project) -> str:
+    if project.path is not None:
+        return Path(project.path).stem
+    name = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "gridcircle")).strip("_")
+    return name or "gridcircle"
+
+
+def _layers(project: Project, names: tuple[str, ...] = CONTRACT_LAYERS) -> dict[str, pd.DataFrame]:
+    return {n: project.layers[n] for n in names
+            if n in project.layers and project.layers[n] is not None and len(project.layers[n])}
+
+
+def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Booleans as 0/1 and text columns as plain Python strings (for every writer)."""
+    out = frame.copy()
+    for col in out.columns:
+        if col == "geometry":
+            continue
+        if pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].astype(int)
+    return out
+
+
+def _as_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A layer as a plain table: geometry replaced by lon/lat (WGS84) of a point on it."""
+    frame = _plain_columns(frame)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return pd.DataFrame(frame).reset_index(drop=True)
+    wgs = frame.to_crs(4326) if frame.crs is not None else frame
+    pts = wgs.geometry.representative_point()
+    table = pd.DataFrame(wgs.drop(columns=wgs.geometry.name)).reset_index(drop=True)
+    table["lon"] = np.round(pts.x.to_numpy(), 7)
+    table["lat"] = np.round(pts.y.to_numpy(), 7)
+    return table
+
+
+def _journal_table(project: Project) -> pd.DataFrame | None:
+    if project.session is not None and project.session.entries:
+        from analysis.project import _journal_frame
+
+        return _journal_frame(project.session).drop(columns="record")
+    if project.path is not None and Path(project.path).exists():
+        frame = read_journal(project.path)
+        return frame.drop(columns="record") if len(frame) else None
+    return None
+
+
+def _credit_text(project: Project, lang: str) -> str:
+    lines = [t("export.credit_intro", lang, area=project.meta.get("area", ""))]
+    if project.credit:
+        lines.append(project.credit)
+        lines.append(t("export.odbl", lang))
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- writers
+
+
+def write_gpkg(project: Project, out_dir: Path) -> list[Path]:
+    """A copy of the whole project as a new GeoPackage (not bound to the original file)."""
+    from dataclasses import replace
+
+    target = out_dir / f"{_stem(project)}.gpkg"
+    if target.exists():
+        target.unlink()
+    save(replace(project, path=None), target)
+    return [target]
+
+
+def write_geojson(project: Project, out_dir: Path) -> list[Path]:
+    """One RFC 7946 GeoJSON file (WGS84) per layer; ``coverage`` as features without geometry."""
+    stem, out = _stem(project), []
+    options = {"RFC7946": "YES"}
+    if project.credit:
+        options["DESCRIPTION"] = project.credit
+        options["FOREIGN_MEMBERS_COLLECTION"] = json.dumps({"attribution": project.credit},
+                                                           ensure_ascii=False)
+    for name, frame in _layers(project).items():
+        path = out_dir / f"{stem}_{name}.geojson"
+        path.unlink(missing_ok=True)
+        data = _plain_columns(to_storage(frame))
+        if not isinstance(data, gpd.GeoDataFrame):
+            data = gpd.GeoDataFrame(data, geometry=[None] * len(data), crs=4326)
+        pyogrio.write_dataframe(data, path, layer=name, driver="GeoJSON", layer_options=options)
+        out.append(path)
+    return out
+
+
+def _shp_names(columns: list[str]) -> dict[str, str]:
+    names, used = {}, set()
+    for col in columns:
+        if col == "geometry":
+            continue
+        short = SHP_NAMES.get(col, col)
+        if len(short) > 10 or short.lower() in used:
+            base = short[:8]
+            k = 1
+            while f"{base}{k:02d}"[:10].lower() in used:
+                k += 1
+            short = f"{base}{k:02d}"[:10]
+        used.add(short.lower())
+        names[col] = short
+    return names
+
+
+def _fit_dbf(value: object) -> object:
+    """Cut text to the DBF limit at a character boundary (UTF-8 bytes)."""
+    if not isinstance(value, str):
+        return value
+    raw = value.encode("utf-8")
+    if len(raw) <= DBF_MAX_BYTES:
+        return value
+    return raw[:DBF_MAX_BYTES].decode("utf-8", errors="ignore")
+
+
+def write_shapefile(project: Project, out_dir: Path, *, lang: str = "zh") -> list[Path]:
+    """One zip holding a UTF-8 Shapefile (with ``.cpg``) per layer, the field-name key and
+    ``CREDIT.txt``."""
+    stem = _stem(project)
+    target = out_dir / f"{stem}_shp.zip"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        key_rows = []
+        for name, frame in _layers(project).items():
+            data = _plain_columns(to_storage(frame))
+            names = _shp_names(list(data.columns))
+            key_rows += [{"layer": name, "shapefile_field": s, "field": c} for c, s in names.items()]
+            data = data.rename(columns=names)
+            for col in names.values():
+                if data[col].dtype == object or pd.api.types.is_string_dtype(data[col]):
+                    data[col] = data[col].map(_fit_dbf)
+            pyogrio.write_dataframe(data, tmp / f"{name}.shp", driver="ESRI Shapefile",
+                                    layer_options={"ENCODING": "UTF-8"})
+        pd.DataFrame(key_rows).to_csv(tmp / "fields.csv", index=False, encoding="utf-8-sig")
+        (tmp / "CREDIT.txt").write_text(_credit_text(project, lang), encoding="utf-8")
+        partial = target.with_name(f".{target.name}.tmp")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(tmp.iterdir()):
+                zf.write(path, arcname=path.name)
+        partial.replace(target)
+    return [target]
+
+
+def table_frames(project: Project) -> dict[str, pd.DataFrame]:
+    """The project's tables as exported to CSV and XLSX (credit column where OSM was used)."""
+    out = {}
+    for name, frame in _layers(project, TABLE_LAYERS).items():
+        table = _as_table(frame)
+        if project.credit:
+            table["credit"] = project.credit
+        out[name] = table
+    journal = _journal_table(project)
+    if journal is not None and len(journal):
+        out["journal"] = journal
+    return out
+
+
+def write_csv(project: Project, out_dir: Path) -> list[Path]:
+    """One CSV per table, UTF-8 with a byte-order mark (Excel shows Chinese correctly)."""
+    stem, out = _stem(project), []
+    for name, table in table_frames(project).items():
+        path = out_dir / f"{stem}_{name}.csv"
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+        out.append(path)
+    return out
+
+
+def _about_rows(project: Project, lang: str) -> list[tuple[str, str]]:
+    summary = project.summary
+    rows = [(t("export.about.area", lang), str(project.meta.get("area", ""))),
+            (t("export.about.saved", lang), str(project.meta.get("saved_at", ""))),
+            (t("export.about.band", lang), "–".join(map(str, project.band))),
+            (t("export.about.households", lang), str(summary.get("households", ""))),
+            (t("export.about.grids", lang), str(summary.get("grids", ""))),
+            (t("export.about.grids_in_band", lang), str(summary.get("grids_in_band", "")))]
+    if project.credit:
+        rows.append((t("export.about.credit", lang), project.credit))
+    return rows
+
+
+def write_xlsx(project: Project, out_dir: Path, *, lang: str = "zh") -> list[Path]:
+    """One workbook: an about sheet (area, settings, credit) and one sheet per table."""
+    target = out_dir / f"{_stem(project)}.xlsx"
+    partial = target.with_name(f".{target.name}.tmp.xlsx")
+    tables = table_frames(project)
+    with pd.ExcelWriter(partial, engine="openpyxl") as writer:
+        about = pd.DataFrame(_about_rows(project, lang), columns=[t("export.about.item", lang),
+                                                                  t("export.about.value", lang)])
+        notes = []
+        for name, table in tables.items():
+            if len(table) > EXCEL_MAX_ROWS:
+                notes.append((t("export.about.too_long", lang, sheet=name, rows=len(table)), ""))
+        if notes:
+            about = pd.concat([about, pd.DataFrame(notes, columns=about.columns)], ignore_index=True)
+        about.to_excel(writer, sheet_name=t("export.about.sheet", lang)[:31], index=False)
+        for name, table in tables.items():
+            if len(table) > EXCEL_MAX_ROWS:
+                continue
+            clean = table.copy()
+            for col in clean.columns:
+                if clean[col].dtype == object or pd.api.types.is_string_dtype(clean[col]):
+                    clean[col] = clean[col].map(
+                        lambda v: _ILLEGAL_XLSX.sub("", v) if isinstance(v, str) else v)
+            clean.to_excel(writer, sheet_name=name[:31], index=False)
+        if project.credit:
+            for sheet in writer.book.worksheets:
+                sheet.oddFooter.center.text = project.credit
+        for sheet in writer.book.worksheets:
+            sheet.freeze_panes = "A2"
+    partial.replace(target)
+    return [target]
+
+
+def export_project(project: Project, fmt: str, out_dir: str | Path, *, lang: str = "zh") -> list[Path]:
+    """Write ``project`` in one format into ``out_dir`` (created if missing).
+
+    Parameters
+    ----------
+    project
+        From :func:`analysis.project.open_project` or ``project_from_result``.
+    fmt
+        ``gpkg``, ``geojson``, ``shp`` (zipped), ``csv`` or ``xlsx``.
+    out_dir
+        Folder to write into; its parent must exist.
+    lang
+        Language of the credit note and the workbook's about sheet.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    InputError
+        For an unknown format or an unusable folder.
+    ProjectFileError
+        If a file cannot be written.
+    """
+    fmt = _check_format(fmt)
+    out = _out_dir(out_dir)
+    try:
+        if fmt == "gpkg":
+            return write_gpkg(project, out)
+        if fmt == "geojson":
+            return write_geojson(project, out)
+        if fmt == "shp":
+            return write_shapefile(project, out, lang=lang)
+        if fmt == "csv":
+            return write_csv(project, out)
+        return write_xlsx(project, out, lang=lang)
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise ProjectFileError("err.write_failed", path=out, detail=exc) from None
+
+
+def export_bytes(project: Project, fmt: str, *, lang: str = "zh") -> tuple[str, bytes, str]:
+    """An export as one download: ``(file name, content, MIME type)``.
+
+    GeoPackage and XLSX are single files; GeoJSON and CSV come as a zip of their files
+    (plus ``CREDIT.txt``); the Shapefile export is already a zip.
+    """
+    fmt = _check_format(fmt)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = export_project(project, fmt, tmp, lang=lang)
+        if len(files) == 1 and fmt in ("gpkg", "xlsx", "shp"):
+            path = files[0]
+            mime = MIME["zip"] if fmt == "shp" else MIME[fmt]
+            return path.name, path.read_bytes(), mime
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in files:
+                zf.write(path, arcname=path.name)
+            zf.writestr("CREDIT.txt", _credit_text(project, lang))
+        return f"{_stem(project)}_{fmt}.zip", buffer.getvalue(), MIME["zip"]
+
+
+__all__ = ["FORMATS", "export_bytes", "export_project", "table_frames", "write_csv",
+           "write_geojson", "write_gpkg", "write_shapefile", "write_xlsx"]

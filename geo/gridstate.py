@@ -1,0 +1,408 @@
+"""The editable state of a grid layer: which grid each tessellation cell belongs to, and
+the grid table derived from it.
+
+A :class:`GridState` is the assignment of every *cell* (one per household unit, plus the
+empty "filler" cells that make grids tile their community) to a grid, the per-grid
+attributes a planner sets (``name``, ``locked``), and the grid table derived from both
+(households, band, contiguity, arterial crossings, compactness), computed the way the
+grid stage computes it. Cells never change shape; edits (:mod:`geo.edits`) only move
+cells between grids, so a grid polygon is always the union of its cells and grids keep
+tiling the community without gaps or overlaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import require_projected
+from geo.errors import InputError
+from geo.i18n import t
+
+#: Coordinates are snapped to this grid (metres) when cells are unioned into grids.
+GRID_SIZE_M = 0.001
+#: Columns of the ``grids`` layer this module produces (CONTRACT.md plus issue 3's checks).
+GRID_COLUMNS = ("grid_id", "community_id", "name", "locked", "households", "in_band",
+                "polsby_popper", "contiguous", "arterial_crossings", "n_units",
+                "split_buildings", "reason", "reason_key")
+#: Pieces of a grid smaller than this (m²) are slivers of snapping, not separate parts.
+SLIVER_M2 = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class GridState:
+    """Which grid every cell belongs to, the grids' attributes, and the grid table.
+
+    Attributes
+    ----------
+    cells
+        Fixed for the life of a project: one row per cell, positional index ``0…n-1``,
+        columns ``unit_id`` (``None`` for filler cells), ``community_id``, ``face_id``
+        (the area enclosed by arterial roads the cell lies in), ``households`` (int),
+        ``part_of`` (the building a unit is a part of, when a building too big for one
+        grid was split; else ``None``), polygons
+        in a projected CRS.
+    grid_of_cell
+        Grid id of each cell (object array aligned with ``cells``).
+    grids
+        The grid table (:data:`GRID_COLUMNS`, polygons), one row per grid, sorted by id.
+    band
+        ``(min, max)`` households per grid.
+    known_ids
+        Every grid id ever used in this project, so that a new grid never reuses the id
+        of one that was merged away.
+    """
+
+    cells: gpd.GeoDataFrame
+    grid_of_cell: np.ndarray
+    grids: gpd.GeoDataFrame
+    band: tuple[int, int]
+    known_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def crs(self):
+        return self.cells.crs
+
+    def grid_ids(self) -> list[str]:
+        """Ids of the grids that exist now, sorted."""
+        return list(self.grids["grid_id"])
+
+    def unit_grid(self) -> pd.Series:
+        """Grid id of every household unit (index ``unit_id``)."""
+        units = self.cells["unit_id"].to_numpy()
+        has = pd.notna(units)
+        return pd.Series(self.grid_of_cell[has], index=pd.Index(units[has], name="unit_id"),
+                         name="grid_id")
+
+    def cells_of(self, grid_id: str) -> np.ndarray:
+        """Positions of the cells of one grid."""
+        return np.flatnonzero(self.grid_of_cell == grid_id)
+
+    def row(self, grid_id: str) -> pd.Series:
+        """The grid table row of one grid."""
+        hit = self.grids.index[self.grids["grid_id"] == grid_id]
+        if not len(hit):
+            raise InputError("err.edit_unknown_grid", grid=grid_id)
+        return self.grids.loc[hit[0]]
+
+
+# ------------------------------------------------------------------ grid validation
+
+
+def polsby_popper(geoms: np.ndarray) -> np.ndarray:
+    """Polsby–Popper compactness 4πA/P² (1 for a circle, 0.785 for a square)."""
+    area = shapely.area(geoms)
+    perim = shapely.length(geoms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(perim > 0, 4 * np.pi * area / perim ** 2, 0.0)
+    return out
+
+
+def community_feasible(total: int, band: tuple[int, int]) -> bool:
+    """Whether ``total`` households can be cut into grids inside the band (issue 3)."""
+    low, high = band
+    if total == 0:
+        return True
+    return -(-total // high) <= total // low
+
+
+def _reasons(households: int, contiguous: bool, crossings: int, band: tuple[int, int],
+             feasible: bool) -> list[tuple[str, dict]]:
+    out: list[tuple[str, dict]] = []
+    if households < band[0]:
+        out.append(("edit.reason.below", {"households": households, "low": band[0]}))
+    elif households > band[1]:
+        out.append(("edit.reason.above", {"households": households, "high": band[1]}))
+    if not feasible and (households < band[0] or households > band[1]):
+        out.append(("edit.reason.infeasible", {}))
+    if not contiguous:
+        out.append(("edit.reason.split", {}))
+    if crossings:
+        out.append(("edit.reason.arterial", {"count": crossings}))
+    return out
+
+
+def reason_text(reasons: list[tuple[str, dict]]) -> str:
+    """``中文；中文 / English English`` (the grid stage's format for the ``reason`` column)."""
+    if not reasons:
+        return ""
+    zh = "；".join(t(key, "zh", **params) for key, params in reasons)
+    en = " ".join(t(key, "en", **params) + "." for key, params in reasons)
+    return f"{zh} / {en}"
+
+
+def grid_rows(cells: gpd.GeoDataFrame, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
+              band: tuple[int, int], attrs: dict[str, dict]) -> gpd.GeoDataFrame:
+    """Validate some grids from their cells: the grid table rows of ``grid_ids``.
+
+    Parameters
+    ----------
+    cells, grid_of_cell
+        As in :class:`GridState`.
+    grid_ids
+        Grids to (re)compute; ids without cells are left out (they no longer exist).
+    band
+        ``(min, max)`` households per grid.
+    attrs
+        ``{grid_id: {"name": str, "locked": bool}}``; missing grids get defaults.
+
+    Returns
+    -------
+    GeoDataFrame
+        :data:`GRID_COLUMNS` with the union of each grid's cells as geometry.
+    """
+    hh = cells["households"].to_numpy()
+    unit = pd.notna(cells["unit_id"].to_numpy())
+    face = cells["face_id"].to_numpy()
+    part_of = cells["part_of"].to_numpy(dtype=object)
+    comm = cells["community_id"].to_numpy()
+    geoms = cells.geometry.to_numpy()
+    comm_total = pd.Series(hh).groupby(comm).sum()
+    rows, shapes = [], []
+    for gid in grid_ids:
+        idx = np.flatnonzero(grid_of_cell == gid)
+        if idx.size == 0:
+            continue
+        shape = shapely.union_all(geoms[idx], grid_size=GRID_SIZE_M)
+        pieces = shapely.get_parts(shape)
+        pieces = pieces[shapely.area(pieces) > SLIVER_M2]
+        contiguous = len(pieces) <= 1
+        crossings = int(len(np.unique(face[idx][face[idx] >= 0])) - 1) if (face[idx] >= 0).any() else 0
+        crossings = max(crossings, 0)
+        households = int(hh[idx].sum())
+        community = pd.Series(comm[idx]).mode().iloc[0]
+        in_band = band[0] <= households <= band[1]
+        feasible = community_feasible(int(comm_total.get(community, households)), band)
+        a = attrs.get(gid) or {}
+        reasons = _reasons(households, contiguous, crossings, band, feasible)
+        parts = part_of[idx]
+        rows.append({
+            "grid_id": gid, "community_id": community, "name": str(a.get("name") or ""),
+            "locked": int(bool(a.get("locked", False))), "households": households,
+            "in_band": int(in_band), "polsby_popper": round(float(polsby_popper(np.array([shape]))[0]), 4),
+            "contiguous": int(contiguous), "arterial_crossings": crossings,
+            "n_units": int((unit[idx] & (hh[idx] > 0)).sum()),
+            "split_buildings": len({p for p in parts if p is not None and pd.notna(p)}),
+            "reason": reason_text(reasons), "reason_key": ";".join(k for k, _ in reasons),
+        })
+        shapes.append(shape)
+    frame = pd.DataFrame(rows, columns=list(GRID_COLUMNS))
+    return gpd.GeoDataFrame(frame, geometry=np.asarray(shapes, dtype=object) if shapes else [],
+                            crs=cells.crs)
+
+
+def grid_attrs(grids: pd.DataFrame) -> dict[str, dict]:
+    names = grids["name"] if "name" in grids else pd.Series("", index=grids.index)
+    locked = grids["locked"] if "locked" in grids else pd.Series(False, index=grids.index)
+    return {str(g): {"name": "" if pd.isna(n) else str(n), "locked": bool(l) if pd.notna(l) else False}
+            for g, n, l in zip(grids["grid_id"], names, locked)}
+
+
+# ------------------------------------------------------------------ building a state
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygon parts of each geometry (clipping can leave stray lines)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    odd = ~np.isin(shapely.get_type_id(geoms), (3, 6))
+    for k in np.flatnonzero(odd):
+        parts = shapely.get_parts(geoms[k])
+        parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+        out[k] = shapely.union_all(parts) if len(parts) else shapely.Polygon()
+    return out
+
+
+def _strips(cell: shapely.Geometry, shares: np.ndarray) -> list[shapely.Geometry]:
+    """Cut ``cell`` across its longer side into strips of widths proportional to ``shares``."""
+    x0, y0, x1, y1 = cell.bounds
+    cuts = np.concatenate([[0.0], np.cumsum(shares) / shares.sum()])
+    out = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        if x1 - x0 >= y1 - y0:
+            box = shapely.box(x0 + a * (x1 - x0), y0 - 1, x0 + b * (x1 - x0), y1 + 1)
+        else:
+            box = shapely.box(x0 - 1, y0 + a * (y1 - y0), x1 + 1, y0 + b * (y1 - y0))
+        out.append(shapely.intersection(cell, box, grid_size=GRID_SIZE_M))
+    return out
+
+
+def cells_from_grids(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
+                     arterials: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Cells rebuilt from a grid layer: a Voronoi diagram of each grid's units, clipped to it.
+
+    Used when a project carries no cell layer (older files, grids made elsewhere): the
+    cells tile each grid exactly, so moving cells between grids keeps the tiling.
+
+    Parameters
+    ----------
+    households
+        Unit points with ``unit_id``, ``households``, ``grid_id``, projected.
+    grids
+        Grid polygons with ``grid_id`` and ``community_id``, same CRS.
+    arterials
+        Arterial road lines; when given, ``face_id`` tells which side of them a cell is on.
+
+    Returns
+    -------
+    GeoDataFrame
+        Cell table as in :class:`GridState` plus ``grid_id`` (the grid each cell came from).
+    """
+    require_projected(households, what="household units")
+    require_projected(grids, what="grids")
+    rows: list[dict] = []
+    geoms: list = []
+    hh = households.reset_index(drop=True)
+    by_grid = hh.groupby("grid_id", sort=False).indices
+    for gid, comm, shape in zip(grids["grid_id"], grids["community_id"], grids.geometry):
+        members = by_grid.get(gid, np.array([], dtype=int))
+        if members.size == 0:
+            rows.append({"unit_id": None, "community_id": comm, "households": 0, "grid_id": gid})
+            geoms.append(shape)
+            continue
+        pts = hh.geometry.to_numpy()[members]
+        xy = np.round(shapely.get_coordinates(pts), 2)
+        keys = pd.Series([f"{x:.2f},{y:.2f}" for x, y in xy])
+        site_of = keys.groupby(keys, sort=False).ngroup().to_numpy()
+        site_xy = np.zeros((site_of.max() + 1, 2))
+        site_xy[site_of] = xy
+        if len(site_xy) == 1:
+            site_cells = [shape]
+        else:
+            vor = shapely.voronoi_polygons(shapely.multipoints(site_xy), extend_to=shape,
+                                           ordered=True)
+            site_cells = list(shapely.intersection(shapely.get_parts(vor), shape,
+                                                   grid_size=GRID_SIZE_M))
+        for s in range(len(site_xy)):
+            on_site = members[site_of == s]
+            pieces = ([site_cells[s]] if on_site.size == 1 else
+                      _strips(site_cells[s], np.maximum(hh["households"].to_numpy()[on_site], 1)))
+            for m, piece in zip(on_site, pieces):
+                rows.append({"unit_id": hh["unit_id"].iat[m], "community_id": comm,
+                             "households": int(hh["households"].iat[m]), "grid_id": gid})
+                geoms.append(piece)
+    cells = gpd.GeoDataFrame(rows, geometry=_polygonal(np.asarray(geoms, dtype=object)),
+                             crs=grids.crs)
+    cells["face_id"] = arterial_faces(cells, arterials) if arterials is not None else 0
+    cells["part_of"] = None
+    return cells
+
+
+def arterial_faces(cells: gpd.GeoDataFrame, arterials: gpd.GeoDataFrame) -> np.ndarray:
+    """Which area enclosed by arterial roads each cell lies in (an integer label)."""
+    lines = shapely.get_parts(arterials.geometry.to_numpy()) if len(arterials) else np.array([])
+    frame = shapely.box(*cells.total_bounds).buffer(1.0, join_style="mitre")
+    edges = np.concatenate([lines, [frame.exterior]]) if len(lines) else np.array([frame.exterior])
+    noded = shapely.union_all(edges, grid_size=GRID_SIZE_M)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    if not len(faces):
+        return np.zeros(len(cells), dtype=int)
+    tree = shapely.STRtree(faces)
+    pts = shapely.point_on_surface(cells.geometry.to_numpy())
+    return tree.query_nearest(pts, all_matches=False)[1].astype(int)
+
+
+def _part_of(cells: pd.DataFrame, households: pd.DataFrame) -> np.ndarray:
+    """The building each cell's unit is a part of (``None`` for whole buildings)."""
+    if "part_of" in cells:
+        values = cells["part_of"].to_numpy(dtype=object)
+    elif "part_of" in households:
+        lookup = households.set_index("unit_id")["part_of"]
+        lookup = lookup[~lookup.index.duplicated()]
+        values = cells["unit_id"].map(lookup).to_numpy(dtype=object)
+    else:
+        values = np.full(len(cells), None, dtype=object)
+    return np.array([v if v is not None and not (isinstance(v, float) and np.isnan(v)) else None
+                     for v in values], dtype=object)
+
+
+def state_from_layers(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
+                      band: tuple[int, int], cells: gpd.GeoDataFrame | None = None,
+                      arterials: gpd.GeoDataFrame | None = None,
+                      known_ids: Iterable[str] = ()) -> GridState:
+    """The editable state of a grid layer.
+
+    Parameters
+    ----------
+    households
+        Unit points with ``unit_id``, ``households``, ``grid_id`` (projected).
+    grids
+        The ``grids`` layer (projected): its table is kept as it is (so a re-opened
+        project shows exactly the numbers it was saved with); ``name`` and ``locked``
+        are added where missing.
+    band
+        ``(min, max)`` households per grid.
+    cells
+        The cell layer (``unit_id`` or None, ``community_id``, ``face_id``,
+        ``households``, ``grid_id``; optional ``part_of``). Rebuilt from the grids with
+        :func:`cells_from_grids` when not given.
+    arterials
+        Arterial roads, used only when the cells must be rebuilt.
+    known_ids
+        Grid ids used earlier in the project (besides the current ones).
+
+    Raises
+    ------
+    InputError
+        If a unit has no grid, or a cell's grid is not in the grid layer.
+    """
+    require_projected(grids, what="grids")
+    if band[0] <= 0 or band[0] > band[1]:
+        raise InputError("err.setting_range", name="band", value=f"{band[0]}–{band[1]}",
+                         allowed="0 < min ≤ max")
+    if households["grid_id"].isna().any():
+        missing = households.loc[households["grid_id"].isna(), "unit_id"].head(5).tolist()
+        raise InputError("err.edit_unit_without_grid", units=", ".join(map(str, missing)))
+    if cells is None:
+        cells = cells_from_grids(households, grids, arterials=arterials)
+    cells = cells.reset_index(drop=True)
+    require_projected(cells, what="cells")
+    unknown = set(cells["grid_id"]) - set(grids["grid_id"])
+    if unknown:
+        raise InputError("err.edit_unknown_grid", grid=", ".join(sorted(map(str, unknown))[:5]))
+    base = gpd.GeoDataFrame({
+        "unit_id": cells["unit_id"].astype(object).where(cells["unit_id"].notna(), None),
+        "community_id": cells["community_id"].astype(str),
+        "face_id": cells["face_id"].fillna(-1).astype(int) if "face_id" in cells else -1,
+        "households": cells["households"].fillna(0).astype(np.int64),
+        "part_of": _part_of(cells, households),
+    }, geometry=cells.geometry.to_numpy(), crs=cells.crs)
+    table = grids.copy()
+    if "name" not in table:
+        table["name"] = ""
+    if "locked" not in table:
+        table["locked"] = 0
+    table["name"] = table["name"].fillna("").astype(str)
+    table["locked"] = table["locked"].fillna(0).astype(bool).astype(int)
+    for col in GRID_COLUMNS:
+        if col not in table:
+            table[col] = "" if col in ("reason", "reason_key", "community_id", "name") else 0
+    table = table.sort_values("grid_id").reset_index(drop=True)
+    ids = cells["grid_id"].astype(str).to_numpy(dtype=object)
+    return GridState(cells=base, grid_of_cell=ids, grids=table, band=(int(band[0]), int(band[1])),
+                     known_ids=frozenset(map(str, table["grid_id"])) | frozenset(known_ids))
+
+
+def households_with_grids(households: pd.DataFrame, state: GridState) -> pd.DataFrame:
+    """A copy of the household layer whose ``grid_id`` follows the state."""
+    out = households.copy()
+    out["grid_id"] = out["unit_id"].map(state.unit_grid()).astype(object)
+    return out
+
+
+def cell_layer(state: GridState) -> gpd.GeoDataFrame:
+    """The cell layer to save with a project (cells plus their current grid)."""
+    out = state.cells.copy()
+    out.insert(0, "cell", np.arange(len(out)))
+    out["grid_id"] = state.grid_of_cell
+    return out
+
+
+__all__ = ["GRID_COLUMNS", "GRID_SIZE_M", "GridState", "arterial_faces", "cell_layer",
+           "cells_from_grids", "community_feasible", "grid_attrs", "grid_rows",
+           "households_with_grids", "polsby_popper", "reason_text", "state_from_layers"]
