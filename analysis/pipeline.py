@@ -139,6 +139,7 @@ class Base:
     households: gpd.GeoDataFrame
     communities: gpd.GeoDataFrame
     grids: gpd.GeoDataFrame
+    cells: gpd.GeoDataFrame
     grids_report: dict
     facilities: gpd.GeoDataFrame
     catalogue: tuple[Service, ...]
@@ -192,7 +193,7 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
         gridded = make_grids(households, comms, area.roads, settings=settings.grids)
 
     return Base(households=gridded.households, communities=gridded.communities,
-                grids=gridded.grids, grids_report=grids_report(gridded.report),
+                grids=gridded.grids, cells=gridded.cells, grids_report=grids_report(gridded.report),
                 facilities=merge_facilities(area.facilities, facilities),
                 catalogue=catalogue, timings_s=dict(timer.timings_s))
 
@@ -246,7 +247,8 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
     catalogue = catalogue or base.catalogue
     layers: dict[str, pd.DataFrame] = {
         "households": reach.measured.households, "communities": base.communities,
-        "grids": base.grids, "facilities": base.facilities, "service_areas": areas,
+        "grids": base.grids, "cells": base.cells, "facilities": base.facilities,
+        "service_areas": areas,
         "coverage": reach.measured.coverage, "gaps": reach.measured.gaps,
     }
     timings = {**base.timings_s, **reach.timings_s, **(timings_s or {})}

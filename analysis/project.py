@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from dataclasses import replace as dc_replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,7 +37,8 @@ import pyogrio
 
 from analysis.pipeline import OSM_CREDIT, Result
 from geo import edits
-from geo.errors import InputError, ProjectFileError
+from analysis.settings import WalkSettings
+from geo.errors import GridcircleError, InputError, ProjectFileError
 from geo.i18n import both
 
 #: Version 1: layers and meta only. Version 2 adds revision, cells, basemap layers and
@@ -190,40 +192,35 @@ def project_from_result(result: Result) -> Project:
     return with_session(project, session) if session is not None else project
 
 
-def coverage_by_grid(households: pd.DataFrame, thresholds_min: dict[str, float]) -> pd.DataFrame | None:
-    """The ``coverage`` layer (grid_id, service, households, off_network, covered, share)
-    from the households' walking minutes, as the coverage stage counts it.
+def walk_settings_of(summary: dict) -> WalkSettings:
+    """The walking settings a project was measured with (from its summary), or the
+    defaults with the project's thresholds when an older file does not record them."""
+    recorded = (summary.get("settings") or {}).get("walk")
+    if recorded:
+        try:
+            return WalkSettings(**recorded)
+        except (TypeError, GridcircleError):
+            pass
+    walk = WalkSettings()
+    thresholds = dict(walk.thresholds_min)
+    for service, minutes in (summary.get("thresholds_min") or {}).items():
+        if service in thresholds:
+            thresholds[service] = float(minutes)
+    return dc_replace(walk, thresholds_min=tuple(thresholds.items()))
 
-    A household counts as covered when it is on the network and its ``walk_min_<service>``
-    is within the service's threshold; households off the network (``on_network`` False)
-    are counted in ``off_network`` and left out of the share.
-    ``None`` when the households carry no minutes.
-    """
-    services = [s for s in thresholds_min if f"walk_min_{s}" in households.columns]
+
+def coverage_by_grid(households: pd.DataFrame, summary: dict) -> pd.DataFrame | None:
+    """The ``coverage`` layer (per grid, community and the whole area) from the
+    households' walking minutes, counted exactly as the coverage stage counts it
+    (:func:`analysis.circles.coverage_layer`). ``None`` when the households carry no
+    minutes."""
+    from analysis.circles import coverage_layer
+
+    walk = walk_settings_of(summary)
+    services = tuple(s for s in walk.services if f"walk_min_{s}" in households.columns)
     if not services or "grid_id" not in households.columns:
         return None
-    w = households["households"].to_numpy(dtype=np.int64)
-    on = (households["on_network"].fillna(False).to_numpy(dtype=bool)
-          if "on_network" in households.columns else np.ones(len(households), dtype=bool))
-    codes, grids = pd.factorize(households["grid_id"])
-    keep = codes >= 0
-    n = len(grids)
-    total = np.bincount(codes[keep], weights=w[keep], minlength=n).astype(np.int64)
-    base = np.bincount(codes[keep], weights=(w * on)[keep], minlength=n)
-    frames = []
-    for service in services:
-        minutes = households[f"walk_min_{service}"].to_numpy(dtype=float)
-        with np.errstate(invalid="ignore"):
-            ok = on & (minutes <= float(thresholds_min[service]) + 1e-9)
-        covered = np.bincount(codes[keep], weights=(w * ok)[keep], minlength=n).astype(np.int64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(base > 0, covered / np.maximum(base, 1), np.nan)
-        frames.append(pd.DataFrame({"grid_id": np.asarray(grids, dtype=object), "service": service,
-                                    "households": total,
-                                    "off_network": (total - base).astype(np.int64),
-                                    "covered": covered, "share": share}))
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["grid_id", "service"], kind="stable").reset_index(drop=True)
+    return coverage_layer(households, walk, services)
 
 
 def with_session(project: Project, session: edits.EditSession) -> Project:
@@ -234,9 +231,10 @@ def with_session(project: Project, session: edits.EditSession) -> Project:
     layers["grids"] = state.grids.copy()
     layers["households"] = edits.households_with_grids(layers["households"], state)
     layers["cells"] = edits.cell_layer(state)
-    thresholds = project.meta.get("thresholds_min") or project.summary.get("thresholds_min") or {}
     if "coverage" in layers or any(c.startswith("walk_min_") for c in layers["households"].columns):
-        coverage = coverage_by_grid(layers["households"], thresholds)
+        summary = dict(project.summary)
+        summary.setdefault("thresholds_min", project.meta.get("thresholds_min") or {})
+        coverage = coverage_by_grid(layers["households"], summary)
         if coverage is not None:
             layers["coverage"] = coverage
     summary = dict(project.summary)

@@ -304,7 +304,10 @@ def arterial_faces(cells: gpd.GeoDataFrame, arterials: gpd.GeoDataFrame) -> np.n
         return np.zeros(len(cells), dtype=int)
     tree = shapely.STRtree(faces)
     pts = shapely.point_on_surface(cells.geometry.to_numpy())
-    return tree.query_nearest(pts, all_matches=False)[1].astype(int)
+    out = np.zeros(len(cells), dtype=int)  # an empty cell (a sliver lost to rounding): face 0
+    found = tree.query_nearest(pts, all_matches=False)
+    out[found[0]] = found[1]
+    return out
 
 
 def _part_of(cells: pd.DataFrame, households: pd.DataFrame) -> np.ndarray:

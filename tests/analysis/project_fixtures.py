@@ -24,6 +24,8 @@ def with_compound_grids(result: Result, *, seed: int = 0) -> Result:
     walking minutes for a few services, a coverage layer and service areas."""
     area = result.area
     hh = result.layers["households"].copy()
+    # the run's own minutes are replaced by the stand-in ones below
+    hh = hh.drop(columns=[c for c in hh.columns if c.startswith("walk_min_")])
     comp = area.compounds.reset_index(drop=True)
     hit = hh[["geometry"]].sjoin(comp[["compound_id", "geometry"]], predicate="within", how="left")
     hit = hit[~hit.index.duplicated()]
@@ -67,11 +69,12 @@ def with_compound_grids(result: Result, *, seed: int = 0) -> Result:
                             crs=area.crs)
     layers = {**result.layers, "households": hh, "grids": grids, "service_areas": service_areas,
               "gaps": gaps}
+    layers.pop("cells", None)  # the grid stage's cells belong to its own grids
     catalogue = load_catalogue()
     summary = build_summary(area, result.settings, catalogue, layers, {})
     from analysis.project import coverage_by_grid
 
-    layers["coverage"] = coverage_by_grid(hh, summary["thresholds_min"])
+    layers["coverage"] = coverage_by_grid(hh, summary)
     w = hh["households"].to_numpy()
     summary["coverage"] = {
         s: float((w * (hh[f"walk_min_{s}"] <= summary["thresholds_min"][s])).sum() / w.sum())
