@@ -67,3 +67,20 @@ def small_district():
     from geo.synthetic import synthetic_district
 
     return synthetic_district(5_000, seed=1)
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Tests never touch the live internet: any connection off this machine fails."""
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host in ("localhost", "::1") or host.startswith("127.")
+                                          or host.startswith("/")):
+            raise ConnectionRefusedError(f"tests must not reach {host}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
