@@ -335,12 +335,14 @@ def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
     return folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
 
 
-def _legend(lang: str, band: tuple[int, int], services: tuple[str, ...],
+def _legend(lang: str, band: tuple[int, int] | None, services: tuple[str, ...],
             names: dict[str, str], minutes: tuple[float, ...]) -> str:
-    rows = [f"<b>{t('map.grids', lang)}</b>"]
-    for key in ("below", "in", "above"):
-        rows.append(f'<i style="background:{BAND_COLOURS[key]}"></i>'
-                    f'{t("map.band_" + key, lang)} ({t("map.band_range", lang, low=band[0], high=band[1])})')
+    rows = []
+    if band is not None:
+        rows.append(f"<b>{t('map.grids', lang)}</b> "
+                    f"({t('map.band_range', lang, low=band[0], high=band[1])})")
+        for key in ("below", "in", "above"):
+            rows.append(f'<i style="background:{BAND_COLOURS[key]}"></i>{t("map.band_" + key, lang)}')
     if services:
         rows.append(f"<b>{t('map.service_areas', lang)}</b>")
         for service in services:
@@ -458,7 +460,9 @@ def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: st
                                "rank": t("map.rank", lang),
                                "households": t("map.households_n", lang)}))).add_to(fmap)
 
-    group = folium.FeatureGroup(name=t("map.facilities", lang))
+    shown = {svc.service for svc in services}
+    main = folium.FeatureGroup(name=t("map.facilities", lang))
+    other = folium.FeatureGroup(name=t("map.facilities_other", lang), show=False)
     for service, fc in data.facilities.items():
         colour = SERVICE_COLOURS.get(service, "#000000")
         glyph = t(f"icon.{service}", lang) if f"icon.{service}" in _keys() else "•"
@@ -466,8 +470,10 @@ def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: st
             html=f'<div class="gc-icon" style="background:{colour}">{glyph}</div>',
             icon_size=(18, 18), icon_anchor=(9, 9), class_name="gc-fac")),
             tooltip=_tooltip(*_fields(fc, {"name": names.get(service, service)}))
-        ).add_to(group)
-    group.add_to(fmap)
+        ).add_to(main if (service in shown or not shown) else other)
+    main.add_to(fmap)
+    if other._children:
+        other.add_to(fmap)
 
     if sites is not None and sites["features"]:
         folium.GeoJson(sites, name=t("map.sites", lang), marker=folium.Marker(
@@ -478,15 +484,19 @@ def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: st
         ).add_to(fmap)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
-    legend = _legend(lang, band, tuple(s.service for s in services), names, minutes)
+    drawn = tuple(s.service for s in services if s.areas is not None or s.gaps is not None)
+    legend = _legend(lang, band if data.grids is not None else None, drawn, names, minutes)
     credit = OSM_CREDIT_HTML if (data.osm_derived or basemap == "osm") else ""
-    _Script(
-        "var gcLegend = L.control({position: 'bottomright'});"
-        "gcLegend.onAdd = function(){var d = L.DomUtil.create('div', 'gc-legend');"
-        f"d.innerHTML = {json.dumps(legend, ensure_ascii=False)}; return d;}};"
-        "gcLegend.addTo({map});"
-        + (f"{{map}}.attributionControl.addAttribution({json.dumps(credit)});" if credit else "")
-    ).add_to(fmap)
+    code = ""
+    if legend:
+        code += ("var gcLegend = L.control({position: 'bottomright'});"
+                 "gcLegend.onAdd = function(){var d = L.DomUtil.create('div', 'gc-legend');"
+                 f"d.innerHTML = {json.dumps(legend, ensure_ascii=False)}; return d;}};"
+                 "gcLegend.addTo({map});")
+    if credit:
+        code += f"{{map}}.attributionControl.addAttribution({json.dumps(credit)});"
+    if code:
+        _Script(code).add_to(fmap)
     return localise(fmap) if local_assets else fmap
 
 
@@ -508,11 +518,12 @@ def view_of(bounds: tuple[float, float, float, float], *, width_px: int = 800,
     """Centre ``[lat, lon]`` and zoom that fit WGS84 ``bounds`` (west, south, east, north)."""
     west, south, east, north = bounds
     lat = (south + north) / 2
-    span_x = max(east - west, 1e-5) * math.cos(math.radians(lat))
-    span_y = max(north - south, 1e-5)
-    zoom_x = math.log2(360 * width_px / 256 / span_x)
-    zoom_y = math.log2(180 * height_px / 256 / span_y)
-    zoom = max(3.0, min(18.0, math.floor(min(zoom_x, zoom_y) * 4) / 4 - 0.5))
+    # Web Mercator: pixels per degree of longitude are 256·2^z/360 at every latitude;
+    # a degree of latitude is longer by 1/cos(latitude).
+    span_x = max(east - west, 1e-5)
+    span_y = max(north - south, 1e-5) / math.cos(math.radians(lat))
+    fit = min(math.log2(360 * width_px / 256 / span_x), math.log2(360 * height_px / 256 / span_y))
+    zoom = max(3.0, min(18.0, math.floor((fit - 0.25) * 4) / 4))
     return [lat, (west + east) / 2], zoom
 
 

@@ -42,7 +42,7 @@ def compute(page: PageSettings) -> Result:
             result = state.result_for(page.source, page.run, page.uploads, progress=progress)
     except GridcircleError as exc:
         holder.empty()
-        st.error(exc.message(lang))
+        st.error(state.user_message(exc, lang))
         st.stop()
     holder.empty()
     return result

@@ -61,6 +61,15 @@ def _optional_settings_class(module: str, name: str):
     return getattr(mod, name, None)
 
 
+def demo_label(demo: str, lang: str) -> str:
+    """A demo's name (``synthetic:N`` as the synthetic district of N households)."""
+    if demo in DEMOS:
+        return t(f"demo.{demo}", lang)
+    if demo.startswith("synthetic:"):
+        return t("page.demo_synthetic_n", lang, count=demo.split(":", 1)[1])
+    return demo
+
+
 def area_source(lang: str) -> state.Source | None:
     """The study area's source from the sidebar (None until a file or name is given)."""
     side = st.sidebar
@@ -69,8 +78,13 @@ def area_source(lang: str) -> state.Source | None:
     kind = side.radio(t("page.source", lang), kinds, key="source_kind",
                       format_func=lambda k: t(f"page.source_{k}", lang))
     if kind == "demo":
-        demo = side.selectbox(t("app.demo", lang), DEMOS, index=0, key="demo",
-                              format_func=lambda d: t(f"demo.{d}", lang))
+        # ``?demo=synthetic:100000`` in the address opens another size of the synthetic
+        # district (bookmarks, benchmarks); an unknown name is reported when it loads.
+        asked = str(st.query_params.get("demo", "")).strip().lower()
+        choices = DEMOS + ((asked,) if asked and asked not in DEMOS else ())
+        demo = side.selectbox(t("app.demo", lang), choices,
+                              index=choices.index(asked) if asked else 0, key="demo",
+                              format_func=lambda d: demo_label(d, lang))
         return state.Source("demo", demo, demo)
     if kind == "osm":
         file = side.file_uploader(t("page.osm_file", lang), key="osm_file",
@@ -110,7 +124,7 @@ def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
             try:
                 read = state.layer_for(kind, upload, source)
             except GridcircleError as exc:
-                st.error(exc.message(lang))
+                st.error(state.user_message(exc, lang))
                 continue
             for warning in getattr(read, "warnings", ()):
                 st.warning(warning)

@@ -24,6 +24,8 @@ from pathlib import Path
 import streamlit as st
 
 from analysis.pipeline import Result, RunSettings, load_area, run
+from geo.errors import GridcircleError
+from geo.i18n import t
 from geo.studyarea import StudyArea
 from ui import mapview
 
@@ -70,7 +72,20 @@ def save_upload(name: str, data: bytes, *, crs: str | None = None) -> Upload:
         tmp = path.with_suffix(path.suffix + ".part")
         tmp.write_bytes(data)
         tmp.replace(path)
+    st.session_state.setdefault("upload_names", {})[str(path)] = name
     return Upload(name=name, sha256=digest, path=str(path), crs=crs)
+
+
+def user_message(exc: GridcircleError, lang: str) -> str:
+    """The error's message with uploaded files named as the user named them (not by the
+    temporary file that holds their bytes)."""
+    params = {}
+    for key, value in exc.params.items():
+        text = str(value)
+        for path, name in st.session_state.get("upload_names", {}).items():
+            text = text.replace(path, name)
+        params[key] = text if isinstance(value, str) or text != str(value) else value
+    return t(exc.key, lang, **params)
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES)
