@@ -33,7 +33,7 @@ SERVICE_COLOURS = {
 ROAD_STYLE = {"arterial": ("#e8a33d", 3.0), "local": ("#9a9a9a", 1.5), "path": ("#bbbbbb", 0.8)}
 BAND_COLOURS = {"below": "#6baed6", "in": "#74c476", "above": "#fd8d3c"}
 MINUTE_OPACITY = (0.35, 0.22, 0.12, 0.08)  # innermost circle first
-GAP_COLOUR = "#e31a1c"
+GAP_COLOUR = "#111111"
 SITE_COLOUR = "#6a3d9a"
 OSM_CREDIT_HTML = ('© <a href="https://www.openstreetmap.org/copyright" target="_blank">'
                    'OpenStreetMap</a> contributors')
@@ -258,7 +258,7 @@ def _grid_json(frame: gpd.GeoDataFrame, *, lang: str, band: tuple[int, int],
                    if "reason" in frame.columns else ""),
     }, index=frame.index)
     style = [{"color": "#333333", "weight": 1.2, "fillColor": BAND_COLOURS[c],
-              "fillOpacity": 0.35} for c in cls]
+              "fillOpacity": 0.3} for c in cls]
     grids = geojson(gpd.GeoDataFrame(shown, geometry=frame.geometry, crs=frame.crs),
                     list(shown.columns), simplify_m=limits.simplify_m, style=style)
     labels = None
@@ -301,8 +301,8 @@ def service_data(result: Result, service: str, *,
         part = frame[frame["service"] == service]
         if len(part):
             cols = [c for c in ("service", "rank", "households") if c in part.columns]
-            style = [{"color": GAP_COLOUR, "weight": 2, "dashArray": "4 3",
-                      "fillColor": GAP_COLOUR, "fillOpacity": 0.25}] * len(part)
+            style = [{"color": GAP_COLOUR, "weight": 2, "dashArray": "5 4",
+                      "fillColor": GAP_COLOUR, "fillOpacity": 0.3}] * len(part)
             gaps = geojson(part, cols, simplify_m=limits.simplify_m, style=style)
     return ServiceData(service=service, areas=areas, gaps=gaps)
 
@@ -350,7 +350,8 @@ def _legend(lang: str, band: tuple[int, int] | None, services: tuple[str, ...],
             rows.append(f'<i style="background:{colour}"></i>{names.get(service, service)}')
         shades = " / ".join(f"{m:g}" for m in sorted(minutes))
         rows.append(f'<span class="gc-note">{t("map.minutes_nested", lang, minutes=shades)}</span>')
-        rows.append(f'<i style="background:{GAP_COLOUR};opacity:.5"></i>{t("map.gaps", lang)}')
+        rows.append(f'<i style="background:rgba(17,17,17,.3);border:2px dashed {GAP_COLOUR}">'
+                    f'</i>{t("map.gaps", lang)}')
     return "<br>".join(rows)
 
 
@@ -366,6 +367,8 @@ LEGEND_CSS = """
 .gc-icon{border-radius:50%;color:#fff;font:bold 11px/18px sans-serif;text-align:center;
   width:18px;height:18px;border:1px solid #fff;box-shadow:0 0 2px rgba(0,0,0,.6)}
 .gc-site{color:#6a3d9a;font:bold 22px/22px sans-serif;text-shadow:0 0 3px #fff}
+.leaflet-control-layers{font-size:12px;line-height:1.3}
+.leaflet-control-layers-overlays label{margin:1px 0}
 </style>
 """
 
@@ -391,7 +394,7 @@ def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: st
         Serve Leaflet from the page (``static/vendor``) instead of public CDNs.
     """
     names = names or {}
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False,
+    fmap = folium.Map(tiles=None, control_scale=False, prefer_canvas=False,
                       zoom_snap=0.25)
     west, south, east, north = data.bounds
     fmap.fit_bounds([[south, west], [north, east]])
@@ -487,7 +490,7 @@ def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: st
     drawn = tuple(s.service for s in services if s.areas is not None or s.gaps is not None)
     legend = _legend(lang, band if data.grids is not None else None, drawn, names, minutes)
     credit = OSM_CREDIT_HTML if (data.osm_derived or basemap == "osm") else ""
-    code = ""
+    code = "L.control.scale({imperial: false}).addTo({map});"
     if legend:
         code += ("var gcLegend = L.control({position: 'bottomright'});"
                  "gcLegend.onAdd = function(){var d = L.DomUtil.create('div', 'gc-legend');"
