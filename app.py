@@ -18,13 +18,13 @@ if settings is None:
     st.info(t("page.choose_source", lang))
     st.stop()
 
-result = ui_page.compute(settings)
-panels.metrics(result, lang)
+run = ui_page.compute(settings)
+panels.metrics(run.result, lang)
 map_col, side_col = st.columns([3, 2], gap="medium")
 with side_col:
-    focus, sites = ui_page.side_tabs(result, settings)
+    focus, sites = ui_page.side_tabs(run, settings)
 with map_col:
-    ui_page.show_map(result, settings, focus=focus, sites=sites)
+    ui_page.show_map(run, settings, focus=focus, sites=sites)
 
-# Saving, grid edits and exports (their own ui modules, shown when present).
-ui_page.project_panels(result, settings)
+# Saving, grid edits and exports (their own ui modules, each with panel(result, page)).
+ui_page.project_panels(run.result, settings)

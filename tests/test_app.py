@@ -38,7 +38,9 @@ def test_page_opens_each_demo_in_chinese_and_switches_to_english():
 
 
 def test_a_bad_upload_shows_one_clear_message_and_no_traceback():
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params["demo"] = "synthetic:2000"
+    at.run()
     at.sidebar.radio(key="source_kind").set_value("osm").run()
     assert not at.exception and not at.error
     at.sidebar.file_uploader(key="osm_file").set_value(
@@ -47,3 +49,56 @@ def test_a_bad_upload_shows_one_clear_message_and_no_traceback():
     assert len(at.error) == 1
     assert "district.osm" in at.error[0].value and "gridcircle_uploads" not in at.error[0].value
     assert "Traceback" not in at.error[0].value
+
+
+def coverage(at: AppTest, service_name: str, column: str = "沿路网覆盖") -> float:
+    table = at.dataframe[0].value
+    return float(table.loc[table["服务"] == service_name, column].iloc[0])
+
+
+def test_speed_thresholds_and_band_change_the_numbers_and_rerun_only_what_depends_on_them():
+    from ui.state import stage_cache
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params["demo"] = "synthetic:5000"
+    at.run()
+    assert not at.exception and not at.error
+    walk_before = coverage(at, "菜市场/生鲜超市")
+    crow_before = coverage(at, "菜市场/生鲜超市", "直线距离覆盖")
+    assert 0 < walk_before <= crow_before <= 1  # the crow-flies circle never covers less
+    misses = dict(stage_cache().misses)
+
+    at.sidebar.number_input(key="speed_adult").set_value(0.6).run()
+    assert not at.exception
+    assert coverage(at, "菜市场/生鲜超市") < walk_before
+    after = stage_cache().misses
+    assert after["base"] == misses["base"] and after["index"] == misses["index"]
+    assert after["reach"] == misses["reach"] + 1
+
+    slow = coverage(at, "公交车站")
+    at.sidebar.selectbox(key="thr_bus_stop").set_value(20).run()
+    assert not at.exception
+    assert coverage(at, "公交车站") > slow
+    assert stage_cache().misses["base"] == misses["base"]
+
+    grids_before = metric(at, "网格数")
+    at.sidebar.slider(key="band").set_value((120, 160)).run()
+    assert not at.exception and not at.error
+    assert int(metric(at, "网格数")) > int(grids_before)
+    assert stage_cache().misses["base"] == misses["base"] + 1
+
+
+def test_siting_what_if_raises_the_coverage_shown():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params["demo"] = "synthetic:5000"
+    at.run()
+    before = coverage(at, "幼儿园")
+    at.selectbox(key="siting_service").set_value("kindergarten")
+    at.number_input(key="siting_p").set_value(2)
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    shown = {m.label: m.value for m in at.metric}
+    now = float(shown["现状覆盖率：幼儿园"].rstrip("%")) / 100
+    after = float(shown["新增 2 处后"].rstrip("%")) / 100
+    assert now == pytest.approx(before, abs=0.001)
+    assert after > now

@@ -308,9 +308,12 @@ def service_data(result: Result, service: str, *,
 
 
 def sites_json(sites: gpd.GeoDataFrame) -> dict:
-    """Proposed sites of a siting what-if as GeoJSON."""
-    cols = [c for c in ("service", "rank", "households", "added_households") if c in sites.columns]
-    return geojson(sites, cols)
+    """Proposed sites of a siting what-if as GeoJSON (``rank`` = order of choice)."""
+    frame = sites.copy()
+    if "rank" not in frame.columns and "order" in frame.columns:
+        frame["rank"] = frame["order"]
+    cols = [c for c in ("service", "rank", "added_households") if c in frame.columns]
+    return geojson(frame, cols)
 
 
 # ----------------------------------------------------------------------------- map

@@ -7,6 +7,7 @@ Everything here is Streamlit glue; the numbers come from ``analysis``/``geo`` th
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import streamlit as st
 from streamlit_folium import st_folium
@@ -21,11 +22,15 @@ MAP_HEIGHT = 640
 
 
 def step_label(key: str, lang: str) -> str:
-    """A progress step's name (the pipeline passes translation keys)."""
-    return t(key, lang) if key in table() else key
+    """A progress step's name (the pipeline passes translation keys ``step.<name>``)."""
+    known = table()
+    if key in known:
+        return t(key, lang)
+    own = "page." + key
+    return t(own, lang) if own in known else key
 
 
-def compute(page: PageSettings) -> Result:
+def compute(page: PageSettings) -> state.PageRun:
     """The run for the page's settings, with a progress box naming each step while it
     computes; a problem the user can fix is shown as one message and stops the page."""
     lang = page.lang
@@ -39,28 +44,24 @@ def compute(page: PageSettings) -> Result:
                 box.update(label=step_label(key, lang))
                 box.write(step_label(key, lang))
 
-            result = state.result_for(page.source, page.run, page.uploads, progress=progress)
+            run = state.page_run(page.source, page.run, page.uploads, page.services,
+                                 progress=progress)
     except GridcircleError as exc:
         holder.empty()
         st.error(state.user_message(exc, lang))
         st.stop()
     holder.empty()
-    return result
+    return run
 
 
-def run_key(page: PageSettings) -> tuple:
-    """Identifies a run for the map caches (all parts are frozen and hashable)."""
-    return (page.source, page.uploads, page.run)
-
-
-def show_map(result: Result, page: PageSettings, *, focus: tuple | None = None,
+def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = None,
              sites: dict | None = None) -> None:
     """The folium map through streamlit-folium; the page reads nothing back from it
     (``returned_objects=[]``), so panning and clicking never rerun the script."""
     lang = page.lang
-    key = run_key(page)
-    data = state.map_base(key, lang, page.band, _result=result)
-    services = tuple(state.map_service(key, s, _result=result) for s in page.services)
+    result = run.result
+    data = state.map_base(run.base_key, lang, page.band, _result=result)
+    services = tuple(state.map_service(run.reach_key, s, _result=result) for s in page.services)
     names = panels.service_names(result, lang)
     minutes = tuple(getattr(getattr(page.run, "walk", None), "minutes", (5, 10, 15)))
     fmap = mapview.build_map(data, services, lang=lang, basemap=page.basemap, band=page.band,
@@ -74,9 +75,10 @@ def show_map(result: Result, page: PageSettings, *, focus: tuple | None = None,
     st.caption(" · ".join(credit + list(data.notes)))
 
 
-def side_tabs(result: Result, page: PageSettings) -> tuple[tuple | None, dict | None]:
+def side_tabs(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, dict | None]:
     """The numbers beside the map; returns the gap to zoom to and siting proposals."""
     lang = page.lang
+    result = run.result
     tabs = st.tabs([t("page.tab_coverage", lang), t("page.tab_grids", lang),
                     t("page.tab_heat", lang), t("page.tab_gaps", lang),
                     t("page.tab_siting", lang), t("page.tab_notes", lang)])
@@ -89,20 +91,20 @@ def side_tabs(result: Result, page: PageSettings) -> tuple[tuple | None, dict | 
     with tabs[3]:
         focus = panels.gaps_panel(result, page.services, lang)
     with tabs[4]:
-        sites = siting_panel(result, page)
+        sites = siting_panel(run, page)
     with tabs[5]:
         panels.notes_panel(result, lang)
     return focus, sites
 
 
-def siting_panel(result: Result, page: PageSettings) -> dict | None:
-    """Siting what-if (filled in by :mod:`ui.siting` once ``analysis.siting`` exists)."""
-    try:
-        siting = importlib.import_module("ui.siting")
-    except ImportError:
+def siting_panel(run: state.PageRun, page: PageSettings) -> dict | None:
+    """Siting what-if: add facilities of a service, see them and the coverage they add."""
+    if run.index is None or importlib.util.find_spec("analysis.siting") is None:
         st.info(t("page.no_siting", page.lang))
         return None
-    return siting.panel(result, page)
+    from ui import siting
+
+    return siting.panel(run, page)
 
 
 def project_panels(result: Result, page: PageSettings) -> None:

@@ -62,7 +62,7 @@ def coverage_panel(result: Result, shown: tuple[str, ...], lang: str) -> None:
         return
     pct = {t("page.col_network", lang): "{:.0%}", t("page.col_crow", lang): "{:.0%}",
            t("page.col_speed", lang): "{:.2f}", t("page.col_threshold", lang): "{:g}"}
-    st.dataframe(table.style.format(pct, na_rep="–"), hide_index=True, use_container_width=True)
+    st.dataframe(table.style.format(pct, na_rep="–"), hide_index=True, width="stretch")
     names = service_names(result, lang)
     long = table.melt(id_vars=[t("page.col_service", lang)],
                       value_vars=[t("page.col_network", lang), t("page.col_crow", lang)],
@@ -75,7 +75,7 @@ def coverage_panel(result: Result, shown: tuple[str, ...], lang: str) -> None:
         tooltip=[t("page.col_service", lang), t("page.measure", lang),
                  alt.Tooltip(f"{t('page.share', lang)}:Q", format=".0%")],
     ).properties(height=alt.Step(9), title=t("page.chart_coverage", lang))
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     st.caption(t("page.crow_note", lang))
     minutes_chart(result, shown, lang)
 
@@ -111,7 +111,7 @@ def minutes_chart(result: Result, shown: tuple[str, ...], lang: str) -> None:
                         legend=alt.Legend(orient="bottom", title=None)),
         tooltip=["service", "minute", "households"],
     ).properties(height=220, title=t("page.chart_minutes", lang))
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     unreached = {names.get(s, s): int(hh.loc[~np.isfinite(hh[f"walk_min_{s}"].to_numpy(dtype=float)),
                                             "households"].sum())
                  for s in shown if f"walk_min_{s}" in hh.columns}
@@ -161,10 +161,10 @@ def grids_panel(result: Result, band: tuple[int, int], lang: str) -> None:
         color="#d62728", strokeDash=[4, 3]).encode(x="v:Q")
     st.altair_chart((hist + rules).properties(height=200, title=t("page.chart_sizes", lang,
                                                                    low=band[0], high=band[1])),
-                    use_container_width=True)
+                    width="stretch")
     flagged = int((table[t("map.reason", lang)] != "").sum()) if t("map.reason", lang) in table else 0
     st.caption(t("page.grid_flags", lang, flagged=flagged, total=len(table)))
-    st.dataframe(table, hide_index=True, use_container_width=True, height=320)
+    st.dataframe(table, hide_index=True, width="stretch", height=320)
 
 
 def heat_table(result: Result, shown: tuple[str, ...], lang: str) -> None:
@@ -181,7 +181,7 @@ def heat_table(result: Result, shown: tuple[str, ...], lang: str) -> None:
     table.index.name = t("map.grid_id", lang)
     st.caption(t("page.heat_caption", lang))
     st.dataframe(table.style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1, axis=None)
-                 .format("{:.0%}", na_rep="–"), use_container_width=True, height=360)
+                 .format("{:.0%}", na_rep="–"), width="stretch", height=360)
 
 
 # ----------------------------------------------------------------------------- gaps
@@ -219,7 +219,7 @@ def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> tuple | Non
     choice = st.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))], key="gap_zoom",
                           format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
     st.dataframe(gaps.drop(columns=["service", "bounds"]), hide_index=True,
-                 use_container_width=True, height=300)
+                 width="stretch", height=300)
     return None if choice < 0 else gaps["bounds"].iloc[choice]
 
 

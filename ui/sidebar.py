@@ -21,7 +21,7 @@ from geo.settings import HouseholdSettings
 from ui import state, uploads
 
 THRESHOLD_CHOICES = (5, 10, 15, 20, 30)
-DEFAULT_SHOWN = ("health", "primary_school", "market")
+DEFAULT_SHOWN = ("health",)
 DEFAULT_BAND = (200, 300)
 
 
@@ -118,6 +118,7 @@ def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
             if kind != "communities":
                 crs = st.selectbox(t("page.crs", lang), uploads.CRS_CHOICES, key=f"crs_{kind}",
                                    format_func=lambda c: t(f"page.crs_{c}", lang))
+                crs = None if crs == "auto" else crs
             if file is None or source is None:
                 continue
             upload = state.save_upload(file.name, file.getvalue(), crs=crs)
@@ -126,8 +127,11 @@ def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
             except GridcircleError as exc:
                 st.error(state.user_message(exc, lang))
                 continue
-            for warning in getattr(read, "warnings", ()):
-                st.warning(warning)
+            messages = read.messages(lang) if hasattr(read, "messages") else list(read.warnings)
+            for message in messages:
+                st.warning(message)
+            if getattr(read, "suggested_crs", None):
+                st.warning(t("page.suggested_crs", lang, crs=read.suggested_crs))
             dropped = getattr(read, "dropped_personal_columns", ())
             if dropped:
                 st.info(t("page.dropped_personal", lang, columns="、".join(map(str, dropped))))

@@ -1,8 +1,9 @@
 """Caching for the page: the one place that holds Streamlit caches (core functions stay pure).
 
 * ``st.cache_resource`` holds the read-only study area (roads, buildings, the walking
-  network's arrays) and each run, keyed by a small frozen :class:`Source` and the frozen
-  settings; nothing downstream mutates them.
+  network's arrays), keyed by a small frozen :class:`Source`, and a :class:`StageCache`
+  of pipeline stages keyed by the frozen settings each stage depends on (see
+  :func:`page_run`); nothing downstream mutates them.
 * ``st.cache_data`` holds the map's GeoJSON pieces, keyed by the run's key, the language
   and the band, so that switching language or the services shown does not redo geometry.
 
@@ -16,14 +17,17 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
-from analysis.pipeline import Result, RunSettings, load_area, run
+from analysis.pipeline import Result, RunSettings, load_area
 from geo.errors import GridcircleError
 from geo.i18n import t
 from geo.studyarea import StudyArea
@@ -133,21 +137,84 @@ def stage_cache() -> StageCache:
     return StageCache()
 
 
-def result_for(source: Source, settings: RunSettings, uploads: Uploads, *,
-               progress: Callable[[str], None] | None = None) -> Result:
-    """One run of the pipeline for a source, its uploads and the settings."""
+@dataclass(frozen=True, eq=False)
+class PageRun:
+    """What the page shows: the assembled result, plus the reach objects a siting what-if
+    needs and the keys that identify each stage (for the map caches)."""
 
-    def make() -> Result:
-        area = area_for(source)
-        given = {}
-        for kind, argument in (("households", "register"), ("facilities", "facilities"),
-                               ("communities", "communities")):
-            upload = getattr(uploads, kind)
-            if upload is not None:
-                given[argument] = layer_for(kind, upload, source).frame
-        return run(area, settings, progress=progress, **given)
+    result: Result
+    index: object | None
+    reach: object | None
+    base_key: tuple
+    reach_key: tuple
 
-    return stage_cache().get("run", (source, settings, uploads), make)
+
+def _given_layers(source: Source, uploads: Uploads) -> dict:
+    given = {}
+    for kind, argument in (("households", "register"), ("facilities", "facilities"),
+                           ("communities", "communities")):
+        upload = getattr(uploads, kind)
+        if upload is not None:
+            given[argument] = layer_for(kind, upload, source).frame
+    return given
+
+
+def area_key(speed_of: Callable[[str], float], service: str, walk) -> tuple:
+    """What one service's service areas depend on: its walking speed and the minute levels
+    (not its threshold, which only decides coverage)."""
+    return (service, float(speed_of(service)), tuple(walk.minutes), float(walk.max_snap_m))
+
+
+def page_run(source: Source, settings: RunSettings, uploads: Uploads,
+             services: tuple[str, ...], *,
+             progress: Callable[[str], None] | None = None) -> PageRun:
+    """The run for the page, stage by stage, each stage cached on what it depends on.
+
+    * households, communities and grids: the area, the uploads, the household model and
+      the grid band;
+    * the reach index (homes and facilities snapped to the network): the above and the
+      snap distance;
+    * walking minutes, coverage and gaps: the above and the walking settings;
+    * service areas, per service shown: the index, that service's speed and the minute
+      levels.
+
+    So a change of walking speed re-runs only the reach stages, a change of the services
+    shown computes only the missing service areas, and the band re-runs grids onwards.
+    """
+    from analysis import pipeline
+
+    cache = stage_cache()
+    if not hasattr(pipeline, "stage_base"):  # a pipeline without stages: one cached run
+        key = (source, uploads, settings)
+        result = cache.get("run", key, lambda: pipeline.run(
+            area_for(source), settings, progress=progress, **_given_layers(source, uploads)))
+        return PageRun(result=result, index=None, reach=None, base_key=key, reach_key=key)
+
+    area = area_for(source)
+    base_key = (source, uploads, settings.households, getattr(settings, "grids", None))
+    base = cache.get("base", base_key, lambda: pipeline.stage_base(
+        area, settings, progress=progress, **_given_layers(source, uploads)))
+    walk = settings.walk
+    index_key = (base_key, walk.max_snap_m)
+    index = cache.get("index", index_key,
+                      lambda: pipeline.stage_index(area, base, settings, progress=progress))
+    reach_key = (index_key, walk)
+    reach = cache.get("reach", reach_key,
+                      lambda: pipeline.stage_reach(base, index, settings, progress=progress))
+
+    def areas_of(service: str):
+        return cache.get("service_areas", (index_key, area_key(walk.speed_mps, service, walk)),
+                         lambda: pipeline.stage_service_areas(index, settings, (service,)))
+
+    if progress is not None and services:
+        progress("step.service_areas")
+    with ThreadPoolExecutor(max_workers=2) as pool:  # shapely releases the GIL
+        parts = list(pool.map(areas_of, services))
+    areas = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=area.crs) if parts
+             else gpd.GeoDataFrame({"service": [], "minutes": []}, geometry=[], crs=area.crs))
+    result = pipeline.assemble(area, settings, None, base, reach, areas)
+    return PageRun(result=result, index=index, reach=reach.reach, base_key=base_key,
+                   reach_key=reach_key)
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 3)
@@ -159,12 +226,12 @@ def layer_for(kind: str, upload: Upload, source: Source):
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
-def map_base(run_key: tuple, lang: str, band: tuple[int, int], _result: Result) -> mapview.MapData:
+def map_base(base_key: tuple, lang: str, band: tuple[int, int], _result: Result) -> mapview.MapData:
     """GeoJSON of the map's base layers (roads, buildings, grids, households, facilities)."""
     return mapview.base_data(_result, lang=lang, band=band)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES * 16)
-def map_service(run_key: tuple, service: str, _result: Result) -> mapview.ServiceData:
+def map_service(reach_key: tuple, service: str, _result: Result) -> mapview.ServiceData:
     """GeoJSON of one service's service areas and gaps."""
     return mapview.service_data(_result, service)

@@ -14,7 +14,7 @@ UPLOAD_TYPES = {
     "facilities": ["csv", "xlsx", "geojson", "json", "gpkg", "zip"],
     "communities": ["geojson", "json", "gpkg", "zip"],
 }
-CRS_CHOICES = ("wgs84", "gcj02", "bd09", "cgcs2000")
+CRS_CHOICES = ("auto", "wgs84", "gcj02", "bd09", "cgcs2000")
 
 
 def layer_readers_available() -> bool:
