@@ -89,15 +89,59 @@ def _sniff_xml(path: Path) -> None:
         raise InputError("err.not_osm", path=path, detail="no <osm> element at the start")
 
 
+def _check_references(path: Path) -> None:
+    """Refuse, with a message that says how to export again, ways whose nodes are missing.
+
+    Clipped exports (an Overpass query without ``(._;>;);``, a cut-out by bounding box)
+    leave ways pointing at nodes that are not in the file; osmnx then fails with a
+    message about "clipping" that a planner cannot act on. One streaming pass, before
+    osmnx reads the file.
+    """
+    opener = bz2.open if path.name.lower().endswith(".bz2") else open
+    nodes: set[str] = set()
+    missing: set[str] = set()
+    ways_missing, example = 0, None
+    try:
+        with opener(path, "rb") as handle:
+            for _, elem in ET.iterparse(handle, events=("end",)):
+                if elem.tag == "node":
+                    nodes.add(elem.get("id", ""))
+                    elem.clear()
+                elif elem.tag == "way":
+                    refs = {nd.get("ref", "") for nd in elem.iter("nd")}
+                    if not refs:
+                        raise InputError("err.not_osm", path=path,
+                                         detail=f"way {elem.get('id', '?')} has no nodes")
+                    absent = refs - nodes
+                    if absent:
+                        ways_missing += 1
+                        missing |= absent
+                        example = example or elem.get("id", "?")
+                    elem.clear()
+                elif elem.tag == "relation":
+                    elem.clear()
+    except (ET.ParseError, EOFError, OSError, ValueError, LookupError) as exc:
+        # LookupError: an XML declaration naming an unknown encoding
+        raise InputError("err.not_osm", path=path, detail=exc) from None
+    if ways_missing:
+        raise InputError("err.osm_dangling", path=path.name, ways=ways_missing, nodes=len(missing),
+                         example=example)
+
+
 def _read_xml(path: Path) -> OsmLayers:
     import osmnx as ox
+    from osmnx._errors import InsufficientResponseError
 
     _sniff_xml(path)
+    _check_references(path)
     saved = list(ox.settings.useful_tags_way)
     ox.settings.useful_tags_way = list(dict.fromkeys(saved + list(EXTRA_WAY_TAGS)))
     try:
         graph = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
-        features = ox.features_from_xml(path, tags=FEATURE_TAGS)
+        try:
+            features = ox.features_from_xml(path, tags=FEATURE_TAGS)
+        except InsufficientResponseError:  # streets only: no buildings, compounds or POIs
+            features = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=WGS84)
     except (ET.ParseError, EOFError, OSError) as exc:
         raise InputError("err.not_osm", path=path, detail=exc) from None
     except (ValueError, KeyError, TypeError) as exc:
@@ -105,6 +149,8 @@ def _read_xml(path: Path) -> OsmLayers:
         if "no data elements" in str(exc).lower() or "graph contains no" in str(exc).lower():
             raise NetworkError("err.no_walkable", source=path.name) from None
         raise InputError("err.not_osm", path=path, detail=exc) from None
+    except Exception as exc:  # noqa: BLE001 - osmnx's parsers fail in many ways on damaged files
+        raise InputError("err.not_osm", path=path, detail=type(exc).__name__) from None
     finally:
         ox.settings.useful_tags_way = saved
     if graph.number_of_edges() == 0:

@@ -62,3 +62,50 @@ class HouseholdSettings:
     def compound_households_per_m2(self) -> float:
         """Households per m² of compound land implied by the floor-area ratio."""
         return self.compound_far / self.dwelling_m2
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Limits on files users upload, so that a huge or hostile file is refused early.
+
+    Attributes
+    ----------
+    max_file_mb
+        Largest file accepted. The Streamlit server's ``maxUploadSize`` should match it
+        (Streamlit's own default is 200 MB).
+    max_uncompressed_mb
+        Largest total size a zip file (a zipped Shapefile, or an .xlsx, which is a zip)
+        may expand to; beyond it the file is treated as a zip bomb.
+    max_compression_ratio
+        Largest ratio of expanded to compressed size of one zip member; real layers and
+        spreadsheets compress 3–50×, zip bombs thousands of times.
+    max_zip_members
+        Most files a zip may hold.
+    max_rows
+        Most rows (or features) a table or layer may hold.
+    outside_area_m
+        Points farther than this outside the study area are reported as likely mistakes.
+    """
+
+    max_file_mb: float = 200.0
+    max_uncompressed_mb: float = 1000.0
+    max_compression_ratio: float = 1000.0
+    max_zip_members: int = 1000
+    max_rows: int = 2_000_000
+    outside_area_m: float = 3000.0
+
+    def __post_init__(self) -> None:
+        check_range("max_file_mb", self.max_file_mb, 0.001, 10_000)
+        check_range("max_uncompressed_mb", self.max_uncompressed_mb, 0.001, 100_000)
+        check_range("max_compression_ratio", self.max_compression_ratio, 2, 1_000_000)
+        check_range("max_zip_members", self.max_zip_members, 1, 1_000_000)
+        check_range("max_rows", self.max_rows, 1, 100_000_000)
+        check_range("outside_area_m", self.outside_area_m, 0, 1_000_000)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_uncompressed_bytes(self) -> int:
+        return int(self.max_uncompressed_mb * 1024 * 1024)

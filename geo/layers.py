@@ -1,0 +1,771 @@
+"""Reading the files users upload: household registers, facility lists, community boundaries.
+
+Three readers, one per kind of layer, accept the same formats — CSV (UTF-8 with or
+without BOM, GBK, GB18030), XLSX, GeoJSON, GeoPackage, a Shapefile (zipped or not) — and
+return a :class:`LayerRead`: the layer (projected to the study area's CRS when one is
+given) and everything the user should be told about how it was read: which column was
+taken for what, which personal columns were dropped, what was repaired, converted,
+skipped or looks wrong.
+
+Files are only read. Anything that must be unpacked or copied (a zipped Shapefile, a
+GeoPackage, which SQLite might touch) goes into a fresh temporary folder that is removed
+afterwards, so a failed import changes nothing on disk. Every problem a user can cause
+raises :class:`~geo.errors.InputError` (or its subclass ``CRSError``) with a message that
+says what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import columns as cols
+from geo.catalogue import Service, load_catalogue
+from geo.errors import InputError
+from geo.facility_types import DEFAULT_TYPES, check_types, facility_services, load_facility_types
+from geo.households import lattice_points, split_evenly
+from geo.i18n import both, t
+from geo.inputcrs import place
+from geo.settings import HouseholdSettings, InputLimits
+from geo.studyarea import StudyArea
+from geo.uploads import Loaded, load, subset
+
+#: Fields each reader looks for, in the order they are matched.
+FIELDS = {
+    "households": ("x", "y", "location", "households", "building", "compound", "address",
+                   "name", "id"),
+    "facilities": ("x", "y", "location", "name", "type", "service", "address", "id"),
+    "communities": ("community_id", "community", "name", "id"),
+}
+#: Text columns that may be kept in a layer (everything else is dropped on import).
+KEPT_TEXT = {"households": ("building", "compound", "address", "name"),
+             "facilities": ("name", "type", "address"),
+             "communities": ("community", "name")}
+_COORD_FIELDS = ("x", "y", "location")
+#: In a household register these name a resident, not a building (名称 names a thing).
+PERSON_NAME_WORDS = frozenset({"name", "names", "名字"})
+
+
+@dataclass(frozen=True, eq=False)
+class LayerRead:
+    """One uploaded layer and what the user should be told about it.
+
+    Attributes
+    ----------
+    frame
+        The layer, in ``area.crs`` when a study area was given, else in WGS84.
+    column_map
+        ``{field: column in the file}``: which column was read as what (``x``, ``y``,
+        ``households``, ``building``, ``compound``, ``address``, ``name``, ``type`` ...),
+        for the page to show.
+    dropped_personal_columns
+        Columns left out because they hold personal data (by name or by content).
+    warnings
+        Bilingual messages (``中文 / English``) for the command line and logs.
+    repaired
+        Geometries that were invalid and repaired with ``make_valid`` (or polygon rings
+        that had to be closed).
+    notes
+        The same messages as ``(key, params)`` pairs, to show in one language
+        (:meth:`messages`).
+    ignored_columns
+        Columns that were not used (and not kept).
+    crs_name
+        The coordinate system the file was read in (``'wgs84'``, ``'gcj02'``, ``'EPSG:4547'``).
+    suggested_crs
+        A coordinate system that fits the study area's streets much better (offered to
+        the user, never applied): read the file again with ``crs=suggested_crs``.
+    encoding
+        The text encoding a CSV was read in.
+    unknown_types
+        Facility types that map to no service, with how many facilities had each.
+    rows_read
+        Data rows (or features) in the file.
+    """
+
+    frame: gpd.GeoDataFrame
+    column_map: dict[str, str]
+    dropped_personal_columns: list[str]
+    warnings: list[str]
+    repaired: int = 0
+    notes: list[tuple[str, dict]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    crs_name: str = ""
+    suggested_crs: str | None = None
+    encoding: str | None = None
+    unknown_types: dict[str, int] = field(default_factory=dict)
+    rows_read: int = 0
+
+    def messages(self, lang: str = "zh") -> list[str]:
+        """The notes in one language."""
+        return [t(key, lang, **params) for key, params in self.notes]
+
+
+# --------------------------------------------------------------------------- columns
+
+
+@dataclass(eq=False)
+class _Columns:
+    column_map: dict[str, str]
+    personal: list[str]
+    ignored: list[str]
+    crs_hint: tuple[str, str] | None
+    notes: list[tuple[str, dict]]
+
+
+def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Columns:
+    """Match columns to fields, find personal columns (by name, then by content)."""
+    names = [str(c) for c in loaded.attrs.columns]
+    match = cols.match_columns(names, FIELDS[role])
+    column_map = dict(match.column_map)
+    if not loaded.is_table:
+        for field in _COORD_FIELDS:  # a layer's coordinates are its geometry
+            column_map.pop(field, None)
+    personal = list(match.personal)
+    if role == "households" and "name" in column_map and \
+            cols.normalise_name(column_map["name"])[0] in PERSON_NAME_WORDS:
+        personal.append(column_map.pop("name"))  # "name" in a register is a resident's name
+    ignored = [c for c in match.ignored if c not in personal]
+    ignored += [c for f, c in match.column_map.items() if f not in column_map and c not in personal]
+    notes: list[tuple[str, dict]] = []
+    if privacy:
+        text_fields = [f for f in column_map if f not in _COORD_FIELDS + ("households",)]
+        candidates = [column_map[f] for f in text_fields] + ignored
+        by_content, _ = cols.personal_by_content(loaded.attrs, candidates)
+        for col in by_content:
+            personal.append(col)
+            if col in ignored:
+                ignored.remove(col)
+            for f in [f for f, c in column_map.items() if c == col]:
+                del column_map[f]
+        if personal:
+            notes.append(("note.input_personal_dropped", {"path": shown,
+                                                          "columns": "、".join(personal)}))
+    if ignored:
+        notes.append(("note.input_ignored_columns", {"path": shown, "columns": "、".join(ignored)}))
+    hint = match.crs_hint if match.crs_hint and match.crs_hint[1] in column_map.values() else None
+    return _Columns(column_map=column_map, personal=personal, ignored=ignored, crs_hint=hint,
+                    notes=notes)
+
+
+def _text(loaded: Loaded, colmap: dict[str, str], field: str, *, privacy: bool,
+          shown: str, notes: list) -> np.ndarray:
+    """A text field as an object array (``None`` where empty), personal content blanked."""
+    col = colmap.get(field)
+    if col is None:
+        return np.full(len(loaded.attrs), None, dtype=object)
+    values = loaded.attrs[col].astype(str).str.strip()
+    if privacy:
+        scrubbed = cols.scrub_personal(values)
+        changed = int((scrubbed != values).sum())
+        if changed:
+            notes.append(("note.input_personal_scrubbed", {"path": shown, "column": col,
+                                                           "count": changed}))
+        values = scrubbed
+    out = np.array(values.to_numpy(dtype=object), dtype=object)  # writable copy
+    out[values.to_numpy() == ""] = None
+    return out
+
+
+def _safe(value: object) -> str:
+    """A cell quoted in a message: shortened, personal content blanked."""
+    return str(cols.scrub_personal(pd.Series([str(value)[:40]])).iloc[0])
+
+
+def _numbers(loaded: Loaded, column: str, parse, *, error: str, shown: str) -> np.ndarray:
+    """Numbers from a text column: pandas for plain numbers, ``parse`` for the rest
+    (``1,200户``, ``116°21′E``); NaN where empty. A cell ``parse`` cannot read raises
+    ``error`` naming its row."""
+    text = loaded.attrs[column].astype(str).str.strip()
+    values = np.array(pd.to_numeric(text, errors="coerce"), dtype=float)  # writable copy
+    slow = ~np.isfinite(values) & (text != "").to_numpy()
+    raw = text.to_numpy()
+    for k in np.flatnonzero(slow):
+        try:
+            parsed = parse(raw[k])
+        except ValueError:
+            raise InputError(error, path=shown, row=int(loaded.rows[k]),
+                             value=_safe(raw[k])) from None
+        values[k] = np.nan if parsed is None else parsed
+    return values
+
+
+def _table_points(loaded: Loaded, colmap: dict[str, str], *, shown: str) -> np.ndarray:
+    """Points from a table's coordinate columns (``None`` where a row has none)."""
+    n = len(loaded.attrs)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    if "x" in colmap and "y" in colmap:
+        x = _numbers(loaded, colmap["x"], cols.parse_coordinate, error="err.table_bad_coords",
+                     shown=shown)
+        y = _numbers(loaded, colmap["y"], cols.parse_coordinate, error="err.table_bad_coords",
+                     shown=shown)
+    elif "location" in colmap:
+        for k, value in enumerate(loaded.attrs[colmap["location"]].to_numpy()):
+            try:
+                x[k], y[k] = cols.parse_location(value)
+            except ValueError:
+                raise InputError("err.table_bad_coords", path=shown, row=int(loaded.rows[k]),
+                                 value=_safe(value)) from None
+    has = np.isfinite(x) & np.isfinite(y)
+    geoms = np.full(n, None, dtype=object)
+    geoms[has] = shapely.points(x[has], y[has])
+    return geoms
+
+
+def _counts(loaded: Loaded, column: str, *, shown: str) -> np.ndarray:
+    """Whole household counts ≥ 0; an empty or bad cell raises naming its row."""
+    values = _numbers(loaded, column, cols.parse_count, error="err.table_bad_households",
+                      shown=shown)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values)) | (values > 1e9)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputError("err.table_bad_households", path=shown, row=int(loaded.rows[k]),
+                         value=_safe(loaded.attrs[column].iloc[k]))
+    return values.astype(np.int64)
+
+
+def _repair(geoms: np.ndarray, *, polygons: bool) -> tuple[np.ndarray, int]:
+    """``make_valid`` on invalid geometries; polygon layers keep only polygonal parts."""
+    present = ~shapely.is_missing(geoms)
+    out = geoms.copy()
+    if not present.any():
+        return out, 0
+    valid = np.ones(len(geoms), dtype=bool)
+    valid[present] = shapely.is_valid(geoms[present].astype(object))
+    fix = present & ~valid
+    if fix.any():
+        out[fix] = shapely.make_valid(geoms[fix].astype(object))
+    if polygons:
+        for k in np.flatnonzero(present):
+            g = out[k]
+            if g.geom_type not in ("Polygon", "MultiPolygon"):
+                parts = [p for p in shapely.get_parts(g)
+                         if p.geom_type in ("Polygon", "MultiPolygon")]
+                out[k] = shapely.union_all(parts) if parts else g
+    return out, int(fix.sum())
+
+
+def _placed_frame(loaded: Loaded, geoms: np.ndarray, keep: np.ndarray, *, crs, hint, area,
+                  shown: str, limits: InputLimits):
+    """Run :func:`geo.inputcrs.place` on the rows that have a geometry."""
+    index = np.flatnonzero(keep)
+    raw = gpd.GeoDataFrame({"_pos": index}, geometry=gpd.GeoSeries(list(geoms[index])),
+                           crs=loaded.crs)
+    return place(raw, loaded.rows[index], crs=crs, hint=hint, area=area, path=shown, limits=limits)
+
+
+def _finish(frame: gpd.GeoDataFrame, *, loaded: Loaded, columns: _Columns,
+            notes: list, repaired: int, placed=None, unknown_types=None) -> LayerRead:
+    all_notes = list(loaded.notes) + list(columns.notes) + notes
+    return LayerRead(
+        frame=frame.reset_index(drop=True), column_map=dict(columns.column_map),
+        dropped_personal_columns=list(columns.personal),
+        warnings=[both(k, **p) for k, p in all_notes], repaired=repaired, notes=all_notes,
+        ignored_columns=list(columns.ignored), crs_name=placed.crs_name if placed else "",
+        suggested_crs=placed.suggested_crs if placed else None, encoding=loaded.encoding,
+        unknown_types=dict(unknown_types or {}), rows_read=len(loaded.attrs))
+
+
+def _shown(path: Path) -> str:
+    return path.name
+
+
+# --------------------------------------------------------------------------- households
+
+
+def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
+                    privacy: bool = True, limits: InputLimits = InputLimits(),
+                    layer: str | None = None,
+                    settings: HouseholdSettings = HouseholdSettings()) -> LayerRead:
+    """Read a household register: per building, per compound or per address point.
+
+    Parameters
+    ----------
+    path
+        CSV, XLSX, GeoJSON, GeoPackage, Shapefile or zipped Shapefile.
+    crs
+        The coordinate system of the file (``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000``,
+        ``EPSG:NNNN``); overrides the file's own. Without it, a column name such as
+        ``经度(GCJ02)`` or the file's CRS is used, else WGS84 is assumed (and said).
+    area
+        The study area: the result is projected to ``area.crs``, checked against it, and
+        rows without coordinates are placed by compound (or building) name, the
+        compound's households spread evenly over points inside it.
+    privacy
+        Drop personal columns (names, ID numbers, phone numbers ...) and blank personal
+        content in the columns that are kept. On by default.
+    limits
+        Size limits for uploads.
+    layer
+        The layer to read from a GeoPackage with several.
+    settings
+        Spacing of the points a compound's households are spread over.
+
+    Returns
+    -------
+    LayerRead
+        ``frame``: points with ``unit_id``, ``households`` (int ≥ 0), ``register_level``
+        (``building``/``compound``/``address``/``point``), ``building``, ``compound``,
+        ``address``, ``name``, ``compound_id`` and ``building_id`` (when placed by name).
+
+    Raises
+    ------
+    InputError
+        A file that cannot be used, with a message saying why and what to do.
+    """
+    path = Path(path)
+    shown = _shown(path)
+    loaded = load(path, role="households", fields=FIELDS["households"], limits=limits, layer=layer)
+    columns = _columns(loaded, role="households", privacy=privacy, shown=shown)
+    colmap = columns.column_map
+    notes: list[tuple[str, dict]] = []
+
+    total = cols.total_rows(loaded.attrs)
+    if total.any():
+        notes.append(("note.input_rows_total", {"path": shown, "count": int(total.sum()),
+                                                "rows": _some(loaded.rows[total])}))
+        loaded = subset(loaded, ~total)
+        if len(loaded.attrs) == 0:
+            raise InputError("err.layer_empty", path=shown)
+
+    geoms = _table_points(loaded, colmap, shown=shown) if loaded.is_table else loaded.geoms
+    geoms, repaired = _repair(np.asarray(geoms, dtype=object), polygons=False)
+    repaired += loaded.repaired
+    if repaired and not loaded.is_table:
+        notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
+    if loaded.is_table and not any(f in colmap for f in _COORD_FIELDS) and area is None:
+        raise InputError("err.table_no_coords", path=shown, columns="、".join(loaded.attrs.columns))
+
+    text = {f: _text(loaded, colmap, f, privacy=privacy, shown=shown, notes=notes)
+            for f in KEPT_TEXT["households"]}
+    counted_rows = "households" not in colmap
+    if counted_rows:
+        if not any(f in colmap for f in ("building", "compound", "address")):
+            raise InputError("err.table_no_households", path=shown,
+                             columns="、".join(loaded.attrs.columns))
+        counts = np.ones(len(loaded.attrs), dtype=np.int64)
+    else:
+        counts = _counts(loaded, colmap["households"], shown=shown)
+
+    has_geom = _has_geometry(geoms)
+    if not loaded.is_table and (~has_geom).any() and area is None:
+        notes.append(("note.input_empty_geometry", {"path": shown, "count": int((~has_geom).sum()),
+                                                    "rows": _some(loaded.rows[~has_geom])}))
+    placed = None
+    parts = []
+    if has_geom.any():
+        placed = _placed_frame(loaded, geoms, has_geom, crs=crs, hint=columns.crs_hint, area=area,
+                               shown=shown, limits=limits)
+        notes += placed.notes
+        pos = placed.frame["_pos"].to_numpy()
+        points = placed.frame.geometry.to_numpy()
+        polygonal = ~np.isin(shapely.get_type_id(points), [0])
+        if polygonal.any():
+            notes.append(("note.input_to_points", {"path": shown, "count": int(polygonal.sum())}))
+            points = shapely.point_on_surface(points)
+        level = np.select([_present(text["building"][pos]), _present(text["address"][pos]),
+                           _present(text["compound"][pos])], ["building", "address", "compound"],
+                          default="point")
+        kept_personal = {} if privacy else {c: loaded.attrs[c].to_numpy()[pos]
+                                            for c in columns.personal}
+        parts.append(pd.DataFrame({
+            "households": counts[pos], "register_level": level,
+            **{f: text[f][pos] for f in KEPT_TEXT["households"]},
+            "compound_id": None, "building_id": None, **kept_personal, "geometry": points}))
+    unplaced = np.flatnonzero(~has_geom)
+    if unplaced.size and area is not None:
+        named, rest, named_notes = _place_by_name(loaded, text, counts, unplaced, area=area,
+                                                  settings=settings, shown=shown)
+        notes += named_notes
+        if len(named):
+            parts.append(named)
+        unplaced = rest
+    if unplaced.size and parts and (loaded.is_table or area is not None):
+        notes.append(("note.input_rows_unplaced", {"path": shown, "count": int(unplaced.size),
+                                                   "rows": _some(loaded.rows[unplaced])}))
+    if not parts:
+        examples = "、".join(str(v) for v in text["compound"][unplaced][:3] if v) or "—"
+        if not any(f in colmap for f in _COORD_FIELDS) and loaded.is_table and area is not None:
+            raise InputError("err.households_unplaced", path=shown, examples=examples)
+        raise InputError("err.layer_empty", path=shown)
+    frame = pd.concat(parts, ignore_index=True)
+    out_crs = area.crs if area is not None else "EPSG:4326"
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=out_crs)
+    if counted_rows:
+        frame = _merge_rows(frame)
+        notes.append(("note.input_counted_rows", {"path": shown,
+                                                  "households": int(frame["households"].sum()),
+                                                  "units": len(frame)}))
+    frame.insert(0, "unit_id", [f"R{k + 1:06d}" for k in range(len(frame))])
+    frame["households"] = frame["households"].astype(np.int64)
+    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
+                   placed=placed)
+
+
+def _has_geometry(geoms: np.ndarray) -> np.ndarray:
+    geoms = np.asarray(geoms, dtype=object)
+    return ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    return np.array([v is not None for v in values], dtype=bool)
+
+
+def _some(rows: np.ndarray, n: int = 5) -> str:
+    shown = ", ".join(str(int(r)) for r in rows[:n])
+    return shown + (" …" if len(rows) > n else "")
+
+
+def _merge_rows(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One unit per place: rows of a one-row-per-household register at the same point
+    with the same building, compound and address are added up."""
+    keys = frame[["building", "compound", "address", "register_level"]].astype(str)
+    xy = shapely.get_coordinates(frame.geometry.to_numpy())
+    keys = keys.assign(_x=np.round(xy[:, 0], 1), _y=np.round(xy[:, 1], 1))
+    group = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(frame))).groupby(group).first().to_numpy()
+    sums = pd.Series(frame["households"].to_numpy()).groupby(group).sum()
+    out = frame.iloc[first].copy()
+    out["households"] = sums.to_numpy()
+    return out.reset_index(drop=True)
+
+
+def _name_key(value: object) -> str:
+    return cols.normalise_text(value) if value is not None else ""
+
+
+def _lookup(names: pd.Series) -> dict[str, list[int]]:
+    table: dict[str, list[int]] = {}
+    for k, value in enumerate(names.to_numpy()):
+        key = _name_key(value) if isinstance(value, str) else ""
+        if key:
+            table.setdefault(key, []).append(k)
+    return table
+
+
+def _match_name(key: str, table: dict[str, list[int]]) -> list[int]:
+    """Positions whose name equals ``key``, else the one name containing it (or contained)."""
+    if not key:
+        return []
+    if key in table:
+        return table[key]
+    near = [name for name in table if key in name or (len(name) >= 2 and name in key)]
+    return table[near[0]] if len(near) == 1 else []
+
+
+def _place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndarray, *,
+                   area: StudyArea, settings: HouseholdSettings, shown: str):
+    """Place rows without coordinates by building name, else spread them over their compound."""
+    notes: list[tuple[str, dict]] = []
+    b_table = _lookup(area.buildings["name"]) if "name" in area.buildings else {}
+    c_table = _lookup(area.compounds["name"]) if "name" in area.compounds else {}
+    out, rest, unmatched = [], [], []
+    by_compound: dict[tuple[int, ...], list[int]] = {}
+    for k in rows:
+        hit_b = _match_name(_name_key(text["building"][k]), b_table) if text["building"][k] else []
+        if len(hit_b) == 1:
+            b = area.buildings.iloc[hit_b[0]]
+            out.append({"households": counts[k], "register_level": "building",
+                        **{f: text[f][k] for f in KEPT_TEXT["households"]},
+                        "compound_id": None, "building_id": b.get("building_id"),
+                        "geometry": b.geometry.representative_point()})
+            continue
+        hit_c = _match_name(_name_key(text["compound"][k]), c_table) if text["compound"][k] else []
+        if hit_c:
+            by_compound.setdefault(tuple(hit_c), []).append(k)
+        else:
+            rest.append(k)
+            label = text["compound"][k] or text["building"][k]
+            if label and label not in unmatched:
+                unmatched.append(label)
+    points_used = 0
+    for hits, members in by_compound.items():
+        polygon = shapely.union_all(area.compounds.geometry.to_numpy()[list(hits)])
+        xy = lattice_points(polygon, settings.compound_point_spacing_m)
+        households = int(counts[members].sum())
+        share = split_evenly(households, len(xy))
+        first = members[0]
+        compound_id = (area.compounds["compound_id"].iloc[hits[0]]
+                       if "compound_id" in area.compounds else None)
+        for (x, y), n in zip(xy, share):
+            out.append({"households": int(n), "register_level": "compound",
+                        "building": None, "compound": text["compound"][first],
+                        "address": None, "name": None, "compound_id": compound_id,
+                        "building_id": None, "geometry": shapely.Point(x, y)})
+        points_used += len(xy)
+    placed_rows = len(rows) - len(rest)
+    if placed_rows:
+        notes.append(("note.input_by_compound", {
+            "path": shown, "count": placed_rows, "points": len(out),
+            "households": int(sum(r["households"] for r in out))}))
+    if unmatched:
+        notes.append(("note.input_unmatched_names", {"names": "、".join(unmatched[:10])}))
+    frame = pd.DataFrame(out, columns=["households", "register_level", *KEPT_TEXT["households"],
+                                       "compound_id", "building_id", "geometry"])
+    return frame, np.asarray(rest, dtype=int), notes
+
+
+# --------------------------------------------------------------------------- facilities
+
+
+def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
+                    catalogue: tuple[Service, ...] | None = None,
+                    limits: InputLimits = InputLimits(), layer: str | None = None,
+                    types_path: str | Path = DEFAULT_TYPES) -> LayerRead:
+    """Read a facility list (an Amap or Baidu export, a planner's table or layer).
+
+    Each facility's type (``类型``; else its name) is mapped to catalogue services through
+    ``data/facility_types.csv`` (``幼儿园`` → ``kindergarten``, ``卫生服务站`` → ``health``,
+    ``九年一贯制学校`` → both school services). Facilities whose type is unknown are
+    listed in ``unknown_types`` and the warnings, and left out.
+
+    Parameters are as for :func:`read_households`; ``catalogue`` is the service
+    catalogue (the bundled one by default).
+
+    Returns
+    -------
+    LayerRead
+        ``frame``: points with ``facility_id`` (``U…``), ``service``, ``name``,
+        ``source`` (``'user'``), ``type`` (as written in the file) and ``address``.
+    """
+    path = Path(path)
+    shown = _shown(path)
+    catalogue = catalogue or load_catalogue()
+    types = load_facility_types(types_path)
+    check_types(types, catalogue, Path(types_path))
+    loaded = load(path, role="facilities", fields=FIELDS["facilities"], limits=limits, layer=layer)
+    columns = _columns(loaded, role="facilities", privacy=True, shown=shown)
+    colmap = columns.column_map
+    notes: list[tuple[str, dict]] = []
+    if loaded.is_table and not any(f in colmap for f in _COORD_FIELDS):
+        raise InputError("err.table_no_coords", path=shown, columns="、".join(loaded.attrs.columns))
+    if not any(f in colmap for f in ("type", "service", "name")):
+        raise InputError("err.facility_no_type", path=shown, columns="、".join(loaded.attrs.columns))
+    geoms = _table_points(loaded, colmap, shown=shown) if loaded.is_table else loaded.geoms
+    geoms, repaired = _repair(np.asarray(geoms, dtype=object), polygons=False)
+    repaired += loaded.repaired
+    if repaired and not loaded.is_table:
+        notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
+    text = {f: _text(loaded, colmap, f, privacy=True, shown=shown, notes=notes)
+            for f in KEPT_TEXT["facilities"]}
+    given = _text(loaded, colmap, "service", privacy=False, shown=shown, notes=[])
+
+    services: list[tuple[str, ...] | None] = []
+    from_names, unknown = 0, {}
+    for k in range(len(loaded.attrs)):
+        found = None
+        for source in (given[k], text["type"][k]):
+            found = facility_services(source, catalogue, types=types) if source else None
+            if found is not None:
+                break
+        if found is None and text["name"][k]:
+            found = facility_services(text["name"][k], catalogue, types=types)
+            from_names += found is not None and bool(found)
+        if not found:
+            label = text["type"][k] or given[k] or text["name"][k] or "—"
+            unknown[label] = unknown.get(label, 0) + 1
+        services.append(found or None)
+    known = np.array([s is not None for s in services], dtype=bool)
+    if from_names:
+        notes.append(("note.input_types_from_names", {"path": shown, "count": from_names}))
+    if unknown:
+        listed = "、".join(f"{name} ({n})" for name, n in
+                          sorted(unknown.items(), key=lambda kv: -kv[1])[:15])
+        notes.append(("note.input_unknown_types", {"path": shown, "count": int((~known).sum()),
+                                                   "types": listed}))
+    if not known.any():
+        raise InputError("err.facility_none_known", path=shown,
+                         examples="、".join(list(unknown)[:5]),
+                         choices=", ".join(s.key for s in catalogue))
+    has_geom = _has_geometry(geoms)
+    usable = known & has_geom
+    lost = known & ~has_geom
+    if lost.any():
+        key = "note.input_rows_unplaced" if loaded.is_table else "note.input_empty_geometry"
+        notes.append((key, {"path": shown, "count": int(lost.sum()),
+                            "rows": _some(loaded.rows[lost])}))
+    if not usable.any():
+        raise InputError("err.layer_empty", path=shown)
+    placed = _placed_frame(loaded, geoms, usable, crs=crs, hint=columns.crs_hint, area=area,
+                           shown=shown, limits=limits)
+    notes += placed.notes
+    pos = placed.frame["_pos"].to_numpy()
+    points = placed.frame.geometry.to_numpy()
+    polygonal = shapely.get_type_id(points) != 0
+    if polygonal.any():
+        notes.append(("note.input_to_points", {"path": shown, "count": int(polygonal.sum())}))
+        points = shapely.point_on_surface(points)
+    ids = _facility_ids(loaded, colmap, pos, notes=notes, shown=shown)
+    records = []
+    for p, point, base in zip(pos, points, ids):
+        keys = services[p]
+        for service in keys:
+            records.append({"facility_id": base if len(keys) == 1 else f"{base}-{service}",
+                            "service": service, "name": text["name"][p] or "", "source": "user",
+                            "type": text["type"][p], "address": text["address"][p],
+                            "geometry": point})
+    frame = gpd.GeoDataFrame(pd.DataFrame(records, columns=[
+        "facility_id", "service", "name", "source", "type", "address", "geometry"]),
+        geometry="geometry", crs=area.crs if area is not None else "EPSG:4326")
+    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
+                   placed=placed, unknown_types=unknown)
+
+
+_SAFE_ID = re.compile(r"^[\w.-]{1,40}$")
+
+
+def _facility_ids(loaded: Loaded, colmap: dict, pos: np.ndarray, *, notes: list,
+                  shown: str) -> list[str]:
+    """``U`` + the file's own ids when they are short, unique and plain; else numbers."""
+    col = colmap.get("id")
+    if col is not None:
+        raw = [str(v).strip() for v in loaded.attrs[col].to_numpy()[pos]]
+        if all(_SAFE_ID.match(v) for v in raw) and len(set(raw)) == len(raw):
+            return [f"U{v}" for v in raw]
+        notes.append(("note.input_duplicate_ids", {"path": shown}))
+    return [f"U{k + 1:05d}" for k in range(len(pos))]
+
+
+# --------------------------------------------------------------------------- communities
+
+
+def read_communities(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
+                     limits: InputLimits = InputLimits(), layer: str | None = None) -> LayerRead:
+    """Read community (社区) boundaries.
+
+    Invalid polygons (self-intersecting, badly nested rings) are repaired with
+    ``make_valid`` and counted in ``repaired``; several polygons with the same
+    community id are merged; overlapping communities are reported.
+
+    Returns
+    -------
+    LayerRead
+        ``frame``: polygons with ``community_id`` and ``name``.
+    """
+    path = Path(path)
+    shown = _shown(path)
+    loaded = load(path, role="communities", fields=FIELDS["communities"], limits=limits,
+                  layer=layer)
+    if loaded.is_table:
+        raise InputError("err.communities_not_polygons", path=shown, kinds="table")
+    columns = _columns(loaded, role="communities", privacy=True, shown=shown)
+    colmap = columns.column_map
+    notes: list[tuple[str, dict]] = []
+    geoms, repaired = _repair(np.asarray(loaded.geoms, dtype=object), polygons=True)
+    repaired += loaded.repaired
+    if repaired:
+        notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
+    kinds = np.array([g.geom_type if g is not None else "None" for g in geoms], dtype=object)
+    polygonal = np.isin(kinds, ["Polygon", "MultiPolygon"]) & np.array(
+        [g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if not polygonal.any():
+        raise InputError("err.communities_not_polygons", path=shown,
+                         kinds="、".join(sorted(set(kinds.tolist()))))
+    if (~polygonal).any():
+        notes.append(("note.input_not_polygons", {"path": shown, "count": int((~polygonal).sum())}))
+    placed = _placed_frame(loaded, geoms, polygonal, crs=crs, hint=None, area=area, shown=shown,
+                           limits=limits)
+    notes += placed.notes
+    pos = placed.frame["_pos"].to_numpy()
+    polys = placed.frame.geometry.to_numpy()
+    # conversion can make a valid polygon invalid again (rarely); repair quietly, same count
+    polys, _ = _repair(polys.astype(object), polygons=True)
+    name_field = "community" if "community" in colmap else "name"
+    names = _text(loaded, colmap, name_field, privacy=True, shown=shown, notes=notes)[pos]
+    if "community_id" in colmap or "id" in colmap:
+        ids = _text(loaded, colmap, "community_id" if "community_id" in colmap else "id",
+                    privacy=False, shown=shown, notes=[])[pos]
+        ids = np.array([str(v) if v is not None else None for v in ids], dtype=object)
+    else:
+        ids = np.full(len(pos), None, dtype=object)
+    if any(v is None for v in ids):
+        # no ids: one per distinct name (so parts of one community merge), else per feature
+        keys = [n if n is not None else f"#{k}" for k, n in enumerate(names)]
+        order = {key: j for j, key in enumerate(dict.fromkeys(keys))}
+        ids = np.array([v if v is not None else f"SQ{order[key] + 1:02d}"
+                        for v, key in zip(ids, keys)], dtype=object)
+    frame = gpd.GeoDataFrame({"community_id": ids, "name": names}, geometry=list(polys),
+                             crs=area.crs if area is not None else "EPSG:4326")
+    counts = frame["community_id"].value_counts()
+    if (counts > 1).any():
+        notes.append(("note.input_dissolved", {"path": shown, "count": int((counts > 1).sum())}))
+        first_name = frame.groupby("community_id", sort=False)["name"].first()
+        merged = frame.groupby("community_id", sort=False).geometry.apply(
+            lambda s: shapely.union_all(s.to_numpy()))
+        frame = gpd.GeoDataFrame({"community_id": merged.index.to_numpy(),
+                                  "name": first_name.reindex(merged.index).to_numpy()},
+                                 geometry=merged.to_numpy(), crs=frame.crs)
+    frame["name"] = [n if n else cid for n, cid in zip(frame["name"], frame["community_id"])]
+    overlaps = _overlapping_pairs(frame)
+    if overlaps:
+        notes.append(("note.input_overlap", {"path": shown, "count": overlaps}))
+    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
+                   placed=placed)
+
+
+def _overlapping_pairs(frame: gpd.GeoDataFrame, *, min_share: float = 0.01) -> int:
+    """Pairs of polygons overlapping by more than ``min_share`` of the smaller one."""
+    if len(frame) < 2:
+        return 0
+    geoms = frame.geometry.to_numpy()
+    left, right = frame.sindex.query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if left.size == 0:
+        return 0
+    inter = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
+    return int(np.sum(inter > min_share * np.maximum(smaller, 1e-12)))
+
+
+# --------------------------------------------------------------------------- uploads
+
+READERS = {"households": read_households, "facilities": read_facilities,
+           "communities": read_communities}
+_UNSAFE_NAME = re.compile(r"[^\w.\-]+")
+
+
+def read_upload(data: bytes, filename: str, *, kind: str,
+                limits: InputLimits = InputLimits(), **options) -> LayerRead:
+    """Read an upload held in memory (a Streamlit ``UploadedFile``'s bytes and name).
+
+    The bytes are written, under a plain version of ``filename`` that keeps its suffix,
+    into a fresh temporary folder that is removed afterwards; nothing else is written.
+
+    Parameters
+    ----------
+    data, filename
+        The uploaded file's content and original name (only its suffix and stem are used).
+    kind
+        ``'households'``, ``'facilities'`` or ``'communities'``.
+    options
+        Passed to the reader (``crs``, ``area``, ``privacy``, ``catalogue``, ``layer`` ...).
+
+    Raises
+    ------
+    InputError
+        As the reader does; also for a file over ``limits.max_file_mb`` before anything
+        is written.
+    """
+    import tempfile
+
+    if kind not in READERS:
+        raise ValueError(f"kind must be one of {sorted(READERS)}, not {kind!r}")
+    name = Path(str(filename).replace("\\", "/")).name
+    if len(data) > limits.max_file_bytes:
+        raise InputError("err.file_too_large", path=name, size_mb=round(len(data) / 2**20, 1),
+                         limit_mb=limits.max_file_mb)
+    suffix = "".join(Path(name).suffixes[-1:]).lower()
+    stem = _UNSAFE_NAME.sub("_", Path(name).stem)[:60] or "upload"
+    with tempfile.TemporaryDirectory(prefix="gridcircle-") as tmp:
+        path = Path(tmp) / f"{stem}{suffix}"
+        path.write_bytes(data)
+        return READERS[kind](path, limits=limits, **options)
