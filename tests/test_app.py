@@ -37,18 +37,37 @@ def test_page_opens_each_demo_in_chinese_and_switches_to_english():
     assert metric(at, "Households") == "20,000"
 
 
-def test_a_bad_upload_shows_one_clear_message_and_no_traceback():
+def test_uploads_each_bad_file_shows_one_clear_message_and_a_good_register_is_used():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
     at.query_params["demo"] = "synthetic:2000"
     at.run()
-    at.sidebar.radio(key="source_kind").set_value("osm").run()
     assert not at.exception and not at.error
+
+    bad = "经度,纬度,户数\n116.40,39.91,很多\n".encode("gbk")
+    at.sidebar.file_uploader(key="up_households").set_value(("登记表.csv", bad, "text/csv")).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "登记表.csv" in at.error[0].value and "Traceback" not in at.error[0].value
+    assert metric(at, "户数") == "2,000"  # the bad register is left out of the run
+
+    from geo.demos import load_demo
+
+    area = load_demo("synthetic:2000")
+    points = area.households.to_crs(4326).geometry.iloc[:3]
+    good = "经度,纬度,户数\n" + "".join(f"{p.x:.6f},{p.y:.6f},{n}\n"
+                                          for p, n in zip(points, (120, 80, 40)))
+    at.sidebar.file_uploader(key="up_households").set_value(
+        ("登记表.csv", good.encode("utf-8"), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert metric(at, "户数") == "240"
+
+    at.sidebar.file_uploader(key="up_households").set_value(None)
+    at.sidebar.radio(key="source_kind").set_value("osm").run()
     at.sidebar.file_uploader(key="osm_file").set_value(
         ("district.osm", b"this is not OpenStreetMap data", "application/xml")).run()
     assert not at.exception
     assert len(at.error) == 1
     assert "district.osm" in at.error[0].value and "gridcircle_uploads" not in at.error[0].value
-    assert "Traceback" not in at.error[0].value
 
 
 def coverage(at: AppTest, service_name: str, column: str = "沿路网覆盖") -> float:

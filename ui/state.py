@@ -222,7 +222,8 @@ def layer_for(kind: str, upload: Upload, source: Source):
     """An uploaded layer read and checked against the study area (``geo.layers.LayerRead``)."""
     from ui.uploads import read_layer
 
-    return read_layer(kind, upload.path, crs=upload.crs, area=area_for(source))
+    data = Path(upload.path).read_bytes()
+    return read_layer(kind, data, upload.name, crs=upload.crs, area=area_for(source))
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES * 2)

@@ -32,19 +32,17 @@ def upload_limit_mb() -> float:
     return float(InputLimits().max_file_mb)
 
 
-def read_layer(kind: str, path: str, *, crs: str | None, area: StudyArea):
-    """Read one uploaded layer; returns ``geo.layers.LayerRead``.
+def read_layer(kind: str, data: bytes, name: str, *, crs: str | None, area: StudyArea):
+    """Read one uploaded layer from its bytes; returns ``geo.layers.LayerRead``.
 
     Raises
     ------
     geo.errors.InputError
         With one message that names the file and says what to do.
     """
-    from geo import layers
+    from geo.layers import read_upload
 
-    reader = {"households": layers.read_households, "facilities": layers.read_facilities,
-              "communities": layers.read_communities}[kind]
-    kwargs = {"area": area}
-    if kind != "communities" and crs:
-        kwargs["crs"] = crs
-    return reader(path, **kwargs)
+    options = {"area": area}
+    if crs:
+        options["crs"] = crs
+    return read_upload(data, name, kind=kind, **options)
