@@ -345,7 +345,8 @@ def _legend(lang: str, band: tuple[int, int] | None, services: tuple[str, ...],
         rows.append(f"<b>{t('map.grids', lang)}</b> "
                     f"({t('map.band_range', lang, low=band[0], high=band[1])})")
         for key in ("below", "in", "above"):
-            rows.append(f'<i style="background:{BAND_COLOURS[key]}"></i>{t("map.band_" + key, lang)}')
+            label = t(f"map.band_{key}", lang)
+            rows.append(f'<i style="background:{BAND_COLOURS[key]}"></i>{label}')
     if services:
         rows.append(f"<b>{t('map.service_areas', lang)}</b>")
         for service in services:

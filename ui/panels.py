@@ -230,9 +230,12 @@ def notes_panel(result: Result, lang: str) -> None:
     summary = result.summary
     sources = summary.get("households_by_source", {})
     if sources:
-        st.caption(t("page.hh_sources", lang, detail="，".join(
-            f"{t('page.hh_source_' + k, lang) if 'page.hh_source_' + k in _keys() else k} {v:,}"
-            for k, v in sources.items())))
+        known = _keys()
+        parts = []
+        for source, count in sources.items():
+            key = f"page.hh_source_{source}"
+            parts.append(f"{t(key, lang) if key in known else source} {count:,}")
+        st.caption(t("page.hh_sources", lang, detail="，".join(parts)))
     for note in summary.get("notes", []):
         st.caption(reason_text(note, lang))
     timings = summary.get("timings_s", {})
