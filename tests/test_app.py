@@ -1,20 +1,123 @@
-"""The page, driven end to end by Streamlit's AppTest."""
+"""The page, driven end to end by Streamlit's AppTest (a handful of focused runs: each
+AppTest run executes the whole script)."""
+
+from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT_S = 180
 
 
-def test_page_opens_on_a_demo_in_chinese_then_english():
-    at = AppTest.from_file(APP, default_timeout=180).run()
+def metric(at: AppTest, label: str) -> str:
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise KeyError(f"no metric {label!r}; have {[m.label for m in at.metric]}")
+
+
+def test_page_opens_each_demo_in_chinese_and_switches_to_english():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
     assert not at.exception
+    assert not at.error
     assert "网格" in at.title[0].value
-    households = at.metric[0].value
+    households = metric(at, "户数")
+    assert int(households.replace(",", "")) > 0
+    assert any("OpenStreetMap contributors" in c.value for c in at.caption)
     at.sidebar.toggle(key="lang_en").set_value(True).run()
     assert not at.exception
-    assert at.metric[0].label == "Households" and at.metric[0].value == households
+    assert "grids" in at.title[0].value
+    assert metric(at, "Households") == households
+    assert not any("户" in m.label for m in at.metric)
     at.sidebar.selectbox(key="demo").set_value("synthetic").run()
+    assert not at.exception and not at.error
+    assert metric(at, "Households") == "20,000"
+
+
+def test_uploads_each_bad_file_shows_one_clear_message_and_a_good_register_is_used():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params["demo"] = "synthetic:2000"
+    at.run()
+    assert not at.exception and not at.error
+
+    bad = "经度,纬度,户数\n116.40,39.91,很多\n".encode("gbk")
+    at.sidebar.file_uploader(key="up_households").set_value(("登记表.csv", bad, "text/csv")).run()
     assert not at.exception
-    assert at.metric[0].value == "20,000"
+    assert len(at.error) == 1
+    assert "登记表.csv" in at.error[0].value and "Traceback" not in at.error[0].value
+    assert metric(at, "户数") == "2,000"  # the bad register is left out of the run
+
+    from geo.demos import load_demo
+
+    area = load_demo("synthetic:2000")
+    points = area.households.to_crs(4326).geometry.iloc[:3]
+    good = "经度,纬度,户数\n" + "".join(f"{p.x:.6f},{p.y:.6f},{n}\n"
+                                          for p, n in zip(points, (120, 80, 40)))
+    at.sidebar.file_uploader(key="up_households").set_value(
+        ("登记表.csv", good.encode("utf-8"), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert metric(at, "户数") == "240"
+
+    at.sidebar.file_uploader(key="up_households").set_value(None)
+    at.sidebar.radio(key="source_kind").set_value("osm").run()
+    at.sidebar.file_uploader(key="osm_file").set_value(
+        ("district.osm", b"this is not OpenStreetMap data", "application/xml")).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "district.osm" in at.error[0].value and "gridcircle_uploads" not in at.error[0].value
+
+
+def coverage(at: AppTest, service_name: str, column: str = "沿路网覆盖") -> float:
+    table = at.dataframe[0].value
+    return float(table.loc[table["服务"] == service_name, column].iloc[0])
+
+
+def test_speed_thresholds_and_band_change_the_numbers_and_rerun_only_what_depends_on_them():
+    from ui.state import stage_cache
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params["demo"] = "synthetic:5000"
+    at.run()
+    assert not at.exception and not at.error
+    walk_before = coverage(at, "菜市场/生鲜超市")
+    crow_before = coverage(at, "菜市场/生鲜超市", "直线距离覆盖")
+    assert 0 < walk_before <= crow_before <= 1  # the crow-flies circle never covers less
+    misses = dict(stage_cache().misses)
+
+    at.sidebar.number_input(key="speed_adult").set_value(0.6).run()
+    assert not at.exception
+    assert coverage(at, "菜市场/生鲜超市") < walk_before
+    after = stage_cache().misses
+    assert after["base"] == misses["base"] and after["index"] == misses["index"]
+    assert after["reach"] == misses["reach"] + 1
+
+    slow = coverage(at, "公交车站")
+    at.sidebar.selectbox(key="thr_bus_stop").set_value(20).run()
+    assert not at.exception
+    assert coverage(at, "公交车站") > slow
+    assert stage_cache().misses["base"] == misses["base"]
+
+    grids_before = metric(at, "网格数")
+    at.sidebar.slider(key="band").set_value((120, 160)).run()
+    assert not at.exception and not at.error
+    assert int(metric(at, "网格数")) > int(grids_before)
+    assert stage_cache().misses["base"] == misses["base"] + 1
+
+
+def test_siting_what_if_raises_the_coverage_shown():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params["demo"] = "synthetic:5000"
+    at.run()
+    before = coverage(at, "幼儿园")
+    at.selectbox(key="siting_service").set_value("kindergarten")
+    at.number_input(key="siting_p").set_value(2)
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    shown = {m.label: m.value for m in at.metric}
+    now = float(shown["现状覆盖率：幼儿园"].rstrip("%")) / 100
+    after = float(shown["新增 2 处后"].rstrip("%")) / 100
+    assert now == pytest.approx(before, abs=0.001)
+    assert after > now

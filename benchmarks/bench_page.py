@@ -1,0 +1,231 @@
+"""The page as users meet it: a real Streamlit server and a real headless Chromium.
+
+Figures (targets from the issue in brackets):
+
+* cold start of the ``helsinki`` demo to a map with grids and service areas [< 15 s];
+* a settings change that re-runs reach only (adult walking speed) [< 2 s], beside the
+  named alternative: the whole pipeline re-run for the same settings (what the page
+  would do without per-stage caching), timed in this process;
+* a change of visible layer [< 1 s]: the layer control (in the browser only) and the
+  services shown (a page rerun that redraws the map);
+* a 100,000-household synthetic district: seconds per interaction after the first run
+  [< 5 s] and the size of the map sent to the browser [< 20 MB], beside the named
+  alternative: the same layers drawn the plain folium way (one GeoJSON feature per road
+  and building, unrounded coordinates, one marker per household point).
+
+Run from the repository root: ``python benchmarks/bench_page.py``. Needs chromium and
+chromedriver (Debian packages ``chromium`` and ``chromium-driver``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+from tests.browser.driver import (GRID_PATHS, MAP_FRAME, count, enter_map,  # noqa: E402
+                                  new_browser, page_idle, severe_console_entries,
+                                  start_server, stop_server, toggle_overlay, wait_for)
+
+AREA_PATHS = "document.querySelectorAll('.leaflet-gc-areas-pane path').length"
+
+
+def map_ready(driver) -> bool:
+    """The map iframe shows grids and service areas."""
+    try:
+        enter_map(driver, timeout_s=0.5)
+        return count(driver, GRID_PATHS) > 0 and count(driver, AREA_PATHS) > 0
+    except Exception:  # noqa: BLE001 - not there yet
+        return False
+    finally:
+        driver.switch_to.default_content()
+
+
+def mark_map(driver) -> None:
+    """Tag the current map's window, so that a redrawn map can be told apart."""
+    enter_map(driver)
+    driver.execute_script("window.__gcOld = true;")
+    driver.switch_to.default_content()
+
+
+def new_map_ready(driver) -> bool:
+    """A map other than the tagged one is drawn, with grids and service areas."""
+    try:
+        frame = driver.find_element(By.CSS_SELECTOR, MAP_FRAME)
+        driver.switch_to.frame(frame)
+        fresh = not driver.execute_script("return window.__gcOld === true;")
+        ready = fresh and count(driver, GRID_PATHS) > 0 and count(driver, AREA_PATHS) > 0
+        return ready
+    except Exception:  # noqa: BLE001
+        return False
+    finally:
+        driver.switch_to.default_content()
+
+
+def sidebar_input(driver, label: str):
+    """The text/number input of the sidebar widget whose label is ``label``."""
+    for widget in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stNumberInput']"):
+        if widget.find_element(By.CSS_SELECTOR, "label").text.strip() == label:
+            return widget.find_element(By.CSS_SELECTOR, "input")
+    raise LookupError(label)
+
+
+def set_number(driver, label: str, value: float) -> None:
+    box = sidebar_input(driver, label)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(f"{value}")
+    box.send_keys(Keys.ENTER)
+
+
+def remove_shown_service(driver, name: str) -> None:
+    """Remove a service from the "services shown" multiselect (its tag's close button)."""
+    for tag in driver.find_elements(By.CSS_SELECTOR, "[data-baseweb='tag']"):
+        if tag.text.strip() == name:
+            tag.find_element(By.CSS_SELECTOR, "[role='presentation']").click()
+            return
+    raise LookupError(name)
+
+
+def timed(driver, action, done, *, timeout_s: float = 120) -> float:
+    start = time.perf_counter()
+    action()
+    wait_for(driver, done, timeout_s=timeout_s, poll_s=0.02)
+    return time.perf_counter() - start
+
+
+def full_rerun_s(demo: str, speed_mps: float) -> float:
+    """The alternative: the whole pipeline for the changed settings, no stage reuse."""
+    import dataclasses
+
+    from analysis.pipeline import RunSettings, load_area, run
+
+    area = load_area(demo=demo)
+    settings = RunSettings()
+    if hasattr(settings, "walk"):
+        settings = dataclasses.replace(settings, walk=settings.walk.with_speed(speed_mps))
+    start = time.perf_counter()
+    run(area, settings)
+    return time.perf_counter() - start
+
+
+def map_sizes(demo: str) -> tuple[float, float]:
+    """MB of map sent to the browser: the page's map, and the plain folium drawing."""
+    import folium
+    import streamlit_folium as sf
+
+    from analysis.pipeline import load_area, run
+    from ui import mapview
+    from ui.sidebar import DEFAULT_SHOWN
+
+    result = run(load_area(demo=demo))
+    data = mapview.base_data(result)
+    services = tuple(mapview.service_data(result, s) for s in DEFAULT_SHOWN)
+    ours = mapview.build_map(data, services)
+    ours_mb = sum(len(x) for x in (sf._get_map_string(ours), sf._get_header(ours),
+                                   sf._get_html(ours))) / 1e6
+
+    plain = folium.Map(tiles=None)
+    area = result.area
+    for frame in (area.roads[["road_class", "geometry"]], area.buildings[["geometry"]],
+                  result.layers.get("grids"), result.layers.get("service_areas")):
+        if frame is not None and len(frame):
+            keep = [c for c in frame.columns if c != "geometry"][:4] + ["geometry"]
+            folium.GeoJson(frame[keep].to_crs(4326).to_json()).add_to(plain)
+    hh = result.households.to_crs(4326)
+    group = folium.FeatureGroup().add_to(plain)
+    for x, y, n in zip(hh.geometry.x, hh.geometry.y, hh["households"]):
+        folium.CircleMarker([y, x], radius=3, tooltip=str(n)).add_to(group)
+    plain_mb = len(sf._get_map_string(plain)) / 1e6
+    return ours_mb, plain_mb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", default="synthetic:100000")
+    args = parser.parse_args()
+    log = Path(tempfile.mkdtemp()) / "server.log"
+
+    boot = time.perf_counter()
+    process, url = start_server(log_path=log)
+    boot_s = time.perf_counter() - boot
+    driver = new_browser(Path(tempfile.mkdtemp()))
+    figures: dict[str, float] = {}
+    try:
+        # -- cold start -------------------------------------------------------------------
+        start = time.perf_counter()
+        driver.get(url)
+        wait_for(driver, map_ready, timeout_s=180, poll_s=0.05, what="first map")
+        figures["cold_s"] = time.perf_counter() - start
+        wait_for(driver, page_idle)
+
+        # -- a settings change that re-runs reach only --------------------------------------
+        label = next(e.text.strip() for e in driver.find_elements(
+            By.CSS_SELECTOR, "[data-testid='stNumberInput'] label") if "米/秒" in e.text)
+        mark_map(driver)
+        figures["speed_s"] = timed(driver, lambda: set_number(driver, label, 1.0),
+                                   new_map_ready)
+        wait_for(driver, page_idle)
+        figures["speed_full_rerun_s"] = full_rerun_s("helsinki", 1.0)
+
+        # -- visible layers ---------------------------------------------------------------
+        enter_map(driver)
+        grids = count(driver, GRID_PATHS)
+        figures["toggle_layer_s"] = timed(
+            driver, lambda: toggle_overlay(driver, "网格"),
+            lambda d: count(d, GRID_PATHS) == 0, timeout_s=10)
+        toggle_overlay(driver, "网格")
+        wait_for(driver, lambda d: count(d, GRID_PATHS) == grids)
+        driver.switch_to.default_content()
+        mark_map(driver)
+        figures["services_shown_s"] = timed(
+            driver, lambda: remove_shown_service(driver, "菜市场/生鲜超市"), new_map_ready)
+        wait_for(driver, page_idle)
+        severe = severe_console_entries(driver)
+
+        # -- a large district -------------------------------------------------------------
+        start = time.perf_counter()
+        driver.get(f"{url}/?demo={args.large}")
+        wait_for(driver, map_ready, timeout_s=300, poll_s=0.05, what="large map")
+        figures["large_first_s"] = time.perf_counter() - start
+        wait_for(driver, page_idle)
+        label = next(e.text.strip() for e in driver.find_elements(
+            By.CSS_SELECTOR, "[data-testid='stNumberInput'] label") if "米/秒" in e.text)
+        mark_map(driver)
+        figures["large_speed_s"] = timed(driver, lambda: set_number(driver, label, 1.1),
+                                         new_map_ready)
+        wait_for(driver, page_idle)
+        mark_map(driver)
+        figures["large_services_s"] = timed(
+            driver, lambda: remove_shown_service(driver, "小学"), new_map_ready)
+        severe += severe_console_entries(driver)
+    finally:
+        driver.quit()
+        stop_server(process)
+
+    ours_mb, plain_mb = map_sizes(args.large)
+    print(f"server boot (python + streamlit import)        {boot_s:6.2f} s")
+    print(f"helsinki cold start to grids + service areas   {figures['cold_s']:6.2f} s   (target < 15 s)")
+    print(f"speed change, reach re-run only                {figures['speed_s']:6.2f} s   (target < 2 s)")
+    print(f"  alternative: whole pipeline re-run           {figures['speed_full_rerun_s']:6.2f} s"
+          f"   (page is {figures['speed_full_rerun_s'] / figures['speed_s']:.1f}x faster)")
+    print(f"layer control toggle (browser only)            {figures['toggle_layer_s']:6.3f} s   (target < 1 s)")
+    print(f"services shown changed (page rerun + new map)  {figures['services_shown_s']:6.2f} s   (target < 1 s)")
+    print(f"{args.large}: first map                 {figures['large_first_s']:6.2f} s")
+    print(f"{args.large}: speed change              {figures['large_speed_s']:6.2f} s   (target < 5 s)")
+    print(f"{args.large}: services shown changed    {figures['large_services_s']:6.2f} s   (target < 5 s)")
+    print(f"{args.large}: map sent to the browser   {ours_mb:6.2f} MB  (target < 20 MB)")
+    print(f"  alternative: plain folium drawing            {plain_mb:6.2f} MB  "
+          f"({plain_mb / ours_mb:.1f}x larger)")
+    print(f"browser console errors                         {len(severe)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Fixtures: a real Streamlit server and a real headless Chromium (see ``driver.py``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.browser.driver import chromium_binary, new_browser, start_server, stop_server
+
+
+@pytest.fixture(scope="session")
+def chromium_available():
+    if chromium_binary() is None or shutil.which("chromedriver") is None:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail("headless Chromium and chromedriver are required in CI "
+                        "(apt-get install chromium chromium-driver)")
+        pytest.skip("chromium / chromedriver not installed")
+
+
+@pytest.fixture(scope="module")
+def server(chromium_available, tmp_path_factory):
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    process, url = start_server(log_path=log)
+    yield url
+    stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_available, tmp_path_factory):
+    driver = new_browser(tmp_path_factory.mktemp("chromium-profile"))
+    yield driver
+    driver.quit()

@@ -1,0 +1,120 @@
+"""The page's frame: running the analysis with progress, the map, and the tabs beside it.
+
+Everything here is Streamlit glue; the numbers come from ``analysis``/``geo`` through
+:mod:`ui.state` (caching), :mod:`ui.panels` (tables and charts) and :mod:`ui.mapview`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from analysis.pipeline import OSM_CREDIT, Result
+from geo.errors import GridcircleError
+from geo.i18n import t, table
+from ui import mapview, panels, state
+from ui.sidebar import PageSettings
+
+MAP_HEIGHT = 640
+
+
+def step_label(key: str, lang: str) -> str:
+    """A progress step's name (the pipeline passes translation keys ``step.<name>``)."""
+    known = table()
+    if key in known:
+        return t(key, lang)
+    own = "page." + key
+    return t(own, lang) if own in known else key
+
+
+def compute(page: PageSettings) -> state.PageRun:
+    """The run for the page's settings, with a progress box naming each step while it
+    computes; a problem the user can fix is shown as one message and stops the page."""
+    lang = page.lang
+    holder = st.empty()
+    try:
+        with holder.status(t("page.working", lang), expanded=False) as box:
+            steps: list[str] = []
+
+            def progress(key: str) -> None:
+                steps.append(key)
+                box.update(label=step_label(key, lang))
+                box.write(step_label(key, lang))
+
+            run = state.page_run(page.source, page.run, page.uploads, page.services,
+                                 progress=progress)
+    except GridcircleError as exc:
+        holder.empty()
+        st.error(state.user_message(exc, lang))
+        st.stop()
+    holder.empty()
+    return run
+
+
+def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = None,
+             sites: dict | None = None) -> None:
+    """The folium map through streamlit-folium; the page reads nothing back from it
+    (``returned_objects=[]``), so panning and clicking never rerun the script."""
+    lang = page.lang
+    result = run.result
+    data = state.map_base(run.base_key, lang, page.band, _result=result)
+    services = tuple(state.map_service(run.reach_key, s, _result=result) for s in page.services)
+    names = panels.service_names(result, lang)
+    minutes = tuple(getattr(getattr(page.run, "walk", None), "minutes", (5, 10, 15)))
+    fmap = mapview.build_map(data, services, lang=lang, basemap=page.basemap, band=page.band,
+                             names=names, minutes=minutes, sites=sites)
+    center = zoom = None
+    if focus is not None:
+        center, zoom = mapview.view_of(focus, height_px=MAP_HEIGHT)
+    st_folium(fmap, key="map", height=MAP_HEIGHT, use_container_width=True,
+              returned_objects=[], center=center, zoom=zoom)
+    credit = [OSM_CREDIT] if (result.area.osm_derived or page.basemap == "osm") else []
+    st.caption(" · ".join(credit + list(data.notes)))
+
+
+def side_tabs(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, dict | None]:
+    """The numbers beside the map; returns the gap to zoom to and siting proposals."""
+    lang = page.lang
+    result = run.result
+    tabs = st.tabs([t("page.tab_coverage", lang), t("page.tab_grids", lang),
+                    t("page.tab_heat", lang), t("page.tab_gaps", lang),
+                    t("page.tab_siting", lang), t("page.tab_notes", lang)])
+    with tabs[0]:
+        panels.coverage_panel(result, page.services, lang)
+    with tabs[1]:
+        panels.grids_panel(result, page.band, lang)
+    with tabs[2]:
+        panels.heat_table(result, page.services, lang)
+    with tabs[3]:
+        focus = panels.gaps_panel(result, page.services, lang)
+    with tabs[4]:
+        sites = siting_panel(run, page)
+    with tabs[5]:
+        panels.notes_panel(result, lang)
+    return focus, sites
+
+
+def siting_panel(run: state.PageRun, page: PageSettings) -> dict | None:
+    """Siting what-if: add facilities of a service, see them and the coverage they add."""
+    if run.index is None or importlib.util.find_spec("analysis.siting") is None:
+        st.info(t("page.no_siting", page.lang))
+        return None
+    from ui import siting
+
+    return siting.panel(run, page)
+
+
+def project_panels(result: Result, page: PageSettings) -> None:
+    """Saving, editing and exporting (``ui/edit_panel.py`` and ``ui/export_panel.py``, each
+    with ``panel(result, page)``), shown when those modules are present."""
+    for name in ("ui.edit_panel", "ui.export_panel"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.panel(result, page)

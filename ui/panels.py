@@ -1,0 +1,249 @@
+"""The numbers and charts beside the map. Each panel only reads a run's layers and summary
+(CONTRACT.md names) and shows them; a panel whose layer a run does not have says so."""
+
+from __future__ import annotations
+
+import altair as alt
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from analysis.pipeline import Result
+from geo.i18n import t
+from ui.mapview import SERVICE_COLOURS, band_class, reason_text
+
+
+def service_names(result: Result, lang: str) -> dict[str, str]:
+    return {s.key: s.name(lang) for s in result.catalogue}
+
+
+def metrics(result: Result, lang: str) -> None:
+    """Households, grids, share of grids in band, facilities."""
+    summary = result.summary
+    cols = st.columns(4)
+    cols[0].metric(t("app.households", lang), f"{summary['households']:,}")
+    grids = int(summary.get("grids", 0))
+    cols[1].metric(t("page.grids", lang), f"{grids:,}")
+    share = summary.get("grids_in_band", 0) / grids if grids else None
+    cols[2].metric(t("page.share_in_band", lang), "–" if share is None else f"{share:.0%}")
+    cols[3].metric(t("app.facilities", lang),
+                   f"{sum(summary.get('facilities_by_service', {}).values()):,}")
+
+
+# ----------------------------------------------------------------------------- coverage
+
+
+def coverage_table(result: Result, lang: str) -> pd.DataFrame:
+    """Per service: threshold, speed, share covered along the network and as the crow flies."""
+    summary = result.summary
+    names = service_names(result, lang)
+    network = summary.get("coverage") or {}
+    crow = summary.get("crow_flies_coverage") or {}
+    rows = []
+    for service in names:
+        if service not in network:
+            continue
+        rows.append({
+            t("page.col_service", lang): names[service],
+            t("page.col_threshold", lang): summary.get("thresholds_min", {}).get(service),
+            t("page.col_speed", lang): (summary.get("speed_mps") or {}).get(service),
+            t("page.col_facilities", lang): summary.get("facilities_by_service", {}).get(service, 0),
+            t("page.col_network", lang): network.get(service),
+            t("page.col_crow", lang): crow.get(service),
+        })
+    return pd.DataFrame(rows)
+
+
+def coverage_panel(result: Result, shown: tuple[str, ...], lang: str) -> None:
+    table = coverage_table(result, lang)
+    if table.empty:
+        st.info(t("page.no_coverage", lang))
+        return
+    pct = {t("page.col_network", lang): "{:.0%}", t("page.col_crow", lang): "{:.0%}",
+           t("page.col_speed", lang): "{:.2f}", t("page.col_threshold", lang): "{:g}"}
+    st.dataframe(table.style.format(pct, na_rep="–"), hide_index=True, width="stretch")
+    names = service_names(result, lang)
+    long = table.melt(id_vars=[t("page.col_service", lang)],
+                      value_vars=[t("page.col_network", lang), t("page.col_crow", lang)],
+                      var_name=t("page.measure", lang), value_name=t("page.share", lang))
+    chart = alt.Chart(long).mark_bar().encode(
+        y=alt.Y(f"{t('page.col_service', lang)}:N", sort=[names[k] for k in names], title=None),
+        x=alt.X(f"{t('page.share', lang)}:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        yOffset=f"{t('page.measure', lang)}:N",
+        color=alt.Color(f"{t('page.measure', lang)}:N", legend=alt.Legend(orient="bottom")),
+        tooltip=[t("page.col_service", lang), t("page.measure", lang),
+                 alt.Tooltip(f"{t('page.share', lang)}:Q", format=".0%")],
+    ).properties(height=alt.Step(9), title=t("page.chart_coverage", lang))
+    st.altair_chart(chart, width="stretch")
+    st.caption(t("page.crow_note", lang))
+    minutes_chart(result, shown, lang)
+
+
+def minutes_chart(result: Result, shown: tuple[str, ...], lang: str) -> None:
+    """Households by walking minutes to the nearest facility, per shown service."""
+    hh = result.households
+    names = service_names(result, lang)
+    thresholds = result.summary.get("thresholds_min", {})
+    frames = []
+    for service in shown:
+        column = f"walk_min_{service}"
+        if column not in hh.columns:
+            continue
+        minutes = hh[column].to_numpy(dtype=float)
+        weight = hh["households"].to_numpy(dtype=float)
+        ok = np.isfinite(minutes)
+        if not ok.any():
+            continue
+        top = int(np.ceil(max(np.nanmax(minutes[ok]), thresholds.get(service, 15)))) + 1
+        counts, edges = np.histogram(minutes[ok], bins=np.arange(0, top + 1), weights=weight[ok])
+        frames.append(pd.DataFrame({"service": names.get(service, service), "minute": edges[:-1],
+                                    "households": counts, "key": service}))
+    if not frames:
+        return
+    data = pd.concat(frames, ignore_index=True)
+    domain = [names.get(s, s) for s in shown if names.get(s, s) in set(data["service"])]
+    colours = [SERVICE_COLOURS.get(s, "#555") for s in shown if names.get(s, s) in domain]
+    chart = alt.Chart(data).mark_bar(opacity=0.7).encode(
+        x=alt.X("minute:Q", bin=alt.Bin(step=1), title=t("page.walk_minutes", lang)),
+        y=alt.Y("households:Q", stack=None, title=t("app.households", lang)),
+        color=alt.Color("service:N", scale=alt.Scale(domain=domain, range=colours),
+                        legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=["service", "minute", "households"],
+    ).properties(height=220, title=t("page.chart_minutes", lang))
+    st.altair_chart(chart, width="stretch")
+    unreached = {names.get(s, s): int(hh.loc[~np.isfinite(hh[f"walk_min_{s}"].to_numpy(dtype=float)),
+                                            "households"].sum())
+                 for s in shown if f"walk_min_{s}" in hh.columns}
+    unreached = {k: v for k, v in unreached.items() if v}
+    if unreached:
+        st.caption(t("page.unreached", lang, detail="；".join(f"{k} {v:,}" for k, v in unreached.items())))
+
+
+# ----------------------------------------------------------------------------- grids
+
+
+def grid_table(result: Result, band: tuple[int, int], lang: str) -> pd.DataFrame | None:
+    """Every grid with its flags and the reason for each flag, in the reader's language."""
+    grids = result.layers.get("grids")
+    if grids is None or not len(grids):
+        return None
+    cols = {
+        "grid_id": t("map.grid_id", lang), "community_id": t("map.community_id", lang),
+        "households": t("map.households_n", lang), "in_band": t("page.col_in_band", lang),
+        "polsby_popper": t("page.col_pp", lang), "contiguous": t("page.col_contiguous", lang),
+        "arterial_crossings": t("page.col_arterial", lang), "n_units": t("page.col_units", lang),
+        "split_buildings": t("page.col_split", lang), "reason": t("map.reason", lang),
+    }
+    out = pd.DataFrame(grids.drop(columns="geometry"))
+    out = out[[c for c in cols if c in out.columns]].copy()
+    if "reason" in out:
+        out["reason"] = out["reason"].map(lambda r: reason_text(r, lang))
+    for flag in ("in_band", "contiguous"):
+        if flag in out:
+            out[flag] = out[flag].astype(bool)
+    status = band_class(grids["households"], band)
+    out.insert(3, t("map.band", lang), [t(f"map.band_{c}", lang) for c in status])
+    return out.rename(columns=cols)
+
+
+def grids_panel(result: Result, band: tuple[int, int], lang: str) -> None:
+    table = grid_table(result, band, lang)
+    if table is None:
+        st.info(t("page.no_grids", lang))
+        return
+    grids = result.layers["grids"]
+    sizes = pd.DataFrame({"households": grids["households"].astype(int)})
+    hist = alt.Chart(sizes).mark_bar(color="#74c476").encode(
+        x=alt.X("households:Q", bin=alt.Bin(maxbins=30), title=t("map.households_n", lang)),
+        y=alt.Y("count():Q", title=t("page.grids", lang)))
+    rules = alt.Chart(pd.DataFrame({"v": list(band)})).mark_rule(
+        color="#d62728", strokeDash=[4, 3]).encode(x="v:Q")
+    st.altair_chart((hist + rules).properties(height=200, title=t("page.chart_sizes", lang,
+                                                                   low=band[0], high=band[1])),
+                    width="stretch")
+    flagged = int((table[t("map.reason", lang)] != "").sum()) if t("map.reason", lang) in table else 0
+    st.caption(t("page.grid_flags", lang, flagged=flagged, total=len(table)))
+    st.dataframe(table, hide_index=True, width="stretch", height=320)
+
+
+def heat_table(result: Result, shown: tuple[str, ...], lang: str) -> None:
+    """Share of households covered, per grid × service, coloured from red to green."""
+    coverage = result.layers.get("coverage")
+    if coverage is None or not len(coverage):
+        st.info(t("page.no_coverage", lang))
+        return
+    names = service_names(result, lang)
+    services = [s for s in names if s in set(coverage["service"])]
+    table = coverage.pivot_table(index="grid_id", columns="service", values="share",
+                                 aggfunc="first").reindex(columns=services)
+    table.columns = [names[s] for s in table.columns]
+    table.index.name = t("map.grid_id", lang)
+    st.caption(t("page.heat_caption", lang))
+    st.dataframe(table.style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1, axis=None)
+                 .format("{:.0%}", na_rep="–"), width="stretch", height=360)
+
+
+# ----------------------------------------------------------------------------- gaps
+
+
+def gap_list(result: Result, shown: tuple[str, ...], lang: str) -> pd.DataFrame | None:
+    """The gaps of the shown services, worst first, with their WGS84 bounds."""
+    gaps = result.layers.get("gaps")
+    if gaps is None or not len(gaps):
+        return None
+    part = gaps[gaps["service"].isin(shown)] if shown else gaps
+    if not len(part):
+        return None
+    part = part.sort_values(["households", "rank"], ascending=[False, True])
+    names = service_names(result, lang)
+    bounds = gpd.GeoSeries(part.geometry, crs=gaps.crs).to_crs(4326).bounds
+    return pd.DataFrame({
+        "service": part["service"].to_numpy(),
+        t("page.col_service", lang): part["service"].map(names).to_numpy(),
+        t("map.rank", lang): part["rank"].to_numpy(),
+        t("map.households_n", lang): part["households"].astype(int).to_numpy(),
+        "bounds": [tuple(b) for b in bounds[["minx", "miny", "maxx", "maxy"]].to_numpy()],
+    })
+
+
+def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> tuple | None:
+    """The ranked gap list; returns the WGS84 bounds of the gap chosen for zooming."""
+    gaps = gap_list(result, shown, lang)
+    if gaps is None:
+        st.info(t("page.no_gaps", lang))
+        return None
+    labels = [t("page.gap_label", lang, service=row[t("page.col_service", lang)],
+                rank=row[t("map.rank", lang)], households=row[t("map.households_n", lang)])
+              for _, row in gaps.iterrows()]
+    choice = st.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))], key="gap_zoom",
+                          format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
+    st.dataframe(gaps.drop(columns=["service", "bounds"]), hide_index=True,
+                 width="stretch", height=300)
+    return None if choice < 0 else gaps["bounds"].iloc[choice]
+
+
+# ----------------------------------------------------------------------------- notes
+
+
+def notes_panel(result: Result, lang: str) -> None:
+    summary = result.summary
+    sources = summary.get("households_by_source", {})
+    if sources:
+        known = _keys()
+        parts = []
+        for source, count in sources.items():
+            key = f"page.hh_source_{source}"
+            parts.append(f"{t(key, lang) if key in known else source} {count:,}")
+        st.caption(t("page.hh_sources", lang, detail="，".join(parts)))
+    for note in summary.get("notes", []):
+        st.caption(reason_text(note, lang))
+    timings = summary.get("timings_s", {})
+    if timings:
+        st.caption(t("page.timings", lang, detail=", ".join(f"{k} {v:.1f}s" for k, v in timings.items())))
+
+
+def _keys() -> dict:
+    from geo.i18n import table
+
+    return table()

@@ -1,0 +1,247 @@
+"""The sidebar: language, the area and its uploads, and every setting with its default shown.
+
+Widgets only collect values; they return frozen objects (:class:`PageSettings`, a
+``RunSettings``) that key the caches in :mod:`ui.state`, so a change re-runs only what
+depends on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import streamlit as st
+
+from analysis.pipeline import RunSettings
+from geo.catalogue import Service, load_catalogue
+from geo.demos import DEMOS
+from geo.errors import GridcircleError
+from geo.i18n import t
+from geo.settings import HouseholdSettings
+from ui import state, uploads
+
+THRESHOLD_CHOICES = (5, 10, 15, 20, 30)
+DEFAULT_SHOWN = ("health",)
+DEFAULT_BAND = (200, 300)
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """What the page shows, on top of the run's settings."""
+
+    lang: str
+    source: state.Source
+    uploads: state.Uploads
+    run: RunSettings
+    services: tuple[str, ...]
+    band: tuple[int, int]
+    basemap: str
+
+
+@st.cache_resource(show_spinner=False)
+def catalogue() -> tuple[Service, ...]:
+    return load_catalogue()
+
+
+def language() -> str:
+    """The reader's language: 中文 unless the English toggle is on."""
+    return "en" if st.sidebar.toggle("English", value=False, key="lang_en") else "zh"
+
+
+def current_language() -> str:
+    """The language chosen on this run (after :func:`language` has drawn the toggle)."""
+    return "en" if st.session_state.get("lang_en") else "zh"
+
+
+def _optional_settings_class(module: str, name: str):
+    try:
+        mod = __import__(module, fromlist=[name])
+    except ImportError:
+        return None
+    return getattr(mod, name, None)
+
+
+def demo_label(demo: str, lang: str) -> str:
+    """A demo's name (``synthetic:N`` as the synthetic district of N households)."""
+    if demo in DEMOS:
+        return t(f"demo.{demo}", lang)
+    if demo.startswith("synthetic:"):
+        return t("page.demo_synthetic_n", lang, count=demo.split(":", 1)[1])
+    return demo
+
+
+def area_source(lang: str) -> state.Source | None:
+    """The study area's source from the sidebar (None until a file or name is given)."""
+    side = st.sidebar
+    side.header(t("page.area", lang))
+    kinds = ("demo", "osm", "place")
+    kind = side.radio(t("page.source", lang), kinds, key="source_kind",
+                      format_func=lambda k: t(f"page.source_{k}", lang))
+    if kind == "demo":
+        # ``?demo=synthetic:100000`` in the address opens another size of the synthetic
+        # district (bookmarks, benchmarks); an unknown name is reported when it loads.
+        asked = str(st.query_params.get("demo", "")).strip().lower()
+        choices = DEMOS + ((asked,) if asked and asked not in DEMOS else ())
+        demo = side.selectbox(t("app.demo", lang), choices,
+                              index=choices.index(asked) if asked else 0, key="demo",
+                              format_func=lambda d: demo_label(d, lang))
+        return state.Source("demo", demo, demo)
+    if kind == "osm":
+        file = side.file_uploader(t("page.osm_file", lang), key="osm_file",
+                                  type=uploads.UPLOAD_TYPES["osm"],
+                                  help=t("page.osm_file_help", lang))
+        if file is None:
+            side.info(t("page.osm_file_wait", lang))
+            return None
+        saved = state.save_upload(file.name, file.getvalue())
+        return state.Source("osm", saved.path, file.name)
+    place = side.text_input(t("page.place", lang), key="place",
+                            placeholder=t("page.place_hint", lang))
+    if not place.strip():
+        side.info(t("page.place_wait", lang))
+        return None
+    return state.Source("place", place.strip(), place.strip())
+
+
+def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
+    """The optional uploaded layers; each is checked at once and a bad one is shown as one
+    message beside its uploader and left out of the run."""
+    if not uploads.layer_readers_available():
+        return state.Uploads()
+    chosen = {}
+    with st.sidebar.expander(t("page.uploads", lang)):
+        for kind in uploads.LAYER_KINDS:
+            file = st.file_uploader(t(f"page.upload_{kind}", lang), key=f"up_{kind}",
+                                    type=uploads.UPLOAD_TYPES[kind],
+                                    help=t(f"page.upload_{kind}_help", lang))
+            crs = None
+            if kind != "communities":
+                crs = st.selectbox(t("page.crs", lang), uploads.CRS_CHOICES, key=f"crs_{kind}",
+                                   format_func=lambda c: t(f"page.crs_{c}", lang))
+                crs = None if crs == "auto" else crs
+            if file is None or source is None:
+                continue
+            upload = state.save_upload(file.name, file.getvalue(), crs=crs)
+            try:
+                read = state.layer_for(kind, upload, source)
+            except GridcircleError as exc:
+                st.error(state.user_message(exc, lang))
+                continue
+            messages = read.messages(lang) if hasattr(read, "messages") else list(read.warnings)
+            for message in messages:
+                st.warning(message)
+            if getattr(read, "suggested_crs", None):
+                st.warning(t("page.suggested_crs", lang, crs=read.suggested_crs))
+            dropped = getattr(read, "dropped_personal_columns", ())
+            if dropped:
+                st.info(t("page.dropped_personal", lang, columns="、".join(map(str, dropped))))
+            st.caption(t("page.upload_ok", lang, rows=len(read.frame)))
+            chosen[kind] = upload
+    return state.Uploads(**chosen)
+
+
+def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings, tuple[int, int]]:
+    """The run's settings from the sidebar, each part built by its own frozen dataclass
+    (which validates it)."""
+    parts: dict = {}
+    fields = {f.name for f in dataclasses.fields(RunSettings)}
+    side = st.sidebar
+
+    walk_cls = _optional_settings_class("analysis.settings", "WalkSettings")
+    if walk_cls is not None and "walk" in fields:
+        with side.expander(t("page.walking", lang), expanded=True):
+            parts["walk"] = _walk_settings(walk_cls, lang, services)
+
+    band = DEFAULT_BAND
+    with side.expander(t("page.grid_band", lang), expanded=True):
+        band = tuple(st.slider(t("page.band", lang), min_value=50, max_value=1000,
+                               value=DEFAULT_BAND, step=10, key="band",
+                               help=t("page.band_help", lang)))
+    grid_cls = _optional_settings_class("geo.grids", "GridSettings")
+    if grid_cls is not None and "grids" in fields:
+        parts["grids"] = _grid_settings(grid_cls, band)
+
+    defaults = HouseholdSettings()
+    with side.expander(t("page.household_model", lang)):
+        parts["households"] = HouseholdSettings(
+            dwelling_m2=st.number_input(t("page.dwelling_m2", lang), 20.0, 500.0,
+                                        defaults.dwelling_m2, 5.0, key="dwelling_m2"),
+            default_levels=int(st.number_input(t("page.default_levels", lang), 1, 100,
+                                               defaults.default_levels, 1, key="default_levels")),
+            compound_far=st.number_input(t("page.compound_far", lang), 0.1, 10.0,
+                                         defaults.compound_far, 0.1, key="compound_far"),
+        )
+    return RunSettings(**{k: v for k, v in parts.items() if k in fields}), band
+
+
+def _walk_settings(walk_cls, lang: str, services: tuple[Service, ...]):
+    from analysis.settings import load_profiles
+
+    profiles = load_profiles()
+    default = walk_cls()
+    speeds = {}
+    for profile in profiles:
+        name = profile.name_zh if lang == "zh" else profile.name_en
+        speeds[profile.key] = st.number_input(
+            t("page.speed_of", lang, profile=name), 0.3, 3.0, float(profile.speed_mps), 0.05,
+            key=f"speed_{profile.key}", format="%.2f", help=profile.source)
+    everyone = st.selectbox(
+        t("page.walk_profile", lang), ("catalogue", *[p.key for p in profiles]),
+        key="walk_profile",
+        format_func=lambda k: t("page.walk_profile_catalogue", lang) if k == "catalogue" else
+        next(p.name_zh if lang == "zh" else p.name_en for p in profiles if p.key == k))
+    st.caption(t("page.thresholds", lang))
+    thresholds = {}
+    for service in services:
+        base = float(dict(default.thresholds_min).get(service.key, service.threshold_min))
+        options = sorted(set(THRESHOLD_CHOICES) | {int(base)})
+        thresholds[service.key] = float(st.selectbox(
+            service.name(lang), options, index=options.index(int(base)),
+            key=f"thr_{service.key}", help=service.source))
+    service_profiles = dict(default.service_profiles)
+    if everyone != "catalogue":
+        service_profiles = {key: everyone for key in service_profiles}
+    return dataclasses.replace(default, speeds_mps=tuple(speeds.items()),
+                               thresholds_min=tuple(thresholds.items()),
+                               service_profiles=tuple(service_profiles.items()))
+
+
+def _grid_settings(grid_cls, band: tuple[int, int]):
+    names = {f.name for f in dataclasses.fields(grid_cls)}
+    low_name = next((n for n in ("min_households", "grid_min", "min_hh") if n in names), None)
+    high_name = next((n for n in ("max_households", "grid_max", "max_hh") if n in names), None)
+    if low_name is None or high_name is None:
+        return grid_cls()
+    return grid_cls(**{low_name: int(band[0]), high_name: int(band[1])})
+
+
+def shown_services(lang: str, services: tuple[Service, ...]) -> tuple[str, ...]:
+    """Which services' circles and gaps the map and charts show."""
+    keys = [s.key for s in services]
+    names = {s.key: s.name(lang) for s in services}
+    chosen = st.sidebar.multiselect(t("page.services_shown", lang), keys,
+                                    default=[k for k in DEFAULT_SHOWN if k in keys],
+                                    key="services", format_func=lambda k: names[k])
+    return tuple(k for k in keys if k in chosen)
+
+
+def basemap(lang: str) -> str:
+    return st.sidebar.radio(t("map.basemap", lang), ("offline", "osm"), key="basemap",
+                            format_func=lambda b: t(f"map.basemap_{b}", lang),
+                            help=t("page.basemap_help", lang))
+
+
+def page_settings() -> PageSettings | None:
+    """Every sidebar widget, in order; None while the area's source is still missing."""
+    lang = language()
+    services = catalogue()
+    source = area_source(lang)
+    layer_files = layer_uploads(lang, source)
+    st.sidebar.header(t("page.settings", lang))
+    shown = shown_services(lang, services)
+    settings, band = run_settings(lang, services)
+    base = basemap(lang)
+    if source is None:
+        return None
+    return PageSettings(lang=lang, source=source, uploads=layer_files, run=settings,
+                        services=shown, band=band, basemap=base)

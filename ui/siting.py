@@ -1,0 +1,68 @@
+"""The siting what-if: add p facilities of one service where they cover the most households
+now outside its walking threshold; the proposed sites go on the map and the coverage
+before and after is shown. The choice is made by ``analysis.siting``."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.errors import GridcircleError
+from geo.i18n import t
+from ui import mapview, state
+from ui.panels import service_names
+from ui.sidebar import PageSettings
+
+MAX_NEW = 20
+
+
+def proposal(run: state.PageRun, service: str, p: int):
+    """The sites for (run, service, p), computed once per reach result."""
+    from analysis.siting import site_facilities
+
+    return state.stage_cache().get(
+        "siting", (run.reach_key, service, p),
+        lambda: site_facilities(run.index, run.reach, service, p, time_limit_s=10.0))
+
+
+def panel(run: state.PageRun, page: PageSettings) -> dict | None:
+    """Widgets and results; returns the proposed sites (GeoJSON) for the map, if any."""
+    lang = page.lang
+    result = run.result
+    names = service_names(result, lang)
+    keys = list(names)
+    first = next((s for s in page.services if s in names), keys[0])
+    with st.form("siting"):
+        service = st.selectbox(t("page.siting_service", lang), keys, index=keys.index(first),
+                               key="siting_service", format_func=lambda k: names[k])
+        p = int(st.number_input(t("page.siting_p", lang), 1, MAX_NEW, 2, 1, key="siting_p"))
+        if st.form_submit_button(t("page.siting_go", lang)):
+            st.session_state["siting_request"] = (service, p)
+    request = st.session_state.get("siting_request")
+    if not request:
+        st.caption(t("page.siting_hint", lang))
+        return None
+    service, p = request
+    try:
+        with st.spinner(t("page.siting_working", lang)):
+            chosen = proposal(run, service, p)
+    except GridcircleError as exc:
+        st.error(state.user_message(exc, lang))
+        return None
+    cols = st.columns(2)
+    cols[0].metric(t("page.siting_before", lang, service=names[service]),
+                   f"{chosen.coverage_before:.1%}")
+    cols[1].metric(t("page.siting_after", lang, p=p), f"{chosen.coverage_after:.1%}",
+                   delta=f"{(chosen.coverage_after - chosen.coverage_before) * 100:+.1f} pp")
+    st.caption(t("page.siting_households", lang, added=chosen.covered_after - chosen.covered_before,
+                 total=chosen.households_total, method=chosen.method))
+    sites = chosen.sites
+    if len(sites):
+        table = pd.DataFrame({
+            t("map.rank", lang): sites["order"].to_numpy() if "order" in sites else range(1, len(sites) + 1),
+            t("map.added", lang): sites["added_households"].astype(int).to_numpy(),
+        })
+        st.dataframe(table, hide_index=True, width="stretch")
+        return mapview.sites_json(sites.assign(service=service))
+    st.info(t("page.siting_none", lang))
+    return None

@@ -1,0 +1,238 @@
+"""Caching for the page: the one place that holds Streamlit caches (core functions stay pure).
+
+* ``st.cache_resource`` holds the read-only study area (roads, buildings, the walking
+  network's arrays), keyed by a small frozen :class:`Source`, and a :class:`StageCache`
+  of pipeline stages keyed by the frozen settings each stage depends on (see
+  :func:`page_run`); nothing downstream mutates them.
+* ``st.cache_data`` holds the map's GeoJSON pieces, keyed by the run's key, the language
+  and the band, so that switching language or the services shown does not redo geometry.
+
+Streamlit hashes the keys; arguments starting with ``_`` (the result objects themselves)
+are not hashed, so every cached function also receives the hashable key that identifies
+its unhashed argument.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from analysis.pipeline import Result, RunSettings, load_area
+from geo.errors import GridcircleError
+from geo.i18n import t
+from geo.studyarea import StudyArea
+from ui import mapview
+
+CACHE_ENTRIES = 6
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the study area comes from: a bundled demo, an uploaded OSM file (by content
+    hash) or a place name."""
+
+    kind: str  # "demo" | "osm" | "place"
+    value: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file, identified by its content hash; the bytes live in a temp file."""
+
+    name: str
+    sha256: str
+    path: str
+    crs: str | None = None
+
+
+@dataclass(frozen=True)
+class Uploads:
+    """The optional uploaded layers of a run."""
+
+    households: Upload | None = None
+    facilities: Upload | None = None
+    communities: Upload | None = None
+
+
+def save_upload(name: str, data: bytes, *, crs: str | None = None) -> Upload:
+    """Keep an uploaded file's bytes in a temporary file named by their hash."""
+    digest = hashlib.sha256(data).hexdigest()
+    folder = Path(tempfile.gettempdir()) / "gridcircle_uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(Path(name).suffixes[-2:]) if name.lower().endswith((".osm.pbf", ".osm.bz2", ".osm.xml")) else Path(name).suffix
+    path = folder / f"{digest[:24]}{suffix.lower()}"
+    if not path.exists():
+        tmp = path.with_suffix(path.suffix + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    st.session_state.setdefault("upload_names", {})[str(path)] = name
+    return Upload(name=name, sha256=digest, path=str(path), crs=crs)
+
+
+def user_message(exc: GridcircleError, lang: str) -> str:
+    """The error's message with uploaded files named as the user named them (not by the
+    temporary file that holds their bytes)."""
+    params = {}
+    for key, value in exc.params.items():
+        text = str(value)
+        for path, name in st.session_state.get("upload_names", {}).items():
+            text = text.replace(path, name)
+        params[key] = text if isinstance(value, str) or text != str(value) else value
+    return t(exc.key, lang, **params)
+
+
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES)
+def area_for(source: Source) -> StudyArea:
+    """The study area of a source (read once per server, shared by all sessions)."""
+    if source.kind == "demo":
+        return load_area(demo=source.value)
+    if source.kind == "osm":
+        return load_area(osm=source.value)
+    return load_area(place=source.value)
+
+
+class StageCache:
+    """A small thread-safe least-recently-used store of pipeline results, one per stage.
+
+    ``st.cache_resource`` cannot wrap a function that draws progress (Streamlit would
+    replay the drawing on every hit), so runs are kept here instead; the store itself is a
+    cache resource, shared by all sessions of the server.
+    """
+
+    def __init__(self, entries: int = CACHE_ENTRIES) -> None:
+        self.entries = entries
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.misses: dict[str, int] = {}
+
+    def get(self, stage: str, key: Hashable, make: Callable[[], object]) -> object:
+        """The value of ``stage`` for ``key``, made by ``make()`` on a miss."""
+        full = (stage, key)
+        with self._lock:
+            if full in self._items:
+                self._items.move_to_end(full)
+                return self._items[full]
+        value = make()
+        with self._lock:
+            self.misses[stage] = self.misses.get(stage, 0) + 1
+            self._items[full] = value
+            while len(self._items) > self.entries * 4:
+                self._items.popitem(last=False)
+        return value
+
+
+@st.cache_resource(show_spinner=False)
+def stage_cache() -> StageCache:
+    return StageCache()
+
+
+@dataclass(frozen=True, eq=False)
+class PageRun:
+    """What the page shows: the assembled result, plus the reach objects a siting what-if
+    needs and the keys that identify each stage (for the map caches)."""
+
+    result: Result
+    index: object | None
+    reach: object | None
+    base_key: tuple
+    reach_key: tuple
+
+
+def _given_layers(source: Source, uploads: Uploads) -> dict:
+    given = {}
+    for kind, argument in (("households", "register"), ("facilities", "facilities"),
+                           ("communities", "communities")):
+        upload = getattr(uploads, kind)
+        if upload is not None:
+            given[argument] = layer_for(kind, upload, source).frame
+    return given
+
+
+def area_key(speed_of: Callable[[str], float], service: str, walk) -> tuple:
+    """What one service's service areas depend on: its walking speed and the minute levels
+    (not its threshold, which only decides coverage)."""
+    return (service, float(speed_of(service)), tuple(walk.minutes), float(walk.max_snap_m))
+
+
+def page_run(source: Source, settings: RunSettings, uploads: Uploads,
+             services: tuple[str, ...], *,
+             progress: Callable[[str], None] | None = None) -> PageRun:
+    """The run for the page, stage by stage, each stage cached on what it depends on.
+
+    * households, communities and grids: the area, the uploads, the household model and
+      the grid band;
+    * the reach index (homes and facilities snapped to the network): the above and the
+      snap distance;
+    * walking minutes, coverage and gaps: the above and the walking settings;
+    * service areas, per service shown: the index, that service's speed and the minute
+      levels.
+
+    So a change of walking speed re-runs only the reach stages, a change of the services
+    shown computes only the missing service areas, and the band re-runs grids onwards.
+    """
+    from analysis import pipeline
+
+    cache = stage_cache()
+    if not hasattr(pipeline, "stage_base"):  # a pipeline without stages: one cached run
+        key = (source, uploads, settings)
+        result = cache.get("run", key, lambda: pipeline.run(
+            area_for(source), settings, progress=progress, **_given_layers(source, uploads)))
+        return PageRun(result=result, index=None, reach=None, base_key=key, reach_key=key)
+
+    area = area_for(source)
+    base_key = (source, uploads, settings.households, getattr(settings, "grids", None))
+    base = cache.get("base", base_key, lambda: pipeline.stage_base(
+        area, settings, progress=progress, **_given_layers(source, uploads)))
+    walk = settings.walk
+    index_key = (base_key, walk.max_snap_m)
+    index = cache.get("index", index_key,
+                      lambda: pipeline.stage_index(area, base, settings, progress=progress))
+    reach_key = (index_key, walk)
+    reach = cache.get("reach", reach_key,
+                      lambda: pipeline.stage_reach(base, index, settings, progress=progress))
+
+    def areas_of(service: str):
+        return cache.get("service_areas", (index_key, area_key(walk.speed_mps, service, walk)),
+                         lambda: pipeline.stage_service_areas(index, settings, (service,)))
+
+    if progress is not None and services:
+        progress("step.service_areas")
+    with ThreadPoolExecutor(max_workers=2) as pool:  # shapely releases the GIL
+        parts = list(pool.map(areas_of, services))
+    areas = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=area.crs) if parts
+             else gpd.GeoDataFrame({"service": [], "minutes": []}, geometry=[], crs=area.crs))
+    result = pipeline.assemble(area, settings, None, base, reach, areas)
+    return PageRun(result=result, index=index, reach=reach.reach, base_key=base_key,
+                   reach_key=reach_key)
+
+
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 3)
+def layer_for(kind: str, upload: Upload, source: Source):
+    """An uploaded layer read and checked against the study area (``geo.layers.LayerRead``)."""
+    from ui.uploads import read_layer
+
+    data = Path(upload.path).read_bytes()
+    return read_layer(kind, data, upload.name, crs=upload.crs, area=area_for(source))
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
+def map_base(base_key: tuple, lang: str, band: tuple[int, int], _result: Result) -> mapview.MapData:
+    """GeoJSON of the map's base layers (roads, buildings, grids, households, facilities)."""
+    return mapview.base_data(_result, lang=lang, band=band)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES * 16)
+def map_service(reach_key: tuple, service: str, _result: Result) -> mapview.ServiceData:
+    """GeoJSON of one service's service areas and gaps."""
+    return mapview.service_data(_result, service)
