@@ -161,8 +161,18 @@ class Reach:
 
 
 def walk_settings(settings: RunSettings, catalogue: tuple[Service, ...]) -> WalkSettings:
-    """The run's walking settings with the services of ``catalogue``."""
-    return settings.walk.for_catalogue(catalogue)
+    """The run's walking settings with the services of ``catalogue``: a threshold the
+    user changed from the bundled default wins; otherwise the catalogue's applies."""
+    walk = settings.walk
+    merged = walk.for_catalogue(catalogue)
+    if merged is walk:
+        return walk
+    default = dict(WalkSettings().thresholds_min)
+    chosen = {k: m for k, m in walk.thresholds_min if default.get(k) != m}
+    if not chosen:
+        return merged
+    thresholds = tuple((k, chosen.get(k, m)) for k, m in merged.thresholds_min)
+    return replace(merged, thresholds_min=thresholds)
 
 
 def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,

@@ -67,3 +67,20 @@ def test_stage_result_keeps_household_rows_and_index():
     assert out.households.index.equals(hh.index)
     assert list(out.households.columns[: len(hh.columns)]) == list(hh.columns)
     assert "life_circle_score" in out.households.columns
+
+
+def test_a_threshold_the_user_changed_survives_the_catalogue():
+    from dataclasses import replace as dc_replace
+
+    from analysis.pipeline import RunSettings, run, walk_settings
+    from geo.catalogue import load_catalogue
+
+    walk = WalkSettings().with_threshold("bus_stop", 20)
+    catalogue = load_catalogue()
+    assert walk_settings(RunSettings(walk=walk), catalogue).threshold_min("bus_stop") == 20
+    # a catalogue with its own threshold applies where the user kept the default
+    other = tuple(dc_replace(s, threshold_min=7) if s.key == "market" else s for s in catalogue)
+    merged = walk_settings(RunSettings(walk=walk), other)
+    assert merged.threshold_min("market") == 7 and merged.threshold_min("bus_stop") == 20
+    result = run(synthetic_district(2000, seed=3), RunSettings(walk=walk))
+    assert result.summary["thresholds_min"]["bus_stop"] == 20

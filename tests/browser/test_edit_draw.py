@@ -1,0 +1,79 @@
+"""Drawing a selection on the editing map in headless Chromium with no internet: the
+vendored Leaflet.draw loads, a drawn rectangle selects the units inside it, and moving
+them makes a new grid."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+driver = pytest.importorskip("tests.browser.driver")
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def edit_server(chromium_available, tmp_path_factory):
+    if not (ROOT / "static" / "vendor" / "leaflet" / "leaflet.js").is_file() or \
+            not (ROOT / ".streamlit").is_dir():
+        pytest.skip("the page's vendored Leaflet and settings are not here")
+    # Streamlit serves ./static beside the main script: run the panel's script from a
+    # folder that links the repository's static files and page settings
+    site = tmp_path_factory.mktemp("edit_site")
+    (site / "edit_app.py").write_text((Path(__file__).parent / "edit_app.py").read_text("utf-8"),
+                                      encoding="utf-8")
+    (site / "static").symlink_to(ROOT / "static", target_is_directory=True)
+    (site / ".streamlit").symlink_to(ROOT / ".streamlit", target_is_directory=True)
+    port = driver.free_port()
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["PYTHONPATH"] = str(ROOT)
+    log = (site / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "edit_app.py",
+         "--server.headless", "true", "--server.port", str(port), "--server.enableStaticServing",
+         "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=site, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        driver.wait_healthy(url, process=process)
+        yield url
+    finally:
+        driver.stop_server(process)
+
+
+def test_draw_a_rectangle_then_move_the_units(edit_server, browser):
+    browser.get(edit_server)
+    frame = driver.wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, driver.MAP_FRAME),
+                            timeout_s=120, what="the editing map")
+    browser.execute_script("arguments[0].scrollIntoView()", frame)
+    browser.switch_to.frame(frame)
+    driver.wait_for(browser, lambda d: d.execute_script(
+        "return !!document.querySelector('.leaflet-draw-toolbar a.leaflet-draw-draw-rectangle')"),
+        timeout_s=60, what="the drawing toolbar (vendored Leaflet.draw)")
+    browser.find_element(By.CSS_SELECTOR, "a.leaflet-draw-draw-rectangle").click()
+    pane = browser.find_element(By.CSS_SELECTOR, ".leaflet-container")
+    w, h = pane.size["width"], pane.size["height"]
+    (ActionChains(browser).move_to_element_with_offset(pane, -w // 2 + 60, -h // 2 + 60)
+     .click_and_hold().move_by_offset(int(w * 0.35), int(h * 0.45)).release().perform())
+    browser.switch_to.default_content()
+
+    def selected(d):
+        text = d.find_element(By.CSS_SELECTOR, "[data-testid='stMultiSelect']").text
+        return [word for word in text.split() if word.startswith("B0")]
+
+    units = driver.wait_for(browser, selected, timeout_s=60, what="units selected by drawing")
+    assert len(units) >= 2
+    button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "移动")
+    button.click()
+    body = driver.wait_for(browser, lambda d: "上一步" in d.find_element(By.TAG_NAME, "body").text
+                           and d.find_element(By.TAG_NAME, "body").text, timeout_s=60,
+                           what="the move to be applied")
+    assert "已执行 1 步" in body and "新建网格" in body
+    assert not driver.severe_console_entries(browser)  # nothing asked for the internet
