@@ -39,7 +39,7 @@ from matplotlib.path import Path as MplPath
 from analysis.project import Project
 from geo.catalogue import load_catalogue
 from geo.errors import InputError, ProjectFileError
-from geo.i18n import t
+from geo.i18n import t, table
 
 PAPERS_IN = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}  # landscape, inches
 PNG_DPI = 300
@@ -624,15 +624,22 @@ def page_cover(ctx: _Context, *, title: str | None, when: str) -> Figure:
         ax.text(0.98, y, value, fontsize=ctx.fs(11), va="top", ha="right")
     y = 0.9 - len(numbers) * 0.075 - 0.04
     ax.text(0, y, ctx.tr("report.coverage_numbers"), fontsize=ctx.fs(13), va="top")
-    for k, s in enumerate(ctx.services[:8]):
-        yy = y - 0.07 - k * 0.06
+    # every chosen service, in two columns when there are many, above the page's footer
+    columns = 1 if len(ctx.services) <= 8 else 2
+    rows = -(-len(ctx.services) // columns)
+    step = min(0.06, (y - 0.07) / max(rows, 1))
+    size = ctx.fs(10 if columns == 1 else 8.5)
+    width = 0.98 if columns == 1 else 0.47
+    for k, s in enumerate(ctx.services):
+        x0 = (k // rows) * 0.51
+        yy = y - 0.07 - (k % rows) * step
         share = coverage.get(s)
-        ax.text(0, yy, f"{ctx.service_name(s)}（≤{float(ctx.thresholds.get(s, 15)):g} {ctx.tr('report.minutes')}）"
+        ax.text(x0, yy, f"{ctx.service_name(s)}（≤{float(ctx.thresholds.get(s, 15)):g} {ctx.tr('report.minutes')}）"
                 if ctx.lang == "zh" else
                 f"{ctx.service_name(s)} (≤ {float(ctx.thresholds.get(s, 15)):g} {ctx.tr('report.minutes')})",
-                fontsize=ctx.fs(10), va="top")
-        ax.text(0.98, yy, f"{share:.1%}" if isinstance(share, (int, float)) else "–", fontsize=ctx.fs(10),
-                va="top", ha="right")
+                fontsize=size, va="top")
+        ax.text(x0 + width, yy, f"{share:.1%}" if isinstance(share, (int, float)) else "–",
+                fontsize=size, va="top", ha="right")
     if not ctx.services:
         ax.text(0, y - 0.07, ctx.tr("report.no_coverage"), fontsize=ctx.fs(10), va="top", color="#666666")
     # settings
@@ -643,7 +650,7 @@ def page_cover(ctx: _Context, *, title: str | None, when: str) -> Figure:
     speeds = summary.get("speed_mps") or {}
     if speeds:
         values = sorted({float(v) for v in speeds.values()})
-        settings.append((ctx.tr("report.set.speed"), " / ".join(f"{v:g}" for v in values) + " m/s"))
+        settings.append((ctx.tr("report.set.speed"), " / ".join(f"{v:.1f}" for v in values) + " m/s"))
     hs = ((project.meta.get("settings") or {}).get("households") or {})
     if "dwelling_m2" in hs:
         settings.append((ctx.tr("report.set.dwelling"), f"{hs['dwelling_m2']:g} m²"))
@@ -662,7 +669,8 @@ def page_cover(ctx: _Context, *, title: str | None, when: str) -> Figure:
         sx.text(0, y, ctx.tr("report.hh_sources"), fontsize=ctx.fs(11), va="top")
         for k, (src, n) in enumerate(sources.items()):
             value = n.get("households", n) if isinstance(n, dict) else n
-            sx.text(0, y - 0.065 - k * 0.055, f"{src}", fontsize=ctx.fs(10), va="top")
+            label = t(f"page.hh_source_{src}", ctx.lang) if f"page.hh_source_{src}" in table() else src
+            sx.text(0, y - 0.065 - k * 0.055, label, fontsize=ctx.fs(10), va="top")
             sx.text(0.98, y - 0.065 - k * 0.055, f"{value:,}" if isinstance(value, (int, float)) else str(value),
                     fontsize=ctx.fs(10), va="top", ha="right")
     credit = ctx.credit or ctx.tr("report.no_osm")
