@@ -127,7 +127,7 @@ def locate_in_blocks(points: gpd.GeoSeries | np.ndarray, blocks: gpd.GeoDataFram
     return out
 
 
-def _strips(cell: shapely.Geometry, shares: np.ndarray) -> list[shapely.Geometry]:
+def strips(cell: shapely.Geometry, shares: np.ndarray) -> list[shapely.Geometry]:
     """Cut ``cell`` into strips across its longer side, of widths proportional to ``shares``."""
     x0, y0, x1, y1 = cell.bounds
     cuts = np.concatenate([[0.0], np.cumsum(shares) / shares.sum()])
@@ -213,7 +213,7 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     for s in np.flatnonzero(counts > 1):
         members = np.flatnonzero(site == s)
         shares = np.maximum(hh[members], 1.0)
-        for m, piece in zip(members, _strips(site_cell[s], shares)):
+        for m, piece in zip(members, strips(site_cell[s], shares)):
             cells[m] = piece
     cells = shapely.set_precision(cells.astype(object), GRID_SIZE_M) if n else cells
     # a cell lost to snapping (a site squeezed against another): share the nearest cell
@@ -224,7 +224,7 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
             continue
         host = same[np.argmin(np.hypot(*(xy[same] - xy[m]).T))]
         pair = np.array([host, m])
-        pieces = _strips(cells[host], np.maximum(hh[pair], 1.0))
+        pieces = strips(cells[host], np.maximum(hh[pair], 1.0))
         cells[pair] = shapely.set_precision(np.asarray(pieces, dtype=object), GRID_SIZE_M)
 
     cells = _single_parts(cells, block_pos, xy) if n else cells

@@ -20,12 +20,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.blocks import GRID_SIZE_M, strips  # cells are snapped to that precision grid
 from geo.crs import require_projected
 from geo.errors import InputError
 from geo.i18n import t
 
-#: Coordinates are snapped to this grid (metres) when cells are unioned into grids.
-GRID_SIZE_M = 0.001
 #: Columns of the ``grids`` layer this module produces (CONTRACT.md plus issue 3's checks).
 GRID_COLUMNS = ("grid_id", "community_id", "name", "locked", "households", "in_band",
                 "polsby_popper", "contiguous", "arterial_crossings", "n_units",
@@ -218,20 +217,6 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _strips(cell: shapely.Geometry, shares: np.ndarray) -> list[shapely.Geometry]:
-    """Cut ``cell`` across its longer side into strips of widths proportional to ``shares``."""
-    x0, y0, x1, y1 = cell.bounds
-    cuts = np.concatenate([[0.0], np.cumsum(shares) / shares.sum()])
-    out = []
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        if x1 - x0 >= y1 - y0:
-            box = shapely.box(x0 + a * (x1 - x0), y0 - 1, x0 + b * (x1 - x0), y1 + 1)
-        else:
-            box = shapely.box(x0 - 1, y0 + a * (y1 - y0), x1 + 1, y0 + b * (y1 - y0))
-        out.append(shapely.intersection(cell, box, grid_size=GRID_SIZE_M))
-    return out
-
-
 def cells_from_grids(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
                      arterials: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Cells rebuilt from a grid layer: a Voronoi diagram of each grid's units, clipped to it.
@@ -281,7 +266,7 @@ def cells_from_grids(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
         for s in range(len(site_xy)):
             on_site = members[site_of == s]
             pieces = ([site_cells[s]] if on_site.size == 1 else
-                      _strips(site_cells[s], np.maximum(hh["households"].to_numpy()[on_site], 1)))
+                      strips(site_cells[s], np.maximum(hh["households"].to_numpy()[on_site], 1)))
             for m, piece in zip(on_site, pieces):
                 rows.append({"unit_id": hh["unit_id"].iat[m], "community_id": comm,
                              "households": int(hh["households"].iat[m]), "grid_id": gid})

@@ -26,9 +26,11 @@ STATIC_URL = "../../app/static"
 LOCAL_JS = {
     "leaflet": "vendor/leaflet/leaflet.js",
     "leaflet-heat.js": "vendor/leaflet-heat/leaflet_heat.min.js",
+    "leaflet_draw_js": "vendor/leaflet-draw/leaflet.draw.js",  # the grid editing map
 }
 LOCAL_CSS = {
     "leaflet_css": "vendor/leaflet/leaflet.css",
+    "leaflet_draw_css": "vendor/leaflet-draw/leaflet.draw.css",
 }
 # What folium adds by default but the page never uses (no Bootstrap widgets, no
 # Font Awesome markers): dropped rather than served.

@@ -29,14 +29,12 @@ from analysis.project import (Project, autosave, edit_project, project_from_resu
 from geo import edits
 from geo.errors import GridcircleError
 from geo.i18n import t
+from ui import assets
 
 STATE_KEY = "gc_projects"
 ACTIVE_KEY = "gc_active_project"
 AUTHOR_KEY = "gc_author"
 LAST_EDIT_KEY = "gc_last_edit"
-STATIC_URL = "../../app/static"
-DRAW_JS = ("leaflet_draw_js", "vendor/leaflet-draw/leaflet.draw.js")
-DRAW_CSS = ("leaflet_draw_css", "vendor/leaflet-draw/leaflet.draw.css")
 MAX_UNIT_MARKERS = 20_000
 OPS = ("move", "merge", "split", "lock", "rename")
 
@@ -82,42 +80,6 @@ def leave_file(result: Result, page: object) -> None:
 
 
 # ------------------------------------------------------------------ the editing map
-
-
-def localise_edit_map(fmap: folium.Map, *, base_url: str = STATIC_URL) -> folium.Map:
-    """Point Leaflet and Leaflet.draw at the page's vendored copies (no CDN).
-
-    Uses the page's asset table (:mod:`ui.assets`) for Leaflet itself and adds
-    Leaflet.draw; anything else that asks for a remote file is an error.
-    """
-    try:
-        from ui import assets
-        js, css, unused = dict(assets.LOCAL_JS), dict(assets.LOCAL_CSS), set(assets.UNUSED)
-    except ImportError:  # before the page's asset module exists
-        js, css = {"leaflet": "vendor/leaflet/leaflet.js"}, {"leaflet_css": "vendor/leaflet/leaflet.css"}
-        unused = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
-                  "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
-    js[DRAW_JS[0]], css[DRAW_CSS[0]] = DRAW_JS[1], DRAW_CSS[1]
-
-    def local(links, table):
-        out = []
-        for name, url in links:
-            if name in unused:
-                continue
-            if name not in table:
-                raise RuntimeError(f"map asset {name!r} ({url}) is not vendored under static/vendor")
-            out.append((name, f"{base_url}/{table[name]}"))
-        return out
-
-    stack = [fmap]
-    while stack:
-        element = stack.pop()
-        stack.extend(getattr(element, "_children", {}).values())
-        if getattr(element, "default_js", None):
-            element.default_js = local(list(element.default_js), js)
-        if getattr(element, "default_css", None):
-            element.default_css = local(list(element.default_css), css)
-    return fmap
 
 
 def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
@@ -184,7 +146,7 @@ def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
     fmap.get_root().html.add_child(folium.Element(
         f'<div style="position:absolute;bottom:20px;right:4px;z-index:9999;'
         f'background:rgba(255,255,255,.8);font-size:11px;padding:1px 4px">{credit}</div>'))
-    return localise_edit_map(fmap)
+    return assets.localise(fmap)
 
 
 def units_from_event(project: Project, event: dict | None) -> list[str]:
@@ -376,5 +338,5 @@ def panel(result: Result, page: object) -> None:
         st.caption(OSM_CREDIT)
 
 
-__all__ = ["current_project", "edit_map", "edit_table", "leave_file", "localise_edit_map",
+__all__ = ["current_project", "edit_map", "edit_table", "leave_file", 
            "panel", "set_project", "units_from_event"]
