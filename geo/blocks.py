@@ -127,6 +127,19 @@ def locate_in_blocks(points: gpd.GeoSeries | np.ndarray, blocks: gpd.GeoDataFram
     return out
 
 
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygon parts of each geometry (clipping, and GEOS's Voronoi diagram
+    of nearly collinear sites, can leave stray lines beside a polygon)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    odd = ~np.isin(shapely.get_type_id(geoms), (3, 6))
+    for k in np.flatnonzero(odd):
+        parts = shapely.get_parts(geoms[k])
+        parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+        out[k] = shapely.union_all(parts) if len(parts) else shapely.Polygon()
+    return out
+
+
 def strips(cell: shapely.Geometry, shares: np.ndarray) -> list[shapely.Geometry]:
     """Cut ``cell`` into strips across its longer side, of widths proportional to ``shares``."""
     x0, y0, x1, y1 = cell.bounds
@@ -198,11 +211,16 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
             continue
         vor = shapely.voronoi_polygons(shapely.multipoints(site_xy[a:b]), extend_to=block,
                                        ordered=True)
-        raw.extend(shapely.get_parts(vor))
+        raw.extend(polygonal(shapely.get_parts(vor)))
         raw_block.extend([site_block[a]] * (b - a))
         raw_site.extend(range(a, b))
     if raw:
-        clipped = shapely.intersection(np.asarray(raw, dtype=object),
+        raw = np.asarray(raw, dtype=object)
+        # GEOS's Voronoi cells of nearly collinear or nearly coincident sites can come out
+        # with stray lines or a twisted ring; clipping needs valid polygons
+        bad = np.flatnonzero(~shapely.is_valid(raw))
+        raw[bad] = polygonal(shapely.make_valid(raw[bad]))
+        clipped = shapely.intersection(raw,
                                        block_geoms[np.asarray(raw_block)], grid_size=GRID_SIZE_M)
         site_cell[np.asarray(raw_site)] = clipped
 

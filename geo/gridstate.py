@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.blocks import GRID_SIZE_M, strips  # cells are snapped to that precision grid
+from geo.blocks import GRID_SIZE_M, polygonal, strips  # cells are snapped to that precision grid
 from geo.crs import require_projected
 from geo.errors import InputError
 from geo.i18n import t
@@ -205,18 +205,6 @@ def grid_attrs(grids: pd.DataFrame) -> dict[str, dict]:
 # ------------------------------------------------------------------ building a state
 
 
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Keep only the polygon parts of each geometry (clipping can leave stray lines)."""
-    geoms = np.asarray(geoms, dtype=object)
-    out = geoms.copy()
-    odd = ~np.isin(shapely.get_type_id(geoms), (3, 6))
-    for k in np.flatnonzero(odd):
-        parts = shapely.get_parts(geoms[k])
-        parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-        out[k] = shapely.union_all(parts) if len(parts) else shapely.Polygon()
-    return out
-
-
 def cells_from_grids(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
                      arterials: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Cells rebuilt from a grid layer: a Voronoi diagram of each grid's units, clipped to it.
@@ -271,7 +259,7 @@ def cells_from_grids(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
                 rows.append({"unit_id": hh["unit_id"].iat[m], "community_id": comm,
                              "households": int(hh["households"].iat[m]), "grid_id": gid})
                 geoms.append(piece)
-    cells = gpd.GeoDataFrame(rows, geometry=_polygonal(np.asarray(geoms, dtype=object)),
+    cells = gpd.GeoDataFrame(rows, geometry=polygonal(np.asarray(geoms, dtype=object)),
                              crs=grids.crs)
     cells["face_id"] = arterial_faces(cells, arterials) if arterials is not None else 0
     cells["part_of"] = None

@@ -146,3 +146,28 @@ def test_units_outside_blocks_take_the_nearest():
     cells = tessellate(units, blocks)
     assert not cells.geometry.is_empty.any()
     assert abs(cells.area.sum() - 40_000) < 1
+
+
+def test_cells_of_a_lattice_whose_voronoi_diagram_comes_out_degenerate():
+    # a 2 x 4 lattice of compound points with rounding noise in the last digits (from a
+    # 1,000,000-household district): GEOS returns a Voronoi cell with a stray line and
+    # twisted rings there, which clipping to the block refused before
+    sites = [(440715.5556580083, 4421626.837023301),
+             (440715.55565800826, 4421671.837023302),
+             (440760.55565800826, 4421626.837023302),
+             (440760.55565800826, 4421671.837023302),
+             (440805.55565800826, 4421626.837023302),
+             (440805.5556580083, 4421671.837023301),
+             (440850.5556580083, 4421626.837023301),
+             (440850.55565800826, 4421671.837023302)]
+    block = shapely.Polygon([(440664.492, 4421584.337), (440664.492, 4421734.486),
+                             (440894.619, 4421734.486), (440894.619, 4421584.337)])
+    units = gpd.GeoDataFrame({"unit_id": [f"u{k}" for k in range(len(sites))],
+                              "households": 25}, geometry=shapely.points(sites), crs=CRS)
+    blocks = gpd.GeoDataFrame({"block_id": [0], "community_id": ["A"], "face_id": [0]},
+                              geometry=[block], crs=CRS)
+    cells = tessellate(units, blocks)
+    assert cells.geometry.is_valid.all()
+    assert set(cells.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert cells.area.sum() == pytest.approx(block.area, rel=1e-6)
+    assert shapely.contains(cells.geometry.to_numpy()[: len(sites)], units.geometry.to_numpy()).all()
