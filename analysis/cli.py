@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--facilities", help="设施表 / facility file")
     run.add_argument("--facilities-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
     run.add_argument("--communities", help="社区边界 / community boundaries")
+    run.add_argument("--communities-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
     run.add_argument("--speed-mps", type=float, default=None, help="步行速度 / walking speed (m/s)")
     run.add_argument("--grid-min", type=int, default=200, help="每网格最少户数 / min households per grid")
     run.add_argument("--grid-max", type=int, default=300, help="每网格最多户数 / max households per grid")
@@ -149,7 +150,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             for line in read.warnings:
                 print(f"warning: {line}", file=sys.stderr)
         if args.communities:
-            read = user_layers.read_communities(args.communities, area=area)
+            read = user_layers.read_communities(args.communities, crs=args.communities_crs,
+                                                area=area)
             communities = read.frame
             for line in read.warnings:
                 print(f"warning: {line}", file=sys.stderr)

@@ -39,3 +39,12 @@ def test_every_translation_has_both_languages_and_used_keys_exist():
     for path in list(ROOT.glob("*.py")) + [p for d in ("geo", "analysis", "ui") for p in (ROOT / d).rglob("*.py")]:
         for key in pattern.findall(path.read_text(encoding="utf-8")):
             assert key in strings, f"{path.name}: {key} missing from data/i18n"
+
+
+def test_page_upload_limit_matches_the_readers_limit():
+    import tomllib
+
+    from geo.settings import InputLimits
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] == InputLimits().max_file_mb

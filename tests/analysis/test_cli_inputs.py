@@ -116,3 +116,28 @@ def test_metres_passed_as_degrees_gives_the_epsg_to_use(tmp_path, capsys, demo_a
                  "--out", str(tmp_path / "p.gpkg")]) == 0
     saved = pyogrio.read_dataframe(tmp_path / "p.gpkg", layer="households")
     assert np.abs(_metres(saved, homes.to_crs(4326))).max() < 0.01
+
+
+def test_communities_in_a_named_crs(tmp_path, demo_area, capsys):
+    import json
+
+    import shapely
+
+    # two communities, the halves of the area, with projected coordinates and no CRS named
+    x0, y0, x1, y1 = demo_area.boundary.bounds
+    halves = [shapely.box(x0, y0, (x0 + x1) / 2, y1), shapely.box((x0 + x1) / 2, y0, x1, y1)]
+    features = [{"type": "Feature", "properties": {"社区编码": code, "社区名称": name},
+                 "geometry": shapely.geometry.mapping(geom)}
+                for code, name, geom in zip(("W1", "E1"), ("西区社区", "东区社区"), halves)]
+    path = tmp_path / "社区.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
+                               ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "c.gpkg"
+    args = ["run", "--demo", "synthetic:3000", "--communities", str(path), "--out", str(out)]
+    assert main(args) == 2  # metres without a CRS: refused, and the CRS to name is suggested
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    crs = demo_area.crs.to_string()
+    assert last.startswith("error:") and crs in last
+    assert main(args + ["--communities-crs", crs]) == 0
+    communities = pyogrio.read_dataframe(out, layer="communities")
+    assert len(communities) == 2 and communities["households"].sum() > 0
