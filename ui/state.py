@@ -5,7 +5,9 @@
   of pipeline stages keyed by the frozen settings each stage depends on (see
   :func:`page_run`); nothing downstream mutates them.
 * ``st.cache_data`` holds the map's GeoJSON pieces, keyed by the run's key, the language
-  and the band, so that switching language or the services shown does not redo geometry.
+  and the band, so that switching language or the services shown does not redo geometry,
+  and each rendered map (:func:`rendered_map`), keyed by everything it shows, so that a
+  rerun which leaves a map as it was sends the browser the same map without rendering.
 
 Streamlit hashes the keys; arguments starting with ``_`` (the result objects themselves)
 are not hashed, so every cached function also receives the hashable key that identifies
@@ -31,7 +33,7 @@ from analysis.pipeline import Result, RunSettings, load_area
 from geo.errors import GridcircleError
 from geo.i18n import t
 from geo.studyarea import StudyArea
-from ui import mapview
+from ui import mapframe, mapview
 
 CACHE_ENTRIES = 6
 
@@ -236,3 +238,11 @@ def map_base(base_key: tuple, lang: str, band: tuple[int, int], _result: Result)
 def map_service(reach_key: tuple, service: str, _result: Result) -> mapview.ServiceData:
     """GeoJSON of one service's service areas and gaps."""
     return mapview.service_data(_result, service)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
+def rendered_map(key: Hashable, _build: Callable[[], object]) -> mapframe.RenderedMap:
+    """A folium map rendered for the page (:func:`ui.mapframe.render`): ``_build()`` makes
+    the map only when ``key`` (everything the map shows) is new, so a rerun that leaves a
+    map unchanged neither builds nor renders it again."""
+    return mapframe.render(_build())
