@@ -14,10 +14,12 @@ by the page's static file serving like Leaflet itself, so drawing works offline.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Hashable
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
@@ -29,7 +31,8 @@ from analysis.project import (Project, autosave, edit_project, project_from_resu
 from geo import edits
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import assets
+from ui import assets, mapframe, mapview
+from ui.state import rendered_map
 
 STATE_KEY = "gc_projects"
 ACTIVE_KEY = "gc_active_project"
@@ -82,62 +85,74 @@ def leave_file(result: Result, page: object) -> None:
 # ------------------------------------------------------------------ the editing map
 
 
+ROAD_STYLE = {"arterial": ("#d9a441", 3.0)}  # every other class: thin grey
+
+
 def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
              highlight: list[str] = ()) -> folium.Map:
     """The editing map: grids (flagged ones outlined red), units, a drawing tool.
 
-    ``selected`` units are drawn larger; ``highlight`` grids get a thick outline.
+    ``selected`` units are drawn larger; ``highlight`` grids get a thick outline. Roads
+    are merged into one feature per class and every layer carries its style in its
+    features (as on the page's main map, :mod:`ui.mapview`), so the map stays light.
     """
     state = project.session.state
-    grids = state.grids.to_crs(4326)
-    x0, y0, x1, y1 = grids.total_bounds
+    grids = state.grids
+    x0, y0, x1, y1 = gpd.GeoSeries(grids.geometry, crs=state.crs).to_crs(4326).total_bounds
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     fmap.get_root().html.add_child(folium.Element(
         "<style>.leaflet-container{background:#f4f1ea;}</style>"))
     fmap.fit_bounds([[y0, x0], [y1, x1]])
+    fmap.get_bounds = lambda: [[y0, x0], [y1, x1]]  # known: no need to walk every vertex
     roads = project.layers.get("roads")
     if isinstance(roads, gpd.GeoDataFrame) and len(roads) and len(roads) <= 50_000:
-        folium.GeoJson(roads[["road_class", "geometry"]].to_crs(4326), name=t("map.roads", lang),
-                       style_function=lambda f: {
-                           "color": "#d9a441" if f["properties"]["road_class"] == "arterial" else "#b8b8b8",
-                           "weight": 3 if f["properties"]["road_class"] == "arterial" else 1,
-                           "opacity": 0.9}).add_to(fmap)
+        features = []
+        arterial = roads["road_class"] == "arterial"
+        for part, (colour, weight) in ((roads[arterial], ROAD_STYLE["arterial"]),
+                                       (roads[~arterial], ("#b8b8b8", 1.0))):
+            if len(part):
+                one = mapview.merged(part)
+                features += mapview.geojson(one, simplify_m=1.5, style=[
+                    {"color": colour, "weight": weight, "opacity": 0.9}] * len(one))["features"]
+        folium.GeoJson({"type": "FeatureCollection", "features": features},
+                       name=t("map.roads", lang)).add_to(fmap)
     highlight = set(highlight)
     data = grids[["grid_id", "name", "households", "in_band", "contiguous", "arterial_crossings",
                   "locked", "geometry"]].copy()
-    data["flag"] = ((data["in_band"].astype(int) == 0) | (data["contiguous"].astype(int) == 0)
-                    | (data["arterial_crossings"].astype(int) > 0)).astype(int)
-    data["hl"] = data["grid_id"].isin(highlight).astype(int)
+    flag = ((data["in_band"].astype(int) == 0) | (data["contiguous"].astype(int) == 0)
+            | (data["arterial_crossings"].astype(int) > 0)).to_numpy()
+    lit = data["grid_id"].isin(highlight).to_numpy()
     data["locked"] = data["locked"].astype(bool).map({True: "🔒", False: ""})
     palette = ("#a6cee3", "#b2df8a", "#fdbf6f", "#cab2d6", "#ffff99", "#8dd3c7", "#bebada",
                "#80b1d3", "#fccde5", "#ccebc5")
-    colour = {g: palette[k % len(palette)] for k, g in enumerate(data["grid_id"])}
+    style = [{"fillColor": palette[k % len(palette)], "fillOpacity": 0.45,
+              "color": "#e31a1c" if f else "#333333", "weight": 4 if h else 2 if f else 1}
+             for k, (f, h) in enumerate(zip(flag, lit))]
     folium.GeoJson(
-        data, name=t("edit.map_grids", lang),
-        style_function=lambda f: {
-            "fillColor": colour[f["properties"]["grid_id"]], "fillOpacity": 0.45,
-            "color": "#e31a1c" if f["properties"]["flag"] else "#333333",
-            "weight": 4 if f["properties"]["hl"] else 2 if f["properties"]["flag"] else 1},
+        mapview.geojson(data, ["grid_id", "name", "households", "locked"], style=style),
+        name=t("edit.map_grids", lang),
         tooltip=folium.GeoJsonTooltip(
             fields=["grid_id", "name", "households", "locked"],
             aliases=[t("edit.col.grid", lang), t("edit.col.name", lang),
                      t("edit.col.households", lang), ""])).add_to(fmap)
     cells = state.cells
     has = pd.notna(cells["unit_id"]).to_numpy()
-    if has.sum() <= MAX_UNIT_MARKERS:
-        pts = gpd.GeoSeries(shapely.point_on_surface(cells.geometry.to_numpy()[has]),
-                            crs=state.crs).to_crs(4326)
+    if 0 < has.sum() <= MAX_UNIT_MARKERS:
         units = cells["unit_id"].to_numpy()[has]
         hh = cells["households"].to_numpy()[has]
         grid = state.grid_of_cell[has]
         chosen = set(selected)
-        group = folium.FeatureGroup(name=t("map.households", lang))
-        for x, y, uid, n, g in zip(pts.x, pts.y, units, hh, grid):
-            on = uid in chosen
-            folium.CircleMarker([y, x], radius=7 if on else 3, color="#08306b" if on else "#555555",
-                                weight=2 if on else 0.5, fill=True, fill_opacity=0.9,
-                                tooltip=f"{uid} · {n} {t('map.hh_unit', lang)} · {g}").add_to(group)
-        group.add_to(fmap)
+        on = np.array([u in chosen for u in units], dtype=bool)
+        unit = t("map.hh_unit", lang)
+        points = gpd.GeoDataFrame(
+            {"label": [f"{u} · {n} {unit} · {g}" for u, n, g in zip(units, hh, grid)]},
+            geometry=shapely.point_on_surface(cells.geometry.to_numpy()[has]), crs=state.crs)
+        style = [{"radius": 7, "color": "#08306b", "weight": 2} if o else
+                 {"radius": 3, "color": "#555555", "weight": 0.5} for o in on]
+        folium.GeoJson(mapview.geojson(points, ["label"], style=style),
+                       name=t("map.households", lang),
+                       marker=folium.CircleMarker(radius=3, fill=True, fill_opacity=0.9),
+                       tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)).add_to(fmap)
     Draw(export=False, position="topleft",
          draw_options={"polyline": False, "circle": False, "marker": False,
                        "circlemarker": False, "polygon": True, "rectangle": True},
@@ -147,6 +162,27 @@ def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
         f'<div style="position:absolute;bottom:20px;right:4px;z-index:9999;'
         f'background:rgba(255,255,255,.8);font-size:11px;padding:1px 4px">{credit}</div>'))
     return assets.localise(fmap)
+
+
+def map_key(project: Project, *, lang: str, selected: list[str] = (),
+            highlight: list[str] = ()) -> tuple:
+    """Everything :func:`edit_map` draws, as a short hashable key: a digest of the grids,
+    the cells and their assignment, and the roads, with the language and the selection.
+    (A project made again for the same grids, e.g. after a walking-speed change, has the
+    same key, so its map is not drawn again.)"""
+    state = project.session.state
+    digest = hashlib.blake2b(digest_size=16)
+    frames = [state.grids, state.cells[["unit_id", "households", "geometry"]]]
+    roads = project.layers.get("roads")
+    if isinstance(roads, gpd.GeoDataFrame):
+        frames.append(roads[["road_class", "geometry"]])
+    for frame in frames:
+        plain = pd.DataFrame(frame.drop(columns="geometry"))
+        digest.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
+        digest.update(b"".join(shapely.to_wkb(frame.geometry.to_numpy())))
+    digest.update(np.asarray(state.grid_of_cell).astype(str).tobytes())
+    digest.update(str((project.credit, str(state.crs))).encode())
+    return (digest.hexdigest(), lang, tuple(selected), tuple(highlight))
 
 
 def units_from_event(project: Project, event: dict | None) -> list[str]:
@@ -239,14 +275,13 @@ def panel(result: Result, page: object) -> None:
         st.rerun()
     cols[2].caption(t("edit.position", lang, done=session.position, total=len(session.entries)))
 
-    from streamlit_folium import st_folium
-
     op = st.radio(t("edit.operation", lang), OPS, horizontal=True, key="gc_op",
                   format_func=lambda o: t(f"edit.op.{o}", lang))
     selected = st.session_state.get("gc_selected", [])
-    event = st_folium(edit_map(project, lang=lang, selected=selected), key="gc_edit_map",
-                      height=520, use_container_width=True,
-                      returned_objects=["last_active_drawing", "last_object_clicked"])
+    drawn = rendered_map(("edit", map_key(project, lang=lang, selected=selected)),
+                         lambda: edit_map(project, lang=lang, selected=selected))
+    event = mapframe.show(drawn, key="gc_edit_map", height=520, use_container_width=True,
+                          returned_objects=["last_active_drawing", "last_object_clicked"])
     # st_folium keeps returning the last drawing or click; act on each one once
     signature = repr(sorted((event or {}).items()))
     if signature != st.session_state.get("gc_last_event"):

@@ -468,19 +468,34 @@ def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: st
                                "households": t("map.households_n", lang)}))).add_to(fmap)
 
     shown = {svc.service for svc in services}
-    main = folium.FeatureGroup(name=t("map.facilities", lang))
-    other = folium.FeatureGroup(name=t("map.facilities_other", lang), show=False)
-    for service, fc in data.facilities.items():
-        colour = SERVICE_COLOURS.get(service, "#000000")
-        glyph = t(f"icon.{service}", lang) if f"icon.{service}" in _keys() else "•"
-        folium.GeoJson(fc, marker=folium.Marker(icon=folium.DivIcon(
-            html=f'<div class="gc-icon" style="background:{colour}">{glyph}</div>',
-            icon_size=(18, 18), icon_anchor=(9, 9), class_name="gc-fac")),
-            tooltip=_tooltip(*_fields(fc, {"name": names.get(service, service)}))
-        ).add_to(main if (service in shown or not shown) else other)
-    main.add_to(fmap)
-    if other._children:
-        other.add_to(fmap)
+    icons = {service: {"c": SERVICE_COLOURS.get(service, "#000000"),
+                       "g": t(f"icon.{service}", lang) if f"icon.{service}" in _keys() else "•"}
+             for service in data.facilities}
+    # One layer per group, each icon made in the browser from its feature's service: a
+    # layer (and a tooltip, and their templates) per service made every map render slow.
+    on_each = folium.JsCode(
+        "function(f, layer){var s = " + json.dumps(icons, ensure_ascii=False)
+        + "[f.properties.service] || {c: '#000000', g: '•'};"
+        "layer.setIcon(L.divIcon({className: 'gc-fac', iconSize: [18, 18], iconAnchor: [9, 9],"
+        " html: '<div class=\"gc-icon\" style=\"background:' + s.c + '\">' + s.g + '</div>'}));}")
+    for main, label, visible in ((True, "map.facilities", True),
+                                 (False, "map.facilities_other", False)):
+        chosen = [(service, fc) for service, fc in data.facilities.items()
+                  if (service in shown or not shown) == main]
+        if not chosen and not main:
+            continue
+        group = folium.FeatureGroup(name=t(label, lang), show=visible)
+        features = [{**f, "properties": {**f["properties"], "service": service,
+                                         "kind": names.get(service, service)}}
+                    for service, fc in chosen for f in fc["features"]]
+        if features:
+            fc = {"type": "FeatureCollection", "features": features}
+            folium.GeoJson(fc, marker=folium.Marker(icon=folium.DivIcon()),
+                           on_each_feature=on_each,
+                           tooltip=_tooltip(*_fields(fc, {"kind": t("page.col_service", lang),
+                                                          "name": t("map.name", lang)}))
+                           ).add_to(group)
+        group.add_to(fmap)
 
     if sites is not None and sites["features"]:
         folium.GeoJson(sites, name=t("map.sites", lang), marker=folium.Marker(

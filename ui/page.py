@@ -10,12 +10,11 @@ import importlib
 import importlib.util
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from analysis.pipeline import OSM_CREDIT, Result
 from geo.errors import GridcircleError
 from geo.i18n import t, table
-from ui import mapview, panels, state
+from ui import mapframe, mapview, panels, state
 from ui.sidebar import PageSettings
 
 MAP_HEIGHT = 640
@@ -32,20 +31,24 @@ def step_label(key: str, lang: str) -> str:
 
 def compute(page: PageSettings) -> state.PageRun:
     """The run for the page's settings, with a progress box naming each step while it
-    computes; a problem the user can fix is shown as one message and stops the page."""
+    computes; a problem the user can fix is shown as one message and stops the page.
+
+    The box is drawn at the first step that actually runs, so a rerun served from the
+    caches draws none (Streamlit pauses briefly whenever it opens or closes one)."""
     lang = page.lang
     holder = st.empty()
+    box = None
+
+    def progress(key: str) -> None:
+        nonlocal box
+        if box is None:
+            box = holder.status(t("page.working", lang), expanded=False)
+        box.update(label=step_label(key, lang))
+        box.write(step_label(key, lang))
+
     try:
-        with holder.status(t("page.working", lang), expanded=False) as box:
-            steps: list[str] = []
-
-            def progress(key: str) -> None:
-                steps.append(key)
-                box.update(label=step_label(key, lang))
-                box.write(step_label(key, lang))
-
-            run = state.page_run(page.source, page.run, page.uploads, page.services,
-                                 progress=progress)
+        run = state.page_run(page.source, page.run, page.uploads, page.services,
+                             progress=progress)
     except GridcircleError as exc:
         holder.empty()
         st.error(state.user_message(exc, lang))
@@ -57,20 +60,28 @@ def compute(page: PageSettings) -> state.PageRun:
 def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = None,
              sites: dict | None = None) -> None:
     """The folium map through streamlit-folium; the page reads nothing back from it
-    (``returned_objects=[]``), so panning and clicking never rerun the script."""
+    (``returned_objects=[]``), so panning and clicking never rerun the script. The map is
+    built and rendered only when something it shows changes (:func:`ui.state.rendered_map`);
+    zooming to a gap only moves the view of the map already in the browser."""
     lang = page.lang
     result = run.result
     data = state.map_base(run.base_key, lang, page.band, _result=result)
-    services = tuple(state.map_service(run.reach_key, s, _result=result) for s in page.services)
-    names = panels.service_names(result, lang)
     minutes = tuple(getattr(getattr(page.run, "walk", None), "minutes", (5, 10, 15)))
-    fmap = mapview.build_map(data, services, lang=lang, basemap=page.basemap, band=page.band,
-                             names=names, minutes=minutes, sites=sites)
+
+    def build():
+        services = tuple(state.map_service(run.reach_key, s, _result=result)
+                         for s in page.services)
+        return mapview.build_map(data, services, lang=lang, basemap=page.basemap,
+                                 band=page.band, names=panels.service_names(result, lang),
+                                 minutes=minutes, sites=sites)
+
+    key = ("main", run.base_key, run.reach_key, lang, page.band, page.basemap, page.services,
+           minutes, sites)
     center = zoom = None
     if focus is not None:
         center, zoom = mapview.view_of(focus, height_px=MAP_HEIGHT)
-    st_folium(fmap, key="map", height=MAP_HEIGHT, use_container_width=True,
-              returned_objects=[], center=center, zoom=zoom)
+    mapframe.show(state.rendered_map(key, build), key="map", height=MAP_HEIGHT,
+                  use_container_width=True, returned_objects=[], center=center, zoom=zoom)
     credit = [OSM_CREDIT] if (result.area.osm_derived or page.basemap == "osm") else []
     st.caption(" · ".join(credit + list(data.notes)))
 

@@ -4,8 +4,13 @@
   network's arrays), keyed by a small frozen :class:`Source`, and a :class:`StageCache`
   of pipeline stages keyed by the frozen settings each stage depends on (see
   :func:`page_run`); nothing downstream mutates them.
-* ``st.cache_data`` holds the map's GeoJSON pieces, keyed by the run's key, the language
-  and the band, so that switching language or the services shown does not redo geometry.
+* the map's GeoJSON pieces, keyed by the run's key, the language and the band, so that
+  switching language or the services shown does not redo geometry, and each rendered map
+  (:func:`rendered_map`), keyed by everything it shows, so that a rerun which leaves a
+  map as it was sends the browser the same map without rendering it. These are
+  ``st.cache_resource`` too: they are read-only (frozen dataclasses of GeoJSON
+  dictionaries and strings that nothing changes), and ``st.cache_data`` would unpickle a
+  copy of every coordinate on every rerun (0.2 s of each Helsinki rerun).
 
 Streamlit hashes the keys; arguments starting with ``_`` (the result objects themselves)
 are not hashed, so every cached function also receives the hashable key that identifies
@@ -31,7 +36,7 @@ from analysis.pipeline import Result, RunSettings, load_area
 from geo.errors import GridcircleError
 from geo.i18n import t
 from geo.studyarea import StudyArea
-from ui import mapview
+from ui import mapframe, mapview
 
 CACHE_ENTRIES = 6
 
@@ -116,6 +121,10 @@ class StageCache:
         self._lock = threading.Lock()
         self.misses: dict[str, int] = {}
 
+    def __contains__(self, stage_key: tuple[str, Hashable]) -> bool:
+        with self._lock:
+            return stage_key in self._items
+
     def get(self, stage: str, key: Hashable, make: Callable[[], object]) -> object:
         """The value of ``stage`` for ``key``, made by ``make()`` on a miss."""
         full = (stage, key)
@@ -199,17 +208,27 @@ def page_run(source: Source, settings: RunSettings, uploads: Uploads,
     index = cache.get("index", index_key,
                       lambda: pipeline.stage_index(area, base, settings, progress=progress))
     reach_key = (index_key, walk)
-    reach = cache.get("reach", reach_key,
-                      lambda: pipeline.stage_reach(base, index, settings, progress=progress))
+
+    def areas_key(service: str) -> tuple:
+        return (index_key, area_key(walk.speed_mps, service, walk))
 
     def areas_of(service: str):
-        return cache.get("service_areas", (index_key, area_key(walk.speed_mps, service, walk)),
+        return cache.get("service_areas", areas_key(service),
                          lambda: pipeline.stage_service_areas(index, settings, (service,)))
 
-    if progress is not None and services:
-        progress("step.service_areas")
-    with ThreadPoolExecutor(max_workers=2) as pool:  # shapely releases the GIL
+    # Walking minutes and service areas both start from the index and not from each
+    # other: they run side by side (shapely and the network searches release the GIL).
+    # Progress is drawn here, from the script's thread, for the stages that will run.
+    if progress is not None:
+        if ("reach", reach_key) not in cache:
+            progress("step.reach")
+        if any(("service_areas", areas_key(s)) not in cache for s in services):
+            progress("step.service_areas")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        measured = pool.submit(cache.get, "reach", reach_key,
+                               lambda: pipeline.stage_reach(base, index, settings))
         parts = list(pool.map(areas_of, services))
+        reach = measured.result()
     areas = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=area.crs) if parts
              else gpd.GeoDataFrame({"service": [], "minutes": []}, geometry=[], crs=area.crs))
     result = pipeline.assemble(area, settings, None, base, reach, areas)
@@ -226,13 +245,21 @@ def layer_for(kind: str, upload: Upload, source: Source):
     return read_layer(kind, data, upload.name, crs=upload.crs, area=area_for(source))
 
 
-@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
 def map_base(base_key: tuple, lang: str, band: tuple[int, int], _result: Result) -> mapview.MapData:
     """GeoJSON of the map's base layers (roads, buildings, grids, households, facilities)."""
     return mapview.base_data(_result, lang=lang, band=band)
 
 
-@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES * 16)
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 16)
 def map_service(reach_key: tuple, service: str, _result: Result) -> mapview.ServiceData:
     """GeoJSON of one service's service areas and gaps."""
     return mapview.service_data(_result, service)
+
+
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
+def rendered_map(key: Hashable, _build: Callable[[], object]) -> mapframe.RenderedMap:
+    """A folium map rendered for the page (:func:`ui.mapframe.render`): ``_build()`` makes
+    the map only when ``key`` (everything the map shows) is new, so a rerun that leaves a
+    map unchanged neither builds nor renders it again."""
+    return mapframe.render(_build())

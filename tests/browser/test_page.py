@@ -36,6 +36,12 @@ def test_page_draws_grids_offline_and_the_layer_control_toggles_them(server, bro
     wait_for(browser, lambda d: count(d, GRID_PATHS) == grid_paths, timeout_s=5,
              what="grids shown again")
 
+    # facility icons are made in the browser from each feature's service
+    icons = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.gc-fac .gc-icon'))"
+        ".map(e => e.textContent + e.style.background);")
+    assert icons and any(icon.startswith("医") for icon in icons), icons[:5]
+
     credit = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-attribution").text
     assert "OpenStreetMap contributors" in credit  # Helsinki is OpenStreetMap data
     resources = browser.execute_script(

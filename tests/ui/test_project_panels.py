@@ -38,6 +38,17 @@ def test_edit_map_is_offline_and_has_the_drawing_tool(project):
     assert "C0101" in html  # grid tooltips
 
 
+def test_edit_map_key_follows_what_the_map_shows(project, small_district):
+    key = edit_panel.map_key(project, lang="zh")
+    again = pj.project_from_result(project_result(small_district))  # the same grids again
+    assert edit_panel.map_key(again, lang="zh") == key
+    assert edit_panel.map_key(project, lang="en") != key
+    assert edit_panel.map_key(project, lang="zh", selected=["B000000"]) != key
+    grid = project.session.state.grid_ids()[0]
+    renamed, _ = pj.edit_project(project, edits.rename_grid, grid, "东区", author="")
+    assert edit_panel.map_key(renamed, lang="zh") != key
+
+
 def test_map_events_become_units(project):
     state = project.session.state
     cell = state.cells.iloc[0]

@@ -1,0 +1,126 @@
+"""A folium map sent to the page through streamlit-folium, with the slow half done once.
+
+``st_folium(m)`` renders the whole map on every call: every element's Jinja template and
+the JSON of every feature (for the district demos, most of a second per map), although
+the page calls it on every rerun and most reruns leave a map unchanged. Here the same
+work is split in two:
+
+* :func:`render` turns a map into the strings the streamlit-folium component receives
+  (a :class:`RenderedMap`; plain strings, so the page can cache it on what the map
+  depends on — see :func:`ui.state.rendered_map`);
+* :func:`show` sends a rendered map to the component, as ``st_folium`` would.
+
+The component and its browser side are streamlit-folium's own (the version is pinned in
+``requirements.txt``); ``tests/ui/test_mapframe.py`` checks that :func:`show` sends the
+component exactly what ``st_folium`` sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import folium
+import folium.elements
+import streamlit as st
+import streamlit_folium as sf
+
+
+@dataclass(frozen=True)
+class RenderedMap:
+    """What the streamlit-folium component needs to draw one map."""
+
+    script: str
+    header: str
+    html: str
+    map_id: str
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+    bounds: dict
+    zoom: object
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.script) + len(self.header) + len(self.html)
+
+
+def _links(fmap: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The scripts and stylesheets the map's elements ask for (as ``st_folium`` collects
+    them: from every element with its own assets)."""
+    css: list[str] = []
+    js: list[str] = []
+
+    def walk(element):
+        if isinstance(element, folium.elements.JSCSSMixin):
+            yield element
+        for child in getattr(element, "_children", {}).values():
+            yield from walk(child)
+
+    for element in walk(fmap):
+        css += [href for _, href in getattr(element, "default_css", [])]
+        js += [src for _, src in getattr(element, "default_js", [])]
+    return tuple(dict.fromkeys(css)), tuple(dict.fromkeys(js))
+
+
+def render(fmap: folium.Map) -> RenderedMap:
+    """Render ``fmap`` the way ``st_folium`` does before it calls the component.
+
+    The map is changed by rendering (streamlit-folium renames its elements), so it should
+    not be rendered again afterwards.
+    """
+    fmap.get_root().render()
+    fmap.render()
+    html = sf._get_html(fmap)
+    header = sf._get_header(fmap)
+    script = sf._get_map_string(fmap)
+    map_id = sf.get_full_id(fmap)
+    try:
+        (south, west), (north, east) = fmap.get_bounds()
+    except AttributeError:
+        south = west = north = east = None
+    bounds = {"_southWest": {"lat": south, "lng": west},
+              "_northEast": {"lat": north, "lng": east}}
+    css, js = _links(fmap)
+    return RenderedMap(script=script, header=header, html=html, map_id=map_id,
+                       css_links=css, js_links=js, bounds=bounds,
+                       zoom=fmap.options.get("zoom") if hasattr(fmap, "options") else {})
+
+
+_DEFAULTS = ("last_clicked", "last_object_clicked", "last_object_clicked_count",
+             "last_object_clicked_tooltip", "last_object_clicked_popup", "all_drawings",
+             "last_active_drawing", "bounds", "zoom", "last_circle_radius",
+             "last_circle_polygon", "selected_layers", "selected_tags", "last_geocoder_result")
+
+
+def show(rendered: RenderedMap, *, key: str, height: int = 700, width: int | None = 500,
+         use_container_width: bool = False, returned_objects: Iterable[str] | None = None,
+         center: list[float] | tuple[float, float] | None = None,
+         zoom: float | None = None) -> dict:
+    """Draw a rendered map; returns what the browser reports (as ``st_folium``).
+
+    The component is keyed by the map's script (with folium's random names taken out), so
+    a map that did not change stays in the browser as it is, and ``center``/``zoom`` only
+    move its view.
+    """
+    if use_container_width:
+        width = None
+    returned = list(returned_objects) if returned_objects is not None else None
+    start = {name: None for name in _DEFAULTS}
+    start["bounds"] = rendered.bounds
+    start["zoom"] = rendered.zoom
+    defaults = {k: v for k, v in start.items() if returned is None or k in returned}
+    hash_key = sf.generate_js_hash(rendered.script, key, False)
+
+    def on_change() -> None:
+        st.session_state[key] = st.session_state.get(hash_key, {})
+
+    return sf._component_func(
+        script=rendered.script, header=rendered.header, html=rendered.html,
+        id=rendered.map_id, key=hash_key, height=height, width=width,
+        returned_objects=returned, default=defaults, zoom=zoom, center=center,
+        feature_group=None, return_on_hover=False, layer_control=None, pixelated=False,
+        css_links=list(rendered.css_links), js_links=list(rendered.js_links),
+        on_change=on_change, wrap_longitude=False)
+
+
+__all__ = ["RenderedMap", "render", "show"]
