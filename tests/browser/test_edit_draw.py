@@ -72,8 +72,10 @@ def test_draw_a_rectangle_then_move_the_units(edit_server, browser):
     assert len(units) >= 2
     button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "移动")
     button.click()
-    body = driver.wait_for(browser, lambda d: "上一步" in d.find_element(By.TAG_NAME, "body").text
-                           and d.find_element(By.TAG_NAME, "body").text, timeout_s=60,
-                           what="the move to be applied")
-    assert "已执行 1 步" in body and "新建网格" in body
+    # the page rerenders in pieces: wait for the whole outcome (step counted, grid made)
+    body = driver.wait_for(
+        browser, lambda d: (lambda text: "已执行 1 步" in text and "新建网格" in text and text)(
+            d.find_element(By.TAG_NAME, "body").text),
+        timeout_s=60, what="the move to be applied and reported")
+    assert "上一步" in body
     assert not driver.severe_console_entries(browser)  # nothing asked for the internet
