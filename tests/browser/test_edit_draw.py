@@ -72,8 +72,10 @@ def test_draw_a_rectangle_then_move_the_units(edit_server, browser):
     assert len(units) >= 2
     button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "移动")
     button.click()
-    body = driver.wait_for(browser, lambda d: "上一步" in d.find_element(By.TAG_NAME, "body").text
-                           and d.find_element(By.TAG_NAME, "body").text, timeout_s=60,
-                           what="the move to be applied")
+    driver.wait_for(browser, lambda d: "上一步" in d.find_element(By.TAG_NAME, "body").text,
+                    timeout_s=60, what="the move to be applied")
+    # the rerun draws its elements one by one: read the page once it has finished
+    driver.wait_for(browser, driver.page_idle, timeout_s=60, what="the page to finish")
+    body = browser.find_element(By.TAG_NAME, "body").text
     assert "已执行 1 步" in body and "新建网格" in body
     assert not driver.severe_console_entries(browser)  # nothing asked for the internet
