@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import folium
 import folium.elements
+import folium.map
+from branca.element import Template
 import streamlit as st
 import streamlit_folium as sf
 
@@ -38,13 +40,29 @@ class RenderedMap:
     js_links: tuple[str, ...]
     bounds: dict
     zoom: object
+    layers: tuple[tuple[str, str, bool], ...] = ()
+    """The map's own layers a layer control lists: (label, script variable, overlay)."""
 
     @property
     def size_bytes(self) -> int:
         return len(self.script) + len(self.header) + len(self.html)
 
 
-def _links(fmap: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
+@dataclass(frozen=True)
+class RenderedGroups:
+    """Feature groups and a layer control rendered for one :class:`RenderedMap`."""
+
+    feature_group: str
+    layer_control: str
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.feature_group) + len(self.layer_control)
+
+
+def _links(fmap: folium.Element) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The scripts and stylesheets the map's elements ask for (as ``st_folium`` collects
     them: from every element with its own assets)."""
     css: list[str] = []
@@ -81,9 +99,54 @@ def render(fmap: folium.Map) -> RenderedMap:
     bounds = {"_southWest": {"lat": south, "lng": west},
               "_northEast": {"lat": north, "lng": east}}
     css, js = _links(fmap)
+    layers = tuple((child.layer_name, child.get_name(), bool(child.overlay))
+                   for child in fmap._children.values()
+                   if isinstance(child, folium.map.Layer) and child.control)
     return RenderedMap(script=script, header=header, html=html, map_id=map_id,
                        css_links=css, js_links=js, bounds=bounds,
-                       zoom=fmap.options.get("zoom") if hasattr(fmap, "options") else {})
+                       zoom=fmap.options.get("zoom") if hasattr(fmap, "options") else {},
+                       layers=layers)
+
+
+class _Drawn(folium.map.Layer):
+    """A layer the rendered map's script already made, known by its variable (so that a
+    layer control rendered later lists it)."""
+
+    _template = Template("")
+
+    def __init__(self, label: str, variable: str, overlay: bool) -> None:
+        super().__init__(name=label, overlay=overlay, control=True)
+        self._variable = variable
+
+    def get_name(self) -> str:
+        return self._variable
+
+
+def render_groups(rendered: RenderedMap, groups: Iterable[folium.FeatureGroup],
+                  control: folium.LayerControl) -> RenderedGroups:
+    """Render ``groups`` and ``control`` for the map ``rendered`` came from, the way
+    ``st_folium(..., feature_group_to_add=groups, layer_control=control)`` does: the
+    control lists the map's own layers, then the groups.
+
+    The groups are changed by rendering, so they should not be rendered again afterwards.
+    """
+    stand_in = folium.Map(tiles=None)
+    stand_in._id = rendered.map_id.removeprefix("map_")
+    for label, variable, overlay in rendered.layers:
+        stand_in.add_child(_Drawn(label, variable, overlay))
+    groups = list(groups)
+    feature_group = "".join(sf._get_feature_group_string(group, map=stand_in, idx=k)
+                            for k, group in enumerate(groups))
+    layer_control = sf._get_layer_control_string(control, stand_in)
+    css: list[str] = []
+    js: list[str] = []
+    for group in groups:
+        more_css, more_js = _links(group)
+        css += more_css
+        js += more_js
+    return RenderedGroups(feature_group=feature_group, layer_control=layer_control,
+                          css_links=tuple(dict.fromkeys(css)),
+                          js_links=tuple(dict.fromkeys(js)))
 
 
 _DEFAULTS = ("last_clicked", "last_object_clicked", "last_object_clicked_count",
@@ -95,12 +158,13 @@ _DEFAULTS = ("last_clicked", "last_object_clicked", "last_object_clicked_count",
 def show(rendered: RenderedMap, *, key: str, height: int = 700, width: int | None = 500,
          use_container_width: bool = False, returned_objects: Iterable[str] | None = None,
          center: list[float] | tuple[float, float] | None = None,
-         zoom: float | None = None) -> dict:
+         zoom: float | None = None, groups: RenderedGroups | None = None) -> dict:
     """Draw a rendered map; returns what the browser reports (as ``st_folium``).
 
     The component is keyed by the map's script (with folium's random names taken out), so
     a map that did not change stays in the browser as it is, and ``center``/``zoom`` only
-    move its view.
+    move its view. ``groups`` (from :func:`render_groups`) are swapped into that map
+    whenever they differ from the ones it shows.
     """
     if use_container_width:
         width = None
@@ -118,9 +182,11 @@ def show(rendered: RenderedMap, *, key: str, height: int = 700, width: int | Non
         script=rendered.script, header=rendered.header, html=rendered.html,
         id=rendered.map_id, key=hash_key, height=height, width=width,
         returned_objects=returned, default=defaults, zoom=zoom, center=center,
-        feature_group=None, return_on_hover=False, layer_control=None, pixelated=False,
-        css_links=list(rendered.css_links), js_links=list(rendered.js_links),
+        feature_group=groups.feature_group if groups else None, return_on_hover=False,
+        layer_control=groups.layer_control if groups else None, pixelated=False,
+        css_links=list(dict.fromkeys(rendered.css_links + (groups.css_links if groups else ()))),
+        js_links=list(dict.fromkeys(rendered.js_links + (groups.js_links if groups else ()))),
         on_change=on_change, wrap_longitude=False)
 
 
-__all__ = ["RenderedMap", "render", "show"]
+__all__ = ["RenderedGroups", "RenderedMap", "render", "render_groups", "show"]

@@ -3,7 +3,10 @@ light, drawn with nothing but the vendored Leaflet (see :mod:`ui.assets`).
 
 Two steps keep interactions cheap: :func:`base_data` and :func:`service_data` turn a run's
 layers into small GeoJSON dictionaries (the slow part; the page caches them), and
-:func:`build_map` assembles a map from those dictionaries (fast; done on every rerun).
+:func:`base_map` and :func:`service_groups` assemble the map from those dictionaries
+(fast): the base, and the feature groups that change with the services shown and the
+walking settings, which the page swaps into the map on screen (:func:`build_map` puts
+both in one map).
 Neither imports Streamlit.
 """
 
@@ -320,11 +323,12 @@ def sites_json(sites: gpd.GeoDataFrame) -> dict:
 
 
 class _Script(MacroElement):
-    """A piece of script run once the map exists (``{map}`` is the map variable)."""
+    """A piece of script run once the map exists (``{map}`` is the map variable, also
+    when the script sits in a feature group)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        {{ this.code.replace('{map}', this._parent.get_name()) }}
+        {{ this.code.replace('{map}', this.map_name()) }}
         {% endmacro %}
     """)
 
@@ -332,6 +336,12 @@ class _Script(MacroElement):
         super().__init__()
         self._name = "GcScript"
         self.code = code
+
+    def map_name(self) -> str:
+        """The variable of the map this script sits in (directly or inside a group)."""
+        from folium.utilities import get_obj_in_upper_tree
+
+        return get_obj_in_upper_tree(self, folium.Map).get_name()
 
 
 def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
@@ -377,27 +387,22 @@ LEGEND_CSS = """
 """
 
 
-def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: str = "zh",
-              basemap: str = "offline", band: tuple[int, int] = (200, 300),
-              names: dict[str, str] | None = None, minutes: tuple[float, ...] = (5, 10, 15),
-              sites: dict | None = None, local_assets: bool = True) -> folium.Map:
-    """Assemble the folium map.
+def base_map(data: MapData, *, lang: str = "zh", basemap: str = "offline",
+             local_assets: bool = True) -> folium.Map:
+    """The part of the map that does not change with the services shown or the walking
+    settings: roads, buildings, communities, grids with their numbers, households, the
+    scale and the credit.
 
     Parameters
     ----------
-    data, services
-        From :func:`base_data` and :func:`service_data`.
+    data
+        From :func:`base_data`.
     basemap
         ``"offline"``: only the area's own roads and buildings (for intranets without
         internet); ``"osm"``: OpenStreetMap tiles underneath (needs internet).
-    names
-        Service key → display name.
-    sites
-        Proposed sites of a siting what-if (:func:`sites_json`).
     local_assets
         Serve Leaflet from the page (``static/vendor``) instead of public CDNs.
     """
-    names = names or {}
     fmap = folium.Map(tiles=None, control_scale=False, prefer_canvas=False,
                       zoom_snap=0.25)
     west, south, east, north = data.bounds
@@ -455,17 +460,53 @@ def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: st
         HeatMap(data.household_heat, name=t("map.households_heat", lang), radius=14,
                 blur=12, min_opacity=0.3).add_to(fmap)
 
+    credit = OSM_CREDIT_HTML if (data.osm_derived or basemap == "osm") else ""
+    code = "L.control.scale({imperial: false}).addTo({map});"
+    if credit:
+        code += f"{{map}}.attributionControl.addAttribution({json.dumps(credit)});"
+    _Script(code).add_to(fmap)
+    return localise(fmap) if local_assets else fmap
+
+
+def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
+                   lang: str = "zh", band: tuple[int, int] = (200, 300),
+                   names: dict[str, str] | None = None,
+                   minutes: tuple[float, ...] = (5, 10, 15), sites: dict | None = None,
+                   local_assets: bool = True) -> list[folium.FeatureGroup]:
+    """The part of the map that changes with the services shown and the walking settings:
+    service areas and gaps per service, the facilities (of the services shown, and the
+    others), proposed sites, and the legend, one feature group each.
+
+    The page sends these beside the :func:`base_map` (streamlit-folium's
+    ``feature_group_to_add``), so that another service or walking speed swaps these
+    groups in the map already on screen instead of drawing the whole map again. The last
+    group draws nothing: it replaces the legend and switches off the groups that start
+    hidden (streamlit-folium adds every group it is given to the map).
+
+    Parameters
+    ----------
+    data, services
+        From :func:`base_data` and :func:`service_data`.
+    names
+        Service key → display name.
+    sites
+        Proposed sites of a siting what-if (:func:`sites_json`).
+    """
+    names = names or {}
+    groups: list[folium.FeatureGroup] = []
     for svc in services:
         label = names.get(svc.service, svc.service)
         if svc.areas is not None:
-            folium.GeoJson(svc.areas, name=t("map.service_area_of", lang, service=label),
-                           pane="gc-areas", tooltip=_tooltip(*_fields(svc.areas, {
-                               "minutes": t("map.minutes", lang)}))).add_to(fmap)
+            group = folium.FeatureGroup(name=t("map.service_area_of", lang, service=label))
+            folium.GeoJson(svc.areas, pane="gc-areas", tooltip=_tooltip(*_fields(svc.areas, {
+                "minutes": t("map.minutes", lang)}))).add_to(group)
+            groups.append(group)
         if svc.gaps is not None:
-            folium.GeoJson(svc.gaps, name=t("map.gaps_of", lang, service=label),
-                           pane="gc-gaps", tooltip=_tooltip(*_fields(svc.gaps, {
-                               "rank": t("map.rank", lang),
-                               "households": t("map.households_n", lang)}))).add_to(fmap)
+            group = folium.FeatureGroup(name=t("map.gaps_of", lang, service=label))
+            folium.GeoJson(svc.gaps, pane="gc-gaps", tooltip=_tooltip(*_fields(svc.gaps, {
+                "rank": t("map.rank", lang),
+                "households": t("map.households_n", lang)}))).add_to(group)
+            groups.append(group)
 
     shown = {svc.service for svc in services}
     icons = {service: {"c": SERVICE_COLOURS.get(service, "#000000"),
@@ -484,7 +525,8 @@ def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: st
                   if (service in shown or not shown) == main]
         if not chosen and not main:
             continue
-        group = folium.FeatureGroup(name=t(label, lang), show=visible)
+        options = {} if visible else {"gcHidden": True}
+        group = folium.FeatureGroup(name=t(label, lang), show=visible, **options)
         features = [{**f, "properties": {**f["properties"], "service": service,
                                          "kind": names.get(service, service)}}
                     for service, fc in chosen for f in fc["features"]]
@@ -495,30 +537,47 @@ def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: st
                            tooltip=_tooltip(*_fields(fc, {"kind": t("page.col_service", lang),
                                                           "name": t("map.name", lang)}))
                            ).add_to(group)
-        group.add_to(fmap)
+        groups.append(group)
 
     if sites is not None and sites["features"]:
-        folium.GeoJson(sites, name=t("map.sites", lang), marker=folium.Marker(
+        group = folium.FeatureGroup(name=t("map.sites", lang))
+        folium.GeoJson(sites, marker=folium.Marker(
             icon=folium.DivIcon(html='<div class="gc-site">★</div>', icon_size=(22, 22),
                                 icon_anchor=(11, 11), class_name="gc-sitei")),
             tooltip=_tooltip(*_fields(sites, {"rank": t("map.rank", lang),
                                               "added_households": t("map.added", lang)}))
-        ).add_to(fmap)
+        ).add_to(group)
+        groups.append(group)
 
-    folium.LayerControl(collapsed=False).add_to(fmap)
     drawn = tuple(s.service for s in services if s.areas is not None or s.gaps is not None)
     legend = _legend(lang, band if data.grids is not None else None, drawn, names, minutes)
-    credit = OSM_CREDIT_HTML if (data.osm_derived or basemap == "osm") else ""
-    code = "L.control.scale({imperial: false}).addTo({map});"
+    code = ("if (window.gcLegend) { window.gcLegend.remove(); window.gcLegend = null; }"
+            "{map}.eachLayer(function(l){ if (l.options && l.options.gcHidden) {"
+            " {map}.removeLayer(l); } });")
     if legend:
-        code += ("var gcLegend = L.control({position: 'bottomright'});"
-                 "gcLegend.onAdd = function(){var d = L.DomUtil.create('div', 'gc-legend');"
+        code += ("window.gcLegend = L.control({position: 'bottomright'});"
+                 "window.gcLegend.onAdd = function(){"
+                 "var d = L.DomUtil.create('div', 'gc-legend');"
                  f"d.innerHTML = {json.dumps(legend, ensure_ascii=False)}; return d;}};"
-                 "gcLegend.addTo({map});")
-    if credit:
-        code += f"{{map}}.attributionControl.addAttribution({json.dumps(credit)});"
-    if code:
-        _Script(code).add_to(fmap)
+                 "window.gcLegend.addTo({map});")
+    controls = folium.FeatureGroup(name="gc-controls", control=False)
+    _Script(code).add_to(controls)
+    groups.append(controls)
+    return [localise(g) for g in groups] if local_assets else groups
+
+
+def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: str = "zh",
+              basemap: str = "offline", band: tuple[int, int] = (200, 300),
+              names: dict[str, str] | None = None, minutes: tuple[float, ...] = (5, 10, 15),
+              sites: dict | None = None, local_assets: bool = True) -> folium.Map:
+    """The whole map as one folium object: :func:`base_map`, :func:`service_groups` and a
+    layer control (for tests, saved HTML and notebooks; the page sends the same pieces
+    apart, see ``ui/page.py``). Parameters as for those two functions."""
+    fmap = base_map(data, lang=lang, basemap=basemap, local_assets=False)
+    for group in service_groups(data, services, lang=lang, band=band, names=names,
+                                minutes=minutes, sites=sites, local_assets=False):
+        group.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
     return localise(fmap) if local_assets else fmap
 
 
@@ -549,5 +608,5 @@ def view_of(bounds: tuple[float, float, float, float], *, width_px: int = 800,
     return [lat, (west + east) / 2], zoom
 
 
-__all__ = ["MapData", "MapLimits", "ServiceData", "band_class", "base_data", "build_map",
-           "geojson", "heat_points", "merged", "service_data", "sites_json", "view_of"]
+__all__ = ["MapData", "MapLimits", "ServiceData", "band_class", "base_data", "base_map",
+           "build_map", "service_groups", "geojson", "heat_points", "merged", "service_data", "sites_json", "view_of"]

@@ -60,28 +60,36 @@ def compute(page: PageSettings) -> state.PageRun:
 def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = None,
              sites: dict | None = None) -> None:
     """The folium map through streamlit-folium; the page reads nothing back from it
-    (``returned_objects=[]``), so panning and clicking never rerun the script. The map is
-    built and rendered only when something it shows changes (:func:`ui.state.rendered_map`);
-    zooming to a gap only moves the view of the map already in the browser."""
+    (``returned_objects=[]``), so panning and clicking never rerun the script.
+
+    The map is sent in two parts, each built and rendered only when what it shows changes
+    (:mod:`ui.state`): the base (roads, buildings, communities, grids, households), which
+    keys the map in the browser, and the groups that follow the services shown, the
+    walking settings and the proposed sites (service areas, gaps, facilities, sites, the
+    legend and the layer control), which streamlit-folium swaps into the map already on
+    screen. Zooming to a gap only moves the view."""
     lang = page.lang
     result = run.result
     data = state.map_base(run.base_key, lang, page.band, _result=result)
     minutes = tuple(getattr(getattr(page.run, "walk", None), "minutes", (5, 10, 15)))
 
-    def build():
+    def build_groups():
         services = tuple(state.map_service(run.reach_key, s, _result=result)
                          for s in page.services)
-        return mapview.build_map(data, services, lang=lang, basemap=page.basemap,
-                                 band=page.band, names=panels.service_names(result, lang),
-                                 minutes=minutes, sites=sites)
+        return mapview.service_groups(data, services, lang=lang, band=page.band,
+                                      names=panels.service_names(result, lang),
+                                      minutes=minutes, sites=sites)
 
-    key = ("main", run.base_key, run.reach_key, lang, page.band, page.basemap, page.services,
-           minutes, sites)
+    base_key = ("main", run.base_key, lang, page.band, page.basemap)
+    rendered = state.rendered_map(
+        base_key, lambda: mapview.base_map(data, lang=lang, basemap=page.basemap))
+    groups = state.rendered_groups((base_key, run.reach_key, page.services, minutes, sites),
+                                   rendered, build_groups)
     center = zoom = None
     if focus is not None:
         center, zoom = mapview.view_of(focus, height_px=MAP_HEIGHT)
-    mapframe.show(state.rendered_map(key, build), key="map", height=MAP_HEIGHT,
-                  use_container_width=True, returned_objects=[], center=center, zoom=zoom)
+    mapframe.show(rendered, key="map", height=MAP_HEIGHT, use_container_width=True,
+                  returned_objects=[], center=center, zoom=zoom, groups=groups)
     credit = [OSM_CREDIT] if (result.area.osm_derived or page.basemap == "osm") else []
     st.caption(" · ".join(credit + list(data.notes)))
 

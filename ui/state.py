@@ -7,7 +7,9 @@
 * the map's GeoJSON pieces, keyed by the run's key, the language and the band, so that
   switching language or the services shown does not redo geometry, and each rendered map
   (:func:`rendered_map`), keyed by everything it shows, so that a rerun which leaves a
-  map as it was sends the browser the same map without rendering it. These are
+  map as it was sends the browser the same map without rendering it; the page's map comes
+  in two such parts (:func:`rendered_groups`: the layers that follow the services shown
+  and the walking settings, rendered for a base map). These are
   ``st.cache_resource`` too: they are read-only (frozen dataclasses of GeoJSON
   dictionaries and strings that nothing changes), and ``st.cache_data`` would unpickle a
   copy of every coordinate on every rerun (0.2 s of each Helsinki rerun).
@@ -263,3 +265,14 @@ def rendered_map(key: Hashable, _build: Callable[[], object]) -> mapframe.Render
     the map only when ``key`` (everything the map shows) is new, so a rerun that leaves a
     map unchanged neither builds nor renders it again."""
     return mapframe.render(_build())
+
+
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 4)
+def rendered_groups(key: Hashable, _rendered: mapframe.RenderedMap,
+                    _build: Callable[[], list]) -> mapframe.RenderedGroups:
+    """Feature groups and a layer control rendered for the base map ``_rendered``
+    (:func:`ui.mapframe.render_groups`); ``key`` must identify that base map as well as
+    what the groups show. ``_build()`` makes the groups only when ``key`` is new."""
+    import folium
+
+    return mapframe.render_groups(_rendered, _build(), folium.LayerControl(collapsed=False))

@@ -101,6 +101,13 @@ def new_browser(user_data_dir: Path, *, width: int = 1500, height: int = 1100):
 
 MAP_FRAME = "iframe[src*='streamlit_folium']"
 GRID_PATHS = "document.querySelectorAll('.leaflet-gc-grids-pane path').length"
+AREA_PATHS = "document.querySelectorAll('.leaflet-gc-areas-pane path').length"
+
+
+def area_paths_of(colour: str) -> str:
+    """Script counting the service-area shapes drawn in ``colour`` (one service's)."""
+    return ("document.querySelectorAll("
+            f"'.leaflet-gc-areas-pane path[stroke=\"{colour}\"]').length")
 
 
 def wait_for(driver, condition, *, timeout_s: float = 60, poll_s: float = 0.1, what: str = ""):
@@ -158,6 +165,19 @@ def toggle_overlay(driver, name: str) -> None:
         "for (const l of document.querySelectorAll('.leaflet-control-layers-overlays label')) {"
         "  if (l.textContent.trim() === want) { l.querySelector('input').click(); return; } }"
         "throw new Error('no overlay ' + want);", name)
+
+
+def add_shown_service(driver, name: str) -> None:
+    """Add a service to the sidebar's "services shown" multiselect (typed, then Enter)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.switch_to.default_content()
+    box = driver.find_element(
+        By.CSS_SELECTOR, "section[data-testid='stSidebar'] [data-testid='stMultiSelect'] input")
+    box.click()
+    box.send_keys(name)
+    box.send_keys(Keys.ENTER)
 
 
 def severe_console_entries(driver) -> list[dict]:

@@ -1,13 +1,16 @@
 """The real page in headless Chromium with no internet: the map draws the grids from the
-vendored Leaflet, the layer control works, and the console stays clean."""
+vendored Leaflet, the layer control works, another service shown is swapped into the map
+on screen, and the console stays clean."""
 
 from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.driver import (ARTIFACTS, GRID_PATHS, count, enter_map, overlay_labels,
-                                  page_idle, severe_console_entries, toggle_overlay, wait_for)
+from tests.browser.driver import (AREA_PATHS, ARTIFACTS, GRID_PATHS, add_shown_service,
+                                  area_paths_of, count, enter_map, overlay_labels, page_idle,
+                                  severe_console_entries, toggle_overlay, wait_for)
+from ui.mapview import SERVICE_COLOURS
 
 pytestmark = pytest.mark.browser
 
@@ -52,4 +55,47 @@ def test_page_draws_grids_offline_and_the_layer_control_toggles_them(server, bro
     browser.switch_to.default_content()
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "page_helsinki_zh.png"))
+    assert severe_console_entries(browser) == []
+
+
+def test_another_service_shown_is_swapped_into_the_map_without_reloading_it(server, browser):
+    browser.get(server)
+    frame = enter_map(browser, timeout_s=120)
+    wait_for(browser, lambda d: count(d, GRID_PATHS) and count(d, AREA_PATHS), timeout_s=120,
+             what="grids and service areas")
+    browser.switch_to.default_content()
+    wait_for(browser, page_idle, what="the page to finish")
+    browser.get_log("browser")  # only what follows counts
+
+    enter_map(browser)
+    grids = count(browser, GRID_PATHS)
+    market = area_paths_of(SERVICE_COLOURS["market"])
+    assert count(browser, market) == 0
+    # anything left from this window would be gone had the map been loaded again
+    browser.execute_script("window.__gcKept = true;"
+                           "document.querySelector('.leaflet-gc-grids-pane path')"
+                           ".setAttribute('data-gc-kept', '1');")
+    legend = browser.find_element(By.CSS_SELECTOR, ".gc-legend").text
+    assert "菜市场" not in legend
+
+    add_shown_service(browser, "菜市场/生鲜超市")
+    wait_for(browser, page_idle, timeout_s=60, what="the page to finish")
+    assert browser.find_element(By.CSS_SELECTOR, "iframe[src*='streamlit_folium']") == frame
+    browser.switch_to.frame(frame)
+    wait_for(browser, lambda d: count(d, market), timeout_s=30,
+             what="the market's service areas")
+    assert browser.execute_script("return window.__gcKept === true;"), "the map was reloaded"
+    assert browser.execute_script(
+        "return document.querySelectorAll('[data-gc-kept]').length;") == 1
+    assert count(browser, GRID_PATHS) == grids
+    labels = overlay_labels(browser)
+    assert {"服务范围：菜市场/生鲜超市", "服务范围：社区卫生服务中心/诊所"} <= set(labels), labels
+    assert labels.count("网格") == 1, labels  # one layer control, not one per swap
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers")) == 1
+    legends = browser.find_elements(By.CSS_SELECTOR, ".gc-legend")
+    assert len(legends) == 1 and "菜市场" in legends[0].text
+    toggle_overlay(browser, "服务范围：菜市场/生鲜超市")  # the swapped-in layer is controlled
+    wait_for(browser, lambda d: count(d, market) == 0, timeout_s=5, what="market areas hidden")
+
+    browser.switch_to.default_content()
     assert severe_console_entries(browser) == []

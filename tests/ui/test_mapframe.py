@@ -52,3 +52,37 @@ def test_rendered_map_is_plain_strings_and_survives_pickling(result):
     rendered = mapframe.render(mapview.build_map(mapview.base_data(result)))
     assert pickle.loads(pickle.dumps(rendered)) == rendered
     assert all(link.startswith("../../app/static/") for link in rendered.js_links)
+
+
+def test_groups_are_sent_as_st_folium_sends_feature_groups_and_a_layer_control(result,
+                                                                              monkeypatch):
+    import folium
+
+    data = mapview.base_data(result)
+    services = (mapview.service_data(result, "health"),)
+
+    def base():
+        return mapview.base_map(data, lang="en")
+
+    def groups():
+        return mapview.service_groups(data, services, lang="en", names={"health": "Clinic"})
+
+    def control():
+        return folium.LayerControl(collapsed=False)
+
+    options = dict(key="map", height=640, use_container_width=True, returned_objects=[])
+    theirs = sent(monkeypatch, lambda: sf.st_folium(
+        base(), feature_group_to_add=groups(), layer_control=control(), **options))
+    rendered = mapframe.render(base())
+    swapped = mapframe.render_groups(rendered, groups(), control())
+    ours = sent(monkeypatch, lambda: mapframe.show(rendered, groups=swapped, **options))
+    assert ours == theirs
+    assert "Service area: Clinic" in swapped.layer_control
+    assert "Grids" in swapped.layer_control and "gcLegend" in swapped.feature_group
+
+    # other groups for the same base: the same component (the map stays in the browser)
+    other = mapframe.render_groups(rendered, mapview.service_groups(data, (), lang="en"),
+                                   control())
+    again = sent(monkeypatch, lambda: mapframe.show(rendered, groups=other, **options))
+    assert again["key"] == ours["key"] and again["feature_group"] != ours["feature_group"]
+    assert "Service area" not in other.layer_control
