@@ -343,12 +343,17 @@ def page_grids(ctx: _Context) -> Figure | None:
                      label=ctx.tr("report.legend_grid")),
                Patch(facecolor="none", edgecolor=FLAG_COLOUR, hatch="///",
                      label=ctx.tr("report.legend_flagged")),
-               Line2D([], [], color="#000000", lw=1.8, label=ctx.tr("report.legend_community")),
-               Line2D([], [], color=ROAD_STYLE["arterial"][0], lw=2, label=ctx.tr("report.legend_arterial")),
-               Line2D([], [], color=ROAD_STYLE["local"][0], lw=1, label=ctx.tr("report.legend_local")),
-               Patch(facecolor="#dcd6cb", label=ctx.tr("report.legend_building"))]
+               *_basemap_handles(ctx)]
     _legend(ctx, fig, handles, ctx.tr("report.legend"))
     return fig
+
+
+def _basemap_handles(ctx: _Context) -> list:
+    """Legend entries of the basemap: community boundaries, roads and buildings."""
+    return [Line2D([], [], color="#000000", lw=1.8, label=ctx.tr("report.legend_community")),
+            Line2D([], [], color=ROAD_STYLE["arterial"][0], lw=2, label=ctx.tr("report.legend_arterial")),
+            Line2D([], [], color=ROAD_STYLE["local"][0], lw=1, label=ctx.tr("report.legend_local")),
+            Patch(facecolor="#dcd6cb", label=ctx.tr("report.legend_building"))]
 
 
 def page_overview(ctx: _Context) -> Figure:
@@ -370,10 +375,7 @@ def page_overview(ctx: _Context) -> Figure:
     _furniture(ctx, ax)
     handles = [Line2D([], [], marker="o", ls="", color="#6a51a3", markersize=6,
                       label=ctx.tr("report.legend_households")),
-               Line2D([], [], color="#000000", lw=1.8, label=ctx.tr("report.legend_community")),
-               Line2D([], [], color=ROAD_STYLE["arterial"][0], lw=2, label=ctx.tr("report.legend_arterial")),
-               Line2D([], [], color=ROAD_STYLE["local"][0], lw=1, label=ctx.tr("report.legend_local")),
-               Patch(facecolor="#dcd6cb", label=ctx.tr("report.legend_building"))]
+               *_basemap_handles(ctx)]
     _legend(ctx, fig, handles, ctx.tr("report.legend"))
     return fig
 

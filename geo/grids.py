@@ -300,6 +300,14 @@ class _Graph:
         ptr = np.r_[0, np.cumsum(np.bincount(self.ei, minlength=self.n))]
         return ptr, order
 
+    def local(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each node's position in ``nodes`` (-1 elsewhere) and the edges inside ``nodes``."""
+        mask = np.zeros(self.n, dtype=bool)
+        mask[nodes] = True
+        loc = np.full(self.n, -1)
+        loc[nodes] = np.arange(len(nodes))
+        return loc, self.edges_within(nodes, mask)
+
     def edges_within(self, nodes: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Edges with both ends in ``nodes`` (``mask`` marks them), in time ∝ their degree."""
         if len(nodes) * 8 > self.n:
@@ -443,11 +451,7 @@ def _straight_cuts(g: _Graph, nodes: np.ndarray, k: int, lo: float, hi: float,
                    mid: float):
     """Candidate bisections (side-1 nodes, parts on side 1) by straight sweeps, best first."""
     n = len(nodes)
-    mask = np.zeros(g.n, dtype=bool)
-    mask[nodes] = True
-    loc = np.full(g.n, -1)
-    loc[nodes] = np.arange(n)
-    e = g.edges_within(nodes, mask)
+    loc, e = g.local(nodes)
     cost = g.elen[e] * CUT_COST[g.ekind[e]]
     total = float(g.w[nodes].sum())
     scale = math.sqrt(max(g.area[nodes].sum(), 1.0))
@@ -496,11 +500,7 @@ def _tree_cuts(g: _Graph, nodes: np.ndarray, k: int, lo: float, hi: float,
                rng: np.random.Generator, tries: int):
     """Candidate bisections from random spanning trees (both sides always connected)."""
     n = len(nodes)
-    mask = np.zeros(g.n, dtype=bool)
-    mask[nodes] = True
-    loc = np.full(g.n, -1)
-    loc[nodes] = np.arange(n)
-    e = g.edges_within(nodes, mask)
+    loc, e = g.local(nodes)
     u, v = loc[g.ei[e]], loc[g.ej[e]]
     w = g.w[nodes].astype(float)
     total = w.sum()
@@ -733,11 +733,8 @@ def _best_resplit(g: _Graph, nodes: np.ndarray, lo: float, hi: float, mid: float
     ``current``: the pair's objective now, or the pair itself (its objective is then
     computed here). All directions are swept at once."""
     n = len(nodes)
-    mask = np.zeros(g.n, dtype=bool)
-    mask[nodes] = True
-    loc = np.full(g.n, -1)
-    loc[nodes] = np.arange(n)
-    e = g.edges_within(nodes, mask)
+    loc, e = g.local(nodes)
+    mask = loc >= 0
     if isinstance(current, tuple):
         current = _pair_objective(g, current[0], current[1], lo, hi, mid, e)
     eu, ev = loc[g.ei[e]], loc[g.ej[e]]
