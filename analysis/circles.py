@@ -23,8 +23,10 @@ from analysis import reach as R
 from analysis.settings import WalkSettings
 
 Step = Callable[[str], AbstractContextManager]
-COVERAGE_COLUMNS = ("level", "grid_id", "community_id", "service", "households", "off_network",
-                    "covered", "share")
+GRID_COVERAGE_COLUMNS = ("grid_id", "community_id", "service", "households", "off_network",
+                         "covered", "share")
+LEVEL_COVERAGE_COLUMNS = ("level", "community_id", "service", "households", "off_network",
+                          "covered", "share")
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +36,7 @@ class CircleOutput:
     households: gpd.GeoDataFrame
     service_areas: gpd.GeoDataFrame
     coverage: pd.DataFrame
+    coverage_levels: pd.DataFrame
     gaps: gpd.GeoDataFrame
     summary: dict
     index: R.ReachIndex
@@ -85,7 +88,8 @@ def service_circles(households: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
         areas = areas_stage(index, settings, services)
     summary = with_misclassification(measured.summary, index, measured.reach, areas)
     return CircleOutput(households=measured.households, service_areas=areas,
-                        coverage=measured.coverage, gaps=measured.gaps, summary=summary,
+                        coverage=measured.coverage, coverage_levels=measured.coverage_levels,
+                        gaps=measured.gaps, summary=summary,
                         index=index, reach=measured.reach)
 
 
@@ -95,6 +99,7 @@ class Measured:
 
     households: gpd.GeoDataFrame
     coverage: pd.DataFrame
+    coverage_levels: pd.DataFrame
     gaps: gpd.GeoDataFrame
     summary: dict
     reach: R.HouseholdReach
@@ -121,6 +126,7 @@ def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSet
     scores = C.life_circle_scores(out, settings, services=services)
     out["life_circle_score"] = scores["life_circle_score"]
     coverage = coverage_layer(out, settings, services)
+    levels = coverage_levels(out, settings, services)
     gaps = C.find_gaps(out, settings, services=services)
     life = C.life_circle_table(out, settings, by=None, services=services)
     notes = {lang: R.reach_notes(index.report, lang, reach_report=reach.report)
@@ -146,7 +152,8 @@ def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSet
         },
         "notes_reach": [f"{zh} / {en}" for zh, en in zip(notes["zh"], notes["en"])],
     }
-    return Measured(households=out, coverage=coverage, gaps=gaps, summary=summary, reach=reach)
+    return Measured(households=out, coverage=coverage, coverage_levels=levels, gaps=gaps,
+                    summary=summary, reach=reach)
 
 
 def areas_stage(index: R.ReachIndex, settings: WalkSettings,
@@ -176,20 +183,31 @@ def with_misclassification(summary: dict, index: R.ReachIndex, reach: R.Househol
 
 def coverage_layer(households: pd.DataFrame, settings: WalkSettings,
                    services: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """The ``coverage`` table: per grid (when grids exist), per community and the whole area."""
+    """The ``coverage`` layer of CONTRACT.md: one row per grid and service (with the
+    grid's community). Empty when no household has a grid."""
+    if "grid_id" not in households.columns or households["grid_id"].isna().all():
+        return pd.DataFrame(columns=list(GRID_COVERAGE_COLUMNS))
+    table = C.coverage_table(households, settings, by="grid_id", services=services)
+    community = None
+    if "community_id" in households.columns:
+        community = households.dropna(subset=["grid_id"]).groupby("grid_id")["community_id"].first()
+    table["community_id"] = table["grid_id"].map(community) if community is not None else None
+    return table[list(GRID_COVERAGE_COLUMNS)]
+
+
+def coverage_levels(households: pd.DataFrame, settings: WalkSettings,
+                    services: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The ``coverage_levels`` layer: per community and for the whole area (``level`` =
+    ``community`` or ``area``), counted as the ``coverage`` layer is."""
     parts = []
-    if "grid_id" in households.columns and households["grid_id"].notna().any():
-        table = C.coverage_table(households, settings, by="grid_id", services=services)
-        parts.append(table.assign(level="grid"))
     if "community_id" in households.columns and households["community_id"].notna().any():
         table = C.coverage_table(households, settings, by="community_id", services=services)
         parts.append(table.assign(level="community"))
     parts.append(C.coverage_table(households, settings, services=services).assign(level="area"))
     frame = pd.concat(parts, ignore_index=True)
-    for col in ("grid_id", "community_id"):
-        if col not in frame.columns:
-            frame[col] = None
-    return frame[list(COVERAGE_COLUMNS)]
+    if "community_id" not in frame.columns:
+        frame["community_id"] = None
+    return frame[list(LEVEL_COVERAGE_COLUMNS)]
 
 
 def _float(value: object) -> float | None:

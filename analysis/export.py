@@ -30,7 +30,8 @@ from geo.i18n import t
 
 FORMATS = ("gpkg", "geojson", "shp", "csv", "xlsx")
 #: Tables written to CSV/XLSX (point and polygon layers get lon/lat of a point on them).
-TABLE_LAYERS = ("grids", "coverage", "communities", "households", "facilities", "gaps")
+TABLE_LAYERS = ("grids", "coverage", "coverage_levels", "communities", "households", "facilities",
+                "gaps")
 MIME = {"gpkg": "application/geopackage+sqlite3", "xlsx":
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "zip": "application/zip"}

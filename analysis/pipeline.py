@@ -259,7 +259,8 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
         "households": reach.measured.households, "communities": base.communities,
         "grids": base.grids, "cells": base.cells, "facilities": base.facilities,
         "service_areas": areas,
-        "coverage": reach.measured.coverage, "gaps": reach.measured.gaps,
+        "coverage": reach.measured.coverage,
+        "coverage_levels": reach.measured.coverage_levels, "gaps": reach.measured.gaps,
     }
     timings = {**base.timings_s, **reach.timings_s, **(timings_s or {})}
     summary = build_summary(area, settings, catalogue, layers, timings)

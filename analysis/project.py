@@ -4,7 +4,8 @@ is written beside the target under a temporary name, flushed to disk and renamed
 it, so a crash, a kill or a failed write never damages the previous file.
 
 Besides the CONTRACT.md layers a project stores what is needed to re-open it with the
-identical state and to print it without the original inputs: ``cells`` (the tessellation
+identical state and to print it without the original inputs: ``coverage_levels``
+(coverage per community and for the whole area), ``cells`` (the tessellation
 cells grids are made of, and each cell's grid), ``roads``, ``buildings`` and
 ``study_area`` (the offline basemap), a ``gridcircle_meta`` table (format version,
 revision, settings, summary, credit) and a ``gridcircle_journal`` table (one row per grid
@@ -48,7 +49,7 @@ META_TABLE = "gridcircle_meta"
 JOURNAL_TABLE = "gridcircle_journal"
 CONTRACT_LAYERS = ("communities", "grids", "households", "facilities", "service_areas",
                    "coverage", "gaps")
-EXTRA_LAYERS = ("cells", "roads", "buildings", "study_area")
+EXTRA_LAYERS = ("coverage_levels", "cells", "roads", "buildings", "study_area")
 LAYER_ORDER = CONTRACT_LAYERS + EXTRA_LAYERS
 DEFAULT_BAND = (200, 300)
 LOCK_TIMEOUT_S = 30.0
@@ -210,17 +211,29 @@ def walk_settings_of(summary: dict) -> WalkSettings:
 
 
 def coverage_by_grid(households: pd.DataFrame, summary: dict) -> pd.DataFrame | None:
-    """The ``coverage`` layer (per grid, community and the whole area) from the
-    households' walking minutes, counted exactly as the coverage stage counts it
-    (:func:`analysis.circles.coverage_layer`). ``None`` when the households carry no
-    minutes."""
+    """The ``coverage`` layer (per grid and service) from the households' walking minutes,
+    counted exactly as the coverage stage counts it (:func:`analysis.circles.coverage_layer`).
+    ``None`` when the households carry no minutes."""
     from analysis.circles import coverage_layer
 
-    walk = walk_settings_of(summary)
-    services = tuple(s for s in walk.services if f"walk_min_{s}" in households.columns)
+    walk, services = _measured(households, summary)
     if not services or "grid_id" not in households.columns:
         return None
     return coverage_layer(households, walk, services)
+
+
+def coverage_by_level(households: pd.DataFrame, summary: dict) -> pd.DataFrame | None:
+    """The ``coverage_levels`` layer (per community and the whole area), as
+    :func:`analysis.circles.coverage_levels` counts it; ``None`` without minutes."""
+    from analysis.circles import coverage_levels
+
+    walk, services = _measured(households, summary)
+    return coverage_levels(households, walk, services) if services else None
+
+
+def _measured(households: pd.DataFrame, summary: dict) -> tuple[WalkSettings, tuple[str, ...]]:
+    walk = walk_settings_of(summary)
+    return walk, tuple(s for s in walk.services if f"walk_min_{s}" in households.columns)
 
 
 def with_session(project: Project, session: edits.EditSession) -> Project:
@@ -237,6 +250,10 @@ def with_session(project: Project, session: edits.EditSession) -> Project:
         coverage = coverage_by_grid(layers["households"], summary)
         if coverage is not None:
             layers["coverage"] = coverage
+        if "coverage_levels" in layers:  # communities keep their households; recount anyway
+            levels = coverage_by_level(layers["households"], summary)
+            if levels is not None:
+                layers["coverage_levels"] = levels
     summary = dict(project.summary)
     summary["grids"] = int(len(state.grids))
     summary["grids_in_band"] = int(state.grids["in_band"].astype(int).sum())
@@ -664,7 +681,7 @@ def open_project(path: str | Path) -> Project:
 
 __all__ = ["CONTRACT_LAYERS", "EXTRA_LAYERS", "FORMAT_VERSION", "JOURNAL_TABLE", "LAYER_ORDER",
            "META_TABLE", "Project", "autosave", "basemap_layers", "check_output_path",
-           "check_version", "clean_stale_temps", "coverage_by_grid", "edit_project", "file_lock",
+           "check_version", "clean_stale_temps", "coverage_by_grid", "coverage_by_level", "edit_project", "file_lock",
            "open_project", "redo_project", "undo_project",
            "project_from_result", "read_journal", "read_layers", "read_meta", "recovery_path",
            "save", "save_project", "session_from_layers", "to_storage", "with_session"]

@@ -21,7 +21,7 @@ def test_run_fills_reach_layers_and_summary(tmp_path):
     assert main(["run", "--demo", "synthetic:5000", "--speed-mps", "1.0", "--out", str(out),
                  "--summary", str(summary)]) == 0
     names = {str(n) for n, _ in pyogrio.list_layers(out)}
-    assert {"service_areas", "coverage", "gaps"} <= names
+    assert {"service_areas", "coverage", "coverage_levels", "gaps"} <= names
     data = json.loads(summary.read_text(encoding="utf-8"))
     services = set(data["thresholds_min"])
     assert set(data["coverage"]) == services == set(data["crow_flies_coverage"])
@@ -31,8 +31,12 @@ def test_run_fills_reach_layers_and_summary(tmp_path):
     hh = pyogrio.read_dataframe(out, layer="households")
     assert {f"walk_min_{s}" for s in services} <= set(hh.columns)
     # minutes at 1.0 m/s: the area table of the project agrees with the summary
-    cov = pyogrio.read_dataframe(out, layer="coverage")
-    area = cov[cov["level"] == "area"].set_index("service")
+    cov = pyogrio.read_dataframe(out, layer="coverage")  # CONTRACT.md: one row per grid
+    assert {"grid_id", "service", "households", "covered", "share"} <= set(cov.columns)
+    assert cov["grid_id"].notna().all()
+    assert cov.groupby("service")["households"].sum().eq(data["households"]).all()
+    levels = pyogrio.read_dataframe(out, layer="coverage_levels")
+    area = levels[levels["level"] == "area"].set_index("service")
     for s in services:
         assert area.loc[s, "share"] == pytest.approx(data["coverage"][s])
     areas = pyogrio.read_dataframe(out, layer="service_areas")
@@ -56,7 +60,7 @@ def test_stage_on_bad_input_reports_instead_of_failing():
     notes = " ".join(s["reach"]["notes"]["en"])
     assert "far" in notes and "duplicates" in notes and "outside the study area" in notes
     assert len(s["notes_reach"]) == len(s["reach"]["notes"]["zh"])
-    area = out.coverage[out.coverage["level"] == "area"].set_index("service")
+    area = out.coverage_levels[out.coverage_levels["level"] == "area"].set_index("service")
     assert area.loc["health", "off_network"] == 30 and area.loc["health", "households"] == 60
 
 
