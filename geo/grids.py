@@ -856,14 +856,10 @@ def _crossing_measure(g: _Graph, nodes: np.ndarray) -> int:
     cross the road to reach the grid's homes."""
     if not (g.w[nodes] > 0).any():
         return 0
-    mask = np.zeros(g.n, dtype=bool)
-    mask[nodes] = True
-    e = g.edges_within(nodes, mask)
-    e = e[g.ekind[e] != KIND_CODE["arterial"]]
-    if len(e) == len(g.edges_within(nodes, mask)):
+    loc, inner = g.local(nodes)
+    e = inner[g.ekind[inner] != KIND_CODE["arterial"]]
+    if len(e) == len(inner):
         return 0
-    loc = np.full(g.n, -1)
-    loc[nodes] = np.arange(len(nodes))
     comp = _components(len(nodes), loc[g.ei[e]], loc[g.ej[e]])
     return len(np.unique(comp[g.w[nodes] > 0])) - 1
 

@@ -161,25 +161,21 @@ def panel(result: Result, page: object) -> None:
             st.session_state["gc_want_report"] = (tuple(services), paper, lang)
         if c2.button(t("project.make_maps", lang), key="gc_maps"):
             st.session_state["gc_want_maps"] = (tuple(services), paper, lang)
-        want = st.session_state.get("gc_want_report")
+        stem = Path(default_path(project)).stem
         try:
-            if want:
+            # the report (PDF) and the 300 dpi maps (zip) are made once per request
+            for kind, make, suffix, mime in (("report", report_bytes, "report.pdf", "application/pdf"),
+                                             ("maps", maps_zip, "maps.zip", "application/zip")):
+                want = st.session_state.get(f"gc_want_{kind}")
+                if not want:
+                    continue
                 with st.spinner(t("step.report", lang)):
-                    data = _prepared(project, ("report", want),
-                                     lambda: report_bytes(project, lang=want[2], paper=want[1],
-                                                          services=list(want[0])))
-                st.download_button(t("project.download_report", lang), data,
-                                   file_name=f"{Path(default_path(project)).stem}_report.pdf",
-                                   mime="application/pdf", key="gc_dl_report")
-            want_maps = st.session_state.get("gc_want_maps")
-            if want_maps:
-                with st.spinner(t("step.report", lang)):
-                    data = _prepared(project, ("maps", want_maps),
-                                     lambda: maps_zip(project, lang=want_maps[2], paper=want_maps[1],
-                                                      services=list(want_maps[0])))
-                st.download_button(t("project.download_maps", lang), data,
-                                   file_name=f"{Path(default_path(project)).stem}_maps.zip",
-                                   mime="application/zip", key="gc_dl_maps")
+                    data = _prepared(project, (kind, want),
+                                     lambda make=make, want=want: make(
+                                         project, lang=want[2], paper=want[1],
+                                         services=list(want[0])))
+                st.download_button(t(f"project.download_{kind}", lang), data,
+                                   file_name=f"{stem}_{suffix}", mime=mime, key=f"gc_dl_{kind}")
         except GridcircleError as exc:
             st.error(exc.message(lang))
 
