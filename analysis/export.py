@@ -25,6 +25,7 @@ import pandas as pd
 import pyogrio
 
 from analysis.project import CONTRACT_LAYERS, Project, read_journal, save, to_storage
+from geo.grids.rules import reason_text
 from geo.errors import InputError, ProjectFileError
 from geo.i18n import t
 
@@ -82,11 +83,14 @@ def _layers(project: Project, names: tuple[str, ...] = CONTRACT_LAYERS) -> dict[
 
 
 def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Booleans as 0/1 and text columns as plain Python strings (for every writer)."""
+    """Booleans as 0/1, text columns as plain Python strings and stored reasons as
+    ``中文 / English`` sentences (for every writer)."""
     out = frame.copy()
     for col in out.columns:
         if col == "geometry":
             continue
+        if col == "reason":
+            out[col] = out[col].map(lambda r: reason_text(r, "both"))
         if pd.api.types.is_bool_dtype(out[col]):
             out[col] = out[col].astype(int)
     return out

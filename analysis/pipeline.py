@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis.settings import WalkSettings
 from geo.catalogue import Service, load_catalogue
-from geo.communities import derive_communities
+from geo.grids.communities import derive_communities
 from geo.errors import InputError
 from geo.grids import GridSettings, make_grids
 from geo.households import estimate_households, household_summary

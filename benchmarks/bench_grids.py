@@ -38,8 +38,8 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from benchmarks.units import entrance_units  # noqa: E402
-from geo.blocks import cell_adjacency  # noqa: E402
-from geo.communities import derive_communities  # noqa: E402
+from geo.grids.blocks import cell_adjacency  # noqa: E402
+from geo.grids.communities import derive_communities  # noqa: E402
 from geo.grids import GridSettings, band_feasible, make_grids  # noqa: E402
 from geo.synthetic import synthetic_district  # noqa: E402
 

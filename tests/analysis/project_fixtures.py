@@ -46,7 +46,7 @@ def with_compound_grids(result: Result, *, seed: int = 0) -> Result:
     sums = hh.groupby("grid_id")["households"].sum()
     grids["households"] = grids["grid_id"].map(sums).astype(int)
     grids["in_band"] = grids["households"].between(200, 300).astype(int)
-    from geo.edits import polsby_popper
+    from geo.grids.rules import polsby_popper
 
     grids["polsby_popper"] = polsby_popper(grids.geometry.to_numpy()).round(4)
     grids["contiguous"] = 1

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.blocks import cell_adjacency, locate_in_blocks, street_blocks, tessellate
-from geo.communities import derive_communities
+from geo.grids.blocks import cell_adjacency, locate_in_blocks, street_blocks, tessellate
+from geo.grids.communities import derive_communities
 from geo.errors import CRSError
 from geo.synthetic import synthetic_district
 

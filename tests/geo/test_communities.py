@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.communities import (assign_communities, community_code, derive_communities,
+from geo.grids.communities import (assign_communities, community_code, derive_communities,
                              reading_order, validate_communities)
 from geo.errors import CRSError, InputError
 from geo.synthetic import synthetic_district

@@ -114,7 +114,7 @@ def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
         ``community_id`` (``C01``…, numbered north→south, west→east), ``name``
         (``社区01``…), ``households``, ``derived`` (True), polygons.
     """
-    from geo.blocks import _faces  # one polygonize routine for blocks and communities
+    from geo.grids.blocks import _faces  # one polygonize routine for blocks and communities
 
     require_projected(households, what="households")
     require_projected(roads, what="roads")
