@@ -196,7 +196,8 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
                                    .reindex(comms["community_id"]).fillna(0).astype(int).to_numpy())
             comms["derived"] = False
         else:
-            comms = derive_communities(households, area.roads, area.boundary)
+            comms = derive_communities(households, area.roads, area.boundary,
+                                       compounds=area.compounds)
 
     # grids (geo.grids): checks the communities, splits towers above the band, numbers grids
     with timer.step("grids"):

@@ -348,6 +348,17 @@ def reason_text(value: object, lang: str) -> str:
     return str(value).strip()
 
 
+def name_text(value: object, lang: str) -> str:
+    """A stored name (e.g. a derived community's ``name_key``) in the reader's language;
+    a plain name is shown as it is."""
+    keys = decode_reasons(value)
+    if keys:
+        return " ".join(t(k, lang, **p) for k, p in keys)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
 # --------------------------------------------------------------------------- the table
 
 def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[str],

@@ -136,3 +136,33 @@ def test_validate_makes_ids_and_drops_empty_rows():
     assert len(notes) == 2
     with pytest.raises(InputError):
         validate_communities(layer.iloc[[2]])
+
+
+def test_derived_communities_are_named_after_their_largest_named_compound():
+    from geo.grids.rules import name_text
+    from geo.synthetic import synthetic_district
+
+    area = synthetic_district(20000, seed=3)
+    plain = derive_communities(area.households, area.roads, area.boundary)
+    named = derive_communities(area.households, area.roads, area.boundary,
+                               compounds=area.compounds)
+    # names never change the codes
+    assert list(plain["community_id"]) == list(named["community_id"])
+    assert plain["name"].str.startswith("社区").all()
+    hh = area.households.assign(community_id=assign_communities(area.households, named))
+    names = area.compounds.set_index("compound_id")["name"]
+    for cid, name, key in zip(named["community_id"], named["name"], named["name_key"]):
+        mine = hh[hh["community_id"] == cid]
+        biggest = mine.groupby(mine["compound_id"].map(names))["households"].sum().idxmax()
+        assert name == f"{biggest}一带"
+        assert name_text(key, "en") == f"{biggest} area"
+    assert named["name"].is_unique
+
+
+def test_unnamed_compounds_give_numbered_names():
+    from geo.synthetic import synthetic_district
+
+    area = synthetic_district(20000, seed=3)
+    unnamed = area.compounds.assign(name=None)
+    out = derive_communities(area.households, area.roads, area.boundary, compounds=unnamed)
+    assert list(out["name"]) == [f"社区{k + 1:02d}" for k in range(len(out))]
