@@ -125,7 +125,7 @@ def connected(n: int, u: np.ndarray, v: np.ndarray, mask: np.ndarray | None = No
     if n <= 1:
         return n == 1
     graph = sparse.csr_array((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n, n))
-    return csgraph.connectedcomponents(graph, directed=False, return_labels=False) == 1
+    return csgraph.connected_components(graph, directed=False, return_labels=False) == 1
 
 
 def crossing_measure(g: CellGraph, nodes: np.ndarray) -> int:

@@ -148,7 +148,7 @@ def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.
         return whole, 0.0
     near = near_homes(homes_xy)
     area = shapely.area(whole)
-    if area <= 0:
+    if area <= 0 or shapely.covers(near, whole):
         return whole, 1.0
     clipped = clean(shapely.intersection(whole, near, grid_size=GRID_SIZE_M))
     if shapely.area(clipped) > 0 and n_pieces(clipped) <= n_pieces(whole):
@@ -387,7 +387,8 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
         xy = cells.homes[idx][homes & np.isfinite(cells.homes[idx]).all(axis=1)]
         shape, near = grid_polygon(cells.geoms[idx], xy)
         households = int(hh.sum())
-        community = pd.Series(cells.community[idx]).mode().iloc[0]
+        names, counts = np.unique(cells.community[idx], return_counts=True)
+        community = str(names[np.argmax(counts)])  # the most cells; ties: the first id
         a = attrs.get(gid) or {}
         locked = bool(a.get("locked", False))
         splits = len({p for p in cells.part_of[idx] if p is not None})

@@ -171,21 +171,39 @@ def _check_inputs(households, communities, roads, blocks, previous, locked) -> _
                    notes=notes + community_notes)
 
 
-def _cell_graph(cells: gpd.GeoDataFrame, adj: pd.DataFrame, nodes: np.ndarray) -> CellGraph:
-    """The cell graph of ``nodes`` (positions in ``cells``), positions local to them."""
-    n_cells = len(cells)
-    mask = np.zeros(n_cells, dtype=bool)
-    mask[nodes] = True
-    ai, aj = adj["i"].to_numpy(), adj["j"].to_numpy()
-    keep = mask[ai] & mask[aj]
-    loc = np.full(n_cells, -1)
-    loc[nodes] = np.arange(len(nodes))
-    geoms = cells.geometry.to_numpy()[nodes]
-    return CellGraph.build(
-        w=cells["households"].to_numpy(dtype=np.int64)[nodes],
-        xy=shapely.get_coordinates(shapely.centroid(geoms)), area=shapely.area(geoms),
-        perim=shapely.length(geoms), ei=loc[ai[keep]], ej=loc[aj[keep]],
-        elen=adj["shared_m"].to_numpy()[keep], ekind=adj["kind"].map(KIND_CODE).to_numpy()[keep])
+@dataclass(frozen=True, eq=False)
+class _PassGraph:
+    """The cells and adjacency of one pass as arrays, cut into one graph per community."""
+
+    w: np.ndarray
+    xy: np.ndarray
+    area: np.ndarray
+    perim: np.ndarray
+    ai: np.ndarray
+    aj: np.ndarray
+    alen: np.ndarray
+    akind: np.ndarray
+
+    @classmethod
+    def of(cls, cells: gpd.GeoDataFrame, adj: pd.DataFrame) -> _PassGraph:
+        geoms = cells.geometry.to_numpy()
+        return cls(w=cells["households"].to_numpy(dtype=np.int64),
+                   xy=shapely.get_coordinates(shapely.centroid(geoms)),
+                   area=shapely.area(geoms), perim=shapely.length(geoms),
+                   ai=adj["i"].to_numpy(), aj=adj["j"].to_numpy(),
+                   alen=adj["shared_m"].to_numpy(), akind=adj["kind"].map(KIND_CODE).to_numpy())
+
+    def community(self, nodes: np.ndarray) -> CellGraph:
+        """The cell graph of ``nodes`` (positions local to them)."""
+        mask = np.zeros(len(self.w), dtype=bool)
+        mask[nodes] = True
+        keep = mask[self.ai] & mask[self.aj]
+        loc = np.full(len(self.w), -1)
+        loc[nodes] = np.arange(len(nodes))
+        return CellGraph.build(w=self.w[nodes], xy=self.xy[nodes], area=self.area[nodes],
+                               perim=self.perim[nodes], ei=loc[self.ai[keep]],
+                               ej=loc[self.aj[keep]], elen=self.alen[keep],
+                               ekind=self.akind[keep])
 
 
 def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings, *,
@@ -224,6 +242,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     comm = cells["community_id"].astype(str).to_numpy()
     members_of = pd.Series(np.arange(len(cells))).groupby(comm).apply(np.asarray).to_dict() \
         if len(cells) else {}
+    graph = _PassGraph.of(cells, adj)
     for cid in community_ids:
         members = members_of.get(cid, np.zeros(0, dtype=np.int64))
         fixed_here = fixed[members]
@@ -231,7 +250,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
         parts = [_Part(cid, members[fixed_here == gid], grid_id=gid, locked=True)
                  for gid in sorted(set(fixed_here[is_fixed]))]
         free = members[~is_fixed]
-        found = partition(_cell_graph(cells, adj, free), settings, key=cid, relax=fine)
+        found = partition(graph.community(free), settings, key=cid, relax=fine)
         if found is None:
             one.failed.add(cid)
             continue

@@ -111,3 +111,17 @@ def test_locked_ids_not_reused_and_new_ids_do_not_collide(district):
     result = grid_once(district, previous=first.assignment, locked={ids[0]})
     assert result.grids["grid_id"].is_unique
     assert ids[0] in set(result.grids["grid_id"])
+
+
+def test_large_pieces_use_the_sparse_connectivity_check():
+    from geo.grids.graph import CellGraph
+
+    n = 500  # above the size where the graph's check switches to scipy
+    ring = np.arange(n)
+    g = CellGraph.build(w=np.ones(n, dtype=np.int64), xy=np.zeros((n, 2)), area=np.ones(n),
+                        perim=np.ones(n), ei=ring[:-1], ej=ring[1:], elen=np.ones(n - 1),
+                        ekind=np.zeros(n - 1, dtype=np.int64))
+    assert g.connected(np.ones(n, dtype=bool))
+    gap = np.ones(n, dtype=bool)
+    gap[250] = False
+    assert not g.connected(gap)
