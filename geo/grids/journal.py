@@ -159,7 +159,7 @@ def _apply(state: GridState, cells: np.ndarray, new_grid: Sequence[str],
             current[gid] = {"name": str(a.get("name") or ""), "locked": bool(a.get("locked"))}
     touched_sorted = sorted(touched)
     fresh = state.grid_rows(grid_of_cell, touched_sorted, current)
-    kept = state.grids[~state.grids["grid_id"].isin(touched)]
+    kept = state.grids[~state.grids["grid_id"].isin(touched | set(fresh["grid_id"]))]
     grids = pd.concat([kept, fresh], ignore_index=True) if len(kept) else fresh
     grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=state.crs)
     grids = grids.sort_values("grid_id").reset_index(drop=True)

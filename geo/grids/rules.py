@@ -49,8 +49,13 @@ from geo.i18n import t
 SLIVER_M2 = 1.0
 #: A grid keeps land within this distance (m) of its own household units.
 NEAR_HOME_M = 200.0
+#: Where cutting at NEAR_HOME_M would break a grid, the cut is tried this far out (m).
+FAR_STEPS_M = (NEAR_HOME_M, 300.0, 400.0, 600.0)
 #: Grids with less of their area near their homes than this are flagged.
 NEAR_HOME_MIN = 0.8
+#: Shared grid boundaries are straightened where that removes steps up to about this (m):
+#: the staircases of a 40 m lattice of estimated homes become straight lines.
+STRAIGHTEN_M = 30.0
 #: Columns of the grid table (CONTRACT.md plus the checks of issues 3, 11 and 14).
 GRID_COLUMNS = ("grid_id", "community_id", "name", "locked", "households", "in_band",
                 "polsby_popper", "contiguous", "arterial_crossings", "n_units",
@@ -133,16 +138,19 @@ def n_pieces(geom: shapely.Geometry) -> int:
     return int((shapely.area(parts) > SLIVER_M2).sum())
 
 
-def near_homes(homes_xy: np.ndarray) -> shapely.Geometry:
-    """Land within :data:`NEAR_HOME_M` of some household unit (points as ``n × 2``)."""
-    return shapely.buffer(shapely.multipoints(homes_xy), NEAR_HOME_M, quad_segs=8)
+def near_homes(homes_xy: np.ndarray, distance_m: float = NEAR_HOME_M) -> shapely.Geometry:
+    """Land within ``distance_m`` of some household unit (points as ``n × 2``)."""
+    return shapely.buffer(shapely.multipoints(homes_xy), distance_m, quad_segs=8)
 
 
 def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.Geometry, float]:
-    """A grid's polygon from its cells and its homes, and the share of its area near them.
+    """A grid's polygon from its cells and its homes, and the share of its area within
+    :data:`NEAR_HOME_M` of them.
 
     The polygon is the union of the cells, less land beyond :data:`NEAR_HOME_M` of the
-    grid's own household units, unless cutting that land off leaves more pieces."""
+    grid's own household units; where cutting that land off would leave more pieces
+    (homes joined only through far land), the cut is made farther out
+    (:data:`FAR_STEPS_M`), else not at all."""
     whole = clean(shapely.union_all(cell_geoms, grid_size=GRID_SIZE_M))
     if len(homes_xy) == 0 or shapely.is_empty(whole):
         return whole, 0.0
@@ -150,10 +158,42 @@ def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.
     area = shapely.area(whole)
     if area <= 0 or shapely.covers(near, whole):
         return whole, 1.0
-    clipped = clean(shapely.intersection(whole, near, grid_size=GRID_SIZE_M))
-    if shapely.area(clipped) > 0 and n_pieces(clipped) <= n_pieces(whole):
-        return clipped, 1.0
-    return whole, float(min(1.0, shapely.area(shapely.intersection(whole, near)) / area))
+    pieces = n_pieces(whole)
+    for distance in FAR_STEPS_M:
+        reach = near if distance == NEAR_HOME_M else near_homes(homes_xy, distance)
+        clipped = clean(shapely.intersection(whole, reach, grid_size=GRID_SIZE_M))
+        if shapely.area(clipped) > 0 and n_pieces(clipped) <= pieces:
+            if distance == NEAR_HOME_M:
+                return clipped, 1.0
+            whole = clipped
+            break
+    share = shapely.area(shapely.intersection(whole, near)) / max(shapely.area(whole), 1e-9)
+    return whole, float(min(1.0, share))
+
+
+def straighten(shapes: list, homes: list[np.ndarray]) -> list:
+    """One community's grid polygons with their shared boundaries straightened: a
+    coverage simplification (each shared edge simplified once, for both grids, so no gap
+    or overlap appears; outer edges kept), unless a home would leave its grid, a grid
+    would break into more pieces, or the grids would stop tiling; then unchanged."""
+    if len(shapes) < 2:
+        return shapes
+    arr = np.asarray(shapes, dtype=object)
+    try:
+        out = shapely.coverage_simplify(arr, STRAIGHTEN_M, simplify_boundary=False)
+    except shapely.errors.GEOSException:
+        return shapes
+    if not shapely.is_valid(out).all() or shapely.is_empty(out).any():
+        return shapes
+    area = shapely.area(arr)
+    if abs(shapely.area(shapely.union_all(out)) - area.sum()) > 1e-6 * max(area.sum(), 1.0):
+        return shapes  # an overlap appeared: not a coverage
+    for before, after, xy in zip(arr, out, homes):
+        if n_pieces(after) > n_pieces(before):
+            return shapes
+        if len(xy) and not shapely.covers(after, shapely.points(xy)).all():
+            return shapes
+    return list(out)
 
 
 # --------------------------------------------------------------------------- graph
@@ -363,32 +403,42 @@ def name_text(value: object, lang: str) -> str:
 
 def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
                band: tuple[int, int], attrs: dict[str, dict], *, crs=None) -> gpd.GeoDataFrame:
-    """The grid table rows of ``grid_ids`` from their cells (ids without cells are left
-    out: they no longer exist), sorted by id.
+    """The grid table rows of ``grid_ids`` and of every other grid of their communities
+    (their shared boundaries are straightened together, :func:`straighten`), from their
+    cells; ids without cells are left out (they no longer exist). Sorted by id.
 
     ``attrs`` maps a grid id to ``{"name": str, "locked": bool}`` (defaults: '' and
     False)."""
-    ids = sorted({str(g) for g in grid_ids})
-    code = pd.Series(np.arange(len(ids)), index=ids, dtype=np.int64)
     grid_of_cell = pd.Series(grid_of_cell, dtype=object)
-    labels = code.reindex(grid_of_cell.where(grid_of_cell.notna(), "").astype(str)) \
-        .fillna(-1).to_numpy(dtype=np.int64, copy=True)
+    grid_of_cell = grid_of_cell.where(grid_of_cell.notna(), "").astype(str).to_numpy()
+    asked = {str(g) for g in grid_ids}
+    # shared boundaries are straightened per community: every grid of it is drawn again
+    places = np.unique(cells.community[np.isin(grid_of_cell, sorted(asked))])
+    ids = sorted((asked | set(grid_of_cell[np.isin(cells.community, places)])) - {""})
+    code = pd.Series(np.arange(len(ids)), index=ids, dtype=np.int64)
+    labels = code.reindex(grid_of_cell).fillna(-1).to_numpy(dtype=np.int64, copy=True)
     cross = crossings(labels, cells.households, cells.ei, cells.ej, cells.arterial)
     has = labels >= 0
     order = np.flatnonzero(has)[np.argsort(labels[has], kind="stable")]
     bounds = np.searchsorted(labels[order], np.arange(len(ids) + 1))
-    rows, shapes = [], []
+    grids = []  # [k, id, cells, homes mask, home points, shape, near share, community]
     for k, gid in enumerate(ids):
         idx = order[bounds[k]:bounds[k + 1]]
         if idx.size == 0:
             continue
-        hh = cells.households[idx]
-        homes = (hh > 0) & cells.unit[idx]
+        homes = (cells.households[idx] > 0) & cells.unit[idx]
         xy = cells.homes[idx][homes & np.isfinite(cells.homes[idx]).all(axis=1)]
         shape, near = grid_polygon(cells.geoms[idx], xy)
-        households = int(hh.sum())
         names, counts = np.unique(cells.community[idx], return_counts=True)
         community = str(names[np.argmax(counts)])  # the most cells; ties: the first id
+        grids.append([k, gid, idx, homes, xy, shape, near, community])
+    for place in sorted({g[7] for g in grids}):
+        members = [g for g in grids if g[7] == place]
+        for g, shape in zip(members, straighten([g[5] for g in members], [g[4] for g in members])):
+            g[5] = shape
+    rows, shapes = [], []
+    for k, gid, idx, homes, xy, shape, near, community in grids:
+        households = int(cells.households[idx].sum())
         a = attrs.get(gid) or {}
         locked = bool(a.get("locked", False))
         splits = len({p for p in cells.part_of[idx] if p is not None})

@@ -7,6 +7,7 @@ reproduce the grid stage's table exactly, on every demo and on the Beijing sampl
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -152,3 +153,37 @@ def test_every_grid_reason_key_has_both_languages():
             "grid.reason.far_from_homes"}
     assert keys <= set(table())
     assert all(table()[k]["zh"] and table()[k]["en"] for k in keys)
+
+
+def lattice_staircase(n: int = 10, step: float = 40.0):
+    """Two grids of n × n square cells of a 40 m lattice split along a staircase
+    (cell (i, j) in grid A when i + j < n), with a home at each cell's centre."""
+    cells, grid, homes = [], [], []
+    for i in range(n):
+        for j in range(n):
+            cells.append(shapely.box(i * step, j * step, (i + 1) * step, (j + 1) * step))
+            grid.append(0 if i + j < n else 1)
+            homes.append(((i + 0.5) * step, (j + 0.5) * step))
+    return np.array(cells, dtype=object), np.array(grid), np.array(homes)
+
+
+def test_straightened_boundaries_keep_the_tiling_and_every_home():
+    from geo.grids.rules import grid_polygon, n_pieces, straighten
+
+    cells, grid, homes = lattice_staircase()
+    shapes = [grid_polygon(cells[grid == g], homes[grid == g])[0] for g in (0, 1)]
+    out = straighten(shapes, [homes[grid == g] for g in (0, 1)])
+    outline = shapely.union_all(cells).length
+
+    def shared_m(polys):
+        return (sum(p.length for p in polys) - outline) / 2
+
+    # the 40 m staircase (720 m long) became nearly the straight diagonal (509 m)
+    assert shared_m(shapes) == pytest.approx(720, abs=1)
+    assert shared_m(out) < 0.8 * shared_m(shapes)
+    total = shapely.union_all(cells).area
+    assert sum(s.area for s in out) == pytest.approx(total, abs=1e-6)       # no overlaps
+    assert shapely.union_all(out).area == pytest.approx(total, abs=1e-6)    # no gaps
+    for g, s in zip((0, 1), out):
+        assert shapely.covers(s, shapely.points(homes[grid == g])).all()
+        assert n_pieces(s) == 1
