@@ -26,8 +26,9 @@ from geo.grids.rules import (band_feasible, components, grid_count_range, infeas
                              nearest_grid_count)
 from geo.grids.settings import GridSettings
 
-#: Relative cost of cutting along a boundary inside a block, along a street, along an arterial.
-CUT_COST = np.array([1.0, 0.6, 0.3])
+#: Relative cost of cutting along a boundary inside a block, along a street, along an
+#: arterial, along a footpath inside a block (compounds are cut along their paths).
+CUT_COST = np.array([1.0, 0.6, 0.3, 0.6])
 #: Weight of the sides' average grid size straying from the band's middle.
 BALANCE_WEIGHT = 4.0
 #: Weight of one forced arterial crossing (fragment of a face too small for its own grid).

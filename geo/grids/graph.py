@@ -13,8 +13,9 @@ from scipy.sparse import csgraph
 
 from geo.grids.rules import components, crossings
 
-#: Kinds of shared boundaries, as codes: inside a block, along a street, along an arterial.
-KIND_CODE = {"block": 0, "street": 1, "arterial": 2}
+#: Kinds of shared boundaries, as codes: inside a block, along a street, along an
+#: arterial, along a footpath inside a block.
+KIND_CODE = {"block": 0, "street": 1, "arterial": 2, "path": 3}
 ARTERIAL = KIND_CODE["arterial"]
 
 @dataclass

@@ -101,6 +101,7 @@ class _Inputs:
     unit_block: np.ndarray
     unit_comm: np.ndarray
     arterials: np.ndarray
+    paths: np.ndarray
     locked_of_unit: np.ndarray | None   # locked grid id per unit (None: free)
     previous: pd.Series | None          # previous grid id per piece id
     locked: frozenset[str]
@@ -167,6 +168,7 @@ def _check_inputs(households, communities, roads, blocks, previous, locked) -> _
     return _Inputs(units=units, communities=communities, blocks=blocks, unit_block=unit_block,
                    unit_comm=blocks["community_id"].astype(str).to_numpy()[unit_block],
                    arterials=roads.loc[roads["road_class"] == "arterial"].geometry.to_numpy(),
+                   paths=roads.loc[roads["road_class"] == "path"].geometry.to_numpy(),
                    locked_of_unit=locked_of_unit, previous=prev, locked=frozenset(locked),
                    notes=notes + community_notes)
 
@@ -223,7 +225,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     clock = time.perf_counter()
     cells = tessellate(pieces, sub_blocks.reset_index(drop=True),
                        block_of=sub_pos[inputs.unit_block[take]][src])
-    adj = cell_adjacency(cells, arterials=inputs.arterials)
+    adj = cell_adjacency(cells, arterials=inputs.arterials, paths=inputs.paths)
     one = _Pass(pieces=pieces, cells=cells, adjacency=adj, parts=[], outcomes={},
                 splits=splits, failed=set(), cells_s=time.perf_counter() - clock)
     cell_unit = cells["unit"].to_numpy()
