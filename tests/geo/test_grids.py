@@ -363,3 +363,37 @@ def test_real_osm_sample_all_feasible_in_band():
     assert mine["in_band"].all()
     assert result.report["non_contiguous"] == 0
     assert result.households["grid_id"].notna().all()
+
+
+def test_land_far_from_every_home_stays_outside_the_grids():
+    # 30 × 10 lattice (600 m × 200 m): homes only in the 8 western columns, the rest is
+    # an empty block (a rail yard) reaching 440 m beyond the last home
+    hh = np.zeros((10, 30), dtype=int)
+    hh[:, :8] = 6  # 480 households: two grids
+    units, communities, roads = lattice(30, 10, hh)
+    result = make_grids(units, communities, roads)
+    grids = result.grids
+    assert len(grids) == 2 and grids["in_band"].all()
+    homes = units.loc[units["households"] > 0].geometry.union_all()
+    for poly in grids.geometry:
+        # no grid polygon reaches more than 200 m beyond its homes
+        assert poly.difference(homes.buffer(200.5)).area < 1.0
+    assert (grids["near_home_share"] == 1.0).all()
+    assert not grids["reason_key"].str.contains("far_from_homes").any()
+    outside = float(result.communities["outside_grids_m2"].iloc[0])
+    community = communities.geometry.iloc[0].area
+    assert outside > 0.2 * community  # the far end stays in the community, in no grid
+    assert grids.area.sum() + outside == pytest.approx(community, rel=1e-6)
+    assert result.report["near_home_share"] == {"min": 1.0, "median": 1.0}
+
+
+def test_a_grid_joined_only_through_far_land_is_flagged_with_its_share():
+    from geo.grids.rules import NEAR_HOME_MIN, grid_polygon
+
+    # two homes 1,400 m apart in one 1,500 m strip: cutting at 200 m (or 600 m) would
+    # break the grid, so it keeps the land between and says how little is near its homes
+    cells = np.array([shapely.box(0, 0, 750, 100), shapely.box(750, 0, 1500, 100)], dtype=object)
+    homes = np.array([[50.0, 50.0], [1450.0, 50.0]])
+    poly, share = grid_polygon(cells, homes)
+    assert poly.area == pytest.approx(150_000) and share < NEAR_HOME_MIN
+    assert share == pytest.approx(2 * 200 * 100 / 150_000 + 2 * 50 * 100 / 150_000, rel=0.05)
