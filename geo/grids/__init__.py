@@ -9,13 +9,15 @@ Public API (import from here or from the named module):
   (:func:`~.rules.grid_table`, :func:`~.rules.band_feasible`,
   :func:`~.rules.reason_text`, …);
 - :mod:`.blocks` — street blocks, tessellation cells and their adjacency;
-- :mod:`.communities` — derived, checked and assigned communities;
+- :mod:`.communities` — derived, checked and assigned communities; :mod:`.mapped` —
+  community boundaries mapped in OSM, completed where not mapped;
 - :mod:`.state` — the editable state of a grid layer; :mod:`.edits` — the edits, with
-  undo and redo.
+  undo and redo (kept by :mod:`.journal`).
 
 Internal modules: :mod:`.units` (unit checks and tower splits), :mod:`.graph`,
 :mod:`.partition` (the solver: :mod:`.construction`, :mod:`.improvement`,
-:mod:`.repair`) and :mod:`.numbering`.
+:mod:`.repair`), :mod:`.numbering`, :mod:`.summary` (the stage's community table and
+report) and :mod:`.splitting` (the split edit's solver).
 """
 
 from geo.grids.rules import (band_feasible, grid_count_range, infeasible_reason,

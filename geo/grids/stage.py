@@ -43,11 +43,10 @@ from geo.grids.graph import KIND_CODE, CellGraph
 from geo.grids.improvement import ImproveStats
 from geo.grids.numbering import NewGrid, grid_ids
 from geo.grids.partition import partition
-from geo.grids.rules import (CellTable, Reason, community_feasible,
-                             encode_reasons, grid_table)
+from geo.grids.rules import CellTable, community_feasible, grid_table
 from geo.grids.settings import GridSettings
+from geo.grids.summary import Outcome, communities_table, grid_report
 from geo.grids.units import UnitSplit, check_units, piece_source, split_large_units
-from geo.i18n import both
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,16 +118,6 @@ class _Part:
 
 
 @dataclass
-class _Outcome:
-    """What a community's partition came to."""
-
-    households: int
-    feasible: bool
-    reason: Reason | None
-    unassigned: int
-
-
-@dataclass
 class _Pass:
     """One gridding pass over some communities (positions local to the pass)."""
 
@@ -136,7 +125,7 @@ class _Pass:
     cells: gpd.GeoDataFrame
     adjacency: pd.DataFrame
     parts: list[_Part]
-    outcomes: dict[str, _Outcome]
+    outcomes: dict[str, Outcome]
     splits: list[UnitSplit]
     failed: set[str]
     stats: ImproveStats = field(default_factory=ImproveStats)
@@ -262,7 +251,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
         one.parts += parts
         total = int(cell_w[members].sum())
         infeasible = [z for z in found.zones if z.status == "infeasible"]
-        one.outcomes[cid] = _Outcome(households=total,
+        one.outcomes[cid] = Outcome(households=total,
                                      feasible=community_feasible(total, settings.band),
                                      reason=infeasible[0].reason if infeasible else None,
                                      unassigned=found.unassigned)
@@ -295,7 +284,7 @@ class _Combined:
     cells: gpd.GeoDataFrame
     adjacency: pd.DataFrame
     parts: list[_Part]
-    outcomes: dict[str, _Outcome]
+    outcomes: dict[str, Outcome]
     splits: list[UnitSplit]
     stats: ImproveStats
 
@@ -303,7 +292,7 @@ class _Combined:
 def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     units = inputs.units
     piece_frames, cell_frames, adj_frames, parts, splits = [], [], [], [], []
-    outcomes: dict[str, _Outcome] = {}
+    outcomes: dict[str, Outcome] = {}
     stats = ImproveStats()
     piece_offset = cell_offset = 0
     for one in passes:
@@ -476,69 +465,15 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     piece_comm[unit[unit >= 0]] = cells["community_id"].to_numpy()[unit >= 0]
     assignment = pd.Series(piece_grid, name="grid_id",
                            index=pd.Index(pieces["unit_id"].astype(str).to_numpy(), name="unit_id"))
-    communities_out = _communities_table(inputs.communities, combined.outcomes, grids)
-    report = _report(inputs, combined, grids, communities_out, settings, timings)
+    communities_out = communities_table(inputs.communities, combined.outcomes, grids)
+    report = grid_report(grids, communities_out, settings, notes=inputs.notes,
+                         units=inputs.units, splits=combined.splits,
+                         outcomes=combined.outcomes, improvement=combined.stats,
+                         timings=timings)
     return GridResult(grids=grids, households=pieces.assign(community_id=piece_comm,
                                                             grid_id=piece_grid),
                       communities=communities_out, assignment=assignment, cells=cells,
                       adjacency=combined.adjacency, report=report)
-
-
-def _communities_table(communities: gpd.GeoDataFrame, outcomes: dict[str, _Outcome],
-                       grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = communities.copy()
-    n_grids = grids.groupby("community_id").size()
-    info = [outcomes.get(c, _Outcome(0, True, None, 0)) for c in out["community_id"].astype(str)]
-    out["households"] = [i.households for i in info]
-    out["grids"] = [int(n_grids.get(c, 0)) for c in out["community_id"]]
-    out["feasible"] = [int(i.feasible) for i in info]
-    out["reason"] = [encode_reasons([i.reason]) if i.reason else "" for i in info]
-    # land of the community outside every grid: far from the homes of the grid it lies in
-    covered = grids.dissolve("community_id").area if len(grids) else pd.Series(dtype=float)
-    out["outside_grids_m2"] = np.round(np.maximum(
-        out.area.to_numpy() - covered.reindex(out["community_id"]).fillna(0).to_numpy(), 0), 1)
-    return out
-
-
-def _report(inputs: _Inputs, c: _Combined, grids: gpd.GeoDataFrame,
-            communities: gpd.GeoDataFrame, settings: GridSettings,
-            timings: dict[str, float]) -> dict:
-    lo, hi = settings.band
-    notes = list(inputs.notes)
-    above = sum(s.why == "above_band" for s in c.splits)
-    to_fit = sum(s.why == "to_fit" for s in c.splits)
-    if above:
-        notes.append(both("note.units_split", count=above, max=hi))
-    if to_fit:
-        notes.append(both("note.units_split_to_fit", count=to_fit, min=lo, max=hi))
-    unassigned = sum(o.unassigned for o in c.outcomes.values())
-    if unassigned:
-        notes.append(both("note.cells_without_grid", count=unassigned))
-    feasible = set(communities.loc[communities["feasible"] == 1, "community_id"])
-    in_feasible = grids[grids["community_id"].isin(feasible)]
-    near = grids["near_home_share"].to_numpy(dtype=float)
-    return {
-        "grids": int(len(grids)),
-        "grids_in_band": int(grids["in_band"].sum()),
-        "share_in_band": float(grids["in_band"].mean()) if len(grids) else 0.0,
-        "feasible_in_band": bool(in_feasible["in_band"].all()),
-        "non_contiguous": int((grids["contiguous"] == 0).sum()),
-        "arterial_crossings": int(grids["arterial_crossings"].sum()),
-        "mean_polsby_popper": float(grids["polsby_popper"].mean()) if len(grids) else 0.0,
-        "near_home_share": {"min": float(near.min()) if len(near) else 1.0,
-                            "median": float(np.median(near)) if len(near) else 1.0},
-        "grids_far_from_homes": int((grids["reason_key"].str.contains("far_from_homes")).sum()),
-        "infeasible_communities": [
-            {"community_id": cid, "households": int(h), "reason": r}
-            for cid, h, f, r in zip(communities["community_id"], communities["households"],
-                                    communities["feasible"], communities["reason"]) if not f],
-        "split_units": [s.as_dict() for s in c.splits],
-        "zero_household_units": int((inputs.units["households"] == 0).sum()),
-        "cells_without_grid": int(unassigned),
-        "improvement": c.stats.as_dict(),
-        "notes": notes,
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
-    }
 
 
 __all__ = ["GridResult", "make_grids"]
