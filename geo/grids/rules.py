@@ -140,7 +140,7 @@ def n_pieces(geom: shapely.Geometry) -> int:
 
 def near_homes(homes_xy: np.ndarray, distance_m: float = NEAR_HOME_M) -> shapely.Geometry:
     """Land within ``distance_m`` of some household unit (points as ``n × 2``)."""
-    return shapely.buffer(shapely.multipoints(homes_xy), distance_m, quad_segs=8)
+    return shapely.buffer(shapely.multipoints(homes_xy), distance_m, quad_segs=4)
 
 
 def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.Geometry, float]:
@@ -413,8 +413,9 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
     grid_of_cell = grid_of_cell.where(grid_of_cell.notna(), "").astype(str).to_numpy()
     asked = {str(g) for g in grid_ids}
     # shared boundaries are straightened per community: every grid of it is drawn again
-    places = np.unique(cells.community[np.isin(grid_of_cell, sorted(asked))])
-    ids = sorted((asked | set(grid_of_cell[np.isin(cells.community, places)])) - {""})
+    places = set(cells.community[pd.Series(grid_of_cell).isin(asked).to_numpy()])
+    ids = sorted((asked | set(grid_of_cell[pd.Series(cells.community).isin(places).to_numpy()]))
+                 - {""})
     code = pd.Series(np.arange(len(ids)), index=ids, dtype=np.int64)
     labels = code.reindex(grid_of_cell).fillna(-1).to_numpy(dtype=np.int64, copy=True)
     cross = crossings(labels, cells.households, cells.ei, cells.ej, cells.arterial)
