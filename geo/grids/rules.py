@@ -289,6 +289,19 @@ class CellTable:
         return np.bincount(self.piece, weights=self.households, minlength=self.n).astype(np.int64)
 
     @cached_property
+    def _polygons(self) -> dict[bytes, tuple[shapely.Geometry, float]]:
+        return {}
+
+    def polygon(self, idx: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.Geometry, float]:
+        """:func:`grid_polygon` of the cells ``idx`` (sorted positions), remembered: cells
+        never change, so a grid an edit did not touch is not drawn again."""
+        key = idx.tobytes()
+        found = self._polygons.get(key)
+        if found is None:
+            found = self._polygons[key] = grid_polygon(self.geoms[idx], homes_xy)
+        return found
+
+    @cached_property
     def community_total(self) -> dict[str, int]:
         return pd.Series(self.households).groupby(self.community).sum().astype(int).to_dict()
 
@@ -429,7 +442,7 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
             continue
         homes = (cells.households[idx] > 0) & cells.unit[idx]
         xy = cells.homes[idx][homes & np.isfinite(cells.homes[idx]).all(axis=1)]
-        shape, near = grid_polygon(cells.geoms[idx], xy)
+        shape, near = cells.polygon(idx, xy)
         names, counts = np.unique(cells.community[idx], return_counts=True)
         community = str(names[np.argmax(counts)])  # the most cells; ties: the first id
         grids.append([k, gid, idx, homes, xy, shape, near, community])
