@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -26,12 +25,10 @@ def _progress_printer() -> callable:
 
 
 def write_json_atomic(data: dict, path: str | Path) -> Path:
-    """Write JSON beside ``path`` under a temporary name, then rename over it."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write JSON to ``path`` atomically (:func:`analysis.outputs.atomic_file`)."""
+    from analysis.outputs import write_text_atomic
+
+    return write_text_atomic(json.dumps(data, ensure_ascii=False, indent=2, default=str), path)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,8 +98,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
         raise InputError("err.report_not_pdf", path=out)
-    if not out.parent.exists():
-        raise InputError("err.out_dir_missing", path=out)
+    from analysis.outputs import check_output_file, check_output_folder
+
+    check_output_file(out)  # before any work: a missing, read-only or folder target
+    if args.png:
+        check_output_folder(args.png)
     project = _opened(args.project)
     services = [s.strip() for s in args.services.split(",") if s.strip()] if args.services else None
     progress("step.report")
@@ -117,7 +117,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from analysis.export import export_project
+    from analysis.outputs import check_output_folder
 
+    check_output_folder(args.out)
     project = _opened(args.project)
     files = export_project(project, args.format, args.out, lang=args.lang)
     _print_written(files)
@@ -130,9 +132,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     progress = _progress_printer()
     out = Path(args.out)
+    from analysis.outputs import check_output_file
     from analysis.project import check_output_path
 
     check_output_path(out)
+    check_output_file(out)  # before the run: a missing, read-only or folder target
+    if args.summary:
+        check_output_file(args.summary)
     settings = settings_from_args(args)
     area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
     register = facilities = communities = None
