@@ -16,6 +16,7 @@ says what is wrong and what to do.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,7 +140,9 @@ def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Column
     ignored += [c for f, c in match.column_map.items() if f not in column_map and c not in personal]
     notes: list[tuple[str, dict]] = []
     if privacy:
-        text_fields = [f for f in column_map if f not in _COORD_FIELDS + ("households",)]
+        # labels the model needs (building, compound, names, types) are scrubbed, not
+        # dropped; free text and unused columns go when their content is personal
+        text_fields = [f for f in column_map if f in FREE_TEXT[role] or f == "id"]
         candidates = [column_map[f] for f in text_fields] + ignored
         by_content, _ = cols.personal_by_content(loaded.attrs, candidates)
         for col in by_content:
@@ -786,5 +789,7 @@ def read_upload(data: bytes, filename: str, *, kind: str,
     stem = _UNSAFE_NAME.sub("_", Path(name).stem)[:60] or "upload"
     with tempfile.TemporaryDirectory(prefix="gridcircle-") as tmp:
         path = Path(tmp) / f"{stem}{suffix}"
-        path.write_bytes(data)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private to this user
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         return READERS[kind](path, limits=limits, **options)
