@@ -49,7 +49,7 @@ _MOBILE = re.compile(r"(?<!\d)(?:(?:\+|00)?86[\s-]?)?1[3-9]\d(?:[\s.\-]?\d){8}(?
 _LANDLINE = re.compile(r"(?<!\d)\(?0\d{2,3}\)?[\s\-]?\d{7,8}(?!\d)")
 _DECIMAL = re.compile(r"[+-]?\d{1,3}\.\d{4,}")  # a coordinate, not a phone number
 _DATE = re.compile(r"(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 #: Words always followed by a person's name (户主林平之), and words followed by one when a
 #: colon or 是/为 comes between (业主：黄蓉, but not 业主委员会).
 _NAME_ALWAYS = ("户主", "联系人", "姓名", "户名", "产权人", "承租人", "登记人", "申报人")
