@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--demo", help="示例 / bundled demo: helsinki, synthetic, synthetic:N")
     run.add_argument("--households", help="户数登记表 / household register file")
     run.add_argument("--households-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
+    run.add_argument("--keep-text", default="", metavar="address,name",
+                     help="保留的自由文字字段（默认不保留，个人信息仍会抹去）/ free-text fields to keep "
+                          "(none by default; personal data is scrubbed anyway)")
     run.add_argument("--facilities", help="设施表 / facility file")
     run.add_argument("--facilities-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
     run.add_argument("--communities", help="社区边界 / community boundaries")
@@ -139,6 +142,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_output_file(out)  # before the run: a missing, read-only or folder target
     if args.summary:
         check_output_file(args.summary)
+    keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
+    if not set(keep_text) <= {"address", "name"}:
+        raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
     settings = settings_from_args(args)
     area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
     register = facilities = communities = None
@@ -146,12 +152,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         from geo import layers as user_layers
 
         if args.households:
-            read = user_layers.read_households(args.households, crs=args.households_crs, area=area)
+            read = user_layers.read_households(args.households, crs=args.households_crs, area=area,
+                                               keep_text=keep_text)
             register = read.frame
             for line in read.warnings:
                 print(f"warning: {line}", file=sys.stderr)
         if args.facilities:
-            read = user_layers.read_facilities(args.facilities, crs=args.facilities_crs, area=area)
+            read = user_layers.read_facilities(args.facilities, crs=args.facilities_crs, area=area,
+                                               keep_text=keep_text)
             facilities = read.frame
             for line in read.warnings:
                 print(f"warning: {line}", file=sys.stderr)

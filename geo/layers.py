@@ -124,7 +124,8 @@ class _Columns:
     notes: list[tuple[str, dict]]
 
 
-def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Columns:
+def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str,
+             keep: tuple[str, ...] = ()) -> _Columns:
     """Match columns to fields, find personal columns (by name, then by content)."""
     names = [str(c) for c in loaded.attrs.columns]
     match = cols.match_columns(names, FIELDS[role])
@@ -142,7 +143,8 @@ def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Column
     if privacy:
         # labels the model needs (building, compound, names, types) are scrubbed, not
         # dropped; free text and unused columns go when their content is personal
-        text_fields = [f for f in column_map if f in FREE_TEXT[role] or f == "id"]
+        text_fields = [f for f in column_map
+                       if (f in FREE_TEXT[role] and f not in keep) or f == "id"]
         candidates = [column_map[f] for f in text_fields] + ignored
         by_content, _ = cols.personal_by_content(loaded.attrs, candidates)
         for col in by_content:
@@ -338,7 +340,7 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     path = Path(path)
     shown = _shown(path)
     loaded = load(path, role="households", fields=FIELDS["households"], limits=limits, layer=layer)
-    columns = _columns(loaded, role="households", privacy=privacy, shown=shown)
+    columns = _columns(loaded, role="households", privacy=privacy, shown=shown, keep=keep_text)
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
 
@@ -561,7 +563,7 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     types = load_facility_types(types_path)
     check_types(types, catalogue, Path(types_path))
     loaded = load(path, role="facilities", fields=FIELDS["facilities"], limits=limits, layer=layer)
-    columns = _columns(loaded, role="facilities", privacy=True, shown=shown)
+    columns = _columns(loaded, role="facilities", privacy=True, shown=shown, keep=keep_text)
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
     if loaded.is_table and not any(f in colmap for f in _COORD_FIELDS):

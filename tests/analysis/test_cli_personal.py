@@ -84,3 +84,17 @@ def test_bad_cell_is_described_not_quoted(tmp_path, capsys):
     assert main(["run", "--demo", DEMO, "--households", str(path), "--out", str(tmp_path / "p.gpkg")]) == 2
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "黄蓉" not in err and PERSONAL[0] not in err
+
+
+def test_keep_text_keeps_the_address_scrubbed(tmp_path, capsys):
+    import pyogrio
+
+    area = load_demo(DEMO)
+    register = _register(tmp_path / "登记表.csv", area)
+    project = tmp_path / "p.gpkg"
+    assert main(["run", "--demo", DEMO, "--households", str(register), "--out", str(project),
+                 "--keep-text", "address"]) == 0
+    units = pyogrio.read_dataframe(project, layer="households", read_geometry=False)
+    kept = " ".join(units["address"].dropna())
+    assert "学清路" in kept and not any(v in kept for v in PERSONAL)
+    assert main(["run", "--demo", DEMO, "--out", str(project), "--keep-text", "remarks"]) == 2
