@@ -127,8 +127,8 @@ def scrub_series(values: pd.Series, *, limit: int = MAX_LABEL) -> tuple[pd.Serie
     hits = cut = 0
     cache: dict[str, tuple[str, int]] = {}
     for k, text in enumerate(texts):
-        if text not in cache:
-            cache[text] = scrub_text(text)
+        if text not in cache:  # an endless cell is cut first (a few times the limit)
+            cache[text] = scrub_text(text[: 4 * limit])
         clean, n = cache[text]
         hits += n
         if len(clean) > limit:
