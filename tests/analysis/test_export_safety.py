@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from analysis import export as ex
 from analysis import outputs
 from analysis import project as pj
-from geo import edits
+from geo.grids import edits
 from geo.errors import ProjectFileError
 from tests.analysis.project_fixtures import project_result
 
