@@ -34,7 +34,7 @@ from geo.settings import InputLimits
 
 COMPRESSED = {".bz2": bz2.open, ".gz": gzip.open}
 _CHUNK = 1 << 20
-_FREE_BYTES = 16 << 20  # decompressed bytes always allowed before the ratio applies
+_FREE_BYTES = 4 << 20  # decompressed bytes always allowed before the ratio applies
 _HEAD = 64 * 1024
 _EXAMPLES = 5
 #: Longest name kept from OSM (the longest real Chinese place names are far shorter).
