@@ -26,6 +26,7 @@ FEATURE_TAGS: dict[str, bool | str | list[str]] = {
     "amenity": True, "shop": True, "leisure": True, "healthcare": True,
     "social_facility": True, "office": ["government"], "public_transport": True,
     "highway": ["bus_stop"],
+    "boundary": ["administrative"], "place": ["neighbourhood"],  # mapped communities
 }
 #: Way tags kept on street edges (besides osmnx's defaults) to judge walkability.
 EXTRA_WAY_TAGS = ("foot", "sidewalk", "footway", "access", "service")
