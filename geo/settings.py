@@ -88,10 +88,10 @@ class InputLimits:
     max_osm_mb
         Largest OpenStreetMap XML accepted, measured after decompression (an ``.osm.bz2``
         or ``.osm.gz`` is counted while it is streamed, so a small compressed file cannot
-        expand without bound). Reading takes roughly 15 times this in memory.
+        expand without bound). osmnx takes 15–100 times the XML size in memory (measured).
     max_osm_ratio
         Largest ratio of decompressed to compressed size of an OSM file beyond its first
-        16 MB: real extracts compress 8–20×, compression bombs thousands of times.
+        4 MB: real extracts compress 8–20×, compression bombs thousands of times.
     """
 
     max_file_mb: float = 200.0

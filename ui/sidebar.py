@@ -106,8 +106,6 @@ def area_source(lang: str) -> state.Source | None:
 def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
     """The optional uploaded layers; each is checked at once and a bad one is shown as one
     message beside its uploader and left out of the run."""
-    if not uploads.layer_readers_available():
-        return state.Uploads()
     chosen = {}
     with st.sidebar.expander(t("page.uploads", lang)):
         for kind in uploads.LAYER_KINDS:

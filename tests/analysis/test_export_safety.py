@@ -211,3 +211,20 @@ def test_two_exports_to_one_folder_at_once_both_succeed(hostile_project, tmp_pat
     assert "网格" in book.sheetnames
     grids = pd.read_csv(out / "p_grids.csv", encoding="utf-8-sig", header=1)
     assert len(grids) == len(hostile_project.layers["grids"])
+
+
+def test_every_exported_field_of_a_real_project_has_headings(tmp_path):
+    """The Beijing sample through the command line: every column of every CSV has a
+    heading of its own in both languages."""
+    from analysis.cli import main
+    from tests.conftest import BEIJING_OSM
+
+    if not BEIJING_OSM.exists():
+        pytest.skip("the shared Beijing sample is not here")
+    saved = tmp_path / "bj.gpkg"
+    assert main(["run", "--osm", str(BEIJING_OSM), "--out", str(saved)]) == 0
+    project = pj.open_project(saved)
+    for name, frame in ex.table_frames(project).items():
+        for lang in ("zh", "en"):
+            missing = [c for c in frame.columns if ex.column_label(c, lang) == c]
+            assert not missing, (name, lang, missing)
