@@ -3,8 +3,6 @@ same readers as the command line (``geo.layers``), so both accept the same files
 
 from __future__ import annotations
 
-import importlib.util
-
 from geo.studyarea import StudyArea
 
 LAYER_KINDS = ("households", "facilities", "communities")
@@ -15,21 +13,6 @@ UPLOAD_TYPES = {
     "communities": ["geojson", "json", "gpkg", "zip"],
 }
 CRS_CHOICES = ("auto", "wgs84", "gcj02", "bd09", "cgcs2000")
-
-
-def layer_readers_available() -> bool:
-    """Whether ``geo.layers`` (the upload readers) is present in this build."""
-    return importlib.util.find_spec("geo.layers") is not None
-
-
-def upload_limit_mb() -> float:
-    """The largest upload accepted (``InputLimits.max_file_mb``; Streamlit's default 200 MB
-    where the limits are not defined)."""
-    try:
-        from geo.settings import InputLimits
-    except ImportError:
-        return 200.0
-    return float(InputLimits().max_file_mb)
 
 
 def read_layer(kind: str, data: bytes, name: str, *, crs: str | None, area: StudyArea):
