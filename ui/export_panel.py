@@ -20,21 +20,48 @@ import streamlit as st
 
 from analysis.export import FORMATS, export_bytes
 from analysis.pipeline import Result
-from analysis.project import Project, open_project, save
+from analysis.project import (Project, area_source_of, open_project, read_journal, read_meta,
+                              recovery_path, same_area, save)
 from analysis.report import report_bytes, save_map_pngs
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui.edit_panel import AUTHOR_KEY, current_project, leave_file, set_project
+from ui import session
+from ui.edit_panel import AUTHOR_KEY, current_project, set_project
+from ui.sidebar import PageSettings
 
 DOWNLOAD_KEY = "gc_downloads"
 
 
 def default_path(project: Project) -> str:
-    """Where a project is saved unless the user says otherwise."""
+    """Where a project is saved unless the user says otherwise: its own file, or a file
+    named after the area it holds (the demo, the uploaded file's own name, the place)."""
     if project.path is not None:
         return str(project.path)
-    name = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "gridcircle")).strip("_")
-    return str(Path.home() / "gridcircle" / f"{name or 'gridcircle'}.gpkg")
+    fallback = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "")).strip("_")
+    stem = session.file_stem(area_source_of(project.meta), fallback or "gridcircle")
+    return str(Path.home() / "gridcircle" / f"{stem}.gpkg")
+
+
+def overwrite_question(project: Project, target: Path) -> tuple[str, dict] | None:
+    """What to ask before saving ``project`` over ``target`` (``None``: nothing to ask).
+
+    Saving over a file that is not this project's own asks first, naming the area that
+    file holds when it is another area, so that edits are never silently replaced."""
+    if not target.exists():
+        return None
+    if project.path is not None and Path(project.path).resolve() == target.resolve():
+        return None
+    try:
+        meta = read_meta(target)
+        edits = len(read_journal(target))
+    except GridcircleError:
+        return None  # not a project: saving refuses it with its own message
+    theirs, ours = area_source_of(meta), area_source_of(project.meta)
+    params = {"path": str(target), "edits": edits, "revision": meta.get("revision", "?")}
+    if theirs and ours and not same_area(theirs, ours):
+        return "project.overwrite_other_area", {**params, "other": theirs.get("name", ""),
+                                                 "ours": ours.get("name", "")}
+    return "project.overwrite_existing", params
 
 
 def _version(project: Project) -> tuple:
@@ -66,9 +93,31 @@ def maps_zip(project: Project, *, lang: str, paper: str, services: list[str] | N
         return buffer.getvalue()
 
 
-def panel(result: Result, page: object) -> None:
+def _save(result: Result, page: PageSettings, project: Project, target: Path,
+          author: str) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        saved = save(project, target, author=author)
+        set_project(result, page, saved)
+        st.session_state.pop("gc_overwrite_ask", None)
+        st.success(t("project.saved", page.lang, path=str(saved.path), revision=saved.revision))
+    except GridcircleError as exc:
+        st.error(exc.message(page.lang))
+        if exc.key == "err.project_conflict":
+            st.session_state["gc_conflict"] = True
+    except OSError as exc:
+        st.error(t("err.write_failed", page.lang, path=str(target), detail=exc))
+
+
+def _open(result: Result, page: PageSettings, opened: Project) -> None:
+    """Make an opened project the page's (area, settings, grids, edits, numbers, map)."""
+    set_project(result, page, opened, opened=True)
+    st.rerun()
+
+
+def panel(result: Result, page: PageSettings) -> None:
     """The project panel: save/open, downloads, report (called by the page)."""
-    lang = getattr(page, "lang", "zh")
+    lang = page.lang
     st.subheader(t("project.panel_title", lang))
     project = current_project(result, page)
     for key, params in project.notes:
@@ -80,26 +129,22 @@ def panel(result: Result, page: object) -> None:
 
     with save_tab:
         path = st.text_input(t("project.path", lang), value=default_path(project), key="gc_save_path")
+        target = Path(path).expanduser()
         c1, c2 = st.columns(2)
         if c1.button(t("project.save", lang), key="gc_save", type="primary"):
-            try:
-                target = Path(path).expanduser()
-                target.parent.mkdir(parents=True, exist_ok=True)
-                saved = save(project, target, author=author)
-                set_project(result, page, saved)
-                st.success(t("project.saved", lang, path=str(saved.path), revision=saved.revision))
-            except GridcircleError as exc:
-                st.error(exc.message(lang))
-                if exc.key == "err.project_conflict":
-                    st.session_state["gc_conflict"] = True
-            except OSError as exc:
-                st.error(t("err.write_failed", lang, path=path, detail=exc))
+            if overwrite_question(project, target) is None:
+                _save(result, page, project, target, author)
+            else:
+                st.session_state["gc_overwrite_ask"] = str(target)
+        question = (overwrite_question(project, target)
+                    if st.session_state.get("gc_overwrite_ask") == str(target) else None)
+        if question is not None:
+            st.warning(t(question[0], lang, **question[1]))
+            if st.button(t("project.overwrite_confirm", lang), key="gc_overwrite_yes"):
+                _save(result, page, project, target, author)
         if st.session_state.get("gc_conflict"):
             if c2.button(t("project.save_copy", lang), key="gc_save_copy"):
-                from analysis.project import recovery_path
-
-                saved = save(replace(project, path=None), recovery_path(Path(path).expanduser()),
-                             author=author)
+                saved = save(replace(project, path=None), recovery_path(target), author=author)
                 set_project(result, page, saved)
                 st.session_state["gc_conflict"] = False
                 st.success(t("project.saved", lang, path=str(saved.path), revision=saved.revision))
@@ -110,10 +155,10 @@ def panel(result: Result, page: object) -> None:
         if st.button(t("project.open", lang), key="gc_open", disabled=not path):
             try:
                 opened = open_project(Path(path).expanduser())
-                set_project(result, page, opened, opened=True)
-                st.rerun()
             except GridcircleError as exc:
                 st.error(exc.message(lang))
+            else:
+                _open(result, page, opened)
         upload = st.file_uploader(t("project.upload", lang), type=["gpkg"], key="gc_upload")
         if upload is not None and st.button(t("project.open_upload", lang), key="gc_open_upload"):
             folder = Path(tempfile.gettempdir()) / "gridcircle_projects"
@@ -122,15 +167,10 @@ def panel(result: Result, page: object) -> None:
             local.write_bytes(upload.getvalue())
             try:
                 opened = replace(open_project(local), path=None, revision=0)
-                set_project(result, page, opened, opened=True)
-                st.rerun()
             except GridcircleError as exc:
                 st.error(exc.message(lang))
-        if st.session_state.get("gc_active_project", (None,))[0] == "file":
-            st.caption(t("project.showing_file", lang, path=str(project.path or "")))
-            if st.button(t("project.back_to_run", lang), key="gc_back"):
-                leave_file(result, page)
-                st.rerun()
+            else:
+                _open(result, page, opened)
 
     with export_tab:
         fmt = st.selectbox(t("project.format", lang), FORMATS, key="gc_format",
@@ -152,7 +192,7 @@ def panel(result: Result, page: object) -> None:
         hh = project.layers.get("households")
         available = [c[len("walk_min_"):] for c in (hh.columns if hh is not None else [])
                      if c.startswith("walk_min_")]
-        wanted = [s for s in getattr(page, "services", ()) if s in available] or available[:3]
+        wanted = [s for s in page.services if s in available] or available[:3]
         services = st.multiselect(t("project.report_services", lang), available, default=wanted,
                                   key="gc_report_services")
         paper = st.radio(t("project.paper", lang), ["A4", "A3"], horizontal=True, key="gc_paper")
@@ -180,4 +220,4 @@ def panel(result: Result, page: object) -> None:
             st.error(exc.message(lang))
 
 
-__all__ = ["default_path", "maps_zip", "panel"]
+__all__ = ["default_path", "maps_zip", "overwrite_question", "panel"]

@@ -81,7 +81,7 @@ def page_script(lang: str = "zh") -> None:
 
 
 def active(at: AppTest) -> pj.Project:
-    return at.session_state["gc_projects"][at.session_state["gc_active_project"]]
+    return at.session_state["gc_held"].project
 
 
 def test_panels_edit_undo_save_autosave_and_conflict(tmp_path):
