@@ -96,6 +96,21 @@ def area_source_of(meta: dict) -> dict | None:
     return dict(found) if isinstance(found, dict) and found.get("id") else None
 
 
+def area_record(kind: str, name: str, ident: str) -> dict:
+    """What a project stores about the area it holds: the kind of source (``demo``,
+    ``osm``, ``place``), its name as people know it and its identity (the demo's or the
+    place's name, an OSM file's content hash :func:`file_identity`)."""
+    return {"kind": str(kind), "name": str(name), "id": str(ident)}
+
+
+def file_identity(data: bytes) -> str:
+    """An input file's identity: the start of its content's SHA-256 (the page names an
+    upload the same way)."""
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()[:24]
+
+
 def same_area(a: dict | None, b: dict | None) -> bool:
     """Whether two area records name the same area (unknown never matches)."""
     return bool(a and b and (a.get("kind"), a.get("id")) == (b.get("kind"), b.get("id")))
@@ -278,7 +293,7 @@ def redo_project(project: Project) -> Project:
 
 
 
-__all__ = ["DEFAULT_BAND", "Project", "area_source_of", "basemap_layers", "coverage_by_grid",
+__all__ = ["DEFAULT_BAND", "Project", "area_record", "area_source_of", "file_identity", "basemap_layers", "coverage_by_grid",
            "coverage_by_level", "edit_project", "project_from_result", "recount",
            "redo_project", "same_area", "session_from_layers", "undo_project",
            "walk_settings_of", "with_session"]

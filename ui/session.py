@@ -31,7 +31,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.pipeline import Result
-from analysis.project import (Project, area_source_of, project_from_result, same_area,
+from analysis.project import (Project, area_record, area_source_of, project_from_result, same_area,
                               with_session)
 from geo import edits
 from geo.i18n import t
@@ -64,9 +64,9 @@ def area_of(source: state.Source) -> dict:
     uploaded file's own name, the place) and an identity (the uploaded file's content
     hash, not its temporary name)."""
     ident = source.value
-    if source.kind == "osm":
+    if source.kind == "osm":  # the upload's content hash (the start of its file name)
         ident = Path(source.value).name.split(".", 1)[0]
-    return {"kind": source.kind, "name": source.label or source.value, "id": ident}
+    return area_record(source.kind, source.label or source.value, ident)
 
 
 def file_stem(area: dict | None, fallback: str = "gridcircle") -> str:
