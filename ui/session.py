@@ -43,7 +43,7 @@ SWITCH_KEY = "gc_switch_to"
 #: session state that belongs to one area and resets with it
 AREA_STATE = ("siting_request", "gap_zoom", "gc_selected", "gc_last_event", "gc_last_edit",
               "gc_want_export", "gc_want_report", "gc_want_maps", "gc_conflict",
-              "gc_overwrite_ask", "gc_units_gen")
+              "gc_overwrite_ask", "gc_units_gen", "gc_save_path")
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,7 +171,11 @@ def widgets_for(meta: dict) -> dict:
 
 def apply_pending() -> None:
     """Set widget values asked for on the last run (before the sidebar draws them)."""
+    from geo.demos import DEMOS
+
     for key, value in (st.session_state.pop(PENDING_KEY, None) or {}).items():
+        if key == "demo" and value not in DEMOS:  # another size of the synthetic district
+            st.query_params["demo"] = value
         st.session_state[key] = value
 
 
