@@ -9,6 +9,7 @@ other; it can also be downloaded. Every export and the report are made by
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import tempfile
@@ -42,7 +43,17 @@ def default_path(project: Project) -> str:
     return str(Path.home() / "gridcircle" / f"{stem}.gpkg")
 
 
-def overwrite_question(project: Project, target: Path) -> tuple[str, dict] | None:
+def path_key(project: Project) -> str:
+    """The path box's widget key: one per area and file, so that the box shows the
+    current project's path when the area changes or a project is opened (a browser
+    keeps a widget's typed value for as long as its key lives)."""
+    area = area_source_of(project.meta) or {}
+    ident = repr((area.get("kind"), area.get("id"), str(project.path or "")))
+    return "gc_save_path_" + hashlib.blake2b(ident.encode(), digest_size=6).hexdigest()
+
+
+def overwrite_question(project: Project, target: Path,
+                       lang: str = "zh") -> tuple[str, dict] | None:
     """What to ask before saving ``project`` over ``target`` (``None``: nothing to ask).
 
     Saving over a file that is not this project's own asks first, naming the area that
@@ -59,8 +70,9 @@ def overwrite_question(project: Project, target: Path) -> tuple[str, dict] | Non
     theirs, ours = area_source_of(meta), area_source_of(project.meta)
     params = {"path": str(target), "edits": edits, "revision": meta.get("revision", "?")}
     if theirs and ours and not same_area(theirs, ours):
-        return "project.overwrite_other_area", {**params, "other": theirs.get("name", ""),
-                                                 "ours": ours.get("name", "")}
+        return "project.overwrite_other_area", {**params,
+                                                 "other": session.area_label(theirs, lang),
+                                                 "ours": session.area_label(ours, lang)}
     return "project.overwrite_existing", params
 
 
@@ -128,7 +140,8 @@ def panel(result: Result, page: PageSettings) -> None:
          t("project.tab_report", lang)])
 
     with save_tab:
-        path = st.text_input(t("project.path", lang), value=default_path(project), key="gc_save_path")
+        path = st.text_input(t("project.path", lang), value=default_path(project),
+                             key=path_key(project))
         target = Path(path).expanduser()
         c1, c2 = st.columns(2)
         if c1.button(t("project.save", lang), key="gc_save", type="primary"):
@@ -136,7 +149,7 @@ def panel(result: Result, page: PageSettings) -> None:
                 _save(result, page, project, target, author)
             else:
                 st.session_state["gc_overwrite_ask"] = str(target)
-        question = (overwrite_question(project, target)
+        question = (overwrite_question(project, target, lang)
                     if st.session_state.get("gc_overwrite_ask") == str(target) else None)
         if question is not None:
             st.warning(t(question[0], lang, **question[1]))
@@ -220,4 +233,4 @@ def panel(result: Result, page: PageSettings) -> None:
             st.error(exc.message(lang))
 
 
-__all__ = ["default_path", "maps_zip", "overwrite_question", "panel"]
+__all__ = ["default_path", "maps_zip", "overwrite_question", "panel", "path_key"]

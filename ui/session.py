@@ -43,7 +43,7 @@ SWITCH_KEY = "gc_switch_to"
 #: session state that belongs to one area and resets with it
 AREA_STATE = ("siting_request", "gap_zoom", "gc_selected", "gc_last_event", "gc_last_edit",
               "gc_want_export", "gc_want_report", "gc_want_maps", "gc_conflict",
-              "gc_overwrite_ask", "gc_units_gen", "gc_save_path")
+              "gc_overwrite_ask", "gc_units_gen")
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +67,17 @@ def area_of(source: state.Source) -> dict:
     if source.kind == "osm":  # the upload's content hash (the start of its file name)
         ident = Path(source.value).name.split(".", 1)[0]
     return area_record(source.kind, source.label or source.value, ident)
+
+
+def area_label(area: dict | None, lang: str) -> str:
+    """An area's name as the page shows it (a demo by its translated name)."""
+    if not area:
+        return ""
+    if area.get("kind") == "demo":
+        from ui.sidebar import demo_label
+
+        return demo_label(str(area.get("id")), lang)
+    return str(area.get("name") or area.get("id") or "")
 
 
 def file_stem(area: dict | None, fallback: str = "gridcircle") -> str:
@@ -202,12 +213,13 @@ def confirm_area(source: state.Source, lang: str) -> bool:
         return True
     if st.session_state.get(SWITCH_KEY) == (area["kind"], area["id"]):
         return True
-    name = (current.area or {}).get("name") or current.project.meta.get("area", "")
+    name = area_label(current.area, lang) or current.project.meta.get("area", "")
     key = "session.switch_opened" if waiting else "session.switch_unsaved"
-    st.warning(t(key, lang, name=name, other=area["name"],
+    other = area_label(area, lang)
+    st.warning(t(key, lang, name=name, other=other,
                  count=len(current.project.session.entries) if current.project.session else 0))
     cols = st.columns(2)
-    if cols[0].button(t("session.switch_go", lang, other=area["name"]), key="gc_switch_go"):
+    if cols[0].button(t("session.switch_go", lang, other=other), key="gc_switch_go"):
         st.session_state[SWITCH_KEY] = (area["kind"], area["id"])
         st.session_state.pop(HELD_KEY, None)
         reset_area_state()
@@ -293,6 +305,6 @@ def shown(project: Project, result: Result) -> Result:
     return replace(result, layers=layers, summary=summary)
 
 
-__all__ = ["Held", "apply_pending", "area_of", "base_parts", "confirm_area", "file_stem",
+__all__ = ["Held", "apply_pending", "area_label", "area_of", "base_parts", "confirm_area", "file_stem",
            "grids_digest", "held", "hold", "open_into_page", "page_run", "project", "reset_area_state",
            "shown", "store", "unsaved", "widgets_for"]

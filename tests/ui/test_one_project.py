@@ -15,6 +15,13 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT_S = 180
 
 
+
+def path_box(at: AppTest):
+    """The project panel's path box (its key follows the project's area and file)."""
+    from ui.export_panel import path_key
+
+    return at.text_input(key=path_key(at.session_state["gc_held"].project))
+
 def metric(at: AppTest, key: str) -> str:
     label = t(key, "zh")
     return next(m.value for m in at.metric if m.label == label)
@@ -40,10 +47,10 @@ def started(demo: str, home: Path, monkeypatch) -> AppTest:
 
 def test_the_path_follows_the_area_and_saving_over_another_area_asks_first(tmp_path, monkeypatch):
     at = started("synthetic:2000", tmp_path, monkeypatch)
-    assert at.text_input(key="gc_save_path").value == str(tmp_path / "gridcircle" / "synthetic_2000.gpkg")
+    assert path_box(at).value == str(tmp_path / "gridcircle" / "synthetic_2000.gpkg")
     grid = rename_first_grid(at, "东区一网格")
     a = tmp_path / "A.gpkg"
-    at.text_input(key="gc_save_path").set_value(str(a)).run()
+    path_box(at).set_value(str(a)).run()
     at.button(key="gc_save").click().run()
     assert not at.exception and not at.error
     assert pj.read_meta(a)["area_source"]["id"] == "synthetic:2000"
@@ -51,12 +58,15 @@ def test_the_path_follows_the_area_and_saving_over_another_area_asks_first(tmp_p
     at.sidebar.selectbox(key="demo").set_value("synthetic").run()  # saved: no question
     assert not at.exception and not at.error
     assert metric(at, "app.households") == "20,000"
-    box = at.text_input(key="gc_save_path").value
+    box = path_box(at).value
     assert "A.gpkg" not in box and box.endswith("synthetic.gpkg")
-    at.text_input(key="gc_save_path").set_value(str(a)).run()
+    path_box(at).set_value(str(a)).run()
     at.button(key="gc_save").click().run()
     assert not at.exception
-    assert any("synthetic:2000" in w.value for w in at.warning), [w.value for w in at.warning]
+    from ui.sidebar import demo_label
+
+    assert any(demo_label("synthetic:2000", "zh") in w.value for w in at.warning), \
+        [w.value for w in at.warning]
     kept = pj.open_project(a)  # not replaced until confirmed
     assert kept.session.state.row(grid)["name"] == "东区一网格"
     assert int(kept.summary["households"]) == 2000
@@ -74,7 +84,10 @@ def test_switching_area_with_unsaved_edits_asks_first_and_can_go_back(tmp_path, 
     grids = metric(at, "page.grids")
     at.sidebar.selectbox(key="demo").set_value("synthetic").run()
     assert not at.exception
-    assert any("北区" not in w.value and "synthetic" in w.value for w in at.warning)
+    from ui.sidebar import demo_label
+
+    assert any(demo_label("synthetic", "zh") in w.value and demo_label("synthetic:2000", "zh")
+               in w.value for w in at.warning), [w.value for w in at.warning]
     assert not at.metric  # nothing of the new area is computed until the planner decides
     at.button(key="gc_switch_back").click().run()
     assert not at.exception and not at.error
@@ -94,7 +107,7 @@ def test_opening_a_project_replaces_the_whole_page(tmp_path, monkeypatch):
     at.sidebar.slider(key="band").set_value((150, 250)).run()
     grid = rename_first_grid(at, "南区")
     a = tmp_path / "A.gpkg"
-    at.text_input(key="gc_save_path").set_value(str(a)).run()
+    path_box(at).set_value(str(a)).run()
     at.button(key="gc_save").click().run()
     saved = pj.open_project(a)
 
@@ -110,7 +123,7 @@ def test_opening_a_project_replaces_the_whole_page(tmp_path, monkeypatch):
     assert int(metric(other, "page.grids")) == int(saved.summary["grids"])
     assert other.session_state["gc_held"].project.path == a
     assert other.session_state["gc_held"].project.session.position == 1
-    assert other.text_input(key="gc_save_path").value == str(a)
+    assert path_box(other).value == str(a)
     shown = other.session_state["gc_held"].project
     assert shown.session.state.row(grid)["name"] == "南区"
     column = t("map.grid_id", "zh")
