@@ -53,7 +53,17 @@ def test_the_path_follows_the_area_and_saving_over_another_area_asks_first(tmp_p
     path_box(at).set_value(str(a)).run()
     at.button(key="gc_save").click().run()
     assert not at.exception and not at.error
-    assert pj.read_meta(a)["area_source"]["id"] == "synthetic:2000"
+    meta = pj.read_meta(a)
+    assert meta["area_source"]["id"] == "synthetic:2000"
+    # the page's project holds what the command line's holds (the same stage graph)
+    from analysis.pipeline import load_area, run
+
+    cli = run(load_area(demo="synthetic:2000")).summary
+    page = meta["summary"]
+    assert page["reach"]["polygon_misclassified_households"] == \
+        cli["reach"]["polygon_misclassified_households"]
+    assert page["coverage"] == cli["coverage"]
+    assert sorted(pj.read_layers(a)["service_areas"]["service"].unique()) == sorted(cli["coverage"])
 
     at.sidebar.selectbox(key="demo").set_value("synthetic").run()  # saved: no question
     assert not at.exception and not at.error
