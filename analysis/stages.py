@@ -227,33 +227,50 @@ class Runner:
 @dataclass(frozen=True, eq=False)
 class StageRun:
     """What :func:`run_stages` produced: the result, the reach objects a siting what-if
-    needs, and the key of each stage (the page keys its map caches on them)."""
+    needs, the key of each stage (the page keys its map caches on them), and whether the
+    result is complete (every service's areas and the misclassification figures)."""
 
     result: P.Result
     index: object
     reach: object
     keys: dict[str, Hashable]
+    complete: bool = True
+    runner: Runner | None = None
 
 
 def run_stages(inputs: Inputs, settings: P.RunSettings = P.RunSettings(), *,
-               cache: object | None = None, progress: Progress | None = None,
-               workers: int = 1) -> StageRun:
+               services: Collection[str] | None = None, cache: object | None = None,
+               progress: Progress | None = None, workers: int = 1) -> StageRun:
     """Run every stage of :data:`STAGES` in order and assemble the result.
 
-    ``cache`` (e.g. a :class:`StageCache`) is asked for each stage under its key first;
-    with ``workers=2`` walking minutes and the service areas (which both start from the
-    index) are made side by side. The result is the same either way.
+    ``services`` limits the drawn service areas to some services (the page draws those
+    it shows; :func:`completed` adds the others later); by default every service's
+    areas are drawn and the summary counts the households they misclassify. ``cache``
+    (e.g. a :class:`StageCache`) is asked for each stage under its key first; with
+    ``workers=2`` walking minutes and the service areas (which both start from the index)
+    are made side by side. The result is the same either way.
     """
     runner = Runner(inputs=inputs, settings=settings, cache=cache if cache is not None else _memo(),
                     progress=progress)
-    return finish(runner, workers=workers)
+    return finish(runner, services=services, workers=workers)
 
 
-def finish(runner: Runner, *, workers: int = 1) -> StageRun:
+def completed(run: StageRun) -> StageRun:
+    """``run`` with every service's areas and the misclassification figures (the stages
+    already made come from the run's cache)."""
+    if run.complete or run.runner is None:
+        return run
+    return finish(run.runner)
+
+
+def finish(runner: Runner, *, services: Collection[str] | None = None,
+           workers: int = 1) -> StageRun:
     """Everything a :class:`Runner` can make, assembled (see :func:`run_stages`)."""
     base = runner.get("base")
     index = runner.get("index")
-    services = _walk(runner).services
+    every = _walk(runner).services
+    services = every if services is None else tuple(s for s in every if s in set(services))
+    complete = tuple(services) == tuple(every)
     if runner.progress is not None:
         if runner.missing("reach"):
             runner.progress("step.reach")
@@ -271,7 +288,7 @@ def finish(runner: Runner, *, workers: int = 1) -> StageRun:
     wall = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     result = P.assemble(runner.inputs.area, runner.settings, runner.catalogue, base, reach,
-                        areas, index=index, timings_s=None)
+                        areas, index=index if complete else None, timings_s=None)
     timings = result.summary["timings_s"]
     timings["reach"] = round(runner.timings_s.get("index", 0.0)
                              + runner.timings_s.get("reach", 0.0), 3)
@@ -280,8 +297,9 @@ def finish(runner: Runner, *, workers: int = 1) -> StageRun:
     timings["coverage"] = round(time.perf_counter() - start, 3)
     keys = {"base": runner.key("base"), "index": runner.key("index"),
             "reach": runner.key("reach")}
-    return StageRun(result=result, index=index, reach=reach.reach, keys=keys)
+    return StageRun(result=result, index=index, reach=reach.reach, keys=keys,
+                    complete=complete, runner=runner)
 
 
-__all__ = ["Inputs", "Runner", "STAGES", "Stage", "StageCache", "StageRun", "finish",
+__all__ = ["Inputs", "Runner", "STAGES", "Stage", "StageCache", "StageRun", "completed", "finish",
            "previous_digest", "run_stages"]

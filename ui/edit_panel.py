@@ -227,7 +227,7 @@ def _store(result: Result, page: PageSettings, project: Project, edit: edits.Edi
     note = None
     if project.path is not None:
         try:
-            project, note = autosave(project, author=author)
+            project, note = autosave(session.complete(project), author=author)
         except GridcircleError as exc:
             st.session_state["gc_autosave_error"] = exc.message(lang)
     set_project(result, page, project)

@@ -109,7 +109,8 @@ def _save(result: Result, page: PageSettings, project: Project, target: Path,
           author: str) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        saved = save(project, target, author=author)
+        with st.spinner(t("step.save", page.lang)):
+            saved = save(session.complete(project), target, author=author)
         set_project(result, page, saved)
         st.session_state.pop("gc_overwrite_ask", None)
         st.success(t("project.saved", page.lang, path=str(saved.path), revision=saved.revision))
@@ -157,7 +158,8 @@ def panel(result: Result, page: PageSettings) -> None:
                 _save(result, page, project, target, author)
         if st.session_state.get("gc_conflict"):
             if c2.button(t("project.save_copy", lang), key="gc_save_copy"):
-                saved = save(replace(project, path=None), recovery_path(target), author=author)
+                saved = save(replace(session.complete(project), path=None),
+                             recovery_path(target), author=author)
                 set_project(result, page, saved)
                 st.session_state["gc_conflict"] = False
                 st.success(t("project.saved", lang, path=str(saved.path), revision=saved.revision))
@@ -192,8 +194,8 @@ def panel(result: Result, page: PageSettings) -> None:
             st.session_state["gc_want_export"] = fmt
         if st.session_state.get("gc_want_export") == fmt:
             try:
-                name, data, mime = _prepared(project, f"export_{fmt}",
-                                             lambda: export_bytes(project, fmt, lang=lang))
+                name, data, mime = _prepared(project, f"export_{fmt}", lambda: export_bytes(
+                    session.complete(project), fmt, lang=lang))
                 st.download_button(t("project.download", lang, name=name), data, file_name=name,
                                    mime=mime, key=f"gc_dl_{fmt}")
             except GridcircleError as exc:
@@ -225,7 +227,7 @@ def panel(result: Result, page: PageSettings) -> None:
                 with st.spinner(t("step.report", lang)):
                     data = _prepared(project, (kind, want),
                                      lambda make=make, want=want: make(
-                                         project, lang=want[2], paper=want[1],
+                                         session.complete(project), lang=want[2], paper=want[1],
                                          services=list(want[0])))
                 st.download_button(t(f"project.download_{kind}", lang), data,
                                    file_name=f"{stem}_{suffix}", mime=mime, key=f"gc_dl_{kind}")

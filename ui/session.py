@@ -57,6 +57,7 @@ class Held:
     base: str
     reach_key: tuple | None = None
     kept: tuple | None = None
+    run: object = None  # the stage run its numbers came from (to complete it)
 
 
 def area_of(source: state.Source) -> dict:
@@ -254,8 +255,8 @@ def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.Pa
         if current.base != base and current.reach_key is not None:
             kept = _kept_grids(current.project)
     previous, locked = kept if kept is not None else (None, ())
-    run = state.stage_run(page.source, page.run, page.uploads, previous=previous,
-                          locked=locked, progress=progress)
+    run = state.stage_run(page.source, page.run, page.uploads, services=page.services,
+                          previous=previous, locked=locked, progress=progress)
     reach_key = run.keys["reach"]
     if current is None:
         made = project_from_result(run.result, area_source=area)
@@ -269,7 +270,7 @@ def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.Pa
             fresh, current.project.session)
         current = replace(current, project=_carry(made, current.project), base=base,
                           reach_key=reach_key)
-    st.session_state[HELD_KEY] = current
+    st.session_state[HELD_KEY] = replace(current, run=run)
     st.session_state.pop(SWITCH_KEY, None)
     digest = grids_digest(current.project)
     return state.PageRun(result=shown(current.project, run.result), index=run.index,
@@ -297,14 +298,38 @@ def _carry(made: Project, old: Project) -> Project:
     return replace(made, path=old.path, revision=old.revision, notes=old.notes, meta=meta)
 
 
+def complete(project: Project) -> Project:
+    """``project`` with every service's areas and the households they misclassify, as the
+    command line writes them (the page draws only the services it shows): called before
+    a project is saved, autosaved, exported or reported."""
+    from analysis.stages import completed
+
+    reach = project.summary.get("reach")
+    current = held()
+    if not isinstance(reach, dict) or "polygon_misclassified_households" in reach:
+        return project
+    if current is None or current.run is None:
+        return project
+    full = completed(current.run).result
+    layers = {**project.layers, "service_areas": full.layers["service_areas"]}
+    figures = full.summary["reach"]["polygon_misclassified_households"]
+    summary = {**project.summary, "reach": {**reach, "polygon_misclassified_households":
+                                            json.loads(json.dumps(figures, default=int))}}
+    done = replace(project, layers=layers, meta={**project.meta, "summary": summary})
+    store(done)
+    return done
+
+
 def shown(project: Project, result: Result) -> Result:
     """What the page shows: the run's area and settings with the project's layers and
-    summary (so edits show everywhere, as in the exports and the report)."""
-    layers = {name: project.layers.get(name, frame) for name, frame in result.layers.items()}
+    summary (so edits show everywhere, as in the exports and the report); the service
+    areas are the run's (those shown; they do not depend on grids)."""
+    layers = {name: result.layers[name] if name == "service_areas"
+              else project.layers.get(name, frame) for name, frame in result.layers.items()}
     summary = {**result.summary, **project.summary, "timings_s": result.summary["timings_s"]}
     return replace(result, layers=layers, summary=summary)
 
 
-__all__ = ["Held", "apply_pending", "area_label", "area_of", "base_parts", "confirm_area", "file_stem",
+__all__ = ["Held", "apply_pending", "area_label", "area_of", "base_parts", "complete", "confirm_area", "file_stem",
            "grids_digest", "held", "hold", "open_into_page", "page_run", "project", "reset_area_state",
            "shown", "store", "unsaved", "widgets_for"]

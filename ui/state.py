@@ -137,15 +137,19 @@ def _given_layers(source: Source, uploads: Uploads) -> dict:
 
 
 def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
+              services: tuple[str, ...] | None = None,
               previous: pd.Series | None = None, locked: tuple[str, ...] = (),
               progress: Callable[[str], None] | None = None) -> StageRun:
     """The analysis for the page, through the stage graph (:mod:`analysis.stages`) with
     the server's stage cache: each stage is looked up under the key the graph derives
     from what it depends on, so a change of walking speed re-runs only the reach stages
-    and the band re-runs grids onwards. ``previous``/``locked`` keep the planner's grids."""
+    and the band re-runs grids onwards. Only the ``services`` shown get their areas drawn
+    (:func:`analysis.stages.completed` adds the others when a project is saved or
+    exported). ``previous``/``locked`` keep the planner's grids."""
     inputs = Inputs(area=area_for(source), key=(source, uploads), previous=previous,
                     locked=tuple(locked), **_given_layers(source, uploads))
-    return run_stages(inputs, settings, cache=stage_cache(), progress=progress, workers=2)
+    return run_stages(inputs, settings, services=services, cache=stage_cache(),
+                      progress=progress, workers=2)
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 3)
