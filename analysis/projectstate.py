@@ -187,7 +187,7 @@ def project_from_result(result: Result, *, area_source: dict | None = None) -> P
         meta["area_source"] = dict(area_source)
     session = session_from_layers(layers, band)
     project = Project(layers=layers, meta=meta, session=session)
-    return with_session(project, session) if session is not None else project
+    return with_session(project, session, counted=True) if session is not None else project
 
 
 def walk_settings_of(summary: dict) -> WalkSettings:
@@ -234,11 +234,13 @@ def recount(households: pd.DataFrame, summary: dict) -> tuple | None:
     return count(households, walk, services)
 
 
-def with_session(project: Project, session: edits.EditSession) -> Project:
+def with_session(project: Project, session: edits.EditSession, *,
+                 counted: bool = False) -> Project:
     """The project after edits: grids, households' grid_id and cells follow the session's
     state; coverage, coverage levels and gaps are re-counted by the coverage stage's own
     function, and the summary's grid figures by the summary's own
-    (:func:`analysis.pipeline.grid_figures`)."""
+    (:func:`analysis.pipeline.grid_figures`). ``counted=True``: the layers already
+    follow the state (a project just made from a run)."""
     from analysis.pipeline import grid_figures
 
     state = session.state
@@ -248,9 +250,9 @@ def with_session(project: Project, session: edits.EditSession) -> Project:
     layers["cells"] = edits.cell_layer(state)
     summary = dict(project.summary)
     summary.setdefault("thresholds_min", project.meta.get("thresholds_min") or {})
-    counted = recount(layers["households"], summary)
-    if counted is not None:
-        coverage, levels, gaps = counted
+    made = None if counted else recount(layers["households"], summary)
+    if made is not None:
+        coverage, levels, gaps = made
         layers["coverage"] = coverage
         if "coverage_levels" in layers:
             layers["coverage_levels"] = levels

@@ -140,13 +140,14 @@ def reset_area_state() -> None:
 
 def grids_digest(project: Project) -> str:
     """Identifies the grids a project shows (for the map caches)."""
-    if project.session is None:
-        return ""
-    grids = project.session.state.grids
+    return "" if project.session is None else _state_digest(project.session.state)
+
+
+def _state_digest(state) -> str:
     digest = hashlib.blake2b(digest_size=12)
-    plain = pd.DataFrame(grids.drop(columns="geometry")).astype(str)
+    plain = pd.DataFrame(state.grids.drop(columns="geometry")).astype(str)
     digest.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
-    digest.update(np.asarray(project.session.state.grid_of_cell).astype(str).tobytes())
+    digest.update(np.asarray(state.grid_of_cell).astype(str).tobytes())
     return digest.hexdigest()
 
 
@@ -266,8 +267,7 @@ def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.Pa
         current = Held(project=made, area=area, base=base, reach_key=reach_key, kept=kept)
     elif current.reach_key != reach_key:
         fresh = project_from_result(run.result, area_source=area)
-        made = fresh if current.project.session is None else with_session(
-            fresh, current.project.session)
+        made = _remeasured(fresh, current.project.session)
         current = replace(current, project=_carry(made, current.project), base=base,
                           reach_key=reach_key)
     st.session_state[HELD_KEY] = replace(current, run=run)
@@ -276,6 +276,16 @@ def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.Pa
     return state.PageRun(result=shown(current.project, run.result), index=run.index,
                          reach=run.reach, base_key=(run.keys["base"], digest),
                          reach_key=(reach_key, digest), project=current.project)
+
+
+def _remeasured(fresh: Project, session: edits.EditSession | None) -> Project:
+    """``fresh`` (the run measured again) with the planner's edit session: its grids
+    re-counted when edits are applied, else only its journal kept (for redo)."""
+    if session is None or fresh.session is None:
+        return fresh
+    if _state_digest(session.state) == _state_digest(fresh.session.state):
+        return replace(fresh, session=replace(session, state=fresh.session.state))
+    return with_session(fresh, session)
 
 
 def _kept_grids(project: Project) -> tuple | None:
