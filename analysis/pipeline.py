@@ -369,13 +369,7 @@ def build_summary(area: StudyArea, settings: RunSettings, catalogue: tuple[Servi
     return summary
 
 
-def area_extent_wgs84(area: StudyArea) -> tuple[float, float, float, float]:
-    """The study area's bounds in WGS84 (west, south, east, north)."""
-    box = gpd.GeoSeries([area.boundary], crs=area.crs).to_crs(4326).total_bounds
-    return tuple(float(v) for v in box)
-
-
-__all__ = ["OSM_CREDIT", "Base", "Reach", "Result", "RunSettings", "area_extent_wgs84",
+__all__ = ["OSM_CREDIT", "Base", "Reach", "Result", "RunSettings",
            "assemble", "assign_to_polygons", "build_summary", "grid_figures", "load_area", "merge_facilities",
            "run", "settings_from_args", "stage_base", "stage_reach",
            "stage_service_areas", "walk_settings"]

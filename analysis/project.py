@@ -38,7 +38,7 @@ import pyogrio
 from analysis.pipeline import Result
 from analysis.projectstate import (Project, _dumps, area_record, area_source_of,  # noqa: F401
                                    file_identity,
-                                   basemap_layers, coverage_by_grid, coverage_by_level,
+                                   basemap_layers, coverage_by_grid,
                                    edit_project, project_from_result, recount, redo_project,
                                    same_area, session_from_layers, undo_project,
                                    walk_settings_of, with_session)
@@ -453,7 +453,7 @@ def open_project(path: str | Path) -> Project:
 __all__ = ["CONTRACT_LAYERS", "EXTRA_LAYERS", "FORMAT_VERSION", "JOURNAL_TABLE", "LAYER_ORDER",
            "META_TABLE", "Project", "area_record", "area_source_of", "autosave", "basemap_layers",
            "check_output_path", "check_version", "clean_stale_temps", "coverage_by_grid",
-           "coverage_by_level", "edit_project", "file_identity", "file_lock", "open_project",
+           "edit_project", "file_identity", "file_lock", "open_project",
            "project_from_result", "read_journal", "read_layers", "read_meta", "recount",
            "recovery_path", "redo_project", "same_area", "save", "save_project",
            "session_from_layers", "to_storage", "undo_project", "walk_settings_of",

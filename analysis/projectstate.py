@@ -215,13 +215,6 @@ def coverage_by_grid(households: pd.DataFrame, summary: dict) -> pd.DataFrame | 
     return None if counted is None else counted[0]
 
 
-def coverage_by_level(households: pd.DataFrame, summary: dict) -> pd.DataFrame | None:
-    """The ``coverage_levels`` layer (per community and the whole area), as the coverage
-    stage counts it; ``None`` without minutes."""
-    counted = recount(households, summary)
-    return None if counted is None else counted[1]
-
-
 def recount(households: pd.DataFrame, summary: dict) -> tuple | None:
     """``(coverage, coverage_levels, gaps)`` of households that carry walking minutes and
     grids, by the coverage stage's own function; ``None`` when they carry no minutes."""
@@ -296,6 +289,6 @@ def redo_project(project: Project) -> Project:
 
 
 __all__ = ["DEFAULT_BAND", "Project", "area_record", "area_source_of", "file_identity", "basemap_layers", "coverage_by_grid",
-           "coverage_by_level", "edit_project", "project_from_result", "recount",
+           "edit_project", "project_from_result", "recount",
            "redo_project", "same_area", "session_from_layers", "undo_project",
            "walk_settings_of", "with_session"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.pipeline import OSM_CREDIT, Result
+from analysis.pipeline import OSM_CREDIT
 from geo.errors import GridcircleError
 from geo.i18n import t, table
 from ui import edit_panel, export_panel, mapframe, mapview, panels, session, siting, state
