@@ -42,7 +42,7 @@ from analysis.projectstate import (Project, _dumps, area_record, area_source_of,
                                    edit_project, project_from_result, recount, redo_project,
                                    same_area, session_from_layers, undo_project,
                                    walk_settings_of, with_session)
-from geo import edits
+from geo.grids import edits
 from geo.errors import InputError, ProjectFileError
 from geo.i18n import both
 
@@ -420,9 +420,13 @@ def open_project(path: str | Path) -> Project:
     ProjectFileError
         If it is not a Gridcircle project, is damaged, or was written by a newer version.
     """
+    from analysis.project_checks import check_project_layers, check_project_meta
+
     path = Path(path)
     meta = read_meta(path)
     notes = list(check_version(meta, path))
+    check_project_meta(meta, path)  # wrong types or ranges: one message, not a traceback
+    check_project_layers(path)
     crs = meta.get("crs")
     if not crs:
         raise ProjectFileError("err.not_project", path=path, detail="no crs in meta")
