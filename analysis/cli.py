@@ -136,7 +136,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def kept_grids(path: str) -> tuple:
     """``(previous, locked)`` of an existing project: every unit's grid and the locked
     grids, for a re-run that keeps them (:func:`geo.grids.make_grids`)."""
-    from geo import edits
+    from geo.grids import edits
 
     project = _opened(path)
     if project.session is None:

@@ -33,7 +33,7 @@ import streamlit as st
 from analysis.pipeline import Result
 from analysis.project import (Project, area_record, area_source_of, project_from_result, same_area,
                               with_session)
-from geo import edits
+from geo.grids import edits
 from geo.i18n import t
 from ui import state
 
@@ -65,8 +65,8 @@ def area_of(source: state.Source) -> dict:
     uploaded file's own name, the place) and an identity (the uploaded file's content
     hash, not its temporary name)."""
     ident = source.value
-    if source.kind == "osm":  # the upload's content hash (the start of its file name)
-        ident = Path(source.value).name.split(".", 1)[0]
+    if source.kind == "osm":  # the upload's content hash, as the command line records it
+        ident = str(source.value)[:24]
     return area_record(source.kind, source.label or source.value, ident)
 
 

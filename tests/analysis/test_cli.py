@@ -81,7 +81,7 @@ def test_rerun_with_an_existing_project_keeps_its_locked_grids(tmp_path):
     import numpy as np
 
     from analysis import project as pj
-    from geo import edits
+    from geo.grids import edits
 
     first = tmp_path / "a.gpkg"
     assert main(["run", "--demo", "synthetic:3000", "--out", str(first)]) == 0

@@ -177,7 +177,7 @@ def test_b_save_as_a_switch_to_helsinki_and_saving_over_a_asks_first(project_ser
 def test_c_d_open_a_project_over_another_area_then_an_edit_shows_everywhere(
         project_server, browser, home, tmp_path):
     from analysis.pipeline import load_area, run
-    from geo import edits
+    from geo.grids import edits
 
     result = run(load_area(demo="synthetic:3000"))
     made = pj.save_project(result, tmp_path / "p.gpkg", extra_meta={
