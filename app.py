@@ -7,10 +7,11 @@ import streamlit as st
 
 from geo.i18n import t
 from ui import page as ui_page
-from ui import panels, sidebar
+from ui import panels, session, sidebar
 
 st.set_page_config(page_title="Gridcircle 网格与生活圈", layout="wide")
 
+session.apply_pending()  # an opened project's area and settings, set before the sidebar
 settings = sidebar.page_settings()
 lang = settings.lang if settings else sidebar.current_language()
 st.title(t("app.title", lang))
@@ -18,6 +19,8 @@ if settings is None:
     st.info(t("page.choose_source", lang))
     st.stop()
 
+if not session.confirm_area(settings.source, lang):  # unsaved edits: asks first
+    st.stop()
 run = ui_page.compute(settings)
 panels.metrics(run.result, lang)
 map_col, side_col = st.columns([3, 2], gap="medium")
@@ -26,5 +29,5 @@ with side_col:
 with map_col:
     ui_page.show_map(run, settings, focus=focus, sites=sites)
 
-# Saving, grid edits and exports (their own ui modules, each with panel(result, page)).
-ui_page.project_panels(run.result, settings)
+# Grid edits, saving, opening and exports, all on the session's one project.
+ui_page.project_panels(run, settings)

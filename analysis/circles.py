@@ -1,16 +1,15 @@
-"""The service-circle stage of the pipeline: reach, service areas, coverage, gaps, summary.
+"""The service-circle stages: reach index, walking minutes, service areas, counting.
 
-One function, :func:`service_circles`, turns households and facilities into the layers and
-summary fields of CONTRACT.md (``households.walk_min_<service>``, ``service_areas``,
-``coverage``, ``gaps``; ``coverage``, ``crow_flies_coverage``, ``thresholds_min``,
-``speed_mps``). The pipeline calls it; the page may call the finer functions of
-:mod:`analysis.reach` and :mod:`analysis.coverage` directly to re-answer on each click.
+Three stage functions (:func:`index_stage`, :func:`measure`, :func:`areas_stage`) make the
+layers and summary fields of CONTRACT.md (``households.walk_min_<service>``,
+``service_areas``, ``coverage``, ``coverage_levels``, ``gaps``; ``coverage``,
+``crow_flies_coverage``, ``thresholds_min``, ``speed_mps``). Which runs when is decided by
+the stage graph (:mod:`analysis.stages`). :func:`count` is the counting part of
+:func:`measure`, which re-counting after a grid edit uses too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -22,75 +21,10 @@ from analysis import coverage as C
 from analysis import reach as R
 from analysis.settings import WalkSettings
 
-Step = Callable[[str], AbstractContextManager]
 GRID_COVERAGE_COLUMNS = ("grid_id", "community_id", "service", "households", "off_network",
                          "covered", "share")
 LEVEL_COVERAGE_COLUMNS = ("level", "community_id", "service", "households", "off_network",
                           "covered", "share")
-
-
-@dataclass(frozen=True, eq=False)
-class CircleOutput:
-    """What the stage produced (all in the study area's CRS)."""
-
-    households: gpd.GeoDataFrame
-    service_areas: gpd.GeoDataFrame
-    coverage: pd.DataFrame
-    coverage_levels: pd.DataFrame
-    gaps: gpd.GeoDataFrame
-    summary: dict
-    index: R.ReachIndex
-    reach: R.HouseholdReach
-
-
-def service_circles(households: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
-                    network, settings: WalkSettings, *,
-                    boundary: shapely.Geometry | None = None,
-                    services: tuple[str, ...] | None = None,
-                    step: Step | None = None) -> CircleOutput:
-    """Walking minutes, service areas, coverage and gaps for every service.
-
-    The three parts (:func:`index_stage`, :func:`measure`, :func:`areas_stage`) are also
-    called one by one by the page, which caches each on what it depends on.
-
-    Parameters
-    ----------
-    households
-        Household points (``households`` count; ``grid_id`` and ``community_id`` when
-        known); projected like the network.
-    facilities
-        ``facility_id``, ``service``, geometry.
-    network
-        The study area's :class:`geo.network.WalkNetwork`.
-    settings
-        Walking speeds, thresholds, snap cap, minute levels.
-    boundary
-        The study area (facilities outside it are reported).
-    services
-        Service keys (default: every service of the settings).
-    step
-        ``step(name)`` returns a context manager timing that part (the pipeline's timer).
-
-    Returns
-    -------
-    CircleOutput
-        ``households`` gains ``walk_min_<service>``, ``on_network`` and
-        ``life_circle_score``; ``coverage`` is one long table with ``level`` = ``grid``,
-        ``community`` or ``area``.
-    """
-    step = step or (lambda name: nullcontext())
-    services = settings.services if services is None else tuple(services)
-    with step("reach"):
-        index = index_stage(households, facilities, network, settings, boundary=boundary,
-                            services=services)
-        measured = measure(households, index, settings, services)
-    with step("service_areas"):
-        areas = areas_stage(index, settings, services)
-    summary = with_misclassification(measured.summary, index, measured.reach, areas)
-    return CircleOutput(households=measured.households, service_areas=areas,
-                        coverage=measured.coverage, coverage_levels=measured.coverage_levels,
-                        gaps=measured.gaps, summary=summary,
-                        index=index, reach=measured.reach)
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,9 +59,7 @@ def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSet
     out = out.join(frame)
     scores = C.life_circle_scores(out, settings, services=services)
     out["life_circle_score"] = scores["life_circle_score"]
-    coverage = coverage_layer(out, settings, services)
-    levels = coverage_levels(out, settings, services)
-    gaps = C.find_gaps(out, settings, services=services)
+    coverage, levels, gaps = count(out, settings, services)
     life = C.life_circle_table(out, settings, by=None, services=services)
     notes = {lang: R.reach_notes(index.report, lang, reach_report=reach.report)
              for lang in ("zh", "en")}
@@ -154,6 +86,17 @@ def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSet
     }
     return Measured(households=out, coverage=coverage, coverage_levels=levels, gaps=gaps,
                     summary=summary, reach=reach)
+
+
+def count(households: gpd.GeoDataFrame, settings: WalkSettings,
+          services: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame]:
+    """The ``coverage``, ``coverage_levels`` and ``gaps`` layers from households that carry
+    their walking minutes (and ``grid_id`` / ``community_id``): what changes when grids
+    are edited."""
+    coverage = coverage_layer(households, settings, services)
+    levels = coverage_levels(households, settings, services)
+    gaps = C.find_gaps(households, settings, services=services)
+    return coverage, levels, gaps
 
 
 def areas_stage(index: R.ReachIndex, settings: WalkSettings,

@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="生活圈标准 / life-circle standard")
     run.add_argument("--out", required=True, help="项目文件 / project file (.gpkg)")
     run.add_argument("--summary", help="摘要 / summary JSON file")
+    run.add_argument("--project", metavar="EXISTING.gpkg",
+                     help="已有项目：锁定的网格保持不变，其余网格沿用原编号 / an existing project: "
+                          "its locked grids are kept as they are (same units, same id), the "
+                          "others keep the previous id they overlap most")
     add_report_export_commands(sub)
     return parser
 
@@ -129,6 +133,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def kept_grids(path: str) -> tuple:
+    """``(previous, locked)`` of an existing project: every unit's grid and the locked
+    grids, for a re-run that keeps them (:func:`geo.grids.make_grids`)."""
+    from geo.grids import edits
+
+    project = _opened(path)
+    if project.session is None:
+        return None, ()
+    previous, locked = edits.rerun_inputs(project.session.state)
+    return previous, tuple(sorted(locked))
+
+
+def area_source(args: argparse.Namespace) -> dict:
+    """The area record stored in the project (the page names areas the same way)."""
+    from analysis.project import area_record, file_identity
+
+    if args.osm:
+        path = Path(args.osm)
+        return area_record("osm", path.name, file_identity(path.read_bytes()))
+    if args.place:
+        return area_record("place", args.place, args.place)
+    return area_record("demo", args.demo, args.demo)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from analysis.pipeline import load_area, run, settings_from_args
     from analysis.project import save_project
@@ -146,6 +174,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not set(keep_text) <= {"address", "name"}:
         raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
     settings = settings_from_args(args)
+    previous, locked = kept_grids(args.project) if args.project else (None, ())
     area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
     register = facilities = communities = None
     if args.households or args.facilities or args.communities:
@@ -170,9 +199,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             for line in read.warnings:
                 print(f"warning: {line}", file=sys.stderr)
     result = run(area, settings, register=register, facilities=facilities,
-                 communities=communities, progress=progress)
+                 communities=communities, previous=previous, locked=locked, progress=progress)
     progress("step.save")
-    save_project(result, out)
+    save_project(result, out, extra_meta={"area_source": area_source(args)})
     if args.summary:
         write_json_atomic(result.summary, args.summary)
     s = result.summary

@@ -1,8 +1,9 @@
-"""The whole pipeline as plain functions: load an area, then run every stage on it.
+"""The pipeline's parts as plain functions: load an area, each stage, the summary.
 
-The command line, the page and notebooks all call :func:`load_area` and :func:`run`, so
-they always agree. Each stage is timed; ``progress`` (if given) is called with a
-translation key before each long step.
+Which stage runs after which, and what each depends on, lives in one place: the stage
+graph of :mod:`analysis.stages`. :func:`run` (command line, notebooks) and the page
+(:mod:`ui.state`) both run it, so they always agree. Each stage is timed; ``progress``
+(if given) is called with a translation key before each long step.
 """
 
 from __future__ import annotations
@@ -181,8 +182,13 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
                facilities: gpd.GeoDataFrame | None = None,
                communities: gpd.GeoDataFrame | None = None,
                catalogue: tuple[Service, ...] | None = None,
+               previous: pd.Series | None = None, locked: tuple[str, ...] = (),
                progress: Progress | None = None) -> Base:
-    """Households, communities (given or derived), grids and the facility list."""
+    """Households, communities (given or derived), grids and the facility list.
+
+    ``previous`` (grid id per unit of an earlier run) and ``locked`` (grid ids) keep the
+    planner's grids: locked grids keep their units and ids, the others the previous id
+    they overlap most (:func:`geo.grids.make_grids`)."""
     catalogue = catalogue or load_catalogue()
     timer = _Timer(progress)
     with timer.step("households"):
@@ -206,23 +212,13 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
 
     # grids (geo.grids): checks the communities, splits towers above the band, numbers grids
     with timer.step("grids"):
-        gridded = make_grids(households, comms, area.roads, settings=settings.grids)
+        gridded = make_grids(households, comms, area.roads, settings=settings.grids,
+                             previous=previous, locked=tuple(locked))
 
     return Base(households=gridded.households, communities=gridded.communities,
                 grids=gridded.grids, cells=gridded.cells, grids_report=grids_report(gridded.report),
                 facilities=merge_facilities(area.facilities, facilities),
                 catalogue=catalogue, timings_s=dict(timer.timings_s))
-
-
-def stage_index(area: StudyArea, base: Base, settings: RunSettings = RunSettings(), *,
-                progress: Progress | None = None):
-    """Homes and facilities snapped to the walking network (:class:`analysis.reach.ReachIndex`)."""
-    from analysis.circles import index_stage
-
-    if progress is not None:
-        progress("step.reach")
-    return index_stage(base.households, base.facilities, area.network,
-                       walk_settings(settings, base.catalogue), boundary=area.boundary)
 
 
 def stage_reach(base: Base, index, settings: RunSettings = RunSettings(), *,
@@ -286,8 +282,9 @@ def run(area: StudyArea, settings: RunSettings = RunSettings(), *,
         facilities: gpd.GeoDataFrame | None = None,
         communities: gpd.GeoDataFrame | None = None,
         catalogue: tuple[Service, ...] | None = None,
+        previous: pd.Series | None = None, locked: tuple[str, ...] = (),
         progress: Progress | None = None) -> Result:
-    """Run every stage on a study area.
+    """Run every stage on a study area (through the stage graph, :mod:`analysis.stages`).
 
     Parameters
     ----------
@@ -303,22 +300,18 @@ def run(area: StudyArea, settings: RunSettings = RunSettings(), *,
         Community polygons (projected), replacing ``area.communities``.
     catalogue
         The service catalogue (default: ``data/services.csv``).
+    previous, locked
+        Grids of an earlier run to keep (a saved project's ``households.grid_id`` per
+        ``unit_id`` and its locked grid ids; see :func:`stage_base`).
     progress
         Called with a translation key before each step.
     """
-    base = stage_base(area, settings, register=register, facilities=facilities,
-                      communities=communities, catalogue=catalogue, progress=progress)
-    timer = _Timer(progress)
-    with timer.step("reach"):
-        index = stage_index(area, base, settings)
-        reach = stage_reach(base, index, settings)
-    with timer.step("service_areas"):
-        areas = stage_service_areas(index, replace(settings, walk=reach.walk))
-    with timer.step("coverage"):
-        result = assemble(area, settings, base.catalogue, base, reach, areas, index=index,
-                          timings_s=None)
-    result.summary["timings_s"].update(timer.timings_s)
-    return result
+    from analysis.stages import Inputs, run_stages
+
+    inputs = Inputs(area=area, register=register, facilities=facilities,
+                    communities=communities, catalogue=catalogue, previous=previous,
+                    locked=tuple(locked))
+    return run_stages(inputs, settings, progress=progress).result
 
 
 def grids_report(report: dict) -> dict:
@@ -328,6 +321,27 @@ def grids_report(report: dict) -> dict:
             "infeasible_communities", "zero_household_units", "notes")
     out = {k: report[k] for k in keys}
     out["split_units"] = len(report["split_units"])
+    return out
+
+
+def grid_figures(grids: pd.DataFrame | None, report: dict | None = None) -> dict:
+    """The summary's grid figures from a grid table (the grid stage's, or one after edits):
+    ``grids``, ``grids_in_band`` and, when ``report`` (the summary's ``grids_report``) is
+    given, that report with its table-derived figures counted again."""
+    if grids is None:
+        return {"grids": 0, "grids_in_band": 0}
+    n = int(len(grids))
+    out = {"grids": n, "grids_in_band": int(grids["in_band"].astype(int).sum()) if n else 0}
+    if report is not None:
+        report = dict(report)
+        report["share_in_band"] = out["grids_in_band"] / n if n else 0.0
+        if "contiguous" in grids:
+            report["non_contiguous"] = int((grids["contiguous"].astype(int) == 0).sum())
+        if "arterial_crossings" in grids:
+            report["arterial_crossings"] = int(grids["arterial_crossings"].astype(int).sum())
+        if "polsby_popper" in grids:
+            report["mean_polsby_popper"] = float(grids["polsby_popper"].mean()) if n else 0.0
+        out["grids_report"] = report
     return out
 
 
@@ -345,8 +359,7 @@ def build_summary(area: StudyArea, settings: RunSettings, catalogue: tuple[Servi
         "household_units": int(len(households)),
         "households_by_source": household_summary(households),
         "communities": int(len(layers["communities"])),
-        "grids": int(len(grids)) if grids is not None else 0,
-        "grids_in_band": int(grids["in_band"].sum()) if grids is not None else 0,
+        **grid_figures(grids),
         "facilities_by_service": {s.key: int(by_service.get(s.key, 0)) for s in catalogue},
         "coverage": {},
         "crow_flies_coverage": {},
@@ -363,13 +376,7 @@ def build_summary(area: StudyArea, settings: RunSettings, catalogue: tuple[Servi
     return summary
 
 
-def area_extent_wgs84(area: StudyArea) -> tuple[float, float, float, float]:
-    """The study area's bounds in WGS84 (west, south, east, north)."""
-    box = gpd.GeoSeries([area.boundary], crs=area.crs).to_crs(4326).total_bounds
-    return tuple(float(v) for v in box)
-
-
-__all__ = ["OSM_CREDIT", "Base", "Reach", "Result", "RunSettings", "area_extent_wgs84",
-           "assemble", "assign_to_polygons", "build_summary", "load_area", "merge_facilities",
-           "run", "settings_from_args", "stage_base", "stage_index", "stage_reach",
+__all__ = ["OSM_CREDIT", "Base", "Reach", "Result", "RunSettings",
+           "assemble", "assign_to_polygons", "build_summary", "grid_figures", "load_area", "merge_facilities",
+           "run", "settings_from_args", "stage_base", "stage_reach",
            "stage_service_areas", "walk_settings"]

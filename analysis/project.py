@@ -1,5 +1,6 @@
 """The project file: one GeoPackage holding every layer, the settings, the summary and
-the edit journal (CONTRACT.md). Layers are stored in WGS84. Writes are atomic: the file
+the edit journal (CONTRACT.md); the project in memory and what an edit changes are in
+:mod:`analysis.projectstate` (re-exported here). Layers are stored in WGS84. Writes are atomic: the file
 is written beside the target under a temporary name, flushed to disk and renamed over
 it, so a crash, a kill or a failed write never damages the previous file.
 
@@ -26,21 +27,23 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from dataclasses import replace as dc_replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 
-from analysis.pipeline import OSM_CREDIT, Result
+from analysis.pipeline import Result
+from analysis.projectstate import (Project, _dumps, area_record, area_source_of,  # noqa: F401
+                                   file_identity,
+                                   basemap_layers, coverage_by_grid,
+                                   edit_project, project_from_result, recount, redo_project,
+                                   same_area, session_from_layers, undo_project,
+                                   walk_settings_of, with_session)
 from geo.grids import edits
-from geo.grids import state as grid_state
-from analysis.settings import WalkSettings
-from geo.errors import GridcircleError, InputError, ProjectFileError
+from geo.errors import InputError, ProjectFileError
 from geo.i18n import both
 
 #: Version 1: layers and meta only. Version 2 adds revision, cells, basemap layers and
@@ -52,242 +55,9 @@ CONTRACT_LAYERS = ("communities", "grids", "households", "facilities", "service_
                    "coverage", "gaps")
 EXTRA_LAYERS = ("coverage_levels", "cells", "roads", "buildings", "study_area")
 LAYER_ORDER = CONTRACT_LAYERS + EXTRA_LAYERS
-DEFAULT_BAND = (200, 300)
 LOCK_TIMEOUT_S = 30.0
 _WRITE_ERRORS = (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
                  sqlite3.Error)
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "__dict__"):
-        return value.__dict__
-    return str(value)
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
-
-
-# --------------------------------------------------------------------------- in memory
-
-
-@dataclass(frozen=True, eq=False)
-class Project:
-    """A project held in memory.
-
-    Attributes
-    ----------
-    layers
-        Layer name → frame, spatial layers in the study area's metric CRS (``meta["crs"]``);
-        ``coverage`` has no geometry.
-    meta
-        ``area``, ``crs``, ``settings``, ``summary``, ``credit``, ``band``, ... as stored
-        in the meta table.
-    session
-        The grid edit session (state and journal), or ``None`` when there are no grids.
-    path
-        The file this project was opened from or last saved to.
-    revision
-        The file's revision when it was opened or last saved (0: never saved).
-    notes
-        ``(translation key, params)`` pairs the user should see (e.g. an older format).
-    """
-
-    layers: dict[str, pd.DataFrame]
-    meta: dict
-    session: edits.EditSession | None = None
-    path: Path | None = None
-    revision: int = 0
-    notes: tuple[tuple[str, dict], ...] = field(default_factory=tuple)
-
-    @property
-    def crs(self) -> str:
-        return self.meta["crs"]
-
-    @property
-    def summary(self) -> dict:
-        return self.meta.get("summary") or {}
-
-    @property
-    def credit(self) -> str:
-        """The OpenStreetMap credit where OSM data was used, else an empty string."""
-        return str(self.meta.get("credit") or "")
-
-    @property
-    def band(self) -> tuple[int, int]:
-        band = self.meta.get("band") or DEFAULT_BAND
-        return int(band[0]), int(band[1])
-
-
-def _band_of(settings: object) -> tuple[int, int]:
-    """The household band of a run's settings (whatever the grid settings call it)."""
-    grids = getattr(settings, "grids", None)
-    if grids is None:
-        return DEFAULT_BAND
-    for low, high in (("min_households", "max_households"), ("band_min", "band_max"),
-                      ("grid_min", "grid_max"), ("min", "max")):
-        if hasattr(grids, low) and hasattr(grids, high):
-            return int(getattr(grids, low)), int(getattr(grids, high))
-    band = getattr(grids, "band", None)
-    return (int(band[0]), int(band[1])) if band is not None else DEFAULT_BAND
-
-
-def basemap_layers(area: object) -> dict[str, gpd.GeoDataFrame]:
-    """The area's roads, buildings and boundary, kept so reports need no other input."""
-    roads = area.roads
-    keep = [c for c in ("highway", "name", "road_class") if c in roads.columns]
-    buildings = area.buildings
-    bkeep = [c for c in ("building_id", "building", "name", "levels") if c in buildings.columns]
-    return {
-        "roads": gpd.GeoDataFrame(roads[keep], geometry=roads.geometry, crs=roads.crs),
-        "buildings": gpd.GeoDataFrame(buildings[bkeep], geometry=buildings.geometry,
-                                      crs=buildings.crs),
-        "study_area": gpd.GeoDataFrame({"name": [area.name]}, geometry=[area.boundary],
-                                       crs=area.crs),
-    }
-
-
-def _arterials(layers: dict[str, pd.DataFrame]) -> gpd.GeoDataFrame | None:
-    roads = layers.get("roads")
-    if roads is None or "road_class" not in roads:
-        return None
-    return roads[roads["road_class"] == "arterial"]
-
-
-def session_from_layers(layers: dict[str, pd.DataFrame], band: tuple[int, int], *,
-                        entries: tuple[edits.JournalEntry, ...] = (), position: int | None = None,
-                        known_ids: tuple[str, ...] = ()) -> edits.EditSession | None:
-    """The edit session of a project's layers (``None`` when it has no grids yet)."""
-    grids, households = layers.get("grids"), layers.get("households")
-    if grids is None or households is None or not len(grids) or "grid_id" not in households:
-        return None
-    if households["grid_id"].isna().all():
-        return None
-    state = grid_state.state_from_layers(households, grids, band=band, cells=layers.get("cells"),
-                                         arterials=_arterials(layers), known_ids=known_ids)
-    position = len(entries) if position is None else position
-    return edits.EditSession(state=state, entries=tuple(entries), position=position)
-
-
-def project_from_result(result: Result) -> Project:
-    """A fresh (unsaved) project from a pipeline run."""
-    layers = {name: frame for name, frame in result.layers.items() if frame is not None}
-    for name, frame in basemap_layers(result.area).items():
-        layers.setdefault(name, frame)
-    band = _band_of(result.settings)
-    meta = {
-        "area": result.area.name,
-        "crs": result.area.crs.to_string(),
-        "settings": json.loads(_dumps(result.settings)),
-        "summary": json.loads(_dumps(result.summary)),
-        "credit": result.summary.get("credit", OSM_CREDIT if result.area.osm_derived else ""),
-        "osm_derived": bool(result.area.osm_derived),
-        "band": list(band),
-        "thresholds_min": dict(result.summary.get("thresholds_min") or {}),
-    }
-    session = session_from_layers(layers, band)
-    project = Project(layers=layers, meta=meta, session=session)
-    return with_session(project, session) if session is not None else project
-
-
-def walk_settings_of(summary: dict) -> WalkSettings:
-    """The walking settings a project was measured with (from its summary), or the
-    defaults with the project's thresholds when an older file does not record them."""
-    recorded = (summary.get("settings") or {}).get("walk")
-    if recorded:
-        try:
-            return WalkSettings(**recorded)
-        except (TypeError, GridcircleError):
-            pass
-    walk = WalkSettings()
-    thresholds = dict(walk.thresholds_min)
-    for service, minutes in (summary.get("thresholds_min") or {}).items():
-        if service in thresholds:
-            thresholds[service] = float(minutes)
-    return dc_replace(walk, thresholds_min=tuple(thresholds.items()))
-
-
-def coverage_by_grid(households: pd.DataFrame, summary: dict) -> pd.DataFrame | None:
-    """The ``coverage`` layer (per grid and service) from the households' walking minutes,
-    counted exactly as the coverage stage counts it (:func:`analysis.circles.coverage_layer`).
-    ``None`` when the households carry no minutes."""
-    from analysis.circles import coverage_layer
-
-    walk, services = _measured(households, summary)
-    if not services or "grid_id" not in households.columns:
-        return None
-    return coverage_layer(households, walk, services)
-
-
-def coverage_by_level(households: pd.DataFrame, summary: dict) -> pd.DataFrame | None:
-    """The ``coverage_levels`` layer (per community and the whole area), as
-    :func:`analysis.circles.coverage_levels` counts it; ``None`` without minutes."""
-    from analysis.circles import coverage_levels
-
-    walk, services = _measured(households, summary)
-    return coverage_levels(households, walk, services) if services else None
-
-
-def _measured(households: pd.DataFrame, summary: dict) -> tuple[WalkSettings, tuple[str, ...]]:
-    walk = walk_settings_of(summary)
-    return walk, tuple(s for s in walk.services if f"walk_min_{s}" in households.columns)
-
-
-def with_session(project: Project, session: edits.EditSession) -> Project:
-    """The project after edits: grids, households' grid_id, cells, coverage and summary
-    follow the session's state."""
-    state = session.state
-    layers = dict(project.layers)
-    layers["grids"] = state.grids.copy()
-    layers["households"] = grid_state.households_with_grids(layers["households"], state)
-    layers["cells"] = grid_state.cell_layer(state)
-    if "coverage" in layers or any(c.startswith("walk_min_") for c in layers["households"].columns):
-        summary = dict(project.summary)
-        summary.setdefault("thresholds_min", project.meta.get("thresholds_min") or {})
-        coverage = coverage_by_grid(layers["households"], summary)
-        if coverage is not None:
-            layers["coverage"] = coverage
-        if "coverage_levels" in layers:  # communities keep their households; recount anyway
-            levels = coverage_by_level(layers["households"], summary)
-            if levels is not None:
-                layers["coverage_levels"] = levels
-    summary = dict(project.summary)
-    summary["grids"] = int(len(state.grids))
-    summary["grids_in_band"] = int(state.grids["in_band"].astype(int).sum())
-    meta = {**project.meta, "summary": summary}
-    return replace(project, layers=layers, meta=meta, session=session)
-
-
-def edit_project(project: Project, fn, *args, author: str = "", **kwargs) -> tuple[Project, edits.Edit]:
-    """Apply one grid edit (a :mod:`geo.grids.edits` function) to a project and record it.
-
-    Raises
-    ------
-    InputError
-        If the project has no grids, or the edit cannot be carried out.
-    """
-    if project.session is None:
-        raise InputError("err.edit_no_grid_layer")
-    session, edit = edits.apply_edit(project.session, fn, *args, author=author, **kwargs)
-    return with_session(project, session), edit
-
-
-def undo_project(project: Project) -> Project:
-    """The project with its last grid edit undone (unchanged when there is none)."""
-    if project.session is None or not project.session.can_undo:
-        return project
-    return with_session(project, edits.undo(project.session))
-
-
-def redo_project(project: Project) -> Project:
-    """The project with its last undone grid edit redone (unchanged when there is none)."""
-    if project.session is None or not project.session.can_redo:
-        return project
-    return with_session(project, edits.redo(project.session))
 
 
 # --------------------------------------------------------------------------- on disk
@@ -685,8 +455,10 @@ def open_project(path: str | Path) -> Project:
 
 
 __all__ = ["CONTRACT_LAYERS", "EXTRA_LAYERS", "FORMAT_VERSION", "JOURNAL_TABLE", "LAYER_ORDER",
-           "META_TABLE", "Project", "autosave", "basemap_layers", "check_output_path",
-           "check_version", "clean_stale_temps", "coverage_by_grid", "coverage_by_level", "edit_project", "file_lock",
-           "open_project", "redo_project", "undo_project",
-           "project_from_result", "read_journal", "read_layers", "read_meta", "recovery_path",
-           "save", "save_project", "session_from_layers", "to_storage", "with_session"]
+           "META_TABLE", "Project", "area_record", "area_source_of", "autosave", "basemap_layers",
+           "check_output_path", "check_version", "clean_stale_temps", "coverage_by_grid",
+           "edit_project", "file_identity", "file_lock", "open_project",
+           "project_from_result", "read_journal", "read_layers", "read_meta", "recount",
+           "recovery_path", "redo_project", "same_area", "save", "save_project",
+           "session_from_layers", "to_storage", "undo_project", "walk_settings_of",
+           "with_session"]

@@ -121,3 +121,49 @@ def test_siting_what_if_raises_the_coverage_shown():
     after = float(shown["新增 2 处后"].rstrip("%")) / 100
     assert now == pytest.approx(before, abs=0.001)
     assert after > now
+
+
+def grid_table(at: AppTest):
+    from geo.i18n import t
+
+    column = t("map.grid_id", "zh")
+    for frame in at.dataframe:
+        value = frame.value
+        if hasattr(value, "columns") and column in value.columns and len(value.columns) > 5:
+            return value
+    raise KeyError("no grid table on the page")
+
+
+def test_an_edit_undo_and_redo_change_the_headline_numbers_and_the_grid_table():
+    from geo.i18n import t
+
+    GRIDS, SHARE = t("page.grids", "zh"), t("page.share_in_band", "zh")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params["demo"] = "synthetic:3000"
+    at.run()
+    assert not at.exception and not at.error
+    grids, share = int(metric(at, GRIDS)), metric(at, SHARE)
+    table = grid_table(at)
+    assert len(table) == grids
+    # split the largest grid: one more grid, and the share in band follows the new grids
+    sizes = table.set_index(t("map.grid_id", "zh"))[t("map.households_n", "zh")]
+    largest = str(sizes.astype(int).idxmax())
+    at.radio(key="gc_op").set_value("split").run()
+    at.selectbox(key="gc_split").set_value(largest).run()
+    at.button(key="gc_apply_split").click().run()
+    assert not at.exception and not at.error
+    assert int(metric(at, GRIDS)) == grids + 1
+    after = grid_table(at)
+    assert len(after) == grids + 1
+    assert set(after[t("map.grid_id", "zh")]) - set(table[t("map.grid_id", "zh")])
+    new_sizes = after.set_index(t("map.grid_id", "zh"))[t("map.households_n", "zh")]
+    assert int(new_sizes[largest]) < int(sizes[largest])
+    split_share = metric(at, SHARE)
+    held = at.session_state["gc_held"].project
+    expected = held.summary["grids_in_band"] / held.summary["grids"]
+    assert split_share == f"{expected:.0%}"
+    at.button(key="gc_undo").click().run()
+    assert int(metric(at, GRIDS)) == grids and metric(at, SHARE) == share
+    assert len(grid_table(at)) == grids
+    at.button(key="gc_redo").click().run()
+    assert int(metric(at, GRIDS)) == grids + 1

@@ -1,9 +1,9 @@
 """Grid editing on the page: pick units by clicking or drawing, move / merge / split /
 lock / rename, undo and redo, and see what each edit did to the grids it touched.
 
-The page calls :func:`panel` (``panel(result, page)``). The project being edited lives in
-``st.session_state`` (one per run, so switching areas never drops unsaved edits), and is
-autosaved after every edit when it is bound to a file (see :mod:`ui.export_panel`).
+The page calls :func:`panel` (``panel(result, page)``). The project being edited is the
+session's one project (:mod:`ui.session`; switching area with unsaved edits asks first),
+and is autosaved after every edit when it is bound to a file (see :mod:`ui.export_panel`).
 Everything that is not drawing widgets happens in :mod:`geo.grids.edits` and
 :mod:`analysis.project`; the small helpers here that build the editing map and read its
 events are plain functions, tested without Streamlit.
@@ -15,7 +15,6 @@ by the page's static file serving like Leaflet itself, so drawing works offline.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable
 
 import folium
 import geopandas as gpd
@@ -31,11 +30,10 @@ from analysis.project import (Project, autosave, edit_project, project_from_resu
 from geo.grids import edits
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import assets, mapframe, mapview
+from ui import assets, mapframe, mapview, session
+from ui.sidebar import PageSettings
 from ui.state import rendered_map
 
-STATE_KEY = "gc_projects"
-ACTIVE_KEY = "gc_active_project"
 AUTHOR_KEY = "gc_author"
 LAST_EDIT_KEY = "gc_last_edit"
 MAX_UNIT_MARKERS = 20_000
@@ -45,41 +43,24 @@ OPS = ("move", "merge", "split", "lock", "rename")
 # ------------------------------------------------------------ the project in the session
 
 
-def run_key(result: Result, page: object) -> Hashable:
-    """Identifies the run a project was made from (the page's own cache key parts)."""
-    parts = tuple(getattr(page, name, None) for name in ("source", "uploads", "run"))
-    return ("run", parts) if any(p is not None for p in parts) else ("result", id(result))
+def current_project(result: Result, page: PageSettings) -> Project:
+    """The session's one project (:mod:`ui.session`): the page's run with its edits, or
+    the project file the planner opened."""
+    held = session.project()
+    if held is None:  # the panels on their own (without the page's run)
+        held = project_from_result(result)
+        session.hold(held)
+    return held
 
 
-def current_project(result: Result, page: object) -> Project:
-    """The project the panels work on: an opened file, or the page's run (with its edits)."""
-    projects = st.session_state.setdefault(STATE_KEY, {})
-    key = run_key(result, page)
-    active = st.session_state.get(ACTIVE_KEY)
-    if active is not None and active[0] == "file" and active[1] == key and active in projects:
-        return projects[active]
-    if key not in projects:
-        projects[key] = project_from_result(result)
-    st.session_state[ACTIVE_KEY] = key
-    return projects[key]
-
-
-def set_project(result: Result, page: object, project: Project, *, opened: bool = False) -> None:
-    """Make ``project`` the one the panels work on (``opened``: a file the user opened)."""
-    projects = st.session_state.setdefault(STATE_KEY, {})
-    key = run_key(result, page)
-    active = st.session_state.get(ACTIVE_KEY)
+def set_project(result: Result, page: PageSettings, project: Project, *,
+                opened: bool = False) -> None:
+    """Keep ``project`` as the session's project (``opened``: a file the planner opened,
+    which replaces the whole page)."""
     if opened:
-        active = ("file", key, str(project.path))
-    elif active is None or active[0] != "file" or active[1] != key:
-        active = key
-    projects[active] = project
-    st.session_state[ACTIVE_KEY] = active
-
-
-def leave_file(result: Result, page: object) -> None:
-    """Go back from an opened file to the page's own run."""
-    st.session_state[ACTIVE_KEY] = run_key(result, page)
+        session.open_into_page(project)
+    else:
+        session.store(project)
 
 
 # ------------------------------------------------------------------ the editing map
@@ -240,22 +221,22 @@ def _units_key() -> str:
     return f"gc_units_{st.session_state.get('gc_units_gen', 0)}"
 
 
-def _store(result: Result, page: object, project: Project, edit: edits.Edit | None,
+def _store(result: Result, page: PageSettings, project: Project, edit: edits.Edit | None,
            lang: str) -> None:
     author = st.session_state.get(AUTHOR_KEY, "")
     note = None
     if project.path is not None:
         try:
-            project, note = autosave(project, author=author)
+            project, note = autosave(session.complete(project), author=author)
         except GridcircleError as exc:
             st.session_state["gc_autosave_error"] = exc.message(lang)
     set_project(result, page, project)
     st.session_state[LAST_EDIT_KEY] = (edit, note)
 
 
-def panel(result: Result, page: object) -> None:
+def panel(result: Result, page: PageSettings) -> None:
     """The grid editing panel (called by the page with its result and settings)."""
-    lang = getattr(page, "lang", "zh")
+    lang = page.lang
     st.subheader(t("edit.title", lang))
     project = current_project(result, page)
     if project.session is None:
@@ -373,5 +354,5 @@ def panel(result: Result, page: object) -> None:
         st.caption(OSM_CREDIT)
 
 
-__all__ = ["current_project", "edit_map", "edit_table", "leave_file", 
+__all__ = ["current_project", "edit_map", "edit_table",
            "panel", "set_project", "units_from_event"]

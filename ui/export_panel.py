@@ -9,6 +9,7 @@ other; it can also be downloaded. Every export and the report are made by
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import tempfile
@@ -20,21 +21,59 @@ import streamlit as st
 
 from analysis.export import FORMATS, export_bytes
 from analysis.pipeline import Result
-from analysis.project import Project, open_project, save
+from analysis.project import (Project, area_source_of, open_project, read_journal, read_meta,
+                              recovery_path, same_area, save)
 from analysis.report import report_bytes, save_map_pngs
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui.edit_panel import AUTHOR_KEY, current_project, leave_file, set_project
+from ui import session
+from ui.edit_panel import AUTHOR_KEY, current_project, set_project
+from ui.sidebar import PageSettings
 
 DOWNLOAD_KEY = "gc_downloads"
 
 
 def default_path(project: Project) -> str:
-    """Where a project is saved unless the user says otherwise."""
+    """Where a project is saved unless the user says otherwise: its own file, or a file
+    named after the area it holds (the demo, the uploaded file's own name, the place)."""
     if project.path is not None:
         return str(project.path)
-    name = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "gridcircle")).strip("_")
-    return str(Path.home() / "gridcircle" / f"{name or 'gridcircle'}.gpkg")
+    fallback = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "")).strip("_")
+    stem = session.file_stem(area_source_of(project.meta), fallback or "gridcircle")
+    return str(Path.home() / "gridcircle" / f"{stem}.gpkg")
+
+
+def path_key(project: Project) -> str:
+    """The path box's widget key: one per area and file, so that the box shows the
+    current project's path when the area changes or a project is opened (a browser
+    keeps a widget's typed value for as long as its key lives)."""
+    area = area_source_of(project.meta) or {}
+    ident = repr((area.get("kind"), area.get("id"), str(project.path or "")))
+    return "gc_save_path_" + hashlib.blake2b(ident.encode(), digest_size=6).hexdigest()
+
+
+def overwrite_question(project: Project, target: Path,
+                       lang: str = "zh") -> tuple[str, dict] | None:
+    """What to ask before saving ``project`` over ``target`` (``None``: nothing to ask).
+
+    Saving over a file that is not this project's own asks first, naming the area that
+    file holds when it is another area, so that edits are never silently replaced."""
+    if not target.exists():
+        return None
+    if project.path is not None and Path(project.path).resolve() == target.resolve():
+        return None
+    try:
+        meta = read_meta(target)
+        edits = len(read_journal(target))
+    except GridcircleError:
+        return None  # not a project: saving refuses it with its own message
+    theirs, ours = area_source_of(meta), area_source_of(project.meta)
+    params = {"path": str(target), "edits": edits, "revision": meta.get("revision", "?")}
+    if theirs and ours and not same_area(theirs, ours):
+        return "project.overwrite_other_area", {**params,
+                                                 "other": session.area_label(theirs, lang),
+                                                 "ours": session.area_label(ours, lang)}
+    return "project.overwrite_existing", params
 
 
 def _version(project: Project) -> tuple:
@@ -66,9 +105,32 @@ def maps_zip(project: Project, *, lang: str, paper: str, services: list[str] | N
         return buffer.getvalue()
 
 
-def panel(result: Result, page: object) -> None:
+def _save(result: Result, page: PageSettings, project: Project, target: Path,
+          author: str) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with st.spinner(t("step.save", page.lang)):
+            saved = save(session.complete(project), target, author=author)
+        set_project(result, page, saved)
+        st.session_state.pop("gc_overwrite_ask", None)
+        st.success(t("project.saved", page.lang, path=str(saved.path), revision=saved.revision))
+    except GridcircleError as exc:
+        st.error(exc.message(page.lang))
+        if exc.key == "err.project_conflict":
+            st.session_state["gc_conflict"] = True
+    except OSError as exc:
+        st.error(t("err.write_failed", page.lang, path=str(target), detail=exc))
+
+
+def _open(result: Result, page: PageSettings, opened: Project) -> None:
+    """Make an opened project the page's (area, settings, grids, edits, numbers, map)."""
+    set_project(result, page, opened, opened=True)
+    st.rerun()
+
+
+def panel(result: Result, page: PageSettings) -> None:
     """The project panel: save/open, downloads, report (called by the page)."""
-    lang = getattr(page, "lang", "zh")
+    lang = page.lang
     st.subheader(t("project.panel_title", lang))
     project = current_project(result, page)
     for key, params in project.notes:
@@ -79,27 +141,25 @@ def panel(result: Result, page: object) -> None:
          t("project.tab_report", lang)])
 
     with save_tab:
-        path = st.text_input(t("project.path", lang), value=default_path(project), key="gc_save_path")
+        path = st.text_input(t("project.path", lang), value=default_path(project),
+                             key=path_key(project))
+        target = Path(path).expanduser()
         c1, c2 = st.columns(2)
         if c1.button(t("project.save", lang), key="gc_save", type="primary"):
-            try:
-                target = Path(path).expanduser()
-                target.parent.mkdir(parents=True, exist_ok=True)
-                saved = save(project, target, author=author)
-                set_project(result, page, saved)
-                st.success(t("project.saved", lang, path=str(saved.path), revision=saved.revision))
-            except GridcircleError as exc:
-                st.error(exc.message(lang))
-                if exc.key == "err.project_conflict":
-                    st.session_state["gc_conflict"] = True
-            except OSError as exc:
-                st.error(t("err.write_failed", lang, path=path, detail=exc))
+            if overwrite_question(project, target) is None:
+                _save(result, page, project, target, author)
+            else:
+                st.session_state["gc_overwrite_ask"] = str(target)
+        question = (overwrite_question(project, target, lang)
+                    if st.session_state.get("gc_overwrite_ask") == str(target) else None)
+        if question is not None:
+            st.warning(t(question[0], lang, **question[1]))
+            if st.button(t("project.overwrite_confirm", lang), key="gc_overwrite_yes"):
+                _save(result, page, project, target, author)
         if st.session_state.get("gc_conflict"):
             if c2.button(t("project.save_copy", lang), key="gc_save_copy"):
-                from analysis.project import recovery_path
-
-                saved = save(replace(project, path=None), recovery_path(Path(path).expanduser()),
-                             author=author)
+                saved = save(replace(session.complete(project), path=None),
+                             recovery_path(target), author=author)
                 set_project(result, page, saved)
                 st.session_state["gc_conflict"] = False
                 st.success(t("project.saved", lang, path=str(saved.path), revision=saved.revision))
@@ -110,10 +170,10 @@ def panel(result: Result, page: object) -> None:
         if st.button(t("project.open", lang), key="gc_open", disabled=not path):
             try:
                 opened = open_project(Path(path).expanduser())
-                set_project(result, page, opened, opened=True)
-                st.rerun()
             except GridcircleError as exc:
                 st.error(exc.message(lang))
+            else:
+                _open(result, page, opened)
         upload = st.file_uploader(t("project.upload", lang), type=["gpkg"], key="gc_upload")
         if upload is not None and st.button(t("project.open_upload", lang), key="gc_open_upload"):
             folder = Path(tempfile.gettempdir()) / "gridcircle_projects"
@@ -122,15 +182,10 @@ def panel(result: Result, page: object) -> None:
             local.write_bytes(upload.getvalue())
             try:
                 opened = replace(open_project(local), path=None, revision=0)
-                set_project(result, page, opened, opened=True)
-                st.rerun()
             except GridcircleError as exc:
                 st.error(exc.message(lang))
-        if st.session_state.get("gc_active_project", (None,))[0] == "file":
-            st.caption(t("project.showing_file", lang, path=str(project.path or "")))
-            if st.button(t("project.back_to_run", lang), key="gc_back"):
-                leave_file(result, page)
-                st.rerun()
+            else:
+                _open(result, page, opened)
 
     with export_tab:
         fmt = st.selectbox(t("project.format", lang), FORMATS, key="gc_format",
@@ -139,8 +194,8 @@ def panel(result: Result, page: object) -> None:
             st.session_state["gc_want_export"] = fmt
         if st.session_state.get("gc_want_export") == fmt:
             try:
-                name, data, mime = _prepared(project, f"export_{fmt}",
-                                             lambda: export_bytes(project, fmt, lang=lang))
+                name, data, mime = _prepared(project, f"export_{fmt}", lambda: export_bytes(
+                    session.complete(project), fmt, lang=lang))
                 st.download_button(t("project.download", lang, name=name), data, file_name=name,
                                    mime=mime, key=f"gc_dl_{fmt}")
             except GridcircleError as exc:
@@ -152,7 +207,7 @@ def panel(result: Result, page: object) -> None:
         hh = project.layers.get("households")
         available = [c[len("walk_min_"):] for c in (hh.columns if hh is not None else [])
                      if c.startswith("walk_min_")]
-        wanted = [s for s in getattr(page, "services", ()) if s in available] or available[:3]
+        wanted = [s for s in page.services if s in available] or available[:3]
         services = st.multiselect(t("project.report_services", lang), available, default=wanted,
                                   key="gc_report_services")
         paper = st.radio(t("project.paper", lang), ["A4", "A3"], horizontal=True, key="gc_paper")
@@ -172,7 +227,7 @@ def panel(result: Result, page: object) -> None:
                 with st.spinner(t("step.report", lang)):
                     data = _prepared(project, (kind, want),
                                      lambda make=make, want=want: make(
-                                         project, lang=want[2], paper=want[1],
+                                         session.complete(project), lang=want[2], paper=want[1],
                                          services=list(want[0])))
                 st.download_button(t(f"project.download_{kind}", lang), data,
                                    file_name=f"{stem}_{suffix}", mime=mime, key=f"gc_dl_{kind}")
@@ -180,4 +235,4 @@ def panel(result: Result, page: object) -> None:
             st.error(exc.message(lang))
 
 
-__all__ = ["default_path", "maps_zip", "panel"]
+__all__ = ["default_path", "maps_zip", "overwrite_question", "panel", "path_key"]

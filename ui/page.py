@@ -6,15 +6,12 @@ Everything here is Streamlit glue; the numbers come from ``analysis``/``geo`` th
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 import streamlit as st
 
-from analysis.pipeline import OSM_CREDIT, Result
+from analysis.pipeline import OSM_CREDIT
 from geo.errors import GridcircleError
 from geo.i18n import t, table
-from ui import mapframe, mapview, panels, state
+from ui import edit_panel, export_panel, mapframe, mapview, panels, session, siting, state
 from ui.sidebar import PageSettings
 
 MAP_HEIGHT = 640
@@ -30,8 +27,9 @@ def step_label(key: str, lang: str) -> str:
 
 
 def compute(page: PageSettings) -> state.PageRun:
-    """The run for the page's settings, with a progress box naming each step while it
-    computes; a problem the user can fix is shown as one message and stops the page.
+    """The run for the page's settings (the stage graph, with the session's project and
+    its edits: :func:`ui.session.page_run`), with a progress box naming each step while
+    it computes; a problem the user can fix is shown as one message and stops the page.
 
     The box is drawn at the first step that actually runs, so a rerun served from the
     caches draws none (Streamlit pauses briefly whenever it opens or closes one)."""
@@ -47,8 +45,7 @@ def compute(page: PageSettings) -> state.PageRun:
         box.write(step_label(key, lang))
 
     try:
-        run = state.page_run(page.source, page.run, page.uploads, page.services,
-                             progress=progress)
+        run = session.page_run(page, progress=progress)
     except GridcircleError as exc:
         holder.empty()
         st.error(state.user_message(exc, lang))
@@ -71,7 +68,7 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
     lang = page.lang
     result = run.result
     data = state.map_base(run.base_key, lang, page.band, _result=result)
-    minutes = tuple(getattr(getattr(page.run, "walk", None), "minutes", (5, 10, 15)))
+    minutes = tuple(page.run.walk.minutes)
 
     def build_groups():
         services = tuple(state.map_service(run.reach_key, s, _result=result)
@@ -118,22 +115,14 @@ def side_tabs(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, dic
 
 def siting_panel(run: state.PageRun, page: PageSettings) -> dict | None:
     """Siting what-if: add facilities of a service, see them and the coverage they add."""
-    if run.index is None or importlib.util.find_spec("analysis.siting") is None:
+    if run.index is None:
         st.info(t("page.no_siting", page.lang))
         return None
-    from ui import siting
-
     return siting.panel(run, page)
 
 
-def project_panels(result: Result, page: PageSettings) -> None:
-    """Saving, editing and exporting (``ui/edit_panel.py`` and ``ui/export_panel.py``, each
-    with ``panel(result, page)``), shown when those modules are present."""
-    for name in ("ui.edit_panel", "ui.export_panel"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.panel(result, page)
+def project_panels(run: state.PageRun, page: PageSettings) -> None:
+    """Grid editing (:mod:`ui.edit_panel`), then saving, opening, exports and the report
+    (:mod:`ui.export_panel`), all on the session's one project."""
+    edit_panel.panel(run.result, page)
+    export_panel.panel(run.result, page)

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 from analysis.pipeline import RunSettings
+from analysis.settings import WalkSettings, load_profiles
 from geo.catalogue import Service, load_catalogue
 from geo.demos import DEMOS
 from geo.errors import GridcircleError
+from geo.grids import GridSettings
 from geo.i18n import t
 from geo.settings import HouseholdSettings
 from ui import state, uploads
@@ -51,14 +53,6 @@ def language() -> str:
 def current_language() -> str:
     """The language chosen on this run (after :func:`language` has drawn the toggle)."""
     return "en" if st.session_state.get("lang_en") else "zh"
-
-
-def _optional_settings_class(module: str, name: str):
-    try:
-        mod = __import__(module, fromlist=[name])
-    except ImportError:
-        return None
-    return getattr(mod, name, None)
 
 
 def demo_label(demo: str, lang: str) -> str:
@@ -142,22 +136,16 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
     """The run's settings from the sidebar, each part built by its own frozen dataclass
     (which validates it)."""
     parts: dict = {}
-    fields = {f.name for f in dataclasses.fields(RunSettings)}
     side = st.sidebar
 
-    walk_cls = _optional_settings_class("analysis.settings", "WalkSettings")
-    if walk_cls is not None and "walk" in fields:
-        with side.expander(t("page.walking", lang), expanded=True):
-            parts["walk"] = _walk_settings(walk_cls, lang, services)
+    with side.expander(t("page.walking", lang), expanded=True):
+        parts["walk"] = _walk_settings(lang, services)
 
-    band = DEFAULT_BAND
     with side.expander(t("page.grid_band", lang), expanded=True):
         band = tuple(st.slider(t("page.band", lang), min_value=50, max_value=1000,
                                value=DEFAULT_BAND, step=10, key="band",
                                help=t("page.band_help", lang)))
-    grid_cls = _optional_settings_class("geo.grids", "GridSettings")
-    if grid_cls is not None and "grids" in fields:
-        parts["grids"] = _grid_settings(grid_cls, band)
+    parts["grids"] = GridSettings(min_households=int(band[0]), max_households=int(band[1]))
 
     defaults = HouseholdSettings()
     with side.expander(t("page.household_model", lang)):
@@ -169,14 +157,12 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
             compound_far=st.number_input(t("page.compound_far", lang), 0.1, 10.0,
                                          defaults.compound_far, 0.1, key="compound_far"),
         )
-    return RunSettings(**{k: v for k, v in parts.items() if k in fields}), band
+    return RunSettings(**parts), band
 
 
-def _walk_settings(walk_cls, lang: str, services: tuple[Service, ...]):
-    from analysis.settings import load_profiles
-
+def _walk_settings(lang: str, services: tuple[Service, ...]) -> WalkSettings:
     profiles = load_profiles()
-    default = walk_cls()
+    default = WalkSettings()
     speeds = {}
     for profile in profiles:
         name = profile.name_zh if lang == "zh" else profile.name_en
@@ -202,15 +188,6 @@ def _walk_settings(walk_cls, lang: str, services: tuple[Service, ...]):
     return dataclasses.replace(default, speeds_mps=tuple(speeds.items()),
                                thresholds_min=tuple(thresholds.items()),
                                service_profiles=tuple(service_profiles.items()))
-
-
-def _grid_settings(grid_cls, band: tuple[int, int]):
-    names = {f.name for f in dataclasses.fields(grid_cls)}
-    low_name = next((n for n in ("min_households", "grid_min", "min_hh") if n in names), None)
-    high_name = next((n for n in ("max_households", "grid_max", "max_hh") if n in names), None)
-    if low_name is None or high_name is None:
-        return grid_cls()
-    return grid_cls(**{low_name: int(band[0]), high_name: int(band[1])})
 
 
 def shown_services(lang: str, services: tuple[Service, ...]) -> tuple[str, ...]:

@@ -1,9 +1,9 @@
 """Caching for the page: the one place that holds Streamlit caches (core functions stay pure).
 
 * ``st.cache_resource`` holds the read-only study area (roads, buildings, the walking
-  network's arrays), keyed by a small frozen :class:`Source`, and a :class:`StageCache`
-  of pipeline stages keyed by the frozen settings each stage depends on (see
-  :func:`page_run`); nothing downstream mutates them.
+  network's arrays), keyed by a small frozen :class:`Source`, and a
+  :class:`analysis.stages.StageCache` of stage values under the keys the stage graph
+  derives (see :func:`stage_run`); nothing downstream mutates them.
 * the map's GeoJSON pieces, keyed by the run's key, the language and the band, so that
   switching language or the services shown does not redo geometry, and each rendered map
   (:func:`rendered_map`), keyed by everything it shows, so that a rerun which leaves a
@@ -22,17 +22,14 @@ its unhashed argument.
 from __future__ import annotations
 
 import hashlib
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from analysis.pipeline import Result, RunSettings, load_area
+from analysis.stages import Inputs, StageCache, StageRun, run_stages
 from geo.errors import GridcircleError, InputError
 from geo.i18n import t
 from geo.studyarea import StudyArea
@@ -125,55 +122,24 @@ def area_for(source: Source) -> StudyArea:
     return load_area(place=source.value)
 
 
-class StageCache:
-    """A small thread-safe least-recently-used store of pipeline results, one per stage.
-
-    ``st.cache_resource`` cannot wrap a function that draws progress (Streamlit would
-    replay the drawing on every hit), so runs are kept here instead; the store itself is a
-    cache resource, shared by all sessions of the server.
-    """
-
-    def __init__(self, entries: int = CACHE_ENTRIES) -> None:
-        self.entries = entries
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self.misses: dict[str, int] = {}
-
-    def __contains__(self, stage_key: tuple[str, Hashable]) -> bool:
-        with self._lock:
-            return stage_key in self._items
-
-    def get(self, stage: str, key: Hashable, make: Callable[[], object]) -> object:
-        """The value of ``stage`` for ``key``, made by ``make()`` on a miss."""
-        full = (stage, key)
-        with self._lock:
-            if full in self._items:
-                self._items.move_to_end(full)
-                return self._items[full]
-        value = make()
-        with self._lock:
-            self.misses[stage] = self.misses.get(stage, 0) + 1
-            self._items[full] = value
-            while len(self._items) > self.entries * 4:
-                self._items.popitem(last=False)
-        return value
-
-
 @st.cache_resource(show_spinner=False)
 def stage_cache() -> StageCache:
-    return StageCache()
+    """The stage values of every session of this server (keys from the stage graph)."""
+    return StageCache(entries=CACHE_ENTRIES * 16)
 
 
 @dataclass(frozen=True, eq=False)
 class PageRun:
-    """What the page shows: the assembled result, plus the reach objects a siting what-if
-    needs and the keys that identify each stage (for the map caches)."""
+    """What the page shows: the result (with the session's grid edits applied), the
+    reach objects a siting what-if needs, the project behind it, and keys that identify
+    what the map shows (the stage graph's keys plus the grids' digest)."""
 
     result: Result
     index: object | None
     reach: object | None
     base_key: tuple
     reach_key: tuple
+    project: object = None
 
 
 def _given_layers(source: Source, uploads: Uploads) -> dict:
@@ -186,72 +152,20 @@ def _given_layers(source: Source, uploads: Uploads) -> dict:
     return given
 
 
-def area_key(speed_of: Callable[[str], float], service: str, walk) -> tuple:
-    """What one service's service areas depend on: its walking speed and the minute levels
-    (not its threshold, which only decides coverage)."""
-    return (service, float(speed_of(service)), tuple(walk.minutes), float(walk.max_snap_m))
-
-
-def page_run(source: Source, settings: RunSettings, uploads: Uploads,
-             services: tuple[str, ...], *,
-             progress: Callable[[str], None] | None = None) -> PageRun:
-    """The run for the page, stage by stage, each stage cached on what it depends on.
-
-    * households, communities and grids: the area, the uploads, the household model and
-      the grid band;
-    * the reach index (homes and facilities snapped to the network): the above and the
-      snap distance;
-    * walking minutes, coverage and gaps: the above and the walking settings;
-    * service areas, per service shown: the index, that service's speed and the minute
-      levels.
-
-    So a change of walking speed re-runs only the reach stages, a change of the services
-    shown computes only the missing service areas, and the band re-runs grids onwards.
-    """
-    from analysis import pipeline
-
-    cache = stage_cache()
-    if not hasattr(pipeline, "stage_base"):  # a pipeline without stages: one cached run
-        key = (source, uploads, settings)
-        result = cache.get("run", key, lambda: pipeline.run(
-            area_for(source), settings, progress=progress, **_given_layers(source, uploads)))
-        return PageRun(result=result, index=None, reach=None, base_key=key, reach_key=key)
-
-    area = area_for(source)
-    base_key = (source, uploads, settings.households, getattr(settings, "grids", None))
-    base = cache.get("base", base_key, lambda: pipeline.stage_base(
-        area, settings, progress=progress, **_given_layers(source, uploads)))
-    walk = settings.walk
-    index_key = (base_key, walk.max_snap_m)
-    index = cache.get("index", index_key,
-                      lambda: pipeline.stage_index(area, base, settings, progress=progress))
-    reach_key = (index_key, walk)
-
-    def areas_key(service: str) -> tuple:
-        return (index_key, area_key(walk.speed_mps, service, walk))
-
-    def areas_of(service: str):
-        return cache.get("service_areas", areas_key(service),
-                         lambda: pipeline.stage_service_areas(index, settings, (service,)))
-
-    # Walking minutes and service areas both start from the index and not from each
-    # other: they run side by side (shapely and the network searches release the GIL).
-    # Progress is drawn here, from the script's thread, for the stages that will run.
-    if progress is not None:
-        if ("reach", reach_key) not in cache:
-            progress("step.reach")
-        if any(("service_areas", areas_key(s)) not in cache for s in services):
-            progress("step.service_areas")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        measured = pool.submit(cache.get, "reach", reach_key,
-                               lambda: pipeline.stage_reach(base, index, settings))
-        parts = list(pool.map(areas_of, services))
-        reach = measured.result()
-    areas = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=area.crs) if parts
-             else gpd.GeoDataFrame({"service": [], "minutes": []}, geometry=[], crs=area.crs))
-    result = pipeline.assemble(area, settings, None, base, reach, areas)
-    return PageRun(result=result, index=index, reach=reach.reach, base_key=base_key,
-                   reach_key=reach_key)
+def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
+              services: tuple[str, ...] | None = None,
+              previous: pd.Series | None = None, locked: tuple[str, ...] = (),
+              progress: Callable[[str], None] | None = None) -> StageRun:
+    """The analysis for the page, through the stage graph (:mod:`analysis.stages`) with
+    the server's stage cache: each stage is looked up under the key the graph derives
+    from what it depends on, so a change of walking speed re-runs only the reach stages
+    and the band re-runs grids onwards. Only the ``services`` shown get their areas drawn
+    (:func:`analysis.stages.completed` adds the others when a project is saved or
+    exported). ``previous``/``locked`` keep the planner's grids."""
+    inputs = Inputs(area=area_for(source), key=(source, uploads), previous=previous,
+                    locked=tuple(locked), **_given_layers(source, uploads))
+    return run_stages(inputs, settings, services=services, cache=stage_cache(),
+                      progress=progress, workers=2)
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 3)

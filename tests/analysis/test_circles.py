@@ -9,7 +9,7 @@ import pyogrio
 import pytest
 import shapely
 
-from analysis.circles import service_circles
+from analysis.circles import index_stage, measure
 from analysis.cli import main
 from analysis.settings import WalkSettings
 from geo.synthetic import synthetic_district
@@ -52,7 +52,9 @@ def test_stage_on_bad_input_reports_instead_of_failing():
     fac = points_frame([[0, 0], [0, 0], [3000, 3000], [480, 500]],
                        service=["health", "health", "health", "kindergarten"],
                        facility_id=["h1", "h1", "far", "k1"])
-    out = service_circles(hh, fac, net, WalkSettings(), boundary=shapely.box(0, 0, 450, 450))
+    walk = WalkSettings()
+    index = index_stage(hh, fac, net, walk, boundary=shapely.box(0, 0, 450, 450))
+    out = measure(hh, index, walk)
     s = out.summary
     assert s["coverage"]["culture"] == 0.0 and "culture" in s["reach"]["none_in_area"]
     assert s["reach"]["households_off_network"] == 30
@@ -67,7 +69,8 @@ def test_stage_on_bad_input_reports_instead_of_failing():
 def test_stage_result_keeps_household_rows_and_index():
     area = synthetic_district(3000, seed=2)
     hh = area.households.iloc[::-1]
-    out = service_circles(hh, area.facilities, area.network, WalkSettings())
+    walk = WalkSettings()
+    out = measure(hh, index_stage(hh, area.facilities, area.network, walk), walk)
     assert out.households.index.equals(hh.index)
     assert list(out.households.columns[: len(hh.columns)]) == list(hh.columns)
     assert "life_circle_score" in out.households.columns

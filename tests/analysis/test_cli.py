@@ -73,3 +73,48 @@ def test_failed_run_keeps_previous_project(tmp_path, osm_file):
     bad.write_text("<osm><node id='1'", encoding="utf-8")
     assert main(["run", "--osm", str(bad), "--out", str(out)]) == 2
     assert out.read_bytes() == before
+
+
+def test_rerun_with_an_existing_project_keeps_its_locked_grids(tmp_path):
+    """``run --project EXISTING.gpkg``: a locked grid keeps its units and its id, even
+    with another band and after the planner moved units into it by hand."""
+    import numpy as np
+
+    from analysis import project as pj
+    from geo.grids import edits
+
+    first = tmp_path / "a.gpkg"
+    assert main(["run", "--demo", "synthetic:3000", "--out", str(first)]) == 0
+    project = pj.open_project(first)
+    assert pj.area_source_of(project.meta) == {"kind": "demo", "name": "synthetic:3000",
+                                                "id": "synthetic:3000"}
+    state = project.session.state
+    units = state.unit_grid()
+    grids = state.grids.set_index("grid_id")
+    # a grid and a unit of a neighbouring grid of the same community, moved into it
+    keep = next(g for g in grids.index
+                if (grids["community_id"] == grids.loc[g, "community_id"]).sum() > 1)
+    others = grids.index[(grids["community_id"] == grids.loc[keep, "community_id"])
+                         & (grids.index != keep)]
+    moved = [u for u in units.index if units[u] in set(others)][:1]
+    project, _ = pj.edit_project(project, edits.move_units, moved, keep)
+    project, _ = pj.edit_project(project, edits.set_locked, [keep], True)
+    pj.save(project)
+    kept = set(project.session.state.unit_grid().pipe(lambda s: s[s == keep]).index)
+    assert set(moved) <= kept
+
+    def units_of(path, grid_id):
+        hh = pyogrio.read_dataframe(path, layer="households")
+        return set(hh.loc[hh["grid_id"] == grid_id, "unit_id"]), hh
+
+    again, plain = tmp_path / "b.gpkg", tmp_path / "c.gpkg"
+    band = ["--grid-min", "150", "--grid-max", "250"]
+    assert main(["run", "--demo", "synthetic:3000", *band, "--project", str(first),
+                 "--out", str(again)]) == 0
+    assert main(["run", "--demo", "synthetic:3000", *band, "--out", str(plain)]) == 0
+    locked_units, hh = units_of(again, keep)
+    assert locked_units == kept
+    grids_again = pyogrio.read_dataframe(again, layer="grids").set_index("grid_id")
+    assert bool(grids_again.loc[keep, "locked"])
+    assert units_of(plain, keep)[0] != kept  # without the project the grid is not kept
+    assert np.isin(hh["grid_id"].dropna().unique(), list(grids_again.index)).all()

@@ -39,10 +39,11 @@ def wait_healthy(url: str, *, process: subprocess.Popen, timeout_s: float = 90) 
     raise TimeoutError(f"streamlit did not become healthy at {url}")
 
 
-def start_server(*, log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(*, log_path: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
     """``streamlit run app.py`` on a free local port; returns the process and its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.update(extra_env or {})
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",

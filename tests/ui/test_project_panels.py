@@ -24,6 +24,13 @@ def project(small_district):
     return pj.project_from_result(project_result(small_district))
 
 
+
+def path_box(at: AppTest):
+    """The project panel's path box (its key follows the project's area and file)."""
+    from ui.export_panel import path_key
+
+    return at.text_input(key=path_key(at.session_state["gc_held"].project))
+
 def test_edit_map_is_offline_and_has_the_drawing_tool(project):
     html = edit_panel.edit_map(project, lang="zh", selected=["B000000"]).get_root().render()
     links = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
@@ -81,7 +88,7 @@ def page_script(lang: str = "zh") -> None:
 
 
 def active(at: AppTest) -> pj.Project:
-    return at.session_state["gc_projects"][at.session_state["gc_active_project"]]
+    return at.session_state["gc_held"].project
 
 
 def test_panels_edit_undo_save_autosave_and_conflict(tmp_path):
@@ -105,7 +112,7 @@ def test_panels_edit_undo_save_autosave_and_conflict(tmp_path):
 
     # save to a file: later edits are saved automatically
     path = tmp_path / "项目.gpkg"
-    at.text_input(key="gc_save_path").set_value(str(path)).run()
+    path_box(at).set_value(str(path)).run()
     at.button(key="gc_save").click().run()
     assert not at.exception, at.exception
     assert pj.read_meta(path)["revision"] == 1

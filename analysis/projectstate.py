@@ -1,0 +1,295 @@
+"""A Gridcircle project in memory: every layer, the settings, the summary and the grid edit
+session, and what follows from an edit (grids, households' grids, coverage, gaps and the
+summary's grid figures, re-counted by the coverage stage's own function
+:func:`analysis.circles.count`). Saving and opening are in :mod:`analysis.project`.
+
+A project also records which area it holds (``meta["area_source"]``: the kind of source,
+its name as people know it, and an identity: the demo's or place's name, or the uploaded
+file's content hash), so that saving one area over another area's file can ask first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from dataclasses import replace as dc_replace
+
+import geopandas as gpd
+import pandas as pd
+
+from analysis.pipeline import OSM_CREDIT, Result
+from analysis.settings import WalkSettings
+from geo.grids import edits
+from geo.grids import state as grid_state
+from geo.errors import GridcircleError, InputError
+
+DEFAULT_BAND = (200, 300)
+
+def _json_default(value: object) -> object:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "__dict__"):
+        return value.__dict__
+    return str(value)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+# --------------------------------------------------------------------------- in memory
+
+
+@dataclass(frozen=True, eq=False)
+class Project:
+    """A project held in memory.
+
+    Attributes
+    ----------
+    layers
+        Layer name → frame, spatial layers in the study area's metric CRS (``meta["crs"]``);
+        ``coverage`` has no geometry.
+    meta
+        ``area``, ``crs``, ``settings``, ``summary``, ``credit``, ``band``, ... as stored
+        in the meta table.
+    session
+        The grid edit session (state and journal), or ``None`` when there are no grids.
+    path
+        The file this project was opened from or last saved to.
+    revision
+        The file's revision when it was opened or last saved (0: never saved).
+    notes
+        ``(translation key, params)`` pairs the user should see (e.g. an older format).
+    """
+
+    layers: dict[str, pd.DataFrame]
+    meta: dict
+    session: edits.EditSession | None = None
+    path: Path | None = None
+    revision: int = 0
+    notes: tuple[tuple[str, dict], ...] = field(default_factory=tuple)
+
+    @property
+    def crs(self) -> str:
+        return self.meta["crs"]
+
+    @property
+    def summary(self) -> dict:
+        return self.meta.get("summary") or {}
+
+    @property
+    def credit(self) -> str:
+        """The OpenStreetMap credit where OSM data was used, else an empty string."""
+        return str(self.meta.get("credit") or "")
+
+    @property
+    def band(self) -> tuple[int, int]:
+        band = self.meta.get("band") or DEFAULT_BAND
+        return int(band[0]), int(band[1])
+
+
+def area_source_of(meta: dict) -> dict | None:
+    """The area a project holds (``kind``, ``name``, ``id``), or ``None`` for a project
+    saved before projects recorded it."""
+    found = meta.get("area_source")
+    return dict(found) if isinstance(found, dict) and found.get("id") else None
+
+
+def area_record(kind: str, name: str, ident: str) -> dict:
+    """What a project stores about the area it holds: the kind of source (``demo``,
+    ``osm``, ``place``), its name as people know it and its identity (the demo's or the
+    place's name, an OSM file's content hash :func:`file_identity`)."""
+    return {"kind": str(kind), "name": str(name), "id": str(ident)}
+
+
+def file_identity(data: bytes) -> str:
+    """An input file's identity: the start of its content's SHA-256 (the page names an
+    upload the same way)."""
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()[:24]
+
+
+def same_area(a: dict | None, b: dict | None) -> bool:
+    """Whether two area records name the same area (unknown never matches)."""
+    return bool(a and b and (a.get("kind"), a.get("id")) == (b.get("kind"), b.get("id")))
+
+
+def _band_of(settings: object) -> tuple[int, int]:
+    """The household band of a run's settings (whatever the grid settings call it)."""
+    grids = getattr(settings, "grids", None)
+    if grids is None:
+        return DEFAULT_BAND
+    for low, high in (("min_households", "max_households"), ("band_min", "band_max"),
+                      ("grid_min", "grid_max"), ("min", "max")):
+        if hasattr(grids, low) and hasattr(grids, high):
+            return int(getattr(grids, low)), int(getattr(grids, high))
+    band = getattr(grids, "band", None)
+    return (int(band[0]), int(band[1])) if band is not None else DEFAULT_BAND
+
+
+def basemap_layers(area: object) -> dict[str, gpd.GeoDataFrame]:
+    """The area's roads, buildings and boundary, kept so reports need no other input."""
+    roads = area.roads
+    keep = [c for c in ("highway", "name", "road_class") if c in roads.columns]
+    buildings = area.buildings
+    bkeep = [c for c in ("building_id", "building", "name", "levels") if c in buildings.columns]
+    return {
+        "roads": gpd.GeoDataFrame(roads[keep], geometry=roads.geometry, crs=roads.crs),
+        "buildings": gpd.GeoDataFrame(buildings[bkeep], geometry=buildings.geometry,
+                                      crs=buildings.crs),
+        "study_area": gpd.GeoDataFrame({"name": [area.name]}, geometry=[area.boundary],
+                                       crs=area.crs),
+    }
+
+
+def _arterials(layers: dict[str, pd.DataFrame]) -> gpd.GeoDataFrame | None:
+    roads = layers.get("roads")
+    if roads is None or "road_class" not in roads:
+        return None
+    return roads[roads["road_class"] == "arterial"]
+
+
+def session_from_layers(layers: dict[str, pd.DataFrame], band: tuple[int, int], *,
+                        entries: tuple[edits.JournalEntry, ...] = (), position: int | None = None,
+                        known_ids: tuple[str, ...] = ()) -> edits.EditSession | None:
+    """The edit session of a project's layers (``None`` when it has no grids yet)."""
+    grids, households = layers.get("grids"), layers.get("households")
+    if grids is None or households is None or not len(grids) or "grid_id" not in households:
+        return None
+    if households["grid_id"].isna().all():
+        return None
+    state = grid_state.state_from_layers(households, grids, band=band, cells=layers.get("cells"),
+                                         arterials=_arterials(layers), known_ids=known_ids)
+    position = len(entries) if position is None else position
+    return edits.EditSession(state=state, entries=tuple(entries), position=position)
+
+
+def project_from_result(result: Result, *, area_source: dict | None = None) -> Project:
+    """A fresh (unsaved) project from a pipeline run; ``area_source`` records the area it
+    holds (see :func:`area_source_of`)."""
+    layers = {name: frame for name, frame in result.layers.items() if frame is not None}
+    for name, frame in basemap_layers(result.area).items():
+        layers.setdefault(name, frame)
+    band = _band_of(result.settings)
+    meta = {
+        "area": result.area.name,
+        "crs": result.area.crs.to_string(),
+        "settings": json.loads(_dumps(result.settings)),
+        "summary": json.loads(_dumps(result.summary)),
+        "credit": result.summary.get("credit", OSM_CREDIT if result.area.osm_derived else ""),
+        "osm_derived": bool(result.area.osm_derived),
+        "band": list(band),
+        "thresholds_min": dict(result.summary.get("thresholds_min") or {}),
+    }
+    if area_source:
+        meta["area_source"] = dict(area_source)
+    session = session_from_layers(layers, band)
+    project = Project(layers=layers, meta=meta, session=session)
+    return with_session(project, session, counted=True) if session is not None else project
+
+
+def walk_settings_of(summary: dict) -> WalkSettings:
+    """The walking settings a project was measured with (from its summary), or the
+    defaults with the project's thresholds when an older file does not record them."""
+    recorded = (summary.get("settings") or {}).get("walk")
+    if recorded:
+        try:
+            return WalkSettings(**recorded)
+        except (TypeError, GridcircleError):
+            pass
+    walk = WalkSettings()
+    thresholds = dict(walk.thresholds_min)
+    for service, minutes in (summary.get("thresholds_min") or {}).items():
+        if service in thresholds:
+            thresholds[service] = float(minutes)
+    return dc_replace(walk, thresholds_min=tuple(thresholds.items()))
+
+
+def coverage_by_grid(households: pd.DataFrame, summary: dict) -> pd.DataFrame | None:
+    """The ``coverage`` layer (per grid and service) from the households' walking minutes,
+    counted exactly as the coverage stage counts it (:func:`analysis.circles.count`).
+    ``None`` when the households carry no minutes."""
+    counted = recount(households, summary)
+    return None if counted is None else counted[0]
+
+
+def recount(households: pd.DataFrame, summary: dict) -> tuple | None:
+    """``(coverage, coverage_levels, gaps)`` of households that carry walking minutes and
+    grids, by the coverage stage's own function; ``None`` when they carry no minutes."""
+    from analysis.circles import count
+
+    walk = walk_settings_of(summary)
+    services = tuple(s for s in walk.services if f"walk_min_{s}" in households.columns)
+    if not services or "grid_id" not in households.columns:
+        return None
+    return count(households, walk, services)
+
+
+def with_session(project: Project, session: edits.EditSession, *,
+                 counted: bool = False) -> Project:
+    """The project after edits: grids, households' grid_id and cells follow the session's
+    state; coverage, coverage levels and gaps are re-counted by the coverage stage's own
+    function, and the summary's grid figures by the summary's own
+    (:func:`analysis.pipeline.grid_figures`). ``counted=True``: the layers already
+    follow the state (a project just made from a run)."""
+    from analysis.pipeline import grid_figures
+
+    state = session.state
+    layers = dict(project.layers)
+    layers["grids"] = state.grids.copy()
+    layers["households"] = grid_state.households_with_grids(layers["households"], state)
+    layers["cells"] = grid_state.cell_layer(state)
+    summary = dict(project.summary)
+    summary.setdefault("thresholds_min", project.meta.get("thresholds_min") or {})
+    made = None if counted else recount(layers["households"], summary)
+    if made is not None:
+        coverage, levels, gaps = made
+        layers["coverage"] = coverage
+        if "coverage_levels" in layers:
+            layers["coverage_levels"] = levels
+        if "gaps" in layers:
+            layers["gaps"] = gaps
+            if isinstance(summary.get("reach"), dict):
+                summary["reach"] = {**summary["reach"], "gaps": {
+                    s: int((gaps["service"] == s).sum()) for s in summary["reach"].get("gaps", {})}}
+    summary.update(grid_figures(state.grids, summary.get("grids_report")))
+    meta = {**project.meta, "summary": summary}
+    return replace(project, layers=layers, meta=meta, session=session)
+
+
+def edit_project(project: Project, fn, *args, author: str = "", **kwargs) -> tuple[Project, edits.Edit]:
+    """Apply one grid edit (a :mod:`geo.grids.edits` function) to a project and record it.
+
+    Raises
+    ------
+    InputError
+        If the project has no grids, or the edit cannot be carried out.
+    """
+    if project.session is None:
+        raise InputError("err.edit_no_grid_layer")
+    session, edit = edits.apply_edit(project.session, fn, *args, author=author, **kwargs)
+    return with_session(project, session), edit
+
+
+def undo_project(project: Project) -> Project:
+    """The project with its last grid edit undone (unchanged when there is none)."""
+    if project.session is None or not project.session.can_undo:
+        return project
+    return with_session(project, edits.undo(project.session))
+
+
+def redo_project(project: Project) -> Project:
+    """The project with its last undone grid edit redone (unchanged when there is none)."""
+    if project.session is None or not project.session.can_redo:
+        return project
+    return with_session(project, edits.redo(project.session))
+
+
+
+__all__ = ["DEFAULT_BAND", "Project", "area_record", "area_source_of", "file_identity", "basemap_layers", "coverage_by_grid",
+           "edit_project", "project_from_result", "recount",
+           "redo_project", "same_area", "session_from_layers", "undo_project",
+           "walk_settings_of", "with_session"]

@@ -1,0 +1,57 @@
+"""The stage graph: one order and one set of keys for the command line, the page and
+notebooks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from analysis.pipeline import RunSettings, run
+from analysis.settings import WalkSettings
+from analysis.stages import STAGES, Inputs, Runner, StageCache, run_stages
+from geo.grids import GridSettings
+from geo.synthetic import synthetic_district
+
+
+def test_each_stage_key_changes_exactly_with_what_it_reads():
+    area = synthetic_district(1500, seed=4)
+    inputs = Inputs(area=area, key="area")
+
+    def keys(settings):
+        r = Runner(inputs=inputs, settings=settings)
+        return {name: r.key(name, "health" if name == "service_areas" else None)
+                for name in STAGES}
+
+    plain = keys(RunSettings())
+    slower = keys(RunSettings(walk=WalkSettings().with_speed(1.0)))
+    assert slower["base"] == plain["base"] and slower["index"] == plain["index"]
+    assert slower["reach"] != plain["reach"] and slower["service_areas"] != plain["service_areas"]
+    threshold = keys(RunSettings(walk=WalkSettings().with_threshold("bus_stop", 20)))
+    assert threshold["service_areas"] == plain["service_areas"]  # areas do not read thresholds
+    assert threshold["reach"] != plain["reach"]
+    band = keys(RunSettings(grids=GridSettings(min_households=150, max_households=250)))
+    assert all(band[name] != plain[name] for name in STAGES if name != "service_areas")
+    assert band["service_areas"] != plain["service_areas"]  # it needs the index, which needs base
+    kept = Runner(inputs=replace(inputs, previous=pd.Series({"u": "C01-01"}), locked=("C01-01",)))
+    assert kept.key("base") != Runner(inputs=inputs).key("base")
+
+
+def test_a_cached_rerun_makes_only_the_stages_whose_inputs_changed_and_agrees_with_run():
+    area = synthetic_district(1500, seed=4)
+    cache = StageCache()
+    inputs = Inputs(area=area, key="area")
+    first = run_stages(inputs, RunSettings(), cache=cache, workers=2)
+    made = dict(cache.misses)
+    assert made["base"] == made["index"] == made["reach"] == 1
+    assert made["service_areas"] == len(first.result.summary["thresholds_min"])
+    slower = RunSettings(walk=WalkSettings().with_speed(1.0))
+    second = run_stages(inputs, slower, cache=cache)
+    assert cache.misses["base"] == 1 and cache.misses["index"] == 1
+    assert cache.misses["reach"] == 2
+    # the same stages, the same numbers as the command line's run (misclassification too)
+    plain = run(area, slower)
+    for key in ("coverage", "grids", "grids_in_band", "reach"):
+        assert second.result.summary[key] == plain.summary[key], key
+    assert "polygon_misclassified_households" in second.result.summary["reach"]
+    assert len(second.result.layers["service_areas"]) == len(plain.layers["service_areas"])

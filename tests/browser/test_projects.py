@@ -1,0 +1,221 @@
+"""Journeys with projects in the real page (headless Chromium, no internet), each saving
+screenshots to test-artifacts/:
+
+(b) synthetic demo → edit → save as A → switch to Helsinki: the path box no longer names
+    A, and saving over A asks first; A still holds the synthetic grids and the edit;
+(c) opening a saved project while another area is loaded: everything shown is the
+    project's (area, numbers, grids on the map, path);
+(d) an edit changes the headline numbers, the grid table and the main map.
+"""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from analysis import project as pj
+from geo.i18n import t
+from tests.browser.driver import (ARTIFACTS, GRID_PATHS, count, enter_map, page_idle,
+                                  start_server, stop_server, wait_for)
+
+pytestmark = pytest.mark.browser
+SLOW_S = 180
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def project_server(chromium_available, tmp_path_factory, home):
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    process, url = start_server(log_path=log, extra_env={"HOME": str(home)})
+    yield url
+    stop_server(process)
+
+
+def idle(driver, timeout_s: float = SLOW_S) -> None:
+    wait_for(driver, page_idle, timeout_s=timeout_s, what="the page to finish")
+
+
+def metrics(driver) -> dict[str, str]:
+    driver.switch_to.default_content()
+    return {m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricLabel']").text.strip():
+            m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricValue']").text.strip()
+            for m in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stMetric']")}
+
+
+def wait_metric(driver, key: str, want, *, timeout_s: float = SLOW_S) -> str:
+    label = t(key, "zh")
+    return wait_for(driver, lambda d: (lambda v: v if v is not None and want(v) else None)(
+        metrics(d).get(label)), timeout_s=timeout_s, what=f"metric {label}")
+
+
+def text_box(driver, label: str):
+    for box in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput']"):
+        if box.find_element(By.TAG_NAME, "label").text.strip() == label:
+            return box.find_element(By.TAG_NAME, "input")
+    raise LookupError(f"no text box {label!r}")
+
+
+def type_into(driver, label: str, value: str) -> None:
+    driver.switch_to.default_content()
+    box = text_box(driver, label)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)
+    box.send_keys(value)
+    box.send_keys(Keys.ENTER)
+    wait_for(driver, lambda d: text_box(d, label).get_attribute("value") == value,
+             what=f"{label} to read {value}")
+    idle(driver)
+
+
+def click(driver, text: str) -> None:
+    """Click the (non-tab) button labelled ``text``."""
+    driver.switch_to.default_content()
+    button = wait_for(driver, lambda d: next(
+        (b for b in d.find_elements(By.CSS_SELECTOR, "[data-testid='stButton'] button")
+         if b.text.strip() == text and b.is_enabled()), None), what=f"button {text}")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+
+
+def click_tab(driver, text: str) -> None:
+    driver.switch_to.default_content()
+    tab = wait_for(driver, lambda d: next(
+        (b for b in d.find_elements(By.CSS_SELECTOR, "[role='tab']")
+         if b.get_attribute("textContent").strip() == text), None), what=f"tab {text}")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tab)
+    tab.click()
+
+
+def choose(driver, option: str) -> None:
+    """Click a radio option by its text."""
+    driver.switch_to.default_content()
+    label = next(lab for lab in driver.find_elements(
+        By.CSS_SELECTOR, "[data-testid='stRadio'] label") if lab.text.strip() == option)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", label)
+    label.click()
+    idle(driver)
+
+
+def pick_demo(driver, name: str) -> None:
+    driver.switch_to.default_content()
+    box = next(b for b in driver.find_elements(
+        By.CSS_SELECTOR, "section[data-testid='stSidebar'] [data-testid='stSelectbox']")
+        if t("app.demo", "zh") in b.text)
+    box.find_element(By.TAG_NAME, "input").click()
+    box.find_element(By.TAG_NAME, "input").send_keys(name)
+    box.find_element(By.TAG_NAME, "input").send_keys(Keys.ENTER)
+
+
+def body(driver) -> str:
+    driver.switch_to.default_content()
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def grid_paths(driver) -> int:
+    enter_map(driver)
+    n = count(driver, GRID_PATHS)
+    driver.switch_to.default_content()
+    return n
+
+
+def shot(driver, name: str, *, top: bool = False) -> None:
+    driver.switch_to.default_content()
+    if top:  # the headline numbers and the main map
+        driver.execute_script("document.querySelector('h1').scrollIntoView()")
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / name))
+
+
+def rename_a_grid(driver, name: str) -> None:
+    choose(driver, t("edit.op.rename", "zh"))
+    type_into(driver, t("edit.new_name", "zh"), name)
+    click(driver, t("edit.apply_rename", "zh"))
+    wait_for(driver, lambda d: "已执行 1 步" in body(d), timeout_s=SLOW_S, what="the rename")
+    idle(driver)
+
+
+def test_b_save_as_a_switch_to_helsinki_and_saving_over_a_asks_first(project_server, browser,
+                                                                       home):
+    browser.get(project_server + "/?demo=synthetic:3000")
+    wait_metric(browser, "app.households", lambda v: v == "3,000")
+    idle(browser)
+    rename_a_grid(browser, "东区一网格")
+    a = home / "A.gpkg"
+    type_into(browser, t("project.path", "zh"), str(a))
+    click(browser, t("project.save", "zh"))
+    wait_for(browser, lambda d: "已保存到" in body(d), timeout_s=SLOW_S, what="saved")
+    shot(browser, "project_b1_saved_synthetic_as_A.png")
+    saved = pj.open_project(a)
+    assert pj.area_source_of(saved.meta)["id"] == "synthetic:3000"
+
+    pick_demo(browser, "赫尔辛基")
+    wait_metric(browser, "app.households", lambda v: v != "3,000")
+    idle(browser)
+    box = text_box(browser, t("project.path", "zh")).get_attribute("value")
+    assert "A.gpkg" not in box and box.endswith("helsinki.gpkg"), box
+    shot(browser, "project_b2_helsinki_path_follows_area.png")
+
+    type_into(browser, t("project.path", "zh"), str(a))
+    click(browser, t("project.save", "zh"))
+    wait_for(browser, lambda d: "另一个区域" in body(d), timeout_s=60, what="the question")
+    assert t("project.overwrite_confirm", "zh") in body(browser)
+    shot(browser, "project_b3_saving_over_A_asks_first.png")
+    kept = pj.open_project(a)
+    assert kept.revision == saved.revision
+    assert int(kept.summary["households"]) == 3000
+    assert "东区一网格" in set(kept.session.state.grids["name"])
+    assert len(kept.session.entries) == 1
+
+
+def test_c_d_open_a_project_over_another_area_then_an_edit_shows_everywhere(
+        project_server, browser, home, tmp_path):
+    from analysis.pipeline import load_area, run
+    from geo.grids import edits
+
+    result = run(load_area(demo="synthetic:3000"))
+    made = pj.save_project(result, tmp_path / "p.gpkg", extra_meta={
+        "area_source": pj.area_record("demo", "synthetic:3000", "synthetic:3000")})
+    project = pj.open_project(made)
+    first = project.session.state.grid_ids()[0]
+    project, _ = pj.edit_project(project, edits.rename_grid, first, "西区")
+    path = home / "C.gpkg"
+    pj.save(project, path)
+    n = int(project.summary["grids"])
+
+    browser.get(project_server)  # a fresh session on the first demo (Helsinki)
+    helsinki = wait_metric(browser, "app.households", lambda v: v != "3,000")
+    idle(browser)
+    shot(browser, "project_c0_helsinki_before_opening.png")
+    click_tab(browser, t("project.tab_open", "zh"))
+    type_into(browser, t("project.open_path", "zh"), str(path))
+    click(browser, t("project.open", "zh"))
+    wait_metric(browser, "app.households", lambda v: v == "3,000")
+    idle(browser)
+    assert helsinki != "3,000"
+    shown = metrics(browser)
+    assert int(shown[t("page.grids", "zh")]) == n
+    assert wait_for(browser, lambda d: grid_paths(d) == n, timeout_s=60, what="the grids")
+    click_tab(browser, t("page.tab_grids", "zh"))  # the grid table
+    wait_for(browser, lambda d: t("page.grid_flags", "zh", flagged=0, total=n).split("中")[0]
+             in body(d), what="the grid table of the project")
+    assert text_box(browser, t("project.path", "zh")).get_attribute("value") == str(path)
+    shot(browser, "project_c_opened_over_helsinki.png", top=True)
+
+    # (d) an edit: the headline numbers, the grid table and the main map follow it
+    choose(browser, t("edit.op.split", "zh"))
+    click(browser, t("edit.apply_split", "zh"))
+    wait_metric(browser, "page.grids", lambda v: int(v) == n + 1)
+    idle(browser)
+    assert wait_for(browser, lambda d: grid_paths(d) == n + 1, timeout_s=60,
+                    what="the split grid on the main map")
+    wait_for(browser, lambda d: t("page.grid_flags", "zh", flagged=0, total=n + 1).split("中")[0]
+             in body(d), what="the grid table after the edit")
+    shot(browser, "project_d_edit_shows_on_the_page.png", top=True)
+    assert pj.open_project(path).session.position == 2  # autosaved to the opened file

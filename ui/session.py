@@ -1,0 +1,345 @@
+"""One project at a time: the project the page shows, edits, saves and exports.
+
+The session holds one :class:`Held` project, bound to the area it holds. Each rerun,
+:func:`page_run` runs the stage graph for the sidebar's area and settings and makes the
+held project follow it:
+
+* a new area starts a new project (switching away from unsaved edits, or from a project
+  opened from a file, asks first: :func:`confirm_area`), and what belongs to an area
+  (siting request, gap zoom, selection, last edit) resets with it;
+* other walking settings re-measure the project's own grids (its edits stay);
+* another grid band or household model re-runs the grids around the planner's work:
+  locked grids keep their units and ids, the others the previous id they overlap most;
+* an opened project replaces the whole page: the sidebar is set to its area and
+  settings (:func:`open_into_page`), and the page shows its grids, edits and numbers.
+
+The page then shows the project's layers and summary (grids, coverage, gaps after every
+edit, undo or redo), the same ones the exports and the report are made from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from analysis.pipeline import Result
+from analysis.project import (Project, area_record, area_source_of, project_from_result, same_area,
+                              with_session)
+from geo.grids import edits
+from geo.i18n import t
+from ui import state
+
+HELD_KEY = "gc_held"
+PENDING_KEY = "gc_pending_widgets"
+SWITCH_KEY = "gc_switch_to"
+#: session state that belongs to one area and resets with it
+AREA_STATE = ("siting_request", "gap_zoom", "gc_selected", "gc_last_event", "gc_last_edit",
+              "gc_want_export", "gc_want_report", "gc_want_maps", "gc_conflict",
+              "gc_overwrite_ask", "gc_units_gen")
+
+
+@dataclass(frozen=True, eq=False)
+class Held:
+    """The session's project, the area it holds, the grid settings its grids were made
+    with, the stage run its numbers came from (``None``: not yet measured on this page)
+    and the earlier grids its grid stage kept (``previous``, ``locked``)."""
+
+    project: Project
+    area: dict | None
+    base: str
+    reach_key: tuple | None = None
+    kept: tuple | None = None
+    run: object = None  # the stage run its numbers came from (to complete it)
+
+
+def area_of(source: state.Source) -> dict:
+    """The area record of a source: its kind, its name as people know it (the demo, the
+    uploaded file's own name, the place) and an identity (the uploaded file's content
+    hash, not its temporary name)."""
+    ident = source.value
+    if source.kind == "osm":  # the upload's content hash, as the command line records it
+        ident = str(source.value)[:24]
+    return area_record(source.kind, source.label or source.value, ident)
+
+
+def area_label(area: dict | None, lang: str) -> str:
+    """An area's name as the page shows it (a demo by its translated name)."""
+    if not area:
+        return ""
+    if area.get("kind") == "demo":
+        from ui.sidebar import demo_label
+
+        return demo_label(str(area.get("id")), lang)
+    return str(area.get("name") or area.get("id") or "")
+
+
+def file_stem(area: dict | None, fallback: str = "gridcircle") -> str:
+    """A file name for an area's project: its name without the file type."""
+    name = str((area or {}).get("name") or fallback)
+    if (area or {}).get("kind") == "osm":
+        name = re.sub(r"(\.osm)?(\.(pbf|bz2|xml|osm))$", "", name, flags=re.I)
+    name = re.sub(r"[^\w\-]+", "_", name).strip("_")
+    return name or fallback
+
+
+def base_parts(settings) -> str:
+    """The settings the grid stage reads, as the text a project file stores."""
+    from analysis.projectstate import _dumps
+
+    return _dumps({"households": settings.households, "grids": settings.grids})
+
+
+def _stored_base(project: Project) -> str:
+    stored = project.meta.get("settings") or {}
+    return json.dumps({"households": stored.get("households"), "grids": stored.get("grids")},
+                      ensure_ascii=False)
+
+
+def held() -> Held | None:
+    return st.session_state.get(HELD_KEY)
+
+
+def project() -> Project | None:
+    """The project the panels work on."""
+    current = held()
+    return current.project if current is not None else None
+
+
+def hold(project: Project) -> None:
+    """Hold ``project`` for an area not known here (the panels used on their own)."""
+    st.session_state[HELD_KEY] = Held(project=project, area=area_source_of(project.meta),
+                                      base=_stored_base(project))
+
+
+def store(project: Project) -> None:
+    """Keep ``project`` (after an edit, undo, redo or save) as the session's project."""
+    current = held()
+    if current is not None:
+        st.session_state[HELD_KEY] = replace(current, project=project)
+
+
+def unsaved(current: Held | None) -> bool:
+    """Whether the held project has edits that are in no file."""
+    if current is None or current.project.session is None:
+        return False
+    return current.project.path is None and bool(current.project.session.entries)
+
+
+def reset_area_state() -> None:
+    for key in AREA_STATE:
+        st.session_state.pop(key, None)
+
+
+def grids_digest(project: Project) -> str:
+    """Identifies the grids a project shows (for the map caches)."""
+    return "" if project.session is None else _state_digest(project.session.state)
+
+
+def _state_digest(state) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    plain = pd.DataFrame(state.grids.drop(columns="geometry")).astype(str)
+    digest.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
+    digest.update(np.asarray(state.grid_of_cell).astype(str).tobytes())
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------ asking first
+
+
+def widgets_for(meta: dict) -> dict:
+    """Sidebar widget values that show a project's area and settings."""
+    from ui.sidebar import THRESHOLD_CHOICES
+
+    values: dict = {}
+    area = area_source_of(meta)
+    if area is not None:
+        values["source_kind"] = area["kind"]
+        if area["kind"] == "demo":
+            values["demo"] = area["id"]
+        elif area["kind"] == "place":
+            values["place"] = area["id"]
+    settings = meta.get("settings") or {}
+    grids = settings.get("grids") or {}
+    if "min_households" in grids and "max_households" in grids:
+        values["band"] = (int(grids["min_households"]), int(grids["max_households"]))
+    for name in ("dwelling_m2", "default_levels", "compound_far"):
+        if name in (settings.get("households") or {}):
+            values[name] = settings["households"][name]
+    walk = ((meta.get("summary") or {}).get("settings") or {}).get("walk") or {}
+    for key, speed in (walk.get("speeds_mps") or {}).items():
+        values[f"speed_{key}"] = float(speed)
+    for key, minutes in (walk.get("thresholds_min") or {}).items():
+        if float(minutes) in THRESHOLD_CHOICES:
+            values[f"thr_{key}"] = float(minutes)
+    return values
+
+
+def apply_pending() -> None:
+    """Set widget values asked for on the last run (before the sidebar draws them)."""
+    from geo.demos import DEMOS
+
+    for key, value in (st.session_state.pop(PENDING_KEY, None) or {}).items():
+        if key == "demo" and value not in DEMOS:  # another size of the synthetic district
+            st.query_params["demo"] = value
+        st.session_state[key] = value
+
+
+def open_into_page(project: Project) -> None:
+    """Make an opened project the page's: its area and settings go into the sidebar on
+    the next run, and what belonged to the previous area resets."""
+    reset_area_state()
+    st.session_state[HELD_KEY] = Held(project=project, area=area_source_of(project.meta),
+                                      base=_stored_base(project))
+    st.session_state[PENDING_KEY] = widgets_for(project.meta)
+    st.session_state.pop(SWITCH_KEY, None)
+
+
+def confirm_area(source: state.Source, lang: str) -> bool:
+    """Whether the page may show ``source``'s area now. Switching away from unsaved edits,
+    or from an opened project not shown yet, asks first (and returns ``False`` while the
+    question is on screen)."""
+    current = held()
+    area = area_of(source)
+    if current is None or current.area is None or same_area(current.area, area):
+        return True
+    waiting = current.reach_key is None and current.project.path is not None
+    if not (unsaved(current) or waiting):
+        return True
+    if st.session_state.get(SWITCH_KEY) == (area["kind"], area["id"]):
+        return True
+    name = area_label(current.area, lang) or current.project.meta.get("area", "")
+    key = "session.switch_opened" if waiting else "session.switch_unsaved"
+    other = area_label(area, lang)
+    st.warning(t(key, lang, name=name, other=other,
+                 count=len(current.project.session.entries) if current.project.session else 0))
+    cols = st.columns(2)
+    if cols[0].button(t("session.switch_go", lang, other=other), key="gc_switch_go"):
+        st.session_state[SWITCH_KEY] = (area["kind"], area["id"])
+        st.session_state.pop(HELD_KEY, None)
+        reset_area_state()
+        st.rerun()
+    back = widgets_for({"area_source": current.area}) if current.area else {}
+    if current.area and current.area.get("kind") != "osm":
+        if cols[1].button(t("session.switch_back", lang, name=name), key="gc_switch_back"):
+            st.session_state[PENDING_KEY] = {"source_kind": back.get("source_kind"),
+                                             **{k: v for k, v in back.items()
+                                                if k in ("demo", "place")}}
+            st.rerun()
+    return False
+
+
+# ------------------------------------------------------------------ the page's run
+
+
+def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.PageRun:
+    """The stage run for the page's area and settings, with the session's project
+    following it (see the module's description); what the page shows is the project."""
+    area = area_of(page.source)
+    base = base_parts(page.run)
+    current = held()
+    if current is not None and current.area is None:  # a file from before areas were kept
+        current = replace(current, area=area)
+    if current is not None and not same_area(current.area, area):
+        reset_area_state()
+        current = None
+    kept = None
+    if current is not None:
+        kept = current.kept
+        if current.base != base and current.reach_key is not None:
+            kept = _kept_grids(current.project)
+    previous, locked = kept if kept is not None else (None, ())
+    run = state.stage_run(page.source, page.run, page.uploads, services=page.services,
+                          previous=previous, locked=locked, progress=progress)
+    reach_key = run.keys["reach"]
+    if current is None:
+        made = project_from_result(run.result, area_source=area)
+        current = Held(project=made, area=area, base=base, reach_key=reach_key)
+    elif current.base != base and current.reach_key is not None:
+        made = _carry(project_from_result(run.result, area_source=area), current.project)
+        current = Held(project=made, area=area, base=base, reach_key=reach_key, kept=kept)
+    elif current.reach_key != reach_key:
+        fresh = project_from_result(run.result, area_source=area)
+        made = _remeasured(fresh, current.project.session)
+        current = replace(current, project=_carry(made, current.project), base=base,
+                          reach_key=reach_key)
+    st.session_state[HELD_KEY] = replace(current, run=run)
+    st.session_state.pop(SWITCH_KEY, None)
+    digest = grids_digest(current.project)
+    return state.PageRun(result=shown(current.project, run.result), index=run.index,
+                         reach=run.reach, base_key=(run.keys["base"], digest),
+                         reach_key=(reach_key, digest), project=current.project)
+
+
+def _remeasured(fresh: Project, session: edits.EditSession | None) -> Project:
+    """``fresh`` (the run measured again) with the planner's edit session: its grids
+    re-counted when edits are applied, else only its journal kept (for redo)."""
+    if session is None or fresh.session is None:
+        return fresh
+    if _state_digest(session.state) == _state_digest(fresh.session.state):
+        return replace(fresh, session=replace(session, state=fresh.session.state))
+    return with_session(fresh, session)
+
+
+def _kept_grids(project: Project) -> tuple | None:
+    """The grids a re-run keeps: every unit's grid and the locked grids (``None`` when
+    the planner has neither edited nor locked anything)."""
+    if project.session is None:
+        return None
+    previous, locked = edits.rerun_inputs(project.session.state)
+    if not project.session.entries and not locked and project.path is None:
+        return None
+    return previous, tuple(sorted(locked))
+
+
+def _carry(made: Project, old: Project) -> Project:
+    """``made`` bound to ``old``'s file, revision and notes (the same project, re-measured)."""
+    meta = dict(made.meta)
+    for key in ("revision", "saved_at", "saved_by", "format_version"):
+        if key in old.meta:
+            meta[key] = old.meta[key]
+    return replace(made, path=old.path, revision=old.revision, notes=old.notes, meta=meta)
+
+
+def complete(project: Project) -> Project:
+    """``project`` with every service's areas and the households they misclassify, as the
+    command line writes them (the page draws only the services it shows): called before
+    a project is saved, autosaved, exported or reported."""
+    from analysis.stages import completed
+
+    reach = project.summary.get("reach")
+    current = held()
+    if not isinstance(reach, dict) or "polygon_misclassified_households" in reach:
+        return project
+    if current is None or current.run is None:
+        return project
+    full = completed(current.run).result
+    layers = {**project.layers, "service_areas": full.layers["service_areas"]}
+    figures = full.summary["reach"]["polygon_misclassified_households"]
+    summary = {**project.summary, "reach": {**reach, "polygon_misclassified_households":
+                                            json.loads(json.dumps(figures, default=int))}}
+    done = replace(project, layers=layers, meta={**project.meta, "summary": summary})
+    store(done)
+    return done
+
+
+def shown(project: Project, result: Result) -> Result:
+    """What the page shows: the run's area and settings with the project's layers and
+    summary (so edits show everywhere, as in the exports and the report); the service
+    areas are the run's (those shown; they do not depend on grids)."""
+    layers = {name: result.layers[name] if name == "service_areas"
+              else project.layers.get(name, frame) for name, frame in result.layers.items()}
+    summary = {**result.summary, **project.summary, "timings_s": result.summary["timings_s"]}
+    return replace(result, layers=layers, summary=summary)
+
+
+__all__ = ["Held", "apply_pending", "area_label", "area_of", "base_parts", "complete", "confirm_area", "file_stem",
+           "grids_digest", "held", "hold", "open_into_page", "page_run", "project", "reset_area_state",
+           "shown", "store", "unsaved", "widgets_for"]
