@@ -46,11 +46,20 @@ def page_count(pdf: Path) -> int:
     return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
 
 
+def expected_pages(project) -> int:
+    """Findings, grids, gaps, coverage maps (eight a page), a page per community (at most
+    MAX_COMMUNITY_PAGES), settings, coverage table, community table, grid table."""
+    comms = len(project.layers["communities"])
+    grids = len(project.layers["grids"])
+    panels = -(-len(SERVICES) // 8)
+    return (3 + panels + min(comms, report.MAX_COMMUNITY_PAGES) + 1 + 1
+            + -(-comms // 30) + -(-grids // 30))
+
+
 @needs_poppler
-def test_pdf_pages_render_non_blank(pdf_zh, tmp_path):
+def test_pdf_pages_render_non_blank(pdf_zh, project, tmp_path):
     n = page_count(pdf_zh)
-    # cover, grids, one map per service, gaps, grid table, coverage table, per-grid coverage
-    assert n == 1 + 1 + len(SERVICES) + 1 + 1 + 1 + 1
+    assert n == expected_pages(project)
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf_zh), str(tmp_path / "p")], check=True,
                    capture_output=True)
     pages = sorted(tmp_path.glob("p-*.png"))
@@ -66,19 +75,31 @@ def test_pdf_pages_render_non_blank(pdf_zh, tmp_path):
 
 
 @needs_poppler
-def test_pdf_text_has_chinese_headings_and_osm_credit_on_every_map(pdf_zh):
+def test_pdf_text_has_chinese_headings_and_osm_credit_on_every_map(pdf_zh, project):
     text = run("pdftotext", str(pdf_zh), "-")
-    for heading in ("网格划分与15分钟生活圈报告", "网格划分", "服务覆盖：幼儿园", "覆盖缺口",
-                    "网格一览表", "服务覆盖表", "学清路街道（测试）", "东区一网格"):
+    for heading in ("网格划分与15分钟生活圈报告", "主要结论", "网格划分", "各项服务的步行覆盖",
+                    "幼儿园", "覆盖缺口", "社区：", "网格一览表", "服务覆盖表", "社区一览表",
+                    "学清路街道（测试）", "东区一网格", "不重复"):
         assert heading in text, heading
     assert OSM_CREDIT in text
-    n_maps = 1 + len(SERVICES) + 1
+    comms = min(len(project.layers["communities"]), report.MAX_COMMUNITY_PAGES)
+    n_maps = 2 + -(-len(SERVICES) // 8) + comms  # grids, gaps, coverage, communities
     for page in range(2, 2 + n_maps):
         page_text = run("pdftotext", "-f", str(page), "-l", str(page), str(pdf_zh), "-")
         assert OSM_CREDIT in page_text, page
-    fonts = run("pdffonts", str(pdf_zh))
-    noto = [line for line in fonts.splitlines() if "NotoSansCJK" in line]
-    assert noto and all(" yes " in line for line in noto)  # embedded
+
+
+@needs_poppler
+def test_fonts_embedded_cleanly_without_poppler_warnings(pdf_zh, tmp_path):
+    """The CJK font is a TrueType subset, declared and embedded as TrueType: poppler
+    prints no "Mismatch between font type and embedded font file"."""
+    fonts = subprocess.run(["pdffonts", str(pdf_zh)], capture_output=True, text=True)
+    assert fonts.returncode == 0 and fonts.stderr == "", fonts.stderr
+    cjk = [line for line in fonts.stdout.splitlines() if "GridcircleCJK" in line]
+    assert cjk and all("CID TrueType" in line and " yes yes yes " in line for line in cjk)
+    shown = subprocess.run(["pdftoppm", "-r", "20", "-png", str(pdf_zh), str(tmp_path / "p")],
+                           capture_output=True, text=True)
+    assert shown.returncode == 0 and shown.stderr == "", shown.stderr
 
 
 @needs_poppler
@@ -88,10 +109,11 @@ def test_english_a3_report(project, tmp_path):
     info = run("pdfinfo", str(pdf))
     assert "(A3)" in info
     text = run("pdftotext", str(pdf), "-")
-    for heading in ("Community grids and 15-minute life circles", "Service coverage: Kindergarten",
-                    "Coverage gaps", "Grid table", "Coverage table", OSM_CREDIT):
+    for heading in ("Community grids and 15-minute life circles", "Findings",
+                    "Walking coverage of each service", "Kindergarten", "Coverage gaps",
+                    "Grid table", "Coverage table", "Households (distinct)", OSM_CREDIT):
         assert heading in text, heading
-    assert "Service coverage: Elderly" not in text
+    assert "Elderly" not in text
 
 
 def test_png_maps_at_300_dpi(project, tmp_path):
