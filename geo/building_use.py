@@ -77,7 +77,7 @@ def tag_reason(tags: pd.DataFrame, keys: tuple[str, ...] = tuple(TAG_REASON)) ->
         else:
             hit = values.map(rules.get)
         out = out.where(out.notna(), hit)
-    return out
+    return out.astype(object).where(out.notna(), None)
 
 
 def _first(value: object) -> str:
