@@ -99,7 +99,7 @@ def page(ctx, heading: str, *, subtitle: str = "") -> Figure:
     fig.text(0.04, 0.955, heading, fontsize=ctx.fs(16), va="top")
     if subtitle:
         fig.text(0.04, 0.915, subtitle, fontsize=ctx.fs(9.5), va="top", color="#444444")
-    fig.text(0.96, 0.955, f"{ctx.tr('report.title')} · {ctx.area_name}", fontsize=ctx.fs(8), ha="right",
+    fig.text(0.96, 0.955, f"{ctx.tr('report.title')} · {clean(ctx.area_name, 24)}", fontsize=ctx.fs(8), ha="right",
              va="top", color="#666666")
     return fig
 

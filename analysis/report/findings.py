@@ -9,6 +9,7 @@ households: a household outside three services' circles counts once.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -54,9 +55,34 @@ def largest_gaps(ctx: Context, n: int = TOP_GAPS) -> list[tuple[str, str, int, s
                     if grids is not None and len(grids) else {})
     top = gaps.sort_values(["households", "service"], ascending=[False, True], kind="stable").head(n)
     causes = top["cause"] if "cause" in top else pd.Series("service", index=top.index)
-    return [(s, ctx.service_name(s), int(h), _gap_place(ctx, g, community_of), c == "data")
-            for s, h, g, c in zip(top["service"], top["households"],
-                                  top.get("grids", pd.Series("", index=top.index)), causes)]
+    places = [_gap_place(ctx, g, community_of)
+              for g in top.get("grids", pd.Series("", index=top.index))]
+    located = _located(ctx, top) if not all(places) else [""] * len(top)
+    return [(s, ctx.service_name(s), int(h), p or q, c == "data")
+            for s, h, p, q, c in zip(top["service"], top["households"], places, located, causes)]
+
+
+def _located(ctx: Context, gaps) -> list[str]:
+    """Where gaps lie when they name no grids: their community and nearest named street."""
+    from geo.places import nearest_street_names
+
+    if not hasattr(gaps, "geometry"):
+        return [""] * len(gaps)
+    pts = gaps.geometry.representative_point()
+    out = [""] * len(gaps)
+    comms = ctx.layers.get("communities")
+    if comms is not None and len(comms):
+        hit = gpd.GeoDataFrame(geometry=pts.to_numpy(), crs=gaps.crs).sjoin(
+            comms[["community_id", "geometry"]], predicate="within", how="left")
+        hit = hit[~hit.index.duplicated(keep="first")]
+        out = [ctx.community(c) if isinstance(c, str) or pd.notna(c) else ""
+               for c in hit["community_id"].reindex(range(len(gaps)))]
+    roads = ctx.layers.get("roads")
+    if roads is not None and len(roads) and "name" in roads:
+        streets = nearest_street_names(gpd.GeoDataFrame(geometry=pts.to_numpy(), crs=gaps.crs),
+                                       roads, max_m=300)
+        out = [" · ".join(x for x in (c, clean(st, 20)) if x) for c, st in zip(out, streets)]
+    return out
 
 
 def _text_block(fig: Figure, ctx: Context, x: float, y: float, lines: list[str], *,

@@ -151,3 +151,84 @@ def test_bad_report_requests(project, tmp_path):
     with pytest.raises(InputError):
         report.make_report(project, tmp_path / "r.docx")
     assert not list(tmp_path.iterdir())
+
+
+# -- hostile names, bounded size, atomic writes (issue 13 items 6/8, issue 14 item 8) ------
+@needs_poppler
+def test_names_with_dollars_are_printed_not_read_as_maths(project, tmp_path):
+
+    grids = project.layers["grids"].copy()
+    grids.loc[grids.index[0], "name"] = r"$\frac{a}{$ 网格"
+    comms = project.layers["communities"].copy()
+    comms["name"] = [r"$x^2$社区" if k == 0 else "长" * 5000 for k in range(len(comms))]
+    layers = {**project.layers, "grids": grids, "communities": comms}
+    hostile = replace(project, layers=layers,
+                      meta={**project.meta, "area": "$\\alpha$ 区" + "长" * 5_000_000})
+    pdf = report.make_report(hostile, tmp_path / "r.pdf", lang="zh", title="$$ <b>标题</b> \x07")
+    text = run("pdftotext", str(pdf), "-")
+    assert "$x^2$社区" in text and "$\\alpha$ 区" in text and "<b>标题</b>" in text
+    assert "长" * 61 not in text  # names are shortened
+
+
+def test_report_replaces_the_old_file_atomically_and_leaves_no_temporary_files(project, tmp_path,
+                                                                             monkeypatch):
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from geo.errors import ProjectFileError
+
+    out = tmp_path / "r.pdf"
+    out.write_bytes(b"%PDF-old")
+    calls = {"n": 0}
+    original = PdfPages.savefig
+
+    def failing(self, *args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(28, "No space left on device")
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(PdfPages, "savefig", failing)
+    with pytest.raises(ProjectFileError):
+        report.make_report(project, out, services=["market"])
+    assert out.read_bytes() == b"%PDF-old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+    monkeypatch.setattr(PdfPages, "savefig", original)
+    report.make_report(project, out, services=["market"])
+    assert out.read_bytes()[:5] == b"%PDF-" and [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+    assert report._temp_beside(out) != report._temp_beside(out)  # unique per call
+
+
+def test_report_length_is_bounded_whatever_the_district_size():
+    """Pages: findings, grids, gaps, coverage (8 services a page), at most
+    MAX_COMMUNITY_PAGES communities, settings, coverage table, and at most MAX_TABLE_PAGES
+    for each of the community and grid tables: under 30 for the 13 catalogue services."""
+    from geo.catalogue import load_catalogue
+
+    services = len(load_catalogue())
+    worst = 3 + -(-services // 8) + report.MAX_COMMUNITY_PAGES + 2 + 2 * report.MAX_TABLE_PAGES
+    assert worst < 30
+
+
+def test_first_page_counts_distinct_households_and_shows_what_the_data_lacks(project):
+    from analysis.completeness import completeness_sentence, sentence_text
+    from analysis.report import findings
+    from analysis.report.context import Context
+
+    names = {"market": {"zh": "菜市场", "en": "Fresh market"}}
+    dc = {"thin_services": ["market"], "sentence": completeness_sentence(
+        {"area_share_without_data": 0.4, "without_data": 3, "thin_places": ["东区"]},
+        {"market": {"thin": True}}, names)}
+    project = replace(project, meta={**project.meta,
+                                     "summary": {**project.summary, "data_completeness": dc}})
+    ctx = Context(project, "en", "A4", None)
+    head = findings.headline(ctx)
+    total = int(project.layers["households"]["households"].sum())
+    assert head["households"] == total and head["outside_any_service"] <= total
+    with report.report_style(ctx.charset()):
+        fig = findings.page_findings(ctx, title=None, when="2026-01-01")
+    texts = " ".join(t.get_text() for t in fig.texts)
+    assert "Households (distinct)" in texts and f"{total:,}" in texts
+    sentence = sentence_text(project.summary.get("data_completeness") or {}, "en")
+    assert sentence and " ".join(sentence.split()[:6]) in texts and "facility list" in texts
+    for _, _, households, place, _ in findings.largest_gaps(ctx):
+        assert households <= total and place
