@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.building_use import GENERIC_BUILDINGS, HOME_BUILDINGS, building_reasons, left_out_summary
+from geo.building_use import HOME_BUILDINGS, building_reasons, left_out_summary
 from geo.crs import require_projected
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea

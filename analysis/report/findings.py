@@ -18,7 +18,7 @@ from analysis.completeness import headline_households, left_out_params, sentence
 from analysis.report import draw, maps
 from analysis.report.context import Context
 from analysis.report.style import clean, wrap
-from analysis.report.tables import draw_table, grid_shares, heat_colour, reason_in
+from analysis.report.tables import draw_table, grid_shares, reason_in
 from geo.i18n import t, table
 
 TOP_GAPS = 5

@@ -5,7 +5,6 @@ shares are coloured as a heat table (red below half, yellow, green at full cover
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import matplotlib
 import numpy as np
