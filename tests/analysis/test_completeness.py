@@ -179,3 +179,20 @@ def test_service_colours_are_distinct_and_shared_with_the_page():
 
     assert mapview.SERVICE_COLOURS is SERVICE_COLOURS
     assert t("completeness.ok", "en", with_share="50%")
+
+
+def test_the_page_notes_carry_the_completeness_sentence():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    app = Path(__file__).resolve().parents[2] / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=600)
+    at.query_params["demo"] = "synthetic:2000"
+    at.run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("数据") for c in captions), captions  # 数据完整性 / 数据可能不全
+    at.sidebar.toggle(key="lang_en").set_value(True).run()
+    assert any(c.value.startswith(("Data completeness", "The data may be incomplete"))
+               for c in at.caption)
