@@ -649,9 +649,13 @@ def open_project(path: str | Path) -> Project:
     ProjectFileError
         If it is not a Gridcircle project, is damaged, or was written by a newer version.
     """
+    from analysis.project_checks import check_project_layers, check_project_meta
+
     path = Path(path)
     meta = read_meta(path)
     notes = list(check_version(meta, path))
+    check_project_meta(meta, path)  # wrong types or ranges: one message, not a traceback
+    check_project_layers(path)
     crs = meta.get("crs")
     if not crs:
         raise ProjectFileError("err.not_project", path=path, detail="no crs in meta")

@@ -12,9 +12,9 @@ import shapely
 
 from geo.errors import InputError
 from geo.layers import FIELDS, LayerRead, _columns, _finish, _placed_frame, _repair, _shown, _text
+from geo.inputs.uploads import load
 from geo.settings import InputLimits
 from geo.studyarea import StudyArea
-from geo.uploads import load
 
 
 def read_communities(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
@@ -87,8 +87,8 @@ def read_communities(path: str | Path, *, crs: str | None = None, area: StudyAre
     overlaps = _overlapping_pairs(frame)
     if overlaps:
         notes.append(("note.input_overlap", {"path": shown, "count": overlaps}))
-    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
-                   placed=placed)
+    return _finish(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
+                   repaired=repaired, placed=placed)
 
 
 def _overlapping_pairs(frame: gpd.GeoDataFrame, *, min_share: float = 0.01) -> int:

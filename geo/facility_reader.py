@@ -15,18 +15,20 @@ import shapely
 from geo.catalogue import Service, load_catalogue
 from geo.errors import InputError
 from geo.facility_types import DEFAULT_TYPES, check_types, facility_services, load_facility_types
-from geo.layers import (_COORD_FIELDS, FIELDS, KEPT_TEXT, LayerRead, _columns, _finish,
-                        _has_geometry, _placed_frame, _repair, _shown, _some, _table_points,
-                        _text)
+from geo.inputs import personal as personal_data
+from geo.inputs.uploads import Loaded, load
+from geo.layers import (_COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead, _columns,
+                        _finish, _has_geometry, _placed_frame, _repair, _shown, _some,
+                        _table_points, _text)
 from geo.settings import InputLimits
 from geo.studyarea import StudyArea
-from geo.uploads import Loaded, load
 
 
 def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
                     catalogue: tuple[Service, ...] | None = None,
                     limits: InputLimits = InputLimits(), layer: str | None = None,
-                    types_path: str | Path = DEFAULT_TYPES) -> LayerRead:
+                    types_path: str | Path = DEFAULT_TYPES,
+                    keep_text: tuple[str, ...] = ()) -> LayerRead:
     """Read a facility list (an Amap or Baidu export, a planner's table or layer).
 
     Each facility's type (``类型``; else its name) is mapped to catalogue services through
@@ -41,7 +43,8 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     -------
     LayerRead
         ``frame``: points with ``facility_id`` (``U…``), ``service``, ``name``,
-        ``source`` (``'user'``), ``type`` (as written in the file) and ``address``.
+        ``source`` (``'user'``), ``type`` (as written in the file), and ``address``
+        only when ``keep_text`` holds it.
     """
     path = Path(path)
     shown = _shown(path)
@@ -49,19 +52,20 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     types = load_facility_types(types_path)
     check_types(types, catalogue, Path(types_path))
     loaded = load(path, role="facilities", fields=FIELDS["facilities"], limits=limits, layer=layer)
-    columns = _columns(loaded, role="facilities", privacy=True, shown=shown)
+    columns = _columns(loaded, role="facilities", privacy=True, shown=shown, keep=keep_text)
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
     if loaded.is_table and not any(f in colmap for f in _COORD_FIELDS):
-        raise InputError("err.table_no_coords", path=shown, columns="、".join(loaded.attrs.columns))
+        raise InputError("err.table_no_coords", path=shown, columns=personal_data.column_list(loaded.attrs.columns))
     if not any(f in colmap for f in ("type", "service", "name")):
-        raise InputError("err.facility_no_type", path=shown, columns="、".join(loaded.attrs.columns))
+        raise InputError("err.facility_no_type", path=shown, columns=personal_data.column_list(loaded.attrs.columns))
     geoms = _table_points(loaded, colmap, shown=shown) if loaded.is_table else loaded.geoms
     geoms, repaired = _repair(np.asarray(geoms, dtype=object), polygons=False)
     repaired += loaded.repaired
     if repaired and not loaded.is_table:
         notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
-    text = {f: _text(loaded, colmap, f, privacy=True, shown=shown, notes=notes)
+    text = {f: _text(loaded, colmap, f, privacy=True, shown=shown,
+                     notes=notes if f not in FREE_TEXT["facilities"] or f in keep_text else [])
             for f in KEPT_TEXT["facilities"]}
     given = _text(loaded, colmap, "service", privacy=False, shown=shown, notes=[])
 
@@ -122,8 +126,10 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     frame = gpd.GeoDataFrame(pd.DataFrame(records, columns=[
         "facility_id", "service", "name", "source", "type", "address", "geometry"]),
         geometry="geometry", crs=area.crs if area is not None else "EPSG:4326")
-    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
-                   placed=placed, unknown_types=unknown)
+    frame = personal_data.drop_free_text(frame, FREE_TEXT["facilities"], keep=keep_text,
+                                         colmap=colmap, notes=notes, shown=shown)
+    return _finish(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
+                   repaired=repaired, placed=placed, unknown_types=unknown)
 
 
 _SAFE_ID = re.compile(r"^[\w.-]{1,40}$")

@@ -16,7 +16,6 @@ says what is wrong and what to do.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,14 +24,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import columns as cols
+from geo.inputs import columns as cols
+from geo.inputs import personal as personal_data
 from geo.errors import InputError
 from geo.i18n import both, t
-from geo.inputcrs import place
+from geo.inputs.coords import place
 from geo.register_names import place_by_name
 from geo.settings import HouseholdSettings, InputLimits
 from geo.studyarea import StudyArea
-from geo.uploads import Loaded, load, subset
+from geo.inputs.uploads import Loaded, load, subset
 
 #: Fields each reader looks for, in the order they are matched.
 FIELDS = {
@@ -45,6 +45,9 @@ FIELDS = {
 KEPT_TEXT = {"households": ("building", "compound", "address", "name"),
              "facilities": ("name", "type", "address"),
              "communities": ("community", "name")}
+#: Free text no model needs: read (an address still marks a register's level and joins
+#: its rows) but left out of the layer unless the caller keeps it (``keep_text``).
+FREE_TEXT = {"households": ("address", "name"), "facilities": ("address",), "communities": ()}
 _COORD_FIELDS = ("x", "y", "location")
 #: In a household register these name a resident, not a building (名称 names a thing).
 PERSON_NAME_WORDS = frozenset({"name", "names", "名字"})
@@ -117,7 +120,8 @@ class _Columns:
     notes: list[tuple[str, dict]]
 
 
-def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Columns:
+def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str,
+             keep: tuple[str, ...] = ()) -> _Columns:
     """Match columns to fields, find personal columns (by name, then by content)."""
     names = [str(c) for c in loaded.attrs.columns]
     match = cols.match_columns(names, FIELDS[role])
@@ -133,7 +137,10 @@ def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Column
     ignored += [c for f, c in match.column_map.items() if f not in column_map and c not in personal]
     notes: list[tuple[str, dict]] = []
     if privacy:
-        text_fields = [f for f in column_map if f not in _COORD_FIELDS + ("households",)]
+        # labels the model needs (building, compound, names, types) are scrubbed, not
+        # dropped; free text and unused columns go when their content is personal
+        text_fields = [f for f in column_map
+                       if (f in FREE_TEXT[role] and f not in keep) or f == "id"]
         candidates = [column_map[f] for f in text_fields] + ignored
         by_content, _ = cols.personal_by_content(loaded.attrs, candidates)
         for col in by_content:
@@ -143,10 +150,11 @@ def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Column
             for f in [f for f, c in column_map.items() if c == col]:
                 del column_map[f]
         if personal:
-            notes.append(("note.input_personal_dropped", {"path": shown,
-                                                          "columns": "、".join(personal)}))
+            notes.append(("note.input_personal_dropped", {"path": shown, "columns": "、".join(
+                personal_data.safe_label(c) for c in personal)}))
     if ignored:
-        notes.append(("note.input_ignored_columns", {"path": shown, "columns": "、".join(ignored)}))
+        notes.append(("note.input_ignored_columns", {"path": shown, "columns": "、".join(
+            personal_data.safe_label(c) for c in ignored)}))
     hint = match.crs_hint if match.crs_hint and match.crs_hint[1] in column_map.values() else None
     return _Columns(column_map=column_map, personal=personal, ignored=ignored, crs_hint=hint,
                     notes=notes)
@@ -160,20 +168,19 @@ def _text(loaded: Loaded, colmap: dict[str, str], field: str, *, privacy: bool,
         return np.full(len(loaded.attrs), None, dtype=object)
     values = loaded.attrs[col].astype(str).str.strip()
     if privacy:
-        scrubbed = cols.scrub_personal(values)
-        changed = int((scrubbed != values).sum())
+        values, changed, _ = personal_data.scrub_series(values)
         if changed:
-            notes.append(("note.input_personal_scrubbed", {"path": shown, "column": col,
-                                                           "count": changed}))
-        values = scrubbed
+            notes.append(("note.input_personal_scrubbed", {
+                "path": shown, "column": personal_data.safe_label(col), "count": changed}))
     out = np.array(values.to_numpy(dtype=object), dtype=object)  # writable copy
     out[values.to_numpy() == ""] = None
     return out
 
 
 def _safe(value: object) -> str:
-    """A cell quoted in a message: shortened, personal content blanked."""
-    return str(cols.scrub_personal(pd.Series([str(value)[:40]])).iloc[0])
+    """A cell described in a message by its shape only (``999.9a``): a register's cells
+    may be personal, so their content is never quoted."""
+    return personal_data.shape_of(value)
 
 
 def _numbers(loaded: Loaded, column: str, parse, *, error: str, shown: str) -> np.ndarray:
@@ -253,16 +260,19 @@ def _repair(geoms: np.ndarray, *, polygons: bool) -> tuple[np.ndarray, int]:
 
 def _placed_frame(loaded: Loaded, geoms: np.ndarray, keep: np.ndarray, *, crs, hint, area,
                   shown: str, limits: InputLimits):
-    """Run :func:`geo.inputcrs.place` on the rows that have a geometry."""
+    """Run :func:`geo.inputs.coords.place` on the rows that have a geometry."""
     index = np.flatnonzero(keep)
     raw = gpd.GeoDataFrame({"_pos": index}, geometry=gpd.GeoSeries(list(geoms[index])),
                            crs=loaded.crs)
     return place(raw, loaded.rows[index], crs=crs, hint=hint, area=area, path=shown, limits=limits)
 
 
-def _finish(frame: gpd.GeoDataFrame, *, loaded: Loaded, columns: _Columns,
+def _finish(frame: gpd.GeoDataFrame, *, loaded: Loaded, columns: _Columns, shown: str,
             notes: list, repaired: int, placed=None, unknown_types=None) -> LayerRead:
     all_notes = list(loaded.notes) + list(columns.notes) + notes
+    summary = personal_data.privacy_note(all_notes, columns.personal, shown)
+    if summary is not None:
+        all_notes.append(summary)
     return LayerRead(
         frame=frame.reset_index(drop=True), column_map=dict(columns.column_map),
         dropped_personal_columns=list(columns.personal),
@@ -282,7 +292,8 @@ def _shown(path: Path) -> str:
 def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
                     privacy: bool = True, limits: InputLimits = InputLimits(),
                     layer: str | None = None,
-                    settings: HouseholdSettings = HouseholdSettings()) -> LayerRead:
+                    settings: HouseholdSettings = HouseholdSettings(),
+                    keep_text: tuple[str, ...] = ()) -> LayerRead:
     """Read a household register: per building, per compound or per address point.
 
     Parameters
@@ -300,6 +311,9 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     privacy
         Drop personal columns (names, ID numbers, phone numbers ...) and blank personal
         content in the columns that are kept. On by default.
+    keep_text
+        Free-text fields to keep in the layer (``'address'``, ``'name'``); by default
+        only building and compound labels are kept, scrubbed of personal data.
     limits
         Size limits for uploads.
     layer
@@ -322,7 +336,7 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     path = Path(path)
     shown = _shown(path)
     loaded = load(path, role="households", fields=FIELDS["households"], limits=limits, layer=layer)
-    columns = _columns(loaded, role="households", privacy=privacy, shown=shown)
+    columns = _columns(loaded, role="households", privacy=privacy, shown=shown, keep=keep_text)
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
 
@@ -340,15 +354,16 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     if repaired and not loaded.is_table:
         notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
     if loaded.is_table and not any(f in colmap for f in _COORD_FIELDS) and area is None:
-        raise InputError("err.table_no_coords", path=shown, columns="、".join(loaded.attrs.columns))
+        raise InputError("err.table_no_coords", path=shown, columns=personal_data.column_list(loaded.attrs.columns))
 
-    text = {f: _text(loaded, colmap, f, privacy=privacy, shown=shown, notes=notes)
+    text = {f: _text(loaded, colmap, f, privacy=privacy, shown=shown,
+                     notes=notes if f not in FREE_TEXT["households"] or f in keep_text else [])
             for f in KEPT_TEXT["households"]}
     counted_rows = "households" not in colmap
     if counted_rows:
         if not any(f in colmap for f in ("building", "compound", "address")):
             raise InputError("err.table_no_households", path=shown,
-                             columns="、".join(loaded.attrs.columns))
+                             columns=personal_data.column_list(loaded.attrs.columns))
         counts = np.ones(len(loaded.attrs), dtype=np.int64)
     else:
         counts = _counts(loaded, colmap["households"], shown=shown)
@@ -405,8 +420,10 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
                                                   "units": len(frame)}))
     frame.insert(0, "unit_id", [f"R{k + 1:06d}" for k in range(len(frame))])
     frame["households"] = frame["households"].astype(np.int64)
-    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
-                   placed=placed)
+    frame = personal_data.drop_free_text(frame, FREE_TEXT["households"], keep=keep_text,
+                                         colmap=colmap, notes=notes, shown=shown)
+    return _finish(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
+                   repaired=repaired, placed=placed)
 
 
 def _has_geometry(geoms: np.ndarray) -> np.ndarray:
@@ -440,8 +457,8 @@ def _merge_rows(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------- uploads
 
 def __getattr__(name: str):
-    """``read_facilities``, ``read_communities`` and ``READERS`` live in their own modules
-    (which use this module's helpers), imported on first use."""
+    """``read_facilities``, ``read_communities``, ``read_upload`` and ``READERS`` live in
+    their own modules (which use this module's helpers), imported on first use."""
     if name == "read_facilities":
         from geo.facility_reader import read_facilities
 
@@ -450,49 +467,11 @@ def __getattr__(name: str):
         from geo.community_reader import read_communities
 
         return read_communities
+    if name == "read_upload":
+        from geo.upload_reader import read_upload
+
+        return read_upload
     if name == "READERS":
         return {"households": read_households, "facilities": __getattr__("read_facilities"),
                 "communities": __getattr__("read_communities")}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-_UNSAFE_NAME = re.compile(r"[^\w.\-]+")
-
-
-def read_upload(data: bytes, filename: str, *, kind: str,
-                limits: InputLimits = InputLimits(), **options) -> LayerRead:
-    """Read an upload held in memory (a Streamlit ``UploadedFile``'s bytes and name).
-
-    The bytes are written, under a plain version of ``filename`` that keeps its suffix,
-    into a fresh temporary folder that is removed afterwards; nothing else is written.
-
-    Parameters
-    ----------
-    data, filename
-        The uploaded file's content and original name (only its suffix and stem are used).
-    kind
-        ``'households'``, ``'facilities'`` or ``'communities'``.
-    options
-        Passed to the reader (``crs``, ``area``, ``privacy``, ``catalogue``, ``layer`` ...).
-
-    Raises
-    ------
-    InputError
-        As the reader does; also for a file over ``limits.max_file_mb`` before anything
-        is written.
-    """
-    import tempfile
-
-    readers = __getattr__("READERS")
-    if kind not in readers:
-        raise ValueError(f"kind must be one of {sorted(readers)}, not {kind!r}")
-    name = Path(str(filename).replace("\\", "/")).name
-    if len(data) > limits.max_file_bytes:
-        raise InputError("err.file_too_large", path=name, size_mb=round(len(data) / 2**20, 1),
-                         limit_mb=limits.max_file_mb)
-    suffix = "".join(Path(name).suffixes[-1:]).lower()
-    stem = _UNSAFE_NAME.sub("_", Path(name).stem)[:60] or "upload"
-    with tempfile.TemporaryDirectory(prefix="gridcircle-") as tmp:
-        path = Path(tmp) / f"{stem}{suffix}"
-        path.write_bytes(data)
-        return readers[kind](path, limits=limits, **options)

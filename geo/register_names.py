@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import columns as cols
+from geo.inputs import columns as cols
 from geo.households import lattice_points, split_evenly
 from geo.settings import HouseholdSettings
+from geo.inputs.uploads import Loaded
 from geo.studyarea import StudyArea
-from geo.uploads import Loaded
 
 
 def _name_key(value: object) -> str:

@@ -17,13 +17,13 @@ Pages:
 Maps need no internet: the basemap is drawn from the area's own roads and buildings
 (stored in the project), and every map carries the OpenStreetMap credit where OSM data
 was used. Figures are built with matplotlib's object-oriented API (no pyplot state), so
-reports can be made from several page sessions at once. The PDF is written to a unique
-temporary file beside the target and atomically replaces it.
+reports can be made from several page sessions at once. The PDF and PNGs are written to
+unique temporary files beside their targets and atomically replace them
+(:func:`analysis.outputs.atomic_file`).
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Sequence
 from datetime import date as Date
@@ -32,13 +32,14 @@ from pathlib import Path
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from analysis.outputs import atomic_file, check_output_file
 from analysis.project import Project
 from analysis.report import findings, maps, tables
 from analysis.report.context import Context
 from analysis.report.style import (PAPERS_IN, PDF_RASTER_DPI, PNG_DPI, cjk_font_path, clean,
                                    report_style)
 from analysis.report.tables import coverage_tables, grid_table, reason_in
-from geo.errors import InputError, ProjectFileError
+from geo.errors import InputError
 
 MAX_COMMUNITY_PAGES = 10
 MAX_TABLE_PAGES = 3  # per appendix table; longer tables are in the XLSX export
@@ -115,17 +116,6 @@ def _pages(ctx: Context, *, title: str | None, when: str):
     yield from _appendix(ctx)
 
 
-def _temp_beside(out: Path) -> Path:
-    """A new, unique temporary file in ``out``'s folder (so the rename is atomic), with
-    the usual permissions of a document, rw-r--r-- (mkstemp makes it private)."""
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        os.fchmod(fd, 0o644)
-    finally:
-        os.close(fd)
-    return Path(name)
-
-
 def make_report(project: Project, out: str | Path, *, lang: str = "zh", paper: str = "A4",
                 services: Sequence[str] | None = None, title: str | None = None,
                 when: str | None = None) -> Path:
@@ -158,28 +148,17 @@ def make_report(project: Project, out: str | Path, *, lang: str = "zh", paper: s
     out = Path(out)
     if out.suffix.lower() != ".pdf":
         raise InputError("err.report_not_pdf", path=out)
-    if not out.parent.is_dir():
-        raise InputError("err.out_dir_missing", path=out)
+    check_output_file(out)
     ctx = Context(project, lang, paper, services)
     when = clean(when or Date.today().isoformat(), 40)
     title = clean(title, 80) or None
-    tmp = None
-    try:
-        tmp = _temp_beside(out)
-        with _style(ctx, title or ""):
-            metadata = {"Title": title or ctx.tr("report.title"), "Author": "Gridcircle",
-                        "Subject": ctx.area_name, "Creator": "Gridcircle",
-                        "Keywords": ctx.credit}
-            with PdfPages(tmp, metadata=metadata) as pdf:
-                for fig in _pages(ctx, title=title, when=when):
-                    if fig is not None:
-                        pdf.savefig(fig, dpi=PDF_RASTER_DPI)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise ProjectFileError("err.write_failed", path=out, detail=exc) from None
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+    with atomic_file(out) as tmp, _style(ctx, title or ""):
+        metadata = {"Title": title or ctx.tr("report.title"), "Author": "Gridcircle",
+                    "Subject": ctx.area_name, "Creator": "Gridcircle", "Keywords": ctx.credit}
+        with PdfPages(tmp, metadata=metadata) as pdf:
+            for fig in _pages(ctx, title=title, when=when):
+                if fig is not None:
+                    pdf.savefig(fig, dpi=PDF_RASTER_DPI)
     return out
 
 
@@ -204,12 +183,8 @@ def save_map_pngs(project: Project, out_dir: str | Path, *, lang: str = "zh", pa
     with _style(ctx):
         for name, fig in figures:
             path = out_dir / f"{stem}_map_{name}.png"
-            tmp = _temp_beside(path)
-            try:
+            with atomic_file(path) as tmp:
                 fig.savefig(tmp, dpi=dpi, facecolor="white", format="png")
-                os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
             paths.append(path)
     return paths
 

@@ -699,8 +699,8 @@ def test_every_message_key_of_the_readers_exists():
 
     root = Path(__file__).resolve().parents[2] / "geo"
     keys = set()
-    for name in ("layers.py", "uploads.py", "facility_types.py", "inputcrs.py", "columns.py",
-                 "tables.py", "safezip.py", "geojson.py", "osm.py"):
+    for name in ("layers.py", "facility_types.py", "osm.py", *(f"inputs/{p.name}" for p in
+                                                              (root / "inputs").glob("*.py"))):
         keys |= set(re.findall(r'"((?:err|note)\.[a-z_]+)"', (root / name).read_text(encoding="utf-8")))
     keys |= {"err.metres_as_degrees_fit", "err.metres_no_crs_fit"}  # built as key + "_fit"
     assert len(keys) > 40
@@ -717,8 +717,12 @@ def test_english_register_name_column_is_a_person(tmp_path, area):
     result = read_households(_write_csv(tmp_path / "en.csv", rows), area=area)
     assert set(result.dropped_personal_columns) == {"Name", "Phone"}
     assert (result.frame["register_level"] == "address").all()
-    assert result.frame["address"].tolist()[0] == "Xueqing Rd 1"
+    assert "address" not in result.frame.columns  # free text: left out unless kept
     _no_personal_data(result)
+    kept = read_households(_write_csv(tmp_path / "en.csv", rows), area=area,
+                           keep_text=("address",))
+    assert kept.frame["address"].tolist()[0] == "Xueqing Rd 1"
+    _no_personal_data(kept)
 
 
 def test_building_footprints_with_counts_become_points_inside_them(tmp_path, area):
@@ -804,8 +808,12 @@ def test_readers_split_into_modules_under_500_lines_and_reachable_from_geo_layer
     from geo.community_reader import read_communities as communities
     from geo.facility_reader import read_facilities as facilities
 
+    from geo.upload_reader import read_upload
+
     assert layers.read_facilities is facilities and layers.read_communities is communities
+    assert layers.read_upload is read_upload
     assert set(layers.READERS) == {"households", "facilities", "communities"}
     root = Path(layers.__file__).parent
-    for name in ("layers.py", "facility_reader.py", "community_reader.py", "register_names.py"):
+    for name in ("layers.py", "facility_reader.py", "community_reader.py", "register_names.py",
+                 "upload_reader.py"):
         assert len((root / name).read_text(encoding="utf-8").splitlines()) < 500, name
