@@ -140,7 +140,8 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
     for key, name, households, place, data_gap in gaps:
         fig.patches.append(_swatch(fig, 0.04, y - 0.022, ctx.colours.get(key, "#555555")))
         note = f"  [{ctx.tr('gaps.cause_data')}]" if data_gap else ""
-        fig.text(0.06, y, f"{clean(name, 16)}  {households:,}{unit}{note}", fontsize=ctx.fs(9),
+        fig.text(0.06, y, f"{clean(name, 16 if ctx.lang == 'zh' else 30)}  {households:,}{unit}{note}",
+                 fontsize=ctx.fs(9),
                  va="top")
         fig.text(0.06, y - 0.024, clean(place, 60), fontsize=ctx.fs(7.5), va="top", color="#555555")
         y -= 0.052
@@ -187,7 +188,8 @@ def _coverage_bars(ctx: Context, fig: Figure, completeness: dict) -> None:
     ax.set_ylim(-0.6, len(services) - 0.4)
     ax.set_yticks(ypos)
     unit = ctx.tr("report.minutes")
-    labels = [f"{clean(ctx.service_name(s), 14)} ≤{float(ctx.thresholds.get(s, 15)):g}{unit}"
+    labels = [f"{clean(ctx.service_name(s), 14 if ctx.lang == 'zh' else 28)} "
+              f"≤{float(ctx.thresholds.get(s, 15)):g}{unit}"
               + (" *" if s in thin else "") for s in services]
     fs = ctx.fs(8.5 if len(services) <= 13 else 7)
     ax.set_yticklabels(labels, fontsize=fs)
@@ -221,7 +223,7 @@ def page_community(ctx: Context, community_id: str, geom, households: int) -> Fi
         frame = pd.DataFrame({ctx.tr("report.col.grid"): ids,
                               ctx.tr("report.col.households"): mine["households"].astype(int).to_numpy()})
         for k, s in enumerate(part.columns):
-            frame[clean(ctx.service_name(s), 10)] = ["–" if not np.isfinite(v) else f"{v:.0%}"
+            frame[clean(ctx.service_name(s), 10 if ctx.lang == "zh" else 24)] = ["–" if not np.isfinite(v) else f"{v:.0%}"
                                                      for v in heat[:, k]]
         limit = 40
         if len(frame) > limit:  # the rest are in the XLSX export

@@ -232,17 +232,17 @@ def pages_coverage_panels(ctx: Context) -> list[Figure]:
         suffix = f" ({n + 1}/{len(chunks)})" if len(chunks) > 1 else ""
         fig = draw.page(ctx, ctx.tr("report.coverage_panels") + suffix,
                         subtitle=ctx.tr("report.coverage_panels_sub"))
-        width, height, left, top = 0.19, 0.395, 0.03, 0.875
+        width, height, left, top = 0.18, 0.395, 0.025, 0.875
         for k, service in enumerate(chunk):
             c, r = k % cols, k // cols
-            rect = [left + c * (width + 0.01), top - (r + 1) * height - r * 0.04, width, height]
+            rect = [left + c * (width + 0.008), top - (r + 1) * height - r * 0.04, width, height]
             ax = draw.map_axes(ctx, fig, rect=rect)
             draw.basemap(ctx, ax)
             _coverage_layers(ctx, ax, service, dot_scale=0.45)
             draw.furniture(ctx, ax, small=True)
             share, _, _ = coverage_share(ctx, service)
             threshold = float(ctx.thresholds.get(service, 15))
-            ax.set_title(f"{clean(ctx.service_name(service), 12)} ≤{threshold:g}"
+            ax.set_title(f"{clean(ctx.service_name(service), 12 if ctx.lang == 'zh' else 20)} ≤{threshold:g}"
                          f"{ctx.tr('report.minutes')} · {share:.0%}", fontsize=ctx.fs(8.5),
                          loc="left", pad=6)
             ax.add_patch(Rectangle((0, 1.0), 1, 0.012, transform=ax.transAxes, clip_on=False,
@@ -252,7 +252,7 @@ def pages_coverage_panels(ctx: Context) -> list[Figure]:
         handles.append(Line2D([], [], marker="*", ls="", color="#ffffff", markeredgecolor="black",
                               markersize=10, label=ctx.tr("report.facility_any")))
         handles.append(Patch(facecolor="#cccccc", label=ctx.tr("report.service_area_any")))
-        draw.legend(ctx, fig, handles, ctx.tr("report.legend_walk"), x=0.835, y=0.875)
+        draw.legend(ctx, fig, handles, ctx.tr("report.legend_walk"), x=0.785, y=0.875)
         pages.append(fig)
     return pages
 

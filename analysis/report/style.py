@@ -56,8 +56,8 @@ def clean(value: object, limit: int = MAX_NAME) -> str:
 
 
 def text_width(text: str) -> float:
-    """Width of ``text`` in ems (a CJK character is one em, Latin about 0.55)."""
-    return sum(1.0 if ord(c) > 0x2E7F else 0.55 for c in text)
+    """Width of ``text`` in ems (a CJK character is one em, Latin at most about 0.6)."""
+    return sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in text)
 
 
 def wrap(text: str, width_em: float) -> list[str]:

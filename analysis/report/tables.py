@@ -123,7 +123,10 @@ def draw_table(ctx: Context, ax, table: pd.DataFrame, *, heat: np.ndarray | None
     need = []
     for j, head in enumerate(headers):
         body = max([text_width(v) for v in cells[:, j]] + [1.0])
-        need.append(max(body, text_width(head) / max_header_lines, min(text_width(head), 3.0)) + 0.8)
+        word = max([text_width(w) for w in head.split()] + [0.0])  # Latin words do not break
+        word = word if word < text_width(head) or not any(ord(c) > 0x2E7F for c in head) else 0
+        need.append(max(body, word, text_width(head) / max_header_lines,
+                        min(text_width(head), 3.0)) + 0.8)
     need = np.array(need)
     bbox = ax.get_position()
     width_in = bbox.width * ctx.size_in[0]
