@@ -243,7 +243,7 @@ def pages_coverage_panels(ctx: Context) -> list[Figure]:
             share, _, _ = coverage_share(ctx, service)
             threshold = float(ctx.thresholds.get(service, 15))
             ax.set_title(f"{clean(ctx.service_name(service), 12 if ctx.lang == 'zh' else 20)} ≤{threshold:g}"
-                         f"{ctx.tr('report.minutes')} · {share:.0%}", fontsize=ctx.fs(8.5),
+                         f"{ctx.tr('report.minutes')} · {share:.0%}", fontsize=ctx.fs(7.5),
                          loc="left", pad=6)
             ax.add_patch(Rectangle((0, 1.0), 1, 0.012, transform=ax.transAxes, clip_on=False,
                                    facecolor=ctx.colours.get(service, "#000000"),
