@@ -13,6 +13,8 @@ the report, which say what was left out and why (counts per reason).
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -56,6 +58,10 @@ TAG_REASON: dict[str, dict[str, str]] = {
     "office": {"*": "office"},
     "shop": {"*": "commercial"},
 }
+#: Tags or names that make any building (even one tagged ``residential``) a dormitory.
+DORMITORY_TAGS = {"building:use": "dormitory", "residential": "dormitory", "amenity": "dormitory"}
+DORMITORY_NAME = re.compile(r"学生公寓|学生宿舍|研究生公寓|留学生公寓|student (?:dormitory|residence|hall)",
+                            re.IGNORECASE)
 #: Site reasons whose land holds no homes at all (every building inside, except inside a
 #: residential compound); on commercial or industrial land only generic buildings are left
 #: out (a building tagged ``residential`` there is a home: 商住 mixed developments).
@@ -65,8 +71,15 @@ SITE_KEYS = ("amenity", "landuse", "healthcare", "military", "tourism")
 
 
 def tag_reason(tags: pd.DataFrame, keys: tuple[str, ...] = tuple(TAG_REASON)) -> pd.Series:
-    """The first non-home use each row's tags name (None where none), checked in ``keys`` order."""
+    """The first non-home use each row's tags name (None where none), checked in ``keys``
+    order after the dormitory tags and names (``学生公寓``, ``residential=dormitory``)."""
     out = pd.Series(None, index=tags.index, dtype=object)
+    for key, value in DORMITORY_TAGS.items():
+        if key in tags.columns:
+            out = out.where(tags[key].map(_first) != value, "dormitory")
+    if "name" in tags.columns:
+        named = tags["name"].map(_first).map(lambda v: bool(DORMITORY_NAME.search(v)))
+        out = out.where(~named.astype(bool), "dormitory")
     for key in keys:
         if key not in tags.columns:
             continue
@@ -128,20 +141,25 @@ def building_reasons(buildings: gpd.GeoDataFrame, *, in_compound: np.ndarray,
     home = np.isin(kind, list(HOME_BUILDINGS))
     generic = np.isin(kind, list(GENERIC_BUILDINGS))
     reason = pd.Series([BUILDING_REASON.get(k) for k in kind], index=buildings.index, dtype=object)
-    if include_dormitories:
-        reason[kind == "dormitory"] = None
-        home = home | (kind == "dormitory")
     own = buildings["use"] if "use" in buildings.columns else pd.Series(None, index=buildings.index)
     own = own.where(own.isin(REASONS), None)
     # the building's other tags decide for generic buildings only (a residential
-    # building with shops on the ground floor is still a home)
+    # building with shops on the ground floor is still a home); a dormitory is one whatever
+    # its building value
     reason = reason.where(~(generic & own.notna().to_numpy()), own)
+    dorm = (own == "dormitory").to_numpy() | (kind == "dormitory")
+    if include_dormitories:
+        reason = reason.where(~dorm, None)
+        home = home | dorm
+    else:
+        reason = reason.where(~dorm, "dormitory")
+        home = home & ~dorm
     if sites is not None and len(sites) and len(buildings):
         site = _site_of(buildings, sites)
         strict = site.isin(STRICT_SITES).to_numpy()
         loose = site.notna().to_numpy() & ~strict
         undecided = reason.isna().to_numpy()
-        dorm_kept = include_dormitories & (kind == "dormitory")
+        dorm_kept = include_dormitories & dorm
         hit = undecided & ~in_compound & ~dorm_kept & (strict | (loose & generic))
         reason = reason.where(~hit, site)
     # what is neither a home nor a named other use: a value like ``transportation``,
