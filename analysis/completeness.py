@@ -305,7 +305,8 @@ def summarise(area, settings, catalogue, layers: dict, summary: dict) -> None:
     summary["data_completeness"] = completeness
     summary["headline_households"] = headline_households(
         layers["households"], summary.get("thresholds_min") or {}, services)
-    summary["households_left_out"] = left_out(area, settings.households)
+    estimated = set(summary.get("households_by_source") or {}) & {"footprint", "compound"}
+    summary["households_left_out"] = left_out(area, settings.households) if estimated else {}
     if layers.get("gaps") is not None:
         layers["gaps"] = label_gaps(layers["gaps"], completeness["thin_services"])
     sentence = completeness["sentence"]
