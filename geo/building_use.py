@@ -70,14 +70,16 @@ STRICT_SITES = frozenset({"campus", "hospital", "military", "hotel"})
 SITE_KEYS = ("amenity", "landuse", "healthcare", "military", "tourism")
 
 
-def tag_reason(tags: pd.DataFrame, keys: tuple[str, ...] = tuple(TAG_REASON)) -> pd.Series:
+def tag_reason(tags: pd.DataFrame, keys: tuple[str, ...] = tuple(TAG_REASON), *,
+               dormitories: bool = True) -> pd.Series:
     """The first non-home use each row's tags name (None where none), checked in ``keys``
-    order after the dormitory tags and names (``学生公寓``, ``residential=dormitory``)."""
+    order after (with ``dormitories``) the dormitory tags and names (``学生公寓``,
+    ``residential=dormitory``)."""
     out = pd.Series(None, index=tags.index, dtype=object)
-    for key, value in DORMITORY_TAGS.items():
+    for key, value in (DORMITORY_TAGS.items() if dormitories else ()):
         if key in tags.columns:
             out = out.where(tags[key].map(_first) != value, "dormitory")
-    if "name" in tags.columns:
+    if dormitories and "name" in tags.columns:
         named = tags["name"].map(_first).map(lambda v: bool(DORMITORY_NAME.search(v)))
         out = out.where(~named.astype(bool), "dormitory")
     for key in keys:
@@ -108,7 +110,7 @@ def sites_from_features(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     is_building = (features["building"].notna().to_numpy() if "building" in features.columns
                    else np.zeros(len(features), dtype=bool))
     cand = features[polygonal & ~is_building]
-    reason = tag_reason(cand, SITE_KEYS)
+    reason = tag_reason(cand, SITE_KEYS, dormitories=False)
     keep = reason.notna().to_numpy()
     cand = cand[keep]
     names = cand["name"].map(_first) if "name" in cand.columns else pd.Series("", index=cand.index)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.building_use import HOME_BUILDINGS, building_reasons, left_out_summary
+from geo.building_use import DORMITORY_NAME, HOME_BUILDINGS, building_reasons, left_out_summary
 from geo.crs import require_projected
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
@@ -180,18 +180,35 @@ def _classified(area: StudyArea, settings: HouseholdSettings
     compound_area = compounds.set_index("compound_id").area
     share = (covered.reindex(compound_area.index).fillna(0) / compound_area).fillna(0)
     sparse = set(share.index[share < settings.min_footprint_share])
+    if not settings.include_dormitories:  # a student-dormitory compound holds no households
+        sparse -= dormitory_compounds(compounds)
     return b, compounds, sparse
+
+
+def dormitory_compounds(compounds: gpd.GeoDataFrame) -> set:
+    """Ids of compounds named as student dormitories (学生公寓, 学生宿舍, ...)."""
+    if not len(compounds) or "name" not in compounds.columns:
+        return set()
+    named = compounds["name"].map(lambda v: isinstance(v, str) and bool(DORMITORY_NAME.search(v)))
+    return set(compounds.loc[named.astype(bool).to_numpy(), "compound_id"])
 
 
 def left_out(area: StudyArea, settings: HouseholdSettings = HouseholdSettings()) -> dict:
     """Buildings that hold no households by reason: ``{reason: {"buildings": n,
     "households_if_homes": h}}`` (what their floor area would hold), for the summary and
     the report. Empty when the households came from a register or were given."""
-    if area.households is not None or area.buildings is None or not len(area.buildings):
+    if area.households is not None or area.buildings is None:
         return {}
-    b, _, sparse = _classified(area, settings)
+    b, compounds, sparse = _classified(area, settings)
     b = b[b["reason"].notna() & ~b["compound_id"].isin(sparse)]
-    return left_out_summary(b["reason"], b, b["households_if_homes"].to_numpy())
+    out = left_out_summary(b["reason"], b, b["households_if_homes"].to_numpy())
+    dorms = dormitory_compounds(compounds) if not settings.include_dormitories else set()
+    if dorms:
+        land = compounds[compounds["compound_id"].isin(dorms)].area.sum()
+        entry = out.setdefault("dormitory", {"buildings": 0, "households_if_homes": 0})
+        entry["compounds"] = len(dorms)
+        entry["households_if_homes"] += int(round(land * settings.compound_households_per_m2))
+    return out
 
 
 def _with_columns(frame: gpd.GeoDataFrame, columns: tuple[str, ...]) -> gpd.GeoDataFrame:

@@ -215,3 +215,15 @@ def test_dormitories_known_by_tags_or_name_whatever_their_building_value():
     assert left_out(a)["dormitory"]["buildings"] == 2
     counted = estimate_households(a, HouseholdSettings(include_dormitories=True))
     assert set(counted["building_id"]) == {"b0", "b1", "b2"}
+
+
+def test_a_compound_named_as_student_dormitories_is_not_estimated_from_its_area():
+    dorm = shapely.box(0, 0, 200, 200)
+    homes = shapely.box(300, 0, 500, 200)
+    a = area([], [dorm, homes])
+    a.compounds.loc[0, "name"] = "紫荆学生公寓"
+    hh = estimate_households(a)
+    assert set(hh["compound_id"]) == {"c1"} and hh["households"].sum() == 800
+    assert left_out(a)["dormitory"] == {"buildings": 0, "households_if_homes": 800, "compounds": 1}
+    both = estimate_households(a, HouseholdSettings(include_dormitories=True))
+    assert both["households"].sum() == 1600
