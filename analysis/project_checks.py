@@ -22,6 +22,9 @@ from geo.errors import ProjectFileError
 MAX_TEXT = 500
 _TEXT_KEYS = ("area", "credit", "saved_by", "saved_at", "writer")
 _DICT_KEYS = ("summary", "settings", "thresholds_min")
+_SUMMARY_TABLES = ("coverage", "crow_flies_coverage", "thresholds_min", "speed_mps", "timings_s",
+                   "settings", "households_by_source", "facilities_by_service", "network",
+                   "grids_report", "reach", "data_completeness", "compound_access")
 
 
 def _whole(value: object) -> bool:
@@ -30,6 +33,14 @@ def _whole(value: object) -> bool:
     if isinstance(value, int):
         return True
     return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive(value: object) -> bool:
+    return _number(value) and value > 0
 
 
 def _bad(path: Path, setting: str, why: str) -> ProjectFileError:
@@ -68,16 +79,33 @@ def check_project_meta(meta: dict, path: str | Path) -> None:
     for key in _DICT_KEYS:
         value = meta.get(key)
         if value is not None and not isinstance(value, dict):
-            raise _bad(path, key, f"is a {type(value).__name__}, not a table of values")
+            raise _bad(path, key, f"has type {type(value).__name__}, not a table of values")
     summary = meta.get("summary") or {}
-    for key in ("households", "grids", "grids_in_band", "household_units"):
+    for key in ("households", "grids", "grids_in_band", "household_units", "communities"):
         value = summary.get(key)
         if value is not None and not (_whole(value) and value >= 0):
             raise _bad(path, f"summary.{key}", "is not a whole number ≥ 0")
+    for key in _SUMMARY_TABLES:
+        value = summary.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise _bad(path, f"summary.{key}", f"has type {type(value).__name__}, not a table of values")
+    for where, table in (("thresholds_min", meta.get("thresholds_min")),
+                         ("summary.thresholds_min", summary.get("thresholds_min")),
+                         ("summary.speed_mps", summary.get("speed_mps"))):
+        for value in (table or {}).values():
+            if not _positive(value):
+                raise _bad(path, where, "holds a value that is not a positive number")
+    for where in ("coverage", "crow_flies_coverage"):
+        for value in (summary.get(where) or {}).values():
+            if value is not None and not (_number(value) and 0 <= value <= 1):
+                raise _bad(path, f"summary.{where}", "holds a share outside 0–1")
+    for key, value in (meta.get("settings") or {}).items():
+        if not isinstance(value, dict):
+            raise _bad(path, f"settings.{key}", f"has type {type(value).__name__}, not a table of values")
     for key in _TEXT_KEYS:
         value = meta.get(key)
         if value is not None and not isinstance(value, str):
-            raise _bad(path, key, f"is a {type(value).__name__}, not text")
+            raise _bad(path, key, f"has type {type(value).__name__}, not text")
         if isinstance(value, str) and len(value) > MAX_TEXT:
             raise _bad(path, key, f"is longer than {MAX_TEXT} characters")
     known = meta.get("known_grid_ids")

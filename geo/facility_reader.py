@@ -67,7 +67,7 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     text = {f: _text(loaded, colmap, f, privacy=True, shown=shown,
                      notes=notes if f not in FREE_TEXT["facilities"] or f in keep_text else [])
             for f in KEPT_TEXT["facilities"]}
-    given = _text(loaded, colmap, "service", privacy=False, shown=shown, notes=[])
+    given = _text(loaded, colmap, "service", privacy=True, shown=shown, notes=[])
 
     services: list[tuple[str, ...] | None] = []
     from_names, unknown = 0, {}

@@ -132,10 +132,16 @@ def _read_pbf(path: Path) -> OsmLayers:
         network = osm.get_network(network_type="all", nodes=True,
                                   extra_attributes=list(EXTRA_WAY_TAGS))
         streets = network[1] if network is not None else None  # edges split at intersections
+        if network is not None and "id" in network[0] and network[0]["id"].duplicated().any():
+            dup = network[0]["id"][network[0]["id"].duplicated()]
+            raise InputError("err.osm_duplicate_ids", path=path.name, count=len(dup),
+                             examples=", ".join(f"node {v}" for v in dup.head(5)))
         frames = [osm.get_buildings(),
                   osm.get_landuse(custom_filter={"landuse": FEATURE_TAGS["landuse"]}),
                   osm.get_pois(custom_filter={k: v for k, v in FEATURE_TAGS.items()
                                               if k not in ("building", "landuse")})]
+    except InputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - pyrosm's Cython parser raises many types on corrupt data
         raise InputError("err.not_osm", path=path, detail=type(exc).__name__) from None
     if streets is None or len(streets) == 0:

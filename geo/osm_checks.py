@@ -204,9 +204,15 @@ def cap_names(frame, *, limit: int = MAX_NAME):
     by anyone; a 5-million-character name must not reach the report)."""
     if frame is None or "name" not in getattr(frame, "columns", ()):
         return frame
+    def cut(value):
+        if isinstance(value, str) and len(value) > limit:
+            return value[: limit - 1] + "…"
+        if isinstance(value, list):  # osmnx joins the names of merged ways into a list
+            return [cut(v) for v in value[:20]]
+        return value
+
     frame = frame.copy()
-    frame["name"] = frame["name"].map(
-        lambda v: v[: limit - 1] + "…" if isinstance(v, str) and len(v) > limit else v)
+    frame["name"] = frame["name"].map(cut)
     return frame
 
 

@@ -39,7 +39,7 @@ from geo.studyarea import StudyArea
 from ui import mapframe, mapview
 
 CACHE_ENTRIES = 6
-UPLOADS_HELD = 8
+UPLOADS_HELD = 4  # one per kind of upload (OSM, households, facilities, communities)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,8 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 #: colon or 是/为 comes between (业主：黄蓉, but not 业主委员会).
 _NAME_ALWAYS = ("户主", "联系人", "姓名", "户名", "产权人", "承租人", "登记人", "申报人")
 _NAME_COLON = ("业主", "房主", "租户", "住户", "负责人", "居民", "本人", "家属")
-_PERSON = r"([\u3400-\u9fff·•](?:\s?[\u3400-\u9fff·•]){0,3}|[A-Za-z][A-Za-z'.-]*(?:\s[A-Za-z][A-Za-z'.-]*){0,2})"
+_PERSON = (r"([\u3400-\u9fff·•](?:\s?[\u3400-\u9fff·•]){0,3}"
+           r"|[A-Za-z][A-Za-z'.-]*(?:\s[A-Za-z][A-Za-z'.-]*){0,2})")
 _NAMED = re.compile(
     r"((?:" + "|".join(_NAME_ALWAYS) + r")\s*[:=]?\s*(?:是|为)?\s*"
     r"|(?:" + "|".join(_NAME_COLON) + r")\s*(?:[:=]|是|为)\s*"
@@ -127,8 +128,8 @@ def scrub_series(values: pd.Series, *, limit: int = MAX_LABEL) -> tuple[pd.Serie
     hits = cut = 0
     cache: dict[str, tuple[str, int]] = {}
     for k, text in enumerate(texts):
-        if text not in cache:
-            cache[text] = scrub_text(text)
+        if text not in cache:  # an endless cell is cut first (a few times the limit)
+            cache[text] = scrub_text(text[: 4 * limit])
         clean, n = cache[text]
         hits += n
         if len(clean) > limit:
@@ -197,5 +198,5 @@ def privacy_note(notes: list, personal_columns, shown: str) -> tuple[str, dict] 
                                    "dropped": len(dropped), "scrubbed": scrubbed})
 
 
-__all__ = ["column_list", "drop_free_text", "privacy_note", "MASK", "MAX_LABEL", "cap", "contains_personal", "safe_label", "scrub_series",
-           "scrub_text", "shape_of"]
+__all__ = ["MASK", "MAX_LABEL", "cap", "column_list", "contains_personal", "drop_free_text",
+           "privacy_note", "safe_label", "scrub_series", "scrub_text", "shape_of"]

@@ -109,7 +109,10 @@ CORRUPT = [("band", "abc"), ("band", [300, 200]), ("band", [1.5, "x"]), ("crs", 
            ("crs", 42), ("crs", "EPSG:4326"), ("journal_position", "x"), ("journal_position", -3),
            ("journal_position", [1]), ("summary", [1, 2]), ("summary", "text"),
            ("summary", {"households": "many"}), ("area", "名" * 5_000_000),
-           ("known_grid_ids", {"a": 1}), ("thresholds_min", 5), ("revision", "r")]
+           ("known_grid_ids", {"a": 1}), ("thresholds_min", 5), ("revision", "r"),
+           ("summary", {"coverage": "x"}), ("summary", {"thresholds_min": "x"}),
+           ("summary", {"coverage": {"health": 7}}), ("thresholds_min", {"health": "abc"}),
+           ("thresholds_min", {"health": -5}), ("settings", {"households": "x"})]
 
 
 @pytest.mark.parametrize("key, value", CORRUPT, ids=[f"{k}={str(v)[:12]}" for k, v in CORRUPT])

@@ -181,3 +181,27 @@ def test_output_checks(tmp_path):
     with pytest.raises(InputError) as info:
         outputs.check_output_folder(plain)
     assert info.value.key == "err.export_not_dir"
+
+
+def test_two_exports_to_one_folder_at_once_both_succeed(hostile_project, tmp_path):
+    """Two processes exporting into one folder: both finish (exit 0), and what is left is
+    one complete workbook and complete CSVs, no temporary files."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    saved = tmp_path / "p.gpkg"
+    pj.save(replace(hostile_project, path=None), saved)
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "x"
+    procs = [subprocess.Popen([sys.executable, "-m", "analysis", "export", str(saved), "--format", fmt,
+                               "--out", str(out)], cwd=root, stderr=subprocess.PIPE, text=True)
+             for fmt in ("xlsx", "xlsx", "csv", "csv")]
+    codes = [p.wait(timeout=300) for p in procs]
+    assert codes == [0, 0, 0, 0], [p.stderr.read() for p in procs]
+    names = sorted(p.name for p in out.iterdir())
+    assert not [n for n in names if n.startswith(".")]
+    book = openpyxl.load_workbook(out / "p.xlsx")
+    assert "网格" in book.sheetnames
+    grids = pd.read_csv(out / "p_grids.csv", encoding="utf-8-sig", header=1)
+    assert len(grids) == len(hostile_project.layers["grids"])

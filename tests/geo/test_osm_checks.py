@@ -83,7 +83,7 @@ def test_memory_stays_bounded_for_a_bomb(tmp_path):
         out.write(compressor.flush())
     assert path.stat().st_size < 2_000_000
     code = textwrap.dedent(f"""
-        import resource, sys
+        import sys
         sys.path.insert(0, {str(ROOT)!r})
         from geo.errors import InputError
         from geo.osm import read_osm
@@ -91,7 +91,9 @@ def test_memory_stays_bounded_for_a_bomb(tmp_path):
             read_osm({str(path)!r})
         except InputError as exc:
             print(exc.key)
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        # VmHWM: this process's peak (ru_maxrss would report the parent's at fork)
+        status = open("/proc/self/status").read()
+        print(next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM")))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     key, rss_kb = out.stdout.split()
@@ -175,3 +177,25 @@ def test_endless_names_are_cut(tmp_path):
     layers = read_osm(path)
     names = layers.features["name"].dropna()
     assert names.str.len().max() <= 200 and names.str.startswith("幼幼").any()
+
+
+def test_pbf_layers_out_of_range_are_refused():
+    """PBF is read by pyrosm without the XML pass; its layers are checked afterwards."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.osm_checks import check_bounds
+
+    good = gpd.GeoDataFrame(geometry=[shapely.LineString([(116.3, 39.9), (116.31, 39.9)])], crs=4326)
+    check_bounds([good, None], shown="a.osm.pbf")
+    bad = gpd.GeoDataFrame(geometry=[shapely.LineString([(116.3, 39.9), (200, 95)])], crs=4326)
+    with pytest.raises(InputError) as info:
+        check_bounds([good, bad], shown="a.osm.pbf")
+    assert info.value.key == "err.osm_bad_coords" and "(95, 200)" in info.value.params["examples"]
+
+
+def test_real_pbf_still_reads():
+    import pyrosm
+
+    layers = read_osm(pyrosm.get_data("test_pbf"))
+    assert len(layers.streets) > 100
