@@ -28,6 +28,7 @@ FEATURE_TAGS: dict[str, bool | str | list[str]] = {
     "social_facility": True, "office": ["government"], "public_transport": True,
     "highway": ["bus_stop"],
     "military": True, "tourism": ["hotel", "hostel", "motel", "guest_house"],
+    "boundary": ["administrative"], "place": ["neighbourhood"],  # mapped communities
 }
 #: Way tags kept on street edges (besides osmnx's defaults) to judge walkability.
 EXTRA_WAY_TAGS = ("foot", "sidewalk", "footway", "access", "service")

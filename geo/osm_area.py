@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 
 from geo.building_use import sites_from_features, tag_reason
+from geo.grids.mapped import communities_from_osm
 from geo.catalogue import Service, load_catalogue, match_services
 from geo.crs import choose_crs
 from geo.errors import InputError
@@ -112,7 +113,8 @@ def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | N
     return StudyArea(
         name=name or layers.source, crs=crs, boundary=boundary, roads=roads,
         buildings=buildings, compounds=compounds, facilities=facilities, network=network,
-        osm_derived=True, notes=tuple(notes), sites=sites)
+        communities=communities_from_osm(features), osm_derived=True, notes=tuple(notes),
+        sites=sites)
 
 
 def facilities_from_features(features: gpd.GeoDataFrame, catalogue: tuple[Service, ...],

@@ -13,6 +13,7 @@ from analysis.project import Project
 from analysis.report.style import PAPERS_IN, clean
 from geo.catalogue import load_catalogue
 from geo.errors import InputError, ProjectFileError
+from geo.grids.rules import name_text
 from geo.i18n import t, table
 
 
@@ -56,8 +57,10 @@ class Context:
         self.community_names: dict[str, str] = {}
         if isinstance(comms, gpd.GeoDataFrame) and len(comms):
             names = comms["name"] if "name" in comms else comms["community_id"]
-            for cid, name in zip(comms["community_id"].astype(str), names):
-                self.community_names[cid] = clean(name, 24) or cid
+            keys = comms["name_key"] if "name_key" in comms else pd.Series("", index=comms.index)
+            for cid, name, key in zip(comms["community_id"].astype(str), names, keys):
+                shown = name_text(key, lang) if isinstance(key, str) and key else name
+                self.community_names[cid] = clean(shown, 24) or cid
 
     def charset(self, *extra: str) -> str:
         """Every character the report may print in its language (for the font subset)."""

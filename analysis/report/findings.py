@@ -18,7 +18,7 @@ from analysis.completeness import headline_households, left_out_params, sentence
 from analysis.report import draw, maps
 from analysis.report.context import Context
 from analysis.report.style import clean, wrap
-from analysis.report.tables import draw_table, grid_shares, reason_in
+from analysis.report.tables import draw_table, grid_shares, one_language
 from geo.i18n import t, table
 
 TOP_GAPS = 5
@@ -270,7 +270,7 @@ def page_settings(ctx: Context) -> Figure:
         fig.text(0.06, y, label, fontsize=ctx.fs(10), va="top")
         fig.text(0.60, y, value, fontsize=ctx.fs(10), va="top", ha="right")
         y -= 0.04
-    notes = [reason_in(ctx.lang, n) for n in (summary.get("notes") or [])][:8]
+    notes = [one_language(ctx.lang, n) for n in (summary.get("notes") or [])][:8]
     if notes:
         fig.text(0.64, 0.86, ctx.tr("report.notes"), fontsize=ctx.fs(11), va="top")
         yy = 0.82

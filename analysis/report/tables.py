@@ -15,6 +15,7 @@ from matplotlib.patches import Rectangle
 from analysis.report import draw
 from analysis.report.context import Context
 from analysis.report.style import clean, text_width, wrap
+from geo.grids.rules import reason_text
 
 HEAT = matplotlib.colormaps["RdYlGn"]
 ROWS_A4 = 30  # table rows per A4 page (A3: half as many again)
@@ -29,7 +30,12 @@ def heat_colour(share: float) -> str:
 
 
 def reason_in(lang: str, text: object) -> str:
-    """One language of a bilingual ``中文 / English`` reason (the grid stage's format)."""
+    """A grid's stored reasons in the report's language (the rule book's text)."""
+    return reason_text(text, lang)
+
+
+def one_language(lang: str, text: object) -> str:
+    """One language of a bilingual ``中文 / English`` note (the summary's format)."""
     if not isinstance(text, str) or not text:
         return ""
     zh, sep, en = text.partition(" / ")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from analysis import export as ex
 from analysis import outputs
 from analysis import project as pj
-from geo import edits
+from geo.grids import edits
 from geo.errors import ProjectFileError
 from tests.analysis.project_fixtures import project_result
 
@@ -103,10 +103,16 @@ def test_headings_follow_the_language(hostile_project, tmp_path):
     en = ex.export_project(hostile_project, "csv", tmp_path / "en", lang="en")
     head_zh = next(p for p in zh if p.name.endswith("_grids.csv")).read_text("utf-8-sig")
     head_en = next(p for p in en if p.name.endswith("_grids.csv")).read_text("utf-8-sig")
-    assert head_zh.splitlines()[0].startswith("网格编号,社区编号,户数")
-    assert head_en.splitlines()[0].startswith("Grid ID,Community ID,Households")
+    zh_heads, fields = head_zh.splitlines()[0].split(","), head_zh.splitlines()[1].split(",")
+    en_heads = head_en.splitlines()[0].split(",")
     assert head_zh.splitlines()[1] == head_en.splitlines()[1]  # field names for programs
-    assert head_en.splitlines()[1].startswith("grid_id,community_id,households")
+    assert fields[:2] == ["grid_id", "community_id"] and "households" in fields
+    assert zh_heads[:2] == ["网格编号", "社区编号"] and en_heads[:2] == ["Grid ID", "Community ID"]
+    assert zh_heads[fields.index("households")] == "户数"
+    assert en_heads[fields.index("households")] == "Households"
+    # every field has a heading of its own in both languages (none left as the field name)
+    assert all(h != f for h, f in zip(zh_heads, fields)), list(zip(zh_heads, fields))
+    assert all(h != f for h, f in zip(en_heads, fields)), list(zip(en_heads, fields))
 
 
 @pytest.mark.parametrize("fmt", ["csv", "geojson", "xlsx", "shp", "gpkg"])

@@ -15,7 +15,7 @@ from PIL import Image
 from analysis import project as pj
 from analysis import report
 from analysis.pipeline import OSM_CREDIT
-from geo import edits
+from geo.grids import edits
 from geo.errors import InputError
 from tests.analysis.project_fixtures import SERVICES, project_result
 
@@ -136,9 +136,13 @@ def test_tables_follow_edits_and_language(project):
     assert len(per_grid) == len(project.session.state.grids)
     en = report._Context(project, "en", "A4", None)
     assert "Households" in report.grid_table(en).columns
-    both = "户数 408 高于上限 300；网格不连片 / 408 households is above the maximum of 300. It is split."
-    assert report._reason_in("en", both) == "408 households is above the maximum of 300. It is split."
-    assert report._reason_in("zh", both) == "户数 408 高于上限 300；网格不连片"
+    from geo.grids.rules import encode_reasons
+
+    stored = encode_reasons([("grid.reason.above", {"households": 408, "max": 300}),
+                             ("grid.reason.pieces", {"parts": 2})])
+    assert report._reason_in("en", stored) == \
+        "408 households, above the maximum of 300. The grid is made of 2 separate pieces."
+    assert report._reason_in("zh", stored) == "户数 408 高于上限 300。网格由 2 块互不相连的部分组成。"
 
 
 def test_bad_report_requests(project, tmp_path):
@@ -161,6 +165,7 @@ def test_names_with_dollars_are_printed_not_read_as_maths(project, tmp_path):
     grids.loc[grids.index[0], "name"] = r"$\frac{a}{$ 网格"
     comms = project.layers["communities"].copy()
     comms["name"] = [r"$x^2$社区" if k == 0 else "长" * 5000 for k in range(len(comms))]
+    comms["name_key"] = ""  # plain names, not the grid stage's stored name keys
     layers = {**project.layers, "grids": grids, "communities": comms}
     hostile = replace(project, layers=layers,
                       meta={**project.meta, "area": "$\\alpha$ 区" + "长" * 5_000_000})
