@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import geopandas as gpd
 import pandas as pd
 
+from analysis.completeness import summarise
 from analysis.settings import WalkSettings
 from geo.catalogue import Service, load_catalogue
 from geo.grids.communities import derive_communities
@@ -273,6 +274,7 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
     summary.update({k: v for k, v in circles.items() if k != "notes_reach"})
     summary["notes"] = summary["notes"] + circles["notes_reach"]
     summary["settings"]["walk"] = reach.walk.as_dict()
+    summarise(area, settings, catalogue, layers, summary)  # completeness, distinct headlines
     return Result(area=area, settings=settings, catalogue=catalogue, layers=layers,
                   summary=summary)
 

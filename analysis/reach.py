@@ -41,6 +41,7 @@ from geo.crs import require_projected
 from geo.errors import InputError
 from geo import i18n
 from geo.network import Snap, WalkNetwork
+from geo.places import facility_labels
 
 #: Facilities of one service closer than this are reported as duplicates.
 DUPLICATE_M = 1.0
@@ -218,6 +219,7 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
                         else np.array([f"F{k:05d}" for k in range(len(facilities))], dtype=object)),
         "service": facilities["service"].astype(str).to_numpy(),
     })
+    fac["label"] = facility_labels(facilities)  # notes name facilities by name and place
     fxy = _xy(facilities)
     fac["x"], fac["y"] = fxy[:, 0], fxy[:, 1]
     known = fac["service"].isin(services).to_numpy()
@@ -236,7 +238,7 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     report = _input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
     report["moved_off_islands"] = {
         "units": int(hh_moved.sum()), "households": int(weight[hh_moved].sum()),
-        "facilities": int(f_moved.sum()), "facility_ids": _ids(fac["facility_id"][f_moved]),
+        "facilities": int(f_moved.sum()), "facility_ids": _ids(fac["label"][f_moved]),
         "minor_island_share": float(minor_island_share)}
     return ReachIndex(
         network=network, household_index=households.index.copy(), household_xy=hh_xy,
@@ -317,7 +319,7 @@ def _augment(network: WalkNetwork, snap: Snap, usable: np.ndarray) -> sparse.csr
 
 def _ids(values: np.ndarray) -> str:
     values = [str(v) for v in values]
-    return ", ".join(values[:MAX_IDS]) + (" …" if len(values) > MAX_IDS else "")
+    return "; ".join(values[:MAX_IDS]) + (" …" if len(values) > MAX_IDS else "")
 
 
 def _input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: pd.DataFrame,
@@ -342,7 +344,7 @@ def _input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: 
     report["unknown_service_facilities"] = {
         "count": int(unknown.sum()),
         "services": sorted(set(fac.loc[unknown, "service"])),
-        "ids": _ids(fac.loc[unknown, "facility_id"]),
+        "ids": _ids(fac.loc[unknown, "label"]),
     }
     xy = fac[["x", "y"]].to_numpy()
     outside = np.zeros(len(fac), dtype=bool)
@@ -354,6 +356,7 @@ def _input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: 
     for service in services:
         mine = (fac["service"] == service).to_numpy()
         ids = fac["facility_id"].to_numpy()
+        labels = fac["label"].to_numpy()
         off = mine & (fac["status"] == "off_network").to_numpy()
         dup_id = mine & pd.Series(ids).duplicated(keep=False).to_numpy()
         dup_xy = np.zeros(len(fac), dtype=bool)
@@ -368,12 +371,12 @@ def _input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: 
             "count": int(mine.sum()),
             "used": int(used.sum()),
             "none_in_area": bool(not used.any()),
-            "off_network": int(off.sum()), "off_network_ids": _ids(ids[off]),
+            "off_network": int(off.sum()), "off_network_ids": _ids(labels[off]),
             "outside_area": int((mine & outside).sum()),
-            "outside_area_ids": _ids(ids[mine & outside]),
+            "outside_area_ids": _ids(labels[mine & outside]),
             "duplicates": int((dup_id | dup_xy).sum()),
-            "duplicate_ids": _ids(ids[dup_id | dup_xy]),
-            "on_islands": int(island.sum()), "on_island_ids": _ids(ids[island]),
+            "duplicate_ids": _ids(labels[dup_id | dup_xy]),
+            "on_islands": int(island.sum()), "on_island_ids": _ids(labels[island]),
             "households_on_islands_without": int(
                 weight[on & ~np.isin(hh_comp, served)].sum()) if used.any() else 0,
         }

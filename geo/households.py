@@ -14,17 +14,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.building_use import DORMITORY_NAME, HOME_BUILDINGS, building_reasons, left_out_summary
 from geo.crs import require_projected
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
 
-#: ``building`` values that are homes wherever they stand.
-RESIDENTIAL_BUILDINGS = frozenset({
-    "residential", "apartments", "house", "detached", "semidetached_house", "terrace",
-    "dormitory", "bungalow", "farm", "static_caravan",
-})
-#: ``building`` values that are homes when they stand inside a residential compound.
-GENERIC_BUILDINGS = frozenset({"yes", "building", "block"})
+#: ``building`` values that are homes wherever they stand (dormitories only when
+#: :attr:`HouseholdSettings.include_dormitories` is set; see :mod:`geo.building_use`).
+RESIDENTIAL_BUILDINGS = HOME_BUILDINGS
 HOUSEHOLD_COLUMNS = ("unit_id", "households", "hh_source", "building_id", "compound_id",
                      "floor_area_m2", "geometry")
 SOURCES = ("register", "footprint", "compound", "synthetic")
@@ -116,33 +113,13 @@ def estimate_households(area: StudyArea, settings: HouseholdSettings = Household
             out["floor_area_m2"] = np.nan
         return _finish(out, area.crs)
 
-    require_projected(area.buildings, what="buildings")
-    compounds = _disjoint_compounds(_with_columns(area.compounds, ("compound_id", "name")))
-    b = _with_columns(area.buildings, ("building_id", "building", "levels", "height_m"))
-    b["footprint_m2"] = b.area
-    b = b[b["footprint_m2"] >= settings.min_building_m2]
-    b["compound_id"] = None
-    if len(compounds) and len(b):
-        centroids = gpd.GeoDataFrame(geometry=b.geometry.representative_point(), crs=b.crs)
-        hit = centroids.sjoin(compounds[["compound_id", "geometry"]], predicate="within", how="left")
-        hit = hit[~hit.index.duplicated(keep="first")]
-        b["compound_id"] = hit["compound_id"].reindex(b.index).to_numpy()
-    kind = b["building"].astype(str)
-    in_compound = b["compound_id"].notna()
-    residential = kind.isin(RESIDENTIAL_BUILDINGS) | (kind.isin(GENERIC_BUILDINGS) & in_compound)
-    b = b[residential]
-    b["floor_area_m2"] = b["footprint_m2"] * building_levels(b, settings)
-
-    # compounds whose footprints are too sparse are estimated from their area instead
-    covered = b.groupby("compound_id")["footprint_m2"].sum()
-    compound_area = compounds.set_index("compound_id").area
-    share = (covered.reindex(compound_area.index).fillna(0) / compound_area).fillna(0)
-    sparse = set(share.index[share < settings.min_footprint_share])
+    b, compounds, sparse = _classified(area, settings)
+    b = b[b["reason"].isna()]
     b = b[~b["compound_id"].isin(sparse)]
 
     units = [gpd.GeoDataFrame({
         "unit_id": b["building_id"].astype(str).to_numpy(),
-        "households": np.round(b["floor_area_m2"] / settings.dwelling_m2).astype(np.int64).to_numpy(),
+        "households": b["households_if_homes"].to_numpy(),
         "hh_source": "footprint",
         "building_id": b["building_id"].to_numpy(),
         "compound_id": b["compound_id"].to_numpy(),
@@ -170,6 +147,68 @@ def estimate_households(area: StudyArea, settings: HouseholdSettings = Household
     out = pd.concat(units, ignore_index=True)
     out = out[out["households"] > 0]
     return _finish(gpd.GeoDataFrame(out, geometry="geometry", crs=area.crs), area.crs)
+
+
+def _classified(area: StudyArea, settings: HouseholdSettings
+                ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, set]:
+    """Buildings above the size limit with their compound, floor area, households if they
+    were homes, and ``reason`` (why they hold none; None for homes); the disjoint
+    compounds; and the compounds too sparsely mapped to count by footprints."""
+    require_projected(area.buildings, what="buildings")
+    compounds = _disjoint_compounds(_with_columns(area.compounds, ("compound_id", "name")))
+    extra = ("use",) if "use" in area.buildings.columns else ()
+    b = _with_columns(area.buildings, ("building_id", "building", "levels", "height_m") + extra)
+    b["footprint_m2"] = b.area
+    b = b[b["footprint_m2"] >= settings.min_building_m2]
+    b["compound_id"] = None
+    if len(compounds) and len(b):
+        centroids = gpd.GeoDataFrame(geometry=b.geometry.representative_point(), crs=b.crs)
+        hit = centroids.sjoin(compounds[["compound_id", "geometry"]], predicate="within", how="left")
+        hit = hit[~hit.index.duplicated(keep="first")]
+        b["compound_id"] = hit["compound_id"].reindex(b.index).to_numpy()
+    b["reason"] = building_reasons(b, in_compound=b["compound_id"].notna().to_numpy(),
+                                   sites=getattr(area, "sites", None),
+                                   include_dormitories=settings.include_dormitories)
+    b["floor_area_m2"] = b["footprint_m2"] * building_levels(b, settings)
+    b["households_if_homes"] = np.round(b["floor_area_m2"] / settings.dwelling_m2).astype(np.int64)
+
+    # compounds whose footprints are too sparse are estimated from their area instead;
+    # homes and dormitories count towards the share (a compound of dormitories is mapped,
+    # not empty; one with only a kindergarten and shops mapped is not)
+    mapped = b["reason"].isna() | (b["reason"] == "dormitory")
+    covered = b[mapped].groupby("compound_id")["footprint_m2"].sum()
+    compound_area = compounds.set_index("compound_id").area
+    share = (covered.reindex(compound_area.index).fillna(0) / compound_area).fillna(0)
+    sparse = set(share.index[share < settings.min_footprint_share])
+    if not settings.include_dormitories:  # a student-dormitory compound holds no households
+        sparse -= dormitory_compounds(compounds)
+    return b, compounds, sparse
+
+
+def dormitory_compounds(compounds: gpd.GeoDataFrame) -> set:
+    """Ids of compounds named as student dormitories (学生公寓, 学生宿舍, ...)."""
+    if not len(compounds) or "name" not in compounds.columns:
+        return set()
+    named = compounds["name"].map(lambda v: isinstance(v, str) and bool(DORMITORY_NAME.search(v)))
+    return set(compounds.loc[named.astype(bool).to_numpy(), "compound_id"])
+
+
+def left_out(area: StudyArea, settings: HouseholdSettings = HouseholdSettings()) -> dict:
+    """Buildings that hold no households by reason: ``{reason: {"buildings": n,
+    "households_if_homes": h}}`` (what their floor area would hold), for the summary and
+    the report. Empty when the households came from a register or were given."""
+    if area.households is not None or area.buildings is None:
+        return {}
+    b, compounds, sparse = _classified(area, settings)
+    b = b[b["reason"].notna() & ~b["compound_id"].isin(sparse)]
+    out = left_out_summary(b["reason"], b, b["households_if_homes"].to_numpy())
+    dorms = dormitory_compounds(compounds) if not settings.include_dormitories else set()
+    if dorms:
+        land = compounds[compounds["compound_id"].isin(dorms)].area.sum()
+        entry = out.setdefault("dormitory", {"buildings": 0, "households_if_homes": 0})
+        entry["compounds"] = len(dorms)
+        entry["households_if_homes"] += int(round(land * settings.compound_households_per_m2))
+    return out
 
 
 def _with_columns(frame: gpd.GeoDataFrame, columns: tuple[str, ...]) -> gpd.GeoDataFrame:

@@ -16,8 +16,6 @@ says what is wrong and what to do.
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,12 +26,10 @@ import shapely
 
 from geo.inputs import columns as cols
 from geo.inputs import personal as personal_data
-from geo.catalogue import Service, load_catalogue
 from geo.errors import InputError
-from geo.facility_types import DEFAULT_TYPES, check_types, facility_services, load_facility_types
-from geo.households import lattice_points, split_evenly
 from geo.i18n import both, t
 from geo.inputs.coords import place
+from geo.register_names import place_by_name
 from geo.settings import HouseholdSettings, InputLimits
 from geo.studyarea import StudyArea
 from geo.inputs.uploads import Loaded, load, subset
@@ -399,8 +395,9 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
             "compound_id": None, "building_id": None, **kept_personal, "geometry": points}))
     unplaced = np.flatnonzero(~has_geom)
     if unplaced.size and area is not None:
-        named, rest, named_notes = _place_by_name(loaded, text, counts, unplaced, area=area,
-                                                  settings=settings, shown=shown)
+        named, rest, named_notes = place_by_name(loaded, text, counts, unplaced, area=area,
+                                                 settings=settings, shown=shown,
+                                                 kept=KEPT_TEXT["households"])
         notes += named_notes
         if len(named):
             parts.append(named)
@@ -457,341 +454,24 @@ def _merge_rows(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out.reset_index(drop=True)
 
 
-def _name_key(value: object) -> str:
-    return cols.normalise_text(value) if value is not None else ""
-
-
-def _lookup(names: pd.Series) -> dict[str, list[int]]:
-    table: dict[str, list[int]] = {}
-    for k, value in enumerate(names.to_numpy()):
-        key = _name_key(value) if isinstance(value, str) else ""
-        if key:
-            table.setdefault(key, []).append(k)
-    return table
-
-
-def _match_name(key: str, table: dict[str, list[int]]) -> list[int]:
-    """Positions whose name equals ``key``, else the one name containing it (or contained)."""
-    if not key:
-        return []
-    if key in table:
-        return table[key]
-    near = [name for name in table if key in name or (len(name) >= 2 and name in key)]
-    return table[near[0]] if len(near) == 1 else []
-
-
-def _place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndarray, *,
-                   area: StudyArea, settings: HouseholdSettings, shown: str):
-    """Place rows without coordinates by building name, else spread them over their compound."""
-    notes: list[tuple[str, dict]] = []
-    b_table = _lookup(area.buildings["name"]) if "name" in area.buildings else {}
-    c_table = _lookup(area.compounds["name"]) if "name" in area.compounds else {}
-    out, rest, unmatched = [], [], []
-    by_compound: dict[tuple[int, ...], list[int]] = {}
-    for k in rows:
-        hit_b = _match_name(_name_key(text["building"][k]), b_table) if text["building"][k] else []
-        if len(hit_b) == 1:
-            b = area.buildings.iloc[hit_b[0]]
-            out.append({"households": counts[k], "register_level": "building",
-                        **{f: text[f][k] for f in KEPT_TEXT["households"]},
-                        "compound_id": None, "building_id": b.get("building_id"),
-                        "geometry": b.geometry.representative_point()})
-            continue
-        hit_c = _match_name(_name_key(text["compound"][k]), c_table) if text["compound"][k] else []
-        if hit_c:
-            by_compound.setdefault(tuple(hit_c), []).append(k)
-        else:
-            rest.append(k)
-            label = text["compound"][k] or text["building"][k]
-            if label and label not in unmatched:
-                unmatched.append(label)
-    points_used = 0
-    for hits, members in by_compound.items():
-        polygon = shapely.union_all(area.compounds.geometry.to_numpy()[list(hits)])
-        xy = lattice_points(polygon, settings.compound_point_spacing_m)
-        households = int(counts[members].sum())
-        share = split_evenly(households, len(xy))
-        first = members[0]
-        compound_id = (area.compounds["compound_id"].iloc[hits[0]]
-                       if "compound_id" in area.compounds else None)
-        for (x, y), n in zip(xy, share):
-            out.append({"households": int(n), "register_level": "compound",
-                        "building": None, "compound": text["compound"][first],
-                        "address": None, "name": None, "compound_id": compound_id,
-                        "building_id": None, "geometry": shapely.Point(x, y)})
-        points_used += len(xy)
-    placed_rows = len(rows) - len(rest)
-    if placed_rows:
-        notes.append(("note.input_by_compound", {
-            "path": shown, "count": placed_rows, "points": len(out),
-            "households": int(sum(r["households"] for r in out))}))
-    if unmatched:
-        notes.append(("note.input_unmatched_names", {"names": "、".join(unmatched[:10])}))
-    frame = pd.DataFrame(out, columns=["households", "register_level", *KEPT_TEXT["households"],
-                                       "compound_id", "building_id", "geometry"])
-    return frame, np.asarray(rest, dtype=int), notes
-
-
-# --------------------------------------------------------------------------- facilities
-
-
-def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
-                    catalogue: tuple[Service, ...] | None = None,
-                    limits: InputLimits = InputLimits(), layer: str | None = None,
-                    types_path: str | Path = DEFAULT_TYPES,
-                    keep_text: tuple[str, ...] = ()) -> LayerRead:
-    """Read a facility list (an Amap or Baidu export, a planner's table or layer).
-
-    Each facility's type (``类型``; else its name) is mapped to catalogue services through
-    ``data/facility_types.csv`` (``幼儿园`` → ``kindergarten``, ``卫生服务站`` → ``health``,
-    ``九年一贯制学校`` → both school services). Facilities whose type is unknown are
-    listed in ``unknown_types`` and the warnings, and left out.
-
-    Parameters are as for :func:`read_households`; ``catalogue`` is the service
-    catalogue (the bundled one by default).
-
-    Returns
-    -------
-    LayerRead
-        ``frame``: points with ``facility_id`` (``U…``), ``service``, ``name``,
-        ``source`` (``'user'``), ``type`` (as written in the file), and ``address``
-        only when ``keep_text`` holds it.
-    """
-    path = Path(path)
-    shown = _shown(path)
-    catalogue = catalogue or load_catalogue()
-    types = load_facility_types(types_path)
-    check_types(types, catalogue, Path(types_path))
-    loaded = load(path, role="facilities", fields=FIELDS["facilities"], limits=limits, layer=layer)
-    columns = _columns(loaded, role="facilities", privacy=True, shown=shown, keep=keep_text)
-    colmap = columns.column_map
-    notes: list[tuple[str, dict]] = []
-    if loaded.is_table and not any(f in colmap for f in _COORD_FIELDS):
-        raise InputError("err.table_no_coords", path=shown, columns=personal_data.column_list(loaded.attrs.columns))
-    if not any(f in colmap for f in ("type", "service", "name")):
-        raise InputError("err.facility_no_type", path=shown, columns=personal_data.column_list(loaded.attrs.columns))
-    geoms = _table_points(loaded, colmap, shown=shown) if loaded.is_table else loaded.geoms
-    geoms, repaired = _repair(np.asarray(geoms, dtype=object), polygons=False)
-    repaired += loaded.repaired
-    if repaired and not loaded.is_table:
-        notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
-    text = {f: _text(loaded, colmap, f, privacy=True, shown=shown,
-                     notes=notes if f not in FREE_TEXT["facilities"] or f in keep_text else [])
-            for f in KEPT_TEXT["facilities"]}
-    given = _text(loaded, colmap, "service", privacy=True, shown=shown, notes=[])
-
-    services: list[tuple[str, ...] | None] = []
-    from_names, unknown = 0, {}
-    for k in range(len(loaded.attrs)):
-        found = None
-        for source in (given[k], text["type"][k]):
-            found = facility_services(source, catalogue, types=types) if source else None
-            if found is not None:
-                break
-        if found is None and text["name"][k]:
-            found = facility_services(text["name"][k], catalogue, types=types)
-            from_names += found is not None and bool(found)
-        if not found:
-            label = text["type"][k] or given[k] or text["name"][k] or "—"
-            unknown[label] = unknown.get(label, 0) + 1
-        services.append(found or None)
-    known = np.array([s is not None for s in services], dtype=bool)
-    if from_names:
-        notes.append(("note.input_types_from_names", {"path": shown, "count": from_names}))
-    if unknown:
-        listed = "、".join(f"{name} ({n})" for name, n in
-                          sorted(unknown.items(), key=lambda kv: -kv[1])[:15])
-        notes.append(("note.input_unknown_types", {"path": shown, "count": int((~known).sum()),
-                                                   "types": listed}))
-    if not known.any():
-        raise InputError("err.facility_none_known", path=shown,
-                         examples="、".join(list(unknown)[:5]),
-                         choices=", ".join(s.key for s in catalogue))
-    has_geom = _has_geometry(geoms)
-    usable = known & has_geom
-    lost = known & ~has_geom
-    if lost.any():
-        key = "note.input_rows_unplaced" if loaded.is_table else "note.input_empty_geometry"
-        notes.append((key, {"path": shown, "count": int(lost.sum()),
-                            "rows": _some(loaded.rows[lost])}))
-    if not usable.any():
-        raise InputError("err.layer_empty", path=shown)
-    placed = _placed_frame(loaded, geoms, usable, crs=crs, hint=columns.crs_hint, area=area,
-                           shown=shown, limits=limits)
-    notes += placed.notes
-    pos = placed.frame["_pos"].to_numpy()
-    points = placed.frame.geometry.to_numpy()
-    polygonal = shapely.get_type_id(points) != 0
-    if polygonal.any():
-        notes.append(("note.input_to_points", {"path": shown, "count": int(polygonal.sum())}))
-        points = shapely.point_on_surface(points)
-    ids = _facility_ids(loaded, colmap, pos, notes=notes, shown=shown)
-    records = []
-    for p, point, base in zip(pos, points, ids):
-        keys = services[p]
-        for service in keys:
-            records.append({"facility_id": base if len(keys) == 1 else f"{base}-{service}",
-                            "service": service, "name": text["name"][p] or "", "source": "user",
-                            "type": text["type"][p], "address": text["address"][p],
-                            "geometry": point})
-    frame = gpd.GeoDataFrame(pd.DataFrame(records, columns=[
-        "facility_id", "service", "name", "source", "type", "address", "geometry"]),
-        geometry="geometry", crs=area.crs if area is not None else "EPSG:4326")
-    frame = personal_data.drop_free_text(frame, FREE_TEXT["facilities"], keep=keep_text,
-                                         colmap=colmap, notes=notes, shown=shown)
-    return _finish(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
-                   repaired=repaired, placed=placed, unknown_types=unknown)
-
-
-_SAFE_ID = re.compile(r"^[\w.-]{1,40}$")
-
-
-def _facility_ids(loaded: Loaded, colmap: dict, pos: np.ndarray, *, notes: list,
-                  shown: str) -> list[str]:
-    """``U`` + the file's own ids when they are short, unique and plain; else numbers."""
-    col = colmap.get("id")
-    if col is not None:
-        raw = [str(v).strip() for v in loaded.attrs[col].to_numpy()[pos]]
-        if all(_SAFE_ID.match(v) for v in raw) and len(set(raw)) == len(raw):
-            return [f"U{v}" for v in raw]
-        notes.append(("note.input_duplicate_ids", {"path": shown}))
-    return [f"U{k + 1:05d}" for k in range(len(pos))]
-
-
-# --------------------------------------------------------------------------- communities
-
-
-def read_communities(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
-                     limits: InputLimits = InputLimits(), layer: str | None = None) -> LayerRead:
-    """Read community (社区) boundaries.
-
-    Invalid polygons (self-intersecting, badly nested rings) are repaired with
-    ``make_valid`` and counted in ``repaired``; several polygons with the same
-    community id are merged; overlapping communities are reported.
-
-    Returns
-    -------
-    LayerRead
-        ``frame``: polygons with ``community_id`` and ``name``.
-    """
-    path = Path(path)
-    shown = _shown(path)
-    loaded = load(path, role="communities", fields=FIELDS["communities"], limits=limits,
-                  layer=layer)
-    if loaded.is_table:
-        raise InputError("err.communities_not_polygons", path=shown, kinds="table")
-    columns = _columns(loaded, role="communities", privacy=True, shown=shown)
-    colmap = columns.column_map
-    notes: list[tuple[str, dict]] = []
-    geoms, repaired = _repair(np.asarray(loaded.geoms, dtype=object), polygons=True)
-    repaired += loaded.repaired
-    if repaired:
-        notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
-    kinds = np.array([g.geom_type if g is not None else "None" for g in geoms], dtype=object)
-    polygonal = np.isin(kinds, ["Polygon", "MultiPolygon"]) & np.array(
-        [g is not None and not g.is_empty for g in geoms], dtype=bool)
-    if not polygonal.any():
-        raise InputError("err.communities_not_polygons", path=shown,
-                         kinds="、".join(sorted(set(kinds.tolist()))))
-    if (~polygonal).any():
-        notes.append(("note.input_not_polygons", {"path": shown, "count": int((~polygonal).sum())}))
-    placed = _placed_frame(loaded, geoms, polygonal, crs=crs, hint=None, area=area, shown=shown,
-                           limits=limits)
-    notes += placed.notes
-    pos = placed.frame["_pos"].to_numpy()
-    polys = placed.frame.geometry.to_numpy()
-    # conversion can make a valid polygon invalid again (rarely); repair quietly, same count
-    polys, _ = _repair(polys.astype(object), polygons=True)
-    name_field = "community" if "community" in colmap else "name"
-    names = _text(loaded, colmap, name_field, privacy=True, shown=shown, notes=notes)[pos]
-    if "community_id" in colmap or "id" in colmap:
-        ids = _text(loaded, colmap, "community_id" if "community_id" in colmap else "id",
-                    privacy=False, shown=shown, notes=[])[pos]
-        ids = np.array([str(v) if v is not None else None for v in ids], dtype=object)
-    else:
-        ids = np.full(len(pos), None, dtype=object)
-    if any(v is None for v in ids):
-        # no ids: one per distinct name (so parts of one community merge), else per feature
-        keys = [n if n is not None else f"#{k}" for k, n in enumerate(names)]
-        order = {key: j for j, key in enumerate(dict.fromkeys(keys))}
-        ids = np.array([v if v is not None else f"SQ{order[key] + 1:02d}"
-                        for v, key in zip(ids, keys)], dtype=object)
-    frame = gpd.GeoDataFrame({"community_id": ids, "name": names}, geometry=list(polys),
-                             crs=area.crs if area is not None else "EPSG:4326")
-    counts = frame["community_id"].value_counts()
-    if (counts > 1).any():
-        notes.append(("note.input_dissolved", {"path": shown, "count": int((counts > 1).sum())}))
-        first_name = frame.groupby("community_id", sort=False)["name"].first()
-        merged = frame.groupby("community_id", sort=False).geometry.apply(
-            lambda s: shapely.union_all(s.to_numpy()))
-        frame = gpd.GeoDataFrame({"community_id": merged.index.to_numpy(),
-                                  "name": first_name.reindex(merged.index).to_numpy()},
-                                 geometry=merged.to_numpy(), crs=frame.crs)
-    frame["name"] = [n if n else cid for n, cid in zip(frame["name"], frame["community_id"])]
-    overlaps = _overlapping_pairs(frame)
-    if overlaps:
-        notes.append(("note.input_overlap", {"path": shown, "count": overlaps}))
-    return _finish(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
-                   repaired=repaired, placed=placed)
-
-
-def _overlapping_pairs(frame: gpd.GeoDataFrame, *, min_share: float = 0.01) -> int:
-    """Pairs of polygons overlapping by more than ``min_share`` of the smaller one."""
-    if len(frame) < 2:
-        return 0
-    geoms = frame.geometry.to_numpy()
-    left, right = frame.sindex.query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    if left.size == 0:
-        return 0
-    inter = shapely.area(shapely.intersection(geoms[left], geoms[right]))
-    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
-    return int(np.sum(inter > min_share * np.maximum(smaller, 1e-12)))
-
-
 # --------------------------------------------------------------------------- uploads
 
-READERS = {"households": read_households, "facilities": read_facilities,
-           "communities": read_communities}
-_UNSAFE_NAME = re.compile(r"[^\w.\-]+")
+def __getattr__(name: str):
+    """``read_facilities``, ``read_communities``, ``read_upload`` and ``READERS`` live in
+    their own modules (which use this module's helpers), imported on first use."""
+    if name == "read_facilities":
+        from geo.facility_reader import read_facilities
 
+        return read_facilities
+    if name == "read_communities":
+        from geo.community_reader import read_communities
 
-def read_upload(data: bytes, filename: str, *, kind: str,
-                limits: InputLimits = InputLimits(), **options) -> LayerRead:
-    """Read an upload held in memory (a Streamlit ``UploadedFile``'s bytes and name).
+        return read_communities
+    if name == "read_upload":
+        from geo.upload_reader import read_upload
 
-    The bytes are written, under a plain version of ``filename`` that keeps its suffix,
-    into a fresh temporary folder that is removed afterwards; nothing else is written.
-
-    Parameters
-    ----------
-    data, filename
-        The uploaded file's content and original name (only its suffix and stem are used).
-    kind
-        ``'households'``, ``'facilities'`` or ``'communities'``.
-    options
-        Passed to the reader (``crs``, ``area``, ``privacy``, ``catalogue``, ``layer`` ...).
-
-    Raises
-    ------
-    InputError
-        As the reader does; also for a file over ``limits.max_file_mb`` before anything
-        is written.
-    """
-    import tempfile
-
-    if kind not in READERS:
-        raise ValueError(f"kind must be one of {sorted(READERS)}, not {kind!r}")
-    name = Path(str(filename).replace("\\", "/")).name
-    if len(data) > limits.max_file_bytes:
-        raise InputError("err.file_too_large", path=name, size_mb=round(len(data) / 2**20, 1),
-                         limit_mb=limits.max_file_mb)
-    suffix = "".join(Path(name).suffixes[-1:]).lower()
-    stem = _UNSAFE_NAME.sub("_", Path(name).stem)[:60] or "upload"
-    with tempfile.TemporaryDirectory(prefix="gridcircle-") as tmp:
-        path = Path(tmp) / f"{stem}{suffix}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private to this user
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return READERS[kind](path, limits=limits, **options)
+        return read_upload
+    if name == "READERS":
+        return {"households": read_households, "facilities": __getattr__("read_facilities"),
+                "communities": __getattr__("read_communities")}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,10 +22,12 @@ from geo.settings import InputLimits
 
 #: Tags whose features the study area needs besides the street network.
 FEATURE_TAGS: dict[str, bool | str | list[str]] = {
-    "building": True, "landuse": ["residential", "recreation_ground", "village_green"],
+    "building": True, "landuse": ["residential", "recreation_ground", "village_green",
+                                  "education", "military", "commercial", "retail", "industrial"],
     "amenity": True, "shop": True, "leisure": True, "healthcare": True,
     "social_facility": True, "office": ["government"], "public_transport": True,
     "highway": ["bus_stop"],
+    "military": True, "tourism": ["hotel", "hostel", "motel", "guest_house"],
     "boundary": ["administrative"], "place": ["neighbourhood"],  # mapped communities
 }
 #: Way tags kept on street edges (besides osmnx's defaults) to judge walkability.

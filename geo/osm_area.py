@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.building_use import sites_from_features, tag_reason
 from geo.grids.mapped import communities_from_osm
 from geo.catalogue import Service, load_catalogue, match_services
 from geo.crs import choose_crs
@@ -16,6 +17,7 @@ from geo.errors import InputError
 from geo.i18n import both
 from geo.network import build_network
 from geo.osm import OsmLayers
+from geo.places import with_places
 from geo.roads import first_tag, road_class, walkable
 from geo.studyarea import StudyArea
 
@@ -85,7 +87,11 @@ def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | N
         "levels": levels.to_numpy(dtype=float),
         "height_m": height.to_numpy(dtype=float),
         "name": _column(b, "name").map(first_tag).to_numpy(),
+        "use": tag_reason(b).to_numpy(),  # another use named by the building's other tags
     }, geometry=shapely.make_valid(b.geometry.to_numpy()), crs=crs)
+    sites = sites_from_features(features)
+    sites = sites.set_geometry(gpd.GeoSeries(shapely.make_valid(sites.geometry.to_numpy()),
+                                             index=sites.index, crs=crs))
 
     landuse = _column(features, "landuse").map(first_tag)
     c = features[(landuse == "residential").to_numpy() & polygonal]
@@ -95,6 +101,7 @@ def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | N
     }, geometry=shapely.make_valid(c.geometry.to_numpy()), crs=crs)
 
     facilities, unmatched = facilities_from_features(features, catalogue)
+    facilities = with_places(facilities, roads)  # the nearest named street, for notes
     notes = []
     if unmatched:
         notes.append(both("note.osm_unmatched_schools", count=unmatched))
@@ -106,7 +113,8 @@ def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | N
     return StudyArea(
         name=name or layers.source, crs=crs, boundary=boundary, roads=roads,
         buildings=buildings, compounds=compounds, facilities=facilities, network=network,
-        communities=communities_from_osm(features), osm_derived=True, notes=tuple(notes))
+        communities=communities_from_osm(features), osm_derived=True, notes=tuple(notes),
+        sites=sites)
 
 
 def facilities_from_features(features: gpd.GeoDataFrame, catalogue: tuple[Service, ...],

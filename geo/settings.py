@@ -39,6 +39,9 @@ class HouseholdSettings:
         area is treated as having no footprints (Chinese OSM often maps only a few).
     min_building_m2
         Footprints smaller than this are sheds, kiosks or mapping errors, not homes.
+    include_dormitories
+        Count dormitories (``building=dormitory``) as homes. Off by default: students and
+        workers in dormitories are not households a community grid serves.
     """
 
     dwelling_m2: float = 90.0
@@ -48,6 +51,7 @@ class HouseholdSettings:
     compound_point_spacing_m: float = 40.0
     min_footprint_share: float = 0.10
     min_building_m2: float = 30.0
+    include_dormitories: bool = False
 
     def __post_init__(self) -> None:
         check_range("dwelling_m2", self.dwelling_m2, 20, 500)
@@ -57,6 +61,9 @@ class HouseholdSettings:
         check_range("compound_point_spacing_m", self.compound_point_spacing_m, 5, 500)
         check_range("min_footprint_share", self.min_footprint_share, 0, 1)
         check_range("min_building_m2", self.min_building_m2, 0, 1000)
+        if not isinstance(self.include_dormitories, bool):
+            raise SettingsError("err.setting_range", name="include_dormitories",
+                                value=self.include_dormitories, allowed="true / false")
 
     @property
     def compound_households_per_m2(self) -> float:

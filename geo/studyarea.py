@@ -30,6 +30,10 @@ class StudyArea:
     households
         Households already known (a register, or the synthetic district) or ``None``,
         in which case :func:`geo.households.estimate_households` derives them.
+    sites
+        Sites of another use than housing (campuses, hospitals, military areas, hotels,
+        commercial and industrial land: ``site_id``, ``reason``, ``name``) or ``None``;
+        buildings inside them hold no households (:mod:`geo.building_use`).
     osm_derived
         Whether OpenStreetMap data was used (its credit must then be shown).
     notes
@@ -47,4 +51,5 @@ class StudyArea:
     communities: gpd.GeoDataFrame | None = None
     households: gpd.GeoDataFrame | None = None
     osm_derived: bool = True
+    sites: gpd.GeoDataFrame | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)

@@ -23,18 +23,13 @@ import pandas as pd
 import shapely
 from branca.element import MacroElement, Template
 
+from analysis.colours import SERVICE_COLOURS  # one table for the page and the report
 from analysis.pipeline import OSM_CREDIT, Result
 from geo.grids.rules import decode_reasons
 from geo.grids.rules import reason_text as grid_reason_text
 from geo.i18n import t
 from ui.assets import localise
 
-SERVICE_COLOURS = {
-    "community_service": "#1f77b4", "health": "#d62728", "kindergarten": "#ff7f0e",
-    "primary_school": "#2ca02c", "middle_school": "#17becf", "elderly_care": "#9467bd",
-    "market": "#8c564b", "convenience": "#e377c2", "pharmacy": "#bcbd22",
-    "sports": "#7f7f7f", "park": "#4c9a2a", "bus_stop": "#393b79", "culture": "#ad494a",
-}
 ROAD_STYLE = {"arterial": ("#e8a33d", 3.0), "local": ("#9a9a9a", 1.5), "path": ("#bbbbbb", 0.8)}
 BAND_COLOURS = {"below": "#6baed6", "in": "#74c476", "above": "#fd8d3c"}
 MINUTE_OPACITY = (0.35, 0.22, 0.12, 0.08)  # innermost circle first

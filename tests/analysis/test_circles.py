@@ -51,7 +51,8 @@ def test_stage_on_bad_input_reports_instead_of_failing():
     hh = points_frame([[50, 0], [250, 210], [4000, 4000]], households=[10, 20, 30])
     fac = points_frame([[0, 0], [0, 0], [3000, 3000], [480, 500]],
                        service=["health", "health", "health", "kindergarten"],
-                       facility_id=["h1", "h1", "far", "k1"])
+                       facility_id=["h1", "h1", "far", "k1"],
+                       name=["h1", "h1", "far", "k1"])
     walk = WalkSettings()
     index = index_stage(hh, fac, net, walk, boundary=shapely.box(0, 0, 450, 450))
     out = measure(hh, index, walk)

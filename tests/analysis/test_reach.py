@@ -30,7 +30,8 @@ def _index(network, hh_xy, fac_xy, services=None, *, hh_counts=None, fac_ids=Non
                       else np.ones(len(hh_xy), dtype=int))
     fac = points_frame(fac_xy, service=list(services),
                        facility_id=fac_ids if fac_ids is not None
-                       else [f"F{k}" for k in range(len(fac_xy))])
+                       else [f"F{k}" for k in range(len(fac_xy))],
+                       name=fac_ids if fac_ids is not None else [""] * len(fac_xy))
     return R.prepare_reach(network, hh, fac, boundary=boundary, max_snap_m=max_snap_m)
 
 

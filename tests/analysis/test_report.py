@@ -46,11 +46,20 @@ def page_count(pdf: Path) -> int:
     return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
 
 
+def expected_pages(project) -> int:
+    """Findings, grids, gaps, coverage maps (eight a page), a page per community (at most
+    MAX_COMMUNITY_PAGES), settings, coverage table, community table, grid table."""
+    comms = len(project.layers["communities"])
+    grids = len(project.layers["grids"])
+    panels = -(-len(SERVICES) // 8)
+    return (3 + panels + min(comms, report.MAX_COMMUNITY_PAGES) + 1 + 1
+            + -(-comms // 30) + -(-grids // 30))
+
+
 @needs_poppler
-def test_pdf_pages_render_non_blank(pdf_zh, tmp_path):
+def test_pdf_pages_render_non_blank(pdf_zh, project, tmp_path):
     n = page_count(pdf_zh)
-    # cover, grids, one map per service, gaps, grid table, coverage table, per-grid coverage
-    assert n == 1 + 1 + len(SERVICES) + 1 + 1 + 1 + 1
+    assert n == expected_pages(project)
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf_zh), str(tmp_path / "p")], check=True,
                    capture_output=True)
     pages = sorted(tmp_path.glob("p-*.png"))
@@ -66,19 +75,31 @@ def test_pdf_pages_render_non_blank(pdf_zh, tmp_path):
 
 
 @needs_poppler
-def test_pdf_text_has_chinese_headings_and_osm_credit_on_every_map(pdf_zh):
+def test_pdf_text_has_chinese_headings_and_osm_credit_on_every_map(pdf_zh, project):
     text = run("pdftotext", str(pdf_zh), "-")
-    for heading in ("网格划分与15分钟生活圈报告", "网格划分", "服务覆盖：幼儿园", "覆盖缺口",
-                    "网格一览表", "服务覆盖表", "学清路街道（测试）", "东区一网格"):
+    for heading in ("网格划分与15分钟生活圈报告", "主要结论", "网格划分", "各项服务的步行覆盖",
+                    "幼儿园", "覆盖缺口", "社区：", "网格一览表", "服务覆盖表", "社区一览表",
+                    "学清路街道（测试）", "东区一网格", "不重复"):
         assert heading in text, heading
     assert OSM_CREDIT in text
-    n_maps = 1 + len(SERVICES) + 1
+    comms = min(len(project.layers["communities"]), report.MAX_COMMUNITY_PAGES)
+    n_maps = 2 + -(-len(SERVICES) // 8) + comms  # grids, gaps, coverage, communities
     for page in range(2, 2 + n_maps):
         page_text = run("pdftotext", "-f", str(page), "-l", str(page), str(pdf_zh), "-")
         assert OSM_CREDIT in page_text, page
-    fonts = run("pdffonts", str(pdf_zh))
-    noto = [line for line in fonts.splitlines() if "NotoSansCJK" in line]
-    assert noto and all(" yes " in line for line in noto)  # embedded
+
+
+@needs_poppler
+def test_fonts_embedded_cleanly_without_poppler_warnings(pdf_zh, tmp_path):
+    """The CJK font is a TrueType subset, declared and embedded as TrueType: poppler
+    prints no "Mismatch between font type and embedded font file"."""
+    fonts = subprocess.run(["pdffonts", str(pdf_zh)], capture_output=True, text=True)
+    assert fonts.returncode == 0 and fonts.stderr == "", fonts.stderr
+    cjk = [line for line in fonts.stdout.splitlines() if "GridcircleCJK" in line]
+    assert cjk and all("CID TrueType" in line and " yes yes yes " in line for line in cjk)
+    shown = subprocess.run(["pdftoppm", "-r", "20", "-png", str(pdf_zh), str(tmp_path / "p")],
+                           capture_output=True, text=True)
+    assert shown.returncode == 0 and shown.stderr == "", shown.stderr
 
 
 @needs_poppler
@@ -88,10 +109,11 @@ def test_english_a3_report(project, tmp_path):
     info = run("pdfinfo", str(pdf))
     assert "(A3)" in info
     text = run("pdftotext", str(pdf), "-")
-    for heading in ("Community grids and 15-minute life circles", "Service coverage: Kindergarten",
-                    "Coverage gaps", "Grid table", "Coverage table", OSM_CREDIT):
+    for heading in ("Community grids and 15-minute life circles", "Findings",
+                    "Walking coverage of each service", "Kindergarten", "Coverage gaps",
+                    "Grid table", "Coverage table", "Households (distinct)", OSM_CREDIT):
         assert heading in text, heading
-    assert "Service coverage: Elderly" not in text
+    assert "Elderly" not in text
 
 
 def test_png_maps_at_300_dpi(project, tmp_path):
@@ -133,3 +155,84 @@ def test_bad_report_requests(project, tmp_path):
     with pytest.raises(InputError):
         report.make_report(project, tmp_path / "r.docx")
     assert not list(tmp_path.iterdir())
+
+
+# -- hostile names, bounded size, atomic writes (issue 13 items 6/8, issue 14 item 8) ------
+@needs_poppler
+def test_names_with_dollars_are_printed_not_read_as_maths(project, tmp_path):
+
+    grids = project.layers["grids"].copy()
+    grids.loc[grids.index[0], "name"] = r"$\frac{a}{$ 网格"
+    comms = project.layers["communities"].copy()
+    comms["name"] = [r"$x^2$社区" if k == 0 else "长" * 5000 for k in range(len(comms))]
+    comms["name_key"] = ""  # plain names, not the grid stage's stored name keys
+    layers = {**project.layers, "grids": grids, "communities": comms}
+    hostile = replace(project, layers=layers,
+                      meta={**project.meta, "area": "$\\alpha$ 区" + "长" * 5_000_000})
+    pdf = report.make_report(hostile, tmp_path / "r.pdf", lang="zh", title="$$ <b>标题</b> \x07")
+    text = run("pdftotext", str(pdf), "-")
+    assert "$x^2$社区" in text and "$\\alpha$ 区" in text and "<b>标题</b>" in text
+    assert "长" * 61 not in text  # names are shortened
+
+
+def test_report_replaces_the_old_file_atomically_and_leaves_no_temporary_files(project, tmp_path,
+                                                                             monkeypatch):
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from geo.errors import ProjectFileError
+
+    out = tmp_path / "r.pdf"
+    out.write_bytes(b"%PDF-old")
+    calls = {"n": 0}
+    original = PdfPages.savefig
+
+    def failing(self, *args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(28, "No space left on device")
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(PdfPages, "savefig", failing)
+    with pytest.raises(ProjectFileError):
+        report.make_report(project, out, services=["market"])
+    assert out.read_bytes() == b"%PDF-old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+    monkeypatch.setattr(PdfPages, "savefig", original)
+    report.make_report(project, out, services=["market"])
+    assert out.read_bytes()[:5] == b"%PDF-" and [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+
+
+def test_report_length_is_bounded_whatever_the_district_size():
+    """Pages: findings, grids, gaps, coverage (8 services a page), at most
+    MAX_COMMUNITY_PAGES communities, settings, coverage table, and at most MAX_TABLE_PAGES
+    for each of the community and grid tables: under 30 for the 13 catalogue services."""
+    from geo.catalogue import load_catalogue
+
+    services = len(load_catalogue())
+    worst = 3 + -(-services // 8) + report.MAX_COMMUNITY_PAGES + 2 + 2 * report.MAX_TABLE_PAGES
+    assert worst < 30
+
+
+def test_first_page_counts_distinct_households_and_shows_what_the_data_lacks(project):
+    from analysis.completeness import completeness_sentence, sentence_text
+    from analysis.report import findings
+    from analysis.report.context import Context
+
+    names = {"market": {"zh": "菜市场", "en": "Fresh market"}}
+    dc = {"thin_services": ["market"], "sentence": completeness_sentence(
+        {"area_share_without_data": 0.4, "without_data": 3, "thin_places": ["东区"]},
+        {"market": {"thin": True}}, names)}
+    project = replace(project, meta={**project.meta,
+                                     "summary": {**project.summary, "data_completeness": dc}})
+    ctx = Context(project, "en", "A4", None)
+    head = findings.headline(ctx)
+    total = int(project.layers["households"]["households"].sum())
+    assert head["households"] == total and head["outside_any_service"] <= total
+    with report.report_style(ctx.charset()):
+        fig = findings.page_findings(ctx, title=None, when="2026-01-01")
+    texts = " ".join(t.get_text() for t in fig.texts)
+    assert "Households (distinct)" in texts and f"{total:,}" in texts
+    sentence = sentence_text(project.summary.get("data_completeness") or {}, "en")
+    assert sentence and " ".join(sentence.split()[:6]) in texts and "facility list" in texts
+    for _, _, households, place, _ in findings.largest_gaps(ctx):
+        assert households <= total and place

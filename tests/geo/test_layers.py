@@ -799,3 +799,21 @@ def test_read_upload_from_memory(tmp_path, area):
     with pytest.raises(InputError) as info:
         read_upload(b"\x00\x01" * 100, "r.csv", kind="facilities")
     assert info.value.key == "err.table_binary"
+
+
+def test_readers_split_into_modules_under_500_lines_and_reachable_from_geo_layers():
+    from pathlib import Path
+
+    import geo.layers as layers
+    from geo.community_reader import read_communities as communities
+    from geo.facility_reader import read_facilities as facilities
+
+    from geo.upload_reader import read_upload
+
+    assert layers.read_facilities is facilities and layers.read_communities is communities
+    assert layers.read_upload is read_upload
+    assert set(layers.READERS) == {"households", "facilities", "communities"}
+    root = Path(layers.__file__).parent
+    for name in ("layers.py", "facility_reader.py", "community_reader.py", "register_names.py",
+                 "upload_reader.py"):
+        assert len((root / name).read_text(encoding="utf-8").splitlines()) < 500, name
