@@ -11,6 +11,7 @@ import streamlit as st
 
 from analysis.pipeline import Result
 from geo.i18n import t
+from ui import widgets
 from ui.mapview import SERVICE_COLOURS, band_class, reason_text
 
 
@@ -216,8 +217,9 @@ def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> tuple | Non
     labels = [t("page.gap_label", lang, service=row[t("page.col_service", lang)],
                 rank=row[t("map.rank", lang)], households=row[t("map.households_n", lang)])
               for _, row in gaps.iterrows()]
-    choice = st.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))], key="gap_zoom",
-                          format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
+    choice = widgets.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))],
+                               key="gap_zoom", lang=lang,
+                               format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
     st.dataframe(gaps.drop(columns=["service", "bounds"]), hide_index=True,
                  width="stretch", height=300)
     return None if choice < 0 else gaps["bounds"].iloc[choice]

@@ -9,7 +9,7 @@ import streamlit as st
 
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import mapview, state
+from ui import mapview, state, widgets
 from ui.panels import service_names
 from ui.sidebar import PageSettings
 
@@ -33,8 +33,9 @@ def panel(run: state.PageRun, page: PageSettings) -> dict | None:
     keys = list(names)
     first = next((s for s in page.services if s in names), keys[0])
     with st.form("siting"):
-        service = st.selectbox(t("page.siting_service", lang), keys, index=keys.index(first),
-                               key="siting_service", format_func=lambda k: names[k])
+        service = widgets.selectbox(t("page.siting_service", lang), keys, lang=lang,
+                                    index=keys.index(first), key="siting_service",
+                                    format_func=lambda k: names[k])
         p = int(st.number_input(t("page.siting_p", lang), 1, MAX_NEW, 2, 1, key="siting_p"))
         if st.form_submit_button(t("page.siting_go", lang)):
             st.session_state["siting_request"] = (service, p)
