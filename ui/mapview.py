@@ -64,9 +64,16 @@ def layer_control() -> folium.LayerControl:
 # ----------------------------------------------------------------------------- legend
 
 
+def layer_name(text: str) -> str:
+    """A layer's name for the layer control, which writes names as HTML: escaped (a
+    service's name may come from an uploaded catalogue)."""
+    return esc(text)
+
+
 def _row(layer: str, swatch: str, label: str | None = None) -> str:
-    """One legend entry for the layer called ``layer`` (its name in the layer control)."""
-    return (f'<div class="gc-row" data-layer="{esc(layer)}">{swatch}'
+    """One legend entry for the layer called ``layer`` (its name as the reader sees it;
+    ``data-layer`` holds the name the layer control's events carry, i.e. escaped)."""
+    return (f'<div class="gc-row" data-layer="{esc(layer_name(layer))}">{swatch}'
             f'{esc(layer if label is None else label)}</div>')
 
 
@@ -159,20 +166,20 @@ def base_map(data: MapData, *, lang: str = "zh", basemap: str = "offline",
         folium.map.CustomPane(pane, z_index=z, pointer_events=True).add_to(fmap)
     Script(ESCAPE_JS).add_to(fmap)
 
-    group = folium.FeatureGroup(name=t("map.roads", lang))
+    group = folium.FeatureGroup(name=layer_name(t("map.roads", lang)))
     folium.GeoJson(data.roads, name=t("map.roads", lang), control=False).add_to(group)
     group.add_to(fmap)
     if data.buildings is not None:
-        folium.GeoJson(data.buildings, name=t("map.buildings", lang)).add_to(fmap)
+        folium.GeoJson(data.buildings, name=layer_name(t("map.buildings", lang))).add_to(fmap)
 
-    folium.GeoJson(data.communities, name=t("map.communities", lang),
+    folium.GeoJson(data.communities, name=layer_name(t("map.communities", lang)),
                    tooltip=tooltip(*_fields(data.communities, {
                        "community_id": t("map.community_id", lang),
                        "name": t("map.name", lang),
                        "households": t("map.households_n", lang)}))).add_to(fmap)
 
     if data.grids is not None:
-        grid_group = folium.FeatureGroup(name=t("map.grids", lang))
+        grid_group = folium.FeatureGroup(name=layer_name(t("map.grids", lang)))
         folium.GeoJson(data.grids, pane="gc-grids", tooltip=tooltip(*_fields(data.grids, {
             "grid_id": t("map.grid_id", lang), "name": t("map.name", lang),
             "community": t("map.community_id", lang),
@@ -189,7 +196,7 @@ def base_map(data: MapData, *, lang: str = "zh", basemap: str = "offline",
         grid_group.add_to(fmap)
 
     if data.households is not None:
-        folium.GeoJson(data.households, name=t("map.households", lang),
+        folium.GeoJson(data.households, name=layer_name(t("map.households", lang)),
                        marker=folium.CircleMarker(radius=3, color="#444444", weight=0.5,
                                                   fill=True, fill_color="#666666",
                                                   fill_opacity=0.7),
@@ -201,7 +208,7 @@ def base_map(data: MapData, *, lang: str = "zh", basemap: str = "offline",
     elif data.household_heat:
         from folium.plugins import HeatMap
 
-        HeatMap(data.household_heat, name=t("map.households_heat", lang), radius=14,
+        HeatMap(data.household_heat, name=layer_name(t("map.households_heat", lang)), radius=14,
                 blur=12, min_opacity=0.3).add_to(fmap)
 
     credit = OSM_CREDIT_HTML if (data.osm_derived or basemap == "osm") else ""
@@ -262,12 +269,12 @@ def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
     for svc in services:
         label = names.get(svc.service, svc.service)
         if svc.areas is not None:
-            group = folium.FeatureGroup(name=t("map.service_area_of", lang, service=label))
+            group = folium.FeatureGroup(name=layer_name(t("map.service_area_of", lang, service=label)))
             folium.GeoJson(svc.areas, pane="gc-areas", tooltip=tooltip(*_fields(svc.areas, {
                 "minutes": t("map.minutes", lang)}))).add_to(group)
             groups.append(group)
         if svc.gaps is not None:
-            group = folium.FeatureGroup(name=t("map.gaps_of", lang, service=label))
+            group = folium.FeatureGroup(name=layer_name(t("map.gaps_of", lang, service=label)))
             folium.GeoJson(svc.gaps, pane="gc-gaps", tooltip=tooltip(*_fields(svc.gaps, {
                 "rank": t("map.rank", lang), "place": t("map.place", lang),
                 "households": t("map.households_n", lang)}))).add_to(group)
@@ -289,7 +296,7 @@ def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
     facility_layers = []
     for name, visible, features in _facility_groups(data, shown, names, lang):
         options = {} if visible else {"gcHidden": True}
-        group = folium.FeatureGroup(name=name, show=visible, **options)
+        group = folium.FeatureGroup(name=layer_name(name), show=visible, **options)
         fc = {"type": "FeatureCollection", "features": features}
         folium.GeoJson(fc, marker=folium.Marker(icon=folium.DivIcon()),
                        on_each_feature=on_each,
@@ -302,7 +309,7 @@ def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
 
     has_sites = sites is not None and bool(sites.get("features"))
     if has_sites:
-        group = folium.FeatureGroup(name=t("map.sites", lang))
+        group = folium.FeatureGroup(name=layer_name(t("map.sites", lang)))
         folium.GeoJson(sites, marker=folium.Marker(icon=folium.DivIcon()),
                        on_each_feature=folium.JsCode(
                            "function(f, layer){layer.setIcon(L.divIcon({className: 'gc-sitei',"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import folium
 import geopandas as gpd
 import pytest
 import shapely
@@ -77,8 +78,13 @@ def test_main_map_shows_hostile_names_only_as_text(result):
                          geometry=[result.households.geometry.iloc[0]],
                          crs=result.households.crs), places=[HOSTILE[1]])
     for lang in ("zh", "en"):
-        html = mapview.build_map(data, services, lang=lang, names=names,
-                                 sites=sites).get_root().render()
+        fmap = mapview.build_map(data, services, lang=lang, names=names, sites=sites)
+        # the layer control writes layer names as HTML: they are escaped
+        layers = [c.layer_name for c in fmap._children.values()
+                  if isinstance(c, folium.map.Layer) and c.control]
+        assert any("&lt;img" in name for name in layers), layers
+        assert not any("<" in name for name in layers), layers
+        html = fmap.get_root().render()
         assert not _markup(html), _markup(html)[:3]
         # the names are there, as data for the text-only tooltips
         assert "onerror" in html and "gcPwned" in html
