@@ -63,6 +63,20 @@ class Script(MacroElement):
         return get_obj_in_upper_tree(self, folium.Map).get_name()
 
 
+class HideGroup(MacroElement):
+    """Marks the feature group it sits in as one that starts hidden (``gcHidden``)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.gcHidden = true;
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "GcHideGroup"
+
+
 class SafeTooltip(folium.GeoJsonTooltip):
     """A GeoJSON tooltip that writes the feature's properties as text (folium's own
     tooltip writes them into ``innerHTML``); empty values are left out."""
@@ -135,4 +149,4 @@ LABELS_JS = """
 """
 
 
-__all__ = ["ESCAPE_JS", "LABELS_JS", "SafeTooltip", "Script", "esc", "js_string", "tooltip"]
+__all__ = ["ESCAPE_JS", "HideGroup", "LABELS_JS", "SafeTooltip", "Script", "esc", "js_string", "tooltip"]

@@ -26,7 +26,7 @@ from ui.mapdata import (BAND_COLOURS, DECIMALS, GAP_COLOUR, MINUTE_OPACITY, OSM_
                         PANES, ROAD_STYLE, SERVICE_COLOURS, SITE_COLOUR, MapData, MapLimits,
                         ServiceData, band_class, base_data, geojson, heat_points, merged,
                         reason_text, service_data, sites_json)
-from ui.maphtml import ESCAPE_JS, LABELS_JS, Script, esc, js_string, tooltip
+from ui.maphtml import ESCAPE_JS, LABELS_JS, HideGroup, Script, esc, js_string, tooltip
 
 # Services with so many facilities that their icons bury the grids: off until the
 # reader turns their layer on.
@@ -295,8 +295,11 @@ def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
         " + window.gcEsc(s.g) + '</div>'}));}")
     facility_layers = []
     for name, visible, features in _facility_groups(data, shown, names, lang):
-        options = {} if visible else {"gcHidden": True}
-        group = folium.FeatureGroup(name=layer_name(name), show=visible, **options)
+        group = folium.FeatureGroup(name=layer_name(name), show=visible)
+        if not visible:
+            # marked in the browser (streamlit-folium drops a group's options) and taken
+            # off the map by the last group's script below
+            HideGroup().add_to(group)
         fc = {"type": "FeatureCollection", "features": features}
         folium.GeoJson(fc, marker=folium.Marker(icon=folium.DivIcon()),
                        on_each_feature=on_each,
@@ -326,7 +329,7 @@ def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
                          minutes=minutes, facilities=facility_layers, sites=has_sites)
     code = ("if (window.gcLegend) { window.gcLegend.remove(); window.gcLegend = null; }"
             "var gcHide = function(){ {map}.eachLayer(function(l){"
-            " if (l.options && l.options.gcHidden) { {map}.removeLayer(l); } }); };"
+            " if (l.gcHidden) { {map}.removeLayer(l); l.gcHidden = false; } }); };"
             "gcHide(); setTimeout(gcHide, 0);")
     if legend:
         code += ("window.gcLegend = L.control({position: 'bottomright'});"
