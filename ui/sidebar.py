@@ -235,6 +235,7 @@ def basemap(lang: str) -> str:
 def page_settings() -> PageSettings | None:
     """Every sidebar widget, in order; None while the area's source is still missing."""
     lang = language()
+    st.html(widgets.uploader_css(lang))  # the file uploaders' fixed words, translated
     services = catalogue()
     source = area_source(lang)
     layer_files = layer_uploads(lang, source)
