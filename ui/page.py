@@ -85,9 +85,9 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
         base_key, lambda: mapview.base_map(data, lang=lang, basemap=page.basemap))
     groups = state.rendered_groups((base_key, run.reach_key, page.services, minutes, sites),
                                    rendered, build_groups)
-    center = zoom = None
-    if focus is not None:
-        center, zoom = mapview.view_of(focus, height_px=MAP_HEIGHT)
+    # a gap zoom moves the view; choosing none again moves it back to the whole area
+    center, zoom = mapview.view_of(focus if focus is not None else data.view,
+                                   height_px=MAP_HEIGHT)
     mapframe.show(rendered, key="map", height=MAP_HEIGHT, use_container_width=True,
                   returned_objects=[], center=center, zoom=zoom, groups=groups)
     credit = [OSM_CREDIT] if (result.area.osm_derived or page.basemap == "osm") else []

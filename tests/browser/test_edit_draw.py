@@ -104,7 +104,7 @@ def test_draw_a_rectangle_then_move_the_units_and_the_map_keeps_its_zoom(edit_se
     button.click()
     # the page rerenders in pieces: wait for the whole outcome (step counted, grid made)
     body = driver.wait_for(
-        browser, lambda d: (lambda text: "已执行 1 步" in text and text)(
+        browser, lambda d: (lambda text: "已执行 1 步" in text and "上一步" in text and text)(
             d.find_element(By.TAG_NAME, "body").text),
         timeout_s=60, what="the move to be applied and reported")
     assert "上一步" in body
