@@ -33,6 +33,7 @@ from ui.maphtml import ESCAPE_JS, LABELS_JS, Script, esc, js_string, tooltip
 
 MAX_UNIT_MARKERS = 20_000
 TOUCH_M = 0.5
+NEAR_M = 100.0
 ROAD_STYLE = {"arterial": ("#d9a441", 3.0)}  # every other class: thin grey
 PALETTE = ("#a6cee3", "#b2df8a", "#fdbf6f", "#cab2d6", "#ffff99", "#8dd3c7", "#bebada",
            "#80b1d3", "#fccde5", "#ccebc5")
@@ -109,7 +110,8 @@ def selection_households(project: Project, units: list[str]) -> int:
 
 def neighbour_grid(project: Project, units: list[str]) -> str | None:
     """The grid (other than the selection's own) whose cells share the longest boundary
-    with the selected units' cells; None when the selection touches no other grid."""
+    with the selected units' cells; when none touches (grids apart across a street), the
+    nearest grid within :data:`NEAR_M`; None when there is none."""
     state = project.session.state
     cells = state.cells
     owner = np.asarray(state.grid_of_cell).astype(str)
@@ -124,15 +126,20 @@ def neighbour_grid(project: Project, units: list[str]) -> str | None:
     geoms = cells.geometry.to_numpy()[others]
     tree = shapely.STRtree(geoms)
     hit = tree.query(picked, predicate="dwithin", distance=TOUCH_M)
-    if not len(hit):
+    if len(hit):
+        shared = shapely.length(shapely.intersection(
+            shapely.buffer(geoms[hit], TOUCH_M), shapely.boundary(picked)))
+        totals: dict[str, float] = {}
+        for k, length in zip(hit, shared):
+            gid = owner[others[k]]
+            totals[gid] = totals.get(gid, 0.0) + float(length)
+        return max(sorted(totals), key=lambda g: totals[g])
+    near = tree.query(picked, predicate="dwithin", distance=NEAR_M)
+    if not len(near):
         return None
-    shared = shapely.length(shapely.intersection(
-        shapely.buffer(geoms[hit], TOUCH_M), shapely.boundary(picked)))
-    totals: dict[str, float] = {}
-    for k, length in zip(hit, shared):
-        gid = owner[others[k]]
-        totals[gid] = totals.get(gid, 0.0) + float(length)
-    return max(sorted(totals), key=lambda g: totals[g])
+    dist = shapely.distance(geoms[near], picked)
+    best = min(range(len(near)), key=lambda k: (dist[k], owner[others[near[k]]]))
+    return str(owner[others[near[best]]])
 
 
 def grids_touch(project: Project, first: str, second: str) -> bool:
