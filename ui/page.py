@@ -18,6 +18,7 @@ from ui import mapframe, mapview, panels, state
 from ui.sidebar import PageSettings
 
 MAP_HEIGHT = 640
+MAP_WIDTH = 560  # the map column on a laptop screen (a view fitted to it fits wider ones)
 
 
 def step_label(key: str, lang: str) -> str:
@@ -85,9 +86,14 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
         base_key, lambda: mapview.base_map(data, lang=lang, basemap=page.basemap))
     groups = state.rendered_groups((base_key, run.reach_key, page.services, minutes, sites),
                                    rendered, build_groups)
-    # a gap zoom moves the view; choosing none again moves it back to the whole area
-    center, zoom = mapview.view_of(focus if focus is not None else data.view,
-                                   height_px=MAP_HEIGHT)
+    # a gap zoom moves the view; choosing none again moves it back to the whole area once
+    # (streamlit-folium moves the map only when the view it is given changes)
+    center = zoom = None
+    was_zoomed = st.session_state.get("gc_map_focused", False)
+    st.session_state["gc_map_focused"] = focus is not None
+    if focus is not None or was_zoomed:
+        center, zoom = mapview.view_of(focus if focus is not None else data.view,
+                                       width_px=MAP_WIDTH, height_px=MAP_HEIGHT)
     mapframe.show(rendered, key="map", height=MAP_HEIGHT, use_container_width=True,
                   returned_objects=[], center=center, zoom=zoom, groups=groups)
     credit = [OSM_CREDIT] if (result.area.osm_derived or page.basemap == "osm") else []
