@@ -69,3 +69,44 @@ def test_layer_control_collapsed_and_every_layer_in_the_legend(server, browser):
         ".map(e => e.textContent);")
     assert len(scale) == 1 and scale[0].endswith(("m", "km")), scale
     assert not any("ft" in s or "mi" in s for s in scale)
+
+
+def _choose(browser, label_text: str, option_index: int) -> None:
+    """Pick option ``option_index`` of the main page's selectbox labelled ``label_text``."""
+    from selenium.webdriver.common.by import By
+
+    browser.switch_to.default_content()
+    for box in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']"):
+        if box.text.startswith(label_text):
+            box.find_element(By.CSS_SELECTOR, "input, [role='combobox']").click()
+            break
+    else:
+        raise AssertionError(f"no selectbox {label_text!r}")
+    options = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[role='option']"),
+                       timeout_s=10, what="the options")
+    options[option_index].click()
+
+
+def _zoom(browser) -> float:
+    enter_map(browser)
+    value = browser.execute_script("return window.map.getZoom();")
+    browser.switch_to.default_content()
+    return value
+
+
+def test_a_gap_zoom_and_back_to_the_whole_area(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server)
+    enter_map(browser, timeout_s=150)
+    browser.switch_to.default_content()
+    wait_for(browser, page_idle, timeout_s=120, what="the page to finish")
+    whole = _zoom(browser)
+    tabs = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stTab']")
+    next(t for t in tabs if t.text.strip() == "服务缺口").click()
+    _choose(browser, "在地图上定位缺口", 1)
+    wait_for(browser, lambda d: page_idle(d) and _zoom(d) > whole, timeout_s=60,
+             what="the map zoomed to the gap")
+    _choose(browser, "在地图上定位缺口", 0)
+    wait_for(browser, lambda d: page_idle(d) and abs(_zoom(d) - whole) < 1.01, timeout_s=60,
+             what=f"the map back on the whole area (zoom {whole})")
