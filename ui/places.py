@@ -56,15 +56,35 @@ def place_parts(geoms: gpd.GeoSeries, *, communities: gpd.GeoDataFrame | None,
         for k, label in enumerate(hit["g_label"].to_numpy()):
             out[k]["grid"] = _name(label)
     if roads is not None and len(roads) and "name" in roads.columns:
-        named = roads[roads["name"].map(_name) != ""]
-        if len(named):
-            frame = gpd.GeoDataFrame({"s_label": named["name"].map(_name).to_numpy()},
-                                     geometry=named.geometry.to_numpy(), crs=named.crs)
+        frame = _named_streets(roads)
+        if len(frame):
             hit = gpd.sjoin_nearest(points, frame, how="left", max_distance=STREET_WITHIN_M)
             hit = hit[~hit.index.duplicated()]
             for k, label in enumerate(hit["s_label"].to_numpy()):
                 out[k]["street"] = _name(label)
     return out
+
+
+_STREETS: dict[int, tuple[weakref.ref, gpd.GeoDataFrame]] = {}
+
+
+def _named_streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The named roads (``s_label``), one per name and geometry, kept per roads frame."""
+    held = _STREETS.get(id(roads))
+    if held is not None and held[0]() is roads:
+        return held[1]
+    labels = roads["name"].map(_name)
+    named = roads[labels != ""]
+    frame = gpd.GeoDataFrame({"s_label": labels[labels != ""].to_numpy()},
+                             geometry=named.geometry.to_numpy(), crs=named.crs)
+    frame.sindex  # built once
+    if len(_STREETS) > 8:
+        _STREETS.clear()
+    try:
+        _STREETS[id(roads)] = (weakref.ref(roads), frame)
+    except TypeError:
+        pass
+    return frame
 
 
 def place_text(parts: dict, lang: str) -> str:
