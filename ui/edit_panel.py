@@ -319,7 +319,7 @@ def panel(result: Result, page: object) -> None:
                 _store(result, page, work, edit, lang)
                 st.rerun()
     except GridcircleError as exc:
-        st.error(exc.message(lang))
+        st.error(widgets.plain(exc.message(lang)))
 
     last = st.session_state.get(LAST_EDIT_KEY)
     if last:
@@ -328,14 +328,15 @@ def panel(result: Result, page: object) -> None:
             st.markdown(t("edit.last", lang, op=t(f"edit.op.{edit.entry.op}", lang)))
             st.dataframe(edit_table(edit, lang), hide_index=True, use_container_width=True)
             for text in edit.entry.warning_texts(lang):
-                st.warning(text)
+                st.warning(widgets.plain(text))
         if note is not None:
-            st.warning(t(note[0], lang, **note[1]))
+            st.warning(widgets.plain(t(note[0], lang, **note[1])))
     failure = st.session_state.pop("gc_autosave_error", None)
     if failure:
-        st.error(failure)
+        st.error(widgets.plain(failure))
     if project.path is not None:
-        st.caption(t("edit.autosaved", lang, path=str(project.path), revision=project.revision))
+        st.caption(widgets.plain(t("edit.autosaved", lang, path=str(project.path),
+                                   revision=project.revision)))
     else:
         st.caption(t("edit.not_saved", lang))
     with st.expander(t("edit.journal", lang, count=len(session.entries))):

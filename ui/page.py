@@ -14,7 +14,7 @@ import streamlit as st
 from analysis.pipeline import OSM_CREDIT, Result
 from geo.errors import GridcircleError
 from geo.i18n import t, table
-from ui import mapframe, mapview, panels, state
+from ui import mapframe, mapview, panels, state, widgets
 from ui.sidebar import PageSettings
 
 MAP_HEIGHT = 640
@@ -52,7 +52,7 @@ def compute(page: PageSettings) -> state.PageRun:
                              progress=progress)
     except GridcircleError as exc:
         holder.empty()
-        st.error(state.user_message(exc, lang))
+        st.error(widgets.plain(state.user_message(exc, lang)))
         st.stop()
     holder.empty()
     return run

@@ -134,7 +134,8 @@ def minutes_chart(result: Result, shown: tuple[str, ...], lang: str) -> None:
                  for s in shown if f"walk_min_{s}" in hh.columns}
     unreached = {k: v for k, v in unreached.items() if v}
     if unreached:
-        st.caption(t("page.unreached", lang, detail="；".join(f"{k} {v:,}" for k, v in unreached.items())))
+        st.caption(widgets.plain(t("page.unreached", lang, detail="；".join(
+            f"{k} {v:,}" for k, v in unreached.items()))))
 
 
 # ----------------------------------------------------------------------------- grids
@@ -281,7 +282,7 @@ def notes_panel(result: Result, lang: str) -> None:
             parts.append(f"{t(key, lang) if key in known else source} {count:,}")
         st.caption(t("page.hh_sources", lang, detail="，".join(parts)))
     for note in summary.get("notes", []):
-        st.caption(reason_text(note, lang))
+        st.caption(widgets.plain(reason_text(note, lang)))
     timings = summary.get("timings_s", {})
     if timings:
         known = _keys()

@@ -126,16 +126,17 @@ def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
             try:
                 read = state.layer_for(kind, upload, source)
             except GridcircleError as exc:
-                st.error(state.user_message(exc, lang))
+                st.error(widgets.plain(state.user_message(exc, lang)))
                 continue
             messages = read.messages(lang) if hasattr(read, "messages") else list(read.warnings)
             for message in messages:
-                st.warning(message)
+                st.warning(widgets.plain(message))
             if getattr(read, "suggested_crs", None):
-                st.warning(t("page.suggested_crs", lang, crs=read.suggested_crs))
+                st.warning(widgets.plain(t("page.suggested_crs", lang, crs=read.suggested_crs)))
             dropped = getattr(read, "dropped_personal_columns", ())
             if dropped:
-                st.info(t("page.dropped_personal", lang, columns="、".join(map(str, dropped))))
+                st.info(widgets.plain(t("page.dropped_personal", lang,
+                                        columns="、".join(map(str, dropped)))))
             st.caption(t("page.upload_ok", lang, rows=len(read.frame)))
             chosen[kind] = upload
     return state.Uploads(**chosen)

@@ -49,10 +49,10 @@ def panel(run: state.PageRun, page: PageSettings) -> dict | None:
         with st.spinner(t("page.siting_working", lang)):
             chosen = proposal(run, service, p)
     except GridcircleError as exc:
-        st.error(state.user_message(exc, lang))
+        st.error(widgets.plain(state.user_message(exc, lang)))
         return None
     cols = st.columns(2)
-    cols[0].metric(t("page.siting_before", lang, service=names[service]),
+    cols[0].metric(widgets.plain(t("page.siting_before", lang, service=names[service])),
                    f"{chosen.coverage_before:.1%}")
     delta = (chosen.coverage_after - chosen.coverage_before) * 100
     cols[1].metric(t("page.siting_after", lang, p=p), f"{chosen.coverage_after:.1%}",

@@ -15,6 +15,7 @@ by its label. Their placeholders are translated too (Streamlit's own are English
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -80,6 +81,17 @@ def multiselect(label: str, options: Sequence[Any], *, key: str, lang: str,
     return where.multiselect(label, options, key=key, format_func=format_func, **kwargs)
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]()!$<>#|~:])")
+
+
+def plain(text: object) -> str:
+    """``text`` for Streamlit's markdown elements (captions, alerts, metric labels) shown
+    as it is: markdown, maths (``$…$``), links, images, emoji codes and HTML-looking text
+    from data or users escaped. The translation table holds no markdown, so whole
+    messages can go through it."""
+    return _MARKDOWN.sub(r"\\\1", "" if text is None else str(text))
+
+
 def uploader_css(lang: str) -> str:
     """CSS that replaces the file uploader's fixed English words ("Drag and drop",
     "Upload", "200MB per file") with the reader's language; Streamlit offers no
@@ -99,4 +111,4 @@ def uploader_css(lang: str) -> str:
         "</style>")
 
 
-__all__ = ["carry", "multiselect", "radio", "selectbox", "uploader_css"]
+__all__ = ["carry", "multiselect", "plain", "radio", "selectbox", "uploader_css"]
