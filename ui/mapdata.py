@@ -18,6 +18,8 @@ import pandas as pd
 import shapely
 
 from analysis.pipeline import Result
+from geo.grids.rules import decode_reasons
+from geo.grids.rules import reason_text as grid_reason_text
 from geo.i18n import t
 
 SERVICE_COLOURS = {
@@ -295,7 +297,11 @@ def _grid_json(frame: gpd.GeoDataFrame, *, lang: str, band: tuple[int, int],
 
 
 def reason_text(reason: object, lang: str) -> str:
-    """One language of a bilingual ``"中文 / English"`` reason (grids, communities)."""
+    """A grid's or community's stored reasons in one language (the rule book's
+    :func:`geo.grids.rules.reason_text`), or one language of a bilingual ``"中文 /
+    English"`` note."""
+    if decode_reasons(reason):
+        return grid_reason_text(reason, lang)
     if reason is None or (isinstance(reason, float) and math.isnan(reason)):
         return ""
     text = str(reason).strip()

@@ -699,8 +699,8 @@ def test_every_message_key_of_the_readers_exists():
 
     root = Path(__file__).resolve().parents[2] / "geo"
     keys = set()
-    for name in ("layers.py", "uploads.py", "facility_types.py", "inputcrs.py", "columns.py",
-                 "tables.py", "safezip.py", "geojson.py", "osm.py"):
+    for name in ("layers.py", "facility_types.py", "osm.py", *(f"inputs/{p.name}" for p in
+                                                              (root / "inputs").glob("*.py"))):
         keys |= set(re.findall(r'"((?:err|note)\.[a-z_]+)"', (root / name).read_text(encoding="utf-8")))
     keys |= {"err.metres_as_degrees_fit", "err.metres_no_crs_fit"}  # built as key + "_fit"
     assert len(keys) > 40
@@ -717,8 +717,12 @@ def test_english_register_name_column_is_a_person(tmp_path, area):
     result = read_households(_write_csv(tmp_path / "en.csv", rows), area=area)
     assert set(result.dropped_personal_columns) == {"Name", "Phone"}
     assert (result.frame["register_level"] == "address").all()
-    assert result.frame["address"].tolist()[0] == "Xueqing Rd 1"
+    assert "address" not in result.frame.columns  # free text: left out unless kept
     _no_personal_data(result)
+    kept = read_households(_write_csv(tmp_path / "en.csv", rows), area=area,
+                           keep_text=("address",))
+    assert kept.frame["address"].tolist()[0] == "Xueqing Rd 1"
+    _no_personal_data(kept)
 
 
 def test_building_footprints_with_counts_become_points_inside_them(tmp_path, area):

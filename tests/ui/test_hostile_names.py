@@ -15,6 +15,7 @@ import shapely
 
 from analysis import project as pj
 from analysis.pipeline import run
+from geo.grids import edits
 from tests.analysis.project_fixtures import project_result
 from ui import editmap, mapview, panels
 from ui.maphtml import esc, js_string
@@ -109,7 +110,7 @@ def test_edit_map_escapes_credit_unit_and_grid_names(small_district):
     buildings = project.layers["buildings"].copy()
     buildings["name"] = [HOSTILE[k % len(HOSTILE)] for k in range(len(buildings))]
     grid = project.session.state.grid_ids()[0]
-    renamed, _ = pj.edit_project(project, __import__("geo.edits").edits.rename_grid, grid,
+    renamed, _ = pj.edit_project(project, edits.rename_grid, grid,
                                  HOSTILE[0], author=HOSTILE[1])
     hostile = dataclasses.replace(renamed, layers={**renamed.layers, "buildings": buildings},
                                   meta={**renamed.meta, "credit": HOSTILE[3]})

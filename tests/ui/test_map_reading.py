@@ -16,7 +16,7 @@ import shapely
 
 from analysis import project as pj
 from analysis.pipeline import run
-from geo import edits
+from geo.grids import edits
 from tests.analysis.project_fixtures import project_result
 from ui import edit_panel, editmap, mapview, places
 
