@@ -164,6 +164,9 @@ def grid_table(result: Result, band: tuple[int, int], lang: str) -> pd.DataFrame
             out[flag] = out[flag].astype(bool).map(yes_no)
     if "polsby_popper" in out:
         out["polsby_popper"] = pd.to_numeric(out["polsby_popper"], errors="coerce").round(2)
+    if "near_home_share" in out:  # a share: shown as a whole percentage
+        share = pd.to_numeric(out["near_home_share"], errors="coerce")
+        out["near_home_share"] = share.map(lambda v: "–" if pd.isna(v) else f"{v:.0%}")
     status = band_class(grids["households"], band)
     out.insert(3, t("map.band", lang), [t(f"map.band_{c}", lang) for c in status])
     if "reason" in out:  # the reason beside the figures, not cut off at the right
@@ -193,7 +196,8 @@ def grids_panel(result: Result, band: tuple[int, int], lang: str) -> None:
              t("map.band", lang): t("help.col_band", lang),
              t("page.col_contiguous", lang): t("help.col_contiguous", lang),
              t("page.col_arterial", lang): t("help.col_arterial", lang),
-             t("page.col_split", lang): t("help.col_split", lang)}
+             t("page.col_split", lang): t("help.col_split", lang),
+             t("page.col_near_home", lang): t("help.col_near_home", lang)}
     config = {name: st.column_config.Column(help=text) for name, text in helps.items()
               if name in table.columns}
     if t("page.col_pp", lang) in table.columns:
