@@ -11,6 +11,7 @@ file's content hash), so that saving one area over another area's file can ask f
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 from dataclasses import replace as dc_replace
 

@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import hashlib
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
-from folium.plugins import Draw
 
 from analysis.pipeline import OSM_CREDIT, Result
 from analysis.project import (Project, autosave, edit_project, project_from_result,
@@ -30,13 +28,14 @@ from analysis.project import (Project, autosave, edit_project, project_from_resu
 from geo.grids import edits
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import assets, mapframe, mapview, session
+from ui import mapframe, session, widgets
+from ui.editmap import (MAX_UNIT_MARKERS, edit_map, grids_touch, neighbour_grid,
+                        selection_households, unit_names)
 from ui.sidebar import PageSettings
 from ui.state import rendered_map
 
 AUTHOR_KEY = "gc_author"
 LAST_EDIT_KEY = "gc_last_edit"
-MAX_UNIT_MARKERS = 20_000
 OPS = ("move", "merge", "split", "lock", "rename")
 
 
@@ -64,85 +63,6 @@ def set_project(result: Result, page: PageSettings, project: Project, *,
 
 
 # ------------------------------------------------------------------ the editing map
-
-
-ROAD_STYLE = {"arterial": ("#d9a441", 3.0)}  # every other class: thin grey
-
-
-def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
-             highlight: list[str] = ()) -> folium.Map:
-    """The editing map: grids (flagged ones outlined red), units, a drawing tool.
-
-    ``selected`` units are drawn larger; ``highlight`` grids get a thick outline. Roads
-    are merged into one feature per class and every layer carries its style in its
-    features (as on the page's main map, :mod:`ui.mapview`), so the map stays light.
-    """
-    state = project.session.state
-    grids = state.grids
-    x0, y0, x1, y1 = gpd.GeoSeries(grids.geometry, crs=state.crs).to_crs(4326).total_bounds
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
-    fmap.get_root().html.add_child(folium.Element(
-        "<style>.leaflet-container{background:#f4f1ea;}</style>"))
-    fmap.fit_bounds([[y0, x0], [y1, x1]])
-    fmap.get_bounds = lambda: [[y0, x0], [y1, x1]]  # known: no need to walk every vertex
-    roads = project.layers.get("roads")
-    if isinstance(roads, gpd.GeoDataFrame) and len(roads) and len(roads) <= 50_000:
-        features = []
-        arterial = roads["road_class"] == "arterial"
-        for part, (colour, weight) in ((roads[arterial], ROAD_STYLE["arterial"]),
-                                       (roads[~arterial], ("#b8b8b8", 1.0))):
-            if len(part):
-                one = mapview.merged(part)
-                features += mapview.geojson(one, simplify_m=1.5, style=[
-                    {"color": colour, "weight": weight, "opacity": 0.9}] * len(one))["features"]
-        folium.GeoJson({"type": "FeatureCollection", "features": features},
-                       name=t("map.roads", lang)).add_to(fmap)
-    highlight = set(highlight)
-    data = grids[["grid_id", "name", "households", "in_band", "contiguous", "arterial_crossings",
-                  "locked", "geometry"]].copy()
-    flag = ((data["in_band"].astype(int) == 0) | (data["contiguous"].astype(int) == 0)
-            | (data["arterial_crossings"].astype(int) > 0)).to_numpy()
-    lit = data["grid_id"].isin(highlight).to_numpy()
-    data["locked"] = data["locked"].astype(bool).map({True: "🔒", False: ""})
-    palette = ("#a6cee3", "#b2df8a", "#fdbf6f", "#cab2d6", "#ffff99", "#8dd3c7", "#bebada",
-               "#80b1d3", "#fccde5", "#ccebc5")
-    style = [{"fillColor": palette[k % len(palette)], "fillOpacity": 0.45,
-              "color": "#e31a1c" if f else "#333333", "weight": 4 if h else 2 if f else 1}
-             for k, (f, h) in enumerate(zip(flag, lit))]
-    folium.GeoJson(
-        mapview.geojson(data, ["grid_id", "name", "households", "locked"], style=style),
-        name=t("edit.map_grids", lang),
-        tooltip=folium.GeoJsonTooltip(
-            fields=["grid_id", "name", "households", "locked"],
-            aliases=[t("edit.col.grid", lang), t("edit.col.name", lang),
-                     t("edit.col.households", lang), ""])).add_to(fmap)
-    cells = state.cells
-    has = pd.notna(cells["unit_id"]).to_numpy()
-    if 0 < has.sum() <= MAX_UNIT_MARKERS:
-        units = cells["unit_id"].to_numpy()[has]
-        hh = cells["households"].to_numpy()[has]
-        grid = state.grid_of_cell[has]
-        chosen = set(selected)
-        on = np.array([u in chosen for u in units], dtype=bool)
-        unit = t("map.hh_unit", lang)
-        points = gpd.GeoDataFrame(
-            {"label": [f"{u} · {n} {unit} · {g}" for u, n, g in zip(units, hh, grid)]},
-            geometry=shapely.point_on_surface(cells.geometry.to_numpy()[has]), crs=state.crs)
-        style = [{"radius": 7, "color": "#08306b", "weight": 2} if o else
-                 {"radius": 3, "color": "#555555", "weight": 0.5} for o in on]
-        folium.GeoJson(mapview.geojson(points, ["label"], style=style),
-                       name=t("map.households", lang),
-                       marker=folium.CircleMarker(radius=3, fill=True, fill_opacity=0.9),
-                       tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)).add_to(fmap)
-    Draw(export=False, position="topleft",
-         draw_options={"polyline": False, "circle": False, "marker": False,
-                       "circlemarker": False, "polygon": True, "rectangle": True},
-         edit_options={"edit": False, "remove": True}).add_to(fmap)
-    credit = project.credit or "Gridcircle"
-    fmap.get_root().html.add_child(folium.Element(
-        f'<div style="position:absolute;bottom:20px;right:4px;z-index:9999;'
-        f'background:rgba(255,255,255,.8);font-size:11px;padding:1px 4px">{credit}</div>'))
-    return assets.localise(fmap)
 
 
 def map_key(project: Project, *, lang: str, selected: list[str] = (),
@@ -205,12 +125,36 @@ def grid_label(project: Project, lang: str):
 def edit_table(edit: edits.Edit, lang: str) -> pd.DataFrame:
     """The before/after table of one edit with the page's column names."""
     table = edits.before_after(edit.entry)
+    yes_no = {True: t("edit.yes", lang), False: t("edit.no", lang)}
+    for col in table.columns:
+        if col.startswith(("in_band_", "contiguous_", "locked_")):
+            table[col] = table[col].map(lambda v: "–" if v is None or pd.isna(v)
+                                        else yes_no[bool(v)]).astype(str)
+        elif col.startswith("polsby_popper_"):
+            table[col] = table[col].map(lambda v: "–" if v is None or pd.isna(v)
+                                        else f"{float(v):.2f}").astype(str)
+        elif col != "grid_id":
+            table[col] = table[col].map(lambda v: "–" if v is None or pd.isna(v)
+                                        else f"{int(v):,}").astype(str)
     names = {"grid_id": t("edit.col.grid", lang)}
     for col in ("households", "in_band", "contiguous", "arterial_crossings", "polsby_popper", "locked"):
         for when in ("before", "after"):
             names[f"{col}_{when}"] = t("edit.col.change", lang, what=t(f"edit.col.{col}", lang),
                                        when=t(f"edit.{when}", lang))
     return table.rename(columns=names)
+
+
+def local_time(stamp: object) -> str:
+    """An ISO time stamp (UTC) as the reader's local time, to the minute."""
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return str(stamp)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 # ------------------------------------------------------------------------- the panel
@@ -232,6 +176,43 @@ def _store(result: Result, page: PageSettings, project: Project, edit: edits.Edi
             st.session_state["gc_autosave_error"] = exc.message(lang)
     set_project(result, page, project)
     st.session_state[LAST_EDIT_KEY] = (edit, note)
+
+
+def _move(result: Result, page: PageSettings, project: Project, grids: list[str], label,
+          lang: str, author: str) -> None:
+    """Move: the units chosen (named as people name them, with their total households)
+    into a grid, by default the neighbouring grid the selection touches."""
+    st.caption(t("edit.move_hint", lang))
+    named = unit_names(project, lang)
+    options = sorted(project.session.state.unit_grid().index, key=lambda u: (named.get(u, u), u))
+    known = set(options)
+    if any(u not in known for u in st.session_state.get(_units_key(), [])):
+        st.session_state[_units_key()] = [u for u in st.session_state[_units_key()] if u in known]
+    chosen = widgets.multiselect(t("edit.units", lang), options, key=_units_key(), lang=lang,
+                                 format_func=lambda u: named.get(u, u))
+    new = "__new__"
+    neighbour = neighbour_grid(project, chosen) if chosen else None
+    if chosen:
+        st.caption(t("edit.selection_total", lang, units=len(chosen),
+                     households=f"{selection_households(project, chosen):,}"))
+    targets = grids + [new]
+    if neighbour is not None and st.session_state.get("gc_target_for") != tuple(chosen):
+        # a new selection: its neighbouring grid becomes the target
+        st.session_state["gc_target_for"] = tuple(chosen)
+        st.session_state["gc_target"] = neighbour
+    target = widgets.selectbox(
+        t("edit.target", lang), targets, key="gc_target", lang=lang,
+        index=targets.index(neighbour) if neighbour in targets else 0,
+        format_func=lambda g: t("edit.new_grid", lang) if g == new else label(g))
+    if neighbour is not None and target == neighbour:
+        st.caption(t("edit.target_neighbour", lang, grid=neighbour))
+    if st.button(t("edit.apply_move", lang), key="gc_apply_move", disabled=not chosen):
+        work, edit = edit_project(project, edits.move_units, chosen,
+                                  None if target == new else target, author=author)
+        st.session_state["gc_selected"] = []
+        st.session_state["gc_units_gen"] = st.session_state.get("gc_units_gen", 0) + 1
+        _store(result, page, work, edit, lang)
+        st.rerun()
 
 
 def panel(result: Result, page: PageSettings) -> None:
@@ -256,8 +237,8 @@ def panel(result: Result, page: PageSettings) -> None:
         st.rerun()
     cols[2].caption(t("edit.position", lang, done=session.position, total=len(session.entries)))
 
-    op = st.radio(t("edit.operation", lang), OPS, horizontal=True, key="gc_op",
-                  format_func=lambda o: t(f"edit.op.{o}", lang))
+    op = widgets.radio(t("edit.operation", lang), OPS, horizontal=True, key="gc_op",
+                       format_func=lambda o: t(f"edit.op.{o}", lang))
     selected = st.session_state.get("gc_selected", [])
     drawn = rendered_map(("edit", map_key(project, lang=lang, selected=selected)),
                          lambda: edit_map(project, lang=lang, selected=selected))
@@ -276,38 +257,33 @@ def panel(result: Result, page: PageSettings) -> None:
     grids = grid_choices(project)
     try:
         if op == "move":
-            st.caption(t("edit.move_hint", lang))
-            options = sorted(project.session.state.unit_grid().index)
-            known = set(options)
-            if any(u not in known for u in st.session_state.get(_units_key(), [])):
-                st.session_state[_units_key()] = [u for u in st.session_state[_units_key()] if u in known]
-            chosen = st.multiselect(t("edit.units", lang), options, key=_units_key())
-            new = "__new__"
-            target = st.selectbox(t("edit.target", lang), [new] + grids, key="gc_target",
-                                  format_func=lambda g: t("edit.new_grid", lang) if g == new else label(g))
-            if st.button(t("edit.apply_move", lang), key="gc_apply_move", disabled=not chosen):
-                work, edit = edit_project(project, edits.move_units, chosen,
-                                          None if target == new else target, author=author)
-                st.session_state["gc_selected"] = []
-                st.session_state["gc_units_gen"] = st.session_state.get("gc_units_gen", 0) + 1
-                _store(result, page, work, edit, lang)
-                st.rerun()
+            _move(result, page, project, grids, label, lang, author)
         elif op == "merge":
-            keep = st.selectbox(t("edit.keep", lang), grids, key="gc_keep", format_func=label)
-            absorb = st.selectbox(t("edit.absorb", lang), [g for g in grids if g != keep],
-                                  key="gc_absorb", format_func=label)
-            if st.button(t("edit.apply_merge", lang), key="gc_apply_merge", disabled=absorb is None):
+            keep = widgets.selectbox(t("edit.keep", lang), grids, key="gc_keep", lang=lang,
+                                     format_func=label)
+            absorb = widgets.selectbox(t("edit.absorb", lang), [g for g in grids if g != keep],
+                                       key="gc_absorb", lang=lang, format_func=label)
+            apart = absorb is not None and keep is not None and not grids_touch(project, keep, absorb)
+            confirmed = True
+            if apart:
+                st.warning(t("edit.merge_apart", lang, keep=keep, absorb=absorb))
+                confirmed = st.checkbox(t("edit.merge_confirm", lang), key="gc_merge_apart_ok")
+            if st.button(t("edit.apply_merge", lang), key="gc_apply_merge",
+                         disabled=absorb is None or not confirmed):
                 work, edit = edit_project(project, edits.merge_grids, keep, absorb, author=author)
+                st.session_state.pop("gc_merge_apart_ok", None)
                 _store(result, page, work, edit, lang)
                 st.rerun()
         elif op == "split":
-            grid = st.selectbox(t("edit.split_grid", lang), grids, key="gc_split", format_func=label)
+            grid = widgets.selectbox(t("edit.split_grid", lang), grids, key="gc_split",
+                                     lang=lang, format_func=label)
             if st.button(t("edit.apply_split", lang), key="gc_apply_split"):
                 work, edit = edit_project(project, edits.split_grid, grid, author=author)
                 _store(result, page, work, edit, lang)
                 st.rerun()
         elif op == "lock":
-            chosen = st.multiselect(t("edit.lock_grids", lang), grids, key="gc_lock", format_func=label)
+            chosen = widgets.multiselect(t("edit.lock_grids", lang), grids, key="gc_lock",
+                                         lang=lang, format_func=label)
             c1, c2 = st.columns(2)
             for locked, column, key in ((True, c1, "gc_apply_lock"), (False, c2, "gc_apply_unlock")):
                 if column.button(t("edit.apply_lock" if locked else "edit.apply_unlock", lang),
@@ -316,14 +292,15 @@ def panel(result: Result, page: PageSettings) -> None:
                     _store(result, page, work, edit, lang)
                     st.rerun()
         else:
-            grid = st.selectbox(t("edit.rename_grid", lang), grids, key="gc_rename", format_func=label)
+            grid = widgets.selectbox(t("edit.rename_grid", lang), grids, key="gc_rename",
+                                     lang=lang, format_func=label)
             name = st.text_input(t("edit.new_name", lang), key="gc_new_name")
             if st.button(t("edit.apply_rename", lang), key="gc_apply_rename"):
                 work, edit = edit_project(project, edits.rename_grid, grid, name, author=author)
                 _store(result, page, work, edit, lang)
                 st.rerun()
     except GridcircleError as exc:
-        st.error(exc.message(lang))
+        st.error(widgets.plain(exc.message(lang)))
 
     last = st.session_state.get(LAST_EDIT_KEY)
     if last:
@@ -332,18 +309,19 @@ def panel(result: Result, page: PageSettings) -> None:
             st.markdown(t("edit.last", lang, op=t(f"edit.op.{edit.entry.op}", lang)))
             st.dataframe(edit_table(edit, lang), hide_index=True, use_container_width=True)
             for text in edit.entry.warning_texts(lang):
-                st.warning(text)
+                st.warning(widgets.plain(text))
         if note is not None:
-            st.warning(t(note[0], lang, **note[1]))
+            st.warning(widgets.plain(t(note[0], lang, **note[1])))
     failure = st.session_state.pop("gc_autosave_error", None)
     if failure:
-        st.error(failure)
+        st.error(widgets.plain(failure))
     if project.path is not None:
-        st.caption(t("edit.autosaved", lang, path=str(project.path), revision=project.revision))
+        st.caption(widgets.plain(t("edit.autosaved", lang, path=str(project.path),
+                                   revision=project.revision)))
     else:
         st.caption(t("edit.not_saved", lang))
     with st.expander(t("edit.journal", lang, count=len(session.entries))):
-        rows = [{t("edit.col.time", lang): e.time_utc, t("edit.col.author", lang): e.author,
+        rows = [{t("edit.time_local", lang): local_time(e.time_utc), t("edit.col.author", lang): e.author,
                  t("edit.col.op", lang): t(f"edit.op.{e.op}", lang),
                  t("edit.col.grids", lang): ", ".join(e.touched()),
                  t("edit.col.applied", lang): "✓" if k < session.position else "↶"}
@@ -354,5 +332,5 @@ def panel(result: Result, page: PageSettings) -> None:
         st.caption(OSM_CREDIT)
 
 
-__all__ = ["current_project", "edit_map", "edit_table",
+__all__ = ["MAX_UNIT_MARKERS", "current_project", "edit_map", "edit_table",
            "panel", "set_project", "units_from_event"]

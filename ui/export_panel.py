@@ -208,8 +208,10 @@ def panel(result: Result, page: PageSettings) -> None:
         available = [c[len("walk_min_"):] for c in (hh.columns if hh is not None else [])
                      if c.startswith("walk_min_")]
         wanted = [s for s in page.services if s in available] or available[:3]
+        names = {svc.key: svc.name(lang) for svc in result.catalogue}
         services = st.multiselect(t("project.report_services", lang), available, default=wanted,
-                                  key="gc_report_services")
+                                  key="gc_report_services", format_func=lambda k: names.get(k, k),
+                                  placeholder=t("page.choose_many", lang), select_all=False)
         paper = st.radio(t("project.paper", lang), ["A4", "A3"], horizontal=True, key="gc_paper")
         c1, c2 = st.columns(2)
         if c1.button(t("project.make_report", lang), key="gc_report", type="primary"):

@@ -11,10 +11,11 @@ import streamlit as st
 from analysis.pipeline import OSM_CREDIT
 from geo.errors import GridcircleError
 from geo.i18n import t, table
-from ui import edit_panel, export_panel, mapframe, mapview, panels, session, siting, state
+from ui import edit_panel, export_panel, mapframe, mapview, panels, session, siting, state, widgets
 from ui.sidebar import PageSettings
 
 MAP_HEIGHT = 640
+MAP_WIDTH = 560  # the map column on a laptop screen (a view fitted to it fits wider ones)
 
 
 def step_label(key: str, lang: str) -> str:
@@ -48,7 +49,7 @@ def compute(page: PageSettings) -> state.PageRun:
         run = session.page_run(page, progress=progress)
     except GridcircleError as exc:
         holder.empty()
-        st.error(state.user_message(exc, lang))
+        st.error(widgets.plain(state.user_message(exc, lang)))
         st.stop()
     holder.empty()
     return run
@@ -82,9 +83,14 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
         base_key, lambda: mapview.base_map(data, lang=lang, basemap=page.basemap))
     groups = state.rendered_groups((base_key, run.reach_key, page.services, minutes, sites),
                                    rendered, build_groups)
+    # a gap zoom moves the view; choosing none again moves it back to the whole area once
+    # (streamlit-folium moves the map only when the view it is given changes)
     center = zoom = None
-    if focus is not None:
-        center, zoom = mapview.view_of(focus, height_px=MAP_HEIGHT)
+    was_zoomed = st.session_state.get("gc_map_focused", False)
+    st.session_state["gc_map_focused"] = focus is not None
+    if focus is not None or was_zoomed:
+        center, zoom = mapview.view_of(focus if focus is not None else data.view,
+                                       width_px=MAP_WIDTH, height_px=MAP_HEIGHT)
     mapframe.show(rendered, key="map", height=MAP_HEIGHT, use_container_width=True,
                   returned_objects=[], center=center, zoom=zoom, groups=groups)
     credit = [OSM_CREDIT] if (result.area.osm_derived or page.basemap == "osm") else []

@@ -11,6 +11,8 @@ import streamlit as st
 
 from analysis.pipeline import Result
 from geo.i18n import t
+from ui import widgets
+from ui.places import places_of
 from ui.mapview import SERVICE_COLOURS, band_class, reason_text
 
 
@@ -22,13 +24,16 @@ def metrics(result: Result, lang: str) -> None:
     """Households, grids, share of grids in band, facilities."""
     summary = result.summary
     cols = st.columns(4)
-    cols[0].metric(t("app.households", lang), f"{summary['households']:,}")
+    cols[0].metric(t("app.households", lang), f"{summary['households']:,}",
+                   help=t("help.households", lang))
     grids = int(summary.get("grids", 0))
-    cols[1].metric(t("page.grids", lang), f"{grids:,}")
+    cols[1].metric(t("page.grids", lang), f"{grids:,}", help=t("help.grids", lang))
     share = summary.get("grids_in_band", 0) / grids if grids else None
-    cols[2].metric(t("page.share_in_band", lang), "–" if share is None else f"{share:.0%}")
+    cols[2].metric(t("page.share_in_band", lang), "–" if share is None else f"{share:.0%}",
+                   help=t("help.share_in_band", lang))
     cols[3].metric(t("app.facilities", lang),
-                   f"{sum(summary.get('facilities_by_service', {}).values()):,}")
+                   f"{sum(summary.get('facilities_by_service', {}).values()):,}",
+                   help=t("help.facilities", lang))
 
 
 # ----------------------------------------------------------------------------- coverage
@@ -44,13 +49,13 @@ def coverage_table(result: Result, lang: str) -> pd.DataFrame:
     for service in names:
         if service not in network:
             continue
-        rows.append({
+        rows.append({  # the key numbers first: visible without scrolling sideways
             t("page.col_service", lang): names[service],
-            t("page.col_threshold", lang): summary.get("thresholds_min", {}).get(service),
-            t("page.col_speed", lang): (summary.get("speed_mps") or {}).get(service),
-            t("page.col_facilities", lang): summary.get("facilities_by_service", {}).get(service, 0),
             t("page.col_network", lang): network.get(service),
             t("page.col_crow", lang): crow.get(service),
+            t("page.col_threshold", lang): summary.get("thresholds_min", {}).get(service),
+            t("page.col_facilities", lang): summary.get("facilities_by_service", {}).get(service, 0),
+            t("page.col_speed", lang): (summary.get("speed_mps") or {}).get(service),
         })
     return pd.DataFrame(rows)
 
@@ -62,7 +67,11 @@ def coverage_panel(result: Result, shown: tuple[str, ...], lang: str) -> None:
         return
     pct = {t("page.col_network", lang): "{:.0%}", t("page.col_crow", lang): "{:.0%}",
            t("page.col_speed", lang): "{:.2f}", t("page.col_threshold", lang): "{:g}"}
-    st.dataframe(table.style.format(pct, na_rep="–"), hide_index=True, width="stretch")
+    helps = {t(f"page.col_{k}", lang): t(f"help.col_{k}", lang)
+             for k in ("network", "crow", "threshold", "facilities", "speed")}
+    st.dataframe(table.style.format(pct, na_rep="–"), hide_index=True, width="stretch",
+                 column_config={name: st.column_config.Column(help=text)
+                                for name, text in helps.items()})
     names = service_names(result, lang)
     long = table.melt(id_vars=[t("page.col_service", lang)],
                       value_vars=[t("page.col_network", lang), t("page.col_crow", lang)],
@@ -74,7 +83,8 @@ def coverage_panel(result: Result, shown: tuple[str, ...], lang: str) -> None:
         color=alt.Color(f"{t('page.measure', lang)}:N", legend=alt.Legend(orient="bottom")),
         tooltip=[t("page.col_service", lang), t("page.measure", lang),
                  alt.Tooltip(f"{t('page.share', lang)}:Q", format=".0%")],
-    ).properties(height=alt.Step(9), title=t("page.chart_coverage", lang))
+    ).properties(height=alt.Step(9), title=alt.TitleParams(t("page.chart_coverage", lang),
+                                                          fontSize=13, anchor="start"))
     st.altair_chart(chart, width="stretch")
     st.caption(t("page.crow_note", lang))
     minutes_chart(result, shown, lang)
@@ -98,26 +108,34 @@ def minutes_chart(result: Result, shown: tuple[str, ...], lang: str) -> None:
         top = int(np.ceil(max(np.nanmax(minutes[ok]), thresholds.get(service, 15)))) + 1
         counts, edges = np.histogram(minutes[ok], bins=np.arange(0, top + 1), weights=weight[ok])
         frames.append(pd.DataFrame({"service": names.get(service, service), "minute": edges[:-1],
-                                    "households": counts, "key": service}))
+                                    "households": counts.round(0), "key": service}))
     if not frames:
         return
     data = pd.concat(frames, ignore_index=True)
     domain = [names.get(s, s) for s in shown if names.get(s, s) in set(data["service"])]
     colours = [SERVICE_COLOURS.get(s, "#555") for s in shown if names.get(s, s) in domain]
+    top = int(data["minute"].max()) + 1
     chart = alt.Chart(data).mark_bar(opacity=0.7).encode(
-        x=alt.X("minute:Q", bin=alt.Bin(step=1), title=t("page.walk_minutes", lang)),
-        y=alt.Y("households:Q", stack=None, title=t("app.households", lang)),
+        x=alt.X("minute:Q", bin=alt.Bin(step=1), title=t("page.walk_minutes", lang),
+                scale=alt.Scale(domain=[0, top]),
+                axis=alt.Axis(tickMinStep=1, values=list(range(0, top + 1, max(1, top // 8))))),
+        y=alt.Y("households:Q", stack=None, title=t("app.households", lang),
+                axis=alt.Axis(format=",d", tickMinStep=1)),
         color=alt.Color("service:N", scale=alt.Scale(domain=domain, range=colours),
-                        legend=alt.Legend(orient="bottom", title=None)),
-        tooltip=["service", "minute", "households"],
-    ).properties(height=220, title=t("page.chart_minutes", lang))
+                        legend=alt.Legend(orient="bottom", title=None, labelLimit=260)),
+        tooltip=[alt.Tooltip("service:N", title=t("page.col_service", lang)),
+                 alt.Tooltip("minute:Q", title=t("page.walk_minutes", lang)),
+                 alt.Tooltip("households:Q", title=t("app.households", lang), format=",d")],
+    ).properties(height=280, title=alt.TitleParams(t("page.chart_minutes", lang), fontSize=13,
+                                                   anchor="start"))
     st.altair_chart(chart, width="stretch")
     unreached = {names.get(s, s): int(hh.loc[~np.isfinite(hh[f"walk_min_{s}"].to_numpy(dtype=float)),
                                             "households"].sum())
                  for s in shown if f"walk_min_{s}" in hh.columns}
     unreached = {k: v for k, v in unreached.items() if v}
     if unreached:
-        st.caption(t("page.unreached", lang, detail="；".join(f"{k} {v:,}" for k, v in unreached.items())))
+        st.caption(widgets.plain(t("page.unreached", lang, detail="；".join(
+            f"{k} {v:,}" for k, v in unreached.items()))))
 
 
 # ----------------------------------------------------------------------------- grids
@@ -140,11 +158,19 @@ def grid_table(result: Result, band: tuple[int, int], lang: str) -> pd.DataFrame
     out = out[[c for c in cols if c in out.columns]].copy()
     if "reason" in out:
         out["reason"] = out["reason"].map(lambda r: reason_text(r, lang))
+    yes_no = {True: t("edit.yes", lang), False: t("edit.no", lang)}
     for flag in ("in_band", "contiguous"):
         if flag in out:
-            out[flag] = out[flag].astype(bool)
+            out[flag] = out[flag].astype(bool).map(yes_no)
+    if "polsby_popper" in out:
+        out["polsby_popper"] = pd.to_numeric(out["polsby_popper"], errors="coerce").round(2)
+    if "near_home_share" in out:  # a share: shown as a whole percentage
+        share = pd.to_numeric(out["near_home_share"], errors="coerce")
+        out["near_home_share"] = share.map(lambda v: "–" if pd.isna(v) else f"{v:.0%}")
     status = band_class(grids["households"], band)
     out.insert(3, t("map.band", lang), [t(f"map.band_{c}", lang) for c in status])
+    if "reason" in out:  # the reason beside the figures, not cut off at the right
+        out.insert(4, "reason", out.pop("reason"))
     return out.rename(columns=cols)
 
 
@@ -157,7 +183,8 @@ def grids_panel(result: Result, band: tuple[int, int], lang: str) -> None:
     sizes = pd.DataFrame({"households": grids["households"].astype(int)})
     hist = alt.Chart(sizes).mark_bar(color="#74c476").encode(
         x=alt.X("households:Q", bin=alt.Bin(maxbins=30), title=t("map.households_n", lang)),
-        y=alt.Y("count():Q", title=t("page.grids", lang)))
+        y=alt.Y("count():Q", title=t("page.grids", lang), axis=alt.Axis(tickMinStep=1)),
+        tooltip=[alt.Tooltip("count():Q", title=t("page.grids", lang))])
     rules = alt.Chart(pd.DataFrame({"v": list(band)})).mark_rule(
         color="#d62728", strokeDash=[4, 3]).encode(x="v:Q")
     st.altair_chart((hist + rules).properties(height=200, title=t("page.chart_sizes", lang,
@@ -165,7 +192,20 @@ def grids_panel(result: Result, band: tuple[int, int], lang: str) -> None:
                     width="stretch")
     flagged = int((table[t("map.reason", lang)] != "").sum()) if t("map.reason", lang) in table else 0
     st.caption(t("page.grid_flags", lang, flagged=flagged, total=len(table)))
-    st.dataframe(table, hide_index=True, width="stretch", height=320)
+    helps = {t("page.col_pp", lang): t("help.col_pp", lang),
+             t("map.band", lang): t("help.col_band", lang),
+             t("page.col_contiguous", lang): t("help.col_contiguous", lang),
+             t("page.col_arterial", lang): t("help.col_arterial", lang),
+             t("page.col_split", lang): t("help.col_split", lang),
+             t("page.col_near_home", lang): t("help.col_near_home", lang)}
+    config = {name: st.column_config.Column(help=text) for name, text in helps.items()
+              if name in table.columns}
+    if t("page.col_pp", lang) in table.columns:
+        config[t("page.col_pp", lang)] = st.column_config.NumberColumn(
+            help=t("help.col_pp", lang), format="%.2f")
+    if t("map.reason", lang) in table.columns:
+        config[t("map.reason", lang)] = st.column_config.TextColumn(width="large")
+    st.dataframe(table, hide_index=True, width="stretch", height=320, column_config=config)
 
 
 def heat_table(result: Result, shown: tuple[str, ...], lang: str) -> None:
@@ -196,14 +236,18 @@ def gap_list(result: Result, shown: tuple[str, ...], lang: str) -> pd.DataFrame 
     part = gaps[gaps["service"].isin(shown)] if shown else gaps
     if not len(part):
         return None
+    # ordered by what closing them adds: the households outside the threshold
     part = part.sort_values(["households", "rank"], ascending=[False, True])
     names = service_names(result, lang)
     bounds = gpd.GeoSeries(part.geometry, crs=gaps.crs).to_crs(4326).bounds
+    where = places_of(gaps, result, lang)
+    order = [gaps.index.get_loc(i) for i in part.index]
     return pd.DataFrame({
         "service": part["service"].to_numpy(),
         t("page.col_service", lang): part["service"].map(names).to_numpy(),
-        t("map.rank", lang): part["rank"].to_numpy(),
         t("map.households_n", lang): part["households"].astype(int).to_numpy(),
+        t("map.place", lang): [where[k] for k in order],
+        t("map.rank", lang): part["rank"].to_numpy(),
         "bounds": [tuple(b) for b in bounds[["minx", "miny", "maxx", "maxy"]].to_numpy()],
     })
 
@@ -215,12 +259,17 @@ def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> tuple | Non
         st.info(t("page.no_gaps", lang))
         return None
     labels = [t("page.gap_label", lang, service=row[t("page.col_service", lang)],
-                rank=row[t("map.rank", lang)], households=row[t("map.households_n", lang)])
-              for _, row in gaps.iterrows()]
-    choice = st.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))], key="gap_zoom",
-                          format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
+                rank=row[t("map.rank", lang)], households=f"{row[t('map.households_n', lang)]:,}")
+              + " · " + row[t("map.place", lang)] for _, row in gaps.iterrows()]
+    choice = widgets.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))],
+                               key="gap_zoom", lang=lang,
+                               format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
     st.dataframe(gaps.drop(columns=["service", "bounds"]), hide_index=True,
-                 width="stretch", height=300)
+                 width="stretch", height=300, column_config={
+                     t("map.households_n", lang): st.column_config.NumberColumn(
+                         help=t("help.gap_households", lang)),
+                     t("map.place", lang): st.column_config.TextColumn(
+                         width="large", help=t("help.place", lang))})
     return None if choice < 0 else gaps["bounds"].iloc[choice]
 
 
@@ -238,10 +287,14 @@ def notes_panel(result: Result, lang: str) -> None:
             parts.append(f"{t(key, lang) if key in known else source} {count:,}")
         st.caption(t("page.hh_sources", lang, detail="，".join(parts)))
     for note in summary.get("notes", []):
-        st.caption(reason_text(note, lang))
+        st.caption(widgets.plain(reason_text(note, lang)))
     timings = summary.get("timings_s", {})
     if timings:
-        st.caption(t("page.timings", lang, detail=", ".join(f"{k} {v:.1f}s" for k, v in timings.items())))
+        known = _keys()
+        detail = "、".join(
+            f"{t('step.' + k, lang) if 'step.' + k in known else k} "
+            f"{t('page.seconds', lang, s=f'{v:.1f}')}" for k, v in timings.items())
+        st.caption(t("page.timings", lang, detail=detail if lang == "zh" else detail.replace("、", ", ")))
 
 
 def _keys() -> dict:

@@ -20,7 +20,7 @@ from geo.errors import GridcircleError
 from geo.grids import GridSettings
 from geo.i18n import t
 from geo.settings import HouseholdSettings
-from ui import state, uploads
+from ui import state, uploads, widgets
 
 THRESHOLD_CHOICES = (5, 10, 15, 20, 30)
 DEFAULT_SHOWN = ("health",)
@@ -69,16 +69,16 @@ def area_source(lang: str) -> state.Source | None:
     side = st.sidebar
     side.header(t("page.area", lang))
     kinds = ("demo", "osm", "place")
-    kind = side.radio(t("page.source", lang), kinds, key="source_kind",
-                      format_func=lambda k: t(f"page.source_{k}", lang))
+    kind = widgets.radio(t("page.source", lang), kinds, key="source_kind", where=side,
+                         format_func=lambda k: t(f"page.source_{k}", lang))
     if kind == "demo":
         # ``?demo=synthetic:100000`` in the address opens another size of the synthetic
         # district (bookmarks, benchmarks); an unknown name is reported when it loads.
         asked = str(st.query_params.get("demo", "")).strip().lower()
         choices = DEMOS + ((asked,) if asked and asked not in DEMOS else ())
-        demo = side.selectbox(t("app.demo", lang), choices,
-                              index=choices.index(asked) if asked else 0, key="demo",
-                              format_func=lambda d: demo_label(d, lang))
+        demo = widgets.selectbox(t("app.demo", lang), choices, where=side, lang=lang,
+                                 index=choices.index(asked) if asked else 0, key="demo",
+                                 format_func=lambda d: demo_label(d, lang))
         return state.Source("demo", demo, demo)
     if kind == "osm":
         file = side.file_uploader(t("page.osm_file", lang), key="osm_file",
@@ -108,8 +108,9 @@ def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
                                     help=t(f"page.upload_{kind}_help", lang))
             crs = None
             if kind != "communities":
-                crs = st.selectbox(t("page.crs", lang), uploads.CRS_CHOICES, key=f"crs_{kind}",
-                                   format_func=lambda c: t(f"page.crs_{c}", lang))
+                crs = widgets.selectbox(t("page.crs", lang), uploads.CRS_CHOICES,
+                                        key=f"crs_{kind}", lang=lang,
+                                        format_func=lambda c: t(f"page.crs_{c}", lang))
                 crs = None if crs == "auto" else crs
             if file is None or source is None:
                 continue
@@ -117,16 +118,17 @@ def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
             try:
                 read = state.layer_for(kind, upload, source)
             except GridcircleError as exc:
-                st.error(state.user_message(exc, lang))
+                st.error(widgets.plain(state.user_message(exc, lang)))
                 continue
             messages = read.messages(lang) if hasattr(read, "messages") else list(read.warnings)
             for message in messages:
-                st.warning(message)
+                st.warning(widgets.plain(message))
             if getattr(read, "suggested_crs", None):
-                st.warning(t("page.suggested_crs", lang, crs=read.suggested_crs))
+                st.warning(widgets.plain(t("page.suggested_crs", lang, crs=read.suggested_crs)))
             dropped = getattr(read, "dropped_personal_columns", ())
             if dropped:
-                st.info(t("page.dropped_personal", lang, columns="、".join(map(str, dropped))))
+                st.info(widgets.plain(t("page.dropped_personal", lang,
+                                        columns="、".join(map(str, dropped)))))
             st.caption(t("page.upload_ok", lang, rows=len(read.frame)))
             chosen[kind] = upload
     return state.Uploads(**chosen)
@@ -169,9 +171,9 @@ def _walk_settings(lang: str, services: tuple[Service, ...]) -> WalkSettings:
         speeds[profile.key] = st.number_input(
             t("page.speed_of", lang, profile=name), 0.3, 3.0, float(profile.speed_mps), 0.05,
             key=f"speed_{profile.key}", format="%.2f", help=profile.source)
-    everyone = st.selectbox(
+    everyone = widgets.selectbox(
         t("page.walk_profile", lang), ("catalogue", *[p.key for p in profiles]),
-        key="walk_profile",
+        key="walk_profile", lang=lang,
         format_func=lambda k: t("page.walk_profile_catalogue", lang) if k == "catalogue" else
         next(p.name_zh if lang == "zh" else p.name_en for p in profiles if p.key == k))
     st.caption(t("page.thresholds", lang))
@@ -179,8 +181,8 @@ def _walk_settings(lang: str, services: tuple[Service, ...]) -> WalkSettings:
     for service in services:
         base = float(dict(default.thresholds_min).get(service.key, service.threshold_min))
         options = sorted(set(THRESHOLD_CHOICES) | {int(base)})
-        thresholds[service.key] = float(st.selectbox(
-            service.name(lang), options, index=options.index(int(base)),
+        thresholds[service.key] = float(widgets.selectbox(
+            service.name(lang), options, index=options.index(int(base)), lang=lang,
             key=f"thr_{service.key}", help=service.source))
     service_profiles = dict(default.service_profiles)
     if everyone != "catalogue":
@@ -194,21 +196,22 @@ def shown_services(lang: str, services: tuple[Service, ...]) -> tuple[str, ...]:
     """Which services' circles and gaps the map and charts show."""
     keys = [s.key for s in services]
     names = {s.key: s.name(lang) for s in services}
-    chosen = st.sidebar.multiselect(t("page.services_shown", lang), keys,
-                                    default=[k for k in DEFAULT_SHOWN if k in keys],
-                                    key="services", format_func=lambda k: names[k])
+    chosen = widgets.multiselect(t("page.services_shown", lang), keys, where=st.sidebar,
+                                 default=[k for k in DEFAULT_SHOWN if k in keys], lang=lang,
+                                 key="services", format_func=lambda k: names[k])
     return tuple(k for k in keys if k in chosen)
 
 
 def basemap(lang: str) -> str:
-    return st.sidebar.radio(t("map.basemap", lang), ("offline", "osm"), key="basemap",
-                            format_func=lambda b: t(f"map.basemap_{b}", lang),
-                            help=t("page.basemap_help", lang))
+    return widgets.radio(t("map.basemap", lang), ("offline", "osm"), key="basemap",
+                         where=st.sidebar, format_func=lambda b: t(f"map.basemap_{b}", lang),
+                         help=t("page.basemap_help", lang))
 
 
 def page_settings() -> PageSettings | None:
     """Every sidebar widget, in order; None while the area's source is still missing."""
     lang = language()
+    st.html(widgets.uploader_css(lang))  # the file uploaders' fixed words, translated
     services = catalogue()
     source = area_source(lang)
     layer_files = layer_uploads(lang, source)

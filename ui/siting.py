@@ -9,8 +9,9 @@ import streamlit as st
 
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import mapview, state
+from ui import mapview, state, widgets
 from ui.panels import service_names
+from ui.places import places_of
 from ui.sidebar import PageSettings
 
 MAX_NEW = 20
@@ -33,8 +34,9 @@ def panel(run: state.PageRun, page: PageSettings) -> dict | None:
     keys = list(names)
     first = next((s for s in page.services if s in names), keys[0])
     with st.form("siting"):
-        service = st.selectbox(t("page.siting_service", lang), keys, index=keys.index(first),
-                               key="siting_service", format_func=lambda k: names[k])
+        service = widgets.selectbox(t("page.siting_service", lang), keys, lang=lang,
+                                    index=keys.index(first), key="siting_service",
+                                    format_func=lambda k: names[k])
         p = int(st.number_input(t("page.siting_p", lang), 1, MAX_NEW, 2, 1, key="siting_p"))
         if st.form_submit_button(t("page.siting_go", lang)):
             st.session_state["siting_request"] = (service, p)
@@ -47,22 +49,34 @@ def panel(run: state.PageRun, page: PageSettings) -> dict | None:
         with st.spinner(t("page.siting_working", lang)):
             chosen = proposal(run, service, p)
     except GridcircleError as exc:
-        st.error(state.user_message(exc, lang))
+        st.error(widgets.plain(state.user_message(exc, lang)))
         return None
     cols = st.columns(2)
-    cols[0].metric(t("page.siting_before", lang, service=names[service]),
+    cols[0].metric(widgets.plain(t("page.siting_before", lang, service=names[service])),
                    f"{chosen.coverage_before:.1%}")
+    delta = (chosen.coverage_after - chosen.coverage_before) * 100
     cols[1].metric(t("page.siting_after", lang, p=p), f"{chosen.coverage_after:.1%}",
-                   delta=f"{(chosen.coverage_after - chosen.coverage_before) * 100:+.1f} pp")
-    st.caption(t("page.siting_households", lang, added=chosen.covered_after - chosen.covered_before,
-                 total=chosen.households_total, method=chosen.method))
+                   delta=t("page.siting_delta", lang, pp=f"{delta:+.1f}"))
+    st.caption(t("page.siting_added", lang,
+                 added=f"{chosen.covered_after - chosen.covered_before:,}",
+                 total=f"{chosen.households_total:,}")
+               + " " + t("page.siting_exact" if chosen.method == "exact"
+                         else "page.siting_heuristic", lang))
     sites = chosen.sites
     if len(sites):
+        if "order" not in sites.columns:
+            sites = sites.assign(order=range(1, len(sites) + 1))
+        where = places_of(sites, result, lang)
         table = pd.DataFrame({
-            t("map.rank", lang): sites["order"].to_numpy() if "order" in sites else range(1, len(sites) + 1),
+            t("map.rank", lang): sites["order"].to_numpy(),
             t("map.added", lang): sites["added_households"].astype(int).to_numpy(),
+            t("map.place", lang): where,
         })
-        st.dataframe(table, hide_index=True, width="stretch")
-        return mapview.sites_json(sites.assign(service=service))
+        # in order of what each adds (the order of choice: each adds the most of those left)
+        st.dataframe(table, hide_index=True, width="stretch", column_config={
+            t("map.place", lang): st.column_config.TextColumn(width="large",
+                                                              help=t("help.site_place", lang)),
+            t("map.added", lang): st.column_config.NumberColumn(help=t("help.site_added", lang))})
+        return mapview.sites_json(sites.assign(service=service), places=where)
     st.info(t("page.siting_none", lang))
     return None

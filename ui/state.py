@@ -203,6 +203,4 @@ def rendered_groups(key: Hashable, _rendered: mapframe.RenderedMap,
     """Feature groups and a layer control rendered for the base map ``_rendered``
     (:func:`ui.mapframe.render_groups`); ``key`` must identify that base map as well as
     what the groups show. ``_build()`` makes the groups only when ``key`` is new."""
-    import folium
-
-    return mapframe.render_groups(_rendered, _build(), folium.LayerControl(collapsed=False))
+    return mapframe.render_groups(_rendered, _build(), mapview.layer_control())

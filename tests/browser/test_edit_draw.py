@@ -48,15 +48,34 @@ def edit_server(chromium_available, tmp_path_factory):
         driver.stop_server(process)
 
 
-def test_draw_a_rectangle_then_move_the_units(edit_server, browser):
-    browser.get(edit_server)
+def _view(d):
+    """The editing map's zoom and centre (inside its frame)."""
+    return d.execute_script("var m = window.map; if (!m) { return null; }"
+                            "var c = m.getCenter(); return [m.getZoom(), c.lat.toFixed(5), c.lng.toFixed(5)];")
+
+
+def _enter(browser, timeout_s=60):
+    browser.switch_to.default_content()
     frame = driver.wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, driver.MAP_FRAME),
-                            timeout_s=120, what="the editing map")
+                            timeout_s=timeout_s, what="the editing map")
     browser.execute_script("arguments[0].scrollIntoView()", frame)
     browser.switch_to.frame(frame)
     driver.wait_for(browser, lambda d: d.execute_script(
         "return !!document.querySelector('.leaflet-draw-toolbar a.leaflet-draw-draw-rectangle')"),
-        timeout_s=60, what="the drawing toolbar (vendored Leaflet.draw)")
+        timeout_s=timeout_s, what="the drawing toolbar (vendored Leaflet.draw)")
+    return frame
+
+
+def test_draw_a_rectangle_then_move_the_units_and_the_map_keeps_its_zoom(edit_server, browser):
+    """Journey (d), on the editing panel: zoomed in, a drawn selection and the move that
+    follows leave the map where the planner put it; the units are named by building."""
+    browser.get(edit_server)
+    _enter(browser, timeout_s=120)
+    start = driver.wait_for(browser, _view, what="the map's view")
+    browser.find_element(By.CSS_SELECTOR, "a.leaflet-control-zoom-in").click()
+    driver.wait_for(browser, lambda d: _view(d) and _view(d)[0] > start[0], what="zoomed in")
+    zoomed = driver.wait_for(browser, lambda d: (lambda v: v if v == _view(d) else None)(
+        (__import__("time").sleep(0.5), _view(d))[1]), what="the zoom to settle")
     browser.find_element(By.CSS_SELECTOR, "a.leaflet-draw-draw-rectangle").click()
     pane = browser.find_element(By.CSS_SELECTOR, ".leaflet-container")
     w, h = pane.size["width"], pane.size["height"]
@@ -65,17 +84,34 @@ def test_draw_a_rectangle_then_move_the_units(edit_server, browser):
     browser.switch_to.default_content()
 
     def selected(d):
-        text = d.find_element(By.CSS_SELECTOR, "[data-testid='stMultiSelect']").text
-        return [word for word in text.split() if word.startswith("B0")]
+        return d.execute_script(
+            "return Array.from(new Set(Array.from(document.querySelectorAll("
+            "\"[data-testid='stMultiSelect'] [data-tag] > span[title]\")).map(e => e.title)));")
 
     units = driver.wait_for(browser, selected, timeout_s=60, what="units selected by drawing")
-    assert len(units) >= 2
+    assert len(units) >= 2, units
+    assert not any(u.startswith("B0") for u in units), units  # named, not ids
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "已选" in body and "户" in body  # the selection's total households
+    driver.wait_for(browser, driver.page_idle, what="the page to finish")
+    _enter(browser)
+    driver.wait_for(browser, lambda d: _view(d) == zoomed, timeout_s=20,
+                    what=f"the view kept after selecting ({zoomed} vs {_view(browser)})")
+    browser.switch_to.default_content()
+    driver.ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(driver.ARTIFACTS / "journey_d_selected.png"))
     button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "移动")
     button.click()
     # the page rerenders in pieces: wait for the whole outcome (step counted, grid made)
     body = driver.wait_for(
-        browser, lambda d: (lambda text: "已执行 1 步" in text and "新建网格" in text and text)(
+        browser, lambda d: (lambda text: "已执行 1 步" in text and "上一步" in text and text)(
             d.find_element(By.TAG_NAME, "body").text),
         timeout_s=60, what="the move to be applied and reported")
     assert "上一步" in body
+    driver.wait_for(browser, driver.page_idle, what="the page to finish")
+    _enter(browser)
+    driver.wait_for(browser, lambda d: _view(d) == zoomed, timeout_s=20,
+                    what=f"the view kept after the edit ({zoomed} vs {_view(browser)})")
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(driver.ARTIFACTS / "journey_d_after_move.png"))
     assert not driver.severe_console_entries(browser)  # nothing asked for the internet

@@ -60,8 +60,8 @@ def test_page_draws_grids_offline_and_the_layer_control_toggles_them(server, bro
 
 def test_another_service_shown_is_swapped_into_the_map_without_reloading_it(server, browser):
     browser.get(server)
-    frame = enter_map(browser, timeout_s=120)
-    wait_for(browser, lambda d: count(d, GRID_PATHS) and count(d, AREA_PATHS), timeout_s=120,
+    frame = enter_map(browser, timeout_s=240)
+    wait_for(browser, lambda d: count(d, GRID_PATHS) and count(d, AREA_PATHS), timeout_s=240,
              what="grids and service areas")
     browser.switch_to.default_content()
     wait_for(browser, page_idle, what="the page to finish")

@@ -1,0 +1,112 @@
+"""Journey (e): the main map's layer control starts collapsed, every layer drawn has a
+legend entry under the name the layer control gives it, turning a layer off greys its
+entry out, the frequent services (bus stops, convenience stores) start hidden, and the
+scale bar is in metres only."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.driver import (ARTIFACTS, enter_map, overlay_labels, page_idle,
+                                  toggle_overlay, wait_for)
+
+pytestmark = pytest.mark.browser
+
+
+def _legend_layers(d) -> dict:
+    return d.execute_script(
+        "var out = {}; document.querySelectorAll('.gc-legend [data-layer]').forEach(function(r){"
+        " out[r.getAttribute('data-layer')] = getComputedStyle(r).display !== 'none'; });"
+        "return out;")
+
+
+def test_layer_control_collapsed_and_every_layer_in_the_legend(server, browser):
+    browser.get(server)
+    enter_map(browser, timeout_s=150)
+    browser.switch_to.default_content()
+    wait_for(browser, page_idle, timeout_s=120, what="the page to finish")
+    enter_map(browser)
+    wait_for(browser, lambda d: d.execute_script("return !!document.querySelector('.gc-legend');"),
+             what="the legend")
+    control = browser.execute_script(
+        "var c = document.querySelector('.leaflet-control-layers');"
+        "return [c.classList.contains('leaflet-control-layers-expanded'),"
+        " c.getBoundingClientRect().width, c.getBoundingClientRect().height];")
+    assert control[0] is False and control[1] < 60 and control[2] < 60, control
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(ARTIFACTS / "journey_e_map.png"))
+    enter_map(browser)
+
+    # every overlay the control lists that is on has a visible legend entry (hidden ones
+    # have theirs hidden)
+    overlays = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+        ".map(l => [l.querySelector('span span, span').textContent.trim(),"
+        " l.querySelector('input').checked]);")
+    assert overlays, overlays
+    legend = _legend_layers(browser)
+    for name, on in overlays:
+        if on:
+            assert legend.get(name) is True, (name, legend)
+    legend_text = browser.execute_script("return document.querySelector('.gc-legend').innerText;")
+    assert "图例" in legend_text
+    # the frequent services start hidden (their layer unchecked, no bus-stop icons drawn)
+    frequent = [(n, on) for n, on in overlays if n == "公交站与便利店"]
+    assert frequent and not frequent[0][1], overlays
+    icons = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.gc-fac .gc-icon')).map(e => e.textContent);")
+    assert "公" not in icons and "便" not in icons, sorted(set(icons))
+    # turning a layer off hides its legend entry; on again shows it
+    toggle_overlay(browser, "网格")
+    wait_for(browser, lambda d: _legend_layers(d).get("网格") is False, timeout_s=5,
+             what="the grids' legend entry hidden")
+    toggle_overlay(browser, "网格")
+    wait_for(browser, lambda d: _legend_layers(d).get("网格") is True, timeout_s=5,
+             what="the grids' legend entry shown")
+    scale = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-control-scale-line'))"
+        ".map(e => e.textContent);")
+    assert len(scale) == 1 and scale[0].endswith(("m", "km")), scale
+    assert not any("ft" in s or "mi" in s for s in scale)
+
+
+def _choose(browser, label_text: str, option_index: int) -> None:
+    """Pick option ``option_index`` of the main page's selectbox labelled ``label_text``."""
+    from selenium.webdriver.common.by import By
+
+    browser.switch_to.default_content()
+    for box in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']"):
+        if box.text.startswith(label_text):
+            box.find_element(By.CSS_SELECTOR, "input, [role='combobox']").click()
+            break
+    else:
+        raise AssertionError(f"no selectbox {label_text!r}")
+    options = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[role='option']"),
+                       timeout_s=10, what="the options")
+    options[option_index].click()
+
+
+def _zoom(browser) -> float:
+    enter_map(browser)
+    value = browser.execute_script("return window.map.getZoom();")
+    browser.switch_to.default_content()
+    return value
+
+
+def test_a_gap_zoom_and_back_to_the_whole_area(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server)
+    enter_map(browser, timeout_s=150)
+    browser.switch_to.default_content()
+    wait_for(browser, page_idle, timeout_s=120, what="the page to finish")
+    whole = _zoom(browser)
+    tabs = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stTab']")
+    next(t for t in tabs if t.text.strip() == "服务缺口").click()
+    _choose(browser, "在地图上定位缺口", 1)
+    wait_for(browser, lambda d: page_idle(d) and _zoom(d) > whole, timeout_s=60,
+             what="the map zoomed to the gap")
+    _choose(browser, "在地图上定位缺口", 0)
+    wait_for(browser, lambda d: page_idle(d) and abs(_zoom(d) - whole) < 1.01, timeout_s=60,
+             what=f"the map back on the whole area (zoom {whole})")

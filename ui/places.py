@@ -1,0 +1,121 @@
+"""Where a gap or a proposed site is, in the words a planner uses: its community, its grid
+and the nearest named street ("学院路社区 · 网格 C01-03 · 近 学院路").
+
+The places are looked up once per layer (kept beside the frame it was made from), so a
+rerun that shows the same gaps does no spatial work. Names come from data and are
+returned as plain text; whoever shows them escapes them. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.i18n import t
+
+STREET_WITHIN_M = 300.0
+_MEMO: dict[tuple, tuple[weakref.ref, list[dict]]] = {}
+
+
+def _name(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def place_parts(geoms: gpd.GeoSeries, *, communities: gpd.GeoDataFrame | None,
+                grids: gpd.GeoDataFrame | None, roads: gpd.GeoDataFrame | None) -> list[dict]:
+    """Per geometry: ``community`` (name, else id), ``grid`` (id) and ``street`` (the
+    nearest named road within :data:`STREET_WITHIN_M`), each "" when unknown.
+
+    All frames in the same metric CRS as ``geoms``.
+    """
+    points = gpd.GeoDataFrame(geometry=geoms.representative_point().to_numpy(),
+                              crs=geoms.crs)
+    out = [{"community": "", "grid": "", "street": ""} for _ in range(len(points))]
+    if not len(points):
+        return out
+    if communities is not None and len(communities):
+        names = (communities["name"] if "name" in communities.columns
+                 else pd.Series("", index=communities.index))
+        ids = communities.get("community_id", pd.Series("", index=communities.index))
+        frame = gpd.GeoDataFrame({"c_label": [(_name(n) or _name(i)) for n, i in zip(names, ids)]},
+                                 geometry=communities.geometry.to_numpy(), crs=communities.crs)
+        hit = gpd.sjoin(points, frame, how="left", predicate="within")
+        hit = hit[~hit.index.duplicated()]
+        for k, label in enumerate(hit["c_label"].to_numpy()):
+            out[k]["community"] = _name(label)
+    if grids is not None and len(grids) and "grid_id" in grids.columns:
+        frame = gpd.GeoDataFrame({"g_label": grids["grid_id"].astype(str).to_numpy()},
+                                 geometry=grids.geometry.to_numpy(), crs=grids.crs)
+        hit = gpd.sjoin_nearest(points, frame, how="left", max_distance=50.0)
+        hit = hit[~hit.index.duplicated()]
+        for k, label in enumerate(hit["g_label"].to_numpy()):
+            out[k]["grid"] = _name(label)
+    if roads is not None and len(roads) and "name" in roads.columns:
+        frame = _named_streets(roads)
+        if len(frame):
+            hit = gpd.sjoin_nearest(points, frame, how="left", max_distance=STREET_WITHIN_M)
+            hit = hit[~hit.index.duplicated()]
+            for k, label in enumerate(hit["s_label"].to_numpy()):
+                out[k]["street"] = _name(label)
+    return out
+
+
+_STREETS: dict[int, tuple[weakref.ref, gpd.GeoDataFrame]] = {}
+
+
+def _named_streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The named roads (``s_label``), one per name and geometry, kept per roads frame."""
+    held = _STREETS.get(id(roads))
+    if held is not None and held[0]() is roads:
+        return held[1]
+    labels = roads["name"].map(_name)
+    named = roads[labels != ""]
+    frame = gpd.GeoDataFrame({"s_label": labels[labels != ""].to_numpy()},
+                             geometry=named.geometry.to_numpy(), crs=named.crs)
+    frame.sindex  # built once
+    if len(_STREETS) > 8:
+        _STREETS.clear()
+    try:
+        _STREETS[id(roads)] = (weakref.ref(roads), frame)
+    except TypeError:
+        pass
+    return frame
+
+
+def place_text(parts: dict, lang: str) -> str:
+    """One line: community · grid · near street (the parts that are known)."""
+    bits = []
+    if parts.get("community"):
+        bits.append(parts["community"])
+    if parts.get("grid"):
+        bits.append(t("page.place_grid", lang, grid=parts["grid"]))
+    if parts.get("street"):
+        bits.append(t("page.place_street", lang, street=parts["street"]))
+    return " · ".join(bits) or t("page.place_unknown", lang)
+
+
+def places_of(frame: gpd.GeoDataFrame, result, lang: str) -> list[str]:
+    """The place of every row of ``frame`` (gaps or proposed sites of ``result``)."""
+    key = (id(frame), id(result))
+    held = _MEMO.get(key)
+    if held is None or held[0]() is not frame:
+        layers = result.layers
+        roads = getattr(getattr(result, "area", None), "roads", None)
+        parts = place_parts(frame.geometry, communities=layers.get("communities"),
+                            grids=layers.get("grids"), roads=roads)
+        if len(_MEMO) > 64:
+            _MEMO.clear()
+        try:
+            _MEMO[key] = (weakref.ref(frame), parts)
+        except TypeError:  # a frame that cannot be referenced weakly: not kept
+            pass
+        held = (None, parts)
+    return [place_text(p, lang) for p in held[1]]
+
+
+__all__ = ["place_parts", "place_text", "places_of"]
