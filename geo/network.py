@@ -107,6 +107,29 @@ class WalkNetwork:
             geometry=self.edge_geometry, crs=self.crs)
 
 
+def substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Vectorised ``shapely.ops.substring`` for LineStrings (``0 <= start < end <= length``)."""
+    if geoms.size == 0:
+        return np.empty(0, dtype=object)
+    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.sqrt((np.diff(coords, axis=0) ** 2).sum(axis=1))
+    same = which[1:] == which[:-1]
+    step = np.where(same, seg, 0.0)
+    cum = np.concatenate([[0.0], np.cumsum(step)])
+    first = np.searchsorted(which, np.arange(geoms.size), side="left")
+    cum = cum - cum[first][which]  # distance of every vertex from its line's start
+    a = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end))
+    inner = (cum > start[which]) & (cum < end[which])
+    n = geoms.size
+    keys = np.concatenate([np.arange(n), which[inner], np.arange(n)])
+    order_in_line = np.concatenate([np.full(n, -1.0), cum[inner], np.full(n, np.inf)])
+    pts = np.concatenate([a, coords[inner], b])
+    order = np.lexsort((order_in_line, keys))
+    return shapely.linestrings(pts[order], indices=keys[order])
+
+
+
 def build_network(lines: gpd.GeoDataFrame, *, class_column: str = "road_class",
                   precision_m: float = 0.01, source: str = "network") -> WalkNetwork:
     """Build a :class:`WalkNetwork` from walkable line geometries in a metric CRS.

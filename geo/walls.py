@@ -1,0 +1,574 @@
+"""Gated compounds (封闭小区): a compound's outline is a wall with a few access points.
+
+The rule, in one place
+----------------------
+* **Which compounds are walls.** Residential compounds with a name (OpenStreetMap
+  ``landuse=residential`` + ``name``, or every uploaded compound outline), no larger than
+  :attr:`WallSettings.max_compound_ha`. A compound that contains a smaller one is left
+  open (the inner one is the 小区). A planner may open any compound.
+* **Access points.** Where a walkable way crosses the outline (*inferred*), or where an
+  inner path meets a public street inside the outline; a mapped gate or entrance
+  (``barrier=gate`` …, ``entrance=*``) within :attr:`WallSettings.gate_match_m` of such a
+  point makes it *mapped*; a mapped gate with no way through it is joined to the nearest
+  street outside (*mapped*, virtual); a planner may add gates (*added*) and close any
+  access point.
+* **Inner and public ways.** A walkable edge whose middle lies inside a walled outline is
+  an *inner path* of that compound, unless it is an arterial road (``road_class ==
+  'arterial'``: tertiary and above), which stays *public*. Inner paths are walked only by
+  trips that start or end inside the compound (its residents, or visitors of a facility
+  inside it): outsiders never walk *through* a gated compound on its inner paths.
+* **Households inside a wall** reach the streets only along their compound's inner paths
+  or by walking (straight, inside the compound) to one of its open access points.
+* **Nobody is trapped.** A compound left with no open access point is treated as open and
+  reported.
+
+The walled graph (:attr:`Walls.graph`, directed, metres) keeps scipy's multi-source
+Dijkstra usable: every inner node whose edges are all inner paths of one compound keeps its
+id and is reachable only from an open access point (the *enter* layer); each access node
+gets an inner copy; a second copy of every inner node (the *exit* layer) leads only out
+through open access points and is where a facility inside a compound starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from scipy import sparse
+
+from geo.crs import WGS84, require_projected
+from geo.network import Snap, WalkNetwork, build_network, substrings
+from geo.settings import check_range
+from geo.snapping import build_segment_grid, snap_to_segments
+
+#: OSM ``barrier`` values that are gates people walk through.
+GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
+                           "turnstile", "kissing_gate", "full-height_turnstile", "hampshire_gate",
+                           "bump_gate", "wicket_gate"})
+ORIGINS = ("mapped", "inferred", "added")
+
+
+@dataclass(frozen=True)
+class WallSettings:
+    """Whether compounds are walls, and the planner's edits (saved with the project).
+
+    Attributes
+    ----------
+    gated
+        Compound outlines are walls (default on).
+    open_compounds
+        ``compound_id`` of compounds the planner opened (no wall).
+    added_gates, closed_gates
+        ``(lon, lat)`` in WGS84 of gates the planner added on an outline, or closed (the
+        nearest access point within :attr:`edit_match_m`).
+    gate_match_m
+        A mapped gate this close to a crossing way is that crossing.
+    gate_outline_m
+        Mapped gates and added gates farther than this from every wall are ignored.
+    edit_match_m
+        How far a "close" click may lie from the access point it closes.
+    max_compound_ha
+        Larger residential areas are districts, not compounds: no wall.
+    """
+
+    gated: bool = True
+    open_compounds: tuple[str, ...] = ()
+    added_gates: tuple[tuple[float, float], ...] = ()
+    closed_gates: tuple[tuple[float, float], ...] = ()
+    gate_match_m: float = 15.0
+    gate_outline_m: float = 20.0
+    edit_match_m: float = 25.0
+    max_compound_ha: float = 50.0
+
+    def __post_init__(self) -> None:
+        check_range("gate_match_m", self.gate_match_m, 0, 200)
+        check_range("gate_outline_m", self.gate_outline_m, 0, 200)
+        check_range("edit_match_m", self.edit_match_m, 0, 500)
+        check_range("max_compound_ha", self.max_compound_ha, 0.01, 10_000)
+        for name in ("added_gates", "closed_gates"):
+            for point in getattr(self, name):
+                if len(point) != 2 or not all(np.isfinite(point)):
+                    check_range(name, float("nan"), -180, 180)
+
+    def as_dict(self) -> dict:
+        return {"gated": self.gated, "open_compounds": list(self.open_compounds),
+                "added_gates": [list(p) for p in self.added_gates],
+                "closed_gates": [list(p) for p in self.closed_gates],
+                "gate_match_m": self.gate_match_m, "gate_outline_m": self.gate_outline_m,
+                "edit_match_m": self.edit_match_m, "max_compound_ha": self.max_compound_ha}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> WallSettings:
+        data = dict(data or {})
+        for name in ("open_compounds",):
+            data[name] = tuple(str(v) for v in data.get(name, ()))
+        for name in ("added_gates", "closed_gates"):
+            data[name] = tuple((float(p[0]), float(p[1])) for p in data.get(name, ()))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True, eq=False)
+class Walls:
+    """Walled compounds on a network cut at their outlines; build with :func:`build_walls`.
+
+    Attributes
+    ----------
+    network
+        The walking network with every edge cut where it crosses a walled outline.
+    compounds
+        Every candidate compound: ``compound_id``, ``name``, ``status`` (``gated``,
+        ``no_access`` — open, nobody is trapped —, ``opened`` by the planner, ``nested``,
+        ``too_large``, ``unnamed``), ``households`` filled by the reach step, geometry.
+    polygons
+        Outline of each gated compound, by gated position (``compound`` below).
+    access
+        Open access points: ``compound`` (gated position), ``compound_id``, ``x``, ``y``,
+        ``origin`` (``mapped``/``inferred``/``added``), ``node`` (graph node outside the
+        wall), ``edge``/``along_m``/``offset_m`` (where it meets the streets outside).
+    edge_compound
+        Gated position owning each edge as an inner path (-1: public or outside).
+    edge_node_u, edge_node_v
+        Graph node at each end of each edge as walked from inside (enter layer).
+    exit_node
+        Exit-layer copy of each graph node (-1: none).
+    graph
+        Directed walled graph (metres).
+    report
+        Counts for the summary.
+    """
+
+    network: WalkNetwork
+    compounds: gpd.GeoDataFrame
+    polygons: np.ndarray
+    compound_ids: np.ndarray
+    access: pd.DataFrame
+    edge_compound: np.ndarray
+    edge_node_u: np.ndarray
+    edge_node_v: np.ndarray
+    exit_node: np.ndarray
+    graph: sparse.csr_array
+    report: dict = field(default_factory=dict)
+
+    @property
+    def n_gated(self) -> int:
+        return int(self.polygons.size)
+
+    def compound_of(self, xy: np.ndarray) -> np.ndarray:
+        """Gated position of the compound holding each point (-1: none)."""
+        return compound_of(self.polygons, xy)
+
+    def snap(self, xy: np.ndarray, compound: np.ndarray, *, max_snap_m: float) -> Snap:
+        """Snap points outside walls to public/outside edges and points inside a wall to
+        the inner paths of their own compound (edge -1 where none within the cap)."""
+        net = self.network
+        n = xy.shape[0]
+        edge = np.full(n, -1, dtype=np.int64)
+        along = np.full(n, np.nan)
+        offset = np.full(n, np.nan)
+        out = np.flatnonzero(compound < 0)
+        inner = np.flatnonzero(compound >= 0)
+        for who, mask in ((out, self.edge_compound < 0), (inner, self.edge_compound >= 0)):
+            ids = np.flatnonzero(mask)
+            if who.size == 0 or ids.size == 0:
+                continue
+            geoms = net.edge_geometry[ids]
+            e, a, o = snap_to_segments(build_segment_grid(geoms), geoms, xy[who], max_snap_m)
+            ok = e >= 0
+            edge[who[ok]], along[who[ok]], offset[who[ok]] = ids[e[ok]], a[ok], o[ok]
+        if inner.size:  # the nearest inner path may belong to the compound next door
+            wrong = inner[(edge[inner] >= 0) & (self.edge_compound[np.maximum(edge[inner], 0)]
+                                                != compound[inner])]
+            edge[wrong], along[wrong], offset[wrong] = -1, np.nan, np.nan
+            if wrong.size:
+                self._snap_own(xy, compound, wrong, max_snap_m, edge, along, offset)
+        return Snap(edge, along, offset)
+
+    def _snap_own(self, xy, compound, who, max_snap_m, edge, along, offset) -> None:
+        ids = np.flatnonzero(self.edge_compound >= 0)
+        geoms = self.network.edge_geometry[ids]
+        points = shapely.points(xy[who])
+        src, tgt = shapely.STRtree(geoms).query(points, predicate="dwithin", distance=max_snap_m)
+        keep = self.edge_compound[ids[tgt]] == compound[who[src]]
+        src, tgt = src[keep], tgt[keep]
+        if src.size == 0:
+            return
+        dist = shapely.distance(points[src], geoms[tgt])
+        order = np.lexsort((tgt, dist, src))
+        src, tgt, dist = src[order], tgt[order], dist[order]
+        first = np.ones(src.size, dtype=bool)
+        first[1:] = src[1:] != src[:-1]
+        src, tgt, dist = src[first], tgt[first], dist[first]
+        edge[who[src]] = ids[tgt]
+        offset[who[src]] = dist
+        along[who[src]] = shapely.line_locate_point(geoms[tgt], points[src])
+
+    def gate_pairs(self, xy: np.ndarray, compound: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (point, open access point of its compound) pair with the straight walk."""
+        acc = self.access
+        if len(acc) == 0 or not (compound >= 0).any():
+            return (np.zeros(0, np.int64),) * 2 + (np.zeros(0),)
+        a_comp = acc["compound"].to_numpy()
+        order = np.argsort(a_comp, kind="stable")
+        start = np.searchsorted(a_comp[order], np.arange(self.n_gated))
+        stop = np.searchsorted(a_comp[order], np.arange(self.n_gated), side="right")
+        who = np.flatnonzero(compound >= 0)
+        c = compound[who]
+        count = stop[c] - start[c]
+        point = np.repeat(who, count)
+        k = np.arange(point.size) - np.repeat(np.cumsum(count) - count, count)
+        gate = order[np.repeat(start[c], count) + k]
+        axy = acc[["x", "y"]].to_numpy()
+        cost = np.hypot(*(xy[point] - axy[gate]).T)
+        return point, gate, cost
+
+
+def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Position in ``polygons`` of the first polygon holding each point (-1: none)."""
+    out = np.full(xy.shape[0], -1, dtype=np.int64)
+    if polygons.size == 0 or xy.shape[0] == 0:
+        return out
+    finite = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    src, tgt = shapely.STRtree(polygons).query(shapely.points(xy[finite]), predicate="within")
+    order = np.lexsort((tgt, src))
+    src, tgt = src[order], tgt[order]
+    first = np.ones(src.size, dtype=bool)
+    first[1:] = src[1:] != src[:-1]
+    out[finite[src[first]]] = tgt[first]
+    return out
+
+
+# -------------------------------------------------------------------------------------
+# which compounds are walls
+# -------------------------------------------------------------------------------------
+def wall_candidates(compounds: gpd.GeoDataFrame | None, settings: WallSettings,
+                    crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    """Every compound with its ``status`` before access points are looked for."""
+    cols = ["compound_id", "name", "status"]
+    if compounds is None or len(compounds) == 0:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=crs)
+    require_projected(compounds, what="compounds")
+    c = compounds.to_crs(crs)
+    geoms = shapely.make_valid(c.geometry.to_numpy())
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    geoms = np.where(polygonal, geoms, None)
+    ids = (c["compound_id"].astype(str).to_numpy() if "compound_id" in c.columns
+           else np.array([f"C{k:05d}" for k in range(len(c))], dtype=object))
+    names = (c["name"].to_numpy(dtype=object) if "name" in c.columns
+             else np.full(len(c), None, dtype=object))
+    named = np.array([isinstance(v, str) and v.strip() != "" for v in names])
+    area = np.where(polygonal, shapely.area(np.where(polygonal, geoms, shapely.Polygon())), 0.0)
+    status = np.full(len(c), "gated", dtype=object)
+    status[~named] = "unnamed"
+    status[area > settings.max_compound_ha * 10_000] = "too_large"
+    status[~polygonal | (area <= 0)] = "invalid"
+    gated = np.flatnonzero(status == "gated")
+    if gated.size > 1:  # a compound holding a smaller walled one is not itself a wall
+        tree = shapely.STRtree(geoms[gated])
+        src, tgt = tree.query(geoms[gated], predicate="contains_properly")
+        keep = src != tgt
+        status[gated[np.unique(src[keep])]] = "nested"
+    opened = set(settings.open_compounds)
+    status[(status == "gated") & np.isin(ids, list(opened))] = "opened"
+    if not settings.gated:
+        status[status == "gated"] = "opened"
+    return gpd.GeoDataFrame({"compound_id": ids, "name": names, "status": status},
+                            geometry=np.where(polygonal, geoms, shapely.Polygon()), crs=crs)
+
+
+# -------------------------------------------------------------------------------------
+# building
+# -------------------------------------------------------------------------------------
+def cut_at_outlines(network: WalkNetwork, polygons: np.ndarray) -> WalkNetwork:
+    """The network with every edge cut where it meets an outline (same CRS, classes kept)."""
+    geoms = network.edge_geometry
+    outlines = shapely.boundary(polygons)
+    e_idx, o_idx = shapely.STRtree(outlines).query(geoms, predicate="intersects")
+    cuts_e, cuts_at = [], []
+    if e_idx.size:
+        hits = shapely.intersection(geoms[e_idx], outlines[o_idx])
+        pts, which = shapely.get_coordinates(hits, return_index=True)
+        if pts.size:
+            edge = e_idx[which]
+            at = shapely.line_locate_point(geoms[edge], shapely.points(pts))
+            length = network.edge_length_m[edge]
+            inner = (at > 0.05) & (at < length - 0.05)
+            cuts_e.append(edge[inner])
+            cuts_at.append(at[inner])
+    if not cuts_e or sum(c.size for c in cuts_e) == 0:
+        return network
+    edge = np.concatenate(cuts_e)
+    at = np.concatenate(cuts_at)
+    order = np.lexsort((at, edge))
+    edge, at = edge[order], at[order]
+    keep = np.ones(edge.size, dtype=bool)
+    keep[1:] = (edge[1:] != edge[:-1]) | (at[1:] - at[:-1] > 0.05)
+    edge, at = edge[keep], at[keep]
+    cut = np.unique(edge)
+    # pieces: [0, a1], [a1, a2], ..., [ak, L] for each cut edge
+    first = np.searchsorted(edge, cut)
+    count = np.searchsorted(edge, cut, side="right") - first
+    piece_edge = np.repeat(cut, count + 1)
+    s, t = [], []
+    for k, e in enumerate(cut):  # few cut edges; the pieces themselves are vectorised below
+        cuts = at[first[k]:first[k] + count[k]]
+        s.append(np.concatenate([[0.0], cuts]))
+        t.append(np.concatenate([cuts, [network.edge_length_m[e]]]))
+    pieces = substrings(geoms[piece_edge], np.concatenate(s), np.concatenate(t))
+    whole = np.setdiff1d(np.arange(network.n_edges), cut)
+    lines = gpd.GeoDataFrame(
+        {"road_class": np.concatenate([network.edge_class[whole], network.edge_class[piece_edge]])},
+        geometry=np.concatenate([geoms[whole], pieces]), crs=network.crs)
+    return build_network(lines, source="walls")
+
+
+def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
+                gates: gpd.GeoDataFrame | None = None, *,
+                settings: WallSettings = WallSettings(), max_snap_m: float = 150.0) -> Walls:
+    """Cut the network at walled outlines, find access points and build the walled graph.
+
+    Parameters
+    ----------
+    network
+        The study area's walking network (projected metres).
+    compounds
+        Compound outlines (``compound_id``, ``name``); any projected CRS.
+    gates
+        Mapped gates and entrances (points; any projected CRS), or ``None``.
+    settings
+        :class:`WallSettings` (including the planner's edits).
+    max_snap_m
+        A mapped or added gate with no way through it joins the nearest street outside
+        within this distance.
+    """
+    crs = network.crs
+    cands = wall_candidates(compounds, settings, crs)
+    walls_at = np.flatnonzero(cands["status"].to_numpy() == "gated")
+    polys = cands.geometry.to_numpy()[walls_at]
+    net = cut_at_outlines(network, polys) if polys.size else network
+    mid = shapely.line_interpolate_point(net.edge_geometry, 0.5, normalized=True)
+    cores = shapely.buffer(polys, -0.05) if polys.size else polys
+    edge_owner = compound_of(cores, shapely.get_coordinates(mid)) if polys.size else \
+        np.full(net.n_edges, -1, dtype=np.int64)
+    edge_owner[net.edge_class == "arterial"] = -1  # public streets stay public
+    gate_xy = _gate_points(gates, crs)
+    added_xy = _wgs84_to(settings.added_gates, crs)
+    closed_xy = _wgs84_to(settings.closed_gates, crs)
+    access = _access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m)
+    access = _close(access, closed_xy, settings.edit_match_m)
+    has = np.zeros(polys.size, dtype=bool)
+    has[access["compound"].to_numpy()] = True
+    # compounds without any open access point are open: nobody is trapped
+    status = cands["status"].to_numpy().copy()
+    status[walls_at[~has]] = "no_access"
+    keep = np.flatnonzero(has)
+    remap = np.full(polys.size, -1, dtype=np.int64)
+    remap[keep] = np.arange(keep.size)
+    edge_owner = np.where(edge_owner >= 0, remap[np.maximum(edge_owner, 0)], -1)
+    access = access.assign(compound=remap[access["compound"].to_numpy()]).reset_index(drop=True)
+    ids = cands["compound_id"].to_numpy()[walls_at[keep]]
+    access["compound_id"] = ids[access["compound"].to_numpy()]
+    graph, enter_u, enter_v, exit_node, access_nodes = _walled_graph(net, edge_owner, access)
+    cands = cands.assign(status=status)
+    report = {
+        "compounds": int(len(cands)),
+        "compounds_gated": int(keep.size),
+        "compounds_by_status": {k: int(v) for k, v in
+                                pd.Series(status).value_counts().sort_index().items()},
+        "no_access_ids": [str(v) for v in cands["compound_id"][status == "no_access"]][:10],
+        "access_points": {o: int((access["origin"] == o).sum()) for o in ORIGINS},
+        "access_points_closed": int(access.attrs.get("closed", 0)),
+        "gates_mapped_ignored": int(access.attrs.get("gates_ignored", 0)),
+        "gates_added_ignored": int(access.attrs.get("added_ignored", 0)),
+        "inner_edges": int((edge_owner >= 0).sum()),
+        "edges_cut_at_outlines": int(net.n_edges - network.n_edges),
+        "access_nodes": int(access_nodes),
+    }
+    return Walls(network=net, compounds=cands, polygons=polys[keep], compound_ids=ids,
+                 access=access, edge_compound=edge_owner, edge_node_u=enter_u,
+                 edge_node_v=enter_v, exit_node=exit_node, graph=graph, report=report)
+
+
+def _gate_points(gates: gpd.GeoDataFrame | None, crs) -> np.ndarray:
+    if gates is None or len(gates) == 0:
+        return np.zeros((0, 2))
+    g = gates.to_crs(crs)
+    geoms = g.geometry.to_numpy()
+    geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+    return shapely.get_coordinates(shapely.point_on_surface(geoms))
+
+
+def _wgs84_to(points: tuple, crs) -> np.ndarray:
+    if not points:
+        return np.zeros((0, 2))
+    xy = np.asarray(points, dtype=float)
+    x, y = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
+
+
+def _node_roles(net: WalkNetwork, edge_owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``inner_of`` (compound of nodes all of whose edges are its inner paths, else -1) and
+    the (node, compound) pairs where inner paths meet anything else (access nodes)."""
+    n = net.n_nodes
+    ends = np.concatenate([net.edge_u, net.edge_v])
+    owner = np.concatenate([edge_owner, edge_owner])
+    pairs = np.unique(np.column_stack([ends, owner]), axis=0)
+    kinds = np.bincount(pairs[:, 0], minlength=n)
+    inner_of = np.full(n, -1, dtype=np.int64)
+    single = pairs[(kinds[pairs[:, 0]] == 1) & (pairs[:, 1] >= 0)]
+    inner_of[single[:, 0]] = single[:, 1]
+    access = pairs[(kinds[pairs[:, 0]] > 1) & (pairs[:, 1] >= 0)]
+    return inner_of, access
+
+
+def _access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m):
+    cols = ["compound", "x", "y", "origin", "node", "edge", "along_m", "offset_m"]
+    if polys.size == 0:
+        return pd.DataFrame({c: [] for c in cols}).astype({"compound": np.int64})
+    _, pairs = _node_roles(net, edge_owner)
+    node, comp = pairs[:, 0], pairs[:, 1]
+    xy = net.node_xy[node]
+    # where each access node meets the outside network: an incident non-inner edge
+    outside = np.flatnonzero(edge_owner < 0)
+    e_of = np.full(net.n_nodes, -1, dtype=np.int64)
+    along_of = np.zeros(net.n_nodes)
+    e_of[net.edge_v[outside]] = outside
+    along_of[net.edge_v[outside]] = net.edge_length_m[outside]
+    e_of[net.edge_u[outside]] = outside
+    along_of[net.edge_u[outside]] = 0.0
+    origin = np.full(node.size, "inferred", dtype=object)
+    used_gate = np.zeros(gate_xy.shape[0], dtype=bool)
+    if gate_xy.shape[0] and node.size:
+        d = np.hypot(*(xy[:, None, :] - gate_xy[None, :, :]).transpose(2, 0, 1))
+        near = d <= settings.gate_match_m
+        origin[near.any(axis=1)] = "mapped"
+        used_gate = near.any(axis=0)
+    frame = pd.DataFrame({"compound": comp, "x": xy[:, 0], "y": xy[:, 1], "origin": origin,
+                          "node": node, "edge": e_of[node], "along_m": along_of[node],
+                          "offset_m": 0.0})
+    extra = [(gate_xy[~used_gate], "mapped"), (added_xy, "added")]
+    rows, ignored = [], {}
+    outlines = shapely.boundary(polys)
+    tree = shapely.STRtree(outlines)
+    for pts, kind in extra:
+        if pts.shape[0] == 0:
+            ignored[kind] = 0
+            continue
+        points = shapely.points(pts)
+        (src, tgt), dist = tree.query_nearest(points, max_distance=settings.gate_outline_m,
+                                              return_distance=True, all_matches=False)
+        ignored[kind] = int(pts.shape[0] - np.unique(src).size)
+        if src.size == 0:
+            continue
+        on = shapely.get_coordinates(shapely.line_interpolate_point(
+            outlines[tgt], shapely.line_locate_point(outlines[tgt], points[src])))
+        # joined to the nearest street outside every wall
+        ids = outside
+        if ids.size == 0:
+            continue
+        geoms = net.edge_geometry[ids]
+        e, a, o = snap_to_segments(build_segment_grid(geoms), geoms, on, max_snap_m)
+        ok = e >= 0
+        ignored[kind] += int((~ok).sum())
+        rows.append(pd.DataFrame({"compound": tgt[ok], "x": on[ok, 0], "y": on[ok, 1],
+                                  "origin": kind, "node": -1, "edge": ids[e[ok]],
+                                  "along_m": a[ok], "offset_m": o[ok]}))
+    frame = pd.concat([frame, *rows], ignore_index=True) if rows else frame
+    frame = frame[frame["edge"] >= 0].reset_index(drop=True)  # no street outside: unusable
+    frame["compound"] = frame["compound"].astype(np.int64)
+    frame["node"] = frame["node"].astype(np.int64)
+    frame["edge"] = frame["edge"].astype(np.int64)
+    frame.attrs["gates_ignored"] = ignored.get("mapped", 0)
+    frame.attrs["added_ignored"] = ignored.get("added", 0)
+    return frame
+
+
+def _close(access: pd.DataFrame, closed_xy: np.ndarray, match_m: float) -> pd.DataFrame:
+    """Remove the access point nearest to each closed point (within ``match_m``)."""
+    attrs = dict(access.attrs)
+    if closed_xy.shape[0] == 0 or len(access) == 0:
+        access.attrs.update(attrs | {"closed": 0})
+        return access
+    axy = access[["x", "y"]].to_numpy()
+    d = np.hypot(*(closed_xy[:, None, :] - axy[None, :, :]).transpose(2, 0, 1))
+    pick = np.argmin(d, axis=1)
+    hit = np.unique(pick[d[np.arange(pick.size), pick] <= match_m])
+    out = access.drop(index=access.index[hit]).reset_index(drop=True)
+    out.attrs.update(attrs | {"closed": int(hit.size)})
+    return out
+
+
+def _min_csr(rows, cols, weights, n) -> sparse.csr_array:
+    """Directed CSR keeping the lightest of parallel arcs (zeros stay arcs)."""
+    order = np.lexsort((weights, cols, rows))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return sparse.csr_array((weights[first], (rows[first], cols[first])), shape=(n, n))
+
+
+def _walled_graph(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame):
+    """The directed walled graph, each edge's enter-layer ends and the exit copies."""
+    n = net.n_nodes
+    inner_of, pairs = _node_roles(net, edge_owner)
+    # inner copy of each (access node, compound)
+    copy_id = n + np.arange(pairs.shape[0])
+    key = pairs[:, 0] * (int(edge_owner.max(initial=0)) + 2) + pairs[:, 1]
+    order = np.argsort(key)
+    n_enter = n + pairs.shape[0]
+
+    def copy_of(node, comp):
+        k = node * (int(edge_owner.max(initial=0)) + 2) + comp
+        pos = np.searchsorted(key[order], k)
+        return copy_id[order[np.minimum(pos, order.size - 1)]]
+
+    u, v, length = net.edge_u, net.edge_v, net.edge_length_m
+    inner = edge_owner >= 0
+    enter_u, enter_v = u.copy(), v.copy()
+    for ends, out in ((u, enter_u), (v, enter_v)):
+        shared = inner & (inner_of[ends] < 0)
+        if shared.any():
+            out[shared] = copy_of(ends[shared], edge_owner[shared])
+    # exit copies: every enter-layer node of an inner path
+    layer_nodes = np.unique(np.concatenate([enter_u[inner], enter_v[inner]]))
+    exit_node = np.full(n_enter, -1, dtype=np.int64)
+    exit_node[layer_nodes] = n_enter + np.arange(layer_nodes.size)
+    size = n_enter + layer_nodes.size
+    rows = [enter_u, enter_v]
+    cols = [enter_v, enter_u]
+    w = [length, length]
+    if inner.any():
+        xu, xv = exit_node[enter_u[inner]], exit_node[enter_v[inner]]
+        rows += [xu, xv]
+        cols += [xv, xu]
+        w += [length[inner], length[inner]]
+    nodes = access["node"].to_numpy()
+    crossing = nodes >= 0
+    if crossing.any():
+        inside = copy_of(nodes[crossing], access["compound"].to_numpy()[crossing])
+        zeros = np.zeros(inside.size)
+        rows += [nodes[crossing], exit_node[inside]]
+        cols += [inside, nodes[crossing]]
+        w += [zeros, zeros]
+    virtual = np.flatnonzero(~crossing)
+    if virtual.size:  # gates with no way through: joined to both ends of a street outside
+        g = size + np.arange(virtual.size)
+        size += virtual.size
+        e = access["edge"].to_numpy()[virtual]
+        along = np.clip(access["along_m"].to_numpy()[virtual], 0.0, length[e])
+        off = access["offset_m"].to_numpy()[virtual]
+        a_u, a_v = off + along, off + length[e] - along
+        rows += [g, u[e], g, v[e]]
+        cols += [u[e], g, v[e], g]
+        w += [a_u, a_u, a_v, a_v]
+        nodes = nodes.copy()
+        nodes[virtual] = g
+        access["node"] = nodes
+    graph = _min_csr(np.concatenate(rows), np.concatenate(cols), np.concatenate(w), size)
+    exit_node = np.concatenate([exit_node, np.full(size - exit_node.size, -1, dtype=np.int64)])
+    return graph, enter_u, enter_v, exit_node, int(pairs.shape[0])
