@@ -369,7 +369,8 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     keep = np.flatnonzero(has)
     remap = np.full(polys.size, -1, dtype=np.int64)
     remap[keep] = np.arange(keep.size)
-    edge_owner = np.where(edge_owner >= 0, remap[np.maximum(edge_owner, 0)], -1)
+    if polys.size:
+        edge_owner = np.where(edge_owner >= 0, remap[np.maximum(edge_owner, 0)], -1)
     access = access.assign(compound=remap[access["compound"].to_numpy()]).reset_index(drop=True)
     ids = cands["compound_id"].to_numpy()[walls_at[keep]]
     access["compound_id"] = ids[access["compound"].to_numpy()]
