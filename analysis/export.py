@@ -1,6 +1,15 @@
 """Exports of a project for other tools: GeoPackage, GeoJSON (WGS84), zipped Shapefile,
 CSV and XLSX tables.
 
+Every export is written into a hidden staging folder beside its targets and moved into
+place only when all its files were written (:mod:`analysis.outputs`): a failed export
+(a full disk, a writer's error) leaves the folder as it was. Text cells that a
+spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return) are written with a leading apostrophe in CSV and XLSX, as OWASP
+recommends; numbers stay numbers. CSV and XLSX tables carry two header rows: the column
+headings in the chosen language, then the field names programs read (``header=1`` in
+pandas); the workbook also has a fields sheet pairing the two.
+
 Chinese text survives every format: GeoJSON is UTF-8; each Shapefile carries a ``.cpg``
 saying UTF-8 (and long text is cut at a character boundary to fit the 254-byte field
 limit); CSV is UTF-8 *with* a byte-order mark so that Excel recognises it; XLSX stores
@@ -24,9 +33,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from analysis.outputs import check_output_folder, staged_folder
 from analysis.project import CONTRACT_LAYERS, Project, read_journal, save, to_storage
 from geo.errors import InputError, ProjectFileError
-from geo.i18n import t
+from geo.i18n import t, table
 
 FORMATS = ("gpkg", "geojson", "shp", "csv", "xlsx")
 #: Tables written to CSV/XLSX (point and polygon layers get lon/lat of a point on them).
@@ -50,6 +60,8 @@ SHP_NAMES = {
     "walk_min_bus_stop": "wm_bus", "walk_min_culture": "wm_culture",
 }
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: A text cell starting with one of these is a formula to Excel, LibreOffice and WPS (OWASP).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def _check_format(fmt: str) -> str:
@@ -60,13 +72,60 @@ def _check_format(fmt: str) -> str:
 
 
 def _out_dir(out_dir: str | Path) -> Path:
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError("err.export_not_dir", path=out)
-    if not out.parent.exists():
-        raise InputError("err.out_dir_missing", path=out)
-    out.mkdir(exist_ok=True)
+    out = check_output_folder(out_dir)
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ProjectFileError("err.write_failed", path=out, detail=exc.strerror or exc) from None
     return out
+
+
+def neutral_text(value: object) -> object:
+    """A cell as written to CSV/XLSX: text that a spreadsheet would run as a formula gets
+    a leading apostrophe (OWASP CSV injection); everything else is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell (and column name) passed through :func:`neutral_text`."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutral_text)
+    out.columns = [neutral_text(str(c)) for c in out.columns]
+    return out
+
+
+def column_label(column: str, lang: str) -> str:
+    """A column's heading in ``lang`` (the field name itself when it has none)."""
+    keys = table()
+    if f"export.col.{column}" in keys:
+        return t(f"export.col.{column}", lang)
+    if column.startswith("walk_min_"):
+        key = column.removeprefix("walk_min_")
+        from geo.catalogue import load_catalogue
+
+        names = {s.key: s.name(lang) for s in load_catalogue()}
+        return t("export.col.walk_min", lang, service=names.get(key, key))
+    return column
+
+
+def sheet_label(name: str, lang: str) -> str:
+    """A table's sheet name in ``lang`` (at most 31 characters, as Excel allows)."""
+    key = f"export.sheet.{name}"
+    return (t(key, lang) if key in table() else name)[:31]
+
+
+def _with_headings(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` (already neutralised) under a heading row in ``lang``: its columns become
+    the headings and its first row the field names."""
+    fields = [str(c) for c in frame.columns]
+    headings = [neutral_text(column_label(c.lstrip("'"), lang)) for c in fields]
+    body = pd.concat([pd.DataFrame([fields], columns=fields), frame], ignore_index=True)
+    body.columns = headings if len(set(headings)) == len(headings) else fields
+    return body
 
 
 def _stem(project: Project) -> str:
@@ -132,8 +191,6 @@ def write_gpkg(project: Project, out_dir: Path) -> list[Path]:
     from dataclasses import replace
 
     target = out_dir / f"{_stem(project)}.gpkg"
-    if target.exists():
-        target.unlink()
     save(replace(project, path=None), target)
     return [target]
 
@@ -148,7 +205,6 @@ def write_geojson(project: Project, out_dir: Path) -> list[Path]:
                                                            ensure_ascii=False)
     for name, frame in _layers(project).items():
         path = out_dir / f"{stem}_{name}.geojson"
-        path.unlink(missing_ok=True)
         data = _plain_columns(to_storage(frame))
         if not isinstance(data, gpd.GeoDataFrame):
             data = gpd.GeoDataFrame(data, geometry=[None] * len(data), crs=4326)
@@ -204,11 +260,9 @@ def write_shapefile(project: Project, out_dir: Path, *, lang: str = "zh") -> lis
                                     layer_options={"ENCODING": "UTF-8"})
         pd.DataFrame(key_rows).to_csv(tmp / "fields.csv", index=False, encoding="utf-8-sig")
         (tmp / "CREDIT.txt").write_text(_credit_text(project, lang), encoding="utf-8")
-        partial = target.with_name(f".{target.name}.tmp")
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(tmp.iterdir()):
                 zf.write(path, arcname=path.name)
-        partial.replace(target)
     return [target]
 
 
@@ -226,12 +280,13 @@ def table_frames(project: Project) -> dict[str, pd.DataFrame]:
     return out
 
 
-def write_csv(project: Project, out_dir: Path) -> list[Path]:
-    """One CSV per table, UTF-8 with a byte-order mark (Excel shows Chinese correctly)."""
+def write_csv(project: Project, out_dir: Path, *, lang: str = "zh") -> list[Path]:
+    """One CSV per table, UTF-8 with a byte-order mark (Excel shows Chinese correctly):
+    headings in ``lang``, then the field names, then the rows."""
     stem, out = _stem(project), []
-    for name, table in table_frames(project).items():
+    for name, frame in table_frames(project).items():
         path = out_dir / f"{stem}_{name}.csv"
-        table.to_csv(path, index=False, encoding="utf-8-sig")
+        _with_headings(_neutral_frame(frame), lang).to_csv(path, index=False, encoding="utf-8-sig")
         out.append(path)
     return out
 
@@ -252,9 +307,9 @@ def _about_rows(project: Project, lang: str) -> list[tuple[str, str]]:
 def write_xlsx(project: Project, out_dir: Path, *, lang: str = "zh") -> list[Path]:
     """One workbook: an about sheet (area, settings, credit) and one sheet per table."""
     target = out_dir / f"{_stem(project)}.xlsx"
-    partial = target.with_name(f".{target.name}.tmp.xlsx")
     tables = table_frames(project)
-    with pd.ExcelWriter(partial, engine="openpyxl") as writer:
+    fields = []
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
         about = pd.DataFrame(_about_rows(project, lang), columns=[t("export.about.item", lang),
                                                                   t("export.about.value", lang)])
         notes = []
@@ -263,22 +318,31 @@ def write_xlsx(project: Project, out_dir: Path, *, lang: str = "zh") -> list[Pat
                 notes.append((t("export.about.too_long", lang, sheet=name, rows=len(table)), ""))
         if notes:
             about = pd.concat([about, pd.DataFrame(notes, columns=about.columns)], ignore_index=True)
-        about.to_excel(writer, sheet_name=t("export.about.sheet", lang)[:31], index=False)
-        for name, table in tables.items():
-            if len(table) > EXCEL_MAX_ROWS:
+        _neutral_frame(about).to_excel(writer, sheet_name=t("export.about.sheet", lang)[:31],
+                                       index=False)
+        for name, frame in tables.items():
+            if len(frame) > EXCEL_MAX_ROWS:
                 continue
-            clean = table.copy()
+            clean = frame.copy()
             for col in clean.columns:
                 if clean[col].dtype == object or pd.api.types.is_string_dtype(clean[col]):
                     clean[col] = clean[col].map(
                         lambda v: _ILLEGAL_XLSX.sub("", v) if isinstance(v, str) else v)
-            clean.to_excel(writer, sheet_name=name[:31], index=False)
-        if project.credit:
-            for sheet in writer.book.worksheets:
-                sheet.oddFooter.center.text = project.credit
+            clean = _neutral_frame(clean)
+            sheet = sheet_label(name, lang)
+            fields += [(sheet, c, column_label(c.lstrip("'"), lang)) for c in clean.columns]
+            _with_headings(clean, lang).to_excel(writer, sheet_name=sheet, index=False)
+            writer.book[sheet].freeze_panes = "A3"
+        key = pd.DataFrame(fields, columns=[t(f"export.fields.{c}", lang)
+                                            for c in ("sheet", "field", "label")])
+        note = pd.DataFrame([(t("export.fields.note", lang), "", "")], columns=key.columns)
+        _neutral_frame(pd.concat([key, note], ignore_index=True)).to_excel(
+            writer, sheet_name=t("export.sheet.fields", lang)[:31], index=False)
         for sheet in writer.book.worksheets:
-            sheet.freeze_panes = "A2"
-    partial.replace(target)
+            if project.credit:
+                sheet.oddFooter.center.text = project.credit
+            if sheet.freeze_panes is None:
+                sheet.freeze_panes = "A2"
     return [target]
 
 
@@ -310,18 +374,20 @@ def export_project(project: Project, fmt: str, out_dir: str | Path, *, lang: str
     """
     fmt = _check_format(fmt)
     out = _out_dir(out_dir)
+    writers = {"gpkg": write_gpkg, "geojson": write_geojson,
+               "shp": lambda p, o: write_shapefile(p, o, lang=lang),
+               "csv": lambda p, o: write_csv(p, o, lang=lang),
+               "xlsx": lambda p, o: write_xlsx(p, o, lang=lang)}
     try:
-        if fmt == "gpkg":
-            return write_gpkg(project, out)
-        if fmt == "geojson":
-            return write_geojson(project, out)
-        if fmt == "shp":
-            return write_shapefile(project, out, lang=lang)
-        if fmt == "csv":
-            return write_csv(project, out)
-        return write_xlsx(project, out, lang=lang)
+        with staged_folder(out) as stage:
+            staged = writers[fmt](project, stage)
+    except ProjectFileError:
+        raise
     except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise ProjectFileError("err.write_failed", path=out, detail=exc) from None
+        detail = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:160] if str(exc) \
+            else type(exc).__name__
+        raise ProjectFileError("err.write_failed", path=out, detail=detail) from None
+    return [out / p.name for p in staged]
 
 
 def export_bytes(project: Project, fmt: str, *, lang: str = "zh") -> tuple[str, bytes, str]:

@@ -11,7 +11,7 @@ import csv
 from functools import lru_cache
 from pathlib import Path
 
-from geo import columns as cols
+from geo.inputs import columns as cols
 from geo.catalogue import Service
 from geo.errors import InputError
 

@@ -25,16 +25,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import columns as cols
+from geo.inputs import columns as cols
 from geo.catalogue import Service, load_catalogue
 from geo.errors import InputError
 from geo.facility_types import DEFAULT_TYPES, check_types, facility_services, load_facility_types
 from geo.households import lattice_points, split_evenly
 from geo.i18n import both, t
-from geo.inputcrs import place
+from geo.inputs.coords import place
 from geo.settings import HouseholdSettings, InputLimits
 from geo.studyarea import StudyArea
-from geo.uploads import Loaded, load, subset
+from geo.inputs.uploads import Loaded, load, subset
 
 #: Fields each reader looks for, in the order they are matched.
 FIELDS = {
@@ -255,7 +255,7 @@ def _repair(geoms: np.ndarray, *, polygons: bool) -> tuple[np.ndarray, int]:
 
 def _placed_frame(loaded: Loaded, geoms: np.ndarray, keep: np.ndarray, *, crs, hint, area,
                   shown: str, limits: InputLimits):
-    """Run :func:`geo.inputcrs.place` on the rows that have a geometry."""
+    """Run :func:`geo.inputs.coords.place` on the rows that have a geometry."""
     index = np.flatnonzero(keep)
     raw = gpd.GeoDataFrame({"_pos": index}, geometry=gpd.GeoSeries(list(geoms[index])),
                            crs=loaded.crs)

@@ -44,7 +44,7 @@ def test_export_each_format(saved, tmp_path, fmt):
     files = list((tmp_path / "x").iterdir())
     assert files
     if fmt == "csv":
-        grids = pd.read_csv(tmp_path / "x" / "项目_grids.csv", encoding="utf-8-sig")
+        grids = pd.read_csv(tmp_path / "x" / "项目_grids.csv", encoding="utf-8-sig", header=1)
         assert len(grids) == len(pyogrio.read_dataframe(saved, layer="grids"))
 
 

@@ -73,13 +73,13 @@ def test_csv_has_bom_chinese_and_credit(project, tmp_path):
     grids_csv = next(p for p in files if p.name.endswith("_grids.csv"))
     raw = grids_csv.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    grids = pd.read_csv(grids_csv, encoding="utf-8-sig")
+    grids = pd.read_csv(grids_csv, encoding="utf-8-sig", header=1)
     assert NAME in set(grids["name"])
     assert set(grids["credit"]) == {OSM_CREDIT}
     assert {"lon", "lat"} <= set(grids.columns) and grids["lon"].between(100, 140).all()
-    cov = pd.read_csv(next(p for p in files if p.name.endswith("_coverage.csv")), encoding="utf-8-sig")
+    cov = pd.read_csv(next(p for p in files if p.name.endswith("_coverage.csv")), encoding="utf-8-sig", header=1)
     assert {"grid_id", "service", "households", "covered", "share"} <= set(cov.columns)
-    journal = pd.read_csv(next(p for p in files if p.name.endswith("_journal.csv")), encoding="utf-8-sig")
+    journal = pd.read_csv(next(p for p in files if p.name.endswith("_journal.csv")), encoding="utf-8-sig", header=1)
     assert list(journal["op"]) == ["rename", "split"] and set(journal["author"]) == {"王工"}
 
 
@@ -89,12 +89,17 @@ def test_xlsx_sheets_chinese_and_credit(project, tmp_path):
     assert list(sheets)[0] == "说明"
     about = sheets["说明"]
     assert OSM_CREDIT in set(about.iloc[:, 1]) and "测试区" in set(about.iloc[:, 1])
-    assert NAME in set(sheets["grids"]["name"])
-    assert len(sheets["households"]) == len(project.layers["households"])
+    assert list(sheets)[1:4] == ["网格", "网格覆盖", "社区与全区覆盖"]
+    assert sheets["网格"].columns[0] == "网格编号" and sheets["网格"].iloc[0, 0] == "grid_id"
+    tables = pd.read_excel(path, sheet_name=None, header=1)  # the field names programs read
+    assert NAME in set(tables["网格"]["name"])
+    assert len(tables["住户点"]) == len(project.layers["households"])
+    fields = sheets["字段说明"]
+    assert ("网格", "polsby_popper") in set(zip(fields.iloc[:, 0], fields.iloc[:, 1]))
     import openpyxl
 
     book = openpyxl.load_workbook(path)
-    assert book["grids"].oddFooter.center.text == OSM_CREDIT
+    assert book["网格"].oddFooter.center.text == OSM_CREDIT
 
 
 def test_gpkg_export_reopens_identical(project, tmp_path):
@@ -108,7 +113,7 @@ def test_gpkg_export_reopens_identical(project, tmp_path):
 def test_no_credit_when_no_osm_data(project, tmp_path):
     plain = replace(project, meta={**project.meta, "credit": ""})
     (csv,) = [p for p in ex.export_project(plain, "csv", tmp_path) if p.name.endswith("_grids.csv")]
-    assert "credit" not in pd.read_csv(csv, encoding="utf-8-sig").columns
+    assert "credit" not in pd.read_csv(csv, encoding="utf-8-sig", header=1).columns
 
 
 def test_export_bytes_for_download_buttons(project):

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from geo.columns import (find_header, match_columns, normalise_name, parse_coordinate,
+from geo.inputs.columns import (find_header, match_columns, normalise_name, parse_coordinate,
                          parse_count, parse_location, personal_by_content, scrub_personal,
                          total_rows)
 

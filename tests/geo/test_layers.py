@@ -699,8 +699,8 @@ def test_every_message_key_of_the_readers_exists():
 
     root = Path(__file__).resolve().parents[2] / "geo"
     keys = set()
-    for name in ("layers.py", "uploads.py", "facility_types.py", "inputcrs.py", "columns.py",
-                 "tables.py", "safezip.py", "geojson.py", "osm.py"):
+    for name in ("layers.py", "facility_types.py", "osm.py", *(f"inputs/{p.name}" for p in
+                                                              (root / "inputs").glob("*.py"))):
         keys |= set(re.findall(r'"((?:err|note)\.[a-z_]+)"', (root / name).read_text(encoding="utf-8")))
     keys |= {"err.metres_as_degrees_fit", "err.metres_no_crs_fit"}  # built as key + "_fit"
     assert len(keys) > 40

@@ -21,7 +21,7 @@ import pandas as pd
 
 from geo.errors import InputError
 
-DEFAULT_COLUMNS = Path(__file__).resolve().parent.parent / "data" / "input_columns.csv"
+DEFAULT_COLUMNS = Path(__file__).resolve().parents[2] / "data" / "input_columns.csv"
 PERSONAL = "personal"
 #: Coordinate-system names that may appear inside a column name.
 CRS_HINTS = {"wgs84": "wgs84", "wgs": "wgs84", "gcj02": "gcj02", "gcj": "gcj02",

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.errors import InputError
-from geo.safezip import open_checked, read_member
+from geo.inputs.safezip import open_checked, read_member
 from geo.settings import InputLimits
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")

@@ -1,8 +1,8 @@
 """Opening an uploaded file of any supported format as attributes plus geometries.
 
-CSV and XLSX (through :mod:`geo.tables`), GeoJSON (through the strict reader in
-:mod:`geo.geojson`), GeoPackage and Shapefile (through pyogrio), and zip files holding
-any of these (through :mod:`geo.safezip`). Every format comes back the same way — a
+CSV and XLSX (through :mod:`geo.inputs.tables`), GeoJSON (through the strict reader in
+:mod:`geo.inputs.geojson`), GeoPackage and Shapefile (through pyogrio), and zip files holding
+any of these (through :mod:`geo.inputs.safezip`). Every format comes back the same way — a
 :class:`Loaded` with all attribute cells as text, one geometry per row (``None`` where a
 table row has none yet), the file's own CRS and the row numbers the user sees — so that
 :mod:`geo.layers` reads households, facilities and communities alike from all of them.
@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 import pyproj
 
-from geo import columns as cols
+from geo.inputs import columns as cols
 from geo.errors import InputError
-from geo.geojson import read_geojson
-from geo.safezip import extract_members, open_checked
+from geo.inputs.geojson import read_geojson
+from geo.inputs.safezip import extract_members, open_checked
 from geo.settings import InputLimits
-from geo.tables import (CSV_SUFFIXES, LEGACY_EXCEL_SUFFIXES, XLSX_SUFFIXES, cell_text, check_file,
+from geo.inputs.tables import (CSV_SUFFIXES, LEGACY_EXCEL_SUFFIXES, XLSX_SUFFIXES, cell_text, check_file,
                         read_table)
 
 GEOJSON_SUFFIXES = (".geojson", ".json")

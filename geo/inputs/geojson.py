@@ -20,7 +20,7 @@ import pyproj
 import shapely
 
 from geo.errors import CRSError, InputError
-from geo.tables import binary_kind
+from geo.inputs.tables import binary_kind
 
 _MAX_DEPTH = 6  # GeometryCollections inside GeometryCollections beyond this are refused
 

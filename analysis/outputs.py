@@ -1,0 +1,182 @@
+"""Writing output files so that a reader never sees half a file.
+
+Every output of the command line and the exports goes through here:
+
+- :func:`check_output_file` / :func:`check_output_folder` refuse, *before* any work, a
+  target in a missing or read-only folder, a file target that names a folder, and a
+  folder target that is a file.
+- :func:`atomic_file` yields a unique temporary path beside the target (so two runs
+  writing one target never share a temporary file) and renames it over the target only
+  when the writer finished; on any failure the temporary file is removed and the
+  previous target is left as it was.
+- :func:`staged_folder` does the same for a set of files written into one folder: they
+  are written into a fresh hidden folder beside their targets and moved into place only
+  when all of them were written.
+
+Renames stay in one folder, so they are atomic on POSIX and Windows alike.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from geo.errors import InputError, ProjectFileError
+
+_PREFIX = ".gridcircle-"
+
+
+def _writable_folder(folder: Path) -> bool:
+    """Whether files can be created in ``folder`` (tried, not guessed from mode bits)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=_PREFIX, suffix=".probe", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass
+    return True
+
+
+def check_output_file(path: str | Path, *, suffix: str | None = None) -> Path:
+    """Refuse an output file that cannot be written, before any work is done.
+
+    Raises
+    ------
+    InputError
+        ``err.out_is_dir`` if ``path`` is a folder, ``err.out_dir_missing`` if its folder
+        does not exist, ``err.out_not_writable`` if the folder (or an existing file) cannot
+        be written.
+    """
+    path = Path(path)
+    if str(path).endswith(("/", os.sep)) or path.is_dir():
+        raise InputError("err.out_is_dir", path=path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError("err.out_dir_missing", path=path)
+    if not _writable_folder(folder) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError("err.out_not_writable", path=path)
+    return path
+
+
+def check_output_folder(path: str | Path) -> Path:
+    """Refuse an export folder that is a file, has no parent folder, or cannot be written
+    (an existing folder must be writable; a new one is created by the export)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError("err.export_not_dir", path=path)
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise InputError("err.out_dir_missing", path=path)
+        if not _writable_folder(path.parent):
+            raise InputError("err.out_not_writable", path=path)
+    elif not _writable_folder(path):
+        raise InputError("err.out_not_writable", path=path)
+    return path
+
+
+def _fsync_file(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_file(target: str | Path) -> Iterator[Path]:
+    """Yield a unique temporary path beside ``target``; on success rename it over ``target``.
+
+    The temporary name keeps the target's suffix (writers that choose a format by suffix
+    still work). On any exception the temporary file is removed, ``target`` is untouched,
+    and ``OSError`` becomes :class:`ProjectFileError` (``err.write_failed``).
+    """
+    target = Path(target)
+    fd, name = tempfile.mkstemp(prefix=f"{_PREFIX}{target.stem[:40]}-", suffix=target.suffix,
+                                dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    os.unlink(tmp)  # writers create the file themselves (some refuse an existing one)
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise ProjectFileError("err.write_failed", path=target, detail="nothing written")
+        _fsync_file(tmp)
+        os.replace(tmp, target)
+    except ProjectFileError:
+        raise
+    except OSError as exc:
+        raise ProjectFileError("err.write_failed", path=target,
+                               detail=exc.strerror or type(exc).__name__) from None
+    finally:
+        _remove(tmp)
+
+
+def write_bytes_atomic(data: bytes, target: str | Path) -> Path:
+    """Write ``data`` to ``target`` through :func:`atomic_file`."""
+    with atomic_file(target) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
+def write_text_atomic(text: str, target: str | Path, *, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``target`` through :func:`atomic_file`."""
+    return write_bytes_atomic(text.encode(encoding), target)
+
+
+def _remove(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+@contextmanager
+def staged_folder(out_dir: str | Path) -> Iterator[Path]:
+    """Yield a fresh hidden folder inside ``out_dir``; files written there (except hidden
+    ones) are moved into ``out_dir``, replacing files of the same names, only when the
+    block finishes.
+
+    If the block fails (a full disk, a writer's error), nothing in ``out_dir`` has
+    changed: the staged files are removed. ``out_dir`` must exist.
+    """
+    out = Path(out_dir)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=_PREFIX, suffix=".stage", dir=out))
+    except OSError as exc:
+        raise ProjectFileError("err.write_failed", path=out,
+                               detail=exc.strerror or type(exc).__name__) from None
+    try:
+        yield stage
+        # hidden files (a writer's lock or temporary files) are not outputs
+        staged = sorted(p for p in stage.iterdir() if not p.name.startswith("."))
+        for path in staged:
+            if path.is_file():
+                _fsync_file(path)
+        for path in staged:
+            os.replace(path, out / path.name)
+    except ProjectFileError:
+        raise
+    except OSError as exc:
+        raise ProjectFileError("err.write_failed", path=out,
+                               detail=exc.strerror or type(exc).__name__) from None
+    finally:
+        _remove(stage)
+
+
+__all__ = ["atomic_file", "check_output_file", "check_output_folder", "staged_folder",
+           "write_bytes_atomic", "write_text_atomic"]
