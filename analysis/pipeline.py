@@ -23,6 +23,7 @@ from geo.grids import GridSettings, make_grids
 from geo.households import estimate_households, household_summary
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
+from geo.walls import WallSettings
 
 Progress = Callable[[str], None]
 OSM_CREDIT = "© OpenStreetMap contributors"
@@ -35,6 +36,7 @@ class RunSettings:
     households: HouseholdSettings = field(default_factory=HouseholdSettings)
     grids: GridSettings = field(default_factory=GridSettings)
     walk: WalkSettings = field(default_factory=WalkSettings)
+    walls: WallSettings = field(default_factory=WallSettings)
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,10 +215,15 @@ def stage_index(area: StudyArea, base: Base, settings: RunSettings = RunSettings
     """Homes and facilities snapped to the walking network (:class:`analysis.reach.ReachIndex`)."""
     from analysis.circles import index_stage
 
+    from geo.walls import build_walls
+
     if progress is not None:
         progress("step.reach")
-    return index_stage(base.households, base.facilities, area.network,
-                       walk_settings(settings, base.catalogue), boundary=area.boundary)
+    walk = walk_settings(settings, base.catalogue)
+    walls = build_walls(area.network, area.compounds, area.gates, settings=settings.walls,
+                        max_snap_m=walk.max_snap_m)
+    return index_stage(base.households, base.facilities, area.network, walk,
+                       boundary=area.boundary, walls=walls)
 
 
 def stage_reach(base: Base, index, settings: RunSettings = RunSettings(), *,
@@ -262,6 +269,10 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
         "coverage": reach.measured.coverage,
         "coverage_levels": reach.measured.coverage_levels, "gaps": reach.measured.gaps,
     }
+    if index is not None and index.walls is not None:  # gated compounds (geo.walls)
+        from analysis.reach_walls import wall_layers
+
+        layers.update(wall_layers(index))
     timings = {**base.timings_s, **reach.timings_s, **(timings_s or {})}
     summary = build_summary(area, settings, catalogue, layers, timings)
     summary["grids_report"] = base.grids_report

@@ -233,7 +233,7 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         hh_snap, hh_moved = _snap(network, hh_xy, max_snap_m, minor_island_share)
     else:
         hh_comp = walls.compound_of(hh_xy)
-        w_snap = walls.snap(hh_xy, hh_comp, max_snap_m=max_snap_m)
+        w_snap, hh_comp = walls.snap(hh_xy, hh_comp, max_snap_m=max_snap_m)
         w_snap, hh_moved = _snap(network, hh_xy, max_snap_m, minor_island_share, snap=w_snap,
                                  allowed=walls.edge_compound < 0, who=hh_comp < 0)
         g_home, g_acc, g_m = walls.gate_pairs(hh_xy, hh_comp)
@@ -255,7 +255,7 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         f_snap, f_moved = _snap(network, fxy, max_snap_m, minor_island_share)
     else:
         f_comp = walls.compound_of(fxy)
-        f_snap = walls.snap(fxy, f_comp, max_snap_m=max_snap_m)
+        f_snap, f_comp = walls.snap(fxy, f_comp, max_snap_m=max_snap_m)
         f_snap, f_moved = _snap(network, fxy, max_snap_m, minor_island_share, snap=f_snap,
                                 allowed=walls.edge_compound < 0, who=f_comp < 0)
         walled = WalledHomes(**{**walled.__dict__, "facility_compound": f_comp})

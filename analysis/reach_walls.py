@@ -95,10 +95,19 @@ def minutes_change(walled: np.ndarray, plain: np.ndarray, weight: np.ndarray) ->
     diff = np.where(both, walled - plain, 0.0)
     changed = (both & (np.abs(diff) >= CHANGE_MIN)) | (np.isfinite(walled) != np.isfinite(plain))
     sel = both & (np.abs(diff) >= CHANGE_MIN)
+    longer, shorter = sel & (diff > 0), sel & (diff < 0)
+    # shorter walks: the best of a compound's gates beats the one nearest street the
+    # model without walls snaps a home to
     return {"households": int(weight[changed].sum()),
-            "households_longer": int(weight[sel & (diff > 0)].sum()),
             "median_min": _weighted_quantile(diff[sel], weight[sel], 0.5),
-            "p90_min": _weighted_quantile(diff[sel], weight[sel], 0.9)}
+            "p90_min": _weighted_quantile(diff[sel], weight[sel], 0.9),
+            "longer": {"households": int(weight[longer].sum()),
+                       "median_min": _weighted_quantile(diff[longer], weight[longer], 0.5),
+                       "p90_min": _weighted_quantile(diff[longer], weight[longer], 0.9)},
+            "shorter": {"households": int(weight[shorter].sum()),
+                        "median_min": _weighted_quantile(-diff[shorter], weight[shorter], 0.5),
+                        "p90_min": _weighted_quantile(-diff[shorter], weight[shorter], 0.9)},
+            "lost_beyond_horizon": int(weight[np.isfinite(plain) & ~np.isfinite(walled)].sum())}
 
 
 def _weighted_quantile(values: np.ndarray, weight: np.ndarray, q: float) -> float | None:
@@ -111,3 +120,42 @@ def _weighted_quantile(values: np.ndarray, weight: np.ndarray, q: float) -> floa
     cum = np.cumsum(weight)
     k = int(np.searchsorted(cum, q * cum[-1], side="left"))
     return round(float(values[min(k, values.size - 1)]), 3)
+
+
+def wall_layers(index: ReachIndex) -> dict[str, gpd.GeoDataFrame]:
+    """The project's ``compound_walls`` (every compound outline with its ``status`` and, when
+    walled, its households) and ``compound_gates`` (open access points with their
+    ``origin``) layers, in the network's CRS."""
+    walls = index.walls
+    crs = index.network.crs
+    comps = walls.compounds.copy()
+    counts = np.zeros(walls.n_gated, dtype=np.int64)
+    if walls.n_gated:
+        inside = index.walled.compound >= 0
+        np.add.at(counts, index.walled.compound[inside], index.household_weight[inside])
+    by_id = dict(zip(walls.compound_ids, counts))
+    comps["households"] = [int(by_id.get(c, 0)) for c in comps["compound_id"]]
+    acc = walls.access
+    gates = gpd.GeoDataFrame({"compound_id": acc["compound_id"].astype(str).to_numpy(),
+                              "origin": acc["origin"].astype(str).to_numpy()},
+                             geometry=gpd.points_from_xy(acc["x"], acc["y"]), crs=crs)
+    return {"compound_walls": gpd.GeoDataFrame(comps, geometry="geometry", crs=crs),
+            "compound_gates": gates}
+
+
+def wall_notes(block: dict) -> list[str]:
+    """Bilingual notes for the summary: how many compounds are walls, which are open for
+    want of a known access point."""
+    from geo.i18n import both
+
+    if not block.get("gated"):
+        return []
+    acc = block["access_points"]
+    notes = [both("note.walls_gated", compounds=block["compounds_gated"],
+                  households=block["households_affected"], mapped=acc["mapped"],
+                  inferred=acc["inferred"], added=acc["added"])]
+    no_access = block["compounds_by_status"].get("no_access", 0)
+    if no_access:
+        notes.append(both("note.walls_no_access", count=no_access,
+                          ids=", ".join(block["open_no_access"])))
+    return notes

@@ -25,6 +25,10 @@ FEATURE_TAGS: dict[str, bool | str | list[str]] = {
     "amenity": True, "shop": True, "leisure": True, "healthcare": True,
     "social_facility": True, "office": ["government"], "public_transport": True,
     "highway": ["bus_stop"],
+    # gates and entrances of compounds (geo.walls)
+    "barrier": ["gate", "entrance", "lift_gate", "swing_gate", "sliding_gate", "turnstile",
+                "kissing_gate", "full-height_turnstile"],
+    "entrance": True,
 }
 #: Way tags kept on street edges (besides osmnx's defaults) to judge walkability.
 EXTRA_WAY_TAGS = ("foot", "sidewalk", "footway", "access", "service")

@@ -30,6 +30,9 @@ class StudyArea:
     households
         Households already known (a register, or the synthetic district) or ``None``,
         in which case :func:`geo.households.estimate_households` derives them.
+    gates
+        Mapped gates and entrances (points: ``barrier=gate`` …, ``entrance=*``), the access
+        points of walled compounds (:mod:`geo.walls`), or ``None``.
     osm_derived
         Whether OpenStreetMap data was used (its credit must then be shown).
     notes
@@ -46,5 +49,6 @@ class StudyArea:
     network: WalkNetwork
     communities: gpd.GeoDataFrame | None = None
     households: gpd.GeoDataFrame | None = None
+    gates: gpd.GeoDataFrame | None = None
     osm_derived: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)

@@ -40,10 +40,12 @@ import pyproj
 import shapely
 from scipy import sparse
 
-from geo.crs import WGS84, require_projected
-from geo.network import Snap, WalkNetwork, build_network, substrings
+from geo.crs import require_projected
+from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
+from geo.wall_graph import (access_points, close_access, cut_at_outlines, gate_points,
+                            walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
 GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
@@ -162,9 +164,16 @@ class Walls:
         """Gated position of the compound holding each point (-1: none)."""
         return compound_of(self.polygons, xy)
 
-    def snap(self, xy: np.ndarray, compound: np.ndarray, *, max_snap_m: float) -> Snap:
+    def snap(self, xy: np.ndarray, compound: np.ndarray, *,
+             max_snap_m: float) -> tuple[Snap, np.ndarray]:
         """Snap points outside walls to public/outside edges and points inside a wall to
-        the inner paths of their own compound (edge -1 where none within the cap)."""
+        the inner paths of their own compound (edge -1 where none within the cap).
+
+        A point outside every wall whose only ways within the cap are inner paths of a
+        compound (a school whose gate opens into a 大院) is taken into that compound: it
+        comes and goes through the compound's access points. Returns the snap and the
+        (so updated) compound of every point."""
+        compound = compound.copy()
         net = self.network
         n = xy.shape[0]
         edge = np.full(n, -1, dtype=np.int64)
@@ -186,7 +195,17 @@ class Walls:
             edge[wrong], along[wrong], offset[wrong] = -1, np.nan, np.nan
             if wrong.size:
                 self._snap_own(xy, compound, wrong, max_snap_m, edge, along, offset)
-        return Snap(edge, along, offset)
+        stranded = np.flatnonzero((compound < 0) & (edge < 0) & np.isfinite(xy).all(axis=1))
+        ids = np.flatnonzero(self.edge_compound >= 0)
+        if stranded.size and ids.size:
+            geoms = net.edge_geometry[ids]
+            e, a, o = snap_to_segments(build_segment_grid(geoms), geoms, xy[stranded],
+                                       max_snap_m)
+            ok = e >= 0
+            hit = stranded[ok]
+            edge[hit], along[hit], offset[hit] = ids[e[ok]], a[ok], o[ok]
+            compound[hit] = self.edge_compound[ids[e[ok]]]
+        return Snap(edge, along, offset), compound
 
     def _snap_own(self, xy, compound, who, max_snap_m, edge, along, offset) -> None:
         ids = np.flatnonzero(self.edge_compound >= 0)
@@ -284,49 +303,6 @@ def wall_candidates(compounds: gpd.GeoDataFrame | None, settings: WallSettings,
 # -------------------------------------------------------------------------------------
 # building
 # -------------------------------------------------------------------------------------
-def cut_at_outlines(network: WalkNetwork, polygons: np.ndarray) -> WalkNetwork:
-    """The network with every edge cut where it meets an outline (same CRS, classes kept)."""
-    geoms = network.edge_geometry
-    outlines = shapely.boundary(polygons)
-    e_idx, o_idx = shapely.STRtree(outlines).query(geoms, predicate="intersects")
-    cuts_e, cuts_at = [], []
-    if e_idx.size:
-        hits = shapely.intersection(geoms[e_idx], outlines[o_idx])
-        pts, which = shapely.get_coordinates(hits, return_index=True)
-        if pts.size:
-            edge = e_idx[which]
-            at = shapely.line_locate_point(geoms[edge], shapely.points(pts))
-            length = network.edge_length_m[edge]
-            inner = (at > 0.05) & (at < length - 0.05)
-            cuts_e.append(edge[inner])
-            cuts_at.append(at[inner])
-    if not cuts_e or sum(c.size for c in cuts_e) == 0:
-        return network
-    edge = np.concatenate(cuts_e)
-    at = np.concatenate(cuts_at)
-    order = np.lexsort((at, edge))
-    edge, at = edge[order], at[order]
-    keep = np.ones(edge.size, dtype=bool)
-    keep[1:] = (edge[1:] != edge[:-1]) | (at[1:] - at[:-1] > 0.05)
-    edge, at = edge[keep], at[keep]
-    cut = np.unique(edge)
-    # pieces: [0, a1], [a1, a2], ..., [ak, L] for each cut edge
-    first = np.searchsorted(edge, cut)
-    count = np.searchsorted(edge, cut, side="right") - first
-    piece_edge = np.repeat(cut, count + 1)
-    s, t = [], []
-    for k, e in enumerate(cut):  # few cut edges; the pieces themselves are vectorised below
-        cuts = at[first[k]:first[k] + count[k]]
-        s.append(np.concatenate([[0.0], cuts]))
-        t.append(np.concatenate([cuts, [network.edge_length_m[e]]]))
-    pieces = substrings(geoms[piece_edge], np.concatenate(s), np.concatenate(t))
-    whole = np.setdiff1d(np.arange(network.n_edges), cut)
-    lines = gpd.GeoDataFrame(
-        {"road_class": np.concatenate([network.edge_class[whole], network.edge_class[piece_edge]])},
-        geometry=np.concatenate([geoms[whole], pieces]), crs=network.crs)
-    return build_network(lines, source="walls")
-
-
 def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
                 gates: gpd.GeoDataFrame | None = None, *,
                 settings: WallSettings = WallSettings(), max_snap_m: float = 150.0) -> Walls:
@@ -356,11 +332,11 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     edge_owner = compound_of(cores, shapely.get_coordinates(mid)) if polys.size else \
         np.full(net.n_edges, -1, dtype=np.int64)
     edge_owner[net.edge_class == "arterial"] = -1  # public streets stay public
-    gate_xy = _gate_points(gates, crs)
-    added_xy = _wgs84_to(settings.added_gates, crs)
-    closed_xy = _wgs84_to(settings.closed_gates, crs)
-    access = _access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m)
-    access = _close(access, closed_xy, settings.edit_match_m)
+    gate_xy = gate_points(gates, crs)
+    added_xy = wgs84_to(settings.added_gates, crs)
+    closed_xy = wgs84_to(settings.closed_gates, crs)
+    access = access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m)
+    access = close_access(access, closed_xy, settings.edit_match_m)
     has = np.zeros(polys.size, dtype=bool)
     has[access["compound"].to_numpy()] = True
     # compounds without any open access point are open: nobody is trapped
@@ -374,7 +350,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     access = access.assign(compound=remap[access["compound"].to_numpy()]).reset_index(drop=True)
     ids = cands["compound_id"].to_numpy()[walls_at[keep]]
     access["compound_id"] = ids[access["compound"].to_numpy()]
-    graph, enter_u, enter_v, exit_node, access_nodes = _walled_graph(net, edge_owner, access)
+    graph, enter_u, enter_v, exit_node, access_nodes = walled_graph(net, edge_owner, access)
     cands = cands.assign(status=status)
     report = {
         "compounds": int(len(cands)),
@@ -394,182 +370,3 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
                  access=access, edge_compound=edge_owner, edge_node_u=enter_u,
                  edge_node_v=enter_v, exit_node=exit_node, graph=graph, report=report)
 
-
-def _gate_points(gates: gpd.GeoDataFrame | None, crs) -> np.ndarray:
-    if gates is None or len(gates) == 0:
-        return np.zeros((0, 2))
-    g = gates.to_crs(crs)
-    geoms = g.geometry.to_numpy()
-    geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
-    return shapely.get_coordinates(shapely.point_on_surface(geoms))
-
-
-def _wgs84_to(points: tuple, crs) -> np.ndarray:
-    if not points:
-        return np.zeros((0, 2))
-    xy = np.asarray(points, dtype=float)
-    x, y = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True).transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([x, y])
-
-
-def _node_roles(net: WalkNetwork, edge_owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``inner_of`` (compound of nodes all of whose edges are its inner paths, else -1) and
-    the (node, compound) pairs where inner paths meet anything else (access nodes)."""
-    n = net.n_nodes
-    ends = np.concatenate([net.edge_u, net.edge_v])
-    owner = np.concatenate([edge_owner, edge_owner])
-    pairs = np.unique(np.column_stack([ends, owner]), axis=0)
-    kinds = np.bincount(pairs[:, 0], minlength=n)
-    inner_of = np.full(n, -1, dtype=np.int64)
-    single = pairs[(kinds[pairs[:, 0]] == 1) & (pairs[:, 1] >= 0)]
-    inner_of[single[:, 0]] = single[:, 1]
-    access = pairs[(kinds[pairs[:, 0]] > 1) & (pairs[:, 1] >= 0)]
-    return inner_of, access
-
-
-def _access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m):
-    cols = ["compound", "x", "y", "origin", "node", "edge", "along_m", "offset_m"]
-    if polys.size == 0:
-        return pd.DataFrame({c: [] for c in cols}).astype({"compound": np.int64})
-    _, pairs = _node_roles(net, edge_owner)
-    node, comp = pairs[:, 0], pairs[:, 1]
-    xy = net.node_xy[node]
-    # where each access node meets the outside network: an incident non-inner edge
-    outside = np.flatnonzero(edge_owner < 0)
-    e_of = np.full(net.n_nodes, -1, dtype=np.int64)
-    along_of = np.zeros(net.n_nodes)
-    e_of[net.edge_v[outside]] = outside
-    along_of[net.edge_v[outside]] = net.edge_length_m[outside]
-    e_of[net.edge_u[outside]] = outside
-    along_of[net.edge_u[outside]] = 0.0
-    origin = np.full(node.size, "inferred", dtype=object)
-    used_gate = np.zeros(gate_xy.shape[0], dtype=bool)
-    if gate_xy.shape[0] and node.size:
-        d = np.hypot(*(xy[:, None, :] - gate_xy[None, :, :]).transpose(2, 0, 1))
-        near = d <= settings.gate_match_m
-        origin[near.any(axis=1)] = "mapped"
-        used_gate = near.any(axis=0)
-    frame = pd.DataFrame({"compound": comp, "x": xy[:, 0], "y": xy[:, 1], "origin": origin,
-                          "node": node, "edge": e_of[node], "along_m": along_of[node],
-                          "offset_m": 0.0})
-    extra = [(gate_xy[~used_gate], "mapped"), (added_xy, "added")]
-    rows, ignored = [], {}
-    outlines = shapely.boundary(polys)
-    tree = shapely.STRtree(outlines)
-    for pts, kind in extra:
-        if pts.shape[0] == 0:
-            ignored[kind] = 0
-            continue
-        points = shapely.points(pts)
-        (src, tgt), dist = tree.query_nearest(points, max_distance=settings.gate_outline_m,
-                                              return_distance=True, all_matches=False)
-        ignored[kind] = int(pts.shape[0] - np.unique(src).size)
-        if src.size == 0:
-            continue
-        on = shapely.get_coordinates(shapely.line_interpolate_point(
-            outlines[tgt], shapely.line_locate_point(outlines[tgt], points[src])))
-        # joined to the nearest street outside every wall
-        ids = outside
-        if ids.size == 0:
-            continue
-        geoms = net.edge_geometry[ids]
-        e, a, o = snap_to_segments(build_segment_grid(geoms), geoms, on, max_snap_m)
-        ok = e >= 0
-        ignored[kind] += int((~ok).sum())
-        rows.append(pd.DataFrame({"compound": tgt[ok], "x": on[ok, 0], "y": on[ok, 1],
-                                  "origin": kind, "node": -1, "edge": ids[e[ok]],
-                                  "along_m": a[ok], "offset_m": o[ok]}))
-    frame = pd.concat([frame, *rows], ignore_index=True) if rows else frame
-    frame = frame[frame["edge"] >= 0].reset_index(drop=True)  # no street outside: unusable
-    frame["compound"] = frame["compound"].astype(np.int64)
-    frame["node"] = frame["node"].astype(np.int64)
-    frame["edge"] = frame["edge"].astype(np.int64)
-    frame.attrs["gates_ignored"] = ignored.get("mapped", 0)
-    frame.attrs["added_ignored"] = ignored.get("added", 0)
-    return frame
-
-
-def _close(access: pd.DataFrame, closed_xy: np.ndarray, match_m: float) -> pd.DataFrame:
-    """Remove the access point nearest to each closed point (within ``match_m``)."""
-    attrs = dict(access.attrs)
-    if closed_xy.shape[0] == 0 or len(access) == 0:
-        access.attrs.update(attrs | {"closed": 0})
-        return access
-    axy = access[["x", "y"]].to_numpy()
-    d = np.hypot(*(closed_xy[:, None, :] - axy[None, :, :]).transpose(2, 0, 1))
-    pick = np.argmin(d, axis=1)
-    hit = np.unique(pick[d[np.arange(pick.size), pick] <= match_m])
-    out = access.drop(index=access.index[hit]).reset_index(drop=True)
-    out.attrs.update(attrs | {"closed": int(hit.size)})
-    return out
-
-
-def _min_csr(rows, cols, weights, n) -> sparse.csr_array:
-    """Directed CSR keeping the lightest of parallel arcs (zeros stay arcs)."""
-    order = np.lexsort((weights, cols, rows))
-    rows, cols, weights = rows[order], cols[order], weights[order]
-    first = np.ones(rows.size, dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    return sparse.csr_array((weights[first], (rows[first], cols[first])), shape=(n, n))
-
-
-def _walled_graph(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame):
-    """The directed walled graph, each edge's enter-layer ends and the exit copies."""
-    n = net.n_nodes
-    inner_of, pairs = _node_roles(net, edge_owner)
-    # inner copy of each (access node, compound)
-    copy_id = n + np.arange(pairs.shape[0])
-    key = pairs[:, 0] * (int(edge_owner.max(initial=0)) + 2) + pairs[:, 1]
-    order = np.argsort(key)
-    n_enter = n + pairs.shape[0]
-
-    def copy_of(node, comp):
-        k = node * (int(edge_owner.max(initial=0)) + 2) + comp
-        pos = np.searchsorted(key[order], k)
-        return copy_id[order[np.minimum(pos, order.size - 1)]]
-
-    u, v, length = net.edge_u, net.edge_v, net.edge_length_m
-    inner = edge_owner >= 0
-    enter_u, enter_v = u.copy(), v.copy()
-    for ends, out in ((u, enter_u), (v, enter_v)):
-        shared = inner & (inner_of[ends] < 0)
-        if shared.any():
-            out[shared] = copy_of(ends[shared], edge_owner[shared])
-    # exit copies: every enter-layer node of an inner path
-    layer_nodes = np.unique(np.concatenate([enter_u[inner], enter_v[inner]]))
-    exit_node = np.full(n_enter, -1, dtype=np.int64)
-    exit_node[layer_nodes] = n_enter + np.arange(layer_nodes.size)
-    size = n_enter + layer_nodes.size
-    rows = [enter_u, enter_v]
-    cols = [enter_v, enter_u]
-    w = [length, length]
-    if inner.any():
-        xu, xv = exit_node[enter_u[inner]], exit_node[enter_v[inner]]
-        rows += [xu, xv]
-        cols += [xv, xu]
-        w += [length[inner], length[inner]]
-    nodes = access["node"].to_numpy()
-    crossing = nodes >= 0
-    if crossing.any():
-        inside = copy_of(nodes[crossing], access["compound"].to_numpy()[crossing])
-        zeros = np.zeros(inside.size)
-        rows += [nodes[crossing], exit_node[inside]]
-        cols += [inside, nodes[crossing]]
-        w += [zeros, zeros]
-    virtual = np.flatnonzero(~crossing)
-    if virtual.size:  # gates with no way through: joined to both ends of a street outside
-        g = size + np.arange(virtual.size)
-        size += virtual.size
-        e = access["edge"].to_numpy()[virtual]
-        along = np.clip(access["along_m"].to_numpy()[virtual], 0.0, length[e])
-        off = access["offset_m"].to_numpy()[virtual]
-        a_u, a_v = off + along, off + length[e] - along
-        rows += [g, u[e], g, v[e]]
-        cols += [u[e], g, v[e], g]
-        w += [a_u, a_u, a_v, a_v]
-        nodes = nodes.copy()
-        nodes[virtual] = g
-        access["node"] = nodes
-    graph = _min_csr(np.concatenate(rows), np.concatenate(cols), np.concatenate(w), size)
-    exit_node = np.concatenate([exit_node, np.full(size - exit_node.size, -1, dtype=np.int64)])
-    return graph, enter_u, enter_v, exit_node, int(pairs.shape[0])
