@@ -143,14 +143,15 @@ def _walled_walk(index: ReachIndex, walk: np.ndarray, near: np.ndarray, dist: np
     f_comp = index.facilities["compound"].to_numpy()[inside]
     fxy = index.facilities[["x", "y"]].to_numpy()[inside]
     homes = np.flatnonzero(w.compound >= 0)
-    order = np.argsort(w.compound[homes], kind="stable")
-    homes = homes[order]
+    homes = homes[np.argsort(w.compound[homes], kind="stable")]
     sorted_comp = w.compound[homes]
-    for k in range(inside.size):  # facilities inside walls are few
-        lo, hi = np.searchsorted(sorted_comp, [f_comp[k], f_comp[k] + 1])
-        who = homes[lo:hi]
-        d = np.hypot(*(index.household_xy[who] - fxy[k]).T)
-        _take_min(walk, near, who, d, np.full(who.size, inside[k]))
+    lo = np.searchsorted(sorted_comp, f_comp)
+    count = np.searchsorted(sorted_comp, f_comp, side="right") - lo
+    fac = np.repeat(np.arange(inside.size), count)  # every (facility, home of its compound)
+    who = homes[np.repeat(lo, count) + np.arange(fac.size) - np.repeat(np.cumsum(count) - count,
+                                                                       count)]
+    d = np.hypot(*(index.household_xy[who] - fxy[fac]).T) * index.walls.inner_detour
+    _take_min(walk, near, who, d, inside[fac])
 
 
 def _take_min(walk: np.ndarray, near: np.ndarray, who: np.ndarray, value: np.ndarray,
@@ -158,11 +159,16 @@ def _take_min(walk: np.ndarray, near: np.ndarray, who: np.ndarray, value: np.nda
     """``walk[who] = min(walk[who], value)`` with repeated ``who`` (and the facility)."""
     if who.size == 0:
         return
-    order = np.lexsort((value, who))
-    who, value, facility = who[order], value[order], facility[order]
-    first = np.ones(who.size, dtype=bool)
-    first[1:] = who[1:] != who[:-1]
-    who, value, facility = who[first], value[first], facility[first]
+    if not (who[1:] >= who[:-1]).all():
+        order = np.argsort(who, kind="stable")
+        who, value, facility = who[order], value[order], facility[order]
+    start = np.flatnonzero(np.concatenate([[True], who[1:] != who[:-1]]))
+    low = np.minimum.reduceat(value, start)
+    size = np.diff(np.append(start, who.size))
+    hit = np.flatnonzero(value == np.repeat(low, size))  # the first minimum of each home
+    keep = np.concatenate([[True], who[hit][1:] != who[hit][:-1]])
+    hit = hit[keep]
+    who, value, facility = who[hit], value[hit], facility[hit]
     better = value < walk[who]
     walk[who[better]] = value[better]
     near[who[better]] = facility[better]

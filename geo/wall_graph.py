@@ -81,7 +81,9 @@ def node_roles(net: WalkNetwork, edge_owner: np.ndarray) -> tuple[np.ndarray, np
     n = net.n_nodes
     ends = np.concatenate([net.edge_u, net.edge_v])
     owner = np.concatenate([edge_owner, edge_owner])
-    pairs = np.unique(np.column_stack([ends, owner]), axis=0)
+    width = int(owner.max(initial=0)) + 2
+    flat = np.unique(ends * width + owner + 1)
+    pairs = np.column_stack([flat // width, flat % width - 1])
     kinds = np.bincount(pairs[:, 0], minlength=n)
     inner_of = np.full(n, -1, dtype=np.int64)
     single = pairs[(kinds[pairs[:, 0]] == 1) & (pairs[:, 1] >= 0)]

@@ -18,6 +18,7 @@ from geo.walls import WallSettings, build_walls, cut_at_outlines
 from tests.analysis.reach_fixtures import CRS, lines_frame, points_frame
 
 SETTINGS = WalkSettings()
+DETOUR = WallSettings().inner_detour
 X0, Y0 = 440_000.0, 4_420_000.0  # a real UTM 50N position, so WGS84 edits make sense
 TO_WGS84 = pyproj.Transformer.from_crs(CRS, 4326, always_xy=True)
 
@@ -51,16 +52,26 @@ def _measure(net, homes, facilities, walls=None, services=("health",)):
     return index, R.household_minutes(index, SETTINGS, services)
 
 
-def _brute_force_via(gate, homes, facility, street_segs, gate_link):
-    """networkx: streets as drawn, the gate joined to the streets by ``gate_link`` and each
-    home joined only to the gate by a straight walk; shortest walk home → facility."""
+def _brute_force_via(gate, homes, facility, street_segs, gate_link, inner_path=None):
+    """networkx: streets as drawn, the gate joined to the streets by ``gate_link``; each
+    home joined only to the gate (straight walk × detour) and, if ``inner_path`` (a
+    vertical segment from the gate) lies within the snap cap, to its nearest point on that
+    path; shortest walk home → facility."""
     g = nx.Graph()
     for a, b, c, d in street_segs:
         g.add_edge((a, b), (c, d), weight=float(np.hypot(c - a, d - b)))
     g.add_edge(("gate",), gate_link[0], weight=gate_link[1])
     out = []
     for k, h in enumerate(homes):
-        g.add_edge(("home", k), ("gate",), weight=float(np.hypot(*(np.subtract(h, gate)))))
+        g.add_edge(("home", k), ("gate",),
+                   weight=DETOUR * float(np.hypot(*(np.subtract(h, gate)))))
+        if inner_path is not None:
+            x, y0, y1 = inner_path
+            foot = (x, float(np.clip(h[1], y0, y1)))
+            offset = float(np.hypot(h[0] - foot[0], h[1] - foot[1]))
+            if offset <= 150.0:
+                g.add_edge(("home", k), ("foot", k), weight=offset)
+                g.add_edge(("foot", k), ("gate",), weight=foot[1] - y0)
         out.append(nx.shortest_path_length(g, ("home", k), facility, weight="weight"))
     return np.array(out)
 
@@ -79,7 +90,8 @@ def test_south_gate_walk_equals_brute_force_via_the_gate(kind):
     homes = np.column_stack([rng.uniform(110, 290, 25), rng.uniform(220, 295, 25)])
     facility = (200, 400)  # on the north street, just beyond the wall
     index, reach = _measure(net, homes, [facility], walls)
-    expected = _brute_force_via((200, 100), homes, facility, RING, ((200, 0), 100.0))
+    inner = (200, 100, 150) if kind == "crossing_path" else None
+    expected = _brute_force_via((200, 100), homes, facility, RING, ((200, 0), 100.0), inner)
     got = reach.walk_m["health"].to_numpy()
     np.testing.assert_allclose(got, expected, atol=1e-6)
     # without walls many of the same homes walk straight over the wall to a street
@@ -113,7 +125,7 @@ def test_outsiders_do_not_walk_through_but_residents_use_both_gates():
     index, reach = _measure(net, [(0, 210), (250, 250)], [(400, 200)], walls)
     walk = reach.walk_m["health"].to_numpy()
     assert walk[0] == pytest.approx(190 + 400 + 200)  # around, not through
-    assert walk[1] == pytest.approx(np.hypot(50, 50) + 100)  # straight to the east gate
+    assert walk[1] == pytest.approx(DETOUR * np.hypot(50, 50) + 100)  # to the east gate
     _, plain = _measure(net, [(0, 210)], [(400, 200)])
     assert plain.walk_m["health"].iloc[0] == pytest.approx(10 + 400)
 
@@ -134,10 +146,12 @@ def test_facility_inside_a_compound_is_reached_through_its_gate():
     facility = (200, 280)  # a kindergarten deep inside, north of the dead-end path
     _, reach = _measure(net, [(200, -10), (120, 290), (300, 420)], [facility], walls)
     walk = reach.walk_m["health"].to_numpy()
-    assert walk[0] == pytest.approx(10 + 100 + 180)  # street, gate, straight to it
-    assert walk[1] == pytest.approx(np.hypot(80, 10))  # a neighbour inside: straight
+    # inside: along the dead-end path (50 m) and straight to it (130 m), or straight
+    inside = min(50 + 130, DETOUR * 180)
+    assert walk[0] == pytest.approx(10 + 100 + inside)  # street, gate, then inside
+    assert walk[1] == pytest.approx(DETOUR * np.hypot(80, 10))  # a neighbour inside
     # from the north: around the ring to the south gate (200 + 400 + 200), then in
-    assert walk[2] == pytest.approx(20 + 100 + 400 + 200 + 100 + 180)
+    assert walk[2] == pytest.approx(20 + 100 + 400 + 200 + 100 + inside)
 
 
 def test_planner_edits_close_add_and_open():
@@ -151,8 +165,8 @@ def test_planner_edits_close_add_and_open():
     walls = build_walls(net, _compound(), settings=north)
     assert sorted(walls.access["origin"]) == ["added", "inferred"]
     _, reach = _measure(net, home, facility, walls)
-    # straight to the new north gate (10 m), then 100 m to the north street
-    assert reach.walk_m["health"].iloc[0] == pytest.approx(10 + 100)
+    # to the new north gate (10 m straight), then 100 m to the north street
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(DETOUR * 10 + 100)
     opened = build_walls(net, _compound(), settings=WallSettings(open_compounds=("way/1",)))
     assert opened.n_gated == 0 and opened.compounds["status"].tolist() == ["opened"]
     off = build_walls(net, _compound(), settings=WallSettings(gated=False))
