@@ -159,3 +159,41 @@ def wall_notes(block: dict) -> list[str]:
         notes.append(both("note.walls_no_access", count=no_access,
                           ids=", ".join(block["open_no_access"])))
     return notes
+
+
+def what_if(index: ReachIndex, network, compounds: gpd.GeoDataFrame,
+            gates: gpd.GeoDataFrame | None, walls_after, settings: WalkSettings,
+            services: tuple[str, ...] | None = None, *,
+            before: HouseholdReach | None = None):
+    """Coverage per service now (``index``) and with other wall settings (a gate added or
+    closed, a compound opened): a frame ``service``, ``before``, ``after``, ``change``
+    (shares of households) and ``households_changed`` (homes whose walk changed)."""
+    import pandas as pd
+
+    from geo.walls import build_walls
+
+    services = index.services if services is None else tuple(services)
+    before = household_minutes(index, settings, services) if before is None else before
+    walls = build_walls(network, compounds, gates, settings=walls_after,
+                        max_snap_m=index.max_snap_m)
+    crs = index.network.crs
+    xy = index.household_xy
+    homes = gpd.GeoDataFrame({"households": index.household_weight},
+                             geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs,
+                             index=index.household_index)
+    fac = index.facilities
+    facilities = gpd.GeoDataFrame({"facility_id": fac["facility_id"].to_numpy(),
+                                   "service": fac["service"].to_numpy()},
+                                  geometry=gpd.points_from_xy(fac["x"], fac["y"]), crs=crs)
+    after_index = prepare_reach(network, homes, facilities, max_snap_m=index.max_snap_m,
+                                services=index.services, walls=walls)
+    after = household_minutes(after_index, settings, services)
+    rows = []
+    for service in services:
+        b, a = before.report[service]["coverage"], after.report[service]["coverage"]
+        changed = minutes_change(after.minutes[f"walk_min_{service}"].to_numpy(),
+                                 before.minutes[f"walk_min_{service}"].to_numpy(),
+                                 index.household_weight)["households"]
+        rows.append({"service": service, "before": b, "after": a, "change": a - b,
+                     "households_changed": changed})
+    return pd.DataFrame(rows), walls

@@ -40,6 +40,7 @@ import pyproj
 import shapely
 from scipy import sparse
 
+from geo.crs import WGS84 as WGS84_CRS
 from geo.crs import require_projected
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
@@ -388,3 +389,33 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
                  edge_node_v=enter_v, exit_node=exit_node, graph=graph, report=report,
                  inner_detour=settings.inner_detour)
 
+
+
+#: Compass sides a planner can put a new gate on, as unit vectors (x east, y north).
+SIDES = {"n": (0.0, 1.0), "e": (1.0, 0.0), "s": (0.0, -1.0), "w": (-1.0, 0.0)}
+
+
+def outline_point(polygon: shapely.Geometry, side: str) -> shapely.Point:
+    """Where a ray from a point inside ``polygon`` towards ``side`` (``n``/``e``/``s``/``w``)
+    first meets its outline: the spot for "a north gate"."""
+    if side not in SIDES:
+        raise ValueError(f"side must be one of {sorted(SIDES)}, not {side!r}")
+    start = polygon.representative_point()
+    minx, miny, maxx, maxy = polygon.bounds
+    reach = 2 * max(maxx - minx, maxy - miny) + 1.0
+    dx, dy = SIDES[side]
+    ray = shapely.LineString([start.coords[0],
+                              (start.x + dx * reach, start.y + dy * reach)])
+    hits = shapely.get_parts(shapely.intersection(ray, shapely.boundary(polygon)))
+    points = shapely.get_coordinates(hits)
+    if points.shape[0] == 0:
+        return start
+    d = np.hypot(points[:, 0] - start.x, points[:, 1] - start.y)
+    return shapely.Point(points[int(np.argmin(d))])
+
+
+def to_wgs84(point: shapely.Point, crs) -> tuple[float, float]:
+    """``(lon, lat)`` of a point in ``crs`` (how the planner's edits are stored)."""
+    lon, lat = pyproj.Transformer.from_crs(crs, WGS84_CRS, always_xy=True).transform(point.x,
+                                                                                    point.y)
+    return round(float(lon), 7), round(float(lat), 7)

@@ -100,7 +100,8 @@ def side_tabs(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, dic
     result = run.result
     tabs = st.tabs([t("page.tab_coverage", lang), t("page.tab_grids", lang),
                     t("page.tab_heat", lang), t("page.tab_gaps", lang),
-                    t("page.tab_siting", lang), t("page.tab_notes", lang)])
+                    t("page.tab_siting", lang), t("page.tab_notes", lang),
+                    t("page.tab_gates", lang)])
     with tabs[0]:
         panels.coverage_panel(result, page.services, lang)
     with tabs[1]:
@@ -113,6 +114,10 @@ def side_tabs(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, dic
         sites = siting_panel(run, page)
     with tabs[5]:
         panels.notes_panel(result, lang)
+    with tabs[6]:
+        from ui import gates_panel
+
+        gates_panel.panel(run, page)
     return focus, sites
 
 

@@ -171,6 +171,10 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
             compound_far=st.number_input(t("page.compound_far", lang), 0.1, 10.0,
                                          defaults.compound_far, 0.1, key="compound_far"),
         )
+    if "walls" in fields:  # the planner's gate edits (ui/gates_panel.py)
+        from ui.gates_panel import wall_settings
+
+        parts["walls"] = wall_settings()
     return RunSettings(**{k: v for k, v in parts.items() if k in fields}), band
 
 

@@ -206,7 +206,7 @@ def page_run(source: Source, settings: RunSettings, uploads: Uploads,
     base = cache.get("base", base_key, lambda: pipeline.stage_base(
         area, settings, progress=progress, **_given_layers(source, uploads)))
     walk = settings.walk
-    index_key = (base_key, walk.max_snap_m)
+    index_key = (base_key, walk.max_snap_m, getattr(settings, "walls", None))
     index = cache.get("index", index_key,
                       lambda: pipeline.stage_index(area, base, settings, progress=progress))
     reach_key = (index_key, walk)
@@ -234,6 +234,10 @@ def page_run(source: Source, settings: RunSettings, uploads: Uploads,
     areas = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=area.crs) if parts
              else gpd.GeoDataFrame({"service": [], "minutes": []}, geometry=[], crs=area.crs))
     result = pipeline.assemble(area, settings, None, base, reach, areas)
+    if getattr(index, "walls", None) is not None:  # compound walls and gates layers
+        from analysis.reach_walls import wall_layers
+
+        result.layers.update(wall_layers(index))
     return PageRun(result=result, index=index, reach=reach.reach, base_key=base_key,
                    reach_key=reach_key)
 
