@@ -34,6 +34,23 @@ def write_json_atomic(data: dict, path: str | Path) -> Path:
     return path
 
 
+def _with_footprints(area, args):
+    """The study area with uploaded buildings and compound outlines put in."""
+    if not (getattr(args, "buildings", None) or getattr(args, "compounds", None)):
+        return area
+    from geo.inputs import footprints
+
+    for name, reader, put in (("buildings", footprints.read_buildings, footprints.with_buildings),
+                              ("compounds", footprints.read_compounds, footprints.with_compounds)):
+        path = getattr(args, name)
+        if path:
+            read = reader(path, crs=getattr(args, f"{name}_crs"), area=area)
+            for line in read.warnings:
+                print(f"warning: {line}", file=sys.stderr)
+            area = put(area, read.frame)
+    return area
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis",
@@ -50,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--facilities-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
     run.add_argument("--communities", help="社区边界 / community boundaries")
     run.add_argument("--communities-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
+    run.add_argument("--buildings", help="建筑轮廓（含层数）/ building footprints with storeys")
+    run.add_argument("--buildings-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
+    run.add_argument("--compounds", help="小区边界（含名称）/ compound outlines with names")
+    run.add_argument("--compounds-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
     run.add_argument("--speed-mps", type=float, default=None, help="步行速度 / walking speed (m/s)")
     run.add_argument("--grid-min", type=int, default=200, help="每网格最少户数 / min households per grid")
     run.add_argument("--grid-max", type=int, default=300, help="每网格最多户数 / max households per grid")
@@ -155,6 +176,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             communities = read.frame
             for line in read.warnings:
                 print(f"warning: {line}", file=sys.stderr)
+    area = _with_footprints(area, args)  # --buildings, --compounds (geo.inputs.footprints)
     result = run(area, settings, register=register, facilities=facilities,
                  communities=communities, progress=progress)
     progress("step.save")

@@ -188,6 +188,10 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
     timer = _Timer(progress)
     with timer.step("households"):
         households = estimate_households(area, settings.households, register=register)
+        if register is None and "households" in area.buildings.columns:  # uploaded 户数
+            from geo.inputs.footprints import given_counts
+
+            households = given_counts(households, area.buildings)
 
     with timer.step("communities"):
         given = communities if communities is not None else area.communities

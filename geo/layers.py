@@ -42,6 +42,9 @@ FIELDS = {
                    "name", "id"),
     "facilities": ("x", "y", "location", "name", "type", "service", "address", "id"),
     "communities": ("community_id", "community", "name", "id"),
+    # uploaded footprints and compound outlines (geo/inputs/footprints.py)
+    "buildings": ("storeys", "height", "use", "households", "name", "building", "id"),
+    "compounds": ("compound", "name", "id"),
 }
 #: Text columns that may be kept in a layer (everything else is dropped on import).
 KEPT_TEXT = {"households": ("building", "compound", "address", "name"),
