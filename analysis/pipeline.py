@@ -188,7 +188,8 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
     timer = _Timer(progress)
     with timer.step("households"):
         households = estimate_households(area, settings.households, register=register)
-        if register is None and "households" in area.buildings.columns:  # uploaded 户数
+        if register is None and area.households is None and \
+                "households" in area.buildings.columns:  # uploaded buildings' 户数
             from geo.inputs.footprints import given_counts
 
             households = given_counts(households, area.buildings)
