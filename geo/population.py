@@ -101,7 +101,7 @@ def households_from_population(units: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
     unit_hh = np.zeros(len(units))
     unit_hh[has] = persons[c] / pph * share[has]
     empty = np.flatnonzero(n_cell == 0)  # cells without homes (and point cells): own unit
-    centre = shapely.get_coordinates(shapely.point_on_surface(geoms[empty])) if empty.size else \
+    centre = shapely.get_coordinates(_inside_point(geoms[empty])) if empty.size else \
         np.zeros((0, 2))
     wanted = np.concatenate([unit_hh[has], persons[empty] / pph])
     whole = whole_parts(wanted, total_hh)
@@ -120,6 +120,19 @@ def households_from_population(units: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
               "persons_per_household": pph, "cells": int(len(cells)),
               "cells_without_homes": int(empty.size), "units_spread_onto": int(has.sum())}
     return out, report
+
+
+def _inside_point(geoms: np.ndarray) -> np.ndarray:
+    """Centroids (cheap; raster cells are convex), ``point_on_surface`` where a centroid
+    falls outside its polygon (a concave district)."""
+    points = shapely.centroid(geoms)
+    # quadrilaterals (raster cells) are convex: their centroid is inside
+    check = (shapely.get_type_id(geoms) != 0) & (shapely.get_num_coordinates(geoms) > 5)
+    outside = check.copy()
+    outside[check] = ~shapely.contains_properly(geoms[check], points[check])
+    if outside.any():
+        points[outside] = shapely.point_on_surface(geoms[outside])
+    return points
 
 
 def calibrate(units: gpd.GeoDataFrame, totals: pd.DataFrame, *,

@@ -110,10 +110,13 @@ def access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_
     origin = np.full(node.size, "inferred", dtype=object)
     used_gate = np.zeros(gate_xy.shape[0], dtype=bool)
     if gate_xy.shape[0] and node.size:
-        d = np.hypot(*(xy[:, None, :] - gate_xy[None, :, :]).transpose(2, 0, 1))
-        near = d <= settings.gate_match_m
-        origin[near.any(axis=1)] = "mapped"
-        used_gate = near.any(axis=0)
+        from scipy.spatial import cKDTree
+
+        pairs = cKDTree(xy).query_ball_tree(cKDTree(gate_xy), r=settings.gate_match_m)
+        hit = np.array([len(p) > 0 for p in pairs], dtype=bool)
+        origin[hit] = "mapped"
+        used = [g for p in pairs for g in p]
+        used_gate[np.asarray(used, dtype=np.int64)] = True
     frame = pd.DataFrame({"compound": comp, "x": xy[:, 0], "y": xy[:, 1], "origin": origin,
                           "node": node, "edge": e_of[node], "along_m": along_of[node],
                           "offset_m": 0.0})
