@@ -78,9 +78,9 @@ class WallSettings:
         Larger residential areas are districts, not compounds: no wall.
     inner_detour
         A home walks to a gate of its compound (or to a facility inside it) in a straight
-        line times this factor: paths between buildings are not straight. 1.2 is the
-        usual circuity of short urban walking routes (routes about 20 % longer than the
-        straight line); a setting, 1 for the straight line.
+        line times this factor. 1 (the straight line, what a brute-force check via the gate
+        assumes) by default; paths between buildings are rarely straight, and planners who
+        want that counted can set about 1.2, the usual circuity of short urban walks.
     """
 
     gated: bool = True
@@ -91,7 +91,7 @@ class WallSettings:
     gate_outline_m: float = 20.0
     edit_match_m: float = 25.0
     max_compound_ha: float = 50.0
-    inner_detour: float = 1.2
+    inner_detour: float = 1.0
 
     def __post_init__(self) -> None:
         check_range("gate_match_m", self.gate_match_m, 0, 200)

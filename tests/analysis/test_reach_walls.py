@@ -239,3 +239,11 @@ def test_without_walls_twin_matches_a_plain_run():
     twin = R.household_minutes(without_walls(index), SETTINGS, ("health",))
     _, plain = _measure(net, homes, [(200, 400)])
     np.testing.assert_allclose(twin.walk_m["health"], plain.walk_m["health"])
+
+
+def test_detour_factor_lengthens_the_walk_inside_the_compound():
+    net = build_network(lines_frame(_shift(RING)))
+    gates = points_frame(_xy([(200, 100)]))
+    walls = build_walls(net, _compound(), gates, settings=WallSettings(inner_detour=1.5))
+    _, reach = _measure(net, [(200, 280)], [(200, 400)], walls)
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(1.5 * 180 + 100 + 200 + 400 + 200)
