@@ -731,8 +731,17 @@ def _overlapping_pairs(frame: gpd.GeoDataFrame, *, min_share: float = 0.01) -> i
 
 # --------------------------------------------------------------------------- uploads
 
+def _footprints(name: str):
+    def read(*args, **kwargs) -> LayerRead:  # geo.inputs.footprints imports this module
+        from geo.inputs import footprints
+
+        return getattr(footprints, name)(*args, **kwargs)
+    return read
+
+
 READERS = {"households": read_households, "facilities": read_facilities,
-           "communities": read_communities}
+           "communities": read_communities, "buildings": _footprints("read_buildings"),
+           "compounds": _footprints("read_compounds")}
 _UNSAFE_NAME = re.compile(r"[^\w.\-]+")
 
 

@@ -70,6 +70,8 @@ class Uploads:
     households: Upload | None = None
     facilities: Upload | None = None
     communities: Upload | None = None
+    buildings: Upload | None = None  # footprints and compound outlines (geo.inputs.footprints)
+    compounds: Upload | None = None
 
 
 def save_upload(name: str, data: bytes, *, crs: str | None = None) -> Upload:
@@ -160,6 +162,18 @@ class PageRun:
     reach_key: tuple
 
 
+def _with_footprints(area: StudyArea, source: Source, uploads: Uploads) -> StudyArea:
+    """The area with uploaded buildings and compound outlines put in."""
+    from geo.inputs import footprints
+
+    for kind, put in (("buildings", footprints.with_buildings),
+                      ("compounds", footprints.with_compounds)):
+        upload = getattr(uploads, kind, None)
+        if upload is not None:
+            area = put(area, layer_for(kind, upload, source).frame)
+    return area
+
+
 def _given_layers(source: Source, uploads: Uploads) -> dict:
     given = {}
     for kind, argument in (("households", "register"), ("facilities", "facilities"),
@@ -201,7 +215,7 @@ def page_run(source: Source, settings: RunSettings, uploads: Uploads,
             area_for(source), settings, progress=progress, **_given_layers(source, uploads)))
         return PageRun(result=result, index=None, reach=None, base_key=key, reach_key=key)
 
-    area = area_for(source)
+    area = _with_footprints(area_for(source), source, uploads)
     base_key = (source, uploads, settings.households, getattr(settings, "grids", None))
     base = cache.get("base", base_key, lambda: pipeline.stage_base(
         area, settings, progress=progress, **_given_layers(source, uploads)))
