@@ -73,7 +73,7 @@ class ReachIndex:
     @property
     def n_base_nodes(self) -> int:
         """Nodes of the graph before the facility sources (network or walled graph)."""
-        return int(self.walls.graph.shape[0]) if self.walls is not None else self.network.n_nodes
+        return int(self.graph.shape[0] - (self.facilities["node"].to_numpy() >= 0).sum())
 
     @property
     def edge_nodes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -266,11 +266,21 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     fac["status"] = np.where(~known, "unknown_service",
                              np.where((f_snap.edge >= 0) | (f_comp >= 0), "ok", "off_network"))
     usable = fac["status"].to_numpy() == "ok"
-    base = network.graph if walls is None else walls.graph
+    exit_node = None
+    if walls is None:
+        base = network.graph
+    else:
+        # A facility inside a wall leaves straight to a gate; along inner paths too (the
+        # exit layer) only when the straight walk is lengthened by a detour factor, since
+        # otherwise the straight line to a gate is never longer. Exit copies are made
+        # only for compounds holding a usable facility.
+        leaving = f_comp[usable & (f_comp >= 0)] if walls.inner_detour > 1 else f_comp[:0]
+        base, exit_node = walls.graph(leaving)
     node = np.full(len(fac), -1, dtype=np.int64)
     node[usable] = base.shape[0] + np.arange(int(usable.sum()))
     fac["node"] = node
-    graph = _augment(base, int(usable.sum()), *_facility_arcs(network, walls, fac, usable))
+    graph = _augment(base, int(usable.sum()),
+                     *_facility_arcs(network, walls, exit_node, fac, usable))
 
     report = _input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
     report["moved_off_islands"] = {
@@ -359,8 +369,8 @@ def _snap(network: WalkNetwork, xy: np.ndarray, max_snap_m: float,
     return Snap(edge, along, offset), moved
 
 
-def _facility_arcs(network: WalkNetwork, walls: Walls | None, fac: pd.DataFrame,
-                   usable: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndarray | None,
+                   fac: pd.DataFrame, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Arcs ``(facility k, graph node, metres)`` from each usable facility's source node:
     to both ends of its edge (and, inside a wall, to their exit copies and to the open
     access points of its compound, straight inside the compound)."""
@@ -381,7 +391,7 @@ def _facility_arcs(network: WalkNetwork, walls: Walls | None, fac: pd.DataFrame,
     w = [offset + along, offset + length - along]
     if walls is not None:
         for ends, weight in ((u, offset + along), (v, offset + length - along)):
-            ex = walls.exit_node[ends]
+            ex = exit_node[ends]
             ok = ex >= 0
             src.append(k_on[ok])
             tgt.append(ex[ok])

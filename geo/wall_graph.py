@@ -11,7 +11,7 @@ import shapely
 from scipy import sparse
 
 from geo.crs import WGS84
-from geo.network import WalkNetwork, build_network, substrings
+from geo.network import WalkNetwork, substrings
 from geo.snapping import build_segment_grid, snap_to_segments
 
 
@@ -40,22 +40,46 @@ def cut_at_outlines(network: WalkNetwork, polygons: np.ndarray) -> WalkNetwork:
     keep = np.ones(edge.size, dtype=bool)
     keep[1:] = (edge[1:] != edge[:-1]) | (at[1:] - at[:-1] > 0.05)
     edge, at = edge[keep], at[keep]
+    return _split_edges(network, edge, at)
+
+
+def _split_edges(network: WalkNetwork, edge: np.ndarray, at: np.ndarray) -> WalkNetwork:
+    """The network with edge ``edge[k]`` cut at ``at[k]`` metres (sorted by edge, then at);
+    each cut point becomes a new node (the rest of the network is kept as it is)."""
+    n = network.n_nodes
+    geoms = network.edge_geometry
+    cut_id = n + np.arange(edge.size)
+    cut_xy = shapely.get_coordinates(shapely.line_interpolate_point(geoms[edge], at))
     cut = np.unique(edge)
-    # pieces: [0, a1], [a1, a2], ..., [ak, L] for each cut edge
     first = np.searchsorted(edge, cut)
     count = np.searchsorted(edge, cut, side="right") - first
+    # pieces [0, a1], [a1, a2], ..., [ak, L] of each cut edge, as (start, end) metres and nodes
     piece_edge = np.repeat(cut, count + 1)
-    s, t = [], []
-    for k, e in enumerate(cut):  # few cut edges; the pieces themselves are vectorised below
-        cuts = at[first[k]:first[k] + count[k]]
-        s.append(np.concatenate([[0.0], cuts]))
-        t.append(np.concatenate([cuts, [network.edge_length_m[e]]]))
-    pieces = substrings(geoms[piece_edge], np.concatenate(s), np.concatenate(t))
+    j = np.arange(piece_edge.size) - np.repeat(np.cumsum(count + 1) - (count + 1), count + 1)
+    last = j == np.repeat(count, count + 1)
+    base = np.repeat(first, count + 1)
+    prev = np.maximum(base + j - 1, 0)
+    nxt = np.minimum(base + j, edge.size - 1)
+    start_m = np.where(j == 0, 0.0, at[prev])
+    end_m = np.where(last, network.edge_length_m[piece_edge], at[nxt])
+    start_n = np.where(j == 0, network.edge_u[piece_edge], cut_id[prev])
+    end_n = np.where(last, network.edge_v[piece_edge], cut_id[nxt])
+    pieces = substrings(geoms[piece_edge], start_m, end_m)
     whole = np.setdiff1d(np.arange(network.n_edges), cut)
-    lines = gpd.GeoDataFrame(
-        {"road_class": np.concatenate([network.edge_class[whole], network.edge_class[piece_edge]])},
-        geometry=np.concatenate([geoms[whole], pieces]), crs=network.crs)
-    return build_network(lines, source="walls")
+    u = np.concatenate([network.edge_u[whole], start_n]).astype(np.int64)
+    v = np.concatenate([network.edge_v[whole], end_n]).astype(np.int64)
+    length = np.concatenate([network.edge_length_m[whole], end_m - start_m])
+    size = n + edge.size
+    loop = u == v
+    graph = _min_csr(np.concatenate([u, v])[np.concatenate([~loop, ~loop])],
+                     np.concatenate([v, u])[np.concatenate([~loop, ~loop])],
+                     np.concatenate([length, length])[np.concatenate([~loop, ~loop])], size)
+    return WalkNetwork(
+        crs=network.crs, node_xy=np.concatenate([network.node_xy, np.round(cut_xy, 2)]),
+        edge_u=u, edge_v=v, edge_length_m=length,
+        edge_geometry=np.concatenate([geoms[whole], pieces]),
+        edge_class=np.concatenate([network.edge_class[whole], network.edge_class[piece_edge]]),
+        graph=graph, report={**network.report, "cut_at_walls": int(edge.size)})
 
 
 def gate_points(gates: gpd.GeoDataFrame | None, crs) -> np.ndarray:
@@ -181,53 +205,79 @@ def _min_csr(rows, cols, weights, n) -> sparse.csr_array:
     return sparse.csr_array((weights[first], (rows[first], cols[first])), shape=(n, n))
 
 
-def walled_graph(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame):
-    """The directed walled graph, each edge's enter-layer ends and the exit copies."""
+def enter_ends(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame):
+    """Graph node at each end of each edge as walked from inside (the enter layer), the
+    inner copy of every open crossing access point, and the first free node id.
+
+    Ids: the network's nodes, then one inner copy per (access node, compound), then the
+    virtual nodes of gates with no way through (set in ``access["node"]`` here)."""
     n = net.n_nodes
     inner_of, pairs = node_roles(net, edge_owner)
-    # inner copy of each (access node, compound)
-    copy_id = n + np.arange(pairs.shape[0])
-    key = pairs[:, 0] * (int(edge_owner.max(initial=0)) + 2) + pairs[:, 1]
+    width = int(edge_owner.max(initial=0)) + 2
+    key = pairs[:, 0] * width + pairs[:, 1]
     order = np.argsort(key)
-    n_enter = n + pairs.shape[0]
 
     def copy_of(node, comp):
-        k = node * (int(edge_owner.max(initial=0)) + 2) + comp
-        pos = np.searchsorted(key[order], k)
-        return copy_id[order[np.minimum(pos, order.size - 1)]]
+        pos = np.searchsorted(key[order], node * width + comp)
+        return n + order[np.minimum(pos, max(order.size - 1, 0))]
 
-    u, v, length = net.edge_u, net.edge_v, net.edge_length_m
+    u, v = net.edge_u, net.edge_v
     inner = edge_owner >= 0
     enter_u, enter_v = u.copy(), v.copy()
     for ends, out in ((u, enter_u), (v, enter_v)):
         shared = inner & (inner_of[ends] < 0)
         if shared.any():
             out[shared] = copy_of(ends[shared], edge_owner[shared])
-    # exit copies: every enter-layer node of an inner path
-    layer_nodes = np.unique(np.concatenate([enter_u[inner], enter_v[inner]]))
-    exit_node = np.full(n_enter, -1, dtype=np.int64)
-    exit_node[layer_nodes] = n_enter + np.arange(layer_nodes.size)
-    size = n_enter + layer_nodes.size
+    nodes = access["node"].to_numpy().copy()
+    crossing = nodes >= 0
+    inside = np.full(nodes.size, -1, dtype=np.int64)
+    if crossing.any():
+        inside[crossing] = copy_of(nodes[crossing], access["compound"].to_numpy()[crossing])
+    size = n + pairs.shape[0]
+    virtual = np.flatnonzero(~crossing)
+    nodes[virtual] = size + np.arange(virtual.size)
+    access["node"] = nodes
+    access["inside"] = inside
+    return enter_u, enter_v, size + virtual.size, int(pairs.shape[0])
+
+
+def walled_graph(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,
+                 enter_u: np.ndarray, enter_v: np.ndarray, size: int,
+                 exit_compounds: np.ndarray) -> tuple[sparse.csr_array, np.ndarray]:
+    """The directed walled graph and the exit copy of each node (-1: none).
+
+    Exit copies (the layer a trip starting inside a compound leaves by) are made only for
+    ``exit_compounds`` (those holding a facility): the others need none, and the graph
+    stays small."""
+    u, v, length = net.edge_u, net.edge_v, net.edge_length_m
+    inner = edge_owner >= 0
     rows = [enter_u, enter_v]
     cols = [enter_v, enter_u]
     w = [length, length]
-    if inner.any():
-        xu, xv = exit_node[enter_u[inner]], exit_node[enter_v[inner]]
+    nodes = access["node"].to_numpy()
+    inside = access["inside"].to_numpy()
+    crossing = inside >= 0
+    zeros = np.zeros(int(crossing.sum()))
+    rows.append(nodes[crossing])  # in through every open access point
+    cols.append(inside[crossing])
+    w.append(zeros)
+    out_of = inner & np.isin(edge_owner, exit_compounds)
+    layer_nodes = np.unique(np.concatenate([enter_u[out_of], enter_v[out_of]]))
+    exit_node = np.full(size + layer_nodes.size, -1, dtype=np.int64)
+    exit_node[layer_nodes] = size + np.arange(layer_nodes.size)
+    if out_of.any():
+        xu, xv = exit_node[enter_u[out_of]], exit_node[enter_v[out_of]]
         rows += [xu, xv]
         cols += [xv, xu]
-        w += [length[inner], length[inner]]
-    nodes = access["node"].to_numpy()
-    crossing = nodes >= 0
-    if crossing.any():
-        inside = copy_of(nodes[crossing], access["compound"].to_numpy()[crossing])
-        zeros = np.zeros(inside.size)
-        rows += [nodes[crossing], exit_node[inside]]
-        cols += [inside, nodes[crossing]]
-        w += [zeros, zeros]
+        w += [length[out_of], length[out_of]]
+        leave = crossing & np.isin(access["compound"].to_numpy(), exit_compounds)
+        leave &= exit_node[np.maximum(inside, 0)] >= 0
+        rows.append(exit_node[inside[leave]])
+        cols.append(nodes[leave])
+        w.append(np.zeros(int(leave.sum())))
     virtual = np.flatnonzero(~crossing)
     if virtual.size:  # gates with no way through: joined to both ends of a street outside
-        g = size + np.arange(virtual.size)
-        size += virtual.size
+        g = nodes[virtual]
         e = access["edge"].to_numpy()[virtual]
         along = np.clip(access["along_m"].to_numpy()[virtual], 0.0, length[e])
         off = access["offset_m"].to_numpy()[virtual]
@@ -235,9 +285,6 @@ def walled_graph(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame)
         rows += [g, u[e], g, v[e]]
         cols += [u[e], g, v[e], g]
         w += [a_u, a_u, a_v, a_v]
-        nodes = nodes.copy()
-        nodes[virtual] = g
-        access["node"] = nodes
-    graph = _min_csr(np.concatenate(rows), np.concatenate(cols), np.concatenate(w), size)
-    exit_node = np.concatenate([exit_node, np.full(size - exit_node.size, -1, dtype=np.int64)])
-    return graph, enter_u, enter_v, exit_node, int(pairs.shape[0])
+    graph = _min_csr(np.concatenate(rows), np.concatenate(cols), np.concatenate(w),
+                     exit_node.size)
+    return graph, exit_node

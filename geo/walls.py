@@ -22,7 +22,7 @@ The rule, in one place
 * **Nobody is trapped.** A compound left with no open access point is treated as open and
   reported.
 
-The walled graph (:attr:`Walls.graph`, directed, metres) keeps scipy's multi-source
+The walled graph (:meth:`Walls.graph`, directed, metres) keeps scipy's multi-source
 Dijkstra usable: every inner node whose edges are all inner paths of one compound keeps its
 id and is reachable only from an open access point (the *enter* layer); each access node
 gets an inner copy; a second copy of every inner node (the *exit* layer) leads only out
@@ -45,8 +45,8 @@ from geo.crs import require_projected
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
-from geo.wall_graph import (access_points, close_access, cut_at_outlines, gate_points,
-                            walled_graph, wgs84_to)
+from geo.wall_graph import (access_points, close_access, cut_at_outlines, enter_ends,
+                            gate_points, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
 GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
@@ -145,10 +145,8 @@ class Walls:
         Gated position owning each edge as an inner path (-1: public or outside).
     edge_node_u, edge_node_v
         Graph node at each end of each edge as walked from inside (enter layer).
-    exit_node
-        Exit-layer copy of each graph node (-1: none).
-    graph
-        Directed walled graph (metres).
+    n_nodes
+        Nodes of the walled graph before exit copies (see :meth:`graph`).
     report
         Counts for the summary.
     """
@@ -161,14 +159,22 @@ class Walls:
     edge_compound: np.ndarray
     edge_node_u: np.ndarray
     edge_node_v: np.ndarray
-    exit_node: np.ndarray
-    graph: sparse.csr_array
+    n_nodes: int
     report: dict = field(default_factory=dict)
     inner_detour: float = 1.0
 
     @property
     def n_gated(self) -> int:
         return int(self.polygons.size)
+
+    def graph(self, exit_compounds: np.ndarray | None = None
+              ) -> tuple[sparse.csr_array, np.ndarray]:
+        """The directed walled graph (metres) and the exit copy of each node (-1: none),
+        with exit copies for ``exit_compounds`` (gated positions; default all)."""
+        comps = (np.arange(self.n_gated) if exit_compounds is None
+                 else np.unique(np.asarray(exit_compounds, dtype=np.int64)))
+        return walled_graph(self.network, self.edge_compound, self.access, self.edge_node_u,
+                            self.edge_node_v, self.n_nodes, comps)
 
     def compound_of(self, xy: np.ndarray) -> np.ndarray:
         """Gated position of the compound holding each point (-1: none)."""
@@ -265,6 +271,41 @@ class Walls:
         return point, gate, cost
 
 
+def midpoints(geoms: np.ndarray) -> np.ndarray:
+    """The point halfway along each LineString, ``(n, 2)`` (numpy, no shapely call per line)."""
+    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    n = geoms.size
+    seg = np.hypot(*np.diff(coords, axis=0).T)
+    seg = np.where(which[1:] == which[:-1], seg, 0.0)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    first = np.searchsorted(which, np.arange(n))
+    last = np.searchsorted(which, np.arange(n), side="right") - 1
+    half = (cum[first] + cum[last]) / 2
+    k = np.clip(np.searchsorted(cum, half, side="right") - 1, first, np.maximum(last - 1, first))
+    span = cum[k + 1] - cum[k]
+    f = np.where(span > 0, (half - cum[k]) / np.where(span > 0, span, 1.0), 0.0)
+    nxt = np.minimum(k + 1, coords.shape[0] - 1)
+    return coords[k] + f[:, None] * (coords[nxt] - coords[k])
+
+
+def inner_owner(net: WalkNetwork, polygons: np.ndarray) -> np.ndarray:
+    """Position of the walled outline each edge runs inside (its middle more than 5 cm
+    inside the outline), -1 for edges outside or along an outline, and for public streets
+    (``edge_class == 'arterial'``)."""
+    owner = np.full(net.n_edges, -1, dtype=np.int64)
+    if polygons.size == 0 or net.n_edges == 0:
+        return owner
+    mid = midpoints(net.edge_geometry)
+    owner = compound_of(polygons, mid)
+    hit = np.flatnonzero(owner >= 0)
+    if hit.size:  # along an outline is outside
+        near = shapely.dwithin(shapely.boundary(polygons[owner[hit]]),
+                               shapely.points(mid[hit]), 0.05)
+        owner[hit[near]] = -1
+    owner[net.edge_class == "arterial"] = -1  # public streets stay public
+    return owner
+
+
 def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Position in ``polygons`` of the first polygon holding each point (-1: none)."""
     out = np.full(xy.shape[0], -1, dtype=np.int64)
@@ -345,11 +386,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     walls_at = np.flatnonzero(cands["status"].to_numpy() == "gated")
     polys = cands.geometry.to_numpy()[walls_at]
     net = cut_at_outlines(network, polys) if polys.size else network
-    mid = shapely.line_interpolate_point(net.edge_geometry, 0.5, normalized=True)
-    cores = shapely.buffer(polys, -0.05) if polys.size else polys
-    edge_owner = compound_of(cores, shapely.get_coordinates(mid)) if polys.size else \
-        np.full(net.n_edges, -1, dtype=np.int64)
-    edge_owner[net.edge_class == "arterial"] = -1  # public streets stay public
+    edge_owner = inner_owner(net, polys)
     gate_xy = gate_points(gates, crs)
     added_xy = wgs84_to(settings.added_gates, crs)
     closed_xy = wgs84_to(settings.closed_gates, crs)
@@ -368,7 +405,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     access = access.assign(compound=remap[access["compound"].to_numpy()]).reset_index(drop=True)
     ids = cands["compound_id"].to_numpy()[walls_at[keep]]
     access["compound_id"] = ids[access["compound"].to_numpy()]
-    graph, enter_u, enter_v, exit_node, access_nodes = walled_graph(net, edge_owner, access)
+    enter_u, enter_v, size, access_nodes = enter_ends(net, edge_owner, access)
     cands = cands.assign(status=status)
     report = {
         "compounds": int(len(cands)),
@@ -386,7 +423,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     }
     return Walls(network=net, compounds=cands, polygons=polys[keep], compound_ids=ids,
                  access=access, edge_compound=edge_owner, edge_node_u=enter_u,
-                 edge_node_v=enter_v, exit_node=exit_node, graph=graph, report=report,
+                 edge_node_v=enter_v, n_nodes=size, report=report,
                  inner_detour=settings.inner_detour)
 
 

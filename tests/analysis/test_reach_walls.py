@@ -247,3 +247,11 @@ def test_detour_factor_lengthens_the_walk_inside_the_compound():
     walls = build_walls(net, _compound(), gates, settings=WallSettings(inner_detour=1.5))
     _, reach = _measure(net, [(200, 280)], [(200, 400)], walls)
     assert reach.walk_m["health"].iloc[0] == pytest.approx(1.5 * 180 + 100 + 200 + 400 + 200)
+
+
+def test_with_a_detour_a_facility_inside_leaves_along_its_inner_path():
+    net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
+    walls = build_walls(net, _compound(), settings=WallSettings(inner_detour=1.3))
+    _, reach = _measure(net, [(200, -10)], [(200, 280)], walls)
+    # straight to the gate would be 1.3 × 180 = 234 m; the path: 130 m to it, 50 m along
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(10 + 100 + 50 + 130)
