@@ -74,12 +74,16 @@ def _split_edges(network: WalkNetwork, edge: np.ndarray, at: np.ndarray) -> Walk
     graph = _min_csr(np.concatenate([u, v])[np.concatenate([~loop, ~loop])],
                      np.concatenate([v, u])[np.concatenate([~loop, ~loop])],
                      np.concatenate([length, length])[np.concatenate([~loop, ~loop])], size)
-    return WalkNetwork(
+    out = WalkNetwork(
         crs=network.crs, node_xy=np.concatenate([network.node_xy, np.round(cut_xy, 2)]),
         edge_u=u, edge_v=v, edge_length_m=length,
         edge_geometry=np.concatenate([geoms[whole], pieces]),
         edge_class=np.concatenate([network.edge_class[whole], network.edge_class[piece_edge]]),
         graph=graph, report={**network.report, "cut_at_walls": int(edge.size)})
+    # cutting an edge joins nothing new: a cut point lies in its edge's piece of network
+    labels = network.components
+    out.__dict__["components"] = np.concatenate([labels, labels[network.edge_u[edge]]])
+    return out
 
 
 def gate_points(gates: gpd.GeoDataFrame | None, crs) -> np.ndarray:
