@@ -400,7 +400,7 @@ def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndar
         xy = fac[["x", "y"]].to_numpy()[rows]
         f, a, m = walls.gate_pairs(xy, comp)
         src.append(f)
-        tgt.append(walls.access["node"].to_numpy()[a])
+        tgt.append(walls.access["node"].to_numpy().astype(np.int64)[a])
         w.append(m)
     return np.concatenate(src), np.concatenate(tgt), np.concatenate(w)
 

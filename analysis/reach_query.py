@@ -133,7 +133,7 @@ def _walled_walk(index: ReachIndex, walk: np.ndarray, near: np.ndarray, dist: np
     """Homes inside walls: also through each open access point of their compound, and
     straight to a facility inside the same compound (in place)."""
     w = index.walled
-    acc_node = index.walls.access["node"].to_numpy()
+    acc_node = index.walls.access["node"].to_numpy().astype(np.int64)
     via = w.gate_m + dist[acc_node[w.gate_access]]
     _take_min(walk, near, w.gate_home, via, nearest[acc_node[w.gate_access]])
     comp = index.facilities["compound"].to_numpy()[rows]

@@ -123,7 +123,8 @@ def node_roles(net: WalkNetwork, edge_owner: np.ndarray) -> tuple[np.ndarray, np
 def access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m):
     cols = ["compound", "x", "y", "origin", "node", "edge", "along_m", "offset_m"]
     if polys.size == 0:
-        return pd.DataFrame({c: [] for c in cols}).astype({"compound": np.int64})
+        return pd.DataFrame({c: [] for c in cols}).astype(
+            {"compound": np.int64, "node": np.int64, "edge": np.int64})
     _, pairs = node_roles(net, edge_owner)
     node, comp = pairs[:, 0], pairs[:, 1]
     xy = net.node_xy[node]
@@ -232,7 +233,7 @@ def enter_ends(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame):
         shared = inner & (inner_of[ends] < 0)
         if shared.any():
             out[shared] = copy_of(ends[shared], edge_owner[shared])
-    nodes = access["node"].to_numpy().copy()
+    nodes = access["node"].to_numpy().astype(np.int64)
     crossing = nodes >= 0
     inside = np.full(nodes.size, -1, dtype=np.int64)
     if crossing.any():
@@ -258,8 +259,8 @@ def walled_graph(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,
     rows = [enter_u, enter_v]
     cols = [enter_v, enter_u]
     w = [length, length]
-    nodes = access["node"].to_numpy()
-    inside = access["inside"].to_numpy()
+    nodes = access["node"].to_numpy().astype(np.int64)
+    inside = access["inside"].to_numpy().astype(np.int64)
     crossing = inside >= 0
     zeros = np.zeros(int(crossing.sum()))
     rows.append(nodes[crossing])  # in through every open access point

@@ -395,7 +395,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     has = np.zeros(polys.size, dtype=bool)
     has[access["compound"].to_numpy()] = True
     # compounds without any open access point are open: nobody is trapped
-    status = cands["status"].to_numpy().copy()
+    status = cands["status"].to_numpy(dtype=object).copy()
     status[walls_at[~has]] = "no_access"
     keep = np.flatnonzero(has)
     remap = np.full(polys.size, -1, dtype=np.int64)

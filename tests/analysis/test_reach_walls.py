@@ -255,3 +255,14 @@ def test_with_a_detour_a_facility_inside_leaves_along_its_inner_path():
     _, reach = _measure(net, [(200, -10)], [(200, 280)], walls)
     # straight to the gate would be 1.3 × 180 = 234 m; the path: 130 m to it, 50 m along
     assert reach.walk_m["health"].iloc[0] == pytest.approx(10 + 100 + 50 + 130)
+
+
+def test_an_area_without_compounds_measures_as_without_walls():
+    net = build_network(lines_frame(_shift(RING)))
+    for compounds in (None, _compound().iloc[:0]):
+        walls = build_walls(net, compounds)
+        assert walls.n_gated == 0 and len(walls.access) == 0
+        index, reach = _measure(net, [(150, 250), (20, 380)], [(200, 400)], walls)
+        _, plain = _measure(net, [(150, 250), (20, 380)], [(200, 400)])
+        np.testing.assert_allclose(reach.walk_m["health"], plain.walk_m["health"])
+        assert compound_access(index, reach, SETTINGS)["households_affected"] == 0
