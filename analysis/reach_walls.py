@@ -60,8 +60,9 @@ def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSett
     if walls is None:
         return {"gated": False}
     services = tuple(reach.walk_m.columns) if services is None else tuple(services)
-    if plain is None:
-        plain = household_minutes(without_walls(index), settings, services)
+    if plain is None:  # no wall at all: the answer without walls is this one
+        plain = reach if walls.n_gated == 0 else household_minutes(without_walls(index),
+                                                                   settings, services)
     w = index.household_weight
     inside = index.walled.compound >= 0
     rep = walls.report
