@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -26,12 +25,10 @@ def _progress_printer() -> callable:
 
 
 def write_json_atomic(data: dict, path: str | Path) -> Path:
-    """Write JSON beside ``path`` under a temporary name, then rename over it."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write JSON to ``path`` atomically (:func:`analysis.outputs.atomic_file`)."""
+    from analysis.outputs import write_text_atomic
+
+    return write_text_atomic(json.dumps(data, ensure_ascii=False, indent=2, default=str), path)
 
 
 def _with_footprints(area, args):
@@ -83,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--demo", help="示例 / bundled demo: helsinki, synthetic, synthetic:N")
     run.add_argument("--households", help="户数登记表 / household register file")
     run.add_argument("--households-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
+    run.add_argument("--keep-text", default="", metavar="address,name",
+                     help="保留的自由文字字段（默认不保留，个人信息仍会抹去）/ free-text fields to keep "
+                          "(none by default; personal data is scrubbed anyway)")
     run.add_argument("--facilities", help="设施表 / facility file")
     run.add_argument("--facilities-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
     run.add_argument("--communities", help="社区边界 / community boundaries")
@@ -147,8 +147,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
         raise InputError("err.report_not_pdf", path=out)
-    if not out.parent.exists():
-        raise InputError("err.out_dir_missing", path=out)
+    from analysis.outputs import check_output_file, check_output_folder
+
+    check_output_file(out)  # before any work: a missing, read-only or folder target
+    if args.png:
+        check_output_folder(args.png)
     project = _opened(args.project)
     services = [s.strip() for s in args.services.split(",") if s.strip()] if args.services else None
     progress("step.report")
@@ -163,7 +166,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from analysis.export import export_project
+    from analysis.outputs import check_output_folder
 
+    check_output_folder(args.out)
     project = _opened(args.project)
     files = export_project(project, args.format, args.out, lang=args.lang)
     _print_written(files)
@@ -176,9 +181,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     progress = _progress_printer()
     out = Path(args.out)
+    from analysis.outputs import check_output_file
     from analysis.project import check_output_path
 
     check_output_path(out)
+    check_output_file(out)  # before the run: a missing, read-only or folder target
+    if args.summary:
+        check_output_file(args.summary)
+    keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
+    if not set(keep_text) <= {"address", "name"}:
+        raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
     settings = settings_from_args(args)
     area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
     register = facilities = communities = None
@@ -186,12 +198,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         from geo import layers as user_layers
 
         if args.households:
-            read = user_layers.read_households(args.households, crs=args.households_crs, area=area)
+            read = user_layers.read_households(args.households, crs=args.households_crs, area=area,
+                                               keep_text=keep_text)
             register = read.frame
             for line in read.warnings:
                 print(f"warning: {line}", file=sys.stderr)
         if args.facilities:
-            read = user_layers.read_facilities(args.facilities, crs=args.facilities_crs, area=area)
+            read = user_layers.read_facilities(args.facilities, crs=args.facilities_crs, area=area,
+                                               keep_text=keep_text)
             facilities = read.frame
             for line in read.warnings:
                 print(f"warning: {line}", file=sys.stderr)

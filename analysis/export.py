@@ -35,6 +35,7 @@ import pyogrio
 
 from analysis.outputs import check_output_folder, staged_folder
 from analysis.project import CONTRACT_LAYERS, Project, read_journal, save, to_storage
+from geo.grids.rules import reason_text
 from geo.errors import InputError, ProjectFileError
 from geo.i18n import t, table
 
@@ -141,11 +142,14 @@ def _layers(project: Project, names: tuple[str, ...] = CONTRACT_LAYERS) -> dict[
 
 
 def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Booleans as 0/1 and text columns as plain Python strings (for every writer)."""
+    """Booleans as 0/1, text columns as plain Python strings and stored reasons as
+    ``中文 / English`` sentences (for every writer)."""
     out = frame.copy()
     for col in out.columns:
         if col == "geometry":
             continue
+        if col == "reason":
+            out[col] = out[col].map(lambda r: reason_text(r, "both"))
         if pd.api.types.is_bool_dtype(out[col]):
             out[col] = out[col].astype(int)
     return out

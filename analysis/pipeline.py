@@ -17,7 +17,8 @@ import pandas as pd
 
 from analysis.settings import WalkSettings
 from geo.catalogue import Service, load_catalogue
-from geo.communities import derive_communities
+from geo.grids.communities import derive_communities
+from geo.grids.mapped import complete_communities
 from geo.errors import InputError
 from geo.grids import GridSettings, make_grids
 from geo.households import estimate_households, household_summary
@@ -196,14 +197,19 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
 
     with timer.step("communities"):
         given = communities if communities is not None else area.communities
-        if given is not None and len(given):
+        if communities is None and given is not None and "source" in given and \
+                (given["source"] == "osm").all():  # mapped in OSM: completed where not
+            comms = complete_communities(given, households, area.roads, area.boundary,
+                                         compounds=area.compounds)
+        elif given is not None and len(given):
             comms = given.copy()
             households["community_id"] = assign_to_polygons(households, comms, "community_id")
             comms["households"] = (households.groupby("community_id")["households"].sum()
                                    .reindex(comms["community_id"]).fillna(0).astype(int).to_numpy())
             comms["derived"] = False
         else:
-            comms = derive_communities(households, area.roads, area.boundary)
+            comms = derive_communities(households, area.roads, area.boundary,
+                                       compounds=area.compounds)
 
     # grids (geo.grids): checks the communities, splits towers above the band, numbers grids
     with timer.step("grids"):
@@ -334,7 +340,8 @@ def run(area: StudyArea, settings: RunSettings = RunSettings(), *,
 def grids_report(report: dict) -> dict:
     """The grid stage's report, trimmed for SUMMARY.json."""
     keys = ("share_in_band", "feasible_in_band", "non_contiguous", "arterial_crossings",
-            "mean_polsby_popper", "infeasible_communities", "zero_household_units", "notes")
+            "mean_polsby_popper", "near_home_share", "grids_far_from_homes",
+            "infeasible_communities", "zero_household_units", "notes")
     out = {k: report[k] for k in keys}
     out["split_units"] = len(report["split_units"])
     return out

@@ -37,7 +37,8 @@ import pandas as pd
 import pyogrio
 
 from analysis.pipeline import OSM_CREDIT, Result
-from geo import edits
+from geo.grids import edits
+from geo.grids import state as grid_state
 from analysis.settings import WalkSettings
 from geo.errors import GridcircleError, InputError, ProjectFileError
 from geo.i18n import both
@@ -167,8 +168,8 @@ def session_from_layers(layers: dict[str, pd.DataFrame], band: tuple[int, int], 
         return None
     if households["grid_id"].isna().all():
         return None
-    state = edits.state_from_layers(households, grids, band=band, cells=layers.get("cells"),
-                                    arterials=_arterials(layers), known_ids=known_ids)
+    state = grid_state.state_from_layers(households, grids, band=band, cells=layers.get("cells"),
+                                         arterials=_arterials(layers), known_ids=known_ids)
     position = len(entries) if position is None else position
     return edits.EditSession(state=state, entries=tuple(entries), position=position)
 
@@ -243,8 +244,8 @@ def with_session(project: Project, session: edits.EditSession) -> Project:
     state = session.state
     layers = dict(project.layers)
     layers["grids"] = state.grids.copy()
-    layers["households"] = edits.households_with_grids(layers["households"], state)
-    layers["cells"] = edits.cell_layer(state)
+    layers["households"] = grid_state.households_with_grids(layers["households"], state)
+    layers["cells"] = grid_state.cell_layer(state)
     if "coverage" in layers or any(c.startswith("walk_min_") for c in layers["households"].columns):
         summary = dict(project.summary)
         summary.setdefault("thresholds_min", project.meta.get("thresholds_min") or {})
@@ -263,7 +264,7 @@ def with_session(project: Project, session: edits.EditSession) -> Project:
 
 
 def edit_project(project: Project, fn, *args, author: str = "", **kwargs) -> tuple[Project, edits.Edit]:
-    """Apply one grid edit (a :mod:`geo.edits` function) to a project and record it.
+    """Apply one grid edit (a :mod:`geo.grids.edits` function) to a project and record it.
 
     Raises
     ------
@@ -650,9 +651,13 @@ def open_project(path: str | Path) -> Project:
     ProjectFileError
         If it is not a Gridcircle project, is damaged, or was written by a newer version.
     """
+    from analysis.project_checks import check_project_layers, check_project_meta
+
     path = Path(path)
     meta = read_meta(path)
     notes = list(check_version(meta, path))
+    check_project_meta(meta, path)  # wrong types or ranges: one message, not a traceback
+    check_project_layers(path)
     crs = meta.get("crs")
     if not crs:
         raise ProjectFileError("err.not_project", path=path, detail="no crs in meta")

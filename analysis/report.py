@@ -39,6 +39,7 @@ from matplotlib.path import Path as MplPath
 from analysis.project import Project
 from geo.catalogue import load_catalogue
 from geo.errors import InputError, ProjectFileError
+from geo.grids.rules import reason_text
 from geo.i18n import t, table
 
 PAPERS_IN = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}  # landscape, inches
@@ -526,11 +527,8 @@ def _short(text: object, n: int) -> str:
 
 
 def _reason_in(lang: str, text: object) -> str:
-    """One language of a bilingual ``中文 / English`` reason (the grid stage's format)."""
-    if not isinstance(text, str) or not text:
-        return ""
-    zh, sep, en = text.partition(" / ")
-    return zh if lang == "zh" or not sep else en
+    """A grid's stored reasons in the report's language (the rule book's text)."""
+    return reason_text(text, lang)
 
 
 def grid_table(ctx: _Context) -> pd.DataFrame:

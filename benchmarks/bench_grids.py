@@ -7,7 +7,9 @@ upper bound) and the cells' centroids as attributes, so that its own objective a
 for compact regions. The same function scores both: share of grids inside 200–300,
 non-contiguous grids, avoidable arterial crossings (a grid spanning areas enclosed by
 arterial roads that could each have been gridded on their own), mean Polsby–Popper of
-the grid polygons (unions of cells), and seconds.
+the grid polygons (unions of cells), the share of each grid's area within 200 m of its own
+homes (min and median; Gridcircle's own grid polygons keep only that land, so its
+figure is quoted for the polygons it draws too), and seconds.
 
 Then a whole city of 1,000,000 households (derived communities, entrance-level units) is
 gridded end to end, with its time and peak memory.
@@ -38,9 +40,10 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from benchmarks.units import entrance_units  # noqa: E402
-from geo.blocks import cell_adjacency  # noqa: E402
-from geo.communities import derive_communities  # noqa: E402
+from geo.grids.blocks import cell_adjacency  # noqa: E402
+from geo.grids.communities import derive_communities  # noqa: E402
 from geo.grids import GridSettings, band_feasible, make_grids  # noqa: E402
+from geo.grids.rules import NEAR_HOME_M, near_homes  # noqa: E402
 from geo.synthetic import synthetic_district  # noqa: E402
 
 LO, HI = 200, 300
@@ -85,6 +88,14 @@ def score(cells: gpd.GeoDataFrame, adj: pd.DataFrame, labels: np.ndarray) -> dic
              for _, idx in pd.Series(np.flatnonzero(has)).groupby(labels[has])]
     polys = np.asarray(polys, dtype=object)
     pp = 4 * np.pi * shapely.area(polys) / shapely.length(polys) ** 2
+    homes_xy = cells[["home_x", "home_y"]].to_numpy(dtype=float)
+    near = []
+    for poly, (_, idx) in zip(polys, pd.Series(np.flatnonzero(has)).groupby(labels[has])):
+        xy = homes_xy[idx.to_numpy()]
+        xy = xy[np.isfinite(xy).all(axis=1) & (w[idx.to_numpy()] > 0)]
+        area = shapely.area(poly)
+        near.append(shapely.area(shapely.intersection(poly, near_homes(xy))) / area
+                    if len(xy) and area > 0 else 0.0)
     keep = same & (kind != "arterial")
     g3 = sparse.csr_array((np.ones(keep.sum()), (i[keep], j[keep])), shape=(n, n))
     piece = csgraph.connected_components(g3, directed=False)[1]
@@ -97,7 +108,8 @@ def score(cells: gpd.GeoDataFrame, adj: pd.DataFrame, labels: np.ndarray) -> dic
             "below_min": int((grids["households"] < LO).sum()),
             "non_contiguous": int((pieces > 1).sum()),
             "avoidable_crossings": int(avoidable.sum()),
-            "crossings": int(crossing.sum()), "mean_pp": float(np.mean(pp))}
+            "crossings": int(crossing.sum()), "mean_pp": float(np.mean(pp)),
+            "near_min": float(np.min(near)), "near_median": float(np.median(near))}
 
 
 def run_ours(units: gpd.GeoDataFrame, area, settings: GridSettings):
@@ -137,7 +149,8 @@ def fmt(name: str, s: dict, seconds: float) -> str:
             f"(>{HI}: {s['above_max']}, <{LO}: {s['below_min']})  non-contiguous "
             f"{s['non_contiguous']}  grids crossing arterials {s['crossings']} "
             f"(avoidable {s['avoidable_crossings']})"
-            f"  mean Polsby–Popper {s['mean_pp']:.3f}  {seconds:8.2f} s")
+            f"  mean Polsby–Popper {s['mean_pp']:.3f}  area within {NEAR_HOME_M:.0f} m of own "
+            f"homes min {s['near_min']:.0%} median {s['near_median']:.0%}  {seconds:8.2f} s")
 
 
 def city(households: int, settings: GridSettings) -> None:
@@ -157,7 +170,10 @@ def city(households: int, settings: GridSettings) -> None:
     print(f"  {r['grids']:,} grids, {r['share_in_band']:.1%} in band, feasible communities "
           f"all in band: {r['feasible_in_band']}, non-contiguous {r['non_contiguous']}, "
           f"arterial crossings {r['arterial_crossings']}, mean Polsby–Popper "
-          f"{r['mean_polsby_popper']:.3f}, improvement {r['improvement']}")
+          f"{r['mean_polsby_popper']:.3f} (drawn polygons), area within {NEAR_HOME_M:.0f} m of "
+          f"own homes min {r['near_home_share']['min']:.0%} median "
+          f"{r['near_home_share']['median']:.0%} ({r['grids_far_from_homes']} grids flagged), "
+          f"improvement {r['improvement']}")
     print(f"  peak memory (max RSS of this process, which ran only the city) {peak_mb():,.0f} MB")
 
 
@@ -197,6 +213,11 @@ def main(argv: list[str] | None = None) -> None:
               f"{len(cells):,} cells, {len(adj):,} adjacent pairs", flush=True)
         s_ours = score(cells, adj, ours_labels)
         print(fmt("Gridcircle", s_ours, ours_s), flush=True)
+        r = ours.report
+        print(f"  Gridcircle's drawn polygons: mean Polsby–Popper {r['mean_polsby_popper']:.3f}, "
+              f"area within {NEAR_HOME_M:.0f} m of own homes min "
+              f"{r['near_home_share']['min']:.0%} median {r['near_home_share']['median']:.0%}",
+              flush=True)
         if size in maxp_sizes:
             labels, maxp_s = run_maxp(cells, adj, iterations=args.maxp_iterations)
             s_maxp = score(cells, adj, labels)

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis import project as pj  # noqa: E402
 from analysis.pipeline import run  # noqa: E402
-from geo import edits  # noqa: E402
+from geo.grids import edits  # noqa: E402
 from geo.synthetic import synthetic_district  # noqa: E402
 
 
@@ -57,7 +57,7 @@ def stand_in_grids(result) -> pj.Project:
             new[pos] = f"{compound}-{k + 1:02d}"
     ids = sorted(set(new))
     attrs = {g: {"name": "", "locked": False} for g in ids}
-    grids = edits.grid_rows(cells, new, ids, state.band, attrs)
+    grids = state.grid_rows(new, ids, attrs)
     state = replace(state, grid_of_cell=new, grids=grids.sort_values("grid_id").reset_index(drop=True),
                     known_ids=frozenset(ids))
     return pj.with_session(base, edits.EditSession(state=state))
@@ -95,8 +95,7 @@ def bench(households: int) -> None:
         t_edit, edit = timed(fn, session.state, *args, repeat=3)
         session = edits.record(session, edit)
         rows.append((label, t_edit, len(json.dumps(edit.entry.to_record(), ensure_ascii=False))))
-    t_full, _ = timed(edits.grid_rows, state.cells, session.state.grid_of_cell,
-                      session.state.grid_ids(), state.band,
+    t_full, _ = timed(state.grid_rows, session.state.grid_of_cell, session.state.grid_ids(),
                       {g: {"name": "", "locked": False} for g in session.state.grid_ids()}, repeat=1)
     t_undo = []
     s = session

@@ -16,6 +16,7 @@ says what is wrong and what to do.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ import pandas as pd
 import shapely
 
 from geo.inputs import columns as cols
+from geo.inputs import personal as personal_data
 from geo.catalogue import Service, load_catalogue
 from geo.errors import InputError
 from geo.facility_types import DEFAULT_TYPES, check_types, facility_services, load_facility_types
@@ -50,6 +52,9 @@ FIELDS = {
 KEPT_TEXT = {"households": ("building", "compound", "address", "name"),
              "facilities": ("name", "type", "address"),
              "communities": ("community", "name")}
+#: Free text no model needs: read (an address still marks a register's level and joins
+#: its rows) but left out of the layer unless the caller keeps it (``keep_text``).
+FREE_TEXT = {"households": ("address", "name"), "facilities": ("address",), "communities": ()}
 _COORD_FIELDS = ("x", "y", "location")
 #: In a household register these name a resident, not a building (名称 names a thing).
 PERSON_NAME_WORDS = frozenset({"name", "names", "名字"})
@@ -122,7 +127,8 @@ class _Columns:
     notes: list[tuple[str, dict]]
 
 
-def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Columns:
+def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str,
+             keep: tuple[str, ...] = ()) -> _Columns:
     """Match columns to fields, find personal columns (by name, then by content)."""
     names = [str(c) for c in loaded.attrs.columns]
     match = cols.match_columns(names, FIELDS[role])
@@ -138,7 +144,10 @@ def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Column
     ignored += [c for f, c in match.column_map.items() if f not in column_map and c not in personal]
     notes: list[tuple[str, dict]] = []
     if privacy:
-        text_fields = [f for f in column_map if f not in _COORD_FIELDS + ("households",)]
+        # labels the model needs (building, compound, names, types) are scrubbed, not
+        # dropped; free text and unused columns go when their content is personal
+        text_fields = [f for f in column_map
+                       if (f in FREE_TEXT[role] and f not in keep) or f == "id"]
         candidates = [column_map[f] for f in text_fields] + ignored
         by_content, _ = cols.personal_by_content(loaded.attrs, candidates)
         for col in by_content:
@@ -148,10 +157,11 @@ def _columns(loaded: Loaded, *, role: str, privacy: bool, shown: str) -> _Column
             for f in [f for f, c in column_map.items() if c == col]:
                 del column_map[f]
         if personal:
-            notes.append(("note.input_personal_dropped", {"path": shown,
-                                                          "columns": "、".join(personal)}))
+            notes.append(("note.input_personal_dropped", {"path": shown, "columns": "、".join(
+                personal_data.safe_label(c) for c in personal)}))
     if ignored:
-        notes.append(("note.input_ignored_columns", {"path": shown, "columns": "、".join(ignored)}))
+        notes.append(("note.input_ignored_columns", {"path": shown, "columns": "、".join(
+            personal_data.safe_label(c) for c in ignored)}))
     hint = match.crs_hint if match.crs_hint and match.crs_hint[1] in column_map.values() else None
     return _Columns(column_map=column_map, personal=personal, ignored=ignored, crs_hint=hint,
                     notes=notes)
@@ -165,20 +175,19 @@ def _text(loaded: Loaded, colmap: dict[str, str], field: str, *, privacy: bool,
         return np.full(len(loaded.attrs), None, dtype=object)
     values = loaded.attrs[col].astype(str).str.strip()
     if privacy:
-        scrubbed = cols.scrub_personal(values)
-        changed = int((scrubbed != values).sum())
+        values, changed, _ = personal_data.scrub_series(values)
         if changed:
-            notes.append(("note.input_personal_scrubbed", {"path": shown, "column": col,
-                                                           "count": changed}))
-        values = scrubbed
+            notes.append(("note.input_personal_scrubbed", {
+                "path": shown, "column": personal_data.safe_label(col), "count": changed}))
     out = np.array(values.to_numpy(dtype=object), dtype=object)  # writable copy
     out[values.to_numpy() == ""] = None
     return out
 
 
 def _safe(value: object) -> str:
-    """A cell quoted in a message: shortened, personal content blanked."""
-    return str(cols.scrub_personal(pd.Series([str(value)[:40]])).iloc[0])
+    """A cell described in a message by its shape only (``999.9a``): a register's cells
+    may be personal, so their content is never quoted."""
+    return personal_data.shape_of(value)
 
 
 def _numbers(loaded: Loaded, column: str, parse, *, error: str, shown: str) -> np.ndarray:
@@ -265,9 +274,12 @@ def _placed_frame(loaded: Loaded, geoms: np.ndarray, keep: np.ndarray, *, crs, h
     return place(raw, loaded.rows[index], crs=crs, hint=hint, area=area, path=shown, limits=limits)
 
 
-def _finish(frame: gpd.GeoDataFrame, *, loaded: Loaded, columns: _Columns,
+def _finish(frame: gpd.GeoDataFrame, *, loaded: Loaded, columns: _Columns, shown: str,
             notes: list, repaired: int, placed=None, unknown_types=None) -> LayerRead:
     all_notes = list(loaded.notes) + list(columns.notes) + notes
+    summary = personal_data.privacy_note(all_notes, columns.personal, shown)
+    if summary is not None:
+        all_notes.append(summary)
     return LayerRead(
         frame=frame.reset_index(drop=True), column_map=dict(columns.column_map),
         dropped_personal_columns=list(columns.personal),
@@ -287,7 +299,8 @@ def _shown(path: Path) -> str:
 def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
                     privacy: bool = True, limits: InputLimits = InputLimits(),
                     layer: str | None = None,
-                    settings: HouseholdSettings = HouseholdSettings()) -> LayerRead:
+                    settings: HouseholdSettings = HouseholdSettings(),
+                    keep_text: tuple[str, ...] = ()) -> LayerRead:
     """Read a household register: per building, per compound or per address point.
 
     Parameters
@@ -305,6 +318,9 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     privacy
         Drop personal columns (names, ID numbers, phone numbers ...) and blank personal
         content in the columns that are kept. On by default.
+    keep_text
+        Free-text fields to keep in the layer (``'address'``, ``'name'``); by default
+        only building and compound labels are kept, scrubbed of personal data.
     limits
         Size limits for uploads.
     layer
@@ -327,7 +343,7 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     path = Path(path)
     shown = _shown(path)
     loaded = load(path, role="households", fields=FIELDS["households"], limits=limits, layer=layer)
-    columns = _columns(loaded, role="households", privacy=privacy, shown=shown)
+    columns = _columns(loaded, role="households", privacy=privacy, shown=shown, keep=keep_text)
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
 
@@ -345,15 +361,16 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
     if repaired and not loaded.is_table:
         notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
     if loaded.is_table and not any(f in colmap for f in _COORD_FIELDS) and area is None:
-        raise InputError("err.table_no_coords", path=shown, columns="、".join(loaded.attrs.columns))
+        raise InputError("err.table_no_coords", path=shown, columns=personal_data.column_list(loaded.attrs.columns))
 
-    text = {f: _text(loaded, colmap, f, privacy=privacy, shown=shown, notes=notes)
+    text = {f: _text(loaded, colmap, f, privacy=privacy, shown=shown,
+                     notes=notes if f not in FREE_TEXT["households"] or f in keep_text else [])
             for f in KEPT_TEXT["households"]}
     counted_rows = "households" not in colmap
     if counted_rows:
         if not any(f in colmap for f in ("building", "compound", "address")):
             raise InputError("err.table_no_households", path=shown,
-                             columns="、".join(loaded.attrs.columns))
+                             columns=personal_data.column_list(loaded.attrs.columns))
         counts = np.ones(len(loaded.attrs), dtype=np.int64)
     else:
         counts = _counts(loaded, colmap["households"], shown=shown)
@@ -409,8 +426,10 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
                                                   "units": len(frame)}))
     frame.insert(0, "unit_id", [f"R{k + 1:06d}" for k in range(len(frame))])
     frame["households"] = frame["households"].astype(np.int64)
-    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
-                   placed=placed)
+    frame = personal_data.drop_free_text(frame, FREE_TEXT["households"], keep=keep_text,
+                                         colmap=colmap, notes=notes, shown=shown)
+    return _finish(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
+                   repaired=repaired, placed=placed)
 
 
 def _has_geometry(geoms: np.ndarray) -> np.ndarray:
@@ -522,7 +541,8 @@ def _place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndar
 def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea | None = None,
                     catalogue: tuple[Service, ...] | None = None,
                     limits: InputLimits = InputLimits(), layer: str | None = None,
-                    types_path: str | Path = DEFAULT_TYPES) -> LayerRead:
+                    types_path: str | Path = DEFAULT_TYPES,
+                    keep_text: tuple[str, ...] = ()) -> LayerRead:
     """Read a facility list (an Amap or Baidu export, a planner's table or layer).
 
     Each facility's type (``类型``; else its name) is mapped to catalogue services through
@@ -537,7 +557,8 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     -------
     LayerRead
         ``frame``: points with ``facility_id`` (``U…``), ``service``, ``name``,
-        ``source`` (``'user'``), ``type`` (as written in the file) and ``address``.
+        ``source`` (``'user'``), ``type`` (as written in the file), and ``address``
+        only when ``keep_text`` holds it.
     """
     path = Path(path)
     shown = _shown(path)
@@ -545,21 +566,22 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     types = load_facility_types(types_path)
     check_types(types, catalogue, Path(types_path))
     loaded = load(path, role="facilities", fields=FIELDS["facilities"], limits=limits, layer=layer)
-    columns = _columns(loaded, role="facilities", privacy=True, shown=shown)
+    columns = _columns(loaded, role="facilities", privacy=True, shown=shown, keep=keep_text)
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
     if loaded.is_table and not any(f in colmap for f in _COORD_FIELDS):
-        raise InputError("err.table_no_coords", path=shown, columns="、".join(loaded.attrs.columns))
+        raise InputError("err.table_no_coords", path=shown, columns=personal_data.column_list(loaded.attrs.columns))
     if not any(f in colmap for f in ("type", "service", "name")):
-        raise InputError("err.facility_no_type", path=shown, columns="、".join(loaded.attrs.columns))
+        raise InputError("err.facility_no_type", path=shown, columns=personal_data.column_list(loaded.attrs.columns))
     geoms = _table_points(loaded, colmap, shown=shown) if loaded.is_table else loaded.geoms
     geoms, repaired = _repair(np.asarray(geoms, dtype=object), polygons=False)
     repaired += loaded.repaired
     if repaired and not loaded.is_table:
         notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
-    text = {f: _text(loaded, colmap, f, privacy=True, shown=shown, notes=notes)
+    text = {f: _text(loaded, colmap, f, privacy=True, shown=shown,
+                     notes=notes if f not in FREE_TEXT["facilities"] or f in keep_text else [])
             for f in KEPT_TEXT["facilities"]}
-    given = _text(loaded, colmap, "service", privacy=False, shown=shown, notes=[])
+    given = _text(loaded, colmap, "service", privacy=True, shown=shown, notes=[])
 
     services: list[tuple[str, ...] | None] = []
     from_names, unknown = 0, {}
@@ -618,8 +640,10 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     frame = gpd.GeoDataFrame(pd.DataFrame(records, columns=[
         "facility_id", "service", "name", "source", "type", "address", "geometry"]),
         geometry="geometry", crs=area.crs if area is not None else "EPSG:4326")
-    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
-                   placed=placed, unknown_types=unknown)
+    frame = personal_data.drop_free_text(frame, FREE_TEXT["facilities"], keep=keep_text,
+                                         colmap=colmap, notes=notes, shown=shown)
+    return _finish(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
+                   repaired=repaired, placed=placed, unknown_types=unknown)
 
 
 _SAFE_ID = re.compile(r"^[\w.-]{1,40}$")
@@ -710,8 +734,8 @@ def read_communities(path: str | Path, *, crs: str | None = None, area: StudyAre
     overlaps = _overlapping_pairs(frame)
     if overlaps:
         notes.append(("note.input_overlap", {"path": shown, "count": overlaps}))
-    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
-                   placed=placed)
+    return _finish(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
+                   repaired=repaired, placed=placed)
 
 
 def _overlapping_pairs(frame: gpd.GeoDataFrame, *, min_share: float = 0.01) -> int:
@@ -779,5 +803,7 @@ def read_upload(data: bytes, filename: str, *, kind: str,
     stem = _UNSAFE_NAME.sub("_", Path(name).stem)[:60] or "upload"
     with tempfile.TemporaryDirectory(prefix="gridcircle-") as tmp:
         path = Path(tmp) / f"{stem}{suffix}"
-        path.write_bytes(data)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private to this user
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         return READERS[kind](path, limits=limits, **options)

@@ -8,7 +8,6 @@ Every reader returns :class:`OsmLayers`: raw layers in WGS84 with their OSM tags
 
 from __future__ import annotations
 
-import bz2
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,8 @@ import pandas as pd
 
 from geo.crs import WGS84
 from geo.errors import InputError, NetworkError
+from geo.osm_checks import cap_names, check_bounds, plain_osm, scan_osm, sniff_osm
+from geo.settings import InputLimits
 
 #: Tags whose features the study area needs besides the street network.
 FEATURE_TAGS: dict[str, bool | str | list[str]] = {
@@ -25,6 +26,7 @@ FEATURE_TAGS: dict[str, bool | str | list[str]] = {
     "amenity": True, "shop": True, "leisure": True, "healthcare": True,
     "social_facility": True, "office": ["government"], "public_transport": True,
     "highway": ["bus_stop"],
+    "boundary": ["administrative"], "place": ["neighbourhood"],  # mapped communities
     # gates and entrances of compounds (geo.walls)
     "barrier": ["gate", "entrance", "lift_gate", "swing_gate", "sliding_gate", "turnstile",
                 "kissing_gate", "full-height_turnstile"],
@@ -32,7 +34,7 @@ FEATURE_TAGS: dict[str, bool | str | list[str]] = {
 }
 #: Way tags kept on street edges (besides osmnx's defaults) to judge walkability.
 EXTRA_WAY_TAGS = ("foot", "sidewalk", "footway", "access", "service")
-XML_SUFFIXES = (".osm", ".osm.xml", ".xml", ".osm.bz2", ".xml.bz2")
+XML_SUFFIXES = (".osm", ".osm.xml", ".xml", ".osm.bz2", ".xml.bz2", ".osm.gz", ".xml.gz")
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
 
 
@@ -67,77 +69,34 @@ def osm_format(path: str | Path) -> str:
     raise InputError("err.osm_suffix", path=path)
 
 
-def read_osm(path: str | Path) -> OsmLayers:
+def read_osm(path: str | Path, *, limits: InputLimits = InputLimits()) -> OsmLayers:
     """Read an OpenStreetMap file (XML or PBF, chosen by its name).
+
+    XML is checked first in one streaming pass (:mod:`geo.osm_checks`): its size after
+    decompression, duplicate ids, coordinates out of range, missing nodes.
 
     Raises
     ------
     InputError
-        If the file is missing, empty, not OSM, truncated, or has no walkable street.
+        If the file is missing, empty, too large once decompressed, not OSM, truncated,
+        holds duplicate ids or impossible coordinates, or has no walkable street.
     """
     path = Path(path)
     kind = osm_format(path)
     _check_file(path)
-    return _read_pbf(path) if kind == "pbf" else _read_xml(path)
+    if kind == "pbf":
+        return _read_pbf(path)
+    with plain_osm(path, limits=limits) as plain:
+        return _read_xml(plain, shown=path)
 
 
-def _sniff_xml(path: Path) -> None:
-    """Fail fast, with a clear message, on files that are not OSM XML at all."""
-    opener = bz2.open if path.name.lower().endswith(".bz2") else open
-    try:
-        with opener(path, "rb") as handle:
-            head = handle.read(4096)
-    except (OSError, EOFError) as exc:
-        raise InputError("err.not_osm", path=path, detail=exc) from None
-    if b"<osm" not in head:
-        raise InputError("err.not_osm", path=path, detail="no <osm> element at the start")
-
-
-def _check_references(path: Path) -> None:
-    """Refuse, with a message that says how to export again, ways whose nodes are missing.
-
-    Clipped exports (an Overpass query without ``(._;>;);``, a cut-out by bounding box)
-    leave ways pointing at nodes that are not in the file; osmnx then fails with a
-    message about "clipping" that a planner cannot act on. One streaming pass, before
-    osmnx reads the file.
-    """
-    opener = bz2.open if path.name.lower().endswith(".bz2") else open
-    nodes: set[str] = set()
-    missing: set[str] = set()
-    ways_missing, example = 0, None
-    try:
-        with opener(path, "rb") as handle:
-            for _, elem in ET.iterparse(handle, events=("end",)):
-                if elem.tag == "node":
-                    nodes.add(elem.get("id", ""))
-                    elem.clear()
-                elif elem.tag == "way":
-                    refs = {nd.get("ref", "") for nd in elem.iter("nd")}
-                    if not refs:
-                        raise InputError("err.not_osm", path=path,
-                                         detail=f"way {elem.get('id', '?')} has no nodes")
-                    absent = refs - nodes
-                    if absent:
-                        ways_missing += 1
-                        missing |= absent
-                        example = example or elem.get("id", "?")
-                    elem.clear()
-                elif elem.tag == "relation":
-                    elem.clear()
-    except (ET.ParseError, EOFError, OSError, ValueError, LookupError) as exc:
-        # LookupError: an XML declaration naming an unknown encoding
-        raise InputError("err.not_osm", path=path, detail=exc) from None
-    if ways_missing:
-        raise InputError("err.osm_dangling", path=path.name, ways=ways_missing, nodes=len(missing),
-                         example=example)
-
-
-def _read_xml(path: Path) -> OsmLayers:
+def _read_xml(path: Path, *, shown: Path) -> OsmLayers:
+    """Read uncompressed OSM XML at ``path`` (``shown`` names the user's file)."""
     import osmnx as ox
     from osmnx._errors import InsufficientResponseError
 
-    _sniff_xml(path)
-    _check_references(path)
+    sniff_osm(path, shown=shown.name)
+    scan_osm(path, shown=shown.name)
     saved = list(ox.settings.useful_tags_way)
     ox.settings.useful_tags_way = list(dict.fromkeys(saved + list(EXTRA_WAY_TAGS)))
     try:
@@ -147,25 +106,25 @@ def _read_xml(path: Path) -> OsmLayers:
         except InsufficientResponseError:  # streets only: no buildings, compounds or POIs
             features = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=WGS84)
     except (ET.ParseError, EOFError, OSError) as exc:
-        raise InputError("err.not_osm", path=path, detail=exc) from None
+        raise InputError("err.not_osm", path=shown, detail=exc) from None
     except (ValueError, KeyError, TypeError) as exc:
         # osmnx raises these on files without any usable way or on dangling references
         if "no data elements" in str(exc).lower() or "graph contains no" in str(exc).lower():
-            raise NetworkError("err.no_walkable", source=path.name) from None
-        raise InputError("err.not_osm", path=path, detail=exc) from None
+            raise NetworkError("err.no_walkable", source=shown.name) from None
+        raise InputError("err.not_osm", path=shown, detail=exc) from None
     except Exception as exc:  # noqa: BLE001 - osmnx's parsers fail in many ways on damaged files
-        raise InputError("err.not_osm", path=path, detail=type(exc).__name__) from None
+        raise InputError("err.not_osm", path=shown, detail=type(exc).__name__) from None
     finally:
         ox.settings.useful_tags_way = saved
     if graph.number_of_edges() == 0:
-        raise NetworkError("err.no_walkable", source=path.name)
+        raise NetworkError("err.no_walkable", source=shown.name)
     streets = ox.graph_to_gdfs(ox.convert.to_undirected(graph), nodes=False).reset_index()
     keep = [c for c in ("highway", "name", "osmid", *EXTRA_WAY_TAGS, "bridge", "tunnel")
             if c in streets.columns]
     streets = streets[keep + ["geometry"]].copy()
     features = features.reset_index()
-    return OsmLayers(source=path.name, streets=streets.to_crs(WGS84),
-                     features=features.to_crs(WGS84))
+    return OsmLayers(source=shown.name, streets=cap_names(streets.to_crs(WGS84)),
+                     features=cap_names(features.to_crs(WGS84)))
 
 
 def _read_pbf(path: Path) -> OsmLayers:
@@ -176,10 +135,16 @@ def _read_pbf(path: Path) -> OsmLayers:
         network = osm.get_network(network_type="all", nodes=True,
                                   extra_attributes=list(EXTRA_WAY_TAGS))
         streets = network[1] if network is not None else None  # edges split at intersections
+        if network is not None and "id" in network[0] and network[0]["id"].duplicated().any():
+            dup = network[0]["id"][network[0]["id"].duplicated()]
+            raise InputError("err.osm_duplicate_ids", path=path.name, count=len(dup),
+                             examples=", ".join(f"node {v}" for v in dup.head(5)))
         frames = [osm.get_buildings(),
                   osm.get_landuse(custom_filter={"landuse": FEATURE_TAGS["landuse"]}),
                   osm.get_pois(custom_filter={k: v for k, v in FEATURE_TAGS.items()
                                               if k not in ("building", "landuse")})]
+    except InputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - pyrosm's Cython parser raises many types on corrupt data
         raise InputError("err.not_osm", path=path, detail=type(exc).__name__) from None
     if streets is None or len(streets) == 0:
@@ -195,7 +160,8 @@ def _read_pbf(path: Path) -> OsmLayers:
             if c in streets.columns]
     streets = gpd.GeoDataFrame(streets[keep + ["geometry"]], geometry="geometry", crs=WGS84)
     streets = streets.explode(index_parts=False, ignore_index=True)
-    return OsmLayers(source=path.name, streets=streets, features=features)
+    check_bounds([streets, features], shown=path.name)
+    return OsmLayers(source=path.name, streets=cap_names(streets), features=cap_names(features))
 
 
 def download_osm(place: str | None = None, *, bbox: tuple[float, float, float, float] | None = None,

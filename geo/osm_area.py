@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.grids.mapped import communities_from_osm
 from geo.catalogue import Service, load_catalogue, match_services
 from geo.crs import choose_crs
 from geo.errors import InputError
@@ -106,7 +107,8 @@ def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | N
     return StudyArea(
         name=name or layers.source, crs=crs, boundary=boundary, roads=roads,
         buildings=buildings, compounds=compounds, facilities=facilities, network=network,
-        osm_derived=True, notes=tuple(notes), gates=gates)
+        communities=communities_from_osm(features), osm_derived=True, notes=tuple(notes),
+        gates=gates)
 
 
 def gates_from_features(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

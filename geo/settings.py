@@ -85,6 +85,13 @@ class InputLimits:
         Most rows (or features) a table or layer may hold.
     outside_area_m
         Points farther than this outside the study area are reported as likely mistakes.
+    max_osm_mb
+        Largest OpenStreetMap XML accepted, measured after decompression (an ``.osm.bz2``
+        or ``.osm.gz`` is counted while it is streamed, so a small compressed file cannot
+        expand without bound). Reading takes roughly 15 times this in memory.
+    max_osm_ratio
+        Largest ratio of decompressed to compressed size of an OSM file beyond its first
+        16 MB: real extracts compress 8–20×, compression bombs thousands of times.
     """
 
     max_file_mb: float = 200.0
@@ -93,6 +100,8 @@ class InputLimits:
     max_zip_members: int = 1000
     max_rows: int = 2_000_000
     outside_area_m: float = 3000.0
+    max_osm_mb: float = 512.0
+    max_osm_ratio: float = 40.0
 
     def __post_init__(self) -> None:
         check_range("max_file_mb", self.max_file_mb, 0.001, 10_000)
@@ -101,6 +110,8 @@ class InputLimits:
         check_range("max_zip_members", self.max_zip_members, 1, 1_000_000)
         check_range("max_rows", self.max_rows, 1, 100_000_000)
         check_range("outside_area_m", self.outside_area_m, 0, 1_000_000)
+        check_range("max_osm_mb", self.max_osm_mb, 0.001, 100_000)
+        check_range("max_osm_ratio", self.max_osm_ratio, 2, 1_000_000)
 
     @property
     def max_file_bytes(self) -> int:
@@ -109,3 +120,7 @@ class InputLimits:
     @property
     def max_uncompressed_bytes(self) -> int:
         return int(self.max_uncompressed_mb * 1024 * 1024)
+
+    @property
+    def max_osm_bytes(self) -> int:
+        return int(self.max_osm_mb * 1024 * 1024)

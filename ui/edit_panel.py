@@ -4,7 +4,7 @@ lock / rename, undo and redo, and see what each edit did to the grids it touched
 The page calls :func:`panel` (``panel(result, page)``). The project being edited lives in
 ``st.session_state`` (one per run, so switching areas never drops unsaved edits), and is
 autosaved after every edit when it is bound to a file (see :mod:`ui.export_panel`).
-Everything that is not drawing widgets happens in :mod:`geo.edits` and
+Everything that is not drawing widgets happens in :mod:`geo.grids.edits` and
 :mod:`analysis.project`; the small helpers here that build the editing map and read its
 events are plain functions, tested without Streamlit.
 
@@ -28,7 +28,7 @@ from folium.plugins import Draw
 from analysis.pipeline import OSM_CREDIT, Result
 from analysis.project import (Project, autosave, edit_project, project_from_result,
                               redo_project, undo_project)
-from geo import edits
+from geo.grids import edits
 from geo.errors import GridcircleError
 from geo.i18n import t
 from ui import assets, mapframe, mapview

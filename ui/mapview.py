@@ -24,6 +24,8 @@ import shapely
 from branca.element import MacroElement, Template
 
 from analysis.pipeline import OSM_CREDIT, Result
+from geo.grids.rules import decode_reasons
+from geo.grids.rules import reason_text as grid_reason_text
 from geo.i18n import t
 from ui.assets import localise
 
@@ -274,7 +276,11 @@ def _grid_json(frame: gpd.GeoDataFrame, *, lang: str, band: tuple[int, int],
 
 
 def reason_text(reason: object, lang: str) -> str:
-    """One language of a bilingual ``"中文 / English"`` reason (grids, communities)."""
+    """A grid's or community's stored reasons in one language (the rule book's
+    :func:`geo.grids.rules.reason_text`), or one language of a bilingual ``"中文 /
+    English"`` note."""
+    if decode_reasons(reason):
+        return grid_reason_text(reason, lang)
     if reason is None or (isinstance(reason, float) and math.isnan(reason)):
         return ""
     text = str(reason).strip()

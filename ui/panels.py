@@ -133,7 +133,8 @@ def grid_table(result: Result, band: tuple[int, int], lang: str) -> pd.DataFrame
         "households": t("map.households_n", lang), "in_band": t("page.col_in_band", lang),
         "polsby_popper": t("page.col_pp", lang), "contiguous": t("page.col_contiguous", lang),
         "arterial_crossings": t("page.col_arterial", lang), "n_units": t("page.col_units", lang),
-        "split_buildings": t("page.col_split", lang), "reason": t("map.reason", lang),
+        "split_buildings": t("page.col_split", lang),
+        "near_home_share": t("page.col_near_home", lang), "reason": t("map.reason", lang),
     }
     out = pd.DataFrame(grids.drop(columns="geometry"))
     out = out[[c for c in cols if c in out.columns]].copy()

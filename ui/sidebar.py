@@ -94,7 +94,7 @@ def area_source(lang: str) -> state.Source | None:
             side.info(t("page.osm_file_wait", lang))
             return None
         saved = state.save_upload(file.name, file.getvalue())
-        return state.Source("osm", saved.path, file.name)
+        return state.Source("osm", saved.sha256, file.name)
     place = side.text_input(t("page.place", lang), key="place",
                             placeholder=t("page.place_hint", lang))
     if not place.strip():

@@ -22,25 +22,24 @@ its unhashed argument.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from analysis.pipeline import Result, RunSettings, load_area
-from geo.errors import GridcircleError
+from geo.errors import GridcircleError, InputError
 from geo.i18n import t
 from geo.studyarea import StudyArea
 from ui import mapframe, mapview
 
 CACHE_ENTRIES = 6
+UPLOADS_HELD = 8
 
 
 @dataclass(frozen=True)
@@ -55,11 +54,12 @@ class Source:
 
 @dataclass(frozen=True)
 class Upload:
-    """An uploaded file, identified by its content hash; the bytes live in a temp file."""
+    """An uploaded file, identified by its content hash. Its bytes stay in this session's
+    memory (:func:`upload_bytes`); a reader that needs a path gets a private copy that is
+    deleted as soon as it has been read (:func:`ui.uploads.private_copy`)."""
 
     name: str
     sha256: str
-    path: str
     crs: str | None = None
 
 
@@ -75,18 +75,33 @@ class Uploads:
 
 
 def save_upload(name: str, data: bytes, *, crs: str | None = None) -> Upload:
-    """Keep an uploaded file's bytes in a temporary file named by their hash."""
+    """Keep an uploaded file's bytes in this session's memory, named by their hash (a
+    register holds personal data: it is never written to a shared folder)."""
     digest = hashlib.sha256(data).hexdigest()
-    folder = Path(tempfile.gettempdir()) / "gridcircle_uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(Path(name).suffixes[-2:]) if name.lower().endswith((".osm.pbf", ".osm.bz2", ".osm.xml")) else Path(name).suffix
-    path = folder / f"{digest[:24]}{suffix.lower()}"
-    if not path.exists():
-        tmp = path.with_suffix(path.suffix + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    st.session_state.setdefault("upload_names", {})[str(path)] = name
-    return Upload(name=name, sha256=digest, path=str(path), crs=crs)
+    held = st.session_state.setdefault("gc_upload_bytes", {})
+    held.pop(digest, None)
+    held[digest] = data
+    while len(held) > UPLOADS_HELD:  # the oldest uploads go first
+        held.pop(next(iter(held)))
+    return Upload(name=name, sha256=digest, crs=crs)
+
+
+def upload_bytes(digest: str) -> bytes:
+    """The bytes of an upload of this session (by content hash)."""
+    try:
+        return st.session_state["gc_upload_bytes"][digest]
+    except KeyError:
+        raise InputError("err.upload_gone") from None
+
+
+def _read_privately(data: bytes, name: str, read):
+    """``read(path)`` on a private copy of ``data`` (deleted right after); messages that
+    name the copy are mapped back to ``name`` (:func:`user_message`)."""
+    from ui.uploads import private_copy
+
+    with private_copy(data, name) as path:
+        st.session_state.setdefault("upload_names", {})[str(path)] = name
+        return read(path)
 
 
 def user_message(exc: GridcircleError, lang: str) -> str:
@@ -106,8 +121,9 @@ def area_for(source: Source) -> StudyArea:
     """The study area of a source (read once per server, shared by all sessions)."""
     if source.kind == "demo":
         return load_area(demo=source.value)
-    if source.kind == "osm":
-        return load_area(osm=source.value)
+    if source.kind == "osm":  # value: the upload's content hash; label: its name
+        return _read_privately(upload_bytes(source.value), source.label,
+                               lambda path: load_area(osm=str(path)))
     return load_area(place=source.value)
 
 
@@ -261,7 +277,7 @@ def layer_for(kind: str, upload: Upload, source: Source):
     """An uploaded layer read and checked against the study area (``geo.layers.LayerRead``)."""
     from ui.uploads import read_layer
 
-    data = Path(upload.path).read_bytes()
+    data = upload_bytes(upload.sha256)
     return read_layer(kind, data, upload.name, crs=upload.crs, area=area_for(source))
 
 

@@ -4,6 +4,13 @@ same readers as the command line (``geo.layers``), so both accept the same files
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from geo.studyarea import StudyArea
 
@@ -32,6 +39,26 @@ def upload_limit_mb() -> float:
     except ImportError:
         return 200.0
     return float(InputLimits().max_file_mb)
+
+
+@contextmanager
+def private_copy(data: bytes, name: str) -> Iterator[Path]:
+    """A private copy of uploaded bytes for readers that need a path (osmnx, pyrosm for
+    ``.osm.pbf``): a file of mode 0600 in a fresh folder of mode 0700, named like the
+    upload (suffixes kept), removed as soon as the block ends, whatever happens."""
+    plain = Path(str(name).replace("\\", "/")).name
+    suffixes = "".join(s.lower() for s in Path(plain).suffixes[-2:])
+    suffixes = suffixes if re.fullmatch(r"(\.[a-z0-9]{1,8}){0,2}", suffixes) else ""
+    stem = re.sub(r"[^\w\-]+", "_", plain[: len(plain) - len(suffixes)])[:60] or "upload"
+    folder = Path(tempfile.mkdtemp(prefix="gridcircle-"))
+    try:
+        path = folder / f"{stem}{suffixes}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def read_layer(kind: str, data: bytes, name: str, *, crs: str | None, area: StudyArea):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from geo.inputs.personal import contains_personal, scrub_series
 
 DEFAULT_COLUMNS = Path(__file__).resolve().parents[2] / "data" / "input_columns.csv"
 PERSONAL = "personal"
@@ -31,12 +32,6 @@ CRS_HINTS = {"wgs84": "wgs84", "wgs": "wgs84", "gcj02": "gcj02", "gcj": "gcj02",
 _BRACKET = re.compile(r"[(\[{<](.*?)[)\]}>]")
 _TOKEN_SPLIT = re.compile(r"[\s_\-./:|,;]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-#: Content that is personal wherever it appears.
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
-_ID_CARD = re.compile(r"(?<![\dA-Za-z])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx]"
-                      r"(?![\dA-Za-z])")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PERSONAL_CONTENT = re.compile("|".join(f"(?:{p.pattern})" for p in (_MOBILE, _ID_CARD, _EMAIL)))
 #: Words that mark a total row in a register (合计 rows would count households twice).
 TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "总数", "total", "sum", "subtotal"})
 
@@ -212,7 +207,8 @@ def unique_headers(header: list[str]) -> list[str]:
 def personal_by_content(frame: pd.DataFrame, columns: list[str], *, share: float = 0.3,
                         sample: int = 20_000) -> tuple[list[str], dict[str, int]]:
     """Columns whose values are mostly personal data, and per other column how many values
-    contain some (mobile numbers, ID-card numbers, e-mail addresses).
+    contain some (:mod:`geo.inputs.personal`: ID and phone numbers, e-mail addresses,
+    names after 户主/联系人/姓名 ...).
 
     At most ``sample`` non-empty values per column, spread over the table, are looked at.
     Returns ``(personal_columns, {column: count in the sample})``.
@@ -225,7 +221,7 @@ def personal_by_content(frame: pd.DataFrame, columns: list[str], *, share: float
             continue
         if len(values) > sample:
             values = values.iloc[np.linspace(0, len(values) - 1, sample).astype(int)]
-        n = int(values.str.contains(_PERSONAL_CONTENT, regex=True).sum())
+        n = int(values.map(contains_personal).sum())
         if n and n >= share * len(values):
             personal.append(col)
         elif n:
@@ -234,8 +230,8 @@ def personal_by_content(frame: pd.DataFrame, columns: list[str], *, share: float
 
 
 def scrub_personal(values: pd.Series) -> pd.Series:
-    """Replace mobile numbers, ID-card numbers and e-mail addresses with ``***``."""
-    return values.astype(str).str.replace(_PERSONAL_CONTENT, "***", regex=True)
+    """``values`` with personal data replaced by ``***`` (:mod:`geo.inputs.personal`)."""
+    return scrub_series(values)[0]
 
 
 _DMS = re.compile(r"^([NSEW东西南北]?)\s*([+-]?\d+(?:\.\d+)?)\s*[°度]\s*(?:(\d+(?:\.\d+)?)\s*['′分])?\s*"

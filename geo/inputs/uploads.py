@@ -96,6 +96,10 @@ def _load_table(path: Path, *, fields: tuple[str, ...], limits: InputLimits) -> 
     if not rows:
         raise InputError("err.layer_empty", path=path.name)
     header_at = cols.find_header([[c.strip() for c in r] for r in rows[:10]], fields)
+    if not cols.match_columns([c.strip() for c in rows[header_at] if c.strip()],
+                              fields).column_map:
+        # no header row: its first row is data (names, ID numbers), never quoted
+        raise InputError("err.table_no_header", path=path.name)
     header = cols.unique_headers([c.strip() for c in rows[header_at]])
     body = pd.DataFrame(rows[header_at + 1:], dtype=object)  # ragged rows padded with None
     body = body.reindex(columns=range(len(header))).fillna("")

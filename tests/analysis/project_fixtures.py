@@ -43,19 +43,16 @@ def with_compound_grids(result: Result, *, seed: int = 0) -> Result:
     grids = comp.loc[comp["compound_id"].isin(codes), ["compound_id", "geometry"]].copy()
     grids["grid_id"] = grids["compound_id"].map(codes)
     grids["community_id"] = "C01"
-    sums = hh.groupby("grid_id")["households"].sum()
-    grids["households"] = grids["grid_id"].map(sums).astype(int)
-    grids["in_band"] = grids["households"].between(200, 300).astype(int)
-    from geo.edits import polsby_popper
-
-    grids["polsby_popper"] = polsby_popper(grids.geometry.to_numpy()).round(4)
-    grids["contiguous"] = 1
-    grids["arterial_crossings"] = 0
-    grids["n_units"] = grids["grid_id"].map(hh.groupby("grid_id").size()).astype(int)
-    grids["split_buildings"] = 0
-    grids["reason"] = ""
     grids = gpd.GeoDataFrame(grids.drop(columns=["compound_id"]).sort_values("grid_id")
                              .reset_index(drop=True), geometry="geometry", crs=area.crs)
+    # the grid table as the rule book makes it (as every grid stage and edit does)
+    from geo.grids.rules import attrs_of
+    from geo.grids.state import state_from_layers
+
+    roads = area.roads
+    state = state_from_layers(hh, grids, band=(200, 300),
+                              arterials=roads[roads["road_class"] == "arterial"])
+    grids = state.grid_rows(state.grid_of_cell, grids["grid_id"], attrs_of(grids))
     fac = result.layers["facilities"]
     areas = []
     for service in SERVICES:

@@ -14,7 +14,7 @@ import pytest
 from analysis import export as ex
 from analysis import project as pj
 from analysis.pipeline import OSM_CREDIT
-from geo import edits
+from geo.grids import edits
 from geo.errors import InputError
 from tests.analysis.project_fixtures import project_result
 

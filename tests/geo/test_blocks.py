@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.blocks import cell_adjacency, locate_in_blocks, street_blocks, tessellate
-from geo.communities import derive_communities
+from geo.grids.blocks import cell_adjacency, locate_in_blocks, street_blocks, tessellate
+from geo.grids.communities import derive_communities
 from geo.errors import CRSError
 from geo.synthetic import synthetic_district
 
@@ -171,3 +171,19 @@ def test_cells_of_a_lattice_whose_voronoi_diagram_comes_out_degenerate():
     assert set(cells.geom_type) <= {"Polygon", "MultiPolygon"}
     assert cells.area.sum() == pytest.approx(block.area, rel=1e-6)
     assert shapely.contains(cells.geometry.to_numpy()[: len(sites)], units.geometry.to_numpy()).all()
+
+
+def test_boundaries_along_a_footpath_are_path_neighbours():
+    # four quadrants of one block; a footpath runs north–south through the middle
+    xy = [(50, 50), (150, 50), (50, 150), (150, 150)]
+    units = gpd.GeoDataFrame({"unit_id": list("abcd"), "households": [10, 20, 30, 40]},
+                             geometry=shapely.points(np.array(xy) + [X0, Y0]), crs=CRS)
+    roads = roads_frame([square().geometry.iloc[0].exterior], ["local"])
+    cells = tessellate(units, street_blocks(roads, square()))
+    path = shapely.LineString([(X0 + 103, Y0), (X0 + 103, Y0 + 200)])  # 3 m off the edge
+    adj = cell_adjacency(cells, paths=np.array([path]))
+    pairs = {("abcd"[i], "abcd"[j]): k for i, j, k in zip(adj["i"], adj["j"], adj["kind"])}
+    assert pairs[("a", "b")] == "path" and pairs[("c", "d")] == "path"
+    assert pairs[("a", "c")] == "block" and pairs[("b", "d")] == "block"
+    far = shapely.LineString([(X0 + 130, Y0), (X0 + 130, Y0 + 200)])  # 30 m off: not along it
+    assert (cell_adjacency(cells, paths=np.array([far]))["kind"] == "block").all()

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.communities import (assign_communities, community_code, derive_communities,
+from geo.grids.communities import (assign_communities, community_code, derive_communities,
                              reading_order, validate_communities)
 from geo.errors import CRSError, InputError
 from geo.synthetic import synthetic_district
@@ -136,3 +136,67 @@ def test_validate_makes_ids_and_drops_empty_rows():
     assert len(notes) == 2
     with pytest.raises(InputError):
         validate_communities(layer.iloc[[2]])
+
+
+def test_derived_communities_are_named_after_their_largest_named_compound():
+    from geo.grids.rules import name_text
+    from geo.synthetic import synthetic_district
+
+    area = synthetic_district(20000, seed=3)
+    plain = derive_communities(area.households, area.roads, area.boundary)
+    named = derive_communities(area.households, area.roads, area.boundary,
+                               compounds=area.compounds)
+    # names never change the codes
+    assert list(plain["community_id"]) == list(named["community_id"])
+    assert plain["name"].str.startswith("社区").all()
+    hh = area.households.assign(community_id=assign_communities(area.households, named))
+    names = area.compounds.set_index("compound_id")["name"]
+    for cid, name, key in zip(named["community_id"], named["name"], named["name_key"]):
+        mine = hh[hh["community_id"] == cid]
+        biggest = mine.groupby(mine["compound_id"].map(names))["households"].sum().idxmax()
+        assert name == f"{biggest}一带"
+        assert name_text(key, "en") == f"{biggest} area"
+    assert named["name"].is_unique
+
+
+def test_unnamed_compounds_give_numbered_names():
+    from geo.synthetic import synthetic_district
+
+    area = synthetic_district(20000, seed=3)
+    unnamed = area.compounds.assign(name=None)
+    out = derive_communities(area.households, area.roads, area.boundary, compounds=unnamed)
+    assert list(out["name"]) == [f"社区{k + 1:02d}" for k in range(len(out))]
+
+
+def test_mapped_osm_communities_are_used_and_completed_where_not_mapped():
+    from geo.grids import make_grids
+    from geo.grids.mapped import communities_from_osm, complete_communities
+    from geo.synthetic import synthetic_district
+
+    area = synthetic_district(20000, seed=3)
+    x0, y0, x1, y1 = area.boundary.bounds
+    west = shapely.box(x0, y0, (x0 + x1) / 2, y1)
+    features = gpd.GeoDataFrame({
+        "boundary": ["administrative", "administrative", None, None],
+        "admin_level": ["10", "8", None, None],
+        "place": [None, None, "neighbourhood", "neighbourhood"],
+        "name": ["锦绣社区", "某街道", "双泉堡", "石板房"],
+    }, geometry=[west, area.boundary, west.buffer(-50), shapely.Point(x0, y0)],
+        crs=area.crs)
+    mapped = communities_from_osm(features)
+    # admin_level 10 wins over neighbourhoods; the street office (level 8) is no community
+    assert list(mapped["name"]) == ["锦绣社区"] and (mapped["source"] == "osm").all()
+    hood = communities_from_osm(features.iloc[2:])
+    assert list(hood["name"]) == ["双泉堡"]  # a named point is no boundary
+    assert communities_from_osm(features.iloc[3:]) is None
+
+    out = complete_communities(mapped, area.households, area.roads, area.boundary,
+                               compounds=area.compounds)
+    assert "锦绣社区" in set(out["name"]) and (out["source"] == "derived").any()
+    assert out["community_id"].is_unique
+    assert out.loc[out["name"] == "锦绣社区"].geometry.iloc[0].equals(west)
+    geoms = out.geometry.to_numpy()
+    assert shapely.union_all(geoms).area == pytest.approx(sum(g.area for g in geoms), rel=1e-6)
+    assert out["households"].sum() == area.households["households"].sum()
+    result = make_grids(area.households, out, area.roads)
+    assert set(result.grids["community_id"]) <= set(out["community_id"])

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.blocks import cell_adjacency
-from geo.communities import derive_communities
+from geo.grids.blocks import cell_adjacency
+from geo.grids.communities import derive_communities
+from geo.grids.rules import decode_reasons, reason_text
 from geo.errors import CRSError, InputError, SettingsError
 from geo.grids import (GridSettings, band_feasible, grid_count_range, make_grids,
                        nearest_grid_count, split_large_units)
@@ -85,7 +86,7 @@ def test_settings_defaults_and_validation():
         with pytest.raises(SettingsError):
             GridSettings(min_households=bad)
     with pytest.raises(SettingsError):
-        GridSettings(improve_seconds=-1)
+        GridSettings(improve_tries_per_grid=-1)
     assert GridSettings(min_households=300, max_households=300).max_households == 300
 
 
@@ -136,12 +137,19 @@ def test_grids_stay_in_one_community_and_tile_it(district):
     grids = result.grids
     hh = result.households
     assert (hh.groupby("grid_id")["community_id"].nunique() == 1).all()
+    outside = result.communities.set_index("community_id")["outside_grids_m2"]
     for cid, polygon in zip(communities["community_id"], communities.geometry):
         mine = grids[grids["community_id"] == cid]
         union = shapely.union_all(mine.geometry.to_numpy())
-        assert abs(union.area - polygon.area) < 1e-4 * polygon.area  # no gaps
+        # grids and the land far from every grid's homes tile the community (no gaps)
+        assert abs(union.area + outside[cid] - polygon.area) < 1e-4 * polygon.area
         assert abs(mine.area.sum() - union.area) < 1e-4 * polygon.area  # no overlaps
         assert mine.geometry.buffer(-0.5).within(polygon).all()
+    # the cells still tile each community exactly (edits move cells, never reshape them)
+    for cid, polygon in zip(communities["community_id"], communities.geometry):
+        cells = result.cells[result.cells["community_id"] == cid]
+        assert abs(shapely.union_all(cells.geometry.to_numpy()).area - polygon.area) \
+            < 1e-4 * polygon.area
 
 
 def test_arterial_crossed_only_where_unavoidable(district):
@@ -207,7 +215,10 @@ def test_infeasible_community_nearest_answer(total, grids, key):
     assert not result.grids["in_band"].any()
     assert (result.grids["reason_key"].str.contains(key)).all()
     assert str(total) in result.grids["reason"].iloc[0]
-    assert " / " in result.grids["reason"].iloc[0]  # 中文 / English
+    # stored as keys with parameters, translated only where shown
+    assert decode_reasons(result.grids["reason"].iloc[0])[0][0] == key
+    assert str(total) in reason_text(result.grids["reason"].iloc[0], "zh")
+    assert str(total) in reason_text(result.grids["reason"].iloc[0], "en")
     assert result.report["infeasible_communities"][0]["households"] == total
     assert not result.report["feasible_in_band"] is False  # nothing feasible to miss
     assert result.communities["feasible"].tolist() == [0]
@@ -236,7 +247,7 @@ def test_split_large_units_counts():
     units, _, _ = lattice(3, 1, np.array([[100, 310, 1000]]))
     pieces, splits = split_large_units(units, min_households=200, max_households=300)
     assert pieces["households"].tolist() == [100, 155, 155, 250, 250, 250, 250]
-    assert [s["parts"] for s in splits] == [2, 4]
+    assert [s.parts for s in splits] == [2, 4]
     fine, _ = split_large_units(units, min_households=200, max_households=300, part_max=50)
     assert fine["households"].max() <= 50 and fine["households"].sum() == 1410
 
@@ -352,3 +363,37 @@ def test_real_osm_sample_all_feasible_in_band():
     assert mine["in_band"].all()
     assert result.report["non_contiguous"] == 0
     assert result.households["grid_id"].notna().all()
+
+
+def test_land_far_from_every_home_stays_outside_the_grids():
+    # 30 × 10 lattice (600 m × 200 m): homes only in the 8 western columns, the rest is
+    # an empty block (a rail yard) reaching 440 m beyond the last home
+    hh = np.zeros((10, 30), dtype=int)
+    hh[:, :8] = 6  # 480 households: two grids
+    units, communities, roads = lattice(30, 10, hh)
+    result = make_grids(units, communities, roads)
+    grids = result.grids
+    assert len(grids) == 2 and grids["in_band"].all()
+    homes = units.loc[units["households"] > 0].geometry.union_all()
+    for poly in grids.geometry:
+        # no grid polygon reaches more than 200 m beyond its homes
+        assert poly.difference(homes.buffer(200.5)).area < 1.0
+    assert (grids["near_home_share"] == 1.0).all()
+    assert not grids["reason_key"].str.contains("far_from_homes").any()
+    outside = float(result.communities["outside_grids_m2"].iloc[0])
+    community = communities.geometry.iloc[0].area
+    assert outside > 0.2 * community  # the far end stays in the community, in no grid
+    assert grids.area.sum() + outside == pytest.approx(community, rel=1e-6)
+    assert result.report["near_home_share"] == {"min": 1.0, "median": 1.0}
+
+
+def test_a_grid_joined_only_through_far_land_is_flagged_with_its_share():
+    from geo.grids.rules import NEAR_HOME_MIN, grid_polygon
+
+    # two homes 1,400 m apart in one 1,500 m strip: cutting at 200 m (or 600 m) would
+    # break the grid, so it keeps the land between and says how little is near its homes
+    cells = np.array([shapely.box(0, 0, 750, 100), shapely.box(750, 0, 1500, 100)], dtype=object)
+    homes = np.array([[50.0, 50.0], [1450.0, 50.0]])
+    poly, share = grid_polygon(cells, homes)
+    assert poly.area == pytest.approx(150_000) and share < NEAR_HOME_MIN
+    assert share == pytest.approx(2 * 200 * 100 / 150_000 + 2 * 50 * 100 / 150_000, rel=0.05)

@@ -717,8 +717,12 @@ def test_english_register_name_column_is_a_person(tmp_path, area):
     result = read_households(_write_csv(tmp_path / "en.csv", rows), area=area)
     assert set(result.dropped_personal_columns) == {"Name", "Phone"}
     assert (result.frame["register_level"] == "address").all()
-    assert result.frame["address"].tolist()[0] == "Xueqing Rd 1"
+    assert "address" not in result.frame.columns  # free text: left out unless kept
     _no_personal_data(result)
+    kept = read_households(_write_csv(tmp_path / "en.csv", rows), area=area,
+                           keep_text=("address",))
+    assert kept.frame["address"].tolist()[0] == "Xueqing Rd 1"
+    _no_personal_data(kept)
 
 
 def test_building_footprints_with_counts_become_points_inside_them(tmp_path, area):

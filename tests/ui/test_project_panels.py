@@ -12,7 +12,7 @@ import shapely
 from streamlit.testing.v1 import AppTest
 
 from analysis import project as pj
-from geo import edits
+from geo.grids import edits
 from tests.analysis.project_fixtures import project_result
 from ui import edit_panel
 

@@ -36,7 +36,9 @@ from geo.crs import require_projected
 GRID_SIZE_M = 0.001
 #: Two cells touching along less than this (metres) are not neighbours (a corner touch).
 MIN_SHARED_M = 0.5
-EDGE_KINDS = ("block", "street", "arterial")
+EDGE_KINDS = ("block", "street", "arterial", "path")
+#: A boundary inside a block whose middle lies this close (m) to a mapped footpath follows it.
+PATH_SNAP_M = 8.0
 #: Faces smaller than this (m²) are slivers between nearly parallel lines, not blocks.
 MIN_BLOCK_M2 = 1.0
 
@@ -287,6 +289,7 @@ def _single_parts(cells: np.ndarray, block_pos: np.ndarray, xy: np.ndarray) -> n
 
 
 def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSeries | None = None,
+                   paths: np.ndarray | gpd.GeoSeries | None = None,
                    min_shared_m: float = MIN_SHARED_M) -> pd.DataFrame:
     """Neighbouring cells (rook adjacency) and the boundary they share.
 
@@ -297,6 +300,10 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     arterials
         Arterial road lines. Cells of different blocks meeting along one are
         ``arterial`` neighbours even inside one face (the dead end of an arterial road).
+    paths
+        Footpaths (the paths between building rows inside compounds): cells of one block
+        whose shared boundary runs along one are ``path`` neighbours, which grids prefer
+        to be cut along.
     min_shared_m
         Cells touching along less than this are not neighbours.
 
@@ -304,8 +311,9 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     -------
     DataFrame
         One row per pair: ``i``, ``j`` (positions, ``i < j``), ``shared_m``, ``kind``
-        (``block``: inside one block; ``street``: across a street; ``arterial``: across an
-        arterial road or between arterial faces).
+        (``block``: inside one block; ``path``: inside one block along a footpath;
+        ``street``: across a street; ``arterial``: across an arterial road or between
+        arterial faces).
     """
     geoms = cells.geometry.to_numpy()
     tree = shapely.STRtree(geoms)
@@ -328,4 +336,12 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
                                                 normalized=True)
         hit = shapely.STRtree(lines).query(middle, predicate="dwithin", distance=0.05)[0]
         kind[street[np.unique(hit)]] = "arterial"
+    if paths is not None and len(paths):
+        lines = paths.to_numpy() if isinstance(paths, gpd.GeoSeries) else np.asarray(paths)
+        inner = np.flatnonzero(kind == "block")
+        middle = shapely.line_interpolate_point(shapely.line_merge(common[inner]), 0.5,
+                                                normalized=True)
+        hit = shapely.STRtree(lines).query(middle, predicate="dwithin", distance=PATH_SNAP_M)[0]
+        kind = kind.astype(object)
+        kind[inner[np.unique(hit)]] = "path"
     return pd.DataFrame({"i": i, "j": j, "shared_m": shared, "kind": kind})

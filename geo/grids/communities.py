@@ -17,6 +17,7 @@ import shapely
 
 from geo.crs import require_projected
 from geo.errors import InputError
+from geo.grids.rules import encode_reasons
 from geo.i18n import both, t
 
 #: An overlap smaller than this share of the smaller community is a digitising sliver.
@@ -77,10 +78,57 @@ def _shared_lengths(geoms: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"i": i[keep], "j": j[keep], "shared_m": shared[keep]})
 
 
+def community_names(polygons: np.ndarray, households: gpd.GeoDataFrame,
+                    compounds: gpd.GeoDataFrame | None) -> list[tuple[str, dict]]:
+    """A name (translation key and parameters) for each derived community: after its
+    largest named compound (by households), e.g. ``锦绣东方一带`` / ``Jinxiu Dongfang
+    area``, each compound naming one community at most; else ``社区01``… by position."""
+    n = len(polygons)
+    names: list[tuple[str, dict] | None] = [None] * n
+    named = None
+    if compounds is not None and len(compounds) and "name" in compounds:
+        labels = compounds["name"].astype(object).where(compounds["name"].notna(), "")
+        labels = labels.astype(str).str.strip()
+        named = compounds.assign(_name=labels.to_numpy())
+        named = named[named["_name"] != ""]
+    if named is not None and len(named) and n:
+        points = _point_array(households)
+        tree = shapely.STRtree(polygons)
+        pt, poly = tree.query(points, predicate="within")
+        comm = np.full(len(points), -1)
+        comm[pt[::-1]] = poly[::-1]
+        if "compound_id" in households:
+            compound = households["compound_id"].astype(object).to_numpy()
+        else:
+            hit_pt, hit_c = shapely.STRtree(named.geometry.to_numpy()).query(points,
+                                                                            predicate="within")
+            compound = np.full(len(points), None, dtype=object)
+            compound[hit_pt[::-1]] = named["compound_id"].to_numpy()[hit_c[::-1]]
+        frame = pd.DataFrame({"comm": comm, "compound": compound,
+                              "hh": households["households"].to_numpy(dtype=np.int64)})
+        frame = frame[(frame["comm"] >= 0) & frame["compound"].notna()]
+        frame["name"] = frame["compound"].map(named.set_index("compound_id")["_name"]
+                                              .groupby(level=0).first())
+        frame = frame.dropna(subset=["name"])
+        # the largest compound per community; communities with most households choose first
+        per = frame.groupby(["comm", "name"], sort=True)["hh"].sum().reset_index()
+        totals = frame.groupby("comm")["hh"].sum()
+        used: set[str] = set()
+        for c in sorted(totals.index, key=lambda c: (-totals[c], c)):
+            options = per[per["comm"] == c].sort_values(["hh", "name"], ascending=[False, True])
+            for name in options["name"]:
+                if name not in used:
+                    names[int(c)] = ("community.name_near", {"name": name})
+                    used.add(name)
+                    break
+    return [nm if nm is not None else ("community.name", {"number": f"{k + 1:02d}"})
+            for k, nm in enumerate(names)]
+
+
 def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
                        boundary: shapely.Geometry, *, target_households: int = 3000,
                        always_merge_below: int = 400, reach_m: float = 300.0,
-                       crs=None) -> gpd.GeoDataFrame:
+                       crs=None, compounds: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Communities from the faces enclosed by arterial roads, merged to about the target.
 
     Faces are clipped to the boundary and to ``reach_m`` around the convex hull of the
@@ -107,14 +155,20 @@ def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
         How far beyond the households' convex hull communities may reach.
     crs
         CRS of ``boundary``; defaults to the roads' CRS.
+    compounds
+        Residential compounds (``compound_id``, ``name``): a community is named after
+        its largest named compound (:func:`community_names`).
 
     Returns
     -------
     GeoDataFrame
-        ``community_id`` (``C01``…, numbered north→south, west→east), ``name``
-        (``社区01``…), ``households``, ``derived`` (True), polygons.
+        ``community_id`` (``C01``…, numbered north→south, west→east: names never change
+        the codes), ``name`` (in Chinese, e.g. ``锦绣东方一带`` or ``社区01``),
+        ``name_key`` (the name as a stored translation key with parameters, shown with
+        :func:`geo.grids.rules.name_text`), ``households``, ``derived`` (True),
+        polygons.
     """
-    from geo.blocks import _faces  # one polygonize routine for blocks and communities
+    from geo.grids.blocks import _faces  # one polygonize routine for blocks and communities
 
     require_projected(households, what="households")
     require_projected(roads, what="roads")
@@ -186,9 +240,11 @@ def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
     centres = shapely.get_coordinates(shapely.point_on_surface(polys))
     order = reading_order(centres, row_m=float(np.sqrt(np.median(shapely.area(polys)))))
     n = len(order)
+    names = community_names(polys[order], households, compounds)
     return gpd.GeoDataFrame({
         "community_id": [community_code(k, n) for k in range(n)],
-        "name": [t("community.name", "zh", number=f"{k + 1:02d}") for k in range(n)],
+        "name": [t(key, "zh", **params) for key, params in names],
+        "name_key": [encode_reasons([nm]) for nm in names],
         "households": totals[order],
         "derived": True,
     }, geometry=polys[order], crs=crs)

@@ -5,32 +5,26 @@ A :class:`GridState` is the assignment of every *cell* (one per household unit, 
 empty "filler" cells that make grids tile their community) to a grid, the per-grid
 attributes a planner sets (``name``, ``locked``), and the grid table derived from both
 (households, band, contiguity, arterial crossings, compactness), computed the way the
-grid stage computes it. Cells never change shape; edits (:mod:`geo.edits`) only move
-cells between grids, so a grid polygon is always the union of its cells and grids keep
-tiling the community without gaps or overlaps.
+grid stage computes it: through the rule book (:mod:`geo.grids.rules`). Cells never
+change shape; edits (:mod:`geo.grids.edits`) only move cells between grids, so grids never
+overlap and a grid polygon is always its cells near its homes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.blocks import GRID_SIZE_M, polygonal, strips  # cells are snapped to that precision grid
 from geo.crs import require_projected
 from geo.errors import InputError
-from geo.i18n import t
-
-#: Columns of the ``grids`` layer this module produces (CONTRACT.md plus issue 3's checks).
-GRID_COLUMNS = ("grid_id", "community_id", "name", "locked", "households", "in_band",
-                "polsby_popper", "contiguous", "arterial_crossings", "n_units",
-                "split_buildings", "reason", "reason_key")
-#: Pieces of a grid smaller than this (m²) are slivers of snapping, not separate parts.
-SLIVER_M2 = 1.0
+from geo.grids.blocks import GRID_SIZE_M, cell_adjacency, polygonal, strips
+from geo.grids.rules import GRID_COLUMNS, CellTable, attrs_of, grid_table
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,14 +38,16 @@ class GridState:
         columns ``unit_id`` (``None`` for filler cells), ``community_id``, ``face_id``
         (the area enclosed by arterial roads the cell lies in), ``households`` (int),
         ``part_of`` (the building a unit is a part of, when a building too big for one
-        grid was split; else ``None``), polygons
-        in a projected CRS.
+        grid was split; else ``None``), ``home_x``/``home_y`` (the unit's location),
+        polygons in a projected CRS.
     grid_of_cell
         Grid id of each cell (object array aligned with ``cells``).
     grids
         The grid table (:data:`GRID_COLUMNS`, polygons), one row per grid, sorted by id.
     band
         ``(min, max)`` households per grid.
+    edges
+        Neighbouring cells (``i``, ``j``, ``kind``), fixed like the cells.
     known_ids
         Every grid id ever used in this project, so that a new grid never reuses the id
         of one that was merged away.
@@ -61,7 +57,18 @@ class GridState:
     grid_of_cell: np.ndarray
     grids: gpd.GeoDataFrame
     band: tuple[int, int]
+    edges: pd.DataFrame
     known_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @cached_property
+    def rule_cells(self) -> CellTable:
+        """The cells as the rule book reads them (shared by every state of a project)."""
+        return CellTable.of(self.cells, self.edges)
+
+    def grid_rows(self, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
+                  attrs: dict[str, dict]) -> gpd.GeoDataFrame:
+        """The rule book's grid table rows of ``grid_ids`` for an assignment of the cells."""
+        return grid_table(self.rule_cells, grid_of_cell, grid_ids, self.band, attrs, crs=self.crs)
 
     @property
     def crs(self):
@@ -88,118 +95,6 @@ class GridState:
         if not len(hit):
             raise InputError("err.edit_unknown_grid", grid=grid_id)
         return self.grids.loc[hit[0]]
-
-
-# ------------------------------------------------------------------ grid validation
-
-
-def polsby_popper(geoms: np.ndarray) -> np.ndarray:
-    """Polsby–Popper compactness 4πA/P² (1 for a circle, 0.785 for a square)."""
-    area = shapely.area(geoms)
-    perim = shapely.length(geoms)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(perim > 0, 4 * np.pi * area / perim ** 2, 0.0)
-    return out
-
-
-def community_feasible(total: int, band: tuple[int, int]) -> bool:
-    """Whether ``total`` households can be cut into grids inside the band (issue 3)."""
-    low, high = band
-    if total == 0:
-        return True
-    return -(-total // high) <= total // low
-
-
-def _reasons(households: int, contiguous: bool, crossings: int, band: tuple[int, int],
-             feasible: bool) -> list[tuple[str, dict]]:
-    out: list[tuple[str, dict]] = []
-    if households < band[0]:
-        out.append(("edit.reason.below", {"households": households, "low": band[0]}))
-    elif households > band[1]:
-        out.append(("edit.reason.above", {"households": households, "high": band[1]}))
-    if not feasible and (households < band[0] or households > band[1]):
-        out.append(("edit.reason.infeasible", {}))
-    if not contiguous:
-        out.append(("edit.reason.split", {}))
-    if crossings:
-        out.append(("edit.reason.arterial", {"count": crossings}))
-    return out
-
-
-def reason_text(reasons: list[tuple[str, dict]]) -> str:
-    """``中文；中文 / English English`` (the grid stage's format for the ``reason`` column)."""
-    if not reasons:
-        return ""
-    zh = "；".join(t(key, "zh", **params) for key, params in reasons)
-    en = " ".join(t(key, "en", **params) + "." for key, params in reasons)
-    return f"{zh} / {en}"
-
-
-def grid_rows(cells: gpd.GeoDataFrame, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
-              band: tuple[int, int], attrs: dict[str, dict]) -> gpd.GeoDataFrame:
-    """Validate some grids from their cells: the grid table rows of ``grid_ids``.
-
-    Parameters
-    ----------
-    cells, grid_of_cell
-        As in :class:`GridState`.
-    grid_ids
-        Grids to (re)compute; ids without cells are left out (they no longer exist).
-    band
-        ``(min, max)`` households per grid.
-    attrs
-        ``{grid_id: {"name": str, "locked": bool}}``; missing grids get defaults.
-
-    Returns
-    -------
-    GeoDataFrame
-        :data:`GRID_COLUMNS` with the union of each grid's cells as geometry.
-    """
-    hh = cells["households"].to_numpy()
-    unit = pd.notna(cells["unit_id"].to_numpy())
-    face = cells["face_id"].to_numpy()
-    part_of = cells["part_of"].to_numpy(dtype=object)
-    comm = cells["community_id"].to_numpy()
-    geoms = cells.geometry.to_numpy()
-    comm_total = pd.Series(hh).groupby(comm).sum()
-    rows, shapes = [], []
-    for gid in grid_ids:
-        idx = np.flatnonzero(grid_of_cell == gid)
-        if idx.size == 0:
-            continue
-        shape = shapely.union_all(geoms[idx], grid_size=GRID_SIZE_M)
-        pieces = shapely.get_parts(shape)
-        pieces = pieces[shapely.area(pieces) > SLIVER_M2]
-        contiguous = len(pieces) <= 1
-        crossings = int(len(np.unique(face[idx][face[idx] >= 0])) - 1) if (face[idx] >= 0).any() else 0
-        crossings = max(crossings, 0)
-        households = int(hh[idx].sum())
-        community = pd.Series(comm[idx]).mode().iloc[0]
-        in_band = band[0] <= households <= band[1]
-        feasible = community_feasible(int(comm_total.get(community, households)), band)
-        a = attrs.get(gid) or {}
-        reasons = _reasons(households, contiguous, crossings, band, feasible)
-        parts = part_of[idx]
-        rows.append({
-            "grid_id": gid, "community_id": community, "name": str(a.get("name") or ""),
-            "locked": int(bool(a.get("locked", False))), "households": households,
-            "in_band": int(in_band), "polsby_popper": round(float(polsby_popper(np.array([shape]))[0]), 4),
-            "contiguous": int(contiguous), "arterial_crossings": crossings,
-            "n_units": int((unit[idx] & (hh[idx] > 0)).sum()),
-            "split_buildings": len({p for p in parts if p is not None and pd.notna(p)}),
-            "reason": reason_text(reasons), "reason_key": ";".join(k for k, _ in reasons),
-        })
-        shapes.append(shape)
-    frame = pd.DataFrame(rows, columns=list(GRID_COLUMNS))
-    return gpd.GeoDataFrame(frame, geometry=np.asarray(shapes, dtype=object) if shapes else [],
-                            crs=cells.crs)
-
-
-def grid_attrs(grids: pd.DataFrame) -> dict[str, dict]:
-    names = grids["name"] if "name" in grids else pd.Series("", index=grids.index)
-    locked = grids["locked"] if "locked" in grids else pd.Series(False, index=grids.index)
-    return {str(g): {"name": "" if pd.isna(n) else str(n), "locked": bool(l) if pd.notna(l) else False}
-            for g, n, l in zip(grids["grid_id"], names, locked)}
 
 
 # ------------------------------------------------------------------ building a state
@@ -297,9 +192,22 @@ def _part_of(cells: pd.DataFrame, households: pd.DataFrame) -> np.ndarray:
                      for v in values], dtype=object)
 
 
+def _homes(cells: pd.DataFrame, households: gpd.GeoDataFrame) -> np.ndarray:
+    """Location of each cell's unit (NaN for cells without one)."""
+    if "home_x" in cells and "home_y" in cells:
+        return cells[["home_x", "home_y"]].to_numpy(dtype=float)
+    pts = households.geometry.representative_point()
+    xy = pd.DataFrame({"x": pts.x.to_numpy(), "y": pts.y.to_numpy()},
+                      index=households["unit_id"].astype(str).to_numpy())
+    xy = xy[~xy.index.duplicated()]
+    unit = cells["unit_id"].astype(object).where(cells["unit_id"].notna(), None)
+    return xy.reindex(unit.astype(str).where(unit.notna(), "")).to_numpy(dtype=float)
+
+
 def state_from_layers(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
                       band: tuple[int, int], cells: gpd.GeoDataFrame | None = None,
                       arterials: gpd.GeoDataFrame | None = None,
+                      adjacency: pd.DataFrame | None = None,
                       known_ids: Iterable[str] = ()) -> GridState:
     """The editable state of a grid layer.
 
@@ -318,7 +226,12 @@ def state_from_layers(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
         ``households``, ``grid_id``; optional ``part_of``). Rebuilt from the grids with
         :func:`cells_from_grids` when not given.
     arterials
-        Arterial roads, used only when the cells must be rebuilt.
+        Arterial roads: which neighbouring cells they separate (and, when the cells
+        must be rebuilt, which side of them a cell lies on).
+    adjacency
+        The cells' adjacency (``i``, ``j``, ``kind``) when known (the grid stage's
+        :attr:`GridResult.adjacency`); else found with
+        :func:`geo.grids.blocks.cell_adjacency`.
     known_ids
         Grid ids used earlier in the project (besides the current ones).
 
@@ -347,7 +260,13 @@ def state_from_layers(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
         "face_id": cells["face_id"].fillna(-1).astype(int) if "face_id" in cells else -1,
         "households": cells["households"].fillna(0).astype(np.int64),
         "part_of": _part_of(cells, households),
+        "block_id": cells["block_id"].fillna(-1).astype(int) if "block_id" in cells
+        else -1 - np.arange(len(cells)),
     }, geometry=cells.geometry.to_numpy(), crs=cells.crs)
+    base[["home_x", "home_y"]] = _homes(cells, households)
+    if adjacency is None:
+        lines = arterials.geometry.to_numpy() if arterials is not None else None
+        adjacency = cell_adjacency(base, arterials=lines)
     table = grids.copy()
     if "name" not in table:
         table["name"] = ""
@@ -355,13 +274,17 @@ def state_from_layers(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
         table["locked"] = 0
     table["name"] = table["name"].fillna("").astype(str)
     table["locked"] = table["locked"].fillna(0).astype(bool).astype(int)
-    for col in GRID_COLUMNS:
-        if col not in table:
-            table[col] = "" if col in ("reason", "reason_key", "community_id", "name") else 0
     table = table.sort_values("grid_id").reset_index(drop=True)
     ids = cells["grid_id"].astype(str).to_numpy(dtype=object)
-    return GridState(cells=base, grid_of_cell=ids, grids=table, band=(int(band[0]), int(band[1])),
-                     known_ids=frozenset(map(str, table["grid_id"])) | frozenset(known_ids))
+    state = GridState(cells=base, grid_of_cell=ids, grids=table, band=(int(band[0]), int(band[1])),
+                      edges=adjacency[["i", "j", "kind"]].reset_index(drop=True),
+                      known_ids=frozenset(map(str, table["grid_id"])) | frozenset(known_ids))
+    missing = [col for col in GRID_COLUMNS if col not in table]
+    if missing:  # a table from an older version or another tool: the rule book fills it in
+        fresh = state.grid_rows(ids, table["grid_id"], attrs_of(table)).set_index("grid_id")
+        for col in missing:
+            table[col] = fresh[col].reindex(table["grid_id"]).to_numpy()
+    return state
 
 
 def households_with_grids(households: pd.DataFrame, state: GridState) -> pd.DataFrame:
@@ -379,6 +302,5 @@ def cell_layer(state: GridState) -> gpd.GeoDataFrame:
     return out
 
 
-__all__ = ["GRID_COLUMNS", "GRID_SIZE_M", "GridState", "arterial_faces", "cell_layer",
-           "cells_from_grids", "community_feasible", "grid_attrs", "grid_rows",
-           "households_with_grids", "polsby_popper", "reason_text", "state_from_layers"]
+__all__ = ["GRID_COLUMNS", "GridState", "arterial_faces", "attrs_of", "cell_layer",
+           "cells_from_grids", "households_with_grids", "state_from_layers"]

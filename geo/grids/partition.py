@@ -1,0 +1,83 @@
+"""The partition: a solver apart from geometry, as spopt keeps its regionalisation
+solvers apart from the maps. It takes a community's cell graph and a band and returns one
+grid label per cell, in named phases:
+
+1. **zones** — areas enclosed by arterial roads, joined where one cannot meet the band;
+2. **construction** — recursive bisection of each zone (:mod:`geo.grids.construction`);
+3. **attach** — cells of household-free zones join the neighbour they share most with;
+4. **improvement** — compactness re-splits of neighbouring pairs (:mod:`geo.grids.improvement`);
+5. **repair** — cells moved off the dead ends of arterial roads (:mod:`geo.grids.repair`).
+
+Every phase is bounded by counted work and draws randomness from a stream seeded by the
+settings' seed and the caller's key, so the same graph gives the same labels on every
+run and machine.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from geo.grids.construction import partition_zone, zones_of
+from geo.grids.graph import CellGraph, Zone
+from geo.grids.improvement import ImproveStats, improve
+from geo.grids.repair import attach_empty, repair_crossings
+from geo.grids.settings import GridSettings
+
+
+@dataclass
+class Partition:
+    """Labels ``0…k-1`` per cell (-1: no grid), the zones, and each label's zone."""
+
+    labels: np.ndarray
+    zones: list[Zone]
+    zone_of_label: np.ndarray
+    improvement: ImproveStats
+    repair_moves: int
+
+    @property
+    def unassigned(self) -> int:
+        return int((self.labels < 0).sum())
+
+
+def rng_for(settings: GridSettings, key: str) -> np.random.Generator:
+    """The random stream of one community: the settings' seed and a stable hash of its id."""
+    return np.random.default_rng([settings.seed, zlib.crc32(key.encode())])
+
+
+def partition(g: CellGraph, settings: GridSettings, *, key: str, relax: bool) -> Partition | None:
+    """Grid labels of the cells of ``g``.
+
+    Parameters
+    ----------
+    g
+        One community's cell graph (:class:`CellGraph`).
+    settings
+        Band and work budgets.
+    key
+        Names the random stream (the community id).
+    relax
+        Without it, None when some zone finds no in-band partition (the caller then tries
+        finer units); with it, the band is widened step by step and the zone flagged.
+    """
+    rng = rng_for(settings, key)
+    zones = zones_of(g, settings) if g.n else []
+    labels = np.full(g.n, -1, dtype=np.int64)
+    zone_of_label: list[int] = []
+    for z_pos, zone in enumerate(zones):
+        if zone.status == "empty":
+            continue
+        parts = partition_zone(g, zone, settings, rng, relax=relax)
+        if parts is None:
+            return None
+        for part in parts:
+            labels[part] = len(zone_of_label)
+            zone_of_label.append(z_pos)
+    zl = np.asarray(zone_of_label, dtype=np.int64)
+    labels = attach_empty(g, labels)
+    labels, stats = improve(g, labels, zl, zones, settings)
+    labels, moves = repair_crossings(g, labels, zl, zones, settings)
+    return Partition(labels=labels, zones=zones, zone_of_label=zl, improvement=stats,
+                     repair_moves=moves)

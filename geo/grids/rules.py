@@ -1,0 +1,474 @@
+"""The grid rule book: the one place that says what a grid's figures and flags are.
+
+The grid stage (:func:`geo.grids.make_grids`) and every hand edit
+(:mod:`geo.grids.edits`) build their grid table through :func:`grid_table`, so a grid
+has the same households, band check, compactness, contiguity, arterial crossings, tower
+splits, distance from its homes and reasons whichever path made it.
+
+Rules
+-----
+- **Band**: a grid holds ``min ≤ households ≤ max``. A total ``W`` can be cut into grids
+  all inside the band when ⌈W/max⌉ ≤ ⌊W/min⌋ (:func:`band_feasible`); a community of 0
+  households needs no grid and breaks no band (:func:`community_feasible`).
+- **Polygon**: the union of a grid's cells, keeping only land within
+  :data:`NEAR_HOME_M` of the grid's own household units (land farther away stays in the
+  community but outside every grid), unless that would cut the grid into more pieces.
+- **Polsby–Popper**: 4πA/P² of the polygon (1 for a circle, 0.785 for a square).
+- **Contiguity**: the polygon is one piece (pieces under :data:`SLIVER_M2` are slivers).
+- **Arterial crossings**: the pieces a grid's households fall into once the grid is cut
+  along every arterial road (cell boundaries of kind ``arterial``), minus one. Land
+  without households attached across an arterial (a park, an empty block) is no
+  crossing: nobody has to cross the road to reach the grid's homes.
+- **Tower splits**: the buildings above the band (or split to fit) a grid holds part of.
+- **Near homes**: the share of the polygon's area within :data:`NEAR_HOME_M` of the
+  grid's own household units; flagged below :data:`NEAR_HOME_MIN`.
+
+Reasons are stored as translation keys with parameters (:func:`encode_reasons`, a JSON
+list of ``[key, params]``) and translated only where shown (:func:`reason_text`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from geo.grids.blocks import GRID_SIZE_M
+from geo.i18n import t
+
+#: Holes and pieces of a grid polygon smaller than this (m²) are slivers of snapping.
+SLIVER_M2 = 1.0
+#: A grid keeps land within this distance (m) of its own household units.
+NEAR_HOME_M = 200.0
+#: Where cutting at NEAR_HOME_M would break a grid, the cut is tried this far out (m).
+FAR_STEPS_M = (NEAR_HOME_M, 300.0, 400.0, 600.0)
+#: Grids with less of their area near their homes than this are flagged.
+NEAR_HOME_MIN = 0.8
+#: Shared grid boundaries are straightened where that removes steps up to about this (m):
+#: the staircases of a 40 m lattice of estimated homes become straight lines.
+STRAIGHTEN_M = 30.0
+#: Columns of the grid table (CONTRACT.md plus the checks of issues 3, 11 and 14).
+GRID_COLUMNS = ("grid_id", "community_id", "name", "locked", "households", "in_band",
+                "polsby_popper", "contiguous", "arterial_crossings", "n_units",
+                "split_buildings", "near_home_share", "reason", "reason_key")
+
+Reason = tuple[str, dict]
+
+
+# --------------------------------------------------------------------------- band
+
+def grid_count_range(total: int, min_households: int, max_households: int) -> range:
+    """Grid counts k with every grid inside the band possible by arithmetic:
+    ⌈W/max⌉ ≤ k ≤ ⌊W/min⌋ (empty when the total cannot meet the band)."""
+    if total <= 0:
+        return range(0)
+    return range(math.ceil(total / max_households), total // min_households + 1)
+
+
+def band_feasible(total: int, min_households: int, max_households: int) -> bool:
+    """Whether ``total`` (> 0) households can be cut into grids all inside the band."""
+    return len(grid_count_range(total, min_households, max_households)) > 0
+
+
+def community_feasible(total: int, band: tuple[int, int]) -> bool:
+    """Whether a community's grids can all lie inside the band: a community without
+    households needs no grid, so it breaks no band."""
+    return total == 0 or band_feasible(int(total), band[0], band[1])
+
+
+def nearest_grid_count(total: int, min_households: int, max_households: int) -> int:
+    """For a total that cannot meet the band: the grid count whose (even) grids miss the
+    band by the least households (ties: fewer grids)."""
+    if total <= 0:
+        return 0
+    best, best_miss = 1, math.inf
+    for k in range(1, max(1, total // max(1, min_households)) + 2):
+        size = total / k
+        miss = max(0.0, size - max_households, min_households - size)
+        if miss < best_miss - 1e-9:
+            best, best_miss = k, miss
+    return best
+
+
+def infeasible_reason(total: int, min_households: int, max_households: int) -> Reason:
+    """The reason of a total that cannot meet the band (key and parameters)."""
+    k = nearest_grid_count(total, min_households, max_households)
+    if total < min_households:
+        return "grid.reason.too_few", {"households": int(total), "min": min_households}
+    low = total // min_households  # this many grids would be too big
+    return "grid.reason.gap", {"households": int(total), "min": min_households,
+                               "max": max_households, "k_low": int(low), "k_high": int(low + 1),
+                               "k": int(k), "size": round(total / k)}
+
+
+# --------------------------------------------------------------------------- geometry
+
+def clean(geom: shapely.Geometry) -> shapely.Geometry:
+    """Drop snapping slivers: tiny pieces and tiny holes."""
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > SLIVER_M2]
+    if not parts:
+        return geom
+    fixed = []
+    for p in parts:
+        holes = [r for r in p.interiors if shapely.area(shapely.Polygon(r)) > SLIVER_M2]
+        fixed.append(shapely.Polygon(p.exterior, holes))
+    return fixed[0] if len(fixed) == 1 else shapely.MultiPolygon(fixed)
+
+
+def polsby_popper(geoms: np.ndarray) -> np.ndarray:
+    """Polsby–Popper compactness 4πA/P² (1 for a circle, 0.785 for a square)."""
+    area = shapely.area(geoms)
+    perim = shapely.length(geoms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(perim > 0, 4 * np.pi * area / perim ** 2, 0.0)
+
+
+def n_pieces(geom: shapely.Geometry) -> int:
+    """Pieces of a polygon larger than a sliver (contiguous ⇔ 1)."""
+    parts = shapely.get_parts(geom)
+    return int((shapely.area(parts) > SLIVER_M2).sum())
+
+
+def near_homes(homes_xy: np.ndarray, distance_m: float = NEAR_HOME_M) -> shapely.Geometry:
+    """Land within ``distance_m`` of some household unit (points as ``n × 2``)."""
+    return shapely.buffer(shapely.multipoints(homes_xy), distance_m, quad_segs=8)
+
+
+def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.Geometry, float]:
+    """A grid's polygon from its cells and its homes, and the share of its area within
+    :data:`NEAR_HOME_M` of them.
+
+    The polygon is the union of the cells, less land beyond :data:`NEAR_HOME_M` of the
+    grid's own household units; where cutting that land off would leave more pieces
+    (homes joined only through far land), the cut is made farther out
+    (:data:`FAR_STEPS_M`), else not at all."""
+    whole = clean(shapely.union_all(cell_geoms, grid_size=GRID_SIZE_M))
+    if len(homes_xy) == 0 or shapely.is_empty(whole):
+        return whole, 0.0
+    near = near_homes(homes_xy)
+    area = shapely.area(whole)
+    if area <= 0 or shapely.covers(near, whole):
+        return whole, 1.0
+    pieces = n_pieces(whole)
+    for distance in FAR_STEPS_M:
+        reach = near if distance == NEAR_HOME_M else near_homes(homes_xy, distance)
+        clipped = clean(shapely.intersection(whole, reach, grid_size=GRID_SIZE_M))
+        if shapely.area(clipped) > 0 and n_pieces(clipped) <= pieces:
+            if distance == NEAR_HOME_M:
+                return clipped, 1.0
+            whole = clipped
+            break
+    share = shapely.area(shapely.intersection(whole, near)) / max(shapely.area(whole), 1e-9)
+    return whole, float(min(1.0, share))
+
+
+def straighten(shapes: list, homes: list[np.ndarray]) -> list:
+    """One community's grid polygons with their shared boundaries straightened: a
+    coverage simplification (each shared edge simplified once, for both grids, so no gap
+    or overlap appears; outer edges kept), unless a home would leave its grid, a grid
+    would break into more pieces, or the grids would stop tiling; then unchanged."""
+    if len(shapes) < 2:
+        return shapes
+    arr = np.asarray(shapes, dtype=object)
+    try:
+        out = shapely.coverage_simplify(arr, STRAIGHTEN_M, simplify_boundary=False)
+    except shapely.errors.GEOSException:
+        return shapes
+    if not shapely.is_valid(out).all() or shapely.is_empty(out).any():
+        return shapes
+    area = shapely.area(arr)
+    if abs(shapely.area(shapely.union_all(out)) - area.sum()) > 1e-6 * max(area.sum(), 1.0):
+        return shapes  # an overlap appeared: not a coverage
+    for before, after, xy in zip(arr, out, homes):
+        if n_pieces(after) > n_pieces(before):
+            return shapes
+        if len(xy) and not shapely.covers(after, shapely.points(xy)).all():
+            return shapes
+    return list(out)
+
+
+# --------------------------------------------------------------------------- graph
+
+def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Connected component label of each of ``n`` nodes joined by edges ``u``–``v``."""
+    graph = sparse.csr_array((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n, n))
+    return csgraph.connected_components(graph, directed=False)[1]
+
+
+def crossings(labels: np.ndarray, w: np.ndarray, ei: np.ndarray, ej: np.ndarray,
+              arterial: np.ndarray) -> np.ndarray:
+    """Arterial crossings of every label ``0…max``: the pieces its cells with households
+    fall into when cut along every arterial edge, minus one (``-1`` labels: no grid)."""
+    n = len(labels)
+    k = int(labels.max(initial=-1)) + 1
+    keep = (labels[ei] == labels[ej]) & (labels[ei] >= 0) & ~arterial
+    piece = components(n, ei[keep], ej[keep])
+    homes = (labels >= 0) & (w > 0)
+    pairs = np.unique(np.column_stack([labels[homes], piece[homes]]), axis=0)
+    return np.maximum(np.bincount(pairs[:, 0], minlength=k) - 1, 0) if len(pairs) \
+        else np.zeros(k, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- cells
+
+@dataclass(frozen=True, eq=False)
+class CellTable:
+    """What the rule book reads: cells (fixed shapes), their households and homes, and
+    which neighbouring cells an arterial road separates.
+
+    ``homes`` is the ``n × 2`` location of each cell's household unit (NaN for cells
+    without one); ``ei``, ``ej`` are neighbouring cell positions and ``arterial`` marks
+    the pairs separated by an arterial road (``kind == 'arterial'`` of
+    :func:`geo.grids.blocks.cell_adjacency`)."""
+
+    geoms: np.ndarray
+    households: np.ndarray
+    unit: np.ndarray
+    community: np.ndarray
+    part_of: np.ndarray
+    homes: np.ndarray
+    ei: np.ndarray
+    ej: np.ndarray
+    arterial: np.ndarray
+
+    @classmethod
+    def of(cls, cells: pd.DataFrame, edges: pd.DataFrame) -> CellTable:
+        """From a cell table (``unit_id``, ``households``, ``community_id``, optional
+        ``part_of``, ``home_x``/``home_y``) and an adjacency table (``i``, ``j``,
+        ``kind``)."""
+        n = len(cells)
+        part = cells["part_of"].to_numpy(dtype=object) if "part_of" in cells \
+            else np.full(n, None, dtype=object)
+        homes = cells[["home_x", "home_y"]].to_numpy(dtype=float) if "home_x" in cells \
+            else np.full((n, 2), np.nan)
+        return cls(geoms=cells.geometry.to_numpy(),
+                   households=cells["households"].to_numpy(dtype=np.int64),
+                   unit=pd.notna(cells["unit_id"].to_numpy()),
+                   community=cells["community_id"].astype(str).to_numpy(),
+                   part_of=np.array([p if isinstance(p, str) and p else None for p in part],
+                                    dtype=object),
+                   homes=homes, ei=edges["i"].to_numpy(dtype=np.int64),
+                   ej=edges["j"].to_numpy(dtype=np.int64),
+                   arterial=(edges["kind"] == "arterial").to_numpy())
+
+    @property
+    def n(self) -> int:
+        return len(self.households)
+
+    @cached_property
+    def _same_community(self) -> np.ndarray:
+        return self.community[self.ei] == self.community[self.ej]
+
+    @cached_property
+    def face(self) -> np.ndarray:
+        """Area enclosed by arterial roads (within one community) of each cell."""
+        keep = self._same_community & ~self.arterial
+        return components(self.n, self.ei[keep], self.ej[keep])
+
+    @cached_property
+    def piece(self) -> np.ndarray:
+        """Connected piece of its community each cell lies in."""
+        keep = self._same_community
+        return components(self.n, self.ei[keep], self.ej[keep])
+
+    @cached_property
+    def face_total(self) -> np.ndarray:
+        return np.bincount(self.face, weights=self.households, minlength=self.n).astype(np.int64)
+
+    @cached_property
+    def piece_total(self) -> np.ndarray:
+        return np.bincount(self.piece, weights=self.households, minlength=self.n).astype(np.int64)
+
+    @cached_property
+    def community_total(self) -> dict[str, int]:
+        return pd.Series(self.households).groupby(self.community).sum().astype(int).to_dict()
+
+
+# --------------------------------------------------------------------------- reasons
+
+@dataclass(frozen=True)
+class GridFacts:
+    """The figures of one grid that its reasons depend on."""
+
+    households: int
+    locked: bool
+    pieces: int
+    crossings: int
+    split_buildings: int
+    near_home_share: float
+    community_total: int
+    piece_totals: tuple[int, ...]   # households of the community pieces its homes lie in
+    face_totals: tuple[int, ...]    # households of the arterial faces its homes lie in
+
+
+def grid_reasons(f: GridFacts, band: tuple[int, int]) -> list[Reason]:
+    """Every flag of a grid, with its reason (key and parameters), in a fixed order."""
+    lo, hi = band
+    out: list[Reason] = []
+    if f.locked:
+        out.append(("grid.reason.locked", {}))
+    if not lo <= f.households <= hi:
+        short = [p for p in f.piece_totals if not band_feasible(p, lo, hi)]
+        if not community_feasible(f.community_total, band):
+            out.append(infeasible_reason(f.community_total, lo, hi))
+        elif short:
+            out.append(infeasible_reason(min(short), lo, hi))
+        elif f.households < lo:
+            out.append(("grid.reason.below", {"households": f.households, "min": lo}))
+        else:
+            out.append(("grid.reason.above", {"households": f.households, "max": hi}))
+    if f.crossings:
+        small = min(f.face_totals) if f.face_totals else 0
+        if len(f.face_totals) > 1 and not band_feasible(small, lo, hi):
+            out.append(("grid.reason.arterial", {"households": small, "min": lo, "max": hi}))
+        elif len(f.face_totals) > 1:
+            out.append(("grid.reason.arterial_count", {"count": f.crossings}))
+        else:
+            out.append(("grid.reason.arterial_end", {"min": lo, "max": hi}))
+    if f.split_buildings:
+        out.append(("grid.reason.split", {"count": f.split_buildings, "max": hi}))
+    if f.pieces != 1:
+        out.append(("grid.reason.pieces", {"parts": f.pieces}))
+    if f.near_home_share < NEAR_HOME_MIN:
+        out.append(("grid.reason.far_from_homes", {"share": round(100 * f.near_home_share),
+                                                   "m": round(NEAR_HOME_M)}))
+    return out
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def encode_reasons(reasons: Sequence[Reason]) -> str:
+    """Reasons as stored in a table: a JSON list of ``[key, params]`` ('' for none)."""
+    if not reasons:
+        return ""
+    return json.dumps([[k, {p: _plain(v) for p, v in params.items()}] for k, params in reasons],
+                      ensure_ascii=False, sort_keys=True)
+
+
+def decode_reasons(value: object) -> list[Reason]:
+    """The reasons stored by :func:`encode_reasons` (none for empty or missing values)."""
+    if not isinstance(value, str) or not value.strip().startswith("["):
+        return []
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return []
+    return [(str(k), dict(p)) for k, p in items]
+
+
+def reason_text(value: object, lang: str) -> str:
+    """Stored reasons as one sentence per reason in the reader's language (``"both"``:
+    ``中文 / English``, for files whose reader's language is unknown). Text that is not
+    stored reasons (a table written by hand or by an older version) is shown as it is."""
+    reasons = decode_reasons(value)
+    if reasons and lang == "both":
+        return f"{reason_text(value, 'zh')} / {reason_text(value, 'en')}"
+    if reasons:
+        texts = [t(k, lang, **p).strip() for k, p in reasons]
+        if lang == "zh":
+            return "".join(x if x.endswith("。") else x + "。" for x in texts)
+        return " ".join(x if x.endswith(".") else x + "." for x in texts)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def name_text(value: object, lang: str) -> str:
+    """A stored name (e.g. a derived community's ``name_key``) in the reader's language;
+    a plain name is shown as it is."""
+    keys = decode_reasons(value)
+    if keys:
+        return " ".join(t(k, lang, **p) for k, p in keys)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+# --------------------------------------------------------------------------- the table
+
+def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
+               band: tuple[int, int], attrs: dict[str, dict], *, crs=None) -> gpd.GeoDataFrame:
+    """The grid table rows of ``grid_ids`` and of every other grid of their communities
+    (their shared boundaries are straightened together, :func:`straighten`), from their
+    cells; ids without cells are left out (they no longer exist). Sorted by id.
+
+    ``attrs`` maps a grid id to ``{"name": str, "locked": bool}`` (defaults: '' and
+    False)."""
+    grid_of_cell = pd.Series(grid_of_cell, dtype=object)
+    grid_of_cell = grid_of_cell.where(grid_of_cell.notna(), "").astype(str).to_numpy()
+    asked = {str(g) for g in grid_ids}
+    # shared boundaries are straightened per community: every grid of it is drawn again
+    places = np.unique(cells.community[np.isin(grid_of_cell, sorted(asked))])
+    ids = sorted((asked | set(grid_of_cell[np.isin(cells.community, places)])) - {""})
+    code = pd.Series(np.arange(len(ids)), index=ids, dtype=np.int64)
+    labels = code.reindex(grid_of_cell).fillna(-1).to_numpy(dtype=np.int64, copy=True)
+    cross = crossings(labels, cells.households, cells.ei, cells.ej, cells.arterial)
+    has = labels >= 0
+    order = np.flatnonzero(has)[np.argsort(labels[has], kind="stable")]
+    bounds = np.searchsorted(labels[order], np.arange(len(ids) + 1))
+    grids = []  # [k, id, cells, homes mask, home points, shape, near share, community]
+    for k, gid in enumerate(ids):
+        idx = order[bounds[k]:bounds[k + 1]]
+        if idx.size == 0:
+            continue
+        homes = (cells.households[idx] > 0) & cells.unit[idx]
+        xy = cells.homes[idx][homes & np.isfinite(cells.homes[idx]).all(axis=1)]
+        shape, near = grid_polygon(cells.geoms[idx], xy)
+        names, counts = np.unique(cells.community[idx], return_counts=True)
+        community = str(names[np.argmax(counts)])  # the most cells; ties: the first id
+        grids.append([k, gid, idx, homes, xy, shape, near, community])
+    for place in sorted({g[7] for g in grids}):
+        members = [g for g in grids if g[7] == place]
+        for g, shape in zip(members, straighten([g[5] for g in members], [g[4] for g in members])):
+            g[5] = shape
+    rows, shapes = [], []
+    for k, gid, idx, homes, xy, shape, near, community in grids:
+        households = int(cells.households[idx].sum())
+        a = attrs.get(gid) or {}
+        locked = bool(a.get("locked", False))
+        splits = len({p for p in cells.part_of[idx] if p is not None})
+        facts = GridFacts(
+            households=households, locked=locked, pieces=n_pieces(shape),
+            crossings=int(cross[k]) if k < len(cross) else 0, split_buildings=splits,
+            near_home_share=round(near, 3),
+            community_total=int(cells.community_total.get(community, households)),
+            piece_totals=tuple(int(cells.piece_total[p]) for p in np.unique(cells.piece[idx][homes])),
+            face_totals=tuple(int(cells.face_total[f]) for f in np.unique(cells.face[idx][homes])))
+        reasons = grid_reasons(facts, band)
+        rows.append({
+            "grid_id": gid, "community_id": community, "name": str(a.get("name") or ""),
+            "locked": int(locked), "households": households,
+            "in_band": int(band[0] <= households <= band[1]),
+            "polsby_popper": round(float(polsby_popper(np.array([shape]))[0]), 4),
+            "contiguous": int(facts.pieces == 1), "arterial_crossings": facts.crossings,
+            "n_units": int(homes.sum()), "split_buildings": splits,
+            "near_home_share": facts.near_home_share, "reason": encode_reasons(reasons),
+            "reason_key": ";".join(key for key, _ in reasons)})
+        shapes.append(shape)
+    frame = pd.DataFrame(rows, columns=list(GRID_COLUMNS))
+    return gpd.GeoDataFrame(frame, geometry=np.asarray(shapes, dtype=object) if shapes else [],
+                            crs=crs)
+
+
+def attrs_of(grids: pd.DataFrame) -> dict[str, dict]:
+    """``{grid_id: {"name", "locked"}}`` of a grid table."""
+    names = grids["name"] if "name" in grids else pd.Series("", index=grids.index)
+    locked = grids["locked"] if "locked" in grids else pd.Series(False, index=grids.index)
+    return {str(g): {"name": "" if pd.isna(n) else str(n),
+                     "locked": bool(x) if pd.notna(x) else False}
+            for g, n, x in zip(grids["grid_id"], names, locked)}

@@ -1,0 +1,479 @@
+"""The grid stage: split every community into contiguous, street-following grids whose
+household counts lie inside a band (default 200–300).
+
+Hard rules, in order: the band; contiguity; one community per grid; no arterial road
+crossed unless the band cannot be met otherwise (every crossing reported); a building
+whose households alone exceed the band is split by unit/floor share into parts. Then
+compact shapes, boundaries along streets, and counts near the middle of the band.
+
+:func:`make_grids` runs named phases:
+
+1. **inputs** — units and communities checked, street blocks found (:mod:`.blocks`);
+2. **cells** — units split where too big (:mod:`.units`), a tessellation cell per unit
+   and the cells' adjacency (:mod:`.blocks`);
+3. **partition** — per community, the solver (:mod:`.partition`) turns the cell graph
+   into grid labels; where whole buildings cannot be grouped inside the band (towers of
+   101–199 households with a 200–300 band), the community is gridded again with
+   buildings split by unit/floor share into parts of at most half the band's width;
+4. **numbering** — locked grids keep their ids, others the previous id they overlap
+   most, the rest are numbered in reading order (:mod:`.numbering`);
+5. **table** — the grid table, through the rule book (:mod:`.rules`), as every edit
+   builds it.
+
+A community whose total cannot meet the band gets the nearest answer (the grid count
+whose grids miss the band by the least), flagged with a one-sentence reason.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import require_projected
+from geo.grids.blocks import cell_adjacency, locate_in_blocks, street_blocks, tessellate
+from geo.grids.communities import assign_communities, validate_communities
+from geo.grids.graph import KIND_CODE, CellGraph
+from geo.grids.improvement import ImproveStats
+from geo.grids.numbering import NewGrid, grid_ids
+from geo.grids.partition import partition
+from geo.grids.rules import CellTable, community_feasible, grid_table
+from geo.grids.settings import GridSettings
+from geo.grids.summary import Outcome, communities_table, grid_report
+from geo.grids.units import UnitSplit, check_units, piece_source, split_large_units
+
+
+@dataclass(frozen=True, eq=False)
+class GridResult:
+    """What :func:`make_grids` returns.
+
+    Attributes
+    ----------
+    grids
+        One polygon per grid: the rule book's table (:data:`geo.grids.rules.GRID_COLUMNS`:
+        ``grid_id``, ``community_id``, ``name``, ``locked``, ``households``, ``in_band``,
+        ``polsby_popper``, ``contiguous``, ``arterial_crossings``, ``n_units``,
+        ``split_buildings``, ``near_home_share``, ``reason`` (stored reasons, shown with
+        :func:`geo.grids.rules.reason_text`), ``reason_key``).
+    households
+        The units with ``community_id`` and ``grid_id``; a unit split into parts appears
+        once per part (``unit_id`` ``<id>:<k>``, ``part_of``, ``part``).
+    communities
+        The communities used, with ``households``, ``grids``, ``feasible`` (0/1) and
+        ``reason`` (stored reasons; empty unless the band cannot be met) and
+        ``outside_grids_m2`` (land in no grid: farther than
+        :data:`geo.grids.rules.NEAR_HOME_M` from the homes of the grid its cells joined).
+    assignment
+        ``grid_id`` per piece, indexed by the pieces' ``unit_id``.
+    cells
+        The tessellation cells (positional index) with ``unit_id`` (None for blocks
+        without units), ``households``, ``block_id``, ``face_id``, ``community_id``,
+        ``part_of``, ``home_x``/``home_y`` (the unit's location) and ``grid_id``.
+    adjacency
+        Neighbouring cells: ``i``, ``j`` (positions in ``cells``), ``shared_m``, ``kind``.
+    report
+        Counts, flags and timings (see :func:`make_grids`).
+    """
+
+    grids: gpd.GeoDataFrame
+    households: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    assignment: pd.Series
+    cells: gpd.GeoDataFrame
+    adjacency: pd.DataFrame
+    report: dict
+
+
+@dataclass(frozen=True, eq=False)
+class _Inputs:
+    """Checked inputs of one run."""
+
+    units: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    blocks: gpd.GeoDataFrame
+    unit_block: np.ndarray
+    unit_comm: np.ndarray
+    arterials: np.ndarray
+    paths: np.ndarray
+    locked_of_unit: np.ndarray | None   # locked grid id per unit (None: free)
+    previous: pd.Series | None          # previous grid id per piece id
+    locked: frozenset[str]
+    notes: list[str]
+
+
+@dataclass
+class _Part:
+    """One grid found by a pass: its community, its cells and (when locked) its id."""
+
+    community_id: str
+    cells: np.ndarray
+    grid_id: str | None = None
+    locked: bool = False
+
+
+@dataclass
+class _Pass:
+    """One gridding pass over some communities (positions local to the pass)."""
+
+    pieces: gpd.GeoDataFrame
+    cells: gpd.GeoDataFrame
+    adjacency: pd.DataFrame
+    parts: list[_Part]
+    outcomes: dict[str, Outcome]
+    splits: list[UnitSplit]
+    failed: set[str]
+    stats: ImproveStats = field(default_factory=ImproveStats)
+    cells_s: float = 0.0
+
+
+# --------------------------------------------------------------------------- phases
+
+def _check_inputs(households, communities, roads, blocks, previous, locked) -> _Inputs:
+    require_projected(roads, what="roads")
+    units, notes = check_units(households)
+    communities, community_notes = validate_communities(communities)
+    assign_communities(units, communities)  # refuses households outside every community
+    if blocks is None:
+        blocks = street_blocks(roads, communities)
+    blocks = blocks.reset_index(drop=True)
+    unit_block = locate_in_blocks(units.geometry, blocks)
+    locked = {str(x) for x in locked}
+    prev = locked_of_unit = None
+    if previous is not None:
+        prev = previous.copy()
+        prev.index = prev.index.astype(str)
+        prev = prev.astype(object).where(prev.notna(), None)
+        if locked:
+            # a locked unit is a whole unit whose (first) piece was in a locked grid
+            first = prev.groupby(prev.index.str.split(":").str[0]).first()
+            lk = first.reindex(units["unit_id"].to_numpy()).to_numpy()
+            locked_of_unit = np.where(pd.Series(lk).isin(locked), lk, None)
+    return _Inputs(units=units, communities=communities, blocks=blocks, unit_block=unit_block,
+                   unit_comm=blocks["community_id"].astype(str).to_numpy()[unit_block],
+                   arterials=roads.loc[roads["road_class"] == "arterial"].geometry.to_numpy(),
+                   paths=roads.loc[roads["road_class"] == "path"].geometry.to_numpy(),
+                   locked_of_unit=locked_of_unit, previous=prev, locked=frozenset(locked),
+                   notes=notes + community_notes)
+
+
+@dataclass(frozen=True, eq=False)
+class _PassGraph:
+    """The cells and adjacency of one pass as arrays, cut into one graph per community."""
+
+    w: np.ndarray
+    xy: np.ndarray
+    area: np.ndarray
+    perim: np.ndarray
+    ai: np.ndarray
+    aj: np.ndarray
+    alen: np.ndarray
+    akind: np.ndarray
+
+    @classmethod
+    def of(cls, cells: gpd.GeoDataFrame, adj: pd.DataFrame) -> _PassGraph:
+        geoms = cells.geometry.to_numpy()
+        return cls(w=cells["households"].to_numpy(dtype=np.int64),
+                   xy=shapely.get_coordinates(shapely.centroid(geoms)),
+                   area=shapely.area(geoms), perim=shapely.length(geoms),
+                   ai=adj["i"].to_numpy(), aj=adj["j"].to_numpy(),
+                   alen=adj["shared_m"].to_numpy(), akind=adj["kind"].map(KIND_CODE).to_numpy())
+
+    def community(self, nodes: np.ndarray) -> CellGraph:
+        """The cell graph of ``nodes`` (positions local to them)."""
+        mask = np.zeros(len(self.w), dtype=bool)
+        mask[nodes] = True
+        keep = mask[self.ai] & mask[self.aj]
+        loc = np.full(len(self.w), -1)
+        loc[nodes] = np.arange(len(nodes))
+        return CellGraph.build(w=self.w[nodes], xy=self.xy[nodes], area=self.area[nodes],
+                               perim=self.perim[nodes], ei=loc[self.ai[keep]],
+                               ej=loc[self.aj[keep]], elen=self.alen[keep],
+                               ekind=self.akind[keep])
+
+
+def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings, *,
+               fine: bool) -> _Pass:
+    """Split units, tessellate and partition the given communities."""
+    lo, hi = settings.min_households, settings.max_households
+    take = np.isin(inputs.unit_comm, community_ids)
+    units = inputs.units[take].reset_index(drop=True)
+    blocks = inputs.blocks
+    sub_blocks = blocks[blocks["community_id"].astype(str).isin(community_ids)]
+    sub_pos = np.full(len(blocks), -1)
+    sub_pos[sub_blocks.index.to_numpy()] = np.arange(len(sub_blocks))
+    part_max = max((hi - lo) // 2, math.ceil(lo / 8), 1) if fine else None
+    pieces, splits = split_large_units(units, min_households=lo, max_households=hi,
+                                       part_max=part_max)
+    src = piece_source(pieces, units)  # parts inherit their unit's block and lock
+    clock = time.perf_counter()
+    cells = tessellate(pieces, sub_blocks.reset_index(drop=True),
+                       block_of=sub_pos[inputs.unit_block[take]][src])
+    adj = cell_adjacency(cells, arterials=inputs.arterials, paths=inputs.paths)
+    one = _Pass(pieces=pieces, cells=cells, adjacency=adj, parts=[], outcomes={},
+                splits=splits, failed=set(), cells_s=time.perf_counter() - clock)
+    cell_unit = cells["unit"].to_numpy()
+    fixed = np.full(len(cells), None, dtype=object)
+    if inputs.locked_of_unit is not None:
+        # a piece found again (same id: a whole unit, or a part split the same way) stays
+        # in its locked grid; a piece split differently this time follows its unit
+        by_piece = inputs.previous.reindex(pieces["unit_id"].astype(str)).to_numpy(dtype=object)
+        fixed_piece = inputs.locked_of_unit[take][src]
+        known = pd.notna(by_piece)
+        fixed_piece[known] = np.where(pd.Series(by_piece[known]).isin(inputs.locked),
+                                      by_piece[known], None)
+        has = cell_unit >= 0
+        fixed[has] = fixed_piece[cell_unit[has]]
+    cell_w = cells["households"].to_numpy(dtype=np.int64)
+    comm = cells["community_id"].astype(str).to_numpy()
+    members_of = pd.Series(np.arange(len(cells))).groupby(comm).apply(np.asarray).to_dict() \
+        if len(cells) else {}
+    graph = _PassGraph.of(cells, adj)
+    for cid in community_ids:
+        members = members_of.get(cid, np.zeros(0, dtype=np.int64))
+        fixed_here = fixed[members]
+        is_fixed = pd.notna(fixed_here)
+        parts = [_Part(cid, members[fixed_here == gid], grid_id=gid, locked=True)
+                 for gid in sorted(set(fixed_here[is_fixed]))]
+        free = members[~is_fixed]
+        found = partition(graph.community(free), settings, key=cid, relax=fine)
+        if found is None:
+            one.failed.add(cid)
+            continue
+        one.stats.add(found.improvement)
+        parts += [_Part(cid, free[found.labels == k]) for k in range(len(found.zone_of_label))
+                  if (found.labels == k).any()]
+        one.parts += parts
+        total = int(cell_w[members].sum())
+        infeasible = [z for z in found.zones if z.status == "infeasible"]
+        one.outcomes[cid] = Outcome(households=total,
+                                     feasible=community_feasible(total, settings.band),
+                                     reason=infeasible[0].reason if infeasible else None,
+                                     unassigned=found.unassigned)
+    return one
+
+
+def _passes(inputs: _Inputs, settings: GridSettings) -> list[_Pass]:
+    """Whole buildings first, except where many are too big to combine and too small
+    alone (towers of 101–199 households in a 200–300 band): there, and wherever whole
+    buildings fail, buildings are split by unit/floor share into small parts."""
+    lo, hi = settings.min_households, settings.max_households
+    community_ids = inputs.communities["community_id"].astype(str).tolist()
+    hh = inputs.units["households"].to_numpy()
+    awkward = (hh > hi - lo) & (hh < lo)
+    share = pd.Series(np.where(awkward, hh, 0)).groupby(inputs.unit_comm).sum() / \
+        pd.Series(hh).groupby(inputs.unit_comm).sum().clip(lower=1)
+    whole = [c for c in community_ids if share.get(c, 0.0) <= 0.25]
+    passes = [_grid_pass(inputs, whole, settings, fine=False)] if whole else []
+    fine = [c for c in community_ids if c not in whole or (passes and c in passes[0].failed)]
+    if fine:
+        passes.append(_grid_pass(inputs, fine, settings, fine=True))
+    return passes
+
+
+@dataclass
+class _Combined:
+    """The passes joined: pieces in input order, cells and adjacency with global positions."""
+
+    pieces: gpd.GeoDataFrame
+    cells: gpd.GeoDataFrame
+    adjacency: pd.DataFrame
+    parts: list[_Part]
+    outcomes: dict[str, Outcome]
+    splits: list[UnitSplit]
+    stats: ImproveStats
+
+
+def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
+    units = inputs.units
+    piece_frames, cell_frames, adj_frames, parts, splits = [], [], [], [], []
+    outcomes: dict[str, Outcome] = {}
+    stats = ImproveStats()
+    piece_offset = cell_offset = 0
+    for one in passes:
+        failed = sorted(one.failed)
+        keep_piece = ~np.isin(inputs.unit_comm[piece_source(one.pieces, units)], failed)
+        keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
+        new_piece = np.full(len(one.pieces), -1)
+        new_piece[keep_piece] = piece_offset + np.arange(int(keep_piece.sum()))
+        new_cell = np.full(len(one.cells), -1)
+        new_cell[keep_cell] = cell_offset + np.arange(int(keep_cell.sum()))
+        piece_frames.append(one.pieces[keep_piece])
+        cells = one.cells[keep_cell]
+        unit = cells["unit"].to_numpy()
+        cell_frames.append(cells.assign(unit=np.where(unit >= 0, new_piece[np.maximum(unit, 0)], -1)))
+        adj = one.adjacency
+        ok = keep_cell[adj["i"].to_numpy()] & keep_cell[adj["j"].to_numpy()]
+        adj_frames.append(adj[ok].assign(i=new_cell[adj["i"].to_numpy()[ok]],
+                                         j=new_cell[adj["j"].to_numpy()[ok]]))
+        piece_offset += int(keep_piece.sum())
+        cell_offset += int(keep_cell.sum())
+        parts += [_Part(p.community_id, new_cell[p.cells], p.grid_id, p.locked) for p in one.parts]
+        outcomes.update(one.outcomes)
+        redone = set(units["unit_id"].astype(str)[np.isin(inputs.unit_comm, failed)])
+        splits += [s for s in one.splits if s.unit_id not in redone]
+        stats.add(one.stats)
+    pieces = pd.concat(piece_frames, ignore_index=True)
+    cells = gpd.GeoDataFrame(pd.concat(cell_frames, ignore_index=True), geometry="geometry",
+                             crs=inputs.blocks.crs)
+    # pieces in the order of the input units (parts in order), whichever pass made them
+    part_no = pd.to_numeric(pieces["part"].str.split("/").str[0], errors="coerce").fillna(0)
+    perm = np.lexsort((part_no.to_numpy(), piece_source(pieces, units)))
+    inverse = np.empty_like(perm)
+    inverse[perm] = np.arange(len(perm))
+    pieces = gpd.GeoDataFrame(pieces.iloc[perm].reset_index(drop=True), geometry="geometry",
+                              crs=units.crs)
+    unit = cells["unit"].to_numpy()
+    cells["unit"] = np.where(unit >= 0, inverse[np.maximum(unit, 0)], -1)
+    adjacency = pd.concat(adj_frames, ignore_index=True) if adj_frames else \
+        pd.DataFrame({"i": [], "j": [], "shared_m": [], "kind": []})
+    return _Combined(pieces=pieces, cells=cells, adjacency=adjacency, parts=parts,
+                     outcomes=outcomes, splits=splits, stats=stats)
+
+
+def _number(c: _Combined, previous: pd.Series | None) -> None:
+    """Set the id of every grid that is not locked (see :mod:`geo.grids.numbering`)."""
+    cells = c.cells
+    geoms = cells.geometry.to_numpy()
+    area = shapely.area(geoms)
+    centroid = shapely.get_coordinates(shapely.centroid(geoms))
+    cell_unit = cells["unit"].to_numpy()
+    piece_ids = c.pieces["unit_id"].astype(str).to_numpy()
+    piece_hh = c.pieces["households"].to_numpy()
+    prev = previous.reindex(piece_ids).to_numpy() if previous is not None else None
+    locked_ids = {p.grid_id for p in c.parts if p.locked}
+    prev_ids = {str(x) for x in prev if pd.notna(x)} - locked_ids if prev is not None else set()
+    by_comm: dict[str, list[_Part]] = {}
+    for p in c.parts:
+        if not p.locked:
+            by_comm.setdefault(p.community_id, []).append(p)
+    for cid, parts in by_comm.items():
+        new = []
+        for p in parts:
+            w = area[p.cells]
+            centre = (centroid[p.cells] * w[:, None]).sum(axis=0) / w.sum() if w.sum() > 0 \
+                else centroid[p.cells].mean(axis=0)
+            grid = NewGrid(centre=centre, area=float(w.sum()))
+            if prev is not None:
+                cu = cell_unit[p.cells]
+                cu = cu[cu >= 0]
+                ids, hh = prev[cu], piece_hh[cu]
+                has = pd.notna(ids)
+                frame = pd.DataFrame({"id": ids[has].astype(str), "hh": hh[has]})
+                grid.overlap = {g: (int(s["hh"].sum()), len(s))
+                                for g, s in frame.groupby("id", sort=True)}
+            new.append(grid)
+        taken = {gid for gid in locked_ids if gid.startswith(f"{cid}-")}
+        for p, gid in zip(parts, grid_ids(cid, new, prev_ids, taken)):
+            p.grid_id = gid
+
+
+def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
+    """The cells as the result (and a project) keeps them."""
+    cell_unit = c.cells["unit"].to_numpy()
+    has = cell_unit >= 0
+    at = np.maximum(cell_unit, 0)
+    piece_ids = c.pieces["unit_id"].astype(str).to_numpy()
+    pts = c.pieces.geometry.representative_point()
+    home = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    cell_grid = np.full(len(c.cells), None, dtype=object)
+    for p in c.parts:
+        cell_grid[p.cells] = p.grid_id
+    return c.cells.drop(columns=["unit"]).assign(
+        unit_id=np.where(has, piece_ids[at], None),
+        part_of=np.where(has, c.pieces["part_of"].to_numpy(dtype=object)[at], None),
+        home_x=np.where(has, home[at, 0], np.nan), home_y=np.where(has, home[at, 1], np.nan),
+        grid_id=cell_grid)
+
+
+def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
+               roads: gpd.GeoDataFrame, *, settings: GridSettings = GridSettings(),
+               blocks: gpd.GeoDataFrame | None = None, previous: pd.Series | None = None,
+               locked: Collection[str] = ()) -> GridResult:
+    """Split every community into contiguous grids inside the household band.
+
+    Parameters
+    ----------
+    households
+        Household units (points) with ``unit_id`` and ``households``, projected.
+    communities
+        Community polygons with ``community_id`` (given, or from
+        :func:`geo.grids.communities.derive_communities`); checked by
+        :func:`geo.grids.communities.validate_communities`.
+    roads
+        Road lines with ``road_class``; blocks follow arterial and local roads.
+    settings
+        Band and work budgets (:class:`GridSettings`).
+    blocks
+        Precomputed :func:`geo.grids.blocks.street_blocks` of these communities.
+    previous
+        ``grid_id`` per ``unit_id`` from an earlier run (a saved project's
+        ``households.grid_id``, parts of split buildings under their part ids). Every
+        grid that is not locked takes the previous id it overlaps most (by households,
+        then units), each id at most once, so that a re-run renumbers nothing else.
+    locked
+        Grid ids (from ``previous``) kept exactly as they were: the same units (every
+        unit whose first part was in the grid) and the same id; the other grids are
+        drawn around them.
+
+    Returns
+    -------
+    GridResult
+        ``report`` holds ``grids``, ``grids_in_band``, ``share_in_band``,
+        ``feasible_in_band`` (every grid of every feasible community is in band),
+        ``non_contiguous``, ``arterial_crossings``, ``mean_polsby_popper``,
+        ``near_home_share`` (min, median), ``grids_far_from_homes``,
+        ``infeasible_communities`` (id, households, reason), ``split_units``,
+        ``zero_household_units``, ``cells_without_grid``, ``notes`` (bilingual),
+        ``improvement`` (work done) and ``timings_s``.
+
+    Raises
+    ------
+    InputError
+        Bad units (missing columns, duplicate ids, bad counts), bad communities
+        (overlaps, duplicate ids) or households outside every community.
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    inputs = _check_inputs(households, communities, roads, blocks, previous, locked)
+    timings["check"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    passes = _passes(inputs, settings)
+    timings["cells"] = sum(p.cells_s for p in passes)
+    timings["partition"] = time.perf_counter() - clock - timings["cells"]
+
+    clock = time.perf_counter()
+    combined = _combine(passes, inputs)
+    _number(combined, inputs.previous)
+    cells = _cell_layer(combined)
+    attrs = {p.grid_id: {"name": "", "locked": p.locked} for p in combined.parts}
+    grids = grid_table(CellTable.of(cells, combined.adjacency), cells["grid_id"].to_numpy(),
+                       attrs, settings.band, attrs, crs=inputs.blocks.crs)
+    timings["polygons"] = time.perf_counter() - clock
+
+    pieces = combined.pieces
+    piece_grid = np.full(len(pieces), None, dtype=object)
+    piece_comm = np.full(len(pieces), None, dtype=object)
+    unit = combined.cells["unit"].to_numpy()
+    piece_grid[unit[unit >= 0]] = cells["grid_id"].to_numpy()[unit >= 0]
+    piece_comm[unit[unit >= 0]] = cells["community_id"].to_numpy()[unit >= 0]
+    assignment = pd.Series(piece_grid, name="grid_id",
+                           index=pd.Index(pieces["unit_id"].astype(str).to_numpy(), name="unit_id"))
+    communities_out = communities_table(inputs.communities, combined.outcomes, grids)
+    report = grid_report(grids, communities_out, settings, notes=inputs.notes,
+                         units=inputs.units, splits=combined.splits,
+                         outcomes=combined.outcomes, improvement=combined.stats,
+                         timings=timings)
+    return GridResult(grids=grids, households=pieces.assign(community_id=piece_comm,
+                                                            grid_id=piece_grid),
+                      communities=communities_out, assignment=assignment, cells=cells,
+                      adjacency=combined.adjacency, report=report)
+
+
+__all__ = ["GridResult", "make_grids"]

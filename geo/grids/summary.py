@@ -1,0 +1,86 @@
+"""The grid stage's community table and report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.grids.improvement import ImproveStats
+from geo.grids.rules import Reason, encode_reasons
+from geo.grids.settings import GridSettings
+from geo.grids.units import UnitSplit
+from geo.i18n import both
+
+
+@dataclass
+class Outcome:
+    """What a community's partition came to."""
+
+    households: int
+    feasible: bool
+    reason: Reason | None
+    unassigned: int
+
+
+def communities_table(communities: gpd.GeoDataFrame, outcomes: dict[str, Outcome],
+                      grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The communities with ``households``, ``grids``, ``feasible``, ``reason`` and
+    ``outside_grids_m2``."""
+    out = communities.copy()
+    n_grids = grids.groupby("community_id").size()
+    info = [outcomes.get(c, Outcome(0, True, None, 0)) for c in out["community_id"].astype(str)]
+    out["households"] = [i.households for i in info]
+    out["grids"] = [int(n_grids.get(c, 0)) for c in out["community_id"]]
+    out["feasible"] = [int(i.feasible) for i in info]
+    out["reason"] = [encode_reasons([i.reason]) if i.reason else "" for i in info]
+    # land of the community outside every grid: far from the homes of the grid it lies in
+    covered = grids.dissolve("community_id").area if len(grids) else pd.Series(dtype=float)
+    out["outside_grids_m2"] = np.round(np.maximum(
+        out.area.to_numpy() - covered.reindex(out["community_id"]).fillna(0).to_numpy(), 0), 1)
+    return out
+
+
+def grid_report(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
+                settings: GridSettings, *, notes: list[str], units: pd.DataFrame,
+                splits: list[UnitSplit], outcomes: dict[str, Outcome],
+                improvement: ImproveStats, timings: dict[str, float]) -> dict:
+    """The grid stage's report (see :func:`geo.grids.make_grids`)."""
+    lo, hi = settings.band
+    notes = list(notes)
+    above = sum(s.why == "above_band" for s in splits)
+    to_fit = sum(s.why == "to_fit" for s in splits)
+    if above:
+        notes.append(both("note.units_split", count=above, max=hi))
+    if to_fit:
+        notes.append(both("note.units_split_to_fit", count=to_fit, min=lo, max=hi))
+    unassigned = sum(o.unassigned for o in outcomes.values())
+    if unassigned:
+        notes.append(both("note.cells_without_grid", count=unassigned))
+    feasible = set(communities.loc[communities["feasible"] == 1, "community_id"])
+    in_feasible = grids[grids["community_id"].isin(feasible)]
+    near = grids["near_home_share"].to_numpy(dtype=float)
+    return {
+        "grids": int(len(grids)),
+        "grids_in_band": int(grids["in_band"].sum()),
+        "share_in_band": float(grids["in_band"].mean()) if len(grids) else 0.0,
+        "feasible_in_band": bool(in_feasible["in_band"].all()),
+        "non_contiguous": int((grids["contiguous"] == 0).sum()),
+        "arterial_crossings": int(grids["arterial_crossings"].sum()),
+        "mean_polsby_popper": float(grids["polsby_popper"].mean()) if len(grids) else 0.0,
+        "near_home_share": {"min": float(near.min()) if len(near) else 1.0,
+                            "median": float(np.median(near)) if len(near) else 1.0},
+        "grids_far_from_homes": int((grids["reason_key"].str.contains("far_from_homes")).sum()),
+        "infeasible_communities": [
+            {"community_id": cid, "households": int(h), "reason": r}
+            for cid, h, f, r in zip(communities["community_id"], communities["households"],
+                                    communities["feasible"], communities["reason"]) if not f],
+        "split_units": [s.as_dict() for s in splits],
+        "zero_household_units": int((units["households"] == 0).sum()),
+        "cells_without_grid": int(unassigned),
+        "improvement": improvement.as_dict(),
+        "notes": notes,
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
