@@ -51,10 +51,12 @@ FIELDS = {
 #: Text columns that may be kept in a layer (everything else is dropped on import).
 KEPT_TEXT = {"households": ("building", "compound", "address", "name"),
              "facilities": ("name", "type", "address"),
-             "communities": ("community", "name")}
+             "communities": ("community", "name"),
+             "buildings": ("name", "building", "use"), "compounds": ("compound", "name")}
 #: Free text no model needs: read (an address still marks a register's level and joins
 #: its rows) but left out of the layer unless the caller keeps it (``keep_text``).
-FREE_TEXT = {"households": ("address", "name"), "facilities": ("address",), "communities": ()}
+FREE_TEXT = {"households": ("address", "name"), "facilities": ("address",), "communities": (),
+             "buildings": (), "compounds": ()}
 _COORD_FIELDS = ("x", "y", "location")
 #: In a household register these name a resident, not a building (名称 names a thing).
 PERSON_NAME_WORDS = frozenset({"name", "names", "名字"})

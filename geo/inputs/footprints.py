@@ -119,7 +119,7 @@ def read_buildings(path: str | Path, *, crs: str | None = None, area: StudyArea 
         "name": names, "source": "upload",
     }, geometry=list(polys), crs=area.crs if area is not None else "EPSG:4326")
     return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
-                   placed=placed)
+                   placed=placed, shown=shown)
 
 
 def _storeys(value: object) -> float | None:
@@ -154,7 +154,7 @@ def read_compounds(path: str | Path, *, crs: str | None = None, area: StudyArea 
                               "source": "upload"},
                              geometry=list(polys), crs=area.crs if area is not None else "EPSG:4326")
     return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
-                   placed=placed)
+                   placed=placed, shown=shown)
 
 
 # --------------------------------------------------------------------------- into the area
