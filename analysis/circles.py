@@ -41,11 +41,12 @@ class Measured:
 
 def index_stage(households: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, network,
                 settings: WalkSettings, *, boundary: shapely.Geometry | None = None,
-                services: tuple[str, ...] | None = None) -> R.ReachIndex:
-    """Homes and facilities snapped to the network (depends on the snap cap, not speeds)."""
+                services: tuple[str, ...] | None = None, walls=None) -> R.ReachIndex:
+    """Homes and facilities snapped to the network (depends on the snap cap, not speeds);
+    ``walls`` (:func:`geo.walls.build_walls`) makes gated compounds walls."""
     services = settings.services if services is None else tuple(services)
     return R.prepare_reach(network, households, facilities, max_snap_m=settings.max_snap_m,
-                           boundary=boundary, services=services)
+                           boundary=boundary, services=services, walls=walls)
 
 
 def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSettings,
@@ -84,6 +85,11 @@ def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSet
         },
         "notes_reach": [f"{zh} / {en}" for zh, en in zip(notes["zh"], notes["en"])],
     }
+    if index.walls is not None:  # gated compounds: what the walls change (CONTRACT.md)
+        from analysis.reach_walls import compound_access, wall_notes
+
+        summary["compound_access"] = compound_access(index, reach, settings, services)
+        summary["notes_reach"] += wall_notes(summary["compound_access"])
     return Measured(households=out, coverage=coverage, coverage_levels=levels, gaps=gaps,
                     summary=summary, reach=reach)
 

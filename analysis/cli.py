@@ -31,6 +31,43 @@ def write_json_atomic(data: dict, path: str | Path) -> Path:
     return write_text_atomic(json.dumps(data, ensure_ascii=False, indent=2, default=str), path)
 
 
+def _with_footprints(area, args):
+    """The study area with uploaded buildings and compound outlines put in."""
+    if not (getattr(args, "buildings", None) or getattr(args, "compounds", None)):
+        return area
+    from geo.inputs import footprints
+
+    for name, reader, put in (("buildings", footprints.read_buildings, footprints.with_buildings),
+                              ("compounds", footprints.read_compounds, footprints.with_compounds)):
+        path = getattr(args, name)
+        if path:
+            read = reader(path, crs=getattr(args, f"{name}_crs"), area=area)
+            for line in read.warnings:
+                print(f"warning: {line}", file=sys.stderr)
+            area = put(area, read.frame)
+    return area
+
+
+def _with_counts(area, args, settings, communities):
+    """The study area with households from a population count and/or calibrated totals."""
+    if not (getattr(args, "population", None) or getattr(args, "household_totals", None)):
+        return area
+    from analysis.planner_data import read_totals, with_planner_data
+    from geo.inputs.population import read_population
+    from geo.population import PopulationSettings
+
+    population = PopulationSettings(persons_per_household=args.persons_per_household)
+    cells = (read_population(args.population, crs=args.population_crs, area=area)
+             if args.population else None)
+    totals = read_totals(args.household_totals) if args.household_totals else None
+    area, report = with_planner_data(area, settings.households, cells=cells,
+                                     population=population, totals=totals,
+                                     communities=communities)
+    for key, value in report.items():
+        print(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}", file=sys.stderr)
+    return area
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis",
@@ -50,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--facilities-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
     run.add_argument("--communities", help="社区边界 / community boundaries")
     run.add_argument("--communities-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
+    run.add_argument("--buildings", help="建筑轮廓（含层数）/ building footprints with storeys")
+    run.add_argument("--buildings-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
+    run.add_argument("--compounds", help="小区边界（含名称）/ compound outlines with names")
+    run.add_argument("--compounds-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
+    run.add_argument("--population", help="人口栅格或图层 / population raster (GeoTIFF) or layer")
+    run.add_argument("--population-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
+    run.add_argument("--persons-per-household", type=float, default=2.62,
+                     help="户均人口（2020年第七次人口普查全国平均 2.62）/ persons per household")
+    run.add_argument("--household-totals", help="社区户数合计表 / households per community (or one total)")
     run.add_argument("--speed-mps", type=float, default=None, help="步行速度 / walking speed (m/s)")
     run.add_argument("--grid-min", type=int, default=200, help="每网格最少户数 / min households per grid")
     run.add_argument("--grid-max", type=int, default=300, help="每网格最多户数 / max households per grid")
@@ -198,6 +244,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             communities = read.frame
             for line in read.warnings:
                 print(f"warning: {line}", file=sys.stderr)
+    area = _with_footprints(area, args)  # --buildings, --compounds (geo.inputs.footprints)
+    area = _with_counts(area, args, settings, communities)  # --population, --household-totals
     result = run(area, settings, register=register, facilities=facilities,
                  communities=communities, previous=previous, locked=locked, progress=progress)
     progress("step.save")

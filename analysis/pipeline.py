@@ -26,6 +26,7 @@ from geo.grids import GridSettings, make_grids
 from geo.households import estimate_households, household_summary
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
+from geo.walls import WallSettings
 
 Progress = Callable[[str], None]
 OSM_CREDIT = "© OpenStreetMap contributors"
@@ -38,6 +39,7 @@ class RunSettings:
     households: HouseholdSettings = field(default_factory=HouseholdSettings)
     grids: GridSettings = field(default_factory=GridSettings)
     walk: WalkSettings = field(default_factory=WalkSettings)
+    walls: WallSettings = field(default_factory=WallSettings)
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,6 +196,11 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
     timer = _Timer(progress)
     with timer.step("households"):
         households = estimate_households(area, settings.households, register=register)
+        if register is None and area.households is None and \
+                "households" in area.buildings.columns:  # uploaded buildings' 户数
+            from geo.inputs.footprints import given_counts
+
+            households = given_counts(households, area.buildings)
 
     with timer.step("communities"):
         given = communities if communities is not None else area.communities
@@ -220,6 +227,15 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
                 grids=gridded.grids, cells=gridded.cells, grids_report=grids_report(gridded.report),
                 facilities=merge_facilities(area.facilities, facilities),
                 catalogue=catalogue, timings_s=dict(timer.timings_s))
+
+
+def index_walls(area: StudyArea, settings: RunSettings, walk: WalkSettings):
+    """The walled compounds of ``area`` (:func:`geo.walls.build_walls`) the index stage
+    routes through, with the run's wall settings and snap cap."""
+    from geo.walls import build_walls
+
+    return build_walls(area.network, area.compounds, area.gates, settings=settings.walls,
+                       max_snap_m=walk.max_snap_m)
 
 
 def stage_reach(base: Base, index, settings: RunSettings = RunSettings(), *,
@@ -251,10 +267,11 @@ def stage_service_areas(index, settings: RunSettings = RunSettings(),
 
 def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, ...] | None,
              base: Base, reach: Reach, areas: gpd.GeoDataFrame, *,
-             index=None, timings_s: dict | None = None) -> Result:
+             index=None, walled=None, timings_s: dict | None = None) -> Result:
     """The run's layers and SUMMARY.json from its stages. With ``index``, the summary
     also counts the households each service's drawn area misclassifies (that needs
-    every service's area at its threshold)."""
+    every service's area at its threshold). The walled compounds' layers come from
+    ``index`` or, when only some services' areas were drawn, ``walled`` (the same index)."""
     from analysis.circles import with_misclassification
 
     catalogue = catalogue or base.catalogue
@@ -265,6 +282,11 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
         "coverage": reach.measured.coverage,
         "coverage_levels": reach.measured.coverage_levels, "gaps": reach.measured.gaps,
     }
+    walled = index if index is not None else walled
+    if walled is not None and walled.walls is not None:  # gated compounds (geo.walls)
+        from analysis.reach_walls import wall_layers
+
+        layers.update(wall_layers(walled))
     timings = {**base.timings_s, **reach.timings_s, **(timings_s or {})}
     summary = build_summary(area, settings, catalogue, layers, timings)
     summary["grids_report"] = base.grids_report

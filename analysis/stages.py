@@ -131,7 +131,8 @@ def _walk(runner: "Runner"):
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("base", (), lambda r, _: (r.inputs.identity(), r.inputs.grid_key(),
                                     r.settings.households, r.settings.grids), "step.households"),
-    Stage("index", ("base",), lambda r, _: (_walk(r).max_snap_m, _walk(r).services),
+    Stage("index", ("base",), lambda r, _: (_walk(r).max_snap_m, _walk(r).services,
+                                            r.settings.walls),
           "step.reach"),
     Stage("reach", ("base", "index"), lambda r, _: _walk(r), "step.reach"),
     Stage("service_areas", ("index",),
@@ -201,8 +202,9 @@ class Runner:
         if name == "index":
             from analysis.circles import index_stage
 
+            walls = P.index_walls(inputs.area, settings, _walk(self))
             return index_stage(self.get("base").households, self.get("base").facilities,
-                               self.network, _walk(self), boundary=self.boundary)
+                               self.network, _walk(self), boundary=self.boundary, walls=walls)
         if name == "reach":
             return P.stage_reach(self.get("base"), self.get("index"), settings)
         return P.stage_service_areas(self.get("index"), replace(settings, walk=_walk(self)),
@@ -288,7 +290,8 @@ def finish(runner: Runner, *, services: Collection[str] | None = None,
     wall = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     result = P.assemble(runner.inputs.area, runner.settings, runner.catalogue, base, reach,
-                        areas, index=index if complete else None, timings_s=None)
+                        areas, index=index if complete else None, walled=index,
+                        timings_s=None)
     timings = result.summary["timings_s"]
     timings["reach"] = round(runner.timings_s.get("index", 0.0)
                              + runner.timings_s.get("reach", 0.0), 3)

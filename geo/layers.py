@@ -40,14 +40,19 @@ FIELDS = {
                    "name", "id"),
     "facilities": ("x", "y", "location", "name", "type", "service", "address", "id"),
     "communities": ("community_id", "community", "name", "id"),
+    # uploaded footprints and compound outlines (geo/inputs/footprints.py)
+    "buildings": ("storeys", "height", "use", "households", "name", "building", "id"),
+    "compounds": ("compound", "name", "id"),
 }
 #: Text columns that may be kept in a layer (everything else is dropped on import).
 KEPT_TEXT = {"households": ("building", "compound", "address", "name"),
              "facilities": ("name", "type", "address"),
-             "communities": ("community", "name")}
+             "communities": ("community", "name"),
+             "buildings": ("name", "building", "use"), "compounds": ("compound", "name")}
 #: Free text no model needs: read (an address still marks a register's level and joins
 #: its rows) but left out of the layer unless the caller keeps it (``keep_text``).
-FREE_TEXT = {"households": ("address", "name"), "facilities": ("address",), "communities": ()}
+FREE_TEXT = {"households": ("address", "name"), "facilities": ("address",), "communities": (),
+             "buildings": (), "compounds": ()}
 _COORD_FIELDS = ("x", "y", "location")
 #: In a household register these name a resident, not a building (名称 names a thing).
 PERSON_NAME_WORDS = frozenset({"name", "names", "名字"})
@@ -472,6 +477,9 @@ def __getattr__(name: str):
 
         return read_upload
     if name == "READERS":
+        from geo.inputs import footprints  # it imports this module: imported on first use
+
         return {"households": read_households, "facilities": __getattr__("read_facilities"),
-                "communities": __getattr__("read_communities")}
+                "communities": __getattr__("read_communities"),
+                "buildings": footprints.read_buildings, "compounds": footprints.read_compounds}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

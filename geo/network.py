@@ -107,6 +107,29 @@ class WalkNetwork:
             geometry=self.edge_geometry, crs=self.crs)
 
 
+def substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Vectorised ``shapely.ops.substring`` for LineStrings (``0 <= start < end <= length``)."""
+    if geoms.size == 0:
+        return np.empty(0, dtype=object)
+    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.sqrt((np.diff(coords, axis=0) ** 2).sum(axis=1))
+    same = which[1:] == which[:-1]
+    step = np.where(same, seg, 0.0)
+    cum = np.concatenate([[0.0], np.cumsum(step)])
+    first = np.searchsorted(which, np.arange(geoms.size), side="left")
+    cum = cum - cum[first][which]  # distance of every vertex from its line's start
+    a = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end))
+    inner = (cum > start[which]) & (cum < end[which])
+    n = geoms.size
+    keys = np.concatenate([np.arange(n), which[inner], np.arange(n)])
+    order_in_line = np.concatenate([np.full(n, -1.0), cum[inner], np.full(n, np.inf)])
+    pts = np.concatenate([a, coords[inner], b])
+    order = np.lexsort((order_in_line, keys))
+    return shapely.linestrings(pts[order], indices=keys[order])
+
+
+
 def build_network(lines: gpd.GeoDataFrame, *, class_column: str = "road_class",
                   precision_m: float = 0.01, source: str = "network") -> WalkNetwork:
     """Build a :class:`WalkNetwork` from walkable line geometries in a metric CRS.
@@ -132,7 +155,10 @@ def build_network(lines: gpd.GeoDataFrame, *, class_column: str = "road_class",
     valid = ~shapely.is_missing(raw)
     zero = valid & ~(shapely.length(raw) > 1e-6)
     # MultiLineStrings of one piece → LineString; other parts become edges of their own
-    geoms = shapely.line_merge(np.where(zero | ~valid, None, raw))
+    geoms = np.where(zero | ~valid, None, raw)
+    multi = shapely.get_type_id(geoms) == 5  # line_merge is slow: only where needed
+    if multi.any():
+        geoms[multi] = shapely.line_merge(geoms[multi])
     parts, index = shapely.get_parts(geoms, return_index=True)
     keep = (shapely.get_type_id(parts) == 1) & (shapely.length(parts) > 1e-6)  # LineString
     parts, index = parts[keep], index[keep]
@@ -148,9 +174,13 @@ def build_network(lines: gpd.GeoDataFrame, *, class_column: str = "road_class",
     starts = ends - n_coords + 1
     end_xy = np.concatenate([coords[starts], coords[ends]])
     keys = np.round(end_xy / precision_m).astype(np.int64)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    # one integer per (x, y) key, ordered as the pairs are (np.unique on rows is slow)
+    low = keys.min(axis=0)
+    span = keys[:, 1].max() - low[1] + 1
+    flat = (keys[:, 0] - low[0]) * span + (keys[:, 1] - low[1])
+    _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
-    node_xy = uniq.astype(float) * precision_m
+    node_xy = keys[first].astype(float) * precision_m
     m = parts.size
     u, v = inverse[:m], inverse[m:]
 

@@ -29,6 +29,10 @@ FEATURE_TAGS: dict[str, bool | str | list[str]] = {
     "highway": ["bus_stop"],
     "military": True, "tourism": ["hotel", "hostel", "motel", "guest_house"],
     "boundary": ["administrative"], "place": ["neighbourhood"],  # mapped communities
+    # gates and entrances of compounds (geo.walls)
+    "barrier": ["gate", "entrance", "lift_gate", "swing_gate", "sliding_gate", "turnstile",
+                "kissing_gate", "full-height_turnstile"],
+    "entrance": True,
 }
 #: Way tags kept on street edges (besides osmnx's defaults) to judge walkability.
 EXTRA_WAY_TAGS = ("foot", "sidewalk", "footway", "access", "service")

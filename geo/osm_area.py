@@ -100,6 +100,7 @@ def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | N
         "name": _column(c, "name").map(first_tag).to_numpy(),
     }, geometry=shapely.make_valid(c.geometry.to_numpy()), crs=crs)
 
+    gates = gates_from_features(features)
     facilities, unmatched = facilities_from_features(features, catalogue)
     facilities = with_places(facilities, roads)  # the nearest named street, for notes
     notes = []
@@ -114,7 +115,20 @@ def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | N
         name=name or layers.source, crs=crs, boundary=boundary, roads=roads,
         buildings=buildings, compounds=compounds, facilities=facilities, network=network,
         communities=communities_from_osm(features), osm_derived=True, notes=tuple(notes),
-        sites=sites)
+        sites=sites, gates=gates)
+
+
+def gates_from_features(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Mapped gates and entrances (points) for the walls of gated compounds."""
+    from geo.walls import GATE_BARRIERS
+
+    barrier = _column(features, "barrier").map(first_tag)
+    entrance = _column(features, "entrance").map(first_tag)
+    is_gate = (barrier.isin(GATE_BARRIERS) | (entrance.ne("") & entrance.ne("no"))).to_numpy()
+    g = features[is_gate]
+    return gpd.GeoDataFrame({"gate_id": g["osm_id"].to_numpy()},
+                            geometry=g.geometry.representative_point().to_numpy(),
+                            crs=features.crs)
 
 
 def facilities_from_features(features: gpd.GeoDataFrame, catalogue: tuple[Service, ...],

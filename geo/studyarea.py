@@ -34,6 +34,9 @@ class StudyArea:
         Sites of another use than housing (campuses, hospitals, military areas, hotels,
         commercial and industrial land: ``site_id``, ``reason``, ``name``) or ``None``;
         buildings inside them hold no households (:mod:`geo.building_use`).
+    gates
+        Mapped gates and entrances (points: ``barrier=gate`` …, ``entrance=*``), the access
+        points of walled compounds (:mod:`geo.walls`), or ``None``.
     osm_derived
         Whether OpenStreetMap data was used (its credit must then be shown).
     notes
@@ -50,6 +53,7 @@ class StudyArea:
     network: WalkNetwork
     communities: gpd.GeoDataFrame | None = None
     households: gpd.GeoDataFrame | None = None
+    gates: gpd.GeoDataFrame | None = None
     osm_derived: bool = True
     sites: gpd.GeoDataFrame | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)

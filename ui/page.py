@@ -11,7 +11,8 @@ import streamlit as st
 from analysis.pipeline import OSM_CREDIT
 from geo.errors import GridcircleError
 from geo.i18n import t, table
-from ui import edit_panel, export_panel, mapframe, mapview, panels, session, siting, state, widgets
+from ui import (edit_panel, export_panel, gates_panel, mapframe, mapview, panels, session, siting,
+                state, widgets)
 from ui.sidebar import PageSettings
 
 MAP_HEIGHT = 640
@@ -103,7 +104,8 @@ def side_tabs(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, dic
     result = run.result
     tabs = st.tabs([t("page.tab_coverage", lang), t("page.tab_grids", lang),
                     t("page.tab_heat", lang), t("page.tab_gaps", lang),
-                    t("page.tab_siting", lang), t("page.tab_notes", lang)])
+                    t("page.tab_siting", lang), t("page.tab_notes", lang),
+                    t("page.tab_gates", lang)])
     with tabs[0]:
         panels.coverage_panel(result, page.services, lang)
     with tabs[1]:
@@ -116,6 +118,8 @@ def side_tabs(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, dic
         sites = siting_panel(run, page)
     with tabs[5]:
         panels.notes_panel(result, lang)
+    with tabs[6]:
+        gates_panel.panel(run, page)
     return focus, sites
 
 

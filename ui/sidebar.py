@@ -21,6 +21,7 @@ from geo.grids import GridSettings
 from geo.i18n import t
 from geo.settings import HouseholdSettings
 from ui import state, uploads, widgets
+from ui.gates_panel import wall_settings
 
 THRESHOLD_CHOICES = (5, 10, 15, 20, 30)
 DEFAULT_SHOWN = ("health",)
@@ -159,6 +160,7 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
             compound_far=st.number_input(t("page.compound_far", lang), 0.1, 10.0,
                                          defaults.compound_far, 0.1, key="compound_far"),
         )
+    parts["walls"] = wall_settings()  # the planner's gate edits (ui/gates_panel.py)
     return RunSettings(**parts), band
 
 

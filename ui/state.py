@@ -32,6 +32,7 @@ from analysis.pipeline import Result, RunSettings, load_area
 from analysis.stages import Inputs, StageCache, StageRun, run_stages
 from geo.errors import GridcircleError, InputError
 from geo.i18n import t
+from geo.inputs import footprints
 from geo.studyarea import StudyArea
 from ui import mapframe, mapview
 
@@ -67,6 +68,8 @@ class Uploads:
     households: Upload | None = None
     facilities: Upload | None = None
     communities: Upload | None = None
+    buildings: Upload | None = None  # footprints and compound outlines (geo.inputs.footprints)
+    compounds: Upload | None = None
 
 
 def save_upload(name: str, data: bytes, *, crs: str | None = None) -> Upload:
@@ -142,6 +145,20 @@ class PageRun:
     project: object = None
 
 
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES)
+def area_with_uploads(source: Source, uploads: Uploads) -> StudyArea:
+    """The study area with uploaded buildings and compound outlines put in (made once per
+    source and uploads)."""
+    area = area_for(source)
+    if uploads.buildings is not None:
+        area = footprints.with_buildings(area, layer_for("buildings", uploads.buildings,
+                                                         source).frame)
+    if uploads.compounds is not None:
+        area = footprints.with_compounds(area, layer_for("compounds", uploads.compounds,
+                                                         source).frame)
+    return area
+
+
 def _given_layers(source: Source, uploads: Uploads) -> dict:
     given = {}
     for kind, argument in (("households", "register"), ("facilities", "facilities"),
@@ -162,7 +179,8 @@ def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
     and the band re-runs grids onwards. Only the ``services`` shown get their areas drawn
     (:func:`analysis.stages.completed` adds the others when a project is saved or
     exported). ``previous``/``locked`` keep the planner's grids."""
-    inputs = Inputs(area=area_for(source), key=(source, uploads), previous=previous,
+    inputs = Inputs(area=area_with_uploads(source, uploads), key=(source, uploads),
+                    previous=previous,
                     locked=tuple(locked), **_given_layers(source, uploads))
     return run_stages(inputs, settings, services=services, cache=stage_cache(),
                       progress=progress, workers=2)

@@ -13,12 +13,14 @@ from pathlib import Path
 
 from geo.studyarea import StudyArea
 
-LAYER_KINDS = ("households", "facilities", "communities")
+LAYER_KINDS = ("households", "facilities", "communities", "buildings", "compounds")
 UPLOAD_TYPES = {
     "osm": ["osm", "xml", "bz2", "gz", "pbf"],
     "households": ["csv", "xlsx", "geojson", "json", "gpkg", "zip"],
     "facilities": ["csv", "xlsx", "geojson", "json", "gpkg", "zip"],
     "communities": ["geojson", "json", "gpkg", "zip"],
+    "buildings": ["geojson", "json", "gpkg", "zip"],
+    "compounds": ["geojson", "json", "gpkg", "zip"],
 }
 CRS_CHOICES = ("auto", "wgs84", "gcj02", "bd09", "cgcs2000")
 

@@ -812,7 +812,8 @@ def test_readers_split_into_modules_under_500_lines_and_reachable_from_geo_layer
 
     assert layers.read_facilities is facilities and layers.read_communities is communities
     assert layers.read_upload is read_upload
-    assert set(layers.READERS) == {"households", "facilities", "communities"}
+    assert set(layers.READERS) == {"households", "facilities", "communities", "buildings",
+                                   "compounds"}
     root = Path(layers.__file__).parent
     for name in ("layers.py", "facility_reader.py", "community_reader.py", "register_names.py",
                  "upload_reader.py"):

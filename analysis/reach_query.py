@@ -1,0 +1,279 @@
+"""The cheap, per-settings half of the reach step: minutes per household (see
+:mod:`analysis.reach`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+
+from analysis.reach_index import HouseholdReach, ReachIndex
+from analysis.settings import WalkSettings
+from geo.network import Snap, WalkNetwork
+
+# -------------------------------------------------------------------------------------
+# per-settings query
+# -------------------------------------------------------------------------------------
+def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
+                   facility_rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every network node's walk to the nearest facility of a service.
+
+    One multi-source Dijkstra pass (``min_only=True``) from the facilities' virtual nodes.
+
+    Parameters
+    ----------
+    index
+        From :func:`prepare_reach`.
+    service
+        Service key.
+    limit_m
+        Nodes farther than this get ``inf``.
+    facility_rows
+        Use only these facility rows (default: all usable facilities of the service).
+
+    Returns
+    -------
+    dist_m, nearest
+        ``(n_nodes,)`` metres (``inf`` beyond the limit or on an island without a
+        facility; with walls, one value per node of the walled graph, see
+        :attr:`ReachIndex.edge_nodes`) and the position of the nearest facility in ``index.facilities``
+        (-1 where none).
+    """
+    n = index.n_base_nodes
+    rows = index.facility_rows(service) if facility_rows is None else np.asarray(facility_rows)
+    if rows.size == 0:
+        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    sources = index.facilities["node"].to_numpy()[rows]
+    dist, _, origin = csgraph.dijkstra(index.graph, directed=True, indices=sources,
+                                       min_only=True, limit=limit_m, return_predecessors=True)
+    dist = dist[:n]
+    origin = origin[:n]
+    # map virtual node → facility row
+    row_of_node = np.full(index.graph.shape[0], -1, dtype=np.int64)
+    row_of_node[sources] = rows
+    nearest = np.where(origin >= 0, row_of_node[np.maximum(origin, 0)], -1)
+    nearest[~np.isfinite(dist)] = -1
+    return dist, nearest
+
+
+@dataclass(frozen=True, eq=False)
+class _Snapped:
+    """Snapped points on the network, gathered once for every service of a query."""
+
+    on: np.ndarray       # positions of the points on the network
+    edge: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    t: np.ndarray        # distance along the edge from u
+    rest: np.ndarray     # length − t
+    offset: np.ndarray
+    n_points: int
+
+    @classmethod
+    def of(cls, network: WalkNetwork, snap: Snap,
+           ends: tuple[np.ndarray, np.ndarray] | None = None) -> _Snapped:
+        on = np.flatnonzero(snap.edge >= 0)
+        e = snap.edge[on]
+        length = network.edge_length_m[e]
+        t = np.clip(snap.along_m[on], 0.0, length)
+        end_u, end_v = (network.edge_u, network.edge_v) if ends is None else ends
+        return cls(on=on, edge=e, u=end_u[e], v=end_v[e], t=t,
+                   rest=length - t, offset=snap.offset_m[on], n_points=snap.edge.size)
+
+
+def _points_walk(index: ReachIndex, pts: _Snapped, dist: np.ndarray, nearest: np.ndarray,
+                 rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walk from snapped points to the nearest facility, given node distances."""
+    walk = np.full(pts.n_points, np.inf)
+    near = np.full(pts.n_points, -1, dtype=np.int64)
+    if pts.on.size == 0:
+        return walk, near
+    via_u = dist[pts.u] + pts.t
+    via_v = dist[pts.v] + pts.rest
+    use_u = via_u <= via_v
+    best = np.where(use_u, via_u, via_v)
+    who = np.where(use_u, nearest[pts.u], nearest[pts.v])
+    # a facility on the home's own edge can be reached without passing a node
+    if rows.size:
+        net = index.network
+        fac = index.facilities
+        f_edge = fac["edge"].to_numpy()[rows]
+        rows = rows[f_edge >= 0]
+        f_edge = f_edge[f_edge >= 0]
+        has_facility = np.zeros(net.n_edges, dtype=bool)
+        has_facility[f_edge] = True
+        sel = np.flatnonzero(has_facility[pts.edge])
+        if sel.size:
+            order = np.argsort(f_edge, kind="stable")
+            f_edge, f_rows = f_edge[order], rows[order]
+            f_len = net.edge_length_m[f_edge]
+            f_along = np.clip(fac["along_m"].to_numpy()[f_rows], 0.0, f_len)
+            f_off = fac["offset_m"].to_numpy()[f_rows]
+            e, t = pts.edge[sel], pts.t[sel]
+            lo = np.searchsorted(f_edge, e, side="left")
+            hi = np.searchsorted(f_edge, e, side="right")
+            for k in range(int((hi - lo).max(initial=0))):
+                j = lo + k
+                has = j < hi
+                jj = np.where(has, j, 0)
+                direct = np.abs(t - f_along[jj]) + f_off[jj]
+                better = has & (direct < best[sel])
+                best[sel] = np.where(better, direct, best[sel])
+                who[sel] = np.where(better, f_rows[jj], who[sel])
+    walk[pts.on] = pts.offset + best
+    near[pts.on] = np.where(np.isfinite(best), who, -1)
+    return walk, near
+
+
+def _walled_walk(index: ReachIndex, walk: np.ndarray, near: np.ndarray, dist: np.ndarray,
+                 nearest: np.ndarray, rows: np.ndarray) -> None:
+    """Homes inside walls: also through each open access point of their compound, and
+    straight to a facility inside the same compound (in place)."""
+    w = index.walled
+    acc_node = index.walls.access["node"].to_numpy().astype(np.int64)
+    via = w.gate_m + dist[acc_node[w.gate_access]]
+    _take_min(walk, near, w.gate_home, via, nearest[acc_node[w.gate_access]])
+    comp = index.facilities["compound"].to_numpy()[rows]
+    inside = rows[comp >= 0]
+    if inside.size == 0:
+        return
+    f_comp = index.facilities["compound"].to_numpy()[inside]
+    fxy = index.facilities[["x", "y"]].to_numpy()[inside]
+    homes = np.flatnonzero(w.compound >= 0)
+    homes = homes[np.argsort(w.compound[homes], kind="stable")]
+    sorted_comp = w.compound[homes]
+    lo = np.searchsorted(sorted_comp, f_comp)
+    count = np.searchsorted(sorted_comp, f_comp, side="right") - lo
+    fac = np.repeat(np.arange(inside.size), count)  # every (facility, home of its compound)
+    who = homes[np.repeat(lo, count) + np.arange(fac.size) - np.repeat(np.cumsum(count) - count,
+                                                                       count)]
+    d = np.hypot(*(index.household_xy[who] - fxy[fac]).T) * index.walls.inner_detour
+    _take_min(walk, near, who, d, inside[fac])
+
+
+def _take_min(walk: np.ndarray, near: np.ndarray, who: np.ndarray, value: np.ndarray,
+              facility: np.ndarray) -> None:
+    """``walk[who] = min(walk[who], value)`` with repeated ``who`` (and the facility)."""
+    if who.size == 0:
+        return
+    if not (who[1:] >= who[:-1]).all():
+        order = np.argsort(who, kind="stable")
+        who, value, facility = who[order], value[order], facility[order]
+    start = np.flatnonzero(np.concatenate([[True], who[1:] != who[:-1]]))
+    low = np.minimum.reduceat(value, start)
+    size = np.diff(np.append(start, who.size))
+    hit = np.flatnonzero(value == np.repeat(low, size))  # the first minimum of each home
+    keep = np.concatenate([[True], who[hit][1:] != who[hit][:-1]])
+    hit = hit[keep]
+    who, value, facility = who[hit], value[hit], facility[hit]
+    better = value < walk[who]
+    walk[who[better]] = value[better]
+    near[who[better]] = facility[better]
+
+
+def household_minutes(index: ReachIndex, settings: WalkSettings,
+                      services: tuple[str, ...] | None = None) -> HouseholdReach:
+    """Minutes on foot from every household to the nearest facility of each service.
+
+    Parameters
+    ----------
+    index
+        From :func:`prepare_reach`.
+    settings
+        Speeds, thresholds and the horizon.
+    services
+        Service keys (default: those of the index).
+
+    Returns
+    -------
+    HouseholdReach
+        Indexed like the household frame given to :func:`prepare_reach`; NaN where a
+        home is not on the network or no facility is reachable within the horizon.
+    """
+    services = index.services if services is None else tuple(services)
+    walk_cols, min_cols, near_cols = {}, {}, {}
+    on = index.on_network
+    w = index.household_weight
+    report: dict = {}
+    snap = index.household_snap if index.walled is None else index.walled.snap
+    pts = _Snapped.of(index.network, snap, index.edge_nodes)
+    for service in services:
+        horizon = settings.horizon_m(service)
+        rows = index.facility_rows(service)
+        dist, nearest = node_distances(index, service, limit_m=horizon, facility_rows=rows)
+        walk, near = _points_walk(index, pts, dist, nearest, rows)
+        if index.walled is not None:
+            _walled_walk(index, walk, near, dist, nearest, rows)
+        beyond = ~(walk <= horizon)
+        walk[beyond] = np.nan
+        near[beyond] = -1
+        walk_cols[service] = walk
+        min_cols[f"walk_min_{service}"] = walk / (60.0 * settings.speed_mps(service))
+        near_cols[service] = near.astype(np.int32)
+        unreachable = on & beyond
+        with np.errstate(invalid="ignore"):
+            covered = on & (walk <= settings.threshold_m(service))
+        on_w = int(w[on].sum())
+        report[service] = {
+            "facilities_used": int(rows.size),
+            "none_in_area": bool(rows.size == 0),
+            "households_on_network": on_w,
+            "covered_households": int(w[covered].sum()),
+            "coverage": float(w[covered].sum() / on_w) if on_w else 0.0,
+            "unreachable_households": int(w[unreachable].sum()),
+            "threshold_min": settings.threshold_min(service),
+            "speed_mps": settings.speed_mps(service),
+            "horizon_min": settings.horizon_min,
+        }
+    idx = index.household_index
+    return HouseholdReach(
+        walk_m=pd.DataFrame(walk_cols, index=idx),
+        minutes=pd.DataFrame(min_cols, index=idx),
+        nearest=pd.DataFrame(near_cols, index=idx),
+        on_network=pd.Series(on, index=idx, name="on_network"),
+        settings=settings, report=report)
+
+
+def crow_flies_m(index: ReachIndex, service: str, *, limit_m: float = np.inf) -> np.ndarray:
+    """Straight-line metres from every household to the nearest usable facility.
+
+    The same facilities as the network answer, so the difference is the network's
+    detours alone. ``inf`` beyond ``limit_m`` or when the service has no facility.
+    """
+    rows = index.facility_rows(service)
+    n = index.n_households
+    if rows.size == 0 or n == 0:
+        return np.full(n, np.inf)
+    fxy = index.facilities[["x", "y"]].to_numpy()[rows]
+    dist, _ = cKDTree(fxy).query(index.household_xy, k=1,
+                                 distance_upper_bound=limit_m if np.isfinite(limit_m) else np.inf)
+    return dist
+
+
+def crow_flies_coverage(index: ReachIndex, settings: WalkSettings,
+                        services: tuple[str, ...] | None = None) -> dict[str, float]:
+    """Share of households (on the network) within each threshold as the crow flies.
+
+    This is what a hand-drawn circle of radius ``speed × minutes`` claims.
+    """
+    services = index.services if services is None else tuple(services)
+    on = index.on_network
+    w = index.household_weight
+    total = w[on].sum()
+    out = {}
+    for service in services:
+        limit = settings.threshold_m(service)
+        dist = crow_flies_m(index, service, limit_m=limit * (1 + 1e-9) + 1e-6)
+        covered = on & (dist <= limit)
+        out[service] = float(w[covered].sum() / total) if total else 0.0
+    return out
+
+
+def network_coverage(reach: HouseholdReach, index: ReachIndex) -> dict[str, float]:
+    """Share of households (on the network) within each service's threshold."""
+    return {s: reach.report[s]["coverage"] for s in reach.walk_m.columns}
+
+

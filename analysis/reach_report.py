@@ -1,0 +1,160 @@
+"""What the reach step found wrong or unusual in its inputs, and the notes it tells."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from geo import i18n
+from geo.catalogue import load_catalogue
+from geo.errors import InputError
+from geo.network import Snap, WalkNetwork
+
+#: Facilities of one service closer than this are reported as duplicates.
+DUPLICATE_M = 1.0
+#: How many ids a report lists before it says "…".
+MAX_IDS = 10
+
+
+def _ids(values: np.ndarray) -> str:
+    values = [str(v) for v in values]
+    return "; ".join(values[:MAX_IDS]) + (" …" if len(values) > MAX_IDS else "")
+
+
+def _input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: pd.DataFrame,
+                  boundary: shapely.Geometry | None, services: tuple[str, ...],
+                  max_snap_m: float) -> dict:
+    labels = network.components
+    on = hh_snap.edge >= 0
+    hh_comp = np.full(on.size, -1)
+    hh_comp[on] = labels[network.edge_u[hh_snap.edge[on]]]
+    report: dict = {
+        "max_snap_m": float(max_snap_m),
+        "network": dict(network.report),
+        "households": {
+            "units": int(on.size), "households": int(weight.sum()),
+            "off_network_units": int((~on).sum()),
+            "off_network_households": int(weight[~on].sum()),
+            "off_main_component_households": int(weight[on & (hh_comp > 0)].sum()),
+        },
+        "facilities": {},
+    }
+    unknown = fac["status"] == "unknown_service"
+    report["unknown_service_facilities"] = {
+        "count": int(unknown.sum()),
+        "services": sorted(set(fac.loc[unknown, "service"])),
+        "ids": _ids(fac.loc[unknown, "label"]),
+    }
+    xy = fac[["x", "y"]].to_numpy()
+    outside = np.zeros(len(fac), dtype=bool)
+    if boundary is not None and len(fac):
+        outside = ~shapely.intersects_xy(boundary, xy[:, 0], xy[:, 1])
+    fac_comp = np.full(len(fac), -1)
+    ok = fac["edge"].to_numpy() >= 0
+    fac_comp[ok] = labels[network.edge_u[fac["edge"].to_numpy()[ok]]]
+    for service in services:
+        mine = (fac["service"] == service).to_numpy()
+        ids = fac["facility_id"].to_numpy()
+        labels = fac["label"].to_numpy()
+        off = mine & (fac["status"] == "off_network").to_numpy()
+        dup_id = mine & pd.Series(ids).duplicated(keep=False).to_numpy()
+        dup_xy = np.zeros(len(fac), dtype=bool)
+        rows = np.flatnonzero(mine)
+        if rows.size > 1:
+            pairs = cKDTree(xy[rows]).query_pairs(DUPLICATE_M, output_type="ndarray")
+            dup_xy[rows[pairs.ravel()]] = True
+        island = mine & ok & (fac_comp > 0)
+        used = mine & ok
+        served = np.unique(fac_comp[used])
+        report["facilities"][service] = {
+            "count": int(mine.sum()),
+            "used": int(used.sum()),
+            "none_in_area": bool(not used.any()),
+            "off_network": int(off.sum()), "off_network_ids": _ids(labels[off]),
+            "outside_area": int((mine & outside).sum()),
+            "outside_area_ids": _ids(labels[mine & outside]),
+            "duplicates": int((dup_id | dup_xy).sum()),
+            "duplicate_ids": _ids(labels[dup_id | dup_xy]),
+            "on_islands": int(island.sum()), "on_island_ids": _ids(labels[island]),
+            "households_on_islands_without": int(
+                weight[on & ~np.isin(hh_comp, served)].sum()) if used.any() else 0,
+        }
+    return report
+
+
+
+# -------------------------------------------------------------------------------------
+# messages
+# -------------------------------------------------------------------------------------
+def reach_notes(report: dict, lang: str = "zh", *, reach_report: dict | None = None) -> list[str]:
+    """Plain-language notes about bad or unusual input, for the summary and the page.
+
+    Parameters
+    ----------
+    report
+        ``ReachIndex.report``.
+    lang
+        ``zh`` or ``en``.
+    reach_report
+        ``HouseholdReach.report`` (adds households no facility can be reached from).
+    """
+    names = _service_names(lang)
+    notes = []
+    net = report.get("network", {})
+    if net.get("zero_length_edges_dropped"):
+        notes.append(i18n.t("note.reach_zero_length", lang,
+                               count=net["zero_length_edges_dropped"]))
+    if net.get("components", 1) > 1:
+        notes.append(i18n.t("note.reach_islands", lang, parts=net["components"],
+                               nodes=net.get("nodes_off_main_component", 0)))
+    hh = report["households"]
+    moved = report.get("moved_off_islands", {})
+    if moved.get("units") or moved.get("facilities"):
+        notes.append(i18n.t("note.reach_moved_off_islands", lang, units=moved["units"],
+                               households=moved["households"], facilities=moved["facilities"],
+                               max_snap_m=f"{report['max_snap_m']:g}"))
+    if hh["off_network_units"]:
+        notes.append(i18n.t("note.reach_hh_off_network", lang, units=hh["off_network_units"],
+                               households=hh["off_network_households"],
+                               max_snap_m=f"{report['max_snap_m']:g}"))
+    unknown = report.get("unknown_service_facilities", {})
+    if unknown.get("count"):
+        notes.append(i18n.t("note.reach_unknown_service", lang, count=unknown["count"],
+                               services=", ".join(unknown["services"]), ids=unknown["ids"]))
+    for service, info in report["facilities"].items():
+        name = names.get(service, service)
+        if info["none_in_area"]:
+            notes.append(i18n.t("note.reach_none_in_area", lang, service=name,
+                                   count=info["count"]))
+        if info["off_network"]:
+            notes.append(i18n.t("note.reach_fac_off_network", lang, service=name,
+                                   count=info["off_network"], ids=info["off_network_ids"],
+                                   max_snap_m=f"{report['max_snap_m']:g}"))
+        if info["outside_area"]:
+            notes.append(i18n.t("note.reach_fac_outside", lang, service=name,
+                                   count=info["outside_area"], ids=info["outside_area_ids"]))
+        if info["duplicates"]:
+            notes.append(i18n.t("note.reach_fac_duplicate", lang, service=name,
+                                   count=info["duplicates"], ids=info["duplicate_ids"]))
+        if info["on_islands"]:
+            notes.append(i18n.t("note.reach_fac_island", lang, service=name,
+                                   count=info["on_islands"], ids=info["on_island_ids"]))
+    groups: dict[tuple, list[str]] = {}  # one note per (households, horizon)
+    for service, info in (reach_report or {}).items():
+        if info["unreachable_households"] and not info["none_in_area"]:
+            key = (info["unreachable_households"], info["horizon_min"])
+            groups.setdefault(key, []).append(names.get(service, service))
+    sep = "、" if lang == "zh" else ", "
+    for (households, horizon), group in groups.items():
+        notes.append(i18n.t("note.reach_unreachable", lang, service=sep.join(group),
+                               households=households, horizon=f"{horizon:g}"))
+    return notes
+
+
+def _service_names(lang: str) -> dict[str, str]:
+    try:
+        return {s.key: s.name(lang) for s in load_catalogue()}
+    except InputError:
+        return {}

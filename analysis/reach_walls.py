@@ -1,0 +1,200 @@
+"""What walled compounds change: the summary's ``compound_access`` block.
+
+The same homes and facilities are measured once more without walls (on the same cut
+network, so only the walls differ), and the two answers are compared per service.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+
+from analysis.reach_index import HouseholdReach, ReachIndex, prepare_reach
+from analysis.reach_query import household_minutes
+from analysis.settings import WalkSettings
+
+#: A change in walking minutes smaller than this is rounding, not a wall.
+CHANGE_MIN = 0.05
+
+
+def without_walls(index: ReachIndex) -> ReachIndex:
+    """The same homes and facilities snapped to the same network, with no wall."""
+    crs = index.network.crs
+    xy = index.household_xy
+    homes = gpd.GeoDataFrame({"households": index.household_weight},
+                             geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs,
+                             index=index.household_index)
+    fac = index.facilities
+    facilities = gpd.GeoDataFrame({"facility_id": fac["facility_id"].to_numpy(),
+                                   "service": fac["service"].to_numpy()},
+                                  geometry=gpd.points_from_xy(fac["x"], fac["y"]), crs=crs)
+    return prepare_reach(index.network, homes, facilities, max_snap_m=index.max_snap_m,
+                         services=index.services)
+
+
+def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSettings,
+                    services: tuple[str, ...] | None = None, *,
+                    plain: HouseholdReach | None = None) -> dict:
+    """The ``compound_access`` summary block (CONTRACT.md).
+
+    Parameters
+    ----------
+    index, reach
+        The walled answer (``index.walls`` set).
+    settings
+        Walking settings (the same for both answers).
+    plain
+        The answer without walls, when already measured (else measured here).
+
+    Returns
+    -------
+    dict
+        ``compounds_gated``; ``compounds_by_status``; ``open_no_access`` (ids of compounds
+        with no known access point, treated as open); ``access_points`` by origin
+        (``mapped``/``inferred``/``added``) and ``access_points_closed``;
+        ``households_affected`` (households inside walls); per service ``coverage``
+        ``{"with_walls", "without_walls"}``; ``minutes_changed`` per service (households
+        whose walk changed, median and 90th percentile of the change in minutes).
+    """
+    walls = index.walls
+    if walls is None:
+        return {"gated": False}
+    services = tuple(reach.walk_m.columns) if services is None else tuple(services)
+    if plain is None:  # no wall at all: the answer without walls is this one
+        plain = reach if walls.n_gated == 0 else household_minutes(without_walls(index),
+                                                                   settings, services)
+    w = index.household_weight
+    inside = index.walled.compound >= 0
+    rep = walls.report
+    out = {
+        "gated": True,
+        "compounds_gated": rep["compounds_gated"],
+        "compounds_by_status": rep["compounds_by_status"],
+        "open_no_access": rep["no_access_ids"],
+        "access_points": rep["access_points"],
+        "access_points_closed": rep["access_points_closed"],
+        "gates_ignored": rep["gates_mapped_ignored"] + rep["gates_added_ignored"],
+        "households_affected": int(w[inside].sum()),
+        "coverage": {},
+        "minutes_changed": {},
+    }
+    for service in services:
+        a = reach.report[service]
+        b = plain.report[service]
+        out["coverage"][service] = {"with_walls": a["coverage"], "without_walls": b["coverage"]}
+        out["minutes_changed"][service] = minutes_change(
+            reach.minutes[f"walk_min_{service}"].to_numpy(),
+            plain.minutes[f"walk_min_{service}"].to_numpy(), w)
+    return out
+
+
+def minutes_change(walled: np.ndarray, plain: np.ndarray, weight: np.ndarray) -> dict:
+    """Households whose minutes differ, and the median / 90th percentile of the change
+    (walled − plain, weighted by households; a walk lost beyond the horizon counts as
+    changed but not in the figures)."""
+    both = np.isfinite(walled) & np.isfinite(plain)
+    diff = np.where(both, walled - plain, 0.0)
+    changed = (both & (np.abs(diff) >= CHANGE_MIN)) | (np.isfinite(walled) != np.isfinite(plain))
+    sel = both & (np.abs(diff) >= CHANGE_MIN)
+    longer, shorter = sel & (diff > 0), sel & (diff < 0)
+    # shorter walks: the best of a compound's gates beats the one nearest street the
+    # model without walls snaps a home to
+    return {"households": int(weight[changed].sum()),
+            "median_min": _weighted_quantile(diff[sel], weight[sel], 0.5),
+            "p90_min": _weighted_quantile(diff[sel], weight[sel], 0.9),
+            "longer": {"households": int(weight[longer].sum()),
+                       "median_min": _weighted_quantile(diff[longer], weight[longer], 0.5),
+                       "p90_min": _weighted_quantile(diff[longer], weight[longer], 0.9)},
+            "shorter": {"households": int(weight[shorter].sum()),
+                        "median_min": _weighted_quantile(-diff[shorter], weight[shorter], 0.5),
+                        "p90_min": _weighted_quantile(-diff[shorter], weight[shorter], 0.9)},
+            "lost_beyond_horizon": int(weight[np.isfinite(plain) & ~np.isfinite(walled)].sum())}
+
+
+def _weighted_quantile(values: np.ndarray, weight: np.ndarray, q: float) -> float | None:
+    keep = weight > 0
+    values, weight = values[keep], weight[keep]
+    if values.size == 0:
+        return None
+    order = np.argsort(values, kind="stable")
+    values, weight = values[order], weight[order]
+    cum = np.cumsum(weight)
+    k = int(np.searchsorted(cum, q * cum[-1], side="left"))
+    return round(float(values[min(k, values.size - 1)]), 3)
+
+
+def wall_layers(index: ReachIndex) -> dict[str, gpd.GeoDataFrame]:
+    """The project's ``compound_walls`` (every compound outline with its ``status`` and, when
+    walled, its households) and ``compound_gates`` (open access points with their
+    ``origin``) layers, in the network's CRS."""
+    walls = index.walls
+    crs = index.network.crs
+    comps = walls.compounds.copy()
+    counts = np.zeros(walls.n_gated, dtype=np.int64)
+    if walls.n_gated:
+        inside = index.walled.compound >= 0
+        np.add.at(counts, index.walled.compound[inside], index.household_weight[inside])
+    by_id = dict(zip(walls.compound_ids, counts))
+    comps["households"] = [int(by_id.get(c, 0)) for c in comps["compound_id"]]
+    acc = walls.access
+    gates = gpd.GeoDataFrame({"compound_id": acc["compound_id"].astype(str).to_numpy(),
+                              "origin": acc["origin"].astype(str).to_numpy()},
+                             geometry=gpd.points_from_xy(acc["x"], acc["y"]), crs=crs)
+    return {"compound_walls": gpd.GeoDataFrame(comps, geometry="geometry", crs=crs),
+            "compound_gates": gates}
+
+
+def wall_notes(block: dict) -> list[str]:
+    """Bilingual notes for the summary: how many compounds are walls, which are open for
+    want of a known access point."""
+    from geo.i18n import both
+
+    if not block.get("gated"):
+        return []
+    acc = block["access_points"]
+    notes = [both("note.walls_gated", compounds=block["compounds_gated"],
+                  households=block["households_affected"], mapped=acc["mapped"],
+                  inferred=acc["inferred"], added=acc["added"])]
+    no_access = block["compounds_by_status"].get("no_access", 0)
+    if no_access:
+        notes.append(both("note.walls_no_access", count=no_access,
+                          ids=", ".join(block["open_no_access"])))
+    return notes
+
+
+def what_if(index: ReachIndex, network, compounds: gpd.GeoDataFrame,
+            gates: gpd.GeoDataFrame | None, walls_after, settings: WalkSettings,
+            services: tuple[str, ...] | None = None, *,
+            before: HouseholdReach | None = None):
+    """Coverage per service now (``index``) and with other wall settings (a gate added or
+    closed, a compound opened): a frame ``service``, ``before``, ``after``, ``change``
+    (shares of households) and ``households_changed`` (homes whose walk changed)."""
+    import pandas as pd
+
+    from geo.walls import build_walls
+
+    services = index.services if services is None else tuple(services)
+    before = household_minutes(index, settings, services) if before is None else before
+    walls = build_walls(network, compounds, gates, settings=walls_after,
+                        max_snap_m=index.max_snap_m)
+    crs = index.network.crs
+    xy = index.household_xy
+    homes = gpd.GeoDataFrame({"households": index.household_weight},
+                             geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs,
+                             index=index.household_index)
+    fac = index.facilities
+    facilities = gpd.GeoDataFrame({"facility_id": fac["facility_id"].to_numpy(),
+                                   "service": fac["service"].to_numpy()},
+                                  geometry=gpd.points_from_xy(fac["x"], fac["y"]), crs=crs)
+    after_index = prepare_reach(network, homes, facilities, max_snap_m=index.max_snap_m,
+                                services=index.services, walls=walls)
+    after = household_minutes(after_index, settings, services)
+    rows = []
+    for service in services:
+        b, a = before.report[service]["coverage"], after.report[service]["coverage"]
+        changed = minutes_change(after.minutes[f"walk_min_{service}"].to_numpy(),
+                                 before.minutes[f"walk_min_{service}"].to_numpy(),
+                                 index.household_weight)["households"]
+        rows.append({"service": service, "before": b, "after": a, "change": a - b,
+                     "households_changed": changed})
+    return pd.DataFrame(rows), walls

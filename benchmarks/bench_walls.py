@@ -1,0 +1,133 @@
+"""Benchmark and figures: walking minutes with gated compounds against without them.
+
+Run from the repository root::
+
+    python benchmarks/bench_walls.py                 # both sections (~1-2 minutes)
+    python benchmarks/bench_walls.py --households 20000 --skip-beijing   # quicker
+
+1. ``synthetic``: the 100,000-household synthetic district (every compound walled, paths
+   reach the streets through one or two gates). Reach with walls (build the walls, snap,
+   walled multi-source Dijkstra for all 13 services) against the same reach without
+   walls, on the same homes and facilities. Target: walls cost less than 2× the time.
+2. ``beijing``: the real OpenStreetMap sample ``../shared/data/beijing_xueqing.osm``
+   through the whole pipeline; how many households' minutes change with walls and by how
+   much (median, 90th percentile, longer and shorter walks), and coverage per service
+   with walls against without (the figures quoted in the note of issue 15).
+
+Timings are medians of ``--repeat`` runs, wall clock and CPU (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from analysis import reach as R  # noqa: E402
+from analysis.reach_walls import compound_access  # noqa: E402
+from analysis.settings import WalkSettings  # noqa: E402
+from geo.synthetic import synthetic_district  # noqa: E402
+from geo.walls import build_walls  # noqa: E402
+
+BEIJING = Path(__file__).resolve().parents[2] / "shared" / "data" / "beijing_xueqing.osm"
+
+
+def _timed(fn, repeat: int):
+    walls_s, cpus, out = [], [], None
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        walls_s.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return out, float(np.median(walls_s)), float(np.median(cpus))
+
+
+def synthetic(households: int, repeat: int) -> dict:
+    area = synthetic_district(households)
+    settings = WalkSettings()
+    homes, fac = area.households, area.facilities
+    services = settings.services
+
+    def plain():
+        index = R.prepare_reach(area.network, homes, fac, max_snap_m=settings.max_snap_m,
+                                services=services)
+        return index, R.household_minutes(index, settings, services)
+
+    def walled():
+        walls = build_walls(area.network, area.compounds, area.gates,
+                            max_snap_m=settings.max_snap_m)
+        index = R.prepare_reach(area.network, homes, fac, max_snap_m=settings.max_snap_m,
+                                services=services, walls=walls)
+        return index, R.household_minutes(index, settings, services)
+
+    (p_index, p_reach), p_wall, p_cpu = _timed(plain, repeat)
+    (w_index, w_reach), w_wall, w_cpu = _timed(walled, repeat)
+    block = compound_access(w_index, w_reach, settings, services, plain=p_reach)
+    return {
+        "households": int(homes["households"].sum()), "household_points": len(homes),
+        "network_nodes": area.network.n_nodes, "compounds": len(area.compounds),
+        "compounds_gated": block["compounds_gated"], "access_points": block["access_points"],
+        "without_walls_s": {"wall": round(p_wall, 3), "cpu": round(p_cpu, 3)},
+        "with_walls_s": {"wall": round(w_wall, 3), "cpu": round(w_cpu, 3)},
+        "ratio_cpu": round(w_cpu / p_cpu, 2), "ratio_wall": round(w_wall / p_wall, 2),
+        "coverage": block["coverage"],
+    }
+
+
+def beijing() -> dict:
+    from analysis.pipeline import load_area, run
+
+    area = load_area(osm=str(BEIJING))
+    result = run(area)
+    block = result.summary["compound_access"]
+    return {"households": result.summary["households"], **block}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-beijing", action="store_true")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    one, five, _ = os.getloadavg()
+    print(f"load average {one:.1f} / {five:.1f} on {os.cpu_count()} cores")
+    out = {"synthetic": synthetic(args.households, args.repeat)}
+    s = out["synthetic"]
+    print(f"\n1. synthetic district, {s['households']:,} households "
+          f"({s['household_points']:,} points), {s['network_nodes']:,} nodes, "
+          f"{s['compounds_gated']}/{s['compounds']} compounds walled, access {s['access_points']}")
+    print(f"   reach without walls : {s['without_walls_s']['wall']:7.2f} s wall "
+          f"{s['without_walls_s']['cpu']:7.2f} s cpu")
+    print(f"   reach with walls    : {s['with_walls_s']['wall']:7.2f} s wall "
+          f"{s['with_walls_s']['cpu']:7.2f} s cpu   -> {s['ratio_cpu']}x cpu, "
+          f"{s['ratio_wall']}x wall (target < 2x)")
+    if BEIJING.is_file() and not args.skip_beijing:
+        b = beijing()
+        out["beijing"] = b
+        print(f"\n2. Beijing sample: {b['households']:,} households, "
+              f"{b['compounds_gated']} compounds walled, access {b['access_points']}, "
+              f"{b['households_affected']:,} households inside walls; open for want of a gate: "
+              f"{len(b['open_no_access'])}")
+        print(f"   {'service':18s} {'with':>6s} {'without':>8s} {'changed':>8s} {'median':>7s} "
+              f"{'p90':>6s} {'longer':>7s} {'med+':>6s} {'p90+':>6s} {'shorter':>8s}")
+        for service, cov in b["coverage"].items():
+            m = b["minutes_changed"][service]
+            f = lambda v: "   -" if v is None else f"{v:6.2f}"  # noqa: E731
+            print(f"   {service:18s} {cov['with_walls']:6.1%} {cov['without_walls']:8.1%} "
+                  f"{m['households']:8,d} {f(m['median_min'])} {f(m['p90_min'])} "
+                  f"{m['longer']['households']:7,d} {f(m['longer']['median_min'])} "
+                  f"{f(m['longer']['p90_min'])} {m['shorter']['households']:8,d}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

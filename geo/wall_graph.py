@@ -1,0 +1,295 @@
+"""The machinery behind :mod:`geo.walls`: the network cut at outlines, access points and
+the directed walled graph (the rule itself is documented in :mod:`geo.walls`)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from scipy import sparse
+
+from geo.crs import WGS84
+from geo.network import WalkNetwork, substrings
+from geo.snapping import build_segment_grid, snap_to_segments
+
+
+def cut_at_outlines(network: WalkNetwork, polygons: np.ndarray) -> WalkNetwork:
+    """The network with every edge cut where it meets an outline (same CRS, classes kept)."""
+    geoms = network.edge_geometry
+    outlines = shapely.boundary(polygons)
+    e_idx, o_idx = shapely.STRtree(outlines).query(geoms, predicate="intersects")
+    cuts_e, cuts_at = [], []
+    if e_idx.size:
+        hits = shapely.intersection(geoms[e_idx], outlines[o_idx])
+        pts, which = shapely.get_coordinates(hits, return_index=True)
+        if pts.size:
+            edge = e_idx[which]
+            at = shapely.line_locate_point(geoms[edge], shapely.points(pts))
+            length = network.edge_length_m[edge]
+            inner = (at > 0.05) & (at < length - 0.05)
+            cuts_e.append(edge[inner])
+            cuts_at.append(at[inner])
+    if not cuts_e or sum(c.size for c in cuts_e) == 0:
+        return network
+    edge = np.concatenate(cuts_e)
+    at = np.concatenate(cuts_at)
+    order = np.lexsort((at, edge))
+    edge, at = edge[order], at[order]
+    keep = np.ones(edge.size, dtype=bool)
+    keep[1:] = (edge[1:] != edge[:-1]) | (at[1:] - at[:-1] > 0.05)
+    edge, at = edge[keep], at[keep]
+    return _split_edges(network, edge, at)
+
+
+def _split_edges(network: WalkNetwork, edge: np.ndarray, at: np.ndarray) -> WalkNetwork:
+    """The network with edge ``edge[k]`` cut at ``at[k]`` metres (sorted by edge, then at);
+    each cut point becomes a new node (the rest of the network is kept as it is)."""
+    n = network.n_nodes
+    geoms = network.edge_geometry
+    cut_id = n + np.arange(edge.size)
+    cut_xy = shapely.get_coordinates(shapely.line_interpolate_point(geoms[edge], at))
+    cut = np.unique(edge)
+    first = np.searchsorted(edge, cut)
+    count = np.searchsorted(edge, cut, side="right") - first
+    # pieces [0, a1], [a1, a2], ..., [ak, L] of each cut edge, as (start, end) metres and nodes
+    piece_edge = np.repeat(cut, count + 1)
+    j = np.arange(piece_edge.size) - np.repeat(np.cumsum(count + 1) - (count + 1), count + 1)
+    last = j == np.repeat(count, count + 1)
+    base = np.repeat(first, count + 1)
+    prev = np.maximum(base + j - 1, 0)
+    nxt = np.minimum(base + j, edge.size - 1)
+    start_m = np.where(j == 0, 0.0, at[prev])
+    end_m = np.where(last, network.edge_length_m[piece_edge], at[nxt])
+    start_n = np.where(j == 0, network.edge_u[piece_edge], cut_id[prev])
+    end_n = np.where(last, network.edge_v[piece_edge], cut_id[nxt])
+    pieces = substrings(geoms[piece_edge], start_m, end_m)
+    whole = np.setdiff1d(np.arange(network.n_edges), cut)
+    u = np.concatenate([network.edge_u[whole], start_n]).astype(np.int64)
+    v = np.concatenate([network.edge_v[whole], end_n]).astype(np.int64)
+    length = np.concatenate([network.edge_length_m[whole], end_m - start_m])
+    size = n + edge.size
+    loop = u == v
+    graph = _min_csr(np.concatenate([u, v])[np.concatenate([~loop, ~loop])],
+                     np.concatenate([v, u])[np.concatenate([~loop, ~loop])],
+                     np.concatenate([length, length])[np.concatenate([~loop, ~loop])], size)
+    out = WalkNetwork(
+        crs=network.crs, node_xy=np.concatenate([network.node_xy, np.round(cut_xy, 2)]),
+        edge_u=u, edge_v=v, edge_length_m=length,
+        edge_geometry=np.concatenate([geoms[whole], pieces]),
+        edge_class=np.concatenate([network.edge_class[whole], network.edge_class[piece_edge]]),
+        graph=graph, report={**network.report, "cut_at_walls": int(edge.size)})
+    # cutting an edge joins nothing new: a cut point lies in its edge's piece of network
+    labels = network.components
+    out.__dict__["components"] = np.concatenate([labels, labels[network.edge_u[edge]]])
+    return out
+
+
+def gate_points(gates: gpd.GeoDataFrame | None, crs) -> np.ndarray:
+    if gates is None or len(gates) == 0:
+        return np.zeros((0, 2))
+    g = gates.to_crs(crs)
+    geoms = g.geometry.to_numpy()
+    geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+    return shapely.get_coordinates(shapely.point_on_surface(geoms))
+
+
+def wgs84_to(points: tuple, crs) -> np.ndarray:
+    if not points:
+        return np.zeros((0, 2))
+    xy = np.asarray(points, dtype=float)
+    x, y = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
+
+
+def node_roles(net: WalkNetwork, edge_owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``inner_of`` (compound of nodes all of whose edges are its inner paths, else -1) and
+    the (node, compound) pairs where inner paths meet anything else (access nodes)."""
+    n = net.n_nodes
+    ends = np.concatenate([net.edge_u, net.edge_v])
+    owner = np.concatenate([edge_owner, edge_owner])
+    width = int(owner.max(initial=0)) + 2
+    flat = np.unique(ends * width + owner + 1)
+    pairs = np.column_stack([flat // width, flat % width - 1])
+    kinds = np.bincount(pairs[:, 0], minlength=n)
+    inner_of = np.full(n, -1, dtype=np.int64)
+    single = pairs[(kinds[pairs[:, 0]] == 1) & (pairs[:, 1] >= 0)]
+    inner_of[single[:, 0]] = single[:, 1]
+    access = pairs[(kinds[pairs[:, 0]] > 1) & (pairs[:, 1] >= 0)]
+    return inner_of, access
+
+
+def access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m):
+    cols = ["compound", "x", "y", "origin", "node", "edge", "along_m", "offset_m"]
+    if polys.size == 0:
+        return pd.DataFrame({c: [] for c in cols}).astype(
+            {"compound": np.int64, "node": np.int64, "edge": np.int64})
+    _, pairs = node_roles(net, edge_owner)
+    node, comp = pairs[:, 0], pairs[:, 1]
+    xy = net.node_xy[node]
+    # where each access node meets the outside network: an incident non-inner edge
+    outside = np.flatnonzero(edge_owner < 0)
+    e_of = np.full(net.n_nodes, -1, dtype=np.int64)
+    along_of = np.zeros(net.n_nodes)
+    e_of[net.edge_v[outside]] = outside
+    along_of[net.edge_v[outside]] = net.edge_length_m[outside]
+    e_of[net.edge_u[outside]] = outside
+    along_of[net.edge_u[outside]] = 0.0
+    origin = np.full(node.size, "inferred", dtype=object)
+    used_gate = np.zeros(gate_xy.shape[0], dtype=bool)
+    if gate_xy.shape[0] and node.size:
+        from scipy.spatial import cKDTree
+
+        pairs = cKDTree(xy).query_ball_tree(cKDTree(gate_xy), r=settings.gate_match_m)
+        hit = np.array([len(p) > 0 for p in pairs], dtype=bool)
+        origin[hit] = "mapped"
+        used = [g for p in pairs for g in p]
+        used_gate[np.asarray(used, dtype=np.int64)] = True
+    frame = pd.DataFrame({"compound": comp, "x": xy[:, 0], "y": xy[:, 1], "origin": origin,
+                          "node": node, "edge": e_of[node], "along_m": along_of[node],
+                          "offset_m": 0.0})
+    extra = [(gate_xy[~used_gate], "mapped"), (added_xy, "added")]
+    rows, ignored = [], {}
+    outlines = shapely.boundary(polys)
+    tree = shapely.STRtree(outlines)
+    for pts, kind in extra:
+        if pts.shape[0] == 0:
+            ignored[kind] = 0
+            continue
+        points = shapely.points(pts)
+        (src, tgt), dist = tree.query_nearest(points, max_distance=settings.gate_outline_m,
+                                              return_distance=True, all_matches=False)
+        ignored[kind] = int(pts.shape[0] - np.unique(src).size)
+        if src.size == 0:
+            continue
+        on = shapely.get_coordinates(shapely.line_interpolate_point(
+            outlines[tgt], shapely.line_locate_point(outlines[tgt], points[src])))
+        # joined to the nearest street outside every wall
+        ids = outside
+        if ids.size == 0:
+            continue
+        geoms = net.edge_geometry[ids]
+        e, a, o = snap_to_segments(build_segment_grid(geoms), geoms, on, max_snap_m)
+        ok = e >= 0
+        ignored[kind] += int((~ok).sum())
+        rows.append(pd.DataFrame({"compound": tgt[ok], "x": on[ok, 0], "y": on[ok, 1],
+                                  "origin": kind, "node": -1, "edge": ids[e[ok]],
+                                  "along_m": a[ok], "offset_m": o[ok]}))
+    frame = pd.concat([frame, *rows], ignore_index=True) if rows else frame
+    frame = frame[frame["edge"] >= 0].reset_index(drop=True)  # no street outside: unusable
+    frame["compound"] = frame["compound"].astype(np.int64)
+    frame["node"] = frame["node"].astype(np.int64)
+    frame["edge"] = frame["edge"].astype(np.int64)
+    frame.attrs["gates_ignored"] = ignored.get("mapped", 0)
+    frame.attrs["added_ignored"] = ignored.get("added", 0)
+    return frame
+
+
+def close_access(access: pd.DataFrame, closed_xy: np.ndarray, match_m: float) -> pd.DataFrame:
+    """Remove the access point nearest to each closed point (within ``match_m``)."""
+    attrs = dict(access.attrs)
+    if closed_xy.shape[0] == 0 or len(access) == 0:
+        access.attrs.update(attrs | {"closed": 0})
+        return access
+    axy = access[["x", "y"]].to_numpy()
+    d = np.hypot(*(closed_xy[:, None, :] - axy[None, :, :]).transpose(2, 0, 1))
+    pick = np.argmin(d, axis=1)
+    hit = np.unique(pick[d[np.arange(pick.size), pick] <= match_m])
+    out = access.drop(index=access.index[hit]).reset_index(drop=True)
+    out.attrs.update(attrs | {"closed": int(hit.size)})
+    return out
+
+
+def _min_csr(rows, cols, weights, n) -> sparse.csr_array:
+    """Directed CSR keeping the lightest of parallel arcs (zeros stay arcs)."""
+    order = np.lexsort((weights, cols, rows))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return sparse.csr_array((weights[first], (rows[first], cols[first])), shape=(n, n))
+
+
+def enter_ends(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame):
+    """Graph node at each end of each edge as walked from inside (the enter layer), the
+    inner copy of every open crossing access point, and the first free node id.
+
+    Ids: the network's nodes, then one inner copy per (access node, compound), then the
+    virtual nodes of gates with no way through (set in ``access["node"]`` here)."""
+    n = net.n_nodes
+    inner_of, pairs = node_roles(net, edge_owner)
+    width = int(edge_owner.max(initial=0)) + 2
+    key = pairs[:, 0] * width + pairs[:, 1]
+    order = np.argsort(key)
+
+    def copy_of(node, comp):
+        pos = np.searchsorted(key[order], node * width + comp)
+        return n + order[np.minimum(pos, max(order.size - 1, 0))]
+
+    u, v = net.edge_u, net.edge_v
+    inner = edge_owner >= 0
+    enter_u, enter_v = u.copy(), v.copy()
+    for ends, out in ((u, enter_u), (v, enter_v)):
+        shared = inner & (inner_of[ends] < 0)
+        if shared.any():
+            out[shared] = copy_of(ends[shared], edge_owner[shared])
+    nodes = access["node"].to_numpy().astype(np.int64)
+    crossing = nodes >= 0
+    inside = np.full(nodes.size, -1, dtype=np.int64)
+    if crossing.any():
+        inside[crossing] = copy_of(nodes[crossing], access["compound"].to_numpy()[crossing])
+    size = n + pairs.shape[0]
+    virtual = np.flatnonzero(~crossing)
+    nodes[virtual] = size + np.arange(virtual.size)
+    access["node"] = nodes
+    access["inside"] = inside
+    return enter_u, enter_v, size + virtual.size, int(pairs.shape[0])
+
+
+def walled_graph(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,
+                 enter_u: np.ndarray, enter_v: np.ndarray, size: int,
+                 exit_compounds: np.ndarray) -> tuple[sparse.csr_array, np.ndarray]:
+    """The directed walled graph and the exit copy of each node (-1: none).
+
+    Exit copies (the layer a trip starting inside a compound leaves by) are made only for
+    ``exit_compounds`` (those holding a facility): the others need none, and the graph
+    stays small."""
+    u, v, length = net.edge_u, net.edge_v, net.edge_length_m
+    inner = edge_owner >= 0
+    rows = [enter_u, enter_v]
+    cols = [enter_v, enter_u]
+    w = [length, length]
+    nodes = access["node"].to_numpy().astype(np.int64)
+    inside = access["inside"].to_numpy().astype(np.int64)
+    crossing = inside >= 0
+    zeros = np.zeros(int(crossing.sum()))
+    rows.append(nodes[crossing])  # in through every open access point
+    cols.append(inside[crossing])
+    w.append(zeros)
+    out_of = inner & np.isin(edge_owner, exit_compounds)
+    layer_nodes = np.unique(np.concatenate([enter_u[out_of], enter_v[out_of]]))
+    exit_node = np.full(size + layer_nodes.size, -1, dtype=np.int64)
+    exit_node[layer_nodes] = size + np.arange(layer_nodes.size)
+    if out_of.any():
+        xu, xv = exit_node[enter_u[out_of]], exit_node[enter_v[out_of]]
+        rows += [xu, xv]
+        cols += [xv, xu]
+        w += [length[out_of], length[out_of]]
+        leave = crossing & np.isin(access["compound"].to_numpy(), exit_compounds)
+        leave &= exit_node[np.maximum(inside, 0)] >= 0
+        rows.append(exit_node[inside[leave]])
+        cols.append(nodes[leave])
+        w.append(np.zeros(int(leave.sum())))
+    virtual = np.flatnonzero(~crossing)
+    if virtual.size:  # gates with no way through: joined to both ends of a street outside
+        g = nodes[virtual]
+        e = access["edge"].to_numpy()[virtual]
+        along = np.clip(access["along_m"].to_numpy()[virtual], 0.0, length[e])
+        off = access["offset_m"].to_numpy()[virtual]
+        a_u, a_v = off + along, off + length[e] - along
+        rows += [g, u[e], g, v[e]]
+        cols += [u[e], g, v[e], g]
+        w += [a_u, a_u, a_v, a_v]
+    graph = _min_csr(np.concatenate(rows), np.concatenate(cols), np.concatenate(w),
+                     exit_node.size)
+    return graph, exit_node

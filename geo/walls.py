@@ -1,0 +1,458 @@
+"""Gated compounds (封闭小区): a compound's outline is a wall with a few access points.
+
+The rule, in one place
+----------------------
+* **Which compounds are walls.** Residential compounds with a name (OpenStreetMap
+  ``landuse=residential`` + ``name``, or every uploaded compound outline), no larger than
+  :attr:`WallSettings.max_compound_ha`. A compound that contains a smaller one is left
+  open (the inner one is the 小区). A planner may open any compound.
+* **Access points.** Where a walkable way crosses the outline (*inferred*), or where an
+  inner path meets a public street inside the outline; a mapped gate or entrance
+  (``barrier=gate`` …, ``entrance=*``) within :attr:`WallSettings.gate_match_m` of such a
+  point makes it *mapped*; a mapped gate with no way through it is joined to the nearest
+  street outside (*mapped*, virtual); a planner may add gates (*added*) and close any
+  access point.
+* **Inner and public ways.** A walkable edge whose middle lies inside a walled outline is
+  an *inner path* of that compound, unless it is an arterial road (``road_class ==
+  'arterial'``: tertiary and above), which stays *public*. Inner paths are walked only by
+  trips that start or end inside the compound (its residents, or visitors of a facility
+  inside it): outsiders never walk *through* a gated compound on its inner paths.
+* **Households inside a wall** reach the streets only along their compound's inner paths
+  or by walking (straight, inside the compound) to one of its open access points.
+* **Nobody is trapped.** A compound left with no open access point is treated as open and
+  reported.
+
+The walled graph (:meth:`Walls.graph`, directed, metres) keeps scipy's multi-source
+Dijkstra usable: every inner node whose edges are all inner paths of one compound keeps its
+id and is reachable only from an open access point (the *enter* layer); each access node
+gets an inner copy; a second copy of every inner node (the *exit* layer) leads only out
+through open access points and is where a facility inside a compound starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from scipy import sparse
+
+from geo.crs import WGS84 as WGS84_CRS
+from geo.crs import require_projected
+from geo.network import Snap, WalkNetwork
+from geo.settings import check_range
+from geo.snapping import build_segment_grid, snap_to_segments
+from geo.wall_graph import (access_points, close_access, cut_at_outlines, enter_ends,
+                            gate_points, walled_graph, wgs84_to)
+
+#: OSM ``barrier`` values that are gates people walk through.
+GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
+                           "turnstile", "kissing_gate", "full-height_turnstile", "hampshire_gate",
+                           "bump_gate", "wicket_gate"})
+ORIGINS = ("mapped", "inferred", "added")
+
+
+@dataclass(frozen=True)
+class WallSettings:
+    """Whether compounds are walls, and the planner's edits (saved with the project).
+
+    Attributes
+    ----------
+    gated
+        Compound outlines are walls (default on).
+    open_compounds
+        ``compound_id`` of compounds the planner opened (no wall).
+    added_gates, closed_gates
+        ``(lon, lat)`` in WGS84 of gates the planner added on an outline, or closed (the
+        nearest access point within :attr:`edit_match_m`).
+    gate_match_m
+        A mapped gate this close to a crossing way is that crossing.
+    gate_outline_m
+        Mapped gates and added gates farther than this from every wall are ignored.
+    edit_match_m
+        How far a "close" click may lie from the access point it closes.
+    max_compound_ha
+        Larger residential areas are districts, not compounds: no wall.
+    inner_detour
+        A home walks to a gate of its compound (or to a facility inside it) in a straight
+        line times this factor. 1 (the straight line, what a brute-force check via the gate
+        assumes) by default; paths between buildings are rarely straight, and planners who
+        want that counted can set about 1.2, the usual circuity of short urban walks.
+    """
+
+    gated: bool = True
+    open_compounds: tuple[str, ...] = ()
+    added_gates: tuple[tuple[float, float], ...] = ()
+    closed_gates: tuple[tuple[float, float], ...] = ()
+    gate_match_m: float = 15.0
+    gate_outline_m: float = 20.0
+    edit_match_m: float = 25.0
+    max_compound_ha: float = 50.0
+    inner_detour: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_range("gate_match_m", self.gate_match_m, 0, 200)
+        check_range("gate_outline_m", self.gate_outline_m, 0, 200)
+        check_range("edit_match_m", self.edit_match_m, 0, 500)
+        check_range("max_compound_ha", self.max_compound_ha, 0.01, 10_000)
+        check_range("inner_detour", self.inner_detour, 1.0, 3.0)
+        for name in ("added_gates", "closed_gates"):
+            for point in getattr(self, name):
+                if len(point) != 2 or not all(np.isfinite(point)):
+                    check_range(name, float("nan"), -180, 180)
+
+    def as_dict(self) -> dict:
+        return {"gated": self.gated, "open_compounds": list(self.open_compounds),
+                "added_gates": [list(p) for p in self.added_gates],
+                "closed_gates": [list(p) for p in self.closed_gates],
+                "gate_match_m": self.gate_match_m, "gate_outline_m": self.gate_outline_m,
+                "edit_match_m": self.edit_match_m, "max_compound_ha": self.max_compound_ha,
+                "inner_detour": self.inner_detour}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> WallSettings:
+        data = dict(data or {})
+        for name in ("open_compounds",):
+            data[name] = tuple(str(v) for v in data.get(name, ()))
+        for name in ("added_gates", "closed_gates"):
+            data[name] = tuple((float(p[0]), float(p[1])) for p in data.get(name, ()))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True, eq=False)
+class Walls:
+    """Walled compounds on a network cut at their outlines; build with :func:`build_walls`.
+
+    Attributes
+    ----------
+    network
+        The walking network with every edge cut where it crosses a walled outline.
+    compounds
+        Every candidate compound: ``compound_id``, ``name``, ``status`` (``gated``,
+        ``no_access`` — open, nobody is trapped —, ``opened`` by the planner, ``nested``,
+        ``too_large``, ``unnamed``), ``households`` filled by the reach step, geometry.
+    polygons
+        Outline of each gated compound, by gated position (``compound`` below).
+    access
+        Open access points: ``compound`` (gated position), ``compound_id``, ``x``, ``y``,
+        ``origin`` (``mapped``/``inferred``/``added``), ``node`` (graph node outside the
+        wall), ``edge``/``along_m``/``offset_m`` (where it meets the streets outside).
+    edge_compound
+        Gated position owning each edge as an inner path (-1: public or outside).
+    edge_node_u, edge_node_v
+        Graph node at each end of each edge as walked from inside (enter layer).
+    n_nodes
+        Nodes of the walled graph before exit copies (see :meth:`graph`).
+    report
+        Counts for the summary.
+    """
+
+    network: WalkNetwork
+    compounds: gpd.GeoDataFrame
+    polygons: np.ndarray
+    compound_ids: np.ndarray
+    access: pd.DataFrame
+    edge_compound: np.ndarray
+    edge_node_u: np.ndarray
+    edge_node_v: np.ndarray
+    n_nodes: int
+    report: dict = field(default_factory=dict)
+    inner_detour: float = 1.0
+
+    @property
+    def n_gated(self) -> int:
+        return int(self.polygons.size)
+
+    def graph(self, exit_compounds: np.ndarray | None = None
+              ) -> tuple[sparse.csr_array, np.ndarray]:
+        """The directed walled graph (metres) and the exit copy of each node (-1: none),
+        with exit copies for ``exit_compounds`` (gated positions; default all)."""
+        comps = (np.arange(self.n_gated) if exit_compounds is None
+                 else np.unique(np.asarray(exit_compounds, dtype=np.int64)))
+        return walled_graph(self.network, self.edge_compound, self.access, self.edge_node_u,
+                            self.edge_node_v, self.n_nodes, comps)
+
+    def compound_of(self, xy: np.ndarray) -> np.ndarray:
+        """Gated position of the compound holding each point (-1: none)."""
+        return compound_of(self.polygons, xy)
+
+    def snap(self, xy: np.ndarray, compound: np.ndarray, *,
+             max_snap_m: float) -> tuple[Snap, np.ndarray]:
+        """Snap points outside walls to public/outside edges and points inside a wall to
+        the inner paths of their own compound (edge -1 where none within the cap).
+
+        A point outside every wall whose only ways within the cap are inner paths of a
+        compound (a school whose gate opens into a 大院) is taken into that compound: it
+        comes and goes through the compound's access points. Returns the snap and the
+        (so updated) compound of every point."""
+        compound = compound.copy()
+        net = self.network
+        n = xy.shape[0]
+        edge = np.full(n, -1, dtype=np.int64)
+        along = np.full(n, np.nan)
+        offset = np.full(n, np.nan)
+        out = np.flatnonzero(compound < 0)
+        inner = np.flatnonzero(compound >= 0)
+        for who, part in ((out, "outside"), (inner, "inner")):
+            ids, geoms, grid = self._edges(part)
+            if who.size == 0 or ids.size == 0:
+                continue
+            e, a, o = snap_to_segments(grid, geoms, xy[who], max_snap_m)
+            ok = e >= 0
+            edge[who[ok]], along[who[ok]], offset[who[ok]] = ids[e[ok]], a[ok], o[ok]
+        if inner.size:  # the nearest inner path may belong to the compound next door
+            wrong = inner[(edge[inner] >= 0) & (self.edge_compound[np.maximum(edge[inner], 0)]
+                                                != compound[inner])]
+            edge[wrong], along[wrong], offset[wrong] = -1, np.nan, np.nan
+            if wrong.size:
+                self._snap_own(xy, compound, wrong, max_snap_m, edge, along, offset)
+        stranded = np.flatnonzero((compound < 0) & (edge < 0) & np.isfinite(xy).all(axis=1))
+        ids, geoms, grid = self._edges("inner")
+        if stranded.size and ids.size:
+            e, a, o = snap_to_segments(grid, geoms, xy[stranded], max_snap_m)
+            ok = e >= 0
+            hit = stranded[ok]
+            edge[hit], along[hit], offset[hit] = ids[e[ok]], a[ok], o[ok]
+            compound[hit] = self.edge_compound[ids[e[ok]]]
+        return Snap(edge, along, offset), compound
+
+    def _edges(self, part: str) -> tuple[np.ndarray, np.ndarray, object]:
+        """Ids, geometries and segment grid of the ``inner`` or ``outside`` edges (built
+        once per walls: homes and facilities share them)."""
+        cache = self.__dict__.setdefault("_grids", {})
+        if part not in cache:
+            mask = self.edge_compound >= 0 if part == "inner" else self.edge_compound < 0
+            ids = np.flatnonzero(mask)
+            geoms = self.network.edge_geometry[ids]
+            cache[part] = (ids, geoms, build_segment_grid(geoms) if ids.size else None)
+        return cache[part]
+
+    def _snap_own(self, xy, compound, who, max_snap_m, edge, along, offset) -> None:
+        ids = np.flatnonzero(self.edge_compound >= 0)
+        geoms = self.network.edge_geometry[ids]
+        points = shapely.points(xy[who])
+        src, tgt = shapely.STRtree(geoms).query(points, predicate="dwithin", distance=max_snap_m)
+        keep = self.edge_compound[ids[tgt]] == compound[who[src]]
+        src, tgt = src[keep], tgt[keep]
+        if src.size == 0:
+            return
+        dist = shapely.distance(points[src], geoms[tgt])
+        order = np.lexsort((tgt, dist, src))
+        src, tgt, dist = src[order], tgt[order], dist[order]
+        first = np.ones(src.size, dtype=bool)
+        first[1:] = src[1:] != src[:-1]
+        src, tgt, dist = src[first], tgt[first], dist[first]
+        edge[who[src]] = ids[tgt]
+        offset[who[src]] = dist
+        along[who[src]] = shapely.line_locate_point(geoms[tgt], points[src])
+
+    def gate_pairs(self, xy: np.ndarray, compound: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (point, open access point of its compound) pair with the straight walk."""
+        acc = self.access
+        if len(acc) == 0 or not (compound >= 0).any():
+            return (np.zeros(0, np.int64),) * 2 + (np.zeros(0),)
+        a_comp = acc["compound"].to_numpy()
+        order = np.argsort(a_comp, kind="stable")
+        start = np.searchsorted(a_comp[order], np.arange(self.n_gated))
+        stop = np.searchsorted(a_comp[order], np.arange(self.n_gated), side="right")
+        who = np.flatnonzero(compound >= 0)
+        c = compound[who]
+        count = stop[c] - start[c]
+        point = np.repeat(who, count)
+        k = np.arange(point.size) - np.repeat(np.cumsum(count) - count, count)
+        gate = order[np.repeat(start[c], count) + k]
+        axy = acc[["x", "y"]].to_numpy()
+        cost = np.hypot(*(xy[point] - axy[gate]).T) * self.inner_detour
+        return point, gate, cost
+
+
+def midpoints(geoms: np.ndarray) -> np.ndarray:
+    """The point halfway along each LineString, ``(n, 2)`` (numpy, no shapely call per line)."""
+    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    n = geoms.size
+    seg = np.hypot(*np.diff(coords, axis=0).T)
+    seg = np.where(which[1:] == which[:-1], seg, 0.0)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    first = np.searchsorted(which, np.arange(n))
+    last = np.searchsorted(which, np.arange(n), side="right") - 1
+    half = (cum[first] + cum[last]) / 2
+    k = np.clip(np.searchsorted(cum, half, side="right") - 1, first, np.maximum(last - 1, first))
+    span = cum[k + 1] - cum[k]
+    f = np.where(span > 0, (half - cum[k]) / np.where(span > 0, span, 1.0), 0.0)
+    nxt = np.minimum(k + 1, coords.shape[0] - 1)
+    return coords[k] + f[:, None] * (coords[nxt] - coords[k])
+
+
+def inner_owner(net: WalkNetwork, polygons: np.ndarray) -> np.ndarray:
+    """Position of the walled outline each edge runs inside (its middle more than 5 cm
+    inside the outline), -1 for edges outside or along an outline, and for public streets
+    (``edge_class == 'arterial'``)."""
+    owner = np.full(net.n_edges, -1, dtype=np.int64)
+    if polygons.size == 0 or net.n_edges == 0:
+        return owner
+    mid = midpoints(net.edge_geometry)
+    owner = compound_of(polygons, mid)
+    hit = np.flatnonzero(owner >= 0)
+    if hit.size:  # along an outline is outside
+        near = shapely.dwithin(shapely.boundary(polygons[owner[hit]]),
+                               shapely.points(mid[hit]), 0.05)
+        owner[hit[near]] = -1
+    owner[net.edge_class == "arterial"] = -1  # public streets stay public
+    return owner
+
+
+def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Position in ``polygons`` of the first polygon holding each point (-1: none)."""
+    out = np.full(xy.shape[0], -1, dtype=np.int64)
+    if polygons.size == 0 or xy.shape[0] == 0:
+        return out
+    finite = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    src, tgt = shapely.STRtree(polygons).query(shapely.points(xy[finite]), predicate="within")
+    order = np.lexsort((tgt, src))
+    src, tgt = src[order], tgt[order]
+    first = np.ones(src.size, dtype=bool)
+    first[1:] = src[1:] != src[:-1]
+    out[finite[src[first]]] = tgt[first]
+    return out
+
+
+# -------------------------------------------------------------------------------------
+# which compounds are walls
+# -------------------------------------------------------------------------------------
+def wall_candidates(compounds: gpd.GeoDataFrame | None, settings: WallSettings,
+                    crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    """Every compound with its ``status`` before access points are looked for."""
+    cols = ["compound_id", "name", "status"]
+    if compounds is None or len(compounds) == 0:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=crs)
+    require_projected(compounds, what="compounds")
+    c = compounds.to_crs(crs)
+    geoms = shapely.make_valid(c.geometry.to_numpy())
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    geoms = np.where(polygonal, geoms, None)
+    ids = (c["compound_id"].astype(str).to_numpy() if "compound_id" in c.columns
+           else np.array([f"C{k:05d}" for k in range(len(c))], dtype=object))
+    names = (c["name"].to_numpy(dtype=object) if "name" in c.columns
+             else np.full(len(c), None, dtype=object))
+    named = np.array([isinstance(v, str) and v.strip() != "" for v in names])
+    area = np.where(polygonal, shapely.area(np.where(polygonal, geoms, shapely.Polygon())), 0.0)
+    status = np.full(len(c), "gated", dtype=object)
+    status[~named] = "unnamed"
+    status[area > settings.max_compound_ha * 10_000] = "too_large"
+    status[~polygonal | (area <= 0)] = "invalid"
+    gated = np.flatnonzero(status == "gated")
+    if gated.size > 1:  # a compound holding a smaller walled one is not itself a wall
+        tree = shapely.STRtree(geoms[gated])
+        src, tgt = tree.query(geoms[gated], predicate="contains_properly")
+        keep = src != tgt
+        status[gated[np.unique(src[keep])]] = "nested"
+    opened = set(settings.open_compounds)
+    status[(status == "gated") & np.isin(ids, list(opened))] = "opened"
+    if not settings.gated:
+        status[status == "gated"] = "opened"
+    return gpd.GeoDataFrame({"compound_id": ids, "name": names, "status": status},
+                            geometry=np.where(polygonal, geoms, shapely.Polygon()), crs=crs)
+
+
+# -------------------------------------------------------------------------------------
+# building
+# -------------------------------------------------------------------------------------
+def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
+                gates: gpd.GeoDataFrame | None = None, *,
+                settings: WallSettings = WallSettings(), max_snap_m: float = 150.0) -> Walls:
+    """Cut the network at walled outlines, find access points and build the walled graph.
+
+    Parameters
+    ----------
+    network
+        The study area's walking network (projected metres).
+    compounds
+        Compound outlines (``compound_id``, ``name``); any projected CRS.
+    gates
+        Mapped gates and entrances (points; any projected CRS), or ``None``.
+    settings
+        :class:`WallSettings` (including the planner's edits).
+    max_snap_m
+        A mapped or added gate with no way through it joins the nearest street outside
+        within this distance.
+    """
+    crs = network.crs
+    cands = wall_candidates(compounds, settings, crs)
+    walls_at = np.flatnonzero(cands["status"].to_numpy() == "gated")
+    polys = cands.geometry.to_numpy()[walls_at]
+    net = cut_at_outlines(network, polys) if polys.size else network
+    edge_owner = inner_owner(net, polys)
+    gate_xy = gate_points(gates, crs)
+    added_xy = wgs84_to(settings.added_gates, crs)
+    closed_xy = wgs84_to(settings.closed_gates, crs)
+    access = access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m)
+    access = close_access(access, closed_xy, settings.edit_match_m)
+    has = np.zeros(polys.size, dtype=bool)
+    has[access["compound"].to_numpy()] = True
+    # compounds without any open access point are open: nobody is trapped
+    status = cands["status"].to_numpy(dtype=object).copy()
+    status[walls_at[~has]] = "no_access"
+    keep = np.flatnonzero(has)
+    remap = np.full(polys.size, -1, dtype=np.int64)
+    remap[keep] = np.arange(keep.size)
+    if polys.size:
+        edge_owner = np.where(edge_owner >= 0, remap[np.maximum(edge_owner, 0)], -1)
+    access = access.assign(compound=remap[access["compound"].to_numpy()]).reset_index(drop=True)
+    ids = cands["compound_id"].to_numpy()[walls_at[keep]]
+    access["compound_id"] = ids[access["compound"].to_numpy()]
+    enter_u, enter_v, size, access_nodes = enter_ends(net, edge_owner, access)
+    cands = cands.assign(status=status)
+    report = {
+        "compounds": int(len(cands)),
+        "compounds_gated": int(keep.size),
+        "compounds_by_status": {k: int(v) for k, v in
+                                pd.Series(status).value_counts().sort_index().items()},
+        "no_access_ids": [str(v) for v in cands["compound_id"][status == "no_access"]][:10],
+        "access_points": {o: int((access["origin"] == o).sum()) for o in ORIGINS},
+        "access_points_closed": int(access.attrs.get("closed", 0)),
+        "gates_mapped_ignored": int(access.attrs.get("gates_ignored", 0)),
+        "gates_added_ignored": int(access.attrs.get("added_ignored", 0)),
+        "inner_edges": int((edge_owner >= 0).sum()),
+        "edges_cut_at_outlines": int(net.n_edges - network.n_edges),
+        "access_nodes": int(access_nodes),
+    }
+    return Walls(network=net, compounds=cands, polygons=polys[keep], compound_ids=ids,
+                 access=access, edge_compound=edge_owner, edge_node_u=enter_u,
+                 edge_node_v=enter_v, n_nodes=size, report=report,
+                 inner_detour=settings.inner_detour)
+
+
+
+#: Compass sides a planner can put a new gate on, as unit vectors (x east, y north).
+SIDES = {"n": (0.0, 1.0), "e": (1.0, 0.0), "s": (0.0, -1.0), "w": (-1.0, 0.0)}
+
+
+def outline_point(polygon: shapely.Geometry, side: str) -> shapely.Point:
+    """Where a ray from a point inside ``polygon`` towards ``side`` (``n``/``e``/``s``/``w``)
+    first meets its outline: the spot for "a north gate"."""
+    if side not in SIDES:
+        raise ValueError(f"side must be one of {sorted(SIDES)}, not {side!r}")
+    start = polygon.representative_point()
+    minx, miny, maxx, maxy = polygon.bounds
+    reach = 2 * max(maxx - minx, maxy - miny) + 1.0
+    dx, dy = SIDES[side]
+    ray = shapely.LineString([start.coords[0],
+                              (start.x + dx * reach, start.y + dy * reach)])
+    hits = shapely.get_parts(shapely.intersection(ray, shapely.boundary(polygon)))
+    points = shapely.get_coordinates(hits)
+    if points.shape[0] == 0:
+        return start
+    d = np.hypot(points[:, 0] - start.x, points[:, 1] - start.y)
+    return shapely.Point(points[int(np.argmin(d))])
+
+
+def to_wgs84(point: shapely.Point, crs) -> tuple[float, float]:
+    """``(lon, lat)`` of a point in ``crs`` (how the planner's edits are stored)."""
+    lon, lat = pyproj.Transformer.from_crs(crs, WGS84_CRS, always_xy=True).transform(point.x,
+                                                                                    point.y)
+    return round(float(lon), 7), round(float(lat), 7)

@@ -1,0 +1,268 @@
+"""Gated compounds in the reach step: gates, inner paths, no walking through, edits."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pyproj
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from analysis import reach as R
+from analysis.reach_walls import compound_access, without_walls
+from analysis.settings import WalkSettings
+from geo.network import build_network
+from geo.walls import WallSettings, build_walls, cut_at_outlines
+from tests.analysis.reach_fixtures import CRS, lines_frame, points_frame
+
+SETTINGS = WalkSettings()
+DETOUR = WallSettings().inner_detour
+X0, Y0 = 440_000.0, 4_420_000.0  # a real UTM 50N position, so WGS84 edits make sense
+TO_WGS84 = pyproj.Transformer.from_crs(CRS, 4326, always_xy=True)
+
+
+def _shift(segs):
+    return [(a + X0, b + Y0, c + X0, d + Y0) for a, b, c, d in segs]
+
+
+def _xy(points):
+    return np.asarray(points, dtype=float).reshape(-1, 2) + [X0, Y0]
+
+
+def _compound(box=(100, 100, 300, 300), name="阳光小区", cid="way/1"):
+    x0, y0, x1, y1 = box
+    return gpd.GeoDataFrame({"compound_id": [cid], "name": [name]},
+                            geometry=[shapely.box(x0 + X0, y0 + Y0, x1 + X0, y1 + Y0)], crs=CRS)
+
+
+#: A ring of streets around the 400 m square, split at the middle of each side, and a
+#: north street beyond; the compound [100, 300]² sits in the middle.
+RING = [(0, 0, 200, 0), (200, 0, 400, 0), (400, 0, 400, 200), (400, 200, 400, 400),
+        (400, 400, 200, 400), (200, 400, 0, 400), (0, 400, 0, 200), (0, 200, 0, 0)]
+SOUTH_PATH = [(200, 0, 200, 150)]  # from the south street through the wall, dead end inside
+
+
+def _measure(net, homes, facilities, walls=None, services=("health",)):
+    hh = points_frame(_xy(homes), households=np.ones(len(homes), dtype=int))
+    fac = points_frame(_xy(facilities), service=["health"] * len(facilities),
+                       facility_id=[f"F{k}" for k in range(len(facilities))])
+    index = R.prepare_reach(net, hh, fac, services=services, walls=walls)
+    return index, R.household_minutes(index, SETTINGS, services)
+
+
+def _brute_force_via(gate, homes, facility, street_segs, gate_link, inner_path=None):
+    """networkx: streets as drawn, the gate joined to the streets by ``gate_link``; each
+    home joined only to the gate (straight walk × detour) and, if ``inner_path`` (a
+    vertical segment from the gate) lies within the snap cap, to its nearest point on that
+    path; shortest walk home → facility."""
+    g = nx.Graph()
+    for a, b, c, d in street_segs:
+        g.add_edge((a, b), (c, d), weight=float(np.hypot(c - a, d - b)))
+    g.add_edge(("gate",), gate_link[0], weight=gate_link[1])
+    out = []
+    for k, h in enumerate(homes):
+        g.add_edge(("home", k), ("gate",),
+                   weight=DETOUR * float(np.hypot(*(np.subtract(h, gate)))))
+        if inner_path is not None:
+            x, y0, y1 = inner_path
+            foot = (x, float(np.clip(h[1], y0, y1)))
+            offset = float(np.hypot(h[0] - foot[0], h[1] - foot[1]))
+            if offset <= 150.0:
+                g.add_edge(("home", k), ("foot", k), weight=offset)
+                g.add_edge(("foot", k), ("gate",), weight=foot[1] - y0)
+        out.append(nx.shortest_path_length(g, ("home", k), facility, weight="weight"))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("kind", ["crossing_path", "mapped_gate_without_way"])
+def test_south_gate_walk_equals_brute_force_via_the_gate(kind):
+    segs = RING + (SOUTH_PATH if kind == "crossing_path" else [])
+    net = build_network(lines_frame(_shift(segs)))
+    gates = None
+    if kind == "mapped_gate_without_way":
+        gates = points_frame(_xy([(200, 100)]))
+    walls = build_walls(net, _compound(), gates)
+    origin = walls.access["origin"].tolist()
+    assert origin == (["inferred"] if kind == "crossing_path" else ["mapped"])
+    rng = np.random.default_rng(3)
+    homes = np.column_stack([rng.uniform(110, 290, 25), rng.uniform(220, 295, 25)])
+    facility = (200, 400)  # on the north street, just beyond the wall
+    index, reach = _measure(net, homes, [facility], walls)
+    inner = (200, 100, 150) if kind == "crossing_path" else None
+    expected = _brute_force_via((200, 100), homes, facility, RING, ((200, 0), 100.0), inner)
+    got = reach.walk_m["health"].to_numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    # without walls many of the same homes walk straight over the wall to a street
+    _, plain = _measure(net, homes, [facility])
+    assert (plain.walk_m["health"].to_numpy() < got - 500).sum() >= 5
+    assert index.on_network.all()
+
+
+def test_compound_without_access_point_is_open_and_reported():
+    net = build_network(lines_frame(_shift(RING)))
+    walls = build_walls(net, _compound())
+    assert walls.n_gated == 0
+    assert walls.compounds["status"].tolist() == ["no_access"]
+    assert walls.report["no_access_ids"] == ["way/1"]
+    homes = [(150, 250), (250, 150), (200, 290)]
+    index, reach = _measure(net, homes, [(200, 400)], walls)
+    _, plain = _measure(net, homes, [(200, 400)])
+    np.testing.assert_allclose(reach.walk_m["health"], plain.walk_m["health"])
+    summary = compound_access(index, reach, SETTINGS)
+    assert summary["open_no_access"] == ["way/1"]
+    assert summary["compounds_gated"] == 0
+    assert summary["coverage"]["health"]["with_walls"] == summary["coverage"]["health"]["without_walls"]
+
+
+def test_outsiders_do_not_walk_through_but_residents_use_both_gates():
+    segs = RING + [(0, 200, 400, 200)]  # an inner road crossing the compound west → east
+    net = build_network(lines_frame(_shift(segs)))
+    walls = build_walls(net, _compound())
+    assert sorted(walls.access["origin"]) == ["inferred", "inferred"]
+    # an outsider at the west street, the facility on the east street
+    index, reach = _measure(net, [(0, 210), (250, 250)], [(400, 200)], walls)
+    walk = reach.walk_m["health"].to_numpy()
+    assert walk[0] == pytest.approx(190 + 400 + 200)  # around, not through
+    assert walk[1] == pytest.approx(DETOUR * np.hypot(50, 50) + 100)  # to the east gate
+    _, plain = _measure(net, [(0, 210)], [(400, 200)])
+    assert plain.walk_m["health"].iloc[0] == pytest.approx(10 + 400)
+
+
+def test_public_arterial_through_a_compound_stays_public():
+    segs = RING + [(0, 200, 400, 200)]
+    frame = lines_frame(_shift(segs))
+    frame.loc[len(RING), "road_class"] = "arterial"
+    net = build_network(frame)
+    walls = build_walls(net, _compound())
+    _, reach = _measure(net, [(0, 210)], [(400, 200)], walls)
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(10 + 400)
+
+
+def test_facility_inside_a_compound_is_reached_through_its_gate():
+    net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
+    walls = build_walls(net, _compound())
+    facility = (200, 280)  # a kindergarten deep inside, north of the dead-end path
+    _, reach = _measure(net, [(200, -10), (120, 290), (300, 420)], [facility], walls)
+    walk = reach.walk_m["health"].to_numpy()
+    # inside: along the dead-end path (50 m) and straight to it (130 m), or straight
+    inside = min(50 + 130, DETOUR * 180)
+    assert walk[0] == pytest.approx(10 + 100 + inside)  # street, gate, then inside
+    assert walk[1] == pytest.approx(DETOUR * np.hypot(80, 10))  # a neighbour inside
+    # from the north: around the ring to the south gate (200 + 400 + 200), then in
+    assert walk[2] == pytest.approx(20 + 100 + 400 + 200 + 100 + inside)
+
+
+def test_planner_edits_close_add_and_open():
+    net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
+    home, facility = [(200, 290)], [(200, 400)]
+    closed = WallSettings(closed_gates=(TO_WGS84.transform(X0 + 200, Y0 + 102),))
+    walls = build_walls(net, _compound(), settings=closed)
+    assert walls.report["access_points_closed"] == 1
+    assert walls.compounds["status"].tolist() == ["no_access"]  # nobody is trapped
+    north = WallSettings(added_gates=(TO_WGS84.transform(X0 + 200, Y0 + 305),))
+    walls = build_walls(net, _compound(), settings=north)
+    assert sorted(walls.access["origin"]) == ["added", "inferred"]
+    _, reach = _measure(net, home, facility, walls)
+    # to the new north gate (10 m straight), then 100 m to the north street
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(DETOUR * 10 + 100)
+    opened = build_walls(net, _compound(), settings=WallSettings(open_compounds=("way/1",)))
+    assert opened.n_gated == 0 and opened.compounds["status"].tolist() == ["opened"]
+    off = build_walls(net, _compound(), settings=WallSettings(gated=False))
+    assert off.n_gated == 0
+
+
+def test_unnamed_large_and_nested_compounds_are_not_walls():
+    net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
+    comps = gpd.GeoDataFrame(
+        {"compound_id": ["a", "b", "c", "d"], "name": ["小区", None, "大片区", "外围"]},
+        geometry=[shapely.box(X0 + 100, Y0 + 100, X0 + 300, Y0 + 300),
+                  shapely.box(X0 + 120, Y0 + 120, X0 + 140, Y0 + 140),
+                  shapely.box(X0 - 2000, Y0 - 2000, X0 + 2000, Y0 + 2000),
+                  shapely.box(X0 + 50, Y0 + 50, X0 + 350, Y0 + 350)], crs=CRS)
+    walls = build_walls(net, comps)
+    assert walls.compounds["status"].tolist() == ["gated", "unnamed", "too_large", "nested"]
+
+
+def test_cut_at_outlines_keeps_length_and_geometry():
+    net = build_network(lines_frame(_shift(RING + [(0, 200, 400, 200), (200, 0, 200, 150)])))
+    polys = _compound().geometry.to_numpy()
+    cut = cut_at_outlines(net, polys)
+    assert cut.edge_length_m.sum() == pytest.approx(net.edge_length_m.sum())
+    assert cut.n_edges == net.n_edges + 3  # two cuts on the cross road, one on the path
+    outline = shapely.boundary(polys[0])
+    on = shapely.distance(shapely.points(cut.node_xy), outline) < 0.02
+    assert on.sum() == 3
+
+
+def test_service_areas_follow_inner_paths_from_the_gate():
+    net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
+    walls = build_walls(net, _compound())
+    index, _ = _measure(net, [(200, 290)], [(200, -5)], walls)
+    areas = R.service_areas(index, SETTINGS, "health", minutes=(5.0,))
+    poly = areas.geometry.iloc[0]
+    assert poly.contains(shapely.Point(X0 + 200, Y0 + 140))  # the inner path is reached
+
+
+# -- property: opening a gate never lowers coverage -----------------------------------------
+NET = build_network(lines_frame(_shift(RING + SOUTH_PATH + [(0, 200, 80, 200)])))
+HOMES = np.column_stack([np.linspace(105, 295, 30), np.tile([120.0, 200.0, 290.0], 10)])
+FACILITIES = [(0, 300), (300, 400), (400, 100)]
+
+
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["n", "s", "e", "w"]), st.floats(110, 290)),
+                min_size=1, max_size=3))
+def test_opening_a_gate_never_lowers_coverage(new_gates):
+    def gate(side, t):
+        x, y = {"n": (t, 300), "s": (t, 100), "e": (300, t), "w": (100, t)}[side]
+        return TO_WGS84.transform(X0 + x, Y0 + y)
+
+    base = build_walls(NET, _compound())
+    more = build_walls(NET, _compound(),
+                       settings=WallSettings(added_gates=tuple(gate(*g) for g in new_gates)))
+    assert more.n_gated == base.n_gated == 1
+    _, before = _measure(NET, HOMES, FACILITIES, base)
+    _, after = _measure(NET, HOMES, FACILITIES, more)
+    b = before.walk_m["health"].to_numpy()
+    a = after.walk_m["health"].to_numpy()
+    assert (a <= b + 1e-9).all()
+    assert after.report["health"]["covered_households"] >= before.report["health"]["covered_households"]
+
+
+def test_without_walls_twin_matches_a_plain_run():
+    net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
+    walls = build_walls(net, _compound())
+    homes = [(150, 250), (200, 290), (20, 380)]
+    index, _ = _measure(net, homes, [(200, 400)], walls)
+    twin = R.household_minutes(without_walls(index), SETTINGS, ("health",))
+    _, plain = _measure(net, homes, [(200, 400)])
+    np.testing.assert_allclose(twin.walk_m["health"], plain.walk_m["health"])
+
+
+def test_detour_factor_lengthens_the_walk_inside_the_compound():
+    net = build_network(lines_frame(_shift(RING)))
+    gates = points_frame(_xy([(200, 100)]))
+    walls = build_walls(net, _compound(), gates, settings=WallSettings(inner_detour=1.5))
+    _, reach = _measure(net, [(200, 280)], [(200, 400)], walls)
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(1.5 * 180 + 100 + 200 + 400 + 200)
+
+
+def test_with_a_detour_a_facility_inside_leaves_along_its_inner_path():
+    net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
+    walls = build_walls(net, _compound(), settings=WallSettings(inner_detour=1.3))
+    _, reach = _measure(net, [(200, -10)], [(200, 280)], walls)
+    # straight to the gate would be 1.3 × 180 = 234 m; the path: 130 m to it, 50 m along
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(10 + 100 + 50 + 130)
+
+
+def test_an_area_without_compounds_measures_as_without_walls():
+    net = build_network(lines_frame(_shift(RING)))
+    for compounds in (None, _compound().iloc[:0]):
+        walls = build_walls(net, compounds)
+        assert walls.n_gated == 0 and len(walls.access) == 0
+        index, reach = _measure(net, [(150, 250), (20, 380)], [(200, 400)], walls)
+        _, plain = _measure(net, [(150, 250), (20, 380)], [(200, 400)])
+        np.testing.assert_allclose(reach.walk_m["health"], plain.walk_m["health"])
+        assert compound_access(index, reach, SETTINGS)["households_affected"] == 0
