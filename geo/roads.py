@@ -20,22 +20,45 @@ NOT_WALKABLE = frozenset({
 _NO = frozenset({"no", "private"})
 
 
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+
+def tag_values(value: object) -> list[str]:
+    """Every value of one OSM tag, sorted: osmnx joins the tags of the ways it merges into
+    a list whose order comes from a Python set (so it changes from run to run with the
+    hash seed); sorting makes every reading of it the same on every run."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return sorted({str(v) for v in value if _present(v)})
+    return [str(value)] if _present(value) else []
+
+
 def first_tag(value: object) -> str:
-    """OSM tags read by osmnx may be lists after simplification: take the first."""
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else None
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return str(value)
+    """One value of an OSM tag that osmnx may have made a list: the first in sorted order
+    (never the list's own order, which is not stable between runs)."""
+    values = tag_values(value)
+    return values[0] if values else ""
+
+
+_PATHS = frozenset({"footway", "path", "pedestrian", "steps", "living_street", "track",
+                    "corridor"})
+
+
+def _class_of(value: object) -> str:
+    """The strongest class among a way's ``highway`` values (a merged way that is partly
+    arterial is an arterial: it is a barrier for grids)."""
+    values = tag_values(value)
+    if any(v in ARTERIAL for v in values):
+        return "arterial"
+    if values and all(v in _PATHS for v in values):
+        return "path"
+    return "local"
 
 
 def road_class(highway: pd.Series) -> pd.Series:
     """``'arterial'``, ``'local'`` or ``'path'`` for each ``highway`` value."""
-    values = highway.map(first_tag)
-    paths = {"footway", "path", "pedestrian", "steps", "living_street", "track", "corridor"}
-    out = np.where(values.isin(ARTERIAL), "arterial",
-                   np.where(values.isin(paths), "path", "local"))
-    return pd.Series(out, index=highway.index, name="road_class")
+    out = [_class_of(v) for v in highway.to_numpy()]
+    return pd.Series(out, index=highway.index, name="road_class", dtype=object)
 
 
 def walkable(ways: pd.DataFrame) -> pd.Series:
