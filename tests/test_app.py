@@ -3,6 +3,8 @@ AppTest run executes the whole script)."""
 
 from __future__ import annotations
 
+from tests.ui import edit_widget
+
 from pathlib import Path
 
 import pytest
@@ -149,7 +151,7 @@ def test_an_edit_undo_and_redo_change_the_headline_numbers_and_the_grid_table():
     sizes = table.set_index(t("map.grid_id", "zh"))[t("map.households_n", "zh")]
     largest = str(sizes.astype(int).idxmax())
     at.radio(key="gc_op").set_value("split").run()
-    at.selectbox(key="gc_split").set_value(largest).run()
+    edit_widget(at.selectbox, "gc_split").set_value(largest).run()
     at.button(key="gc_apply_split").click().run()
     assert not at.exception and not at.error
     assert int(metric(at, GRIDS)) == grids + 1

@@ -160,9 +160,16 @@ def local_time(stamp: object) -> str:
 # ------------------------------------------------------------------------- the panel
 
 
+def wkey(name: str) -> str:
+    """The key of an edit-panel widget that shows the project's grids or units: one per
+    area and opened project (:func:`ui.session.widget_scope`), so a new area gets fresh
+    widgets (a browser keeps a drawn widget's labels for as long as its key lives)."""
+    return f"{name}@{session.widget_scope()}"
+
+
 def _units_key() -> str:
     """Key of the unit multiselect; a new one after each move clears the selection."""
-    return f"gc_units_{st.session_state.get('gc_units_gen', 0)}"
+    return wkey(f"gc_units_{st.session_state.get('gc_units_gen', 0)}")
 
 
 def _store(result: Result, page: PageSettings, project: Project, edit: edits.Edit | None,
@@ -199,9 +206,9 @@ def _move(result: Result, page: PageSettings, project: Project, grids: list[str]
     if neighbour is not None and st.session_state.get("gc_target_for") != tuple(chosen):
         # a new selection: its neighbouring grid becomes the target
         st.session_state["gc_target_for"] = tuple(chosen)
-        st.session_state["gc_target"] = neighbour
+        st.session_state[wkey("gc_target")] = neighbour
     target = widgets.selectbox(
-        t("edit.target", lang), targets, key="gc_target", lang=lang,
+        t("edit.target", lang), targets, key=wkey("gc_target"), lang=lang,
         index=targets.index(neighbour) if neighbour in targets else 0,
         format_func=lambda g: t("edit.new_grid", lang) if g == new else label(g))
     if neighbour is not None and target == neighbour:
@@ -242,7 +249,7 @@ def panel(result: Result, page: PageSettings) -> None:
     selected = st.session_state.get("gc_selected", [])
     drawn = rendered_map(("edit", map_key(project, lang=lang, selected=selected)),
                          lambda: edit_map(project, lang=lang, selected=selected))
-    event = mapframe.show(drawn, key="gc_edit_map", height=520, use_container_width=True,
+    event = mapframe.show(drawn, key=wkey("gc_edit_map"), height=520, use_container_width=True,
                           returned_objects=["last_active_drawing", "last_object_clicked"])
     # st_folium keeps returning the last drawing or click; act on each one once
     signature = repr(sorted((event or {}).items()))
@@ -259,30 +266,30 @@ def panel(result: Result, page: PageSettings) -> None:
         if op == "move":
             _move(result, page, project, grids, label, lang, author)
         elif op == "merge":
-            keep = widgets.selectbox(t("edit.keep", lang), grids, key="gc_keep", lang=lang,
+            keep = widgets.selectbox(t("edit.keep", lang), grids, key=wkey("gc_keep"), lang=lang,
                                      format_func=label)
             absorb = widgets.selectbox(t("edit.absorb", lang), [g for g in grids if g != keep],
-                                       key="gc_absorb", lang=lang, format_func=label)
+                                       key=wkey("gc_absorb"), lang=lang, format_func=label)
             apart = absorb is not None and keep is not None and not grids_touch(project, keep, absorb)
             confirmed = True
             if apart:
                 st.warning(t("edit.merge_apart", lang, keep=keep, absorb=absorb))
-                confirmed = st.checkbox(t("edit.merge_confirm", lang), key="gc_merge_apart_ok")
+                confirmed = st.checkbox(t("edit.merge_confirm", lang), key=wkey("gc_merge_apart_ok"))
             if st.button(t("edit.apply_merge", lang), key="gc_apply_merge",
                          disabled=absorb is None or not confirmed):
                 work, edit = edit_project(project, edits.merge_grids, keep, absorb, author=author)
-                st.session_state.pop("gc_merge_apart_ok", None)
+                st.session_state.pop(wkey("gc_merge_apart_ok"), None)
                 _store(result, page, work, edit, lang)
                 st.rerun()
         elif op == "split":
-            grid = widgets.selectbox(t("edit.split_grid", lang), grids, key="gc_split",
+            grid = widgets.selectbox(t("edit.split_grid", lang), grids, key=wkey("gc_split"),
                                      lang=lang, format_func=label)
             if st.button(t("edit.apply_split", lang), key="gc_apply_split"):
                 work, edit = edit_project(project, edits.split_grid, grid, author=author)
                 _store(result, page, work, edit, lang)
                 st.rerun()
         elif op == "lock":
-            chosen = widgets.multiselect(t("edit.lock_grids", lang), grids, key="gc_lock",
+            chosen = widgets.multiselect(t("edit.lock_grids", lang), grids, key=wkey("gc_lock"),
                                          lang=lang, format_func=label)
             c1, c2 = st.columns(2)
             for locked, column, key in ((True, c1, "gc_apply_lock"), (False, c2, "gc_apply_unlock")):
@@ -292,9 +299,9 @@ def panel(result: Result, page: PageSettings) -> None:
                     _store(result, page, work, edit, lang)
                     st.rerun()
         else:
-            grid = widgets.selectbox(t("edit.rename_grid", lang), grids, key="gc_rename",
+            grid = widgets.selectbox(t("edit.rename_grid", lang), grids, key=wkey("gc_rename"),
                                      lang=lang, format_func=label)
-            name = st.text_input(t("edit.new_name", lang), key="gc_new_name")
+            name = st.text_input(t("edit.new_name", lang), key=wkey("gc_new_name"))
             if st.button(t("edit.apply_rename", lang), key="gc_apply_rename"):
                 work, edit = edit_project(project, edits.rename_grid, grid, name, author=author)
                 _store(result, page, work, edit, lang)
