@@ -222,14 +222,29 @@ def _move(result: Result, page: PageSettings, project: Project, grids: list[str]
         st.rerun()
 
 
-def panel(result: Result, page: PageSettings) -> None:
-    """The grid editing panel (called by the page with its result and settings)."""
+def save_status(where, lang: str) -> None:
+    """Whether the session's project is in a file, drawn into the placeholder ``where``.
+    The page draws it again after the project panel (which may save in the same run), so
+    "not saved yet" never stands above "saved to …"."""
+    project = session.project()
+    if project is None:
+        where.empty()
+    elif project.path is not None:
+        where.caption(widgets.plain(t("edit.autosaved", lang, path=str(project.path),
+                                      revision=project.revision)))
+    else:
+        where.caption(t("edit.not_saved", lang))
+
+
+def panel(result: Result, page: PageSettings):
+    """The grid editing panel (called by the page with its result and settings). Returns
+    the placeholder of the save status, for :func:`save_status` after saving."""
     lang = page.lang
     st.subheader(t("edit.title", lang))
     project = current_project(result, page)
     if project.session is None:
         st.info(t("edit.no_grids", lang))
-        return
+        return None
     author = st.text_input(t("edit.author", lang), key=AUTHOR_KEY,
                            placeholder=t("edit.author_hint", lang))
     session = project.session
@@ -322,11 +337,8 @@ def panel(result: Result, page: PageSettings) -> None:
     failure = st.session_state.pop("gc_autosave_error", None)
     if failure:
         st.error(widgets.plain(failure))
-    if project.path is not None:
-        st.caption(widgets.plain(t("edit.autosaved", lang, path=str(project.path),
-                                   revision=project.revision)))
-    else:
-        st.caption(t("edit.not_saved", lang))
+    status = st.empty()
+    save_status(status, lang)
     with st.expander(t("edit.journal", lang, count=len(session.entries))):
         rows = [{t("edit.time_local", lang): local_time(e.time_utc), t("edit.col.author", lang): e.author,
                  t("edit.col.op", lang): t(f"edit.op.{e.op}", lang),
@@ -337,7 +349,8 @@ def panel(result: Result, page: PageSettings) -> None:
             st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
     if project.credit:
         st.caption(OSM_CREDIT)
+    return status
 
 
 __all__ = ["MAX_UNIT_MARKERS", "current_project", "edit_map", "edit_table",
-           "panel", "set_project", "units_from_event"]
+           "panel", "save_status", "set_project", "units_from_event"]

@@ -160,3 +160,19 @@ def test_a_new_area_gives_the_edit_panel_fresh_widgets(tmp_path, monkeypatch):
     assert after.key != before
     grids = at.session_state["gc_held"].project.session.state.grid_ids()
     assert after.value in grids
+
+
+def test_one_save_status_after_saving(tmp_path, monkeypatch):
+    """The edit panel draws before the project panel saves: the run that saves must not
+    show "not saved to a file yet" above "saved to …"."""
+    at = started("synthetic:2000", tmp_path, monkeypatch)
+    not_saved = t("edit.not_saved", "zh")
+    assert any(c.value == not_saved for c in at.caption)
+    path_box(at).set_value(str(tmp_path / "A.gpkg")).run()
+    at.button(key="gc_save").click().run()
+    assert not at.exception and not at.error
+    assert any(str(tmp_path / "A.gpkg") in s.value for s in at.success)
+    assert not any(c.value == not_saved for c in at.caption), [c.value for c in at.caption]
+    saved = at.session_state["gc_held"].project
+    autosaved = t("edit.autosaved", "zh", path=str(saved.path), revision=saved.revision)
+    assert any(c.value.replace("\\", "") == autosaved for c in at.caption)
