@@ -247,6 +247,10 @@ def gap_list(result: Result, shown: tuple[str, ...], lang: str) -> pd.DataFrame 
         t("page.col_service", lang): part["service"].map(names).to_numpy(),
         t("map.households_n", lang): part["households"].astype(int).to_numpy(),
         t("map.place", lang): [where[k] for k in order],
+        t("page.col_cause", lang): [t(f"gaps.cause_{c}", lang) if c in ("service", "data")
+                                    else t("gaps.cause_service", lang)
+                                    for c in (part["cause"] if "cause" in part.columns
+                                              else ["service"] * len(part))],
         t("map.rank", lang): part["rank"].to_numpy(),
         "bounds": [tuple(b) for b in bounds[["minx", "miny", "maxx", "maxy"]].to_numpy()],
     })
@@ -260,7 +264,8 @@ def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> tuple | Non
         return None
     labels = [t("page.gap_label", lang, service=row[t("page.col_service", lang)],
                 rank=row[t("map.rank", lang)], households=f"{row[t('map.households_n', lang)]:,}")
-              + " · " + row[t("map.place", lang)] for _, row in gaps.iterrows()]
+              + " · " + row[t("map.place", lang)] + " · " + row[t("page.col_cause", lang)]
+              for _, row in gaps.iterrows()]
     choice = widgets.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))],
                                key="gap_zoom", lang=lang,
                                format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
@@ -269,7 +274,9 @@ def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> tuple | Non
                      t("map.households_n", lang): st.column_config.NumberColumn(
                          help=t("help.gap_households", lang)),
                      t("map.place", lang): st.column_config.TextColumn(
-                         width="large", help=t("help.place", lang))})
+                         width="large", help=t("help.place", lang)),
+                     t("page.col_cause", lang): st.column_config.TextColumn(
+                         help=t("help.gap_cause", lang))})
     return None if choice < 0 else gaps["bounds"].iloc[choice]
 
 
