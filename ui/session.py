@@ -180,7 +180,7 @@ def widgets_for(meta: dict) -> dict:
     grids = settings.get("grids") or {}
     if "min_households" in grids and "max_households" in grids:
         values["band"] = (int(grids["min_households"]), int(grids["max_households"]))
-    for name in ("dwelling_m2", "default_levels", "compound_far"):
+    for name in ("dwelling_m2", "default_levels", "compound_far", "include_dormitories"):
         if name in (settings.get("households") or {}):
             values[name] = settings["households"][name]
     walk = ((meta.get("summary") or {}).get("settings") or {}).get("walk") or {}
