@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
+from analysis.export import neutral_frame
 from analysis.pipeline import OSM_CREDIT, Result
 from analysis.project import (Project, autosave, edit_project, project_from_result,
                               redo_project, undo_project)
@@ -329,7 +330,7 @@ def panel(result: Result, page: PageSettings):
         edit, note = last
         if edit is not None:
             st.markdown(t("edit.last", lang, op=t(f"edit.op.{edit.entry.op}", lang)))
-            st.dataframe(edit_table(edit, lang), hide_index=True, use_container_width=True)
+            st.dataframe(neutral_frame(edit_table(edit, lang)), hide_index=True, use_container_width=True)
             for text in edit.entry.warning_texts(lang):
                 st.warning(widgets.plain(text))
         if note is not None:
@@ -346,7 +347,7 @@ def panel(result: Result, page: PageSettings):
                  t("edit.col.applied", lang): "✓" if k < session.position else "↶"}
                 for k, e in enumerate(session.entries)]
         if rows:
-            st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+            st.dataframe(neutral_frame(pd.DataFrame(rows)), hide_index=True, use_container_width=True)
     if project.credit:
         st.caption(OSM_CREDIT)
     return status

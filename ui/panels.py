@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from analysis.export import neutral_frame
 from analysis.pipeline import Result
 from geo.i18n import t
 from ui import widgets
@@ -69,7 +70,7 @@ def coverage_panel(result: Result, shown: tuple[str, ...], lang: str) -> None:
            t("page.col_speed", lang): "{:.2f}", t("page.col_threshold", lang): "{:g}"}
     helps = {t(f"page.col_{k}", lang): t(f"help.col_{k}", lang)
              for k in ("network", "crow", "threshold", "facilities", "speed")}
-    st.dataframe(table.style.format(pct, na_rep="–"), hide_index=True, width="stretch",
+    st.dataframe(neutral_frame(table).style.format(pct, na_rep="–"), hide_index=True, width="stretch",
                  column_config={name: st.column_config.Column(help=text)
                                 for name, text in helps.items()})
     names = service_names(result, lang)
@@ -205,7 +206,8 @@ def grids_panel(result: Result, band: tuple[int, int], lang: str) -> None:
             help=t("help.col_pp", lang), format="%.2f")
     if t("map.reason", lang) in table.columns:
         config[t("map.reason", lang)] = st.column_config.TextColumn(width="large")
-    st.dataframe(table, hide_index=True, width="stretch", height=320, column_config=config)
+    st.dataframe(neutral_frame(table), hide_index=True, width="stretch", height=320,
+                 column_config=config)
 
 
 def heat_table(result: Result, shown: tuple[str, ...], lang: str) -> None:
@@ -221,7 +223,7 @@ def heat_table(result: Result, shown: tuple[str, ...], lang: str) -> None:
     table.columns = [names[s] for s in table.columns]
     table.index.name = t("map.grid_id", lang)
     st.caption(t("page.heat_caption", lang))
-    st.dataframe(table.style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1, axis=None)
+    st.dataframe(neutral_frame(table).style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1, axis=None)
                  .format("{:.0%}", na_rep="–"), width="stretch", height=360)
 
 
@@ -269,7 +271,7 @@ def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> tuple | Non
     choice = widgets.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))],
                                key="gap_zoom", lang=lang,
                                format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
-    st.dataframe(gaps.drop(columns=["service", "bounds"]), hide_index=True,
+    st.dataframe(neutral_frame(gaps.drop(columns=["service", "bounds"])), hide_index=True,
                  width="stretch", height=300, column_config={
                      t("map.households_n", lang): st.column_config.NumberColumn(
                          help=t("help.gap_households", lang)),

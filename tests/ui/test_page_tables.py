@@ -34,3 +34,66 @@ def test_the_gap_list_shows_each_gaps_cause(result, lang):
     by_service = dict(zip(gaps["service"], gaps[column]))
     assert by_service == {"health": t("gaps.cause_data", lang),
                           "market": t("gaps.cause_service", lang)}
+
+
+FORMULA = '=HYPERLINK("http://evil.example","点击")'
+
+
+def tables_script() -> None:
+    import dataclasses
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from analysis.pipeline import run
+    from geo.synthetic import synthetic_district
+    from tests.analysis.project_fixtures import with_compound_grids
+    from ui import edit_panel, panels
+
+    formula = '=HYPERLINK("http://evil.example","点击")'
+
+    @st.cache_resource
+    def result():
+        base = with_compound_grids(run(synthetic_district(5_000, seed=1)))
+        grids = base.layers["grids"].copy()
+        grids["name"] = formula
+        communities = base.layers["communities"].copy()
+        communities["name"] = "+" + formula
+        return dataclasses.replace(base, layers={**base.layers, "grids": grids,
+                                                 "communities": communities})
+
+    page = SimpleNamespace(lang="zh", services=("market", "health"), band=(200, 300))
+    panels.grids_panel(result(), page.band, "zh")
+    panels.gaps_panel(result(), page.services, "zh")
+    edit_panel.panel(result(), page)
+
+
+def _formula_cells(frame) -> list:
+    from analysis.export import FORMULA_START
+
+    cells = [str(c) for c in frame.columns] + [str(i) for i in frame.index]
+    cells += [v for col in frame.columns for v in frame[col].tolist() if isinstance(v, str)]
+    return [c for c in cells if c.startswith(FORMULA_START)]
+
+
+def test_tables_on_the_page_hold_no_live_formulas():
+    """Every table the page shows offers a CSV download in the browser: text from data or
+    users that a spreadsheet would run (a grid or community name, an author, a new grid
+    name) is neutralised there as in the exports."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.ui import edit_widget
+
+    at = AppTest.from_function(tables_script, default_timeout=180).run()
+    assert not at.exception, at.exception
+    at.text_input(key="gc_author").set_value("=cmd|' /C calc'!A0").run()
+    at.radio(key="gc_op").set_value("rename").run()
+    edit_widget(at.text_input, "gc_new_name").set_value("@SUM(1+1)*cmd").run()
+    at.button(key="gc_apply_rename").click().run()
+    assert not at.exception, at.exception
+    frames = [d.value for d in at.dataframe]
+    assert len(frames) >= 3  # the grid table, the edit's before/after, the journal
+    shown = " ".join(str(v) for f in frames for col in f.columns for v in f[col].tolist())
+    assert "'=cmd" in shown
+    bad = [c for f in frames for c in _formula_cells(f)]
+    assert not bad, bad[:5]
