@@ -246,7 +246,7 @@ def panel(result: Result, page: PageSettings):
     if project.session is None:
         st.info(t("edit.no_grids", lang))
         return None
-    author = st.text_input(t("edit.author", lang), key=AUTHOR_KEY,
+    author = st.text_input(t("edit.author", lang), key=AUTHOR_KEY, max_chars=edits.MAX_AUTHOR,
                            placeholder=t("edit.author_hint", lang))
     session = project.session
     cols = st.columns([1, 1, 4])
@@ -317,7 +317,8 @@ def panel(result: Result, page: PageSettings):
         else:
             grid = widgets.selectbox(t("edit.rename_grid", lang), grids, key=wkey("gc_rename"),
                                      lang=lang, format_func=label)
-            name = st.text_input(t("edit.new_name", lang), key=wkey("gc_new_name"))
+            name = st.text_input(t("edit.new_name", lang), key=wkey("gc_new_name"),
+                                 max_chars=edits.MAX_GRID_NAME)
             if st.button(t("edit.apply_rename", lang), key="gc_apply_rename"):
                 work, edit = edit_project(project, edits.rename_grid, grid, name, author=author)
                 _store(result, page, work, edit, lang)
