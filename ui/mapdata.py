@@ -214,6 +214,11 @@ def base_data(result: Result, *, lang: str = "zh", band: tuple[int, int] = (200,
         notes.append(t("map.note_buildings_hidden", lang, count=len(area.buildings)))
 
     comms = layers["communities"]
+    if len(comms) and "community_id" in comms.columns:  # names in the page's language
+        from ui.places import community_names
+
+        named = community_names(comms, lang)
+        comms = comms.assign(name=[named.get(str(c), "") for c in comms["community_id"]])
     comm_cols = [c for c in ("community_id", "name", "households") if c in comms.columns]
     communities = geojson(comms, comm_cols, simplify_m=limits.simplify_m,
                           style=[{"color": "#54278f", "weight": 3, "fill": False,

@@ -13,7 +13,7 @@ from analysis.export import neutral_frame
 from analysis.pipeline import Result
 from geo.i18n import t
 from ui import widgets
-from ui.places import places_of
+from ui.places import community_names, places_of
 from ui.mapview import SERVICE_COLOURS, band_class, reason_text
 
 
@@ -169,9 +169,21 @@ def grid_table(result: Result, band: tuple[int, int], lang: str) -> pd.DataFrame
         share = pd.to_numeric(out["near_home_share"], errors="coerce")
         out["near_home_share"] = share.map(lambda v: "–" if pd.isna(v) else f"{v:.0%}")
     status = band_class(grids["households"], band)
-    out.insert(3, t("map.band", lang), [t(f"map.band_{c}", lang) for c in status])
+    at = 2
+    if "name" in grids.columns:  # the planner's grid name, as plain text
+        names = grids["name"].map(lambda v: "" if v is None or pd.isna(v) else str(v))
+        if names.str.strip().any():
+            out.insert(1, t("page.col_grid_name", lang), names.to_numpy())
+            at += 1
+    if "community_id" in out.columns:  # the community by its name in the page's language
+        named = community_names(result.layers.get("communities"), lang)
+        where = list(out.columns).index("community_id") + 1
+        out.insert(where, t("page.col_community_name", lang),
+                   [named.get(str(c), str(c)) for c in out["community_id"]])
+        at += 1
+    out.insert(at + 1, t("map.band", lang), [t(f"map.band_{c}", lang) for c in status])
     if "reason" in out:  # the reason beside the figures, not cut off at the right
-        out.insert(4, "reason", out.pop("reason"))
+        out.insert(at + 2, "reason", out.pop("reason"))
     return out.rename(columns=cols)
 
 

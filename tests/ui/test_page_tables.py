@@ -94,6 +94,37 @@ def test_tables_on_the_page_hold_no_live_formulas():
     frames = [d.value for d in at.dataframe]
     assert len(frames) >= 3  # the grid table, the edit's before/after, the journal
     shown = " ".join(str(v) for f in frames for col in f.columns for v in f[col].tolist())
-    assert "'=cmd" in shown
+    assert "'=HYPERLINK" in shown and "'=cmd" in shown
     bad = [c for f in frames for c in _formula_cells(f)]
     assert not bad, bad[:5]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_community_names_are_shown_in_the_pages_language(lang):
+    """A derived community's name is a stored translation key: the grid table, the gap
+    places and the map's community layer read it in the page's language."""
+    from geo.demos import load_demo
+    from geo.grids.rules import name_text
+    from ui import mapdata
+    from ui.places import community_names
+
+    result = run(load_demo("synthetic:2000"))
+    comms = result.layers["communities"]
+    expected = {str(c): name_text(k, lang) for c, k in zip(comms["community_id"], comms["name_key"])}
+    assert community_names(comms, lang) == expected
+    if lang == "en":
+        assert not any("一带" in v for v in expected.values())
+    table = panels.grid_table(result, (200, 300), lang)
+    shown = table[t("page.col_community_name", lang)]
+    ids = table[t("map.community_id", lang)]
+    assert [expected[c] for c in ids] == list(shown)
+    assert table.columns.is_unique
+    data = mapdata.base_data(result, lang=lang)
+    names = {f["properties"]["community_id"]: f["properties"]["name"]
+             for f in data.communities["features"]}
+    assert names == expected
+    gaps = dataclasses.replace(result, layers={**result.layers, "gaps": gpd.GeoDataFrame(
+        {"service": ["health"], "households": [10], "rank": [1], "cause": ["service"]},
+        geometry=[comms.geometry.iloc[0].representative_point().buffer(5)], crs=comms.crs)})
+    place = panels.gap_list(gaps, ("health",), lang)[t("map.place", lang)].iloc[0]
+    assert place.startswith(expected[str(comms["community_id"].iloc[0])])
