@@ -73,7 +73,7 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
     minutes = tuple(page.run.walk.minutes)
 
     def build_groups():
-        services = tuple(state.map_service(run.reach_key, s, _result=result)
+        services = tuple(state.map_service(run.reach_key, s, _result=result, lang=lang)
                          for s in page.services)
         return mapview.service_groups(data, services, lang=lang, band=page.band,
                                       names=panels.service_names(result, lang),

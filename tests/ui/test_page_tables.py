@@ -128,3 +128,6 @@ def test_community_names_are_shown_in_the_pages_language(lang):
         geometry=[comms.geometry.iloc[0].representative_point().buffer(5)], crs=comms.crs)})
     place = panels.gap_list(gaps, ("health",), lang)[t("map.place", lang)].iloc[0]
     assert place.startswith(expected[str(comms["community_id"].iloc[0])])
+    service = mapdata.service_data(gaps, "health", lang=lang)
+    [feature] = service.gaps["features"]
+    assert feature["properties"]["place"].startswith(expected[str(comms["community_id"].iloc[0])])
