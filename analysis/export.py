@@ -89,14 +89,21 @@ def neutral_text(value: object) -> object:
     return value
 
 
-def _neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text cell (and column name) passed through :func:`neutral_text`."""
+def neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell (and column name, and a text index) passed through
+    :func:`neutral_text`: for every file written and for every table the page shows (a
+    shown table offers its own CSV download in the browser)."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(neutral_text)
     out.columns = [neutral_text(str(c)) for c in out.columns]
+    if out.index.dtype == object or pd.api.types.is_string_dtype(out.index):
+        out.index = out.index.map(neutral_text).rename(out.index.name)
     return out
+
+
+_neutral_frame = neutral_frame
 
 
 def column_label(column: str, lang: str) -> str:

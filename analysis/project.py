@@ -247,14 +247,15 @@ def save(project: Project, path: str | Path | None = None, *, author: str = "",
     path
         Where (``.gpkg``); default: the file it was opened from.
     author
-        Free text stored as ``saved_by``.
+        Free text stored as ``saved_by`` (at most ``edits.MAX_AUTHOR`` characters).
     force
         Overwrite even when someone else saved the file since this project was read.
 
     Raises
     ------
     InputError
-        If the path is not a ``.gpkg`` in an existing folder, or none is known.
+        If the path is not a ``.gpkg`` in an existing folder, or none is known;
+        ``err.author_long`` for an author name that is too long.
     ProjectFileError
         ``err.project_conflict`` when the file was saved by someone else since it was
         read; ``err.not_project`` when the target exists and is not a Gridcircle
@@ -263,6 +264,7 @@ def save(project: Project, path: str | Path | None = None, *, author: str = "",
     """
     if path is None and project.path is None:
         raise InputError("err.project_no_path")
+    author = edits.author_name(author)
     path = check_output_path(path if path is not None else project.path)
     clean_stale_temps(path)
     with file_lock(path):
@@ -287,7 +289,7 @@ def save(project: Project, path: str | Path | None = None, *, author: str = "",
             "format_version": FORMAT_VERSION,
             "revision": revision,
             "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "saved_by": str(author or "").strip(),
+            "saved_by": author,
             "writer": "gridcircle",
             "journal_position": session.position if session else 0,
             "known_grid_ids": sorted(session.state.known_ids) if session else [],

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.ui import edit_widget
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT_S = 180
 
@@ -149,7 +151,7 @@ def test_an_edit_undo_and_redo_change_the_headline_numbers_and_the_grid_table():
     sizes = table.set_index(t("map.grid_id", "zh"))[t("map.households_n", "zh")]
     largest = str(sizes.astype(int).idxmax())
     at.radio(key="gc_op").set_value("split").run()
-    at.selectbox(key="gc_split").set_value(largest).run()
+    edit_widget(at.selectbox, "gc_split").set_value(largest).run()
     at.button(key="gc_apply_split").click().run()
     assert not at.exception and not at.error
     assert int(metric(at, GRIDS)) == grids + 1
@@ -167,3 +169,26 @@ def test_an_edit_undo_and_redo_change_the_headline_numbers_and_the_grid_table():
     assert len(grid_table(at)) == grids
     at.button(key="gc_redo").click().run()
     assert int(metric(at, GRIDS)) == grids + 1
+
+
+def test_the_household_model_can_count_dormitories(tmp_path, monkeypatch):
+    """The household model's dormitory choice (HouseholdSettings.include_dormitories)
+    is on the page, explained, in both languages, and reaches the run's settings."""
+    import json
+
+    from geo.i18n import t
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params["demo"] = "synthetic:2000"
+    at.run()
+    box = at.sidebar.checkbox(key="include_dormitories")
+    assert box.label == t("page.include_dormitories", "zh") and box.help
+    assert box.value is False
+    box.check().run()
+    assert not at.exception and not at.error
+    base = json.loads(at.session_state["gc_held"].base)
+    assert base["households"]["include_dormitories"] is True
+    at.sidebar.toggle(key="lang_en").set_value(True).run()
+    box = at.sidebar.checkbox(key="include_dormitories")
+    assert box.label == "Count dormitories as households" and box.value is True

@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
+from analysis.export import neutral_frame
 from analysis.pipeline import OSM_CREDIT, Result
 from analysis.project import (Project, autosave, edit_project, project_from_result,
                               redo_project, undo_project)
@@ -160,9 +161,16 @@ def local_time(stamp: object) -> str:
 # ------------------------------------------------------------------------- the panel
 
 
+def wkey(name: str) -> str:
+    """The key of an edit-panel widget that shows the project's grids or units: one per
+    area and opened project (:func:`ui.session.widget_scope`), so a new area gets fresh
+    widgets (a browser keeps a drawn widget's labels for as long as its key lives)."""
+    return f"{name}@{session.widget_scope()}"
+
+
 def _units_key() -> str:
     """Key of the unit multiselect; a new one after each move clears the selection."""
-    return f"gc_units_{st.session_state.get('gc_units_gen', 0)}"
+    return wkey(f"gc_units_{st.session_state.get('gc_units_gen', 0)}")
 
 
 def _store(result: Result, page: PageSettings, project: Project, edit: edits.Edit | None,
@@ -199,9 +207,9 @@ def _move(result: Result, page: PageSettings, project: Project, grids: list[str]
     if neighbour is not None and st.session_state.get("gc_target_for") != tuple(chosen):
         # a new selection: its neighbouring grid becomes the target
         st.session_state["gc_target_for"] = tuple(chosen)
-        st.session_state["gc_target"] = neighbour
+        st.session_state[wkey("gc_target")] = neighbour
     target = widgets.selectbox(
-        t("edit.target", lang), targets, key="gc_target", lang=lang,
+        t("edit.target", lang), targets, key=wkey("gc_target"), lang=lang,
         index=targets.index(neighbour) if neighbour in targets else 0,
         format_func=lambda g: t("edit.new_grid", lang) if g == new else label(g))
     if neighbour is not None and target == neighbour:
@@ -215,15 +223,30 @@ def _move(result: Result, page: PageSettings, project: Project, grids: list[str]
         st.rerun()
 
 
-def panel(result: Result, page: PageSettings) -> None:
-    """The grid editing panel (called by the page with its result and settings)."""
+def save_status(where, lang: str) -> None:
+    """Whether the session's project is in a file, drawn into the placeholder ``where``.
+    The page draws it again after the project panel (which may save in the same run), so
+    "not saved yet" never stands above "saved to …"."""
+    project = session.project()
+    if project is None:
+        where.empty()
+    elif project.path is not None:
+        where.caption(widgets.plain(t("edit.autosaved", lang, path=str(project.path),
+                                      revision=project.revision)))
+    else:
+        where.caption(t("edit.not_saved", lang))
+
+
+def panel(result: Result, page: PageSettings):
+    """The grid editing panel (called by the page with its result and settings). Returns
+    the placeholder of the save status, for :func:`save_status` after saving."""
     lang = page.lang
     st.subheader(t("edit.title", lang))
     project = current_project(result, page)
     if project.session is None:
         st.info(t("edit.no_grids", lang))
-        return
-    author = st.text_input(t("edit.author", lang), key=AUTHOR_KEY,
+        return None
+    author = st.text_input(t("edit.author", lang), key=AUTHOR_KEY, max_chars=edits.MAX_AUTHOR,
                            placeholder=t("edit.author_hint", lang))
     session = project.session
     cols = st.columns([1, 1, 4])
@@ -242,7 +265,7 @@ def panel(result: Result, page: PageSettings) -> None:
     selected = st.session_state.get("gc_selected", [])
     drawn = rendered_map(("edit", map_key(project, lang=lang, selected=selected)),
                          lambda: edit_map(project, lang=lang, selected=selected))
-    event = mapframe.show(drawn, key="gc_edit_map", height=520, use_container_width=True,
+    event = mapframe.show(drawn, key=wkey("gc_edit_map"), height=520, use_container_width=True,
                           returned_objects=["last_active_drawing", "last_object_clicked"])
     # st_folium keeps returning the last drawing or click; act on each one once
     signature = repr(sorted((event or {}).items()))
@@ -259,30 +282,30 @@ def panel(result: Result, page: PageSettings) -> None:
         if op == "move":
             _move(result, page, project, grids, label, lang, author)
         elif op == "merge":
-            keep = widgets.selectbox(t("edit.keep", lang), grids, key="gc_keep", lang=lang,
+            keep = widgets.selectbox(t("edit.keep", lang), grids, key=wkey("gc_keep"), lang=lang,
                                      format_func=label)
             absorb = widgets.selectbox(t("edit.absorb", lang), [g for g in grids if g != keep],
-                                       key="gc_absorb", lang=lang, format_func=label)
+                                       key=wkey("gc_absorb"), lang=lang, format_func=label)
             apart = absorb is not None and keep is not None and not grids_touch(project, keep, absorb)
             confirmed = True
             if apart:
                 st.warning(t("edit.merge_apart", lang, keep=keep, absorb=absorb))
-                confirmed = st.checkbox(t("edit.merge_confirm", lang), key="gc_merge_apart_ok")
+                confirmed = st.checkbox(t("edit.merge_confirm", lang), key=wkey("gc_merge_apart_ok"))
             if st.button(t("edit.apply_merge", lang), key="gc_apply_merge",
                          disabled=absorb is None or not confirmed):
                 work, edit = edit_project(project, edits.merge_grids, keep, absorb, author=author)
-                st.session_state.pop("gc_merge_apart_ok", None)
+                st.session_state.pop(wkey("gc_merge_apart_ok"), None)
                 _store(result, page, work, edit, lang)
                 st.rerun()
         elif op == "split":
-            grid = widgets.selectbox(t("edit.split_grid", lang), grids, key="gc_split",
+            grid = widgets.selectbox(t("edit.split_grid", lang), grids, key=wkey("gc_split"),
                                      lang=lang, format_func=label)
             if st.button(t("edit.apply_split", lang), key="gc_apply_split"):
                 work, edit = edit_project(project, edits.split_grid, grid, author=author)
                 _store(result, page, work, edit, lang)
                 st.rerun()
         elif op == "lock":
-            chosen = widgets.multiselect(t("edit.lock_grids", lang), grids, key="gc_lock",
+            chosen = widgets.multiselect(t("edit.lock_grids", lang), grids, key=wkey("gc_lock"),
                                          lang=lang, format_func=label)
             c1, c2 = st.columns(2)
             for locked, column, key in ((True, c1, "gc_apply_lock"), (False, c2, "gc_apply_unlock")):
@@ -292,9 +315,10 @@ def panel(result: Result, page: PageSettings) -> None:
                     _store(result, page, work, edit, lang)
                     st.rerun()
         else:
-            grid = widgets.selectbox(t("edit.rename_grid", lang), grids, key="gc_rename",
+            grid = widgets.selectbox(t("edit.rename_grid", lang), grids, key=wkey("gc_rename"),
                                      lang=lang, format_func=label)
-            name = st.text_input(t("edit.new_name", lang), key="gc_new_name")
+            name = st.text_input(t("edit.new_name", lang), key=wkey("gc_new_name"),
+                                 max_chars=edits.MAX_GRID_NAME)
             if st.button(t("edit.apply_rename", lang), key="gc_apply_rename"):
                 work, edit = edit_project(project, edits.rename_grid, grid, name, author=author)
                 _store(result, page, work, edit, lang)
@@ -307,7 +331,7 @@ def panel(result: Result, page: PageSettings) -> None:
         edit, note = last
         if edit is not None:
             st.markdown(t("edit.last", lang, op=t(f"edit.op.{edit.entry.op}", lang)))
-            st.dataframe(edit_table(edit, lang), hide_index=True, use_container_width=True)
+            st.dataframe(neutral_frame(edit_table(edit, lang)), hide_index=True, use_container_width=True)
             for text in edit.entry.warning_texts(lang):
                 st.warning(widgets.plain(text))
         if note is not None:
@@ -315,11 +339,8 @@ def panel(result: Result, page: PageSettings) -> None:
     failure = st.session_state.pop("gc_autosave_error", None)
     if failure:
         st.error(widgets.plain(failure))
-    if project.path is not None:
-        st.caption(widgets.plain(t("edit.autosaved", lang, path=str(project.path),
-                                   revision=project.revision)))
-    else:
-        st.caption(t("edit.not_saved", lang))
+    status = st.empty()
+    save_status(status, lang)
     with st.expander(t("edit.journal", lang, count=len(session.entries))):
         rows = [{t("edit.time_local", lang): local_time(e.time_utc), t("edit.col.author", lang): e.author,
                  t("edit.col.op", lang): t(f"edit.op.{e.op}", lang),
@@ -327,10 +348,11 @@ def panel(result: Result, page: PageSettings) -> None:
                  t("edit.col.applied", lang): "✓" if k < session.position else "↶"}
                 for k, e in enumerate(session.entries)]
         if rows:
-            st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+            st.dataframe(neutral_frame(pd.DataFrame(rows)), hide_index=True, use_container_width=True)
     if project.credit:
         st.caption(OSM_CREDIT)
+    return status
 
 
 __all__ = ["MAX_UNIT_MARKERS", "current_project", "edit_map", "edit_table",
-           "panel", "set_project", "units_from_event"]
+           "panel", "save_status", "set_project", "units_from_event"]

@@ -14,6 +14,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from analysis.export import neutral_frame
 from analysis.reach_walls import what_if
 from geo.i18n import t
 from geo.walls import SIDES, WallSettings, outline_point, to_wgs84
@@ -88,7 +89,7 @@ def panel(run, page) -> None:
         t("gates.col_gates", lang): [int(n_gates.get(c, 0)) for c in comps["compound_id"]],
         t("gates.col_households", lang): [int(households.get(c, 0)) for c in comps["compound_id"]],
     })
-    st.dataframe(table, hide_index=True, width="stretch", height=220)
+    st.dataframe(neutral_frame(table), hide_index=True, width="stretch", height=220)
 
     editable = comps[comps["status"].isin(["gated", "no_access", "opened"])]
     if editable.empty:
@@ -147,7 +148,7 @@ def _change_table(change: pd.DataFrame, run, lang: str) -> None:
     })
     pct = {c: "{:.1%}" for c in shown.columns[1:3]}
     pct[shown.columns[3]] = "{:+.1%}"
-    st.dataframe(shown.style.format(pct), hide_index=True, width="stretch")
+    st.dataframe(neutral_frame(shown).style.format(pct), hide_index=True, width="stretch")
 
 
 def _walk_of(run):

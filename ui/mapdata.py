@@ -214,6 +214,11 @@ def base_data(result: Result, *, lang: str = "zh", band: tuple[int, int] = (200,
         notes.append(t("map.note_buildings_hidden", lang, count=len(area.buildings)))
 
     comms = layers["communities"]
+    if len(comms) and "community_id" in comms.columns:  # names in the page's language
+        from ui.places import community_names
+
+        named = community_names(comms, lang)
+        comms = comms.assign(name=[named.get(str(c), "") for c in comms["community_id"]])
     comm_cols = [c for c in ("community_id", "name", "households") if c in comms.columns]
     communities = geojson(comms, comm_cols, simplify_m=limits.simplify_m,
                           style=[{"color": "#54278f", "weight": 3, "fill": False,
@@ -306,9 +311,10 @@ def reason_text(reason: object, lang: str) -> str:
     return text
 
 
-def service_data(result: Result, service: str, *,
+def service_data(result: Result, service: str, *, lang: str | None = None,
                  limits: MapLimits = MapLimits()) -> ServiceData:
-    """One service's service areas (5/10/15 minutes, nested) and gaps as WGS84 GeoJSON."""
+    """One service's service areas (5/10/15 minutes, nested) and gaps as WGS84 GeoJSON
+    (the gaps' places with community names in ``lang``, when given)."""
     areas = gaps = None
     colour = SERVICE_COLOURS.get(service, "#555555")
     frame = result.layers.get("service_areas")
@@ -325,7 +331,7 @@ def service_data(result: Result, service: str, *,
     if frame is not None and len(frame) and "geometry" in frame:
         part = frame[frame["service"] == service]
         if len(part):
-            part = part.assign(place=_places(part, result))
+            part = part.assign(place=_places(part, result, lang))
             cols = [c for c in ("service", "rank", "place", "households") if c in part.columns]
             style = [{"color": GAP_COLOUR, "weight": 2, "dashArray": "5 4",
                       "fillColor": GAP_COLOUR, "fillOpacity": 0.3}] * len(part)
@@ -347,11 +353,15 @@ def sites_json(sites: gpd.GeoDataFrame, places: list[str] | None = None) -> dict
     return geojson(frame, cols)
 
 
-def _places(frame: gpd.GeoDataFrame, result: Result) -> list[str]:
-    """Language-free place names (community · grid · street) of ``frame``'s rows."""
-    from ui.places import place_parts
+def _places(frame: gpd.GeoDataFrame, result: Result, lang: str | None = None) -> list[str]:
+    """Place names (community · grid · street) of ``frame``'s rows; a derived
+    community by its name in ``lang`` when given."""
+    from ui.places import community_names, place_parts
 
-    parts = place_parts(frame.geometry, communities=result.layers.get("communities"),
+    communities = result.layers.get("communities")
+    parts = place_parts(frame.geometry, communities=communities,
                         grids=result.layers.get("grids"),
                         roads=getattr(result.area, "roads", None))
-    return [" · ".join(v for v in (p["community"], p["grid"], p["street"]) if v) for p in parts]
+    names = community_names(communities, lang) if lang else {}
+    return [" · ".join(v for v in (names.get(p.get("community_id", "")) or p["community"],
+                                   p["grid"], p["street"]) if v) for p in parts]

@@ -73,7 +73,7 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
     minutes = tuple(page.run.walk.minutes)
 
     def build_groups():
-        services = tuple(state.map_service(run.reach_key, s, _result=result)
+        services = tuple(state.map_service(run.reach_key, s, _result=result, lang=lang)
                          for s in page.services)
         return mapview.service_groups(data, services, lang=lang, band=page.band,
                                       names=panels.service_names(result, lang),
@@ -134,5 +134,7 @@ def siting_panel(run: state.PageRun, page: PageSettings) -> dict | None:
 def project_panels(run: state.PageRun, page: PageSettings) -> None:
     """Grid editing (:mod:`ui.edit_panel`), then saving, opening, exports and the report
     (:mod:`ui.export_panel`), all on the session's one project."""
-    edit_panel.panel(run.result, page)
+    status = edit_panel.panel(run.result, page)
     export_panel.panel(run.result, page)
+    if status is not None:  # after a save in this run: one consistent save status
+        edit_panel.save_status(status, page.lang)

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from analysis.export import neutral_frame
 from analysis.pipeline import Result
 from geo.i18n import t
 from ui import widgets
-from ui.places import places_of
+from ui.places import community_names, places_of
 from ui.mapview import SERVICE_COLOURS, band_class, reason_text
 
 
@@ -69,7 +70,7 @@ def coverage_panel(result: Result, shown: tuple[str, ...], lang: str) -> None:
            t("page.col_speed", lang): "{:.2f}", t("page.col_threshold", lang): "{:g}"}
     helps = {t(f"page.col_{k}", lang): t(f"help.col_{k}", lang)
              for k in ("network", "crow", "threshold", "facilities", "speed")}
-    st.dataframe(table.style.format(pct, na_rep="–"), hide_index=True, width="stretch",
+    st.dataframe(neutral_frame(table).style.format(pct, na_rep="–"), hide_index=True, width="stretch",
                  column_config={name: st.column_config.Column(help=text)
                                 for name, text in helps.items()})
     names = service_names(result, lang)
@@ -168,9 +169,21 @@ def grid_table(result: Result, band: tuple[int, int], lang: str) -> pd.DataFrame
         share = pd.to_numeric(out["near_home_share"], errors="coerce")
         out["near_home_share"] = share.map(lambda v: "–" if pd.isna(v) else f"{v:.0%}")
     status = band_class(grids["households"], band)
-    out.insert(3, t("map.band", lang), [t(f"map.band_{c}", lang) for c in status])
+    at = 2
+    if "name" in grids.columns:  # the planner's grid name, as plain text
+        names = grids["name"].map(lambda v: "" if v is None or pd.isna(v) else str(v))
+        if names.str.strip().any():
+            out.insert(1, t("page.col_grid_name", lang), names.to_numpy())
+            at += 1
+    if "community_id" in out.columns:  # the community by its name in the page's language
+        named = community_names(result.layers.get("communities"), lang)
+        where = list(out.columns).index("community_id") + 1
+        out.insert(where, t("page.col_community_name", lang),
+                   [named.get(str(c), str(c)) for c in out["community_id"]])
+        at += 1
+    out.insert(at + 1, t("map.band", lang), [t(f"map.band_{c}", lang) for c in status])
     if "reason" in out:  # the reason beside the figures, not cut off at the right
-        out.insert(4, "reason", out.pop("reason"))
+        out.insert(at + 2, "reason", out.pop("reason"))
     return out.rename(columns=cols)
 
 
@@ -205,7 +218,8 @@ def grids_panel(result: Result, band: tuple[int, int], lang: str) -> None:
             help=t("help.col_pp", lang), format="%.2f")
     if t("map.reason", lang) in table.columns:
         config[t("map.reason", lang)] = st.column_config.TextColumn(width="large")
-    st.dataframe(table, hide_index=True, width="stretch", height=320, column_config=config)
+    st.dataframe(neutral_frame(table), hide_index=True, width="stretch", height=320,
+                 column_config=config)
 
 
 def heat_table(result: Result, shown: tuple[str, ...], lang: str) -> None:
@@ -221,7 +235,7 @@ def heat_table(result: Result, shown: tuple[str, ...], lang: str) -> None:
     table.columns = [names[s] for s in table.columns]
     table.index.name = t("map.grid_id", lang)
     st.caption(t("page.heat_caption", lang))
-    st.dataframe(table.style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1, axis=None)
+    st.dataframe(neutral_frame(table).style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1, axis=None)
                  .format("{:.0%}", na_rep="–"), width="stretch", height=360)
 
 
@@ -247,6 +261,10 @@ def gap_list(result: Result, shown: tuple[str, ...], lang: str) -> pd.DataFrame 
         t("page.col_service", lang): part["service"].map(names).to_numpy(),
         t("map.households_n", lang): part["households"].astype(int).to_numpy(),
         t("map.place", lang): [where[k] for k in order],
+        t("page.col_cause", lang): [t(f"gaps.cause_{c}", lang) if c in ("service", "data")
+                                    else t("gaps.cause_service", lang)
+                                    for c in (part["cause"] if "cause" in part.columns
+                                              else ["service"] * len(part))],
         t("map.rank", lang): part["rank"].to_numpy(),
         "bounds": [tuple(b) for b in bounds[["minx", "miny", "maxx", "maxy"]].to_numpy()],
     })
@@ -260,16 +278,19 @@ def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> tuple | Non
         return None
     labels = [t("page.gap_label", lang, service=row[t("page.col_service", lang)],
                 rank=row[t("map.rank", lang)], households=f"{row[t('map.households_n', lang)]:,}")
-              + " · " + row[t("map.place", lang)] for _, row in gaps.iterrows()]
+              + " · " + row[t("map.place", lang)] + " · " + row[t("page.col_cause", lang)]
+              for _, row in gaps.iterrows()]
     choice = widgets.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))],
                                key="gap_zoom", lang=lang,
                                format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
-    st.dataframe(gaps.drop(columns=["service", "bounds"]), hide_index=True,
+    st.dataframe(neutral_frame(gaps.drop(columns=["service", "bounds"])), hide_index=True,
                  width="stretch", height=300, column_config={
                      t("map.households_n", lang): st.column_config.NumberColumn(
                          help=t("help.gap_households", lang)),
                      t("map.place", lang): st.column_config.TextColumn(
-                         width="large", help=t("help.place", lang))})
+                         width="large", help=t("help.place", lang)),
+                     t("page.col_cause", lang): st.column_config.TextColumn(
+                         help=t("help.gap_cause", lang))})
     return None if choice < 0 else gaps["bounds"].iloc[choice]
 
 

@@ -26,6 +26,25 @@ def _name(value: object) -> str:
     return str(value).strip()
 
 
+def community_names(communities: gpd.GeoDataFrame | None, lang: str) -> dict[str, str]:
+    """Each community's name in ``lang``: a derived community's stored ``name_key``
+    (e.g. "西2家园一带" / "around 西2家园") read in the page's language, else its mapped
+    name, else its id."""
+    from geo.grids.rules import name_text
+
+    if communities is None or not len(communities) or "community_id" not in communities:
+        return {}
+    index = communities.index
+    names = communities["name"] if "name" in communities.columns else pd.Series("", index=index)
+    keys = (communities["name_key"] if "name_key" in communities.columns
+            else pd.Series("", index=index))
+    out = {}
+    for cid, name, key in zip(communities["community_id"].astype(str), names, keys):
+        shown = name_text(key, lang) if isinstance(key, str) and key.strip() else _name(name)
+        out[cid] = _name(shown) or cid
+    return out
+
+
 def place_parts(geoms: gpd.GeoSeries, *, communities: gpd.GeoDataFrame | None,
                 grids: gpd.GeoDataFrame | None, roads: gpd.GeoDataFrame | None) -> list[dict]:
     """Per geometry: ``community`` (name, else id), ``grid`` (id) and ``street`` (the
@@ -42,12 +61,14 @@ def place_parts(geoms: gpd.GeoSeries, *, communities: gpd.GeoDataFrame | None,
         names = (communities["name"] if "name" in communities.columns
                  else pd.Series("", index=communities.index))
         ids = communities.get("community_id", pd.Series("", index=communities.index))
-        frame = gpd.GeoDataFrame({"c_label": [(_name(n) or _name(i)) for n, i in zip(names, ids)]},
+        frame = gpd.GeoDataFrame({"c_label": [(_name(n) or _name(i)) for n, i in zip(names, ids)],
+                                  "c_id": [_name(i) for i in ids]},
                                  geometry=communities.geometry.to_numpy(), crs=communities.crs)
         hit = gpd.sjoin(points, frame, how="left", predicate="within")
         hit = hit[~hit.index.duplicated()]
-        for k, label in enumerate(hit["c_label"].to_numpy()):
+        for k, (label, cid) in enumerate(zip(hit["c_label"].to_numpy(), hit["c_id"].to_numpy())):
             out[k]["community"] = _name(label)
+            out[k]["community_id"] = _name(cid)
     if grids is not None and len(grids) and "grid_id" in grids.columns:
         frame = gpd.GeoDataFrame({"g_label": grids["grid_id"].astype(str).to_numpy()},
                                  geometry=grids.geometry.to_numpy(), crs=grids.crs)
@@ -87,11 +108,13 @@ def _named_streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def place_text(parts: dict, lang: str) -> str:
-    """One line: community · grid · near street (the parts that are known)."""
+def place_text(parts: dict, lang: str, names: dict[str, str] | None = None) -> str:
+    """One line: community · grid · near street (the parts that are known); the
+    community by its name in ``lang`` when ``names`` (:func:`community_names`) has it."""
     bits = []
-    if parts.get("community"):
-        bits.append(parts["community"])
+    community = (names or {}).get(parts.get("community_id", "")) or parts.get("community")
+    if community:
+        bits.append(community)
     if parts.get("grid"):
         bits.append(t("page.place_grid", lang, grid=parts["grid"]))
     if parts.get("street"):
@@ -115,7 +138,8 @@ def places_of(frame: gpd.GeoDataFrame, result, lang: str) -> list[str]:
         except TypeError:  # a frame that cannot be referenced weakly: not kept
             pass
         held = (None, parts)
-    return [place_text(p, lang) for p in held[1]]
+    names = community_names(result.layers.get("communities"), lang)
+    return [place_text(p, lang, names) for p in held[1]]
 
 
-__all__ = ["place_parts", "place_text", "places_of"]
+__all__ = ["community_names", "place_parts", "place_text", "places_of"]

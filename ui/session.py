@@ -39,6 +39,7 @@ from ui import state
 HELD_KEY = "gc_held"
 PENDING_KEY = "gc_pending_widgets"
 SWITCH_KEY = "gc_switch_to"
+OPENED_KEY = "gc_opened_count"
 #: session state that belongs to one area and resets with it
 AREA_STATE = ("siting_request", "gap_zoom", "gc_selected", "gc_last_event", "gc_last_edit",
               "gc_want_export", "gc_want_report", "gc_want_maps", "gc_conflict",
@@ -132,6 +133,16 @@ def unsaved(current: Held | None) -> bool:
     return current.project.path is None and bool(current.project.session.entries)
 
 
+def widget_scope() -> str:
+    """A short name for the held project's area (and each project opened from a file),
+    for the keys of widgets that show its grids: a new area or an opened project gets
+    fresh widgets, so a browser never keeps showing the previous area's choices."""
+    current = held()
+    area = (current.area if current is not None else None) or {}
+    ident = repr((area.get("kind"), area.get("id"), st.session_state.get(OPENED_KEY, 0)))
+    return hashlib.blake2b(ident.encode(), digest_size=5).hexdigest()
+
+
 def reset_area_state() -> None:
     for key in AREA_STATE:
         st.session_state.pop(key, None)
@@ -169,7 +180,7 @@ def widgets_for(meta: dict) -> dict:
     grids = settings.get("grids") or {}
     if "min_households" in grids and "max_households" in grids:
         values["band"] = (int(grids["min_households"]), int(grids["max_households"]))
-    for name in ("dwelling_m2", "default_levels", "compound_far"):
+    for name in ("dwelling_m2", "default_levels", "compound_far", "include_dormitories"):
         if name in (settings.get("households") or {}):
             values[name] = settings["households"][name]
     walk = ((meta.get("summary") or {}).get("settings") or {}).get("walk") or {}
@@ -195,6 +206,7 @@ def open_into_page(project: Project) -> None:
     """Make an opened project the page's: its area and settings go into the sidebar on
     the next run, and what belonged to the previous area resets."""
     reset_area_state()
+    st.session_state[OPENED_KEY] = st.session_state.get(OPENED_KEY, 0) + 1
     st.session_state[HELD_KEY] = Held(project=project, area=area_source_of(project.meta),
                                       base=_stored_base(project))
     st.session_state[PENDING_KEY] = widgets_for(project.meta)
@@ -341,4 +353,4 @@ def shown(project: Project, result: Result) -> Result:
 
 __all__ = ["Held", "apply_pending", "area_label", "area_of", "base_parts", "complete", "confirm_area", "file_stem",
            "grids_digest", "held", "hold", "open_into_page", "page_run", "project", "reset_area_state",
-           "shown", "store", "unsaved", "widgets_for"]
+           "shown", "store", "unsaved", "widget_scope", "widgets_for"]

@@ -159,6 +159,10 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
                                                defaults.default_levels, 1, key="default_levels")),
             compound_far=st.number_input(t("page.compound_far", lang), 0.1, 10.0,
                                          defaults.compound_far, 0.1, key="compound_far"),
+            include_dormitories=st.checkbox(t("page.include_dormitories", lang),
+                                            defaults.include_dormitories,
+                                            key="include_dormitories",
+                                            help=t("page.include_dormitories_help", lang)),
         )
     parts["walls"] = wall_settings()  # the planner's gate edits (ui/gates_panel.py)
     return RunSettings(**parts), band

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analysis.export import neutral_frame
 from geo.errors import GridcircleError
 from geo.i18n import t
 from ui import mapview, state, widgets
@@ -73,7 +74,7 @@ def panel(run: state.PageRun, page: PageSettings) -> dict | None:
             t("map.place", lang): where,
         })
         # in order of what each adds (the order of choice: each adds the most of those left)
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
+        st.dataframe(neutral_frame(table), hide_index=True, width="stretch", column_config={
             t("map.place", lang): st.column_config.TextColumn(width="large",
                                                               help=t("help.site_place", lang)),
             t("map.added", lang): st.column_config.NumberColumn(help=t("help.site_added", lang))})

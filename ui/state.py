@@ -202,9 +202,10 @@ def map_base(base_key: tuple, lang: str, band: tuple[int, int], _result: Result)
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 16)
-def map_service(reach_key: tuple, service: str, _result: Result) -> mapview.ServiceData:
-    """GeoJSON of one service's service areas and gaps."""
-    return mapview.service_data(_result, service)
+def map_service(reach_key: tuple, service: str, _result: Result,
+                lang: str | None = None) -> mapview.ServiceData:
+    """GeoJSON of one service's service areas and gaps (places in ``lang``)."""
+    return mapview.service_data(_result, service, lang=lang)
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 2)

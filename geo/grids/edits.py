@@ -72,9 +72,24 @@ def _rule_warnings(before: GridState, after: GridState, touched: Iterable[str]) 
     return out
 
 
+#: the longest grid name and author name taken (a name is shown in labels, tables, the
+#: report and exports; longer text is refused with a message, never cut silently)
+MAX_GRID_NAME = 60
+MAX_AUTHOR = 40
+
+
+def author_name(author: object) -> str:
+    """An edit's or save's author as kept (trimmed); refused when too long."""
+    text = str(author or "").strip()
+    if len(text) > MAX_AUTHOR:
+        raise InputError("err.author_long", count=len(text), limit=MAX_AUTHOR)
+    return text
+
+
 def _commit(state: GridState, op: str, params: dict, cells: np.ndarray, new_grid: Sequence[str],
             attrs_after: dict[str, dict | None], author: str,
             extra_warnings: list[tuple[str, dict]] = ()) -> Edit:
+    author = author_name(author)
     cells = np.asarray(cells, dtype=np.int64)
     before_grid = tuple(str(g) for g in state.grid_of_cell[cells])
     current = attrs_of(state.grids)
@@ -90,7 +105,7 @@ def _commit(state: GridState, op: str, params: dict, cells: np.ndarray, new_grid
     new_state, touched = _apply(state, cells, list(new_grid), attrs_after)
     warnings = list(extra_warnings) + _rule_warnings(state, new_state, touched)
     entry = JournalEntry(
-        op=op, params=params, time_utc=_now(), author=str(author or "").strip(),
+        op=op, params=params, time_utc=_now(), author=author,
         cells=tuple(int(c) for c in cells), before_grid=before_grid,
         after_grid=tuple(str(g) for g in new_grid), attrs_before=attrs_before,
         attrs_after=attrs_after, before=_rows_for(state, touched),
@@ -294,8 +309,8 @@ def rename_grid(state: GridState, grid_id: str, name: str, *, author: str = "") 
     """Give a grid a display name (e.g. 东区一网格); its id, the stable code, stays."""
     grid_id = _check_grid(state, grid_id)
     name = str(name or "").strip()
-    if len(name) > 100:
-        raise InputError("err.edit_name_long", count=len(name))
+    if len(name) > MAX_GRID_NAME:
+        raise InputError("err.edit_name_long", count=len(name), limit=MAX_GRID_NAME)
     attrs = attrs_of(state.grids)
     after = {grid_id: {**attrs[grid_id], "name": name}}
     return _commit(state, "rename", {"grid": grid_id, "name": name},
@@ -318,7 +333,7 @@ def locked_units(state: GridState) -> pd.Series:
 
 
 
-__all__ = ["FIGURES", "OPS", "Edit", "EditSession", "JournalEntry", "apply_edit", "before_after",
+__all__ = ["FIGURES", "MAX_AUTHOR", "MAX_GRID_NAME", "OPS", "author_name", "Edit", "EditSession", "JournalEntry", "apply_edit", "before_after",
            "entry_from_record", "locked_units", "merge_grids", "move_units", "nearest_unit",
            "next_grid_id", "record", "redo", "rename_grid", "rerun_inputs", "set_locked",
            "split_grid", "start_session", "undo", "units_in_polygon"]

@@ -299,3 +299,13 @@ def test_saves_wait_for_each_other(project, tmp_path, monkeypatch):
 
 def test_autosave_without_a_file_does_nothing(project):
     assert pj.autosave(project) == (project, None)
+
+
+def test_a_too_long_author_is_refused_before_anything_is_written(project, tmp_path):
+    from geo.errors import InputError
+
+    path = tmp_path / "p.gpkg"
+    with pytest.raises(InputError) as err:
+        pj.save(project, path, author="王" * (edits.MAX_AUTHOR + 1))
+    assert err.value.key == "err.author_long" and not path.exists()
+    assert pj.read_meta(pj.save(project, path, author=" 王工 ").path)["saved_by"] == "王工"

@@ -324,3 +324,24 @@ def test_every_message_key_used_by_the_edit_and_project_modules_exists():
     files = (".pdf", ".gpkg", ".png", ".zip", ".csv", ".xlsx")
     missing = sorted(k for k in keys if k not in table() and not k.endswith((".", *files)))
     assert not missing, missing
+
+
+def test_grid_names_and_authors_have_a_length_limit_with_a_clear_message(state):
+    from geo.i18n import t
+
+    assert edits.rename_grid(state, "C0101", "长" * edits.MAX_GRID_NAME).state.row("C0101")["name"] \
+        == "长" * edits.MAX_GRID_NAME
+    with pytest.raises(InputError) as long_name:
+        edits.rename_grid(state, "C0101", "长" * (edits.MAX_GRID_NAME + 1))
+    assert long_name.value.key == "err.edit_name_long"
+    for lang in ("zh", "en"):
+        text = long_name.value.message(lang)
+        assert str(edits.MAX_GRID_NAME) in text and str(edits.MAX_GRID_NAME + 1) in text
+    assert edits.split_grid(state, "C0101", author="王" * edits.MAX_AUTHOR).entry.author \
+        == "王" * edits.MAX_AUTHOR
+    with pytest.raises(InputError) as long_author:
+        edits.split_grid(state, "C0101", author="王" * (edits.MAX_AUTHOR + 1))
+    assert long_author.value.key == "err.author_long"
+    assert t("err.author_long", "en", count=41, limit=40).startswith("The author")
+    for lang in ("zh", "en"):
+        assert str(edits.MAX_AUTHOR) in long_author.value.message(lang)

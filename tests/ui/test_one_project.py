@@ -4,6 +4,8 @@ edits asks first, and opening a project replaces the page's area, settings and g
 
 from __future__ import annotations
 
+from tests.ui import edit_widget
+
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -29,8 +31,8 @@ def metric(at: AppTest, key: str) -> str:
 
 def rename_first_grid(at: AppTest, name: str) -> str:
     at.radio(key="gc_op").set_value("rename").run()
-    grid = at.selectbox(key="gc_rename").value
-    at.text_input(key="gc_new_name").set_value(name).run()
+    grid = edit_widget(at.selectbox, "gc_rename").value
+    edit_widget(at.text_input, "gc_new_name").set_value(name).run()
     at.button(key="gc_apply_rename").click().run()
     assert not at.exception, at.exception
     return grid
@@ -143,3 +145,34 @@ def test_opening_a_project_replaces_the_whole_page(tmp_path, monkeypatch):
     households = table[t("map.households_n", "zh")].astype(int).tolist()
     assert households == saved.layers["grids"].set_index("grid_id").loc[
         table[column], "households"].astype(int).tolist()
+
+
+def test_a_new_area_gives_the_edit_panel_fresh_widgets(tmp_path, monkeypatch):
+    """A browser keeps a drawn widget's labels while its key lives: the edit panel's
+    grid choices and edit map are keyed per area, so a new area never shows the old
+    area's labels (e.g. "C01-01 东区一网格 · 244 户")."""
+    at = started("synthetic:2000", tmp_path, monkeypatch)
+    at.radio(key="gc_op").set_value("split").run()
+    before = edit_widget(at.selectbox, "gc_split").key
+    at.sidebar.selectbox(key="demo").set_value("synthetic").run()
+    assert not at.exception and not at.error
+    after = edit_widget(at.selectbox, "gc_split")
+    assert after.key != before
+    grids = at.session_state["gc_held"].project.session.state.grid_ids()
+    assert after.value in grids
+
+
+def test_one_save_status_after_saving(tmp_path, monkeypatch):
+    """The edit panel draws before the project panel saves: the run that saves must not
+    show "not saved to a file yet" above "saved to …"."""
+    at = started("synthetic:2000", tmp_path, monkeypatch)
+    not_saved = t("edit.not_saved", "zh")
+    assert any(c.value == not_saved for c in at.caption)
+    path_box(at).set_value(str(tmp_path / "A.gpkg")).run()
+    at.button(key="gc_save").click().run()
+    assert not at.exception and not at.error
+    assert any(str(tmp_path / "A.gpkg") in s.value for s in at.success)
+    assert not any(c.value == not_saved for c in at.caption), [c.value for c in at.caption]
+    saved = at.session_state["gc_held"].project
+    autosaved = t("edit.autosaved", "zh", path=str(saved.path), revision=saved.revision)
+    assert any(c.value.replace("\\", "") == autosaved for c in at.caption)

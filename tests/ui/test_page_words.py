@@ -92,7 +92,8 @@ def _data_names() -> set[str]:
 
     names = {str(s.source) for s in load_catalogue() if getattr(s, "source", None)}
     names |= {str(p.source) for p in load_profiles() if getattr(p, "source", None)}
-    for layer, column in (("communities", "name"), ("facilities", "name"), ("grids", "name")):
+    for layer, column in (("communities", "name"), ("facilities", "name"), ("grids", "name"),
+                          ("compound_walls", "name")):
         frame = result.layers.get(layer)
         if frame is not None and column in frame.columns:
             names |= {str(v) for v in frame[column].dropna() if str(v).strip()}

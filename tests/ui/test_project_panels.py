@@ -3,6 +3,8 @@ events turned into units, and the panels driven end to end with Streamlit's AppT
 
 from __future__ import annotations
 
+from tests.ui import edit_widget
+
 import re
 from pathlib import Path
 
@@ -97,7 +99,7 @@ def test_panels_edit_undo_save_autosave_and_conflict(tmp_path):
     assert at.subheader[0].value == "网格调整"
     at.text_input(key="gc_author").set_value("王工").run()
     at.radio(key="gc_op").set_value("split").run()
-    at.selectbox(key="gc_split").set_value("C0105").run()
+    edit_widget(at.selectbox, "gc_split").set_value("C0105").run()
     at.button(key="gc_apply_split").click().run()
     assert not at.exception, at.exception
     project = active(at)
@@ -117,8 +119,8 @@ def test_panels_edit_undo_save_autosave_and_conflict(tmp_path):
     assert not at.exception, at.exception
     assert pj.read_meta(path)["revision"] == 1
     at.radio(key="gc_op").set_value("rename").run()
-    at.selectbox(key="gc_rename").set_value("C0101").run()
-    at.text_input(key="gc_new_name").set_value("东区一网格").run()
+    edit_widget(at.selectbox, "gc_rename").set_value("C0101").run()
+    edit_widget(at.text_input, "gc_new_name").set_value("东区一网格").run()
     at.button(key="gc_apply_rename").click().run()
     assert pj.read_meta(path)["revision"] == 2
     assert pj.open_project(path).session.state.row("C0101")["name"] == "东区一网格"
@@ -128,7 +130,7 @@ def test_panels_edit_undo_save_autosave_and_conflict(tmp_path):
     other, _ = pj.edit_project(other, edits.set_locked, ["C0102"], True, author="李工")
     pj.save(other)
     at.radio(key="gc_op").set_value("split").run()
-    at.selectbox(key="gc_split").set_value("C0106").run()
+    edit_widget(at.selectbox, "gc_split").set_value("C0106").run()
     at.button(key="gc_apply_split").click().run()
     assert not at.exception, at.exception
     copies = list(tmp_path.glob("项目.recovered-*.gpkg"))
