@@ -19,6 +19,7 @@ from analysis.report import draw, maps
 from analysis.report.context import Context
 from analysis.report.style import clean, wrap
 from analysis.report.tables import draw_table, grid_shares, one_language
+from analysis.summary_text import compound_access_line, group_coverage_lines
 from geo.i18n import t, table
 
 TOP_GAPS = 5
@@ -127,6 +128,13 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
         p = left_out_params(left)
         y = _text_block(fig, ctx, 0.04, y - 0.005,
                         wrap(ctx.tr("report.left_out", **p), ems(ctx, 0.43, 8.5))[:3],
+                        size=ctx.fs(8.5), colour="#444444")
+    # age groups (when counted) and gated compounds: one short line each
+    extra = group_coverage_lines(summary, ctx.service_name, ctx.lang)
+    walls = compound_access_line(summary, ctx.service_name, ctx.lang)
+    extra += [walls] if walls else []
+    for line in extra:
+        y = _text_block(fig, ctx, 0.04, y - 0.005, wrap(line, ems(ctx, 0.43, 8.5))[:3],
                         size=ctx.fs(8.5), colour="#444444")
     # largest gaps with places
     y -= 0.02
