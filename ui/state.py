@@ -165,7 +165,9 @@ def _given_layers(source: Source, uploads: Uploads) -> dict:
                            ("communities", "communities")):
         upload = getattr(uploads, kind)
         if upload is not None:
-            given[argument] = layer_for(kind, upload, source).frame
+            # a register's rows placed by name find uploaded compounds and buildings
+            area = area_with_uploads(source, uploads) if kind == "households" else None
+            given[argument] = layer_for(kind, upload, source, area=area).frame
     return given
 
 
@@ -187,12 +189,14 @@ def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 3)
-def layer_for(kind: str, upload: Upload, source: Source):
-    """An uploaded layer read and checked against the study area (``geo.layers.LayerRead``)."""
+def layer_for(kind: str, upload: Upload, source: Source, *, area: StudyArea | None = None):
+    """An uploaded layer read and checked against the study area (``geo.layers.LayerRead``;
+    ``area``: the source's area with uploaded footprints put in, when given)."""
     from ui.uploads import read_layer
 
     data = upload_bytes(upload.sha256)
-    return read_layer(kind, data, upload.name, crs=upload.crs, area=area_for(source))
+    return read_layer(kind, data, upload.name, crs=upload.crs,
+                      area=area if area is not None else area_for(source))
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
