@@ -52,3 +52,16 @@ def test_a_saved_project_with_bad_group_shares_is_refused():
                 {"elderly_60plus": 0.5}, [0.5]):
         with pytest.raises(ProjectFileError):
             check_project_meta({**good, "summary": {"coverage_groups": bad}}, "p.gridcircle")
+
+
+def test_a_projects_gate_edits_are_read_back_or_default():
+    from analysis.projectstate import wall_settings_of
+    from geo.walls import WallSettings
+
+    edits = WallSettings(gated=True, open_compounds=("way/7",), added_gates=((116.3, 39.9),))
+    meta = {"settings": {"walls": edits.as_dict()}}
+    assert wall_settings_of(meta).as_dict() == edits.as_dict()
+    assert wall_settings_of({"settings": {"walls": {"gated": False}}}).gated is False
+    for bad in ({}, {"settings": {"walls": "x"}}, {"settings": {"walls": {"added_gates": [[1]]}}},
+                {"settings": {"walls": {"inner_detour": 99}}}, None):
+        assert wall_settings_of(bad).as_dict() == WallSettings().as_dict()
