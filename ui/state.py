@@ -166,8 +166,10 @@ def _given_layers(source: Source, uploads: Uploads) -> dict:
         upload = getattr(uploads, kind)
         if upload is not None:
             # a register's rows placed by name find uploaded compounds and buildings
-            area = area_with_uploads(source, uploads) if kind == "households" else None
-            given[argument] = layer_for(kind, upload, source, area=area).frame
+            put_in = (Uploads(buildings=uploads.buildings, compounds=uploads.compounds)
+                      if kind == "households" and (uploads.buildings or uploads.compounds)
+                      else None)
+            given[argument] = layer_for(kind, upload, source, footprints=put_in).frame
     return given
 
 
@@ -189,14 +191,14 @@ def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 3)
-def layer_for(kind: str, upload: Upload, source: Source, *, area: StudyArea | None = None):
+def layer_for(kind: str, upload: Upload, source: Source, *, footprints: Uploads | None = None):
     """An uploaded layer read and checked against the study area (``geo.layers.LayerRead``;
-    ``area``: the source's area with uploaded footprints put in, when given)."""
+    with ``footprints``: the area with those uploaded buildings and compounds put in)."""
     from ui.uploads import read_layer
 
     data = upload_bytes(upload.sha256)
-    return read_layer(kind, data, upload.name, crs=upload.crs,
-                      area=area if area is not None else area_for(source))
+    area = area_with_uploads(source, footprints) if footprints is not None else area_for(source)
+    return read_layer(kind, data, upload.name, crs=upload.crs, area=area)
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
