@@ -85,6 +85,9 @@ def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSet
         },
         "notes_reach": [f"{zh} / {en}" for zh, en in zip(notes["zh"], notes["en"])],
     }
+    groups = C.coverage_groups(out, settings, services=services)
+    if groups:  # age groups counted in the register or buildings (elderly, young children)
+        summary["coverage_groups"] = groups
     if index.walls is not None:  # gated compounds: what the walls change (CONTRACT.md)
         from analysis.reach_walls import compound_access, wall_notes
 

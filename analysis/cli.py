@@ -222,6 +222,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     previous, locked = kept_grids(args.project) if args.project else (None, ())
     area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
+    # --buildings, --compounds (geo.inputs.footprints) first: a register's rows placed by
+    # compound or building name, and derived communities, use the uploaded names
+    area = _with_footprints(area, args)
     register = facilities = communities = None
     if args.households or args.facilities or args.communities:
         from geo import layers as user_layers
@@ -244,7 +247,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             communities = read.frame
             for line in read.warnings:
                 print(f"warning: {line}", file=sys.stderr)
-    area = _with_footprints(area, args)  # --buildings, --compounds (geo.inputs.footprints)
     area = _with_counts(area, args, settings, communities)  # --population, --household-totals
     result = run(area, settings, register=register, facilities=facilities,
                  communities=communities, previous=previous, locked=locked, progress=progress)

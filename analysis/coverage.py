@@ -120,6 +120,40 @@ def coverage_summary(households: pd.DataFrame, settings: WalkSettings, *,
     return {s: float(0.0 if np.isnan(v) else v) for s, v in zip(table["service"], table["share"])}
 
 
+#: Age groups a register or building layer may count (persons, never ages), and the
+#: services whose coverage is also given for them: elderly care for people aged 60 and
+#: over, kindergartens for children aged 0–6.
+GROUP_SERVICES = {"elderly_60plus": ("elderly_care",), "children_0_6": ("kindergarten",)}
+
+
+def coverage_groups(households: pd.DataFrame, settings: WalkSettings, *,
+                    services: tuple[str, ...] | None = None) -> dict[str, dict[str, float]]:
+    """Coverage for age groups, from the same per-household minutes as :func:`coverage_table`.
+
+    For each group column present with any persons (``elderly_60plus``, ``children_0_6``),
+    ``{service: share}`` for its services (:data:`GROUP_SERVICES`) that were measured:
+    persons of the group living on the network within the service's threshold ÷ persons of
+    the group on the network (0 when none is on the network). Groups absent from the layer
+    are left out, so the dict is empty for data without age groups.
+    """
+    services = _services(households, settings, services)
+    on = households["on_network"].to_numpy(dtype=bool)
+    out: dict[str, dict[str, float]] = {}
+    for group, wanted in GROUP_SERVICES.items():
+        if group not in households.columns:
+            continue
+        persons = pd.to_numeric(households[group], errors="coerce").fillna(0).to_numpy(float)
+        if persons.sum() <= 0:
+            continue
+        on_total = float(persons[on].sum())
+        out[group] = {s: (float(persons[covered_mask(households, settings, s)].sum() / on_total)
+                          if on_total else 0.0)
+                      for s in wanted if s in services}
+        if not out[group]:
+            del out[group]
+    return out
+
+
 # -------------------------------------------------------------------------------------
 # life-circle completeness
 # -------------------------------------------------------------------------------------

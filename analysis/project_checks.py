@@ -24,7 +24,8 @@ _TEXT_KEYS = ("area", "credit", "saved_by", "saved_at", "writer")
 _DICT_KEYS = ("summary", "settings", "thresholds_min")
 _SUMMARY_TABLES = ("coverage", "crow_flies_coverage", "thresholds_min", "speed_mps", "timings_s",
                    "settings", "households_by_source", "facilities_by_service", "network",
-                   "grids_report", "reach", "data_completeness", "compound_access")
+                   "grids_report", "reach", "data_completeness", "compound_access",
+                   "coverage_groups")
 
 
 def _whole(value: object) -> bool:
@@ -99,6 +100,10 @@ def check_project_meta(meta: dict, path: str | Path) -> None:
         for value in (summary.get(where) or {}).values():
             if value is not None and not (_number(value) and 0 <= value <= 1):
                 raise _bad(path, f"summary.{where}", "holds a share outside 0–1")
+    for group, shares in (summary.get("coverage_groups") or {}).items():
+        if not isinstance(shares, dict) or not all(_number(v) and 0 <= v <= 1
+                                                   for v in shares.values()):
+            raise _bad(path, "summary.coverage_groups", "holds a share outside 0–1")
     for key, value in (meta.get("settings") or {}).items():
         if not isinstance(value, dict):
             raise _bad(path, f"settings.{key}", f"has type {type(value).__name__}, not a table of values")

@@ -192,6 +192,19 @@ def project_from_result(result: Result, *, area_source: dict | None = None) -> P
     return with_session(project, session, counted=True) if session is not None else project
 
 
+def wall_settings_of(meta: dict):
+    """The gate edits a project was made with (``settings.walls``: gates added or closed,
+    compounds opened, walls on or off), or the defaults when a file does not record them
+    or records something unusable."""
+    from geo.walls import WallSettings
+
+    stored = (meta.get("settings") or {}).get("walls") if isinstance(meta, dict) else None
+    try:
+        return WallSettings.from_dict(stored if isinstance(stored, dict) else None)
+    except (TypeError, ValueError, IndexError):
+        return WallSettings()
+
+
 def walk_settings_of(summary: dict) -> WalkSettings:
     """The walking settings a project was measured with (from its summary), or the
     defaults with the project's thresholds when an older file does not record them."""

@@ -29,7 +29,7 @@ from geo.inputs import personal as personal_data
 from geo.errors import InputError
 from geo.i18n import both, t
 from geo.inputs.coords import place
-from geo.register_names import place_by_name
+from geo.register_names import AGE_GROUPS, group_counts, place_by_name
 from geo.settings import HouseholdSettings, InputLimits
 from geo.studyarea import StudyArea
 from geo.inputs.uploads import Loaded, load, subset
@@ -37,11 +37,12 @@ from geo.inputs.uploads import Loaded, load, subset
 #: Fields each reader looks for, in the order they are matched.
 FIELDS = {
     "households": ("x", "y", "location", "households", "building", "compound", "address",
-                   "name", "id"),
+                   "name", "id", "elderly_60plus", "children_0_6"),
     "facilities": ("x", "y", "location", "name", "type", "service", "address", "id"),
     "communities": ("community_id", "community", "name", "id"),
     # uploaded footprints and compound outlines (geo/inputs/footprints.py)
-    "buildings": ("storeys", "height", "use", "households", "name", "building", "id"),
+    "buildings": ("storeys", "height", "use", "households", "name", "building", "id",
+                  "elderly_60plus", "children_0_6"),
     "compounds": ("compound", "name", "id"),
 }
 #: Text columns that may be kept in a layer (everything else is dropped on import).
@@ -372,6 +373,7 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
         counts = np.ones(len(loaded.attrs), dtype=np.int64)
     else:
         counts = _counts(loaded, colmap["households"], shown=shown)
+    groups = group_counts(loaded, colmap, shown=shown)
 
     has_geom = _has_geometry(geoms)
     if not loaded.is_table and (~has_geom).any() and area is None:
@@ -397,12 +399,13 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
         parts.append(pd.DataFrame({
             "households": counts[pos], "register_level": level,
             **{f: text[f][pos] for f in KEPT_TEXT["households"]},
-            "compound_id": None, "building_id": None, **kept_personal, "geometry": points}))
+            "compound_id": None, "building_id": None, **{g: v[pos] for g, v in groups.items()},
+            **kept_personal, "geometry": points}))
     unplaced = np.flatnonzero(~has_geom)
     if unplaced.size and area is not None:
         named, rest, named_notes = place_by_name(loaded, text, counts, unplaced, area=area,
                                                  settings=settings, shown=shown,
-                                                 kept=KEPT_TEXT["households"])
+                                                 kept=KEPT_TEXT["households"], groups=groups)
         notes += named_notes
         if len(named):
             parts.append(named)
@@ -453,9 +456,9 @@ def _merge_rows(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     keys = keys.assign(_x=np.round(xy[:, 0], 1), _y=np.round(xy[:, 1], 1))
     group = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
     first = pd.Series(np.arange(len(frame))).groupby(group).first().to_numpy()
-    sums = pd.Series(frame["households"].to_numpy()).groupby(group).sum()
     out = frame.iloc[first].copy()
-    out["households"] = sums.to_numpy()
+    for col in ("households", *[g for g in AGE_GROUPS if g in frame.columns]):
+        out[col] = pd.Series(frame[col].to_numpy()).groupby(group).sum().to_numpy()
     return out.reset_index(drop=True)
 
 

@@ -9,11 +9,39 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.errors import InputError
 from geo.inputs import columns as cols
+from geo.inputs import personal as personal_data
 from geo.households import lattice_points, split_evenly
 from geo.settings import HouseholdSettings
 from geo.inputs.uploads import Loaded
 from geo.studyarea import StudyArea
+
+
+#: Optional counts of persons per age group (never individual ages): the columns a layer
+#: keeps, as whole numbers (an empty cell counts 0).
+AGE_GROUPS = ("elderly_60plus", "children_0_6")
+
+
+def group_counts(loaded: Loaded, colmap: dict[str, str], *, shown: str) -> dict[str, np.ndarray]:
+    """``{group: persons per row}`` for the age-group columns present (``60岁以上``,
+    ``0-6岁``): whole numbers ≥ 0 (``12人`` reads 12), an empty cell 0; a bad cell raises
+    naming its row and the cell's shape only (a register's cells may be personal)."""
+    out = {}
+    for group in AGE_GROUPS:
+        if group not in colmap:
+            continue
+        raw = loaded.attrs[colmap[group]].astype(str).to_numpy()
+        values = np.zeros(len(raw), dtype=np.int64)
+        for k, cell in enumerate(raw):
+            try:
+                count = cols.parse_count(str(cell).replace("人", "").replace("名", ""))
+            except ValueError:
+                raise InputError("err.table_bad_group", path=shown, row=int(loaded.rows[k]),
+                                 value=personal_data.shape_of(cell)) from None
+            values[k] = count or 0
+        out[group] = values
+    return out
 
 
 def _name_key(value: object) -> str:
@@ -41,9 +69,11 @@ def _match_name(key: str, table: dict[str, list[int]]) -> list[int]:
 
 def place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndarray, *,
                   area: StudyArea, settings: HouseholdSettings, shown: str,
-                  kept: tuple[str, ...]):
+                  kept: tuple[str, ...], groups: dict[str, np.ndarray] | None = None):
     """Place rows without coordinates by building name, else spread them over their
-    compound. ``kept``: the text fields a household unit keeps."""
+    compound. ``kept``: the text fields a household unit keeps; ``groups``: age-group
+    counts per row (spread over a compound's points like its households)."""
+    groups = groups or {}
     notes: list[tuple[str, dict]] = []
     b_table = _lookup(area.buildings["name"]) if "name" in area.buildings else {}
     c_table = _lookup(area.compounds["name"]) if "name" in area.compounds else {}
@@ -56,6 +86,7 @@ def place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndarr
             out.append({"households": counts[k], "register_level": "building",
                         **{f: text[f][k] for f in kept},
                         "compound_id": None, "building_id": b.get("building_id"),
+                        **{g: int(v[k]) for g, v in groups.items()},
                         "geometry": b.geometry.representative_point()})
             continue
         hit_c = _match_name(_name_key(text["compound"][k]), c_table) if text["compound"][k] else []
@@ -75,11 +106,13 @@ def place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndarr
         first = members[0]
         compound_id = (area.compounds["compound_id"].iloc[hits[0]]
                        if "compound_id" in area.compounds else None)
-        for (x, y), n in zip(xy, share):
+        spread = {g: split_evenly(int(v[members].sum()), len(xy)) for g, v in groups.items()}
+        for j, ((x, y), n) in enumerate(zip(xy, share)):
             out.append({"households": int(n), "register_level": "compound",
                         "building": None, "compound": text["compound"][first],
                         "address": None, "name": None, "compound_id": compound_id,
-                        "building_id": None, "geometry": shapely.Point(x, y)})
+                        "building_id": None, **{g: int(v[j]) for g, v in spread.items()},
+                        "geometry": shapely.Point(x, y)})
         points_used += len(xy)
     placed_rows = len(rows) - len(rest)
     if placed_rows:
@@ -89,5 +122,5 @@ def place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndarr
     if unmatched:
         notes.append(("note.input_unmatched_names", {"names": "、".join(unmatched[:10])}))
     frame = pd.DataFrame(out, columns=["households", "register_level", *kept,
-                                       "compound_id", "building_id", "geometry"])
+                                       "compound_id", "building_id", *groups, "geometry"])
     return frame, np.asarray(rest, dtype=int), notes

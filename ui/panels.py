@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import geopandas as gpd
 import numpy as np
@@ -11,6 +13,7 @@ import streamlit as st
 
 from analysis.export import neutral_frame
 from analysis.pipeline import Result
+from analysis.summary_text import group_coverage_lines
 from geo.i18n import t
 from ui import widgets
 from ui.places import community_names, places_of
@@ -88,7 +91,16 @@ def coverage_panel(result: Result, shown: tuple[str, ...], lang: str) -> None:
                                                           fontSize=13, anchor="start"))
     st.altair_chart(chart, width="stretch")
     st.caption(t("page.crow_note", lang))
+    groups = group_coverage_lines(result.summary, lambda k: names.get(k, k), lang)
+    if groups:  # age groups counted in the uploaded register or buildings
+        st.markdown(f"**{t('group.heading', lang)}**")
+        st.markdown("\n".join(f"- {escape_markdown(line)}" for line in groups))
     minutes_chart(result, shown, lang)
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally by ``st.markdown`` (names from data may hold ``*`` or ``<``)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&])", r"\\\1", str(text))
 
 
 def minutes_chart(result: Result, shown: tuple[str, ...], lang: str) -> None:

@@ -34,7 +34,8 @@ from analysis.project import (Project, area_record, area_source_of, project_from
                               with_session)
 from geo.grids import edits
 from geo.i18n import t
-from ui import state
+from analysis.projectstate import wall_settings_of
+from ui import gates_panel, state
 
 HELD_KEY = "gc_held"
 PENDING_KEY = "gc_pending_widgets"
@@ -43,7 +44,8 @@ OPENED_KEY = "gc_opened_count"
 #: session state that belongs to one area and resets with it
 AREA_STATE = ("siting_request", "gap_zoom", "gc_selected", "gc_last_event", "gc_last_edit",
               "gc_want_export", "gc_want_report", "gc_want_maps", "gc_conflict",
-              "gc_overwrite_ask", "gc_units_gen")
+              "gc_overwrite_ask", "gc_units_gen",
+              "wall_edits", "gates_on")  # gate edits belong to one area's compounds
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,7 +211,9 @@ def open_into_page(project: Project) -> None:
     st.session_state[OPENED_KEY] = st.session_state.get(OPENED_KEY, 0) + 1
     st.session_state[HELD_KEY] = Held(project=project, area=area_source_of(project.meta),
                                       base=_stored_base(project))
-    st.session_state[PENDING_KEY] = widgets_for(project.meta)
+    walls = wall_settings_of(project.meta)  # the planner's gate edits, as saved
+    st.session_state[gates_panel.KEY] = walls.as_dict()
+    st.session_state[PENDING_KEY] = {**widgets_for(project.meta), "gates_on": walls.gated}
     st.session_state.pop(SWITCH_KEY, None)
 
 

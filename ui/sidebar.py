@@ -100,39 +100,66 @@ def area_source(lang: str) -> state.Source | None:
 
 def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
     """The optional uploaded layers; each is checked at once and a bad one is shown as one
-    message beside its uploader and left out of the run."""
-    chosen = {}
+    message beside its uploader and left out of the run. Footprints and compound outlines
+    are checked first: a register is checked against the area with them put in (its rows
+    may name an uploaded compound)."""
+    chosen, slots = {}, {}
     with st.sidebar.expander(t("page.uploads", lang)):
-        for kind in uploads.LAYER_KINDS:
+        for kind in uploads.LAYER_KINDS + uploads.COUNT_KINDS:
             file = st.file_uploader(t(f"page.upload_{kind}", lang), key=f"up_{kind}",
                                     type=uploads.UPLOAD_TYPES[kind],
                                     help=t(f"page.upload_{kind}_help", lang))
             crs = None
-            if kind != "communities":
+            if kind not in ("communities", "household_totals"):
                 crs = widgets.selectbox(t("page.crs", lang), uploads.CRS_CHOICES,
                                         key=f"crs_{kind}", lang=lang,
                                         format_func=lambda c: t(f"page.crs_{c}", lang))
                 crs = None if crs == "auto" else crs
+            slots[kind] = st.container()
             if file is None or source is None:
                 continue
-            upload = state.save_upload(file.name, file.getvalue(), crs=crs)
-            try:
-                read = state.layer_for(kind, upload, source)
-            except GridcircleError as exc:
-                st.error(widgets.plain(state.user_message(exc, lang)))
-                continue
-            messages = read.messages(lang) if hasattr(read, "messages") else list(read.warnings)
-            for message in messages:
-                st.warning(widgets.plain(message))
-            if getattr(read, "suggested_crs", None):
-                st.warning(widgets.plain(t("page.suggested_crs", lang, crs=read.suggested_crs)))
-            dropped = getattr(read, "dropped_personal_columns", ())
-            if dropped:
-                st.info(widgets.plain(t("page.dropped_personal", lang,
-                                        columns="、".join(map(str, dropped)))))
-            st.caption(t("page.upload_ok", lang, rows=len(read.frame)))
-            chosen[kind] = upload
-    return state.Uploads(**chosen)
+            chosen[kind] = state.save_upload(file.name, file.getvalue(), crs=crs)
+    order = sorted(chosen, key=lambda k: k not in ("buildings", "compounds"))
+    checked = {}
+    for kind in order:
+        put_in = {k: checked[k] for k in ("buildings", "compounds") if k in checked}
+        footprints = (state.Uploads(**put_in) if kind in ("households", "population") and put_in
+                      else None)
+        with slots[kind]:
+            if _checked(kind, chosen[kind], source, lang, footprints=footprints):
+                checked[kind] = chosen[kind]
+    return state.Uploads(**{k: checked[k] for k in uploads.LAYER_KINDS + uploads.COUNT_KINDS
+                            if k in checked})
+
+
+def _checked(kind: str, upload: state.Upload, source: state.Source, lang: str, *,
+             footprints: state.Uploads | None) -> bool:
+    """Read one upload and say how it was read; ``False`` (with one message) if unusable."""
+    try:
+        if kind in uploads.COUNT_KINDS:  # read like --population / --household-totals
+            read = state.counts_for(kind, upload, source, footprints)
+        else:
+            read = state.layer_for(kind, upload, source, footprints=footprints)
+    except GridcircleError as exc:
+        st.error(widgets.plain(state.user_message(exc, lang)))
+        return False
+    if kind in uploads.COUNT_KINDS:
+        for key, params in getattr(read, "notes", ()):
+            st.warning(widgets.plain(t(key, lang, **params)))
+        rows = len(read) if kind == "household_totals" else len(read.cells)
+        st.caption(t("page.upload_ok", lang, rows=rows))
+        return True
+    messages = read.messages(lang) if hasattr(read, "messages") else list(read.warnings)
+    for message in messages:
+        st.warning(widgets.plain(message))
+    if getattr(read, "suggested_crs", None):
+        st.warning(widgets.plain(t("page.suggested_crs", lang, crs=read.suggested_crs)))
+    dropped = getattr(read, "dropped_personal_columns", ())
+    if dropped:
+        st.info(widgets.plain(t("page.dropped_personal", lang,
+                                columns="、".join(map(str, dropped)))))
+    st.caption(t("page.upload_ok", lang, rows=len(read.frame)))
+    return True
 
 
 def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings, tuple[int, int]]:

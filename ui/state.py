@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
@@ -33,6 +33,7 @@ from analysis.stages import Inputs, StageCache, StageRun, run_stages
 from geo.errors import GridcircleError, InputError
 from geo.i18n import t
 from geo.inputs import footprints
+from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
 from ui import mapframe, mapview
 
@@ -70,6 +71,8 @@ class Uploads:
     communities: Upload | None = None
     buildings: Upload | None = None  # footprints and compound outlines (geo.inputs.footprints)
     compounds: Upload | None = None
+    population: Upload | None = None  # persons per cell (raster) or per polygon/point
+    household_totals: Upload | None = None  # households per community, or one total
 
 
 def save_upload(name: str, data: bytes, *, crs: str | None = None) -> Upload:
@@ -145,10 +148,46 @@ class PageRun:
     project: object = None
 
 
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
+def counts_for(kind: str, upload: Upload, source: Source, footprints: Uploads | None = None):
+    """A population count (``PopulationCells``) or a table of household totals, read by
+    the command line's readers from a private copy of the upload, checked against the
+    study area (with the uploaded footprints put in, when given)."""
+    from analysis.planner_data import read_totals
+    from geo.inputs.population import read_population
+
+    if kind == "household_totals":
+        return _read_privately(upload_bytes(upload.sha256), upload.name, read_totals)
+    area = area_with_uploads(source, footprints) if footprints is not None else area_for(source)
+    return _read_privately(upload_bytes(upload.sha256), upload.name,
+                           lambda path: read_population(path, crs=upload.crs, area=area))
+
+
+def _footprints(uploads: Uploads) -> Uploads | None:
+    if uploads.buildings is None and uploads.compounds is None:
+        return None
+    return Uploads(buildings=uploads.buildings, compounds=uploads.compounds)
+
+
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES)
-def area_with_uploads(source: Source, uploads: Uploads) -> StudyArea:
-    """The study area with uploaded buildings and compound outlines put in (made once per
-    source and uploads)."""
+def area_with_uploads(source: Source, uploads: Uploads,
+                      households: HouseholdSettings = HouseholdSettings()) -> StudyArea:
+    """The study area with uploaded buildings and compound outlines put in, and households
+    from an uploaded population count and/or calibrated to uploaded totals (made once per
+    source, uploads and household settings; the same steps as the command line)."""
+    if uploads.population is not None or uploads.household_totals is not None:
+        from analysis.planner_data import with_planner_data
+
+        area = area_with_uploads(source, replace(uploads, population=None,
+                                                 household_totals=None))
+        cells = (counts_for("population", uploads.population, source, _footprints(uploads))
+                 if uploads.population is not None else None)
+        totals = (counts_for("household_totals", uploads.household_totals, source)
+                  if uploads.household_totals is not None else None)
+        communities = (layer_for("communities", uploads.communities, source).frame
+                       if uploads.communities is not None else None)
+        return with_planner_data(area, households, cells=cells, totals=totals,
+                                 communities=communities)[0]
     area = area_for(source)
     if uploads.buildings is not None:
         area = footprints.with_buildings(area, layer_for("buildings", uploads.buildings,
@@ -165,7 +204,9 @@ def _given_layers(source: Source, uploads: Uploads) -> dict:
                            ("communities", "communities")):
         upload = getattr(uploads, kind)
         if upload is not None:
-            given[argument] = layer_for(kind, upload, source).frame
+            # a register's rows placed by name find uploaded compounds and buildings
+            put_in = _footprints(uploads) if kind == "households" else None
+            given[argument] = layer_for(kind, upload, source, footprints=put_in).frame
     return given
 
 
@@ -179,7 +220,9 @@ def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
     and the band re-runs grids onwards. Only the ``services`` shown get their areas drawn
     (:func:`analysis.stages.completed` adds the others when a project is saved or
     exported). ``previous``/``locked`` keep the planner's grids."""
-    inputs = Inputs(area=area_with_uploads(source, uploads), key=(source, uploads),
+    counted = uploads.population is not None or uploads.household_totals is not None
+    inputs = Inputs(area=area_with_uploads(source, uploads, settings.households),
+                    key=(source, uploads, settings.households if counted else None),
                     previous=previous,
                     locked=tuple(locked), **_given_layers(source, uploads))
     return run_stages(inputs, settings, services=services, cache=stage_cache(),
@@ -187,12 +230,14 @@ def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 3)
-def layer_for(kind: str, upload: Upload, source: Source):
-    """An uploaded layer read and checked against the study area (``geo.layers.LayerRead``)."""
+def layer_for(kind: str, upload: Upload, source: Source, *, footprints: Uploads | None = None):
+    """An uploaded layer read and checked against the study area (``geo.layers.LayerRead``;
+    with ``footprints``: the area with those uploaded buildings and compounds put in)."""
     from ui.uploads import read_layer
 
     data = upload_bytes(upload.sha256)
-    return read_layer(kind, data, upload.name, crs=upload.crs, area=area_for(source))
+    area = area_with_uploads(source, footprints) if footprints is not None else area_for(source)
+    return read_layer(kind, data, upload.name, crs=upload.crs, area=area)
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 2)

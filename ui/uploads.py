@@ -21,7 +21,11 @@ UPLOAD_TYPES = {
     "communities": ["geojson", "json", "gpkg", "zip"],
     "buildings": ["geojson", "json", "gpkg", "zip"],
     "compounds": ["geojson", "json", "gpkg", "zip"],
+    # counts planners hold (analysis/planner_data.py, as --population / --household-totals)
+    "population": ["tif", "tiff", "geojson", "json", "gpkg", "zip"],
+    "household_totals": ["csv", "xlsx"],
 }
+COUNT_KINDS = ("population", "household_totals")
 CRS_CHOICES = ("auto", "wgs84", "gcj02", "bd09", "cgcs2000")
 
 

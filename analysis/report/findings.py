@@ -19,6 +19,7 @@ from analysis.report import draw, maps
 from analysis.report.context import Context
 from analysis.report.style import clean, wrap
 from analysis.report.tables import draw_table, grid_shares, one_language
+from analysis.summary_text import compound_access_line, group_coverage_lines
 from geo.i18n import t, table
 
 TOP_GAPS = 5
@@ -128,11 +129,18 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
         y = _text_block(fig, ctx, 0.04, y - 0.005,
                         wrap(ctx.tr("report.left_out", **p), ems(ctx, 0.43, 8.5))[:3],
                         size=ctx.fs(8.5), colour="#444444")
-    # largest gaps with places
+    # age groups (when counted) and gated compounds: one short line each
+    extra = group_coverage_lines(summary, ctx.service_name, ctx.lang)
+    walls = compound_access_line(summary, ctx.service_name, ctx.lang)
+    extra += [walls] if walls else []
+    for line in extra:
+        y = _text_block(fig, ctx, 0.04, y - 0.005, wrap(line, ems(ctx, 0.43, 8.5))[:3],
+                        size=ctx.fs(8.5), colour="#444444")
+    # largest gaps with places: as many as fit above "what the data lacks" (0.175)
     y -= 0.02
     fig.text(0.04, y, ctx.tr("report.largest_gaps"), fontsize=ctx.fs(12), va="top")
     y -= 0.045
-    gaps = largest_gaps(ctx)
+    gaps = largest_gaps(ctx, max(1, min(TOP_GAPS, int((y - 0.22) / 0.052) + 1)))
     if not gaps:
         fig.text(0.04, y, ctx.tr("report.no_gaps"), fontsize=size, va="top", color="#555555")
         y -= 0.04

@@ -91,6 +91,8 @@ def community_names(polygons: np.ndarray, households: gpd.GeoDataFrame,
         labels = labels.astype(str).str.strip()
         named = compounds.assign(_name=labels.to_numpy())
         named = named[named["_name"] != ""]
+        if "compound_id" in named:  # an unnamed upload stands in its id (upload/3): no name
+            named = named[named["_name"] != named["compound_id"].astype(str).str.strip()]
     if named is not None and len(named) and n:
         points = _point_array(households)
         tree = shapely.STRtree(polygons)

@@ -21,12 +21,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo.errors import InputError
 from geo.inputs import columns as cols
 from geo.layers import (FIELDS, LayerRead, _columns, _finish, _numbers, _placed_frame, _repair,
                         _shown, _text)
+from geo.register_names import AGE_GROUPS, group_counts
 from geo.settings import InputLimits
 from geo.inputs.uploads import load
 from geo.studyarea import StudyArea
@@ -83,7 +85,9 @@ def read_buildings(path: str | Path, *, crs: str | None = None, area: StudyArea 
     LayerRead
         ``frame``: ``building_id``, ``building`` (``residential`` or the use given),
         ``levels`` (storeys, NaN if unknown), ``height_m``, ``households`` (given 户数,
-        NaN where not given), ``name``; polygons in ``area.crs`` (else WGS84).
+        NaN where not given), ``name``, and the age-group counts the file gives
+        (``elderly_60plus``, ``children_0_6``: persons, never ages); polygons in
+        ``area.crs`` (else WGS84).
     """
     shown, loaded, columns, notes, repaired, placed, pos, polys = _polygons(
         Path(path), role="buildings", fields=BUILDING_FIELDS, crs=crs, area=area,
@@ -117,6 +121,7 @@ def read_buildings(path: str | Path, *, crs: str | None = None, area: StudyArea 
         "building_id": [f"upload/{k + 1}" for k in range(pos.size)],
         "building": kind, "levels": levels, "height_m": height, "households": given,
         "name": names, "source": "upload",
+        **{g: v[pos] for g, v in group_counts(loaded, colmap, shown=shown).items()},
     }, geometry=list(polys), crs=area.crs if area is not None else "EPSG:4326")
     return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
                    placed=placed, shown=shown)
@@ -198,4 +203,8 @@ def given_counts(households: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> g
     rows = np.flatnonzero(mine)
     out.loc[out.index[rows[known]], "households"] = counts[known].astype(np.int64)
     out.loc[out.index[rows], "hh_source"] = "buildings"
+    for group in AGE_GROUPS:  # persons per age group, on the building's unit
+        if group in buildings.columns:
+            persons = bid.map(buildings.set_index("building_id")[group])
+            out[group] = pd.to_numeric(persons, errors="coerce").fillna(0).astype(np.int64)
     return out

@@ -92,3 +92,19 @@ def test_a_threshold_the_user_changed_survives_the_catalogue():
     assert merged.threshold_min("market") == 7 and merged.threshold_min("bus_stop") == 20
     result = run(synthetic_district(2000, seed=3), RunSettings(walk=walk))
     assert result.summary["thresholds_min"]["bus_stop"] == 20
+
+
+def test_summary_gives_coverage_for_age_groups_from_the_same_minutes():
+    net = lattice(6, 6, 100.0)
+    hh = points_frame([[50, 0], [500, 500]], households=[10, 10])
+    hh["elderly_60plus"] = [3, 7]
+    fac = points_frame([[0, 0]], service=["elderly_care"], facility_id=["e1"], name=["e1"])
+    walk = WalkSettings()
+    out = measure(hh, index_stage(hh, fac, net, walk), walk)
+    groups = out.summary["coverage_groups"]
+    covered = out.households["walk_min_elderly_care"] <= walk.threshold_min("elderly_care")
+    expected = float(hh["elderly_60plus"][covered.to_numpy()].sum() / 10)
+    assert groups == {"elderly_60plus": {"elderly_care": pytest.approx(expected)}}
+    plain = measure(hh.drop(columns="elderly_60plus"),
+                    index_stage(hh.drop(columns="elderly_60plus"), fac, net, walk), walk)
+    assert "coverage_groups" not in plain.summary

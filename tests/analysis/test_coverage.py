@@ -119,3 +119,23 @@ def test_gaps_from_reach_on_lattice():
     uncovered = ~res.covered("kindergarten")
     assert gaps["households"].sum() == 3 * uncovered.sum()
     assert (gaps["walk_min_median"] > 5).all()
+
+
+def test_coverage_groups_weight_by_persons_of_the_group_not_households():
+    hh = _frame({"elderly_care": [3, 30, 4, 2], "kindergarten": [40, 3, 3, 3]},
+                on=[1, 1, 1, 0], households=[100, 100, 100, 100])
+    hh["elderly_60plus"] = [10, 30, 0, 50]   # the last row is off the network
+    hh["children_0_6"] = [4, 0, 0, 0]
+    groups = C.coverage_groups(hh, SETTINGS, services=("elderly_care", "kindergarten"))
+    assert groups["elderly_60plus"] == {"elderly_care": pytest.approx(10 / 40)}
+    assert groups["children_0_6"] == {"kindergarten": pytest.approx(0.0)}
+    # households coverage is different: the groups are not household-weighted
+    assert C.coverage_summary(hh, SETTINGS, services=("elderly_care",))["elderly_care"] == \
+        pytest.approx(2 / 3)
+    hh["children_0_6"] = 0  # a group with nobody counted is left out, as is a missing one
+    assert set(C.coverage_groups(hh, SETTINGS, services=("elderly_care", "kindergarten"))) == \
+        {"elderly_60plus"}
+    assert C.coverage_groups(hh.drop(columns=["elderly_60plus", "children_0_6"]), SETTINGS,
+                             services=("elderly_care",)) == {}
+    # a service not measured gives no group entry
+    assert C.coverage_groups(hh, SETTINGS, services=("kindergarten",)) == {}

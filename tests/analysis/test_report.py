@@ -236,3 +236,23 @@ def test_first_page_counts_distinct_households_and_shows_what_the_data_lacks(pro
     assert sentence and " ".join(sentence.split()[:6]) in texts and "facility list" in texts
     for _, _, households, place, _ in findings.largest_gaps(ctx):
         assert households <= total and place
+
+
+def test_first_page_gives_age_group_coverage_and_compound_access(project):
+    from analysis.report import findings
+    from analysis.report.context import Context
+
+    service = next(iter(project.summary["coverage"]))
+    extra = {"thresholds_min": project.summary.get("thresholds_min", {}),
+             "coverage_groups": {"elderly_60plus": {service: 0.25}},
+             "compound_access": {"gated": True, "compounds_gated": 2, "households_affected": 77,
+                                 "coverage": {service: {"with_walls": 0.4,
+                                                        "without_walls": 0.5}}}}
+    project = replace(project, meta={**project.meta, "summary": {**project.summary, **extra}})
+    for lang, group, walls in (("en", "People aged 60 and over: 25%", "Gated compounds: 2"),
+                               ("zh", "60岁及以上老人：25%", "封闭小区：2 个小区")):
+        ctx = Context(project, lang, "A4", None)
+        with report.report_style(ctx.charset()):
+            fig = findings.page_findings(ctx, title=None, when="2026-01-01")
+        texts = " ".join(t.get_text() for t in fig.texts)
+        assert group in texts and walls in texts and ctx.service_name(service) in texts

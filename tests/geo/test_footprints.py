@@ -133,3 +133,42 @@ def test_command_line_with_buildings_and_compounds(tmp_path, osm_path):
     assert "南苑" in set(walls["name"])
     homes = pyogrio.read_dataframe(out, layer="households")
     assert PHONE not in homes.to_json()
+
+
+def test_uploaded_compounds_name_the_derived_communities_and_place_the_register(tmp_path,
+                                                                                 osm_path):
+    """Uploaded outlines are in the area before the base stage: a derived community is
+    named after its largest named uploaded compound, a register row naming an uploaded
+    compound is spread over it, and an unnamed upload (named by its id) names nothing."""
+    south = shapely.box(LON0 + 0.0002, LAT0 + 0.0002, LON0 + 0.0018, LAT0 + 0.0018)
+    north = shapely.box(LON0 + 0.0042, LAT0 + 0.0042, LON0 + 0.0058, LAT0 + 0.0058)
+    compounds = _write_geojson(tmp_path / "小区.geojson", [{"名称": "锦绣花园"}, {"备注": "x"}],
+                               _shifted([south, north], wgs84_to_gcj02))
+    register = tmp_path / "登记.csv"
+    register.write_text("小区名称,户数\n锦绣花园,400\n", encoding="utf-8")
+    out = tmp_path / "p.gpkg"
+    code = main(["run", "--osm", str(osm_path), "--compounds", str(compounds),
+                 "--compounds-crs", "gcj02", "--households", str(register), "--out", str(out)])
+    assert code == 0
+    homes = pyogrio.read_dataframe(out, layer="households")
+    assert homes["households"].sum() == 400
+    assert set(homes["compound_id"].dropna()) == {"upload/1"}
+    comms = pyogrio.read_dataframe(out, layer="communities")
+    names = " ".join(comms["name"].astype(str))
+    assert "锦绣花园" in names and "upload/" not in names
+
+
+def test_buildings_age_group_counts_reach_their_households(tmp_path, area):
+    props = [{"名称": "1号楼", "层数": 6, "用途": "住宅", "60岁及以上": "12人", "0-6岁": 3},
+             {"名称": "2号楼", "层数": 18, "用途": "住宅", "60岁及以上": 40, "0-6岁": ""},
+             {"名称": "商场", "层数": 3, "用途": "商业", "60岁及以上": 0, "0-6岁": 0}]
+    path = _write_geojson(tmp_path / "楼栋.geojson", props, _boxes_wgs84())
+    upload = read_buildings(path, area=area).frame
+    assert upload["elderly_60plus"].tolist() == [12, 40, 0]
+    assert upload["children_0_6"].tolist() == [3, 0, 0]
+    merged = with_buildings(area, upload)
+    units = given_counts(estimate_households(merged, HouseholdSettings()), merged.buildings)
+    mine = units.set_index("building_id")
+    assert mine.loc["upload/1", "elderly_60plus"] == 12 and mine.loc["upload/2", "elderly_60plus"] == 40
+    assert mine.loc["upload/1", "children_0_6"] == 3
+    assert units["elderly_60plus"].sum() == 52  # units of other buildings count nobody

@@ -818,3 +818,28 @@ def test_readers_split_into_modules_under_500_lines_and_reachable_from_geo_layer
     for name in ("layers.py", "facility_reader.py", "community_reader.py", "register_names.py",
                  "upload_reader.py"):
         assert len((root / name).read_text(encoding="utf-8").splitlines()) < 500, name
+
+
+def test_register_age_group_counts_are_kept_summed_and_spread(tmp_path, area):
+    rows, _ = _register_rows(area, 4)
+    rows[1] += ["60岁以上（人）", "0-6岁"]
+    for k, row in enumerate(rows[2:6]):
+        row += [k + 1, "" if k == 0 else "2人"]
+    rows[6] += ["", ""]  # the total row
+    result = read_households(_write_csv(tmp_path / "r.csv", rows), area=area)
+    frame = result.frame
+    assert result.column_map["elderly_60plus"] == "60岁以上（人）"
+    assert result.column_map["children_0_6"] == "0-6岁"
+    assert frame["elderly_60plus"].tolist() == [1, 2, 3, 4]
+    assert frame["children_0_6"].tolist() == [0, 2, 2, 2]
+    _no_personal_data(result)
+    # by compound name only: the counts are spread over the compound's points, totals kept
+    name = area.compounds["name"].iloc[0]
+    rows = [["小区名称", "户数", "60岁以上", "学龄前儿童"], [name, 50, 17, 5], [name, 30, 4, 1]]
+    spread = read_households(_write_csv(tmp_path / "c.csv", rows), area=area).frame
+    assert spread["households"].sum() == 80
+    assert spread["elderly_60plus"].sum() == 21 and spread["children_0_6"].sum() == 6
+    bad = [["经度", "纬度", "户数", "60+"], [116.3, 40.0, 3, "many"]]
+    with pytest.raises(InputError) as err:
+        read_households(_write_csv(tmp_path / "b.csv", bad))
+    assert err.value.key == "err.table_bad_group" and "many" not in str(err.value)  # shape only

@@ -118,6 +118,10 @@ def test_opening_a_project_replaces_the_whole_page(tmp_path, monkeypatch):
     at = started("synthetic:2000", tmp_path, monkeypatch)
     at.sidebar.slider(key="band").set_value((150, 250)).run()
     grid = rename_first_grid(at, "南区")
+    from geo.walls import WallSettings  # a gate edit: one compound opened, one gate added
+    edits = WallSettings(open_compounds=("C-open",), added_gates=((116.31, 39.91),)).as_dict()
+    at.session_state["wall_edits"] = edits
+    at.run()
     a = tmp_path / "A.gpkg"
     path_box(at).set_value(str(a)).run()
     at.button(key="gc_save").click().run()
@@ -136,6 +140,10 @@ def test_opening_a_project_replaces_the_whole_page(tmp_path, monkeypatch):
     assert other.session_state["gc_held"].project.path == a
     assert other.session_state["gc_held"].project.session.position == 1
     assert path_box(other).value == str(a)
+    # the planner's gate edits come back with the project, and the run uses them
+    assert saved.meta["settings"]["walls"]["open_compounds"] == ["C-open"]
+    assert other.session_state["wall_edits"] == saved.meta["settings"]["walls"]
+    assert other.session_state["gc_held"].project.meta["settings"]["walls"] == edits
     shown = other.session_state["gc_held"].project
     assert shown.session.state.row(grid)["name"] == "南区"
     column = t("map.grid_id", "zh")
