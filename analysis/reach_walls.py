@@ -17,8 +17,9 @@ from analysis.settings import WalkSettings
 CHANGE_MIN = 0.05
 
 
-def without_walls(index: ReachIndex) -> ReachIndex:
-    """The same homes and facilities snapped to the same network, with no wall."""
+def reindexed(index: ReachIndex, walls=None, network=None) -> ReachIndex:
+    """The same homes and facilities snapped again to ``network`` (default: the index's
+    own), with ``walls`` (none by default)."""
     crs = index.network.crs
     xy = index.household_xy
     homes = gpd.GeoDataFrame({"households": index.household_weight},
@@ -28,8 +29,13 @@ def without_walls(index: ReachIndex) -> ReachIndex:
     facilities = gpd.GeoDataFrame({"facility_id": fac["facility_id"].to_numpy(),
                                    "service": fac["service"].to_numpy()},
                                   geometry=gpd.points_from_xy(fac["x"], fac["y"]), crs=crs)
-    return prepare_reach(index.network, homes, facilities, max_snap_m=index.max_snap_m,
-                         services=index.services)
+    return prepare_reach(network if network is not None else index.network, homes, facilities,
+                         max_snap_m=index.max_snap_m, services=index.services, walls=walls)
+
+
+def without_walls(index: ReachIndex) -> ReachIndex:
+    """The same homes and facilities snapped to the same network, with no wall."""
+    return reindexed(index)
 
 
 def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSettings,
@@ -177,17 +183,7 @@ def what_if(index: ReachIndex, network, compounds: gpd.GeoDataFrame,
     before = household_minutes(index, settings, services) if before is None else before
     walls = build_walls(network, compounds, gates, settings=walls_after,
                         max_snap_m=index.max_snap_m)
-    crs = index.network.crs
-    xy = index.household_xy
-    homes = gpd.GeoDataFrame({"households": index.household_weight},
-                             geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs,
-                             index=index.household_index)
-    fac = index.facilities
-    facilities = gpd.GeoDataFrame({"facility_id": fac["facility_id"].to_numpy(),
-                                   "service": fac["service"].to_numpy()},
-                                  geometry=gpd.points_from_xy(fac["x"], fac["y"]), crs=crs)
-    after_index = prepare_reach(network, homes, facilities, max_snap_m=index.max_snap_m,
-                                services=index.services, walls=walls)
+    after_index = reindexed(index, walls, network)
     after = household_minutes(after_index, settings, services)
     rows = []
     for service in services:
