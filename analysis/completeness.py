@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -212,15 +213,43 @@ def sentence_text(completeness: dict, lang: str) -> str:
 # ------------------------------------------------------------------------------ summary
 
 
+@dataclass(frozen=True)
+class AreaChecks:
+    """What the data checks find from the area and its households alone (not from the
+    walking settings or the services shown): the street blocks with and without data,
+    and the buildings left out by reason. The stage graph keeps it as the ``checks``
+    stage, so a change of walking speed or of the services shown does not redo it."""
+
+    blocks: dict
+    left_out: dict
+
+
+def area_checks(area, settings, households: gpd.GeoDataFrame,
+                communities: gpd.GeoDataFrame | None) -> AreaChecks:
+    """The :class:`AreaChecks` of an area whose households are ``households`` (buildings
+    are left out only where some households were estimated from footprints or compounds)."""
+    from geo.households import left_out
+
+    estimated = estimated_households(households)
+    blocks = area_blocks(area.roads, area.boundary, area.crs)
+    block_part = block_completeness(blocks, households, other_use=_other_use(area),
+                                    communities=communities)
+    return AreaChecks(blocks=block_part,
+                      left_out=left_out(area, settings.households) if estimated else {})
+
+
 def data_completeness(area, layers: dict, catalogue: Sequence[Service], *,
-                      services: Sequence[str] | None = None) -> dict:
-    """``summary["data_completeness"]`` of a run (see the module's text)."""
+                      services: Sequence[str] | None = None,
+                      blocks: dict | None = None) -> dict:
+    """``summary["data_completeness"]`` of a run (see the module's text); ``blocks``: the
+    block part when already known (:func:`area_checks`)."""
     hh = layers["households"]
     total = int(hh["households"].sum()) if len(hh) else 0
-    blocks = area_blocks(area.roads, area.boundary, area.crs)
-    other = _other_use(area)
-    block_part = block_completeness(blocks, hh, other_use=other,
+    if blocks is None:
+        blocks = block_completeness(area_blocks(area.roads, area.boundary, area.crs), hh,
+                                    other_use=_other_use(area),
                                     communities=layers.get("communities"))
+    block_part = blocks
     service_part = service_density(total, layers.get("facilities"), catalogue, services)
     names = {s.key: {"zh": s.name("zh"), "en": s.name("en")} for s in catalogue}
     out = {"blocks": block_part, "services": service_part,
@@ -296,20 +325,30 @@ def label_gaps(gaps: pd.DataFrame, thin_services: Sequence[str]) -> pd.DataFrame
     return out
 
 
-def summarise(area, settings, catalogue, layers: dict, summary: dict) -> None:
+def estimated_households(households: pd.DataFrame) -> bool:
+    """Whether some households were estimated from footprints or compounds."""
+    if not len(households) or "hh_source" not in households:
+        return False
+    return bool(set(households["hh_source"].dropna().astype(str)) & {"footprint", "compound"})
+
+
+def summarise(area, settings, catalogue, layers: dict, summary: dict, *,
+              checks: AreaChecks | None = None) -> None:
     """The pipeline's hook: adds ``data_completeness``, ``headline_households`` and
     ``households_left_out`` to ``summary`` (and the sentence to its notes), labels the
-    gaps' cause, and checks that no headline is impossible."""
-    from geo.households import left_out
+    gaps' cause, and checks that no headline is impossible. ``checks``: the area's
+    :class:`AreaChecks` when already made (the stage graph's ``checks`` stage)."""
     from geo.i18n import both
 
+    if checks is None:
+        checks = area_checks(area, settings, layers["households"], layers.get("communities"))
     services = list((summary.get("thresholds_min") or {}).keys())
-    completeness = data_completeness(area, layers, catalogue, services=services or None)
+    completeness = data_completeness(area, layers, catalogue, services=services or None,
+                                     blocks=checks.blocks)
     summary["data_completeness"] = completeness
     summary["headline_households"] = headline_households(
         layers["households"], summary.get("thresholds_min") or {}, services)
-    estimated = set(summary.get("households_by_source") or {}) & {"footprint", "compound"}
-    summary["households_left_out"] = left_out(area, settings.households) if estimated else {}
+    summary["households_left_out"] = checks.left_out
     if layers.get("gaps") is not None:
         layers["gaps"] = label_gaps(layers["gaps"], completeness["thin_services"])
     sentence = completeness["sentence"]
@@ -334,6 +373,7 @@ def left_out_params(left: dict, lang: str | None = None) -> dict:
             "unknown": left.get("unknown", {}).get("buildings", 0)}
 
 
-__all__ = ["MIN_BLOCK_M2", "area_blocks", "block_completeness", "check_headlines",
-           "completeness_sentence", "data_completeness", "headline_households", "label_gaps",
+__all__ = ["AreaChecks", "MIN_BLOCK_M2", "area_blocks", "area_checks", "block_completeness", "check_headlines",
+           "completeness_sentence", "data_completeness", "estimated_households",
+           "headline_households", "label_gaps",
            "plausible_minimums", "sentence_text", "service_density", "summarise"]

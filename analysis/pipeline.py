@@ -267,11 +267,13 @@ def stage_service_areas(index, settings: RunSettings = RunSettings(),
 
 def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, ...] | None,
              base: Base, reach: Reach, areas: gpd.GeoDataFrame, *,
-             index=None, walled=None, timings_s: dict | None = None) -> Result:
+             index=None, walled=None, timings_s: dict | None = None,
+             checks=None) -> Result:
     """The run's layers and SUMMARY.json from its stages. With ``index``, the summary
     also counts the households each service's drawn area misclassifies (that needs
     every service's area at its threshold). The walled compounds' layers come from
-    ``index`` or, when only some services' areas were drawn, ``walled`` (the same index)."""
+    ``index`` or, when only some services' areas were drawn, ``walled`` (the same index).
+    ``checks``: the area's data checks when already made (the ``checks`` stage)."""
     from analysis.circles import with_misclassification
 
     catalogue = catalogue or base.catalogue
@@ -296,7 +298,8 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
     summary.update({k: v for k, v in circles.items() if k != "notes_reach"})
     summary["notes"] = summary["notes"] + circles["notes_reach"]
     summary["settings"]["walk"] = reach.walk.as_dict()
-    summarise(area, settings, catalogue, layers, summary)  # completeness, distinct headlines
+    summarise(area, settings, catalogue, layers, summary,  # completeness, distinct headlines
+              checks=checks)
     return Result(area=area, settings=settings, catalogue=catalogue, layers=layers,
                   summary=summary)
 

@@ -40,6 +40,9 @@ AUTO_EXACT_PAIRS = 100_000
 AUTO_EXACT_CANDIDATES = 2_000
 #: ``method="exact"`` refuses models larger than this.
 MAX_EXACT_PAIRS = 5_000_000
+#: work budget of the exact solver: branch-and-bound nodes (never seconds: a busy machine
+#: must give the same sites as a quiet one)
+NODE_LIMIT = 5_000
 #: Dense distance blocks are kept below this many cells.
 BLOCK_CELLS = 8_000_000
 
@@ -370,10 +373,13 @@ def swap_improve(cover: sparse.csr_array, weight: np.ndarray, chosen: list[int],
 
 
 def exact_cover(cover: sparse.csr_array, weight: np.ndarray, p: int, *,
-                time_limit_s: float = 30.0) -> tuple[list[int], dict]:
+                node_limit: int = NODE_LIMIT) -> tuple[list[int], dict]:
     """Optimal maximal covering by mixed-integer programming (HiGHS via scipy).
 
     max Σ w_h y_h  s.t.  y_h ≤ Σ_{c covers h} x_c,  Σ x_c ≤ p,  x binary, 0 ≤ y ≤ 1.
+
+    The solver's budget is branch-and-bound nodes (work), not seconds, so the same model
+    gives the same answer on a busy machine as on a quiet one.
     """
     cover = sparse.csr_array(cover)
     n_c, n_d = cover.shape
@@ -388,9 +394,10 @@ def exact_cover(cover: sparse.csr_array, weight: np.ndarray, p: int, *,
     integrality = np.concatenate([np.ones(n_c), np.zeros(m)])
     res = milp(c, constraints=constraints, integrality=integrality,
                bounds=Bounds(np.zeros(n_c + m), np.ones(n_c + m)),
-               options={"time_limit": time_limit_s, "mip_rel_gap": 0.0})
+               options={"node_limit": int(node_limit), "mip_rel_gap": 0.0})
     info = {"status": int(res.status), "message": str(res.message),
-            "optimal": bool(res.status == 0)}
+            "optimal": bool(res.status == 0),
+            "nodes": int(getattr(res, "mip_node_count", 0) or 0)}
     if res.x is None:
         return [], info
     x = res.x[:n_c]
@@ -414,7 +421,7 @@ def _covered_weight(cover: sparse.csr_array, weight: np.ndarray, chosen: list[in
 # -------------------------------------------------------------------------------------
 def site_facilities(index: ReachIndex, reach: HouseholdReach, service: str, p: int, *,
                     candidates: object = None, method: str = "auto",
-                    time_limit_s: float = 30.0) -> SitingResult:
+                    node_limit: int = NODE_LIMIT) -> SitingResult:
     """Choose ``p`` new sites for a service that cover the most uncovered households.
 
     Parameters
@@ -432,9 +439,9 @@ def site_facilities(index: ReachIndex, reach: HouseholdReach, service: str, p: i
     method
         ``greedy`` (lazy greedy), ``exact`` (MILP with HiGHS) or ``auto`` (exact when
         the model is small, else greedy).
-    time_limit_s
-        Time limit of the exact solver; if it stops early the better of its incumbent
-        and the greedy answer is kept.
+    node_limit
+        Work budget of the exact solver (branch-and-bound nodes); if it stops early the
+        better of its incumbent and the greedy answer is kept.
 
     Returns
     -------
@@ -477,7 +484,7 @@ def site_facilities(index: ReachIndex, reach: HouseholdReach, service: str, p: i
     report["greedy_covered"] = int(_covered_weight(cover, weight, chosen))
     used = "greedy"
     if use_exact and pairs:
-        exact, info = exact_cover(cover, weight, p, time_limit_s=time_limit_s)
+        exact, info = exact_cover(cover, weight, p, node_limit=node_limit)
         report["exact"] = info
         report["exact_covered"] = int(_covered_weight(cover, weight, exact))
         if report["exact_covered"] >= report["greedy_covered"]:

@@ -13,6 +13,9 @@ by :meth:`Runner.key` re-runs a stage exactly when something it depends on chang
     base            households, communities, grids, facilities
                     reads: the inputs (area, uploads, previous grids, locked grids),
                            the household model and the grid band
+    checks          the data checks of the area and its households (street blocks
+                    without data, buildings left out)
+                    needs base
     index           homes and facilities snapped to the walking network
                     needs base; reads: the snap distance and the services measured
     reach           walking minutes, coverage, gaps
@@ -21,7 +24,7 @@ by :meth:`Runner.key` re-runs a stage exactly when something it depends on chang
                     needs index; reads: that service's speed, the minute levels, the snap
     result          layers and SUMMARY.json (with the households each drawn area
                     misclassifies)
-                    needs base, reach, every service's service_areas
+                    needs base, checks, reach, every service's service_areas
 """
 
 from __future__ import annotations
@@ -131,6 +134,7 @@ def _walk(runner: "Runner"):
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("base", (), lambda r, _: (r.inputs.identity(), r.inputs.grid_key(),
                                     r.settings.households, r.settings.grids), "step.households"),
+    Stage("checks", ("base",), lambda r, _: (), "step.coverage"),
     Stage("index", ("base",), lambda r, _: (_walk(r).max_snap_m, _walk(r).services,
                                             r.settings.walls),
           "step.reach"),
@@ -205,6 +209,11 @@ class Runner:
             walls = P.index_walls(inputs.area, settings, _walk(self))
             return index_stage(self.get("base").households, self.get("base").facilities,
                                self.network, _walk(self), boundary=self.boundary, walls=walls)
+        if name == "checks":
+            from analysis.completeness import area_checks
+
+            base = self.get("base")
+            return area_checks(inputs.area, settings, base.households, base.communities)
         if name == "reach":
             return P.stage_reach(self.get("base"), self.get("index"), settings)
         return P.stage_service_areas(self.get("index"), replace(settings, walk=_walk(self)),
@@ -281,17 +290,17 @@ def finish(runner: Runner, *, services: Collection[str] | None = None,
     start = time.perf_counter()
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            measured = pool.submit(runner.get, "reach")
+            measured = pool.submit(lambda: (runner.get("reach"), runner.get("checks")))
             areas = runner.service_areas(services)
-            reach = measured.result()
+            reach, checks = measured.result()
     else:
-        reach = runner.get("reach")
+        reach, checks = runner.get("reach"), runner.get("checks")
         areas = runner.service_areas(services)
     wall = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     result = P.assemble(runner.inputs.area, runner.settings, runner.catalogue, base, reach,
                         areas, index=index if complete else None, walled=index,
-                        timings_s=None)
+                        timings_s=None, checks=checks)
     timings = result.summary["timings_s"]
     timings["reach"] = round(runner.timings_s.get("index", 0.0)
                              + runner.timings_s.get("reach", 0.0), 3)

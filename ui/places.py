@@ -17,7 +17,7 @@ import pandas as pd
 from geo.i18n import t
 
 STREET_WITHIN_M = 300.0
-_MEMO: dict[tuple, tuple[weakref.ref, list[dict]]] = {}
+_MEMO: dict[tuple, tuple[tuple, list[dict]]] = {}
 
 
 def _name(value: object) -> str:
@@ -123,22 +123,29 @@ def place_text(parts: dict, lang: str, names: dict[str, str] | None = None) -> s
 
 
 def places_of(frame: gpd.GeoDataFrame, result, lang: str) -> list[str]:
-    """The place of every row of ``frame`` (gaps or proposed sites of ``result``)."""
-    key = (id(frame), id(result))
+    """The place of every row of ``frame`` (gaps or proposed sites of ``result``).
+
+    Kept per frame and the layers it is placed in (the page's result is a new object on
+    every rerun, its layers are not), so a rerun that shows the same gaps does no
+    spatial work; an edit that changes the grids places them again."""
+    layers = result.layers
+    roads = getattr(getattr(result, "area", None), "roads", None)
+    sources = (frame, layers.get("communities"), layers.get("grids"), roads)
+    key = tuple(id(x) for x in sources)
     held = _MEMO.get(key)
-    if held is None or held[0]() is not frame:
-        layers = result.layers
-        roads = getattr(getattr(result, "area", None), "roads", None)
+    if held is None or any(ref() is not x for ref, x in zip(held[0], sources)
+                           if x is not None):
         parts = place_parts(frame.geometry, communities=layers.get("communities"),
                             grids=layers.get("grids"), roads=roads)
         if len(_MEMO) > 64:
             _MEMO.clear()
         try:
-            _MEMO[key] = (weakref.ref(frame), parts)
+            _MEMO[key] = (tuple(weakref.ref(x) if x is not None else None for x in sources),
+                          parts)
         except TypeError:  # a frame that cannot be referenced weakly: not kept
             pass
         held = (None, parts)
-    names = community_names(result.layers.get("communities"), lang)
+    names = community_names(layers.get("communities"), lang)
     return [place_text(p, lang, names) for p in held[1]]
 
 

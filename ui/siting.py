@@ -24,7 +24,7 @@ def proposal(run: state.PageRun, service: str, p: int):
 
     return state.stage_cache().get(
         "siting", (run.reach_key, service, p),
-        lambda: site_facilities(run.index, run.reach, service, p, time_limit_s=10.0))
+        lambda: site_facilities(run.index, run.reach, service, p))
 
 
 def panel(run: state.PageRun, page: PageSettings) -> dict | None:

@@ -43,15 +43,17 @@ def test_a_cached_rerun_makes_only_the_stages_whose_inputs_changed_and_agrees_wi
     inputs = Inputs(area=area, key="area")
     first = run_stages(inputs, RunSettings(), cache=cache, workers=2)
     made = dict(cache.misses)
-    assert made["base"] == made["index"] == made["reach"] == 1
+    assert made["base"] == made["index"] == made["reach"] == made["checks"] == 1
     assert made["service_areas"] == len(first.result.summary["thresholds_min"])
     slower = RunSettings(walk=WalkSettings().with_speed(1.0))
     second = run_stages(inputs, slower, cache=cache)
     assert cache.misses["base"] == 1 and cache.misses["index"] == 1
+    assert cache.misses["checks"] == 1  # the data checks do not read the walking settings
     assert cache.misses["reach"] == 2
     # the same stages, the same numbers as the command line's run (misclassification too)
     plain = run(area, slower)
-    for key in ("coverage", "grids", "grids_in_band", "reach"):
+    for key in ("coverage", "grids", "grids_in_band", "reach", "data_completeness",
+                "households_left_out", "headline_households"):
         assert second.result.summary[key] == plain.summary[key], key
     assert "polygon_misclassified_households" in second.result.summary["reach"]
     assert len(second.result.layers["service_areas"]) == len(plain.layers["service_areas"])
