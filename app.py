@@ -24,10 +24,12 @@ if not session.confirm_area(settings.source, lang):  # unsaved edits: asks first
 run = ui_page.compute(settings)
 panels.metrics(run.result, lang)
 map_col, side_col = st.columns([3, 2], gap="medium")
-with side_col:
-    focus, sites = ui_page.side_tabs(run, settings)
-with map_col:
+focus, sites = ui_page.map_choices(run, settings)  # the gap zoom and siting tabs' choices
+with map_col:  # the map first: the browser draws it while the tabs beside it are made
     ui_page.show_map(run, settings, focus=focus, sites=sites)
+with side_col:
+    ui_page.side_tabs(run, settings)
 
 # Grid edits, saving, opening and exports, all on the session's one project.
 ui_page.project_panels(run, settings)
+session.prefetch()  # the services not shown yet, made in the background for what comes next

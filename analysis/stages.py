@@ -49,12 +49,17 @@ Progress = Callable[[str], None]
 
 class StageCache:
     """A small thread-safe least-recently-used store of stage values keyed by
-    ``(stage, key)``; ``misses`` counts the values made per stage."""
+    ``(stage, key)``; ``misses`` counts the values made per stage.
+
+    A value being made in one thread is waited for, not made again, by another thread
+    that asks for it meanwhile (the page makes the services not shown yet in the
+    background: :func:`prefetch`)."""
 
     def __init__(self, entries: int = 24) -> None:
         self.entries = entries
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self._making: dict[tuple, threading.Event] = {}
         self.misses: dict[str, int] = {}
 
     def __contains__(self, stage_key: tuple[str, Hashable]) -> bool:
@@ -64,16 +69,26 @@ class StageCache:
     def get(self, stage: str, key: Hashable, make: Callable[[], object]) -> object:
         """The value of ``stage`` for ``key``, made by ``make()`` on a miss."""
         full = (stage, key)
-        with self._lock:
-            if full in self._items:
-                self._items.move_to_end(full)
-                return self._items[full]
-        value = make()
-        with self._lock:
-            self.misses[stage] = self.misses.get(stage, 0) + 1
-            self._items[full] = value
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
+        while True:
+            with self._lock:
+                if full in self._items:
+                    self._items.move_to_end(full)
+                    return self._items[full]
+                busy = self._making.get(full)
+                if busy is None:
+                    self._making[full] = threading.Event()
+                    break
+            busy.wait()  # being made elsewhere: look again (made here if it failed there)
+        try:
+            value = make()
+            with self._lock:
+                self.misses[stage] = self.misses.get(stage, 0) + 1
+                self._items[full] = value
+                while len(self._items) > self.entries:
+                    self._items.popitem(last=False)
+        finally:
+            with self._lock:
+                self._making.pop(full).set()
         return value
 
 
@@ -274,6 +289,40 @@ def completed(run: StageRun) -> StageRun:
     return finish(run.runner)
 
 
+_PREFETCH: dict[str, threading.Thread] = {}
+_PREFETCH_LOCK = threading.Lock()
+
+
+def prefetch(run: StageRun) -> threading.Thread | None:
+    """Make the service areas that ``run`` did not draw in a background thread (one at a
+    time), into the run's cache: showing another service, saving, exporting or reporting
+    then finds them made. The values are the ones :func:`completed` would make (the
+    same stage, the same key); only when they are made changes. Returns the thread, or
+    ``None`` when there is nothing to make or a prefetch is still running."""
+    runner = run.runner
+    if run.complete or runner is None:
+        return None
+    missing = [s for s in _walk(runner).services if runner.missing("service_areas", s)]
+    if not missing:
+        return None
+
+    def work() -> None:
+        for service in missing:
+            try:
+                runner.get("service_areas", service)
+            except Exception:  # noqa: BLE001 - made again (and shown) when asked for
+                return
+
+    with _PREFETCH_LOCK:
+        running = _PREFETCH.get("thread")
+        if running is not None and running.is_alive():
+            return None
+        thread = threading.Thread(target=work, name="gridcircle-prefetch", daemon=True)
+        _PREFETCH["thread"] = thread
+        thread.start()
+    return thread
+
+
 def finish(runner: Runner, *, services: Collection[str] | None = None,
            workers: int = 1) -> StageRun:
     """Everything a :class:`Runner` can make, assembled (see :func:`run_stages`)."""
@@ -314,4 +363,4 @@ def finish(runner: Runner, *, services: Collection[str] | None = None,
 
 
 __all__ = ["Inputs", "Runner", "STAGES", "Stage", "StageCache", "StageRun", "completed", "finish",
-           "previous_digest", "run_stages"]
+           "prefetch", "previous_digest", "run_stages"]

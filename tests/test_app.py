@@ -3,11 +3,14 @@ AppTest run executes the whole script)."""
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo.i18n import t
 from tests.ui import edit_widget
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -123,6 +126,25 @@ def test_siting_what_if_raises_the_coverage_shown():
     after = float(shown["新增 2 处后"].rstrip("%")) / 100
     assert now == pytest.approx(before, abs=0.001)
     assert after > now
+    # the map (drawn before the tabs) shows the proposed sites in the same run
+    assert t("map.sites", "zh") in map_groups(at)
+
+
+def map_groups(at: AppTest) -> str:
+    """The layers the page sends into the main map (streamlit-folium's feature groups)."""
+    found = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        args = getattr(proto, "json_args", "") if proto is not None else ""
+        if args and "feature_group" in args:
+            found.append(json.loads(args).get("feature_group") or "")
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    assert found, "no map on the page"
+    return found[0]
 
 
 def grid_table(at: AppTest):

@@ -173,8 +173,7 @@ def _units_key() -> str:
     return wkey(f"gc_units_{st.session_state.get('gc_units_gen', 0)}")
 
 
-def _store(result: Result, page: PageSettings, project: Project, edit: edits.Edit | None,
-           lang: str) -> None:
+def _store(project: Project, edit: edits.Edit | None, lang: str) -> None:
     author = st.session_state.get(AUTHOR_KEY, "")
     note = None
     if project.path is not None:
@@ -182,12 +181,58 @@ def _store(result: Result, page: PageSettings, project: Project, edit: edits.Edi
             project, note = autosave(session.complete(project), author=author)
         except GridcircleError as exc:
             st.session_state["gc_autosave_error"] = exc.message(lang)
-    set_project(result, page, project)
+    session.store(project)
     st.session_state[LAST_EDIT_KEY] = (edit, note)
 
 
-def _move(result: Result, page: PageSettings, project: Project, grids: list[str], label,
-          lang: str, author: str) -> None:
+NEW_GRID = "__new__"
+
+
+def _edit_of(op: str, project: Project, author: str) -> tuple[Project, edits.Edit | None]:
+    """The edit ``op`` with the choices now in the panel's widgets."""
+    chosen = st.session_state.get
+    if op == "undo":
+        return undo_project(project), None
+    if op == "redo":
+        return redo_project(project), None
+    if op == "move":
+        target = chosen(wkey("gc_target"))
+        return edit_project(project, edits.move_units, list(chosen(_units_key()) or []),
+                            None if target == NEW_GRID else target, author=author)
+    if op == "merge":
+        return edit_project(project, edits.merge_grids, chosen(wkey("gc_keep")),
+                            chosen(wkey("gc_absorb")), author=author)
+    if op == "split":
+        return edit_project(project, edits.split_grid, chosen(wkey("gc_split")), author=author)
+    if op in ("lock", "unlock"):
+        return edit_project(project, edits.set_locked, list(chosen(wkey("gc_lock")) or []),
+                            op == "lock", author=author)
+    return edit_project(project, edits.rename_grid, chosen(wkey("gc_rename")),
+                        chosen(wkey("gc_new_name"), ""), author=author)
+
+
+def _apply(op: str, lang: str) -> None:
+    """A button's action (Streamlit calls it before the page is drawn again): the edit
+    ``op`` is applied to the session's project, so the run that follows the click shows
+    it everywhere at once (numbers, tables, both maps) instead of drawing the page once
+    more after the edit."""
+    project = session.project()
+    if project is None or project.session is None:
+        return
+    try:
+        work, edit = _edit_of(op, project, st.session_state.get(AUTHOR_KEY, ""))
+    except GridcircleError as exc:
+        st.session_state["gc_edit_error"] = exc.message(lang)
+        return
+    if op == "move":
+        st.session_state["gc_selected"] = []
+        st.session_state["gc_units_gen"] = st.session_state.get("gc_units_gen", 0) + 1
+    if op == "merge":
+        st.session_state.pop(wkey("gc_merge_apart_ok"), None)
+    _store(work, edit, lang)
+
+
+def _move(project: Project, grids: list[str], label, lang: str) -> None:
     """Move: the units chosen (named as people name them, with their total households)
     into a grid, by default the neighbouring grid the selection touches."""
     st.caption(t("edit.move_hint", lang))
@@ -198,12 +243,11 @@ def _move(result: Result, page: PageSettings, project: Project, grids: list[str]
         st.session_state[_units_key()] = [u for u in st.session_state[_units_key()] if u in known]
     chosen = widgets.multiselect(t("edit.units", lang), options, key=_units_key(), lang=lang,
                                  format_func=lambda u: named.get(u, u))
-    new = "__new__"
     neighbour = neighbour_grid(project, chosen) if chosen else None
     if chosen:
         st.caption(t("edit.selection_total", lang, units=len(chosen),
                      households=f"{selection_households(project, chosen):,}"))
-    targets = grids + [new]
+    targets = grids + [NEW_GRID]
     if neighbour is not None and st.session_state.get("gc_target_for") != tuple(chosen):
         # a new selection: its neighbouring grid becomes the target
         st.session_state["gc_target_for"] = tuple(chosen)
@@ -211,16 +255,17 @@ def _move(result: Result, page: PageSettings, project: Project, grids: list[str]
     target = widgets.selectbox(
         t("edit.target", lang), targets, key=wkey("gc_target"), lang=lang,
         index=targets.index(neighbour) if neighbour in targets else 0,
-        format_func=lambda g: t("edit.new_grid", lang) if g == new else label(g))
+        format_func=lambda g: t("edit.new_grid", lang) if g == NEW_GRID else label(g))
     if neighbour is not None and target == neighbour:
         st.caption(t("edit.target_neighbour", lang, grid=neighbour))
-    if st.button(t("edit.apply_move", lang), key="gc_apply_move", disabled=not chosen):
-        work, edit = edit_project(project, edits.move_units, chosen,
-                                  None if target == new else target, author=author)
-        st.session_state["gc_selected"] = []
-        st.session_state["gc_units_gen"] = st.session_state.get("gc_units_gen", 0) + 1
-        _store(result, page, work, edit, lang)
-        st.rerun()
+    _button("move", "edit.apply_move", lang, disabled=not chosen)
+
+
+def _button(op: str, label_key: str, lang: str, *, where=None, key: str | None = None,
+            **kwargs) -> None:
+    """The button that applies ``op`` (:func:`_apply`, as the click's callback)."""
+    (where or st).button(t(label_key, lang), key=key or f"gc_apply_{op}", on_click=_apply,
+                         args=(op, lang), **kwargs)
 
 
 def save_status(where, lang: str) -> None:
@@ -250,14 +295,10 @@ def panel(result: Result, page: PageSettings):
                            placeholder=t("edit.author_hint", lang))
     session = project.session
     cols = st.columns([1, 1, 4])
-    if cols[0].button(t("edit.undo", lang), disabled=not session.can_undo, key="gc_undo",
-                      use_container_width=True):
-        _store(result, page, undo_project(project), None, lang)
-        st.rerun()
-    if cols[1].button(t("edit.redo", lang), disabled=not session.can_redo, key="gc_redo",
-                      use_container_width=True):
-        _store(result, page, redo_project(project), None, lang)
-        st.rerun()
+    _button("undo", "edit.undo", lang, where=cols[0], key="gc_undo",
+            disabled=not session.can_undo, use_container_width=True)
+    _button("redo", "edit.redo", lang, where=cols[1], key="gc_redo",
+            disabled=not session.can_redo, use_container_width=True)
     cols[2].caption(t("edit.position", lang, done=session.position, total=len(session.entries)))
 
     op = widgets.radio(t("edit.operation", lang), OPS, horizontal=True, key="gc_op",
@@ -278,53 +319,38 @@ def panel(result: Result, page: PageSettings):
             selected = picked
     label = grid_label(project, lang)
     grids = grid_choices(project)
-    try:
-        if op == "move":
-            _move(result, page, project, grids, label, lang, author)
-        elif op == "merge":
-            keep = widgets.selectbox(t("edit.keep", lang), grids, key=wkey("gc_keep"), lang=lang,
-                                     format_func=label)
-            absorb = widgets.selectbox(t("edit.absorb", lang), [g for g in grids if g != keep],
-                                       key=wkey("gc_absorb"), lang=lang, format_func=label)
-            apart = absorb is not None and keep is not None and not grids_touch(project, keep, absorb)
-            confirmed = True
-            if apart:
-                st.warning(t("edit.merge_apart", lang, keep=keep, absorb=absorb))
-                confirmed = st.checkbox(t("edit.merge_confirm", lang), key=wkey("gc_merge_apart_ok"))
-            if st.button(t("edit.apply_merge", lang), key="gc_apply_merge",
-                         disabled=absorb is None or not confirmed):
-                work, edit = edit_project(project, edits.merge_grids, keep, absorb, author=author)
-                st.session_state.pop(wkey("gc_merge_apart_ok"), None)
-                _store(result, page, work, edit, lang)
-                st.rerun()
-        elif op == "split":
-            grid = widgets.selectbox(t("edit.split_grid", lang), grids, key=wkey("gc_split"),
+    if op == "move":
+        _move(project, grids, label, lang)
+    elif op == "merge":
+        keep = widgets.selectbox(t("edit.keep", lang), grids, key=wkey("gc_keep"), lang=lang,
+                                 format_func=label)
+        absorb = widgets.selectbox(t("edit.absorb", lang), [g for g in grids if g != keep],
+                                   key=wkey("gc_absorb"), lang=lang, format_func=label)
+        apart = absorb is not None and keep is not None and not grids_touch(project, keep, absorb)
+        confirmed = True
+        if apart:
+            st.warning(t("edit.merge_apart", lang, keep=keep, absorb=absorb))
+            confirmed = st.checkbox(t("edit.merge_confirm", lang), key=wkey("gc_merge_apart_ok"))
+        _button("merge", "edit.apply_merge", lang, disabled=absorb is None or not confirmed)
+    elif op == "split":
+        widgets.selectbox(t("edit.split_grid", lang), grids, key=wkey("gc_split"), lang=lang,
+                          format_func=label)
+        _button("split", "edit.apply_split", lang)
+    elif op == "lock":
+        chosen = widgets.multiselect(t("edit.lock_grids", lang), grids, key=wkey("gc_lock"),
                                      lang=lang, format_func=label)
-            if st.button(t("edit.apply_split", lang), key="gc_apply_split"):
-                work, edit = edit_project(project, edits.split_grid, grid, author=author)
-                _store(result, page, work, edit, lang)
-                st.rerun()
-        elif op == "lock":
-            chosen = widgets.multiselect(t("edit.lock_grids", lang), grids, key=wkey("gc_lock"),
-                                         lang=lang, format_func=label)
-            c1, c2 = st.columns(2)
-            for locked, column, key in ((True, c1, "gc_apply_lock"), (False, c2, "gc_apply_unlock")):
-                if column.button(t("edit.apply_lock" if locked else "edit.apply_unlock", lang),
-                                 key=key, disabled=not chosen):
-                    work, edit = edit_project(project, edits.set_locked, chosen, locked, author=author)
-                    _store(result, page, work, edit, lang)
-                    st.rerun()
-        else:
-            grid = widgets.selectbox(t("edit.rename_grid", lang), grids, key=wkey("gc_rename"),
-                                     lang=lang, format_func=label)
-            name = st.text_input(t("edit.new_name", lang), key=wkey("gc_new_name"),
-                                 max_chars=edits.MAX_GRID_NAME)
-            if st.button(t("edit.apply_rename", lang), key="gc_apply_rename"):
-                work, edit = edit_project(project, edits.rename_grid, grid, name, author=author)
-                _store(result, page, work, edit, lang)
-                st.rerun()
-    except GridcircleError as exc:
-        st.error(widgets.plain(exc.message(lang)))
+        c1, c2 = st.columns(2)
+        _button("lock", "edit.apply_lock", lang, where=c1, disabled=not chosen)
+        _button("unlock", "edit.apply_unlock", lang, where=c2, disabled=not chosen)
+    else:
+        widgets.selectbox(t("edit.rename_grid", lang), grids, key=wkey("gc_rename"), lang=lang,
+                          format_func=label)
+        st.text_input(t("edit.new_name", lang), key=wkey("gc_new_name"),
+                      max_chars=edits.MAX_GRID_NAME)
+        _button("rename", "edit.apply_rename", lang)
+    failed = st.session_state.pop("gc_edit_error", None)
+    if failed:
+        st.error(widgets.plain(failed))
 
     last = st.session_state.get(LAST_EDIT_KEY)
     if last:

@@ -98,8 +98,16 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
     st.caption(" · ".join(credit + list(data.notes)))
 
 
-def side_tabs(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, dict | None]:
-    """The numbers beside the map; returns the gap to zoom to and siting proposals."""
+def map_choices(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, dict | None]:
+    """What the map shows from the tabs beside it: the gap chosen for zooming and the
+    proposed sites of the siting request. Read before the tabs are drawn, so that the
+    map comes first: the browser draws it while the numbers beside it are made."""
+    return (panels.gap_focus(run.result, page.services, page.lang),
+            siting.sites_for_map(run, page))
+
+
+def side_tabs(run: state.PageRun, page: PageSettings) -> None:
+    """The numbers beside the map."""
     lang = page.lang
     result = run.result
     tabs = st.tabs([t("page.tab_coverage", lang), t("page.tab_grids", lang),
@@ -113,22 +121,21 @@ def side_tabs(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, dic
     with tabs[2]:
         panels.heat_table(result, page.services, lang)
     with tabs[3]:
-        focus = panels.gaps_panel(result, page.services, lang)
+        panels.gaps_panel(result, page.services, lang)
     with tabs[4]:
-        sites = siting_panel(run, page)
+        siting_panel(run, page)
     with tabs[5]:
         panels.notes_panel(result, lang)
     with tabs[6]:
         gates_panel.panel(run, page)
-    return focus, sites
 
 
-def siting_panel(run: state.PageRun, page: PageSettings) -> dict | None:
+def siting_panel(run: state.PageRun, page: PageSettings) -> None:
     """Siting what-if: add facilities of a service, see them and the coverage they add."""
     if run.index is None:
         st.info(t("page.no_siting", page.lang))
-        return None
-    return siting.panel(run, page)
+        return
+    siting.panel(run, page)
 
 
 def project_panels(run: state.PageRun, page: PageSettings) -> None:

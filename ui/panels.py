@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import altair as alt
@@ -241,14 +242,43 @@ def heat_table(result: Result, shown: tuple[str, ...], lang: str) -> None:
         st.info(t("page.no_coverage", lang))
         return
     names = service_names(result, lang)
-    services = [s for s in names if s in set(coverage["service"])]
+    measured = set(coverage["service"].unique())
+    services = [s for s in names if s in measured]
     table = coverage.pivot_table(index="grid_id", columns="service", values="share",
                                  aggfunc="first").reindex(columns=services)
     table.columns = [names[s] for s in table.columns]
     table.index.name = t("map.grid_id", lang)
     st.caption(t("page.heat_caption", lang))
-    st.dataframe(neutral_frame(table).style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1, axis=None)
+    st.dataframe(neutral_frame(table).style.apply(heat_css, axis=None)
                  .format("{:.0%}", na_rep="–"), width="stretch", height=360)
+
+
+@functools.lru_cache(maxsize=1)
+def _heat_palette() -> tuple[str, ...]:
+    """101 background colours from red (0%) through yellow to green (100%): matplotlib's
+    RdYlGn, looked up once (the same colours ``Styler.background_gradient`` gives, at a
+    hundredth of its cost per cell), each with a text colour that reads on it."""
+    from matplotlib import colormaps
+    from matplotlib.colors import rgb2hex
+
+    out = []
+    def linear(x: float) -> float:
+        return x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4
+
+    for r, g, b, _ in colormaps["RdYlGn"](np.linspace(0.0, 1.0, 101)):
+        light = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+        text = "#000000" if light > 0.408 else "#f1f1f1"
+        out.append(f"background-color: {rgb2hex((r, g, b))}; color: {text};")
+    return tuple(out)
+
+
+def heat_css(table: pd.DataFrame) -> pd.DataFrame:
+    """The CSS of each cell of a table of shares (0–1): its colour on the red–green scale;
+    none where the share is unknown."""
+    shares = table.to_numpy(dtype=float, na_value=np.nan)
+    palette = np.asarray(_heat_palette() + ("",), dtype=object)
+    step = np.where(np.isnan(shares), 101, np.clip(np.rint(shares * 100), 0, 100)).astype(int)
+    return pd.DataFrame(palette[step], index=table.index, columns=table.columns)
 
 
 # ----------------------------------------------------------------------------- gaps
@@ -282,19 +312,31 @@ def gap_list(result: Result, shown: tuple[str, ...], lang: str) -> pd.DataFrame 
     })
 
 
-def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> tuple | None:
-    """The ranked gap list; returns the WGS84 bounds of the gap chosen for zooming."""
+def gap_focus(result: Result, shown: tuple[str, ...], lang: str) -> tuple | None:
+    """The WGS84 bounds of the gap chosen for zooming in the gap list (read before the
+    list is drawn, so that the map, drawn first, can zoom to it)."""
+    choice = st.session_state.get("gap_zoom", -1)
+    if not isinstance(choice, int) or choice < 0:
+        return None
+    gaps = gap_list(result, shown, lang)
+    if gaps is None or choice >= len(gaps):
+        return None
+    return gaps["bounds"].iloc[choice]
+
+
+def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> None:
+    """The ranked gap list, with the choice of a gap to zoom to (:func:`gap_focus`)."""
     gaps = gap_list(result, shown, lang)
     if gaps is None:
         st.info(t("page.no_gaps", lang))
-        return None
+        return
     labels = [t("page.gap_label", lang, service=row[t("page.col_service", lang)],
                 rank=row[t("map.rank", lang)], households=f"{row[t('map.households_n', lang)]:,}")
               + " · " + row[t("map.place", lang)] + " · " + row[t("page.col_cause", lang)]
               for _, row in gaps.iterrows()]
-    choice = widgets.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))],
-                               key="gap_zoom", lang=lang,
-                               format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
+    widgets.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))], key="gap_zoom",
+                      lang=lang,
+                      format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
     st.dataframe(neutral_frame(gaps.drop(columns=["service", "bounds"])), hide_index=True,
                  width="stretch", height=300, column_config={
                      t("map.households_n", lang): st.column_config.NumberColumn(
@@ -303,7 +345,6 @@ def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> tuple | Non
                          width="large", help=t("help.place", lang)),
                      t("page.col_cause", lang): st.column_config.TextColumn(
                          help=t("help.gap_cause", lang))})
-    return None if choice < 0 else gaps["bounds"].iloc[choice]
 
 
 # ----------------------------------------------------------------------------- notes

@@ -345,6 +345,17 @@ def complete(project: Project) -> Project:
     return done
 
 
+def prefetch() -> None:
+    """Once the page is drawn: the service areas of the services not shown yet are made
+    in the background (:func:`analysis.stages.prefetch`), so that showing one of them,
+    saving or making the report does not wait for them."""
+    from analysis.stages import prefetch as start
+
+    current = held()
+    if current is not None and current.run is not None:
+        start(current.run)
+
+
 def shown(project: Project, result: Result) -> Result:
     """What the page shows: the run's area and settings with the project's layers and
     summary (so edits show everywhere, as in the exports and the report); the service
@@ -356,5 +367,5 @@ def shown(project: Project, result: Result) -> Result:
 
 
 __all__ = ["Held", "apply_pending", "area_label", "area_of", "base_parts", "complete", "confirm_area", "file_stem",
-           "grids_digest", "held", "hold", "open_into_page", "page_run", "project", "reset_area_state",
+           "grids_digest", "held", "hold", "open_into_page", "page_run", "prefetch", "project", "reset_area_state",
            "shown", "store", "unsaved", "widget_scope", "widgets_for"]

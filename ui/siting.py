@@ -27,31 +27,62 @@ def proposal(run: state.PageRun, service: str, p: int):
         lambda: site_facilities(run.index, run.reach, service, p))
 
 
-def panel(run: state.PageRun, page: PageSettings) -> dict | None:
-    """Widgets and results; returns the proposed sites (GeoJSON) for the map, if any."""
+def request() -> tuple[str, int] | None:
+    """The siting request of this session: the form's choice when it was just submitted
+    (read before the form is drawn, so that the map, drawn first, shows its sites)."""
+    if st.session_state.get("siting_go") and "siting_service" in st.session_state:
+        st.session_state["siting_request"] = (st.session_state["siting_service"],
+                                              int(st.session_state.get("siting_p", 2)))
+    return st.session_state.get("siting_request")
+
+
+def sites_for_map(run: state.PageRun, page: PageSettings) -> dict | None:
+    """The proposed sites of the session's request as GeoJSON for the map (``None``
+    without a request or when it cannot be met: the panel says why)."""
+    if run.index is None or not request():
+        return None
+    service, p = request()
+    try:
+        chosen = proposal(run, service, p)
+    except GridcircleError:
+        return None
+    sites = _ordered(chosen.sites)
+    if not len(sites):
+        return None
+    return mapview.sites_json(sites.assign(service=service),
+                              places=places_of(sites, run.result, page.lang))
+
+
+def _ordered(sites):
+    if len(sites) and "order" not in sites.columns:
+        return sites.assign(order=range(1, len(sites) + 1))
+    return sites
+
+
+def panel(run: state.PageRun, page: PageSettings) -> None:
+    """The siting form and what the request adds (its sites are on the map:
+    :func:`sites_for_map`)."""
     lang = page.lang
     result = run.result
     names = service_names(result, lang)
     keys = list(names)
     first = next((s for s in page.services if s in names), keys[0])
     with st.form("siting"):
-        service = widgets.selectbox(t("page.siting_service", lang), keys, lang=lang,
-                                    index=keys.index(first), key="siting_service",
-                                    format_func=lambda k: names[k])
-        p = int(st.number_input(t("page.siting_p", lang), 1, MAX_NEW, 2, 1, key="siting_p"))
-        if st.form_submit_button(t("page.siting_go", lang)):
-            st.session_state["siting_request"] = (service, p)
-    request = st.session_state.get("siting_request")
-    if not request:
+        widgets.selectbox(t("page.siting_service", lang), keys, lang=lang,
+                          index=keys.index(first), key="siting_service",
+                          format_func=lambda k: names[k])
+        st.number_input(t("page.siting_p", lang), 1, MAX_NEW, 2, 1, key="siting_p")
+        st.form_submit_button(t("page.siting_go", lang), key="siting_go")
+    if not request():
         st.caption(t("page.siting_hint", lang))
-        return None
-    service, p = request
+        return
+    service, p = request()
     try:
         with st.spinner(t("page.siting_working", lang)):
             chosen = proposal(run, service, p)
     except GridcircleError as exc:
         st.error(widgets.plain(state.user_message(exc, lang)))
-        return None
+        return
     cols = st.columns(2)
     cols[0].metric(widgets.plain(t("page.siting_before", lang, service=names[service])),
                    f"{chosen.coverage_before:.1%}")
@@ -63,21 +94,21 @@ def panel(run: state.PageRun, page: PageSettings) -> dict | None:
                  total=f"{chosen.households_total:,}")
                + " " + t("page.siting_exact" if chosen.method == "exact"
                          else "page.siting_heuristic", lang))
-    sites = chosen.sites
-    if len(sites):
-        if "order" not in sites.columns:
-            sites = sites.assign(order=range(1, len(sites) + 1))
-        where = places_of(sites, result, lang)
-        table = pd.DataFrame({
-            t("map.rank", lang): sites["order"].to_numpy(),
-            t("map.added", lang): sites["added_households"].astype(int).to_numpy(),
-            t("map.place", lang): where,
-        })
-        # in order of what each adds (the order of choice: each adds the most of those left)
-        st.dataframe(neutral_frame(table), hide_index=True, width="stretch", column_config={
-            t("map.place", lang): st.column_config.TextColumn(width="large",
-                                                              help=t("help.site_place", lang)),
-            t("map.added", lang): st.column_config.NumberColumn(help=t("help.site_added", lang))})
-        return mapview.sites_json(sites.assign(service=service), places=where)
-    st.info(t("page.siting_none", lang))
-    return None
+    sites = _ordered(chosen.sites)
+    if not len(sites):
+        st.info(t("page.siting_none", lang))
+        return
+    where = places_of(sites, result, lang)
+    table = pd.DataFrame({
+        t("map.rank", lang): sites["order"].to_numpy(),
+        t("map.added", lang): sites["added_households"].astype(int).to_numpy(),
+        t("map.place", lang): where,
+    })
+    # in order of what each adds (the order of choice: each adds the most of those left)
+    st.dataframe(neutral_frame(table), hide_index=True, width="stretch", column_config={
+        t("map.place", lang): st.column_config.TextColumn(width="large",
+                                                          help=t("help.site_place", lang)),
+        t("map.added", lang): st.column_config.NumberColumn(help=t("help.site_added", lang))})
+
+
+__all__ = ["MAX_NEW", "panel", "proposal", "request", "sites_for_map"]

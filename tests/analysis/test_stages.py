@@ -57,3 +57,65 @@ def test_a_cached_rerun_makes_only_the_stages_whose_inputs_changed_and_agrees_wi
         assert second.result.summary[key] == plain.summary[key], key
     assert "polygon_misclassified_households" in second.result.summary["reach"]
     assert len(second.result.layers["service_areas"]) == len(plain.layers["service_areas"])
+
+
+def test_a_value_being_made_is_waited_for_not_made_twice():
+    import threading
+
+    cache = StageCache()
+    started, release = threading.Event(), threading.Event()
+    made = []
+
+    def make():
+        made.append(1)
+        started.set()
+        release.wait(10)
+        return "areas"
+
+    first = threading.Thread(target=lambda: cache.get("service_areas", "k", make))
+    first.start()
+    started.wait(10)
+    got = []
+    second = threading.Thread(target=lambda: got.append(cache.get("service_areas", "k", make)))
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()  # waiting for the first thread's value
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert got == ["areas"] and len(made) == 1 and cache.misses["service_areas"] == 1
+
+
+def test_a_failed_make_is_made_again_by_the_next_caller():
+    cache = StageCache()
+
+    def fail():
+        raise ValueError("bad")
+
+    import pytest
+
+    with pytest.raises(ValueError):
+        cache.get("reach", "k", fail)
+    assert cache.get("reach", "k", lambda: 3) == 3
+
+
+def test_prefetch_makes_the_services_not_drawn_and_completing_then_makes_nothing():
+    from analysis.stages import completed, prefetch
+
+    area = synthetic_district(1500, seed=4)
+    cache = StageCache()
+    shown = run_stages(Inputs(area=area, key="area"), RunSettings(), services=("health",),
+                       cache=cache)
+    assert not shown.complete and cache.misses["service_areas"] == 1
+    thread = prefetch(shown)
+    assert thread is not None
+    thread.join(120)
+    every = len(shown.result.summary["thresholds_min"])
+    assert cache.misses["service_areas"] == every
+    assert prefetch(shown) is None  # nothing left to make
+    full = completed(shown)
+    assert cache.misses["service_areas"] == every  # found made, not made again
+    alone = run_stages(Inputs(area=area, key="area"), RunSettings())
+    assert full.result.summary["reach"] == alone.result.summary["reach"]
+    assert full.result.layers["service_areas"].geometry.geom_equals(
+        alone.result.layers["service_areas"].geometry).all()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
@@ -131,3 +132,22 @@ def test_community_names_are_shown_in_the_pages_language(lang):
     service = mapdata.service_data(gaps, "health", lang=lang)
     [feature] = service.gaps["features"]
     assert feature["properties"]["place"].startswith(expected[str(comms["community_id"].iloc[0])])
+
+
+def test_heat_colours_are_the_red_to_green_scale_of_pandas_gradient():
+    import numpy as np
+
+    from ui.panels import heat_css
+
+    shares = pd.DataFrame({"a": [0.0, 0.25, 0.5, 0.73, 1.0, np.nan],
+                           "b": [0.1, 0.2, 0.3, 0.9, 0.99, 0.5]})
+    ours = heat_css(shares)
+    ref = shares.style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1, axis=None)
+    ref._compute()
+    for (i, j), props in ref.ctx.items():
+        if np.isnan(shares.iat[i, j]):
+            assert ours.iat[i, j] == ""  # unknown: no colour (pandas paints it black)
+            continue
+        want = dict(props)
+        assert f"background-color: {want['background-color']};" in ours.iat[i, j]
+        assert f"color: {want['color']};" in ours.iat[i, j]
