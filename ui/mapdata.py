@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -117,16 +117,32 @@ def geojson(frame: gpd.GeoDataFrame, columns: list[str] | tuple[str, ...] = (), 
     wgs = gpd.GeoSeries(geoms, crs=frame.crs).to_crs(4326).to_numpy()
     wgs = _round(np.asarray(wgs), decimals)
     feats = []
-    records = frame[list(columns)].to_dict("records") if columns else [{}] * len(frame)
-    for k, (geom, props) in enumerate(zip(wgs, records)):
+    names = list(columns)
+    values = [_plain_column(frame[name]) for name in names]
+    rows = zip(*values) if names else ((),) * len(frame)
+    for k, (geom, row) in enumerate(zip(wgs, rows)):
         if geom is None or shapely.is_empty(geom):
             continue
-        props = {key: _plain(value) for key, value in props.items()}
+        props = dict(zip(names, row))
         if style is not None:
             props["style"] = style[k]
         feats.append({"type": "Feature", "properties": props,
                       "geometry": json.loads(shapely.to_geojson(geom))})
     return {"type": "FeatureCollection", "features": feats}
+
+
+def _plain_column(column: pd.Series) -> list:
+    """A column's values as JSON-safe Python scalars (as :func:`_plain`, a column at a
+    time where its type allows)."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else "O"  # numpy types only
+    if kind == "f":
+        rounded = np.round(column.to_numpy(dtype=float), 3)
+        return [None if v != v else v for v in rounded.tolist()]
+    if kind in "iu":
+        return column.to_numpy().tolist()
+    if kind == "b":
+        return column.to_numpy().tolist()
+    return [_plain(v) for v in column.tolist()]
 
 
 def _plain(value: object) -> object:
@@ -185,9 +201,36 @@ def heat_points(households: gpd.GeoDataFrame, *, cell_m: float) -> list[list[flo
             for x, y, n in zip(centres.x, centres.y, agg["n"])]
 
 
+@dataclass(frozen=True, eq=False)
+class GridData:
+    """GeoJSON (WGS84) of what changes with the grids: the grids and their numbers, and
+    the households (whose properties name their grid)."""
+
+    grids: dict | None
+    grid_labels: dict | None
+    households: dict | None
+    household_heat: list | None
+    notes: tuple[str, ...] = ()
+
+
 def base_data(result: Result, *, lang: str = "zh", band: tuple[int, int] = (200, 300),
               limits: MapLimits = MapLimits()) -> MapData:
     """Everything on the map except the per-service layers, as WGS84 GeoJSON."""
+    return with_grids(area_data(result, lang=lang, limits=limits),
+                      grid_data(result, lang=lang, band=band, limits=limits))
+
+
+def with_grids(area: MapData, grids: GridData) -> MapData:
+    """``area`` (from :func:`area_data`) with the grid layers of ``grids``."""
+    return replace(area, grids=grids.grids, grid_labels=grids.grid_labels,
+                   households=grids.households, household_heat=grids.household_heat,
+                   notes=area.notes + grids.notes)
+
+
+def area_data(result: Result, *, lang: str = "zh",
+              limits: MapLimits = MapLimits()) -> MapData:
+    """What the map shows that grid edits do not change: roads, buildings, communities
+    and facilities (the grid layers are empty: :func:`grid_data`)."""
     area = result.area
     layers = result.layers
     box = gpd.GeoSeries([area.boundary], crs=area.crs).to_crs(4326).total_bounds
@@ -224,8 +267,26 @@ def base_data(result: Result, *, lang: str = "zh", band: tuple[int, int] = (200,
                           style=[{"color": "#54278f", "weight": 3, "fill": False,
                                   "dashArray": "8 4"}] * len(comms))
 
+    fac = layers["facilities"]
+    facilities = {}
+    for service, part in fac.groupby("service", sort=False):
+        cols = [c for c in ("facility_id", "name") if c in part.columns]
+        facilities[str(service)] = geojson(part, cols)
+
+    return MapData(bounds=tuple(float(v) for v in box),
+                   view=_view(result.households, layers.get("grids")),
+                   osm_derived=bool(area.osm_derived),
+                   roads=roads_json, buildings=buildings, communities=communities,
+                   grids=None, grid_labels=None, households=None,
+                   household_heat=None, facilities=facilities, notes=tuple(notes))
+
+
+def grid_data(result: Result, *, lang: str = "zh", band: tuple[int, int] = (200, 300),
+              limits: MapLimits = MapLimits()) -> GridData:
+    """The grid layers of the map (:class:`GridData`): what an edit changes."""
+    notes: list[str] = []
     grids = grid_labels = None
-    frame = layers.get("grids")
+    frame = result.layers.get("grids")
     if frame is not None and len(frame):
         grids, grid_labels = _grid_json(frame, lang=lang, band=band, limits=limits)
         if grid_labels is None:
@@ -240,18 +301,8 @@ def base_data(result: Result, *, lang: str = "zh", band: tuple[int, int] = (200,
     else:
         heat = heat_points(hh, cell_m=limits.heat_cell_m)
         notes.append(t("map.note_heat", lang, count=len(hh)))
-
-    fac = layers["facilities"]
-    facilities = {}
-    for service, part in fac.groupby("service", sort=False):
-        cols = [c for c in ("facility_id", "name") if c in part.columns]
-        facilities[str(service)] = geojson(part, cols)
-
-    return MapData(bounds=tuple(float(v) for v in box), view=_view(hh, frame),
-                   osm_derived=bool(area.osm_derived),
-                   roads=roads_json, buildings=buildings, communities=communities,
-                   grids=grids, grid_labels=grid_labels, households=households,
-                   household_heat=heat, facilities=facilities, notes=tuple(notes))
+    return GridData(grids=grids, grid_labels=grid_labels, households=households,
+                    household_heat=heat, notes=tuple(notes))
 
 
 def _view(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None

@@ -23,9 +23,10 @@ import folium
 from geo.i18n import t
 from ui.assets import localise
 from ui.mapdata import (BAND_COLOURS, DECIMALS, GAP_COLOUR, MINUTE_OPACITY, OSM_CREDIT_HTML,
-                        PANES, ROAD_STYLE, SERVICE_COLOURS, SITE_COLOUR, MapData, MapLimits,
-                        ServiceData, band_class, base_data, geojson, heat_points, merged,
-                        reason_text, service_data, sites_json)
+                        PANES, ROAD_STYLE, SERVICE_COLOURS, SITE_COLOUR, GridData, MapData,
+                        MapLimits, ServiceData, area_data, band_class, base_data, geojson,
+                        grid_data, heat_points, merged, reason_text, service_data, sites_json,
+                        with_grids)
 from ui.maphtml import ESCAPE_JS, LABELS_JS, HideGroup, Script, esc, js_string, tooltip
 
 # Services with so many facilities that their icons bury the grids: off until the
@@ -178,6 +179,24 @@ def base_map(data: MapData, *, lang: str = "zh", basemap: str = "offline",
                        "name": t("map.name", lang),
                        "households": t("map.households_n", lang)}))).add_to(fmap)
 
+    for group in grid_groups(data, lang=lang):  # empty when ``data`` has no grid layers
+        group.add_to(fmap)
+
+    credit = OSM_CREDIT_HTML if (data.osm_derived or basemap == "osm") else ""
+    code = "L.control.scale({imperial: false, metric: true}).addTo({map});"
+    if credit:
+        code += f"{{map}}.attributionControl.addAttribution({json.dumps(credit)});"  # a constant
+    Script(code).add_to(fmap)
+    return localise(fmap) if local_assets else fmap
+
+
+def grid_groups(data: MapData, *, lang: str = "zh") -> list[folium.FeatureGroup]:
+    """The grid layers of the map: the grids with their numbers, and the households (a
+    point each, or a heat layer). :func:`base_map` draws them when ``data`` has them; the
+    page sends them beside a base map drawn without them (:func:`ui.mapdata.area_data`),
+    so that a grid edit swaps these groups into the map on screen, which keeps its view,
+    instead of drawing the whole map again."""
+    groups: list[folium.FeatureGroup] = []
     if data.grids is not None:
         grid_group = folium.FeatureGroup(name=layer_name(t("map.grids", lang)))
         folium.GeoJson(data.grids, pane="gc-grids", tooltip=tooltip(*_fields(data.grids, {
@@ -193,10 +212,10 @@ def base_map(data: MapData, *, lang: str = "zh", basemap: str = "offline",
                     "'gc-label', html: window.gcEsc(f.properties.label), iconSize: null}));}"))
             labels.add_to(grid_group)
             Script(LABELS_JS % labels.get_name()).add_to(grid_group)
-        grid_group.add_to(fmap)
-
+        groups.append(grid_group)
     if data.households is not None:
-        folium.GeoJson(data.households, name=layer_name(t("map.households", lang)),
+        group = folium.FeatureGroup(name=layer_name(t("map.households", lang)))
+        folium.GeoJson(data.households,
                        marker=folium.CircleMarker(radius=3, color="#444444", weight=0.5,
                                                   fill=True, fill_color="#666666",
                                                   fill_opacity=0.7),
@@ -204,19 +223,15 @@ def base_map(data: MapData, *, lang: str = "zh", basemap: str = "offline",
                            "unit_id": t("map.unit_id", lang),
                            "households": t("map.households_n", lang),
                            "hh_source": t("map.hh_source", lang),
-                           "grid_id": t("map.grid_id", lang)}))).add_to(fmap)
+                           "grid_id": t("map.grid_id", lang)}))).add_to(group)
+        groups.append(group)
     elif data.household_heat:
         from folium.plugins import HeatMap
 
-        HeatMap(data.household_heat, name=layer_name(t("map.households_heat", lang)), radius=14,
-                blur=12, min_opacity=0.3).add_to(fmap)
-
-    credit = OSM_CREDIT_HTML if (data.osm_derived or basemap == "osm") else ""
-    code = "L.control.scale({imperial: false, metric: true}).addTo({map});"
-    if credit:
-        code += f"{{map}}.attributionControl.addAttribution({json.dumps(credit)});"  # a constant
-    Script(code).add_to(fmap)
-    return localise(fmap) if local_assets else fmap
+        group = folium.FeatureGroup(name=layer_name(t("map.households_heat", lang)))
+        HeatMap(data.household_heat, radius=14, blur=12, min_opacity=0.3).add_to(group)
+        groups.append(group)
+    return groups
 
 
 def _facility_groups(data: MapData, shown: set[str], names: dict[str, str], lang: str):
@@ -395,6 +410,7 @@ def view_of(bounds: tuple[float, float, float, float], *, width_px: int = 800,
 
 
 __all__ = ["BAND_COLOURS", "DECIMALS", "FREQUENT_SERVICES", "MINUTE_OPACITY", "MapData",
-           "MapLimits", "SERVICE_COLOURS", "ServiceData", "band_class", "base_data",
-           "base_map", "build_map", "geojson", "heat_points", "layer_control", "legend_html",
+           "GridData", "MapLimits", "SERVICE_COLOURS", "ServiceData", "area_data", "band_class",
+           "base_data", "grid_data", "with_grids",
+           "base_map", "build_map", "geojson", "grid_groups", "heat_points", "layer_control", "legend_html",
            "merged", "reason_text", "service_data", "service_groups", "sites_json", "view_of"]

@@ -62,28 +62,33 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
     (``returned_objects=[]``), so panning and clicking never rerun the script.
 
     The map is sent in two parts, each built and rendered only when what it shows changes
-    (:mod:`ui.state`): the base (roads, buildings, communities, grids, households), which
-    keys the map in the browser, and the groups that follow the services shown, the
-    walking settings and the proposed sites (service areas, gaps, facilities, sites, the
-    legend and the layer control), which streamlit-folium swaps into the map already on
-    screen. Zooming to a gap only moves the view."""
+    (:mod:`ui.state`): the base (roads, buildings, communities), which keys the map in
+    the browser, and the groups that follow the grids, the services shown, the walking
+    settings and the proposed sites (grids, households, service areas, gaps, facilities,
+    sites, the legend and the layer control), which streamlit-folium swaps into the map
+    already on screen: an edit or another service keeps the planner's view. Zooming to a
+    gap only moves the view."""
     lang = page.lang
     result = run.result
-    data = state.map_base(run.base_key, lang, page.band, _result=result)
+    area_key = run.base_key[0]  # the base stage: what grid edits leave as it was
+    area = state.map_area(area_key, lang, _result=result)
+    data = mapview.with_grids(area, state.map_grids(run.base_key, lang, page.band,
+                                                    _result=result))
     minutes = tuple(page.run.walk.minutes)
 
     def build_groups():
         services = tuple(state.map_service(run.reach_key, s, _result=result, lang=lang)
                          for s in page.services)
-        return mapview.service_groups(data, services, lang=lang, band=page.band,
-                                      names=panels.service_names(result, lang),
-                                      minutes=minutes, sites=sites)
+        return (mapview.grid_groups(data, lang=lang)
+                + mapview.service_groups(data, services, lang=lang, band=page.band,
+                                         names=panels.service_names(result, lang),
+                                         minutes=minutes, sites=sites))
 
-    base_key = ("main", run.base_key, lang, page.band, page.basemap)
+    base_key = ("main", area_key, lang, page.basemap)
     rendered = state.rendered_map(
-        base_key, lambda: mapview.base_map(data, lang=lang, basemap=page.basemap))
-    groups = state.rendered_groups((base_key, run.reach_key, page.services, minutes, sites),
-                                   rendered, build_groups)
+        base_key, lambda: mapview.base_map(area, lang=lang, basemap=page.basemap))
+    groups = state.rendered_groups((base_key, run.base_key, page.band, run.reach_key,
+                                    page.services, minutes, sites), rendered, build_groups)
     # a gap zoom moves the view; choosing none again moves it back to the whole area once
     # (streamlit-folium moves the map only when the view it is given changes)
     center = zoom = None

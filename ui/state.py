@@ -241,9 +241,18 @@ def layer_for(kind: str, upload: Upload, source: Source, *, footprints: Uploads 
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
-def map_base(base_key: tuple, lang: str, band: tuple[int, int], _result: Result) -> mapview.MapData:
-    """GeoJSON of the map's base layers (roads, buildings, grids, households, facilities)."""
-    return mapview.base_data(_result, lang=lang, band=band)
+def map_area(area_key: Hashable, lang: str, _result: Result) -> mapview.MapData:
+    """GeoJSON of the map's layers that grid edits do not change (roads, buildings,
+    communities, facilities), for the run's base stage ``area_key``."""
+    return mapview.area_data(_result, lang=lang)
+
+
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 4)
+def map_grids(grids_key: Hashable, lang: str, band: tuple[int, int],
+              _result: Result) -> mapview.GridData:
+    """GeoJSON of the map's grid layers (grids, their numbers, households) for the grids
+    ``grids_key`` identifies (the base stage and the edits' digest)."""
+    return mapview.grid_data(_result, lang=lang, band=band)
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 16)
