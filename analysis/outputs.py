@@ -87,7 +87,7 @@ def fsync_path(path: str | Path, *, directory: bool = False) -> None:
     try:
         fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
     except OSError:
-        return
+        return  # directories cannot be opened on Windows; the rename is durable there
     try:
         os.fsync(fd)
     except OSError:
