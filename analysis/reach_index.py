@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from analysis.reach_report import _ids, _input_report
+from analysis.reach_report import ids_text, input_report
 from analysis.settings import WalkSettings
 from geo.catalogue import load_catalogue
 from geo.crs import require_projected
@@ -272,10 +272,10 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     graph = _augment(base, int(usable.sum()),
                      *_facility_arcs(network, walls, exit_node, fac, usable))
 
-    report = _input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
+    report = input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
     report["moved_off_islands"] = {
         "units": int(hh_moved.sum()), "households": int(weight[hh_moved].sum()),
-        "facilities": int(f_moved.sum()), "facility_ids": _ids(fac["label"][f_moved]),
+        "facilities": int(f_moved.sum()), "facility_ids": ids_text(fac["label"][f_moved]),
         "minor_island_share": float(minor_island_share)}
     return ReachIndex(
         network=network, household_index=households.index.copy(), household_xy=hh_xy,
