@@ -29,7 +29,8 @@ compound; :mod:`analysis.reach_walls` reports what the walls change.
 The code lives in :mod:`analysis.reach_index` (snapping, augmented graph),
 :mod:`analysis.reach_query` (minutes), :mod:`analysis.reach_areas` (service areas),
 :mod:`analysis.reach_report` (input checks and notes) and :mod:`analysis.reach_walls`;
-this module is the one place the rest of the tool imports them from.
+this module offers their public API (``__all__``; the walls' reports are imported from
+:mod:`analysis.reach_walls` itself).
 """
 
 from __future__ import annotations
