@@ -31,6 +31,14 @@ def write_json_atomic(data: dict, path: str | Path) -> Path:
     return write_text_atomic(json.dumps(data, ensure_ascii=False, indent=2, default=str), path)
 
 
+def _read_user_layer(reader, path, **options):
+    """Read one of the user's files with ``reader``; its warnings go to stderr."""
+    read = reader(path, **options)
+    for line in read.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    return read.frame
+
+
 def _with_footprints(area, args):
     """The study area with uploaded buildings and compound outlines put in."""
     if not (getattr(args, "buildings", None) or getattr(args, "compounds", None)):
@@ -41,10 +49,8 @@ def _with_footprints(area, args):
                               ("compounds", footprints.read_compounds, footprints.with_compounds)):
         path = getattr(args, name)
         if path:
-            read = reader(path, crs=getattr(args, f"{name}_crs"), area=area)
-            for line in read.warnings:
-                print(f"warning: {line}", file=sys.stderr)
-            area = put(area, read.frame)
+            area = put(area, _read_user_layer(reader, path, crs=getattr(args, f"{name}_crs"),
+                                              area=area))
     return area
 
 
@@ -230,23 +236,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         from geo import layers as user_layers
 
         if args.households:
-            read = user_layers.read_households(args.households, crs=args.households_crs, area=area,
-                                               keep_text=keep_text)
-            register = read.frame
-            for line in read.warnings:
-                print(f"warning: {line}", file=sys.stderr)
+            register = _read_user_layer(user_layers.read_households, args.households,
+                                        crs=args.households_crs, area=area, keep_text=keep_text)
         if args.facilities:
-            read = user_layers.read_facilities(args.facilities, crs=args.facilities_crs, area=area,
-                                               keep_text=keep_text)
-            facilities = read.frame
-            for line in read.warnings:
-                print(f"warning: {line}", file=sys.stderr)
+            facilities = _read_user_layer(user_layers.read_facilities, args.facilities,
+                                          crs=args.facilities_crs, area=area, keep_text=keep_text)
         if args.communities:
-            read = user_layers.read_communities(args.communities, crs=args.communities_crs,
-                                                area=area)
-            communities = read.frame
-            for line in read.warnings:
-                print(f"warning: {line}", file=sys.stderr)
+            communities = _read_user_layer(user_layers.read_communities, args.communities,
+                                           crs=args.communities_crs, area=area)
     area = _with_counts(area, args, settings, communities)  # --population, --household-totals
     result = run(area, settings, register=register, facilities=facilities,
                  communities=communities, previous=previous, locked=locked, progress=progress)

@@ -81,17 +81,32 @@ def check_output_folder(path: str | Path) -> Path:
     return path
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_path(path: str | Path, *, directory: bool = False) -> None:
+    """Flush a written file (or, with ``directory``, a folder's entries) to disk; best
+    effort: a path that cannot be opened or synced (a folder on Windows) is passed over."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
     except OSError:
-        return
+        return  # directories cannot be opened on Windows; the rename is durable there
     try:
         os.fsync(fd)
     except OSError:
         pass
     finally:
         os.close(fd)
+
+
+@contextmanager
+def _write_failed(path: Path) -> Iterator[None]:
+    """Within the block, an ``OSError`` becomes :class:`ProjectFileError`
+    (``err.write_failed`` naming ``path``); a ``ProjectFileError`` passes unchanged."""
+    try:
+        yield
+    except ProjectFileError:
+        raise
+    except OSError as exc:
+        raise ProjectFileError("err.write_failed", path=path,
+                               detail=exc.strerror or type(exc).__name__) from None
 
 
 @contextmanager
@@ -109,16 +124,12 @@ def atomic_file(target: str | Path) -> Iterator[Path]:
     tmp = Path(name)
     os.unlink(tmp)  # writers create the file themselves (some refuse an existing one)
     try:
-        yield tmp
-        if not tmp.exists():
-            raise ProjectFileError("err.write_failed", path=target, detail="nothing written")
-        _fsync_file(tmp)
-        os.replace(tmp, target)
-    except ProjectFileError:
-        raise
-    except OSError as exc:
-        raise ProjectFileError("err.write_failed", path=target,
-                               detail=exc.strerror or type(exc).__name__) from None
+        with _write_failed(target):
+            yield tmp
+            if not tmp.exists():
+                raise ProjectFileError("err.write_failed", path=target, detail="nothing written")
+            fsync_path(tmp)
+            os.replace(tmp, target)
     finally:
         _remove(tmp)
 
@@ -155,28 +166,21 @@ def staged_folder(out_dir: str | Path) -> Iterator[Path]:
     changed: the staged files are removed. ``out_dir`` must exist.
     """
     out = Path(out_dir)
-    try:
+    with _write_failed(out):
         stage = Path(tempfile.mkdtemp(prefix=_PREFIX, suffix=".stage", dir=out))
-    except OSError as exc:
-        raise ProjectFileError("err.write_failed", path=out,
-                               detail=exc.strerror or type(exc).__name__) from None
     try:
-        yield stage
-        # hidden files (a writer's lock or temporary files) are not outputs
-        staged = sorted(p for p in stage.iterdir() if not p.name.startswith("."))
-        for path in staged:
-            if path.is_file():
-                _fsync_file(path)
-        for path in staged:
-            os.replace(path, out / path.name)
-    except ProjectFileError:
-        raise
-    except OSError as exc:
-        raise ProjectFileError("err.write_failed", path=out,
-                               detail=exc.strerror or type(exc).__name__) from None
+        with _write_failed(out):
+            yield stage
+            # hidden files (a writer's lock or temporary files) are not outputs
+            staged = sorted(p for p in stage.iterdir() if not p.name.startswith("."))
+            for path in staged:
+                if path.is_file():
+                    fsync_path(path)
+            for path in staged:
+                os.replace(path, out / path.name)
     finally:
         _remove(stage)
 
 
-__all__ = ["atomic_file", "check_output_file", "check_output_folder", "staged_folder",
-           "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["atomic_file", "check_output_file", "check_output_folder", "fsync_path",
+           "staged_folder", "write_bytes_atomic", "write_text_atomic"]

@@ -35,6 +35,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from analysis.outputs import fsync_path
 from analysis.pipeline import Result
 from analysis.projectstate import (Project, _dumps, area_record, area_source_of,  # noqa: F401
                                    file_identity,
@@ -159,19 +160,6 @@ def clean_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def _fsync(path: Path, *, directory: bool = False) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
-    except OSError:
-        return  # directories cannot be opened on Windows; the rename is durable there
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _journal_frame(session: edits.EditSession | None) -> pd.DataFrame:
     columns = ["seq", "time_utc", "author", "op", "grids", "applied", "warnings", "record"]
     if session is None or not session.entries:
@@ -210,7 +198,7 @@ def _write_file(project: Project, tmp: Path, meta: dict) -> None:
         ok = con.execute("PRAGMA quick_check").fetchone()[0]
     if ok != "ok":
         raise sqlite3.DatabaseError(f"integrity check: {ok}")
-    _fsync(tmp)
+    fsync_path(tmp)
 
 
 def _write_layers(project: Project, tmp: Path, meta: dict) -> None:
@@ -298,7 +286,7 @@ def save(project: Project, path: str | Path | None = None, *, author: str = "",
         try:
             _write_file(project, tmp, meta)
             os.replace(tmp, path)
-            _fsync(path.parent, directory=True)
+            fsync_path(path.parent, directory=True)
         except _WRITE_ERRORS as exc:
             raise ProjectFileError("err.write_failed", path=path, detail=exc) from None
         finally:

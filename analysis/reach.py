@@ -29,21 +29,19 @@ compound; :mod:`analysis.reach_walls` reports what the walls change.
 The code lives in :mod:`analysis.reach_index` (snapping, augmented graph),
 :mod:`analysis.reach_query` (minutes), :mod:`analysis.reach_areas` (service areas),
 :mod:`analysis.reach_report` (input checks and notes) and :mod:`analysis.reach_walls`;
-this module is the one place the rest of the tool imports them from.
+this module offers their public API (``__all__``; the walls' reports are imported from
+:mod:`analysis.reach_walls` itself).
 """
 
 from __future__ import annotations
 
-from analysis.reach_areas import (all_service_areas, polygon_misclassification,
-                                  service_areas, _reached_intervals, _reached_pieces,
-                                  _interval_lines)
+from analysis.reach_areas import all_service_areas, polygon_misclassification, service_areas
 from analysis.reach_index import HouseholdReach, ReachIndex, WalledHomes, prepare_reach
 from analysis.reach_query import (crow_flies_coverage, crow_flies_m, household_minutes,
                                   network_coverage, node_distances)
 from analysis.reach_report import DUPLICATE_M, MAX_IDS, reach_notes
-from geo.network import substrings as _substrings
 
-__all__ = ["DUPLICATE_M", "MAX_IDS", "HouseholdReach", "ReachIndex", "all_service_areas",
-           "crow_flies_coverage", "crow_flies_m", "household_minutes", "network_coverage",
-           "node_distances", "polygon_misclassification", "prepare_reach", "reach_notes",
-           "service_areas", "WalledHomes"]
+__all__ = ["DUPLICATE_M", "MAX_IDS", "HouseholdReach", "ReachIndex", "WalledHomes",
+           "all_service_areas", "crow_flies_coverage", "crow_flies_m", "household_minutes",
+           "network_coverage", "node_distances", "polygon_misclassification", "prepare_reach",
+           "reach_notes", "service_areas"]

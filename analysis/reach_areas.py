@@ -10,8 +10,7 @@ import shapely
 from analysis.reach_index import HouseholdReach, ReachIndex
 from analysis.reach_query import node_distances
 from analysis.settings import WalkSettings
-from geo.network import WalkNetwork
-from geo.network import substrings as _substrings
+from geo.network import WalkNetwork, substrings
 
 # -------------------------------------------------------------------------------------
 # service areas (display only)
@@ -63,14 +62,8 @@ def _interval_lines(network: WalkNetwork, edge: np.ndarray, start: np.ndarray,
     out = geoms.copy()
     cut = ~whole
     if cut.any():
-        out[cut] = _substrings(geoms[cut], start[cut], end[cut])
+        out[cut] = substrings(geoms[cut], start[cut], end[cut])
     return out
-
-
-def _reached_pieces(index: ReachIndex, dist: np.ndarray, rows: np.ndarray,
-                    budget_m: float) -> np.ndarray:
-    """Edge pieces within ``budget_m`` of the nearest facility (LineStrings)."""
-    return _interval_lines(index.network, *_reached_intervals(index, dist, rows, budget_m))
 
 
 def service_areas(index: ReachIndex, settings: WalkSettings, service: str, *,

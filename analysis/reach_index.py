@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from analysis.reach_report import _ids, _input_report
+from analysis.reach_report import ids_text, input_report
 from analysis.settings import WalkSettings
 from geo.catalogue import load_catalogue
 from geo.crs import require_projected
@@ -229,18 +229,8 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         weight = np.ones(hh_xy.shape[0], dtype=np.int64)
     if walls is not None:
         network = walls.network
-    walled = None
-    if walls is None:
-        hh_snap, hh_moved = _snap(network, hh_xy, max_snap_m, minor_island_share)
-    else:
-        hh_comp = walls.compound_of(hh_xy)
-        w_snap, hh_comp = walls.snap(hh_xy, hh_comp, max_snap_m=max_snap_m)
-        w_snap, hh_moved = _snap(network, hh_xy, max_snap_m, minor_island_share, snap=w_snap,
-                                 allowed=walls.edge_compound < 0, who=hh_comp < 0)
-        g_home, g_acc, g_m = walls.gate_pairs(hh_xy, hh_comp)
-        hh_snap = _gate_snap(w_snap, walls, hh_comp, g_home, g_acc, g_m)
-        walled = WalledHomes(compound=hh_comp, snap=w_snap, gate_home=g_home, gate_access=g_acc,
-                             gate_m=g_m, facility_compound=np.zeros(0, dtype=np.int64))
+    hh_snap, hh_moved, hh_comp = _snap_points(network, walls, hh_xy, max_snap_m,
+                                              minor_island_share)
 
     fac = pd.DataFrame({
         "facility_id": (facilities["facility_id"].astype(str).to_numpy()
@@ -252,15 +242,13 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     fac["label"] = facility_labels(facilities)  # notes name facilities by name and place
     fac["x"], fac["y"] = fxy[:, 0], fxy[:, 1]
     known = fac["service"].isin(services).to_numpy()
-    f_comp = np.full(len(fac), -1, dtype=np.int64)
-    if walls is None:
-        f_snap, f_moved = _snap(network, fxy, max_snap_m, minor_island_share)
-    else:
-        f_comp = walls.compound_of(fxy)
-        f_snap, f_comp = walls.snap(fxy, f_comp, max_snap_m=max_snap_m)
-        f_snap, f_moved = _snap(network, fxy, max_snap_m, minor_island_share, snap=f_snap,
-                                allowed=walls.edge_compound < 0, who=f_comp < 0)
-        walled = WalledHomes(**{**walled.__dict__, "facility_compound": f_comp})
+    f_snap, f_moved, f_comp = _snap_points(network, walls, fxy, max_snap_m, minor_island_share)
+    walled = None
+    if walls is not None:
+        g_home, g_acc, g_m = walls.gate_pairs(hh_xy, hh_comp)
+        walled = WalledHomes(compound=hh_comp, snap=hh_snap, gate_home=g_home, gate_access=g_acc,
+                             gate_m=g_m, facility_compound=f_comp)
+        hh_snap = _gate_snap(hh_snap, walls, hh_comp, g_home, g_acc, g_m)
     fac["edge"] = f_snap.edge
     fac["along_m"] = f_snap.along_m
     fac["offset_m"] = f_snap.offset_m
@@ -284,10 +272,10 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     graph = _augment(base, int(usable.sum()),
                      *_facility_arcs(network, walls, exit_node, fac, usable))
 
-    report = _input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
+    report = input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
     report["moved_off_islands"] = {
         "units": int(hh_moved.sum()), "households": int(weight[hh_moved].sum()),
-        "facilities": int(f_moved.sum()), "facility_ids": _ids(fac["label"][f_moved]),
+        "facilities": int(f_moved.sum()), "facility_ids": ids_text(fac["label"][f_moved]),
         "minor_island_share": float(minor_island_share)}
     return ReachIndex(
         network=network, household_index=households.index.copy(), household_xy=hh_xy,
@@ -333,6 +321,26 @@ def _xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
         out[ok] = shapely.get_coordinates(geoms[ok])
         return out
     return xy
+
+
+def _snap_points(network: WalkNetwork, walls: Walls | None, xy: np.ndarray, max_snap_m: float,
+                 minor_share: float) -> tuple[Snap, np.ndarray, np.ndarray]:
+    """Snap homes or facilities alike: ``(snap, moved off a minor island, compound)``.
+
+    Without walls: the nearest edge of ``network``, passing over minor islands
+    (:func:`_snap`); compound -1 everywhere. With walls (``network`` is then
+    ``walls.network``): a point inside a wall onto its compound's inner paths
+    (:meth:`geo.walls.Walls.snap`, edge -1 where it has none); a point outside every wall
+    onto the streets, moved off minor islands only onto edges outside every compound.
+    """
+    if walls is None:
+        snap, moved = _snap(network, xy, max_snap_m, minor_share)
+        return snap, moved, np.full(xy.shape[0], -1, dtype=np.int64)
+    comp = walls.compound_of(xy)
+    snap, comp = walls.snap(xy, comp, max_snap_m=max_snap_m)
+    snap, moved = _snap(network, xy, max_snap_m, minor_share, snap=snap,
+                        allowed=walls.edge_compound < 0, who=comp < 0)
+    return snap, moved, comp
 
 
 def _snap(network: WalkNetwork, xy: np.ndarray, max_snap_m: float,

@@ -18,14 +18,18 @@ DUPLICATE_M = 1.0
 MAX_IDS = 10
 
 
-def _ids(values: np.ndarray) -> str:
+def ids_text(values: np.ndarray) -> str:
+    """Up to :data:`MAX_IDS` ids or labels joined by ``; `` (then `` …`` if there are more)."""
     values = [str(v) for v in values]
     return "; ".join(values[:MAX_IDS]) + (" …" if len(values) > MAX_IDS else "")
 
 
-def _input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: pd.DataFrame,
-                  boundary: shapely.Geometry | None, services: tuple[str, ...],
-                  max_snap_m: float) -> dict:
+def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: pd.DataFrame,
+                 boundary: shapely.Geometry | None, services: tuple[str, ...],
+                 max_snap_m: float) -> dict:
+    """The input checks of :func:`analysis.reach_index.prepare_reach`: homes off the
+    network, facilities of unknown services, off the network, outside the area,
+    duplicated or on network islands, and services without any facility."""
     labels = network.components
     on = hh_snap.edge >= 0
     hh_comp = np.full(on.size, -1)
@@ -45,7 +49,7 @@ def _input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: 
     report["unknown_service_facilities"] = {
         "count": int(unknown.sum()),
         "services": sorted(set(fac.loc[unknown, "service"])),
-        "ids": _ids(fac.loc[unknown, "label"]),
+        "ids": ids_text(fac.loc[unknown, "label"]),
     }
     xy = fac[["x", "y"]].to_numpy()
     outside = np.zeros(len(fac), dtype=bool)
@@ -72,12 +76,12 @@ def _input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: 
             "count": int(mine.sum()),
             "used": int(used.sum()),
             "none_in_area": bool(not used.any()),
-            "off_network": int(off.sum()), "off_network_ids": _ids(labels[off]),
+            "off_network": int(off.sum()), "off_network_ids": ids_text(labels[off]),
             "outside_area": int((mine & outside).sum()),
-            "outside_area_ids": _ids(labels[mine & outside]),
+            "outside_area_ids": ids_text(labels[mine & outside]),
             "duplicates": int((dup_id | dup_xy).sum()),
-            "duplicate_ids": _ids(labels[dup_id | dup_xy]),
-            "on_islands": int(island.sum()), "on_island_ids": _ids(labels[island]),
+            "duplicate_ids": ids_text(labels[dup_id | dup_xy]),
+            "on_islands": int(island.sum()), "on_island_ids": ids_text(labels[island]),
             "households_on_islands_without": int(
                 weight[on & ~np.isin(hh_comp, served)].sum()) if used.any() else 0,
         }

@@ -11,7 +11,8 @@ import numpy as np
 import shapely
 
 from geo.errors import InputError
-from geo.layers import FIELDS, LayerRead, _columns, _finish, _placed_frame, _repair, _shown, _text
+from geo.layer_parts import (FIELDS, LayerRead, finish_read, layer_columns, placed_frame,
+                             repair_geometries, shown_name, text_field)
 from geo.inputs.uploads import load
 from geo.settings import InputLimits
 from geo.studyarea import StudyArea
@@ -31,15 +32,15 @@ def read_communities(path: str | Path, *, crs: str | None = None, area: StudyAre
         ``frame``: polygons with ``community_id`` and ``name``.
     """
     path = Path(path)
-    shown = _shown(path)
+    shown = shown_name(path)
     loaded = load(path, role="communities", fields=FIELDS["communities"], limits=limits,
                   layer=layer)
     if loaded.is_table:
         raise InputError("err.communities_not_polygons", path=shown, kinds="table")
-    columns = _columns(loaded, role="communities", privacy=True, shown=shown)
+    columns = layer_columns(loaded, role="communities", privacy=True, shown=shown)
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
-    geoms, repaired = _repair(np.asarray(loaded.geoms, dtype=object), polygons=True)
+    geoms, repaired = repair_geometries(np.asarray(loaded.geoms, dtype=object), polygons=True)
     repaired += loaded.repaired
     if repaired:
         notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
@@ -51,18 +52,18 @@ def read_communities(path: str | Path, *, crs: str | None = None, area: StudyAre
                          kinds="、".join(sorted(set(kinds.tolist()))))
     if (~polygonal).any():
         notes.append(("note.input_not_polygons", {"path": shown, "count": int((~polygonal).sum())}))
-    placed = _placed_frame(loaded, geoms, polygonal, crs=crs, hint=None, area=area, shown=shown,
-                           limits=limits)
+    placed = placed_frame(loaded, geoms, polygonal, crs=crs, hint=None, area=area, shown=shown,
+                          limits=limits)
     notes += placed.notes
     pos = placed.frame["_pos"].to_numpy()
     polys = placed.frame.geometry.to_numpy()
     # conversion can make a valid polygon invalid again (rarely); repair quietly, same count
-    polys, _ = _repair(polys.astype(object), polygons=True)
+    polys, _ = repair_geometries(polys.astype(object), polygons=True)
     name_field = "community" if "community" in colmap else "name"
-    names = _text(loaded, colmap, name_field, privacy=True, shown=shown, notes=notes)[pos]
+    names = text_field(loaded, colmap, name_field, privacy=True, shown=shown, notes=notes)[pos]
     if "community_id" in colmap or "id" in colmap:
-        ids = _text(loaded, colmap, "community_id" if "community_id" in colmap else "id",
-                    privacy=False, shown=shown, notes=[])[pos]
+        ids = text_field(loaded, colmap, "community_id" if "community_id" in colmap else "id",
+                         privacy=False, shown=shown, notes=[])[pos]
         ids = np.array([str(v) if v is not None else None for v in ids], dtype=object)
     else:
         ids = np.full(len(pos), None, dtype=object)
@@ -87,8 +88,8 @@ def read_communities(path: str | Path, *, crs: str | None = None, area: StudyAre
     overlaps = _overlapping_pairs(frame)
     if overlaps:
         notes.append(("note.input_overlap", {"path": shown, "count": overlaps}))
-    return _finish(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
-                   repaired=repaired, placed=placed)
+    return finish_read(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
+                       repaired=repaired, placed=placed)
 
 
 def _overlapping_pairs(frame: gpd.GeoDataFrame, *, min_share: float = 0.01) -> int:

@@ -17,9 +17,9 @@ from geo.errors import InputError
 from geo.facility_types import DEFAULT_TYPES, check_types, facility_services, load_facility_types
 from geo.inputs import personal as personal_data
 from geo.inputs.uploads import Loaded, load
-from geo.layers import (_COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead, _columns,
-                        _finish, _has_geometry, _placed_frame, _repair, _shown, _some,
-                        _table_points, _text)
+from geo.layer_parts import (COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead, finish_read,
+                             has_geometry, layer_columns, placed_frame, repair_geometries,
+                             shown_name, some_rows, table_points, text_field)
 from geo.settings import InputLimits
 from geo.studyarea import StudyArea
 
@@ -47,27 +47,27 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
         only when ``keep_text`` holds it.
     """
     path = Path(path)
-    shown = _shown(path)
+    shown = shown_name(path)
     catalogue = catalogue or load_catalogue()
     types = load_facility_types(types_path)
     check_types(types, catalogue, Path(types_path))
     loaded = load(path, role="facilities", fields=FIELDS["facilities"], limits=limits, layer=layer)
-    columns = _columns(loaded, role="facilities", privacy=True, shown=shown, keep=keep_text)
+    columns = layer_columns(loaded, role="facilities", privacy=True, shown=shown, keep=keep_text)
     colmap = columns.column_map
     notes: list[tuple[str, dict]] = []
-    if loaded.is_table and not any(f in colmap for f in _COORD_FIELDS):
+    if loaded.is_table and not any(f in colmap for f in COORD_FIELDS):
         raise InputError("err.table_no_coords", path=shown, columns=personal_data.column_list(loaded.attrs.columns))
     if not any(f in colmap for f in ("type", "service", "name")):
         raise InputError("err.facility_no_type", path=shown, columns=personal_data.column_list(loaded.attrs.columns))
-    geoms = _table_points(loaded, colmap, shown=shown) if loaded.is_table else loaded.geoms
-    geoms, repaired = _repair(np.asarray(geoms, dtype=object), polygons=False)
+    geoms = table_points(loaded, colmap, shown=shown) if loaded.is_table else loaded.geoms
+    geoms, repaired = repair_geometries(np.asarray(geoms, dtype=object), polygons=False)
     repaired += loaded.repaired
     if repaired and not loaded.is_table:
         notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
-    text = {f: _text(loaded, colmap, f, privacy=True, shown=shown,
-                     notes=notes if f not in FREE_TEXT["facilities"] or f in keep_text else [])
+    text = {f: text_field(loaded, colmap, f, privacy=True, shown=shown,
+                          notes=notes if f not in FREE_TEXT["facilities"] or f in keep_text else [])
             for f in KEPT_TEXT["facilities"]}
-    given = _text(loaded, colmap, "service", privacy=True, shown=shown, notes=[])
+    given = text_field(loaded, colmap, "service", privacy=True, shown=shown, notes=[])
 
     services: list[tuple[str, ...] | None] = []
     from_names, unknown = 0, {}
@@ -96,17 +96,17 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
         raise InputError("err.facility_none_known", path=shown,
                          examples="、".join(list(unknown)[:5]),
                          choices=", ".join(s.key for s in catalogue))
-    has_geom = _has_geometry(geoms)
+    has_geom = has_geometry(geoms)
     usable = known & has_geom
     lost = known & ~has_geom
     if lost.any():
         key = "note.input_rows_unplaced" if loaded.is_table else "note.input_empty_geometry"
         notes.append((key, {"path": shown, "count": int(lost.sum()),
-                            "rows": _some(loaded.rows[lost])}))
+                            "rows": some_rows(loaded.rows[lost])}))
     if not usable.any():
         raise InputError("err.layer_empty", path=shown)
-    placed = _placed_frame(loaded, geoms, usable, crs=crs, hint=columns.crs_hint, area=area,
-                           shown=shown, limits=limits)
+    placed = placed_frame(loaded, geoms, usable, crs=crs, hint=columns.crs_hint, area=area,
+                          shown=shown, limits=limits)
     notes += placed.notes
     pos = placed.frame["_pos"].to_numpy()
     points = placed.frame.geometry.to_numpy()
@@ -128,8 +128,8 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
         geometry="geometry", crs=area.crs if area is not None else "EPSG:4326")
     frame = personal_data.drop_free_text(frame, FREE_TEXT["facilities"], keep=keep_text,
                                          colmap=colmap, notes=notes, shown=shown)
-    return _finish(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
-                   repaired=repaired, placed=placed, unknown_types=unknown)
+    return finish_read(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
+                       repaired=repaired, placed=placed, unknown_types=unknown)
 
 
 _SAFE_ID = re.compile(r"^[\w.-]{1,40}$")

@@ -1,5 +1,5 @@
 """Reading an upload held in memory (the page's uploaded files) with the reader of its
-kind (:data:`geo.layers.READERS`)."""
+kind (:data:`READERS`, also offered by :mod:`geo.layers`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,18 @@ import os
 import re
 from pathlib import Path
 
+from geo.community_reader import read_communities
 from geo.errors import InputError
-from geo.layers import LayerRead
+from geo.facility_reader import read_facilities
+from geo.household_reader import read_households
+from geo.inputs.footprints import read_buildings, read_compounds
+from geo.layer_parts import LayerRead
 from geo.settings import InputLimits
+
+#: The reader of each kind of upload.
+READERS = {"households": read_households, "facilities": read_facilities,
+           "communities": read_communities, "buildings": read_buildings,
+           "compounds": read_compounds}
 
 _UNSAFE_NAME = re.compile(r"[^\w.\-]+")
 
@@ -26,7 +35,8 @@ def read_upload(data: bytes, filename: str, *, kind: str,
     data, filename
         The uploaded file's content and original name (only its suffix and stem are used).
     kind
-        ``'households'``, ``'facilities'`` or ``'communities'``.
+        A key of :data:`READERS`: ``'households'``, ``'facilities'``, ``'communities'``,
+        ``'buildings'`` or ``'compounds'``.
     options
         Passed to the reader (``crs``, ``area``, ``privacy``, ``catalogue``, ``layer`` ...).
 
@@ -38,9 +48,8 @@ def read_upload(data: bytes, filename: str, *, kind: str,
     """
     import tempfile
 
-    from geo.layers import READERS as readers
-    if kind not in readers:
-        raise ValueError(f"kind must be one of {sorted(readers)}, not {kind!r}")
+    if kind not in READERS:
+        raise ValueError(f"kind must be one of {sorted(READERS)}, not {kind!r}")
     name = Path(str(filename).replace("\\", "/")).name
     if len(data) > limits.max_file_bytes:
         raise InputError("err.file_too_large", path=name, size_mb=round(len(data) / 2**20, 1),
@@ -52,4 +61,4 @@ def read_upload(data: bytes, filename: str, *, kind: str,
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private to this user
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        return readers[kind](path, limits=limits, **options)
+        return READERS[kind](path, limits=limits, **options)

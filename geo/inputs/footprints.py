@@ -26,8 +26,8 @@ import shapely
 
 from geo.errors import InputError
 from geo.inputs import columns as cols
-from geo.layers import (FIELDS, LayerRead, _columns, _finish, _numbers, _placed_frame, _repair,
-                        _shown, _text)
+from geo.layer_parts import (FIELDS, LayerRead, finish_read, layer_columns, parse_numbers,
+                             placed_frame, repair_geometries, shown_name, text_field)
 from geo.register_names import AGE_GROUPS, group_counts
 from geo.settings import InputLimits
 from geo.inputs.uploads import load
@@ -51,13 +51,13 @@ def is_residential(use: object) -> bool:
 
 
 def _polygons(path: Path, *, role: str, fields: tuple[str, ...], crs, area, limits, layer):
-    shown = _shown(path)
+    shown = shown_name(path)
     loaded = load(path, role=role, fields=fields, limits=limits, layer=layer)
     if loaded.is_table:
         raise InputError("err.upload_not_polygons", path=shown, kinds="table")
-    columns = _columns(loaded, role=role, privacy=True, shown=shown)
+    columns = layer_columns(loaded, role=role, privacy=True, shown=shown)
     notes: list[tuple[str, dict]] = []
-    geoms, repaired = _repair(np.asarray(loaded.geoms, dtype=object), polygons=True)
+    geoms, repaired = repair_geometries(np.asarray(loaded.geoms, dtype=object), polygons=True)
     repaired += loaded.repaired
     if repaired:
         notes.append(("note.input_repaired", {"path": shown, "count": repaired}))
@@ -69,10 +69,10 @@ def _polygons(path: Path, *, role: str, fields: tuple[str, ...], crs, area, limi
     if (~polygonal).any():
         notes.append(("note.upload_not_polygons", {"path": shown,
                                                     "count": int((~polygonal).sum())}))
-    placed = _placed_frame(loaded, geoms, polygonal, crs=crs, hint=None, area=area, shown=shown,
-                           limits=limits)
+    placed = placed_frame(loaded, geoms, polygonal, crs=crs, hint=None, area=area, shown=shown,
+                          limits=limits)
     notes += placed.notes
-    polys, _ = _repair(placed.frame.geometry.to_numpy().astype(object), polygons=True)
+    polys, _ = repair_geometries(placed.frame.geometry.to_numpy().astype(object), polygons=True)
     return shown, loaded, columns, notes, repaired, placed, placed.frame["_pos"].to_numpy(), polys
 
 
@@ -98,7 +98,7 @@ def read_buildings(path: str | Path, *, crs: str | None = None, area: StudyArea 
     def numbers(field: str, parse, error: str) -> np.ndarray:
         if field not in colmap:
             return np.full(n, np.nan)
-        return _numbers(loaded, colmap[field], parse, error=error, shown=shown)
+        return parse_numbers(loaded, colmap[field], parse, error=error, shown=shown)
 
     levels = numbers("storeys", _storeys, "err.buildings_bad_storeys")[pos]
     height = numbers("height", _storeys, "err.buildings_bad_storeys")[pos]
@@ -107,14 +107,14 @@ def read_buildings(path: str | Path, *, crs: str | None = None, area: StudyArea 
         bad = (levels <= 0) | (levels > 200) | (height <= 0) | (height > 1000) | (given < 0)
     levels[bad & np.isfinite(levels)] = np.nan
     if "use" in colmap:
-        use = _text(loaded, colmap, "use", privacy=True, shown=shown, notes=notes)[pos]
+        use = text_field(loaded, colmap, "use", privacy=True, shown=shown, notes=notes)[pos]
         kind = np.array(["residential" if is_residential(u) else (u or "yes") for u in use],
                         dtype=object)
     else:  # a survey of homes: without a use column every footprint holds households
         kind = np.full(pos.size, "residential", dtype=object)
         notes.append(("note.buildings_no_use", {"path": shown}))
     name_field = "name" if "name" in colmap else "building"
-    names = _text(loaded, colmap, name_field, privacy=True, shown=shown, notes=notes)[pos]
+    names = text_field(loaded, colmap, name_field, privacy=True, shown=shown, notes=notes)[pos]
     if not (np.isfinite(levels) | np.isfinite(height) | np.isfinite(given)).any():
         notes.append(("note.buildings_no_storeys", {"path": shown}))
     frame = gpd.GeoDataFrame({
@@ -123,8 +123,8 @@ def read_buildings(path: str | Path, *, crs: str | None = None, area: StudyArea 
         "name": names, "source": "upload",
         **{g: v[pos] for g, v in group_counts(loaded, colmap, shown=shown).items()},
     }, geometry=list(polys), crs=area.crs if area is not None else "EPSG:4326")
-    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
-                   placed=placed, shown=shown)
+    return finish_read(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
+                       placed=placed, shown=shown)
 
 
 def _storeys(value: object) -> float | None:
@@ -152,14 +152,14 @@ def read_compounds(path: str | Path, *, crs: str | None = None, area: StudyArea 
         limits=limits, layer=layer)
     colmap = columns.column_map
     field = "compound" if "compound" in colmap else "name"
-    names = _text(loaded, colmap, field, privacy=True, shown=shown, notes=notes)[pos]
+    names = text_field(loaded, colmap, field, privacy=True, shown=shown, notes=notes)[pos]
     ids = [f"upload/{k + 1}" for k in range(pos.size)]
     frame = gpd.GeoDataFrame({"compound_id": ids,
                               "name": [n if n else i for n, i in zip(names, ids)],
                               "source": "upload"},
                              geometry=list(polys), crs=area.crs if area is not None else "EPSG:4326")
-    return _finish(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
-                   placed=placed, shown=shown)
+    return finish_read(frame, loaded=loaded, columns=columns, notes=notes, repaired=repaired,
+                       placed=placed, shown=shown)
 
 
 # --------------------------------------------------------------------------- into the area

@@ -109,7 +109,7 @@ def _overlaps(window, src) -> bool:
 
 
 def _read_layer(path: Path, *, crs, area, limits, layer) -> PopulationCells:
-    from geo.layers import _placed_frame, _repair
+    from geo.layer_parts import placed_frame, repair_geometries
     from geo.inputs.uploads import load
 
     fields = ("population", "name", "id")
@@ -124,10 +124,10 @@ def _read_layer(path: Path, *, crs, area, limits, layer) -> PopulationCells:
     text = loaded.attrs[column].astype(str).str.strip().str.replace(",", "")
     persons = np.array(gpd.pd.to_numeric(text, errors="coerce"), dtype=float)
     persons = np.where(np.isfinite(persons) & (persons > 0), persons, 0.0)
-    geoms, _ = _repair(np.asarray(loaded.geoms, dtype=object), polygons=False)
+    geoms, _ = repair_geometries(np.asarray(loaded.geoms, dtype=object), polygons=False)
     ok = np.array([g is not None and not g.is_empty for g in geoms]) & (persons > 0)
-    placed = _placed_frame(loaded, geoms, ok, crs=crs, hint=None, area=area, shown=path.name,
-                           limits=limits)
+    placed = placed_frame(loaded, geoms, ok, crs=crs, hint=None, area=area, shown=path.name,
+                          limits=limits)
     pos = placed.frame["_pos"].to_numpy()
     frame = gpd.GeoDataFrame({"persons": persons[pos]},
                              geometry=placed.frame.geometry.to_numpy(), crs=placed.frame.crs)

@@ -13,7 +13,7 @@ from shapely import ops
 
 from analysis import reach as R
 from analysis.settings import WalkSettings
-from geo.network import build_network
+from geo.network import build_network, substrings
 from tests.analysis.reach_fixtures import (lattice, lines_frame, points_frame, random_network,
                                            split_graph)
 
@@ -269,7 +269,7 @@ def test_substrings_match_shapely_ops():
     length = shapely.length(lines)
     a = rng.uniform(0, 0.5, 40) * length
     b = a + rng.uniform(0.01, 0.5, 40) * length
-    ours = R._substrings(lines, a, b)
+    ours = substrings(lines, a, b)
     for line, s, e, got in zip(lines, a, b, ours):
         ref = ops.substring(line, s, e)
         assert got.length == pytest.approx(ref.length, abs=1e-9)

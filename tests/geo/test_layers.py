@@ -815,9 +815,38 @@ def test_readers_split_into_modules_under_500_lines_and_reachable_from_geo_layer
     assert set(layers.READERS) == {"households", "facilities", "communities", "buildings",
                                    "compounds"}
     root = Path(layers.__file__).parent
-    for name in ("layers.py", "facility_reader.py", "community_reader.py", "register_names.py",
-                 "upload_reader.py"):
+    for name in ("layers.py", "household_reader.py", "facility_reader.py", "community_reader.py",
+                 "register_names.py", "upload_reader.py", "layer_parts.py"):
         assert len((root / name).read_text(encoding="utf-8").splitlines()) < 500, name
+
+
+def test_geo_layers_offers_its_readers_as_plain_names():
+    """Every reader is a plain attribute of geo.layers (no module ``__getattr__``), so
+    tools and readers of the code see what it offers; nobody takes private names from
+    the readers' shared steps."""
+    import ast
+    from pathlib import Path
+
+    import geo.layers as layers
+    from geo import layer_parts
+
+    assert not hasattr(layers, "__getattr__")
+    offered = set(dir(layers))
+    assert set(layers.__all__) <= offered
+    assert {"read_households", "read_facilities", "read_communities", "read_buildings",
+            "read_compounds", "read_upload", "READERS", "LayerRead"} <= set(layers.__all__)
+    assert all(callable(reader) for reader in layers.READERS.values())
+    assert layers.READERS["households"] is layers.read_households
+    assert layers.LayerRead is layer_parts.LayerRead
+    root = Path(layers.__file__).parents[1]
+    bad = []
+    for path in [*(root / "geo").rglob("*.py"), *(root / "analysis").rglob("*.py"),
+                 *(root / "ui").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in ("geo.layers",
+                                                                    "geo.layer_parts"):
+                bad += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_")]
+    assert bad == []
 
 
 def test_register_age_group_counts_are_kept_summed_and_spread(tmp_path, area):
