@@ -12,6 +12,10 @@ the households on the network.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -298,8 +302,7 @@ def find_gaps(households: gpd.GeoDataFrame, settings: WalkSettings, *,
                                   minlength=n_clusters).astype(np.int64)
         order = np.argsort(labels, kind="stable")
         bounds = np.searchsorted(labels[order], np.arange(n_clusters + 1))
-        shapes = shapely.buffer(shapely.multipoints(xy[pos][order], indices=labels[order]),
-                                link_m / 2, quad_segs=4)
+        shapes = _gap_shapes(xy[pos][order], labels[order], link_m)
         for k in range(n_clusters):
             if hh[k] < min_households:
                 continue
@@ -323,6 +326,33 @@ def find_gaps(households: gpd.GeoDataFrame, settings: WalkSettings, *,
     frame["rank"] = frame.groupby("service").cumcount() + 1
     frame = frame.reset_index(drop=True)[list(GAP_COLUMNS)]
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=households.crs)
+
+
+_SHAPES: OrderedDict = OrderedDict()
+_SHAPES_LOCK = threading.Lock()
+_SHAPES_HELD = 32
+
+
+def _gap_shapes(xy: np.ndarray, labels: np.ndarray, link_m: float) -> np.ndarray:
+    """Each cluster's polygon: the union of discs of radius ``link_m / 2`` around its
+    points (``xy`` ordered by ``labels``). Kept for the last few point sets, so that a
+    grid edit, which counts the gaps again with the same points and coverage, does not
+    draw their polygons again."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (np.ascontiguousarray(xy, dtype=float), np.ascontiguousarray(labels),
+                 np.float64(link_m)):
+        digest.update(np.asarray(part).tobytes())
+    key = digest.digest()
+    with _SHAPES_LOCK:
+        if key in _SHAPES:
+            _SHAPES.move_to_end(key)
+            return _SHAPES[key]
+    shapes = shapely.buffer(shapely.multipoints(xy, indices=labels), link_m / 2, quad_segs=4)
+    with _SHAPES_LOCK:
+        _SHAPES[key] = shapes
+        while len(_SHAPES) > _SHAPES_HELD:
+            _SHAPES.popitem(last=False)
+    return shapes
 
 
 def _single_linkage(xy: np.ndarray, link_m: float) -> np.ndarray:

@@ -71,20 +71,23 @@ def unit_names(project: Project, lang: str) -> dict[str, str]:
     if isinstance(buildings, pd.DataFrame) and {"building_id", "name"} <= set(buildings.columns):
         names = {str(b): _text(n) for b, n in zip(buildings["building_id"], buildings["name"])
                  if _text(n)}
+    column = {c: (info[c].to_dict() if c in info.columns else {})
+              for c in ("building_id", "compound_id", "part")}
     out: dict[str, str] = {}
     unnamed: dict[tuple[str, str], int] = {}
+    in_grid: Counter = Counter()  # unnamed buildings numbered so far in each grid
     for uid, gid in zip(ids, grid):
-        row = info.loc[uid] if uid in info.index else None
-        building = _text(row.get("building_id")) if row is not None else ""
+        building = _text(column["building_id"].get(uid))
         name = names.get(building, "")
-        if not name and row is not None:
-            compound = _text(row.get("compound_id"))
-            name = names.get(compound, "")
+        if not name:
+            name = names.get(_text(column["compound_id"].get(uid)), "")
         if not name:
             key = (gid, building or uid)
-            number = unnamed.setdefault(key, sum(1 for k in unnamed if k[0] == gid) + 1)
-            name = t("edit.unit_unnamed", lang, n=number, grid=gid)
-        part = _text(row.get("part")) if row is not None else ""
+            if key not in unnamed:
+                in_grid[gid] += 1
+                unnamed[key] = in_grid[gid]
+            name = t("edit.unit_unnamed", lang, n=unnamed[key], grid=gid)
+        part = _text(column["part"].get(uid))
         if part and part not in ("1/1", "1"):
             name = f"{name} · {t('edit.unit_part', lang, part=part)}"
         out[uid] = name

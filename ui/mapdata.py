@@ -120,14 +120,18 @@ def geojson(frame: gpd.GeoDataFrame, columns: list[str] | tuple[str, ...] = (), 
     names = list(columns)
     values = [_plain_column(frame[name]) for name in names]
     rows = zip(*values) if names else ((),) * len(frame)
-    for k, (geom, row) in enumerate(zip(wgs, rows)):
-        if geom is None or shapely.is_empty(geom):
+    keep = np.flatnonzero(~(shapely.is_missing(wgs) | shapely.is_empty(wgs)))
+    # one JSON parse for every geometry (a parse per feature costs more than the parsing)
+    shapes = json.loads("[" + ",".join(shapely.to_geojson(wgs[keep]).tolist()) + "]") \
+        if keep.size else []
+    shape_of = dict(zip(keep.tolist(), shapes))
+    for k, row in enumerate(rows):
+        if k not in shape_of:
             continue
         props = dict(zip(names, row))
         if style is not None:
             props["style"] = style[k]
-        feats.append({"type": "Feature", "properties": props,
-                      "geometry": json.loads(shapely.to_geojson(geom))})
+        feats.append({"type": "Feature", "properties": props, "geometry": shape_of[k]})
     return {"type": "FeatureCollection", "features": feats}
 
 

@@ -139,3 +139,21 @@ def test_coverage_groups_weight_by_persons_of_the_group_not_households():
                              services=("elderly_care",)) == {}
     # a service not measured gives no group entry
     assert C.coverage_groups(hh, SETTINGS, services=("kindergarten",)) == {}
+
+
+def test_gap_polygons_are_kept_for_the_same_points_and_equal_the_discs_union():
+    import numpy as np
+    import shapely
+
+    from analysis import coverage as C
+
+    xy = np.array([[0.0, 0.0], [50.0, 0.0], [500.0, 500.0]])
+    labels = np.array([0, 0, 1])
+    C._SHAPES.clear()
+    first = C._gap_shapes(xy, labels, 120.0)
+    again = C._gap_shapes(xy.copy(), labels.copy(), 120.0)
+    assert again is first  # made once
+    want = shapely.buffer(shapely.multipoints(xy, indices=labels), 60.0, quad_segs=4)
+    assert all(a.equals(b) for a, b in zip(first, want))
+    other = C._gap_shapes(xy + 1.0, labels, 120.0)
+    assert other is not first and not other[0].equals(first[0])
