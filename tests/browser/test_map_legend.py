@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.driver import (ARTIFACTS, enter_map, overlay_labels, page_idle,
-                                  toggle_overlay, wait_for)
+from tests.browser.driver import ARTIFACTS, enter_map, page_idle, toggle_overlay, wait_for
 
 pytestmark = pytest.mark.browser
 

@@ -10,6 +10,7 @@ from selenium.webdriver.common.by import By
 from tests.browser.driver import (AREA_PATHS, ARTIFACTS, GRID_PATHS, add_shown_service,
                                   area_paths_of, count, enter_map, overlay_labels, page_idle,
                                   severe_console_entries, toggle_overlay, wait_for)
+from tests.browser.page_actions import metrics, number
 from ui.mapview import SERVICE_COLOURS
 
 pytestmark = pytest.mark.browser
@@ -24,10 +25,7 @@ def test_page_draws_grids_offline_and_the_layer_control_toggles_them(server, bro
     browser.switch_to.default_content()
     wait_for(browser, page_idle, what="the page to finish")
     assert "网格" in browser.find_element(By.TAG_NAME, "h1").text
-    metrics = {m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricLabel']").text.strip():
-               m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricValue']").text.strip()
-               for m in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stMetric']")}
-    assert grid_paths == int(metrics["网格数"].replace(",", ""))  # one SVG path per grid
+    assert grid_paths == number(metrics(browser)["网格数"])  # one SVG path per grid
 
     enter_map(browser)
     labels = overlay_labels(browser)
