@@ -25,8 +25,9 @@ from selenium.webdriver.common.by import By
 
 from analysis import project as pj
 from analysis.pipeline import OSM_CREDIT
+from geo.demos import demo_name
 from geo.i18n import t
-from tests.browser.driver import ARTIFACTS, wait_for
+from tests.browser.driver import ARTIFACTS, enter_map, wait_for
 from tests.browser.page_actions import (SLOW_S, body, choose, click, click_tab, edits_done,
                                         grid_paths, idle, metrics, number, pick_demo,
                                         rename_a_grid, shot, shown_services, text_box,
@@ -55,6 +56,25 @@ def edit_box_label(driver, label: str) -> str:
 
     driver.switch_to.default_content()
     return wait_for(driver, find, timeout_s=30, what=f"select box {label}")
+
+
+def tooltip_at(driver, dx: int, dy: int) -> dict | None:
+    """Hover the main map ``dx, dy`` pixels off its centre; the tooltip shown (its text
+    and where it lies in the map), or None."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    frame = enter_map(driver)
+    driver.switch_to.default_content()
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", frame)
+    ActionChains(driver).move_to_element_with_offset(frame, dx, dy).perform()
+    driver.switch_to.frame(frame)
+    found = wait_for(driver, lambda d: d.execute_script(
+        "const t = document.querySelector('.leaflet-tooltip'); if (!t) { return null; }"
+        "const r = t.getBoundingClientRect();"
+        "return {text: t.innerText, left: r.left, right: r.right, width: innerWidth};"),
+        timeout_s=10, what="a tooltip")
+    driver.switch_to.default_content()
+    return found
 
 
 def template(key: str, lang: str = "zh", **groups: str) -> re.Pattern:
@@ -107,6 +127,10 @@ def test_a_planner_s_whole_session(project_server, browser, home, tmp_path):
     assert wait_for(browser, lambda d: grid_paths(d) == n, what="one path per grid on the map")
     assert zh("app.title") in body(browser)
     assert OSM_CREDIT not in body(browser)  # synthetic data: no OpenStreetMap credit
+    # a grid's tooltip on the map's right half: labelled, and inside the map
+    tip = tooltip_at(browser, 150, -100)
+    assert zh("map.grid_id") in tip["text"], tip
+    assert 0 <= tip["left"] and tip["right"] <= tip["width"], tip
     shot(browser, "whole_1_synthetic_zh.png", top=True)
 
     # 2. English and back: only the words change
@@ -241,6 +265,8 @@ def test_a_planner_s_whole_session(project_server, browser, home, tmp_path):
     assert sentence.search(text), text[:2000]
     key = re.escape(zh("report.key.households_distinct")) + r"\s+" + re.escape(households_shown)
     assert re.search(key, text), text[:2000]
+    # the area as the page names it, not the data's internal name
+    assert demo_name("synthetic:3000", "zh") in text, text[:300]
     # the credit the data calls for: synthetic data, not OpenStreetMap's
     assert "OpenStreetMap" not in text
     assert zh("report.no_osm") in text
