@@ -19,6 +19,14 @@ def idle(driver, timeout_s: float = SLOW_S) -> None:
     wait_for(driver, page_idle, timeout_s=timeout_s, what="the page to finish")
 
 
+def open_page(driver, url: str, *, timeout_s: float = 150) -> None:
+    """Load the page at ``url`` and wait for its map and for the page to finish."""
+    driver.get(url)
+    enter_map(driver, timeout_s=timeout_s)
+    driver.switch_to.default_content()
+    idle(driver, timeout_s=timeout_s)
+
+
 def metrics(driver) -> dict[str, str]:
     """The headline numbers: ``{label: value}`` as shown."""
     driver.switch_to.default_content()

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.driver import (ARTIFACTS, add_shown_service, enter_map, page_idle,
-                                  wait_for)
-from tests.browser.page_actions import toggle_english
+from tests.browser.driver import ARTIFACTS, add_shown_service, page_idle, wait_for
+from tests.browser.page_actions import open_page, toggle_english
 
 pytestmark = pytest.mark.browser
 
@@ -32,10 +31,7 @@ def _state(d) -> dict:
 
 
 def test_four_language_switches_keep_demo_services_and_numbers(server, browser):
-    browser.get(server)
-    enter_map(browser, timeout_s=150)
-    browser.switch_to.default_content()
-    wait_for(browser, page_idle, timeout_s=120, what="the page to finish")
+    open_page(browser, server)
     add_shown_service(browser, "幼儿园")
     wait_for(browser, lambda d: page_idle(d) and len(_state(d)["chips"]) == 2, timeout_s=90,
              what="two services shown")

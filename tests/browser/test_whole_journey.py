@@ -29,7 +29,7 @@ from geo.demos import demo_name
 from geo.i18n import t
 from tests.browser.driver import ARTIFACTS, enter_map, wait_for
 from tests.browser.page_actions import (SLOW_S, body, choose, click, click_tab, edits_done,
-                                        grid_paths, idle, metrics, number, pick_demo,
+                                        grid_paths, idle, metrics, number, open_page, pick_demo,
                                         rename_a_grid, shot, shown_services, text_box,
                                         toggle_english, type_into, wait_metric, widget_words)
 
@@ -43,6 +43,16 @@ def grid_table_says(driver, total: int) -> bool:
     """The grid table (its tab opened) counts ``total`` grids in its caption."""
     click_tab(driver, t("page.tab_grids", "zh"))
     return t("page.grid_flags", "zh", flagged=0, total=total).split("中")[0] in body(driver)
+
+
+def pressed(driver, button: str, *, grids: int, done: int) -> None:
+    """Press an edit button: the grid count, the edits applied, the main map and the grid
+    table all follow."""
+    click(driver, button)
+    wait_metric(driver, "page.grids", lambda v: number(v) == grids)
+    edits_done(driver, done)
+    assert wait_for(driver, lambda d: grid_paths(d) == grids, what=f"{grids} grids on the map")
+    assert wait_for(driver, lambda d: grid_table_says(d, grids), what=f"{grids} in the table")
 
 
 def edit_box_label(driver, label: str) -> str:
@@ -117,7 +127,7 @@ def test_a_planner_s_whole_session(project_server, browser, home, tmp_path):
     households, grids_label = zh("app.households"), zh("page.grids")
 
     # 1. the small synthetic demo, in Chinese
-    browser.get(project_server + "/?demo=synthetic:3000")
+    open_page(browser, project_server + "/?demo=synthetic:3000")
     wait_metric(browser, "app.households", lambda v: v == "3,000")
     idle(browser)
     first = metrics(browser)
@@ -180,23 +190,12 @@ def test_a_planner_s_whole_session(project_server, browser, home, tmp_path):
     assert NAME in edit_box_label(browser, zh("edit.rename_grid"))
     choose(browser, zh("edit.op.split"))
     assert NAME in edit_box_label(browser, zh("edit.split_grid"))  # the labels follow
-    click(browser, zh("edit.apply_split"))
-    wait_metric(browser, "page.grids", lambda v: number(v) == n + 1)
-    edits_done(browser, 2)
-    assert wait_for(browser, lambda d: grid_paths(d) == n + 1, what="the split on the map")
-    assert wait_for(browser, lambda d: grid_table_says(d, n + 1), what="the grid table")
+    pressed(browser, zh("edit.apply_split"), grids=n + 1, done=2)
     assert metrics(browser)[households] == "3,000"
     shot(browser, "whole_4_renamed_and_split.png", top=True)
-    click(browser, zh("edit.undo"))
-    wait_metric(browser, "page.grids", lambda v: number(v) == n)
-    edits_done(browser, 1)
-    assert wait_for(browser, lambda d: grid_paths(d) == n, what="the undone split on the map")
-    assert wait_for(browser, lambda d: grid_table_says(d, n), what="the grid table undone")
+    pressed(browser, zh("edit.undo"), grids=n, done=1)
     shot(browser, "whole_4_undone.png")
-    click(browser, zh("edit.redo"))
-    wait_metric(browser, "page.grids", lambda v: number(v) == n + 1)
-    edits_done(browser, 2)
-    assert wait_for(browser, lambda d: grid_paths(d) == n + 1, what="the redone split")
+    pressed(browser, zh("edit.redo"), grids=n + 1, done=2)
     edited = metrics(browser)
     shot(browser, "whole_4_redone.png", top=True)
 
@@ -217,7 +216,7 @@ def test_a_planner_s_whole_session(project_server, browser, home, tmp_path):
 
     # 6. a fresh session on another area, then open the saved file: all of it is the project's
     browser.delete_all_cookies()
-    browser.get(project_server + "/?demo=synthetic:2000")
+    open_page(browser, project_server + "/?demo=synthetic:2000")
     wait_metric(browser, "app.households", lambda v: v == "2,000")
     idle(browser)
     assert path.name not in text_box(browser, zh("project.path")).get_attribute("value")
