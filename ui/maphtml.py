@@ -105,6 +105,16 @@ class SafeTooltip(folium.GeoJsonTooltip):
     """)
 
 
+# Leaflet's tooltips do not wrap, and a sticky one opens to the left of a pointer on the
+# map's right half: a long "reason" made it wider than the map, its labels cut off at the
+# frame's edge. Narrow, wrapped, in the map's small type.
+TOOLTIP_CSS = ("<style>.leaflet-tooltip.foliumtooltip{white-space:normal;width:max-content;"
+               "max-width:240px;font:12px/1.4 sans-serif}"
+               ".foliumtooltip table{font-size:inherit;border-collapse:collapse}"
+               ".foliumtooltip th{text-align:left;font-weight:normal;color:#555;"
+               "padding-right:6px;white-space:nowrap;vertical-align:top}</style>")
+
+
 def tooltip(fields: list[str], aliases: list[str], *, labels: bool = True) -> SafeTooltip:
     return SafeTooltip(fields=fields, aliases=aliases, labels=labels, sticky=True)
 
@@ -149,4 +159,5 @@ LABELS_JS = """
 """
 
 
-__all__ = ["ESCAPE_JS", "HideGroup", "LABELS_JS", "SafeTooltip", "Script", "esc", "js_string", "tooltip"]
+__all__ = ["ESCAPE_JS", "HideGroup", "LABELS_JS", "SafeTooltip", "Script", "TOOLTIP_CSS", "esc",
+           "js_string", "tooltip"]

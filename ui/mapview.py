@@ -27,7 +27,8 @@ from ui.mapdata import (BAND_COLOURS, DECIMALS, GAP_COLOUR, MINUTE_OPACITY, OSM_
                         MapLimits, ServiceData, area_data, band_class, base_data, geojson,
                         grid_data, heat_points, merged, reason_text, service_data, sites_json,
                         with_grids)
-from ui.maphtml import ESCAPE_JS, LABELS_JS, HideGroup, Script, esc, js_string, tooltip
+from ui.maphtml import (ESCAPE_JS, LABELS_JS, TOOLTIP_CSS, HideGroup, Script, esc, js_string,
+                        tooltip)
 
 # Services with so many facilities that their icons bury the grids: off until the
 # reader turns their layer on.
@@ -161,7 +162,7 @@ def base_map(data: MapData, *, lang: str = "zh", basemap: str = "offline",
         folium.TileLayer("OpenStreetMap", name=t("map.basemap_osm", lang),
                          attr=OSM_CREDIT_HTML, control=False).add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(
-        LEGEND_CSS + ("<style>.leaflet-container{background:#f4f1ea;}</style>"
+        LEGEND_CSS + TOOLTIP_CSS + ("<style>.leaflet-container{background:#f4f1ea;}</style>"
                       if basemap != "osm" else "")))
     for pane, z in PANES.items():
         folium.map.CustomPane(pane, z_index=z, pointer_events=True).add_to(fmap)

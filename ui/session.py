@@ -34,7 +34,7 @@ from analysis.project import (Project, area_record, area_source_of, project_from
                               with_session)
 from geo.grids import edits
 from geo.i18n import t
-from analysis.projectstate import wall_settings_of
+from analysis.projectstate import area_title, wall_settings_of
 from ui import gates_panel, state
 
 HELD_KEY = "gc_held"
@@ -74,13 +74,7 @@ def area_of(source: state.Source) -> dict:
 
 def area_label(area: dict | None, lang: str) -> str:
     """An area's name as the page shows it (a demo by its translated name)."""
-    if not area:
-        return ""
-    if area.get("kind") == "demo":
-        from ui.sidebar import demo_label
-
-        return demo_label(str(area.get("id")), lang)
-    return str(area.get("name") or area.get("id") or "")
+    return area_title(area, lang)
 
 
 def file_stem(area: dict | None, fallback: str = "gridcircle") -> str:

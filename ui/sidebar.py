@@ -15,7 +15,7 @@ import streamlit as st
 from analysis.pipeline import RunSettings
 from analysis.settings import WalkSettings, load_profiles
 from geo.catalogue import Service, load_catalogue
-from geo.demos import DEMOS
+from geo.demos import DEMOS, demo_name
 from geo.errors import GridcircleError
 from geo.grids import GridSettings
 from geo.i18n import t
@@ -58,11 +58,7 @@ def current_language() -> str:
 
 def demo_label(demo: str, lang: str) -> str:
     """A demo's name (``synthetic:N`` as the synthetic district of N households)."""
-    if demo in DEMOS:
-        return t(f"demo.{demo}", lang)
-    if demo.startswith("synthetic:"):
-        return t("page.demo_synthetic_n", lang, count=demo.split(":", 1)[1])
-    return demo
+    return demo_name(demo, lang)
 
 
 def area_source(lang: str) -> state.Source | None:

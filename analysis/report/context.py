@@ -10,6 +10,7 @@ import pandas as pd
 
 from analysis.colours import service_colours
 from analysis.project import Project
+from analysis.projectstate import area_source_of, area_title
 from analysis.report.style import PAPERS_IN, clean
 from geo.catalogue import load_catalogue
 from geo.errors import InputError, ProjectFileError
@@ -51,7 +52,10 @@ class Context:
                            **(project.summary.get("thresholds_min") or {})}
         self.credit = clean(project.credit, 200)
         self.extent = self._extent()
-        self.area_name = clean(project.meta.get("area", ""), 60)
+        # the area as the page names it (a demo by its name, an upload by its file's own
+        # name), not the data's internal name
+        self.area_name = clean(area_title(area_source_of(project.meta), lang)
+                               or project.meta.get("area", ""), 60)
         self.colours = service_colours(list(dict.fromkeys([*self.catalogue, *self.services])))
         comms = self.layers.get("communities")
         self.community_names: dict[str, str] = {}

@@ -32,3 +32,18 @@ def browser(chromium_available, tmp_path_factory):
     driver = new_browser(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """The page server's HOME (its default project folder is ``HOME/gridcircle``)."""
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def project_server(chromium_available, tmp_path_factory, home):
+    """The page with HOME set to :func:`home`, so that saving never touches the real one."""
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    process, url = start_server(log_path=log, extra_env={"HOME": str(home)})
+    yield url
+    stop_server(process)

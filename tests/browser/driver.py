@@ -39,17 +39,19 @@ def wait_healthy(url: str, *, process: subprocess.Popen, timeout_s: float = 90) 
     raise TimeoutError(f"streamlit did not become healthy at {url}")
 
 
-def start_server(*, log_path: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on a free local port; returns the process and its URL."""
+def start_server(*, log_path: Path, extra_env: dict | None = None, script: str = "app.py",
+                 cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """``streamlit run <script>`` (the page, ``app.py``, by default) on a free local port,
+    from ``cwd``; returns the process and its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env.update(extra_env or {})
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process=process)
@@ -57,6 +59,18 @@ def start_server(*, log_path: Path, extra_env: dict | None = None) -> tuple[subp
         process.kill()
         raise
     return process, url
+
+
+def start_test_page(script: Path, site: Path) -> tuple[subprocess.Popen, str]:
+    """Serve a test page (``script``, e.g. ``edit_app.py``) from its own folder ``site``.
+
+    Streamlit serves ./static and reads ./.streamlit beside the main script: the folder
+    links the repository's static files (vendored Leaflet) and page settings."""
+    (site / script.name).write_text(script.read_text("utf-8"), encoding="utf-8")
+    (site / "static").symlink_to(ROOT / "static", target_is_directory=True)
+    (site / ".streamlit").symlink_to(ROOT / ".streamlit", target_is_directory=True)
+    return start_server(log_path=site / "server.log", extra_env={"PYTHONPATH": str(ROOT)},
+                        script=script.name, cwd=site)
 
 
 def stop_server(process: subprocess.Popen) -> None:

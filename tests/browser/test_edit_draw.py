@@ -4,9 +4,6 @@ them makes a new grid."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,28 +21,10 @@ def edit_server(chromium_available, tmp_path_factory):
     if not (ROOT / "static" / "vendor" / "leaflet" / "leaflet.js").is_file() or \
             not (ROOT / ".streamlit").is_dir():
         pytest.skip("the page's vendored Leaflet and settings are not here")
-    # Streamlit serves ./static beside the main script: run the panel's script from a
-    # folder that links the repository's static files and page settings
-    site = tmp_path_factory.mktemp("edit_site")
-    (site / "edit_app.py").write_text((Path(__file__).parent / "edit_app.py").read_text("utf-8"),
-                                      encoding="utf-8")
-    (site / "static").symlink_to(ROOT / "static", target_is_directory=True)
-    (site / ".streamlit").symlink_to(ROOT / ".streamlit", target_is_directory=True)
-    port = driver.free_port()
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env["PYTHONPATH"] = str(ROOT)
-    log = (site / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "edit_app.py",
-         "--server.headless", "true", "--server.port", str(port), "--server.enableStaticServing",
-         "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=site, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        driver.wait_healthy(url, process=process)
-        yield url
-    finally:
-        driver.stop_server(process)
+    process, url = driver.start_test_page(Path(__file__).parent / "edit_app.py",
+                                          tmp_path_factory.mktemp("edit_site"))
+    yield url
+    driver.stop_server(process)
 
 
 def _view(d):

@@ -4,9 +4,6 @@ clicking every feature of both maps runs nothing (no flag set, the title unchang
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,6 @@ driver = pytest.importorskip("tests.browser.driver")
 from selenium.webdriver.common.by import By  # noqa: E402
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 
 HOVER_ALL = """
 var m = window.map; if (!m) { return -1; }
@@ -37,26 +33,10 @@ return n;
 
 @pytest.fixture(scope="module")
 def hostile_server(chromium_available, tmp_path_factory):
-    site = tmp_path_factory.mktemp("hostile_site")
-    (site / "hostile_app.py").write_text(
-        (Path(__file__).parent / "hostile_app.py").read_text("utf-8"), encoding="utf-8")
-    (site / "static").symlink_to(ROOT / "static", target_is_directory=True)
-    (site / ".streamlit").symlink_to(ROOT / ".streamlit", target_is_directory=True)
-    port = driver.free_port()
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env["PYTHONPATH"] = str(ROOT)
-    log = (site / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "hostile_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=site, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        driver.wait_healthy(url, process=process)
-        yield url
-    finally:
-        driver.stop_server(process)
+    process, url = driver.start_test_page(Path(__file__).parent / "hostile_app.py",
+                                          tmp_path_factory.mktemp("hostile_site"))
+    yield url
+    driver.stop_server(process)
 
 
 def _pwned(browser) -> list[str]:

@@ -4,10 +4,9 @@ services it shows and its numbers; each radio keeps a selection; no error appear
 from __future__ import annotations
 
 import pytest
-from selenium.webdriver.common.by import By
 
-from tests.browser.driver import (ARTIFACTS, add_shown_service, enter_map, page_idle,
-                                  wait_for)
+from tests.browser.driver import ARTIFACTS, add_shown_service, page_idle, wait_for
+from tests.browser.page_actions import open_page, toggle_english
 
 pytestmark = pytest.mark.browser
 
@@ -31,17 +30,8 @@ def _state(d) -> dict:
         };""")
 
 
-def _toggle_language(d) -> None:
-    d.switch_to.default_content()
-    d.find_element(By.CSS_SELECTOR,
-                   "section[data-testid='stSidebar'] [data-testid='stCheckbox'] label").click()
-
-
 def test_four_language_switches_keep_demo_services_and_numbers(server, browser):
-    browser.get(server)
-    enter_map(browser, timeout_s=150)
-    browser.switch_to.default_content()
-    wait_for(browser, page_idle, timeout_s=120, what="the page to finish")
+    open_page(browser, server)
     add_shown_service(browser, "幼儿园")
     wait_for(browser, lambda d: page_idle(d) and len(_state(d)["chips"]) == 2, timeout_s=90,
              what="two services shown")
@@ -50,7 +40,7 @@ def test_four_language_switches_keep_demo_services_and_numbers(server, browser):
     assert all(start["radios"]), start
     ARTIFACTS.mkdir(exist_ok=True)
     for step, english in enumerate((True, False, True, False), start=1):
-        _toggle_language(browser)
+        toggle_english(browser)
         wait_for(browser, lambda d: page_idle(d) and
                  (("grids" in _state(d)["title"]) == english), timeout_s=120,
                  what=f"switch {step}")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.driver import (ARTIFACTS, enter_map, overlay_labels, page_idle,
-                                  toggle_overlay, wait_for)
+from tests.browser.driver import ARTIFACTS, enter_map, page_idle, toggle_overlay, wait_for
+from tests.browser.page_actions import open_page
 
 pytestmark = pytest.mark.browser
 
@@ -21,10 +21,7 @@ def _legend_layers(d) -> dict:
 
 
 def test_layer_control_collapsed_and_every_layer_in_the_legend(server, browser):
-    browser.get(server)
-    enter_map(browser, timeout_s=150)
-    browser.switch_to.default_content()
-    wait_for(browser, page_idle, timeout_s=120, what="the page to finish")
+    open_page(browser, server)
     enter_map(browser)
     wait_for(browser, lambda d: d.execute_script("return !!document.querySelector('.gc-legend');"),
              what="the legend")
@@ -97,10 +94,7 @@ def _zoom(browser) -> float:
 def test_a_gap_zoom_and_back_to_the_whole_area(server, browser):
     from selenium.webdriver.common.by import By
 
-    browser.get(server)
-    enter_map(browser, timeout_s=150)
-    browser.switch_to.default_content()
-    wait_for(browser, page_idle, timeout_s=120, what="the page to finish")
+    open_page(browser, server)
     whole = _zoom(browser)
     tabs = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stTab']")
     next(t for t in tabs if t.text.strip() == "服务缺口").click()

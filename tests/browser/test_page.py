@@ -10,24 +10,21 @@ from selenium.webdriver.common.by import By
 from tests.browser.driver import (AREA_PATHS, ARTIFACTS, GRID_PATHS, add_shown_service,
                                   area_paths_of, count, enter_map, overlay_labels, page_idle,
                                   severe_console_entries, toggle_overlay, wait_for)
+from tests.browser.page_actions import metrics, number, open_page
 from ui.mapview import SERVICE_COLOURS
 
 pytestmark = pytest.mark.browser
 
 
 def test_page_draws_grids_offline_and_the_layer_control_toggles_them(server, browser):
-    browser.get(server)
-    enter_map(browser, timeout_s=120)
+    open_page(browser, server, timeout_s=240)  # the map entered only once it is final
+    enter_map(browser)
     grid_paths = wait_for(browser, lambda d: count(d, GRID_PATHS), timeout_s=120,
                           what="grid polygons on the map")
 
     browser.switch_to.default_content()
-    wait_for(browser, page_idle, what="the page to finish")
     assert "网格" in browser.find_element(By.TAG_NAME, "h1").text
-    metrics = {m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricLabel']").text.strip():
-               m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricValue']").text.strip()
-               for m in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stMetric']")}
-    assert grid_paths == int(metrics["网格数"].replace(",", ""))  # one SVG path per grid
+    assert grid_paths == number(metrics(browser)["网格数"])  # one SVG path per grid
 
     enter_map(browser)
     labels = overlay_labels(browser)
@@ -59,12 +56,11 @@ def test_page_draws_grids_offline_and_the_layer_control_toggles_them(server, bro
 
 
 def test_another_service_shown_is_swapped_into_the_map_without_reloading_it(server, browser):
-    browser.get(server)
-    frame = enter_map(browser, timeout_s=240)
-    wait_for(browser, lambda d: count(d, GRID_PATHS) and count(d, AREA_PATHS), timeout_s=240,
+    open_page(browser, server, timeout_s=240)
+    frame = enter_map(browser)
+    wait_for(browser, lambda d: count(d, GRID_PATHS) and count(d, AREA_PATHS), timeout_s=120,
              what="grids and service areas")
     browser.switch_to.default_content()
-    wait_for(browser, page_idle, what="the page to finish")
     browser.get_log("browser")  # only what follows counts
 
     enter_map(browser)

@@ -11,134 +11,15 @@ screenshots to test-artifacts/:
 from __future__ import annotations
 
 import pytest
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 
 from analysis import project as pj
 from geo.i18n import t
-from tests.browser.driver import (ARTIFACTS, GRID_PATHS, count, enter_map, page_idle,
-                                  start_server, stop_server, wait_for)
+from tests.browser.page_actions import (SLOW_S, body, choose, click, click_tab, grid_paths, idle,
+                                        metrics, pick_demo, rename_a_grid, shot, text_box,
+                                        type_into, wait_metric)
+from tests.browser.driver import wait_for
 
 pytestmark = pytest.mark.browser
-SLOW_S = 180
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    return tmp_path_factory.mktemp("home")
-
-
-@pytest.fixture(scope="module")
-def project_server(chromium_available, tmp_path_factory, home):
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    process, url = start_server(log_path=log, extra_env={"HOME": str(home)})
-    yield url
-    stop_server(process)
-
-
-def idle(driver, timeout_s: float = SLOW_S) -> None:
-    wait_for(driver, page_idle, timeout_s=timeout_s, what="the page to finish")
-
-
-def metrics(driver) -> dict[str, str]:
-    driver.switch_to.default_content()
-    return {m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricLabel']").text.strip():
-            m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricValue']").text.strip()
-            for m in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stMetric']")}
-
-
-def wait_metric(driver, key: str, want, *, timeout_s: float = SLOW_S) -> str:
-    label = t(key, "zh")
-    return wait_for(driver, lambda d: (lambda v: v if v is not None and want(v) else None)(
-        metrics(d).get(label)), timeout_s=timeout_s, what=f"metric {label}")
-
-
-def text_box(driver, label: str):
-    for box in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput']"):
-        if box.find_element(By.TAG_NAME, "label").text.strip() == label:
-            return box.find_element(By.TAG_NAME, "input")
-    raise LookupError(f"no text box {label!r}")
-
-
-def type_into(driver, label: str, value: str) -> None:
-    driver.switch_to.default_content()
-    box = text_box(driver, label)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
-    box.click()
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(Keys.DELETE)
-    box.send_keys(value)
-    box.send_keys(Keys.ENTER)
-    wait_for(driver, lambda d: text_box(d, label).get_attribute("value") == value,
-             what=f"{label} to read {value}")
-    idle(driver)
-
-
-def click(driver, text: str) -> None:
-    """Click the (non-tab) button labelled ``text``."""
-    driver.switch_to.default_content()
-    button = wait_for(driver, lambda d: next(
-        (b for b in d.find_elements(By.CSS_SELECTOR, "[data-testid='stButton'] button")
-         if b.text.strip() == text and b.is_enabled()), None), what=f"button {text}")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
-    button.click()
-
-
-def click_tab(driver, text: str) -> None:
-    driver.switch_to.default_content()
-    tab = wait_for(driver, lambda d: next(
-        (b for b in d.find_elements(By.CSS_SELECTOR, "[role='tab']")
-         if b.get_attribute("textContent").strip() == text), None), what=f"tab {text}")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tab)
-    tab.click()
-
-
-def choose(driver, option: str) -> None:
-    """Click a radio option by its text."""
-    driver.switch_to.default_content()
-    label = next(lab for lab in driver.find_elements(
-        By.CSS_SELECTOR, "[data-testid='stRadio'] label") if lab.text.strip() == option)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", label)
-    label.click()
-    idle(driver)
-
-
-def pick_demo(driver, name: str) -> None:
-    driver.switch_to.default_content()
-    box = next(b for b in driver.find_elements(
-        By.CSS_SELECTOR, "section[data-testid='stSidebar'] [data-testid='stSelectbox']")
-        if t("app.demo", "zh") in b.text)
-    box.find_element(By.TAG_NAME, "input").click()
-    box.find_element(By.TAG_NAME, "input").send_keys(name)
-    box.find_element(By.TAG_NAME, "input").send_keys(Keys.ENTER)
-
-
-def body(driver) -> str:
-    driver.switch_to.default_content()
-    return driver.find_element(By.TAG_NAME, "body").text
-
-
-def grid_paths(driver) -> int:
-    enter_map(driver)
-    n = count(driver, GRID_PATHS)
-    driver.switch_to.default_content()
-    return n
-
-
-def shot(driver, name: str, *, top: bool = False) -> None:
-    driver.switch_to.default_content()
-    if top:  # the headline numbers and the main map
-        driver.execute_script("document.querySelector('h1').scrollIntoView()")
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / name))
-
-
-def rename_a_grid(driver, name: str) -> None:
-    choose(driver, t("edit.op.rename", "zh"))
-    type_into(driver, t("edit.new_name", "zh"), name)
-    click(driver, t("edit.apply_rename", "zh"))
-    wait_for(driver, lambda d: "已执行 1 步" in body(d), timeout_s=SLOW_S, what="the rename")
-    idle(driver)
 
 
 def test_b_save_as_a_switch_to_helsinki_and_saving_over_a_asks_first(project_server, browser,
