@@ -69,8 +69,8 @@ def test_another_service_shown_is_swapped_into_the_map_without_reloading_it(serv
     assert count(browser, market) == 0
     # anything left from this window would be gone had the map been loaded again
     browser.execute_script("window.__gcKept = true;"
-                           "document.querySelector('.leaflet-gc-grids-pane path')"
-                           ".setAttribute('data-gc-kept', '1');")
+                           "document.querySelector('.leaflet-overlay-pane path')"
+                           ".setAttribute('data-gc-kept', '1');")  # a road of the base map
     legend = browser.find_element(By.CSS_SELECTOR, ".gc-legend").text
     assert "菜市场" not in legend
 

@@ -17,7 +17,7 @@ from geo.i18n import t
 from tests.browser.page_actions import (SLOW_S, body, choose, click, click_tab, grid_paths, idle,
                                         metrics, pick_demo, rename_a_grid, shot, text_box,
                                         type_into, wait_metric)
-from tests.browser.driver import wait_for
+from tests.browser.driver import enter_map, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +89,12 @@ def test_c_d_open_a_project_over_another_area_then_an_edit_shows_everywhere(
     assert text_box(browser, t("project.path", "zh")).get_attribute("value") == str(path)
     shot(browser, "project_c_opened_over_helsinki.png", top=True)
 
-    # (d) an edit: the headline numbers, the grid table and the main map follow it
+    # (d) an edit: the headline numbers, the grid table and the main map follow it, and
+    # the main map on screen takes the new grids in place, keeping the planner's zoom
+    enter_map(browser)
+    zoom = browser.execute_script("window.__gcKept = true; map_div.setZoom(map_div.getZoom() + 1,"
+                                  " {animate: false}); return map_div.getZoom();")
+    browser.switch_to.default_content()
     choose(browser, t("edit.op.split", "zh"))
     click(browser, t("edit.apply_split", "zh"))
     wait_metric(browser, "page.grids", lambda v: int(v) == n + 1)
@@ -98,5 +103,9 @@ def test_c_d_open_a_project_over_another_area_then_an_edit_shows_everywhere(
                     what="the split grid on the main map")
     wait_for(browser, lambda d: t("page.grid_flags", "zh", flagged=0, total=n + 1).split("中")[0]
              in body(d), what="the grid table after the edit")
+    enter_map(browser)
+    assert browser.execute_script("return window.__gcKept === true;"), "the map was reloaded"
+    assert browser.execute_script("return map_div.getZoom();") == zoom
+    browser.switch_to.default_content()
     shot(browser, "project_d_edit_shows_on_the_page.png", top=True)
     assert pj.open_project(path).session.position == 2  # autosaved to the opened file
