@@ -289,36 +289,52 @@ def completed(run: StageRun) -> StageRun:
     return finish(run.runner)
 
 
-_PREFETCH: dict[str, threading.Thread] = {}
+_PREFETCH: dict[str, object] = {}
 _PREFETCH_LOCK = threading.Lock()
 
 
-def prefetch(run: StageRun) -> threading.Thread | None:
+def stop_prefetch() -> None:
+    """Ask a running :func:`prefetch` to stop after the value it is making (the page
+    calls it when a run starts, so that what the planner asked for now has the machine)."""
+    with _PREFETCH_LOCK:
+        stop = _PREFETCH.get("stop")
+        if stop is not None:
+            stop.set()
+
+
+def prefetch(run: StageRun, *, delay_s: float = 0.0) -> threading.Thread | None:
     """Make the service areas that ``run`` did not draw in a background thread (one at a
     time), into the run's cache: showing another service, saving, exporting or reporting
     then finds them made. The values are the ones :func:`completed` would make (the
-    same stage, the same key); only when they are made changes. Returns the thread, or
-    ``None`` when there is nothing to make or a prefetch is still running."""
+    same stage, the same key); only when they are made changes. A new prefetch stops
+    the one before it (after the value it is making); ``delay_s`` lets a quick next
+    request come first (the page waits until the planner pauses). Returns the thread,
+    or ``None`` when there is nothing to make."""
     runner = run.runner
     if run.complete or runner is None:
         return None
     missing = [s for s in _walk(runner).services if runner.missing("service_areas", s)]
     if not missing:
         return None
+    stop = threading.Event()
 
     def work() -> None:
+        if stop.wait(delay_s):  # asked for something else meanwhile: that goes first
+            return
         for service in missing:
+            if stop.is_set():
+                return
             try:
                 runner.get("service_areas", service)
             except Exception:  # noqa: BLE001 - made again (and shown) when asked for
                 return
 
     with _PREFETCH_LOCK:
-        running = _PREFETCH.get("thread")
-        if running is not None and running.is_alive():
-            return None
+        before = _PREFETCH.get("stop")
+        if before is not None:
+            before.set()
         thread = threading.Thread(target=work, name="gridcircle-prefetch", daemon=True)
-        _PREFETCH["thread"] = thread
+        _PREFETCH.update(thread=thread, stop=stop)
         thread.start()
     return thread
 
@@ -363,4 +379,4 @@ def finish(runner: Runner, *, services: Collection[str] | None = None,
 
 
 __all__ = ["Inputs", "Runner", "STAGES", "Stage", "StageCache", "StageRun", "completed", "finish",
-           "prefetch", "previous_digest", "run_stages"]
+           "prefetch", "previous_digest", "run_stages", "stop_prefetch"]

@@ -251,6 +251,9 @@ def confirm_area(source: state.Source, lang: str) -> bool:
 def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.PageRun:
     """The stage run for the page's area and settings, with the session's project
     following it (see the module's description); what the page shows is the project."""
+    from analysis.stages import stop_prefetch
+
+    stop_prefetch()  # what the planner asked for now goes first
     area = area_of(page.source)
     base = base_parts(page.run)
     current = held()
@@ -339,6 +342,9 @@ def complete(project: Project) -> Project:
     return done
 
 
+PREFETCH_AFTER_S = 1.5  # the planner's pause before the page makes what may come next
+
+
 def prefetch() -> None:
     """Once the page is drawn: the service areas of the services not shown yet are made
     in the background (:func:`analysis.stages.prefetch`), so that showing one of them,
@@ -347,7 +353,7 @@ def prefetch() -> None:
 
     current = held()
     if current is not None and current.run is not None:
-        start(current.run)
+        start(current.run, delay_s=PREFETCH_AFTER_S)
 
 
 def shown(project: Project, result: Result) -> Result:

@@ -119,3 +119,16 @@ def test_prefetch_makes_the_services_not_drawn_and_completing_then_makes_nothing
     assert full.result.summary["reach"] == alone.result.summary["reach"]
     assert full.result.layers["service_areas"].geometry.geom_equals(
         alone.result.layers["service_areas"].geometry).all()
+
+
+def test_a_stopped_prefetch_makes_nothing_more():
+    from analysis.stages import prefetch, stop_prefetch
+
+    area = synthetic_district(1500, seed=4)
+    cache = StageCache()
+    shown = run_stages(Inputs(area=area, key="area"), RunSettings(), services=("health",),
+                       cache=cache)
+    thread = prefetch(shown)
+    stop_prefetch()
+    thread.join(120)
+    assert cache.misses["service_areas"] <= 2  # health, and at most the one being made
