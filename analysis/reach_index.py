@@ -108,8 +108,8 @@ class WalledHomes:
     outside for homes outside compounds (edge -1: none); ``gate_home``/``gate_access``/
     ``gate_m``: every (home, open access point of its compound, straight metres inside
     the compound) pair; ``link_home``/``link_node``/``link_m``: the ends of the nearest
-    way no wall closes to homes outside walls, when that is another edge than ``snap``'s
-    (a home in an opened compound also walks straight to the nearest street).
+    street outside every compound, for homes in an opened compound (they may also walk
+    straight to it).
     """
 
     compound: np.ndarray
@@ -441,16 +441,17 @@ def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndar
 def _open_links(network: WalkNetwork, walls: Walls, xy: np.ndarray, comp: np.ndarray,
                 snap: Snap, max_snap_m: float, minor_share: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(point, graph node, metres)``: for points outside walls (outside every compound or
-    in an opened one), both ends of the nearest edge no wall closes (passing over minor
-    islands as :func:`_snap` does), when that is not the edge of ``snap``. Opening a
-    compound so only adds ways: its homes keep their inner paths and access points, and
-    may also walk straight to the nearest street, as without any compound."""
+    """``(point, graph node, metres)``: for points in an opened compound, both ends of the
+    nearest edge outside every compound (passing over minor islands as :func:`_snap`
+    does). Opening a compound so only adds ways: its homes keep their inner paths and
+    access points, and may also walk straight to the nearest street, as if the compound
+    were not there. The edge does not depend on which other compounds are open, so opening
+    more compounds never takes a way away (a nearest edge among all open ways could)."""
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
     if walls.restrict.all() or xy.shape[0] == 0:
         return empty
-    ids, geoms, grid = walls._edges("public")
-    who = ~walls.walled(comp) & np.isfinite(xy).all(axis=1)
+    ids, geoms, grid = walls._edges("outside")
+    who = (comp >= 0) & ~walls.walled(comp) & np.isfinite(xy).all(axis=1)
     pts = np.flatnonzero(who)
     if ids.size == 0 or pts.size == 0:
         return empty
@@ -460,7 +461,7 @@ def _open_links(network: WalkNetwork, walls: Walls, xy: np.ndarray, comp: np.nda
     ok = e >= 0
     edge[pts[ok]], along[pts[ok]], offset[pts[ok]] = ids[e[ok]], a[ok], o[ok]
     near, _ = _snap(network, xy, max_snap_m, minor_share, snap=Snap(edge, along, offset),
-                    allowed=walls.edge_walled < 0, who=who)
+                    allowed=walls.edge_compound < 0, who=who)
     sel = np.flatnonzero((near.edge >= 0) & (near.edge != snap.edge))
     if sel.size == 0:
         return empty

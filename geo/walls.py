@@ -254,12 +254,11 @@ class Walls:
         return Snap(edge, along, offset), compound
 
     def _edges(self, part: str) -> tuple[np.ndarray, np.ndarray, object]:
-        """Ids, geometries and segment grid of the ``inner``, ``outside`` or ``public`` (no
-        wall closes them) edges (built once per walls: homes and facilities share them)."""
+        """Ids, geometries and segment grid of the ``inner`` or ``outside`` edges (built
+        once per walls: homes and facilities share them)."""
         cache = self.__dict__.setdefault("_grids", {})
         if part not in cache:
-            mask = {"inner": self.edge_compound >= 0, "outside": self.edge_compound < 0,
-                    "public": self.edge_walled < 0}[part]
+            mask = self.edge_compound >= 0 if part == "inner" else self.edge_compound < 0
             ids = np.flatnonzero(mask)
             geoms = self.network.edge_geometry[ids]
             cache[part] = (ids, geoms, build_segment_grid(geoms) if ids.size else None)

@@ -243,9 +243,10 @@ def test_without_walls_is_the_walled_model_with_every_wall_opened():
     np.testing.assert_allclose(twin.walk_m["health"], walls_off.walk_m["health"])
     got = twin.walk_m["health"].to_numpy()
     assert (got <= walled.walk_m["health"].to_numpy() + 1e-9).all()
-    # an opened compound still has its gate: straight to it (158 m) beats the dead-end
-    # path (112 m to its end, 150 m down) that the nearest-edge snap alone would give
-    assert got[0] == pytest.approx(DETOUR * np.hypot(50, 150) + 100 + 800)
+    # in an opened compound a home keeps its inner path and gate, and may also walk to
+    # the nearest street outside: 150 m west, then 350 m along the streets; a network
+    # with no compound at all snaps it to the dead-end path only (112 m, 150 m down)
+    assert got[0] == pytest.approx(150 + 150 + 200)
     _, plain = _measure(net, homes, [(200, 400)])
     assert plain.walk_m["health"].iloc[0] == pytest.approx(np.hypot(50, 100) + 150 + 800)
     np.testing.assert_allclose(got[1:], plain.walk_m["health"].to_numpy()[1:])
