@@ -143,7 +143,7 @@ def wall_layers(index: ReachIndex) -> dict[str, gpd.GeoDataFrame]:
     comps = walls.compounds.copy()
     counts = np.zeros(walls.polygons.size, dtype=np.int64)
     if walls.polygons.size:
-        inside = index.walled.compound >= 0
+        inside = walls.walled(index.walled.compound)
         np.add.at(counts, index.walled.compound[inside], index.household_weight[inside])
     by_id = dict(zip(walls.compound_ids, counts))
     comps["households"] = [int(by_id.get(c, 0)) for c in comps["compound_id"]]

@@ -11,7 +11,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from analysis import reach as R
-from analysis.reach_walls import compound_access, without_walls
+from analysis.reach_walls import compound_access, wall_layers, without_walls
 from analysis.settings import WalkSettings
 from geo.network import build_network
 from geo.walls import WallSettings, build_walls, cut_at_outlines
@@ -298,7 +298,10 @@ def test_opening_a_compound_only_adds_ways():
     _, walled = _measure(net, homes, facilities, walls)
     opened = build_walls(net, _compound(), settings=WallSettings(open_compounds=("way/1",)))
     assert opened.n_gated == 0 and len(opened.access) == 3  # its ways in stay
-    _, open_ = _measure(net, homes, facilities, opened)
+    open_index, open_ = _measure(net, homes, facilities, opened)
+    layers = wall_layers(open_index)  # an opened compound is no wall: no gates drawn
+    assert layers["compound_walls"]["households"].tolist() == [0]
+    assert len(layers["compound_gates"]) == 0
     a, b = open_.walk_m["health"].to_numpy(), walled.walk_m["health"].to_numpy()
     assert np.isfinite(b).all() and (a <= b + 1e-9).all()
     np.testing.assert_allclose(a[:12], b[:12])  # residents already used every way in
