@@ -18,6 +18,7 @@ from geo.crs import require_projected
 from geo.errors import InputError
 from geo.places import facility_labels
 from geo.network import Snap, WalkNetwork
+from geo.snapping import snap_to_segments
 from geo.walls import Walls
 
 
@@ -102,10 +103,13 @@ class ReachIndex:
 class WalledHomes:
     """How homes meet the network when compounds are walls.
 
-    ``compound`` (gated position, -1 outside every wall); ``snap``: inner path of the
-    home's own compound, or street outside for homes outside walls (edge -1: none);
-    ``gate_home``/``gate_access``/``gate_m``: every (home, open access point of its
-    compound, straight metres inside the compound) pair.
+    ``compound`` (position in :attr:`geo.walls.Walls.polygons`, walled or opened, -1
+    outside every compound); ``snap``: inner path of the home's own compound, or street
+    outside for homes outside compounds (edge -1: none); ``gate_home``/``gate_access``/
+    ``gate_m``: every (home, open access point of its compound, straight metres inside
+    the compound) pair; ``link_home``/``link_node``/``link_m``: the ends of the nearest
+    street outside every compound, for homes in an opened compound (they may also walk
+    straight to it).
     """
 
     compound: np.ndarray
@@ -114,6 +118,9 @@ class WalledHomes:
     gate_access: np.ndarray
     gate_m: np.ndarray
     facility_compound: np.ndarray
+    link_home: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    link_node: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    link_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True, eq=False)
@@ -244,10 +251,16 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     known = fac["service"].isin(services).to_numpy()
     f_snap, f_moved, f_comp = _snap_points(network, walls, fxy, max_snap_m, minor_island_share)
     walled = None
+    f_links = None
     if walls is not None:
         g_home, g_acc, g_m = walls.gate_pairs(hh_xy, hh_comp)
+        l_home, l_node, l_m = _open_links(network, walls, hh_xy, hh_comp, hh_snap, max_snap_m,
+                                          minor_island_share)
+        f_links = _open_links(network, walls, fxy, f_comp, f_snap, max_snap_m,
+                              minor_island_share)
         walled = WalledHomes(compound=hh_comp, snap=hh_snap, gate_home=g_home, gate_access=g_acc,
-                             gate_m=g_m, facility_compound=f_comp)
+                             gate_m=g_m, facility_compound=f_comp, link_home=l_home,
+                             link_node=l_node, link_m=l_m)
         hh_snap = _gate_snap(hh_snap, walls, hh_comp, g_home, g_acc, g_m)
     fac["edge"] = f_snap.edge
     fac["along_m"] = f_snap.along_m
@@ -264,13 +277,14 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         # exit layer) only when the straight walk is lengthened by a detour factor, since
         # otherwise the straight line to a gate is never longer. Exit copies are made
         # only for compounds holding a usable facility.
-        leaving = f_comp[usable & (f_comp >= 0)] if walls.inner_detour > 1 else f_comp[:0]
+        leaving = (f_comp[usable & walls.walled(f_comp)] if walls.inner_detour > 1
+                   else f_comp[:0])
         base, exit_node = walls.graph(leaving)
     node = np.full(len(fac), -1, dtype=np.int64)
     node[usable] = base.shape[0] + np.arange(int(usable.sum()))
     fac["node"] = node
     graph = _augment(base, int(usable.sum()),
-                     *_facility_arcs(network, walls, exit_node, fac, usable))
+                     *_facility_arcs(network, walls, exit_node, fac, usable, f_links))
 
     report = input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
     report["moved_off_islands"] = {
@@ -380,10 +394,12 @@ def _snap(network: WalkNetwork, xy: np.ndarray, max_snap_m: float,
 
 
 def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndarray | None,
-                   fac: pd.DataFrame, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   fac: pd.DataFrame, usable: np.ndarray, links=None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Arcs ``(facility k, graph node, metres)`` from each usable facility's source node:
-    to both ends of its edge (and, inside a wall, to their exit copies and to the open
-    access points of its compound, straight inside the compound)."""
+    to both ends of its edge (and, inside a compound, to their exit copies and to the
+    open access points of its compound, straight inside the compound; outside walls, to
+    the ends of ``links``, see :func:`_open_links`)."""
     rows = np.flatnonzero(usable)
     k = np.arange(rows.size)
     e = fac["edge"].to_numpy()[rows]
@@ -412,7 +428,50 @@ def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndar
         src.append(f)
         tgt.append(walls.access["node"].to_numpy().astype(np.int64)[a])
         w.append(m)
+        if links is not None and links[0].size:
+            k_of = np.full(len(fac), -1, dtype=np.int64)
+            k_of[rows] = k
+            ok = k_of[links[0]] >= 0
+            src.append(k_of[links[0][ok]])
+            tgt.append(links[1][ok])
+            w.append(links[2][ok])
     return np.concatenate(src), np.concatenate(tgt), np.concatenate(w)
+
+
+def _open_links(network: WalkNetwork, walls: Walls, xy: np.ndarray, comp: np.ndarray,
+                snap: Snap, max_snap_m: float, minor_share: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(point, graph node, metres)``: for points in an opened compound, both ends of the
+    nearest edge outside every compound (passing over minor islands as :func:`_snap`
+    does). Opening a compound so only adds ways: its homes keep their inner paths and
+    access points, and may also walk straight to the nearest street, as if the compound
+    were not there. The edge does not depend on which other compounds are open, so opening
+    more compounds never takes a way away (a nearest edge among all open ways could)."""
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    if walls.restrict.all() or xy.shape[0] == 0:
+        return empty
+    ids, geoms, grid = walls._edges("outside")
+    who = (comp >= 0) & ~walls.walled(comp) & np.isfinite(xy).all(axis=1)
+    pts = np.flatnonzero(who)
+    if ids.size == 0 or pts.size == 0:
+        return empty
+    n = xy.shape[0]
+    edge, along, offset = np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.full(n, np.nan)
+    e, a, o = snap_to_segments(grid, geoms, xy[pts], max_snap_m)
+    ok = e >= 0
+    edge[pts[ok]], along[pts[ok]], offset[pts[ok]] = ids[e[ok]], a[ok], o[ok]
+    near, _ = _snap(network, xy, max_snap_m, minor_share, snap=Snap(edge, along, offset),
+                    allowed=walls.edge_compound < 0, who=who)
+    sel = np.flatnonzero((near.edge >= 0) & (near.edge != snap.edge))
+    if sel.size == 0:
+        return empty
+    e = near.edge[sel]
+    length = network.edge_length_m[e]
+    t = np.clip(near.along_m[sel], 0.0, length)
+    off = near.offset_m[sel]
+    return (np.concatenate([sel, sel]),
+            np.concatenate([walls.edge_node_u[e], walls.edge_node_v[e]]).astype(np.int64),
+            np.concatenate([off + t, off + length - t]))
 
 
 def _augment(graph: sparse.csr_array, f: int, src: np.ndarray, tgt: np.ndarray,

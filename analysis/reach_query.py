@@ -130,12 +130,15 @@ def _points_walk(index: ReachIndex, pts: _Snapped, dist: np.ndarray, nearest: np
 
 def _walled_walk(index: ReachIndex, walk: np.ndarray, near: np.ndarray, dist: np.ndarray,
                  nearest: np.ndarray, rows: np.ndarray) -> None:
-    """Homes inside walls: also through each open access point of their compound, and
-    straight to a facility inside the same compound (in place)."""
+    """Homes inside compounds: also through each open access point of their compound, and
+    straight to a facility inside the same compound; homes in an opened compound also from
+    the nearest street outside every compound (in place)."""
     w = index.walled
     acc_node = index.walls.access["node"].to_numpy().astype(np.int64)
     via = w.gate_m + dist[acc_node[w.gate_access]]
     _take_min(walk, near, w.gate_home, via, nearest[acc_node[w.gate_access]])
+    if w.link_home.size:  # in an opened compound: also the nearest street outside
+        _take_min(walk, near, w.link_home, w.link_m + dist[w.link_node], nearest[w.link_node])
     comp = index.facilities["compound"].to_numpy()[rows]
     inside = rows[comp >= 0]
     if inside.size == 0:

@@ -1,7 +1,11 @@
 """What walled compounds change: the summary's ``compound_access`` block.
 
-The same homes and facilities are measured once more without walls (on the same cut
-network, so only the walls differ), and the two answers are compared per service.
+The same homes and facilities are measured once more without walls, and the two answers
+are compared per service. "Without walls" is :meth:`geo.walls.Walls.opened`: the same cut
+network, the same compounds with the same inner paths and access points, homes and
+facilities snapped the same way, but no outline a wall (and homes may also walk straight to
+the nearest street). It has every way the walled model has and more, so a wall can only
+lengthen a walk: the figures compare like with like.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ def reindexed(index: ReachIndex, walls=None, network=None) -> ReachIndex:
 
 
 def without_walls(index: ReachIndex) -> ReachIndex:
-    """The same homes and facilities snapped to the same network, with no wall."""
-    return reindexed(index)
+    """The same homes and facilities on the same network and compounds, no outline a wall
+    (:meth:`geo.walls.Walls.opened`; what ``WallSettings(gated=False)`` measures too)."""
+    return reindexed(index, index.walls.opened() if index.walls is not None else None)
 
 
 def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSettings,
@@ -70,7 +75,7 @@ def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSett
         plain = reach if walls.n_gated == 0 else household_minutes(without_walls(index),
                                                                    settings, services)
     w = index.household_weight
-    inside = index.walled.compound >= 0
+    inside = walls.walled(index.walled.compound)
     rep = walls.report
     out = {
         "gated": True,
@@ -103,8 +108,8 @@ def minutes_change(walled: np.ndarray, plain: np.ndarray, weight: np.ndarray) ->
     changed = (both & (np.abs(diff) >= CHANGE_MIN)) | (np.isfinite(walled) != np.isfinite(plain))
     sel = both & (np.abs(diff) >= CHANGE_MIN)
     longer, shorter = sel & (diff > 0), sel & (diff < 0)
-    # shorter walks: the best of a compound's gates beats the one nearest street the
-    # model without walls snaps a home to
+    # no walk is shorter with walls (the model without them has every way it has); the
+    # split is kept so that a regression shows
     return {"households": int(weight[changed].sum()),
             "median_min": _weighted_quantile(diff[sel], weight[sel], 0.5),
             "p90_min": _weighted_quantile(diff[sel], weight[sel], 0.9),
@@ -136,13 +141,13 @@ def wall_layers(index: ReachIndex) -> dict[str, gpd.GeoDataFrame]:
     walls = index.walls
     crs = index.network.crs
     comps = walls.compounds.copy()
-    counts = np.zeros(walls.n_gated, dtype=np.int64)
-    if walls.n_gated:
-        inside = index.walled.compound >= 0
+    counts = np.zeros(walls.polygons.size, dtype=np.int64)
+    if walls.polygons.size:
+        inside = walls.walled(index.walled.compound)
         np.add.at(counts, index.walled.compound[inside], index.household_weight[inside])
     by_id = dict(zip(walls.compound_ids, counts))
     comps["households"] = [int(by_id.get(c, 0)) for c in comps["compound_id"]]
-    acc = walls.access
+    acc = walls.access[walls.walled(walls.access["compound"].to_numpy())]
     gates = gpd.GeoDataFrame({"compound_id": acc["compound_id"].astype(str).to_numpy(),
                               "origin": acc["origin"].astype(str).to_numpy()},
                              geometry=gpd.points_from_xy(acc["x"], acc["y"]), crs=crs)

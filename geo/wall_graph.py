@@ -15,6 +15,23 @@ from geo.network import WalkNetwork, substrings
 from geo.snapping import build_segment_grid, snap_to_segments
 
 
+def midpoints(geoms: np.ndarray) -> np.ndarray:
+    """The point halfway along each LineString, ``(n, 2)`` (numpy, no shapely call per line)."""
+    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    n = geoms.size
+    seg = np.hypot(*np.diff(coords, axis=0).T)
+    seg = np.where(which[1:] == which[:-1], seg, 0.0)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    first = np.searchsorted(which, np.arange(n))
+    last = np.searchsorted(which, np.arange(n), side="right") - 1
+    half = (cum[first] + cum[last]) / 2
+    k = np.clip(np.searchsorted(cum, half, side="right") - 1, first, np.maximum(last - 1, first))
+    span = cum[k + 1] - cum[k]
+    f = np.where(span > 0, (half - cum[k]) / np.where(span > 0, span, 1.0), 0.0)
+    nxt = np.minimum(k + 1, coords.shape[0] - 1)
+    return coords[k] + f[:, None] * (coords[nxt] - coords[k])
+
+
 def cut_at_outlines(network: WalkNetwork, polygons: np.ndarray) -> WalkNetwork:
     """The network with every edge cut where it meets an outline (same CRS, classes kept)."""
     geoms = network.edge_geometry
@@ -210,9 +227,15 @@ def _min_csr(rows, cols, weights, n) -> sparse.csr_array:
     return sparse.csr_array((weights[first], (rows[first], cols[first])), shape=(n, n))
 
 
-def enter_ends(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame):
+def enter_ends(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,
+               walled: np.ndarray):
     """Graph node at each end of each edge as walked from inside (the enter layer), the
     inner copy of every open crossing access point, and the first free node id.
+
+    ``edge_owner``: the walled compound of each inner path (-1 elsewhere, also for the
+    paths of opened compounds); ``walled``: whether each access point's compound is
+    walled (an opened compound's crossing is its own inside: ``access["inside"]`` is the
+    node itself, no copy).
 
     Ids: the network's nodes, then one inner copy per (access node, compound), then the
     virtual nodes of gates with no way through (set in ``access["node"]`` here)."""
@@ -236,8 +259,10 @@ def enter_ends(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame):
     nodes = access["node"].to_numpy().astype(np.int64)
     crossing = nodes >= 0
     inside = np.full(nodes.size, -1, dtype=np.int64)
-    if crossing.any():
-        inside[crossing] = copy_of(nodes[crossing], access["compound"].to_numpy()[crossing])
+    copied = crossing & walled
+    if copied.any():
+        inside[copied] = copy_of(nodes[copied], access["compound"].to_numpy()[copied])
+    inside[crossing & ~walled] = nodes[crossing & ~walled]
     size = n + pairs.shape[0]
     virtual = np.flatnonzero(~crossing)
     nodes[virtual] = size + np.arange(virtual.size)
@@ -262,10 +287,10 @@ def walled_graph(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,
     nodes = access["node"].to_numpy().astype(np.int64)
     inside = access["inside"].to_numpy().astype(np.int64)
     crossing = inside >= 0
-    zeros = np.zeros(int(crossing.sum()))
-    rows.append(nodes[crossing])  # in through every open access point
-    cols.append(inside[crossing])
-    w.append(zeros)
+    copied = crossing & (inside != nodes)  # walled: an inner copy; opened: the node itself
+    rows.append(nodes[copied])  # in through every open access point
+    cols.append(inside[copied])
+    w.append(np.zeros(int(copied.sum())))
     out_of = inner & np.isin(edge_owner, exit_compounds)
     layer_nodes = np.unique(np.concatenate([enter_u[out_of], enter_v[out_of]]))
     exit_node = np.full(size + layer_nodes.size, -1, dtype=np.int64)
@@ -275,7 +300,7 @@ def walled_graph(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,
         rows += [xu, xv]
         cols += [xv, xu]
         w += [length[out_of], length[out_of]]
-        leave = crossing & np.isin(access["compound"].to_numpy(), exit_compounds)
+        leave = copied & np.isin(access["compound"].to_numpy(), exit_compounds)
         leave &= exit_node[np.maximum(inside, 0)] >= 0
         rows.append(exit_node[inside[leave]])
         cols.append(nodes[leave])

@@ -21,6 +21,11 @@ The rule, in one place
   or by walking (straight, inside the compound) to one of its open access points.
 * **Nobody is trapped.** A compound left with no open access point is treated as open and
   reported.
+* **A wall only takes ways away.** An opened compound (by the planner, or every compound
+  when walls are off) keeps its access points and inner paths as ways in and out: its
+  homes may still walk straight to an access point, and also to the nearest street;
+  only the wall's restrictions go. So no walk is ever shorter with a wall than without,
+  and the summary's "with / without walls" compares like with like.
 
 The walled graph (:meth:`Walls.graph`, directed, metres) keeps scipy's multi-source
 Dijkstra usable: every inner node whose edges are all inner paths of one compound keeps its
@@ -46,7 +51,7 @@ from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
 from geo.wall_graph import (access_points, close_access, cut_at_outlines, enter_ends,
-                            gate_points, walled_graph, wgs84_to)
+                            gate_points, midpoints, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
 GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
@@ -130,19 +135,25 @@ class Walls:
     Attributes
     ----------
     network
-        The walking network with every edge cut where it crosses a walled outline.
+        The walking network with every edge cut where it crosses an outline.
     compounds
         Every candidate compound: ``compound_id``, ``name``, ``status`` (``gated``,
         ``no_access`` — open, nobody is trapped —, ``opened`` by the planner, ``nested``,
         ``too_large``, ``unnamed``), ``households`` filled by the reach step, geometry.
     polygons
-        Outline of each gated compound, by gated position (``compound`` below).
+        Outline of each compound with an access point, walled (``gated``) or ``opened``,
+        by position (``compound`` below).
+    restrict
+        Whether each compound's outline is a wall (``gated``); an opened compound keeps its
+        access points and inner paths as ways in and out, and blocks nobody.
     access
-        Open access points: ``compound`` (gated position), ``compound_id``, ``x``, ``y``,
+        Open access points: ``compound`` (position), ``compound_id``, ``x``, ``y``,
         ``origin`` (``mapped``/``inferred``/``added``), ``node`` (graph node outside the
         wall), ``edge``/``along_m``/``offset_m`` (where it meets the streets outside).
     edge_compound
-        Gated position owning each edge as an inner path (-1: public or outside).
+        Position of the compound owning each edge as an inner path (-1: public or outside).
+    edge_walled
+        The same for walled compounds only (-1 for the paths of opened ones).
     edge_node_u, edge_node_v
         Graph node at each end of each edge as walked from inside (enter layer).
     n_nodes
@@ -162,18 +173,39 @@ class Walls:
     n_nodes: int
     report: dict = field(default_factory=dict)
     inner_detour: float = 1.0
+    restrict: np.ndarray | None = None
+    edge_walled: np.ndarray | None = None
 
     @property
     def n_gated(self) -> int:
-        return int(self.polygons.size)
+        """Compounds whose outline is a wall."""
+        return int(self.restrict.sum())
+
+    def walled(self, compound: np.ndarray) -> np.ndarray:
+        """Whether each compound position (-1: none) is a walled compound."""
+        compound = np.asarray(compound, dtype=np.int64)
+        return (compound >= 0) & self.restrict[np.maximum(compound, 0)] if self.restrict.size \
+            else np.zeros(compound.shape, dtype=bool)
+
+    def opened(self) -> Walls:
+        """The same compounds, access points and inner paths with no outline a wall: every
+        way in and out a walled compound offers its homes, and no way taken away. The model
+        "without walls" that the walled one is compared with."""
+        report = {k: v for k, v in self.report.items()
+                  if k not in ("compounds_gated", "access_points", "inner_edges",
+                               "access_nodes")}
+        return _assemble(self.network, self.compounds, self.polygons, self.compound_ids,
+                         self.access, self.edge_compound,
+                         np.zeros(self.polygons.size, dtype=bool), report, self.inner_detour)
 
     def graph(self, exit_compounds: np.ndarray | None = None
               ) -> tuple[sparse.csr_array, np.ndarray]:
         """The directed walled graph (metres) and the exit copy of each node (-1: none),
-        with exit copies for ``exit_compounds`` (gated positions; default all)."""
-        comps = (np.arange(self.n_gated) if exit_compounds is None
+        with exit copies for ``exit_compounds`` (walled positions; default all)."""
+        comps = (np.flatnonzero(self.restrict) if exit_compounds is None
                  else np.unique(np.asarray(exit_compounds, dtype=np.int64)))
-        return walled_graph(self.network, self.edge_compound, self.access, self.edge_node_u,
+        comps = comps[self.restrict[comps]] if comps.size else comps
+        return walled_graph(self.network, self.edge_walled, self.access, self.edge_node_u,
                             self.edge_node_v, self.n_nodes, comps)
 
     def compound_of(self, xy: np.ndarray) -> np.ndarray:
@@ -182,8 +214,9 @@ class Walls:
 
     def snap(self, xy: np.ndarray, compound: np.ndarray, *,
              max_snap_m: float) -> tuple[Snap, np.ndarray]:
-        """Snap points outside walls to public/outside edges and points inside a wall to
-        the inner paths of their own compound (edge -1 where none within the cap).
+        """Snap points outside compounds to the edges outside them and points inside a
+        compound (walled or opened) to the inner paths of their own compound (edge -1 where
+        none within the cap).
 
         A point outside every wall whose only ways within the cap are inner paths of a
         compound (a school whose gate opens into a 大院) is taken into that compound: it
@@ -258,8 +291,8 @@ class Walls:
             return (np.zeros(0, np.int64),) * 2 + (np.zeros(0),)
         a_comp = acc["compound"].to_numpy()
         order = np.argsort(a_comp, kind="stable")
-        start = np.searchsorted(a_comp[order], np.arange(self.n_gated))
-        stop = np.searchsorted(a_comp[order], np.arange(self.n_gated), side="right")
+        start = np.searchsorted(a_comp[order], np.arange(self.polygons.size))
+        stop = np.searchsorted(a_comp[order], np.arange(self.polygons.size), side="right")
         who = np.flatnonzero(compound >= 0)
         c = compound[who]
         count = stop[c] - start[c]
@@ -269,23 +302,6 @@ class Walls:
         axy = acc[["x", "y"]].to_numpy()
         cost = np.hypot(*(xy[point] - axy[gate]).T) * self.inner_detour
         return point, gate, cost
-
-
-def midpoints(geoms: np.ndarray) -> np.ndarray:
-    """The point halfway along each LineString, ``(n, 2)`` (numpy, no shapely call per line)."""
-    coords, which = shapely.get_coordinates(geoms, return_index=True)
-    n = geoms.size
-    seg = np.hypot(*np.diff(coords, axis=0).T)
-    seg = np.where(which[1:] == which[:-1], seg, 0.0)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    first = np.searchsorted(which, np.arange(n))
-    last = np.searchsorted(which, np.arange(n), side="right") - 1
-    half = (cum[first] + cum[last]) / 2
-    k = np.clip(np.searchsorted(cum, half, side="right") - 1, first, np.maximum(last - 1, first))
-    span = cum[k + 1] - cum[k]
-    f = np.where(span > 0, (half - cum[k]) / np.where(span > 0, span, 1.0), 0.0)
-    nxt = np.minimum(k + 1, coords.shape[0] - 1)
-    return coords[k] + f[:, None] * (coords[nxt] - coords[k])
 
 
 def inner_owner(net: WalkNetwork, polygons: np.ndarray) -> np.ndarray:
@@ -383,7 +399,9 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     """
     crs = network.crs
     cands = wall_candidates(compounds, settings, crs)
-    walls_at = np.flatnonzero(cands["status"].to_numpy() == "gated")
+    status = cands["status"].to_numpy(dtype=object).copy()
+    # opened compounds keep their access points: a wall only takes ways away
+    walls_at = np.flatnonzero(np.isin(status, ("gated", "opened")))
     polys = cands.geometry.to_numpy()[walls_at]
     net = cut_at_outlines(network, polys) if polys.size else network
     edge_owner = inner_owner(net, polys)
@@ -395,8 +413,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     has = np.zeros(polys.size, dtype=bool)
     has[access["compound"].to_numpy()] = True
     # compounds without any open access point are open: nobody is trapped
-    status = cands["status"].to_numpy(dtype=object).copy()
-    status[walls_at[~has]] = "no_access"
+    status[walls_at[~has & (status[walls_at] == "gated")]] = "no_access"
     keep = np.flatnonzero(has)
     remap = np.full(polys.size, -1, dtype=np.int64)
     remap[keep] = np.arange(keep.size)
@@ -405,27 +422,46 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     access = access.assign(compound=remap[access["compound"].to_numpy()]).reset_index(drop=True)
     ids = cands["compound_id"].to_numpy()[walls_at[keep]]
     access["compound_id"] = ids[access["compound"].to_numpy()]
-    enter_u, enter_v, size, access_nodes = enter_ends(net, edge_owner, access)
     cands = cands.assign(status=status)
+    restrict = status[walls_at[keep]] == "gated"
     report = {
         "compounds": int(len(cands)),
-        "compounds_gated": int(keep.size),
         "compounds_by_status": {k: int(v) for k, v in
                                 pd.Series(status).value_counts().sort_index().items()},
         "no_access_ids": [str(v) for v in cands["compound_id"][status == "no_access"]][:10],
-        "access_points": {o: int((access["origin"] == o).sum()) for o in ORIGINS},
         "access_points_closed": int(access.attrs.get("closed", 0)),
         "gates_mapped_ignored": int(access.attrs.get("gates_ignored", 0)),
         "gates_added_ignored": int(access.attrs.get("added_ignored", 0)),
-        "inner_edges": int((edge_owner >= 0).sum()),
         "edges_cut_at_outlines": int(net.n_edges - network.n_edges),
-        "access_nodes": int(access_nodes),
     }
-    return Walls(network=net, compounds=cands, polygons=polys[keep], compound_ids=ids,
+    return _assemble(net, cands, polys[keep], ids, access, edge_owner, restrict, report,
+                     settings.inner_detour)
+
+
+def _assemble(net: WalkNetwork, cands: gpd.GeoDataFrame, polys: np.ndarray, ids: np.ndarray,
+              access: pd.DataFrame, edge_owner: np.ndarray, restrict: np.ndarray,
+              report: dict, inner_detour: float) -> Walls:
+    """The walls of the compounds that ``restrict``; the others (opened) keep their access
+    points and inner paths as ways in and out, but walls of theirs block nobody."""
+    access = access.copy()
+    access["node"] = np.where(access["inside"].to_numpy() < 0, -1, access["node"].to_numpy()) \
+        if "inside" in access.columns else access["node"]
+    walled = access["compound"].to_numpy()
+    walled = restrict[walled] if walled.size else np.zeros(0, dtype=bool)
+    edge_walled = np.where(edge_owner >= 0, edge_owner, -1)
+    if restrict.size:
+        edge_walled[(edge_owner >= 0) & ~restrict[np.maximum(edge_owner, 0)]] = -1
+    enter_u, enter_v, size, access_nodes = enter_ends(net, edge_walled, access, walled)
+    report = {**report,
+              "compounds_gated": int(restrict.sum()),
+              "access_points": {o: int(((access["origin"] == o).to_numpy() & walled).sum())
+                                for o in ORIGINS},
+              "inner_edges": int((edge_walled >= 0).sum()),
+              "access_nodes": int(access_nodes)}
+    return Walls(network=net, compounds=cands, polygons=polys, compound_ids=ids,
                  access=access, edge_compound=edge_owner, edge_node_u=enter_u,
                  edge_node_v=enter_v, n_nodes=size, report=report,
-                 inner_detour=settings.inner_detour)
-
+                 inner_detour=inner_detour, restrict=restrict, edge_walled=edge_walled)
 
 
 #: Compass sides a planner can put a new gate on, as unit vectors (x east, y north).

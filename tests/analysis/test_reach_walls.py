@@ -11,7 +11,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from analysis import reach as R
-from analysis.reach_walls import compound_access, without_walls
+from analysis.reach_walls import compound_access, wall_layers, without_walls
 from analysis.settings import WalkSettings
 from geo.network import build_network
 from geo.walls import WallSettings, build_walls, cut_at_outlines
@@ -231,14 +231,82 @@ def test_opening_a_gate_never_lowers_coverage(new_gates):
     assert after.report["health"]["covered_households"] >= before.report["health"]["covered_households"]
 
 
-def test_without_walls_twin_matches_a_plain_run():
+def test_without_walls_is_the_walled_model_with_every_wall_opened():
     net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
     walls = build_walls(net, _compound())
     homes = [(150, 250), (200, 290), (20, 380)]
-    index, _ = _measure(net, homes, [(200, 400)], walls)
+    index, walled = _measure(net, homes, [(200, 400)], walls)
     twin = R.household_minutes(without_walls(index), SETTINGS, ("health",))
+    off = build_walls(net, _compound(), settings=WallSettings(gated=False))
+    assert off.n_gated == 0 and off.compounds["status"].tolist() == ["opened"]
+    _, walls_off = _measure(net, homes, [(200, 400)], off)  # the page's "walls off"
+    np.testing.assert_allclose(twin.walk_m["health"], walls_off.walk_m["health"])
+    got = twin.walk_m["health"].to_numpy()
+    assert (got <= walled.walk_m["health"].to_numpy() + 1e-9).all()
+    # in an opened compound a home keeps its inner path and gate, and may also walk to
+    # the nearest street outside: 150 m west, then 350 m along the streets; a network
+    # with no compound at all snaps it to the dead-end path only (112 m, 150 m down)
+    assert got[0] == pytest.approx(150 + 150 + 200)
     _, plain = _measure(net, homes, [(200, 400)])
-    np.testing.assert_allclose(twin.walk_m["health"], plain.walk_m["health"])
+    assert plain.walk_m["health"].iloc[0] == pytest.approx(np.hypot(50, 100) + 150 + 800)
+    np.testing.assert_allclose(got[1:], plain.walk_m["health"].to_numpy()[1:])
+
+
+#: An L-shaped inner path from the south gate (200, 100): north to y = 120, west to
+#: x = 110, north to y = 290. Its west leg is the nearest way to the homes in the
+#: compound's north-east, but the gate is nearer in a straight line than along it.
+L_PATH = [(200, 0, 200, 120), (200, 120, 110, 120), (110, 120, 110, 290)]
+
+
+def test_walls_never_shorten_a_walk_a_gate_reached_straight_is_no_wall_effect():
+    """The cause of a bug: the model without walls snapped a home to its nearest path only
+    (70 m west, then 280 m along the L), while the walled model also let it walk straight
+    to the gate (191 m), so walls looked like they shortened walks by 2.2 min."""
+    net = build_network(lines_frame(_shift(RING + L_PATH)))
+    walls = build_walls(net, _compound())
+    homes = [(180, 290), (250, 200), (20, 380)]
+    index, walled = _measure(net, homes, [(200, -5)], walls)
+    got = walled.walk_m["health"].to_numpy()
+    assert got[0] == pytest.approx(DETOUR * np.hypot(20, 190) + 100 + 5)
+    twin = R.household_minutes(without_walls(index), SETTINGS, ("health",))
+    plain = twin.walk_m["health"].to_numpy()
+    assert plain[0] == pytest.approx(got[0])  # the same gate, walked the same way
+    assert (plain <= got + 1e-9).all()
+    block = compound_access(index, walled, SETTINGS)
+    assert block["minutes_changed"]["health"]["shorter"]["households"] == 0
+    cov = block["coverage"]["health"]
+    assert cov["with_walls"] <= cov["without_walls"]
+    # the model that had it wrong: a network with no compound knows only the nearest path
+    _, no_compounds = _measure(net, homes, [(200, -5)])
+    assert no_compounds.walk_m["health"].iloc[0] == pytest.approx(70 + 170 + 90 + 120 + 5)
+
+
+def test_opening_a_compound_only_adds_ways():
+    # the L's west leg split where a west way (in at x = 100) and an east way (in at
+    # x = 300) join it: three ways in, and a way through once the compound is opened
+    through = [(200, 0, 200, 120), (200, 120, 110, 120), (110, 120, 110, 200),
+               (110, 200, 110, 250), (110, 250, 110, 290), (0, 200, 110, 200),
+               (110, 250, 400, 250)]
+    ring = [seg for seg in RING if seg != (400, 200, 400, 400)]
+    ring += [(400, 200, 400, 250), (400, 250, 400, 400)]
+    net = build_network(lines_frame(_shift(ring + through)))
+    homes = np.column_stack([np.linspace(115, 295, 12), np.tile([130.0, 210.0, 290.0], 4)])
+    homes = np.vstack([homes, [(390, 240), (395, 260), (350, 240), (20, 380)]])
+    facilities = [(0, 210)]
+    walls = build_walls(net, _compound())
+    assert len(walls.access) == 3
+    _, walled = _measure(net, homes, facilities, walls)
+    opened = build_walls(net, _compound(), settings=WallSettings(open_compounds=("way/1",)))
+    assert opened.n_gated == 0 and len(opened.access) == 3  # its ways in stay
+    open_index, open_ = _measure(net, homes, facilities, opened)
+    layers = wall_layers(open_index)  # an opened compound is no wall: no gates drawn
+    assert layers["compound_walls"]["households"].tolist() == [0]
+    assert len(layers["compound_gates"]) == 0
+    a, b = open_.walk_m["health"].to_numpy(), walled.walk_m["health"].to_numpy()
+    assert np.isfinite(b).all() and (a <= b + 1e-9).all()
+    np.testing.assert_allclose(a[:12], b[:12])  # residents already used every way in
+    assert b[12] == pytest.approx(10 + 10 + 150 + 400 + 190)  # around the compound
+    assert a[12] == pytest.approx(10 + 280 + 50 + 110 + 10)  # through it, once opened
 
 
 def test_detour_factor_lengthens_the_walk_inside_the_compound():
