@@ -180,6 +180,32 @@ KEEP_VIEW_JS = """
 """
 
 
+_ROADS: dict[int, tuple[weakref.ref, list]] = {}
+
+
+def _road_features(roads: gpd.GeoDataFrame) -> list[dict]:
+    """The roads as GeoJSON features (arterials, then the rest), made once per roads
+    layer: a grid edit changes no road, and the editing map is drawn after every edit."""
+    held = _ROADS.get(id(roads))
+    if held is not None and held[0]() is roads:
+        return held[1]
+    features = []
+    arterial = roads["road_class"] == "arterial"
+    for part, (colour, weight) in ((roads[arterial], ROAD_STYLE["arterial"]),
+                                   (roads[~arterial], ("#b8b8b8", 1.0))):
+        if len(part):
+            one = mapdata.merged(part)
+            features += mapdata.geojson(one, simplify_m=1.5, style=[
+                {"color": colour, "weight": weight, "opacity": 0.9}] * len(one))["features"]
+    if len(_ROADS) > 8:
+        _ROADS.clear()
+    try:
+        _ROADS[id(roads)] = (weakref.ref(roads), features)
+    except TypeError:  # a layer that cannot be referenced weakly: not kept
+        pass
+    return features
+
+
 def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
              highlight: list[str] = ()) -> folium.Map:
     """The editing map: grids with their numbers, units, a drawing tool.
@@ -201,15 +227,7 @@ def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
     Script(ESCAPE_JS).add_to(fmap)
     roads = project.layers.get("roads")
     if isinstance(roads, gpd.GeoDataFrame) and len(roads) and len(roads) <= 50_000:
-        features = []
-        arterial = roads["road_class"] == "arterial"
-        for part, (colour, weight) in ((roads[arterial], ROAD_STYLE["arterial"]),
-                                       (roads[~arterial], ("#b8b8b8", 1.0))):
-            if len(part):
-                one = mapdata.merged(part)
-                features += mapdata.geojson(one, simplify_m=1.5, style=[
-                    {"color": colour, "weight": weight, "opacity": 0.9}] * len(one))["features"]
-        folium.GeoJson({"type": "FeatureCollection", "features": features},
+        folium.GeoJson({"type": "FeatureCollection", "features": _road_features(roads)},
                        name=t("map.roads", lang)).add_to(fmap)
     highlight = set(highlight)
     data = grids[["grid_id", "name", "households", "in_band", "contiguous", "arterial_crossings",
