@@ -231,10 +231,7 @@ def area_checks(area, settings, households: gpd.GeoDataFrame,
     from geo.households import left_out
 
     estimated = estimated_households(households)
-    blocks = area_blocks(area.roads, area.boundary, area.crs)
-    block_part = block_completeness(blocks, households, other_use=_other_use(area),
-                                    communities=communities)
-    return AreaChecks(blocks=block_part,
+    return AreaChecks(blocks=_block_part(area, households, communities),
                       left_out=left_out(area, settings.households) if estimated else {})
 
 
@@ -245,11 +242,8 @@ def data_completeness(area, layers: dict, catalogue: Sequence[Service], *,
     block part when already known (:func:`area_checks`)."""
     hh = layers["households"]
     total = int(hh["households"].sum()) if len(hh) else 0
-    if blocks is None:
-        blocks = block_completeness(area_blocks(area.roads, area.boundary, area.crs), hh,
-                                    other_use=_other_use(area),
-                                    communities=layers.get("communities"))
-    block_part = blocks
+    block_part = blocks if blocks is not None else _block_part(area, hh,
+                                                               layers.get("communities"))
     service_part = service_density(total, layers.get("facilities"), catalogue, services)
     names = {s.key: {"zh": s.name("zh"), "en": s.name("en")} for s in catalogue}
     out = {"blocks": block_part, "services": service_part,
@@ -257,6 +251,13 @@ def data_completeness(area, layers: dict, catalogue: Sequence[Service], *,
            "min_block_m2": MIN_BLOCK_M2}
     out["sentence"] = completeness_sentence(block_part, service_part, names)
     return out
+
+
+def _block_part(area, households: gpd.GeoDataFrame,
+                communities: gpd.GeoDataFrame | None) -> dict:
+    """The street blocks with households, of another use, or without data."""
+    return block_completeness(area_blocks(area.roads, area.boundary, area.crs), households,
+                              other_use=_other_use(area), communities=communities)
 
 
 def _other_use(area) -> gpd.GeoDataFrame | None:

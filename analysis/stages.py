@@ -289,7 +289,7 @@ def completed(run: StageRun) -> StageRun:
     return finish(run.runner)
 
 
-_PREFETCH: dict[str, object] = {}
+_PREFETCH: dict[str, threading.Event] = {}  # "stop": the running prefetch's stop signal
 _PREFETCH_LOCK = threading.Lock()
 
 
@@ -334,7 +334,7 @@ def prefetch(run: StageRun, *, delay_s: float = 0.0) -> threading.Thread | None:
         if before is not None:
             before.set()
         thread = threading.Thread(target=work, name="gridcircle-prefetch", daemon=True)
-        _PREFETCH.update(thread=thread, stop=stop)
+        _PREFETCH["stop"] = stop
         thread.start()
     return thread
 

@@ -39,9 +39,10 @@ def request() -> tuple[str, int] | None:
 def sites_for_map(run: state.PageRun, page: PageSettings) -> dict | None:
     """The proposed sites of the session's request as GeoJSON for the map (``None``
     without a request or when it cannot be met: the panel says why)."""
-    if run.index is None or not request():
+    asked = request() if run.index is not None else None
+    if not asked:
         return None
-    service, p = request()
+    service, p = asked
     try:
         chosen = proposal(run, service, p)
     except GridcircleError:
@@ -73,10 +74,11 @@ def panel(run: state.PageRun, page: PageSettings) -> None:
                           format_func=lambda k: names[k])
         st.number_input(t("page.siting_p", lang), 1, MAX_NEW, 2, 1, key="siting_p")
         st.form_submit_button(t("page.siting_go", lang), key="siting_go")
-    if not request():
+    asked = request()
+    if not asked:
         st.caption(t("page.siting_hint", lang))
         return
-    service, p = request()
+    service, p = asked
     try:
         with st.spinner(t("page.siting_working", lang)):
             chosen = proposal(run, service, p)
