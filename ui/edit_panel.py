@@ -15,6 +15,7 @@ by the page's static file serving like Leaflet itself, so drawing works offline.
 from __future__ import annotations
 
 import hashlib
+import weakref
 
 import geopandas as gpd
 import numpy as np
@@ -30,10 +31,10 @@ from geo.grids import edits
 from geo.errors import GridcircleError
 from geo.i18n import t
 from ui import mapframe, session, widgets
-from ui.editmap import (MAX_UNIT_MARKERS, edit_map, grids_touch, neighbour_grid,
-                        selection_households, unit_names)
+from ui.editmap import (MAX_UNIT_MARKERS, edit_base, edit_groups, edit_map, grids_touch,
+                        neighbour_grid, selection_households, unit_names)
 from ui.sidebar import PageSettings
-from ui.state import rendered_map
+from ui.state import rendered_map, rendered_part
 
 AUTHOR_KEY = "gc_author"
 LAST_EDIT_KEY = "gc_last_edit"
@@ -66,25 +67,53 @@ def set_project(result: Result, page: PageSettings, project: Project, *,
 # ------------------------------------------------------------------ the editing map
 
 
-def map_key(project: Project, *, lang: str, selected: list[str] = (),
-            highlight: list[str] = ()) -> tuple:
-    """Everything :func:`edit_map` draws, as a short hashable key: a digest of the grids,
-    the cells and their assignment, and the roads, with the language and the selection.
-    (A project made again for the same grids, e.g. after a walking-speed change, has the
-    same key, so its map is not drawn again.)"""
-    state = project.session.state
+def _digest(frames, *more: object) -> str:
     digest = hashlib.blake2b(digest_size=16)
-    frames = [state.grids, state.cells[["unit_id", "households", "geometry"]]]
-    roads = project.layers.get("roads")
-    if isinstance(roads, gpd.GeoDataFrame):
-        frames.append(roads[["road_class", "geometry"]])
     for frame in frames:
         plain = pd.DataFrame(frame.drop(columns="geometry"))
         digest.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
         digest.update(b"".join(shapely.to_wkb(frame.geometry.to_numpy())))
-    digest.update(np.asarray(state.grid_of_cell).astype(str).tobytes())
-    digest.update(str((project.credit, str(state.crs))).encode())
-    return (digest.hexdigest(), lang, tuple(selected), tuple(highlight))
+    for value in more:
+        digest.update(value if isinstance(value, bytes) else str(value).encode())
+    return digest.hexdigest()
+
+
+_BASE_KEYS: dict[int, tuple[weakref.ref, tuple, str]] = {}
+
+
+def base_key(project: Project, *, lang: str) -> tuple:
+    """Everything :func:`ui.editmap.edit_base` draws, as a short hashable key: the roads,
+    the units' outlines, the credit and the area (what grid edits leave as it is), with
+    the language. Kept per roads layer and cells: it is asked for on every rerun."""
+    state = project.session.state
+    roads = project.layers.get("roads")
+    ident = (id(state.cells), str(state.crs), project.credit, project.meta.get("area"))
+    held = _BASE_KEYS.get(id(roads))
+    if held is not None and held[0]() is roads and held[1] == ident:
+        return (held[2], lang)
+    frames = [state.cells[["geometry"]]]
+    if isinstance(roads, gpd.GeoDataFrame):
+        frames.append(roads[["road_class", "geometry"]])
+    digest = _digest(frames, str(ident[1:]))
+    if len(_BASE_KEYS) > 8:
+        _BASE_KEYS.clear()
+    try:
+        _BASE_KEYS[id(roads)] = (weakref.ref(roads), ident, digest)
+    except TypeError:  # no roads layer (None cannot be referenced weakly): not kept
+        pass
+    return (digest, lang)
+
+
+def map_key(project: Project, *, lang: str, selected: list[str] = (),
+            highlight: list[str] = ()) -> tuple:
+    """Everything :func:`ui.editmap.edit_groups` draws, as a short hashable key: a digest
+    of the grids, the cells and their assignment, with the language and the selection.
+    (A project made again for the same grids, e.g. after a walking-speed change, has the
+    same key, so its map is not drawn again.)"""
+    state = project.session.state
+    digest = _digest([state.grids, state.cells[["unit_id", "households", "geometry"]]],
+                     np.asarray(state.grid_of_cell).astype(str).tobytes(), str(state.crs))
+    return (digest, lang, tuple(selected), tuple(highlight))
 
 
 def units_from_event(project: Project, event: dict | None) -> list[str]:
@@ -304,10 +333,15 @@ def panel(result: Result, page: PageSettings):
     op = widgets.radio(t("edit.operation", lang), OPS, horizontal=True, key="gc_op",
                        format_func=lambda o: t(f"edit.op.{o}", lang))
     selected = st.session_state.get("gc_selected", [])
-    drawn = rendered_map(("edit", map_key(project, lang=lang, selected=selected)),
-                         lambda: edit_map(project, lang=lang, selected=selected))
+    # the base once per area; the grids and units swapped into the map on screen, which
+    # keeps the planner's view (an edit or a selection renders only them)
+    shown = ("edit", base_key(project, lang=lang))
+    drawn = rendered_map(shown, lambda: edit_base(project, lang=lang))
+    groups = rendered_part((shown, map_key(project, lang=lang, selected=selected)), drawn,
+                           lambda: edit_groups(project, lang=lang, selected=selected))
     event = mapframe.show(drawn, key=wkey("gc_edit_map"), height=520, use_container_width=True,
-                          returned_objects=["last_active_drawing", "last_object_clicked"])
+                          returned_objects=["last_active_drawing", "last_object_clicked"],
+                          groups=groups)
     # st_folium keeps returning the last drawing or click; act on each one once
     signature = repr(sorted((event or {}).items()))
     if signature != st.session_state.get("gc_last_event"):
@@ -380,5 +414,5 @@ def panel(result: Result, page: PageSettings):
     return status
 
 
-__all__ = ["MAX_UNIT_MARKERS", "current_project", "edit_map", "edit_table",
+__all__ = ["MAX_UNIT_MARKERS", "base_key", "current_project", "edit_map", "edit_table",
            "panel", "save_status", "set_project", "units_from_event"]

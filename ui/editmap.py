@@ -3,7 +3,9 @@
 * :func:`edit_map`: grids (flagged ones outlined red) with their numbers where they fit,
   units, a drawing tool, a metres-only scale; it keeps the planner's view across clicks
   and edits (the view is kept in the browser, so panning never reruns the page); every
-  text from data is escaped (:mod:`ui.maphtml`).
+  text from data is escaped (:mod:`ui.maphtml`). The page sends it in two parts: the
+  base (:func:`edit_base`), drawn once per area, and the grids and units
+  (:func:`edit_groups`), swapped into the map on screen after each edit or selection.
 * :func:`unit_names`: units named as people name them — the building's (or compound's)
   name and the part number — instead of ids such as ``way/123527440:2``.
 * :func:`neighbour_grid`: the grid a selection touches most, the natural target of a move.
@@ -206,17 +208,13 @@ def _road_features(roads: gpd.GeoDataFrame) -> list[dict]:
     return features
 
 
-def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
-             highlight: list[str] = ()) -> folium.Map:
-    """The editing map: grids with their numbers, units, a drawing tool.
-
-    ``selected`` units are drawn larger; ``highlight`` grids get a thick outline. Roads
-    are merged into one feature per class and every layer carries its style in its
-    features (as on the page's main map), so the map stays light.
-    """
+def edit_base(project: Project, *, lang: str = "zh") -> folium.Map:
+    """The part of the editing map that grid edits leave as it is: roads, the drawing
+    tool, a metres-only scale, the data credit and the view kept in the browser. Its
+    extent is the units', which edits do not change."""
     state = project.session.state
-    grids = state.grids
-    x0, y0, x1, y1 = gpd.GeoSeries(grids.geometry, crs=state.crs).to_crs(4326).total_bounds
+    x0, y0, x1, y1 = gpd.GeoSeries(state.cells.geometry,
+                                   crs=state.crs).to_crs(4326).total_bounds
     fmap = folium.Map(tiles=None, control_scale=False, prefer_canvas=True)
     fmap.get_root().html.add_child(folium.Element(
         "<style>.leaflet-container{background:#f4f1ea;}"
@@ -229,6 +227,28 @@ def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
     if isinstance(roads, gpd.GeoDataFrame) and len(roads) and len(roads) <= 50_000:
         folium.GeoJson({"type": "FeatureCollection", "features": _road_features(roads)},
                        name=t("map.roads", lang)).add_to(fmap)
+    Draw(export=False, position="topleft",
+         draw_options={"polyline": False, "circle": False, "marker": False,
+                       "circlemarker": False, "polygon": True, "rectangle": True},
+         edit_options={"edit": False, "remove": True}).add_to(fmap)
+    credit = project.credit or "Gridcircle"
+    fmap.get_root().html.add_child(folium.Element(
+        '<div class="gc-credit" style="position:absolute;bottom:20px;right:4px;z-index:9999;'
+        f'background:rgba(255,255,255,.8);font-size:11px;padding:1px 4px">{esc(credit)}</div>'))
+    Script("L.control.scale({imperial: false, metric: true}).addTo({map});"
+           + KEEP_VIEW_JS % js_string(view_key(project))).add_to(fmap)
+    return assets.localise(fmap)
+
+
+def edit_groups(project: Project, *, lang: str = "zh", selected: list[str] = (),
+                highlight: list[str] = ()) -> list[folium.FeatureGroup]:
+    """The part of the editing map that edits and selections change: the grids (flagged
+    ones outlined red, ``highlight`` ones thick) with their numbers where they fit, and
+    the units (``selected`` ones drawn larger), one feature group each. The page swaps
+    them into the map on screen (:func:`ui.mapframe.render_groups`), which keeps its
+    view; every layer carries its style in its features, so the map stays light."""
+    state = project.session.state
+    grids = state.grids
     highlight = set(highlight)
     data = grids[["grid_id", "name", "households", "in_band", "contiguous", "arterial_crossings",
                   "locked", "geometry"]].copy()
@@ -240,13 +260,13 @@ def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
     style = [{"fillColor": PALETTE[k % len(PALETTE)], "fillOpacity": 0.45,
               "color": "#e31a1c" if f else "#333333", "weight": 4 if h else 2 if f else 1}
              for k, (f, h) in enumerate(zip(flag, lit))]
+    grid_group = folium.FeatureGroup(name=t("edit.map_grids", lang), control=False)
     folium.GeoJson(
         mapdata.geojson(data, ["grid_id", "name", "households", "locked"], style=style),
-        name=t("edit.map_grids", lang),
         tooltip=tooltip(["grid_id", "name", "households", "locked"],
                         [t("edit.col.grid", lang), t("edit.col.name", lang),
                          t("edit.col.households", lang), t("edit.col.locked", lang)])
-    ).add_to(fmap)
+    ).add_to(grid_group)
     boxes = gpd.GeoSeries(grids.geometry, crs=state.crs).to_crs(4326).bounds.round(5)
     points = gpd.GeoDataFrame(
         {"label": grids["grid_id"].astype(str).to_numpy(),
@@ -259,8 +279,9 @@ def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
         on_each_feature=folium.JsCode(
             "function(f, layer){layer.setIcon(L.divIcon({className: 'gc-label', "
             "html: window.gcEsc(f.properties.label), iconSize: null}));}"))
-    labels.add_to(fmap)
-    Script(LABELS_JS % labels.get_name()).add_to(fmap)
+    labels.add_to(grid_group)
+    Script(LABELS_JS % labels.get_name()).add_to(grid_group)
+    groups = [grid_group]
     cells = state.cells
     has = pd.notna(cells["unit_id"]).to_numpy()
     if 0 < has.sum() <= MAX_UNIT_MARKERS:
@@ -277,22 +298,23 @@ def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
             geometry=shapely.point_on_surface(cells.geometry.to_numpy()[has]), crs=state.crs)
         style = [{"radius": 7, "color": "#08306b", "weight": 2} if o else
                  {"radius": 3, "color": "#555555", "weight": 0.5} for o in on]
+        unit_group = folium.FeatureGroup(name=t("map.households", lang), control=False)
         folium.GeoJson(mapdata.geojson(points, ["label"], style=style),
-                       name=t("map.households", lang),
                        marker=folium.CircleMarker(radius=3, fill=True, fill_opacity=0.9),
-                       tooltip=tooltip(["label"], [""], labels=False)).add_to(fmap)
-    Draw(export=False, position="topleft",
-         draw_options={"polyline": False, "circle": False, "marker": False,
-                       "circlemarker": False, "polygon": True, "rectangle": True},
-         edit_options={"edit": False, "remove": True}).add_to(fmap)
-    credit = project.credit or "Gridcircle"
-    fmap.get_root().html.add_child(folium.Element(
-        '<div class="gc-credit" style="position:absolute;bottom:20px;right:4px;z-index:9999;'
-        f'background:rgba(255,255,255,.8);font-size:11px;padding:1px 4px">{esc(credit)}</div>'))
-    Script("L.control.scale({imperial: false, metric: true}).addTo({map});"
-           + KEEP_VIEW_JS % js_string(view_key(project))).add_to(fmap)
-    return assets.localise(fmap)
+                       tooltip=tooltip(["label"], [""], labels=False)).add_to(unit_group)
+        groups.append(unit_group)
+    return [assets.localise(group) for group in groups]
 
 
-__all__ = ["edit_map", "grids_touch", "neighbour_grid", "selection_households", "unit_names",
-           "view_key"]
+def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),
+             highlight: list[str] = ()) -> folium.Map:
+    """The whole editing map in one (:func:`edit_base` with :func:`edit_groups` on it),
+    for notebooks and checks; the page sends the two parts apart."""
+    fmap = edit_base(project, lang=lang)
+    for group in edit_groups(project, lang=lang, selected=selected, highlight=highlight):
+        group.add_to(fmap)
+    return fmap
+
+
+__all__ = ["edit_base", "edit_groups", "edit_map", "grids_touch", "neighbour_grid",
+           "selection_households", "unit_names", "view_key"]

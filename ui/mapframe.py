@@ -50,12 +50,14 @@ class RenderedMap:
 
 @dataclass(frozen=True)
 class RenderedGroups:
-    """Feature groups and a layer control rendered for one :class:`RenderedMap`."""
+    """Feature groups (and a layer control) rendered for one :class:`RenderedMap`."""
 
     feature_group: str
     layer_control: str
     css_links: tuple[str, ...]
     js_links: tuple[str, ...]
+    layers: tuple[tuple[str, str, bool], ...] = ()
+    """The groups a layer control lists: (label, script variable, overlay)."""
 
     @property
     def size_bytes(self) -> int:
@@ -122,31 +124,64 @@ class _Drawn(folium.map.Layer):
         return self._variable
 
 
+def _stand_in(rendered: RenderedMap,
+              layers: Iterable[tuple[str, str, bool]] = ()) -> folium.Map:
+    """A map standing for ``rendered`` (its id and the layers already drawn), to render
+    groups and a layer control for it."""
+    stand_in = folium.Map(tiles=None)
+    stand_in._id = rendered.map_id.removeprefix("map_")
+    for label, variable, overlay in (*rendered.layers, *layers):
+        stand_in.add_child(_Drawn(label, variable, overlay))
+    return stand_in
+
+
 def render_groups(rendered: RenderedMap, groups: Iterable[folium.FeatureGroup],
-                  control: folium.LayerControl) -> RenderedGroups:
-    """Render ``groups`` and ``control`` for the map ``rendered`` came from, the way
+                  control: folium.LayerControl | None = None, *,
+                  first: int = 0) -> RenderedGroups:
+    """Render ``groups`` (and ``control``) for the map ``rendered`` came from, the way
     ``st_folium(..., feature_group_to_add=groups, layer_control=control)`` does: the
     control lists the map's own layers, then the groups.
 
-    The groups are changed by rendering, so they should not be rendered again afterwards.
+    Groups are numbered from ``first``: parts of one map rendered apart (see
+    :func:`joined`) need numbers of their own. The groups are changed by rendering, so
+    they should not be rendered again afterwards.
     """
-    stand_in = folium.Map(tiles=None)
-    stand_in._id = rendered.map_id.removeprefix("map_")
-    for label, variable, overlay in rendered.layers:
-        stand_in.add_child(_Drawn(label, variable, overlay))
+    stand_in = _stand_in(rendered)
     groups = list(groups)
-    feature_group = "".join(sf._get_feature_group_string(group, map=stand_in, idx=k)
+    feature_group = "".join(sf._get_feature_group_string(group, map=stand_in, idx=first + k)
                             for k, group in enumerate(groups))
-    layer_control = sf._get_layer_control_string(control, stand_in)
+    layer_control = (sf._get_layer_control_string(control, stand_in)
+                     if control is not None else "")
     css: list[str] = []
     js: list[str] = []
     for group in groups:
         more_css, more_js = _links(group)
         css += more_css
         js += more_js
+    layers = tuple((group.layer_name, group.get_name(), bool(group.overlay))
+                   for group in groups if group.control)
     return RenderedGroups(feature_group=feature_group, layer_control=layer_control,
                           css_links=tuple(dict.fromkeys(css)),
-                          js_links=tuple(dict.fromkeys(js)))
+                          js_links=tuple(dict.fromkeys(js)), layers=layers)
+
+
+def joined(rendered: RenderedMap, parts: Iterable[RenderedGroups],
+           control: folium.LayerControl) -> RenderedGroups:
+    """Parts rendered apart by :func:`render_groups` (numbered apart) sent as one, with
+    a layer control listing the map's own layers and every part's groups. A part that
+    did not change is not rendered again: an edit renders the grids, not the services."""
+    parts = list(parts)
+    layers = tuple(layer for part in parts for layer in part.layers)
+    variables = [variable for _, variable, _ in layers]
+    if len(set(variables)) != len(variables):
+        raise ValueError("parts of one map must number their groups apart")
+    layer_control = sf._get_layer_control_string(control, _stand_in(rendered, layers))
+    return RenderedGroups(
+        feature_group="".join(part.feature_group for part in parts),
+        layer_control=layer_control,
+        css_links=tuple(dict.fromkeys(c for part in parts for c in part.css_links)),
+        js_links=tuple(dict.fromkeys(j for part in parts for j in part.js_links)),
+        layers=layers)
 
 
 _DEFAULTS = ("last_clicked", "last_object_clicked", "last_object_clicked_count",
@@ -189,4 +224,4 @@ def show(rendered: RenderedMap, *, key: str, height: int = 700, width: int | Non
         on_change=on_change, wrap_longitude=False)
 
 
-__all__ = ["RenderedGroups", "RenderedMap", "render", "render_groups", "show"]
+__all__ = ["RenderedGroups", "RenderedMap", "joined", "render", "render_groups", "show"]

@@ -33,6 +33,9 @@ from ui.maphtml import (ESCAPE_JS, LABELS_JS, TOOLTIP_CSS, HideGroup, Script, es
 # Services with so many facilities that their icons bury the grids: off until the
 # reader turns their layer on.
 FREQUENT_SERVICES = ("bus_stop", "convenience")
+# The page renders the grid groups and the service groups apart (an edit renders only the
+# grids): the service groups are numbered from here, past any number of grid groups.
+SERVICE_GROUPS_FROM = 100
 
 LEGEND_CSS = """
 <style>
@@ -410,7 +413,7 @@ def view_of(bounds: tuple[float, float, float, float], *, width_px: int = 800,
     return [lat, (west + east) / 2], zoom
 
 
-__all__ = ["BAND_COLOURS", "DECIMALS", "FREQUENT_SERVICES", "MINUTE_OPACITY", "MapData",
+__all__ = ["BAND_COLOURS", "DECIMALS", "FREQUENT_SERVICES", "MINUTE_OPACITY", "MapData", "SERVICE_GROUPS_FROM",
            "GridData", "MapLimits", "SERVICE_COLOURS", "ServiceData", "area_data", "band_class",
            "base_data", "grid_data", "with_grids",
            "base_map", "build_map", "geojson", "grid_groups", "heat_points", "layer_control", "legend_html",

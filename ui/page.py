@@ -61,13 +61,14 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
     """The folium map through streamlit-folium; the page reads nothing back from it
     (``returned_objects=[]``), so panning and clicking never rerun the script.
 
-    The map is sent in two parts, each built and rendered only when what it shows changes
+    The map is sent in parts, each built and rendered only when what it shows changes
     (:mod:`ui.state`): the base (roads, buildings, communities), which keys the map in
-    the browser, and the groups that follow the grids, the services shown, the walking
-    settings and the proposed sites (grids, households, service areas, gaps, facilities,
-    sites, the legend and the layer control), which streamlit-folium swaps into the map
-    already on screen: an edit or another service keeps the planner's view. Zooming to a
-    gap only moves the view."""
+    the browser, and the groups that streamlit-folium swaps into the map already on
+    screen, so that an edit or another service keeps the planner's view: the grid part
+    (grids, their numbers, households), which follows the grids, and the service part
+    (service areas, gaps, facilities, sites, the legend), which follows the services
+    shown, the walking settings and the proposed sites. Zooming to a gap only moves the
+    view."""
     lang = page.lang
     result = run.result
     area_key = run.base_key[0]  # the base stage: what grid edits leave as it was
@@ -76,19 +77,26 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
                                                     _result=result))
     minutes = tuple(page.run.walk.minutes)
 
-    def build_groups():
+    names = panels.service_names(result, lang)
+
+    def build_services():
         services = tuple(state.map_service(run.reach_key, s, _result=result, lang=lang)
                          for s in page.services)
-        return (mapview.grid_groups(data, lang=lang)
-                + mapview.service_groups(data, services, lang=lang, band=page.band,
-                                         names=panels.service_names(result, lang),
-                                         minutes=minutes, sites=sites))
+        return mapview.service_groups(data, services, lang=lang, band=page.band,
+                                      names=names, minutes=minutes, sites=sites)
 
     base_key = ("main", area_key, lang, page.basemap)
     rendered = state.rendered_map(
         base_key, lambda: mapview.base_map(area, lang=lang, basemap=page.basemap))
-    groups = state.rendered_groups((base_key, run.base_key, page.band, run.reach_key,
-                                    page.services, minutes, sites), rendered, build_groups)
+    # rendered apart: an edit renders the grids again, a service or speed the services
+    grid_part = state.rendered_part(("grids", base_key, run.base_key, page.band), rendered,
+                                    lambda: mapview.grid_groups(data, lang=lang))
+    drawn = (data.grids is not None, data.households is not None, bool(data.household_heat))
+    service_part = state.rendered_part(
+        ("services", base_key, drawn, page.band, run.reach_key, page.services, minutes,
+         sites, tuple(sorted(names.items()))),
+        rendered, build_services, first=mapview.SERVICE_GROUPS_FROM)
+    groups = state.rendered_groups(rendered, (grid_part, service_part))
     # a gap zoom moves the view; choosing none again moves it back to the whole area once
     # (streamlit-folium moves the map only when the view it is given changes)
     center = zoom = None

@@ -270,10 +270,18 @@ def rendered_map(key: Hashable, _build: Callable[[], object]) -> mapframe.Render
     return mapframe.render(_build())
 
 
-@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 4)
-def rendered_groups(key: Hashable, _rendered: mapframe.RenderedMap,
-                    _build: Callable[[], list]) -> mapframe.RenderedGroups:
-    """Feature groups and a layer control rendered for the base map ``_rendered``
-    (:func:`ui.mapframe.render_groups`); ``key`` must identify that base map as well as
-    what the groups show. ``_build()`` makes the groups only when ``key`` is new."""
-    return mapframe.render_groups(_rendered, _build(), mapview.layer_control())
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 8)
+def rendered_part(key: Hashable, _rendered: mapframe.RenderedMap,
+                  _build: Callable[[], list], first: int = 0) -> mapframe.RenderedGroups:
+    """One part of a map's feature groups (:func:`ui.mapframe.render_groups`, numbered
+    from ``first``) rendered for the base map ``_rendered``; ``key`` must identify that
+    base map as well as what the groups show. ``_build()`` makes the groups only when
+    ``key`` is new: an edit renders the grid part again, not the service part."""
+    return mapframe.render_groups(_rendered, _build(), first=first)
+
+
+def rendered_groups(rendered: mapframe.RenderedMap,
+                    parts: tuple[mapframe.RenderedGroups, ...]) -> mapframe.RenderedGroups:
+    """The parts of a map's feature groups sent as one, with the page's layer control
+    (:func:`ui.mapframe.joined`; cheap: the parts are rendered already)."""
+    return mapframe.joined(rendered, parts, mapview.layer_control())

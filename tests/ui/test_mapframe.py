@@ -86,3 +86,35 @@ def test_groups_are_sent_as_st_folium_sends_feature_groups_and_a_layer_control(r
     again = sent(monkeypatch, lambda: mapframe.show(rendered, groups=other, **options))
     assert again["key"] == ours["key"] and again["feature_group"] != ours["feature_group"]
     assert "Service area" not in other.layer_control
+
+
+def test_parts_rendered_apart_are_sent_as_one(result, monkeypatch):
+    """The grid part and the service part of the page's map, rendered apart and joined,
+    reach the component as st_folium sends the same groups rendered together (up to the
+    groups' numbers), and the layer control lists every group of both parts."""
+    data = mapview.base_data(result)
+    services = (mapview.service_data(result, "health"),)
+    rendered = mapframe.render(mapview.base_map(data, lang="en"))
+    grids = mapframe.render_groups(rendered, mapview.grid_groups(data, lang="en"))
+    served = mapframe.render_groups(
+        rendered, mapview.service_groups(data, services, lang="en", names={"health": "Clinic"}),
+        first=mapview.SERVICE_GROUPS_FROM)
+    sent_groups = mapframe.joined(rendered, (grids, served), mapview.layer_control())
+    together = mapframe.render_groups(
+        rendered, mapview.grid_groups(data, lang="en") + mapview.service_groups(
+            data, services, lang="en", names={"health": "Clinic"}), mapview.layer_control())
+    assert sent_groups.layer_control.count(":") == together.layer_control.count(":")
+    for label, _, _ in together.layers:
+        assert label in sent_groups.layer_control
+    assert [label for label, _, _ in sent_groups.layers] == [label for label, _, _ in
+                                                             together.layers]
+    assert sent_groups.feature_group == grids.feature_group + served.feature_group
+    assert f"feature_group_feature_group_{mapview.SERVICE_GROUPS_FROM}" in served.feature_group
+    assert "Grids" in sent_groups.layer_control and "Service area: Clinic" in sent_groups.layer_control
+    # every group the control names is one the parts make
+    for _, variable, _ in sent_groups.layers:
+        assert f"var {variable} " in sent_groups.feature_group or \
+            f"var {variable}=" in sent_groups.feature_group
+    # parts numbered alike cannot be joined: their groups would be the same variables
+    with pytest.raises(ValueError):
+        mapframe.joined(rendered, (grids, grids), mapview.layer_control())
