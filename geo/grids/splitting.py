@@ -28,12 +28,14 @@ def _adjacency(geoms: np.ndarray) -> coo_array:
     return coo_array((data, (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
 
 
-def _n_pieces(adj, mask: np.ndarray) -> int:
+def _n_pieces(adj: np.ndarray, mask: np.ndarray) -> int:
+    """Connected pieces of the cells ``mask`` marks (``adj``: a dense adjacency matrix;
+    a grid has tens of cells, where slicing a dense matrix is much cheaper than a sparse
+    one)."""
     idx = np.flatnonzero(mask)
     if idx.size <= 1:
         return idx.size
-    sub = adj[idx][:, idx]
-    return connected_components(sub, directed=False)[0]
+    return connected_components(adj[np.ix_(idx, idx)], directed=False)[0]
 
 
 def best_split(geoms: np.ndarray, households: np.ndarray, faces: np.ndarray,
@@ -54,7 +56,7 @@ def best_split(geoms: np.ndarray, households: np.ndarray, faces: np.ndarray,
         ``mask`` marks the cells of the first part; ``info`` holds the part counts.
     """
     n = len(geoms)
-    adj = _adjacency(geoms)
+    adj = _adjacency(geoms).toarray()
     centres = shapely.get_coordinates(shapely.point_on_surface(geoms))
     area = shapely.area(geoms)
     mid = (band[0] + band[1]) / 2
@@ -80,7 +82,7 @@ def best_split(geoms: np.ndarray, households: np.ndarray, faces: np.ndarray,
         count = households[seed]
         dist = np.hypot(*(centres - centres[seed]).T)
         while count < target:
-            frontier = np.flatnonzero((adj[mask].sum(axis=0) > 0) & ~mask)
+            frontier = np.flatnonzero(adj[mask].any(axis=0) & ~mask)
             if not frontier.size:
                 break
             pick = frontier[np.argmin(dist[frontier])]
@@ -90,7 +92,11 @@ def best_split(geoms: np.ndarray, households: np.ndarray, faces: np.ndarray,
             candidates.append(mask)
     faces_all = len(np.unique(faces))
     best, best_key = None, None
+    seen: set[bytes] = set()
     for mask in candidates:
+        if mask.tobytes() in seen:  # sweeps in nearby directions often cut alike
+            continue
+        seen.add(mask.tobytes())
         h1, h2 = int(households[mask].sum()), int(households[~mask].sum())
         if h1 == 0 or h2 == 0:
             continue
