@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.i18n import t
-from tests.ui import edit_widget
+from tests.ui import edit_widget, open_tab
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT_S = 180
@@ -117,6 +117,7 @@ def test_siting_what_if_raises_the_coverage_shown():
     at.query_params["demo"] = "synthetic:5000"
     at.run()
     before = coverage(at, "幼儿园")
+    open_tab(at, "siting")  # only the open tab is drawn
     at.selectbox(key="siting_service").set_value("kindergarten")
     at.number_input(key="siting_p").set_value(2)
     at.button[0].click().run()
@@ -167,6 +168,9 @@ def test_an_edit_undo_and_redo_change_the_headline_numbers_and_the_grid_table():
     at.run()
     assert not at.exception and not at.error
     grids, share = int(metric(at, GRIDS)), metric(at, SHARE)
+    with pytest.raises(KeyError):  # only the open tab is drawn: the table waits for its tab
+        grid_table(at)
+    open_tab(at, "grids")
     table = grid_table(at)
     assert len(table) == grids
     # split the largest grid: one more grid, and the share in band follows the new grids

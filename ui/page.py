@@ -119,28 +119,44 @@ def map_choices(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, d
             siting.sites_for_map(run, page))
 
 
+SIDE_TABS = ("coverage", "grids", "heat", "gaps", "siting", "notes", "gates")
+TAB_KEY = "gc_side_tab"  # the open tab beside the map, by its name in SIDE_TABS
+
+
+def open_tab() -> str:
+    """The tab open beside the map (the first until the planner opens another)."""
+    name = st.session_state.get(TAB_KEY)
+    return name if name in SIDE_TABS else SIDE_TABS[0]
+
+
+def _tab_opened(key: str, labels: list[str]) -> None:
+    label = st.session_state.get(key)
+    if label in labels:
+        st.session_state[TAB_KEY] = SIDE_TABS[labels.index(label)]
+
+
 def side_tabs(run: state.PageRun, page: PageSettings) -> None:
-    """The numbers beside the map."""
+    """The numbers beside the map, a tab each. Only the open tab is drawn: opening
+    another reruns the page, which draws that one; every other rerun (an edit, a
+    setting) draws one tab instead of seven. The open tab is kept by name, so a
+    language switch keeps it."""
     lang = page.lang
     result = run.result
-    tabs = st.tabs([t("page.tab_coverage", lang), t("page.tab_grids", lang),
-                    t("page.tab_heat", lang), t("page.tab_gaps", lang),
-                    t("page.tab_siting", lang), t("page.tab_notes", lang),
-                    t("page.tab_gates", lang)])
-    with tabs[0]:
-        panels.coverage_panel(result, page.services, lang)
-    with tabs[1]:
-        panels.grids_panel(result, page.band, lang)
-    with tabs[2]:
-        panels.heat_table(result, page.services, lang)
-    with tabs[3]:
-        panels.gaps_panel(result, page.services, lang)
-    with tabs[4]:
-        siting_panel(run, page)
-    with tabs[5]:
-        panels.notes_panel(result, lang)
-    with tabs[6]:
-        gates_panel.panel(run, page)
+    labels = [t(f"page.tab_{name}", lang) for name in SIDE_TABS]
+    key = f"gc_side_tabs_{lang}"  # the labels change with the language; the name stays
+    tabs = st.tabs(labels, key=key, default=labels[SIDE_TABS.index(open_tab())],
+                   on_change=_tab_opened, args=(key, labels))
+    draw = {"coverage": lambda: panels.coverage_panel(result, page.services, lang),
+            "grids": lambda: panels.grids_panel(result, page.band, lang),
+            "heat": lambda: panels.heat_table(result, page.services, lang),
+            "gaps": lambda: panels.gaps_panel(result, page.services, lang),
+            "siting": lambda: siting_panel(run, page),
+            "notes": lambda: panels.notes_panel(result, lang),
+            "gates": lambda: gates_panel.panel(run, page)}
+    for name, tab in zip(SIDE_TABS, tabs):
+        if tab.open:
+            with tab:
+                draw[name]()
 
 
 def siting_panel(run: state.PageRun, page: PageSettings) -> None:

@@ -312,10 +312,18 @@ def gap_list(result: Result, shown: tuple[str, ...], lang: str) -> pd.DataFrame 
     })
 
 
+GAP_ZOOM = "gap_zoom"  # the gap list's choice of a gap to zoom to (a widget)
+GAP_KEPT = "gap_zoom_kept"  # that choice, kept while the gap tab is not drawn
+
+
+def _keep_gap_zoom() -> None:
+    st.session_state[GAP_KEPT] = st.session_state.get(GAP_ZOOM, -1)
+
+
 def gap_focus(result: Result, shown: tuple[str, ...], lang: str) -> tuple | None:
     """The WGS84 bounds of the gap chosen for zooming in the gap list (read before the
     list is drawn, so that the map, drawn first, can zoom to it)."""
-    choice = st.session_state.get("gap_zoom", -1)
+    choice = st.session_state.get(GAP_ZOOM, st.session_state.get(GAP_KEPT, -1))
     if not isinstance(choice, int) or choice < 0:
         return None
     gaps = gap_list(result, shown, lang)
@@ -334,8 +342,10 @@ def gaps_panel(result: Result, shown: tuple[str, ...], lang: str) -> None:
                 rank=row[t("map.rank", lang)], households=f"{row[t('map.households_n', lang)]:,}")
               + " · " + row[t("map.place", lang)] + " · " + row[t("page.col_cause", lang)]
               for _, row in gaps.iterrows()]
-    widgets.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))], key="gap_zoom",
-                      lang=lang,
+    kept = st.session_state.get(GAP_KEPT, -1)
+    widgets.selectbox(t("page.zoom_gap", lang), [-1, *range(len(gaps))], key=GAP_ZOOM,
+                      lang=lang, index=kept + 1 if 0 <= kept < len(gaps) else 0,
+                      on_change=_keep_gap_zoom,
                       format_func=lambda k: t("page.zoom_none", lang) if k < 0 else labels[k])
     st.dataframe(neutral_frame(gaps.drop(columns=["service", "bounds"])), hide_index=True,
                  width="stretch", height=300, column_config={

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.driver import ARTIFACTS, enter_map, page_idle, toggle_overlay, wait_for
-from tests.browser.page_actions import open_page
+from tests.browser.page_actions import click_tab, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -73,12 +73,11 @@ def _choose(browser, label_text: str, option_index: int) -> None:
     from selenium.webdriver.common.by import By
 
     browser.switch_to.default_content()
-    for box in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']"):
-        if box.text.startswith(label_text):
-            box.find_element(By.CSS_SELECTOR, "input, [role='combobox']").click()
-            break
-    else:
-        raise AssertionError(f"no selectbox {label_text!r}")
+    box = wait_for(browser, lambda d: next(
+        (b for b in d.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']")
+         if b.text.startswith(label_text)), None), timeout_s=60,
+        what=f"the selectbox {label_text!r}")
+    box.find_element(By.CSS_SELECTOR, "input, [role='combobox']").click()
     options = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[role='option']"),
                        timeout_s=10, what="the options")
     options[option_index].click()
@@ -96,11 +95,17 @@ def test_a_gap_zoom_and_back_to_the_whole_area(server, browser):
 
     open_page(browser, server)
     whole = _zoom(browser)
-    tabs = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stTab']")
-    next(t for t in tabs if t.text.strip() == "服务缺口").click()
+    click_tab(browser, "服务缺口")  # only the open tab is drawn: the gap list comes with it
     _choose(browser, "在地图上定位缺口", 1)
     wait_for(browser, lambda d: page_idle(d) and _zoom(d) > whole, timeout_s=60,
              what="the map zoomed to the gap")
+    zoomed = _zoom(browser)
+    click_tab(browser, "选址推演")  # another tab: the map stays on the gap
+    wait_for(browser, lambda d: page_idle(d) and not d.find_elements(
+        By.XPATH, "//*[starts-with(normalize-space(.), '在地图上定位缺口')]"), timeout_s=60,
+        what="the siting tab open")
+    assert _zoom(browser) == zoomed
+    click_tab(browser, "服务缺口")
     _choose(browser, "在地图上定位缺口", 0)
     wait_for(browser, lambda d: page_idle(d) and abs(_zoom(d) - whole) < 1.01, timeout_s=60,
              what=f"the map back on the whole area (zoom {whole})")

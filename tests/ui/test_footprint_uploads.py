@@ -9,6 +9,7 @@ import shapely
 from streamlit.testing.v1 import AppTest
 
 from geo.demos import load_demo
+from tests.ui import open_tab
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -29,6 +30,7 @@ def test_compound_upload_reaches_the_gates_tab():
     at.sidebar.file_uploader(key="up_compounds").set_value(("小区.geojson", data,
                                                            "application/geo+json")).run()
     assert not at.exception and not at.error
+    open_tab(at, "gates")
     names = [str(v) for d in at.dataframe for v in getattr(d.value, "data", d.value).iloc[:, 0]]
     assert "测试苑" in names
 

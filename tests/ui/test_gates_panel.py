@@ -9,6 +9,7 @@ import shapely
 from streamlit.testing.v1 import AppTest
 
 from geo.walls import WallSettings
+from tests.ui import open_tab
 from ui.gates_panel import proposal
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -34,6 +35,7 @@ def test_gates_tab_compare_apply_and_settings():
     at.query_params["demo"] = "synthetic:2000"
     at.run()
     assert not at.exception and not at.error
+    open_tab(at, "gates")
     assert at.selectbox(key="gates_compound").options
     at.radio(key="gates_action").set_value("add").run()
     at.radio(key="gates_side").set_value("n").run()

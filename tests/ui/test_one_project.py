@@ -4,7 +4,7 @@ edits asks first, and opening a project replaces the page's area, settings and g
 
 from __future__ import annotations
 
-from tests.ui import edit_widget
+from tests.ui import edit_widget, open_tab
 
 from pathlib import Path
 
@@ -89,6 +89,7 @@ def test_the_path_follows_the_area_and_saving_over_another_area_asks_first(tmp_p
 
 def test_switching_area_with_unsaved_edits_asks_first_and_can_go_back(tmp_path, monkeypatch):
     at = started("synthetic:2000", tmp_path, monkeypatch)
+    open_tab(at, "siting")
     at.selectbox(key="siting_service").set_value("kindergarten")
     at.button[0].click().run()  # a siting request: it belongs to this area
     assert at.session_state["siting_request"] == ("kindergarten", 2)
@@ -147,6 +148,7 @@ def test_opening_a_project_replaces_the_whole_page(tmp_path, monkeypatch):
     shown = other.session_state["gc_held"].project
     assert shown.session.state.row(grid)["name"] == "南区"
     column = t("map.grid_id", "zh")
+    open_tab(other, "grids")
     table = next(df.value for df in other.dataframe
                  if column in getattr(df.value, "columns", ()) and len(df.value.columns) > 5)
     assert sorted(table[column]) == sorted(saved.layers["grids"]["grid_id"])

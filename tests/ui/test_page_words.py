@@ -80,6 +80,20 @@ def _visible(at: AppTest) -> list[str]:
     return [s for s in out if s and s.strip()]
 
 
+def _every_tab(at: AppTest, lang: str) -> list[str]:
+    """The visible strings with each tab beside the map open in turn (only the open tab
+    is drawn)."""
+    from tests.ui import open_tab
+    from ui.page import SIDE_TABS
+
+    out: list[str] = []
+    for name in SIDE_TABS:
+        open_tab(at, name, lang)
+        assert not at.exception and not at.error
+        out += _visible(at)
+    return out
+
+
 def _data_names() -> set[str]:
     from analysis.pipeline import run
     from geo.demos import load_demo
@@ -114,7 +128,7 @@ def test_chinese_page_has_no_english_but_names_units_and_codes(page):
     at = page
     at.sidebar.toggle(key="lang_en").set_value(False).run()
     bad = []
-    for text in _visible(at):
+    for text in _every_tab(at, "zh"):
         rest = text
         for name in names:
             rest = rest.replace(name, "")
@@ -130,7 +144,7 @@ def test_english_page_has_no_chinese_but_names_from_the_data(page):
     at.sidebar.toggle(key="lang_en").set_value(True).run()
     assert not at.exception and not at.error
     bad = []
-    for text in _visible(at):
+    for text in _every_tab(at, "en"):
         rest = text
         for name in sorted(names, key=len, reverse=True):
             rest = rest.replace(name, "")
