@@ -191,6 +191,9 @@ def test_the_page_notes_carry_the_completeness_sentence():
     at.query_params["demo"] = "synthetic:2000"
     at.run()
     assert not at.exception
+    from tests.ui import open_tab
+
+    open_tab(at, "notes")  # the notes tab beside the map (only the open tab is drawn)
     captions = [c.value for c in at.caption]
     assert any(c.startswith("数据") for c in captions), captions  # 数据完整性 / 数据可能不全
     at.sidebar.toggle(key="lang_en").set_value(True).run()
