@@ -325,9 +325,9 @@ def panel(result: Result, page: PageSettings):
     session = project.session
     cols = st.columns([1, 1, 4])
     _button("undo", "edit.undo", lang, where=cols[0], key="gc_undo",
-            disabled=not session.can_undo, use_container_width=True)
+            disabled=not session.can_undo, width="stretch")
     _button("redo", "edit.redo", lang, where=cols[1], key="gc_redo",
-            disabled=not session.can_redo, use_container_width=True)
+            disabled=not session.can_redo, width="stretch")
     cols[2].caption(t("edit.position", lang, done=session.position, total=len(session.entries)))
 
     op = widgets.radio(t("edit.operation", lang), OPS, horizontal=True, key="gc_op",
@@ -391,7 +391,7 @@ def panel(result: Result, page: PageSettings):
         edit, note = last
         if edit is not None:
             st.markdown(t("edit.last", lang, op=t(f"edit.op.{edit.entry.op}", lang)))
-            st.dataframe(neutral_frame(edit_table(edit, lang)), hide_index=True, use_container_width=True)
+            st.dataframe(neutral_frame(edit_table(edit, lang)), hide_index=True, width="stretch")
             for text in edit.entry.warning_texts(lang):
                 st.warning(widgets.plain(text))
         if note is not None:
@@ -408,7 +408,7 @@ def panel(result: Result, page: PageSettings):
                  t("edit.col.applied", lang): "✓" if k < session.position else "↶"}
                 for k, e in enumerate(session.entries)]
         if rows:
-            st.dataframe(neutral_frame(pd.DataFrame(rows)), hide_index=True, use_container_width=True)
+            st.dataframe(neutral_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
     if project.credit:
         st.caption(OSM_CREDIT)
     return status
