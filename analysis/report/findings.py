@@ -23,6 +23,8 @@ from analysis.summary_text import compound_access_line, group_coverage_lines
 from geo.i18n import t, table
 
 TOP_GAPS = 5
+BAR_ROWS = 13  # the coverage bars fill their panel at this many services
+MIN_BAR_ROWS = 3  # and keep their thickness with fewer
 
 
 def ems(ctx: Context, width: float, points: float) -> float:
@@ -178,14 +180,18 @@ def _coverage_bars(ctx: Context, fig: Figure, completeness: dict) -> None:
     """Coverage per service against its standard: one bar each, in the service's colour."""
     services = ctx.services
     fig.text(0.52, 0.855, ctx.tr("report.coverage_numbers"), fontsize=ctx.fs(14), va="top")
-    ax = fig.add_axes([0.71, 0.30, 0.25, 0.52])
+    # bars of one thickness from the top: a few services get a short panel, not bars
+    # filling it (the panel is full at BAR_ROWS services; more make thinner bars)
+    rows = max(len(services), MIN_BAR_ROWS)
+    height = 0.52 * min(1.0, rows / BAR_ROWS)
+    ax = fig.add_axes([0.71, 0.82 - height, 0.25, height])
     if not services:
         ax.axis("off")
         ax.text(0, 0.5, ctx.tr("report.no_coverage"), fontsize=ctx.fs(10), color="#666666")
         return
     thin = set((completeness.get("thin_services") or []))
     shares = [maps.coverage_share(ctx, s)[0] for s in services]
-    ypos = np.arange(len(services))[::-1]
+    ypos = np.arange(len(services))[::-1] + (rows - len(services))
     ax.barh(ypos, [1.0] * len(services), color="#eeeeee", height=0.7)
     bars = ax.barh(ypos, shares, color=[ctx.colours.get(s, "#555555") for s in services],
                    height=0.7, edgecolor="#333333", linewidth=0.4)
@@ -193,7 +199,8 @@ def _coverage_bars(ctx: Context, fig: Figure, completeness: dict) -> None:
         if s in thin:
             bar.set_hatch("///")
     ax.set_xlim(0, 1)
-    ax.set_ylim(-0.6, len(services) - 0.4)
+    ax.set_ylim(-0.6, rows - 0.4)
+    ax.spines["left"].set_bounds(ypos.min() - 0.5, ypos.max() + 0.5)
     ax.set_yticks(ypos)
     unit = ctx.tr("report.minutes")
     labels = [f"{clean(ctx.service_name(s), 14 if ctx.lang == 'zh' else 28)} "

@@ -31,6 +31,17 @@ def _frame(ctx: Context, name: str) -> gpd.GeoDataFrame | None:
     return frame if isinstance(frame, gpd.GeoDataFrame) and len(frame) else None
 
 
+def grid_labels(grids: pd.DataFrame, *, limit: int = 12) -> list[str]:
+    """Each grid's label on a report map: its code, with the name the planner gave it (as
+    on the page), cleaned and shortened."""
+    names = grids["name"] if "name" in grids.columns else pd.Series("", index=grids.index)
+    out = []
+    for gid, name in zip(grids["grid_id"].astype(str), names):
+        given = clean(name, limit) if isinstance(name, str) and name.strip() else ""
+        out.append(f"{gid} {given}" if given and given != gid else gid)
+    return out
+
+
 def flagged(grids: pd.DataFrame) -> pd.Series:
     """Grids outside the band, in pieces, or crossed by an arterial road."""
     return ((grids.get("in_band", pd.Series(1, index=grids.index)).astype(int) == 0)
@@ -77,7 +88,7 @@ def page_grids(ctx: Context) -> Figure | None:
     if total <= MAX_MAP_LABELS:
         pts = shapely.get_coordinates(grids.geometry.representative_point().to_numpy())
         size = ctx.fs(7 if total <= 60 else 5)
-        draw.place_labels(ax, pts, grids["grid_id"].astype(str).tolist(), fontsize=size,
+        draw.place_labels(ax, pts, grid_labels(grids), fontsize=size,
                           min_gap=(0.035, 0.018), color="#111111")
     else:
         comms = _frame(ctx, "communities")
@@ -325,11 +336,12 @@ def draw_community_map(ctx: Context, fig: Figure, community_id: str, geom, rect)
                        zorder=6, hatch="///", rasterize=False)
         pts = shapely.get_coordinates(mine.geometry.representative_point().to_numpy())
         unit = ctx.tr("report.households_unit")
-        labels = [f"{gid}\n{int(n):,}{unit}" for gid, n in zip(mine["grid_id"], mine["households"])]
+        labels = [f"{label}\n{int(n):,}{unit}"
+                  for label, n in zip(grid_labels(mine), mine["households"])]
         size = ctx.fs(7 if len(mine) <= 25 else 5.5)
         draw.place_labels(ax, pts, labels, fontsize=size, min_gap=(0.07, 0.04), color="#111111")
     draw.furniture(ctx, ax, small=True)
 
 
 __all__ = ["coverage_share", "draw_community_map", "flagged", "page_coverage", "page_gaps",
-           "page_grids", "page_overview", "pages_coverage_panels"]
+           "grid_labels", "page_grids", "page_overview", "pages_coverage_panels"]
