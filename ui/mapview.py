@@ -259,6 +259,25 @@ def _facility_groups(data: MapData, shown: set[str], names: dict[str, str], lang
     return out
 
 
+# The legend starts folded where it would cover a grid number (a small map, or a small
+# area filling it); the planner opens it with one click, and that choice is kept while
+# the layers are swapped (an edit, another service).
+LEGEND_FOLD_JS = (
+    "(function(){ var box = window.gcLegend.getContainer();"
+    " var det = box.querySelector('details'); if (!det) { return; }"
+    " det.addEventListener('toggle', function(){"
+    "  if (det.gcAuto) { det.gcAuto = false; return; } window.gcLegendOpen = det.open; });"
+    " if (window.gcLegendOpen !== undefined) {"
+    "  if (det.open !== window.gcLegendOpen) { det.gcAuto = true; det.open = window.gcLegendOpen; }"
+    "  return; }"
+    " setTimeout(function(){ var r = box.getBoundingClientRect();"
+    "  var covers = Array.prototype.some.call(document.querySelectorAll('.gc-label'), function(e){"
+    "   if (e.style.visibility === 'hidden') { return false; } var o = e.getBoundingClientRect();"
+    "   return o.width > 0 && o.left < r.right && r.left < o.right && o.top < r.bottom"
+    "    && r.top < o.bottom; });"
+    "  if (covers && det.open) { det.gcAuto = true; det.open = false; } }, 300); })();")
+
+
 def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
                    lang: str = "zh", band: tuple[int, int] = (200, 300),
                    names: dict[str, str] | None = None,
@@ -358,6 +377,7 @@ def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
                  "L.DomEvent.disableClickPropagation(d); L.DomEvent.disableScrollPropagation(d);"
                  "return d;};"
                  "window.gcLegend.addTo({map});"
+                 + LEGEND_FOLD_JS +
                  "if (!window.gcLegendFollows) { window.gcLegendFollows = true;"
                  " var gcFollow = function(e, on){ if (!window.gcLegend) { return; }"
                  "  window.gcLegend.getContainer().querySelectorAll('[data-layer]').forEach("

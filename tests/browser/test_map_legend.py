@@ -48,6 +48,23 @@ def test_layer_control_collapsed_and_every_layer_in_the_legend(server, browser):
             assert legend.get(name) is True, (name, legend)
     legend_text = browser.execute_script("return document.querySelector('.gc-legend').innerText;")
     assert "图例" in legend_text
+    # the legend covers no grid number: where it would, it starts folded, one click opens it
+    covers = ("var r = document.querySelector('.gc-legend').getBoundingClientRect();"
+              "return Array.from(document.querySelectorAll('.gc-label')).filter(function(e){"
+              " if (e.style.visibility === 'hidden') { return false; }"
+              " var o = e.getBoundingClientRect(); return o.width > 0 && o.left < r.right"
+              " && r.left < o.right && o.top < r.bottom && r.top < o.bottom; }).length;")
+    import time
+
+    time.sleep(0.5)  # the legend decides 0.3 s after the map is drawn
+    folded = browser.execute_script("return !document.querySelector('.gc-legend details').open;")
+    assert folded or browser.execute_script(covers) == 0
+    if folded:
+        browser.execute_script("document.querySelector('.gc-legend summary').click();")
+        wait_for(browser, lambda d: d.execute_script(
+            "return document.querySelector('.gc-legend details').open;"), timeout_s=5,
+            what="the legend opened by a click")
+        assert browser.execute_script(covers) > 0  # it was folded for a reason
     # the frequent services start hidden (their layer unchecked, no bus-stop icons drawn)
     frequent = [(n, on) for n, on in overlays if n == "公交站与便利店"]
     assert frequent and not frequent[0][1], overlays
