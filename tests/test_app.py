@@ -218,3 +218,45 @@ def test_the_household_model_can_count_dormitories(tmp_path, monkeypatch):
     at.sidebar.toggle(key="lang_en").set_value(True).run()
     box = at.sidebar.checkbox(key="include_dormitories")
     assert box.label == "Count dormitories as households" and box.value is True
+
+
+def test_each_change_renders_only_the_map_parts_it_changes(monkeypatch):
+    """The maps are sent in parts, each rendered again only when what it shows changes: a
+    walking-speed change renders the service layers, not the grids; an edit renders the
+    grids of both maps, not the editing map's base (roads, drawing tool)."""
+    from collections import Counter
+
+    from ui import edit_panel, mapview
+
+    made = Counter()
+
+    def counting(module, name):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            out = original(*args, **kwargs)
+            made[name] += bool(out)  # the base map asks for grid groups it has none of
+            return out
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(mapview, "grid_groups")
+    counting(mapview, "service_groups")
+    counting(edit_panel, "edit_base")
+    counting(edit_panel, "edit_groups")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params["demo"] = "synthetic:3000"
+    at.run()
+    assert not at.exception and not at.error
+    assert made == Counter(grid_groups=1, service_groups=1, edit_base=1, edit_groups=1), made
+    made.clear()
+    box = next(n for n in at.sidebar.number_input if "米/秒" in n.label)
+    box.set_value(float(box.value) - 0.1).run()
+    assert not at.exception and not at.error
+    assert made["service_groups"] == 1 and made["grid_groups"] == 0, made
+    assert made["edit_base"] == 0 and made["edit_groups"] == 0, made
+    made.clear()
+    at.radio(key="gc_op").set_value("split").run()
+    assert sum(made.values()) == 0, made  # another operation chosen: nothing drawn again
+    at.button(key="gc_apply_split").click().run()
+    assert not at.exception and not at.error
+    assert made["grid_groups"] == 1 and made["edit_groups"] == 1 and made["edit_base"] == 0, made
