@@ -222,8 +222,9 @@ def test_the_household_model_can_count_dormitories(tmp_path, monkeypatch):
 
 def test_each_change_renders_only_the_map_parts_it_changes(monkeypatch):
     """The maps are sent in parts, each rendered again only when what it shows changes: a
-    walking-speed change renders the service layers, not the grids; an edit renders the
-    grids of both maps, not the editing map's base (roads, drawing tool)."""
+    walking-speed change renders the service layers and gaps, not the grids; an edit
+    renders the grids of both maps and the gaps (their places name grids), not the
+    service areas or the editing map's base (roads, drawing tool)."""
     from collections import Counter
 
     from ui import edit_panel, mapview
@@ -241,18 +242,26 @@ def test_each_change_renders_only_the_map_parts_it_changes(monkeypatch):
 
     counting(mapview, "grid_groups")
     counting(mapview, "service_groups")
+    counting(mapview, "gap_groups")
     counting(edit_panel, "edit_base")
     counting(edit_panel, "edit_groups")
+    import streamlit as st
+
+    st.cache_resource.clear()  # the page's caches are the process's: other tests filled them
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
     at.query_params["demo"] = "synthetic:3000"
     at.run()
+    services = at.sidebar.multiselect(key="services")
+    services.set_value(list(services.options)).run()  # every service: some leave gaps
     assert not at.exception and not at.error
-    assert made == Counter(grid_groups=1, service_groups=1, edit_base=1, edit_groups=1), made
+    assert made == Counter(grid_groups=1, service_groups=2, gap_groups=1, edit_base=1,
+                           edit_groups=1), made
     made.clear()
     box = next(n for n in at.sidebar.number_input if "米/秒" in n.label)
     box.set_value(float(box.value) - 0.1).run()
     assert not at.exception and not at.error
-    assert made["service_groups"] == 1 and made["grid_groups"] == 0, made
+    assert made["service_groups"] == 1 and made["gap_groups"] == 1, made
+    assert made["grid_groups"] == 0, made
     assert made["edit_base"] == 0 and made["edit_groups"] == 0, made
     made.clear()
     at.radio(key="gc_op").set_value("split").run()
@@ -260,3 +269,5 @@ def test_each_change_renders_only_the_map_parts_it_changes(monkeypatch):
     at.button(key="gc_apply_split").click().run()
     assert not at.exception and not at.error
     assert made["grid_groups"] == 1 and made["edit_groups"] == 1 and made["edit_base"] == 0, made
+    # the gaps' places name grids: drawn again; the service areas and legend are not
+    assert made["gap_groups"] == 1 and made["service_groups"] == 0, made

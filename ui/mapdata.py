@@ -367,31 +367,45 @@ def reason_text(reason: object, lang: str) -> str:
 
 
 def service_data(result: Result, service: str, *, lang: str | None = None,
-                 limits: MapLimits = MapLimits()) -> ServiceData:
+                 limits: MapLimits = MapLimits(), areas: bool = True,
+                 gaps: bool = True) -> ServiceData:
     """One service's service areas (5/10/15 minutes, nested) and gaps as WGS84 GeoJSON
-    (the gaps' places with community names in ``lang``, when given)."""
-    areas = gaps = None
-    colour = SERVICE_COLOURS.get(service, "#555555")
+    (the gaps' places with community names in ``lang``, when given). ``areas=False`` or
+    ``gaps=False`` leaves that part out: the page makes them apart, since the gaps'
+    places name grids (an edit changes them) and the areas do not."""
+    return ServiceData(service=service,
+                       areas=_areas_json(result, service, limits) if areas else None,
+                       gaps=_gaps_json(result, service, lang, limits) if gaps else None)
+
+
+def _areas_json(result: Result, service: str, limits: MapLimits) -> dict | None:
     frame = result.layers.get("service_areas")
-    if frame is not None and len(frame):
-        part = frame[frame["service"] == service].sort_values("minutes", ascending=False)
-        if len(part):
-            order = part["minutes"].rank(method="dense").astype(int).to_numpy() - 1
-            style = [{"color": colour, "weight": 1, "fillColor": colour,
-                      "fillOpacity": MINUTE_OPACITY[min(k, len(MINUTE_OPACITY) - 1)]}
-                     for k in order]
-            areas = geojson(part, ["service", "minutes"], simplify_m=limits.simplify_m * 2,
-                            style=style)
+    if frame is None or not len(frame):
+        return None
+    part = frame[frame["service"] == service].sort_values("minutes", ascending=False)
+    if not len(part):
+        return None
+    colour = SERVICE_COLOURS.get(service, "#555555")
+    order = part["minutes"].rank(method="dense").astype(int).to_numpy() - 1
+    style = [{"color": colour, "weight": 1, "fillColor": colour,
+              "fillOpacity": MINUTE_OPACITY[min(k, len(MINUTE_OPACITY) - 1)]}
+             for k in order]
+    return geojson(part, ["service", "minutes"], simplify_m=limits.simplify_m * 2, style=style)
+
+
+def _gaps_json(result: Result, service: str, lang: str | None,
+               limits: MapLimits) -> dict | None:
     frame = result.layers.get("gaps")
-    if frame is not None and len(frame) and "geometry" in frame:
-        part = frame[frame["service"] == service]
-        if len(part):
-            part = part.assign(place=_places(part, result, lang))
-            cols = [c for c in ("service", "rank", "place", "households") if c in part.columns]
-            style = [{"color": GAP_COLOUR, "weight": 2, "dashArray": "5 4",
-                      "fillColor": GAP_COLOUR, "fillOpacity": 0.3}] * len(part)
-            gaps = geojson(part, cols, simplify_m=limits.simplify_m, style=style)
-    return ServiceData(service=service, areas=areas, gaps=gaps)
+    if frame is None or not len(frame) or "geometry" not in frame:
+        return None
+    part = frame[frame["service"] == service]
+    if not len(part):
+        return None
+    part = part.assign(place=_places(part, result, lang))
+    cols = [c for c in ("service", "rank", "place", "households") if c in part.columns]
+    style = [{"color": GAP_COLOUR, "weight": 2, "dashArray": "5 4",
+              "fillColor": GAP_COLOUR, "fillOpacity": 0.3}] * len(part)
+    return geojson(part, cols, simplify_m=limits.simplify_m, style=style)
 
 
 def sites_json(sites: gpd.GeoDataFrame, places: list[str] | None = None) -> dict:

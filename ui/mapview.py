@@ -36,6 +36,7 @@ FREQUENT_SERVICES = ("bus_stop", "convenience")
 # The page renders the grid groups and the service groups apart (an edit renders only the
 # grids): the service groups are numbered from here, past any number of grid groups.
 SERVICE_GROUPS_FROM = 100
+GAP_GROUPS_FROM = 200  # and the gaps (rendered apart too: their places name grids)
 
 LEGEND_CSS = """
 <style>
@@ -278,11 +279,31 @@ LEGEND_FOLD_JS = (
     "  if (covers && det.open) { det.gcAuto = true; det.open = false; } }, 300); })();")
 
 
+def gap_groups(services: tuple[ServiceData, ...], *, lang: str = "zh",
+               names: dict[str, str] | None = None,
+               local_assets: bool = True) -> list[folium.FeatureGroup]:
+    """One feature group per service's gaps (the gap areas, with their rank, place and
+    households), named as the legend names them."""
+    names = names or {}
+    groups = []
+    for svc in services:
+        if svc.gaps is None:
+            continue
+        label = names.get(svc.service, svc.service)
+        group = folium.FeatureGroup(name=layer_name(t("map.gaps_of", lang, service=label)))
+        folium.GeoJson(svc.gaps, pane="gc-gaps", tooltip=tooltip(*_fields(svc.gaps, {
+            "rank": t("map.rank", lang), "place": t("map.place", lang),
+            "households": t("map.households_n", lang)}))).add_to(group)
+        groups.append(group)
+    return [localise(g) for g in groups] if local_assets else groups
+
+
 def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
                    lang: str = "zh", band: tuple[int, int] = (200, 300),
                    names: dict[str, str] | None = None,
                    minutes: tuple[float, ...] = (5, 10, 15), sites: dict | None = None,
-                   local_assets: bool = True) -> list[folium.FeatureGroup]:
+                   local_assets: bool = True,
+                   with_gaps: bool = True) -> list[folium.FeatureGroup]:
     """The part of the map that changes with the services shown and the walking settings:
     service areas and gaps per service, the facilities, proposed sites, and the legend,
     one feature group each.
@@ -301,6 +322,9 @@ def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
         Service key → display name.
     sites
         Proposed sites of a siting what-if (:func:`ui.mapdata.sites_json`).
+    with_gaps
+        ``False``: the gaps are left to :func:`gap_groups` (the page renders them apart:
+        their places name grids, which an edit changes); the legend still lists them.
     """
     names = names or {}
     groups: list[folium.FeatureGroup] = []
@@ -311,12 +335,8 @@ def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
             folium.GeoJson(svc.areas, pane="gc-areas", tooltip=tooltip(*_fields(svc.areas, {
                 "minutes": t("map.minutes", lang)}))).add_to(group)
             groups.append(group)
-        if svc.gaps is not None:
-            group = folium.FeatureGroup(name=layer_name(t("map.gaps_of", lang, service=label)))
-            folium.GeoJson(svc.gaps, pane="gc-gaps", tooltip=tooltip(*_fields(svc.gaps, {
-                "rank": t("map.rank", lang), "place": t("map.place", lang),
-                "households": t("map.households_n", lang)}))).add_to(group)
-            groups.append(group)
+        if with_gaps:
+            groups += gap_groups((svc,), lang=lang, names=names, local_assets=False)
 
     shown = {svc.service for svc in services}
     known = _keys()
@@ -433,8 +453,8 @@ def view_of(bounds: tuple[float, float, float, float], *, width_px: int = 800,
     return [lat, (west + east) / 2], zoom
 
 
-__all__ = ["BAND_COLOURS", "DECIMALS", "FREQUENT_SERVICES", "MINUTE_OPACITY", "MapData", "SERVICE_GROUPS_FROM",
+__all__ = ["BAND_COLOURS", "DECIMALS", "FREQUENT_SERVICES", "GAP_GROUPS_FROM", "MINUTE_OPACITY", "MapData", "SERVICE_GROUPS_FROM",
            "GridData", "MapLimits", "SERVICE_COLOURS", "ServiceData", "area_data", "band_class",
            "base_data", "grid_data", "with_grids",
-           "base_map", "build_map", "geojson", "grid_groups", "heat_points", "layer_control", "legend_html",
+           "base_map", "build_map", "gap_groups", "geojson", "grid_groups", "heat_points", "layer_control", "legend_html",
            "merged", "reason_text", "service_data", "service_groups", "sites_json", "view_of"]

@@ -65,10 +65,10 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
     (:mod:`ui.state`): the base (roads, buildings, communities), which keys the map in
     the browser, and the groups that streamlit-folium swaps into the map already on
     screen, so that an edit or another service keeps the planner's view: the grid part
-    (grids, their numbers, households), which follows the grids, and the service part
-    (service areas, gaps, facilities, sites, the legend), which follows the services
-    shown, the walking settings and the proposed sites. Zooming to a gap only moves the
-    view."""
+    (grids, their numbers, households), which follows the grids; the service part
+    (service areas, facilities, sites, the legend), which follows the services shown,
+    the walking settings and the proposed sites; and the gaps, which follow both (a
+    gap's place names its grid). Zooming to a gap only moves the view."""
     lang = page.lang
     result = run.result
     area_key = run.base_key[0]  # the base stage: what grid edits leave as it was
@@ -79,24 +79,37 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
 
     names = panels.service_names(result, lang)
 
-    def build_services():
-        services = tuple(state.map_service(run.reach_key, s, _result=result, lang=lang)
-                         for s in page.services)
+    reach_stage = run.reach_key[0]  # the walking minutes: what grid edits leave as they were
+
+    def gaps():
+        return tuple(state.map_gaps(run.reach_key, s, _result=result, lang=lang)
+                     for s in page.services)
+
+    def build_services():  # the legend lists the gaps too (whether a service has gaps
+        # depends on the walking minutes only)
+        services = tuple(mapview.ServiceData(service=s, gaps=g.gaps, areas=state.map_areas(
+            reach_stage, s, _result=result).areas) for s, g in zip(page.services, gaps()))
         return mapview.service_groups(data, services, lang=lang, band=page.band,
-                                      names=names, minutes=minutes, sites=sites)
+                                      names=names, minutes=minutes, sites=sites,
+                                      with_gaps=False)
 
     base_key = ("main", area_key, lang, page.basemap)
     rendered = state.rendered_map(
         base_key, lambda: mapview.base_map(area, lang=lang, basemap=page.basemap))
-    # rendered apart: an edit renders the grids again, a service or speed the services
+    # rendered apart: an edit renders the grids and the gaps (their places name grids)
+    # again, a service or speed the services and gaps
     grid_part = state.rendered_part(("grids", base_key, run.base_key, page.band), rendered,
                                     lambda: mapview.grid_groups(data, lang=lang))
     drawn = (data.grids is not None, data.households is not None, bool(data.household_heat))
     service_part = state.rendered_part(
-        ("services", base_key, drawn, page.band, run.reach_key, page.services, minutes,
+        ("services", base_key, drawn, page.band, reach_stage, page.services, minutes,
          sites, tuple(sorted(names.items()))),
         rendered, build_services, first=mapview.SERVICE_GROUPS_FROM)
-    groups = state.rendered_groups(rendered, (grid_part, service_part))
+    gap_part = state.rendered_part(
+        ("gaps", base_key, run.reach_key, page.services, tuple(sorted(names.items()))),
+        rendered, lambda: mapview.gap_groups(gaps(), lang=lang, names=names),
+        first=mapview.GAP_GROUPS_FROM)
+    groups = state.rendered_groups(rendered, (grid_part, service_part, gap_part))
     # a gap zoom moves the view; choosing none again moves it back to the whole area once
     # (streamlit-folium moves the map only when the view it is given changes)
     center = zoom = None

@@ -256,10 +256,18 @@ def map_grids(grids_key: Hashable, lang: str, band: tuple[int, int],
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 16)
-def map_service(reach_key: tuple, service: str, _result: Result,
-                lang: str | None = None) -> mapview.ServiceData:
-    """GeoJSON of one service's service areas and gaps (places in ``lang``)."""
-    return mapview.service_data(_result, service, lang=lang)
+def map_areas(reach_key: Hashable, service: str, _result: Result) -> mapview.ServiceData:
+    """GeoJSON of one service's service areas, for the reach stage ``reach_key`` (grid
+    edits do not change them)."""
+    return mapview.service_data(_result, service, gaps=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 16)
+def map_gaps(gaps_key: Hashable, service: str, _result: Result,
+             lang: str | None = None) -> mapview.ServiceData:
+    """GeoJSON of one service's gaps (places in ``lang``), for ``gaps_key``: the reach
+    stage and the grids (a gap's place names its grid)."""
+    return mapview.service_data(_result, service, lang=lang, areas=False)
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 2)
