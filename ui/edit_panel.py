@@ -15,7 +15,6 @@ by the page's static file serving like Leaflet itself, so drawing works offline.
 from __future__ import annotations
 
 import hashlib
-import weakref
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +32,7 @@ from geo.i18n import t
 from ui import mapframe, session, widgets
 from ui.editmap import (MAX_UNIT_MARKERS, edit_base, edit_groups, edit_map, grids_touch,
                         neighbour_grid, selection_households, unit_names)
+from ui.memo import PerObject
 from ui.sidebar import PageSettings
 from ui.state import rendered_map, rendered_part
 
@@ -78,7 +78,7 @@ def _digest(frames, *more: object) -> str:
     return digest.hexdigest()
 
 
-_BASE_KEYS: dict[int, tuple[weakref.ref, tuple, str]] = {}
+_BASE_KEYS: PerObject[str] = PerObject()
 
 
 def base_key(project: Project, *, lang: str) -> tuple:
@@ -88,20 +88,13 @@ def base_key(project: Project, *, lang: str) -> tuple:
     state = project.session.state
     roads = project.layers.get("roads")
     ident = (id(state.cells), str(state.crs), project.credit, project.meta.get("area"))
-    held = _BASE_KEYS.get(id(roads))
-    if held is not None and held[0]() is roads and held[1] == ident:
-        return (held[2], lang)
-    frames = [state.cells[["geometry"]]]
-    if isinstance(roads, gpd.GeoDataFrame):
-        frames.append(roads[["road_class", "geometry"]])
-    digest = _digest(frames, str(ident[1:]))
-    if len(_BASE_KEYS) > 8:
-        _BASE_KEYS.clear()
-    try:
-        _BASE_KEYS[id(roads)] = (weakref.ref(roads), ident, digest)
-    except TypeError:  # no roads layer (None cannot be referenced weakly): not kept
-        pass
-    return (digest, lang)
+
+    def make() -> str:
+        frames = [state.cells[["geometry"]]]
+        if isinstance(roads, gpd.GeoDataFrame):
+            frames.append(roads[["road_class", "geometry"]])
+        return _digest(frames, str(ident[1:]))
+    return (_BASE_KEYS.get(roads, make, extra=ident), lang)
 
 
 def map_key(project: Project, *, lang: str, selected: list[str] = (),

@@ -18,7 +18,6 @@ Plain functions, tested without Streamlit.
 from __future__ import annotations
 
 import hashlib
-import weakref
 from collections import Counter
 
 import folium
@@ -32,6 +31,7 @@ from analysis.project import Project
 from geo.i18n import t
 from ui import assets, mapdata
 from ui.maphtml import ESCAPE_JS, LABELS_JS, TOOLTIP_CSS, Script, esc, js_string, tooltip
+from ui.memo import PerObject
 
 MAX_UNIT_MARKERS = 20_000
 TOUCH_M = 0.5
@@ -39,7 +39,7 @@ NEAR_M = 100.0
 ROAD_STYLE = {"arterial": ("#d9a441", 3.0)}  # every other class: thin grey
 PALETTE = ("#a6cee3", "#b2df8a", "#fdbf6f", "#cab2d6", "#ffff99", "#8dd3c7", "#bebada",
            "#80b1d3", "#fccde5", "#ccebc5")
-_NAMES: dict[int, tuple[weakref.ref, str, dict[str, str]]] = {}
+_NAMES: PerObject[dict[str, str]] = PerObject()  # per grid state and language
 
 
 # ------------------------------------------------------------------------ unit names
@@ -55,9 +55,11 @@ def unit_names(project: Project, lang: str) -> dict[str, str]:
     """Unit id → a name people use: "<building or compound name> · 第 2/5 部分", unnamed
     buildings numbered within their grid ("无名楼栋 3 · C01-03"); every name unique."""
     state = project.session.state
-    held = _NAMES.get(id(state))
-    if held is not None and held[0]() is state and held[1] == lang:
-        return held[2]
+    return _NAMES.get(state, lambda: _unit_names(project, lang), extra=lang)
+
+
+def _unit_names(project: Project, lang: str) -> dict[str, str]:
+    state = project.session.state
     cells = state.cells
     units = cells["unit_id"].to_numpy()
     has = pd.notna(units)
@@ -99,8 +101,6 @@ def unit_names(project: Project, lang: str) -> dict[str, str]:
         if counts[out[uid]] > 1:
             seen[out[uid]] += 1
             out[uid] = f"{out[uid]} ({seen[out[uid]]})"
-    _NAMES.clear() if len(_NAMES) > 8 else None
-    _NAMES[id(state)] = (weakref.ref(state), lang, out)
     return out
 
 
@@ -182,15 +182,16 @@ KEEP_VIEW_JS = """
 """
 
 
-_ROADS: dict[int, tuple[weakref.ref, list]] = {}
+_ROADS: PerObject[list[dict]] = PerObject()
 
 
 def _road_features(roads: gpd.GeoDataFrame) -> list[dict]:
     """The roads as GeoJSON features (arterials, then the rest), made once per roads
     layer: a grid edit changes no road, and the editing map is drawn after every edit."""
-    held = _ROADS.get(id(roads))
-    if held is not None and held[0]() is roads:
-        return held[1]
+    return _ROADS.get(roads, lambda: _roads_json(roads))
+
+
+def _roads_json(roads: gpd.GeoDataFrame) -> list[dict]:
     features = []
     arterial = roads["road_class"] == "arterial"
     for part, (colour, weight) in ((roads[arterial], ROAD_STYLE["arterial"]),
@@ -199,12 +200,6 @@ def _road_features(roads: gpd.GeoDataFrame) -> list[dict]:
             one = mapdata.merged(part)
             features += mapdata.geojson(one, simplify_m=1.5, style=[
                 {"color": colour, "weight": weight, "opacity": 0.9}] * len(one))["features"]
-    if len(_ROADS) > 8:
-        _ROADS.clear()
-    try:
-        _ROADS[id(roads)] = (weakref.ref(roads), features)
-    except TypeError:  # a layer that cannot be referenced weakly: not kept
-        pass
     return features
 
 

@@ -78,7 +78,7 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
     minutes = tuple(page.run.walk.minutes)
 
     names = panels.service_names(result, lang)
-
+    named = tuple(sorted(names.items()))  # for the parts' keys
     reach_stage = run.reach_key[0]  # the walking minutes: what grid edits leave as they were
 
     def gaps():
@@ -103,10 +103,10 @@ def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = No
     drawn = (data.grids is not None, data.households is not None, bool(data.household_heat))
     service_part = state.rendered_part(
         ("services", base_key, drawn, page.band, reach_stage, page.services, minutes,
-         sites, tuple(sorted(names.items()))),
+         sites, named),
         rendered, build_services, first=mapview.SERVICE_GROUPS_FROM)
     gap_part = state.rendered_part(
-        ("gaps", base_key, run.reach_key, page.services, tuple(sorted(names.items()))),
+        ("gaps", base_key, run.reach_key, page.services, named),
         rendered, lambda: mapview.gap_groups(gaps(), lang=lang, names=names),
         first=mapview.GAP_GROUPS_FROM)
     groups = state.rendered_groups(rendered, (grid_part, service_part, gap_part))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from geo.i18n import t
+from ui.memo import PerObject
 
 STREET_WITHIN_M = 300.0
 _MEMO: dict[tuple, tuple[tuple, list[dict]]] = {}
@@ -86,25 +87,20 @@ def place_parts(geoms: gpd.GeoSeries, *, communities: gpd.GeoDataFrame | None,
     return out
 
 
-_STREETS: dict[int, tuple[weakref.ref, gpd.GeoDataFrame]] = {}
+_STREETS: PerObject[gpd.GeoDataFrame] = PerObject()
 
 
 def _named_streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The named roads (``s_label``), one per name and geometry, kept per roads frame."""
-    held = _STREETS.get(id(roads))
-    if held is not None and held[0]() is roads:
-        return held[1]
+    return _STREETS.get(roads, lambda: _streets_of(roads))
+
+
+def _streets_of(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     labels = roads["name"].map(_name)
     named = roads[labels != ""]
     frame = gpd.GeoDataFrame({"s_label": labels[labels != ""].to_numpy()},
                              geometry=named.geometry.to_numpy(), crs=named.crs)
     frame.sindex  # built once
-    if len(_STREETS) > 8:
-        _STREETS.clear()
-    try:
-        _STREETS[id(roads)] = (weakref.ref(roads), frame)
-    except TypeError:
-        pass
     return frame
 
 

@@ -42,7 +42,8 @@ PENDING_KEY = "gc_pending_widgets"
 SWITCH_KEY = "gc_switch_to"
 OPENED_KEY = "gc_opened_count"
 #: session state that belongs to one area and resets with it
-AREA_STATE = ("siting_request", "gap_zoom", "gap_zoom_kept", "gc_selected", "gc_last_event", "gc_last_edit",
+AREA_STATE = ("siting_request", "gap_zoom", "gap_zoom_kept", "gc_selected", "gc_last_event",
+              "gc_last_edit",
               "gc_want_export", "gc_want_report", "gc_want_maps", "gc_conflict",
               "gc_overwrite_ask", "gc_units_gen",
               "wall_edits", "gates_on")  # gate edits belong to one area's compounds
