@@ -16,12 +16,13 @@ settings = sidebar.page_settings()
 lang = settings.lang if settings else sidebar.current_language()
 st.title(t("app.title", lang))
 if settings is None:
-    st.info(t("page.choose_source", lang))
+    st.info(session.waiting_for_file(lang) or t("page.choose_source", lang))
     st.stop()
 
 if not session.confirm_area(settings.source, lang):  # unsaved edits: asks first
     st.stop()
 run = ui_page.compute(settings)
+session.notices(lang)  # an opened project's settings the page could not use, if any
 panels.metrics(run.result, lang)
 map_col, side_col = st.columns([3, 2], gap="medium")
 focus, sites = ui_page.map_choices(run, settings)  # the gap zoom and siting tabs' choices

@@ -217,6 +217,71 @@ def wall_settings_of(meta: dict):
         return WallSettings()
 
 
+def run_settings_of(meta: dict) -> "RunSettings":
+    """The settings a project was made with, as the run's settings object: each part
+    the file records (household model, grid band and its work budget, walking speeds,
+    thresholds, paces, snapping distance, minute levels, gate edits), the defaults for a
+    part it does not record or records in a form this version cannot use."""
+    from analysis.pipeline import RunSettings
+    from geo.grids import GridSettings
+    from geo.settings import HouseholdSettings
+
+    stored = meta.get("settings") if isinstance(meta, dict) else None
+    stored = stored if isinstance(stored, dict) else {}
+    parts: dict = {"walls": wall_settings_of(meta)}
+    for name, kind in (("households", HouseholdSettings), ("grids", GridSettings)):
+        value = stored.get(name)
+        if isinstance(value, dict):
+            try:
+                parts[name] = kind(**value)
+            except (TypeError, ValueError, GridcircleError):
+                pass
+    walk = stored.get("walk")
+    if isinstance(walk, dict):
+        try:
+            parts["walk"] = WalkSettings(**walk)
+        except (TypeError, ValueError, GridcircleError):
+            parts["walk"] = walk_settings_of(meta.get("summary") or {})
+    else:
+        parts["walk"] = walk_settings_of(meta.get("summary") or {})
+    return RunSettings(**parts)
+
+
+def settings_differences(saved: dict, run_settings: object) -> list[tuple[str, object, object]]:
+    """Where a run's settings differ from those a project was saved with: one
+    ``(path, saved, now)`` per differing value, the path naming the part and the value
+    (``walk.thresholds_min.health``, ``grids.min_households``); pairs are compared as
+    mappings. Parts the saved settings do not record are not compared (older files)."""
+    now = json.loads(_dumps(run_settings)) if not isinstance(run_settings, dict) else run_settings
+    found: list[tuple[str, object, object]] = []
+
+    def plain(value: object) -> object:
+        if isinstance(value, (list, tuple)) and value and all(
+                isinstance(v, (list, tuple)) and len(v) == 2 and isinstance(v[0], str)
+                for v in value):
+            return {k: v for k, v in value}
+        return list(value) if isinstance(value, tuple) else value
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and \
+                not isinstance(a, bool) and not isinstance(b, bool):
+            return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+        return a == b
+
+    def walk(path: str, a: object, b: object) -> None:
+        a, b = plain(a), plain(b)
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in a:
+                walk(f"{path}.{key}" if path else str(key), a[key], b.get(key))
+        elif not same(a, b):
+            found.append((path, a, b))
+
+    for part, value in (saved or {}).items():
+        if isinstance(now, dict) and part in now:
+            walk(str(part), value, now[part])
+    return found
+
+
 def walk_settings_of(summary: dict) -> WalkSettings:
     """The walking settings a project was measured with (from its summary), or the
     defaults with the project's thresholds when an older file does not record them."""

@@ -34,19 +34,22 @@ from analysis.project import (Project, area_record, area_source_of, project_from
                               with_session)
 from geo.grids import edits
 from geo.i18n import t
-from analysis.projectstate import area_title, wall_settings_of
+from analysis.projectstate import area_title, run_settings_of, wall_settings_of
 from ui import gates_panel, state
+from ui.sidebar import BASE_SETTINGS_KEY, minutes_option
 
 HELD_KEY = "gc_held"
 PENDING_KEY = "gc_pending_widgets"
 SWITCH_KEY = "gc_switch_to"
 OPENED_KEY = "gc_opened_count"
+CHANGED_KEY = "gc_settings_changed"  # an opened project's settings the page could not use
 #: session state that belongs to one area and resets with it
 AREA_STATE = ("siting_request", "gap_zoom", "gap_zoom_kept", "gc_selected", "gc_last_event",
               "gc_last_edit",
               "gc_want_export", "gc_want_report", "gc_want_maps", "gc_conflict",
               "gc_overwrite_ask", "gc_units_gen",
-              "wall_edits", "gates_on")  # gate edits belong to one area's compounds
+              "wall_edits", "gates_on",  # gate edits belong to one area's compounds
+              "gc_settings_changed", BASE_SETTINGS_KEY)  # an opened project's settings
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,9 +165,10 @@ def _state_digest(state) -> str:
 
 
 def widgets_for(meta: dict) -> dict:
-    """Sidebar widget values that show a project's area and settings."""
-    from ui.sidebar import THRESHOLD_CHOICES
-
+    """Sidebar widget values that show a project's area and every setting it was made
+    with: the band, the household model, each walking speed and threshold (any value,
+    not only the usual choices), whose pace each service is walked at, the services shown
+    and the basemap. What the sidebar cannot show is found by :func:`settings_changed`."""
     values: dict = {}
     area = area_source_of(meta)
     if area is not None:
@@ -177,16 +181,107 @@ def widgets_for(meta: dict) -> dict:
     grids = settings.get("grids") or {}
     if "min_households" in grids and "max_households" in grids:
         values["band"] = (int(grids["min_households"]), int(grids["max_households"]))
-    for name in ("dwelling_m2", "default_levels", "compound_far", "include_dormitories"):
-        if name in (settings.get("households") or {}):
-            values[name] = settings["households"][name]
-    walk = ((meta.get("summary") or {}).get("settings") or {}).get("walk") or {}
-    for key, speed in (walk.get("speeds_mps") or {}).items():
+    households = settings.get("households") or {}
+    for name, kind in (("dwelling_m2", float), ("default_levels", int),
+                       ("compound_far", float), ("include_dormitories", bool)):
+        if name in households:
+            values[name] = kind(households[name])
+    walk = _walk_record(meta)
+    for key, speed in walk.get("speeds_mps", {}).items():
         values[f"speed_{key}"] = float(speed)
-    for key, minutes in (walk.get("thresholds_min") or {}).items():
-        if float(minutes) in THRESHOLD_CHOICES:
-            values[f"thr_{key}"] = float(minutes)
+    for key, minutes in walk.get("thresholds_min", {}).items():
+        values[f"thr_{key}"] = minutes_option(minutes)
+    profiles = walk.get("service_profiles", {})
+    if profiles:
+        from analysis.settings import WalkSettings
+
+        catalogue = dict(WalkSettings().service_profiles)
+        paces = set(profiles.values())
+        if {k: v for k, v in profiles.items() if k in catalogue} == catalogue:
+            values["walk_profile"] = "catalogue"
+        elif len(paces) == 1:
+            values["walk_profile"] = paces.pop()
+    view = meta.get("view") or {}
+    if isinstance(view.get("services"), list):
+        values["services"] = [str(k) for k in view["services"]]
+    if view.get("basemap") in ("offline", "osm"):
+        values["basemap"] = view["basemap"]
     return values
+
+
+def _walk_record(meta: dict) -> dict:
+    """A project's walking settings as mappings (the run's own record, else the
+    summary's), ``{}`` where the file records none."""
+    recorded = (meta.get("settings") or {}).get("walk")
+    if not isinstance(recorded, dict):
+        recorded = ((meta.get("summary") or {}).get("settings") or {}).get("walk") or {}
+    out = {}
+    for name in ("speeds_mps", "thresholds_min", "service_profiles"):
+        value = recorded.get(name)
+        if isinstance(value, list):  # stored as pairs
+            value = {str(k): v for k, v in value}
+        if isinstance(value, dict):
+            out[name] = value
+    if "thresholds_min" not in out and isinstance(meta.get("thresholds_min"), dict):
+        out["thresholds_min"] = dict(meta["thresholds_min"])
+    return out
+
+
+def settings_changed(meta: dict, run_settings) -> list[tuple[str, object, object]]:
+    """The settings a project was saved with that the page's run does not use:
+    ``(path, saved, now)`` for each (``walk.thresholds_min.health``…). Empty when the page
+    measures the project exactly as it was made."""
+    from analysis.projectstate import settings_differences
+
+    return settings_differences(meta.get("settings") or {}, run_settings)
+
+
+def setting_name(path: str, lang: str) -> str:
+    """A setting of :func:`settings_changed` by the name the sidebar shows it under."""
+    from analysis.settings import load_profiles
+    from geo.catalogue import load_catalogue
+
+    services = {s.key: s.name(lang) for s in load_catalogue()}
+    profiles = {p.key: (p.name_zh if lang == "zh" else p.name_en) for p in load_profiles()}
+    part, _, rest = path.partition(".")
+    name, _, key = rest.partition(".")
+    if part == "walk" and name == "thresholds_min" and key in services:
+        return t("reopen.threshold", lang, service=services[key])
+    if part == "walk" and name == "speeds_mps" and key in profiles:
+        return t("page.speed_of", lang, profile=profiles[key])
+    if part == "walk" and name == "service_profiles" and key in services:
+        return t("reopen.profile_of", lang, service=services[key])
+    if part == "grids" and name in ("min_households", "max_households"):
+        return t("reopen.band_min" if name == "min_households" else "reopen.band_max", lang)
+    if part == "households" and name in ("dwelling_m2", "default_levels", "compound_far",
+                                         "include_dormitories"):
+        return t(f"page.{name}", lang)
+    if part == "walls" and name == "gated":
+        return t("gates.on", lang)
+    return t("reopen.other", lang, name=path)
+
+
+def notices(lang: str) -> None:
+    """What the page says about the opened project before its numbers: the settings it
+    could not use as saved (never a silent change)."""
+    changed = st.session_state.get(CHANGED_KEY) or []
+    if changed:
+        items = "；".join if lang == "zh" else "; ".join
+        st.warning(t("reopen.changed", lang, count=len(changed), items=items(
+            t("reopen.item", lang, name=setting_name(path, lang), saved=saved, now=now)
+            for path, saved, now in changed)))
+
+
+def waiting_for_file(lang: str) -> str | None:
+    """The sentence that asks for an opened project's OSM file by name (and says its
+    content will be checked), or ``None`` when no opened project waits for one."""
+    current = held()
+    if current is None or current.reach_key is not None or current.area is None:
+        return None
+    if current.area.get("kind") != "osm":
+        return None
+    return t("reopen.needs_osm", lang, name=area_title(current.area, lang),
+             ident=str(current.area.get("id", ""))[:12])
 
 
 def apply_pending() -> None:
@@ -208,6 +303,7 @@ def open_into_page(project: Project) -> None:
                                       base=_stored_base(project))
     walls = wall_settings_of(project.meta)  # the planner's gate edits, as saved
     st.session_state[gates_panel.KEY] = walls.as_dict()
+    st.session_state[BASE_SETTINGS_KEY] = run_settings_of(project.meta)
     st.session_state[PENDING_KEY] = {**widgets_for(project.meta), "gates_on": walls.gated}
     st.session_state.pop(SWITCH_KEY, None)
 
@@ -228,8 +324,13 @@ def confirm_area(source: state.Source, lang: str) -> bool:
     name = area_label(current.area, lang) or current.project.meta.get("area", "")
     key = "session.switch_opened" if waiting else "session.switch_unsaved"
     other = area_label(area, lang)
-    st.warning(t(key, lang, name=name, other=other,
-                 count=len(current.project.session.entries) if current.project.session else 0))
+    if waiting and current.area.get("kind") == "osm" and area.get("kind") == "osm":
+        st.warning(t("reopen.osm_mismatch", lang, name=name, other=other,
+                     ident=str(current.area.get("id", ""))[:12],
+                     uploaded=str(area.get("id", ""))[:12]))
+    else:
+        st.warning(t(key, lang, name=name, other=other,
+                     count=len(current.project.session.entries) if current.project.session else 0))
     cols = st.columns(2)
     if cols[0].button(t("session.switch_go", lang, other=other), key="gc_switch_go"):
         st.session_state[SWITCH_KEY] = (area["kind"], area["id"])
@@ -279,10 +380,17 @@ def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.Pa
         made = _carry(project_from_result(run.result, area_source=area), current.project)
         current = Held(project=made, area=area, base=base, reach_key=reach_key, kept=kept)
     elif current.reach_key != reach_key:
+        if current.reach_key is None:  # an opened project, measured on this page first now
+            st.session_state[CHANGED_KEY] = settings_changed(current.project.meta,
+                                                             run.result.settings)
         fresh = project_from_result(run.result, area_source=area)
         made = _remeasured(fresh, current.project.session)
         current = replace(current, project=_carry(made, current.project), base=base,
                           reach_key=reach_key)
+    view = {"services": list(page.services), "basemap": page.basemap}
+    if current.project.meta.get("view") != view:  # saved with the project, restored on opening
+        current = replace(current, project=replace(
+            current.project, meta={**current.project.meta, "view": view}))
     st.session_state[HELD_KEY] = replace(current, run=run)
     st.session_state.pop(SWITCH_KEY, None)
     digest = grids_digest(current.project)

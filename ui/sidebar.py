@@ -24,8 +24,18 @@ from ui import state, uploads, widgets
 from ui.gates_panel import wall_settings
 
 THRESHOLD_CHOICES = (5, 10, 15, 20, 30)
+
+
+def minutes_option(minutes: float) -> int | float:
+    """A threshold as the threshold choice boxes hold it: whole minutes as ``int`` (15,
+    not 15.0, whose label "15.0" names no option), others as they are (12.5)."""
+    value = float(minutes)
+    return int(value) if value.is_integer() else value
+
+
 DEFAULT_SHOWN = ("health",)
 DEFAULT_BAND = (200, 300)
+BASE_SETTINGS_KEY = "gc_base_settings"  # an opened project's settings (ui.session sets it)
 
 
 @dataclass(frozen=True)
@@ -163,19 +173,29 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
     (which validates it)."""
     parts: dict = {}
     side = st.sidebar
+    # An opened project's settings that have no widget (the snapping distance, minute
+    # levels, the grids' work budget, ...) are kept as the file has them.
+    held = st.session_state.get(BASE_SETTINGS_KEY)
+    base = held if isinstance(held, RunSettings) else RunSettings()
 
     with side.expander(t("page.walking", lang), expanded=True):
-        parts["walk"] = _walk_settings(lang, services)
+        parts["walk"] = _walk_settings(lang, services, base.walk)
 
     with side.expander(t("page.grid_band", lang), expanded=True):
-        band = tuple(st.slider(t("page.band", lang), min_value=50, max_value=1000,
+        held_band = st.session_state.get("band")  # an opened project's, whatever its size
+        low, high = (int(held_band[0]), int(held_band[1])) if isinstance(
+            held_band, (tuple, list)) and len(held_band) == 2 else DEFAULT_BAND
+        band = tuple(st.slider(t("page.band", lang), min_value=min(50, low),
+                               max_value=max(1000, high),
                                value=DEFAULT_BAND, step=10, key="band",
                                help=t("page.band_help", lang)))
-    parts["grids"] = GridSettings(min_households=int(band[0]), max_households=int(band[1]))
+    parts["grids"] = dataclasses.replace(base.grids, min_households=int(band[0]),
+                                         max_households=int(band[1]))
 
     defaults = HouseholdSettings()
     with side.expander(t("page.household_model", lang)):
-        parts["households"] = HouseholdSettings(
+        parts["households"] = dataclasses.replace(
+            base.households,
             dwelling_m2=st.number_input(t("page.dwelling_m2", lang), 20.0, 500.0,
                                         defaults.dwelling_m2, 5.0, key="dwelling_m2"),
             default_levels=int(st.number_input(t("page.default_levels", lang), 1, 100,
@@ -191,9 +211,9 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
     return RunSettings(**parts), band
 
 
-def _walk_settings(lang: str, services: tuple[Service, ...]) -> WalkSettings:
+def _walk_settings(lang: str, services: tuple[Service, ...], base: WalkSettings) -> WalkSettings:
     profiles = load_profiles()
-    default = WalkSettings()
+    default = base
     speeds = {}
     for profile in profiles:
         name = profile.name_zh if lang == "zh" else profile.name_en
@@ -208,10 +228,13 @@ def _walk_settings(lang: str, services: tuple[Service, ...]) -> WalkSettings:
     st.caption(t("page.thresholds", lang))
     thresholds = {}
     for service in services:
-        base = float(dict(default.thresholds_min).get(service.key, service.threshold_min))
-        options = sorted(set(THRESHOLD_CHOICES) | {int(base)})
+        usual = minutes_option(dict(default.thresholds_min).get(service.key,
+                                                                service.threshold_min))
+        held = st.session_state.get(f"thr_{service.key}")  # an opened project's, kept as is
+        extra = {minutes_option(held)} if isinstance(held, (int, float)) else set()
+        options = sorted(set(THRESHOLD_CHOICES) | {usual} | extra)
         thresholds[service.key] = float(widgets.selectbox(
-            service.name(lang), options, index=options.index(int(base)), lang=lang,
+            service.name(lang), options, index=options.index(usual), lang=lang,
             key=f"thr_{service.key}", help=service.source))
     service_profiles = dict(default.service_profiles)
     if everyone != "catalogue":
