@@ -33,6 +33,7 @@ import shapely
 
 from geo.catalogue import DEFAULT_CATALOGUE, Service
 from geo.i18n import t
+from geo.vocabulary import minutes_column
 
 MIN_BLOCK_M2 = 5_000.0  # smaller faces are traffic islands and slivers between carriageways
 THIN_BLOCK_SHARE = 0.25  # more block land than this without any data: households are thin
@@ -289,7 +290,7 @@ def headline_households(households: pd.DataFrame, thresholds_min: dict[str, floa
     outside_any = np.zeros(len(w), dtype=bool)
     per_service = {}
     for s in services:
-        col = f"walk_min_{s}"
+        col = minutes_column(s)
         if col not in households:
             continue
         minutes = households[col].to_numpy(dtype=float)

@@ -27,6 +27,7 @@ from scipy.spatial import cKDTree
 from analysis.settings import WalkSettings
 from geo.crs import require_projected
 from geo.errors import InputError
+from geo.vocabulary import GAP_MAX_MINUTES, GAP_MEDIAN_MINUTES, minutes_column
 
 COVERAGE_COLUMNS = ("service", "households", "off_network", "covered", "share")
 
@@ -34,7 +35,7 @@ COVERAGE_COLUMNS = ("service", "households", "off_network", "covered", "share")
 def _services(households: pd.DataFrame, settings: WalkSettings,
               services: tuple[str, ...] | None) -> tuple[str, ...]:
     services = settings.services if services is None else tuple(services)
-    needed = [f"walk_min_{s}" for s in services] + ["on_network"]
+    needed = [minutes_column(s) for s in services] + ["on_network"]
     missing = [c for c in needed if c not in households.columns]
     if missing:
         raise InputError("err.coverage_columns", columns=", ".join(missing))
@@ -49,7 +50,7 @@ def _weights(households: pd.DataFrame) -> np.ndarray:
 
 def covered_mask(households: pd.DataFrame, settings: WalkSettings, service: str) -> np.ndarray:
     """Whether each household is on the network and within the service's threshold."""
-    minutes = households[f"walk_min_{service}"].to_numpy(dtype=float)
+    minutes = households[minutes_column(service)].to_numpy(dtype=float)
     on = households["on_network"].to_numpy(dtype=bool)
     with np.errstate(invalid="ignore"):
         return on & (minutes <= settings.threshold_min(service) + 1e-9)
@@ -240,7 +241,7 @@ def life_circle_table(households: pd.DataFrame, settings: WalkSettings, *,
 # gaps
 # -------------------------------------------------------------------------------------
 GAP_COLUMNS = ("service", "rank", "households", "units", "grids", "n_grids",
-               "walk_min_median", "walk_min_max", "unreachable_households", "geometry")
+               GAP_MEDIAN_MINUTES, GAP_MAX_MINUTES, "unreachable_households", "geometry")
 
 
 def find_gaps(households: gpd.GeoDataFrame, settings: WalkSettings, *,
@@ -289,7 +290,7 @@ def find_gaps(households: gpd.GeoDataFrame, settings: WalkSettings, *,
                          "")
     rows = []
     for service in services:
-        minutes = households[f"walk_min_{service}"].to_numpy(dtype=float)
+        minutes = households[minutes_column(service)].to_numpy(dtype=float)
         gap = on & (w > 0) & ~covered_mask(households, settings, service)
         pos = np.flatnonzero(gap)
         if pos.size == 0:
@@ -313,8 +314,8 @@ def find_gaps(households: gpd.GeoDataFrame, settings: WalkSettings, *,
             rows.append({
                 "service": service, "households": int(hh[k]), "units": int(units[k]),
                 "grids": ",".join(grid_ids), "n_grids": len(grid_ids),
-                "walk_min_median": float(np.median(finite)) if finite.size else np.nan,
-                "walk_min_max": float(finite.max()) if finite.size else np.nan,
+                GAP_MEDIAN_MINUTES: float(np.median(finite)) if finite.size else np.nan,
+                GAP_MAX_MINUTES: float(finite.max()) if finite.size else np.nan,
                 "unreachable_households": int(unreachable[k]),
                 "geometry": shapes[k],
             })

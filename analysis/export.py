@@ -35,6 +35,7 @@ import pyogrio
 
 from analysis.outputs import check_output_folder, staged_folder
 from analysis.project import CONTRACT_LAYERS, Project, read_journal, save, to_storage
+from geo.vocabulary import minutes_column, service_of_column
 from geo.grids.rules import reason_text
 from geo.errors import InputError, ProjectFileError
 from geo.i18n import t, table
@@ -53,12 +54,13 @@ SHP_NAMES = {
     "community_id": "comm_id", "polsby_popper": "pp", "arterial_crossings": "art_cross",
     "split_buildings": "split_bldg", "facility_id": "fac_id", "building_id": "bldg_id",
     "compound_id": "compnd_id", "floor_area_m2": "floor_m2", "on_network": "on_net",
-    "off_network": "off_net", "walk_min_community_service": "wm_comm", "walk_min_health": "wm_health",
-    "walk_min_kindergarten": "wm_kinder", "walk_min_primary_school": "wm_primary",
-    "walk_min_middle_school": "wm_middle", "walk_min_elderly_care": "wm_elderly",
-    "walk_min_market": "wm_market", "walk_min_convenience": "wm_conv",
-    "walk_min_pharmacy": "wm_pharm", "walk_min_sports": "wm_sports", "walk_min_park": "wm_park",
-    "walk_min_bus_stop": "wm_bus", "walk_min_culture": "wm_culture",
+    "off_network": "off_net",
+    **{minutes_column(service): short for service, short in (
+        ("community_service", "wm_comm"), ("health", "wm_health"), ("kindergarten", "wm_kinder"),
+        ("primary_school", "wm_primary"), ("middle_school", "wm_middle"),
+        ("elderly_care", "wm_elderly"), ("market", "wm_market"), ("convenience", "wm_conv"),
+        ("pharmacy", "wm_pharm"), ("sports", "wm_sports"), ("park", "wm_park"),
+        ("bus_stop", "wm_bus"), ("culture", "wm_culture"))},
 }
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: A text cell starting with one of these is a formula to Excel, LibreOffice and WPS (OWASP).
@@ -111,8 +113,8 @@ def column_label(column: str, lang: str) -> str:
     keys = table()
     if f"export.col.{column}" in keys:
         return t(f"export.col.{column}", lang)
-    if column.startswith("walk_min_"):
-        key = column.removeprefix("walk_min_")
+    key = service_of_column(column)
+    if key is not None:
         from geo.catalogue import load_catalogue
 
         names = {s.key: s.name(lang) for s in load_catalogue()}

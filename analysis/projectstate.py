@@ -23,8 +23,8 @@ from analysis.settings import WalkSettings
 from geo.grids import edits
 from geo.grids import state as grid_state
 from geo.errors import GridcircleError, InputError
+from geo.vocabulary import DEFAULT_BAND, minutes_column
 
-DEFAULT_BAND = (200, 300)
 
 def _json_default(value: object) -> object:
     if isinstance(value, (set, frozenset)):
@@ -313,7 +313,7 @@ def recount(households: pd.DataFrame, summary: dict) -> tuple | None:
     from analysis.circles import count
 
     walk = walk_settings_of(summary)
-    services = tuple(s for s in walk.services if f"walk_min_{s}" in households.columns)
+    services = tuple(s for s in walk.services if minutes_column(s) in households.columns)
     if not services or "grid_id" not in households.columns:
         return None
     return count(households, walk, services)

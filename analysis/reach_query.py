@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 from analysis.reach_index import HouseholdReach, ReachIndex
 from analysis.settings import WalkSettings
 from geo.network import Snap, WalkNetwork
+from geo.vocabulary import minutes_column
 
 # -------------------------------------------------------------------------------------
 # per-settings query
@@ -214,7 +215,7 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
         walk[beyond] = np.nan
         near[beyond] = -1
         walk_cols[service] = walk
-        min_cols[f"walk_min_{service}"] = walk / (60.0 * settings.speed_mps(service))
+        min_cols[minutes_column(service)] = walk / (60.0 * settings.speed_mps(service))
         near_cols[service] = near.astype(np.int32)
         unreachable = on & beyond
         with np.errstate(invalid="ignore"):

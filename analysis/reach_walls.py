@@ -16,6 +16,7 @@ import numpy as np
 from analysis.reach_index import HouseholdReach, ReachIndex, prepare_reach
 from analysis.reach_query import household_minutes
 from analysis.settings import WalkSettings
+from geo.vocabulary import minutes_column
 
 #: A change in walking minutes smaller than this is rounding, not a wall.
 CHANGE_MIN = 0.05
@@ -94,8 +95,8 @@ def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSett
         b = plain.report[service]
         out["coverage"][service] = {"with_walls": a["coverage"], "without_walls": b["coverage"]}
         out["minutes_changed"][service] = minutes_change(
-            reach.minutes[f"walk_min_{service}"].to_numpy(),
-            plain.minutes[f"walk_min_{service}"].to_numpy(), w)
+            reach.minutes[minutes_column(service)].to_numpy(),
+            plain.minutes[minutes_column(service)].to_numpy(), w)
     return out
 
 
@@ -193,8 +194,8 @@ def what_if(index: ReachIndex, network, compounds: gpd.GeoDataFrame,
     rows = []
     for service in services:
         b, a = before.report[service]["coverage"], after.report[service]["coverage"]
-        changed = minutes_change(after.minutes[f"walk_min_{service}"].to_numpy(),
-                                 before.minutes[f"walk_min_{service}"].to_numpy(),
+        changed = minutes_change(after.minutes[minutes_column(service)].to_numpy(),
+                                 before.minutes[minutes_column(service)].to_numpy(),
                                  index.household_weight)["households"]
         rows.append({"service": service, "before": b, "after": a, "change": a - b,
                      "households_changed": changed})

@@ -24,6 +24,7 @@ from analysis.pipeline import Result
 from analysis.project import (Project, area_source_of, open_project, read_journal, read_meta,
                               recovery_path, same_area, save)
 from analysis.report import report_bytes, save_map_pngs
+from geo.vocabulary import services_with_minutes
 from geo.errors import GridcircleError
 from geo.i18n import t
 from ui import session, widgets
@@ -205,8 +206,7 @@ def panel(result: Result, page: PageSettings) -> None:
 
     with report_tab:
         hh = project.layers.get("households")
-        available = [c[len("walk_min_"):] for c in (hh.columns if hh is not None else [])
-                     if c.startswith("walk_min_")]
+        available = services_with_minutes(hh.columns if hh is not None else [])
         wanted = [s for s in page.services if s in available] or available[:3]
         names = {svc.key: svc.name(lang) for svc in result.catalogue}
         services = widgets.multiselect(t("project.report_services", lang), available,

@@ -22,6 +22,7 @@ from analysis.pipeline import Result
 from geo.grids.rules import decode_reasons
 from geo.grids.rules import reason_text as grid_reason_text
 from geo.i18n import t
+from geo.vocabulary import DEFAULT_BAND
 
 ROAD_STYLE = {"arterial": ("#e8a33d", 3.0), "local": ("#9a9a9a", 1.5), "path": ("#bbbbbb", 0.8)}
 BAND_COLOURS = {"below": "#6baed6", "in": "#74c476", "above": "#fd8d3c"}
@@ -217,7 +218,7 @@ class GridData:
     notes: tuple[str, ...] = ()
 
 
-def base_data(result: Result, *, lang: str = "zh", band: tuple[int, int] = (200, 300),
+def base_data(result: Result, *, lang: str = "zh", band: tuple[int, int] = DEFAULT_BAND,
               limits: MapLimits = MapLimits()) -> MapData:
     """Everything on the map except the per-service layers, as WGS84 GeoJSON."""
     return with_grids(area_data(result, lang=lang, limits=limits),
@@ -285,7 +286,7 @@ def area_data(result: Result, *, lang: str = "zh",
                    household_heat=None, facilities=facilities, notes=tuple(notes))
 
 
-def grid_data(result: Result, *, lang: str = "zh", band: tuple[int, int] = (200, 300),
+def grid_data(result: Result, *, lang: str = "zh", band: tuple[int, int] = DEFAULT_BAND,
               limits: MapLimits = MapLimits()) -> GridData:
     """The grid layers of the map (:class:`GridData`): what an edit changes."""
     notes: list[str] = []

@@ -21,6 +21,7 @@ import math
 import folium
 
 from geo.i18n import t
+from geo.vocabulary import DEFAULT_BAND
 from ui.assets import localise
 from ui.mapdata import (BAND_COLOURS, DECIMALS, GAP_COLOUR, MINUTE_OPACITY, OSM_CREDIT_HTML,
                         PANES, ROAD_STYLE, SERVICE_COLOURS, SITE_COLOUR, GridData, MapData,
@@ -299,7 +300,7 @@ def gap_groups(services: tuple[ServiceData, ...], *, lang: str = "zh",
 
 
 def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
-                   lang: str = "zh", band: tuple[int, int] = (200, 300),
+                   lang: str = "zh", band: tuple[int, int] = DEFAULT_BAND,
                    names: dict[str, str] | None = None,
                    minutes: tuple[float, ...] = (5, 10, 15), sites: dict | None = None,
                    local_assets: bool = True,
@@ -412,7 +413,7 @@ def service_groups(data: MapData, services: tuple[ServiceData, ...] = (), *,
 
 
 def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: str = "zh",
-              basemap: str = "offline", band: tuple[int, int] = (200, 300),
+              basemap: str = "offline", band: tuple[int, int] = DEFAULT_BAND,
               names: dict[str, str] | None = None, minutes: tuple[float, ...] = (5, 10, 15),
               sites: dict | None = None, local_assets: bool = True) -> folium.Map:
     """The whole map as one folium object: :func:`base_map`, :func:`service_groups` and a

@@ -19,6 +19,7 @@ from geo.i18n import t
 from ui import widgets
 from ui.places import community_names, places_of
 from ui.mapview import SERVICE_COLOURS, band_class, reason_text
+from geo.vocabulary import minutes_column
 
 
 def service_names(result: Result, lang: str) -> dict[str, str]:
@@ -111,7 +112,7 @@ def minutes_chart(result: Result, shown: tuple[str, ...], lang: str) -> None:
     thresholds = result.summary.get("thresholds_min", {})
     frames = []
     for service in shown:
-        column = f"walk_min_{service}"
+        column = minutes_column(service)
         if column not in hh.columns:
             continue
         minutes = hh[column].to_numpy(dtype=float)
@@ -143,9 +144,9 @@ def minutes_chart(result: Result, shown: tuple[str, ...], lang: str) -> None:
     ).properties(height=280, title=alt.TitleParams(t("page.chart_minutes", lang), fontSize=13,
                                                    anchor="start"))
     st.altair_chart(chart, width="stretch")
-    unreached = {names.get(s, s): int(hh.loc[~np.isfinite(hh[f"walk_min_{s}"].to_numpy(dtype=float)),
+    unreached = {names.get(s, s): int(hh.loc[~np.isfinite(hh[minutes_column(s)].to_numpy(dtype=float)),
                                             "households"].sum())
-                 for s in shown if f"walk_min_{s}" in hh.columns}
+                 for s in shown if minutes_column(s) in hh.columns}
     unreached = {k: v for k, v in unreached.items() if v}
     if unreached:
         st.caption(widgets.plain(t("page.unreached", lang, detail="；".join(

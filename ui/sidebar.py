@@ -20,6 +20,7 @@ from geo.errors import GridcircleError
 from geo.grids import GridSettings
 from geo.i18n import t
 from geo.settings import HouseholdSettings
+from geo.vocabulary import DEFAULT_BAND
 from ui import state, uploads, widgets
 from ui.gates_panel import wall_settings
 
@@ -34,7 +35,6 @@ def minutes_option(minutes: float) -> int | float:
 
 
 DEFAULT_SHOWN = ("health",)
-DEFAULT_BAND = (200, 300)
 BASE_SETTINGS_KEY = "gc_base_settings"  # an opened project's settings (ui.session sets it)
 
 

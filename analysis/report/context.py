@@ -12,6 +12,7 @@ from analysis.colours import service_colours
 from analysis.project import Project
 from analysis.projectstate import area_source_of, area_title
 from analysis.report.style import PAPERS_IN, clean
+from geo.vocabulary import services_with_minutes
 from geo.catalogue import load_catalogue
 from geo.errors import InputError, ProjectFileError
 from geo.grids.rules import name_text
@@ -36,9 +37,9 @@ class Context:
                                    detail="no households layer")
         self.catalogue = {s.key: s for s in load_catalogue()}
         hh = self.layers["households"]
-        available = [k for k in self.catalogue if f"walk_min_{k}" in hh.columns]
-        available += [c[len("walk_min_"):] for c in hh.columns
-                      if c.startswith("walk_min_") and c[len("walk_min_"):] not in available]
+        held = services_with_minutes(hh.columns)
+        available = [k for k in self.catalogue if k in held]
+        available += [s for s in held if s not in available]
         if services is None:
             self.services = available
         else:

@@ -15,6 +15,7 @@ from analysis.report import draw
 from analysis.report.context import Context
 from analysis.report.style import (BAND_COLOURS, DENSE, FLAG_COLOUR, MINUTE_CLASSES,
                                    OUTSIDE_COLOUR, UNREACHED_COLOUR, clean)
+from geo.vocabulary import minutes_column
 
 MAX_MAP_LABELS = 150  # more grids than this: the area map labels communities, not grids
 PANELS = (4, 2)  # small coverage maps per page (columns, rows)
@@ -159,7 +160,7 @@ def coverage_share(ctx: Context, service: str) -> tuple[float, float, float]:
     """(share, covered, households on the network) of one service."""
     hh = ctx.layers["households"]
     threshold = float(ctx.thresholds.get(service, 15))
-    minutes = hh[f"walk_min_{service}"].to_numpy(dtype=float)
+    minutes = hh[minutes_column(service)].to_numpy(dtype=float)
     weights = hh["households"].to_numpy(dtype=float)
     on = (hh["on_network"].fillna(False).to_numpy(dtype=bool) if "on_network" in hh
           else np.ones(len(hh), dtype=bool))
@@ -185,7 +186,7 @@ def _coverage_layers(ctx: Context, ax, service: str, *, dot_scale: float = 1.0) 
     if grids is not None:
         draw.polys(ax, grids.geometry.to_numpy(), face="none", edge="#555555", lw=0.3, zorder=4,
                    rasterize=len(grids) > DENSE)
-    minutes = hh[f"walk_min_{service}"].to_numpy(dtype=float)
+    minutes = hh[minutes_column(service)].to_numpy(dtype=float)
     colours, _ = minute_classes(minutes, threshold)
     xy = shapely.get_coordinates(hh.geometry.representative_point().to_numpy())
     sizes = np.clip(np.sqrt(hh["households"].to_numpy(dtype=float)) * 1.2 * dot_scale, 1, 40)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from geo.errors import SettingsError
 from geo.settings import check_range
+from geo.vocabulary import DEFAULT_BAND
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,8 @@ class GridSettings:
         community draws from its own stream, seeded by this and its id).
     """
 
-    min_households: int = 200
-    max_households: int = 300
+    min_households: int = DEFAULT_BAND[0]
+    max_households: int = DEFAULT_BAND[1]
     improve_passes: int = 3
     improve_tries_per_grid: int = 40
     seed: int = 0

@@ -1,0 +1,50 @@
+"""One vocabulary: the households' minutes column and the default band are named in
+geo/vocabulary.py only; every other module asks it (issue: one fact, one place)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from geo.grids import GridSettings
+from geo.vocabulary import (DEFAULT_BAND, GAP_MAX_MINUTES, GAP_MEDIAN_MINUTES, minutes_column,
+                            service_of_column, services_with_minutes)
+
+ROOT = Path(__file__).resolve().parents[1]
+CODE = [p for d in ("geo", "analysis", "ui") for p in (ROOT / d).rglob("*.py")] + [ROOT / "app.py"]
+
+
+def _literals(path: Path) -> list[tuple[int, str]]:
+    """String constants of a module that are not docstrings."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            body = getattr(node, "body", [])
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                docstrings.add(id(body[0].value))
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+
+
+def test_the_minutes_column_is_spelled_only_in_the_vocabulary():
+    found = [f"{p.relative_to(ROOT)}:{line}" for p in CODE if p.name != "vocabulary.py"
+             for line, text in _literals(p) if "walk_min_" in text]
+    assert found == [], found
+
+
+def test_the_default_band_is_written_once():
+    found = [f"{p.relative_to(ROOT)}:{n.lineno}" for p in CODE if p.name != "vocabulary.py"
+             for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+             if isinstance(n, ast.Tuple) and [getattr(e, "value", None) for e in n.elts] == [200, 300]]
+    assert found == [], found
+    assert (GridSettings().min_households, GridSettings().max_households) == DEFAULT_BAND
+
+
+def test_minutes_columns_and_their_inverse():
+    assert minutes_column("health") == "walk_min_health"
+    assert service_of_column(minutes_column("primary_school")) == "primary_school"
+    assert service_of_column("households") is None
+    assert service_of_column(GAP_MEDIAN_MINUTES) is None and service_of_column(GAP_MAX_MINUTES) is None
+    cols = ["unit_id", minutes_column("park"), GAP_MAX_MINUTES, minutes_column("health")]
+    assert services_with_minutes(cols) == ["park", "health"]
