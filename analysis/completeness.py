@@ -66,10 +66,7 @@ def _minimum(service: Service) -> float:
 
 def area_blocks(roads: gpd.GeoDataFrame, boundary: shapely.Geometry, crs) -> gpd.GeoDataFrame:
     """Street blocks of the study area (``block_id``), at least :data:`MIN_BLOCK_M2` each."""
-    try:  # the grid package's street blocks (geo.blocks before it became geo.grids.blocks)
-        from geo.grids.blocks import street_blocks
-    except ImportError:
-        from geo.blocks import street_blocks
+    from geo.grids.blocks import street_blocks
 
     whole = gpd.GeoDataFrame({"community_id": ["area"]}, geometry=[boundary], crs=crs)
     if roads is None or not len(roads) or "road_class" not in roads.columns:

@@ -130,19 +130,6 @@ def same_area(a: dict | None, b: dict | None) -> bool:
     return bool(a and b and (a.get("kind"), a.get("id")) == (b.get("kind"), b.get("id")))
 
 
-def _band_of(settings: object) -> tuple[int, int]:
-    """The household band of a run's settings (whatever the grid settings call it)."""
-    grids = getattr(settings, "grids", None)
-    if grids is None:
-        return DEFAULT_BAND
-    for low, high in (("min_households", "max_households"), ("band_min", "band_max"),
-                      ("grid_min", "grid_max"), ("min", "max")):
-        if hasattr(grids, low) and hasattr(grids, high):
-            return int(getattr(grids, low)), int(getattr(grids, high))
-    band = getattr(grids, "band", None)
-    return (int(band[0]), int(band[1])) if band is not None else DEFAULT_BAND
-
-
 def basemap_layers(area: object) -> dict[str, gpd.GeoDataFrame]:
     """The area's roads, buildings and boundary, kept so reports need no other input."""
     roads = area.roads
@@ -186,7 +173,7 @@ def project_from_result(result: Result, *, area_source: dict | None = None) -> P
     layers = {name: frame for name, frame in result.layers.items() if frame is not None}
     for name, frame in basemap_layers(result.area).items():
         layers.setdefault(name, frame)
-    band = _band_of(result.settings)
+    band = result.settings.grids.band
     meta = {
         "area": result.area.name,
         "crs": result.area.crs.to_string(),

@@ -36,6 +36,12 @@ class GridSettings:
     improve_tries_per_grid: int = 40
     seed: int = 0
 
+    @property
+    def band(self) -> tuple[int, int]:
+        """The band as ``(low, high)`` households: the one name the band travels under
+        from the command line and the page to the rule book and back from a project."""
+        return int(self.min_households), int(self.max_households)
+
     def __post_init__(self) -> None:
         if not self.min_households > 0:
             raise SettingsError("err.grid_band_min", min=self.min_households)
