@@ -157,9 +157,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
         raise InputError("err.report_not_pdf", path=out)
-    from analysis.outputs import check_output_file, check_output_folder
+    from analysis.outputs import check_distinct_outputs, check_output_file, check_output_folder
 
     check_output_file(out)  # before any work: a missing, read-only or folder target
+    check_distinct_outputs({"--out": out}, {"PROJECT": args.project})
     if args.png:
         check_output_folder(args.png)
     project = _opened(args.project)
@@ -209,19 +210,27 @@ def area_source(args: argparse.Namespace) -> dict:
     return area_record("demo", args.demo, args.demo)
 
 
+#: ``run``'s input files, which no output may overwrite (``--project`` may: a re-run saves
+#: over the project it continues).
+INPUT_FLAGS = ("osm", "households", "facilities", "communities", "buildings", "population",
+               "compounds", "gates", "roster", "household_totals")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from analysis.pipeline import load_area, run, settings_from_args
     from analysis.project import save_project
 
     progress = _progress_printer()
     out = Path(args.out)
-    from analysis.outputs import check_output_file
+    from analysis.outputs import check_distinct_outputs, check_output_file
     from analysis.project import check_output_path
 
     check_output_path(out)
     check_output_file(out)  # before the run: a missing, read-only or folder target
     if args.summary:
         check_output_file(args.summary)
+    check_distinct_outputs({"--out": out, "--summary": args.summary},
+                           {"--" + flag.replace("_", "-"): getattr(args, flag, None) for flag in INPUT_FLAGS})
     keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
     if not set(keep_text) <= {"address", "name"}:
         raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])

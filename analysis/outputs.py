@@ -62,7 +62,47 @@ def check_output_file(path: str | Path, *, suffix: str | None = None) -> Path:
         raise InputError("err.out_dir_missing", path=path)
     if not _writable_folder(folder) or (path.exists() and not os.access(path, os.W_OK)):
         raise InputError("err.out_not_writable", path=path)
+    _refuse_special(path)
     return path
+
+
+def _refuse_special(path: Path) -> None:
+    """Refuse an existing target that is not a regular file (a device such as
+    ``/dev/null``, a pipe, a socket, or a link to one): replacing it would replace the
+    device entry itself."""
+    if os.path.lexists(path) and not path.is_file():
+        raise InputError("err.out_special", path=path)
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file (the same path spelt differently, links included);
+    paths that do not exist yet are compared by their resolved names."""
+    a, b = Path(a), Path(b)
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
+
+
+def check_distinct_outputs(outputs: dict[str, str | Path | None],
+                           inputs: dict[str, str | Path | None] | None = None) -> None:
+    """Refuse, before any work, two outputs that are one file (``--summary`` equal to
+    ``--out`` would write the summary over the project) and an output that is one of the
+    inputs. ``outputs`` and ``inputs`` map a flag to its path (``None``: not given).
+
+    Raises
+    ------
+    InputError
+        ``err.out_same_file`` naming both flags.
+    """
+    given = [(flag, Path(p)) for flag, p in outputs.items() if p]
+    sources = [(flag, Path(p)) for flag, p in (inputs or {}).items() if p]
+    for i, (flag, path) in enumerate(given):
+        for other, other_path in given[i + 1:] + sources:
+            if same_file(path, other_path):
+                raise InputError("err.out_same_file", first=flag, second=other, path=path)
 
 
 def check_output_folder(path: str | Path) -> Path:
@@ -129,6 +169,7 @@ def atomic_file(target: str | Path) -> Iterator[Path]:
             if not tmp.exists():
                 raise ProjectFileError("err.write_failed", path=target, detail="nothing written")
             fsync_path(tmp)
+            _refuse_special(target)
             os.replace(tmp, target)
     finally:
         _remove(tmp)
@@ -177,10 +218,13 @@ def staged_folder(out_dir: str | Path) -> Iterator[Path]:
                 if path.is_file():
                     fsync_path(path)
             for path in staged:
+                _refuse_special(out / path.name)
+            for path in staged:
                 os.replace(path, out / path.name)
     finally:
         _remove(stage)
 
 
-__all__ = ["atomic_file", "check_output_file", "check_output_folder", "fsync_path",
+__all__ = ["atomic_file", "check_distinct_outputs", "check_output_file", "check_output_folder",
+           "fsync_path", "same_file",
            "staged_folder", "write_bytes_atomic", "write_text_atomic"]

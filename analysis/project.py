@@ -428,6 +428,11 @@ def open_project(path: str | Path) -> Project:
         layers[name] = frame
     if "households" not in layers:
         raise ProjectFileError("err.not_project", path=path, detail="no households layer")
+    from analysis.project_values import check_project_rows
+
+    # NULL, text, negative or absurd counts, repeated ids, missing geometries: refused
+    layers, repaired = check_project_rows(path, layers)
+    notes += repaired
     journal = read_journal(path)
     try:
         entries = tuple(edits.entry_from_record(json.loads(r)) for r in journal.get("record", []))

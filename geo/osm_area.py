@@ -83,7 +83,7 @@ def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | N
     height = _column(b, "height").map(parse_number)
     buildings = gpd.GeoDataFrame({
         "building_id": b["osm_id"].to_numpy(),
-        "building": b["building"].map(first_tag).to_numpy(),
+        "building": _column(b, "building").map(first_tag).to_numpy(),
         "levels": levels.to_numpy(dtype=float),
         "height_m": height.to_numpy(dtype=float),
         "name": _column(b, "name").map(first_tag).to_numpy(),
