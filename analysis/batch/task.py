@@ -66,7 +66,7 @@ def run_district(name: str, argv: tuple[str, ...], folder: str, digest: str) -> 
     dict
         ``name``, ``status`` (``done``, ``failed`` for bad input, ``bug`` for anything
         else), ``error`` (one line), ``seconds``, ``warnings`` (the readers' lines),
-        ``peak_mb`` (the worker's peak resident memory).
+        ``peak_mb`` (the worker's peak resident memory), ``worker`` (its address).
     """
     from analysis.batch.table import parse_district, District
     from analysis.cli import run_from_args, save_run, write_json_atomic
@@ -94,7 +94,18 @@ def run_district(name: str, argv: tuple[str, ...], folder: str, digest: str) -> 
         outcome.update(status="bug", error=_one_line(exc))
     outcome["seconds"] = round(time.perf_counter() - start, 3)
     outcome["peak_mb"] = peak_memory_mb()
+    outcome["worker"] = _worker_address()
     return outcome
+
+
+def _worker_address() -> str:
+    """The Dask worker running this task ("" when run in-process)."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return ""
 
 
 __all__ = ["MARKER", "PROJECT", "SUMMARY", "is_done", "peak_memory_mb", "read_marker",
