@@ -31,15 +31,19 @@ def write_json_atomic(data: dict, path: str | Path) -> Path:
     return write_text_atomic(json.dumps(data, ensure_ascii=False, indent=2, default=str), path)
 
 
-def _read_user_layer(reader, path, **options):
-    """Read one of the user's files with ``reader``; its warnings go to stderr."""
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _read_user_layer(reader, path, *, say=_to_stderr, **options):
+    """Read one of the user's files with ``reader``; its warnings go to ``say`` (stderr)."""
     read = reader(path, **options)
     for line in read.warnings:
-        print(f"warning: {line}", file=sys.stderr)
+        say(f"warning: {line}")
     return read.frame
 
 
-def _with_footprints(area, args):
+def _with_footprints(area, args, *, say=_to_stderr):
     """The study area with uploaded buildings and compound outlines put in."""
     if not (getattr(args, "buildings", None) or getattr(args, "compounds", None)):
         return area
@@ -50,11 +54,11 @@ def _with_footprints(area, args):
         path = getattr(args, name)
         if path:
             area = put(area, _read_user_layer(reader, path, crs=getattr(args, f"{name}_crs"),
-                                              area=area))
+                                              area=area, say=say))
     return area
 
 
-def _with_counts(area, args, settings, communities):
+def _with_counts(area, args, settings, communities, *, say=_to_stderr):
     """The study area with households from a population count and/or calibrated totals."""
     if not (getattr(args, "population", None) or getattr(args, "household_totals", None)):
         return area
@@ -70,7 +74,7 @@ def _with_counts(area, args, settings, communities):
                                      population=population, totals=totals,
                                      communities=communities)
     for key, value in report.items():
-        print(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}", file=sys.stderr)
+        say(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}")
     return area
 
 
@@ -114,7 +118,56 @@ def build_parser() -> argparse.ArgumentParser:
                           "its locked grids are kept as they are (same units, same id), the "
                           "others keep the previous id they overlap most")
     add_report_export_commands(sub)
+    add_batch_command(sub, run)
     return parser
+
+
+#: run's options naming an input file (in a batch: columns of BATCH.csv, hashed by content)
+RUN_INPUT_FILES = ("osm", "households", "facilities", "communities", "buildings", "compounds",
+                   "population", "household_totals", "gates", "roster", "project")
+#: run's options that are one district's own, not the batch's settings
+BATCH_OWN = (*RUN_INPUT_FILES, "place", "demo", "out", "summary", "help")
+
+
+def add_batch_command(sub, run: argparse.ArgumentParser) -> None:
+    """The ``batch`` subcommand. It takes every settings flag of ``run`` (copied from the
+    run parser, so a flag added to ``run`` is a batch flag too) and passes the ones given
+    on to every district (:func:`batch_settings_argv`)."""
+    bat = sub.add_parser(
+        "batch", help="多个区县一次运行（Dask）/ run many districts at once on Dask",
+        description="其余参数与 run 的设置相同，适用于每个区县 / the other flags are run's "
+                    "settings and apply to every district")
+    bat.add_argument("batch", help="区县表 / BATCH.csv: name, osm|demo, optional input columns")
+    bat.add_argument("--out", required=True, help="输出文件夹 / output folder")
+    bat.add_argument("--workers", type=int, default=None,
+                     help="本机工作进程数（默认每核一个）/ local worker processes (one per core)")
+    bat.add_argument("--scheduler", metavar="ADDRESS",
+                     help="已有 Dask 调度器 / an existing Dask scheduler (tcp://host:port)")
+    for action in run._actions:
+        if not action.option_strings or action.dest in BATCH_OWN \
+                or action.dest.endswith("_crs"):
+            continue
+        kwargs = {"dest": f"run__{action.dest}", "default": argparse.SUPPRESS,
+                  "help": action.help}
+        if action.nargs == 0:
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["metavar"] = action.metavar or action.dest.upper()
+        bat.add_argument(*action.option_strings, **kwargs)
+
+
+def batch_settings_argv(args: argparse.Namespace, parser: argparse.ArgumentParser | None = None
+                        ) -> list[str]:
+    """The run flags given to ``batch``, as an argument list for each district's run."""
+    parser = parser or build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    flags = {a.dest: max(a.option_strings, key=len) for a in sub.choices["batch"]._actions
+             if a.dest.startswith("run__")}
+    argv = []
+    for dest, value in vars(args).items():
+        if dest in flags:
+            argv += [flags[dest]] if value is True else [flags[dest], str(value)]
+    return argv
 
 
 def add_report_export_commands(sub) -> None:
@@ -216,10 +269,50 @@ INPUT_FLAGS = ("osm", "households", "facilities", "communities", "buildings", "p
                "compounds", "gates", "roster", "household_totals")
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
+    """The single run of ``run``'s arguments (inputs read, pipeline run), not saved:
+    ``(result, area_source)``. ``say`` receives the readers' warnings and reports (one
+    line each). ``python -m analysis run`` and each district of ``batch`` call this."""
     from analysis.pipeline import load_area, run, settings_from_args
+
+    keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
+    if not set(keep_text) <= {"address", "name"}:
+        raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
+    settings = settings_from_args(args)
+    previous, locked = kept_grids(args.project) if args.project else (None, ())
+    area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
+    # --buildings, --compounds (geo.inputs.footprints) first: a register's rows placed by
+    # compound or building name, and derived communities, use the uploaded names
+    area = _with_footprints(area, args, say=say)
+    register = facilities = communities = None
+    if args.households or args.facilities or args.communities:
+        from geo import layers as user_layers
+
+        if args.households:
+            register = _read_user_layer(user_layers.read_households, args.households, say=say,
+                                        crs=args.households_crs, area=area, keep_text=keep_text)
+        if args.facilities:
+            facilities = _read_user_layer(user_layers.read_facilities, args.facilities, say=say,
+                                          crs=args.facilities_crs, area=area, keep_text=keep_text)
+        if args.communities:
+            communities = _read_user_layer(user_layers.read_communities, args.communities,
+                                           say=say, crs=args.communities_crs, area=area)
+    area = _with_counts(area, args, settings, communities, say=say)  # --population, totals
+    result = run(area, settings, register=register, facilities=facilities,
+                 communities=communities, previous=previous, locked=locked, progress=progress)
+    return result, area_source(args)
+
+
+def save_run(result, source: dict, out: str | Path, summary: str | Path | None = None) -> None:
+    """Write a run's project (and summary) atomically, as ``run`` does."""
     from analysis.project import save_project
 
+    save_project(result, out, extra_meta={"area_source": source})
+    if summary:
+        write_json_atomic(result.summary, summary)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     progress = _progress_printer()
     out = Path(args.out)
     from analysis.outputs import check_distinct_outputs, check_output_file
@@ -231,45 +324,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_output_file(args.summary)
     check_distinct_outputs({"--out": out, "--summary": args.summary},
                            {"--" + flag.replace("_", "-"): getattr(args, flag, None) for flag in INPUT_FLAGS})
-    keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
-    if not set(keep_text) <= {"address", "name"}:
-        raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
-    settings = settings_from_args(args)
-    previous, locked = kept_grids(args.project) if args.project else (None, ())
-    area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
-    # --buildings, --compounds (geo.inputs.footprints) first: a register's rows placed by
-    # compound or building name, and derived communities, use the uploaded names
-    area = _with_footprints(area, args)
-    register = facilities = communities = None
-    if args.households or args.facilities or args.communities:
-        from geo import layers as user_layers
-
-        if args.households:
-            register = _read_user_layer(user_layers.read_households, args.households,
-                                        crs=args.households_crs, area=area, keep_text=keep_text)
-        if args.facilities:
-            facilities = _read_user_layer(user_layers.read_facilities, args.facilities,
-                                          crs=args.facilities_crs, area=area, keep_text=keep_text)
-        if args.communities:
-            communities = _read_user_layer(user_layers.read_communities, args.communities,
-                                           crs=args.communities_crs, area=area)
-    area = _with_counts(area, args, settings, communities)  # --population, --household-totals
-    result = run(area, settings, register=register, facilities=facilities,
-                 communities=communities, previous=previous, locked=locked, progress=progress)
+    result, source = run_from_args(args, progress=progress)
     progress("step.save")
-    save_project(result, out, extra_meta={"area_source": area_source(args)})
-    if args.summary:
-        write_json_atomic(result.summary, args.summary)
+    save_run(result, source, out, args.summary)
     s = result.summary
     print(both("cli.done", path=out, households=s["households"], grids=s["grids"]),
           file=sys.stderr)
     return 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from analysis.batch import run_batch
+
+    result = run_batch(args.batch, args.out, settings_argv=batch_settings_argv(args),
+                       workers=args.workers, scheduler=args.scheduler)
+    _print_written(result.files)
+    return 1 if result.bugs else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "batch":
+            return cmd_batch(args)
         if args.command == "run":
             return cmd_run(args)
         if args.command == "report":
