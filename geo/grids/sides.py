@@ -99,7 +99,8 @@ def side_of(dirs: np.ndarray) -> np.ndarray:
 
 
 def boundary_sides(grids: gpd.GeoDataFrame, features: gpd.GeoDataFrame, *,
-                   neighbour_label: Sequence[str] | None = None) -> pd.DataFrame:
+                   neighbour_label: Sequence[str] | None = None,
+                   rows: Sequence[int] | None = None) -> pd.DataFrame:
     """What bounds each grid on each side.
 
     Parameters
@@ -110,11 +111,14 @@ def boundary_sides(grids: gpd.GeoDataFrame, features: gpd.GeoDataFrame, *,
         :func:`named_features`, same CRS.
     neighbour_label
         How a neighbouring grid is named (default: its ``grid_id``), aligned with ``grids``.
+    rows
+        Positions of the grids to describe (default: all); the others still count as
+        neighbours.
 
     Returns
     -------
     DataFrame
-        ``grids``' index; for each side ``<side>_kind`` (``feature``, ``grid`` or
+        ``grids``' index (of ``rows``); for each side ``<side>_kind`` (``feature``, ``grid`` or
         ``edge``), ``<side>_zh`` and ``<side>_en`` (names, joined), and ``boundary_zh``,
         ``boundary_en`` (the sentences).
     """
@@ -132,7 +136,9 @@ def boundary_sides(grids: gpd.GeoDataFrame, features: gpd.GeoDataFrame, *,
     lab_zh = features["label_zh"].to_numpy() if len(features) else np.array([])
     lab_en = features["label_en"].to_numpy() if len(features) else np.array([])
     records = []
-    for g, geom in enumerate(geoms):
+    todo = range(len(geoms)) if rows is None else [int(r) for r in rows]
+    for g in todo:
+        geom = geoms[g]
         rec: dict[str, object] = {}
         mids, dirs, lens = _pieces(geom) if geom is not None else (np.zeros((0, 2)),) * 3
         side = side_of(dirs) if len(dirs) else np.zeros(0, dtype=int)
@@ -182,7 +188,7 @@ def boundary_sides(grids: gpd.GeoDataFrame, features: gpd.GeoDataFrame, *,
         rec["boundary_zh"] = t("gs.boundary", "zh", **{s: rec[f"{s}_zh"] for s in SIDES})
         rec["boundary_en"] = t("gs.boundary", "en", **{s: rec[f"{s}_en"] for s in SIDES})
         records.append(rec)
-    return pd.DataFrame(records, index=grids.index)
+    return pd.DataFrame(records, index=grids.index[list(todo)])
 
 
 __all__ = ["SIDES", "boundary_sides", "named_features", "side_of"]
