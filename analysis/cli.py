@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--grid-max", type=int, default=300, help="每网格最多户数 / max households per grid")
     run.add_argument("--standard", default="gb50180", choices=["gb50180"],
                      help="生活圈标准 / life-circle standard")
+    run.add_argument("--admin-code", metavar="COUNTY6[STREET3]",
+                     help="网格编码用的县级（GB/T 2260）及街道代码 / county (GB/T 2260) and "
+                          "street codes for the grid codes (CJ/T 349-2010)")
+    run.add_argument("--object-code", metavar="OBJECT6",
+                     help="管理或服务对象代码（CJ/T 348-2010，给出时另存 20 位完整编码）/ object "
+                          "code (CJ/T 348-2010; adds the full 20-digit code)")
+    run.add_argument("--roster", help="网格员名单（姓名、电话，可选岗位、网格）/ grid workers' "
+                                      "roster (name, phone, optional post and grid)")
     run.add_argument("--out", required=True, help="项目文件 / project file (.gpkg)")
     run.add_argument("--summary", help="摘要 / summary JSON file")
     run.add_argument("--project", metavar="EXISTING.gpkg",
@@ -186,6 +194,13 @@ def add_report_export_commands(sub) -> None:
                      choices=["geojson", "shp", "csv", "xlsx", "gpkg"], help="格式 / format")
     exp.add_argument("--out", required=True, help="输出文件夹 / output folder")
     exp.add_argument("--lang", default="zh", choices=["zh", "en"], help="语言 / language")
+    exp.add_argument("--with-workers", action="store_true",
+                     help="导出网格员名单（默认不导出）/ include the grid workers (left out by "
+                          "default)")
+    atl = sub.add_parser("atlas", help="网格图册 PDF / the per-grid atlas (PDF)")
+    atl.add_argument("project", help="项目文件 / project file (.gpkg)")
+    atl.add_argument("--out", required=True, help="图册 / atlas file (.pdf)")
+    atl.add_argument("--lang", default="zh", choices=["zh", "en"], help="语言 / language")
 
 
 def _opened(path: str):
@@ -234,9 +249,51 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     check_output_folder(args.out)
     project = _opened(args.project)
-    files = export_project(project, args.format, args.out, lang=args.lang)
+    files = export_project(project, args.format, args.out, lang=args.lang,
+                           with_workers=args.with_workers)
     _print_written(files)
     return 0
+
+
+def cmd_atlas(args: argparse.Namespace) -> int:
+    from analysis.atlas import make_atlas
+    from analysis.outputs import check_output_file
+
+    progress = _progress_printer()
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        raise InputError("err.report_not_pdf", path=out)
+    check_output_file(out)
+    project = _opened(args.project)
+    progress("step.atlas")
+    pages = make_atlas(project, out, lang=args.lang)
+    print(both("gs.atlas_done", pages=pages), file=sys.stderr)
+    _print_written([out])
+    return 0
+
+
+#: ``(admin code, object code, roster)`` of a run: the grid system its project gets
+GridSystemArgs = tuple
+
+
+def _grid_system_args(args: argparse.Namespace) -> GridSystemArgs:
+    """The admin and object codes (checked before the run; a re-run keeps an earlier
+    project's codes when none are given) and the roster, read before the run."""
+    from geo.grids.codes import CodeScheme
+
+    admin, obj = args.admin_code, args.object_code
+    if args.project and admin is None and obj is None:
+        from analysis.project import read_meta
+
+        old = CodeScheme.from_meta(read_meta(args.project))
+        admin, obj = old.admin_code or None, old.object_code or None
+    CodeScheme.parse(admin, obj)
+    roster = None
+    if args.roster:
+        from geo.grids.workers import read_roster
+
+        roster = read_roster(args.roster)
+    return admin, obj, roster
 
 
 def kept_grids(path: str) -> tuple:
@@ -271,7 +328,7 @@ INPUT_FLAGS = ("osm", "households", "facilities", "communities", "buildings", "p
 
 def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
     """The single run of ``run``'s arguments (inputs read, pipeline run), not saved:
-    ``(result, area_source)``. ``say`` receives the readers' warnings and reports (one
+    ``(result, area_source, grid_system)`` (the last for :func:`save_run`). ``say`` receives the readers' warnings and reports (one
     line each). ``python -m analysis run`` and each district of ``batch`` call this."""
     from analysis.pipeline import load_area, run, settings_from_args
 
@@ -279,6 +336,7 @@ def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
     if not set(keep_text) <= {"address", "name"}:
         raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
     settings = settings_from_args(args)
+    grid_system = _grid_system_args(args)  # codes checked and the roster read before the run
     previous, locked = kept_grids(args.project) if args.project else (None, ())
     area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
     # --buildings, --compounds (geo.inputs.footprints) first: a register's rows placed by
@@ -300,16 +358,26 @@ def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
     area = _with_counts(area, args, settings, communities, say=say)  # --population, totals
     result = run(area, settings, register=register, facilities=facilities,
                  communities=communities, previous=previous, locked=locked, progress=progress)
-    return result, area_source(args)
+    return result, area_source(args), grid_system
 
 
-def save_run(result, source: dict, out: str | Path, summary: str | Path | None = None) -> None:
-    """Write a run's project (and summary) atomically, as ``run`` does."""
+def save_run(result, source: dict, out: str | Path, summary: str | Path | None = None, *,
+             grid_system: GridSystemArgs | None = None) -> dict:
+    """Write a run's project (with its grid codes, 四至 and workers) and summary
+    atomically, as ``run`` does; return the summary written."""
+    from analysis.gridsystem import set_grid_system
     from analysis.project import save_project
+    from analysis.projectstate import project_from_result
 
-    save_project(result, out, extra_meta={"area_source": source})
+    admin_code, object_code, roster = grid_system or (None, None, None)
+    project = set_grid_system(project_from_result(result), admin_code=admin_code,
+                              object_code=object_code, roster=roster)
+    save_project(project, out, extra_meta={"area_source": source})
+    s = {**result.summary, **({"staffing": project.summary["staffing"]}
+                              if "staffing" in project.summary else {})}
     if summary:
-        write_json_atomic(result.summary, summary)
+        write_json_atomic(s, summary)
+    return s
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -324,12 +392,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_output_file(args.summary)
     check_distinct_outputs({"--out": out, "--summary": args.summary},
                            {"--" + flag.replace("_", "-"): getattr(args, flag, None) for flag in INPUT_FLAGS})
-    result, source = run_from_args(args, progress=progress)
+    result, source, grid_system = run_from_args(args, progress=progress)
     progress("step.save")
-    save_run(result, source, out, args.summary)
-    s = result.summary
+    s = save_run(result, source, out, args.summary, grid_system=grid_system)
     print(both("cli.done", path=out, households=s["households"], grids=s["grids"]),
           file=sys.stderr)
+    if "staffing" in s:  # counts only: no name or phone is ever printed
+        print(both("gs.staffing_line", **s["staffing"]), file=sys.stderr)
     return 0
 
 
@@ -354,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "export":
             return cmd_export(args)
+        if args.command == "atlas":
+            return cmd_atlas(args)
     except GridcircleError as exc:
         print(f"error: {exc.bilingual()}", file=sys.stderr)
         return 2

@@ -43,7 +43,8 @@ from geo.i18n import t, table
 FORMATS = ("gpkg", "geojson", "shp", "csv", "xlsx")
 #: Tables written to CSV/XLSX (point and polygon layers get lon/lat of a point on them).
 TABLE_LAYERS = ("grids", "coverage", "coverage_levels", "communities", "households", "facilities",
-                "gaps")
+                "gaps", "workers")  # workers: only in a project passed with_workers
+WORKER_LAYERS = ("workers",)  # the grid workers' roster: left out unless asked
 MIME = {"gpkg": "application/geopackage+sqlite3", "xlsx":
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "zip": "application/zip"}
@@ -145,7 +146,8 @@ def _stem(project: Project) -> str:
     return name or "gridcircle"
 
 
-def _layers(project: Project, names: tuple[str, ...] = CONTRACT_LAYERS) -> dict[str, pd.DataFrame]:
+def _layers(project: Project, names: tuple[str, ...] = CONTRACT_LAYERS + WORKER_LAYERS
+            ) -> dict[str, pd.DataFrame]:
     return {n: project.layers[n] for n in names
             if n in project.layers and project.layers[n] is not None and len(project.layers[n])}
 
@@ -290,6 +292,11 @@ def table_frames(project: Project) -> dict[str, pd.DataFrame]:
     journal = _journal_table(project)
     if journal is not None and len(journal):
         out["journal"] = journal
+    grids = project.layers.get("grids")
+    if grids is not None and len(grids):  # signboards: code, name, 四至 (workers if kept)
+        from analysis.gridsystem import signboard_table
+
+        out["signboard"] = signboard_table(project, with_workers="workers" in project.layers)
     return out
 
 
@@ -359,7 +366,8 @@ def write_xlsx(project: Project, out_dir: Path, *, lang: str = "zh") -> list[Pat
     return [target]
 
 
-def export_project(project: Project, fmt: str, out_dir: str | Path, *, lang: str = "zh") -> list[Path]:
+def export_project(project: Project, fmt: str, out_dir: str | Path, *, lang: str = "zh",
+                   with_workers: bool = False) -> list[Path]:
     """Write ``project`` in one format into ``out_dir`` (created if missing).
 
     Parameters
@@ -372,6 +380,9 @@ def export_project(project: Project, fmt: str, out_dir: str | Path, *, lang: str
         Folder to write into; its parent must exist.
     lang
         Language of the credit note and the workbook's about sheet.
+    with_workers
+        Include the grid workers' roster (the ``workers`` layer, names and phones on the
+        signboard table); left out by default.
 
     Returns
     -------
@@ -387,6 +398,11 @@ def export_project(project: Project, fmt: str, out_dir: str | Path, *, lang: str
     """
     fmt = _check_format(fmt)
     out = _out_dir(out_dir)
+    if not with_workers and "workers" in project.layers:
+        from dataclasses import replace
+
+        project = replace(project, layers={k: v for k, v in project.layers.items()
+                                           if k not in WORKER_LAYERS})
     writers = {"gpkg": write_gpkg, "geojson": write_geojson,
                "shp": lambda p, o: write_shapefile(p, o, lang=lang),
                "csv": lambda p, o: write_csv(p, o, lang=lang),
@@ -403,7 +419,8 @@ def export_project(project: Project, fmt: str, out_dir: str | Path, *, lang: str
     return [out / p.name for p in staged]
 
 
-def export_bytes(project: Project, fmt: str, *, lang: str = "zh") -> tuple[str, bytes, str]:
+def export_bytes(project: Project, fmt: str, *, lang: str = "zh",
+                 with_workers: bool = False) -> tuple[str, bytes, str]:
     """An export as one download: ``(file name, content, MIME type)``.
 
     GeoPackage and XLSX are single files; GeoJSON and CSV come as a zip of their files
@@ -411,7 +428,7 @@ def export_bytes(project: Project, fmt: str, *, lang: str = "zh") -> tuple[str, 
     """
     fmt = _check_format(fmt)
     with tempfile.TemporaryDirectory() as tmp:
-        files = export_project(project, fmt, tmp, lang=lang)
+        files = export_project(project, fmt, tmp, lang=lang, with_workers=with_workers)
         if len(files) == 1 and fmt in ("gpkg", "xlsx", "shp"):
             path = files[0]
             mime = MIME["zip"] if fmt == "shp" else MIME[fmt]

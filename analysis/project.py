@@ -55,7 +55,8 @@ JOURNAL_TABLE = "gridcircle_journal"
 CONTRACT_LAYERS = ("communities", "grids", "households", "facilities", "service_areas",
                    "coverage", "gaps")
 EXTRA_LAYERS = ("coverage_levels", "cells", "roads", "buildings", "study_area",
-                "compound_walls", "compound_gates")  # gated compounds (geo.walls)
+                "compound_walls", "compound_gates",  # gated compounds (geo.walls)
+                "workers")  # grid workers' posts, only when a roster was given
 LAYER_ORDER = CONTRACT_LAYERS + EXTRA_LAYERS
 LOCK_TIMEOUT_S = 30.0
 _WRITE_ERRORS = (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,

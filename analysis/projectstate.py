@@ -335,6 +335,10 @@ def with_session(project: Project, session: edits.EditSession, *,
                     s: int((gaps["service"] == s).sum()) for s in summary["reach"].get("gaps", {})}}
     summary.update(grid_figures(state.grids, summary.get("grids_report")))
     meta = {**project.meta, "summary": summary}
+    # grid codes, 四至 and the workers' posts follow the grids (analysis.gridsystem)
+    from analysis.gridsystem import apply as grid_system
+
+    layers, meta = grid_system(layers, meta)
     return replace(project, layers=layers, meta=meta, session=session)
 
 

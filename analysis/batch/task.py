@@ -79,8 +79,8 @@ def run_district(name: str, argv: tuple[str, ...], folder: str, digest: str) -> 
         folder.mkdir(parents=True, exist_ok=True)
         (folder / MARKER).unlink(missing_ok=True)
         args = parse_district(District(name=name, argv=tuple(argv), row=0), folder)
-        result, source = run_from_args(args, progress=None, say=warnings.append)
-        save_run(result, source, folder / PROJECT, folder / SUMMARY)
+        result, source, grid_system = run_from_args(args, progress=None, say=warnings.append)
+        save_run(result, source, folder / PROJECT, folder / SUMMARY, grid_system=grid_system)
         seconds = round(time.perf_counter() - start, 3)
         write_json_atomic({"inputs_hash": digest, "seconds": seconds,
                            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
