@@ -38,9 +38,12 @@ def reindexed(index: ReachIndex, walls=None, network=None) -> ReachIndex:
 
 
 def without_walls(index: ReachIndex) -> ReachIndex:
-    """The same homes and facilities on the same network and compounds, no outline a wall
-    (:meth:`geo.walls.Walls.opened`; what ``WallSettings(gated=False)`` measures too)."""
-    return reindexed(index, index.walls.opened() if index.walls is not None else None)
+    """The same homes and facilities on the same network in the plain street model: snapped
+    to the nearest walkable way, inner paths included (what ``WallSettings(gated=False)``
+    measures too)."""
+    if index.plain is not None:
+        return index.plain
+    return index if index.walls is None else reindexed(index, None)
 
 
 def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSettings,
@@ -72,10 +75,12 @@ def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSett
         return {"gated": False}
     services = tuple(reach.walk_m.columns) if services is None else tuple(services)
     if plain is None:  # no wall at all: the answer without walls is this one
-        plain = reach if walls.n_gated == 0 else household_minutes(without_walls(index),
-                                                                   settings, services)
+        plain = reach.plain if reach.plain is not None else (
+            reach if walls.n_gated == 0 else household_minutes(without_walls(index),
+                                                               settings, services))
     w = index.household_weight
-    inside = walls.walled(index.walled.compound)
+    inside = (walls.walled(index.walled.compound) if index.walled is not None
+              else np.zeros(index.n_households, dtype=bool))
     rep = walls.report
     out = {
         "gated": True,
@@ -142,7 +147,7 @@ def wall_layers(index: ReachIndex) -> dict[str, gpd.GeoDataFrame]:
     crs = index.network.crs
     comps = walls.compounds.copy()
     counts = np.zeros(walls.polygons.size, dtype=np.int64)
-    if walls.polygons.size:
+    if walls.polygons.size and index.walled is not None:
         inside = walls.walled(index.walled.compound)
         np.add.at(counts, index.walled.compound[inside], index.household_weight[inside])
     by_id = dict(zip(walls.compound_ids, counts))

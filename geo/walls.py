@@ -57,7 +57,7 @@ from geo.wall_graph import (access_points, close_access, cut_at_outlines, enter_
 GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
                            "turnstile", "kissing_gate", "full-height_turnstile", "hampshire_gate",
                            "bump_gate", "wicket_gate"})
-ORIGINS = ("mapped", "inferred", "added")
+ORIGINS = ("mapped", "inferred", "added", "assumed")
 
 
 @dataclass(frozen=True)
@@ -214,8 +214,9 @@ class Walls:
 
     def snap(self, xy: np.ndarray, compound: np.ndarray, *,
              max_snap_m: float) -> tuple[Snap, np.ndarray]:
-        """Snap points outside compounds to the edges outside them and points inside a
-        compound (walled or opened) to the inner paths of their own compound (edge -1 where
+        """Snap points outside walled compounds (``compound`` -1) to the nearest edge that
+        is no walled compound's inner path (an opened compound's paths are ways like any
+        other), and points inside a walled compound to its own inner paths (edge -1 where
         none within the cap).
 
         A point outside every wall whose only ways within the cap are inner paths of a
@@ -238,7 +239,7 @@ class Walls:
             ok = e >= 0
             edge[who[ok]], along[who[ok]], offset[who[ok]] = ids[e[ok]], a[ok], o[ok]
         if inner.size:  # the nearest inner path may belong to the compound next door
-            wrong = inner[(edge[inner] >= 0) & (self.edge_compound[np.maximum(edge[inner], 0)]
+            wrong = inner[(edge[inner] >= 0) & (self.edge_walled[np.maximum(edge[inner], 0)]
                                                 != compound[inner])]
             edge[wrong], along[wrong], offset[wrong] = -1, np.nan, np.nan
             if wrong.size:
@@ -250,7 +251,7 @@ class Walls:
             ok = e >= 0
             hit = stranded[ok]
             edge[hit], along[hit], offset[hit] = ids[e[ok]], a[ok], o[ok]
-            compound[hit] = self.edge_compound[ids[e[ok]]]
+            compound[hit] = self.edge_walled[ids[e[ok]]]
         return Snap(edge, along, offset), compound
 
     def _edges(self, part: str) -> tuple[np.ndarray, np.ndarray, object]:
@@ -258,18 +259,18 @@ class Walls:
         once per walls: homes and facilities share them)."""
         cache = self.__dict__.setdefault("_grids", {})
         if part not in cache:
-            mask = self.edge_compound >= 0 if part == "inner" else self.edge_compound < 0
+            mask = self.edge_walled >= 0 if part == "inner" else self.edge_walled < 0
             ids = np.flatnonzero(mask)
             geoms = self.network.edge_geometry[ids]
             cache[part] = (ids, geoms, build_segment_grid(geoms) if ids.size else None)
         return cache[part]
 
     def _snap_own(self, xy, compound, who, max_snap_m, edge, along, offset) -> None:
-        ids = np.flatnonzero(self.edge_compound >= 0)
+        ids = np.flatnonzero(self.edge_walled >= 0)
         geoms = self.network.edge_geometry[ids]
         points = shapely.points(xy[who])
         src, tgt = shapely.STRtree(geoms).query(points, predicate="dwithin", distance=max_snap_m)
-        keep = self.edge_compound[ids[tgt]] == compound[who[src]]
+        keep = self.edge_walled[ids[tgt]] == compound[who[src]]
         src, tgt = src[keep], tgt[keep]
         if src.size == 0:
             return
@@ -283,9 +284,52 @@ class Walls:
         offset[who[src]] = dist
         along[who[src]] = shapely.line_locate_point(geoms[tgt], points[src])
 
-    def gate_pairs(self, xy: np.ndarray, compound: np.ndarray
+    def leads_out(self, edge: np.ndarray) -> np.ndarray:
+        """Whether each edge (-1: none) is an inner path of a walled compound whose piece of
+        inner paths reaches one of the compound's open crossings: a point snapped to it walks
+        out along the paths. Elsewhere (no inner path, or an unconnected piece) a home walks
+        in a straight line (times the detour) to its compound's access points."""
+        cache = self.__dict__.setdefault("_grids", {})
+        if "leads_out" not in cache:
+            net = self.network
+            inner = np.flatnonzero(self.edge_walled >= 0)
+            ok = np.zeros(net.n_edges, dtype=bool)
+            if inner.size:
+                from scipy.sparse.csgraph import connected_components
+
+                g = sparse.coo_array((np.ones(inner.size), (net.edge_u[inner], net.edge_v[inner])),
+                                     shape=(net.n_nodes, net.n_nodes))
+                _, label = connected_components(g, directed=False)
+                node = self.access["node"].to_numpy().astype(np.int64)
+                inside = (self.access["inside"].to_numpy().astype(np.int64)
+                          if "inside" in self.access.columns else node)
+                crossing = (node >= 0) & (node < net.n_nodes) & (inside >= 0)
+                crossing &= self.walled(self.access["compound"].to_numpy())
+                ok[inner] = np.isin(label[net.edge_u[inner]], label[node[crossing]])
+            cache["leads_out"] = ok
+        edge = np.asarray(edge, dtype=np.int64)
+        return (edge >= 0) & cache["leads_out"][np.maximum(edge, 0)]
+
+    def gate_pairs(self, xy: np.ndarray, compound: np.ndarray,
+                   edge: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every (point, open access point of its compound) pair with the straight walk."""
+        """Every (point, open access point of its compound) pair with the straight walk
+        (times the detour). With ``edge`` (each point's snapped edge), a point on an inner
+        path that leads out walks straight only to gates no mapped way passes through
+        (its paths reach every crossing)."""
+        acc = self.access
+        point, gate, cost = self._gate_pairs(xy, compound)
+        if edge is not None and point.size:
+            node = acc["node"].to_numpy().astype(np.int64)
+            inside = (acc["inside"].to_numpy().astype(np.int64) if "inside" in acc.columns
+                      else node)
+            crossing = (inside >= 0)[gate]
+            keep = ~(self.leads_out(np.asarray(edge)[point]) & crossing)
+            point, gate, cost = point[keep], gate[keep], cost[keep]
+        return point, gate, cost
+
+    def _gate_pairs(self, xy: np.ndarray, compound: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         acc = self.access
         if len(acc) == 0 or not (compound >= 0).any():
             return (np.zeros(0, np.int64),) * 2 + (np.zeros(0),)

@@ -54,17 +54,16 @@ def _measure(net, homes, facilities, walls=None, services=("health",)):
 
 def _brute_force_via(gate, homes, facility, street_segs, gate_link, inner_path=None):
     """networkx: streets as drawn, the gate joined to the streets by ``gate_link``; each
-    home joined only to the gate (straight walk × detour) and, if ``inner_path`` (a
-    vertical segment from the gate) lies within the snap cap, to its nearest point on that
-    path; shortest walk home → facility."""
+    home joined to its nearest point on ``inner_path`` (a vertical segment from the gate)
+    if that lies within the snap cap, else to the gate (straight walk × detour: the
+    straight line only where no inner path leads out); shortest walk home → facility."""
     g = nx.Graph()
     for a, b, c, d in street_segs:
         g.add_edge((a, b), (c, d), weight=float(np.hypot(c - a, d - b)))
     g.add_edge(("gate",), gate_link[0], weight=gate_link[1])
     out = []
     for k, h in enumerate(homes):
-        g.add_edge(("home", k), ("gate",),
-                   weight=DETOUR * float(np.hypot(*(np.subtract(h, gate)))))
+        offset = np.inf
         if inner_path is not None:
             x, y0, y1 = inner_path
             foot = (x, float(np.clip(h[1], y0, y1)))
@@ -72,6 +71,9 @@ def _brute_force_via(gate, homes, facility, street_segs, gate_link, inner_path=N
             if offset <= 150.0:
                 g.add_edge(("home", k), ("foot", k), weight=offset)
                 g.add_edge(("foot", k), ("gate",), weight=foot[1] - y0)
+        if offset > 150.0:
+            g.add_edge(("home", k), ("gate",),
+                       weight=DETOUR * float(np.hypot(*(np.subtract(h, gate)))))
         out.append(nx.shortest_path_length(g, ("home", k), facility, weight="weight"))
     return np.array(out)
 
@@ -125,7 +127,7 @@ def test_outsiders_do_not_walk_through_but_residents_use_both_gates():
     index, reach = _measure(net, [(0, 210), (250, 250)], [(400, 200)], walls)
     walk = reach.walk_m["health"].to_numpy()
     assert walk[0] == pytest.approx(190 + 400 + 200)  # around, not through
-    assert walk[1] == pytest.approx(DETOUR * np.hypot(50, 50) + 100)  # to the east gate
+    assert walk[1] == pytest.approx(50 + 50 + 100)  # along the inner road to the east gate
     _, plain = _measure(net, [(0, 210)], [(400, 200)])
     assert plain.walk_m["health"].iloc[0] == pytest.approx(10 + 400)
 
@@ -143,15 +145,21 @@ def test_public_arterial_through_a_compound_stays_public():
 def test_facility_inside_a_compound_is_reached_through_its_gate():
     net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
     walls = build_walls(net, _compound())
-    facility = (200, 280)  # a kindergarten deep inside, north of the dead-end path
-    _, reach = _measure(net, [(200, -10), (120, 290), (300, 420)], [facility], walls)
+    facility = (200, 240)  # a kindergarten deep inside, north of the dead-end path
+    homes = [(200, -10), (120, 290), (300, 420)]
+    _, reach = _measure(net, homes, [facility], walls)
     walk = reach.walk_m["health"].to_numpy()
-    # inside: along the dead-end path (50 m) and straight to it (130 m), or straight
-    inside = min(50 + 130, DETOUR * 180)
+    # inside: along the dead-end path (50 m) and straight to it (90 m)
+    inside = 50 + 90
     assert walk[0] == pytest.approx(10 + 100 + inside)  # street, gate, then inside
-    assert walk[1] == pytest.approx(DETOUR * np.hypot(80, 10))  # a neighbour inside
     # from the north: around the ring to the south gate (200 + 400 + 200), then in
     assert walk[2] == pytest.approx(20 + 100 + 400 + 200 + 100 + inside)
+    # a neighbour 161 m from the path walks straight to it, unless the street model (its
+    # nearest way is the north street, 110 m over the wall) is longer: that stands
+    _, plain = _measure(net, homes, [facility])
+    assert walk[1] == pytest.approx(max(DETOUR * np.hypot(80, 50),
+                                        plain.walk_m["health"].iloc[1]))
+    assert (walk >= plain.walk_m["health"].to_numpy() - 1e-9).all()
 
 
 def test_planner_edits_close_add_and_open():
@@ -231,7 +239,7 @@ def test_opening_a_gate_never_lowers_coverage(new_gates):
     assert after.report["health"]["covered_households"] >= before.report["health"]["covered_households"]
 
 
-def test_without_walls_is_the_walled_model_with_every_wall_opened():
+def test_walls_off_is_the_plain_street_model():
     net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
     walls = build_walls(net, _compound())
     homes = [(150, 250), (200, 290), (20, 380)]
@@ -243,13 +251,11 @@ def test_without_walls_is_the_walled_model_with_every_wall_opened():
     np.testing.assert_allclose(twin.walk_m["health"], walls_off.walk_m["health"])
     got = twin.walk_m["health"].to_numpy()
     assert (got <= walled.walk_m["health"].to_numpy() + 1e-9).all()
-    # in an opened compound a home keeps its inner path and gate, and may also walk to
-    # the nearest street outside: 150 m west, then 350 m along the streets; a network
-    # with no compound at all snaps it to the dead-end path only (112 m, 150 m down)
-    assert got[0] == pytest.approx(150 + 150 + 200)
+    # walls off: every home snaps to its nearest way, inner paths included, as a network
+    # with no compound at all does (the first home to the dead-end path, 112 m away)
     _, plain = _measure(net, homes, [(200, 400)])
     assert plain.walk_m["health"].iloc[0] == pytest.approx(np.hypot(50, 100) + 150 + 800)
-    np.testing.assert_allclose(got[1:], plain.walk_m["health"].to_numpy()[1:])
+    np.testing.assert_allclose(got, plain.walk_m["health"].to_numpy())
 
 
 #: An L-shaped inner path from the south gate (200, 100): north to y = 120, west to
@@ -261,13 +267,14 @@ L_PATH = [(200, 0, 200, 120), (200, 120, 110, 120), (110, 120, 110, 290)]
 def test_walls_never_shorten_a_walk_a_gate_reached_straight_is_no_wall_effect():
     """The cause of a bug: the model without walls snapped a home to its nearest path only
     (70 m west, then 280 m along the L), while the walled model also let it walk straight
-    to the gate (191 m), so walls looked like they shortened walks by 2.2 min."""
+    to the gate (191 m), so walls looked like they shortened walks by 2.2 min. Now a home
+    on an inner path that leads out walks along it, walls or not."""
     net = build_network(lines_frame(_shift(RING + L_PATH)))
     walls = build_walls(net, _compound())
     homes = [(180, 290), (250, 200), (20, 380)]
     index, walled = _measure(net, homes, [(200, -5)], walls)
     got = walled.walk_m["health"].to_numpy()
-    assert got[0] == pytest.approx(DETOUR * np.hypot(20, 190) + 100 + 5)
+    assert got[0] == pytest.approx(70 + 170 + 90 + 120 + 5)
     twin = R.household_minutes(without_walls(index), SETTINGS, ("health",))
     plain = twin.walk_m["health"].to_numpy()
     assert plain[0] == pytest.approx(got[0])  # the same gate, walked the same way
@@ -320,9 +327,9 @@ def test_detour_factor_lengthens_the_walk_inside_the_compound():
 def test_with_a_detour_a_facility_inside_leaves_along_its_inner_path():
     net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
     walls = build_walls(net, _compound(), settings=WallSettings(inner_detour=1.3))
-    _, reach = _measure(net, [(200, -10)], [(200, 280)], walls)
-    # straight to the gate would be 1.3 × 180 = 234 m; the path: 130 m to it, 50 m along
-    assert reach.walk_m["health"].iloc[0] == pytest.approx(10 + 100 + 50 + 130)
+    _, reach = _measure(net, [(200, -10)], [(200, 240)], walls)
+    # straight to the gate would be 1.3 × 140 = 182 m; the path: 90 m to it, 50 m along
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(10 + 100 + 50 + 90)
 
 
 def test_an_area_without_compounds_measures_as_without_walls():
