@@ -65,8 +65,9 @@ def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSett
     dict
         ``compounds_gated``; ``compounds_by_status``; ``open_no_access`` (ids of compounds
         with no known access point, treated as open); ``access_points`` by origin
-        (``mapped``/``inferred``/``added``) and ``access_points_closed``;
-        ``households_affected`` (households inside walls); per service ``coverage``
+        (``mapped``/``inferred``/``added``/``assumed``) and ``access_points_closed``;
+        ``gates_ignored_why`` (each ignored mapped gate: ``lon``, ``lat``, ``reason``);
+        ``compounds_with_assumed_gates`` and ``assumed_ids``; ``households_affected`` (households inside walls); per service ``coverage``
         ``{"with_walls", "without_walls"}``; ``minutes_changed`` per service (households
         whose walk changed, median and 90th percentile of the change in minutes).
     """
@@ -90,6 +91,9 @@ def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSett
         "access_points": rep["access_points"],
         "access_points_closed": rep["access_points_closed"],
         "gates_ignored": rep["gates_mapped_ignored"] + rep["gates_added_ignored"],
+        "gates_ignored_why": list(rep.get("gates_ignored_why", [])),
+        "compounds_with_assumed_gates": len(rep.get("compounds_assumed", [])),
+        "assumed_ids": list(rep.get("compounds_assumed", []))[:20],
         "households_affected": int(w[inside].sum()),
         "coverage": {},
         "minutes_changed": {},

@@ -50,8 +50,8 @@ from geo.crs import require_projected
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
-from geo.wall_graph import (access_points, close_access, cut_at_outlines, enter_ends,
-                            gate_points, midpoints, walled_graph, wgs84_to)
+from geo.wall_graph import (access_points, assumed_access, close_access, cut_at_outlines,
+                            enter_ends, gate_points, midpoints, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
 GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
@@ -81,6 +81,13 @@ class WallSettings:
         How far a "close" click may lie from the access point it closes.
     max_compound_ha
         Larger residential areas are districts, not compounds: no wall.
+    assume_gates
+        A walled compound with no known access point gets one *assumed* gate on each
+        side of its outline that faces a street within :attr:`assumed_street_m`, at the
+        point of that side nearest the street (a Chinese compound opens onto its
+        streets); off, such a compound is treated as open.
+    assumed_street_m
+        How far a street may lie from a side of the outline for an assumed gate.
     inner_detour
         A home walks to a gate of its compound (or to a facility inside it) in a straight
         line times this factor. 1 (the straight line, what a brute-force check via the gate
@@ -97,6 +104,8 @@ class WallSettings:
     edit_match_m: float = 25.0
     max_compound_ha: float = 50.0
     inner_detour: float = 1.0
+    assume_gates: bool = True
+    assumed_street_m: float = 60.0
 
     def __post_init__(self) -> None:
         check_range("gate_match_m", self.gate_match_m, 0, 200)
@@ -104,6 +113,7 @@ class WallSettings:
         check_range("edit_match_m", self.edit_match_m, 0, 500)
         check_range("max_compound_ha", self.max_compound_ha, 0.01, 10_000)
         check_range("inner_detour", self.inner_detour, 1.0, 3.0)
+        check_range("assumed_street_m", self.assumed_street_m, 0, 500)
         for name in ("added_gates", "closed_gates"):
             for point in getattr(self, name):
                 if len(point) != 2 or not all(np.isfinite(point)):
@@ -115,7 +125,8 @@ class WallSettings:
                 "closed_gates": [list(p) for p in self.closed_gates],
                 "gate_match_m": self.gate_match_m, "gate_outline_m": self.gate_outline_m,
                 "edit_match_m": self.edit_match_m, "max_compound_ha": self.max_compound_ha,
-                "inner_detour": self.inner_detour}
+                "inner_detour": self.inner_detour, "assume_gates": self.assume_gates,
+                "assumed_street_m": self.assumed_street_m}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> WallSettings:
@@ -453,6 +464,17 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     added_xy = wgs84_to(settings.added_gates, crs)
     closed_xy = wgs84_to(settings.closed_gates, crs)
     access = access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m)
+    why = list(access.attrs.get("gates_ignored_why", []))
+    known = np.zeros(polys.size, dtype=bool)
+    known[access["compound"].to_numpy()] = True
+    if settings.assume_gates:  # no known access point: one per side facing a street
+        need = np.flatnonzero(~known & (status[walls_at] == "gated"))
+        assumed = assumed_access(net, polys, edge_owner, need, settings.assumed_street_m,
+                                 max_snap_m)
+        if len(assumed):
+            attrs = dict(access.attrs)
+            access = pd.concat([access, assumed], ignore_index=True)
+            access.attrs.update(attrs)
     access = close_access(access, closed_xy, settings.edit_match_m)
     has = np.zeros(polys.size, dtype=bool)
     has[access["compound"].to_numpy()] = True
@@ -475,11 +497,38 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
         "no_access_ids": [str(v) for v in cands["compound_id"][status == "no_access"]][:10],
         "access_points_closed": int(access.attrs.get("closed", 0)),
         "gates_mapped_ignored": int(access.attrs.get("gates_ignored", 0)),
+        "gates_ignored_why": _ignored_why(why, cands, status, settings, crs),
+        "compounds_assumed": sorted({str(v) for v in access["compound_id"][
+            (access["origin"] == "assumed").to_numpy()]}),
         "gates_added_ignored": int(access.attrs.get("added_ignored", 0)),
         "edges_cut_at_outlines": int(net.n_edges - network.n_edges),
     }
     return _assemble(net, cands, polys[keep], ids, access, edge_owner, restrict, report,
                      settings.inner_detour)
+
+
+def _ignored_why(why: list, cands: gpd.GeoDataFrame, status: np.ndarray,
+                 settings: WallSettings, crs) -> list[dict]:
+    """Each ignored mapped gate with where it is (WGS84) and why: ``no_street`` (no street
+    outside within the snap cap), ``compound_<status>`` (on the outline of a compound that
+    is no wall: ``unnamed``, ``too_large``, ``nested``, ``invalid``) or ``far_from_wall``
+    (farther than ``gate_outline_m`` from every compound outline)."""
+    if not why:
+        return []
+    xy = np.asarray([(x, y) for x, y, _ in why], dtype=float)
+    reason = np.array([r for _, _, r in why], dtype=object)
+    others = np.flatnonzero(~np.isin(status, ("gated", "opened", "no_access")))
+    if others.size:
+        outlines = shapely.boundary(cands.geometry.to_numpy()[others])
+        (src, tgt) = shapely.STRtree(outlines).query_nearest(
+            shapely.points(xy), max_distance=settings.gate_outline_m, all_matches=False)
+        far = reason[src] == "far_from_wall"
+        reason[src[far]] = np.array([f"compound_{status[others[t]]}" for t in tgt[far]],
+                                    dtype=object)
+    lon, lat = pyproj.Transformer.from_crs(crs, WGS84_CRS, always_xy=True).transform(
+        xy[:, 0], xy[:, 1])
+    return [{"lon": round(float(a), 6), "lat": round(float(b), 6), "reason": str(r)}
+            for a, b, r in zip(np.atleast_1d(lon), np.atleast_1d(lat), reason)]
 
 
 def _assemble(net: WalkNetwork, cands: gpd.GeoDataFrame, polys: np.ndarray, ids: np.ndarray,

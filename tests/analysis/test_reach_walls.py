@@ -341,3 +341,44 @@ def test_an_area_without_compounds_measures_as_without_walls():
         _, plain = _measure(net, [(150, 250), (20, 380)], [(200, 400)])
         np.testing.assert_allclose(reach.walk_m["health"], plain.walk_m["health"])
         assert compound_access(index, reach, SETTINGS)["households_affected"] == 0
+
+
+def test_a_compound_with_no_known_access_gets_assumed_gates_on_sides_facing_streets():
+    net = build_network(lines_frame(_shift(RING)))
+    comp = _compound(box=(50, 50, 350, 350))  # 50 m from the ring on every side
+    walls = build_walls(net, comp)
+    assert walls.n_gated == 1 and walls.compounds["status"].tolist() == ["gated"]
+    acc = walls.access
+    assert acc["origin"].tolist() == ["assumed"] * 4
+    assert np.allclose(acc["offset_m"], 50.0)  # each joined to the street it faces
+    x, y = np.round(acc["x"] - X0, 3), np.round(acc["y"] - Y0, 3)
+    on = [(x == 50) & (y > 50) & (y < 350), (x == 350) & (y > 50) & (y < 350),
+          (y == 50) & (x > 50) & (x < 350), (y == 350) & (x > 50) & (x < 350)]
+    assert [int(side.sum()) for side in on] == [1, 1, 1, 1]  # one on each side, no corner
+    assert walls.report["compounds_assumed"] == ["way/1"]
+    index, reach = _measure(net, [(300, 200)], [(400, 200)], walls)
+    block = compound_access(index, reach, SETTINGS)
+    assert block["access_points"]["assumed"] == 4 and block["compounds_with_assumed_gates"] == 1
+    east = acc[np.isclose(acc["x"], X0 + 350)].iloc[0]
+    expected = DETOUR * np.hypot(50, east["y"] - Y0 - 200) + 50 + abs(east["y"] - Y0 - 200)
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(max(expected, 100.0))
+    # a street too far from the outline: no gate assumed there, the compound stays open
+    far = build_walls(net, comp, settings=WallSettings(assumed_street_m=40))
+    assert far.n_gated == 0 and far.compounds["status"].tolist() == ["no_access"]
+    off = build_walls(net, comp, settings=WallSettings(assume_gates=False))
+    assert off.n_gated == 0
+
+
+def test_each_ignored_mapped_gate_says_why():
+    net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
+    comps = gpd.GeoDataFrame(
+        {"compound_id": ["a", "b"], "name": ["小区", None]},
+        geometry=[shapely.box(X0 + 100, Y0 + 100, X0 + 300, Y0 + 300),
+                  shapely.box(X0 + 500, Y0 + 100, X0 + 700, Y0 + 300)], crs=CRS)
+    # on a's outline (used), on the unnamed b's outline, in the open far from any outline
+    gates = points_frame(_xy([(100, 200), (600, 100), (900, 900)]))
+    walls = build_walls(net, comps, gates)
+    why = walls.report["gates_ignored_why"]
+    assert walls.report["gates_mapped_ignored"] == 2
+    assert sorted(w["reason"] for w in why) == ["compound_unnamed", "far_from_wall"]
+    assert all(110 < w["lon"] < 120 and 35 < w["lat"] < 45 for w in why)
