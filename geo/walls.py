@@ -89,10 +89,11 @@ class WallSettings:
     assumed_street_m
         How far a street may lie from a side of the outline for an assumed gate.
     inner_detour
-        A home walks to a gate of its compound (or to a facility inside it) in a straight
-        line times this factor. 1 (the straight line, what a brute-force check via the gate
-        assumes) by default; paths between buildings are rarely straight, and planners who
-        want that counted can set about 1.2, the usual circuity of short urban walks.
+        Where a compound has no inner path leading out, a home walks to its gates (or to a
+        facility inside it) in a straight line times this factor. The default, 1.4, is the
+        median ratio of the walk along mapped inner paths to the straight line from home
+        to the same gates, measured on the Beijing sample (1.42 over 91 homes in 4
+        compounds; 1.39–1.55 on generated districts; :mod:`analysis.walls_calibration`).
     """
 
     gated: bool = True
@@ -103,7 +104,7 @@ class WallSettings:
     gate_outline_m: float = 20.0
     edit_match_m: float = 25.0
     max_compound_ha: float = 50.0
-    inner_detour: float = 1.0
+    inner_detour: float = 1.4
     assume_gates: bool = True
     assumed_street_m: float = 60.0
 
@@ -183,7 +184,7 @@ class Walls:
     edge_node_v: np.ndarray
     n_nodes: int
     report: dict = field(default_factory=dict)
-    inner_detour: float = 1.0
+    inner_detour: float = 1.4
     restrict: np.ndarray | None = None
     edge_walled: np.ndarray | None = None
 
