@@ -175,11 +175,32 @@ def wall_notes(block: dict) -> list[str]:
     notes = [both("note.walls_gated", compounds=block["compounds_gated"],
                   households=block["households_affected"], mapped=acc["mapped"],
                   inferred=acc["inferred"], added=acc["added"])]
+    assumed = acc.get("assumed", 0)
+    if assumed:
+        notes.append(both("note.walls_assumed", compounds=block.get("compounds_with_assumed_gates", 0),
+                          gates=assumed))
+    why = block.get("gates_ignored_why") or []
+    if why:
+        counts: dict[str, int] = {}
+        for gate in why:
+            counts[gate["reason"]] = counts.get(gate["reason"], 0) + 1
+        notes.append(_ignored_note(len(why), counts))
     no_access = block["compounds_by_status"].get("no_access", 0)
     if no_access:
         notes.append(both("note.walls_no_access", count=no_access,
                           ids=", ".join(block["open_no_access"])))
     return notes
+
+
+def _ignored_note(count: int, counts: dict[str, int]) -> str:
+    """Why mapped gates were not used, in both languages."""
+    from geo.i18n import t
+
+    texts = []
+    for lang, sep in (("zh", "；"), ("en", "; ")):
+        reasons = sep.join(t(f"gates.why_{r}", lang, count=n) for r, n in sorted(counts.items()))
+        texts.append(t("note.gates_ignored", lang, count=count, reasons=reasons))
+    return " / ".join(texts)
 
 
 def what_if(index: ReachIndex, network, compounds: gpd.GeoDataFrame,

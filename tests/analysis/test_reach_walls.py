@@ -382,3 +382,20 @@ def test_each_ignored_mapped_gate_says_why():
     assert walls.report["gates_mapped_ignored"] == 2
     assert sorted(w["reason"] for w in why) == ["compound_unnamed", "far_from_wall"]
     assert all(110 < w["lon"] < 120 and 35 < w["lat"] < 45 for w in why)
+
+
+def test_notes_and_report_line_say_how_many_gates_were_assumed_and_why_gates_were_ignored():
+    from analysis.reach_walls import wall_notes
+    from analysis.summary_text import compound_access_line
+
+    net = build_network(lines_frame(_shift(RING)))
+    gates = points_frame(_xy([(900, 900)]))
+    walls = build_walls(net, _compound(box=(50, 50, 350, 350)), gates)
+    index, reach = _measure(net, [(300, 200)], [(400, 200)], walls)
+    block = compound_access(index, reach, SETTINGS)
+    notes = " ".join(wall_notes(block))
+    assert "4" in notes and "assumed" in notes and "推定" in notes
+    assert "far from every compound outline" in notes and "离任何小区边界较远" in notes
+    line = compound_access_line({"compound_access": block}, str, "en")
+    assert "4 of the gates are assumed" in line
+    assert "4 个出入口为推定" in compound_access_line({"compound_access": block}, str, "zh")
