@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace as dc_replace
 from pathlib import Path
 
 from geo.errors import GridcircleError, InputError
@@ -101,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--buildings-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
     run.add_argument("--compounds", help="小区边界（含名称）/ compound outlines with names")
     run.add_argument("--compounds-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
+    run.add_argument("--walls", choices=["on", "off"], default=None,
+                     help="小区围墙：on 围墙与门（默认），off 普通街道模型 / compound walls: on (walls and "
+                          "gates, default) or off (the plain street model)")
+    run.add_argument("--gates", help="规划的门（点；status 列可关闭门）/ planned gates (points; a "
+                                     "status column may close one)")
+    run.add_argument("--gates-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
     run.add_argument("--population", help="人口栅格或图层 / population raster (GeoTIFF) or layer")
     run.add_argument("--population-crs", help="wgs84 | gcj02 | bd09 | cgcs2000 | EPSG:NNNN")
     run.add_argument("--persons-per-household", type=float, default=2.62,
@@ -297,15 +304,33 @@ def _grid_system_args(args: argparse.Namespace) -> GridSystemArgs:
 
 
 def kept_grids(path: str) -> tuple:
-    """``(previous, locked)`` of an existing project: every unit's grid and the locked
-    grids, for a re-run that keeps them (:func:`geo.grids.make_grids`)."""
+    """``(previous, locked, walls)`` of an existing project: every unit's grid and the
+    locked grids, for a re-run that keeps them (:func:`geo.grids.make_grids`), and the
+    gate edits saved with it (:func:`analysis.projectstate.wall_settings_of`)."""
+    from analysis.projectstate import wall_settings_of
     from geo.grids import edits
 
     project = _opened(path)
+    walls = wall_settings_of(project.meta)
     if project.session is None:
-        return None, ()
+        return None, (), walls
     previous, locked = edits.rerun_inputs(project.session.state)
-    return previous, tuple(sorted(locked))
+    return previous, tuple(sorted(locked)), walls
+
+
+def wall_edits(args: argparse.Namespace, walls, area):
+    """The run's wall settings: the project's gate edits (``--project``), walls on or off
+    (``--walls``), and the gates of ``--gates`` added or closed."""
+    from dataclasses import replace
+
+    if getattr(args, "walls", None):
+        walls = replace(walls, gated=args.walls == "on")
+    if getattr(args, "gates", None):
+        from geo.inputs.gates import read_gates, with_gates
+
+        walls = with_gates(walls, _read_user_layer(read_gates, args.gates,
+                                                   crs=args.gates_crs, area=area))
+    return walls
 
 
 def area_source(args: argparse.Namespace) -> dict:
@@ -337,8 +362,11 @@ def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
         raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
     settings = settings_from_args(args)
     grid_system = _grid_system_args(args)  # codes checked and the roster read before the run
-    previous, locked = kept_grids(args.project) if args.project else (None, ())
+    previous, locked, walls = (kept_grids(args.project) if args.project
+                               else (None, (), settings.walls))
     area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
+    # --walls, --gates and a re-run's saved gate edits (geo.inputs.gates)
+    settings = dc_replace(settings, walls=wall_edits(args, walls, area))
     # --buildings, --compounds (geo.inputs.footprints) first: a register's rows placed by
     # compound or building name, and derived communities, use the uploaded names
     area = _with_footprints(area, args, say=say)

@@ -3,7 +3,7 @@ half of the reach step (see :mod:`analysis.reach`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -56,7 +56,10 @@ class ReachIndex:
         that reaches the streets only through a gate is that gate, and ``walled`` holds
         how homes are really joined.
     walled
-        :class:`WalledHomes` (with walls only).
+        :class:`WalledHomes` (with walls, when some compound is walled).
+    plain
+        With walls: the same homes and facilities in the plain street model on the same
+        network (what "walls off" measures); a walled walk is never shorter than it.
     """
 
     network: WalkNetwork
@@ -71,6 +74,7 @@ class ReachIndex:
     report: dict = field(default_factory=dict)
     walls: Walls | None = None
     walled: WalledHomes | None = None
+    plain: ReachIndex | None = None
 
     @property
     def n_base_nodes(self) -> int:
@@ -80,7 +84,7 @@ class ReachIndex:
     @property
     def edge_nodes(self) -> tuple[np.ndarray, np.ndarray]:
         """Graph node at each end of each edge, as walked from the edge (enter layer)."""
-        if self.walls is not None:
+        if self.walled is not None:
             return self.walls.edge_node_u, self.walls.edge_node_v
         return self.network.edge_u, self.network.edge_v
 
@@ -103,13 +107,13 @@ class ReachIndex:
 class WalledHomes:
     """How homes meet the network when compounds are walls.
 
-    ``compound`` (position in :attr:`geo.walls.Walls.polygons`, walled or opened, -1
-    outside every compound); ``snap``: inner path of the home's own compound, or street
-    outside for homes outside compounds (edge -1: none); ``gate_home``/``gate_access``/
-    ``gate_m``: every (home, open access point of its compound, straight metres inside
-    the compound) pair; ``link_home``/``link_node``/``link_m``: the ends of the nearest
-    street outside every compound, for homes in an opened compound (they may also walk
-    straight to it).
+    ``compound`` (position in :attr:`geo.walls.Walls.polygons` of the walled compound
+    holding the home, -1 outside every wall: a home in an opened compound is like any
+    other); ``snap``: inner path of the home's own compound, or the nearest way that is no
+    walled compound's inner path for homes outside walls (edge -1: none); ``straight``:
+    the home walks in a straight line (times the detour) to its compound's access points,
+    as no inner path leads it out; ``gate_home``/``gate_access``/``gate_m``: every such
+    (home, open access point of its compound, metres) pair.
     """
 
     compound: np.ndarray
@@ -118,9 +122,7 @@ class WalledHomes:
     gate_access: np.ndarray
     gate_m: np.ndarray
     facility_compound: np.ndarray
-    link_home: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    link_node: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    link_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    straight: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,6 +144,8 @@ class HouseholdReach:
         The settings used.
     report
         Per-service figures: facilities used, unreachable households, ...
+    plain
+        With walls: the same answer without walls (the walled walk is never shorter).
     """
 
     walk_m: pd.DataFrame
@@ -150,6 +154,7 @@ class HouseholdReach:
     on_network: pd.Series
     settings: WalkSettings
     report: dict
+    plain: HouseholdReach | None = None
 
     def nearest_ids(self, index: ReachIndex, service: str) -> pd.Series:
         """The ``facility_id`` of each household's nearest facility (None where none)."""
@@ -234,8 +239,16 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         weight = weight.astype(np.int64)
     else:
         weight = np.ones(hh_xy.shape[0], dtype=np.int64)
+    plain = None
     if walls is not None:
         network = walls.network
+        # walls off is the plain street model on the same (cut) network; with walls, the
+        # same model is kept beside the walled one: no walk is shorter than it
+        plain = prepare_reach(network, households, facilities, max_snap_m=max_snap_m,
+                              boundary=boundary, services=services,
+                              minor_island_share=minor_island_share)
+        if walls.n_gated == 0:
+            return replace(plain, walls=walls)
     hh_snap, hh_moved, hh_comp = _snap_points(network, walls, hh_xy, max_snap_m,
                                               minor_island_share)
 
@@ -251,16 +264,13 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     known = fac["service"].isin(services).to_numpy()
     f_snap, f_moved, f_comp = _snap_points(network, walls, fxy, max_snap_m, minor_island_share)
     walled = None
-    f_links = None
     if walls is not None:
-        g_home, g_acc, g_m = walls.gate_pairs(hh_xy, hh_comp)
-        l_home, l_node, l_m = _open_links(network, walls, hh_xy, hh_comp, hh_snap, max_snap_m,
-                                          minor_island_share)
-        f_links = _open_links(network, walls, fxy, f_comp, f_snap, max_snap_m,
-                              minor_island_share)
+        # the straight line (times the detour) to a gate only where no inner path leads
+        # out, or to a gate no mapped way passes through
+        straight = (hh_comp >= 0) & ~walls.leads_out(hh_snap.edge)
+        g_home, g_acc, g_m = walls.gate_pairs(hh_xy, hh_comp, hh_snap.edge)
         walled = WalledHomes(compound=hh_comp, snap=hh_snap, gate_home=g_home, gate_access=g_acc,
-                             gate_m=g_m, facility_compound=f_comp, link_home=l_home,
-                             link_node=l_node, link_m=l_m)
+                             gate_m=g_m, facility_compound=f_comp, straight=straight)
         hh_snap = _gate_snap(hh_snap, walls, hh_comp, g_home, g_acc, g_m)
     fac["edge"] = f_snap.edge
     fac["along_m"] = f_snap.along_m
@@ -273,18 +283,16 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     if walls is None:
         base = network.graph
     else:
-        # A facility inside a wall leaves straight to a gate; along inner paths too (the
-        # exit layer) only when the straight walk is lengthened by a detour factor, since
-        # otherwise the straight line to a gate is never longer. Exit copies are made
-        # only for compounds holding a usable facility.
-        leaving = (f_comp[usable & walls.walled(f_comp)] if walls.inner_detour > 1
-                   else f_comp[:0])
+        # A facility inside a wall leaves along its inner paths (the exit layer), or
+        # straight to a gate where no inner path leads out. Exit copies are made only for
+        # compounds holding a usable facility.
+        leaving = f_comp[usable & walls.walled(f_comp)]
         base, exit_node = walls.graph(leaving)
     node = np.full(len(fac), -1, dtype=np.int64)
     node[usable] = base.shape[0] + np.arange(int(usable.sum()))
     fac["node"] = node
     graph = _augment(base, int(usable.sum()),
-                     *_facility_arcs(network, walls, exit_node, fac, usable, f_links))
+                     *_facility_arcs(network, walls, exit_node, fac, usable))
 
     report = input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
     report["moved_off_islands"] = {
@@ -295,7 +303,7 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         network=network, household_index=households.index.copy(), household_xy=hh_xy,
         household_weight=weight, household_snap=hh_snap, facilities=fac, graph=graph,
         services=services, max_snap_m=float(max_snap_m), report=report, walls=walls,
-        walled=walled)
+        walled=walled, plain=plain)
 
 
 def _gate_snap(snap: Snap, walls: Walls, comp: np.ndarray, g_home: np.ndarray,
@@ -351,9 +359,10 @@ def _snap_points(network: WalkNetwork, walls: Walls | None, xy: np.ndarray, max_
         snap, moved = _snap(network, xy, max_snap_m, minor_share)
         return snap, moved, np.full(xy.shape[0], -1, dtype=np.int64)
     comp = walls.compound_of(xy)
+    comp = np.where(walls.walled(comp), comp, -1)  # an opened compound is no wall
     snap, comp = walls.snap(xy, comp, max_snap_m=max_snap_m)
     snap, moved = _snap(network, xy, max_snap_m, minor_share, snap=snap,
-                        allowed=walls.edge_compound < 0, who=comp < 0)
+                        allowed=walls.edge_walled < 0, who=comp < 0)
     return snap, moved, comp
 
 
@@ -394,12 +403,12 @@ def _snap(network: WalkNetwork, xy: np.ndarray, max_snap_m: float,
 
 
 def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndarray | None,
-                   fac: pd.DataFrame, usable: np.ndarray, links=None
+                   fac: pd.DataFrame, usable: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Arcs ``(facility k, graph node, metres)`` from each usable facility's source node:
-    to both ends of its edge (and, inside a compound, to their exit copies and to the
-    open access points of its compound, straight inside the compound; outside walls, to
-    the ends of ``links``, see :func:`_open_links`)."""
+    to both ends of its edge (and, inside a walled compound, to their exit copies, or,
+    where no inner path leads out, straight to the open access points of its
+    compound)."""
     rows = np.flatnonzero(usable)
     k = np.arange(rows.size)
     e = fac["edge"].to_numpy()[rows]
@@ -424,54 +433,11 @@ def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndar
             w.append(weight[ok])
         comp = fac["compound"].to_numpy()[rows]
         xy = fac[["x", "y"]].to_numpy()[rows]
-        f, a, m = walls.gate_pairs(xy, comp)
+        f, a, m = walls.gate_pairs(xy, comp, fac["edge"].to_numpy()[rows])
         src.append(f)
         tgt.append(walls.access["node"].to_numpy().astype(np.int64)[a])
         w.append(m)
-        if links is not None and links[0].size:
-            k_of = np.full(len(fac), -1, dtype=np.int64)
-            k_of[rows] = k
-            ok = k_of[links[0]] >= 0
-            src.append(k_of[links[0][ok]])
-            tgt.append(links[1][ok])
-            w.append(links[2][ok])
     return np.concatenate(src), np.concatenate(tgt), np.concatenate(w)
-
-
-def _open_links(network: WalkNetwork, walls: Walls, xy: np.ndarray, comp: np.ndarray,
-                snap: Snap, max_snap_m: float, minor_share: float
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(point, graph node, metres)``: for points in an opened compound, both ends of the
-    nearest edge outside every compound (passing over minor islands as :func:`_snap`
-    does). Opening a compound so only adds ways: its homes keep their inner paths and
-    access points, and may also walk straight to the nearest street, as if the compound
-    were not there. The edge does not depend on which other compounds are open, so opening
-    more compounds never takes a way away (a nearest edge among all open ways could)."""
-    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-    if walls.restrict.all() or xy.shape[0] == 0:
-        return empty
-    ids, geoms, grid = walls._edges("outside")
-    who = (comp >= 0) & ~walls.walled(comp) & np.isfinite(xy).all(axis=1)
-    pts = np.flatnonzero(who)
-    if ids.size == 0 or pts.size == 0:
-        return empty
-    n = xy.shape[0]
-    edge, along, offset = np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.full(n, np.nan)
-    e, a, o = snap_to_segments(grid, geoms, xy[pts], max_snap_m)
-    ok = e >= 0
-    edge[pts[ok]], along[pts[ok]], offset[pts[ok]] = ids[e[ok]], a[ok], o[ok]
-    near, _ = _snap(network, xy, max_snap_m, minor_share, snap=Snap(edge, along, offset),
-                    allowed=walls.edge_compound < 0, who=who)
-    sel = np.flatnonzero((near.edge >= 0) & (near.edge != snap.edge))
-    if sel.size == 0:
-        return empty
-    e = near.edge[sel]
-    length = network.edge_length_m[e]
-    t = np.clip(near.along_m[sel], 0.0, length)
-    off = near.offset_m[sel]
-    return (np.concatenate([sel, sel]),
-            np.concatenate([walls.edge_node_u[e], walls.edge_node_v[e]]).astype(np.int64),
-            np.concatenate([off + t, off + length - t]))
 
 
 def _augment(graph: sparse.csr_array, f: int, src: np.ndarray, tgt: np.ndarray,

@@ -131,22 +131,20 @@ def _points_walk(index: ReachIndex, pts: _Snapped, dist: np.ndarray, nearest: np
 
 def _walled_walk(index: ReachIndex, walk: np.ndarray, near: np.ndarray, dist: np.ndarray,
                  nearest: np.ndarray, rows: np.ndarray) -> None:
-    """Homes inside compounds: also through each open access point of their compound, and
-    straight to a facility inside the same compound; homes in an opened compound also from
-    the nearest street outside every compound (in place)."""
+    """Homes inside walled compounds with no inner path leading out: straight (times the
+    detour) to each open access point of their compound, and to a facility inside the same
+    compound (in place)."""
     w = index.walled
     acc_node = index.walls.access["node"].to_numpy().astype(np.int64)
     via = w.gate_m + dist[acc_node[w.gate_access]]
     _take_min(walk, near, w.gate_home, via, nearest[acc_node[w.gate_access]])
-    if w.link_home.size:  # in an opened compound: also the nearest street outside
-        _take_min(walk, near, w.link_home, w.link_m + dist[w.link_node], nearest[w.link_node])
     comp = index.facilities["compound"].to_numpy()[rows]
     inside = rows[comp >= 0]
     if inside.size == 0:
         return
     f_comp = index.facilities["compound"].to_numpy()[inside]
     fxy = index.facilities[["x", "y"]].to_numpy()[inside]
-    homes = np.flatnonzero(w.compound >= 0)
+    homes = np.flatnonzero((w.compound >= 0) & w.straight)
     homes = homes[np.argsort(w.compound[homes], kind="stable")]
     sorted_comp = w.compound[homes]
     lo = np.searchsorted(sorted_comp, f_comp)
@@ -198,6 +196,8 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
         home is not on the network or no facility is reachable within the horizon.
     """
     services = index.services if services is None else tuple(services)
+    plain = (household_minutes(index.plain, settings, services)
+             if index.plain is not None and index.walled is not None else None)
     walk_cols, min_cols, near_cols = {}, {}, {}
     on = index.on_network
     w = index.household_weight
@@ -211,6 +211,8 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
         walk, near = _points_walk(index, pts, dist, nearest, rows)
         if index.walled is not None:
             _walled_walk(index, walk, near, dist, nearest, rows)
+        if plain is not None:  # a wall only takes ways away: never shorter than without
+            walk, near = _no_shorter(walk, near, plain, service)
         beyond = ~(walk <= horizon)
         walk[beyond] = np.nan
         near[beyond] = -1
@@ -238,7 +240,21 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
         minutes=pd.DataFrame(min_cols, index=idx),
         nearest=pd.DataFrame(near_cols, index=idx),
         on_network=pd.Series(on, index=idx, name="on_network"),
-        settings=settings, report=report)
+        settings=settings, report=report, plain=plain)
+
+
+def _no_shorter(walk: np.ndarray, near: np.ndarray, plain: HouseholdReach,
+                service: str) -> tuple[np.ndarray, np.ndarray]:
+    """The walled walk, or the walk without walls where that is longer (where the straight
+    line to a gate undercuts the street model, the street model stands; beyond the horizon
+    without walls stays beyond it). A home off the plain network (no way within the snap
+    cap) keeps the walk through its gate."""
+    other = plain.walk_m[service].to_numpy()
+    other = np.where(np.isfinite(other), other, np.inf)
+    other = np.where(plain.on_network.to_numpy(), other, -np.inf)
+    longer = other > walk
+    return (np.where(longer, other, walk),
+            np.where(longer, plain.nearest[service].to_numpy().astype(np.int64), near))
 
 
 def crow_flies_m(index: ReachIndex, service: str, *, limit_m: float = np.inf) -> np.ndarray:

@@ -39,9 +39,12 @@ def reindexed(index: ReachIndex, walls=None, network=None) -> ReachIndex:
 
 
 def without_walls(index: ReachIndex) -> ReachIndex:
-    """The same homes and facilities on the same network and compounds, no outline a wall
-    (:meth:`geo.walls.Walls.opened`; what ``WallSettings(gated=False)`` measures too)."""
-    return reindexed(index, index.walls.opened() if index.walls is not None else None)
+    """The same homes and facilities on the same network in the plain street model: snapped
+    to the nearest walkable way, inner paths included (what ``WallSettings(gated=False)``
+    measures too)."""
+    if index.plain is not None:
+        return index.plain
+    return index if index.walls is None else reindexed(index, None)
 
 
 def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSettings,
@@ -63,8 +66,9 @@ def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSett
     dict
         ``compounds_gated``; ``compounds_by_status``; ``open_no_access`` (ids of compounds
         with no known access point, treated as open); ``access_points`` by origin
-        (``mapped``/``inferred``/``added``) and ``access_points_closed``;
-        ``households_affected`` (households inside walls); per service ``coverage``
+        (``mapped``/``inferred``/``added``/``assumed``) and ``access_points_closed``;
+        ``gates_ignored_why`` (each ignored mapped gate: ``lon``, ``lat``, ``reason``);
+        ``compounds_with_assumed_gates`` and ``assumed_ids``; ``households_affected`` (households inside walls); per service ``coverage``
         ``{"with_walls", "without_walls"}``; ``minutes_changed`` per service (households
         whose walk changed, median and 90th percentile of the change in minutes).
     """
@@ -73,10 +77,12 @@ def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSett
         return {"gated": False}
     services = tuple(reach.walk_m.columns) if services is None else tuple(services)
     if plain is None:  # no wall at all: the answer without walls is this one
-        plain = reach if walls.n_gated == 0 else household_minutes(without_walls(index),
-                                                                   settings, services)
+        plain = reach.plain if reach.plain is not None else (
+            reach if walls.n_gated == 0 else household_minutes(without_walls(index),
+                                                               settings, services))
     w = index.household_weight
-    inside = walls.walled(index.walled.compound)
+    inside = (walls.walled(index.walled.compound) if index.walled is not None
+              else np.zeros(index.n_households, dtype=bool))
     rep = walls.report
     out = {
         "gated": True,
@@ -86,6 +92,9 @@ def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSett
         "access_points": rep["access_points"],
         "access_points_closed": rep["access_points_closed"],
         "gates_ignored": rep["gates_mapped_ignored"] + rep["gates_added_ignored"],
+        "gates_ignored_why": list(rep.get("gates_ignored_why", [])),
+        "compounds_with_assumed_gates": len(rep.get("compounds_assumed", [])),
+        "assumed_ids": list(rep.get("compounds_assumed", []))[:20],
         "households_affected": int(w[inside].sum()),
         "coverage": {},
         "minutes_changed": {},
@@ -143,7 +152,7 @@ def wall_layers(index: ReachIndex) -> dict[str, gpd.GeoDataFrame]:
     crs = index.network.crs
     comps = walls.compounds.copy()
     counts = np.zeros(walls.polygons.size, dtype=np.int64)
-    if walls.polygons.size:
+    if walls.polygons.size and index.walled is not None:
         inside = walls.walled(index.walled.compound)
         np.add.at(counts, index.walled.compound[inside], index.household_weight[inside])
     by_id = dict(zip(walls.compound_ids, counts))
@@ -167,11 +176,32 @@ def wall_notes(block: dict) -> list[str]:
     notes = [both("note.walls_gated", compounds=block["compounds_gated"],
                   households=block["households_affected"], mapped=acc["mapped"],
                   inferred=acc["inferred"], added=acc["added"])]
+    assumed = acc.get("assumed", 0)
+    if assumed:
+        notes.append(both("note.walls_assumed", compounds=block.get("compounds_with_assumed_gates", 0),
+                          gates=assumed))
+    why = block.get("gates_ignored_why") or []
+    if why:
+        counts: dict[str, int] = {}
+        for gate in why:
+            counts[gate["reason"]] = counts.get(gate["reason"], 0) + 1
+        notes.append(_ignored_note(len(why), counts))
     no_access = block["compounds_by_status"].get("no_access", 0)
     if no_access:
         notes.append(both("note.walls_no_access", count=no_access,
                           ids=", ".join(block["open_no_access"])))
     return notes
+
+
+def _ignored_note(count: int, counts: dict[str, int]) -> str:
+    """Why mapped gates were not used, in both languages."""
+    from geo.i18n import t
+
+    texts = []
+    for lang, sep in (("zh", "；"), ("en", "; ")):
+        reasons = sep.join(t(f"gates.why_{r}", lang, count=n) for r, n in sorted(counts.items()))
+        texts.append(t("note.gates_ignored", lang, count=count, reasons=reasons))
+    return " / ".join(texts)
 
 
 def what_if(index: ReachIndex, network, compounds: gpd.GeoDataFrame,

@@ -211,8 +211,20 @@ def coverage_pairs(index: ReachIndex, cands: Candidates, demand: np.ndarray,
     Returns
     -------
     csr_array
-        ``(n_candidates, demand.size)`` boolean incidence (walk ≤ budget).
+        ``(n_candidates, demand.size)`` boolean incidence (walk ≤ budget). With walled
+        compounds, the walk coverage measures: within the budget both walled and in the
+        plain street model (:mod:`analysis.siting_walls`).
     """
+    if index.walled is not None and index.plain is not None:
+        from analysis.siting_walls import snapped_like_facilities, walled_pairs
+
+        plain = coverage_pairs(index.plain, snapped_like_facilities(index.plain, cands)[0],
+                               demand, budget_m)
+        walled = walled_pairs(index, cands, demand, budget_m)
+        both = sparse.csr_array(plain.multiply(walled)).astype(bool)
+        both.eliminate_zeros()
+        both.sort_indices()
+        return both
     net = index.network
     snap = index.household_snap
     n_c, n_d = cands.size, demand.size

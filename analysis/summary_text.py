@@ -25,7 +25,8 @@ def group_coverage_lines(summary: dict, service_name: Callable[[str], str],
 def compound_access_line(summary: dict, service_name: Callable[[str], str],
                          lang: str) -> str | None:
     """Compounds walled, households inside walls and the service whose coverage the walls
-    change most (with walls against without); ``None`` when no compound is walled."""
+    change most (with walls against without), and how many gates were assumed; ``None``
+    when no compound is walled."""
     block = summary.get("compound_access") or {}
     if not block.get("gated") or not block.get("compounds_gated"):
         return None
@@ -36,8 +37,13 @@ def compound_access_line(summary: dict, service_name: Callable[[str], str],
               "households": f"{int(block.get('households_affected', 0)):,}"}
     # the largest change; ties by service order (stable)
     service = max(changes, key=lambda s: abs(changes[s]), default=None)
+    assumed = int((block.get("access_points") or {}).get("assumed", 0) or 0)
+    tail = (t("text.walls_assumed", lang, gates=assumed,
+              compounds=int(block.get("compounds_with_assumed_gates", 0) or 0))
+            if assumed else "")
     if service is None or abs(changes[service]) < 0.0005:
-        return t("text.walls_no_change", lang, **params)
+        return t("text.walls_no_change", lang, **params) + tail
     c = block["coverage"][service]
     return t("text.walls_change", lang, service=service_name(service),
-             without=f"{c['without_walls']:.1%}", with_=f"{c['with_walls']:.1%}", **params)
+             without=f"{c['without_walls']:.1%}", with_=f"{c['with_walls']:.1%}",
+             **params) + tail

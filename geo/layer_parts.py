@@ -34,16 +34,19 @@ FIELDS = {
     "buildings": ("storeys", "height", "use", "households", "name", "building", "id",
                   "elderly_60plus", "children_0_6"),
     "compounds": ("compound", "name", "id"),
+    # planned gates of compounds (geo/inputs/gates.py)
+    "gates": ("x", "y", "location", "status", "name", "id"),
 }
 #: Text columns that may be kept in a layer (everything else is dropped on import).
 KEPT_TEXT = {"households": ("building", "compound", "address", "name"),
              "facilities": ("name", "type", "address"),
              "communities": ("community", "name"),
-             "buildings": ("name", "building", "use"), "compounds": ("compound", "name")}
+             "buildings": ("name", "building", "use"), "compounds": ("compound", "name"),
+             "gates": ("name",)}
 #: Free text no model needs: read (an address still marks a register's level and joins
 #: its rows) but left out of the layer unless the caller keeps it (``keep_text``).
 FREE_TEXT = {"households": ("address", "name"), "facilities": ("address",), "communities": (),
-             "buildings": (), "compounds": ()}
+             "buildings": (), "compounds": (), "gates": ()}
 #: Fields that hold a table's coordinates.
 COORD_FIELDS = ("x", "y", "location")
 #: In a household register these name a resident, not a building (名称 names a thing).

@@ -167,7 +167,7 @@ def access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_
                           "node": node, "edge": e_of[node], "along_m": along_of[node],
                           "offset_m": 0.0})
     extra = [(gate_xy[~used_gate], "mapped"), (added_xy, "added")]
-    rows, ignored = [], {}
+    rows, ignored, why = [], {}, []
     outlines = shapely.boundary(polys)
     tree = shapely.STRtree(outlines)
     for pts, kind in extra:
@@ -178,6 +178,9 @@ def access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_
         (src, tgt), dist = tree.query_nearest(points, max_distance=settings.gate_outline_m,
                                               return_distance=True, all_matches=False)
         ignored[kind] = int(pts.shape[0] - np.unique(src).size)
+        if kind == "mapped":
+            far = np.setdiff1d(np.arange(pts.shape[0]), src)
+            why += [(float(x), float(y), "far_from_wall") for x, y in pts[far]]
         if src.size == 0:
             continue
         on = shapely.get_coordinates(shapely.line_interpolate_point(
@@ -190,6 +193,8 @@ def access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_
         e, a, o = snap_to_segments(build_segment_grid(geoms), geoms, on, max_snap_m)
         ok = e >= 0
         ignored[kind] += int((~ok).sum())
+        if kind == "mapped":
+            why += [(float(x), float(y), "no_street") for x, y in pts[src[~ok]]]
         rows.append(pd.DataFrame({"compound": tgt[ok], "x": on[ok, 0], "y": on[ok, 1],
                                   "origin": kind, "node": -1, "edge": ids[e[ok]],
                                   "along_m": a[ok], "offset_m": o[ok]}))
@@ -200,7 +205,79 @@ def access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_
     frame["edge"] = frame["edge"].astype(np.int64)
     frame.attrs["gates_ignored"] = ignored.get("mapped", 0)
     frame.attrs["added_ignored"] = ignored.get("added", 0)
+    frame.attrs["gates_ignored_why"] = why
     return frame
+
+
+def assumed_access(net: WalkNetwork, polys: np.ndarray, edge_owner: np.ndarray,
+                   compounds: np.ndarray, street_m: float, max_snap_m: float) -> pd.DataFrame:
+    """Assumed gates of ``compounds`` (positions in ``polys``): one on each side of the
+    outline (north, east, south, west: the part of the outline seen from its centre in that
+    quarter) that faces a street outside every compound within ``street_m``, at the point of
+    that side nearest the street; joined to the nearest street outside like an added gate."""
+    cols = {"compound": [], "x": [], "y": []}
+    outside = np.flatnonzero(edge_owner < 0)
+    if compounds.size == 0 or outside.size == 0:
+        return _access_frame(cols, net, outside, max_snap_m)
+    geoms = net.edge_geometry[outside]
+    tree = shapely.STRtree(geoms)
+    for c in compounds:
+        poly = polys[c]
+        ring = shapely.boundary(poly)
+        cx, cy = shapely.get_coordinates(shapely.centroid(poly))[0]
+        minx, miny, maxx, maxy = poly.bounds
+        r = 2 * max(maxx - minx, maxy - miny) + 10
+        corners = {"n": ((-r, r), (r, r)), "e": ((r, r), (r, -r)),
+                   "s": ((r, -r), (-r, -r)), "w": ((-r, -r), (-r, r))}
+        found = []
+        for a, b in corners.values():
+            wedge = shapely.Polygon([(cx, cy), (cx + a[0], cy + a[1]), (cx + b[0], cy + b[1])])
+            side = shapely.intersection(ring, wedge)
+            if side.is_empty:
+                continue
+            near = tree.query(side, predicate="dwithin", distance=street_m)
+            if near.size == 0:
+                continue
+            # the street this side faces: the one alongside most of it; the gate where
+            # the side comes nearest to it (the middle of that stretch, for a parallel one)
+            faced = shapely.length(shapely.intersection(
+                side, shapely.buffer(geoms[near], street_m)))
+            d = shapely.distance(side, geoms[near])
+            k = near[np.lexsort((d, -np.round(faced, 1)))[0]]
+            d_k = float(shapely.distance(side, geoms[k]))
+            stretch = shapely.get_parts(shapely.line_merge(shapely.intersection(
+                side, shapely.buffer(geoms[k], d_k + 1.0))))
+            stretch = stretch[shapely.get_type_id(stretch) == 1]
+            if stretch.size:
+                part = stretch[int(np.argmax(shapely.length(stretch)))]
+                x, y = shapely.get_coordinates(
+                    shapely.line_interpolate_point(part, 0.5, normalized=True))[0]
+            else:
+                x, y = shapely.get_coordinates(shapely.shortest_line(side, geoms[k]))[0]
+            if all(np.hypot(x - fx, y - fy) > 1.0 for fx, fy in found):
+                found.append((x, y))
+        for x, y in found:
+            cols["compound"].append(int(c))
+            cols["x"].append(float(x))
+            cols["y"].append(float(y))
+    return _access_frame(cols, net, outside, max_snap_m)
+
+
+def _access_frame(cols: dict, net: WalkNetwork, outside: np.ndarray,
+                  max_snap_m: float) -> pd.DataFrame:
+    xy = np.column_stack([np.asarray(cols["x"], dtype=float), np.asarray(cols["y"], dtype=float)])
+    n = xy.shape[0]
+    edge, along, offset = np.full(n, -1, dtype=np.int64), np.zeros(n), np.zeros(n)
+    if n and outside.size:
+        geoms = net.edge_geometry[outside]
+        e, a, o = snap_to_segments(build_segment_grid(geoms), geoms, xy, max_snap_m)
+        ok = e >= 0
+        edge[ok], along[ok], offset[ok] = outside[e[ok]], a[ok], o[ok]
+    frame = pd.DataFrame({"compound": np.asarray(cols["compound"], dtype=np.int64),
+                          "x": xy[:, 0], "y": xy[:, 1], "origin": "assumed",
+                          "node": np.full(n, -1, dtype=np.int64), "edge": edge,
+                          "along_m": along, "offset_m": offset})
+    return frame[frame["edge"] >= 0].reset_index(drop=True)
 
 
 def close_access(access: pd.DataFrame, closed_xy: np.ndarray, match_m: float) -> pd.DataFrame:

@@ -53,6 +53,19 @@ def proposal(current: WallSettings, action: str, *, compound_id: str, polygon=No
     raise ValueError(action)
 
 
+def assumed_first(compounds: pd.DataFrame, access: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The compounds with those holding assumed gates first (most assumed gates first; the
+    planner confirms or moves them), the rest in their order; and the number of assumed
+    gates per ``compound_id``."""
+    if len(access):
+        assumed = access[access["origin"] == "assumed"].groupby("compound_id").size()
+    else:
+        assumed = pd.Series(dtype=int)
+    count = compounds["compound_id"].map(assumed).fillna(0).astype(int).to_numpy()
+    order = sorted(range(len(compounds)), key=lambda k: (-int(count[k] > 0), -count[k], k))
+    return compounds.iloc[order], assumed
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _what_if(key: tuple, _run, _after: WallSettings, _walk, _services):
     area = _run.result.area
@@ -80,6 +93,7 @@ def panel(run, page) -> None:
         return
     acc = walls.access
     n_gates = acc.groupby("compound_id").size() if len(acc) else pd.Series(dtype=int)
+    comps, assumed = assumed_first(comps, acc)
     layer = run.result.layers.get("compound_walls")
     households = (dict(zip(layer["compound_id"], layer["households"])) if layer is not None
                   else {})
@@ -87,8 +101,11 @@ def panel(run, page) -> None:
         t("gates.col_name", lang): comps["name"].fillna("").astype(str).to_numpy(),
         t("gates.col_status", lang): [t(f"gates.status_{s}", lang) for s in comps["status"]],
         t("gates.col_gates", lang): [int(n_gates.get(c, 0)) for c in comps["compound_id"]],
+        t("gates.col_assumed", lang): [int(assumed.get(c, 0)) for c in comps["compound_id"]],
         t("gates.col_households", lang): [int(households.get(c, 0)) for c in comps["compound_id"]],
     })
+    if len(assumed):
+        st.caption(t("gates.assumed_first", lang))
     st.dataframe(neutral_frame(table), hide_index=True, width="stretch", height=220)
 
     editable = comps[comps["status"].isin(["gated", "no_access", "opened"])]

@@ -140,27 +140,38 @@ def n_pieces(geom: shapely.Geometry) -> int:
 
 def near_homes(homes_xy: np.ndarray, distance_m: float = NEAR_HOME_M) -> shapely.Geometry:
     """Land within ``distance_m`` of some household unit (points as ``n × 2``)."""
+    if len(homes_xy) == 0:
+        return shapely.Polygon()
     return shapely.buffer(shapely.multipoints(homes_xy), distance_m, quad_segs=4)
 
 
-def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.Geometry, float]:
+
+def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray,
+                 home_land: shapely.Geometry | None = None) -> tuple[shapely.Geometry, float]:
     """A grid's polygon from its cells and its homes, and the share of its area within
     :data:`NEAR_HOME_M` of them.
 
     The polygon is the union of the cells, less land beyond :data:`NEAR_HOME_M` of the
     grid's own household units; where cutting that land off would leave more pieces
     (homes joined only through far land), the cut is made farther out
-    (:data:`FAR_STEPS_M`), else not at all."""
+    (:data:`FAR_STEPS_M`), else not at all. ``home_land``: land that is itself homes (the
+    cells of the parts of a building split into several grids: a grid made from part of a
+    building is, by construction, at its homes), counted as near."""
     whole = clean(shapely.union_all(cell_geoms, grid_size=GRID_SIZE_M))
-    if len(homes_xy) == 0 or shapely.is_empty(whole):
+    if (len(homes_xy) == 0 and home_land is None) or shapely.is_empty(whole):
         return whole, 0.0
-    near = near_homes(homes_xy)
+
+    def reach_of(distance_m: float) -> shapely.Geometry:
+        land = near_homes(homes_xy, distance_m)
+        return land if home_land is None else shapely.union(land, home_land)
+
+    near = reach_of(NEAR_HOME_M)
     area = shapely.area(whole)
     if area <= 0 or shapely.covers(near, whole):
         return whole, 1.0
     pieces = n_pieces(whole)
     for distance in FAR_STEPS_M:
-        reach = near if distance == NEAR_HOME_M else near_homes(homes_xy, distance)
+        reach = near if distance == NEAR_HOME_M else reach_of(distance)
         clipped = clean(shapely.intersection(whole, reach, grid_size=GRID_SIZE_M))
         if shapely.area(clipped) > 0 and n_pieces(clipped) <= pieces:
             if distance == NEAR_HOME_M:
@@ -298,7 +309,10 @@ class CellTable:
         key = idx.tobytes()
         found = self._polygons.get(key)
         if found is None:
-            found = self._polygons[key] = grid_polygon(self.geoms[idx], homes_xy)
+            parts = idx[self.part_of[idx] != None]  # noqa: E711 - object array
+            land = (shapely.union_all(self.geoms[parts], grid_size=GRID_SIZE_M)
+                    if parts.size else None)
+            found = self._polygons[key] = grid_polygon(self.geoms[idx], homes_xy, land)
         return found
 
     @cached_property

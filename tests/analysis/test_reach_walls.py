@@ -54,17 +54,16 @@ def _measure(net, homes, facilities, walls=None, services=("health",)):
 
 def _brute_force_via(gate, homes, facility, street_segs, gate_link, inner_path=None):
     """networkx: streets as drawn, the gate joined to the streets by ``gate_link``; each
-    home joined only to the gate (straight walk × detour) and, if ``inner_path`` (a
-    vertical segment from the gate) lies within the snap cap, to its nearest point on that
-    path; shortest walk home → facility."""
+    home joined to its nearest point on ``inner_path`` (a vertical segment from the gate)
+    if that lies within the snap cap, else to the gate (straight walk × detour: the
+    straight line only where no inner path leads out); shortest walk home → facility."""
     g = nx.Graph()
     for a, b, c, d in street_segs:
         g.add_edge((a, b), (c, d), weight=float(np.hypot(c - a, d - b)))
     g.add_edge(("gate",), gate_link[0], weight=gate_link[1])
     out = []
     for k, h in enumerate(homes):
-        g.add_edge(("home", k), ("gate",),
-                   weight=DETOUR * float(np.hypot(*(np.subtract(h, gate)))))
+        offset = np.inf
         if inner_path is not None:
             x, y0, y1 = inner_path
             foot = (x, float(np.clip(h[1], y0, y1)))
@@ -72,6 +71,9 @@ def _brute_force_via(gate, homes, facility, street_segs, gate_link, inner_path=N
             if offset <= 150.0:
                 g.add_edge(("home", k), ("foot", k), weight=offset)
                 g.add_edge(("foot", k), ("gate",), weight=foot[1] - y0)
+        if offset > 150.0:
+            g.add_edge(("home", k), ("gate",),
+                       weight=DETOUR * float(np.hypot(*(np.subtract(h, gate)))))
         out.append(nx.shortest_path_length(g, ("home", k), facility, weight="weight"))
     return np.array(out)
 
@@ -125,7 +127,7 @@ def test_outsiders_do_not_walk_through_but_residents_use_both_gates():
     index, reach = _measure(net, [(0, 210), (250, 250)], [(400, 200)], walls)
     walk = reach.walk_m["health"].to_numpy()
     assert walk[0] == pytest.approx(190 + 400 + 200)  # around, not through
-    assert walk[1] == pytest.approx(DETOUR * np.hypot(50, 50) + 100)  # to the east gate
+    assert walk[1] == pytest.approx(50 + 50 + 100)  # along the inner road to the east gate
     _, plain = _measure(net, [(0, 210)], [(400, 200)])
     assert plain.walk_m["health"].iloc[0] == pytest.approx(10 + 400)
 
@@ -143,15 +145,21 @@ def test_public_arterial_through_a_compound_stays_public():
 def test_facility_inside_a_compound_is_reached_through_its_gate():
     net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
     walls = build_walls(net, _compound())
-    facility = (200, 280)  # a kindergarten deep inside, north of the dead-end path
-    _, reach = _measure(net, [(200, -10), (120, 290), (300, 420)], [facility], walls)
+    facility = (200, 240)  # a kindergarten deep inside, north of the dead-end path
+    homes = [(200, -10), (120, 290), (300, 420)]
+    _, reach = _measure(net, homes, [facility], walls)
     walk = reach.walk_m["health"].to_numpy()
-    # inside: along the dead-end path (50 m) and straight to it (130 m), or straight
-    inside = min(50 + 130, DETOUR * 180)
+    # inside: along the dead-end path (50 m) and straight to it (90 m)
+    inside = 50 + 90
     assert walk[0] == pytest.approx(10 + 100 + inside)  # street, gate, then inside
-    assert walk[1] == pytest.approx(DETOUR * np.hypot(80, 10))  # a neighbour inside
     # from the north: around the ring to the south gate (200 + 400 + 200), then in
     assert walk[2] == pytest.approx(20 + 100 + 400 + 200 + 100 + inside)
+    # a neighbour 161 m from the path walks straight to it, unless the street model (its
+    # nearest way is the north street, 110 m over the wall) is longer: that stands
+    _, plain = _measure(net, homes, [facility])
+    assert walk[1] == pytest.approx(max(DETOUR * np.hypot(80, 50),
+                                        plain.walk_m["health"].iloc[1]))
+    assert (walk >= plain.walk_m["health"].to_numpy() - 1e-9).all()
 
 
 def test_planner_edits_close_add_and_open():
@@ -231,7 +239,7 @@ def test_opening_a_gate_never_lowers_coverage(new_gates):
     assert after.report["health"]["covered_households"] >= before.report["health"]["covered_households"]
 
 
-def test_without_walls_is_the_walled_model_with_every_wall_opened():
+def test_walls_off_is_the_plain_street_model():
     net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
     walls = build_walls(net, _compound())
     homes = [(150, 250), (200, 290), (20, 380)]
@@ -243,13 +251,11 @@ def test_without_walls_is_the_walled_model_with_every_wall_opened():
     np.testing.assert_allclose(twin.walk_m["health"], walls_off.walk_m["health"])
     got = twin.walk_m["health"].to_numpy()
     assert (got <= walled.walk_m["health"].to_numpy() + 1e-9).all()
-    # in an opened compound a home keeps its inner path and gate, and may also walk to
-    # the nearest street outside: 150 m west, then 350 m along the streets; a network
-    # with no compound at all snaps it to the dead-end path only (112 m, 150 m down)
-    assert got[0] == pytest.approx(150 + 150 + 200)
+    # walls off: every home snaps to its nearest way, inner paths included, as a network
+    # with no compound at all does (the first home to the dead-end path, 112 m away)
     _, plain = _measure(net, homes, [(200, 400)])
     assert plain.walk_m["health"].iloc[0] == pytest.approx(np.hypot(50, 100) + 150 + 800)
-    np.testing.assert_allclose(got[1:], plain.walk_m["health"].to_numpy()[1:])
+    np.testing.assert_allclose(got, plain.walk_m["health"].to_numpy())
 
 
 #: An L-shaped inner path from the south gate (200, 100): north to y = 120, west to
@@ -261,13 +267,14 @@ L_PATH = [(200, 0, 200, 120), (200, 120, 110, 120), (110, 120, 110, 290)]
 def test_walls_never_shorten_a_walk_a_gate_reached_straight_is_no_wall_effect():
     """The cause of a bug: the model without walls snapped a home to its nearest path only
     (70 m west, then 280 m along the L), while the walled model also let it walk straight
-    to the gate (191 m), so walls looked like they shortened walks by 2.2 min."""
+    to the gate (191 m), so walls looked like they shortened walks by 2.2 min. Now a home
+    on an inner path that leads out walks along it, walls or not."""
     net = build_network(lines_frame(_shift(RING + L_PATH)))
     walls = build_walls(net, _compound())
     homes = [(180, 290), (250, 200), (20, 380)]
     index, walled = _measure(net, homes, [(200, -5)], walls)
     got = walled.walk_m["health"].to_numpy()
-    assert got[0] == pytest.approx(DETOUR * np.hypot(20, 190) + 100 + 5)
+    assert got[0] == pytest.approx(70 + 170 + 90 + 120 + 5)
     twin = R.household_minutes(without_walls(index), SETTINGS, ("health",))
     plain = twin.walk_m["health"].to_numpy()
     assert plain[0] == pytest.approx(got[0])  # the same gate, walked the same way
@@ -320,9 +327,9 @@ def test_detour_factor_lengthens_the_walk_inside_the_compound():
 def test_with_a_detour_a_facility_inside_leaves_along_its_inner_path():
     net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
     walls = build_walls(net, _compound(), settings=WallSettings(inner_detour=1.3))
-    _, reach = _measure(net, [(200, -10)], [(200, 280)], walls)
-    # straight to the gate would be 1.3 × 180 = 234 m; the path: 130 m to it, 50 m along
-    assert reach.walk_m["health"].iloc[0] == pytest.approx(10 + 100 + 50 + 130)
+    _, reach = _measure(net, [(200, -10)], [(200, 240)], walls)
+    # straight to the gate would be 1.3 × 140 = 182 m; the path: 90 m to it, 50 m along
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(10 + 100 + 50 + 90)
 
 
 def test_an_area_without_compounds_measures_as_without_walls():
@@ -334,3 +341,61 @@ def test_an_area_without_compounds_measures_as_without_walls():
         _, plain = _measure(net, [(150, 250), (20, 380)], [(200, 400)])
         np.testing.assert_allclose(reach.walk_m["health"], plain.walk_m["health"])
         assert compound_access(index, reach, SETTINGS)["households_affected"] == 0
+
+
+def test_a_compound_with_no_known_access_gets_assumed_gates_on_sides_facing_streets():
+    net = build_network(lines_frame(_shift(RING)))
+    comp = _compound(box=(50, 50, 350, 350))  # 50 m from the ring on every side
+    walls = build_walls(net, comp)
+    assert walls.n_gated == 1 and walls.compounds["status"].tolist() == ["gated"]
+    acc = walls.access
+    assert acc["origin"].tolist() == ["assumed"] * 4
+    assert np.allclose(acc["offset_m"], 50.0)  # each joined to the street it faces
+    x, y = np.round(acc["x"] - X0, 3), np.round(acc["y"] - Y0, 3)
+    on = [(x == 50) & (y > 50) & (y < 350), (x == 350) & (y > 50) & (y < 350),
+          (y == 50) & (x > 50) & (x < 350), (y == 350) & (x > 50) & (x < 350)]
+    assert [int(side.sum()) for side in on] == [1, 1, 1, 1]  # one on each side, no corner
+    assert walls.report["compounds_assumed"] == ["way/1"]
+    index, reach = _measure(net, [(300, 200)], [(400, 200)], walls)
+    block = compound_access(index, reach, SETTINGS)
+    assert block["access_points"]["assumed"] == 4 and block["compounds_with_assumed_gates"] == 1
+    east = acc[np.isclose(acc["x"], X0 + 350)].iloc[0]
+    expected = DETOUR * np.hypot(50, east["y"] - Y0 - 200) + 50 + abs(east["y"] - Y0 - 200)
+    assert reach.walk_m["health"].iloc[0] == pytest.approx(max(expected, 100.0))
+    # a street too far from the outline: no gate assumed there, the compound stays open
+    far = build_walls(net, comp, settings=WallSettings(assumed_street_m=40))
+    assert far.n_gated == 0 and far.compounds["status"].tolist() == ["no_access"]
+    off = build_walls(net, comp, settings=WallSettings(assume_gates=False))
+    assert off.n_gated == 0
+
+
+def test_each_ignored_mapped_gate_says_why():
+    net = build_network(lines_frame(_shift(RING + SOUTH_PATH)))
+    comps = gpd.GeoDataFrame(
+        {"compound_id": ["a", "b"], "name": ["小区", None]},
+        geometry=[shapely.box(X0 + 100, Y0 + 100, X0 + 300, Y0 + 300),
+                  shapely.box(X0 + 500, Y0 + 100, X0 + 700, Y0 + 300)], crs=CRS)
+    # on a's outline (used), on the unnamed b's outline, in the open far from any outline
+    gates = points_frame(_xy([(100, 200), (600, 100), (900, 900)]))
+    walls = build_walls(net, comps, gates)
+    why = walls.report["gates_ignored_why"]
+    assert walls.report["gates_mapped_ignored"] == 2
+    assert sorted(w["reason"] for w in why) == ["compound_unnamed", "far_from_wall"]
+    assert all(110 < w["lon"] < 120 and 35 < w["lat"] < 45 for w in why)
+
+
+def test_notes_and_report_line_say_how_many_gates_were_assumed_and_why_gates_were_ignored():
+    from analysis.reach_walls import wall_notes
+    from analysis.summary_text import compound_access_line
+
+    net = build_network(lines_frame(_shift(RING)))
+    gates = points_frame(_xy([(900, 900)]))
+    walls = build_walls(net, _compound(box=(50, 50, 350, 350)), gates)
+    index, reach = _measure(net, [(300, 200)], [(400, 200)], walls)
+    block = compound_access(index, reach, SETTINGS)
+    notes = " ".join(wall_notes(block))
+    assert "4" in notes and "assumed" in notes and "推定" in notes
+    assert "far from every compound outline" in notes and "离任何小区边界较远" in notes
+    line = compound_access_line({"compound_access": block}, str, "en")
+    assert "4 of the gates are assumed" in line
+    assert "4 个出入口为推定" in compound_access_line({"compound_access": block}, str, "zh")

@@ -397,3 +397,14 @@ def test_a_grid_joined_only_through_far_land_is_flagged_with_its_share():
     poly, share = grid_polygon(cells, homes)
     assert poly.area == pytest.approx(150_000) and share < NEAR_HOME_MIN
     assert share == pytest.approx(2 * 200 * 100 / 150_000 + 2 * 50 * 100 / 150_000, rel=0.05)
+
+
+def test_grids_cut_from_one_large_building_are_not_far_from_their_homes():
+    # one tower of 1750 households alone in a 900 m block: seven grids of its parts, each
+    # a slice of the block; a grid made from part of a building is at its homes
+    units, communities, roads = lattice(1, 1, 1750, spacing=900.0)
+    result = make_grids(units, communities, roads)
+    grids = result.grids
+    assert len(grids) == 7 and (grids["split_buildings"] == 1).all()
+    assert (grids["near_home_share"] == 1.0).all()
+    assert not grids["reason_key"].str.contains("far_from_homes").any()

@@ -50,3 +50,19 @@ def test_gates_tab_compare_apply_and_settings():
     edits = WallSettings.from_dict(at.session_state["wall_edits"])
     assert len(edits.added_gates) == 1
     assert any("1" in c.value for c in at.caption if "出入口" in c.value)
+
+
+def test_compounds_with_assumed_gates_come_first():
+    import pandas as pd
+
+    from ui.gates_panel import assumed_first
+
+    comps = pd.DataFrame({"compound_id": ["a", "b", "c", "d"]})
+    acc = pd.DataFrame({"compound_id": ["a", "c", "c", "d", "d", "d"],
+                        "origin": ["inferred", "assumed", "assumed", "assumed", "assumed",
+                                   "mapped"]})
+    ordered, assumed = assumed_first(comps, acc)
+    assert ordered["compound_id"].tolist() == ["c", "d", "a", "b"]
+    assert assumed.to_dict() == {"c": 2, "d": 2}
+    ordered, assumed = assumed_first(comps, acc.iloc[:0])
+    assert ordered["compound_id"].tolist() == ["a", "b", "c", "d"] and len(assumed) == 0
