@@ -83,7 +83,8 @@ class Context:
         parts.append(json.dumps(self.project.summary, ensure_ascii=False, default=str))
         parts.append(json.dumps(self.project.meta, ensure_ascii=False, default=str))
         parts += [str(e) for e in extra if e]
-        return "".join(sorted(set("".join(parts)) - set("\n\r\t")))
+        chars = set("".join(parts)) - set("\n\r\t")
+        return "".join(sorted(c for c in chars if not 0xD800 <= ord(c) <= 0xDFFF))
 
     def community(self, community_id: object) -> str:
         """A community's name (its id where it has none)."""
