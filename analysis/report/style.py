@@ -68,12 +68,17 @@ def text_width(text: str) -> float:
     return sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in text)
 
 
+#: Marks that never start a line (Chinese line-breaking rules, 禁则).
+NO_LINE_START = frozenset("，。、；：！？）」』】》〉％…,.;:!?)]%")
+
+
 def wrap(text: str, width_em: float) -> list[str]:
     """Lines of at most ``width_em`` ems, breaking Latin text at spaces, CJK anywhere."""
     lines, line, width = [], "", 0.0
     for token in re.findall(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+\s*|\s+", text):
         w = text_width(token)
-        if width + w > width_em and line.strip():
+        # closing marks hang at the end of a line: no line starts with "，" or "）"
+        if width + w > width_em and line.strip() and token[:1] not in NO_LINE_START:
             lines.append(line.rstrip())
             line, width = token.lstrip(), text_width(token.lstrip())
         else:

@@ -79,3 +79,13 @@ def test_a_report_is_written_right_while_another_thread_leaves_the_report_style(
     assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
     missing = [str(w.message) for w in seen if "missing from font" in str(w.message)]
     assert not missing, missing[:3]
+
+
+def test_no_wrapped_line_starts_with_a_closing_mark():
+    from analysis.report.style import wrap
+
+    text = "设施数量低于合理下限，多半是数据不全。" * 3 + "缺口（数据）。"
+    for width in range(4, 30):
+        lines = wrap(text, width)
+        assert "".join(lines) == text
+        assert not any(line[0] in "，。）" for line in lines), (width, lines)
