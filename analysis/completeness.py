@@ -278,24 +278,38 @@ def _other_use(area) -> gpd.GeoDataFrame | None:
 
 
 def headline_households(households: pd.DataFrame, thresholds_min: dict[str, float],
-                        services: Sequence[str]) -> dict:
+                        services: Sequence[str], *, exclude: Sequence[str] = ()) -> dict:
     """Distinct households behind the headlines: in the area, on the network, outside the
-    circle of at least one service (each household once), and per service."""
+    circle of at least one service (each household once), and per service.
+
+    ``exclude``: services whose facilities are implausibly few (``cause`` = ``data``):
+    ``outside_any_service`` leaves them out and ``excluded_services`` names them, so that
+    a mapping gap does not make the headline 100%; ``outside_any_service_all`` keeps the
+    figure over every service beside it."""
     w = households["households"].to_numpy(dtype=np.int64) if len(households) else np.zeros(0, np.int64)
     on = (households["on_network"].fillna(False).to_numpy(dtype=bool)
           if "on_network" in households else np.ones(len(w), dtype=bool))
+    skip = set(exclude)
     outside_any = np.zeros(len(w), dtype=bool)
+    outside_all = np.zeros(len(w), dtype=bool)
     per_service = {}
+    excluded = []
     for s in services:
         col = minutes_column(s)
         if col not in households:
             continue
         minutes = households[col].to_numpy(dtype=float)
         out = on & ~(minutes <= float(thresholds_min.get(s, 15)) + 1e-9)  # NaN: unreachable
-        outside_any |= out
+        outside_all |= out
+        if s in skip:
+            excluded.append(s)
+        else:
+            outside_any |= out
         per_service[s] = int(w[out].sum())
     return {"households": int(w.sum()), "on_network": int(w[on].sum()),
             "outside_any_service": int(w[outside_any].sum()),
+            "outside_any_service_all": int(w[outside_all].sum()),
+            "excluded_services": excluded,
             "outside_by_service": per_service, "distinct": True}
 
 
@@ -304,6 +318,7 @@ def check_headlines(summary: dict) -> None:
     total = int(summary.get("households", 0))
     head = summary.get("headline_households") or {}
     figures = {"outside_any_service": head.get("outside_any_service", 0),
+               "outside_any_service_all": head.get("outside_any_service_all", 0),
                "on_network": head.get("on_network", 0)}
     figures.update({f"outside:{k}": v for k, v in (head.get("outside_by_service") or {}).items()})
     reach = summary.get("reach") or {}
@@ -311,6 +326,9 @@ def check_headlines(summary: dict) -> None:
                     for k, v in (reach.get("unreachable_households") or {}).items()})
     figures["off_network"] = reach.get("households_off_network", 0)
     bad = {k: v for k, v in figures.items() if v is not None and int(v) > total}
+    if int(head.get("outside_any_service", 0)) > int(head.get("outside_any_service_all",
+                                                              head.get("outside_any_service", 0))):
+        bad["outside_any_service"] = head.get("outside_any_service")
     if bad:
         raise RuntimeError(f"headline counts exceed the area's {total} households: {bad}")
 
@@ -346,7 +364,8 @@ def summarise(area, settings, catalogue, layers: dict, summary: dict, *,
                                      blocks=checks.blocks)
     summary["data_completeness"] = completeness
     summary["headline_households"] = headline_households(
-        layers["households"], summary.get("thresholds_min") or {}, services)
+        layers["households"], summary.get("thresholds_min") or {}, services,
+        exclude=completeness["thin_services"])
     summary["households_left_out"] = checks.left_out
     if layers.get("gaps") is not None:
         layers["gaps"] = label_gaps(layers["gaps"], completeness["thin_services"])

@@ -20,7 +20,7 @@ from geo.errors import ProjectFileError
 
 #: Longest text accepted in a project's descriptive settings (area name, credit, author).
 MAX_TEXT = 500
-_TEXT_KEYS = ("area", "credit", "saved_by", "saved_at", "writer")
+_TEXT_KEYS = ("area", "area_name", "credit", "saved_by", "saved_at", "writer")
 _DICT_KEYS = ("summary", "settings", "thresholds_min")
 _SUMMARY_TABLES = ("coverage", "crow_flies_coverage", "thresholds_min", "speed_mps", "timings_s",
                    "settings", "households_by_source", "facilities_by_service", "network",

@@ -55,8 +55,7 @@ class Context:
         self.extent = self._extent()
         # the area as the page names it (a demo by its name, an upload by its file's own
         # name), not the data's internal name
-        self.area_name = clean(area_title(area_source_of(project.meta), lang)
-                               or project.meta.get("area", ""), 60)
+        self.area_name = clean(area_name(project, lang), 60)
         self.colours = service_colours(list(dict.fromkeys([*self.catalogue, *self.services])))
         comms = self.layers.get("communities")
         self.community_names: dict[str, str] = {}
@@ -84,7 +83,8 @@ class Context:
         parts.append(json.dumps(self.project.summary, ensure_ascii=False, default=str))
         parts.append(json.dumps(self.project.meta, ensure_ascii=False, default=str))
         parts += [str(e) for e in extra if e]
-        return "".join(sorted(set("".join(parts)) - set("\n\r\t")))
+        chars = set("".join(parts)) - set("\n\r\t")
+        return "".join(sorted(c for c in chars if not 0xD800 <= ord(c) <= 0xDFFF))
 
     def community(self, community_id: object) -> str:
         """A community's name (its id where it has none)."""
@@ -111,6 +111,46 @@ class Context:
                     pad = 0.03 * max(x1 - x0, y1 - y0)
                     return x0 - pad, y0 - pad, x1 + pad, y1 + pad
         raise ProjectFileError("err.not_project", path=self.project.path or "?", detail="empty")
+
+
+def thin_services(ctx: "Context") -> list[str]:
+    """The report's services whose facilities are implausibly few (data gaps, from the
+    project's ``data_completeness``, else from its gaps labelled ``cause`` = ``data``)."""
+    thin = (ctx.project.summary.get("data_completeness") or {}).get("thin_services")
+    if thin is None:
+        gaps = ctx.layers.get("gaps")
+        thin = (list(gaps.loc[gaps["cause"] == "data", "service"].unique())
+                if gaps is not None and len(gaps) and "cause" in gaps else [])
+    return [s for s in ctx.services if s in set(thin)]
+
+
+def area_name(project: Project, lang: str) -> str:
+    """The area as the report names it: the name the planner gave it (``meta["area_name"]``,
+    saved with the project), a demo by its name, else the area's largest community (a
+    file's name means nothing to a committee), else the file's name."""
+    label = clean(project.meta.get("area_name"), 60)
+    if label:
+        return label
+    source = area_source_of(project.meta)
+    if source and source.get("kind") in ("demo", "place"):  # names people know
+        return area_title(source, lang)
+    largest = largest_community_name(project.layers.get("communities"), lang)
+    return largest or area_title(source, lang) or str(project.meta.get("area", ""))
+
+
+def largest_community_name(comms, lang: str) -> str:
+    """The name of the community holding the most households ("" when none is named)."""
+    if not isinstance(comms, pd.DataFrame) or not len(comms) or "name" not in comms:
+        return ""
+    order = (comms.sort_values("households", ascending=False, kind="stable")
+             if "households" in comms else comms)
+    keys = order["name_key"] if "name_key" in order else pd.Series("", index=order.index)
+    for cid, name, key in zip(order["community_id"].astype(str), order["name"], keys):
+        derived = isinstance(key, str) and bool(key)  # already "X 一带" (around X)
+        shown = clean(name_text(key, lang) if derived else name, 40)
+        if shown and shown != cid:
+            return shown if derived else t("report.area_around", lang, name=shown)
+    return ""
 
 
 # ----------------------------------------------------------------------------- pages

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from analysis.completeness import headline_households, left_out_params, sentence_text
 from analysis.report import draw, maps
-from analysis.report.context import Context
+from analysis.report.context import Context, thin_services
 from analysis.report.style import clean, wrap
 from analysis.report.tables import draw_table, grid_shares, one_language
 from analysis.summary_text import compound_access_line, group_coverage_lines
@@ -33,8 +33,10 @@ def ems(ctx: Context, width: float, points: float) -> float:
 
 
 def headline(ctx: Context) -> dict:
-    """Distinct households of the headlines, counted from the project's households."""
-    return headline_households(ctx.layers["households"], ctx.thresholds, ctx.services)
+    """Distinct households of the headlines, counted from the project's households; the
+    headline figure leaves out data-gap services (:func:`thin_services`)."""
+    return headline_households(ctx.layers["households"], ctx.thresholds, ctx.services,
+                               exclude=thin_services(ctx))
 
 
 def _gap_place(ctx: Context, grid_ids: object, community_of: dict) -> str:
@@ -63,6 +65,54 @@ def largest_gaps(ctx: Context, n: int = TOP_GAPS) -> list[tuple[str, str, int, s
     located = _located(ctx, top) if not all(places) else [""] * len(top)
     return [(s, ctx.service_name(s), int(h), p or q, c == "data")
             for s, h, p, q, c in zip(top["service"], top["households"], places, located, causes)]
+
+
+def gap_places(ctx: Context, n: int = TOP_GAPS) -> list[tuple[str, list[str], int]]:
+    """The largest gap places, each once: ``(place, services it lacks, households)``.
+
+    Gaps of data-gap services (:func:`thin_services`) are left out (they are listed apart);
+    the gaps of several services over one place make one row whose households are the
+    distinct households of those gaps outside at least one of those services."""
+    gaps = ctx.layers.get("gaps")
+    if gaps is None or not len(gaps):
+        return []
+    thin = set(thin_services(ctx))
+    gaps = gaps[gaps["service"].isin(ctx.services) & ~gaps["service"].isin(thin)]
+    if not len(gaps):
+        return []
+    gaps = gaps.sort_values(["households", "service"], ascending=[False, True], kind="stable")
+    gaps = gaps.head(max(n * 6, 30)).reset_index(drop=True)
+    grids = ctx.layers.get("grids")
+    community_of = (dict(zip(grids["grid_id"].astype(str), grids["community_id"].astype(str)))
+                    if grids is not None and len(grids) else {})
+    places = [_gap_place(ctx, g, community_of)
+              for g in gaps.get("grids", pd.Series("", index=gaps.index))]
+    if not all(places):
+        located = _located(ctx, gaps)
+        places = [p or q or "–" for p, q in zip(places, located)]
+    order: dict[str, list[int]] = {}
+    for k, place in enumerate(places):
+        order.setdefault(place, []).append(k)
+    rows = []
+    for place, members in list(order.items())[:n]:
+        services = list(dict.fromkeys(gaps["service"].iloc[members]))
+        rows.append((place, services, _distinct_in(ctx, gaps.iloc[members], services)))
+    return rows
+
+
+def _distinct_in(ctx: Context, gaps, services: list[str]) -> int:
+    """Households inside ``gaps`` outside the circle of at least one of ``services``
+    (the largest gap's households where the gaps carry no shapes)."""
+    fallback = int(gaps["households"].max())
+    hh = ctx.layers.get("households")
+    if not hasattr(gaps, "geometry") or hh is None or not len(hh) or not hasattr(hh, "geometry"):
+        return fallback
+    import shapely
+
+    area = shapely.union_all(gaps.geometry.to_numpy())
+    inside = shapely.intersects(area, hh.geometry.to_numpy())
+    head = headline_households(hh[inside], ctx.thresholds, services)
+    return head["outside_any_service"] or fallback
 
 
 def _located(ctx: Context, gaps) -> list[str]:
@@ -113,18 +163,29 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
     band = ctx.project.band
     comms = ctx.layers.get("communities")
     size = ctx.fs(10)
+    thin = thin_services(ctx)
     figures = [
         (ctx.tr("report.key.households_distinct"), f"{head['households']:,}"),
         (ctx.tr("report.key.communities"), f"{len(comms) if comms is not None else 0:,}"),
         (ctx.tr("report.key.in_band", low=band[0], high=band[1]),
          f"{in_band:,} / {n_grids:,}" + (f" ({in_band / n_grids:.0%})" if n_grids else "")),
-        (ctx.tr("report.key.outside_any"), f"{head['outside_any_service']:,}"),
+        (ctx.tr("report.key.outside_any_known" if thin else "report.key.outside_any"),
+         f"{head['outside_any_service']:,}"),
     ]
+    if thin:  # the figure over every service, labelled, beside the one that means something
+        figures.append((ctx.tr("report.key.outside_any_all"),
+                        f"{head['outside_any_service_all']:,}"))
     y = 0.81
     for label, value in figures:
         fig.text(0.04, y, label, fontsize=size, va="top")
         fig.text(0.47, y, value, fontsize=size, va="top", ha="right")
         y -= 0.038
+    sep = "、" if ctx.lang == "zh" else ", "
+    if thin:
+        names = sep.join(clean(ctx.service_name(s), 16) for s in thin)
+        y = _text_block(fig, ctx, 0.04, y - 0.005,
+                        wrap(ctx.tr("report.data_gap_services", services=names),
+                             ems(ctx, 0.43, 8.5))[:3], size=ctx.fs(8.5), colour="#7f2704")
     left = summary.get("households_left_out") or {}
     if left:
         p = left_out_params(left)
@@ -138,22 +199,26 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
     for line in extra:
         y = _text_block(fig, ctx, 0.04, y - 0.005, wrap(line, ems(ctx, 0.43, 8.5))[:3],
                         size=ctx.fs(8.5), colour="#444444")
-    # largest gaps with places: as many as fit above "what the data lacks" (0.175)
+    # the largest gap places, each once with the services it lacks: as many as fit above
+    # "what the data lacks" (0.175)
     y -= 0.02
     fig.text(0.04, y, ctx.tr("report.largest_gaps"), fontsize=ctx.fs(12), va="top")
     y -= 0.045
-    gaps = largest_gaps(ctx, max(1, min(TOP_GAPS, int((y - 0.22) / 0.052) + 1)))
-    if not gaps:
+    places = gap_places(ctx, max(1, min(TOP_GAPS, int((y - 0.22) / 0.052) + 1)))
+    if not places:
         fig.text(0.04, y, ctx.tr("report.no_gaps"), fontsize=size, va="top", color="#555555")
         y -= 0.04
     unit = ctx.tr("report.households_unit")
-    for key, name, households, place, data_gap in gaps:
-        fig.patches.append(_swatch(fig, 0.04, y - 0.022, ctx.colours.get(key, "#555555")))
-        note = f"  [{ctx.tr('gaps.cause_data')}]" if data_gap else ""
-        fig.text(0.06, y, f"{clean(name, 16 if ctx.lang == 'zh' else 30)}  {households:,}{unit}{note}",
-                 fontsize=ctx.fs(9),
-                 va="top")
-        fig.text(0.06, y - 0.024, clean(place, 60), fontsize=ctx.fs(7.5), va="top", color="#555555")
+    for place, services, households in places:
+        for k, key in enumerate(services[:6]):
+            fig.patches.append(_swatch(fig, 0.04 + 0.008 * k, y - 0.022 + 0.004 * k,
+                                       ctx.colours.get(key, "#555555")))
+        fig.text(0.06 + 0.008 * min(len(services) - 1, 5), y,
+                 f"{clean(place, 40)}  {households:,}{unit}", fontsize=ctx.fs(9), va="top")
+        lacks = sep.join(clean(ctx.service_name(s), 16) for s in services)
+        fig.text(0.06 + 0.008 * min(len(services) - 1, 5), y - 0.024,
+                 clean(ctx.tr("report.gap_lacks", services=lacks), 90),
+                 fontsize=ctx.fs(7.5), va="top", color="#555555")
         y -= 0.052
     # what the data lacks
     completeness = summary.get("data_completeness") or {}
@@ -297,4 +362,4 @@ def page_settings(ctx: Context) -> Figure:
     return fig
 
 
-__all__ = ["headline", "largest_gaps", "page_community", "page_findings", "page_settings"]
+__all__ = ["gap_places", "headline", "largest_gaps", "thin_services", "page_community", "page_findings", "page_settings"]

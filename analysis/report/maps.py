@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from analysis.report import draw
-from analysis.report.context import Context
+from analysis.report.context import Context, thin_services
 from analysis.report.style import (BAND_COLOURS, DENSE, FLAG_COLOUR, MINUTE_CLASSES,
                                    OUTSIDE_COLOUR, UNREACHED_COLOUR, clean)
 from geo.vocabulary import minutes_column
@@ -20,6 +20,7 @@ from geo.vocabulary import minutes_column
 MAX_MAP_LABELS = 150  # more grids than this: the area map labels communities, not grids
 PANELS = (4, 2)  # small coverage maps per page (columns, rows)
 MAX_GAP_LABELS = 15
+GAP_HATCHES = ("", "////", "\\\\\\\\", "xxx", "...", "---", "+++", "|||", "ooo")
 
 
 def grid_colours(n: int) -> list[str]:
@@ -287,11 +288,25 @@ def page_gaps(ctx: Context, headline: dict) -> Figure | None:
     if grids is not None:
         draw.polys(ax, grids.geometry.to_numpy(), face="none", edge="#777777", lw=0.4, zorder=4,
                    rasterize=len(grids) > DENSE)
+    thin = set(thin_services(ctx))
     services = [s for s in ctx.services if len(gaps) and (gaps["service"] == s).any()]
+    hatches = {s: GAP_HATCHES[k % len(GAP_HATCHES)]
+               for k, s in enumerate(s for s in services if s not in thin)}
     if len(gaps):
-        draw.polys_each(ax, gaps.geometry.to_numpy(), [ctx.colours[s] for s in gaps["service"]],
-                        edgecolors="#222222", linewidths=0.5, alpha=0.55, zorder=6)
-        top = gaps.sort_values(["households", "service"], ascending=[False, True],
+        # each service in its colour and a hatch of its own (colours alone can be close
+        # under transparency); data gaps apart: a dashed outline, not a filled gap
+        for s in services:
+            part = gaps[gaps["service"] == s]
+            if s in thin:
+                coll = draw.polys(ax, part.geometry.to_numpy(), face="none",
+                                  edge=ctx.colours[s], lw=1.0, zorder=5, rasterize=False)
+                if coll is not None:
+                    coll.set_linestyle("--")
+            else:
+                draw.polys(ax, part.geometry.to_numpy(), face=ctx.colours[s], edge="#222222",
+                           lw=0.5, zorder=6, alpha=0.7, hatch=hatches[s], rasterize=False)
+        real = gaps[~gaps["service"].isin(thin)]
+        top = real.sort_values(["households", "service"], ascending=[False, True],
                                kind="stable").head(60)
         pts = shapely.get_coordinates(top.geometry.representative_point().to_numpy())
         labels = [f"{ctx.service_name(s)[:6]} #{int(r)}\n{int(n):,}"
@@ -304,9 +319,10 @@ def page_gaps(ctx: Context, headline: dict) -> Figure | None:
         ax.text(0.5, 0.5, ctx.tr("report.no_gaps"), transform=ax.transAxes, ha="center",
                 fontsize=ctx.fs(12), color="#555555", zorder=8)
     draw.furniture(ctx, ax)
-    thin = set(((ctx.project.summary.get("data_completeness") or {}).get("thin_services")) or [])
-    handles = [Patch(facecolor=ctx.colours[s], alpha=0.6, edgecolor="#222222",
-                     label=ctx.service_name(s) + (" *" if s in thin else "")) for s in services]
+    handles = [Patch(facecolor=ctx.colours[s], alpha=0.7, edgecolor="#222222", hatch=hatches[s],
+                     label=ctx.service_name(s)) for s in services if s not in thin]
+    handles += [Patch(facecolor="none", edgecolor=ctx.colours[s], linestyle="--",
+                      label=ctx.service_name(s) + " *") for s in services if s in thin]
     draw.legend(ctx, fig, handles, ctx.tr("report.legend_gaps"))
     if thin & set(services):
         fig.text(0.795, 0.06, "\n".join(draw_wrap(ctx, ctx.tr("report.gaps_data_star"), 16)),

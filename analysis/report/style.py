@@ -43,15 +43,23 @@ OUTSIDE_COLOUR, UNREACHED_COLOUR = "#f46d43", "#7f7f7f"
 BUILDING_COLOUR = "#dcd6cb"
 MAX_NAME = 40  # characters of a name from data shown anywhere in the report
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # shown as a space
+# format characters (zero-width, direction marks, the byte-order mark, which the PDF text
+# layout loses) and lone surrogates (not text: they cannot be encoded): dropped
+_FORMAT = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]")
 _LOCK = threading.Lock()
+#: matplotlib's settings (``rcParams``) are one per process, not per thread: a report made
+#: while another thread leaves its :func:`report_style` would be written with the default
+#: Type 3 fonts, and Type 3 cannot hold a CJK character ("bytes must be in range(0, 256)"
+#: from the PDF writer). Everything drawn and written in the report's style holds this.
+STYLE_LOCK = threading.RLock()
 
 
 def clean(value: object, limit: int = MAX_NAME) -> str:
     """Text from data as printed: one line, no control characters, at most ``limit``."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    text = " ".join(_CONTROL.sub(" ", str(value)[: limit * 4]).split())
+    text = " ".join(_CONTROL.sub(" ", _FORMAT.sub("", str(value)[: limit * 4])).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -60,12 +68,17 @@ def text_width(text: str) -> float:
     return sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in text)
 
 
+#: Marks that never start a line (Chinese line-breaking rules, 禁则).
+NO_LINE_START = frozenset("，。、；：！？）」』】》〉％…,.;:!?)]%")
+
+
 def wrap(text: str, width_em: float) -> list[str]:
     """Lines of at most ``width_em`` ems, breaking Latin text at spaces, CJK anywhere."""
     lines, line, width = [], "", 0.0
     for token in re.findall(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+\s*|\s+", text):
         w = text_width(token)
-        if width + w > width_em and line.strip():
+        # closing marks hang at the end of a line: no line starts with "，" or "）"
+        if width + w > width_em and line.strip() and token[:1] not in NO_LINE_START:
             lines.append(line.rstrip())
             line, width = token.lstrip(), text_width(token.lstrip())
         else:
@@ -178,12 +191,13 @@ BASE_CHARS = ("".join(chr(c) for c in range(0x20, 0x7F))
 @contextmanager
 def report_style(chars: str = ""):
     """matplotlib settings of the report: a TrueType subset of the CJK font holding
-    ``chars`` (plus ASCII and common marks), no maths parsing."""
+    ``chars`` (plus ASCII and common marks), no maths parsing. One thread at a time
+    (:data:`STYLE_LOCK`): the settings are the process's."""
     cjk_font_path()
     wanted = "".join(sorted(set(BASE_CHARS) | set(chars)))
     with _LOCK:
         _, family = subset_font(wanted)
-    with matplotlib.rc_context({
+    with STYLE_LOCK, matplotlib.rc_context({
         "font.family": [family, "DejaVu Sans", CJK_FAMILY], "pdf.fonttype": 42, "ps.fonttype": 42,
         "axes.unicode_minus": False, "font.size": 9, "axes.titlesize": 13,
         "pdf.compression": 6, "text.parse_math": False,
@@ -191,5 +205,5 @@ def report_style(chars: str = ""):
         yield
 
 
-__all__ = ["BAND_COLOURS", "PAPERS_IN", "PNG_DPI", "clean", "cjk_font_path", "report_style",
+__all__ = ["BAND_COLOURS", "STYLE_LOCK", "PAPERS_IN", "PNG_DPI", "clean", "cjk_font_path", "report_style",
            "subset_font", "text_width", "wrap"]

@@ -29,7 +29,8 @@ def project(small_district):
     session, _ = edits.apply_edit(base.session, edits.split_grid, "C0105")
     session, _ = edits.apply_edit(session, edits.rename_grid, "C0101", "东区一网格")
     work = pj.with_session(base, session)
-    return replace(work, meta={**work.meta, "credit": OSM_CREDIT, "area": "学清路街道（测试）"})
+    return replace(work, meta={**work.meta, "credit": OSM_CREDIT, "area": "学清路街道（测试）",
+                               "area_name": "学清路街道（测试）"})  # the planner's name for it
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +169,8 @@ def test_names_with_dollars_are_printed_not_read_as_maths(project, tmp_path):
     comms["name_key"] = ""  # plain names, not the grid stage's stored name keys
     layers = {**project.layers, "grids": grids, "communities": comms}
     hostile = replace(project, layers=layers,
-                      meta={**project.meta, "area": "$\\alpha$ 区" + "长" * 5_000_000})
+                      meta={**project.meta, "area": "$\\alpha$ 区" + "长" * 5_000_000,
+                            "area_name": "$\\alpha$ 区" + "长" * 5_000_000})
     pdf = report.make_report(hostile, tmp_path / "r.pdf", lang="zh", title="$$ <b>标题</b> \x07")
     text = run("pdftotext", str(pdf), "-")
     assert "$x^2$社区" in text and "$\\alpha$ 区" in text and "<b>标题</b>" in text
