@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.vocabulary import minutes_column
+
 MAX_COMPOUNDS = 8
 
 
@@ -119,7 +121,7 @@ def _services(facts, layers, grids, rows, hh, weights, gid, services, thresholds
     by_grid = pd.Series(np.arange(len(hh)))[np.isin(gid, ids)].groupby(gid[np.isin(gid, ids)]).apply(list) \
         if len(hh) else pd.Series(dtype=object)
     for s in services:
-        col = f"walk_min_{s}"
+        col = minutes_column(s)
         minutes = pd.to_numeric(hh[col], errors="coerce").to_numpy(dtype=float) if col in hh \
             else np.full(len(hh), np.nan)
         near = np.full(len(ids), -1)
