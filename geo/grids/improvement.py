@@ -13,6 +13,7 @@ import numpy as np
 
 from geo.grids.construction import CROSSING_WEIGHT, side_range
 from geo.grids.graph import KIND_CODE, CellGraph, Zone
+from geo.grids.rules import compactness
 from geo.grids.settings import GridSettings
 
 #: Improvement objective: Polsby–Popper minus these weights (BLOCK_CUT_WEIGHT per metre of
@@ -22,10 +23,6 @@ BLOCK_CUT_WEIGHT = 0.05
 #: Directions (degrees) tried by the re-splits.
 IMPROVE_ANGLES = tuple(np.arange(0.0, 180.0, 15.0))
 _DIRECTIONS = np.array([np.cos(np.deg2rad(IMPROVE_ANGLES)), np.sin(np.deg2rad(IMPROVE_ANGLES))])
-
-
-def pp_of(area: np.ndarray, perim: np.ndarray) -> np.ndarray:
-    return np.where(perim > 0, 4 * np.pi * area / np.maximum(perim, 1e-9) ** 2, 0.0)
 
 
 def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi: float,
@@ -47,7 +44,7 @@ def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi:
         perim = g.perim[nodes].sum() - 2 * g.elen[internal].sum()
         faces = len(np.unique(g.face[nodes])) - 1
         along = bool((g.ekind[internal] == KIND_CODE["arterial"]).any())
-        total += float(pp_of(np.array([area]), np.array([perim]))[0]) \
+        total += float(compactness(np.array([area]), np.array([perim]))[0]) \
             - MID_WEIGHT * abs(g.w[nodes].sum() - mid) / band \
             - CROSSING_WEIGHT * max(faces, int(along))
     between = e[ex != ey]
@@ -97,7 +94,7 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     block = np.broadcast_to(np.where(g.ekind[e] == KIND_CODE["block"], g.elen[e], 0.0)[:, None],
                             r1.shape)
     cut_block = np.cumsum(by_rank(r1 + 1, block) - by_rank(r2 + 1, block), axis=0)[1:n]
-    score = pp_of(a1, s1 - 2 * inside1) + pp_of(area_total - a1, perim_total - s1 - 2 * inside2) \
+    score = compactness(a1, s1 - 2 * inside1) + compactness(area_total - a1, perim_total - s1 - 2 * inside2) \
         - MID_WEIGHT * (np.abs(cw - mid) + np.abs(total - cw - mid)) / band \
         - BLOCK_CUT_WEIGHT * cut_block / math.sqrt(max(area_total, 1.0))
     art = (g.ekind[e] == KIND_CODE["arterial"]).astype(float)
