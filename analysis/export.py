@@ -5,8 +5,9 @@ Every export is written into a hidden staging folder beside its targets and move
 place only when all its files were written (:mod:`analysis.outputs`): a failed export
 (a full disk, a writer's error) leaves the folder as it was. Text cells that a
 spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return) are written with a leading apostrophe in CSV and XLSX, as OWASP
-recommends; numbers stay numbers. CSV and XLSX tables carry two header rows: the column
+carriage return, also after leading spaces) are written with a leading apostrophe in CSV
+and XLSX, as OWASP recommends, after line breaks inside a cell became spaces (so no cell
+splits into a row of its own); numbers stay numbers. CSV and XLSX tables carry two header rows: the column
 headings in the chosen language, then the field names programs read (``header=1`` in
 pandas); the workbook also has a fields sheet pairing the two.
 
@@ -84,10 +85,22 @@ def _out_dir(out_dir: str | Path) -> Path:
     return out
 
 
+#: Characters that end a line to some CSV reader (a lone carriage return splits a row in
+#: Excel and LibreOffice even where Python's writer leaves the field unquoted).
+_LINE_BREAKS = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+#: Characters a spreadsheet passes over before it looks for a formula sign.
+_LEADING = " \t\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
+
+
 def neutral_text(value: object) -> object:
-    """A cell as written to CSV/XLSX: text that a spreadsheet would run as a formula gets
-    a leading apostrophe (OWASP CSV injection); everything else is returned unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """A cell as written to CSV/XLSX: line breaks become spaces (a cell never splits into
+    a second row), then text that a spreadsheet would run as a formula, even after leading
+    spaces, gets a leading apostrophe (OWASP CSV injection); everything else is returned
+    unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = _LINE_BREAKS.sub(" ", value)
+    if value.startswith(FORMULA_START) or value.lstrip(_LEADING).startswith(FORMULA_START):
         return "'" + value
     return value
 

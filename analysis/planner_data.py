@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.households import estimate_households
+from geo.inputs.personal import shape_of
 from geo.population import PopulationSettings, calibrate, households_from_population
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
@@ -85,7 +86,7 @@ def read_totals(path) -> pd.DataFrame:
             count = parse_count(values.get(col["households"], ""))
         except ValueError:
             raise InputError("err.totals_bad_households", path=getattr(path, "name", str(path)),
-                             value=str(values.get(col["households"], ""))[:20]) from None
+                             value=shape_of(values.get(col["households"], ""))) from None
         if count is None:
             continue
         out.append({"community": values.get(key) if key else None, "households": count})

@@ -88,13 +88,14 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
     if from_names:
         notes.append(("note.input_types_from_names", {"path": shown, "count": from_names}))
     if unknown:
-        listed = "、".join(f"{name} ({n})" for name, n in
+        listed = "、".join(f"{personal_data.scrub_text(str(name))[0][:30]} ({n})" for name, n in
                           sorted(unknown.items(), key=lambda kv: -kv[1])[:15])
         notes.append(("note.input_unknown_types", {"path": shown, "count": int((~known).sum()),
                                                    "types": listed}))
     if not known.any():
         raise InputError("err.facility_none_known", path=shown,
-                         examples="、".join(list(unknown)[:5]),
+                         examples="、".join(personal_data.scrub_text(str(u))[0][:30]
+                                       for u in list(unknown)[:5]),
                          choices=", ".join(s.key for s in catalogue))
     has_geom = has_geometry(geoms)
     usable = known & has_geom

@@ -143,9 +143,12 @@ def read_households(path: str | Path, *, crs: str | None = None, area: StudyArea
         notes.append(("note.input_rows_unplaced", {"path": shown, "count": int(unplaced.size),
                                                    "rows": some_rows(loaded.rows[unplaced])}))
     if not parts:
-        examples = "、".join(str(v) for v in text["compound"][unplaced][:3] if v) or "—"
         if not any(f in colmap for f in COORD_FIELDS) and loaded.is_table and area is not None:
-            raise InputError("err.households_unplaced", path=shown, examples=examples)
+            # rows by number and shape only: a register's cells may hold names and phones
+            shapes = "、".join(personal_data.shape_of(text["compound"][k] or text["building"][k])
+                              for k in unplaced[:3] if text["compound"][k] or text["building"][k])
+            raise InputError("err.households_unplaced_rows", path=shown,
+                             rows=some_rows(loaded.rows[unplaced]), shapes=shapes or "—")
         raise InputError("err.layer_empty", path=shown)
     frame = pd.concat(parts, ignore_index=True)
     out_crs = area.crs if area is not None else "EPSG:4326"

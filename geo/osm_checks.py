@@ -120,6 +120,16 @@ def _coordinate(elem: ET.Element) -> tuple[float, float] | None:
     return lat, lon
 
 
+def osm_id(raw: str) -> int | str:
+    """An element id as the parsers read it: a whole number whatever its sign, spaces,
+    leading zeros or digit width (``+292591115``, `` 0292591115``, ``２９２５９１１１５`` are one
+    id); other text stays text (stripped)."""
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return str(raw).strip()
+
+
 def _examples(items: list[str], count: int) -> str:
     return ", ".join(items[:_EXAMPLES]) + (" …" if count > _EXAMPLES else "")
 
@@ -135,7 +145,7 @@ def scan_osm(plain: Path, *, shown: str) -> None:
         missing; ``err.not_osm`` for XML that cannot be parsed.
     """
     nodes: set[int | str] = set()
-    ways: set[str] = set()
+    ways: set[int | str] = set()
     missing: set[str] = set()
     duplicates: list[str] = []
     n_duplicates = 0
@@ -153,7 +163,7 @@ def scan_osm(plain: Path, *, shown: str) -> None:
                 tag = elem.tag
                 if tag == "node":
                     raw = elem.get("id", "")
-                    key = int(raw) if raw.lstrip("-").isdigit() else raw
+                    key = osm_id(raw)  # before the duplicate check: +1 and 01 are node 1
                     if key in nodes:
                         n_duplicates += 1
                         if len(duplicates) < _EXAMPLES:
@@ -166,17 +176,16 @@ def scan_osm(plain: Path, *, shown: str) -> None:
                                        f"{elem.get('lon', '?')[:12]})")
                 elif tag == "way":
                     wid = elem.get("id", "?")
-                    if wid in ways:
+                    if osm_id(wid) in ways:
                         n_duplicates += 1
                         if len(duplicates) < _EXAMPLES:
                             duplicates.append(f"way {wid[:20]}")
-                    ways.add(wid)
+                    ways.add(osm_id(wid))
                     refs = {nd.get("ref", "") for nd in elem.iter("nd")}
                     if not refs:
                         raise InputError("err.not_osm", path=shown,
                                          detail=f"way {wid[:20]} has no nodes")
-                    absent = {r for r in refs
-                              if (int(r) if r.lstrip("-").isdigit() else r) not in nodes}
+                    absent = {r for r in refs if osm_id(r) not in nodes}
                     if absent:
                         ways_missing += 1
                         missing |= absent
@@ -235,4 +244,5 @@ def check_bounds(frames, *, shown: str) -> None:
                              total=len(coords), examples=_examples(shown_bad, int(bad.sum())))
 
 
-__all__ = ["MAX_NAME", "cap_names", "check_bounds", "plain_osm", "scan_osm", "sniff_osm"]
+__all__ = ["MAX_NAME", "cap_names", "check_bounds", "osm_id", "plain_osm", "scan_osm",
+           "sniff_osm"]

@@ -57,6 +57,12 @@ def _lookup(names: pd.Series) -> dict[str, list[int]]:
     return table
 
 
+def _some_rows(rows) -> str:
+    from geo.layer_parts import some_rows
+
+    return some_rows(np.asarray(rows))
+
+
 def _match_name(key: str, table: dict[str, list[int]]) -> list[int]:
     """Positions whose name equals ``key``, else the one name containing it (or contained)."""
     if not key:
@@ -95,8 +101,8 @@ def place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndarr
         else:
             rest.append(k)
             label = text["compound"][k] or text["building"][k]
-            if label and label not in unmatched:
-                unmatched.append(label)
+            if label:
+                unmatched.append(k)
     points_used = 0
     for hits, members in by_compound.items():
         polygon = shapely.union_all(area.compounds.geometry.to_numpy()[list(hits)])
@@ -119,8 +125,12 @@ def place_by_name(loaded: Loaded, text: dict, counts: np.ndarray, rows: np.ndarr
         notes.append(("note.input_by_compound", {
             "path": shown, "count": placed_rows, "points": len(out),
             "households": int(sum(r["households"] for r in out))}))
-    if unmatched:
-        notes.append(("note.input_unmatched_names", {"names": "、".join(unmatched[:10])}))
+    if unmatched:  # rows by number and shape only: the names may be personal
+        shapes = dict.fromkeys(personal_data.shape_of(text["compound"][k] or text["building"][k])
+                               for k in unmatched)
+        notes.append(("note.input_unmatched_rows", {
+            "path": shown, "count": len(unmatched), "rows": _some_rows(loaded.rows[unmatched]),
+            "shapes": "、".join(list(shapes)[:5])}))
     frame = pd.DataFrame(out, columns=["households", "register_level", *kept,
                                        "compound_id", "building_id", *groups, "geometry"])
     return frame, np.asarray(rest, dtype=int), notes

@@ -90,6 +90,10 @@ class InputLimits:
         Most files a zip may hold.
     max_rows
         Most rows (or features) a table or layer may hold.
+    max_columns
+        Most columns with content a table's row may hold (a register has a few dozen).
+    max_cells
+        Most cells a table may hold in all, empty ones included.
     outside_area_m
         Points farther than this outside the study area are reported as likely mistakes.
     max_osm_mb
@@ -106,6 +110,8 @@ class InputLimits:
     max_compression_ratio: float = 1000.0
     max_zip_members: int = 1000
     max_rows: int = 2_000_000
+    max_columns: int = 1000
+    max_cells: int = 40_000_000
     outside_area_m: float = 3000.0
     max_osm_mb: float = 512.0
     max_osm_ratio: float = 40.0

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from geo.inputs.disguise import CLOSE_BRACKETS, OPEN_BRACKETS, plain_text, simplified
 from geo.inputs.personal import contains_personal, scrub_series
 
 DEFAULT_COLUMNS = Path(__file__).resolve().parents[2] / "data" / "input_columns.csv"
@@ -100,6 +101,7 @@ def normalise_name(name: object) -> tuple[str, str | None]:
 
 
 def _is_personal(reduced: str, aliases: Aliases) -> bool:
+    reduced = simplified(reduced)  # 戶主, 聯繫人, 電話 are 户主, 联系人, 电话
     words = set(reduced.split("_")) | {reduced, reduced.replace("_", "")}
     for alias in aliases.personal:
         if alias.isascii():
@@ -108,6 +110,16 @@ def _is_personal(reduced: str, aliases: Aliases) -> bool:
         elif alias in reduced:
             return True
     return False
+
+
+_BRACKETS_ANY = re.compile("[" + re.escape(OPEN_BRACKETS + CLOSE_BRACKETS) + "]")
+
+
+def _personal_in_brackets(name: object, aliases: Aliases) -> bool:
+    """Whether a part of the name after its first bracket (of any kind: ``楼栋（户主）``,
+    ``小区【联系人】``) names a personal field: the column then holds that field."""
+    parts = _BRACKETS_ANY.split(plain_text(str(name)))[1:]
+    return any(_is_personal(normalise_name(part)[0], aliases) for part in parts if part.strip())
 
 
 @dataclass(frozen=True)
@@ -143,7 +155,8 @@ def match_columns(columns: list[str], wanted: tuple[str, ...], *,
     aliases = aliases or load_aliases()
     reduced = {col: normalise_name(col) for col in columns}
     column_map: dict[str, str] = {}
-    taken: set[str] = set()
+    # a header naming a personal field anywhere, brackets included, is personal first
+    taken: set[str] = {c for c in columns if _personal_in_brackets(c, aliases)}
 
     def claim(predicate) -> None:
         for field in wanted:
@@ -158,7 +171,8 @@ def match_columns(columns: list[str], wanted: tuple[str, ...], *,
                     break
 
     claim(lambda name, alias: name == alias or name.replace("_", "") == alias.replace("_", ""))
-    personal = [c for c in columns if c not in taken and _is_personal(reduced[c][0], aliases)]
+    personal = [c for c in columns if c not in column_map.values()
+                and (c in taken or _is_personal(reduced[c][0], aliases))]
     taken.update(personal)
     claim(lambda name, alias: len(alias) >= 2 and not alias.isascii() and name.startswith(alias))
     ignored = [c for c in columns if c not in taken]

@@ -149,10 +149,17 @@ def _crs_member(doc: dict) -> pyproj.CRS | None:
     return crs
 
 
-def _value(value: object) -> object:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)[:1000]
-    return value
+def _scalars(props: dict, nested: dict[str, int]) -> dict[str, object]:
+    """A feature's properties with non-scalar values (objects, lists) dropped, never
+    stringified: an object such as ``{"name": …, "phone": …}`` would carry personal data
+    into a label. ``nested`` counts the dropped values per property."""
+    out = {}
+    for key, value in props.items():
+        if isinstance(value, (dict, list)):
+            nested[str(key)] = nested.get(str(key), 0) + 1
+            value = None
+        out[str(key)] = value
+    return out
 
 
 def read_geojson(path: Path, *, max_features: int) -> GeoJSONRead:
@@ -213,6 +220,7 @@ def read_geojson(path: Path, *, max_features: int) -> GeoJSONRead:
     crs = _crs_member(doc)
     records, geoms, rows = [], [], []
     bad, bad_example, counter = 0, None, [0]
+    nested: dict[str, int] = {}
     for number, feature in enumerate(features, start=1):
         try:
             if not isinstance(feature, dict):
@@ -226,13 +234,18 @@ def read_geojson(path: Path, *, max_features: int) -> GeoJSONRead:
             bad += 1
             bad_example = bad_example or (number, str(exc) or "nested too deeply")
             continue
-        records.append({str(k): _value(v) for k, v in (props or {}).items()})
+        records.append(_scalars(props or {}, nested))
         geoms.append(geom)
         rows.append(number)
     notes = []
     if bad:
         notes.append(("note.input_bad_features", {
             "path": path.name, "count": bad, "rows": bad_example[0], "detail": bad_example[1]}))
+    if nested:
+        from geo.inputs.personal import column_list
+
+        notes.append(("note.input_nested_dropped", {
+            "path": path.name, "count": sum(nested.values()), "columns": column_list(nested)}))
     if not records:
         raise InputError("err.layer_empty", path=path.name)
     attrs = (pd.DataFrame.from_records(records) if any(records)

@@ -28,47 +28,78 @@ import re
 import numpy as np
 import pandas as pd
 
+from geo.inputs.disguise import OPEN_BRACKETS, plain_text, simplified
+
 MASK = "***"
 #: Longest label kept (a building or compound name); longer text is cut.
 MAX_LABEL = 100
 
-_WIDE = str.maketrans({**{chr(0xFF10 + k): str(k) for k in range(10)},
-                       "＋": "+", "－": "-", "．": ".", "　": " ", "（": "(", "）": ")",
-                       "Ｘ": "X", "ｘ": "x", "：": ":", "—": "-", "–": "-"})
 #: An 18-digit or 15-digit resident ID (any prefix may stand before it).
 _ID = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{15})(?![\dXx])")
-#: Digits in groups (``138 0013 8000``, ``(010) 6278-1234``, ``138.0013.8000``) or one
-#: long run; a decimal fraction (``116.3123456789``) never starts one. Runs of seven or
-#: more digits are personal (mobiles, landlines with or without area codes, extensions).
+#: What may stand between the digit groups of one number: up to three characters that
+#: are neither letters nor digits nor CJK (spaces, ``/``, ``_``, dashes, ``,``, brackets …;
+#: :func:`geo.inputs.disguise.plain_text` has made every space and dash plain already).
+_SEP = r"(?:[^\w]|_){1,3}"
+#: Digits in groups across any separators (``138 0013 8000``, ``(010) 6278-1234``,
+#: ``138/0013_8000``) or one long run; a decimal fraction (``116.3123456789``) never starts
+#: one. Runs of seven or more digits are personal (mobiles, landlines, IDs, extensions).
 _DIGIT_RUN = re.compile(
-    r"(?<!\d\.)(?<!\d)(?:\+|00)?(?:\d{1,8}(?:[ .\-·()]{1,3}\d{1,8}){1,6}|\d{5,})(?!\d)"
-    r"(?:\s*(?:转|ext\.?|x)\s*\d{1,6})?[Xx]?", re.IGNORECASE)
+    r"(?<!\d\.)(?<!\d)(?:\+|00)?\d+(?:" + _SEP + r"\d+)*(?!\d)"
+    r"(?:\s*(?:转|轉|ext\.?|x)\s*\d{1,6})?[Xx]?", re.IGNORECASE)
 #: What marks a whole column as personal (:func:`contains_personal`): unmistakable
 #: mobiles and landlines with area codes (a column of 9- or 12-digit community codes is not).
-_MOBILE = re.compile(r"(?<!\d)(?:(?:\+|00)?86[\s-]?)?1[3-9]\d(?:[\s.\-]?\d){8}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)\(?0\d{2,3}\)?[\s\-]?\d{7,8}(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)(?:(?:\+|00)?86[\s-]?)?1[3-9]\d(?:[\s.\-/_,]?\d){8}(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)\(?0\d{2,3}\)?[\s\-/_,]?\d{7,8}(?!\d)")
+#: Separators between digits that no coordinate or decimal number holds (not ``.`` or ``,``).
+_JOIN = re.compile(r"(?<=\d)[\s/_\-·|~()]{1,3}(?=\d)")
 _DECIMAL = re.compile(r"[+-]?\d{1,3}\.\d{4,}")  # a coordinate, not a phone number
 _DATE = re.compile(r"(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+#: E-mail addresses in any width (a local part in ASCII or a Chinese name) (``＠`` is ``@`` after NFKC), spaces allowed
+#: around ``@`` and the dots of the domain.
+_EMAIL = re.compile(r"(?:[A-Za-z0-9._%+-]+|[\u3400-\u9fff]{1,4})\s?@\s?[A-Za-z0-9-]+"
+                    r"(?:\s?\.\s?[A-Za-z0-9-]+)+")
 #: Words always followed by a person's name (户主林平之), and words followed by one when a
-#: colon or 是/为 comes between (业主：黄蓉, but not 业主委员会).
-_NAME_ALWAYS = ("户主", "联系人", "姓名", "户名", "产权人", "承租人", "登记人", "申报人")
-_NAME_COLON = ("业主", "房主", "租户", "住户", "负责人", "居民", "本人", "家属")
-_PERSON = (r"([\u3400-\u9fff·•](?:\s?[\u3400-\u9fff·•]){0,3}"
+#: colon, 是/为 or an opening bracket comes between (业主：黄蓉, 业主(黄蓉), but not
+#: 业主委员会). Matched on :func:`~geo.inputs.disguise.simplified` text, so the traditional
+#: forms (戶主, 聯繫人) count too.
+_NAME_ALWAYS = ("户主", "联系人", "联络人", "姓名", "户名", "产权人", "承租人", "登记人", "申报人",
+                "户主姓名")
+_NAME_COLON = ("业主", "房主", "租户", "住户", "负责人", "居民", "本人", "家属", "亲属")
+_OPEN = re.escape(OPEN_BRACKETS)
+_PERSON = (r"([\u3400-\u9fff\U00020000-\U0003134f·•](?:\s?[\u3400-\u9fff\U00020000-\U0003134f·•]){0,3}"
            r"|[A-Za-z][A-Za-z'.-]*(?:\s[A-Za-z][A-Za-z'.-]*){0,2})")
 _NAMED = re.compile(
-    r"((?:" + "|".join(_NAME_ALWAYS) + r")\s*[:=]?\s*(?:是|为)?\s*"
-    r"|(?:" + "|".join(_NAME_COLON) + r")\s*(?:[:=]|是|为)\s*"
-    r"|(?<![A-Za-z])(?:name|owner|contact|resident|householder)\s*[:=]\s*)" + _PERSON,
-    re.IGNORECASE)
+    r"((?:" + "|".join(_NAME_ALWAYS) + r")\s*[:=]?\s*(?:是|为)?\s*[" + _OPEN + r"]?\s*"
+    r"|(?:" + "|".join(_NAME_COLON) + r")\s*(?:[:=]|是|为|[" + _OPEN + r"])\s*[" + _OPEN + r"]?\s*"
+    r"|(?<![A-Za-z])(?:name|owner|contact|resident|householder)\s*[:=]\s*[" + _OPEN + r"]?\s*)"
+    + _PERSON, re.IGNORECASE)
 
 
 def _normalised(text: str) -> str:
-    return text.translate(_WIDE)
+    return plain_text(text)
+
+
+def _mask_names(text: str) -> tuple[str, int]:
+    """Names after marker words masked; the markers are found in the simplified form of
+    ``text`` and masked in ``text`` itself (one character for one, positions kept)."""
+    key = simplified(text)
+    out, last, hits = [], 0, 0
+    for match in _NAMED.finditer(key):
+        if match.group(2).startswith("*"):
+            continue
+        out.append(text[last:match.start(2)] + MASK)
+        last = match.end(2)
+        hits += 1
+    return "".join(out) + text[last:], hits
 
 
 def scrub_text(text: str) -> tuple[str, int]:
-    """``text`` with personal data replaced by ``***``, and how many were replaced."""
+    """``text`` with personal data replaced by ``***``, and how many were replaced.
+
+    The text is matched in plain form (:func:`geo.inputs.disguise.plain_text`): full-width,
+    spaced-out, dash- or slash-split and zero-width-split numbers, traditional marker words
+    and names in any bracket are found like their plain forms.
+    """
     if not text:
         return text, 0
     plain = _normalised(text)
@@ -78,13 +109,6 @@ def scrub_text(text: str) -> tuple[str, int]:
         nonlocal hits
         hits += 1
         return MASK
-
-    def mask_name(match: re.Match) -> str:
-        nonlocal hits
-        if match.group(2) == MASK or match.group(2).startswith("*"):
-            return match.group(0)
-        hits += 1
-        return match.group(1) + MASK
 
     def mask_run(match: re.Match) -> str:
         nonlocal hits
@@ -97,9 +121,10 @@ def scrub_text(text: str) -> tuple[str, int]:
         return MASK
 
     out = _EMAIL.sub(mask, plain)
+    out = _DIGIT_RUN.sub(mask_run, out)  # before IDs: an ID split after 15 digits is one run
     out = _ID.sub(mask, out)
-    out = _DIGIT_RUN.sub(mask_run, out)
-    out = _NAMED.sub(mask_name, out)
+    out, named = _mask_names(out)
+    hits += named
     if not hits:
         return text, 0  # untouched text keeps its own (full-width) characters
     return out, hits
@@ -110,7 +135,10 @@ def contains_personal(text: str) -> bool:
     landline with its area code, an e-mail address, a name after 户主/联系人/姓名 …
     (codes made of digits alone do not count; :func:`scrub_text` is broader)."""
     plain = _normalised(str(text))
-    return any(p.search(plain) for p in (_ID, _MOBILE, _LANDLINE, _EMAIL, _NAMED))
+    joined = _JOIN.sub("", plain)  # 138/0013_8000, 1 3800 138000 (not 116.3,39.9)
+    return (any(p.search(text) for p in (_ID, _MOBILE, _LANDLINE) for text in (plain, joined))
+            or _EMAIL.search(plain) is not None
+            or _NAMED.search(simplified(plain)) is not None)
 
 
 def cap(text: str, limit: int = MAX_LABEL) -> str:

@@ -187,7 +187,8 @@ def _read_csv(path: Path, *, limits: InputLimits) -> RawTable:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     try:  # csv's default field limit (128 K characters) stays: no real cell is that long
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows = list(itertools.islice(reader, limits.max_rows + 20))
+        rows = _bounded(itertools.islice(reader, limits.max_rows + 20), limits=limits,
+                        shown=path.name)
         if next(reader, None) is not None:
             raise InputError("err.table_too_many_rows", path=path.name, limit=limits.max_rows)
     except csv.Error as exc:
@@ -261,12 +262,12 @@ def _read_xlsx(path: Path, *, limits: InputLimits) -> RawTable:
             sheet = workbook[name]
             if not hasattr(sheet, "iter_rows"):
                 continue  # a chart sheet
-            rows = []
-            for row in sheet.iter_rows(values_only=True):
-                rows.append([cell_text(v) for v in row])
-                if len(rows) > limits.max_rows + 20:
-                    raise InputError("err.table_too_many_rows", path=path.name,
-                                     limit=limits.max_rows)
+            rows = _bounded(([cell_text(v) for v in row]
+                             for row in sheet.iter_rows(values_only=True)),
+                            limits=limits, shown=path.name)
+            if len(rows) > limits.max_rows + 20:
+                raise InputError("err.table_too_many_rows", path=path.name,
+                                 limit=limits.max_rows)
             rows = _trim(rows)
             if rows:
                 chosen = name
@@ -283,14 +284,38 @@ def _read_xlsx(path: Path, *, limits: InputLimits) -> RawTable:
     return RawTable(rows=rows, sheet=chosen, notes=tuple(notes))
 
 
+def _bounded(rows, *, limits: InputLimits, shown: str) -> list[list[str]]:
+    """The rows, each without its trailing blank cells, refusing a table wider than
+    ``limits.max_columns`` (cells with content) or larger than ``limits.max_cells`` in all
+    (blank cells included), and more than ``limits.max_rows + 20`` rows; linear in the
+    number of cells."""
+    out, cells = [], 0
+    for number, row in enumerate(rows, start=1):
+        cells += len(row)
+        if cells > limits.max_cells:
+            raise InputError("err.table_too_many_cells", path=shown, limit=limits.max_cells)
+        row = _trim_row(row)
+        if len(row) > limits.max_columns:
+            raise InputError("err.table_too_wide", path=shown, row=number,
+                             columns=len(row), limit=limits.max_columns)
+        out.append(row)
+        if len(out) > limits.max_rows + 20:
+            break
+    return out
+
+
+def _trim_row(row: list[str]) -> list[str]:
+    """``row`` without its trailing blank cells (one slice: linear in the row's width)."""
+    end = len(row)
+    while end and not row[end - 1].strip():
+        end -= 1
+    return row if end == len(row) else row[:end]
+
+
 def _trim(rows: list[list[str]]) -> list[list[str]]:
     """Drop trailing blank cells of each row and blank rows at the end (cells are left
     unstripped here; the readers strip whole columns at once)."""
-    out = []
-    for row in rows:
-        while row and not row[-1].strip():
-            row = row[:-1]
-        out.append(row)
+    out = [_trim_row(row) for row in rows]
     while out and not out[-1]:
         out.pop()
     return out
