@@ -297,7 +297,7 @@ def best_and_worst(frame: pd.DataFrame, meta: dict, lang: str) -> list[str]:
 def _charset(frame: pd.DataFrame, lang: str, extra: list[str]) -> str:
     parts = [v[lang] for v in table().values()] + extra
     for col in frame.columns:
-        if frame[col].dtype == object:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
             parts.append("".join(frame[col].dropna().astype(str)))
     return "".join(sorted(set("".join(parts)) - set("\n\r\t")))
 
