@@ -158,9 +158,12 @@ def add_batch_command(sub, run: argparse.ArgumentParser) -> None:
                      help="本机工作进程数（默认每核一个）/ local worker processes (one per core)")
     bat.add_argument("--scheduler", metavar="ADDRESS",
                      help="已有 Dask 调度器 / an existing Dask scheduler (tcp://host:port)")
+    bat.add_argument("--lang", default="zh", choices=["zh", "en"],
+                     help="对比报告的语言 / language of comparison.pdf")
     for action in run._actions:
         if not action.option_strings or action.dest in BATCH_OWN \
-                or action.dest.endswith("_crs"):
+                or action.dest.endswith("_crs") \
+                or set(action.option_strings) & set(bat._option_string_actions):
             continue
         kwargs = {"dest": f"run__{action.dest}", "default": argparse.SUPPRESS,
                   "help": action.help}
@@ -434,7 +437,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from analysis.batch import run_batch
 
     result = run_batch(args.batch, args.out, settings_argv=batch_settings_argv(args),
-                       workers=args.workers, scheduler=args.scheduler)
+                       workers=args.workers, scheduler=args.scheduler, lang=args.lang)
     _print_written(result.files)
     return 1 if result.bugs else 0
 

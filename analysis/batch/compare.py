@@ -25,7 +25,8 @@ from geo.i18n import t, table
 XLSX = "comparison.xlsx"
 PDF = "comparison.pdf"
 #: Indicators ranked across districts: field -> True when larger is better.
-RANKED = {"share_in_band": True, "share_outside_any": False, "blocks_with_data": True}
+RANKED = {"mean_coverage": True, "share_in_band": True, "share_outside_any": False,
+          "blocks_with_data": True}
 
 
 def read_summary(folder: Path) -> dict | None:
@@ -99,6 +100,10 @@ def comparison_frame(outcomes: list[dict], out: Path) -> tuple[pd.DataFrame, dic
     services = services_of([s for s in summaries.values() if s])
     rows = [district_row(o, out / o["name"], services, summaries[o["name"]]) for o in outcomes]
     frame = pd.DataFrame(rows)
+    coverage = [f"coverage_{s}" for s in services if f"coverage_{s}" in frame]
+    if coverage:  # the services' plain mean: one figure to rank districts by
+        mean = frame[coverage].apply(pd.to_numeric, errors="coerce").mean(axis=1).round(4)
+        frame.insert(frame.columns.get_loc(coverage[0]), "mean_coverage", mean)
     thresholds = {}
     for summary in summaries.values():
         for s, minutes in ((summary or {}).get("thresholds_min") or {}).items():

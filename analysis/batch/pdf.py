@@ -155,13 +155,14 @@ def page_ranking(sheet: Sheet, ranks: pd.DataFrame, meta: dict) -> Figure:
     fig = draw.page(sheet, sheet.tr("batch.pdf.ranking"), subtitle=sheet.tr("batch.pdf.ranking_note"))
     shown = pd.DataFrame({label("district", sheet.lang, names): ranks["district"].map(lambda v: clean(v, 16))})
     heat = []
-    n = max(len(ranks), 1)
     for field in ranks.columns[1:]:
         what = field[len("rank_"):]
         head = (f"{_short(names[what[9:]][sheet.lang], sheet.lang)}" if what.startswith("coverage_")
                 and what[9:] in names else label(what, sheet.lang, names))
         shown[head] = ranks[field].map(lambda r: "–" if pd.isna(r) else str(int(r)))
-        heat.append([np.nan if pd.isna(r) else 1 - (int(r) - 1) / max(n - 1, 1) for r in ranks[field]])
+        ranked = max(int(ranks[field].notna().sum()), 1)
+        heat.append([np.nan if pd.isna(r) else 1 - (int(r) - 1) / max(ranked - 1, 1)
+                     for r in ranks[field]])
     ax = fig.add_axes([0.04, 0.05, 0.92, 0.83])
     ax_height = min(1.0, (len(shown) + 3) / 24)
     ax.set_position([0.04, 0.88 - 0.83 * ax_height, 0.92, 0.83 * ax_height])
@@ -275,10 +276,7 @@ def page_city_map(sheet: Sheet, parts: list[dict], moved: bool) -> Figure | None
 def best_and_worst(frame: pd.DataFrame, meta: dict, lang: str) -> list[str]:
     """One line per indicator: the best and the worst district (the first page's ranking)."""
     names = service_names(meta)
-    coverage = [f"coverage_{s}" for s in meta["services"] if f"coverage_{s}" in frame]
-    data = frame.copy()
-    if coverage:
-        data["mean_coverage"] = data[coverage].apply(pd.to_numeric, errors="coerce").mean(axis=1)
+    data = frame
     lines = []
     for field, larger_better in (("mean_coverage", True), ("share_in_band", True),
                                  ("share_outside_any", False), ("blocks_with_data", True)):
@@ -299,7 +297,7 @@ def best_and_worst(frame: pd.DataFrame, meta: dict, lang: str) -> list[str]:
 def _charset(frame: pd.DataFrame, lang: str, extra: list[str]) -> str:
     parts = [v[lang] for v in table().values()] + extra
     for col in frame.columns:
-        if frame[col].dtype == object:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
             parts.append("".join(frame[col].dropna().astype(str)))
     return "".join(sorted(set("".join(parts)) - set("\n\r\t")))
 

@@ -217,7 +217,7 @@ def _outcome_line(outcome: dict) -> str:
 
 def run_batch(batch_csv: str | Path, out: str | Path, *, settings_argv: list[str] | tuple = (),
               workers: int | None = None, scheduler: str | None = None,
-              stream=sys.stderr, compare: bool = True,
+              stream=sys.stderr, compare: bool = True, lang: str = "zh",
               on_client: Callable | None = None) -> BatchResult:
     """Run every district of ``batch_csv`` into ``out`` (see the module's notes).
 
@@ -232,6 +232,8 @@ def run_batch(batch_csv: str | Path, out: str | Path, *, settings_argv: list[str
 
     if workers is not None and workers < 1:
         raise InputError("err.batch_workers", workers=workers)
+    if lang not in ("zh", "en"):
+        raise InputError("err.report_lang", lang=lang)
     settings_argv = list(settings_argv)
     check_settings(settings_argv)
     districts = read_batch(batch_csv, settings_argv)
@@ -264,7 +266,7 @@ def run_batch(batch_csv: str | Path, out: str | Path, *, settings_argv: list[str
     if compare:
         from analysis.batch.compare import write_comparison
 
-        result.files = write_comparison(outcomes, out)
+        result.files = write_comparison(outcomes, out, lang=lang)
     return result
 
 

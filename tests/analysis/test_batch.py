@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -109,6 +110,11 @@ def test_batch_resumes_after_kill_and_equals_single_runs(tmp_path):
     assert list(table["households"]) == [600, _summary(out / "学清" / "summary.json")["households"], 900]
     assert set(table["status"]) == {"skipped", "done"}
     assert (out / "comparison.pdf").read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):  # the first page names every district and the headings
+        first = subprocess.run(["pdftotext", "-l", "1", str(out / "comparison.pdf"), "-"],
+                               capture_output=True, text=True).stdout
+        for text in ("区县对比", "一区", "学清", "三区", "户数", "网格在范围内比例", "最好与最差"):
+            assert text in first, text
 
 
 def test_broken_district_fails_alone_with_its_error(tmp_path):
