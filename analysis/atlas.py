@@ -21,6 +21,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
@@ -138,10 +139,34 @@ def _map(ctx: Context, fig: Figure, grids: pd.DataFrame, k: int) -> None:
             colours = [ctx.colours.get(s, "#333333") for s in part["service"].astype(str)]
             ax.scatter(part.geometry.x, part.geometry.y, s=22, c=colours, marker="o",
                        edgecolors="white", linewidths=0.6, zorder=8)
+    _road_names(ax, ctx, geom, str(grids["boundary_zh"].iloc[k]))
     c = geom.representative_point()
     ax.text(c.x, c.y, str(grids["grid_id"].iloc[k]), ha="center", va="center", fontsize=11,
             zorder=9, color="#7f2704")
     draw.furniture(ctx, ax, small=False)
+
+
+def _road_names(ax, ctx: Context, geom, boundary_zh: str) -> None:
+    """The named roads of the grid's 四至, written on the map beside the grid (where each
+    road comes closest to it), so the sentence and the map can be read together."""
+    roads = ctx.layers.get("roads")
+    if roads is None or "name" not in roads or not len(roads):
+        return
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    part = roads.cx[x0:x1, y0:y1]
+    names = part["name"].fillna("").astype(str)
+    part = part[(names != "") & names.map(lambda n: n in boundary_zh)]
+    if not len(part):
+        return
+    centre = geom.centroid
+    for name, group in part.groupby(part["name"].astype(str), sort=True):
+        line = shapely.union_all(group.geometry.to_numpy())
+        near = shapely.ops.nearest_points(line, centre)[0] if not line.is_empty else None
+        if near is None:
+            continue
+        ax.text(near.x, near.y, clean(name, 16), fontsize=7.5, ha="center", va="center",
+                zorder=10, color="#5a3d00", clip_on=True,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.0})
 
 
 def _block(fig: Figure, x: float, y: float, lines: list[str], *, size: float = 8.5,
@@ -186,7 +211,7 @@ def _services_block(ctx: Context, fig: Figure, facts: GridFacts, top: float) -> 
     fig.text(x, top, ctx.tr("atlas.services_head"), fontsize=8, color=GREY, va="top")
     rows = []
     for line in facts.services:
-        name = clean(ctx.service_name(line.service), 8 if ctx.lang == "zh" else 16)
+        name = clean(ctx.service_name(line.service), 8 if ctx.lang == "zh" else 22)
         nearest = clean(line.nearest, 14) or "–"
         inside = ctx.tr("atlas.inside", n=line.inside) if line.inside else ""
         text = ctx.tr("atlas.service_row", service=name, nearest=nearest,
@@ -199,7 +224,8 @@ def _gaps_block(ctx: Context, fig: Figure, facts: GridFacts, y: float) -> float:
     fig.text(0.06, y, ctx.tr("atlas.gaps_head"), fontsize=9.5, va="top", color="#234")
     if not facts.gaps:
         return _block(fig, 0.15, y, [ctx.tr("atlas.no_gaps")], size=9, colour="#1a9850")
-    parts = [ctx.tr("atlas.gap_item", service=clean(ctx.service_name(s), 12), households=n,
+    parts = [ctx.tr("atlas.gap_item", service=clean(ctx.service_name(s),
+                                                     12 if ctx.lang == "zh" else 28), households=n,
                     minutes=_num(m)) for s, n, m in facts.gaps[:8]]
     sep = "；" if ctx.lang == "zh" else "; "
     text = sep.join(parts) + ("…" if len(facts.gaps) > 8 else "")
@@ -273,7 +299,8 @@ def make_atlas(project, out: str | Path, *, lang: str = "zh", when: str | None =
     ctx.size_in = PORTRAIT_IN
     grids = _ordered_grids(project)
     facts = grid_facts({**project.layers, "grids": grids}, ctx.services, ctx.thresholds,
-                       other_label=ctx.tr("atlas.no_compound"))
+                       other_label=ctx.tr("atlas.no_compound"),
+                       unnamed_label=ctx.tr("atlas.unnamed_compound"))
     n_index = max(1, -(-(len(grids) + grids["community_id"].nunique()) // INDEX_ROWS))
     first_page = {str(g): 2 + n_index + k for k, g in enumerate(grids["grid_id"])}
     when = clean(when or Date.today().isoformat(), 40)

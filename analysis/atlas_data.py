@@ -65,7 +65,7 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 def grid_facts(layers: dict, services: list[str], thresholds: dict[str, float],
-               *, other_label: str = "") -> dict[str, GridFacts]:
+               *, other_label: str = "", unnamed_label: str = "") -> dict[str, GridFacts]:
     """Facts of every grid, by grid id."""
     grids = layers["grids"]
     hh = layers["households"]
@@ -87,7 +87,7 @@ def grid_facts(layers: dict, services: list[str], thresholds: dict[str, float],
         comp = part.assign(compound=part["compound"].fillna("")).groupby("compound", sort=False) \
             .agg(b=("building", "nunique"), h=("hh", "sum")).sort_values("h", ascending=False,
                                                                          kind="stable")
-        rows = [(comp_names.get(c, c) if c else other_label, int(r.b), int(r.h))
+        rows = [(comp_names.get(c, unnamed_label or c) if c else other_label, int(r.b), int(r.h))
                 for c, r in comp.iterrows()]
         if len(rows) > MAX_COMPOUNDS:
             rest = rows[MAX_COMPOUNDS - 1:]

@@ -74,10 +74,15 @@ def grid_columns(grids: gpd.GeoDataFrame, layers: dict, meta: dict) -> tuple[gpd
     codes, comm_codes = grid_codes(out, layers.get("communities"), scheme)
     for col in codes.columns:
         out[col] = codes[col]
+    record = scheme.record(comm_codes)
+    long_seq = [g for g, c in zip(out["grid_id"].astype(str), codes["grid_code"])
+                if len(c) > (14 if scheme.county else 5)]
+    if long_seq:  # a community of more than 99 grids: CJ/T 349 has two digits for them
+        record["long_sequence"] = long_seq[:50]
     sides = _sides(out, layers)
     out["boundary_zh"] = sides["boundary_zh"]
     out["boundary_en"] = sides["boundary_en"]
-    return out, scheme.record(comm_codes)
+    return out, record
 
 
 def apply(layers: dict, meta: dict) -> tuple[dict, dict]:
@@ -132,6 +137,19 @@ def set_grid_system(project, *, admin_code: str | None = None, object_code: str 
     return replace(project, layers=layers, meta=meta)
 
 
+def carry_grid_system(made, old):
+    """``made`` (a project made again, e.g. after other settings) with ``old``'s code
+    scheme and roster: the workers keep their grids where the grids are still there."""
+    meta = {**made.meta}
+    if "grid_system" in old.meta:
+        meta["grid_system"] = old.meta["grid_system"]
+    layers = dict(made.layers)
+    if isinstance(old.layers.get("workers"), pd.DataFrame):
+        layers["workers"] = old.layers["workers"]
+    layers, meta = apply(layers, meta)
+    return replace(made, layers=layers, meta=meta)
+
+
 def ensure_grid_system(project):
     """The project with grid-system columns (an older file may lack them)."""
     grids = project.layers.get("grids")
@@ -140,6 +158,19 @@ def ensure_grid_system(project):
         return project
     layers, meta = apply(project.layers, project.meta)
     return replace(project, layers=layers, meta=meta)
+
+
+def atlas_bytes(project, *, lang: str = "zh") -> bytes:
+    """The grid atlas as PDF bytes (for a download button)."""
+    import tempfile
+    from pathlib import Path
+
+    from analysis.atlas import make_atlas
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "atlas.pdf"
+        make_atlas(project, path, lang=lang)
+        return path.read_bytes()
 
 
 def signboard_table(project, *, with_workers: bool = False) -> pd.DataFrame:
@@ -167,5 +198,5 @@ def signboard_table(project, *, with_workers: bool = False) -> pd.DataFrame:
     return table
 
 
-__all__ = ["GRID_SYSTEM_COLUMNS", "apply", "ensure_grid_system", "grid_columns",
+__all__ = ["GRID_SYSTEM_COLUMNS", "apply", "atlas_bytes", "carry_grid_system", "ensure_grid_system", "grid_columns",
            "set_grid_system", "signboard_table"]

@@ -161,6 +161,10 @@ def session_from_layers(layers: dict[str, pd.DataFrame], band: tuple[int, int], 
         return None
     if households["grid_id"].isna().all():
         return None
+    # the grid system's columns (codes, 四至) follow from the grids: not part of the state
+    from analysis.gridsystem import GRID_SYSTEM_COLUMNS
+
+    grids = grids.drop(columns=[c for c in GRID_SYSTEM_COLUMNS if c in grids.columns])
     state = grid_state.state_from_layers(households, grids, band=band, cells=layers.get("cells"),
                                          arterials=_arterials(layers), known_ids=known_ids)
     position = len(entries) if position is None else position

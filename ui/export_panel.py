@@ -236,6 +236,11 @@ def panel(result: Result, page: PageSettings) -> None:
                                    file_name=f"{stem}_{suffix}", mime=mime, key=f"gc_dl_{kind}")
         except GridcircleError as exc:
             st.error(exc.message(lang))
+        from ui import gridsystem_panel
+
+        gridsystem_panel.section(project, lang, store=lambda p: set_project(result, page, p),
+                                 prepared=lambda kind, make: _prepared(project, kind, make),
+                                 stem=stem)
 
 
 __all__ = ["default_path", "maps_zip", "overwrite_question", "panel", "path_key"]

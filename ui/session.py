@@ -46,7 +46,7 @@ CHANGED_KEY = "gc_settings_changed"  # an opened project's settings the page cou
 #: session state that belongs to one area and resets with it
 AREA_STATE = ("siting_request", "gap_zoom", "gap_zoom_kept", "gc_selected", "gc_last_event",
               "gc_last_edit",
-              "gc_want_export", "gc_want_report", "gc_want_maps", "gc_conflict",
+              "gc_want_export", "gc_want_report", "gc_want_maps", "gc_want_atlas", "gc_conflict",
               "gc_overwrite_ask", "gc_units_gen",
               "wall_edits", "gates_on",  # gate edits belong to one area's compounds
               "gc_settings_changed", BASE_SETTINGS_KEY)  # an opened project's settings
@@ -426,7 +426,12 @@ def _carry(made: Project, old: Project) -> Project:
     for key in ("revision", "saved_at", "saved_by", "format_version"):
         if key in old.meta:
             meta[key] = old.meta[key]
-    return replace(made, path=old.path, revision=old.revision, notes=old.notes, meta=meta)
+    made = replace(made, path=old.path, revision=old.revision, notes=old.notes, meta=meta)
+    if "grid_system" in old.meta or "workers" in old.layers:  # codes and roster carry over
+        from analysis.gridsystem import carry_grid_system
+
+        made = carry_grid_system(made, old)
+    return made
 
 
 def complete(project: Project) -> Project:

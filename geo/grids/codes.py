@@ -104,7 +104,8 @@ def community_codes(communities: pd.DataFrame | None, grids: pd.DataFrame) -> di
 
     Returns ``{community_id: code}`` where ``code`` is 3 digits (the community), or 6
     digits (street + community) when the community's own id is a 9- or 12-digit
-    statistical code. Communities without such a code are numbered 001, 002, … in reading
+    statistical code; a community the tool derived (``C01``, ``C02``, … numbered in reading
+    order already) keeps its number. Other communities are numbered 001, 002, … in reading
     order (north-west first, left to right, top to bottom), after the codes in use."""
     ids = list(dict.fromkeys(str(c) for c in grids["community_id"].dropna()))
     if communities is not None and len(communities) and "community_id" in communities:
@@ -116,10 +117,15 @@ def community_codes(communities: pd.DataFrame | None, grids: pd.DataFrame) -> di
             codes[cid] = digits
         elif re.fullmatch(r"\d{9}|\d{12}", digits):
             codes[cid] = digits[-6:]
+        elif (re.fullmatch(r"C\d{1,3}", digits) and 0 < int(digits[1:]) <= 999
+              and f"{int(digits[1:]):03d}" not in {c[-3:] for c in codes.values()}):
+            # a community the tool derived: already numbered in reading order
+            codes[cid] = f"{int(digits[1:]):03d}"
     rest = [c for c in ids if c not in codes]
     if rest:
         xy = _centres(rest, communities, grids)
-        row_m = max(1.0, float(np.median(np.sqrt(xy[:, 2])))) if len(xy) else 1.0
+        # rows half a community high: communities one above the other never share a row
+        row_m = max(1.0, 0.5 * float(np.median(np.sqrt(xy[:, 2])))) if len(xy) else 1.0
         order = reading_order(xy[:, :2], row_m=row_m)
         used = {c[-3:] for c in codes.values()}
         number = 0

@@ -161,3 +161,20 @@ def test_atlas_pages_and_fonts(made, tmp_path):
                                           text=True).stdout
     en = make_atlas(project, tmp_path / "atlas.pdf", lang="en")
     assert en == pages
+
+
+def test_codes_and_boundaries_on_the_beijing_sample():
+    from tests.conftest import BEIJING_OSM
+
+    if not BEIJING_OSM.exists():
+        pytest.skip("the Beijing OSM sample is not on this machine")
+    from analysis.pipeline import RunSettings, load_area, run
+    from analysis.projectstate import project_from_result
+
+    result = run(load_area(osm=str(BEIJING_OSM)), RunSettings())
+    project = set_grid_system(project_from_result(result), admin_code="110108009")
+    grids = project.layers["grids"]
+    assert grids["grid_code"].str.fullmatch(r"110108009\d{5}").all() and grids["grid_code"].is_unique
+    named = grids["boundary_zh"].str.contains("路|街|河|围墙")
+    assert named.mean() >= 0.5
+    assert grids["boundary_zh"].str.contains("学清路").any()

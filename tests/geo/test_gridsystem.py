@@ -92,3 +92,13 @@ def test_boundary_follows_walls_and_ignores_crossing_streets():
     out = boundary_sides(grids, named_features(crossing, walls)).iloc[0]
     assert out["west_zh"] == "清华园围墙" and out["east_zh"] == "清华园围墙"
     assert "横穿路" not in out["boundary_zh"]
+
+
+def test_uploaded_communities_without_codes_are_numbered_from_the_north_west():
+    grids = _grids()
+    # two communities named by the planner: the southern one listed first
+    grids["community_id"] = ["北社区", "北社区", "北社区", "南社区"]
+    grids = grids.iloc[::-1]
+    codes, comm = grid_codes(grids, None, CodeScheme.parse("110108009"))
+    assert comm == {"北社区": "001", "南社区": "002"}
+    assert codes["grid_code"].iloc[0] == "11010800900200"
