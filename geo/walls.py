@@ -17,15 +17,17 @@ The rule, in one place
   'arterial'``: tertiary and above), which stays *public*. Inner paths are walked only by
   trips that start or end inside the compound (its residents, or visitors of a facility
   inside it): outsiders never walk *through* a gated compound on its inner paths.
-* **Households inside a wall** reach the streets only along their compound's inner paths
-  or by walking (straight, inside the compound) to one of its open access points.
+* **Households inside a wall** reach the streets along their compound's inner paths, or
+  by walking straight (times :attr:`WallSettings.inner_detour`) to one of its open access
+  points where no inner path leads them to one, or to a gate no way passes through.
+* **Assumed gates.** A walled compound with no known access point gets one *assumed*
+  gate on each side of its outline facing a street (:attr:`WallSettings.assume_gates`).
 * **Nobody is trapped.** A compound left with no open access point is treated as open and
   reported.
-* **A wall only takes ways away.** An opened compound (by the planner, or every compound
-  when walls are off) keeps its access points and inner paths as ways in and out: its
-  homes may still walk straight to an access point, and also to the nearest street;
-  only the wall's restrictions go. So no walk is ever shorter with a wall than without,
-  and the summary's "with / without walls" compares like with like.
+* **Walls off is the plain street model** (every point snapped to its nearest walkable
+  way, inner paths included); an opened compound is like no compound at all. **A wall
+  only takes ways away**: the reach step keeps the walls-off walk beside the walled one
+  and never reports a walled walk shorter than it (:mod:`analysis.reach_query`).
 
 The walled graph (:meth:`Walls.graph`, directed, metres) keeps scipy's multi-source
 Dijkstra usable: every inner node whose edges are all inner paths of one compound keeps its
@@ -50,8 +52,9 @@ from geo.crs import require_projected
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
-from geo.wall_graph import (access_points, assumed_access, close_access, cut_at_outlines,
-                            enter_ends, gate_points, midpoints, walled_graph, wgs84_to)
+from geo.wall_gates import SIDES, assumed_access, ignored_why, outline_point, to_wgs84  # noqa: F401
+from geo.wall_graph import (access_points, close_access, compound_of, cut_at_outlines,  # noqa: F401
+                            enter_ends, gate_points, inner_owner, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
 GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
@@ -200,9 +203,8 @@ class Walls:
             else np.zeros(compound.shape, dtype=bool)
 
     def opened(self) -> Walls:
-        """The same compounds, access points and inner paths with no outline a wall: every
-        way in and out a walled compound offers its homes, and no way taken away. The model
-        "without walls" that the walled one is compared with."""
+        """The same compounds, access points and inner paths with no outline a wall (the
+        reach step then measures the plain street model on this network)."""
         report = {k: v for k, v in self.report.items()
                   if k not in ("compounds_gated", "access_points", "inner_edges",
                                "access_nodes")}
@@ -360,39 +362,6 @@ class Walls:
         return point, gate, cost
 
 
-def inner_owner(net: WalkNetwork, polygons: np.ndarray) -> np.ndarray:
-    """Position of the walled outline each edge runs inside (its middle more than 5 cm
-    inside the outline), -1 for edges outside or along an outline, and for public streets
-    (``edge_class == 'arterial'``)."""
-    owner = np.full(net.n_edges, -1, dtype=np.int64)
-    if polygons.size == 0 or net.n_edges == 0:
-        return owner
-    mid = midpoints(net.edge_geometry)
-    owner = compound_of(polygons, mid)
-    hit = np.flatnonzero(owner >= 0)
-    if hit.size:  # along an outline is outside
-        near = shapely.dwithin(shapely.boundary(polygons[owner[hit]]),
-                               shapely.points(mid[hit]), 0.05)
-        owner[hit[near]] = -1
-    owner[net.edge_class == "arterial"] = -1  # public streets stay public
-    return owner
-
-
-def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Position in ``polygons`` of the first polygon holding each point (-1: none)."""
-    out = np.full(xy.shape[0], -1, dtype=np.int64)
-    if polygons.size == 0 or xy.shape[0] == 0:
-        return out
-    finite = np.flatnonzero(np.isfinite(xy).all(axis=1))
-    src, tgt = shapely.STRtree(polygons).query(shapely.points(xy[finite]), predicate="within")
-    order = np.lexsort((tgt, src))
-    src, tgt = src[order], tgt[order]
-    first = np.ones(src.size, dtype=bool)
-    first[1:] = src[1:] != src[:-1]
-    out[finite[src[first]]] = tgt[first]
-    return out
-
-
 # -------------------------------------------------------------------------------------
 # which compounds are walls
 # -------------------------------------------------------------------------------------
@@ -498,7 +467,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
         "no_access_ids": [str(v) for v in cands["compound_id"][status == "no_access"]][:10],
         "access_points_closed": int(access.attrs.get("closed", 0)),
         "gates_mapped_ignored": int(access.attrs.get("gates_ignored", 0)),
-        "gates_ignored_why": _ignored_why(why, cands, status, settings, crs),
+        "gates_ignored_why": ignored_why(why, cands, status, settings, crs),
         "compounds_assumed": sorted({str(v) for v in access["compound_id"][
             (access["origin"] == "assumed").to_numpy()]}),
         "gates_added_ignored": int(access.attrs.get("added_ignored", 0)),
@@ -506,30 +475,6 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     }
     return _assemble(net, cands, polys[keep], ids, access, edge_owner, restrict, report,
                      settings.inner_detour)
-
-
-def _ignored_why(why: list, cands: gpd.GeoDataFrame, status: np.ndarray,
-                 settings: WallSettings, crs) -> list[dict]:
-    """Each ignored mapped gate with where it is (WGS84) and why: ``no_street`` (no street
-    outside within the snap cap), ``compound_<status>`` (on the outline of a compound that
-    is no wall: ``unnamed``, ``too_large``, ``nested``, ``invalid``) or ``far_from_wall``
-    (farther than ``gate_outline_m`` from every compound outline)."""
-    if not why:
-        return []
-    xy = np.asarray([(x, y) for x, y, _ in why], dtype=float)
-    reason = np.array([r for _, _, r in why], dtype=object)
-    others = np.flatnonzero(~np.isin(status, ("gated", "opened", "no_access")))
-    if others.size:
-        outlines = shapely.boundary(cands.geometry.to_numpy()[others])
-        (src, tgt) = shapely.STRtree(outlines).query_nearest(
-            shapely.points(xy), max_distance=settings.gate_outline_m, all_matches=False)
-        far = reason[src] == "far_from_wall"
-        reason[src[far]] = np.array([f"compound_{status[others[t]]}" for t in tgt[far]],
-                                    dtype=object)
-    lon, lat = pyproj.Transformer.from_crs(crs, WGS84_CRS, always_xy=True).transform(
-        xy[:, 0], xy[:, 1])
-    return [{"lon": round(float(a), 6), "lat": round(float(b), 6), "reason": str(r)}
-            for a, b, r in zip(np.atleast_1d(lon), np.atleast_1d(lat), reason)]
 
 
 def _assemble(net: WalkNetwork, cands: gpd.GeoDataFrame, polys: np.ndarray, ids: np.ndarray,
@@ -556,33 +501,3 @@ def _assemble(net: WalkNetwork, cands: gpd.GeoDataFrame, polys: np.ndarray, ids:
                  access=access, edge_compound=edge_owner, edge_node_u=enter_u,
                  edge_node_v=enter_v, n_nodes=size, report=report,
                  inner_detour=inner_detour, restrict=restrict, edge_walled=edge_walled)
-
-
-#: Compass sides a planner can put a new gate on, as unit vectors (x east, y north).
-SIDES = {"n": (0.0, 1.0), "e": (1.0, 0.0), "s": (0.0, -1.0), "w": (-1.0, 0.0)}
-
-
-def outline_point(polygon: shapely.Geometry, side: str) -> shapely.Point:
-    """Where a ray from a point inside ``polygon`` towards ``side`` (``n``/``e``/``s``/``w``)
-    first meets its outline: the spot for "a north gate"."""
-    if side not in SIDES:
-        raise ValueError(f"side must be one of {sorted(SIDES)}, not {side!r}")
-    start = polygon.representative_point()
-    minx, miny, maxx, maxy = polygon.bounds
-    reach = 2 * max(maxx - minx, maxy - miny) + 1.0
-    dx, dy = SIDES[side]
-    ray = shapely.LineString([start.coords[0],
-                              (start.x + dx * reach, start.y + dy * reach)])
-    hits = shapely.get_parts(shapely.intersection(ray, shapely.boundary(polygon)))
-    points = shapely.get_coordinates(hits)
-    if points.shape[0] == 0:
-        return start
-    d = np.hypot(points[:, 0] - start.x, points[:, 1] - start.y)
-    return shapely.Point(points[int(np.argmin(d))])
-
-
-def to_wgs84(point: shapely.Point, crs) -> tuple[float, float]:
-    """``(lon, lat)`` of a point in ``crs`` (how the planner's edits are stored)."""
-    lon, lat = pyproj.Transformer.from_crs(crs, WGS84_CRS, always_xy=True).transform(point.x,
-                                                                                    point.y)
-    return round(float(lon), 7), round(float(lat), 7)
