@@ -298,13 +298,16 @@ class Walls:
         offset[who[src]] = dist
         along[who[src]] = shapely.line_locate_point(geoms[tgt], points[src])
 
-    def leads_out(self, edge: np.ndarray) -> np.ndarray:
+    def leads_out(self, edge: np.ndarray, minor_share: float = 0.05) -> np.ndarray:
         """Whether each edge (-1: none) is an inner path of a walled compound whose piece of
-        inner paths reaches one of the compound's open crossings: a point snapped to it walks
-        out along the paths. Elsewhere (no inner path, or an unconnected piece) a home walks
-        in a straight line (times the detour) to its compound's access points."""
+        inner paths reaches one of the compound's open crossings onto the main network (a
+        crossing onto a minor island, a piece holding less than ``minor_share`` of the
+        nodes, leads nowhere): a point snapped to it walks out along the paths. Elsewhere
+        (no inner path, or an unconnected piece) a home walks in a straight line (times
+        the detour) to its compound's access points."""
         cache = self.__dict__.setdefault("_grids", {})
-        if "leads_out" not in cache:
+        key = ("leads_out", float(minor_share))
+        if key not in cache:
             net = self.network
             inner = np.flatnonzero(self.edge_walled >= 0)
             ok = np.zeros(net.n_edges, dtype=bool)
@@ -319,13 +322,17 @@ class Walls:
                           if "inside" in self.access.columns else node)
                 crossing = (node >= 0) & (node < net.n_nodes) & (inside >= 0)
                 crossing &= self.walled(self.access["compound"].to_numpy())
+                piece = net.components
+                minor = np.bincount(piece) < minor_share * net.n_nodes
+                minor[0] = False  # the largest piece is never minor
+                crossing[crossing] &= ~minor[piece[node[crossing]]]
                 ok[inner] = np.isin(label[net.edge_u[inner]], label[node[crossing]])
-            cache["leads_out"] = ok
+            cache[key] = ok
         edge = np.asarray(edge, dtype=np.int64)
-        return (edge >= 0) & cache["leads_out"][np.maximum(edge, 0)]
+        return (edge >= 0) & cache[key][np.maximum(edge, 0)]
 
     def gate_pairs(self, xy: np.ndarray, compound: np.ndarray,
-                   edge: np.ndarray | None = None
+                   edge: np.ndarray | None = None, minor_share: float = 0.05
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (point, open access point of its compound) pair with the straight walk
         (times the detour). With ``edge`` (each point's snapped edge), a point on an inner
@@ -338,7 +345,7 @@ class Walls:
             inside = (acc["inside"].to_numpy().astype(np.int64) if "inside" in acc.columns
                       else node)
             crossing = (inside >= 0)[gate]
-            keep = ~(self.leads_out(np.asarray(edge)[point]) & crossing)
+            keep = ~(self.leads_out(np.asarray(edge)[point], minor_share) & crossing)
             point, gate, cost = point[keep], gate[keep], cost[keep]
         return point, gate, cost
 
@@ -405,7 +412,8 @@ def wall_candidates(compounds: gpd.GeoDataFrame | None, settings: WallSettings,
 # -------------------------------------------------------------------------------------
 def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
                 gates: gpd.GeoDataFrame | None = None, *,
-                settings: WallSettings = WallSettings(), max_snap_m: float = 150.0) -> Walls:
+                settings: WallSettings = WallSettings(), max_snap_m: float = 150.0,
+                minor_island_share: float = 0.05) -> Walls:
     """Cut the network at walled outlines, find access points and build the walled graph.
 
     Parameters
@@ -421,6 +429,10 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     max_snap_m
         A mapped or added gate with no way through it joins the nearest street outside
         within this distance.
+    minor_island_share
+        An access point onto a piece of network cut off from the rest and holding less than
+        this share of the nodes leads nowhere and is not used (as the reach step moves homes
+        and facilities off such pieces, :func:`analysis.reach_index.prepare_reach`).
     """
     crs = network.crs
     cands = wall_candidates(compounds, settings, crs)
@@ -434,13 +446,15 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     added_xy = wgs84_to(settings.added_gates, crs)
     closed_xy = wgs84_to(settings.closed_gates, crs)
     access = access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m)
+    island = _on_minor_island(net, minor_island_share)
+    access = _main_network_only(access, net, island)
     why = list(access.attrs.get("gates_ignored_why", []))
     known = np.zeros(polys.size, dtype=bool)
     known[access["compound"].to_numpy()] = True
     if settings.assume_gates:  # no known access point: one per side facing a street
         need = np.flatnonzero(~known & (status[walls_at] == "gated"))
-        assumed = assumed_access(net, polys, edge_owner, need, settings.assumed_street_m,
-                                 max_snap_m)
+        assumed = assumed_access(net, polys, np.where(island, 0, edge_owner), need,
+                                 settings.assumed_street_m, max_snap_m)
         if len(assumed):
             attrs = dict(access.attrs)
             access = pd.concat([access, assumed], ignore_index=True)
@@ -475,6 +489,28 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     }
     return _assemble(net, cands, polys[keep], ids, access, edge_owner, restrict, report,
                      settings.inner_detour)
+
+
+def _on_minor_island(net: WalkNetwork, minor_share: float) -> np.ndarray:
+    """Whether each edge lies on a minor island (a piece of network holding less than
+    ``minor_share`` of the nodes; the largest piece never is)."""
+    if net.n_edges == 0 or minor_share <= 0:
+        return np.zeros(net.n_edges, dtype=bool)
+    piece = net.components
+    minor = np.bincount(piece) < minor_share * net.n_nodes
+    minor[0] = False
+    return minor[piece[net.edge_u]]
+
+
+def _main_network_only(access: pd.DataFrame, net: WalkNetwork,
+                       island: np.ndarray) -> pd.DataFrame:
+    """The access points whose street outside is on the main network."""
+    if len(access) == 0 or not island.any():
+        return access
+    attrs = dict(access.attrs)
+    out = access[~island[access["edge"].to_numpy()]].reset_index(drop=True)
+    out.attrs.update(attrs)
+    return out
 
 
 def _assemble(net: WalkNetwork, cands: gpd.GeoDataFrame, polys: np.ndarray, ids: np.ndarray,
