@@ -267,8 +267,8 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     if walls is not None:
         # the straight line (times the detour) to a gate only where no inner path leads
         # out, or to a gate no mapped way passes through
-        straight = (hh_comp >= 0) & ~walls.leads_out(hh_snap.edge)
-        g_home, g_acc, g_m = walls.gate_pairs(hh_xy, hh_comp, hh_snap.edge)
+        straight = (hh_comp >= 0) & ~walls.leads_out(hh_snap.edge, minor_island_share)
+        g_home, g_acc, g_m = walls.gate_pairs(hh_xy, hh_comp, hh_snap.edge, minor_island_share)
         walled = WalledHomes(compound=hh_comp, snap=hh_snap, gate_home=g_home, gate_access=g_acc,
                              gate_m=g_m, facility_compound=f_comp, straight=straight)
         hh_snap = _gate_snap(hh_snap, walls, hh_comp, g_home, g_acc, g_m)
@@ -292,7 +292,7 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     node[usable] = base.shape[0] + np.arange(int(usable.sum()))
     fac["node"] = node
     graph = _augment(base, int(usable.sum()),
-                     *_facility_arcs(network, walls, exit_node, fac, usable))
+                     *_facility_arcs(network, walls, exit_node, fac, usable, minor_island_share))
 
     report = input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
     report["moved_off_islands"] = {
@@ -403,7 +403,7 @@ def _snap(network: WalkNetwork, xy: np.ndarray, max_snap_m: float,
 
 
 def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndarray | None,
-                   fac: pd.DataFrame, usable: np.ndarray
+                   fac: pd.DataFrame, usable: np.ndarray, minor_share: float = 0.05
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Arcs ``(facility k, graph node, metres)`` from each usable facility's source node:
     to both ends of its edge (and, inside a walled compound, to their exit copies, or,
@@ -433,7 +433,7 @@ def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndar
             w.append(weight[ok])
         comp = fac["compound"].to_numpy()[rows]
         xy = fac[["x", "y"]].to_numpy()[rows]
-        f, a, m = walls.gate_pairs(xy, comp, fac["edge"].to_numpy()[rows])
+        f, a, m = walls.gate_pairs(xy, comp, fac["edge"].to_numpy()[rows], minor_share)
         src.append(f)
         tgt.append(walls.access["node"].to_numpy().astype(np.int64)[a])
         w.append(m)

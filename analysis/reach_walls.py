@@ -1,11 +1,11 @@
 """What walled compounds change: the summary's ``compound_access`` block.
 
 The same homes and facilities are measured once more without walls, and the two answers
-are compared per service. "Without walls" is :meth:`geo.walls.Walls.opened`: the same cut
-network, the same compounds with the same inner paths and access points, homes and
-facilities snapped the same way, but no outline a wall (and homes may also walk straight to
-the nearest street). It has every way the walled model has and more, so a wall can only
-lengthen a walk: the figures compare like with like.
+are compared per service. "Without walls" is the plain street model on the same (cut)
+network: every point snapped to its nearest walkable way, inner paths included; what
+``WallSettings(gated=False)`` measures too. The walled answer is never shorter than it
+(:func:`analysis.reach_query.household_minutes` keeps the longer of the two), so the
+figures compare like with like.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def walled_pairs(index, cands, demand: np.ndarray, budget_m: float) -> sparse.cs
         src.append(k[ok])
         tgt.append(ex[ok])
         wt.append(a[ok])
-    f, acc, m = walls.gate_pairs(cands.xy, c_comp, cands.edge)
+    f, acc, m = walls.gate_pairs(cands.xy, c_comp, cands.edge, _minor_share(index))
     src.append(f)
     tgt.append(walls.access["node"].to_numpy().astype(np.int64)[acc])
     wt.append(m)

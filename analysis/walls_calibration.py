@@ -19,6 +19,10 @@ from scipy.sparse import csgraph
 MIN_STRAIGHT_M = 20.0
 
 
+def _minor(index) -> float:
+    return float(index.report.get("moved_off_islands", {}).get("minor_island_share", 0.05))
+
+
 def detour_ratios(index) -> np.ndarray:
     """The ratio (inner-path walk ÷ straight line to the nearest crossing) of every home of
     ``index`` (:class:`analysis.reach_index.ReachIndex` with walls) snapped to an inner path
@@ -32,7 +36,11 @@ def detour_ratios(index) -> np.ndarray:
     inside = acc["inside"].to_numpy().astype(np.int64)
     a_comp = acc["compound"].to_numpy()
     crossing = (node >= 0) & (node < net.n_nodes) & (inside >= 0) & walls.walled(a_comp)
-    homes = np.flatnonzero((w.compound >= 0) & walls.leads_out(w.snap.edge))
+    piece = net.components  # crossings onto minor islands lead nowhere (Walls.leads_out)
+    minor = np.bincount(piece) < _minor(index) * net.n_nodes
+    minor[0] = False
+    crossing[crossing] &= ~minor[piece[node[crossing]]]
+    homes = np.flatnonzero((w.compound >= 0) & walls.leads_out(w.snap.edge, _minor(index)))
     if homes.size == 0 or not crossing.any():
         return np.zeros(0)
     inner = np.flatnonzero(walls.edge_walled >= 0)
@@ -62,7 +70,7 @@ def detour_summary(index) -> dict:
     """Homes measured, compounds they lie in, and the median and quartiles of the ratio."""
     ratios = detour_ratios(index)
     w = index.walled
-    homes = (np.flatnonzero((w.compound >= 0) & index.walls.leads_out(w.snap.edge))
+    homes = (np.flatnonzero((w.compound >= 0) & index.walls.leads_out(w.snap.edge, _minor(index)))
              if w is not None else np.zeros(0, dtype=np.int64))
     if ratios.size == 0:
         return {"homes": 0, "compounds": 0, "median": None, "q25": None, "q75": None}

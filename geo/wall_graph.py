@@ -209,77 +209,6 @@ def access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_
     return frame
 
 
-def assumed_access(net: WalkNetwork, polys: np.ndarray, edge_owner: np.ndarray,
-                   compounds: np.ndarray, street_m: float, max_snap_m: float) -> pd.DataFrame:
-    """Assumed gates of ``compounds`` (positions in ``polys``): one on each side of the
-    outline (north, east, south, west: the part of the outline seen from its centre in that
-    quarter) that faces a street outside every compound within ``street_m``, at the point of
-    that side nearest the street; joined to the nearest street outside like an added gate."""
-    cols = {"compound": [], "x": [], "y": []}
-    outside = np.flatnonzero(edge_owner < 0)
-    if compounds.size == 0 or outside.size == 0:
-        return _access_frame(cols, net, outside, max_snap_m)
-    geoms = net.edge_geometry[outside]
-    tree = shapely.STRtree(geoms)
-    for c in compounds:
-        poly = polys[c]
-        ring = shapely.boundary(poly)
-        cx, cy = shapely.get_coordinates(shapely.centroid(poly))[0]
-        minx, miny, maxx, maxy = poly.bounds
-        r = 2 * max(maxx - minx, maxy - miny) + 10
-        corners = {"n": ((-r, r), (r, r)), "e": ((r, r), (r, -r)),
-                   "s": ((r, -r), (-r, -r)), "w": ((-r, -r), (-r, r))}
-        found = []
-        for a, b in corners.values():
-            wedge = shapely.Polygon([(cx, cy), (cx + a[0], cy + a[1]), (cx + b[0], cy + b[1])])
-            side = shapely.intersection(ring, wedge)
-            if side.is_empty:
-                continue
-            near = tree.query(side, predicate="dwithin", distance=street_m)
-            if near.size == 0:
-                continue
-            # the street this side faces: the one alongside most of it; the gate where
-            # the side comes nearest to it (the middle of that stretch, for a parallel one)
-            faced = shapely.length(shapely.intersection(
-                side, shapely.buffer(geoms[near], street_m)))
-            d = shapely.distance(side, geoms[near])
-            k = near[np.lexsort((d, -np.round(faced, 1)))[0]]
-            d_k = float(shapely.distance(side, geoms[k]))
-            stretch = shapely.get_parts(shapely.line_merge(shapely.intersection(
-                side, shapely.buffer(geoms[k], d_k + 1.0))))
-            stretch = stretch[shapely.get_type_id(stretch) == 1]
-            if stretch.size:
-                part = stretch[int(np.argmax(shapely.length(stretch)))]
-                x, y = shapely.get_coordinates(
-                    shapely.line_interpolate_point(part, 0.5, normalized=True))[0]
-            else:
-                x, y = shapely.get_coordinates(shapely.shortest_line(side, geoms[k]))[0]
-            if all(np.hypot(x - fx, y - fy) > 1.0 for fx, fy in found):
-                found.append((x, y))
-        for x, y in found:
-            cols["compound"].append(int(c))
-            cols["x"].append(float(x))
-            cols["y"].append(float(y))
-    return _access_frame(cols, net, outside, max_snap_m)
-
-
-def _access_frame(cols: dict, net: WalkNetwork, outside: np.ndarray,
-                  max_snap_m: float) -> pd.DataFrame:
-    xy = np.column_stack([np.asarray(cols["x"], dtype=float), np.asarray(cols["y"], dtype=float)])
-    n = xy.shape[0]
-    edge, along, offset = np.full(n, -1, dtype=np.int64), np.zeros(n), np.zeros(n)
-    if n and outside.size:
-        geoms = net.edge_geometry[outside]
-        e, a, o = snap_to_segments(build_segment_grid(geoms), geoms, xy, max_snap_m)
-        ok = e >= 0
-        edge[ok], along[ok], offset[ok] = outside[e[ok]], a[ok], o[ok]
-    frame = pd.DataFrame({"compound": np.asarray(cols["compound"], dtype=np.int64),
-                          "x": xy[:, 0], "y": xy[:, 1], "origin": "assumed",
-                          "node": np.full(n, -1, dtype=np.int64), "edge": edge,
-                          "along_m": along, "offset_m": offset})
-    return frame[frame["edge"] >= 0].reset_index(drop=True)
-
-
 def close_access(access: pd.DataFrame, closed_xy: np.ndarray, match_m: float) -> pd.DataFrame:
     """Remove the access point nearest to each closed point (within ``match_m``)."""
     attrs = dict(access.attrs)
@@ -395,3 +324,36 @@ def walled_graph(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,
     graph = _min_csr(np.concatenate(rows), np.concatenate(cols), np.concatenate(w),
                      exit_node.size)
     return graph, exit_node
+
+
+def inner_owner(net: WalkNetwork, polygons: np.ndarray) -> np.ndarray:
+    """Position of the walled outline each edge runs inside (its middle more than 5 cm
+    inside the outline), -1 for edges outside or along an outline, and for public streets
+    (``edge_class == 'arterial'``)."""
+    owner = np.full(net.n_edges, -1, dtype=np.int64)
+    if polygons.size == 0 or net.n_edges == 0:
+        return owner
+    mid = midpoints(net.edge_geometry)
+    owner = compound_of(polygons, mid)
+    hit = np.flatnonzero(owner >= 0)
+    if hit.size:  # along an outline is outside
+        near = shapely.dwithin(shapely.boundary(polygons[owner[hit]]),
+                               shapely.points(mid[hit]), 0.05)
+        owner[hit[near]] = -1
+    owner[net.edge_class == "arterial"] = -1  # public streets stay public
+    return owner
+
+
+def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Position in ``polygons`` of the first polygon holding each point (-1: none)."""
+    out = np.full(xy.shape[0], -1, dtype=np.int64)
+    if polygons.size == 0 or xy.shape[0] == 0:
+        return out
+    finite = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    src, tgt = shapely.STRtree(polygons).query(shapely.points(xy[finite]), predicate="within")
+    order = np.lexsort((tgt, src))
+    src, tgt = src[order], tgt[order]
+    first = np.ones(src.size, dtype=bool)
+    first[1:] = src[1:] != src[:-1]
+    out[finite[src[first]]] = tgt[first]
+    return out

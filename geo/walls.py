@@ -17,15 +17,17 @@ The rule, in one place
   'arterial'``: tertiary and above), which stays *public*. Inner paths are walked only by
   trips that start or end inside the compound (its residents, or visitors of a facility
   inside it): outsiders never walk *through* a gated compound on its inner paths.
-* **Households inside a wall** reach the streets only along their compound's inner paths
-  or by walking (straight, inside the compound) to one of its open access points.
+* **Households inside a wall** reach the streets along their compound's inner paths, or
+  by walking straight (times :attr:`WallSettings.inner_detour`) to one of its open access
+  points where no inner path leads them to one, or to a gate no way passes through.
+* **Assumed gates.** A walled compound with no known access point gets one *assumed*
+  gate on each side of its outline facing a street (:attr:`WallSettings.assume_gates`).
 * **Nobody is trapped.** A compound left with no open access point is treated as open and
   reported.
-* **A wall only takes ways away.** An opened compound (by the planner, or every compound
-  when walls are off) keeps its access points and inner paths as ways in and out: its
-  homes may still walk straight to an access point, and also to the nearest street;
-  only the wall's restrictions go. So no walk is ever shorter with a wall than without,
-  and the summary's "with / without walls" compares like with like.
+* **Walls off is the plain street model** (every point snapped to its nearest walkable
+  way, inner paths included); an opened compound is like no compound at all. **A wall
+  only takes ways away**: the reach step keeps the walls-off walk beside the walled one
+  and never reports a walled walk shorter than it (:mod:`analysis.reach_query`).
 
 The walled graph (:meth:`Walls.graph`, directed, metres) keeps scipy's multi-source
 Dijkstra usable: every inner node whose edges are all inner paths of one compound keeps its
@@ -50,8 +52,9 @@ from geo.crs import require_projected
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
-from geo.wall_graph import (access_points, assumed_access, close_access, cut_at_outlines,
-                            enter_ends, gate_points, midpoints, walled_graph, wgs84_to)
+from geo.wall_gates import SIDES, assumed_access, ignored_why, outline_point, to_wgs84  # noqa: F401
+from geo.wall_graph import (access_points, close_access, compound_of, cut_at_outlines,  # noqa: F401
+                            enter_ends, gate_points, inner_owner, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
 GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
@@ -200,9 +203,8 @@ class Walls:
             else np.zeros(compound.shape, dtype=bool)
 
     def opened(self) -> Walls:
-        """The same compounds, access points and inner paths with no outline a wall: every
-        way in and out a walled compound offers its homes, and no way taken away. The model
-        "without walls" that the walled one is compared with."""
+        """The same compounds, access points and inner paths with no outline a wall (the
+        reach step then measures the plain street model on this network)."""
         report = {k: v for k, v in self.report.items()
                   if k not in ("compounds_gated", "access_points", "inner_edges",
                                "access_nodes")}
@@ -296,13 +298,16 @@ class Walls:
         offset[who[src]] = dist
         along[who[src]] = shapely.line_locate_point(geoms[tgt], points[src])
 
-    def leads_out(self, edge: np.ndarray) -> np.ndarray:
+    def leads_out(self, edge: np.ndarray, minor_share: float = 0.05) -> np.ndarray:
         """Whether each edge (-1: none) is an inner path of a walled compound whose piece of
-        inner paths reaches one of the compound's open crossings: a point snapped to it walks
-        out along the paths. Elsewhere (no inner path, or an unconnected piece) a home walks
-        in a straight line (times the detour) to its compound's access points."""
+        inner paths reaches one of the compound's open crossings onto the main network (a
+        crossing onto a minor island, a piece holding less than ``minor_share`` of the
+        nodes, leads nowhere): a point snapped to it walks out along the paths. Elsewhere
+        (no inner path, or an unconnected piece) a home walks in a straight line (times
+        the detour) to its compound's access points."""
         cache = self.__dict__.setdefault("_grids", {})
-        if "leads_out" not in cache:
+        key = ("leads_out", float(minor_share))
+        if key not in cache:
             net = self.network
             inner = np.flatnonzero(self.edge_walled >= 0)
             ok = np.zeros(net.n_edges, dtype=bool)
@@ -317,13 +322,17 @@ class Walls:
                           if "inside" in self.access.columns else node)
                 crossing = (node >= 0) & (node < net.n_nodes) & (inside >= 0)
                 crossing &= self.walled(self.access["compound"].to_numpy())
+                piece = net.components
+                minor = np.bincount(piece) < minor_share * net.n_nodes
+                minor[0] = False  # the largest piece is never minor
+                crossing[crossing] &= ~minor[piece[node[crossing]]]
                 ok[inner] = np.isin(label[net.edge_u[inner]], label[node[crossing]])
-            cache["leads_out"] = ok
+            cache[key] = ok
         edge = np.asarray(edge, dtype=np.int64)
-        return (edge >= 0) & cache["leads_out"][np.maximum(edge, 0)]
+        return (edge >= 0) & cache[key][np.maximum(edge, 0)]
 
     def gate_pairs(self, xy: np.ndarray, compound: np.ndarray,
-                   edge: np.ndarray | None = None
+                   edge: np.ndarray | None = None, minor_share: float = 0.05
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (point, open access point of its compound) pair with the straight walk
         (times the detour). With ``edge`` (each point's snapped edge), a point on an inner
@@ -336,7 +345,7 @@ class Walls:
             inside = (acc["inside"].to_numpy().astype(np.int64) if "inside" in acc.columns
                       else node)
             crossing = (inside >= 0)[gate]
-            keep = ~(self.leads_out(np.asarray(edge)[point]) & crossing)
+            keep = ~(self.leads_out(np.asarray(edge)[point], minor_share) & crossing)
             point, gate, cost = point[keep], gate[keep], cost[keep]
         return point, gate, cost
 
@@ -358,39 +367,6 @@ class Walls:
         axy = acc[["x", "y"]].to_numpy()
         cost = np.hypot(*(xy[point] - axy[gate]).T) * self.inner_detour
         return point, gate, cost
-
-
-def inner_owner(net: WalkNetwork, polygons: np.ndarray) -> np.ndarray:
-    """Position of the walled outline each edge runs inside (its middle more than 5 cm
-    inside the outline), -1 for edges outside or along an outline, and for public streets
-    (``edge_class == 'arterial'``)."""
-    owner = np.full(net.n_edges, -1, dtype=np.int64)
-    if polygons.size == 0 or net.n_edges == 0:
-        return owner
-    mid = midpoints(net.edge_geometry)
-    owner = compound_of(polygons, mid)
-    hit = np.flatnonzero(owner >= 0)
-    if hit.size:  # along an outline is outside
-        near = shapely.dwithin(shapely.boundary(polygons[owner[hit]]),
-                               shapely.points(mid[hit]), 0.05)
-        owner[hit[near]] = -1
-    owner[net.edge_class == "arterial"] = -1  # public streets stay public
-    return owner
-
-
-def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Position in ``polygons`` of the first polygon holding each point (-1: none)."""
-    out = np.full(xy.shape[0], -1, dtype=np.int64)
-    if polygons.size == 0 or xy.shape[0] == 0:
-        return out
-    finite = np.flatnonzero(np.isfinite(xy).all(axis=1))
-    src, tgt = shapely.STRtree(polygons).query(shapely.points(xy[finite]), predicate="within")
-    order = np.lexsort((tgt, src))
-    src, tgt = src[order], tgt[order]
-    first = np.ones(src.size, dtype=bool)
-    first[1:] = src[1:] != src[:-1]
-    out[finite[src[first]]] = tgt[first]
-    return out
 
 
 # -------------------------------------------------------------------------------------
@@ -436,7 +412,8 @@ def wall_candidates(compounds: gpd.GeoDataFrame | None, settings: WallSettings,
 # -------------------------------------------------------------------------------------
 def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
                 gates: gpd.GeoDataFrame | None = None, *,
-                settings: WallSettings = WallSettings(), max_snap_m: float = 150.0) -> Walls:
+                settings: WallSettings = WallSettings(), max_snap_m: float = 150.0,
+                minor_island_share: float = 0.05) -> Walls:
     """Cut the network at walled outlines, find access points and build the walled graph.
 
     Parameters
@@ -452,6 +429,10 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     max_snap_m
         A mapped or added gate with no way through it joins the nearest street outside
         within this distance.
+    minor_island_share
+        An access point onto a piece of network cut off from the rest and holding less than
+        this share of the nodes leads nowhere and is not used (as the reach step moves homes
+        and facilities off such pieces, :func:`analysis.reach_index.prepare_reach`).
     """
     crs = network.crs
     cands = wall_candidates(compounds, settings, crs)
@@ -465,13 +446,15 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     added_xy = wgs84_to(settings.added_gates, crs)
     closed_xy = wgs84_to(settings.closed_gates, crs)
     access = access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m)
+    island = _on_minor_island(net, minor_island_share)
+    access = _main_network_only(access, net, island)
     why = list(access.attrs.get("gates_ignored_why", []))
     known = np.zeros(polys.size, dtype=bool)
     known[access["compound"].to_numpy()] = True
     if settings.assume_gates:  # no known access point: one per side facing a street
         need = np.flatnonzero(~known & (status[walls_at] == "gated"))
-        assumed = assumed_access(net, polys, edge_owner, need, settings.assumed_street_m,
-                                 max_snap_m)
+        assumed = assumed_access(net, polys, np.where(island, 0, edge_owner), need,
+                                 settings.assumed_street_m, max_snap_m)
         if len(assumed):
             attrs = dict(access.attrs)
             access = pd.concat([access, assumed], ignore_index=True)
@@ -498,7 +481,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
         "no_access_ids": [str(v) for v in cands["compound_id"][status == "no_access"]][:10],
         "access_points_closed": int(access.attrs.get("closed", 0)),
         "gates_mapped_ignored": int(access.attrs.get("gates_ignored", 0)),
-        "gates_ignored_why": _ignored_why(why, cands, status, settings, crs),
+        "gates_ignored_why": ignored_why(why, cands, status, settings, crs),
         "compounds_assumed": sorted({str(v) for v in access["compound_id"][
             (access["origin"] == "assumed").to_numpy()]}),
         "gates_added_ignored": int(access.attrs.get("added_ignored", 0)),
@@ -508,28 +491,26 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
                      settings.inner_detour)
 
 
-def _ignored_why(why: list, cands: gpd.GeoDataFrame, status: np.ndarray,
-                 settings: WallSettings, crs) -> list[dict]:
-    """Each ignored mapped gate with where it is (WGS84) and why: ``no_street`` (no street
-    outside within the snap cap), ``compound_<status>`` (on the outline of a compound that
-    is no wall: ``unnamed``, ``too_large``, ``nested``, ``invalid``) or ``far_from_wall``
-    (farther than ``gate_outline_m`` from every compound outline)."""
-    if not why:
-        return []
-    xy = np.asarray([(x, y) for x, y, _ in why], dtype=float)
-    reason = np.array([r for _, _, r in why], dtype=object)
-    others = np.flatnonzero(~np.isin(status, ("gated", "opened", "no_access")))
-    if others.size:
-        outlines = shapely.boundary(cands.geometry.to_numpy()[others])
-        (src, tgt) = shapely.STRtree(outlines).query_nearest(
-            shapely.points(xy), max_distance=settings.gate_outline_m, all_matches=False)
-        far = reason[src] == "far_from_wall"
-        reason[src[far]] = np.array([f"compound_{status[others[t]]}" for t in tgt[far]],
-                                    dtype=object)
-    lon, lat = pyproj.Transformer.from_crs(crs, WGS84_CRS, always_xy=True).transform(
-        xy[:, 0], xy[:, 1])
-    return [{"lon": round(float(a), 6), "lat": round(float(b), 6), "reason": str(r)}
-            for a, b, r in zip(np.atleast_1d(lon), np.atleast_1d(lat), reason)]
+def _on_minor_island(net: WalkNetwork, minor_share: float) -> np.ndarray:
+    """Whether each edge lies on a minor island (a piece of network holding less than
+    ``minor_share`` of the nodes; the largest piece never is)."""
+    if net.n_edges == 0 or minor_share <= 0:
+        return np.zeros(net.n_edges, dtype=bool)
+    piece = net.components
+    minor = np.bincount(piece) < minor_share * net.n_nodes
+    minor[0] = False
+    return minor[piece[net.edge_u]]
+
+
+def _main_network_only(access: pd.DataFrame, net: WalkNetwork,
+                       island: np.ndarray) -> pd.DataFrame:
+    """The access points whose street outside is on the main network."""
+    if len(access) == 0 or not island.any():
+        return access
+    attrs = dict(access.attrs)
+    out = access[~island[access["edge"].to_numpy()]].reset_index(drop=True)
+    out.attrs.update(attrs)
+    return out
 
 
 def _assemble(net: WalkNetwork, cands: gpd.GeoDataFrame, polys: np.ndarray, ids: np.ndarray,
@@ -556,33 +537,3 @@ def _assemble(net: WalkNetwork, cands: gpd.GeoDataFrame, polys: np.ndarray, ids:
                  access=access, edge_compound=edge_owner, edge_node_u=enter_u,
                  edge_node_v=enter_v, n_nodes=size, report=report,
                  inner_detour=inner_detour, restrict=restrict, edge_walled=edge_walled)
-
-
-#: Compass sides a planner can put a new gate on, as unit vectors (x east, y north).
-SIDES = {"n": (0.0, 1.0), "e": (1.0, 0.0), "s": (0.0, -1.0), "w": (-1.0, 0.0)}
-
-
-def outline_point(polygon: shapely.Geometry, side: str) -> shapely.Point:
-    """Where a ray from a point inside ``polygon`` towards ``side`` (``n``/``e``/``s``/``w``)
-    first meets its outline: the spot for "a north gate"."""
-    if side not in SIDES:
-        raise ValueError(f"side must be one of {sorted(SIDES)}, not {side!r}")
-    start = polygon.representative_point()
-    minx, miny, maxx, maxy = polygon.bounds
-    reach = 2 * max(maxx - minx, maxy - miny) + 1.0
-    dx, dy = SIDES[side]
-    ray = shapely.LineString([start.coords[0],
-                              (start.x + dx * reach, start.y + dy * reach)])
-    hits = shapely.get_parts(shapely.intersection(ray, shapely.boundary(polygon)))
-    points = shapely.get_coordinates(hits)
-    if points.shape[0] == 0:
-        return start
-    d = np.hypot(points[:, 0] - start.x, points[:, 1] - start.y)
-    return shapely.Point(points[int(np.argmin(d))])
-
-
-def to_wgs84(point: shapely.Point, crs) -> tuple[float, float]:
-    """``(lon, lat)`` of a point in ``crs`` (how the planner's edits are stored)."""
-    lon, lat = pyproj.Transformer.from_crs(crs, WGS84_CRS, always_xy=True).transform(point.x,
-                                                                                    point.y)
-    return round(float(lon), 7), round(float(lat), 7)

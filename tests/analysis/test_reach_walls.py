@@ -399,3 +399,24 @@ def test_notes_and_report_line_say_how_many_gates_were_assumed_and_why_gates_wer
     line = compound_access_line({"compound_access": block}, str, "en")
     assert "4 of the gates are assumed" in line
     assert "4 个出入口为推定" in compound_access_line({"compound_access": block}, str, "zh")
+
+
+def test_a_way_in_from_a_minor_island_leads_nowhere():
+    # the ring cut into 10 m pieces (a main network of 160 nodes); a short street east of
+    # the compound, joined to nothing but the compound's inner path: a minor island
+    ring = []
+    for x0, y0, x1, y1 in RING:
+        for k in range(20):
+            a, b = k / 20, (k + 1) / 20
+            ring.append((x0 + a * (x1 - x0), y0 + a * (y1 - y0),
+                         x0 + b * (x1 - x0), y0 + b * (y1 - y0)))
+    island = [(370, 150, 370, 200), (370, 200, 370, 250), (370, 200, 300, 200)]
+    net = build_network(lines_frame(_shift(ring + island)))
+    comp = _compound(box=(50, 50, 350, 350))
+    walls = build_walls(net, comp)
+    assert set(walls.access["origin"]) == {"assumed"}  # the island crossing is not used
+    index, reach = _measure(net, [(320, 200), (200, 300)], [(400, 200)], walls)
+    _, plain = _measure(net, [(320, 200), (200, 300)], [(400, 200)])
+    got = reach.walk_m["health"].to_numpy()
+    assert np.isfinite(got).all() and (got >= plain.walk_m["health"].to_numpy() - 1e-9).all()
+    assert index.walled.straight[0]  # its inner path leads nowhere: straight to a gate
