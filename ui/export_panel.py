@@ -13,7 +13,9 @@ import hashlib
 import io
 import re
 import tempfile
+import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
 
@@ -205,42 +207,105 @@ def panel(result: Result, page: PageSettings) -> None:
             st.caption(t("project.credit_note", lang, credit=project.credit))
 
     with report_tab:
-        hh = project.layers.get("households")
-        available = services_with_minutes(hh.columns if hh is not None else [])
-        wanted = [s for s in page.services if s in available] or available[:3]
-        names = {svc.key: svc.name(lang) for svc in result.catalogue}
-        services = widgets.multiselect(t("project.report_services", lang), available,
-                                       default=wanted, key="gc_report_services", lang=lang,
-                                       format_func=lambda k: names.get(k, k))
-        paper = widgets.radio(t("project.paper", lang), ["A4", "A3"], horizontal=True,
-                              key="gc_paper")
-        c1, c2 = st.columns(2)
-        if c1.button(t("project.make_report", lang), key="gc_report", type="primary"):
-            st.session_state["gc_want_report"] = (tuple(services), paper, lang)
-        if c2.button(t("project.make_maps", lang), key="gc_maps"):
-            st.session_state["gc_want_maps"] = (tuple(services), paper, lang)
-        stem = Path(default_path(project)).stem
-        try:
-            # the report (PDF) and the 300 dpi maps (zip) are made once per request
-            for kind, make, suffix, mime in (("report", report_bytes, "report.pdf", "application/pdf"),
-                                             ("maps", maps_zip, "maps.zip", "application/zip")):
-                want = st.session_state.get(f"gc_want_{kind}")
-                if not want:
-                    continue
-                with st.spinner(t("step.report", lang)):
-                    data = _prepared(project, (kind, want),
-                                     lambda make=make, want=want: make(
-                                         session.complete(project), lang=want[2], paper=want[1],
-                                         services=list(want[0])))
-                st.download_button(t(f"project.download_{kind}", lang), data,
-                                   file_name=f"{stem}_{suffix}", mime=mime, key=f"gc_dl_{kind}")
-        except GridcircleError as exc:
-            st.error(exc.message(lang))
-        from ui import gridsystem_panel
+        _report_tab(result, page, project)
 
-        gridsystem_panel.section(project, lang, store=lambda p: set_project(result, page, p),
-                                 prepared=lambda kind, make: _prepared(project, kind, make),
-                                 stem=stem)
+
+def _report_tab(result: Result, page: PageSettings, project: Project) -> None:
+    """The committee report and its maps: every service by default (the planner may
+    narrow it), the area's name (saved with the project), and a download offered only
+    once the file asked for is ready."""
+    lang = page.lang
+    hh = project.layers.get("households")
+    available = services_with_minutes(hh.columns if hh is not None else [])
+    names = {svc.key: svc.name(lang) for svc in result.catalogue}
+    services = widgets.multiselect(t("project.report_services", lang), available,
+                                   default=available, key="gc_report_services", lang=lang,
+                                   format_func=lambda k: names.get(k, k))
+    project = _named(project, lang)
+    paper = widgets.radio(t("project.paper", lang), ["A4", "A3"], horizontal=True,
+                          key="gc_paper")
+    area_name = str(project.meta.get("area_name") or "")
+    c1, c2 = st.columns(2)
+    if c1.button(t("project.make_report", lang), key="gc_report", type="primary"):
+        st.session_state["gc_want_report"] = (tuple(services), paper, lang, area_name)
+    if c2.button(t("project.make_maps", lang), key="gc_maps"):
+        st.session_state["gc_want_maps"] = (tuple(services), paper, lang, area_name)
+    stem = Path(default_path(project)).stem
+    for kind, make, suffix, mime in (("report", report_bytes, "report.pdf", "application/pdf"),
+                                     ("maps", maps_zip, "maps.zip", "application/zip")):
+        want = st.session_state.get(f"gc_want_{kind}")
+        if not want:
+            continue
+        slot = st.empty()
+        data = _made(project, kind, want, make, slot, lang)
+        if data is not None:
+            slot.download_button(t(f"project.download_{kind}", lang), data,
+                                 file_name=f"{stem}_{suffix}", mime=mime, key=f"gc_dl_{kind}")
+    from ui import gridsystem_panel
+
+    gridsystem_panel.section(project, lang, store=lambda p: set_project(result, page, p),
+                             prepared=lambda kind, make: _prepared(project, kind, make),
+                             stem=stem)
+
+
+def _named(project: Project, lang: str) -> Project:
+    """The area's name for the report, typed by the planner and kept with the project
+    (``meta["area_name"]``, saved in the file)."""
+    from analysis.report.context import area_name
+
+    given = str(project.meta.get("area_name") or "")
+    typed = st.text_input(t("project.area_name", lang), value=given, max_chars=60,
+                          key="gc_area_name_" + path_key(project),
+                          placeholder=area_name(project, lang),
+                          help=t("project.area_name_help", lang)).strip()
+    if typed != given:
+        meta = {**project.meta, "area_name": typed} if typed else {
+            k: v for k, v in project.meta.items() if k != "area_name"}
+        project = replace(project, meta=meta)
+        session.store(project)
+    return project
+
+
+#: Reports and maps are made apart from the page's reruns (one at a time: matplotlib's
+#: settings are the process's), so that a click while a report is being made starts a new
+#: rerun at once instead of replacing a rerun busy inside the report.
+_MAKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcircle-report")
+JOBS_KEY = "gc_report_jobs"
+
+
+def _made(project: Project, kind: str, want: tuple, make, slot, lang: str) -> bytes | None:
+    """The file ``want`` asks for, once made (``None`` while it is being made or failed:
+    the slot says which and the old download is gone)."""
+    store = st.session_state.setdefault(DOWNLOAD_KEY, {})
+    key = ((kind, want), _version(project))
+    if key in store:
+        return store[key]
+    jobs = st.session_state.setdefault(JOBS_KEY, {})
+    job = jobs.get(kind)
+    if job is None or job[0] != key:
+        full = session.complete(project)  # in the page's thread: it reads the session
+        job = (key, _MAKER.submit(make, full, lang=want[2], paper=want[1],
+                                  services=list(want[0])))
+        jobs[kind] = job
+    future = job[1]
+    started, tick = time.monotonic(), 0
+    while not future.done():  # each message lets a new click stop this rerun at once
+        slot.button(t("project.making", lang, seconds=int(time.monotonic() - started)),
+                    disabled=True, key=f"gc_wait_{kind}_{tick}")
+        tick += 1
+        wait([future], timeout=1.0)
+    jobs.pop(kind, None)
+    error = future.exception()
+    if isinstance(error, GridcircleError):
+        slot.error(error.message(lang))
+        st.session_state.pop(f"gc_want_{kind}", None)
+        return None
+    if error is not None:
+        raise error
+    if len(store) > 8:
+        store.clear()
+    store[key] = future.result()
+    return store[key]
 
 
 __all__ = ["default_path", "maps_zip", "overwrite_question", "panel", "path_key"]

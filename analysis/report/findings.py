@@ -45,8 +45,11 @@ def _gap_place(ctx: Context, grid_ids: object, community_of: dict) -> str:
         return ""
     names = list(dict.fromkeys(ctx.community(community_of.get(g, "")) for g in ids
                                if community_of.get(g) is not None))
+    if ctx.lang == "zh":
+        shown = "、".join(ids[:3]) + ("…" if len(ids) > 3 else "")
+        return f"{'、'.join(names[:2])}（{shown}）" if names else shown
     shown = ", ".join(ids[:3]) + (" …" if len(ids) > 3 else "")
-    return f"{'、'.join(names[:2]) if ctx.lang == 'zh' else ', '.join(names[:2])} ({shown})" if names else shown
+    return f"{', '.join(names[:2])} ({shown})" if names else shown
 
 
 def largest_gaps(ctx: Context, n: int = TOP_GAPS) -> list[tuple[str, str, int, str, bool]]:
@@ -90,14 +93,38 @@ def gap_places(ctx: Context, n: int = TOP_GAPS) -> list[tuple[str, list[str], in
     if not all(places):
         located = _located(ctx, gaps)
         places = [p or q or "–" for p, q in zip(places, located)]
-    order: dict[str, list[int]] = {}
-    for k, place in enumerate(places):
-        order.setdefault(place, []).append(k)
     rows = []
-    for place, members in list(order.items())[:n]:
+    for members in _overlapping(gaps)[:n]:
         services = list(dict.fromkeys(gaps["service"].iloc[members]))
-        rows.append((place, services, _distinct_in(ctx, gaps.iloc[members], services)))
+        rows.append((places[members[0]], services, _distinct_in(ctx, gaps.iloc[members], services)))
     return rows
+
+
+def _overlapping(gaps) -> list[list[int]]:
+    """Positions of ``gaps`` (largest first) grouped where their shapes overlap: one place
+    each, in the order of its largest gap."""
+    n = len(gaps)
+    parent = list(range(n))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    if hasattr(gaps, "geometry") and n:
+        import shapely
+
+        geoms = gaps.geometry.to_numpy()
+        left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+        for a, b in zip(left, right):
+            ra, rb = root(int(a)), root(int(b))
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[int]] = {}
+    for k in range(n):
+        groups.setdefault(root(k), []).append(k)
+    return sorted(groups.values(), key=lambda g: g[0])
 
 
 def _distinct_in(ctx: Context, gaps, services: list[str]) -> int:
@@ -210,16 +237,20 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
         y -= 0.04
     unit = ctx.tr("report.households_unit")
     for place, services, households in places:
-        for k, key in enumerate(services[:6]):
-            fig.patches.append(_swatch(fig, 0.04 + 0.008 * k, y - 0.022 + 0.004 * k,
-                                       ctx.colours.get(key, "#555555")))
-        fig.text(0.06 + 0.008 * min(len(services) - 1, 5), y,
-                 f"{clean(place, 40)}  {households:,}{unit}", fontsize=ctx.fs(9), va="top")
-        lacks = sep.join(clean(ctx.service_name(s), 16) for s in services)
-        fig.text(0.06 + 0.008 * min(len(services) - 1, 5), y - 0.024,
-                 clean(ctx.tr("report.gap_lacks", services=lacks), 90),
-                 fontsize=ctx.fs(7.5), va="top", color="#555555")
-        y -= 0.052
+        shown = services[:8]
+        x = 0.045 + 0.009 * len(shown)
+        lacks = sep.join(clean(ctx.service_name(s), 30) for s in services)
+        lines = wrap(ctx.tr("report.gap_lacks", services=lacks), ems(ctx, 0.47 - x, 7.5))[:2]
+        step = 0.056 + 0.022 * (len(lines) - 1)
+        if y - step < 0.185:  # above "what the data lacks"
+            break
+        fig.text(0.04, y, f"{clean(place, 48)}  {households:,}{unit}", fontsize=ctx.fs(9),
+                 va="top")
+        for k, key in enumerate(shown):  # the services' colours, as on the bars
+            fig.patches.append(_swatch(fig, 0.04 + 0.009 * k, y - 0.041,
+                                       ctx.colours.get(key, "#555555"), size=0.015))
+        _text_block(fig, ctx, x, y - 0.026, lines, size=ctx.fs(7.5), colour="#555555")
+        y -= step
     # what the data lacks
     completeness = summary.get("data_completeness") or {}
     sentence = sentence_text(completeness, ctx.lang)
@@ -234,10 +265,10 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
     return fig
 
 
-def _swatch(fig: Figure, x: float, y: float, colour: str):
+def _swatch(fig: Figure, x: float, y: float, colour: str, size: float = 0.02):
     from matplotlib.patches import Rectangle
 
-    return Rectangle((x, y), 0.012, 0.02, transform=fig.transFigure, facecolor=colour,
+    return Rectangle((x, y), size * 0.6, size, transform=fig.transFigure, facecolor=colour,
                      edgecolor="#333333", lw=0.4, figure=fig)
 
 
