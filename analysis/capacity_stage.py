@@ -46,8 +46,9 @@ class CapacitySettings:
                              choices=", ".join(K.METHODS))
         if self.decay not in K.DECAYS:
             raise InputError("err.capacity_decay", value=self.decay, choices=", ".join(K.DECAYS))
-        if not 1.0 <= float(self.persons_per_household) <= 10.0:
-            raise InputError("err.capacity_table", path="persons_per_household", row="-")
+        from geo.settings import check_range
+
+        check_range("persons_per_household", self.persons_per_household, 1.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,37 @@ def capacity_stage(households: pd.DataFrame, facilities: pd.DataFrame, index, wa
                     summary=summary)
 
 
+def with_capacity_columns(layers: dict[str, pd.DataFrame], capacity: Capacity
+                          ) -> dict[str, pd.DataFrame]:
+    """The ``facilities`` layer with ``capacity`` and ``capacity_source``, and the ``grids``
+    and ``communities`` layers with ``demand_/supply_/shortfall_<service>`` (0 supply and
+    0 demand where an area holds no home; NULL demand where no cited figure gives it)."""
+    out = {"facilities": _facility_layer(layers["facilities"], capacity.facilities)}
+    for name, key, table in (("grids", "grid_id", capacity.grids),
+                             ("communities", "community_id", capacity.communities)):
+        frame = layers.get(name)
+        if frame is None or key not in frame.columns:
+            continue
+        frame = frame.drop(columns=[c for c in table.columns if c in frame.columns])
+        if len(table.columns):
+            joined = table.reindex(frame[key].to_numpy())
+            for col in table.columns:
+                values = joined[col].to_numpy(dtype=float)
+                if col.startswith("supply_") or np.isfinite(table[col]).any():
+                    values = np.nan_to_num(values, nan=0.0)
+                frame[col] = values
+        out[name] = frame
+    return out
+
+
+def _facility_layer(layer: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
+    out = layer.copy()
+    if len(out) == len(facilities):
+        out["capacity"] = facilities["capacity"].to_numpy()
+        out["capacity_source"] = facilities["capacity_source"].to_numpy()
+    return out
+
+
 def _short(table: pd.DataFrame, service: str, n: int = 5) -> list[dict]:
     col = K.column("shortfall", service)
     short = table[col].dropna()
@@ -274,4 +306,5 @@ def _service_summary(service, standard, basis, places, supply, sources, served_b
 
 
 __all__ = ["Capacity", "CapacitySettings", "DEFAULT_TABLE", "MAX_CAPACITY", "SOURCES",
-           "Standard", "capacity_stage", "demand_persons", "load_standards", "with_capacity"]
+           "Standard", "capacity_stage", "demand_persons", "load_standards", "with_capacity",
+           "with_capacity_columns"]
