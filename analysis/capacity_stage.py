@@ -234,8 +234,42 @@ def with_capacity_columns(layers: dict[str, pd.DataFrame], capacity: Capacity
     and ``communities`` layers with ``demand_/supply_/shortfall_<service>`` (0 supply and
     0 demand where an area holds no home; NULL demand where no cited figure gives it)."""
     out = {"facilities": _facility_layer(layers["facilities"], capacity.facilities)}
-    for name, key, table in (("grids", "grid_id", capacity.grids),
-                             ("communities", "community_id", capacity.communities)):
+    homes = layers.get("households")
+    if homes is not None and len(capacity.homes.columns):
+        per_home = capacity.homes[[c for c in capacity.homes.columns
+                                   if c.startswith(("demand_", "supply_"))]]
+        homes = homes.drop(columns=[c for c in per_home.columns if c in homes.columns])
+        out["households"] = homes.join(per_home)
+    out.update(_area_columns(layers, {"grids": capacity.grids,
+                                      "communities": capacity.communities}))
+    return out
+
+
+def regroup(layers: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The grids' and communities' capacity columns counted again from the households'
+    ``demand_/supply_<service>`` (after grid edits move homes between grids)."""
+    homes = layers.get("households")
+    if homes is None:
+        return {}
+    services = [c.removeprefix("supply_") for c in homes.columns if c.startswith("supply_")]
+    if not services:
+        return {}
+    tables = {}
+    for name, key in (("grids", "grid_id"), ("communities", "community_id")):
+        if key not in homes.columns:
+            continue
+        parts = [K.by_area(homes[key], homes[K.column("demand", s)].to_numpy(dtype=float),
+                           homes[K.column("supply", s)].to_numpy(dtype=float), s)
+                 for s in services]
+        tables[name] = pd.concat(parts, axis=1)
+    return _area_columns(layers, tables)
+
+
+def _area_columns(layers: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame]
+                  ) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name, table in tables.items():
+        key = "grid_id" if name == "grids" else "community_id"
         frame = layers.get(name)
         if frame is None or key not in frame.columns:
             continue
@@ -306,5 +340,5 @@ def _service_summary(service, standard, basis, places, supply, sources, served_b
 
 
 __all__ = ["Capacity", "CapacitySettings", "DEFAULT_TABLE", "MAX_CAPACITY", "SOURCES",
-           "Standard", "capacity_stage", "demand_persons", "load_standards", "with_capacity",
+           "Standard", "capacity_stage", "demand_persons", "load_standards", "regroup", "with_capacity",
            "with_capacity_columns"]

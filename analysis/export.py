@@ -60,6 +60,11 @@ SHP_NAMES = {
     "walk_min_pharmacy": "wm_pharm", "walk_min_sports": "wm_sports", "walk_min_park": "wm_park",
     "walk_min_bus_stop": "wm_bus", "walk_min_culture": "wm_culture",
 }
+#: Capacity columns (demand_/supply_/shortfall_<service>): dm_/sp_/sf_ and the walk name's tail.
+SHP_NAMES.update({f"{kind}_{col.removeprefix('walk_min_')}": f"{short}_{name.removeprefix('wm_')}"
+                  for col, name in list(SHP_NAMES.items()) if col.startswith("walk_min_")
+                  for kind, short in (("demand", "dm"), ("supply", "sp"), ("shortfall", "sf"))})
+SHP_NAMES.update({"capacity_source": "cap_src"})
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: A text cell starting with one of these is a formula to Excel, LibreOffice and WPS (OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -111,12 +116,14 @@ def column_label(column: str, lang: str) -> str:
     keys = table()
     if f"export.col.{column}" in keys:
         return t(f"export.col.{column}", lang)
-    if column.startswith("walk_min_"):
-        key = column.removeprefix("walk_min_")
-        from geo.catalogue import load_catalogue
+    for prefix in ("walk_min", "demand", "supply", "shortfall"):
+        if column.startswith(prefix + "_"):
+            key = column.removeprefix(prefix + "_")
+            from geo.catalogue import load_catalogue
 
-        names = {s.key: s.name(lang) for s in load_catalogue()}
-        return t("export.col.walk_min", lang, service=names.get(key, key))
+            names = {s.key: s.name(lang) for s in load_catalogue()}
+            if key in names:
+                return t(f"export.col.{prefix}", lang, service=names[key])
     return column
 
 

@@ -268,6 +268,9 @@ def with_session(project: Project, session: edits.EditSession, *,
     layers["grids"] = state.grids.copy()
     layers["households"] = grid_state.households_with_grids(layers["households"], state)
     layers["cells"] = grid_state.cell_layer(state)
+    from analysis.capacity_stage import regroup
+
+    layers.update(regroup(layers))  # capacity per grid follows the homes (no-op without it)
     summary = dict(project.summary)
     summary.setdefault("thresholds_min", project.meta.get("thresholds_min") or {})
     made = None if counted else recount(layers["households"], summary)

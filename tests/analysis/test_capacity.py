@@ -168,3 +168,21 @@ def test_classes_times_class_size_and_defaults(tmp_path):
     out = with_capacity(fac, load_standards(table))
     assert out["capacity"].tolist() == [12 * 45, 120, 50, 50]
     assert out["capacity_source"].tolist() == ["given", "osm", "estimated", "estimated"]
+
+
+def test_regroup_follows_homes_moved_between_grids():
+    from analysis.capacity_stage import regroup
+
+    homes = pd.DataFrame({"grid_id": ["G1", "G1", "G2"], "community_id": ["C", "C", "C"],
+                          "demand_primary_school": [10.0, 20.0, 30.0],
+                          "supply_primary_school": [5.0, 25.0, 10.0]})
+    grids = pd.DataFrame({"grid_id": ["G1", "G2"], "shortfall_primary_school": [0.0, 0.0]})
+    comms = pd.DataFrame({"community_id": ["C"]})
+    out = regroup({"households": homes, "grids": grids, "communities": comms})
+    assert out["grids"]["shortfall_primary_school"].tolist() == [0.0, 20.0]
+    moved = homes.assign(grid_id=["G1", "G2", "G2"])
+    out = regroup({"households": moved, "grids": grids, "communities": comms})
+    assert out["grids"]["demand_primary_school"].tolist() == [10.0, 50.0]
+    assert out["grids"]["shortfall_primary_school"].tolist() == [5.0, 15.0]
+    assert out["communities"]["shortfall_primary_school"].tolist() == [20.0]
+    assert regroup({"households": homes.drop(columns=["supply_primary_school"])}) == {}
