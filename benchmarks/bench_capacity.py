@@ -1,0 +1,149 @@
+"""Benchmark: capacity against demand (two-step floating catchment) against pysal ``access``.
+
+Run from the repository root::
+
+    python benchmarks/bench_capacity.py            # 20,000 households compared, 100,000 timed
+    python benchmarks/bench_capacity.py --quick    # 3,000 households, for a smoke test
+
+Sections, printed in one run:
+
+1. the same households, facilities and walking costs given to pysal ``access``
+   (``Access.two_stage_fca``; a benchmark-only extra, see benchmarks/requirements.txt) and
+   to :func:`analysis.capacity.two_step`: the largest difference of ``Rⱼ`` (supply per
+   unit of demand at each facility) and ``Aᵢ`` (accessible supply per unit of demand at
+   each home), and the times — the method alone on the same cost table, and end to end
+   (ours: the bounded walks from each facility on the network plus the method; ``access``:
+   the same walks handed over as its cost table, plus its method);
+2. the 100,000-household synthetic district: the capacity stage for every service with
+   capacities (kindergarten, primary and middle school, elderly care, clinics), given the
+   reach index the coverage step already built (its time is printed apart).
+
+Capacities are random whole numbers (seeded); the demand table's missing shares are
+filled with test figures (not census figures), so that every service has a demand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from analysis import capacity as K  # noqa: E402
+from analysis.capacity_reach import facility_pairs  # noqa: E402
+from analysis.capacity_stage import DEFAULT_TABLE, CapacitySettings, capacity_stage  # noqa: E402
+from analysis.stages import Inputs, Runner  # noqa: E402
+from geo.synthetic import synthetic_district  # noqa: E402
+
+SERVICES = ("kindergarten", "primary_school", "middle_school", "elderly_care", "health")
+#: Test shares for the benchmark only (the bundled table leaves uncited shares empty).
+TEST_SHARES = {"kindergarten": "0.03", "primary_school": "0.07", "middle_school": "0.035"}
+
+
+def clock() -> float:
+    return time.perf_counter()
+
+
+def district(households: int, seed: int = 0):
+    t0 = clock()
+    area = synthetic_district(households, seed=seed)
+    runner = Runner(inputs=Inputs(area=area, key=("bench", households, seed)))
+    base = runner.get("base")
+    t1 = clock()
+    index = runner.get("index")
+    t2 = clock()
+    rng = np.random.default_rng(seed)
+    fac = base.facilities.copy()
+    fac["capacity"] = rng.integers(100, 1500, len(fac)).astype(float)
+    fac["capacity_source"] = "given"
+    return base, fac, index, runner.walk, {"district_s": t1 - t0, "index_s": t2 - t1}
+
+
+def compare_access(households: int, service: str = "primary_school") -> None:
+    import access
+    from access import Access, fca
+
+    base, fac, index, walk, times = district(households)
+    limit = float(walk.threshold_m(service))
+    persons = base.households["households"].to_numpy(dtype=float) * 2.62 * 0.07
+    t0 = clock()
+    pairs = facility_pairs(index, service, limit)
+    t1 = clock()
+    supply = fac["capacity"].to_numpy(dtype=float)[pairs.rows]
+    ratio, acc = K.two_step(pairs, persons, supply, limit_m=limit)
+    t2 = clock()
+    ours_method, ours_walks = t2 - t1, t1 - t0
+
+    demand_df = pd.DataFrame({"home": np.arange(pairs.n_homes), "pop": persons})
+    supply_df = pd.DataFrame({"fac": np.arange(pairs.n_facilities), "cap": supply})
+    t3 = clock()
+    cost_df = pd.DataFrame({"home": pairs.home, "fac": pairs.facility, "walk_m": pairs.walk_m})
+    model = Access(demand_df=demand_df, demand_index="home", demand_value="pop",
+                   supply_df=supply_df, supply_index="fac", supply_value="cap",
+                   cost_df=cost_df, cost_origin="home", cost_dest="fac", cost_name="walk_m")
+    result = model.two_stage_fca(name="2sfca", max_cost=limit)
+    t4 = clock()
+    theirs_a = result.iloc[:, 0].reindex(np.arange(pairs.n_homes)).fillna(0.0).to_numpy()
+    load = fca.weighted_catchment(demand_df.set_index("home"), cost_df, limit,
+                                  cost_source="home", cost_dest="fac", cost_cost="walk_m",
+                                  loc_index="home", loc_value="pop")
+    load = load.reindex(np.arange(pairs.n_facilities)).fillna(0.0).to_numpy()
+    theirs_r = np.divide(supply, load, out=np.zeros_like(supply), where=load > 0)
+    access_method = t4 - t3
+    print(f"\n1. pysal access {getattr(access, '__version__', '?')} against ours: "
+          f"{households:,} households, {pairs.n_facilities} {service} facilities, "
+          f"{pairs.walk_m.size:,} (facility, home) pairs within {limit:.0f} m")
+    print(f"   max |R_j difference| = {np.max(np.abs(theirs_r - ratio)):.3e}   "
+          f"max |A_i difference| = {np.max(np.abs(theirs_a - acc)):.3e}")
+    print(f"   method alone (same cost table): access {access_method:.3f} s, ours "
+          f"{ours_method * 1000:.2f} ms -> {access_method / ours_method:,.0f}x")
+    print(f"   end to end: access (our walks as its costs + its method) "
+          f"{ours_walks + access_method:.3f} s; ours (walks + method) "
+          f"{ours_walks + ours_method:.3f} s -> "
+          f"{(ours_walks + access_method) / (ours_walks + ours_method):.1f}x")
+    print(f"   (reach index, shared with the coverage step: {times['index_s']:.2f} s)")
+    ok = np.allclose(theirs_r, ratio, rtol=0, atol=1e-9) and \
+        np.allclose(theirs_a, acc, rtol=0, atol=1e-9)
+    print(f"   identical to 1e-9: {'yes' if ok else 'NO'}")
+
+
+def full_district(households: int, tmp: Path) -> None:
+    base, fac, index, walk, times = district(households, seed=1)
+    table = pd.read_csv(DEFAULT_TABLE, dtype=str, keep_default_na=False)
+    for key, share in TEST_SHARES.items():
+        table.loc[table["key"] == key, "share"] = share
+    path = tmp / "bench_demand.csv"
+    table.to_csv(path, index=False)
+    for method in ("2sfca", "nearest_free"):
+        t0 = clock()
+        cap = capacity_stage(base.households, fac, index, walk,
+                             CapacitySettings(table=str(path), method=method))
+        took = clock() - t0
+        print(f"\n2. {households:,}-household synthetic district, method {method}: capacity for "
+              f"{len(cap.summary)} services in {took:.2f} s (reach index built before, "
+              f"{times['index_s']:.2f} s)")
+        for service, s in cap.summary.items():
+            print(f"   {service:15s} supply {s['supply']:>9,.0f}  reached "
+                  f"{s['supply_reached']:>9,.0f}  demand "
+                  f"{s['demand'] if s['demand'] is None else round(s['demand'])!s:>8}  "
+                  f"shortfall {s['shortfall']!s:>8}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes for a smoke test")
+    args = parser.parse_args()
+    import tempfile
+
+    compare_access(3_000 if args.quick else 20_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        full_district(3_000 if args.quick else 100_000, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
