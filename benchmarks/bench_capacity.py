@@ -2,12 +2,13 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_capacity.py            # 20,000 households compared, 100,000 timed
-    python benchmarks/bench_capacity.py --quick    # 3,000 households, for a smoke test
+    python benchmarks/bench_capacity.py            # 100,000 home points compared, 100,000 timed
+    python benchmarks/bench_capacity.py --quick    # small sizes, for a smoke test
 
 Sections, printed in one run:
 
-1. the same households, facilities and walking costs given to pysal ``access``
+1. on a generated street lattice with 100,000 home points (bench_reach.py's city), the
+   same households, facilities and walking costs given to pysal ``access``
    (``Access.two_stage_fca``; a benchmark-only extra, see benchmarks/requirements.txt) and
    to :func:`analysis.capacity.two_step`: the largest difference of ``Rⱼ`` (supply per
    unit of demand at each facility) and ``Aᵢ`` (accessible supply per unit of demand at
@@ -64,13 +65,35 @@ def district(households: int, seed: int = 0):
     return base, fac, index, runner.walk, {"district_s": t1 - t0, "index_s": t2 - t1}
 
 
-def compare_access(households: int, service: str = "primary_school") -> None:
+def lattice_city(n_side: int, n_homes: int, seed: int = 0):
+    """A generated street lattice (bench_reach.py's) with ``n_homes`` home points and
+    facilities at bench_reach.py's densities: many more (facility, home) pairs than the
+    synthetic district, whose homes are whole buildings."""
+    from analysis.reach import prepare_reach
+    from analysis.settings import WalkSettings
+    from benchmarks.bench_reach import facilities_frame, households_frame, lattice_network
+
+    net = lattice_network(n_side, 100.0, drop=0.1, seed=seed)
+    extent = (n_side - 1) * 100.0
+    homes = households_frame(n_homes, extent, seed)
+    fac = facilities_frame(extent, seed + 1)
+    walk = WalkSettings()
+    t0 = clock()
+    index = prepare_reach(net, homes, fac, services=walk.services)
+    times = {"index_s": clock() - t0}
+    fac = fac.assign(capacity=np.random.default_rng(seed).integers(100, 1500, len(fac))
+                     .astype(float))
+    return homes, fac, index, walk, times
+
+
+def compare_access(n_side: int, n_homes: int, service: str = "primary_school") -> None:
     import access
     from access import Access, fca
 
-    base, fac, index, walk, times = district(households)
+    homes, fac, index, walk, times = lattice_city(n_side, n_homes)
+    households = n_homes
     limit = float(walk.threshold_m(service))
-    persons = base.households["households"].to_numpy(dtype=float) * 2.62 * 0.07
+    persons = homes["households"].to_numpy(dtype=float) * 2.62 * 0.07
     t0 = clock()
     pairs = facility_pairs(index, service, limit)
     t1 = clock()
@@ -96,7 +119,8 @@ def compare_access(households: int, service: str = "primary_school") -> None:
     theirs_r = np.divide(supply, load, out=np.zeros_like(supply), where=load > 0)
     access_method = t4 - t3
     print(f"\n1. pysal access {getattr(access, '__version__', '?')} against ours: "
-          f"{households:,} households, {pairs.n_facilities} {service} facilities, "
+          f"{households:,} home points on a {n_side}x{n_side} street lattice, "
+          f"{pairs.n_facilities} {service} facilities, "
           f"{pairs.walk_m.size:,} (facility, home) pairs within {limit:.0f} m")
     print(f"   max |R_j difference| = {np.max(np.abs(theirs_r - ratio)):.3e}   "
           f"max |A_i difference| = {np.max(np.abs(theirs_a - acc)):.3e}")
@@ -110,6 +134,18 @@ def compare_access(households: int, service: str = "primary_school") -> None:
     ok = np.allclose(theirs_r, ratio, rtol=0, atol=1e-9) and \
         np.allclose(theirs_a, acc, rtol=0, atol=1e-9)
     print(f"   identical to 1e-9: {'yes' if ok else 'NO'}")
+    # the enhanced method's steps (access's step_fn is closed above, as ours)
+    from access import weights
+
+    steps = weights.step_fn({limit / 3: 1.0, 2 * limit / 3: 0.68, limit: 0.22})
+    t5 = clock()
+    stepped = model.two_stage_fca(name="e2sfca", max_cost=limit, weight_fn=steps)
+    t6 = clock()
+    _, acc_e = K.two_step(pairs, persons, supply, limit_m=limit, decay="stepped")
+    t7 = clock()
+    theirs_e = stepped["e2sfca_cap"].reindex(np.arange(pairs.n_homes)).fillna(0.0).to_numpy()
+    print(f"   stepped 1/0.68/0.22: max |A_i difference| = {np.max(np.abs(theirs_e - acc_e)):.3e}; "
+          f"access {t6 - t5:.3f} s, ours {(t7 - t6) * 1000:.2f} ms -> {(t6 - t5) / (t7 - t6):,.0f}x")
 
 
 def full_district(households: int, tmp: Path) -> None:
@@ -124,9 +160,9 @@ def full_district(households: int, tmp: Path) -> None:
         cap = capacity_stage(base.households, fac, index, walk,
                              CapacitySettings(table=str(path), method=method))
         took = clock() - t0
-        print(f"\n2. {households:,}-household synthetic district, method {method}: capacity for "
-              f"{len(cap.summary)} services in {took:.2f} s (reach index built before, "
-              f"{times['index_s']:.2f} s)")
+        print(f"\n2. {households:,}-household synthetic district ({len(base.households):,} "
+              f"home points), method {method}: capacity for {len(cap.summary)} services in "
+              f"{took:.2f} s (reach index built before, {times['index_s']:.2f} s)")
         for service, s in cap.summary.items():
             print(f"   {service:15s} supply {s['supply']:>9,.0f}  reached "
                   f"{s['supply_reached']:>9,.0f}  demand "
@@ -140,7 +176,10 @@ def main() -> None:
     args = parser.parse_args()
     import tempfile
 
-    compare_access(3_000 if args.quick else 20_000)
+    if args.quick:
+        compare_access(40, 5_000)
+    else:
+        compare_access(150, 100_000)
     with tempfile.TemporaryDirectory() as tmp:
         full_district(3_000 if args.quick else 100_000, Path(tmp))
 
