@@ -135,6 +135,9 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
     extra = group_coverage_lines(summary, ctx.service_name, ctx.lang)
     walls = compound_access_line(summary, ctx.service_name, ctx.lang)
     extra += [walls] if walls else []
+    from analysis.capacity_text import shortfall_lines  # places short, largest by place
+
+    extra += shortfall_lines(summary, grids, ctx.service_name, ctx.community, ctx.lang)[:3]
     for line in extra:
         y = _text_block(fig, ctx, 0.04, y - 0.005, wrap(line, ems(ctx, 0.43, 8.5))[:3],
                         size=ctx.fs(8.5), colour="#444444")

@@ -186,3 +186,37 @@ def test_regroup_follows_homes_moved_between_grids():
     assert out["grids"]["shortfall_primary_school"].tolist() == [5.0, 15.0]
     assert out["communities"]["shortfall_primary_school"].tolist() == [20.0]
     assert regroup({"households": homes.drop(columns=["supply_primary_school"])}) == {}
+
+
+def test_report_first_page_names_the_largest_shortfall_by_place(tmp_path):
+    import shutil
+    import subprocess
+    from dataclasses import replace as dc_replace
+
+    from analysis import project as pj
+    from analysis import report
+    from analysis.capacity_text import shortfall_lines
+    from analysis.pipeline import RunSettings, run
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils not installed")
+    area = synthetic_district(3000, seed=7)
+    fac = area.facilities.copy()
+    fac["capacity"] = np.where(fac["service"] == "primary_school", 40.0, np.nan)
+    fac["capacity_source"] = np.where(fac["service"] == "primary_school", "given", None)
+    area = dc_replace(area, facilities=fac)
+    table = _table(tmp_path, {("primary_school", "share"): "0.08"})  # a test share
+    result = run(area, RunSettings(capacity=CapacitySettings(table=table)))
+    s = result.summary["capacity"]["primary_school"]
+    assert s["shortfall"] > 0
+    grids = result.layers["grids"]
+    top = grids.loc[grids["shortfall_primary_school"].idxmax()]
+    lines = shortfall_lines(result.summary, grids, lambda k: {"primary_school": "小学"}.get(k, k),
+                            lambda c: f"社区{c}", "zh")
+    assert lines[0].startswith(f"小学缺口 {s['shortfall']:,.0f} 个")
+    assert f"社区{top['community_id']} ({top['grid_id']})" in lines[0]
+    pdf = report.make_report(pj.project_from_result(result), tmp_path / "r.pdf", lang="zh")
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True,
+                           capture_output=True, text=True).stdout
+    assert f"缺口 {s['shortfall']:,.0f} 个" in first
+    assert str(top["grid_id"]) in first
