@@ -265,6 +265,26 @@ def regroup(layers: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return _area_columns(layers, tables)
 
 
+def refreshed_summary(block: dict, layers: dict[str, pd.DataFrame]) -> dict:
+    """The summary's ``capacity`` with its per-grid and per-community figures counted
+    again from the layers (after grid edits; the totals do not change)."""
+    out = {}
+    for service, s in block.items():
+        s = dict(s)
+        col = K.column("shortfall", service)
+        grids, comms = layers.get("grids"), layers.get("communities")
+        if grids is not None and col in grids.columns and s.get("shortfall") is not None:
+            g = grids.set_index(grids["grid_id"].astype(str))
+            s["shortfall"] = round(float(g[col].sum()), 1)
+            s["grids_short"] = _short(g, service)
+            s["grids_short_count"] = int((g[col] > 0).sum())
+            if comms is not None and col in comms.columns:
+                s["communities_short"] = _short(
+                    comms.set_index(comms["community_id"].astype(str)), service)
+        out[service] = s
+    return out
+
+
 def _area_columns(layers: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame]
                   ) -> dict[str, pd.DataFrame]:
     out = {}
@@ -340,5 +360,6 @@ def _service_summary(service, standard, basis, places, supply, sources, served_b
 
 
 __all__ = ["Capacity", "CapacitySettings", "DEFAULT_TABLE", "MAX_CAPACITY", "SOURCES",
-           "Standard", "capacity_stage", "demand_persons", "load_standards", "regroup", "with_capacity",
+           "Standard", "capacity_stage", "demand_persons", "load_standards", "refreshed_summary",
+           "regroup", "with_capacity",
            "with_capacity_columns"]

@@ -44,4 +44,26 @@ def shortfall_lines(summary: dict, grids: pd.DataFrame | None,
     return lines
 
 
-__all__ = ["shortfall_lines"]
+def appendix_rows(summary: dict, service_name: Callable[[str], str],
+                  lang: str) -> list[tuple[str, str]]:
+    """The report appendix's capacity figures: a heading row naming the method, then per
+    service ``capacity / reached / demand / shortfall`` in places (– where not computed)
+    and how many capacities were given, from OSM or estimated."""
+    block = summary.get("capacity") or {}
+    if not block:
+        return []
+    first = next(iter(block.values()))
+    rows = [(t("capacity.appendix_heading", lang),
+             t(f"capacity.appendix_method_{first['method']}", lang))]
+    number = lambda v: "–" if v is None else f"{v:,.0f}"  # noqa: E731
+    for key, s in block.items():
+        caps = s.get("capacities", {})
+        rows.append((t("capacity.appendix_row", lang, service=service_name(key),
+                       given=caps.get("given", 0), osm=caps.get("osm", 0),
+                       estimated=caps.get("estimated", 0)),
+                     " / ".join(number(s.get(k)) for k in ("supply", "supply_reached", "demand",
+                                                          "shortfall"))))
+    return rows
+
+
+__all__ = ["appendix_rows", "shortfall_lines"]

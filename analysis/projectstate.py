@@ -285,6 +285,10 @@ def with_session(project: Project, session: edits.EditSession, *,
                 summary["reach"] = {**summary["reach"], "gaps": {
                     s: int((gaps["service"] == s).sum()) for s in summary["reach"].get("gaps", {})}}
     summary.update(grid_figures(state.grids, summary.get("grids_report")))
+    if summary.get("capacity"):
+        from analysis.capacity_stage import refreshed_summary
+
+        summary["capacity"] = refreshed_summary(summary["capacity"], layers)
     meta = {**project.meta, "summary": summary}
     return replace(project, layers=layers, meta=meta, session=session)
 

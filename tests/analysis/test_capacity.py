@@ -220,3 +220,39 @@ def test_report_first_page_names_the_largest_shortfall_by_place(tmp_path):
                            capture_output=True, text=True).stdout
     assert f"缺口 {s['shortfall']:,.0f} 个" in first
     assert str(top["grid_id"]) in first
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    assert f"{s['supply']:,.0f} / {s['supply_reached']:,.0f} / {s['demand']:,.0f}" in text
+
+
+def test_a_grid_edit_keeps_shortfalls_per_grid_and_in_the_summary(tmp_path):
+    from dataclasses import replace as dc_replace
+
+    from analysis import project as pj
+    from analysis.pipeline import RunSettings, run
+    from geo.grids import edits
+
+    area = synthetic_district(3000, seed=7)
+    fac = area.facilities.copy()
+    fac["capacity"] = np.where(fac["service"] == "primary_school", 40.0, np.nan)
+    fac["capacity_source"] = np.where(fac["service"] == "primary_school", "given", None)
+    table = _table(tmp_path, {("primary_school", "share"): "0.08"})  # a test share
+    result = run(dc_replace(area, facilities=fac),
+                 RunSettings(capacity=CapacitySettings(table=table)))
+    base = pj.project_from_result(result)
+    before = base.summary["capacity"]["primary_school"]
+    big = base.layers["grids"].sort_values("households").iloc[-1]["grid_id"]
+    session, _ = edits.apply_edit(base.session, edits.split_grid, big)
+    work = pj.with_session(base, session)
+    grids = work.layers["grids"]
+    assert len(grids) == len(base.layers["grids"]) + 1
+    col = "shortfall_primary_school"
+    assert grids[col].notna().all()
+    homes = work.layers["households"]
+    for gid, g in grids.set_index("grid_id").iterrows():
+        mine = homes[homes["grid_id"] == gid]
+        assert g["supply_primary_school"] == pytest.approx(mine["supply_primary_school"].sum())
+    after = work.summary["capacity"]["primary_school"]
+    assert after["supply_reached"] == before["supply_reached"]
+    assert after["shortfall"] == pytest.approx(grids[col].sum(), abs=0.1)
+    assert after["grids_short"][0]["id"] in set(grids["grid_id"])
