@@ -81,6 +81,18 @@ def _number(text: str, *, low: float, high: float, path: Path, row: int) -> floa
     return value
 
 
+def table_digest(path: str | Path | None = None) -> str:
+    """A digest of the demand table's content (the capacity stage's key reads it, so an
+    edited table is read again; a missing table is left to :func:`load_standards`)."""
+    import hashlib
+
+    try:
+        data = (Path(path) if path else DEFAULT_TABLE).read_bytes()
+    except OSError:
+        return ""
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
 def load_standards(path: str | Path | None = None) -> dict[str, Standard]:
     """The demand table (``data/capacity_demand.csv`` by default), checked."""
     path = Path(path) if path else DEFAULT_TABLE
@@ -361,5 +373,6 @@ def _service_summary(service, standard, basis, places, supply, sources, served_b
 
 __all__ = ["Capacity", "CapacitySettings", "DEFAULT_TABLE", "MAX_CAPACITY", "SOURCES",
            "Standard", "capacity_stage", "demand_persons", "load_standards", "refreshed_summary",
+           "table_digest",
            "regroup", "with_capacity",
            "with_capacity_columns"]

@@ -149,6 +149,13 @@ def _walk(runner: "Runner"):
     return runner.walk
 
 
+def _demand_table(runner: "Runner") -> str:
+    """The content of the capacity stage's demand table (planners edit it in place)."""
+    from analysis.capacity_stage import table_digest
+
+    return table_digest(runner.settings.capacity.table)
+
+
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("base", (), lambda r, _: (r.inputs.identity(), r.inputs.grid_key(),
                                     r.settings.households, r.settings.grids), "step.households"),
@@ -161,8 +168,8 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
           lambda r, service: (service, float(_walk(r).speed_mps(service)),
                               tuple(_walk(r).minutes), float(_walk(r).max_snap_m)),
           "step.service_areas"),
-    Stage("capacity", ("base", "index"), lambda r, _: (_walk(r), r.settings.capacity),
-          "step.capacity"),
+    Stage("capacity", ("base", "index"), lambda r, _: (_walk(r), r.settings.capacity,
+                                                       _demand_table(r)), "step.capacity"),
 )}
 
 

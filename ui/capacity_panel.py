@@ -80,6 +80,50 @@ def panel(result, lang: str) -> None:
     st.caption(method_text(s, lang))
 
 
+def has_demand(result, service: str) -> bool:
+    """Whether the run computed a demand in places for ``service`` (capacity siting needs it)."""
+    s = ((result.summary or {}).get("capacity") or {}).get(service) or {}
+    return s.get("demand") is not None
+
+
+def capacity_proposal(run, service: str, p: int, places: int):
+    """Sites of ``places`` each that close most of the shortfall, once per reach result."""
+    from analysis.capacity_stage import table_digest
+    from analysis.siting_capacity import site_for_capacity
+    from ui import state
+
+    def make():
+        homes = run.result.layers["households"].reindex(run.index.household_index)
+        return site_for_capacity(run.index, homes, service, p, float(places),
+                                 threshold_m=run.reach.settings.threshold_m(service))
+
+    key = (run.reach_key, service, p, places, table_digest())
+    return state.stage_cache().get("siting_capacity", key, make)
+
+
+def siting_result(chosen, result, service_name: str, lang: str) -> None:
+    """Shortfall before and after the new sites, and what each serves."""
+    from ui.places import places_of
+
+    cols = st.columns(2)
+    cols[0].metric(t("capacity.siting_before", lang, service=service_name),
+                   f"{chosen.shortfall_before:,.0f}")
+    cols[1].metric(t("capacity.siting_after", lang, p=chosen.p, places=f"{chosen.site_capacity:,.0f}"),
+                   f"{chosen.shortfall_after:,.0f}",
+                   delta=f"{chosen.shortfall_after - chosen.shortfall_before:,.0f}",
+                   delta_color="inverse")
+    st.caption(t("capacity.siting_exact" if chosen.method == "exact"
+                 else "capacity.siting_heuristic", lang))
+    sites = chosen.sites
+    if not len(sites):
+        st.info(t("page.siting_none", lang))
+        return
+    table = pd.DataFrame({t("map.rank", lang): sites["order"].to_numpy(),
+                          t("capacity.siting_served", lang): sites["places"].round(0).to_numpy(),
+                          t("map.place", lang): places_of(sites, result, lang)})
+    st.dataframe(neutral_frame(table), hide_index=True, width="stretch")
+
+
 def method_text(s: dict, lang: str) -> str:
     """The method and standards used, with the sources and what is missing."""
     caps = s.get("capacities", {})
@@ -100,4 +144,5 @@ def method_text(s: dict, lang: str) -> str:
     return " ".join(parts)
 
 
-__all__ = ["method_text", "panel", "shortfall_table"]
+__all__ = ["capacity_proposal", "has_demand", "method_text", "panel", "shortfall_table",
+           "siting_result"]

@@ -64,3 +64,32 @@ def test_capacity_tab_shows_what_the_command_line_writes(tmp_path, capsys):
         page = dict(zip(table[t("map.grid_id", "zh")].astype(str), table[column]))
         expected = dict(zip(grids["grid_id"].astype(str), grids[f"supply_{key}"].round(0)))
         assert page == pytest.approx(expected) and sum(page.values()) > 0
+
+
+def test_siting_by_capacity_closes_part_of_the_shortfall(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from analysis import capacity_stage
+
+    table = pd.read_csv(capacity_stage.DEFAULT_TABLE, dtype=str, keep_default_na=False)
+    table.loc[table["key"] == "primary_school", "share"] = "0.08"  # a test share
+    path = tmp_path / "demand.csv"
+    table.to_csv(path, index=False)
+    monkeypatch.setattr(capacity_stage, "DEFAULT_TABLE", path)  # the planner's edited table
+
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.query_params["demo"] = DEMO
+    at.run()
+    at.sidebar.file_uploader(key="up_facilities").set_value(
+        ("设施.csv", _facility_list(), "text/csv")).run()
+    open_tab(at, "siting")
+    assert not at.exception and not at.error
+    at.selectbox(key="siting_service").set_value("primary_school")
+    at.number_input(key="siting_places").set_value(400)
+    at.button(key="siting_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    before = metrics[t("capacity.siting_before", "zh", service="小学")]
+    after = metrics[t("capacity.siting_after", "zh", p=2, places="400")]
+    assert float(after.replace(",", "")) < float(before.replace(",", ""))
+    assert len(at.dataframe[0].value) >= 1
