@@ -126,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
                           "code (CJ/T 348-2010; adds the full 20-digit code)")
     run.add_argument("--roster", help="网格员名单（姓名、电话，可选岗位、网格）/ grid workers' "
                                       "roster (name, phone, optional post and grid)")
+    run.add_argument("--capacity-method", default="2sfca", metavar="2sfca|nearest_free",
+                     help="容量与需求：两步移动搜索法或就近有余位分配 / capacity against demand: "
+                          "two-step floating catchment, or nearest facility with free places")
+    run.add_argument("--capacity-decay", default="none", metavar="none|stepped|gaussian",
+                     help="距离衰减 / distance decay (stepped: 1/0.68/0.22)")
+    run.add_argument("--demand-table", metavar="FILE",
+                     help="需求标准表（年龄组占比、千人指标、班额，附来源）/ demand table "
+                          "(age-group shares, provision per person, class sizes, with sources; "
+                          "default data/capacity_demand.csv)")
     run.add_argument("--out", required=True, help="项目文件 / project file (.gpkg)")
     run.add_argument("--summary", help="摘要 / summary JSON file")
     run.add_argument("--project", metavar="EXISTING.gpkg",

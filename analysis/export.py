@@ -36,7 +36,8 @@ import pyogrio
 
 from analysis.outputs import check_output_folder, staged_folder
 from analysis.project import CONTRACT_LAYERS, Project, read_journal, save, to_storage
-from geo.vocabulary import minutes_column, service_of_column
+from geo.vocabulary import (CAPACITY_KINDS, capacity_column, minutes_column,
+                            per_service_column, service_of_column)
 from geo.grids.rules import reason_text
 from geo.errors import InputError, ProjectFileError
 from geo.i18n import t, table
@@ -64,6 +65,11 @@ SHP_NAMES = {
         ("pharmacy", "wm_pharm"), ("sports", "wm_sports"), ("park", "wm_park"),
         ("bus_stop", "wm_bus"), ("culture", "wm_culture"))},
 }
+#: Capacity columns (demand_/supply_/shortfall_<service>): dm_/sp_/sf_ and the walk name's tail.
+SHP_NAMES.update({capacity_column(kind, service_of_column(col)): f"{short}_{name.removeprefix('wm_')}"
+                  for col, name in list(SHP_NAMES.items()) if service_of_column(col)
+                  for kind, short in zip(CAPACITY_KINDS, ("dm", "sp", "sf"))})
+SHP_NAMES.update({"capacity_source": "cap_src"})
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: A text cell starting with one of these is a formula to Excel, LibreOffice and WPS (OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -127,12 +133,14 @@ def column_label(column: str, lang: str) -> str:
     keys = table()
     if f"export.col.{column}" in keys:
         return t(f"export.col.{column}", lang)
-    key = service_of_column(column)
-    if key is not None:
-        from geo.catalogue import load_catalogue
+    from geo.catalogue import load_catalogue
 
-        names = {s.key: s.name(lang) for s in load_catalogue()}
-        return t("export.col.walk_min", lang, service=names.get(key, key))
+    names = {s.key: s.name(lang) for s in load_catalogue()}
+    found = per_service_column(column, names)
+    if found is not None:
+        kind, key = found
+        return t(f"export.col.{'walk_min' if kind == 'minutes' else kind}", lang,
+                 service=names[key])
     return column
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import geopandas as gpd
 import pandas as pd
 
+from analysis.capacity_stage import CapacitySettings
 from analysis.completeness import summarise
 from analysis.settings import WalkSettings
 from geo.catalogue import Service, load_catalogue
@@ -40,6 +41,7 @@ class RunSettings:
     grids: GridSettings = field(default_factory=GridSettings)
     walk: WalkSettings = field(default_factory=WalkSettings)
     walls: WallSettings = field(default_factory=WallSettings)
+    capacity: CapacitySettings = field(default_factory=CapacitySettings)
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,8 +125,18 @@ def settings_from_args(args: object) -> RunSettings:
     walk = WalkSettings()
     if args.speed_mps is not None:
         walk = walk.with_speed(args.speed_mps)
+    capacity = CapacitySettings(
+        method=str(getattr(args, "capacity_method", None) or "2sfca").lower(),
+        decay=str(getattr(args, "capacity_decay", None) or "none").lower(),
+        table=getattr(args, "demand_table", None) or None,
+        persons_per_household=float(getattr(args, "persons_per_household", None) or 2.62))
+    if capacity.table is not None:
+        from analysis.capacity_stage import load_standards
+
+        load_standards(capacity.table)  # a bad table stops the run before the long steps
     return RunSettings(grids=GridSettings(min_households=args.grid_min,
-                                          max_households=args.grid_max), walk=walk)
+                                          max_households=args.grid_max), walk=walk,
+                       capacity=capacity)
 
 
 def merge_facilities(osm: gpd.GeoDataFrame, user: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -268,12 +280,15 @@ def stage_service_areas(index, settings: RunSettings = RunSettings(),
 def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, ...] | None,
              base: Base, reach: Reach, areas: gpd.GeoDataFrame, *,
              index=None, walled=None, timings_s: dict | None = None,
-             checks=None) -> Result:
+             checks=None, capacity=None) -> Result:
     """The run's layers and SUMMARY.json from its stages. With ``index``, the summary
     also counts the households each service's drawn area misclassifies (that needs
     every service's area at its threshold). The walled compounds' layers come from
     ``index`` or, when only some services' areas were drawn, ``walled`` (the same index).
-    ``checks``: the area's data checks when already made (the ``checks`` stage)."""
+    ``checks``: the area's data checks when already made (the ``checks`` stage);
+    ``capacity``: the capacity stage (:class:`analysis.capacity_stage.Capacity`), whose
+    columns join the grids and communities and whose figures are the summary's
+    ``capacity`` when any capacity is known."""
     from analysis.circles import with_misclassification
 
     catalogue = catalogue or base.catalogue
@@ -284,6 +299,10 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
         "coverage": reach.measured.coverage,
         "coverage_levels": reach.measured.coverage_levels, "gaps": reach.measured.gaps,
     }
+    if capacity is not None:
+        from analysis.capacity_stage import with_capacity_columns
+
+        layers.update(with_capacity_columns(layers, capacity))
     walled = index if index is not None else walled
     if walled is not None and walled.walls is not None:  # gated compounds (geo.walls)
         from analysis.reach_walls import wall_layers
@@ -298,6 +317,9 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
     summary.update({k: v for k, v in circles.items() if k != "notes_reach"})
     summary["notes"] = summary["notes"] + circles["notes_reach"]
     summary["settings"]["walk"] = reach.walk.as_dict()
+    if capacity is not None and capacity.summary:
+        summary["capacity"] = capacity.summary
+        summary["settings"]["capacity"] = settings.capacity.__dict__
     summarise(area, settings, catalogue, layers, summary,  # completeness, distinct headlines
               checks=checks)
     return Result(area=area, settings=settings, catalogue=catalogue, layers=layers,

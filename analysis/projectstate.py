@@ -324,6 +324,9 @@ def with_session(project: Project, session: edits.EditSession, *,
     layers["grids"] = state.grids.copy()
     layers["households"] = grid_state.households_with_grids(layers["households"], state)
     layers["cells"] = grid_state.cell_layer(state)
+    from analysis.capacity_stage import regroup
+
+    layers.update(regroup(layers))  # capacity per grid follows the homes (no-op without it)
     summary = dict(project.summary)
     summary.setdefault("thresholds_min", project.meta.get("thresholds_min") or {})
     made = None if counted else recount(layers["households"], summary)
@@ -338,6 +341,10 @@ def with_session(project: Project, session: edits.EditSession, *,
                 summary["reach"] = {**summary["reach"], "gaps": {
                     s: int((gaps["service"] == s).sum()) for s in summary["reach"].get("gaps", {})}}
     summary.update(grid_figures(state.grids, summary.get("grids_report")))
+    if summary.get("capacity"):
+        from analysis.capacity_stage import refreshed_summary
+
+        summary["capacity"] = refreshed_summary(summary["capacity"], layers)
     meta = {**project.meta, "summary": summary}
     # grid codes, 四至 and the workers' posts follow the grids (analysis.gridsystem)
     from analysis.gridsystem import apply as grid_system

@@ -22,9 +22,12 @@ by :meth:`Runner.key` re-runs a stage exactly when something it depends on chang
                     needs base, index; reads: the walking settings
     service_areas   one service's nested 5/10/15-minute areas (one entry per service)
                     needs index; reads: that service's speed, the minute levels, the snap
+    capacity        each facility's places against the demand that reaches it (bounded
+                    walks from each facility, two-step floating catchment)
+                    needs base, index; reads: the walking and capacity settings
     result          layers and SUMMARY.json (with the households each drawn area
                     misclassifies)
-                    needs base, checks, reach, every service's service_areas
+                    needs base, checks, reach, capacity, every service's service_areas
 """
 
 from __future__ import annotations
@@ -146,6 +149,13 @@ def _walk(runner: "Runner"):
     return runner.walk
 
 
+def _demand_table(runner: "Runner") -> str:
+    """The content of the capacity stage's demand table (planners edit it in place)."""
+    from analysis.capacity_stage import table_digest
+
+    return table_digest(runner.settings.capacity.table)
+
+
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("base", (), lambda r, _: (r.inputs.identity(), r.inputs.grid_key(),
                                     r.settings.households, r.settings.grids), "step.households"),
@@ -158,6 +168,8 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
           lambda r, service: (service, float(_walk(r).speed_mps(service)),
                               tuple(_walk(r).minutes), float(_walk(r).max_snap_m)),
           "step.service_areas"),
+    Stage("capacity", ("base", "index"), lambda r, _: (_walk(r), r.settings.capacity,
+                                                       _demand_table(r)), "step.capacity"),
 )}
 
 
@@ -231,6 +243,12 @@ class Runner:
             return area_checks(inputs.area, settings, base.households, base.communities)
         if name == "reach":
             return P.stage_reach(self.get("base"), self.get("index"), settings)
+        if name == "capacity":
+            from analysis.capacity_stage import capacity_stage
+
+            base = self.get("base")
+            return capacity_stage(base.households, base.facilities, self.get("index"),
+                                  _walk(self), settings.capacity)
         return P.stage_service_areas(self.get("index"), replace(settings, walk=_walk(self)),
                                      (part,))
 
@@ -362,16 +380,18 @@ def finish(runner: Runner, *, services: Collection[str] | None = None,
         reach, checks = runner.get("reach"), runner.get("checks")
         areas = runner.service_areas(services)
     wall = round(time.perf_counter() - start, 3)
+    capacity = runner.get("capacity")
     start = time.perf_counter()
     result = P.assemble(runner.inputs.area, runner.settings, runner.catalogue, base, reach,
                         areas, index=index if complete else None, walled=index,
-                        timings_s=None, checks=checks)
+                        timings_s=None, checks=checks, capacity=capacity)
     timings = result.summary["timings_s"]
     timings["reach"] = round(runner.timings_s.get("index", 0.0)
                              + runner.timings_s.get("reach", 0.0), 3)
     timings["service_areas"] = runner.timings_s.get("service_areas", 0.0)
     timings["reach_and_areas_wall"] = wall
     timings["coverage"] = round(time.perf_counter() - start, 3)
+    timings["capacity"] = runner.timings_s.get("capacity", 0.0)
     keys = {"base": runner.key("base"), "index": runner.key("index"),
             "reach": runner.key("reach")}
     return StageRun(result=result, index=index, reach=reach.reach, keys=keys,

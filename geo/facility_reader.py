@@ -68,6 +68,7 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
                           notes=notes if f not in FREE_TEXT["facilities"] or f in keep_text else [])
             for f in KEPT_TEXT["facilities"]}
     given = text_field(loaded, colmap, "service", privacy=True, shown=shown, notes=[])
+    capacity = {f: _capacity_cells(loaded, colmap, f, shown=shown) for f in ("capacity", "classes")}
 
     services: list[tuple[str, ...] | None] = []
     from_names, unknown = 0, {}
@@ -123,14 +124,45 @@ def read_facilities(path: str | Path, *, crs: str | None = None, area: StudyArea
             records.append({"facility_id": base if len(keys) == 1 else f"{base}-{service}",
                             "service": service, "name": text["name"][p] or "", "source": "user",
                             "type": text["type"][p], "address": text["address"][p],
-                            "geometry": point})
+                            "capacity": capacity["capacity"][p], "classes": capacity["classes"][p],
+                            "capacity_source": "given" if np.isfinite(capacity["capacity"][p])
+                            else None, "geometry": point})
     frame = gpd.GeoDataFrame(pd.DataFrame(records, columns=[
-        "facility_id", "service", "name", "source", "type", "address", "geometry"]),
+        "facility_id", "service", "name", "source", "type", "address", "capacity", "classes",
+        "capacity_source", "geometry"]),
         geometry="geometry", crs=area.crs if area is not None else "EPSG:4326")
     frame = personal_data.drop_free_text(frame, FREE_TEXT["facilities"], keep=keep_text,
                                          colmap=colmap, notes=notes, shown=shown)
     return finish_read(frame, loaded=loaded, columns=columns, shown=shown, notes=notes,
                        repaired=repaired, placed=placed, unknown_types=unknown)
+
+
+#: The most places, beds or classes one facility may have (more is a typing error).
+MAX_CAPACITY = 100_000
+MAX_CLASSES = 1_000
+
+
+def _capacity_cells(loaded: Loaded, colmap: dict, field: str, *, shown: str) -> np.ndarray:
+    """A facility list's capacity (学位/床位/…) or class count per row: whole numbers ≥ 0,
+    NaN where empty or absent. A cell that is not a number, negative, fractional or absurd
+    is refused naming its row only (a cell's text is never quoted)."""
+    col = colmap.get(field)
+    n = len(loaded.attrs)
+    if col is None:
+        return np.full(n, np.nan)
+    raw = loaded.attrs[col]
+    text = raw.astype(str).str.strip().str.replace(",", "", regex=False).mask(raw.isna(), "")
+    text = text.str.replace(r"\s*(个|张|座|人|床|班|places|beds)$", "", regex=True)
+    values = np.array(pd.to_numeric(text, errors="coerce"), dtype=float)
+    top = MAX_CAPACITY if field == "capacity" else MAX_CLASSES
+    with np.errstate(invalid="ignore"):
+        bad = (text != "").to_numpy() & (~np.isfinite(values) | (values < 0)
+                                         | (values != np.round(values)) | (values > top))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputError(f"err.facility_bad_{field}", path=shown, row=int(loaded.rows[k]),
+                         most=top)
+    return values
 
 
 _SAFE_ID = re.compile(r"^[\w.-]{1,40}$")

@@ -28,7 +28,8 @@ from geo.settings import InputLimits
 FIELDS = {
     "households": ("x", "y", "location", "households", "building", "compound", "address",
                    "name", "id", "elderly_60plus", "children_0_6"),
-    "facilities": ("x", "y", "location", "name", "type", "service", "address", "id"),
+    "facilities": ("x", "y", "location", "name", "type", "service", "address", "id",
+                   "capacity", "classes"),
     "communities": ("community_id", "community", "name", "id"),
     # uploaded footprints and compound outlines (geo/inputs/footprints.py)
     "buildings": ("storeys", "height", "use", "households", "name", "building", "id",

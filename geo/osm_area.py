@@ -131,6 +131,26 @@ def gates_from_features(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                             crs=features.crs)
 
 
+#: OSM tags holding a facility's places or beds, in the order they are read.
+CAPACITY_TAGS = ("capacity", "capacity:persons", "beds")
+
+
+def osm_capacity(features: gpd.GeoDataFrame) -> np.ndarray:
+    """Places or beds per feature from ``capacity``, ``capacity:persons`` or ``beds``
+    (the first plain whole number from 1 to 100,000; NaN otherwise: a mapped value such
+    as ``about 300`` or ``50;60`` is not guessed at)."""
+    out = np.full(len(features), np.nan)
+    for tag in reversed(CAPACITY_TAGS):
+        if tag not in features.columns:
+            continue
+        text = features[tag].map(first_tag).astype(str).str.strip()
+        values = pd.to_numeric(text.where(text.str.fullmatch(r"\d{1,6}"), None),
+                               errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(values) & (values >= 1) & (values <= 100_000)
+        out[ok] = values[ok]
+    return out
+
+
 def facilities_from_features(features: gpd.GeoDataFrame, catalogue: tuple[Service, ...],
                              *, merge_m: float = 25.0) -> tuple[gpd.GeoDataFrame, int]:
     """Facilities (one point per feature and service) from tagged OSM features.
@@ -150,6 +170,9 @@ def facilities_from_features(features: gpd.GeoDataFrame, catalogue: tuple[Servic
         "name": name[rows],
         "source": "osm",
     }, geometry=points[rows], crs=features.crs)
+    fac["capacity"] = osm_capacity(features)[rows]
+    fac["capacity_source"] = np.where(np.isfinite(fac["capacity"].to_numpy(dtype=float)), "osm",
+                                      None)
     if len(fac):
         fac["_cell"] = (fac.geometry.x // merge_m).astype(int).astype(str) + ":" + \
             (fac.geometry.y // merge_m).astype(int).astype(str)

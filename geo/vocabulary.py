@@ -7,13 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = ["MINUTES_PREFIX", "DEFAULT_BAND", "GAP_MEDIAN_MINUTES", "GAP_MAX_MINUTES",
-           "minutes_column", "service_of_column", "services_with_minutes"]
+           "CAPACITY_KINDS", "minutes_column", "service_of_column", "services_with_minutes",
+           "capacity_column", "per_service_column"]
 
 #: households' walking minutes to the nearest facility of a service: ``walk_min_<service>``
 MINUTES_PREFIX = "walk_min_"
 #: a gap's median and longest walk to the nearest existing facility (the gaps layer)
 GAP_MEDIAN_MINUTES = f"{MINUTES_PREFIX}median"
 GAP_MAX_MINUTES = f"{MINUTES_PREFIX}max"
+#: per grid and community for services with capacities: ``demand_<service>`` (places
+#: needed), ``supply_<service>`` (places reachable), ``shortfall_<service>``
+CAPACITY_KINDS = ("demand", "supply", "shortfall")
 #: households per grid (low, high) unless a planner says otherwise
 DEFAULT_BAND = (200, 300)
 
@@ -35,3 +39,23 @@ def service_of_column(column: str) -> str | None:
 def services_with_minutes(columns: Iterable[str]) -> list[str]:
     """The services that ``columns`` hold walking minutes for, in the columns' order."""
     return [s for s in (service_of_column(c) for c in columns) if s]
+
+
+def capacity_column(kind: str, service: str) -> str:
+    """A grid's or community's capacity column (``shortfall_primary_school``)."""
+    if kind not in CAPACITY_KINDS:
+        raise ValueError(f"capacity column kind must be one of {CAPACITY_KINDS}, not {kind!r}")
+    return f"{kind}_{service}"
+
+
+def per_service_column(column: str, services: Iterable[str]) -> tuple[str, str] | None:
+    """``(kind, service)`` of a per-service column among ``services``: kind ``minutes``
+    for :func:`minutes_column`, else one of :data:`CAPACITY_KINDS`; ``None`` otherwise."""
+    known = set(services)
+    service = service_of_column(column)
+    if service in known:
+        return "minutes", service
+    for kind in CAPACITY_KINDS:
+        if str(column).startswith(kind + "_") and str(column)[len(kind) + 1:] in known:
+            return kind, str(column)[len(kind) + 1:]
+    return None

@@ -11,8 +11,8 @@ import streamlit as st
 from analysis.pipeline import OSM_CREDIT
 from geo.errors import GridcircleError
 from geo.i18n import t, table
-from ui import (edit_panel, export_panel, gates_panel, mapframe, mapview, panels, session, siting,
-                state, widgets)
+from ui import (capacity_panel, edit_panel, export_panel, gates_panel, mapframe, mapview, panels,
+                session, siting, state, widgets)
 from ui.sidebar import PageSettings
 
 MAP_HEIGHT = 640
@@ -132,7 +132,7 @@ def map_choices(run: state.PageRun, page: PageSettings) -> tuple[tuple | None, d
             siting.sites_for_map(run, page))
 
 
-SIDE_TABS = ("coverage", "grids", "heat", "gaps", "siting", "notes", "gates")
+SIDE_TABS = ("coverage", "grids", "heat", "gaps", "capacity", "siting", "notes", "gates")
 TAB_KEY = "gc_side_tab"  # the open tab beside the map, by its name in SIDE_TABS
 
 
@@ -163,6 +163,7 @@ def side_tabs(run: state.PageRun, page: PageSettings) -> None:
             "grids": lambda: panels.grids_panel(result, page.band, lang),
             "heat": lambda: panels.heat_table(result, page.services, lang),
             "gaps": lambda: panels.gaps_panel(result, page.services, lang),
+            "capacity": lambda: capacity_panel.panel(result, lang),
             "siting": lambda: siting_panel(run, page),
             "notes": lambda: panels.notes_panel(result, lang),
             "gates": lambda: gates_panel.panel(run, page)}

@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from analysis.export import neutral_frame
-from geo.errors import GridcircleError
+from geo.errors import GridcircleError, InputError
 from geo.i18n import t
-from ui import mapview, state, widgets
+from ui import capacity_panel, mapview, state, widgets
 from ui.panels import service_names
 from ui.places import places_of
 from ui.sidebar import PageSettings
@@ -33,7 +33,20 @@ def request() -> tuple[str, int] | None:
     if st.session_state.get("siting_go") and "siting_service" in st.session_state:
         st.session_state["siting_request"] = (st.session_state["siting_service"],
                                               int(st.session_state.get("siting_p", 2)))
+        st.session_state["siting_places_request"] = int(st.session_state.get("siting_places", 0))
     return st.session_state.get("siting_request")
+
+
+def chosen_for(run: state.PageRun, service: str, p: int):
+    """The request's answer: sites closing the shortfall when places per new facility
+    were given and the service has a demand (capacity mode), else sites covering the
+    most households (``(answer, capacity mode)``)."""
+    places = int(st.session_state.get("siting_places_request", 0) or 0)
+    if places > 0:
+        if not capacity_panel.has_demand(run.result, service):
+            raise InputError("err.siting_capacity_demand", service=service)
+        return capacity_panel.capacity_proposal(run, service, p, places), True
+    return proposal(run, service, p), False
 
 
 def sites_for_map(run: state.PageRun, page: PageSettings) -> dict | None:
@@ -44,7 +57,7 @@ def sites_for_map(run: state.PageRun, page: PageSettings) -> dict | None:
         return None
     service, p = asked
     try:
-        chosen = proposal(run, service, p)
+        chosen, _ = chosen_for(run, service, p)
     except GridcircleError:
         return None
     sites = _ordered(chosen.sites)
@@ -73,6 +86,8 @@ def panel(run: state.PageRun, page: PageSettings) -> None:
                           index=keys.index(first), key="siting_service",
                           format_func=lambda k: names[k])
         st.number_input(t("page.siting_p", lang), 1, MAX_NEW, 2, 1, key="siting_p")
+        st.number_input(t("capacity.siting_places", lang), 0, 100_000, 0, 50, key="siting_places",
+                        help=t("capacity.siting_places_help", lang))
         st.form_submit_button(t("page.siting_go", lang), key="siting_go")
     asked = request()
     if not asked:
@@ -81,9 +96,12 @@ def panel(run: state.PageRun, page: PageSettings) -> None:
     service, p = asked
     try:
         with st.spinner(t("page.siting_working", lang)):
-            chosen = proposal(run, service, p)
+            chosen, by_capacity = chosen_for(run, service, p)
     except GridcircleError as exc:
         st.error(widgets.plain(state.user_message(exc, lang)))
+        return
+    if by_capacity:
+        capacity_panel.siting_result(chosen, result, names[service], lang)
         return
     cols = st.columns(2)
     cols[0].metric(widgets.plain(t("page.siting_before", lang, service=names[service])),
@@ -113,4 +131,4 @@ def panel(run: state.PageRun, page: PageSettings) -> None:
         t("map.added", lang): st.column_config.NumberColumn(help=t("help.site_added", lang))})
 
 
-__all__ = ["MAX_NEW", "panel", "proposal", "request", "sites_for_map"]
+__all__ = ["MAX_NEW", "chosen_for", "panel", "proposal", "request", "sites_for_map"]

@@ -223,6 +223,9 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
     extra = group_coverage_lines(summary, ctx.service_name, ctx.lang)
     walls = compound_access_line(summary, ctx.service_name, ctx.lang)
     extra += [walls] if walls else []
+    from analysis.capacity_text import shortfall_lines  # places short, largest by place
+
+    extra += shortfall_lines(summary, grids, ctx.service_name, ctx.community, ctx.lang)[:3]
     for line in extra:
         y = _text_block(fig, ctx, 0.04, y - 0.005, wrap(line, ems(ctx, 0.43, 8.5))[:3],
                         size=ctx.fs(8.5), colour="#444444")
@@ -376,6 +379,9 @@ def page_settings(ctx: Context) -> Figure:
         rows.append((f"{ctx.tr('report.left_out_heading')}: {label}",
                      ctx.tr("report.left_out_row", buildings=info.get("buildings", 0),
                             households=f"{info.get('households_if_homes', 0):,}")))
+    from analysis.capacity_text import appendix_rows  # supply, reached, demand, shortfall
+
+    rows += appendix_rows(summary, ctx.service_name, ctx.lang)[:max(0, 19 - len(rows))]
     y = 0.86
     for label, value in rows:
         fig.text(0.06, y, label, fontsize=ctx.fs(10), va="top")
