@@ -53,9 +53,5 @@ class GridSettings:
         check_range("improve_tries_per_grid", self.improve_tries_per_grid, 0, 10_000)
 
     @property
-    def band(self) -> tuple[int, int]:
-        return (self.min_households, self.max_households)
-
-    @property
     def mid_households(self) -> float:
         return (self.min_households + self.max_households) / 2
