@@ -282,3 +282,26 @@ def test_osm_capacity_tags_and_age_columns():
     persons, basis = demand_persons(homes.drop(columns="elderly_60plus"), std, 2.62)
     assert basis == "share" and persons.tolist() == pytest.approx([10 * 2.62 * 0.187,
                                                                   20 * 2.62 * 0.187])
+
+
+def test_capacity_stage_key_reads_its_settings_and_the_demand_table(tmp_path):
+    from analysis.pipeline import RunSettings
+
+    inputs = Inputs(area=synthetic_district(1500, seed=4), key="keys")
+
+    def keys(settings):
+        r = Runner(inputs=inputs, settings=settings)
+        return {name: r.key(name) for name in ("base", "index", "reach", "capacity")}
+
+    plain = keys(RunSettings())
+    stepped = keys(RunSettings(capacity=CapacitySettings(decay="stepped")))
+    assert stepped["capacity"] != plain["capacity"]
+    assert all(stepped[k] == plain[k] for k in ("base", "index", "reach"))
+    table = _table(tmp_path, {("primary_school", "share"): "0.08"})
+    edited = keys(RunSettings(capacity=CapacitySettings(table=table)))
+    assert edited["capacity"] != plain["capacity"]
+    (tmp_path / "demand.csv").write_text(
+        (tmp_path / "demand.csv").read_text(encoding="utf-8").replace("0.08", "0.07"),
+        encoding="utf-8")
+    assert keys(RunSettings(capacity=CapacitySettings(table=table)))["capacity"] != \
+        edited["capacity"]  # the same path, edited in place
