@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -319,7 +320,9 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
     summary["settings"]["walk"] = reach.walk.as_dict()
     if capacity is not None and capacity.summary:
         summary["capacity"] = capacity.summary
-        summary["settings"]["capacity"] = settings.capacity.__dict__
+        summary["settings"]["capacity"] = {**settings.capacity.__dict__,  # the table's name only
+                                           "table": (Path(settings.capacity.table).name
+                                                     if settings.capacity.table else None)}
     summarise(area, settings, catalogue, layers, summary,  # completeness, distinct headlines
               checks=checks)
     return Result(area=area, settings=settings, catalogue=catalogue, layers=layers,

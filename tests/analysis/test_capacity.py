@@ -256,3 +256,52 @@ def test_a_grid_edit_keeps_shortfalls_per_grid_and_in_the_summary(tmp_path):
     assert after["supply_reached"] == before["supply_reached"]
     assert after["shortfall"] == pytest.approx(grids[col].sum(), abs=0.1)
     assert after["grids_short"][0]["id"] in set(grids["grid_id"])
+
+
+def test_osm_capacity_tags_and_age_columns():
+    import geopandas as gpd
+    import shapely
+
+    from analysis.capacity_stage import Standard, demand_persons
+    from geo.osm_area import osm_capacity
+
+    features = gpd.GeoDataFrame(
+        {"capacity": ["600", None, "about 300", None, "0"],
+         "beds": [None, "120", None, "50;60", None],
+         "capacity:persons": [None, None, "250", None, None]},
+        geometry=[shapely.Point(k, 0) for k in range(5)], crs="EPSG:32650")
+    got = osm_capacity(features)
+    assert got[:3].tolist() == [600, 120, 250] and np.isnan(got[3]) and np.isnan(got[4])
+
+    std = Standard("elderly_care", "60+", "elderly_60plus", 0.187, "census", np.nan, "",
+                   np.nan, "", np.nan, "")
+    homes = pd.DataFrame({"households": [10, 20], "elderly_60plus": [7.0, np.nan]})
+    persons, basis = demand_persons(homes, std, 2.62)
+    assert basis == "column"
+    assert persons.tolist() == pytest.approx([7.0, 20 * 2.62 * 0.187])
+    persons, basis = demand_persons(homes.drop(columns="elderly_60plus"), std, 2.62)
+    assert basis == "share" and persons.tolist() == pytest.approx([10 * 2.62 * 0.187,
+                                                                  20 * 2.62 * 0.187])
+
+
+def test_capacity_stage_key_reads_its_settings_and_the_demand_table(tmp_path):
+    from analysis.pipeline import RunSettings
+
+    inputs = Inputs(area=synthetic_district(1500, seed=4), key="keys")
+
+    def keys(settings):
+        r = Runner(inputs=inputs, settings=settings)
+        return {name: r.key(name) for name in ("base", "index", "reach", "capacity")}
+
+    plain = keys(RunSettings())
+    stepped = keys(RunSettings(capacity=CapacitySettings(decay="stepped")))
+    assert stepped["capacity"] != plain["capacity"]
+    assert all(stepped[k] == plain[k] for k in ("base", "index", "reach"))
+    table = _table(tmp_path, {("primary_school", "share"): "0.08"})
+    edited = keys(RunSettings(capacity=CapacitySettings(table=table)))
+    assert edited["capacity"] != plain["capacity"]
+    (tmp_path / "demand.csv").write_text(
+        (tmp_path / "demand.csv").read_text(encoding="utf-8").replace("0.08", "0.07"),
+        encoding="utf-8")
+    assert keys(RunSettings(capacity=CapacitySettings(table=table)))["capacity"] != \
+        edited["capacity"]  # the same path, edited in place

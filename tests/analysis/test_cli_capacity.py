@@ -78,6 +78,20 @@ def test_capacities_in_a_facility_list_give_shortfalls_per_grid_and_community(
             assert demand.sum() == pytest.approx(s["demand"], rel=1e-6)
         assert grids[f"shortfall_{service}"].sum() == pytest.approx(s["shortfall"], abs=0.2)
         assert s["supply_reached"] <= s["supply"] + 1e-6
+    # the exports carry the same columns (CSV under headings, shapefile under short names)
+    for fmt in ("csv", "shp"):
+        assert main(["export", str(out), "--format", fmt, "--out", str(tmp_path / fmt),
+                     "--lang", "en"]) == 0
+    text = next((tmp_path / "csv").glob("*grids*.csv")).read_text(encoding="utf-8-sig")
+    assert "Primary school shortfall (places)" in text and "shortfall_primary_school" in text
+    import zipfile
+
+    archive = next((tmp_path / "shp").glob("*.zip"))
+    inner = next(n for n in zipfile.ZipFile(archive).namelist() if n.endswith("grids.shp"))
+    shp = pyogrio.read_dataframe(f"/vsizip/{archive}/{inner}")
+    assert {"dm_primary", "sp_primary", "sf_primary"} <= set(shp.columns)
+    assert shp["sf_primary"].sum() == pytest.approx(grids["shortfall_primary_school"].sum(),
+                                                    abs=1e-3)
 
 
 def _error_lines(capsys) -> list[str]:

@@ -34,10 +34,26 @@ def _facility_list() -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def test_capacity_tab_shows_what_the_command_line_writes(tmp_path, capsys):
+def _planner_table(tmp_path, monkeypatch) -> Path:
+    """The bundled demand table as a planner edits it in place (a test share for primary
+    schools, not a census figure)."""
+    import pandas as pd
+
+    from analysis import capacity_stage
+
+    table = pd.read_csv(capacity_stage.DEFAULT_TABLE, dtype=str, keep_default_na=False)
+    table.loc[table["key"] == "primary_school", "share"] = "0.08"
+    path = tmp_path / "demand.csv"
+    table.to_csv(path, index=False)
+    monkeypatch.setattr(capacity_stage, "DEFAULT_TABLE", path)
+    return path
+
+
+def test_capacity_tab_shows_what_the_command_line_writes(tmp_path, capsys, monkeypatch):
     data = _facility_list()
     listed = tmp_path / "设施.csv"
     listed.write_bytes(data)
+    _planner_table(tmp_path, monkeypatch)
     out, summary = tmp_path / "p.gpkg", tmp_path / "s.json"
     assert main(["run", "--demo", DEMO, "--facilities", str(listed), "--out", str(out),
                  "--summary", str(summary)]) == 0, capsys.readouterr().err
@@ -54,6 +70,7 @@ def test_capacity_tab_shows_what_the_command_line_writes(tmp_path, capsys):
     assert not at.exception and not at.error, [e.value for e in at.error]
     service = at.selectbox(key="gc_capacity_service")
     assert len(service.options) == len(cli) == 2
+    checked = False
     for key in cli:
         at.selectbox(key="gc_capacity_service").set_value(key).run()
         assert not at.exception
@@ -64,18 +81,18 @@ def test_capacity_tab_shows_what_the_command_line_writes(tmp_path, capsys):
         page = dict(zip(table[t("map.grid_id", "zh")].astype(str), table[column]))
         expected = dict(zip(grids["grid_id"].astype(str), grids[f"supply_{key}"].round(0)))
         assert page == pytest.approx(expected) and sum(page.values()) > 0
+        if cli[key]["shortfall"] is not None:  # primary schools: the test share gives demand
+            short = dict(zip(table[t("map.grid_id", "zh")].astype(str),
+                             table[t("capacity.col_shortfall", "zh")]))
+            assert short == pytest.approx(dict(zip(grids["grid_id"].astype(str),
+                                                   grids[f"shortfall_{key}"].round(0))))
+            assert metrics[t("capacity.shortfall", "zh")] == f"{cli[key]['shortfall']:,.0f}"
+            checked = True
+    assert checked
 
 
 def test_siting_by_capacity_closes_part_of_the_shortfall(tmp_path, monkeypatch):
-    import pandas as pd
-
-    from analysis import capacity_stage
-
-    table = pd.read_csv(capacity_stage.DEFAULT_TABLE, dtype=str, keep_default_na=False)
-    table.loc[table["key"] == "primary_school", "share"] = "0.08"  # a test share
-    path = tmp_path / "demand.csv"
-    table.to_csv(path, index=False)
-    monkeypatch.setattr(capacity_stage, "DEFAULT_TABLE", path)  # the planner's edited table
+    _planner_table(tmp_path, monkeypatch)
 
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params["demo"] = DEMO
