@@ -51,8 +51,8 @@ class Pairs:
 
 def _attachments(index: ReachIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(home, graph node, metres)``: every way a home joins the graph (both ends of its
-    edge; with walls also its compound's open access points and, in an opened compound,
-    the nearest street outside)."""
+    edge; with walls also its compound's open access points, for homes that walk to them
+    straight)."""
     snap = index.household_snap if index.walled is None else index.walled.snap
     pts = _Snapped.of(index.network, snap, index.edge_nodes)
     home = [pts.on, pts.on]
@@ -61,9 +61,9 @@ def _attachments(index: ReachIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     w = index.walled
     if w is not None:
         acc_node = index.walls.access["node"].to_numpy().astype(np.int64)
-        home += [w.gate_home, w.link_home]
-        node += [acc_node[w.gate_access], w.link_node]
-        extra += [w.gate_m, w.link_m]
+        home += [w.gate_home]
+        node += [acc_node[w.gate_access]]
+        extra += [w.gate_m]
     return (np.concatenate(home).astype(np.int64), np.concatenate(node).astype(np.int64),
             np.concatenate(extra).astype(float))
 
@@ -94,7 +94,8 @@ def _direct(index: ReachIndex, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if w is not None:
         comp = fac["compound"].to_numpy()[rows]
         inside = np.flatnonzero(comp >= 0)
-        homes = np.flatnonzero(w.compound >= 0)
+        straight = w.straight if w.straight is not None else np.ones(w.compound.size, bool)
+        homes = np.flatnonzero((w.compound >= 0) & straight)  # as the nearest-facility pass
         if inside.size and homes.size:
             homes = homes[np.argsort(w.compound[homes], kind="stable")]
             hc = w.compound[homes]
