@@ -18,7 +18,6 @@ from geo.crs import require_projected
 from geo.errors import InputError
 from geo.places import facility_labels
 from geo.network import Snap, WalkNetwork
-from geo.snapping import snap_to_segments
 from geo.walls import Walls
 
 

@@ -47,7 +47,6 @@ import pyproj
 import shapely
 from scipy import sparse
 
-from geo.crs import WGS84 as WGS84_CRS
 from geo.crs import require_projected
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
