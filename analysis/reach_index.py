@@ -18,7 +18,6 @@ from geo.crs import require_projected
 from geo.errors import InputError
 from geo.places import facility_labels
 from geo.network import Snap, WalkNetwork
-from geo.snapping import snap_to_segments
 from geo.walls import Walls
 
 
@@ -94,8 +93,13 @@ class ReachIndex:
 
     @property
     def on_network(self) -> np.ndarray:
-        """Whether each home lies within the snap cap of a walkable street."""
-        return self.household_snap.edge >= 0
+        """Whether each home lies within the snap cap of a walkable street (with walls: and
+        of one without them; a home no way reaches without walls is off the network with
+        them too)."""
+        on = self.household_snap.edge >= 0
+        if self.plain is not None and self.walled is not None:
+            on = on & self.plain.on_network
+        return on
 
     def facility_rows(self, service: str) -> np.ndarray:
         """Positions (in :attr:`facilities`) of the usable facilities of a service."""

@@ -247,11 +247,9 @@ def _no_shorter(walk: np.ndarray, near: np.ndarray, plain: HouseholdReach,
                 service: str) -> tuple[np.ndarray, np.ndarray]:
     """The walled walk, or the walk without walls where that is longer (where the straight
     line to a gate undercuts the street model, the street model stands; beyond the horizon
-    without walls stays beyond it). A home off the plain network (no way within the snap
-    cap) keeps the walk through its gate."""
+    or off the network without walls stays so)."""
     other = plain.walk_m[service].to_numpy()
     other = np.where(np.isfinite(other), other, np.inf)
-    other = np.where(plain.on_network.to_numpy(), other, -np.inf)
     longer = other > walk
     return (np.where(longer, other, walk),
             np.where(longer, plain.nearest[service].to_numpy().astype(np.int64), near))

@@ -14,6 +14,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from geo.wall_graph import on_minor_island
+
 #: Homes nearer than this to a crossing in a straight line are left out (the ratio of two
 #: short distances says more about where the home point sits than about the paths).
 MIN_STRAIGHT_M = 20.0
@@ -36,10 +38,8 @@ def detour_ratios(index) -> np.ndarray:
     inside = acc["inside"].to_numpy().astype(np.int64)
     a_comp = acc["compound"].to_numpy()
     crossing = (node >= 0) & (node < net.n_nodes) & (inside >= 0) & walls.walled(a_comp)
-    piece = net.components  # crossings onto minor islands lead nowhere (Walls.leads_out)
-    minor = np.bincount(piece) < _minor(index) * net.n_nodes
-    minor[0] = False
-    crossing[crossing] &= ~minor[piece[node[crossing]]]
+    island = on_minor_island(net, _minor(index))  # leading nowhere (Walls.leads_out)
+    crossing[crossing] &= ~island[acc["edge"].to_numpy()[crossing]]
     homes = np.flatnonzero((w.compound >= 0) & walls.leads_out(w.snap.edge, _minor(index)))
     if homes.size == 0 or not crossing.any():
         return np.zeros(0)

@@ -357,3 +357,48 @@ def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
     first[1:] = src[1:] != src[:-1]
     out[finite[src[first]]] = tgt[first]
     return out
+
+
+def paths_lead_out(net: WalkNetwork, edge_walled: np.ndarray, access: pd.DataFrame,
+                   walled: np.ndarray, minor_share: float) -> np.ndarray:
+    """Per edge: an inner path of a walled compound whose piece of inner paths reaches one
+    of the open crossings (``walled`` access points with a way through) onto the main
+    network (see :meth:`geo.walls.Walls.leads_out`)."""
+    inner = np.flatnonzero(edge_walled >= 0)
+    ok = np.zeros(net.n_edges, dtype=bool)
+    if inner.size == 0:
+        return ok
+    from scipy.sparse.csgraph import connected_components
+
+    g = sparse.coo_array((np.ones(inner.size), (net.edge_u[inner], net.edge_v[inner])),
+                         shape=(net.n_nodes, net.n_nodes))
+    _, label = connected_components(g, directed=False)
+    node = access["node"].to_numpy().astype(np.int64)
+    inside = access["inside"].to_numpy().astype(np.int64) if "inside" in access.columns else node
+    crossing = (node >= 0) & (node < net.n_nodes) & (inside >= 0) & walled
+    island = on_minor_island(net, minor_share)
+    crossing[crossing] &= ~island[access["edge"].to_numpy()[crossing]]
+    ok[inner] = np.isin(label[net.edge_u[inner]], label[node[crossing]])
+    return ok
+
+
+def on_minor_island(net: WalkNetwork, minor_share: float) -> np.ndarray:
+    """Whether each edge lies on a minor island (a piece of network holding less than
+    ``minor_share`` of the nodes; the largest piece never is)."""
+    if net.n_edges == 0 or minor_share <= 0:
+        return np.zeros(net.n_edges, dtype=bool)
+    piece = net.components
+    minor = np.bincount(piece) < minor_share * net.n_nodes
+    minor[0] = False
+    return minor[piece[net.edge_u]]
+
+
+def main_network_only(access: pd.DataFrame, net: WalkNetwork,
+                       island: np.ndarray) -> pd.DataFrame:
+    """The access points whose street outside is on the main network."""
+    if len(access) == 0 or not island.any():
+        return access
+    attrs = dict(access.attrs)
+    out = access[~island[access["edge"].to_numpy()]].reset_index(drop=True)
+    out.attrs.update(attrs)
+    return out

@@ -47,14 +47,14 @@ import pyproj
 import shapely
 from scipy import sparse
 
-from geo.crs import WGS84 as WGS84_CRS
 from geo.crs import require_projected
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
 from geo.wall_gates import SIDES, assumed_access, ignored_why, outline_point, to_wgs84  # noqa: F401
 from geo.wall_graph import (access_points, close_access, compound_of, cut_at_outlines,  # noqa: F401
-                            enter_ends, gate_points, inner_owner, walled_graph, wgs84_to)
+                            enter_ends, gate_points, inner_owner, main_network_only,
+                            on_minor_island, paths_lead_out, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
 GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
@@ -93,9 +93,9 @@ class WallSettings:
         How far a street may lie from a side of the outline for an assumed gate.
     inner_detour
         Where a compound has no inner path leading out, a home walks to its gates (or to a
-        facility inside it) in a straight line times this factor. The default, 1.4, is the
+        facility inside it) in a straight line times this factor. The default, 1.35, is the
         median ratio of the walk along mapped inner paths to the straight line from home
-        to the same gates, measured on the Beijing sample (1.42 over 91 homes in 4
+        to the same gates, measured on the Beijing sample (1.348 over 47 home points in 3
         compounds; 1.39–1.55 on generated districts; :mod:`analysis.walls_calibration`).
     """
 
@@ -107,7 +107,7 @@ class WallSettings:
     gate_outline_m: float = 20.0
     edit_match_m: float = 25.0
     max_compound_ha: float = 50.0
-    inner_detour: float = 1.4
+    inner_detour: float = 1.35
     assume_gates: bool = True
     assumed_street_m: float = 60.0
 
@@ -187,7 +187,7 @@ class Walls:
     edge_node_v: np.ndarray
     n_nodes: int
     report: dict = field(default_factory=dict)
-    inner_detour: float = 1.4
+    inner_detour: float = 1.35
     restrict: np.ndarray | None = None
     edge_walled: np.ndarray | None = None
 
@@ -201,16 +201,6 @@ class Walls:
         compound = np.asarray(compound, dtype=np.int64)
         return (compound >= 0) & self.restrict[np.maximum(compound, 0)] if self.restrict.size \
             else np.zeros(compound.shape, dtype=bool)
-
-    def opened(self) -> Walls:
-        """The same compounds, access points and inner paths with no outline a wall (the
-        reach step then measures the plain street model on this network)."""
-        report = {k: v for k, v in self.report.items()
-                  if k not in ("compounds_gated", "access_points", "inner_edges",
-                               "access_nodes")}
-        return _assemble(self.network, self.compounds, self.polygons, self.compound_ids,
-                         self.access, self.edge_compound,
-                         np.zeros(self.polygons.size, dtype=bool), report, self.inner_detour)
 
     def graph(self, exit_compounds: np.ndarray | None = None
               ) -> tuple[sparse.csr_array, np.ndarray]:
@@ -308,26 +298,9 @@ class Walls:
         cache = self.__dict__.setdefault("_grids", {})
         key = ("leads_out", float(minor_share))
         if key not in cache:
-            net = self.network
-            inner = np.flatnonzero(self.edge_walled >= 0)
-            ok = np.zeros(net.n_edges, dtype=bool)
-            if inner.size:
-                from scipy.sparse.csgraph import connected_components
-
-                g = sparse.coo_array((np.ones(inner.size), (net.edge_u[inner], net.edge_v[inner])),
-                                     shape=(net.n_nodes, net.n_nodes))
-                _, label = connected_components(g, directed=False)
-                node = self.access["node"].to_numpy().astype(np.int64)
-                inside = (self.access["inside"].to_numpy().astype(np.int64)
-                          if "inside" in self.access.columns else node)
-                crossing = (node >= 0) & (node < net.n_nodes) & (inside >= 0)
-                crossing &= self.walled(self.access["compound"].to_numpy())
-                piece = net.components
-                minor = np.bincount(piece) < minor_share * net.n_nodes
-                minor[0] = False  # the largest piece is never minor
-                crossing[crossing] &= ~minor[piece[node[crossing]]]
-                ok[inner] = np.isin(label[net.edge_u[inner]], label[node[crossing]])
-            cache[key] = ok
+            cache[key] = paths_lead_out(self.network, self.edge_walled, self.access,
+                                        self.walled(self.access["compound"].to_numpy()),
+                                        minor_share)
         edge = np.asarray(edge, dtype=np.int64)
         return (edge >= 0) & cache[key][np.maximum(edge, 0)]
 
@@ -446,8 +419,8 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     added_xy = wgs84_to(settings.added_gates, crs)
     closed_xy = wgs84_to(settings.closed_gates, crs)
     access = access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_m)
-    island = _on_minor_island(net, minor_island_share)
-    access = _main_network_only(access, net, island)
+    island = on_minor_island(net, minor_island_share)
+    access = main_network_only(access, net, island)
     why = list(access.attrs.get("gates_ignored_why", []))
     known = np.zeros(polys.size, dtype=bool)
     known[access["compound"].to_numpy()] = True
@@ -489,28 +462,6 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     }
     return _assemble(net, cands, polys[keep], ids, access, edge_owner, restrict, report,
                      settings.inner_detour)
-
-
-def _on_minor_island(net: WalkNetwork, minor_share: float) -> np.ndarray:
-    """Whether each edge lies on a minor island (a piece of network holding less than
-    ``minor_share`` of the nodes; the largest piece never is)."""
-    if net.n_edges == 0 or minor_share <= 0:
-        return np.zeros(net.n_edges, dtype=bool)
-    piece = net.components
-    minor = np.bincount(piece) < minor_share * net.n_nodes
-    minor[0] = False
-    return minor[piece[net.edge_u]]
-
-
-def _main_network_only(access: pd.DataFrame, net: WalkNetwork,
-                       island: np.ndarray) -> pd.DataFrame:
-    """The access points whose street outside is on the main network."""
-    if len(access) == 0 or not island.any():
-        return access
-    attrs = dict(access.attrs)
-    out = access[~island[access["edge"].to_numpy()]].reset_index(drop=True)
-    out.attrs.update(attrs)
-    return out
 
 
 def _assemble(net: WalkNetwork, cands: gpd.GeoDataFrame, polys: np.ndarray, ids: np.ndarray,

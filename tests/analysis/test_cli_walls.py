@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import pyogrio
 import pyproj
 import pytest
 import shapely

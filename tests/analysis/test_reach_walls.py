@@ -89,7 +89,8 @@ def test_south_gate_walk_equals_brute_force_via_the_gate(kind):
     origin = walls.access["origin"].tolist()
     assert origin == (["inferred"] if kind == "crossing_path" else ["mapped"])
     rng = np.random.default_rng(3)
-    homes = np.column_stack([rng.uniform(110, 290, 25), rng.uniform(220, 295, 25)])
+    # within the snap cap of the north street: on the network without walls too
+    homes = np.column_stack([rng.uniform(110, 290, 25), rng.uniform(255, 295, 25)])
     facility = (200, 400)  # on the north street, just beyond the wall
     index, reach = _measure(net, homes, [facility], walls)
     inner = (200, 100, 150) if kind == "crossing_path" else None
@@ -420,3 +421,15 @@ def test_a_way_in_from_a_minor_island_leads_nowhere():
     got = reach.walk_m["health"].to_numpy()
     assert np.isfinite(got).all() and (got >= plain.walk_m["health"].to_numpy() - 1e-9).all()
     assert index.walled.straight[0]  # its inner path leads nowhere: straight to a gate
+
+
+def test_a_home_no_way_reaches_without_walls_is_off_the_network_with_them():
+    net = build_network(lines_frame(_shift(RING)))
+    gates = points_frame(_xy([(200, 100)]))
+    walls = build_walls(net, _compound(), gates)
+    index, reach = _measure(net, [(200, 200), (200, 290)], [(200, 400)], walls)
+    _, plain = _measure(net, [(200, 200), (200, 290)], [(200, 400)])
+    assert plain.on_network.tolist() == [False, True]  # 200 m from every street
+    assert reach.on_network.tolist() == [False, True] and index.on_network.tolist() == [False, True]
+    assert np.isnan(reach.walk_m["health"].iloc[0])
+    assert reach.walk_m["health"].iloc[1] == pytest.approx(DETOUR * 190 + 100 + 800)

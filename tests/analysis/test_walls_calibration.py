@@ -31,3 +31,19 @@ def test_no_inner_path_no_ratio():
     index, _ = _measure(net, [(200, 200)], [(200, 400)], walls)
     assert detour_ratios(index).size == 0
     assert detour_summary(index)["median"] is None
+
+
+def test_the_default_detour_is_the_median_measured_on_the_beijing_sample():
+    from analysis import pipeline as P
+    from analysis.stages import Inputs, Runner, StageCache
+    from geo.walls import WallSettings
+    from tests.conftest import BEIJING_OSM
+
+    if not BEIJING_OSM.exists():
+        pytest.skip("the Beijing OSM sample is not on this machine")
+    area = P.load_area(osm=str(BEIJING_OSM))
+    runner = Runner(inputs=Inputs(area=area), settings=P.RunSettings(), cache=StageCache(),
+                    progress=None)
+    summary = detour_summary(runner.get("index"))
+    assert summary["homes"] >= 30 and summary["compounds"] >= 2
+    assert WallSettings().inner_detour == pytest.approx(summary["median"], abs=0.01)
