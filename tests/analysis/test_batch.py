@@ -113,7 +113,7 @@ def test_batch_resumes_after_kill_and_equals_single_runs(tmp_path):
     if shutil.which("pdftotext"):  # the first page names every district and the headings
         first = subprocess.run(["pdftotext", "-l", "1", str(out / "comparison.pdf"), "-"],
                                capture_output=True, text=True).stdout
-        for text in ("区县对比", "一区", "学清", "三区", "户数", "网格在范围内比例", "最好与最差"):
+        for text in ("区县对比", "一区", "学清", "三区", "户数", "最大缺口", "社区服务站", "最好与最差"):
             assert text in first, text
 
 
