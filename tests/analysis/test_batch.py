@@ -186,3 +186,18 @@ def test_batch_flags_pass_through_and_inputs_refused(tmp_path, capsys):
     batch = _batch(tmp_path, ["北,synthetic:600,"])
     assert main(["batch", str(batch), "--out", str(tmp_path / "o"), "--grid-min", "0"]) == 2
     assert capsys.readouterr().err.startswith("error:")
+
+
+def test_plan_skips_matching_marker_and_redoes_changed_settings(tmp_path):
+    from analysis.batch.runner import _plan
+
+    batch = _batch(tmp_path, ["北,synthetic:600,", "缺,,missing.osm"])
+    out = tmp_path / "out"
+    district = read_batch(batch)[0]
+    digest = inputs_hash(parse_district(district, out / "北"))
+    assert run_district("北", district.argv, str(out / "北"), digest)["status"] == "done"
+    outcomes, todo = _plan(read_batch(batch), out)
+    assert [o["status"] for o in outcomes] == ["skipped", "failed"] and todo == []
+    assert "missing.osm" in outcomes[1]["error"]
+    outcomes, todo = _plan(read_batch(batch, ["--grid-max", "400"]), out)
+    assert [o["status"] for o in outcomes] == ["waiting", "failed"] and [i for i, _ in todo] == [0]
