@@ -143,6 +143,9 @@ def test_table_columns_names_and_paths(tmp_path):
     districts = read_batch(path, ["--grid-min", "150"])
     assert [d.name for d in districts] == ["北", "南"]
     assert districts[0].argv == ("--grid-min", "150", "--osm", str((tmp_path / "a.osm").resolve()))
+    gbk = tmp_path / "gbk.csv"  # a table saved by Excel on a Chinese Windows
+    gbk.write_bytes("name,demo\n海淀,synthetic:600\n".encode("gbk"))
+    assert [d.name for d in read_batch(gbk)] == ["海淀"]
     for rows, header in ((["北,synthetic:600,x"], "name,demo,colour"),
                          (["北,synthetic:600", "北,synthetic:700"], "name,demo"),
                          (["../up,synthetic:600"], "name,demo"),
