@@ -7,7 +7,7 @@ import streamlit as st
 
 from geo.i18n import t
 from ui import page as ui_page
-from ui import panels, session, sidebar
+from ui import batch_panel, panels, session, sidebar
 
 st.set_page_config(page_title="Gridcircle 网格与生活圈", layout="wide")
 
@@ -33,4 +33,5 @@ with side_col:
 
 # Grid edits, saving, opening and exports, all on the session's one project.
 ui_page.project_panels(run, settings)
+batch_panel.panel(lang)  # a city's batch folder (python -m analysis batch), compared
 session.prefetch()  # the services not shown yet, made in the background for what comes next

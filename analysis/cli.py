@@ -1,4 +1,4 @@
-"""The command line (CONTRACT.md): ``python -m analysis run|report|export``.
+"""The command line (CONTRACT.md): ``python -m analysis run|report|export|batch``.
 
 Exit status: 0 done; 2 bad input, with one ``error:`` line on standard error; 1 a bug.
 """

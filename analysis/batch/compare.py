@@ -99,7 +99,7 @@ def comparison_frame(outcomes: list[dict], out: Path) -> tuple[pd.DataFrame, dic
                              else None) for o in outcomes}
     services = services_of([s for s in summaries.values() if s])
     rows = [district_row(o, out / o["name"], services, summaries[o["name"]]) for o in outcomes]
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=None if rows else ["district", "status", "error"])
     coverage = [f"coverage_{s}" for s in services if f"coverage_{s}" in frame]
     if coverage:  # the services' plain mean: one figure to rank districts by
         mean = frame[coverage].apply(pd.to_numeric, errors="coerce").mean(axis=1).round(4)

@@ -133,9 +133,11 @@ def page_districts(sheet: Sheet, frame: pd.DataFrame, meta: dict, parts: list[di
             fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.49, y), frameon=False,
                        fontsize=7, title=sheet.tr("batch.pdf.legend"), title_fontsize=8,
                        alignment="left")
-        fig.text(0.62, y, sheet.tr("batch.pdf.ranking_short"), fontsize=12, va="top")
+        lines = best_and_worst(frame, meta, lang)
+        if lines:
+            fig.text(0.62, y, sheet.tr("batch.pdf.ranking_short"), fontsize=12, va="top")
         yy = y - 0.045
-        for line in best_and_worst(frame, meta, lang):
+        for line in lines:
             for part in wrap(line, 52 if lang == "zh" else 80)[:2]:
                 fig.text(0.62, yy, part, fontsize=8.5, va="top")
                 yy -= 0.028
@@ -202,9 +204,10 @@ def city_layers(frame: pd.DataFrame, out: Path) -> tuple[list[dict], bool]:
     if moved:
         span = max(max(b[2] - b[0], b[3] - b[1]) for b in (p["bounds"] for p in parts)) * 1.15
         cols = math.ceil(math.sqrt(len(parts)))
-        for k, p in enumerate(parts):
-            dx = (k % cols) * span - p["bounds"][0]
-            dy = -(k // cols) * span - p["bounds"][1]
+        for k, p in enumerate(parts):  # each district centred in its cell, rows downwards
+            x0, y0, x1, y1 = p["bounds"]
+            dx = (k % cols) * span + (span - (x1 - x0)) / 2 - x0
+            dy = -(k // cols) * span + (span - (y1 - y0)) / 2 - y0
             for key in ("grids", "gaps", "roads"):
                 if isinstance(p[key], gpd.GeoDataFrame) and len(p[key]):
                     p[key] = p[key].set_geometry(p[key].geometry.translate(dx, dy))
@@ -231,7 +234,9 @@ def draw_city(sheet: Sheet, fig: Figure, parts: list[dict], *, rect=None, small:
     x1 = max(p["bounds"][2] for p in parts)
     y1 = max(p["bounds"][3] for p in parts)
     pad = 0.03 * max(x1 - x0, y1 - y0)
-    ax = draw.map_axes(sheet, fig, rect=rect, extent=(x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    # room below the districts for the scale bar
+    ax = draw.map_axes(sheet, fig, rect=rect,
+                       extent=(x0 - pad, y0 - 0.1 * (y1 - y0) - pad, x1 + pad, y1 + pad))
     handles = []
     for k, p in enumerate(parts):
         roads = p["roads"]

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,10 +151,26 @@ def _client(workers: int | None, scheduler: str | None, jobs: int):
                              detail=type(exc).__name__) from None
     n = max(1, min(workers or os.cpu_count() or 1, jobs))
     port = _free_port(DASHBOARD_PORT)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit="auto",
-                           host="127.0.0.1", dashboard_address=f"127.0.0.1:{port}",
-                           silence_logs=logging.ERROR)
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               memory_limit="auto", host="127.0.0.1",
+                               dashboard_address=f"127.0.0.1:{port}", silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
+
+
+@contextmanager
+def _workers_ignore_ctrl_c():
+    """Worker processes started inside inherit an ignored SIGINT: Ctrl-C in the terminal
+    stops the batch here (which closes the cluster), not each worker with a traceback."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _finished(future) -> dict:

@@ -113,7 +113,7 @@ def test_batch_resumes_after_kill_and_equals_single_runs(tmp_path):
     if shutil.which("pdftotext"):  # the first page names every district and the headings
         first = subprocess.run(["pdftotext", "-l", "1", str(out / "comparison.pdf"), "-"],
                                capture_output=True, text=True).stdout
-        for text in ("区县对比", "一区", "学清", "三区", "户数", "网格在范围内比例", "最好与最差"):
+        for text in ("区县对比", "一区", "学清", "三区", "户数", "最大缺口", "社区服务站", "最好与最差"):
             assert text in first, text
 
 
@@ -143,6 +143,9 @@ def test_table_columns_names_and_paths(tmp_path):
     districts = read_batch(path, ["--grid-min", "150"])
     assert [d.name for d in districts] == ["北", "南"]
     assert districts[0].argv == ("--grid-min", "150", "--osm", str((tmp_path / "a.osm").resolve()))
+    gbk = tmp_path / "gbk.csv"  # a table saved by Excel on a Chinese Windows
+    gbk.write_bytes("name,demo\n海淀,synthetic:600\n".encode("gbk"))
+    assert [d.name for d in read_batch(gbk)] == ["海淀"]
     for rows, header in ((["北,synthetic:600,x"], "name,demo,colour"),
                          (["北,synthetic:600", "北,synthetic:700"], "name,demo"),
                          (["../up,synthetic:600"], "name,demo"),
@@ -186,3 +189,18 @@ def test_batch_flags_pass_through_and_inputs_refused(tmp_path, capsys):
     batch = _batch(tmp_path, ["北,synthetic:600,"])
     assert main(["batch", str(batch), "--out", str(tmp_path / "o"), "--grid-min", "0"]) == 2
     assert capsys.readouterr().err.startswith("error:")
+
+
+def test_plan_skips_matching_marker_and_redoes_changed_settings(tmp_path):
+    from analysis.batch.runner import _plan
+
+    batch = _batch(tmp_path, ["北,synthetic:600,", "缺,,missing.osm"])
+    out = tmp_path / "out"
+    district = read_batch(batch)[0]
+    digest = inputs_hash(parse_district(district, out / "北"))
+    assert run_district("北", district.argv, str(out / "北"), digest)["status"] == "done"
+    outcomes, todo = _plan(read_batch(batch), out)
+    assert [o["status"] for o in outcomes] == ["skipped", "failed"] and todo == []
+    assert "missing.osm" in outcomes[1]["error"]
+    outcomes, todo = _plan(read_batch(batch, ["--grid-max", "400"]), out)
+    assert [o["status"] for o in outcomes] == ["waiting", "failed"] and [i for i, _ in todo] == [0]
