@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: run's options naming an input file (in a batch: columns of BATCH.csv, hashed by content)
 RUN_INPUT_FILES = ("osm", "households", "facilities", "communities", "buildings", "compounds",
-                   "population", "household_totals", "gates", "roster", "project")
+                   "population", "household_totals", "gates", "roster", "demand_table", "project")
 #: run's options that are one district's own, not the batch's settings
 BATCH_OWN = (*RUN_INPUT_FILES, "place", "demo", "out", "summary", "help")
 
@@ -359,8 +359,7 @@ def area_source(args: argparse.Namespace) -> dict:
 
 #: ``run``'s input files, which no output may overwrite (``--project`` may: a re-run saves
 #: over the project it continues).
-INPUT_FLAGS = ("osm", "households", "facilities", "communities", "buildings", "population",
-               "compounds", "gates", "roster", "household_totals")
+INPUT_FLAGS = tuple(flag for flag in RUN_INPUT_FILES if flag != "project")
 
 
 def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
