@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.capacity_reach import Pairs
+from geo.vocabulary import capacity_column
 
 DECAYS = ("none", "stepped", "gaussian")
 METHODS = ("2sfca", "nearest_free")
@@ -120,9 +121,7 @@ def by_area(area_id: pd.Series, demand: np.ndarray, supply: np.ndarray,
 
 def column(kind: str, service: str) -> str:
     """The name of a capacity column (CONTRACT.md): ``demand_<service>`` and so on."""
-    if kind not in ("demand", "supply", "shortfall"):
-        raise ValueError(kind)
-    return f"{kind}_{service}"
+    return capacity_column(kind, service)
 
 
 __all__ = ["DECAYS", "METHODS", "STEP_WEIGHTS", "by_area", "column", "decay_weights",

@@ -21,6 +21,7 @@ import pandas as pd
 from analysis import capacity as K
 from analysis.capacity_reach import facility_pairs
 from geo.errors import InputError
+from geo.vocabulary import CAPACITY_KINDS
 
 DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "data" / "capacity_demand.csv"
 #: Capacity sources (CONTRACT.md: ``capacity_source``).
@@ -67,6 +68,11 @@ class Standard:
     default_capacity: float
     default_source: str
 
+
+
+def _capacity_kind(column: str) -> str | None:
+    """``demand``, ``supply`` or ``shortfall`` for a capacity column, else ``None``."""
+    return next((k for k in CAPACITY_KINDS if str(column).startswith(K.column(k, ""))), None)
 
 def _number(text: str, *, low: float, high: float, path: Path, row: int) -> float:
     text = (text or "").strip()
@@ -249,7 +255,7 @@ def with_capacity_columns(layers: dict[str, pd.DataFrame], capacity: Capacity
     homes = layers.get("households")
     if homes is not None and len(capacity.homes.columns):
         per_home = capacity.homes[[c for c in capacity.homes.columns
-                                   if c.startswith(("demand_", "supply_"))]]
+                                   if _capacity_kind(c) in ("demand", "supply")]]
         homes = homes.drop(columns=[c for c in per_home.columns if c in homes.columns])
         out["households"] = homes.join(per_home)
     out.update(_area_columns(layers, {"grids": capacity.grids,
@@ -263,7 +269,8 @@ def regroup(layers: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     homes = layers.get("households")
     if homes is None:
         return {}
-    services = [c.removeprefix("supply_") for c in homes.columns if c.startswith("supply_")]
+    services = [c.removeprefix(K.column("supply", "")) for c in homes.columns
+                if _capacity_kind(c) == "supply"]
     if not services:
         return {}
     tables = {}
@@ -310,7 +317,7 @@ def _area_columns(layers: dict[str, pd.DataFrame], tables: dict[str, pd.DataFram
             joined = table.reindex(frame[key].to_numpy())
             for col in table.columns:
                 values = joined[col].to_numpy(dtype=float)
-                if col.startswith("supply_") or np.isfinite(table[col]).any():
+                if _capacity_kind(col) == "supply" or np.isfinite(table[col]).any():
                     values = np.nan_to_num(values, nan=0.0)
                 frame[col] = values
         out[name] = frame

@@ -26,6 +26,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from analysis.siting import coverage_pairs, make_candidates
 from analysis.siting_solvers import NODE_LIMIT
 from geo.errors import InputError
+from geo.vocabulary import capacity_column
 
 #: ``method="auto"`` solves exactly up to this many (candidate, home) pairs.
 AUTO_EXACT_PAIRS = 20_000
@@ -149,7 +150,7 @@ def site_for_capacity(index, homes, service: str, p: int, site_capacity: float, 
         raise InputError("err.siting_method", method=method)
     if not np.isfinite(site_capacity) or not 1 <= site_capacity <= 100_000:
         raise InputError("err.siting_capacity", most=100_000)
-    demand_col, supply_col = f"demand_{service}", f"supply_{service}"
+    demand_col, supply_col = capacity_column("demand", service), capacity_column("supply", service)
     if demand_col not in homes.columns or not np.isfinite(homes[demand_col]).any():
         raise InputError("err.siting_capacity_demand", service=service)
     short = np.maximum(np.nan_to_num(homes[demand_col].to_numpy(dtype=float))

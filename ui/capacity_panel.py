@@ -11,6 +11,7 @@ import streamlit as st
 from analysis.export import neutral_frame
 from geo.i18n import t
 from ui.places import community_names
+from geo.vocabulary import capacity_column
 
 SERVICE_KEY = "gc_capacity_service"
 
@@ -38,9 +39,9 @@ def shortfall_table(result, service: str, lang: str) -> pd.DataFrame | None:
 
 def _map(result, service: str, lang: str) -> None:
     grids = result.layers.get("grids")
-    col = f"shortfall_{service}"
+    col = capacity_column("shortfall", service)
     if grids is None or col not in grids.columns or not pd.notna(grids[col]).any():
-        col = f"supply_{service}"
+        col = capacity_column("supply", service)
     shown = grids[["grid_id", col, "geometry"]].to_crs(4326)
     shown = shown.rename(columns={col: "value"})
     shown["grid_id"] = shown["grid_id"].astype(str)
