@@ -151,11 +151,19 @@ def test_stage_columns_and_summary(district, tmp_path):
     assert s["shortfall"] == pytest.approx(grids["shortfall_primary_school"].sum(), abs=0.1)
     assert s["grids_short"][0]["shortfall"] == pytest.approx(
         grids["shortfall_primary_school"].max(), abs=0.1)
-    # the bundled table has no cited share: supply still shared, demand left unknown
+    # the bundled table's share is derived from the census's 0-14 share (6 of 15 years)
+    # and says so; supply is shared the same way whatever the demand
     plain = capacity_stage(base.households, fac, index, walk).summary["primary_school"]
-    assert plain["demand"] is None and plain["shortfall"] is None
-    assert "share" in plain["missing"]
+    assert plain["demand"] == pytest.approx(
+        base.households["households"].sum() * 2.62 * 0.0718, rel=1e-9)
+    assert "share" not in (plain.get("missing") or [])
     assert plain["supply_reached"] == pytest.approx(s["supply_reached"], rel=1e-9)
+    # a table with the share left empty leaves demand unknown and names what is missing
+    empty = _table(tmp_path, {("primary_school", "share"): ""})
+    unknown = capacity_stage(base.households, fac, index, walk,
+                             CapacitySettings(table=empty)).summary["primary_school"]
+    assert unknown["demand"] is None and unknown["shortfall"] is None
+    assert "share" in unknown["missing"]
 
 
 def test_classes_times_class_size_and_defaults(tmp_path):
