@@ -150,6 +150,15 @@ def _print_written(files: list[Path]) -> None:
         print(f"  {path}", file=sys.stderr)
 
 
+def _remove_stale(*folders) -> None:
+    """Remove what killed runs of this tool left in the output folders (staging folders,
+    temporary files and projects whose process is gone)."""
+    from analysis.stale import remove_stale
+
+    for folder in dict.fromkeys(Path(f) for f in folders if f):
+        remove_stale(folder)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from analysis.report import make_report, save_map_pngs
 
@@ -163,6 +172,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_distinct_outputs({"--out": out}, {"PROJECT": args.project})
     if args.png:
         check_output_folder(args.png)
+    _remove_stale(out.parent, args.png)
     project = _opened(args.project)
     services = [s.strip() for s in args.services.split(",") if s.strip()] if args.services else None
     progress("step.report")
@@ -180,6 +190,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from analysis.outputs import check_output_folder
 
     check_output_folder(args.out)
+    _remove_stale(args.out)
     project = _opened(args.project)
     files = export_project(project, args.format, args.out, lang=args.lang)
     _print_written(files)
@@ -231,6 +242,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_output_file(args.summary)
     check_distinct_outputs({"--out": out, "--summary": args.summary},
                            {"--" + flag.replace("_", "-"): getattr(args, flag, None) for flag in INPUT_FLAGS})
+    _remove_stale(out.parent, Path(args.summary).parent if args.summary else None)
     keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
     if not set(keep_text) <= {"address", "name"}:
         raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])

@@ -33,7 +33,8 @@ _PREFIX = ".gridcircle-"
 def _writable_folder(folder: Path) -> bool:
     """Whether files can be created in ``folder`` (tried, not guessed from mode bits)."""
     try:
-        fd, probe = tempfile.mkstemp(prefix=_PREFIX, suffix=".probe", dir=folder)
+        fd, probe = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".probe",
+                                     dir=folder)
     except OSError:
         return False
     os.close(fd)
@@ -158,8 +159,8 @@ def atomic_file(target: str | Path) -> Iterator[Path]:
     and ``OSError`` becomes :class:`ProjectFileError` (``err.write_failed``).
     """
     target = Path(target)
-    fd, name = tempfile.mkstemp(prefix=f"{_PREFIX}{target.stem[:40]}-", suffix=target.suffix,
-                                dir=target.parent)
+    fd, name = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-{target.stem[:40]}-",
+                                suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     os.unlink(tmp)  # writers create the file themselves (some refuse an existing one)
@@ -208,7 +209,8 @@ def staged_folder(out_dir: str | Path) -> Iterator[Path]:
     """
     out = Path(out_dir)
     with _write_failed(out):
-        stage = Path(tempfile.mkdtemp(prefix=_PREFIX, suffix=".stage", dir=out))
+        stage = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".stage",
+                                      dir=out))
     try:
         with _write_failed(out):
             yield stage

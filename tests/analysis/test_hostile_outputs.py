@@ -106,7 +106,7 @@ def test_summary_equal_to_out_keeps_the_project(tmp_path, capsys):
     """The example: ``--summary`` equal to ``--out`` turned the GeoPackage into JSON."""
     out = tmp_path / "p.gpkg"
     out.write_bytes(b"SQLite format 3\x00 old project")
-    code = main(["run", "--demo", "synthetic:300", "--out", str(out),
+    code = main(["run", "--demo", "synthetic:2000", "--out", str(out),
                  "--summary", str(tmp_path / "." / "p.gpkg")])
     err = capsys.readouterr().err
     assert code == 2
@@ -116,7 +116,7 @@ def test_summary_equal_to_out_keeps_the_project(tmp_path, capsys):
 
 def test_summary_to_dev_null_is_refused(tmp_path, capsys):
     null = os.stat("/dev/null")
-    code = main(["run", "--demo", "synthetic:300", "--out", str(tmp_path / "p.gpkg"),
+    code = main(["run", "--demo", "synthetic:2000", "--out", str(tmp_path / "p.gpkg"),
                  "--summary", "/dev/null"])
     assert code == 2
     assert "/dev/null" in capsys.readouterr().err
@@ -127,7 +127,7 @@ def test_summary_to_dev_null_is_refused(tmp_path, capsys):
 def test_output_over_an_input_is_refused(tmp_path, capsys):
     register = tmp_path / "register.csv"
     register.write_text("经度,纬度,户数\n116.3,39.9,10\n", encoding="utf-8")
-    code = main(["run", "--demo", "synthetic:300", "--households", str(register),
+    code = main(["run", "--demo", "synthetic:2000", "--households", str(register),
                  "--out", str(tmp_path / "p.gpkg"), "--summary", str(register)])
     assert code == 2
     assert "--households" in capsys.readouterr().err
