@@ -247,6 +247,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not set(keep_text) <= {"address", "name"}:
         raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
     settings = settings_from_args(args)
+    from geo.population import PopulationSettings
+
+    # checked before the run whether or not a population layer uses it
+    PopulationSettings(persons_per_household=args.persons_per_household)
     previous, locked = kept_grids(args.project) if args.project else (None, ())
     area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
     # --buildings, --compounds (geo.inputs.footprints) first: a register's rows placed by

@@ -188,6 +188,11 @@ def write_text_atomic(text: str, target: str | Path, *, encoding: str = "utf-8")
     return write_bytes_atomic(text.encode(encoding), target)
 
 
+def _move_all(staged: list[Path], out: Path) -> None:
+    for path in staged:
+        os.replace(path, out / path.name)
+
+
 def _remove(path: Path) -> None:
     try:
         if path.is_dir() and not path.is_symlink():
@@ -199,13 +204,15 @@ def _remove(path: Path) -> None:
 
 
 @contextmanager
-def staged_folder(out_dir: str | Path) -> Iterator[Path]:
+def staged_folder(out_dir: str | Path, *, lock: str | Path | None = None) -> Iterator[Path]:
     """Yield a fresh hidden folder inside ``out_dir``; files written there (except hidden
     ones) are moved into ``out_dir``, replacing files of the same names, only when the
     block finishes.
 
     If the block fails (a full disk, a writer's error), nothing in ``out_dir`` has
-    changed: the staged files are removed. ``out_dir`` must exist.
+    changed: the staged files are removed. ``out_dir`` must exist. With ``lock`` (a path
+    whose sidecar lock file is held while the files are moved), two writers of one set of
+    files never interleave: the folder holds one writer's whole set.
     """
     out = Path(out_dir)
     with _write_failed(out):
@@ -221,8 +228,13 @@ def staged_folder(out_dir: str | Path) -> Iterator[Path]:
                     fsync_path(path)
             for path in staged:
                 _refuse_special(out / path.name)
-            for path in staged:
-                os.replace(path, out / path.name)
+            if lock is None:
+                _move_all(staged, out)
+            else:
+                from analysis.project import file_lock
+
+                with file_lock(Path(lock)):
+                    _move_all(staged, out)
     finally:
         _remove(stage)
 
