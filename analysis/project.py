@@ -83,6 +83,8 @@ def check_output_path(path: str | Path) -> Path:
         raise InputError("err.out_not_gpkg", path=path)
     if not path.parent.exists():
         raise InputError("err.out_dir_missing", path=path)
+    if os.path.lexists(path) and not path.is_file():  # a device, a pipe, a link to one
+        raise InputError("err.out_special", path=path)
     return path
 
 

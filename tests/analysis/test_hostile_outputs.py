@@ -132,3 +132,14 @@ def test_output_over_an_input_is_refused(tmp_path, capsys):
     assert code == 2
     assert "--households" in capsys.readouterr().err
     assert register.read_text(encoding="utf-8").startswith("经度")
+
+
+def test_a_project_is_never_saved_over_a_special_file(tmp_path):
+    from analysis.project import check_output_path
+
+    link = tmp_path / "p.gpkg"
+    link.symlink_to("/dev/null")
+    with pytest.raises(InputError) as err:
+        check_output_path(link)
+    assert err.value.key == "err.out_special"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
