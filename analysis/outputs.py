@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -188,6 +189,35 @@ def write_text_atomic(text: str, target: str | Path, *, encoding: str = "utf-8")
     return write_bytes_atomic(text.encode(encoding), target)
 
 
+@contextmanager
+def folder_lock(folder: Path, *, timeout_s: float = 120.0) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``folder`` itself (no lock file is left behind;
+    released on exit or when the process dies). Where folders cannot be locked (Windows),
+    the block runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ProjectFileError("err.folder_locked", path=folder) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 def _move_all(staged: list[Path], out: Path) -> None:
     for path in staged:
         os.replace(path, out / path.name)
@@ -204,15 +234,15 @@ def _remove(path: Path) -> None:
 
 
 @contextmanager
-def staged_folder(out_dir: str | Path, *, lock: str | Path | None = None) -> Iterator[Path]:
+def staged_folder(out_dir: str | Path, *, lock: bool = False) -> Iterator[Path]:
     """Yield a fresh hidden folder inside ``out_dir``; files written there (except hidden
     ones) are moved into ``out_dir``, replacing files of the same names, only when the
     block finishes.
 
     If the block fails (a full disk, a writer's error), nothing in ``out_dir`` has
-    changed: the staged files are removed. ``out_dir`` must exist. With ``lock`` (a path
-    whose sidecar lock file is held while the files are moved), two writers of one set of
-    files never interleave: the folder holds one writer's whole set.
+    changed: the staged files are removed. ``out_dir`` must exist. With ``lock``, the
+    folder itself is locked while the files are moved (:func:`folder_lock`), so two writers
+    of one set of files never interleave: the folder holds one writer's whole set.
     """
     out = Path(out_dir)
     with _write_failed(out):
@@ -228,17 +258,15 @@ def staged_folder(out_dir: str | Path, *, lock: str | Path | None = None) -> Ite
                     fsync_path(path)
             for path in staged:
                 _refuse_special(out / path.name)
-            if lock is None:
-                _move_all(staged, out)
-            else:
-                from analysis.project import file_lock
-
-                with file_lock(Path(lock)):
+            if lock:
+                with folder_lock(out):
                     _move_all(staged, out)
+            else:
+                _move_all(staged, out)
     finally:
         _remove(stage)
 
 
 __all__ = ["atomic_file", "check_distinct_outputs", "check_output_file", "check_output_folder",
-           "fsync_path", "same_file",
+           "folder_lock", "fsync_path", "same_file",
            "staged_folder", "write_bytes_atomic", "write_text_atomic"]

@@ -182,7 +182,7 @@ def save_map_pngs(project: Project, out_dir: str | Path, *, lang: str = "zh", pa
     figures = map_figures(project, lang=lang, paper=paper, services=services)
     # staged, then moved in under a lock: two reports writing one folder at once (say, in
     # two languages) leave one report's whole set, never a mix
-    with staged_folder(out_dir, lock=out_dir / f"{stem}_maps") as stage, _style(ctx):
+    with staged_folder(out_dir, lock=True) as stage, _style(ctx):
         for name, fig in figures:
             fig.savefig(stage / f"{stem}_map_{name}.png", dpi=dpi, facecolor="white",
                         format="png")
