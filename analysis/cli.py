@@ -242,6 +242,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_output_file(args.summary)
     check_distinct_outputs({"--out": out, "--summary": args.summary},
                            {"--" + flag.replace("_", "-"): getattr(args, flag, None) for flag in INPUT_FLAGS})
+    # --out may be the --project it continues; the summary never may
+    check_distinct_outputs({"--summary": args.summary}, {"--project": args.project})
     _remove_stale(out.parent, Path(args.summary).parent if args.summary else None)
     keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
     if not set(keep_text) <= {"address", "name"}:

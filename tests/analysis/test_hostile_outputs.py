@@ -143,3 +143,12 @@ def test_a_project_is_never_saved_over_a_special_file(tmp_path):
         check_output_path(link)
     assert err.value.key == "err.out_special"
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_summary_over_the_continued_project_is_refused(tmp_path, capsys):
+    project = tmp_path / "old.gpkg"
+    project.write_bytes(b"SQLite format 3\x00 kept")
+    code = main(["run", "--demo", "synthetic:2000", "--project", str(project),
+                 "--out", str(tmp_path / "new.gpkg"), "--summary", str(project)])
+    assert code == 2 and "--project" in capsys.readouterr().err
+    assert project.read_bytes() == b"SQLite format 3\x00 kept"
