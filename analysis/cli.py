@@ -190,6 +190,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from analysis.outputs import check_output_folder
 
     check_output_folder(args.out)
+    if args.format == "gpkg":  # the copy would replace the project it is made from
+        from analysis.outputs import check_distinct_outputs
+
+        check_distinct_outputs({"--out": Path(args.out) / f"{Path(args.project).stem}.gpkg"},
+                               {"PROJECT": args.project})
     _remove_stale(args.out)
     project = _opened(args.project)
     files = export_project(project, args.format, args.out, lang=args.lang)

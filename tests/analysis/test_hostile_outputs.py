@@ -152,3 +152,16 @@ def test_summary_over_the_continued_project_is_refused(tmp_path, capsys):
                  "--out", str(tmp_path / "new.gpkg"), "--summary", str(project)])
     assert code == 2 and "--project" in capsys.readouterr().err
     assert project.read_bytes() == b"SQLite format 3\x00 kept"
+
+
+def test_a_gpkg_export_never_replaces_its_own_project(tmp_path, capsys):
+    from analysis import project as pj
+    from tests.analysis.project_fixtures import project_result
+    from geo.synthetic import synthetic_district
+
+    project = tmp_path / "p.gpkg"
+    pj.save_project(project_result(synthetic_district(600, seed=5)), project)
+    before = project.read_bytes()
+    assert main(["export", str(project), "--format", "gpkg", "--out", str(tmp_path)]) == 2
+    assert "PROJECT" in capsys.readouterr().err
+    assert project.read_bytes() == before
