@@ -237,6 +237,15 @@ def _print_written(files: list[Path]) -> None:
         print(f"  {path}", file=sys.stderr)
 
 
+def _remove_stale(*folders) -> None:
+    """Remove what killed runs of this tool left in the output folders (staging folders,
+    temporary files and projects whose process is gone)."""
+    from analysis.stale import remove_stale
+
+    for folder in dict.fromkeys(Path(f) for f in folders if f):
+        remove_stale(folder)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from analysis.report import make_report, save_map_pngs
 
@@ -250,6 +259,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_distinct_outputs({"--out": out}, {"PROJECT": args.project})
     if args.png:
         check_output_folder(args.png)
+    _remove_stale(out.parent, args.png)
     project = _opened(args.project)
     services = [s.strip() for s in args.services.split(",") if s.strip()] if args.services else None
     progress("step.report")
@@ -267,6 +277,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from analysis.outputs import check_output_folder
 
     check_output_folder(args.out)
+    if args.format == "gpkg":  # the copy would replace the project it is made from
+        from analysis.outputs import check_distinct_outputs
+
+        check_distinct_outputs({"--out": Path(args.out) / f"{Path(args.project).stem}.gpkg"},
+                               {"PROJECT": args.project})
+    _remove_stale(args.out)
     project = _opened(args.project)
     files = export_project(project, args.format, args.out, lang=args.lang,
                            with_workers=args.with_workers)
@@ -372,6 +388,10 @@ def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
     if not set(keep_text) <= {"address", "name"}:
         raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
     settings = settings_from_args(args)
+    from geo.population import PopulationSettings
+
+    # checked before the run whether or not a population layer uses it
+    PopulationSettings(persons_per_household=args.persons_per_household)
     grid_system = _grid_system_args(args)  # codes checked and the roster read before the run
     previous, locked, walls = (kept_grids(args.project) if args.project
                                else (None, (), settings.walls))
@@ -431,6 +451,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_output_file(args.summary)
     check_distinct_outputs({"--out": out, "--summary": args.summary},
                            {"--" + flag.replace("_", "-"): getattr(args, flag, None) for flag in INPUT_FLAGS})
+    # --out may be the --project it continues; the summary never may
+    check_distinct_outputs({"--summary": args.summary}, {"--project": args.project})
+    _remove_stale(out.parent, Path(args.summary).parent if args.summary else None)
     result, source, grid_system = run_from_args(args, progress=progress)
     progress("step.save")
     s = save_run(result, source, out, args.summary, grid_system=grid_system)

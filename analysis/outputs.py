@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +34,8 @@ _PREFIX = ".gridcircle-"
 def _writable_folder(folder: Path) -> bool:
     """Whether files can be created in ``folder`` (tried, not guessed from mode bits)."""
     try:
-        fd, probe = tempfile.mkstemp(prefix=_PREFIX, suffix=".probe", dir=folder)
+        fd, probe = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".probe",
+                                     dir=folder)
     except OSError:
         return False
     os.close(fd)
@@ -158,8 +160,8 @@ def atomic_file(target: str | Path) -> Iterator[Path]:
     and ``OSError`` becomes :class:`ProjectFileError` (``err.write_failed``).
     """
     target = Path(target)
-    fd, name = tempfile.mkstemp(prefix=f"{_PREFIX}{target.stem[:40]}-", suffix=target.suffix,
-                                dir=target.parent)
+    fd, name = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-{target.stem[:40]}-",
+                                suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     os.unlink(tmp)  # writers create the file themselves (some refuse an existing one)
@@ -187,6 +189,40 @@ def write_text_atomic(text: str, target: str | Path, *, encoding: str = "utf-8")
     return write_bytes_atomic(text.encode(encoding), target)
 
 
+@contextmanager
+def folder_lock(folder: Path, *, timeout_s: float = 120.0) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``folder`` itself (no lock file is left behind;
+    released on exit or when the process dies). Where folders cannot be locked (Windows),
+    the block runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ProjectFileError("err.folder_locked", path=folder) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _move_all(staged: list[Path], out: Path) -> None:
+    for path in staged:
+        os.replace(path, out / path.name)
+
+
 def _remove(path: Path) -> None:
     try:
         if path.is_dir() and not path.is_symlink():
@@ -198,17 +234,20 @@ def _remove(path: Path) -> None:
 
 
 @contextmanager
-def staged_folder(out_dir: str | Path) -> Iterator[Path]:
+def staged_folder(out_dir: str | Path, *, lock: bool = False) -> Iterator[Path]:
     """Yield a fresh hidden folder inside ``out_dir``; files written there (except hidden
     ones) are moved into ``out_dir``, replacing files of the same names, only when the
     block finishes.
 
     If the block fails (a full disk, a writer's error), nothing in ``out_dir`` has
-    changed: the staged files are removed. ``out_dir`` must exist.
+    changed: the staged files are removed. ``out_dir`` must exist. With ``lock``, the
+    folder itself is locked while the files are moved (:func:`folder_lock`), so two writers
+    of one set of files never interleave: the folder holds one writer's whole set.
     """
     out = Path(out_dir)
     with _write_failed(out):
-        stage = Path(tempfile.mkdtemp(prefix=_PREFIX, suffix=".stage", dir=out))
+        stage = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".stage",
+                                      dir=out))
     try:
         with _write_failed(out):
             yield stage
@@ -219,12 +258,15 @@ def staged_folder(out_dir: str | Path) -> Iterator[Path]:
                     fsync_path(path)
             for path in staged:
                 _refuse_special(out / path.name)
-            for path in staged:
-                os.replace(path, out / path.name)
+            if lock:
+                with folder_lock(out):
+                    _move_all(staged, out)
+            else:
+                _move_all(staged, out)
     finally:
         _remove(stage)
 
 
 __all__ = ["atomic_file", "check_distinct_outputs", "check_output_file", "check_output_folder",
-           "fsync_path", "same_file",
+           "folder_lock", "fsync_path", "same_file",
            "staged_folder", "write_bytes_atomic", "write_text_atomic"]

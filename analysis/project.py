@@ -84,6 +84,8 @@ def check_output_path(path: str | Path) -> Path:
         raise InputError("err.out_not_gpkg", path=path)
     if not path.parent.exists():
         raise InputError("err.out_dir_missing", path=path)
+    if os.path.lexists(path) and not (path.is_file() or path.is_dir()):  # a device, a pipe …
+        raise InputError("err.out_special", path=path)
     return path
 
 

@@ -36,6 +36,9 @@ class ProjectRowsError(ProjectFileError):
         self.problems = tuple(problems)
         super().__init__("err.project_rows", path=path, problems="")
 
+    def __reduce__(self):  # picklable (a district's error crosses process boundaries)
+        return (type(self), (self.params["path"], list(self.problems)))
+
     def message(self, lang: str = "zh") -> str:
         sep = "；" if lang == "zh" else "; "
         listed = sep.join(t(key, lang, **params) for key, params in self.problems)

@@ -94,6 +94,10 @@ class InputLimits:
         Most columns with content a table's row may hold (a register has a few dozen).
     max_cells
         Most cells a table may hold in all, empty ones included.
+    max_feature_vertices
+        Most vertices one feature (a community or compound outline, a footprint) may have;
+        surveyed boundaries have a few thousand, a million-vertex outline only slows every
+        step down (minutes and gigabytes).
     outside_area_m
         Points farther than this outside the study area are reported as likely mistakes.
     max_osm_mb
@@ -112,6 +116,7 @@ class InputLimits:
     max_rows: int = 2_000_000
     max_columns: int = 1000
     max_cells: int = 40_000_000
+    max_feature_vertices: int = 100_000
     outside_area_m: float = 3000.0
     max_osm_mb: float = 512.0
     max_osm_ratio: float = 40.0

@@ -179,12 +179,10 @@ def panel(result: Result, page: PageSettings) -> None:
                 _open(result, page, opened)
         upload = st.file_uploader(t("project.upload", lang), type=["gpkg"], key="gc_upload")
         if upload is not None and st.button(t("project.open_upload", lang), key="gc_open_upload"):
-            folder = Path(tempfile.gettempdir()) / "gridcircle_projects"
-            folder.mkdir(parents=True, exist_ok=True)
-            local = folder / Path(upload.name).name
-            local.write_bytes(upload.getvalue())
-            try:
-                opened = replace(open_project(local), path=None, revision=0)
+            from analysis.project_upload import open_uploaded_project
+
+            try:  # a private temporary file, removed once read (never a shared folder)
+                opened = open_uploaded_project(upload.getvalue())
             except GridcircleError as exc:
                 st.error(exc.message(lang))
             else:

@@ -32,7 +32,7 @@ from pathlib import Path
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from analysis.outputs import atomic_file, check_output_file
+from analysis.outputs import atomic_file, check_output_file, staged_folder
 from analysis.project import Project
 from analysis.report import findings, maps, tables
 from analysis.report.context import Context
@@ -180,12 +180,13 @@ def save_map_pngs(project: Project, out_dir: str | Path, *, lang: str = "zh", pa
     paths = []
     ctx = Context(project, lang, paper, services)
     figures = map_figures(project, lang=lang, paper=paper, services=services)
-    with _style(ctx):
+    # staged, then moved in under a lock: two reports writing one folder at once (say, in
+    # two languages) leave one report's whole set, never a mix
+    with staged_folder(out_dir, lock=True) as stage, _style(ctx):
         for name, fig in figures:
-            path = out_dir / f"{stem}_map_{name}.png"
-            with atomic_file(path) as tmp:
-                fig.savefig(tmp, dpi=dpi, facecolor="white", format="png")
-            paths.append(path)
+            fig.savefig(stage / f"{stem}_map_{name}.png", dpi=dpi, facecolor="white",
+                        format="png")
+            paths.append(out_dir / f"{stem}_map_{name}.png")
     return paths
 
 

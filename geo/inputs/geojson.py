@@ -60,9 +60,20 @@ def _position(value: object) -> tuple[float, float]:
     return _number(value[0]), _number(value[1])
 
 
-def _positions(value: object, *, minimum: int) -> list[tuple[float, float]]:
+class _TooManyVertices(Exception):
+    """A feature with more vertices than the limit (raised before they are converted)."""
+
+
+def _positions(value: object, *, minimum: int,
+               counter: list[int] | None = None) -> list[tuple[float, float]]:
+    """Positions of a coordinate list; ``counter[1:3]`` (when given) are the vertices of
+    the feature so far and its limit (0: none)."""
     if not isinstance(value, list):
         raise _Malformed("coordinates must be a list")
+    if counter is not None and len(counter) >= 3:
+        counter[1] += len(value)
+        if counter[2] and counter[1] > counter[2]:
+            raise _TooManyVertices
     out = [_position(v) for v in value]
     if len(out) < minimum:
         raise _Malformed(f"needs at least {minimum} positions")
@@ -70,7 +81,7 @@ def _positions(value: object, *, minimum: int) -> list[tuple[float, float]]:
 
 
 def _ring(value: object, counter: list[int]) -> list[tuple[float, float]]:
-    ring = _positions(value, minimum=3)
+    ring = _positions(value, minimum=3, counter=counter)
     if ring[0] != ring[-1]:
         ring.append(ring[0])
         counter[0] += 1
@@ -108,13 +119,15 @@ def geometry_from_geojson(obj: object, counter: list[int] | None = None, depth: 
     if kind == "Point":
         return shapely.Point(_position(coords))
     if kind == "MultiPoint":
-        return shapely.MultiPoint(_positions(coords, minimum=0)) if coords else shapely.MultiPoint()
+        return (shapely.MultiPoint(_positions(coords, minimum=0, counter=counter)) if coords
+                else shapely.MultiPoint())
     if kind == "LineString":
-        return shapely.LineString(_positions(coords, minimum=2))
+        return shapely.LineString(_positions(coords, minimum=2, counter=counter))
     if kind == "MultiLineString":
         if not isinstance(coords, list):
             raise _Malformed("coordinates must be a list")
-        return shapely.MultiLineString([_positions(c, minimum=2) for c in coords])
+        return shapely.MultiLineString([_positions(c, minimum=2, counter=counter)
+                                        for c in coords])
     if kind == "Polygon":
         return _polygon(coords, counter)
     if kind == "MultiPolygon":
@@ -162,7 +175,7 @@ def _scalars(props: dict, nested: dict[str, int]) -> dict[str, object]:
     return out
 
 
-def read_geojson(path: Path, *, max_features: int) -> GeoJSONRead:
+def read_geojson(path: Path, *, max_features: int, max_vertices: int = 0) -> GeoJSONRead:
     """Read a GeoJSON file strictly (see the module docstring).
 
     Raises
@@ -228,7 +241,11 @@ def read_geojson(path: Path, *, max_features: int) -> GeoJSONRead:
             props = feature.get("properties")
             if props is not None and not isinstance(props, dict):
                 raise _Malformed("'properties' is not an object")
+            counter[1:3] = [0, max_vertices]  # the feature's vertices and limit (0: none)
             geom = geometry_from_geojson(feature.get("geometry"), counter)
+        except _TooManyVertices:
+            raise InputError("err.feature_too_many_vertices", path=path.name, row=number,
+                             limit=f"{max_vertices:,}") from None
         except (_Malformed, RecursionError, ValueError, shapely.errors.GEOSException) as exc:
             # ValueError/GEOSException: shapely refusing coordinates that passed the checks
             bad += 1

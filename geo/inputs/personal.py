@@ -16,6 +16,11 @@ even those are scrubbed here of:
   without a colon, 业主、房主、租户、负责人 … with a colon (``业主：黄蓉``, but not
   ``业主委员会``), and ``name:``/``owner:``/``contact:``.
 
+Text is matched in plain form (:mod:`geo.inputs.disguise`): Unicode NFKC, every space and
+dash made plain, zero-width characters removed, so a number split by a no-break space,
+``／``, ``_``, ``‐``, ``−``, a zero-width space or ``，`` is one digit run; marker words count
+in traditional script too (``戶主``, ``聯繫人``) and names in any bracket (``户主【杨过】``).
+
 Each hit is replaced by ``***``; :func:`scrub_text` says how many it replaced, so that
 readers can tell the user (``note.input_privacy``). Over-scrubbing a label (a date
 written as eight digits) is accepted; leaving a phone number is not.

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 
 from geo.inputs import columns as cols
 from geo.errors import InputError
@@ -57,6 +58,27 @@ def load(path: Path, *, role: str, fields: tuple[str, ...], limits: InputLimits,
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES + XLSX_SUFFIXES + LEGACY_EXCEL_SUFFIXES:
         return _load_table(path, fields=fields, limits=limits)
+    return _check_vertices(_load_layer(path, suffix, role=role, fields=fields, limits=limits,
+                                       layer=layer), shown=path.name, limits=limits)
+
+
+def _check_vertices(loaded: Loaded, *, shown: str, limits: InputLimits) -> Loaded:
+    """Refuse a feature with more than ``limits.max_feature_vertices`` vertices (any
+    format; GeoJSON is refused while it is read)."""
+    geoms = np.asarray(loaded.geoms, dtype=object)
+    present = np.flatnonzero(~shapely.is_missing(geoms)) if len(geoms) else np.array([], int)
+    if present.size:
+        counts = shapely.get_num_coordinates(geoms[present])
+        over = np.flatnonzero(counts > limits.max_feature_vertices)
+        if over.size:
+            raise InputError("err.feature_too_many_vertices", path=shown,
+                             row=int(np.asarray(loaded.rows)[present[over[0]]]),
+                             limit=f"{limits.max_feature_vertices:,}")
+    return loaded
+
+
+def _load_layer(path: Path, suffix: str, *, role: str, fields: tuple[str, ...],
+                limits: InputLimits, layer: str | None) -> Loaded:
     if suffix in GEOJSON_SUFFIXES:
         return _load_geojson(path, limits=limits)
     if suffix in GPKG_SUFFIXES or suffix == ".shp":
@@ -120,7 +142,8 @@ def _load_table(path: Path, *, fields: tuple[str, ...], limits: InputLimits) -> 
 
 
 def _load_geojson(path: Path, *, limits: InputLimits) -> Loaded:
-    read = read_geojson(path, max_features=limits.max_rows)
+    read = read_geojson(path, max_features=limits.max_rows,
+                        max_vertices=limits.max_feature_vertices)
     attrs = read.attrs.map(cell_text) if len(read.attrs.columns) else read.attrs
     return Loaded(attrs=attrs.astype(object), geoms=read.geoms, crs=read.crs, rows=read.rows,
                    is_table=False, repaired=read.closed_rings, notes=list(read.notes))

@@ -106,7 +106,7 @@ def test_summary_equal_to_out_keeps_the_project(tmp_path, capsys):
     """The example: ``--summary`` equal to ``--out`` turned the GeoPackage into JSON."""
     out = tmp_path / "p.gpkg"
     out.write_bytes(b"SQLite format 3\x00 old project")
-    code = main(["run", "--demo", "synthetic:300", "--out", str(out),
+    code = main(["run", "--demo", "synthetic:2000", "--out", str(out),
                  "--summary", str(tmp_path / "." / "p.gpkg")])
     err = capsys.readouterr().err
     assert code == 2
@@ -116,7 +116,7 @@ def test_summary_equal_to_out_keeps_the_project(tmp_path, capsys):
 
 def test_summary_to_dev_null_is_refused(tmp_path, capsys):
     null = os.stat("/dev/null")
-    code = main(["run", "--demo", "synthetic:300", "--out", str(tmp_path / "p.gpkg"),
+    code = main(["run", "--demo", "synthetic:2000", "--out", str(tmp_path / "p.gpkg"),
                  "--summary", "/dev/null"])
     assert code == 2
     assert "/dev/null" in capsys.readouterr().err
@@ -127,8 +127,41 @@ def test_summary_to_dev_null_is_refused(tmp_path, capsys):
 def test_output_over_an_input_is_refused(tmp_path, capsys):
     register = tmp_path / "register.csv"
     register.write_text("经度,纬度,户数\n116.3,39.9,10\n", encoding="utf-8")
-    code = main(["run", "--demo", "synthetic:300", "--households", str(register),
+    code = main(["run", "--demo", "synthetic:2000", "--households", str(register),
                  "--out", str(tmp_path / "p.gpkg"), "--summary", str(register)])
     assert code == 2
     assert "--households" in capsys.readouterr().err
     assert register.read_text(encoding="utf-8").startswith("经度")
+
+
+def test_a_project_is_never_saved_over_a_special_file(tmp_path):
+    from analysis.project import check_output_path
+
+    link = tmp_path / "p.gpkg"
+    link.symlink_to("/dev/null")
+    with pytest.raises(InputError) as err:
+        check_output_path(link)
+    assert err.value.key == "err.out_special"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_summary_over_the_continued_project_is_refused(tmp_path, capsys):
+    project = tmp_path / "old.gpkg"
+    project.write_bytes(b"SQLite format 3\x00 kept")
+    code = main(["run", "--demo", "synthetic:2000", "--project", str(project),
+                 "--out", str(tmp_path / "new.gpkg"), "--summary", str(project)])
+    assert code == 2 and "--project" in capsys.readouterr().err
+    assert project.read_bytes() == b"SQLite format 3\x00 kept"
+
+
+def test_a_gpkg_export_never_replaces_its_own_project(tmp_path, capsys):
+    from analysis import project as pj
+    from tests.analysis.project_fixtures import project_result
+    from geo.synthetic import synthetic_district
+
+    project = tmp_path / "p.gpkg"
+    pj.save_project(project_result(synthetic_district(600, seed=5)), project)
+    before = project.read_bytes()
+    assert main(["export", str(project), "--format", "gpkg", "--out", str(tmp_path)]) == 2
+    assert "PROJECT" in capsys.readouterr().err
+    assert project.read_bytes() == before

@@ -122,3 +122,16 @@ def test_a_self_intersecting_grid_is_repaired_with_a_note(saved, tmp_path):
 
 def test_a_sound_project_opens(saved):
     assert len(pj.open_project(saved).layers["households"]) > 0
+
+
+def test_the_error_survives_pickling(saved, tmp_path):
+    """A district's error crosses process boundaries in a batch run."""
+    import pickle
+
+    broken = tmp_path / "p.gpkg"
+    shutil.copyfile(saved, broken)
+    _edit(broken, ("UPDATE households SET households = -1 WHERE rowid = 1", ()))
+    with pytest.raises(ProjectRowsError) as err:
+        pj.open_project(broken)
+    again = pickle.loads(pickle.dumps(err.value))
+    assert again.bilingual() == err.value.bilingual()
