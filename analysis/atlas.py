@@ -71,8 +71,11 @@ def page_cover(ctx: Context, *, when: str, grids: pd.DataFrame) -> Figure:
                     households=f"{int(grids['households'].sum()):,}"),
              ctx.tr("atlas.cover_scheme_admin", code=scheme.admin_code) if scheme.county
              else ctx.tr("atlas.cover_scheme_local"),
-             ctx.tr("atlas.cover_workers") if "workers" in ctx.layers else ctx.tr("atlas.cover_posts"),
-             when]
+             ctx.tr("atlas.cover_workers") if "workers" in ctx.layers else ctx.tr("atlas.cover_posts")]
+    staffing = ctx.project.summary.get("staffing")
+    if "workers" in ctx.layers and isinstance(staffing, dict) and staffing:
+        lines.append(ctx.tr("gs.staffing_line", **staffing))
+    lines.append(when)
     y = 0.52
     for line in lines:
         for part in wrap(line, _ems(0.8, 11)):
