@@ -213,14 +213,22 @@ def staffing(workers: pd.DataFrame | None, grids: pd.DataFrame) -> dict:
     }
 
 
-def keep_workers(workers: pd.DataFrame, grids: pd.DataFrame) -> pd.DataFrame:
+def a_posts(workers: pd.DataFrame) -> dict[str, str]:
+    """Worker id → the grid of its A post."""
+    a = workers[workers["post"] == "A"]
+    return dict(zip(a["worker_id"].astype(str), a["grid_id"].astype(str)))
+
+
+def keep_workers(workers: pd.DataFrame, grids: pd.DataFrame,
+                 grid_of: dict[str, str | None] | None = None) -> pd.DataFrame:
     """The workers after a grid edit: each A worker of a grid that still exists keeps it;
     the workers of grids that are gone take the new grids without a worker; B posts are
-    matched again."""
-    a = workers[workers["post"] == "A"]
+    matched again. ``grid_of`` (worker id → grid or ``None``) sets A posts instead of
+    the current ones (a planner's reassignment)."""
     people = workers.drop_duplicates("worker_id")
     ids = set(grids["grid_id"].astype(str))
-    grid_of = dict(zip(a["worker_id"], a["grid_id"].astype(str)))
+    if grid_of is None:
+        grid_of = a_posts(workers)
     roster = pd.DataFrame({
         "name": people["name"].to_numpy(), "phone": people["phone"].to_numpy(),
         "post": ["A" if grid_of.get(w) in ids else "" for w in people["worker_id"]],
@@ -233,5 +241,5 @@ def keep_workers(workers: pd.DataFrame, grids: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["WORKER_COLUMNS", "adjacency", "assign_workers", "backup_posts", "keep_workers",
+__all__ = ["WORKER_COLUMNS", "a_posts", "adjacency", "assign_workers", "backup_posts", "keep_workers",
            "read_roster", "staffing"]

@@ -178,3 +178,40 @@ def test_codes_and_boundaries_on_the_beijing_sample():
     named = grids["boundary_zh"].str.contains("路|街|河|围墙")
     assert named.mean() >= 0.5
     assert grids["boundary_zh"].str.contains("学清路").any()
+
+
+def test_reassign_and_swap_workers_with_undo_and_redo(made, tmp_path):
+    from analysis.project import save
+    from analysis.worker_edits import reassign_worker, redo_worker_edit, undo_worker_edit
+    from geo.errors import InputError
+    from geo.grids.workers import a_posts
+
+    project = open_project(made["out"])
+    start = a_posts(project.layers["workers"])
+    w1, w2 = sorted(start)[:2]
+    g1, g2 = start[w1], start[w2]
+    swapped = reassign_worker(project, w1, g2, author="测试")
+    posts = a_posts(swapped.layers["workers"])
+    assert posts[w1] == g2 and posts[w2] == g1  # a swap
+    b = swapped.layers["workers"]
+    b = b[b["post"] == "B"]
+    assert b["worker_id"].is_unique
+    spare = next(w for w in swapped.layers["workers"]["worker_id"] if w not in posts)
+    moved = reassign_worker(swapped, spare, g1)  # a spare worker takes a grid
+    after = a_posts(moved.layers["workers"])
+    assert after[spare] == g1 and w2 not in after
+    assert moved.summary["staffing"]["workers_without_grid"] == \
+        swapped.summary["staffing"]["workers_without_grid"]
+    back = undo_worker_edit(undo_worker_edit(moved))
+    assert a_posts(back.layers["workers"]) == start
+    again = redo_worker_edit(back)
+    assert a_posts(again.layers["workers"]) == posts
+    # the journal is saved with the project and holds ids only
+    saved = save(again, tmp_path / "w.gpkg")
+    reopened = open_project(saved.path)
+    journal = reopened.meta["worker_edits"]
+    assert journal["position"] == 1 and len(journal["entries"]) == 2
+    assert not any(n in json.dumps(journal, ensure_ascii=False) for n in NAMES + PHONES)
+    assert a_posts(redo_worker_edit(reopened).layers["workers"]) == after
+    with pytest.raises(InputError):
+        reassign_worker(project, "W999", g1)
