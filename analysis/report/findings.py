@@ -280,6 +280,9 @@ def page_settings(ctx: Context) -> Figure:
         rows.append((f"{ctx.tr('report.left_out_heading')}: {label}",
                      ctx.tr("report.left_out_row", buildings=info.get("buildings", 0),
                             households=f"{info.get('households_if_homes', 0):,}")))
+    from analysis.gridsystem import report_rows
+
+    rows += report_rows(project, ctx.lang)  # grid codes and staffing (grid system)
     y = 0.86
     for label, value in rows:
         fig.text(0.06, y, label, fontsize=ctx.fs(10), va="top")
