@@ -101,13 +101,12 @@ def adjacency(grids: pd.DataFrame) -> list[tuple[int, int, bool]]:
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="dwithin", distance=TOUCH_M)
     keep = left < right
+    left, right = left[keep], right[keep]
     comm = grids["community_id"].astype(str).to_numpy()
-    pairs = []
-    for i, j in zip(left[keep], right[keep]):
-        shared = shapely.intersection(shapely.buffer(geoms[i], TOUCH_M), geoms[j]).area
-        if shared >= TOUCH_M * 10:  # a shared edge of 10 m or more, not a corner
-            pairs.append((int(i), int(j), bool(comm[i] == comm[j])))
-    return pairs
+    grown = shapely.buffer(geoms, TOUCH_M)
+    shared = shapely.area(shapely.intersection(grown[left], geoms[right]))
+    ok = shared >= TOUCH_M * 10  # a shared edge of 10 m or more, not a corner
+    return [(int(i), int(j), bool(comm[i] == comm[j])) for i, j in zip(left[ok], right[ok])]
 
 
 def _match(n: int, pairs: list[tuple[int, int]], free_grids: np.ndarray,
@@ -177,17 +176,18 @@ def assign_workers(grids: pd.DataFrame, roster: pd.DataFrame | None) -> pd.DataF
             a_of[pos] = waiting.pop(0)
     backup, _ = backup_posts(grids, a_of >= 0)
     rows = []
-    wid = {r: f"W{r + 1:03d}" for r in range(len(roster))}
+    wid = [f"W{r + 1:03d}" for r in range(len(roster))]
+    names, phones = roster["name"].tolist(), roster["phone"].tolist()
     for pos in order:
         if a_of[pos] >= 0:
             r = a_of[pos]
-            rows.append((wid[r], roster["name"].iat[r], roster["phone"].iat[r], ids[pos], "A"))
+            rows.append((wid[r], names[r], phones[r], ids[pos], "A"))
     for pos in order:
         if backup[pos] >= 0:
             r = a_of[backup[pos]]
-            rows.append((wid[r], roster["name"].iat[r], roster["phone"].iat[r], ids[pos], "B"))
+            rows.append((wid[r], names[r], phones[r], ids[pos], "B"))
     for r in waiting:
-        rows.append((wid[r], roster["name"].iat[r], roster["phone"].iat[r], None, None))
+        rows.append((wid[r], names[r], phones[r], None, None))
     return pd.DataFrame(rows, columns=list(WORKER_COLUMNS))
 
 
