@@ -173,6 +173,23 @@ def atlas_bytes(project, *, lang: str = "zh") -> bytes:
         return path.read_bytes()
 
 
+def roster_of_project(path) -> pd.DataFrame | None:
+    """The roster kept in a project file (each worker with the grid of its A post), or
+    ``None`` when the file has no workers."""
+    import pyogrio
+
+    names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    if "workers" not in names:
+        return None
+    workers = pyogrio.read_dataframe(path, layer="workers")
+    a = grid_workers.a_posts(workers)
+    people = workers.drop_duplicates("worker_id")
+    return pd.DataFrame({"name": people["name"].fillna("").astype(str).to_numpy(),
+                         "phone": people["phone"].fillna("").astype(str).to_numpy(),
+                         "post": ["A" if w in a else "" for w in people["worker_id"]],
+                         "grid": [a.get(w, "") for w in people["worker_id"]]})
+
+
 def report_rows(project, lang: str) -> list[tuple[str, str]]:
     """Rows for the report's settings page: the code scheme and, with a roster, the
     staffing figures (counts only)."""
@@ -217,5 +234,5 @@ def signboard_table(project, *, with_workers: bool = False) -> pd.DataFrame:
     return table
 
 
-__all__ = ["GRID_SYSTEM_COLUMNS", "apply", "atlas_bytes", "report_rows", "carry_grid_system", "ensure_grid_system", "grid_columns",
+__all__ = ["GRID_SYSTEM_COLUMNS", "apply", "atlas_bytes", "report_rows", "roster_of_project", "carry_grid_system", "ensure_grid_system", "grid_columns",
            "set_grid_system", "signboard_table"]

@@ -131,6 +131,12 @@ def test_admin_code_errors_and_roster_errors(tmp_path, capsys):
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("姓名,手机\n测试甲,13800000000\n".encode("gbk"))
     assert read_roster(gbk)["name"].tolist() == ["测试甲"]
+    xlsx = tmp_path / "名单.xlsx"
+    pd.DataFrame({"姓名": ["测试乙"], "联系电话": ["013800000001"], "岗位": ["a岗"],
+                  "网格编号": ["C01-02"]}).to_excel(xlsx, index=False)
+    row = read_roster(xlsx).iloc[0]
+    assert (row["name"], row["phone"], row["post"], row["grid"]) == \
+        ("测试乙", "013800000001", "A", "C01-02")
 
 
 def test_signboard_without_roster_and_numbered_posts(made):
@@ -215,3 +221,19 @@ def test_reassign_and_swap_workers_with_undo_and_redo(made, tmp_path):
     assert a_posts(redo_worker_edit(reopened).layers["workers"]) == after
     with pytest.raises(InputError):
         reassign_worker(project, "W999", g1)
+
+
+def test_a_rerun_keeps_the_codes_and_the_workers(made, tmp_path):
+    out = tmp_path / "again.gpkg"
+    result = subprocess.run(
+        ["python", "-m", "analysis", "run", "--demo", "synthetic:3000", "--project",
+         str(made["out"]), "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    old = pyogrio.read_dataframe(made["out"], layer="grids")
+    new = pyogrio.read_dataframe(out, layer="grids")
+    assert dict(zip(new["grid_id"], new["grid_code"])) == dict(zip(old["grid_id"], old["grid_code"]))
+    before = pyogrio.read_dataframe(made["out"], layer="workers")
+    after = pyogrio.read_dataframe(out, layer="workers")
+    a = lambda w: dict(zip(w.loc[w["post"] == "A", "name"], w.loc[w["post"] == "A", "grid_id"]))
+    assert a(after) == a(before)
+    assert not any(v in result.stderr for v in NAMES + PHONES)
