@@ -90,6 +90,8 @@ def read_roster(path: str | Path | None = None, *, data: bytes | None = None,
         values = raw[col].fillna("").astype(str).str.strip().to_numpy() if col else [""] * len(raw)
         out[field] = list(values)
     out = out[out["name"] != ""].reset_index(drop=True)
+    if not len(out):
+        raise InputError("err.roster_empty", path=shown)
     out["post"] = out["post"].str.upper().str.extract(r"([AB])", expand=False).fillna("")
     return out
 

@@ -17,6 +17,7 @@ from analysis.cli import main
 from analysis.gridsystem import set_grid_system, signboard_table
 from analysis.project import edit_project, open_project
 from geo.grids import edits
+from geo.errors import InputError
 from geo.grids.workers import adjacency, read_roster
 
 NAMES = ["测试甲", "测试乙", "测试丙", "测试丁"] + [f"职员{k}" for k in range(5, 16)]
@@ -128,6 +129,10 @@ def test_admin_code_errors_and_roster_errors(tmp_path, capsys):
     code = main(["run", "--demo", "synthetic:300", "--admin-code", "11010", "--out",
                  str(tmp_path / "x.gpkg")])
     assert code == 2 and "error:" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("姓名,电话\n,13800000000\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        read_roster(empty)
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("姓名,手机\n测试甲,13800000000\n".encode("gbk"))
     assert read_roster(gbk)["name"].tolist() == ["测试甲"]
