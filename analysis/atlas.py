@@ -24,6 +24,7 @@ import shapely
 import shapely.ops
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
 from analysis.atlas_data import GridFacts, grid_facts
@@ -71,8 +72,11 @@ def page_cover(ctx: Context, *, when: str, grids: pd.DataFrame) -> Figure:
                     households=f"{int(grids['households'].sum()):,}"),
              ctx.tr("atlas.cover_scheme_admin", code=scheme.admin_code) if scheme.county
              else ctx.tr("atlas.cover_scheme_local"),
-             ctx.tr("atlas.cover_workers") if "workers" in ctx.layers else ctx.tr("atlas.cover_posts"),
-             when]
+             ctx.tr("atlas.cover_workers") if "workers" in ctx.layers else ctx.tr("atlas.cover_posts")]
+    staffing = ctx.project.summary.get("staffing")
+    if "workers" in ctx.layers and isinstance(staffing, dict) and staffing:
+        lines.append(ctx.tr("gs.staffing_line", **staffing))
+    lines.append(when)
     y = 0.52
     for line in lines:
         for part in wrap(line, _ems(0.8, 11)):
@@ -139,10 +143,19 @@ def _map(ctx: Context, fig: Figure, grids: pd.DataFrame, k: int) -> None:
             colours = [ctx.colours.get(s, "#333333") for s in part["service"].astype(str)]
             ax.scatter(part.geometry.x, part.geometry.y, s=22, c=colours, marker="o",
                        edgecolors="white", linewidths=0.6, zorder=8)
+            shown = sorted(set(part["service"].astype(str)))[:10]
+            handles = [Line2D([], [], marker="o", lw=0, color=ctx.colours.get(sv, "#333333"),
+                              markeredgecolor="white", markersize=5,
+                              label=clean(ctx.service_name(sv), 10 if ctx.lang == "zh" else 18))
+                       for sv in shown]
+            leg = ax.legend(handles=handles, loc="upper left", fontsize=6, frameon=True,
+                            framealpha=0.85, borderpad=0.4, handletextpad=0.3, labelspacing=0.25)
+            leg.set_zorder(12)
     _road_names(ax, ctx, geom, str(grids["boundary_zh"].iloc[k]))
     c = geom.representative_point()
     ax.text(c.x, c.y, str(grids["grid_id"].iloc[k]), ha="center", va="center", fontsize=11,
-            zorder=9, color="#7f2704")
+            zorder=11, color="#7f2704",
+            bbox={"facecolor": "#fff3e0", "alpha": 0.85, "edgecolor": "none", "pad": 1.5})
     draw.furniture(ctx, ax, small=False)
 
 

@@ -328,6 +328,10 @@ def _grid_system_args(args: argparse.Namespace) -> GridSystemArgs:
         from geo.grids.workers import read_roster
 
         roster = read_roster(args.roster)
+    elif args.project:  # a re-run keeps the earlier project's workers on their grids
+        from analysis.gridsystem import roster_of_project
+
+        roster = roster_of_project(args.project)
     return admin, obj, roster
 
 

@@ -173,6 +173,42 @@ def atlas_bytes(project, *, lang: str = "zh") -> bytes:
         return path.read_bytes()
 
 
+def roster_of_project(path) -> pd.DataFrame | None:
+    """The roster kept in a project file (each worker with the grid of its A post), or
+    ``None`` when the file has no workers."""
+    import pyogrio
+
+    names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    if "workers" not in names:
+        return None
+    workers = pyogrio.read_dataframe(path, layer="workers")
+    a = grid_workers.a_posts(workers)
+    people = workers.drop_duplicates("worker_id")
+    return pd.DataFrame({"name": people["name"].fillna("").astype(str).to_numpy(),
+                         "phone": people["phone"].fillna("").astype(str).to_numpy(),
+                         "post": ["A" if w in a else "" for w in people["worker_id"]],
+                         "grid": [a.get(w, "") for w in people["worker_id"]]})
+
+
+def report_rows(project, lang: str) -> list[tuple[str, str]]:
+    """Rows for the report's settings page: the code scheme and, with a roster, the
+    staffing figures (counts only)."""
+    from geo.i18n import t
+
+    rows = []
+    scheme = CodeScheme.from_meta(project.meta)
+    if scheme.county:
+        rows.append((t("gs.report_codes", lang), f"CJ/T 349-2010 · {scheme.admin_code}"))
+    st = project.summary.get("staffing") if isinstance(project.summary, dict) else None
+    if isinstance(st, dict) and st.get("workers"):
+        rows.append((t("gs.report_workers", lang),
+                     t("gs.report_workers_value", lang, **st)))
+        rows.append((t("gs.report_unstaffed", lang),
+                     f"{st['grids_without_worker']} / {st['workers_without_grid']} / "
+                     f"{st['grids_without_backup']}"))
+    return rows
+
+
 def signboard_table(project, *, with_workers: bool = False) -> pd.DataFrame:
     """One row per grid for signboards and contact cards: code, name, community, 四至 (zh,
     en), and, only when ``with_workers``, the A and B workers and phones."""
@@ -198,5 +234,5 @@ def signboard_table(project, *, with_workers: bool = False) -> pd.DataFrame:
     return table
 
 
-__all__ = ["GRID_SYSTEM_COLUMNS", "apply", "atlas_bytes", "carry_grid_system", "ensure_grid_system", "grid_columns",
+__all__ = ["GRID_SYSTEM_COLUMNS", "apply", "atlas_bytes", "report_rows", "roster_of_project", "carry_grid_system", "ensure_grid_system", "grid_columns",
            "set_grid_system", "signboard_table"]

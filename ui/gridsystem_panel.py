@@ -33,6 +33,8 @@ def section(project: Project, lang: str, *, store, prepared, stem: str) -> None:
             st.success(t("gs.page_applied", lang))
         except GridcircleError as exc:
             st.error(exc.message(lang))
+    if "workers" in project.layers:
+        _worker_posts(project, lang, store)
     if st.button(t("gs.page_atlas", lang), key="gc_atlas"):
         st.session_state["gc_want_atlas"] = lang
     want = st.session_state.get("gc_want_atlas")
@@ -47,6 +49,34 @@ def section(project: Project, lang: str, *, store, prepared, stem: str) -> None:
                                key="gc_dl_atlas")
         except GridcircleError as exc:
             st.error(exc.message(lang))
+
+
+def _worker_posts(project: Project, lang: str, store) -> None:
+    """Put a worker on a grid's A post (a swap with the grid's worker), undo and redo."""
+    from analysis.worker_edits import reassign_worker, redo_worker_edit, undo_worker_edit
+
+    workers = project.layers["workers"]
+    people = workers.drop_duplicates("worker_id")
+    label = dict(zip(people["worker_id"].astype(str),
+                     [f"{w} {n}" for w, n in zip(people["worker_id"], people["name"])]))
+    grids = sorted(project.layers["grids"]["grid_id"].astype(str))
+    c1, c2 = st.columns(2)
+    worker = c1.selectbox(t("gs.page_worker", lang), list(label), key="gc_worker_pick",
+                          format_func=lambda w: label.get(w, w))
+    grid = c2.selectbox(t("gs.page_worker_grid", lang), grids, key="gc_worker_grid")
+    b1, b2, b3 = st.columns(3)
+    try:
+        if b1.button(t("gs.page_reassign", lang), key="gc_worker_apply"):
+            store(reassign_worker(project, worker, grid))
+            st.rerun()
+        if b2.button(t("gs.page_worker_undo", lang), key="gc_worker_undo"):
+            store(undo_worker_edit(project))
+            st.rerun()
+        if b3.button(t("gs.page_worker_redo", lang), key="gc_worker_redo"):
+            store(redo_worker_edit(project))
+            st.rerun()
+    except GridcircleError as exc:
+        st.error(exc.message(lang))
 
 
 __all__ = ["section"]

@@ -380,9 +380,12 @@ def page_settings(ctx: Context) -> Figure:
                      ctx.tr("report.left_out_row", buildings=info.get("buildings", 0),
                             households=f"{info.get('households_if_homes', 0):,}")))
     from analysis.capacity_text import appendix_rows  # supply, reached, demand, shortfall
+    from analysis.gridsystem import report_rows
 
+    rows += report_rows(project, ctx.lang)  # grid codes and staffing (grid system)
     rows += appendix_rows(summary, ctx.service_name, ctx.lang)[:max(0, 19 - len(rows))]
     y = 0.86
+    rows = rows[:20]  # what fits the page (the XLSX export holds every figure)
     for label, value in rows:
         fig.text(0.06, y, label, fontsize=ctx.fs(10), va="top")
         fig.text(0.60, y, value, fontsize=ctx.fs(10), va="top", ha="right")

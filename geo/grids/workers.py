@@ -90,6 +90,8 @@ def read_roster(path: str | Path | None = None, *, data: bytes | None = None,
         values = raw[col].fillna("").astype(str).str.strip().to_numpy() if col else [""] * len(raw)
         out[field] = list(values)
     out = out[out["name"] != ""].reset_index(drop=True)
+    if not len(out):
+        raise InputError("err.roster_empty", path=shown)
     out["post"] = out["post"].str.upper().str.extract(r"([AB])", expand=False).fillna("")
     return out
 
@@ -101,13 +103,12 @@ def adjacency(grids: pd.DataFrame) -> list[tuple[int, int, bool]]:
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="dwithin", distance=TOUCH_M)
     keep = left < right
+    left, right = left[keep], right[keep]
     comm = grids["community_id"].astype(str).to_numpy()
-    pairs = []
-    for i, j in zip(left[keep], right[keep]):
-        shared = shapely.intersection(shapely.buffer(geoms[i], TOUCH_M), geoms[j]).area
-        if shared >= TOUCH_M * 10:  # a shared edge of 10 m or more, not a corner
-            pairs.append((int(i), int(j), bool(comm[i] == comm[j])))
-    return pairs
+    grown = shapely.buffer(geoms, TOUCH_M)
+    shared = shapely.area(shapely.intersection(grown[left], geoms[right]))
+    ok = shared >= TOUCH_M * 10  # a shared edge of 10 m or more, not a corner
+    return [(int(i), int(j), bool(comm[i] == comm[j])) for i, j in zip(left[ok], right[ok])]
 
 
 def _match(n: int, pairs: list[tuple[int, int]], free_grids: np.ndarray,
@@ -177,17 +178,18 @@ def assign_workers(grids: pd.DataFrame, roster: pd.DataFrame | None) -> pd.DataF
             a_of[pos] = waiting.pop(0)
     backup, _ = backup_posts(grids, a_of >= 0)
     rows = []
-    wid = {r: f"W{r + 1:03d}" for r in range(len(roster))}
+    wid = [f"W{r + 1:03d}" for r in range(len(roster))]
+    names, phones = roster["name"].tolist(), roster["phone"].tolist()
     for pos in order:
         if a_of[pos] >= 0:
             r = a_of[pos]
-            rows.append((wid[r], roster["name"].iat[r], roster["phone"].iat[r], ids[pos], "A"))
+            rows.append((wid[r], names[r], phones[r], ids[pos], "A"))
     for pos in order:
         if backup[pos] >= 0:
             r = a_of[backup[pos]]
-            rows.append((wid[r], roster["name"].iat[r], roster["phone"].iat[r], ids[pos], "B"))
+            rows.append((wid[r], names[r], phones[r], ids[pos], "B"))
     for r in waiting:
-        rows.append((wid[r], roster["name"].iat[r], roster["phone"].iat[r], None, None))
+        rows.append((wid[r], names[r], phones[r], None, None))
     return pd.DataFrame(rows, columns=list(WORKER_COLUMNS))
 
 
@@ -213,14 +215,22 @@ def staffing(workers: pd.DataFrame | None, grids: pd.DataFrame) -> dict:
     }
 
 
-def keep_workers(workers: pd.DataFrame, grids: pd.DataFrame) -> pd.DataFrame:
+def a_posts(workers: pd.DataFrame) -> dict[str, str]:
+    """Worker id → the grid of its A post."""
+    a = workers[workers["post"] == "A"]
+    return dict(zip(a["worker_id"].astype(str), a["grid_id"].astype(str)))
+
+
+def keep_workers(workers: pd.DataFrame, grids: pd.DataFrame,
+                 grid_of: dict[str, str | None] | None = None) -> pd.DataFrame:
     """The workers after a grid edit: each A worker of a grid that still exists keeps it;
     the workers of grids that are gone take the new grids without a worker; B posts are
-    matched again."""
-    a = workers[workers["post"] == "A"]
+    matched again. ``grid_of`` (worker id → grid or ``None``) sets A posts instead of
+    the current ones (a planner's reassignment)."""
     people = workers.drop_duplicates("worker_id")
     ids = set(grids["grid_id"].astype(str))
-    grid_of = dict(zip(a["worker_id"], a["grid_id"].astype(str)))
+    if grid_of is None:
+        grid_of = a_posts(workers)
     roster = pd.DataFrame({
         "name": people["name"].to_numpy(), "phone": people["phone"].to_numpy(),
         "post": ["A" if grid_of.get(w) in ids else "" for w in people["worker_id"]],
@@ -233,5 +243,5 @@ def keep_workers(workers: pd.DataFrame, grids: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["WORKER_COLUMNS", "adjacency", "assign_workers", "backup_posts", "keep_workers",
+__all__ = ["WORKER_COLUMNS", "a_posts", "adjacency", "assign_workers", "backup_posts", "keep_workers",
            "read_roster", "staffing"]

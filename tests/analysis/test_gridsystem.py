@@ -17,6 +17,7 @@ from analysis.cli import main
 from analysis.gridsystem import set_grid_system, signboard_table
 from analysis.project import edit_project, open_project
 from geo.grids import edits
+from geo.errors import InputError
 from geo.grids.workers import adjacency, read_roster
 
 NAMES = ["测试甲", "测试乙", "测试丙", "测试丁"] + [f"职员{k}" for k in range(5, 16)]
@@ -128,9 +129,19 @@ def test_admin_code_errors_and_roster_errors(tmp_path, capsys):
     code = main(["run", "--demo", "synthetic:300", "--admin-code", "11010", "--out",
                  str(tmp_path / "x.gpkg")])
     assert code == 2 and "error:" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("姓名,电话\n,13800000000\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        read_roster(empty)
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("姓名,手机\n测试甲,13800000000\n".encode("gbk"))
     assert read_roster(gbk)["name"].tolist() == ["测试甲"]
+    xlsx = tmp_path / "名单.xlsx"
+    pd.DataFrame({"姓名": ["测试乙"], "联系电话": ["013800000001"], "岗位": ["a岗"],
+                  "网格编号": ["C01-02"]}).to_excel(xlsx, index=False)
+    row = read_roster(xlsx).iloc[0]
+    assert (row["name"], row["phone"], row["post"], row["grid"]) == \
+        ("测试乙", "013800000001", "A", "C01-02")
 
 
 def test_signboard_without_roster_and_numbered_posts(made):
@@ -178,3 +189,56 @@ def test_codes_and_boundaries_on_the_beijing_sample():
     named = grids["boundary_zh"].str.contains("路|街|河|围墙")
     assert named.mean() >= 0.5
     assert grids["boundary_zh"].str.contains("学清路").any()
+
+
+def test_reassign_and_swap_workers_with_undo_and_redo(made, tmp_path):
+    from analysis.project import save
+    from analysis.worker_edits import reassign_worker, redo_worker_edit, undo_worker_edit
+    from geo.errors import InputError
+    from geo.grids.workers import a_posts
+
+    project = open_project(made["out"])
+    start = a_posts(project.layers["workers"])
+    w1, w2 = sorted(start)[:2]
+    g1, g2 = start[w1], start[w2]
+    swapped = reassign_worker(project, w1, g2, author="测试")
+    posts = a_posts(swapped.layers["workers"])
+    assert posts[w1] == g2 and posts[w2] == g1  # a swap
+    b = swapped.layers["workers"]
+    b = b[b["post"] == "B"]
+    assert b["worker_id"].is_unique
+    spare = next(w for w in swapped.layers["workers"]["worker_id"] if w not in posts)
+    moved = reassign_worker(swapped, spare, g1)  # a spare worker takes a grid
+    after = a_posts(moved.layers["workers"])
+    assert after[spare] == g1 and w2 not in after
+    assert moved.summary["staffing"]["workers_without_grid"] == \
+        swapped.summary["staffing"]["workers_without_grid"]
+    back = undo_worker_edit(undo_worker_edit(moved))
+    assert a_posts(back.layers["workers"]) == start
+    again = redo_worker_edit(back)
+    assert a_posts(again.layers["workers"]) == posts
+    # the journal is saved with the project and holds ids only
+    saved = save(again, tmp_path / "w.gpkg")
+    reopened = open_project(saved.path)
+    journal = reopened.meta["worker_edits"]
+    assert journal["position"] == 1 and len(journal["entries"]) == 2
+    assert not any(n in json.dumps(journal, ensure_ascii=False) for n in NAMES + PHONES)
+    assert a_posts(redo_worker_edit(reopened).layers["workers"]) == after
+    with pytest.raises(InputError):
+        reassign_worker(project, "W999", g1)
+
+
+def test_a_rerun_keeps_the_codes_and_the_workers(made, tmp_path):
+    out = tmp_path / "again.gpkg"
+    result = subprocess.run(
+        ["python", "-m", "analysis", "run", "--demo", "synthetic:3000", "--project",
+         str(made["out"]), "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    old = pyogrio.read_dataframe(made["out"], layer="grids")
+    new = pyogrio.read_dataframe(out, layer="grids")
+    assert dict(zip(new["grid_id"], new["grid_code"])) == dict(zip(old["grid_id"], old["grid_code"]))
+    before = pyogrio.read_dataframe(made["out"], layer="workers")
+    after = pyogrio.read_dataframe(out, layer="workers")
+    a = lambda w: dict(zip(w.loc[w["post"] == "A", "name"], w.loc[w["post"] == "A", "grid_id"]))
+    assert a(after) == a(before)
+    assert not any(v in result.stderr for v in NAMES + PHONES)

@@ -24,3 +24,35 @@ def test_admin_code_field_and_atlas_button():
     at.text_input(key="gc_admin_code").set_value("12345").run()
     at.button(key="gc_gs_apply").click().run()
     assert at.error and "12345" in at.error[0].value
+
+
+def test_a_post_swap_and_undo_on_the_page():
+    """The roster is put in the session directly (AppTest cannot upload a file)."""
+    from dataclasses import replace
+
+    from geo.grids.workers import a_posts
+
+    at = AppTest.from_function(page_script, default_timeout=300).run()
+    assert not at.exception, at.exception
+    roster = "姓名,电话\n" + "".join(f"职员{k},1380000{k:04d}\n" for k in range(20))
+    from analysis.gridsystem import set_grid_system
+    from geo.grids.workers import read_roster
+
+    held = at.session_state["gc_held"]
+    project = set_grid_system(held.project, roster=read_roster(data=roster.encode(),
+                                                               filename="r.csv"))
+    at.session_state["gc_held"] = replace(held, project=project)  # as the upload does
+    at.run()
+    assert not at.exception, at.exception
+    start = a_posts(at.session_state["gc_held"].project.layers["workers"])
+    w1, w2 = sorted(start)[:2]
+    at.selectbox(key="gc_worker_pick").set_value(w1).run()
+    at.selectbox(key="gc_worker_grid").set_value(start[w2]).run()
+    at.button(key="gc_worker_apply").click().run()
+    assert not at.exception, at.exception
+    posts = a_posts(at.session_state["gc_held"].project.layers["workers"])
+    assert posts[w1] == start[w2] and posts[w2] == start[w1]
+    at.button(key="gc_worker_undo").click().run()
+    assert a_posts(at.session_state["gc_held"].project.layers["workers"]) == start
+    shown = [e.value for kind in (at.error, at.success, at.info, at.warning) for e in kind]
+    assert not any("1380000" in v for v in shown)

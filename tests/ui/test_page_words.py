@@ -20,7 +20,7 @@ ALLOWED_EN = {
     "GPS", "km", "MB", "CSV", "XLSX", "GeoJSON", "GeoPackage", "gpkg", "PDF", "Polsby",
     "Popper", "pbf", "osm", "bz", "xml", "json", "xlsx", "csv", "shp", "zip", "dpi", "Excel",
     "Overpass", "Helsinki", "Leaflet", "WebGIS", "GIS", "ID", "UTC", "txt", "gz", "xls",
-    "Shapefile", "UTF", "QGIS", "GB", "Amap", "Tencent", "Baidu", "min", "PNG", "GBK",
+    "Shapefile", "UTF", "QGIS", "GB", "CJ", "Amap", "Tencent", "Baidu", "min", "PNG", "GBK",
     "English",  # the language switch names the other language in its own words
 }
 
