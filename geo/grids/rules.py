@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -399,6 +400,18 @@ def reason_text(value: object, lang: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value).strip()
+
+
+def note_text(value: object, lang: str) -> str:
+    """A note of the summary in the reader's language: stored reasons, or a bilingual
+    ``中文 / English`` note (:func:`geo.i18n.both`) cut to its half in ``lang``."""
+    if decode_reasons(value) or lang not in ("zh", "en"):
+        return reason_text(value, lang)
+    text = reason_text(value, lang)
+    zh, sep, en = text.partition(" / ")
+    if not sep or not re.search(r"[\u3400-\u9fff]", zh) or re.search(r"[\u3400-\u9fff]", en[:40]):
+        return text  # not a bilingual note
+    return zh if lang == "zh" else en
 
 
 def name_text(value: object, lang: str) -> str:
