@@ -16,7 +16,7 @@ import shapely
 
 from geo.i18n import t, table
 from ui import assets
-from ui.maphtml import esc
+from ui.maphtml import Script, esc
 
 STATUS_COLOURS = {"gated": "#c0392b", "no_access": "#e67e22", "opened": "#27ae60"}
 OTHER_STATUS = "#7f8c8d"
@@ -54,7 +54,8 @@ def gates_map(compounds: gpd.GeoDataFrame, access: pd.DataFrame, crs, *, chosen:
     """Outlines (by status) and gates (by origin) on one map, zoomed to ``chosen``."""
     comps = gpd.GeoDataFrame(compounds[["compound_id", "name", "status"]].copy(),
                              geometry=compounds.geometry.to_numpy(), crs=crs).to_crs(4326)
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    fmap = folium.Map(tiles=None, control_scale=False, prefer_canvas=True)
+    Script("L.control.scale({imperial: false, metric: true}).addTo({map});").add_to(fmap)
     fmap.get_root().html.add_child(folium.Element(
         "<style>.leaflet-container{background:#f4f1ea;}</style>"))
     for cid, name, status, geom in zip(comps["compound_id"].astype(str), comps["name"],
@@ -92,8 +93,9 @@ def gates_map(compounds: gpd.GeoDataFrame, access: pd.DataFrame, crs, *, chosen:
     items += f'<div><span style="display:inline-block;width:14px;border-top:3px solid {CHOSEN};' \
              f'margin-right:4px"></span>{esc(t("gates.map_chosen", lang))}</div>'
     fmap.get_root().html.add_child(folium.Element(
-        '<div style="position:absolute;top:8px;right:8px;z-index:9999;background:rgba(255,255,255,.9);'
-        f'font:12px sans-serif;padding:4px 6px;border-radius:3px">{items}</div>'))
+        '<div style="position:absolute;bottom:24px;right:4px;z-index:9999;'
+        'background:rgba(255,255,255,.85);font:11px sans-serif;padding:3px 5px;'
+        f'border-radius:3px">{items}</div>'))
     return assets.localise(fmap)
 
 
