@@ -43,9 +43,17 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: object) -> str:
     text = table()[key][lang]
     if not params:
         return text
-    if lang == "en" and any(_is_one(v) for v in params.values()):
-        text = _singular(text, params)
+    if lang == "en":
+        if any(_is_one(v) for v in params.values()):
+            text = _singular(text, params)
+        # lists joined the Chinese way (名称、名称；…) read with English punctuation
+        params = {k: v.translate(_EN_PUNCTUATION) if isinstance(v, str) else v
+                  for k, v in params.items()}
     return text.format(**params)
+
+
+_EN_PUNCTUATION = str.maketrans({"、": ", ", "，": ", ", "；": "; ", "：": ": ", "（": " (",
+                                 "）": ")", "。": "."})
 
 
 #: English plural nouns the table counts, and their singulars (``1 facility``, not

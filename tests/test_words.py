@@ -122,3 +122,9 @@ def test_messages_of_a_real_run_read_right(small_district):
     for key, value in (result.summary.get("timings_s") or {}).items():
         assert f"step.{key}" in keys or key in ("index",), key
     assert not bad, "\n".join(bad[:30])
+
+
+def test_lists_joined_the_chinese_way_read_with_english_punctuation():
+    text = t("note.input_unmatched_names", "en", names="甲、乙；丙（东）")
+    assert not FULL_WIDTH.search(text) and "甲, 乙; 丙 (东)" in text
+    assert "甲、乙" in t("note.input_unmatched_names", "zh", names="甲、乙")
