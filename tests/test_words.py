@@ -69,6 +69,8 @@ def problems(key: str, lang: str, text: str, keys: set[str]) -> list[str]:
         if CJK.search(re.sub(r"[\u3400-\u9fff]+(?=[ /)]|$)(?<! )", "", text) if key in
                          COLUMN_NAMES else text):
             out.append("Chinese in English")
+        if "(s)" in text:
+            out.append("'(s)': a count says which")
         if PLURAL_AFTER_ONE.search(text):
             out.append(f"plural after one: {PLURAL_AFTER_ONE.search(text).group(0)!r}")
     elif ASCII_IN_ZH.search(text):
