@@ -16,6 +16,7 @@ import streamlit as st
 
 from analysis.export import neutral_frame
 from geo.i18n import t
+from ui import widgets
 from geo.walls import SIDES, WallSettings, outline_point, to_wgs84
 
 KEY = "wall_edits"
@@ -98,8 +99,8 @@ def panel(run, page) -> None:
     if editable.empty:
         return
     labels = {c: f"{n or c}" for c, n in zip(editable["compound_id"], editable["name"])}
-    chosen = st.selectbox(t("gates.compound", lang), list(labels), key="gates_compound",
-                          format_func=lambda c: labels[c])
+    chosen = widgets.selectbox(t("gates.compound", lang), list(labels), key="gates_compound",
+                               lang=lang, format_func=lambda c: labels[c])
     row = editable[editable["compound_id"] == chosen].iloc[0]
     _map(comps, acc, index.network.crs, chosen, lang)
     st.caption(t("gates.compound_households", lang, name=labels[chosen],
@@ -108,12 +109,12 @@ def panel(run, page) -> None:
     mine = acc[acc["compound_id"] == chosen] if len(acc) else acc
     if mine is None or len(mine) == 0:
         actions = tuple(a for a in actions if a != "close")
-    action = st.radio(t("gates.action", lang), actions, key="gates_action", horizontal=True,
-                      format_func=lambda a: t(f"gates.action_{a}", lang))
+    action = widgets.radio(t("gates.action", lang), actions, key="gates_action",
+                           horizontal=True, format_func=lambda a: t(f"gates.action_{a}", lang))
     side, gate_xy = "n", None
     if action == "add":
-        side = st.radio(t("gates.side", lang), tuple(SIDES), key="gates_side", horizontal=True,
-                        format_func=lambda s: t(f"gates.side_{s}", lang))
+        side = widgets.radio(t("gates.side", lang), tuple(SIDES), key="gates_side",
+                             horizontal=True, format_func=lambda s: t(f"gates.side_{s}", lang))
     elif action == "close":
         options = list(range(len(mine)))
         pick = st.selectbox(t("gates.gate", lang), options, key="gates_gate",
