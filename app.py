@@ -15,6 +15,7 @@ session.apply_pending()  # an opened project's area and settings, set before the
 settings = sidebar.page_settings()
 lang = settings.lang if settings else sidebar.current_language()
 st.title(t("app.title", lang))
+st.caption(t("app.start_hint", lang))  # what this does and where to start, in one line
 if settings is None:
     st.info(session.waiting_for_file(lang) or t("page.choose_source", lang))
     st.stop()

@@ -207,6 +207,9 @@ def add_report_export_commands(sub) -> None:
                      help="纸张（横向）/ paper size (landscape)")
     rep.add_argument("--services", help="服务，逗号分隔 / services to map, comma-separated")
     rep.add_argument("--png", metavar="DIR", help="另存 300 dpi 地图 PNG / also save 300 dpi PNG maps")
+    rep.add_argument("--area-name", help="报告中的区域名称（默认：项目保存的名称或最大社区）/ "
+                                         "the area's name in the report (default: the name "
+                                         "saved with the project, or its largest community)")
     exp = sub.add_parser("export", help="导出 / export layers and tables")
     exp.add_argument("project", help="项目文件 / project file (.gpkg)")
     exp.add_argument("--format", required=True, type=str.lower,
@@ -261,6 +264,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         check_output_folder(args.png)
     _remove_stale(out.parent, args.png)
     project = _opened(args.project)
+    if getattr(args, "area_name", None):
+        from dataclasses import replace
+
+        project = replace(project, meta={**project.meta, "area_name": str(args.area_name)[:60]})
     services = [s.strip() for s in args.services.split(",") if s.strip()] if args.services else None
     progress("step.report")
     make_report(project, out, lang=args.lang, paper=args.paper, services=services)

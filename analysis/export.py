@@ -302,8 +302,11 @@ def write_shapefile(project: Project, out_dir: Path, *, lang: str = "zh") -> lis
     return [target]
 
 
-def table_frames(project: Project) -> dict[str, pd.DataFrame]:
-    """The project's tables as exported to CSV and XLSX (credit column where OSM was used)."""
+def table_frames(project: Project, lang: str | None = None) -> dict[str, pd.DataFrame]:
+    """The project's tables as exported to CSV and XLSX (credit column where OSM was used);
+    with ``lang``, their cells in that language (:func:`analysis.export_words.localise`)."""
+    from analysis.export_words import localise
+
     out = {}
     for name, frame in _layers(project, TABLE_LAYERS).items():
         table = _as_table(frame)
@@ -318,6 +321,8 @@ def table_frames(project: Project) -> dict[str, pd.DataFrame]:
         from analysis.gridsystem import signboard_table
 
         out["signboard"] = signboard_table(project, with_workers="workers" in project.layers)
+    if lang is not None:
+        out = {name: localise(name, frame, lang) for name, frame in out.items()}
     return out
 
 
@@ -325,7 +330,7 @@ def write_csv(project: Project, out_dir: Path, *, lang: str = "zh") -> list[Path
     """One CSV per table, UTF-8 with a byte-order mark (Excel shows Chinese correctly):
     headings in ``lang``, then the field names, then the rows."""
     stem, out = _stem(project), []
-    for name, frame in table_frames(project).items():
+    for name, frame in table_frames(project, lang).items():
         path = out_dir / f"{stem}_{name}.csv"
         _with_headings(_neutral_frame(frame), lang).to_csv(path, index=False, encoding="utf-8-sig")
         out.append(path)
@@ -348,7 +353,7 @@ def _about_rows(project: Project, lang: str) -> list[tuple[str, str]]:
 def write_xlsx(project: Project, out_dir: Path, *, lang: str = "zh") -> list[Path]:
     """One workbook: an about sheet (area, settings, credit) and one sheet per table."""
     target = out_dir / f"{_stem(project)}.xlsx"
-    tables = table_frames(project)
+    tables = table_frames(project, lang)
     fields = []
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
         about = pd.DataFrame(_about_rows(project, lang), columns=[t("export.about.item", lang),

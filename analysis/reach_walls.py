@@ -89,6 +89,7 @@ def compound_access(index: ReachIndex, reach: HouseholdReach, settings: WalkSett
         "compounds_gated": rep["compounds_gated"],
         "compounds_by_status": rep["compounds_by_status"],
         "open_no_access": rep["no_access_ids"],
+        "open_no_access_names": rep.get("no_access_names", rep["no_access_ids"]),
         "access_points": rep["access_points"],
         "access_points_closed": rep["access_points_closed"],
         "gates_ignored": rep["gates_mapped_ignored"] + rep["gates_added_ignored"],
@@ -168,7 +169,7 @@ def wall_layers(index: ReachIndex) -> dict[str, gpd.GeoDataFrame]:
 def wall_notes(block: dict) -> list[str]:
     """Bilingual notes for the summary: how many compounds are walls, which are open for
     want of a known access point."""
-    from geo.i18n import both
+    from geo.i18n import both, t
 
     if not block.get("gated"):
         return []
@@ -188,8 +189,10 @@ def wall_notes(block: dict) -> list[str]:
         notes.append(_ignored_note(len(why), counts))
     no_access = block["compounds_by_status"].get("no_access", 0)
     if no_access:
-        notes.append(both("note.walls_no_access", count=no_access,
-                          ids=", ".join(block["open_no_access"])))
+        names = block.get("open_no_access_names") or block["open_no_access"]
+        notes.append(" / ".join(t("note.walls_no_access", lang, count=no_access,
+                                  ids=("、" if lang == "zh" else ", ").join(names))
+                                for lang in ("zh", "en")))
     return notes
 
 

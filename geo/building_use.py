@@ -13,7 +13,10 @@ the report, which say what was left out and why (counts per reason).
 
 from __future__ import annotations
 
+import csv
 import re
+from functools import lru_cache
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +24,10 @@ import pandas as pd
 
 #: Reasons a building holds no households, in the order reports list them.
 REASONS = ("dormitory", "campus", "hospital", "military", "hotel", "office", "commercial",
-           "industry", "other", "unknown")
+           "industry", "named", "other", "unknown")
+#: Words in a building's name that say it is not a home (中心, 食堂, 会所, 幼儿园 …) and words
+#: that say it is one (住宅, 公寓 …, which win): an editable table.
+NAME_TABLE = Path(__file__).resolve().parent.parent / "data" / "non_home_names.csv"
 
 #: ``building`` values that are homes wherever they stand.
 HOME_BUILDINGS = frozenset({
@@ -95,6 +101,34 @@ def tag_reason(tags: pd.DataFrame, keys: tuple[str, ...] = tuple(TAG_REASON), *,
     return out.astype(object).where(out.notna(), None)
 
 
+@lru_cache(maxsize=4)
+def name_words(path: str = str(NAME_TABLE)) -> tuple[re.Pattern | None, re.Pattern | None]:
+    """``(not a home, a home)``: patterns of the name words of :data:`NAME_TABLE`."""
+    words: dict[str, list[str]] = {"non_home": [], "home": []}
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            word, kind = (row.get("word") or "").strip(), (row.get("kind") or "").strip()
+            if word and kind in words:
+                words[kind].append(word)
+
+    def pattern(items: list[str]) -> re.Pattern | None:
+        items = sorted(set(items), key=len, reverse=True)
+        return re.compile("|".join(map(re.escape, items))) if items else None
+
+    return pattern(words["non_home"]), pattern(words["home"])
+
+
+def named_other_use(names: pd.Series) -> np.ndarray:
+    """Whether each name says its building is not a home (a word of :data:`NAME_TABLE`
+    and no word saying it is one): "科技活动中心", "职工食堂", not "3号楼" or "中心住宅楼"."""
+    other, home = name_words()
+    if other is None or not len(names):
+        return np.zeros(len(names), dtype=bool)
+    text = names.map(_first)
+    hit = text.map(lambda v: bool(other.search(v)) and not (home and home.search(v)))
+    return hit.to_numpy(dtype=bool)
+
+
 def _first(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
@@ -164,6 +198,11 @@ def building_reasons(buildings: gpd.GeoDataFrame, *, in_compound: np.ndarray,
         dorm_kept = include_dormitories & dorm
         hit = undecided & ~in_compound & ~dorm_kept & (strict | (loose & generic))
         reason = reason.where(~hit, site)
+    # a generic building whose name says it is no home (科技活动中心, 职工食堂) and no
+    # site or tag said otherwise holds none, inside a residential compound too
+    if "name" in buildings.columns:
+        named = generic & reason.isna().to_numpy() & named_other_use(buildings["name"])
+        reason = reason.where(~named, "named")
     # what is neither a home nor a named other use: a value like ``transportation``,
     # ``church`` or ``garage`` ("other"), or a generic building outside every residential
     # compound ("unknown": its use is not mapped)
@@ -198,6 +237,6 @@ def left_out_summary(reasons: pd.Series, buildings: gpd.GeoDataFrame,
     return out
 
 
-__all__ = ["BUILDING_REASON", "GENERIC_BUILDINGS", "HOME_BUILDINGS", "REASONS", "SITE_KEYS",
+__all__ = ["BUILDING_REASON", "NAME_TABLE", "name_words", "named_other_use", "GENERIC_BUILDINGS", "HOME_BUILDINGS", "REASONS", "SITE_KEYS",
            "STRICT_SITES", "TAG_REASON", "building_reasons", "left_out_summary",
            "sites_from_features", "tag_reason"]

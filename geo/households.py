@@ -156,7 +156,7 @@ def _classified(area: StudyArea, settings: HouseholdSettings
     compounds; and the compounds too sparsely mapped to count by footprints."""
     require_projected(area.buildings, what="buildings")
     compounds = _disjoint_compounds(_with_columns(area.compounds, ("compound_id", "name")))
-    extra = ("use",) if "use" in area.buildings.columns else ()
+    extra = tuple(c for c in ("use", "name") if c in area.buildings.columns)
     b = _with_columns(area.buildings, ("building_id", "building", "levels", "height_m") + extra)
     b["footprint_m2"] = b.area
     b = b[b["footprint_m2"] >= settings.min_building_m2]
@@ -175,7 +175,9 @@ def _classified(area: StudyArea, settings: HouseholdSettings
     # compounds whose footprints are too sparse are estimated from their area instead;
     # homes and dormitories count towards the share (a compound of dormitories is mapped,
     # not empty; one with only a kindergarten and shops mapped is not)
-    mapped = b["reason"].isna() | (b["reason"] == "dormitory")
+    # (nor do named buildings of another use change it: they are mapped buildings, and a
+    # compound does not turn to the area estimate because its canteen holds no homes)
+    mapped = b["reason"].isna() | b["reason"].isin(("dormitory", "named"))
     covered = b[mapped].groupby("compound_id")["footprint_m2"].sum()
     compound_area = compounds.set_index("compound_id").area
     share = (covered.reindex(compound_area.index).fillna(0) / compound_area).fillna(0)
@@ -202,6 +204,10 @@ def left_out(area: StudyArea, settings: HouseholdSettings = HouseholdSettings())
     b, compounds, sparse = _classified(area, settings)
     b = b[b["reason"].notna() & ~b["compound_id"].isin(sparse)]
     out = left_out_summary(b["reason"], b, b["households_if_homes"].to_numpy())
+    if "named" in out and "name" in b.columns:  # which, as the planner knows them
+        named = b[b["reason"] == "named"].sort_values("households_if_homes", ascending=False,
+                                                      kind="stable")
+        out["named"]["names"] = [str(n) for n in dict.fromkeys(named["name"].dropna())][:8]
     dorms = dormitory_compounds(compounds) if not settings.include_dormitories else set()
     if dorms:
         land = compounds[compounds["compound_id"].isin(dorms)].area.sum()

@@ -59,7 +59,7 @@ def facility_labels(facilities: gpd.GeoDataFrame) -> np.ndarray:
     out = []
     for name, place, xy in zip(names, places, coords):
         where = place or xy
-        if name and where:
+        if name and where and where not in name:  # never "畅乐园 (畅乐园)"
             out.append(f"{name} ({where})")
         elif name:
             out.append(name)

@@ -383,6 +383,13 @@ def wall_candidates(compounds: gpd.GeoDataFrame | None, settings: WallSettings,
 # -------------------------------------------------------------------------------------
 # building
 # -------------------------------------------------------------------------------------
+def _names(cands: pd.DataFrame) -> list[str]:
+    """Compounds as a planner knows them: their names (their ids where they have none)."""
+    names = cands["name"] if "name" in cands.columns else pd.Series(None, index=cands.index)
+    return [str(n).strip() if isinstance(n, str) and n.strip() else str(c)
+            for n, c in zip(names, cands["compound_id"])]
+
+
 def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
                 gates: gpd.GeoDataFrame | None = None, *,
                 settings: WallSettings = WallSettings(), max_snap_m: float = 150.0,
@@ -452,6 +459,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
         "compounds_by_status": {k: int(v) for k, v in
                                 pd.Series(status).value_counts().sort_index().items()},
         "no_access_ids": [str(v) for v in cands["compound_id"][status == "no_access"]][:10],
+        "no_access_names": _names(cands[status == "no_access"])[:10],
         "access_points_closed": int(access.attrs.get("closed", 0)),
         "gates_mapped_ignored": int(access.attrs.get("gates_ignored", 0)),
         "gates_ignored_why": ignored_why(why, cands, status, settings, crs),

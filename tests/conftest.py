@@ -70,6 +70,13 @@ def small_district():
 
 
 @pytest.fixture(autouse=True)
+def private_autosave(monkeypatch, tmp_path_factory):
+    """The page's copies of unsaved work (ui/restore.py) go to a folder of the test run,
+    never to the tester's home (a later test would be offered to restore them)."""
+    monkeypatch.setenv("GRIDCIRCLE_AUTOSAVE_DIR", str(tmp_path_factory.mktemp("autosave")))
+
+
+@pytest.fixture(autouse=True)
 def no_internet(monkeypatch):
     """Tests never touch the live internet: any connection off this machine fails."""
     import socket

@@ -29,7 +29,7 @@ from analysis.project import (Project, autosave, edit_project, project_from_resu
 from geo.grids import edits
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import mapframe, session, widgets
+from ui import mapframe, restore, session, widgets
 from ui.editmap import (MAX_UNIT_MARKERS, edit_base, edit_groups, edit_map, grids_touch,
                         neighbour_grid, selection_households, unit_names)
 from ui.memo import PerObject
@@ -203,6 +203,8 @@ def _store(project: Project, edit: edits.Edit | None, lang: str) -> None:
             project, note = autosave(session.complete(project), author=author)
         except GridcircleError as exc:
             st.session_state["gc_autosave_error"] = exc.message(lang)
+    else:  # not saved yet: a copy survives a reload of the page (ui/restore.py)
+        restore.keep(project, author)
     session.store(project)
     st.session_state[LAST_EDIT_KEY] = (edit, note)
 
@@ -313,6 +315,7 @@ def panel(result: Result, page: PageSettings):
     if project.session is None:
         st.info(t("edit.no_grids", lang))
         return None
+    restore.offer(project, lang)
     author = st.text_input(t("edit.author", lang), key=AUTHOR_KEY, max_chars=edits.MAX_AUTHOR,
                            placeholder=t("edit.author_hint", lang))
     session = project.session

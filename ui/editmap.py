@@ -18,6 +18,7 @@ Plain functions, tested without Streamlit.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections import Counter
 
 import folium
@@ -252,9 +253,11 @@ def edit_groups(project: Project, *, lang: str = "zh", selected: list[str] = (),
     lit = data["grid_id"].isin(highlight).to_numpy()
     data["locked"] = data["locked"].astype(bool).map({True: t("edit.locked_yes", lang),
                                                       False: ""})
-    style = [{"fillColor": PALETTE[k % len(PALETTE)], "fillOpacity": 0.45,
+    # a grid's colour follows its id, so an edit never recolours the grids it left alone
+    style = [{"fillColor": PALETTE[zlib.crc32(str(g).encode()) % len(PALETTE)],
+              "fillOpacity": 0.45,
               "color": "#e31a1c" if f else "#333333", "weight": 4 if h else 2 if f else 1}
-             for k, (f, h) in enumerate(zip(flag, lit))]
+             for g, f, h in zip(data["grid_id"], flag, lit)]
     grid_group = folium.FeatureGroup(name=t("edit.map_grids", lang), control=False)
     folium.GeoJson(
         mapdata.geojson(data, ["grid_id", "name", "households", "locked"], style=style),
@@ -291,7 +294,8 @@ def edit_groups(project: Project, *, lang: str = "zh", selected: list[str] = (),
             {"label": [f"{named.get(str(u), u)} · {n} {unit} · {g}"
                        for u, n, g in zip(units, hh, grid)]},
             geometry=shapely.point_on_surface(cells.geometry.to_numpy()[has]), crs=state.crs)
-        style = [{"radius": 7, "color": "#08306b", "weight": 2} if o else
+        style = [{"radius": 8, "color": "#08306b", "weight": 3, "fillColor": "#ffd400",
+                  "fillOpacity": 1} if o else
                  {"radius": 3, "color": "#555555", "weight": 0.5} for o in on]
         unit_group = folium.FeatureGroup(name=t("map.households", lang), control=False)
         folium.GeoJson(mapdata.geojson(points, ["label"], style=style),

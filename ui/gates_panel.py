@@ -15,8 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from analysis.export import neutral_frame
-from analysis.reach_walls import what_if
 from geo.i18n import t
+from ui import widgets
 from geo.walls import SIDES, WallSettings, outline_point, to_wgs84
 
 KEY = "wall_edits"
@@ -67,10 +67,15 @@ def assumed_first(compounds: pd.DataFrame, access: pd.DataFrame) -> tuple[pd.Dat
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _what_if(key: tuple, _run, _after: WallSettings, _walk, _services):
+def _what_if(key: tuple, _run, _now: WallSettings, _after: WallSettings, _walk, _services,
+             _outline):
+    """The edit's change, both sides built the same way (:mod:`analysis.gate_whatif`)."""
+    from analysis.gate_whatif import compound_what_if
+
     area = _run.result.area
-    return what_if(_run.index, area.network, area.compounds, getattr(area, "gates", None),
-                   _after, _walk, _services, before=_run.reach)
+    return compound_what_if(_run.index, area.network, area.compounds,
+                            getattr(area, "gates", None), _now, _after, _walk, _services,
+                            outline=_outline)
 
 
 def panel(run, page) -> None:
@@ -94,15 +99,14 @@ def panel(run, page) -> None:
     acc = walls.access
     n_gates = acc.groupby("compound_id").size() if len(acc) else pd.Series(dtype=int)
     comps, assumed = assumed_first(comps, acc)
-    layer = run.result.layers.get("compound_walls")
-    households = (dict(zip(layer["compound_id"], layer["households"])) if layer is not None
-                  else {})
+    # every compound's households, open ones too (not only the walled ones' layer)
+    households = _households(run, comps)
     table = pd.DataFrame({
         t("gates.col_name", lang): comps["name"].fillna("").astype(str).to_numpy(),
         t("gates.col_status", lang): [t(f"gates.status_{s}", lang) for s in comps["status"]],
         t("gates.col_gates", lang): [int(n_gates.get(c, 0)) for c in comps["compound_id"]],
         t("gates.col_assumed", lang): [int(assumed.get(c, 0)) for c in comps["compound_id"]],
-        t("gates.col_households", lang): [int(households.get(c, 0)) for c in comps["compound_id"]],
+        t("gates.col_households", lang): [int(households.get(str(c), 0)) for c in comps["compound_id"]],
     })
     if len(assumed):
         st.caption(t("gates.assumed_first", lang))
@@ -112,19 +116,22 @@ def panel(run, page) -> None:
     if editable.empty:
         return
     labels = {c: f"{n or c}" for c, n in zip(editable["compound_id"], editable["name"])}
-    chosen = st.selectbox(t("gates.compound", lang), list(labels), key="gates_compound",
-                          format_func=lambda c: labels[c])
+    chosen = widgets.selectbox(t("gates.compound", lang), list(labels), key="gates_compound",
+                               lang=lang, format_func=lambda c: labels[c])
     row = editable[editable["compound_id"] == chosen].iloc[0]
+    _map(comps, acc, index.network.crs, chosen, lang)
+    st.caption(t("gates.compound_households", lang, name=labels[chosen],
+                 households=f"{households.get(str(chosen), 0):,}"))
     actions = ("reopen",) if row["status"] == "opened" else ("add", "close", "open")
     mine = acc[acc["compound_id"] == chosen] if len(acc) else acc
     if mine is None or len(mine) == 0:
         actions = tuple(a for a in actions if a != "close")
-    action = st.radio(t("gates.action", lang), actions, key="gates_action", horizontal=True,
-                      format_func=lambda a: t(f"gates.action_{a}", lang))
+    action = widgets.radio(t("gates.action", lang), actions, key="gates_action",
+                           horizontal=True, format_func=lambda a: t(f"gates.action_{a}", lang))
     side, gate_xy = "n", None
     if action == "add":
-        side = st.radio(t("gates.side", lang), tuple(SIDES), key="gates_side", horizontal=True,
-                        format_func=lambda s: t(f"gates.side_{s}", lang))
+        side = widgets.radio(t("gates.side", lang), tuple(SIDES), key="gates_side",
+                             horizontal=True, format_func=lambda s: t(f"gates.side_{s}", lang))
     elif action == "close":
         options = list(range(len(mine)))
         pick = st.selectbox(t("gates.gate", lang), options, key="gates_gate",
@@ -138,8 +145,9 @@ def panel(run, page) -> None:
     # the what-if costs one reach run: computed on request, not on every rerun of the page
     if st.button(t("gates.compare", lang), key="gates_compare"):
         with st.spinner(t("gates.computing", lang)):
-            st.session_state["gates_change"] = (key, _what_if(key, run, after, _walk_of(run),
-                                                              tuple(index.services))[0])
+            st.session_state["gates_change"] = (key, _what_if(
+                key, run, current, after, _walk_of(run), tuple(index.services),
+                row.geometry)[0])
     stored = st.session_state.get("gates_change")
     if stored is not None and stored[0] == key:
         _change_table(stored[1], run, lang)
@@ -161,11 +169,35 @@ def _change_table(change: pd.DataFrame, run, lang: str) -> None:
         t("gates.col_before", lang): change["before"].to_numpy(),
         t("gates.col_after", lang): change["after"].to_numpy(),
         t("gates.col_change", lang): change["change"].to_numpy(),
+        t("gates.col_changed_here", lang): change["changed_here"].to_numpy()
+        if "changed_here" in change else change["households_changed"].to_numpy(),
         t("gates.col_changed", lang): change["households_changed"].to_numpy(),
     })
     pct = {c: "{:.1%}" for c in shown.columns[1:3]}
     pct[shown.columns[3]] = "{:+.1%}"
     st.dataframe(neutral_frame(shown).style.format(pct), hide_index=True, width="stretch")
+
+
+def _households(run, comps) -> dict[str, int]:
+    """Households inside each compound outline (kept per run and compound list)."""
+    from ui.gatesmap import households_by_compound
+
+    cache = st.session_state.setdefault("gates_households", {})
+    key = (id(run.result), len(comps), tuple(comps["compound_id"].astype(str))[:5])
+    if key not in cache:
+        cache.clear()
+        cache[key] = households_by_compound(run.result.layers.get("households"), comps)
+    return cache[key]
+
+
+def _map(comps, access, crs, chosen, lang: str) -> None:
+    """Outlines and gates, the chosen compound highlighted and zoomed to."""
+    from ui import mapframe
+    from ui.gatesmap import gates_map
+
+    fmap = gates_map(comps, access, crs, chosen=str(chosen), lang=lang)
+    mapframe.show(mapframe.render(fmap), key="gates_map", height=380,
+                  use_container_width=True, returned_objects=[])
 
 
 def _walk_of(run):

@@ -19,6 +19,7 @@ from geo.i18n import t
 from ui import widgets
 from ui.places import community_names, places_of
 from ui.mapview import SERVICE_COLOURS, band_class, reason_text
+from geo.grids.rules import note_text
 from geo.vocabulary import minutes_column
 
 
@@ -370,15 +371,16 @@ def notes_panel(result: Result, lang: str) -> None:
         for source, count in sources.items():
             key = f"page.hh_source_{source}"
             parts.append(f"{t(key, lang) if key in known else source} {count:,}")
-        st.caption(t("page.hh_sources", lang, detail="，".join(parts)))
+        st.caption(t("page.hh_sources", lang, detail=("，" if lang == "zh" else ", ").join(parts)))
     for note in summary.get("notes", []):
-        st.caption(widgets.plain(reason_text(note, lang)))
+        st.caption(widgets.plain(note_text(note, lang)))
     timings = summary.get("timings_s", {})
     if timings:
         known = _keys()
-        detail = "、".join(
-            f"{t('step.' + k, lang) if 'step.' + k in known else k} "
-            f"{t('page.seconds', lang, s=f'{v:.1f}')}" for k, v in timings.items())
+        detail = "、".join(  # steps without a name of their own are internal: not shown
+            f"{t('step.' + k, lang)} "
+            f"{t('page.seconds', lang, s=f'{v:.1f}')}" for k, v in timings.items()
+            if 'step.' + k in known)
         st.caption(t("page.timings", lang, detail=detail if lang == "zh" else detail.replace("、", ", ")))
 
 

@@ -243,7 +243,9 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
         shown = services[:8]
         x = 0.045 + 0.009 * len(shown)
         lacks = sep.join(clean(ctx.service_name(s), 30) for s in services)
-        lines = wrap(ctx.tr("report.gap_lacks", services=lacks), ems(ctx, 0.47 - x, 7.5))[:2]
+        lines = wrap(ctx.tr("report.gap_lacks", services=lacks), ems(ctx, 0.47 - x, 7.5))
+        if len(lines) > 2:  # the rest are on the gaps page
+            lines = [lines[0], lines[1][:-1] + "…"]
         step = 0.056 + 0.022 * (len(lines) - 1)
         if y - step < 0.185:  # above "what the data lacks"
             break

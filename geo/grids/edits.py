@@ -60,8 +60,9 @@ def _rule_warnings(before: GridState, after: GridState, touched: Iterable[str]) 
         row = new.loc[gid]
         was = old.loc[gid] if gid in old.index else None
         if not row["in_band"]:
-            out.append(("edit.warn.band", {"grid": gid, "households": int(row["households"]),
-                                           "low": low, "high": high}))
+            n = int(row["households"])
+            out.append(("edit.warn.band_low" if n < low else "edit.warn.band_high",
+                        {"grid": gid, "households": n, "low": low, "high": high}))
         if not row["contiguous"]:
             out.append(("edit.warn.contiguous", {"grid": gid}))
         crossings = int(row["arterial_crossings"])
@@ -285,9 +286,16 @@ def split_grid(state: GridState, grid_id: str, *, author: str = "") -> Edit:
     new_id = next_grid_id(community, state.known_ids | set(state.grid_of_cell))
     warnings: list[tuple[str, dict]] = [("edit.note.new_grid", {"grid": new_id})]
     total = int(hh.sum())
-    if total < 2 * state.band[0]:
-        warnings.append(("edit.warn.split_too_small", {"grid": grid_id, "households": total,
-                                                       "low": state.band[0]}))
+    first, second = int(hh[mask].sum()), int(hh[~mask].sum())
+    low = state.band[0]
+    if first < low and second < low:
+        warnings.append(("edit.warn.split_both_low", {"grid": grid_id, "households": total,
+                                                      "first": first, "second": second,
+                                                      "low": low}))
+    elif min(first, second) < low:
+        warnings.append(("edit.warn.split_one_low", {"grid": grid_id, "households": total,
+                                                     "first": first, "second": second,
+                                                     "short": min(first, second), "low": low}))
     moved = idx[~mask]
     params = {"grid": grid_id, "new_grid": new_id, "households": info["households"]}
     return _commit(state, "split", params, moved, [new_id] * len(moved), {}, author, warnings)

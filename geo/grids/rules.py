@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -419,6 +421,26 @@ def reason_text(value: object, lang: str) -> str:
     return str(value).strip()
 
 
+def note_text(value: object, lang: str) -> str:
+    """A note of the summary in the reader's language: stored reasons, or a bilingual
+    ``中文 / English`` note (:func:`geo.i18n.both`) cut to its half in ``lang``."""
+    if decode_reasons(value) or lang not in ("zh", "en"):
+        return reason_text(value, lang)
+    text = reason_text(value, lang)
+    zh, sep, en = text.partition(" / ")
+    if not sep or not re.search(r"[\u3400-\u9fff]", zh) or re.search(r"[\u3400-\u9fff]", en[:40]):
+        return text  # not a bilingual note
+    return zh if lang == "zh" else en
+
+
+def shared_buildings(part_of: Iterable, all_parts: Counter) -> int:
+    """Buildings whose parts lie in this grid (``part_of`` of its cells) and in another
+    (``all_parts``: parts per building in the whole table): a building whose parts all
+    stay in one grid was not split between grids and earns no note."""
+    mine = Counter(p for p in part_of if p is not None)
+    return sum(1 for p, n in mine.items() if n < all_parts.get(p, n))
+
+
 def name_text(value: object, lang: str) -> str:
     """A stored name (e.g. a derived community's ``name_key``) in the reader's language;
     a plain name is shown as it is."""
@@ -469,11 +491,12 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
         for g, shape in zip(members, straighten([g[5] for g in members], [g[4] for g in members])):
             g[5] = shape
     rows, shapes = [], []
+    all_parts = Counter(p for p in cells.part_of if p is not None)
     for k, gid, idx, homes, xy, shape, near, community in grids:
         households = int(cells.households[idx].sum())
         a = attrs.get(gid) or {}
         locked = bool(a.get("locked", False))
-        splits = len({p for p in cells.part_of[idx] if p is not None})
+        splits = shared_buildings(cells.part_of[idx], all_parts)
         facts = GridFacts(
             households=households, locked=locked, pieces=n_pieces(shape),
             crossings=int(cross[k]) if k < len(cross) else 0, split_buildings=splits,

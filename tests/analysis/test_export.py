@@ -80,7 +80,7 @@ def test_csv_has_bom_chinese_and_credit(project, tmp_path):
     cov = pd.read_csv(next(p for p in files if p.name.endswith("_coverage.csv")), encoding="utf-8-sig", header=1)
     assert {"grid_id", "service", "households", "covered", "share"} <= set(cov.columns)
     journal = pd.read_csv(next(p for p in files if p.name.endswith("_journal.csv")), encoding="utf-8-sig", header=1)
-    assert list(journal["op"]) == ["rename", "split"] and set(journal["author"]) == {"王工"}
+    assert list(journal["op"]) == ["命名", "拆分网格"] and set(journal["author"]) == {"王工"}  # words
 
 
 def test_xlsx_sheets_chinese_and_credit(project, tmp_path):

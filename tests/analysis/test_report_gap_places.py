@@ -74,3 +74,19 @@ def test_the_area_is_named_by_the_planner_or_its_largest_community_never_a_file(
     assert named and "beijing" not in named and ".osm" not in named
     given = replace(project, meta={**project.meta, "area_name": "学院路街道"})
     assert Context(given, "en", "A4", None).area_name == "学院路街道"
+
+
+def test_command_line_report_takes_the_area_name(base, tmp_path):
+    import shutil
+    import subprocess
+
+    from analysis.cli import main
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils not installed")
+    path = pj.save(replace(base, path=None), tmp_path / "p.gpkg").path
+    out = tmp_path / "r.pdf"
+    assert main(["report", str(path), "--out", str(out), "--area-name", "学院路街道"]) == 0
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(out), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    assert "学院路街道" in first

@@ -45,6 +45,7 @@ def start_server(*, log_path: Path, extra_env: dict | None = None, script: str =
     from ``cwd``; returns the process and its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.setdefault("GRIDCIRCLE_AUTOSAVE_DIR", str(log_path.parent / "autosave"))  # ui/restore.py
     env.update(extra_env or {})
     log = log_path.open("wb")
     process = subprocess.Popen(

@@ -99,9 +99,11 @@ def test_move_one_unit_reports_before_after_and_keeps_tiling(state):
 def test_move_out_of_band_warns(state):
     edit = edits.move_units(state, ["U31", "U41", "U51"], "C0102")
     keys = [k for k, _ in edit.entry.warnings]
-    assert keys.count("edit.warn.band") == 2  # 120 below, 360 above
-    params = [p for k, p in edit.entry.warnings if k == "edit.warn.band"]
+    assert keys.count("edit.warn.band_low") == 1 and keys.count("edit.warn.band_high") == 1
+    params = [p for k, p in edit.entry.warnings if k.startswith("edit.warn.band_")]
     assert {p["grid"]: p["households"] for p in params} == {"C0101": 120, "C0102": 360}
+    texts = edit.entry.warning_texts("zh")
+    assert any("120 户，低于" in x for x in texts) and any("360 户，高于" in x for x in texts)
     assert edit.state.row("C0101")["in_band"] == 0
     assert "120" in edit.state.row("C0101")["reason"]
     assert any("120" in text for text in edit.entry.warning_texts("en"))
@@ -151,7 +153,7 @@ def test_merge_then_split_restores_two_grids_in_band(state):
     assert merged.state.row("C0101")["households"] == 480
     assert "C0102" not in merged.state.grid_ids()
     keys = [k for k, _ in merged.entry.warnings]
-    assert "edit.warn.band" in keys and "edit.warn.removed" in keys
+    assert "edit.warn.band_high" in keys and "edit.warn.removed" in keys
     split = edits.split_grid(merged.state, "C0101")
     a, b = split.state.row("C0101"), split.state.row("C0103" if False else split.entry.params["new_grid"])
     assert split.entry.params["new_grid"] == "C0105"  # C0102 is retired, never reused
@@ -171,8 +173,8 @@ def test_split_respects_band_and_arterial_on_uneven_grid():
     counts = sorted(split.entry.params["households"])
     assert counts == [180, 180]
     # 360 cannot make two grids of ≥ 200: said so, not refused
-    assert ("edit.warn.split_too_small", {"grid": "C0103", "households": 360, "low": 200}) \
-        in split.entry.warnings
+    assert ("edit.warn.split_both_low", {"grid": "C0103", "households": 360, "first": 180,
+                                         "second": 180, "low": 200}) in split.entry.warnings
     # the cut follows the arterial road: no part crosses it
     for gid in ("C0103", split.entry.params["new_grid"]):
         assert split.state.row(gid)["arterial_crossings"] == 0
