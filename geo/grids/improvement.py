@@ -66,18 +66,16 @@ def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi:
     return total - BLOCK_CUT_WEIGHT * block / math.sqrt(max(g.area[union].sum(), 1.0))
 
 
-def _by_rank(rows: int, *sums: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
-    """For each (ranks, weights): the sum of per-edge ``weights`` by (rank, direction),
-    ``rows`` × directions, all in one pass. Summed in edge order, as ``np.add.at`` would
-    (the same floats, bit for bit)."""
-    n_dir = sums[0][0].shape[1]
+def _by_rank(rows: int, ranks: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """For each k: the sum of per-edge ``weights[k]`` by (``ranks[k]``, direction),
+    ``rows`` × directions, all in one pass (``ranks``: k × edges × directions). Summed in
+    edge order, as ``np.add.at`` would (the same floats, bit for bit)."""
+    k, _, n_dir = ranks.shape
     size = rows * n_dir
-    cols = np.arange(n_dir)
-    flat = np.concatenate([(ranks * n_dir + cols).ravel() + k * size
-                           for k, (ranks, _) in enumerate(sums)])
-    weights = np.concatenate([np.repeat(w, n_dir) for _, w in sums])
-    out = np.bincount(flat, weights=weights, minlength=len(sums) * size)
-    return [out[k * size:(k + 1) * size].reshape(rows, n_dir) for k in range(len(sums))]
+    flat = ranks * n_dir + np.arange(n_dir) + (np.arange(k) * size)[:, None, None]
+    out = np.bincount(flat.ravel(), weights=np.repeat(weights, n_dir, axis=1).ravel(),
+                      minlength=k * size)
+    return out.reshape(k, rows, n_dir)
 
 
 def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
@@ -110,10 +108,9 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     block = np.where(ekind == BLOCK, elen, 0.0)
     art = (ekind == ARTERIAL).astype(float)
     has_art = bool(art.any())
-    sums = [(r2, elen), (r1, elen), (r1 + 1, block), (r2 + 1, block)]
-    if has_art:
-        sums += [(r2, art), (r1, art)]
-    by_rank = _by_rank(n + 1, *sums)
+    ranks = [r2, r1, r1 + 1, r2 + 1] + ([r2, r1] if has_art else [])
+    weights = [elen, elen, block, block] + ([art, art] if has_art else [])
+    by_rank = _by_rank(n + 1, np.stack(ranks), np.stack(weights))
     inside1 = np.cumsum(by_rank[0], axis=0)[:n - 1]          # both ends < p
     inside2 = np.cumsum(by_rank[1][::-1], axis=0)[::-1][1:n]  # both ends ≥ p
     area, perim = g.area[nodes], g.perim[nodes]
