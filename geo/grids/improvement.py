@@ -13,9 +13,9 @@ import numpy as np
 
 from geo.grids.construction import CROSSING_WEIGHT, side_range
 from geo.grids.graph import KIND_CODE, CellGraph, Zone
+from geo.grids.settings import GridSettings
 
 ARTERIAL, BLOCK = KIND_CODE["arterial"], KIND_CODE["block"]
-from geo.grids.settings import GridSettings
 
 #: Improvement objective: Polsby–Popper minus these weights (BLOCK_CUT_WEIGHT per metre of
 #: cut inside a block that does not follow a footpath).
