@@ -158,15 +158,16 @@ def city(households: int, settings: GridSettings) -> None:
     area = synthetic_district(households, seed=1)
     units = entrance_units(area)
     made = time.perf_counter() - start
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     communities = derive_communities(units, area.roads, area.boundary)
     result = make_grids(units, communities, area.roads, settings=settings)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     r = result.report
     print(f"city: {households:,} households, {len(units):,} units, {len(communities)} derived "
           f"communities (district built in {made:.1f} s)")
     print(f"  gridded in {seconds:.1f} s (communities + blocks + cells + partition + "
-          f"improvement + polygons; steps {r['timings_s']})")
+          f"improvement + polygons; steps {r['timings_s']}); {cpu:.1f} s CPU (this process: "
+          f"the figure to compare on a machine shared with other work)")
     print(f"  {r['grids']:,} grids, {r['share_in_band']:.1%} in band, feasible communities "
           f"all in band: {r['feasible_in_band']}, non-contiguous {r['non_contiguous']}, "
           f"arterial crossings {r['arterial_crossings']}, mean Polsby–Popper "

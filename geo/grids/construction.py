@@ -65,51 +65,6 @@ def side_range(total: float, k: int, a: int, lo: float, hi: float) -> tuple[floa
     return max(a * lo, total - (k - a) * hi), min(a * hi, total - (k - a) * lo)
 
 
-def _sweep(g: CellGraph, nodes: np.ndarray, e: np.ndarray, loc: np.ndarray, angle_deg: float):
-    """Order ``nodes`` along a direction; return order, ranks of edge ends and prefix sums."""
-    theta = np.deg2rad(angle_deg)
-    proj = g.xy[nodes] @ np.array([np.cos(theta), np.sin(theta)])
-    order = np.argsort(proj, kind="stable")
-    rank = np.empty(len(nodes), dtype=np.int64)
-    rank[order] = np.arange(len(nodes))
-    ru, rv = rank[loc[g.ei[e]]], rank[loc[g.ej[e]]]
-    return order, np.minimum(ru, rv), np.maximum(ru, rv)
-
-
-def _cut_profile(n: int, r1: np.ndarray, r2: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Sum of ``weights`` of edges cut by each prefix position p = 1…n-1 (index p-1)."""
-    diff = np.zeros(n + 1)
-    np.add.at(diff, r1 + 1, weights)
-    np.add.at(diff, r2 + 1, -weights)
-    return np.cumsum(diff)[1:n]
-
-
-def _forced(g: CellGraph, nodes: np.ndarray, order: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Per prefix position: face fragments too small (or empty) for grids of their own."""
-    faces = g.face[nodes][order]
-    uniq = np.unique(faces)
-    n = len(nodes)
-    out = np.zeros(n - 1)
-    if uniq.size < 2:
-        return out
-    w = g.w[nodes][order].astype(float)
-    sides1 = np.zeros(n - 1)
-    sides2 = np.zeros(n - 1)
-    bad1 = np.zeros(n - 1)
-    bad2 = np.zeros(n - 1)
-    for f in uniq:
-        m = faces == f
-        cw = np.cumsum(np.where(m, w, 0.0))[:-1]
-        cn = np.cumsum(m)[:-1]
-        wf, nf = cw[-1] + w[-1] * m[-1], m.sum()
-        w2, n2 = wf - cw, nf - cn
-        sides1 += cn > 0
-        sides2 += n2 > 0
-        bad1 += (cn > 0) & ~feasible_vec(cw, lo, hi)
-        bad2 += (n2 > 0) & ~feasible_vec(w2, lo, hi)
-    return np.where(sides1 > 1, bad1, 0) + np.where(sides2 > 1, bad2, 0)
-
-
 def feasible_vec(total: np.ndarray, lo: float, hi: float) -> np.ndarray:
     total = np.asarray(total, dtype=float)
     return (total > 0) & (np.ceil(total / hi - 1e-9) <= np.floor(total / lo + 1e-9))
@@ -117,7 +72,11 @@ def feasible_vec(total: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float,
                    mid: float):
-    """Candidate bisections (side-1 nodes, parts on side 1) by straight sweeps, best first."""
+    """Candidate bisections (side-1 nodes, parts on side 1) by straight sweeps, best first.
+
+    Every direction is swept at once (one column per direction); each candidate's score
+    is the same arithmetic as a sweep per direction, and candidates keep the order of
+    direction, then side count, then position before the stable sort by score."""
     n = len(nodes)
     loc, e = g.local(nodes)
     cost = g.elen[e] * CUT_COST[g.ekind[e]]
@@ -128,40 +87,90 @@ def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float
     major = float(np.degrees(np.arctan2(evecs[1, -1], evecs[0, -1]))) % 180
     angles = sorted(set(np.round(list(BUILD_ANGLES) + [major, (major + 90) % 180], 1)))
     a_values = sorted(range(1, k), key=lambda a: (abs(a - k / 2), a))[:2]
-    rows = []
-    orders = []
-    for angle in angles:
-        order, r1, r2 = _sweep(g, nodes, e, loc, angle)
-        cw = np.cumsum(g.w[nodes][order])[:-1].astype(float)
-        cut = _cut_profile(n, r1, r2, cost) / scale
-        forced = _forced(g, nodes, order, lo, hi)
-        for a in a_values:
-            low, high = side_range(total, k, a, lo, hi)
-            ok = np.flatnonzero((cw >= low - 1e-9) & (cw <= high + 1e-9))
-            if ok.size == 0:
-                continue
-            # both sides should keep their average grid near the middle of the band, so
-            # that they can still be cut inside it (slack on both ends)
-            avg1 = cw[ok] / a
-            avg2 = (total - cw[ok]) / (k - a)
-            spread = np.maximum(np.abs(avg1 - mid), np.abs(avg2 - mid)) / max(hi - lo, 1.0)
-            score = cut[ok] + BALANCE_WEIGHT * spread + CROSSING_WEIGHT * forced[ok]
-            rows.append(np.column_stack([score, np.full(ok.size, len(orders)),
-                                         np.full(ok.size, a), ok + 1]))
-        orders.append(order)
-    if not rows:
+    n_dir = len(angles)
+    theta = np.deg2rad(np.asarray(angles, dtype=float))
+    xy = g.xy[nodes]
+    # nodes ordered along each direction (one product per direction, as one sweep each
+    # computed it, so the same floats)
+    proj = np.column_stack([xy @ np.array([np.cos(t), np.sin(t)]) for t in theta])
+    order = np.argsort(proj, axis=0, kind="stable")
+    rank = np.empty_like(order)
+    rank[order, np.arange(n_dir)] = np.arange(n)[:, None]
+    ru, rv = rank[loc[g.ei[e]]], rank[loc[g.ej[e]]]
+    r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
+    cw = np.cumsum(g.w[nodes][order], axis=0)[:-1].astype(float)
+    cut = _cut_profiles(n, r1, r2, cost) / scale
+    forced = _forced_all(g, nodes, order, lo, hi)
+    # candidates in the order of direction, side count, position (as one sweep per
+    # direction found them), then sorted by score (stable)
+    av = np.asarray(a_values, dtype=float)
+    ranges = [side_range(total, k, a, lo, hi) for a in a_values]
+    low = np.array([r[0] for r in ranges])[:, None, None]
+    high = np.array([r[1] for r in ranges])[:, None, None]
+    c = cw.T[None, :, :]                                   # 1 × directions × positions
+    ok = (c >= low - 1e-9) & (c <= high + 1e-9)            # sides × directions × positions
+    if not ok.any():
         return
-    table = np.concatenate(rows)
+    o, a_i, p = np.nonzero(ok.transpose(1, 0, 2))
+    cp = cw[p, o]
+    avg1 = cp / av[a_i]
+    avg2 = (total - cp) / (k - av[a_i])
+    # both sides should keep their average grid near the middle of the band, so that
+    # they can still be cut inside it (slack on both ends)
+    spread = np.maximum(np.abs(avg1 - mid), np.abs(avg2 - mid)) / max(hi - lo, 1.0)
+    score = cut[p, o] + BALANCE_WEIGHT * spread + CROSSING_WEIGHT * forced[p, o]
+    table = np.column_stack([score, o, av[a_i], p + 1])
     table = table[np.argsort(table[:, 0], kind="stable")]
     # candidates that differ only by a few zero-household cells are near duplicates
     seen = set()
     for score, o, a, p in table:
-        side = np.sort(nodes[orders[int(o)][: int(p)]])
+        side = np.sort(nodes[order[: int(p), int(o)]])
         key = (int(a), hash(side.tobytes()))
         if key in seen:
             continue
         seen.add(key)
         yield side, int(a)
+
+
+def _cut_profiles(n: int, r1: np.ndarray, r2: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Sum of ``weights`` of edges cut by each prefix position p = 1…n-1 (row p-1), per
+    direction (column): one bincount, each sum taken in edge order, every start then
+    every end (as ``np.add.at`` on a difference array took them: the same floats)."""
+    n_dir = r1.shape[1]
+    base = np.arange(n_dir) * (n + 1)
+    flat = np.concatenate([(r1 + 1 + base).T.ravel(), (r2 + 1 + base).T.ravel()])
+    # .T: direction-major, so each direction's (start, then end) sums stay in edge order
+    w = np.concatenate([np.tile(weights, n_dir), np.tile(-weights, n_dir)])
+    diff = np.bincount(flat, weights=w, minlength=n_dir * (n + 1)).reshape(n_dir, n + 1).T
+    return np.cumsum(diff, axis=0)[1:n]
+
+
+def _forced_all(g: CellGraph, nodes: np.ndarray, order: np.ndarray, lo: float,
+                hi: float) -> np.ndarray:
+    """Per prefix position (row) and direction (column of ``order``): face fragments too
+    small (or empty) for grids of their own."""
+    faces = g.face[nodes][order]
+    uniq = np.unique(faces)
+    n, n_dir = order.shape
+    out = np.zeros((n - 1, n_dir))
+    if uniq.size < 2:
+        return out
+    w = g.w[nodes][order].astype(float)
+    sides1 = np.zeros((n - 1, n_dir))
+    sides2 = np.zeros((n - 1, n_dir))
+    bad1 = np.zeros((n - 1, n_dir))
+    bad2 = np.zeros((n - 1, n_dir))
+    for f in uniq:
+        m = faces == f
+        cw = np.cumsum(np.where(m, w, 0.0), axis=0)[:-1]
+        cn = np.cumsum(m, axis=0)[:-1]
+        wf, nf = cw[-1] + w[-1] * m[-1], m.sum(axis=0)
+        w2, n2 = wf - cw, nf - cn
+        sides1 += cn > 0
+        sides2 += n2 > 0
+        bad1 += (cn > 0) & ~feasible_vec(cw, lo, hi)
+        bad2 += (n2 > 0) & ~feasible_vec(w2, lo, hi)
+    return np.where(sides1 > 1, bad1, 0) + np.where(sides2 > 1, bad2, 0)
 
 
 def _tree_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float,

@@ -13,8 +13,10 @@ import numpy as np
 
 from geo.grids.construction import CROSSING_WEIGHT, side_range
 from geo.grids.graph import KIND_CODE, CellGraph, Zone
-from geo.grids.rules import compactness
+from geo.grids.rules import compactness, compactness_one as _pp
 from geo.grids.settings import GridSettings
+
+ARTERIAL, BLOCK = KIND_CODE["arterial"], KIND_CODE["block"]
 
 #: Improvement objective: Polsby–Popper minus these weights (BLOCK_CUT_WEIGHT per metre of
 #: cut inside a block that does not follow a footpath).
@@ -29,7 +31,7 @@ def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi:
                     mid: float, e: np.ndarray | None = None) -> float:
     """Objective of two neighbouring grids, as :func:`_best_resplit` scores a cut
     (``e``: the edges inside their union, if known)."""
-    union = np.r_[nx, ny]
+    union = np.concatenate([nx, ny])
     if e is None:
         mask = np.zeros(g.n, dtype=bool)
         mask[union] = True
@@ -39,17 +41,30 @@ def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi:
     ex, ey = in_x[g.ei[e]], in_x[g.ej[e]]
     band = max(hi - lo, 1.0)
     total = 0.0
-    for nodes, internal in ((nx, e[ex & ey]), (ny, e[~ex & ~ey])):
+    ekind, elen = g.ekind[e], g.elen[e]
+    for nodes, inside in ((nx, ex & ey), (ny, ~ex & ~ey)):
         area = g.area[nodes].sum()
-        perim = g.perim[nodes].sum() - 2 * g.elen[internal].sum()
-        faces = len(np.unique(g.face[nodes])) - 1
-        along = bool((g.ekind[internal] == KIND_CODE["arterial"]).any())
-        total += float(compactness(np.array([area]), np.array([perim]))[0]) \
+        perim = g.perim[nodes].sum() - 2 * elen[inside].sum()
+        faces = len(set(g.face[nodes].tolist())) - 1
+        along = bool((ekind[inside] == ARTERIAL).any())
+        total += _pp(area, perim) \
             - MID_WEIGHT * abs(g.w[nodes].sum() - mid) / band \
             - CROSSING_WEIGHT * max(faces, int(along))
-    between = e[ex != ey]
-    block = g.elen[between[g.ekind[between] == KIND_CODE["block"]]].sum()
+    between = ex != ey
+    block = elen[between & (ekind == BLOCK)].sum()
     return total - BLOCK_CUT_WEIGHT * block / math.sqrt(max(g.area[union].sum(), 1.0))
+
+
+def _by_rank(rows: int, ranks: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """For each k: the sum of per-edge ``weights[k]`` by (``ranks[k]``, direction),
+    ``rows`` × directions, all in one pass (``ranks``: k × edges × directions). Summed in
+    edge order, as ``np.add.at`` would (the same floats, bit for bit)."""
+    k, _, n_dir = ranks.shape
+    size = rows * n_dir
+    flat = ranks * n_dir + np.arange(n_dir) + (np.arange(k) * size)[:, None, None]
+    out = np.bincount(flat.ravel(), weights=np.repeat(weights, n_dir, axis=1).ravel(),
+                      minlength=k * size)
+    return out.reshape(k, rows, n_dir)
 
 
 def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
@@ -63,45 +78,42 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     mask = loc >= 0
     if isinstance(current, tuple):
         current = _pair_objective(g, current[0], current[1], lo, hi, mid, e)
-    eu, ev = loc[g.ei[e]], loc[g.ej[e]]
-    total = float(g.w[nodes].sum())
+    w = g.w[nodes]
+    total = float(w.sum())
     low, high = side_range(total, 2, 1, lo, hi)
     n_dir = len(IMPROVE_ANGLES)
     proj = g.xy[nodes] @ _DIRECTIONS  # n × directions
     order = np.argsort(proj, axis=0, kind="stable")
-    cw = np.cumsum(g.w[nodes][order], axis=0)[:-1]
+    cw = np.cumsum(w[order], axis=0)[:-1]
     ok = (cw >= low - 1e-9) & (cw <= high + 1e-9)
     if not ok.any():
         return None
+    eu, ev = loc[g.ei[e]], loc[g.ej[e]]
     rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(n)[:, None].repeat(n_dir, axis=1), axis=0)
+    rank[order, np.arange(n_dir)] = np.arange(n)[:, None]
     ru, rv = rank[eu], rank[ev]
     r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
-    cols = np.broadcast_to(np.arange(n_dir), r1.shape)
-    elen = np.broadcast_to(g.elen[e][:, None], r1.shape)
-
-    def by_rank(ranks: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        out = np.zeros((n + 1, n_dir))
-        np.add.at(out, (ranks, cols), weights)
-        return out
-
-    inside1 = np.cumsum(by_rank(r2, elen), axis=0)[:n - 1]          # both ends < p
-    inside2 = np.cumsum(by_rank(r1, elen)[::-1], axis=0)[::-1][1:n]  # both ends ≥ p
-    a1 = np.cumsum(g.area[nodes][order], axis=0)[:-1]
-    s1 = np.cumsum(g.perim[nodes][order], axis=0)[:-1]
-    area_total, perim_total = g.area[nodes].sum(), g.perim[nodes].sum()
+    elen, ekind = g.elen[e], g.ekind[e]
+    block = np.where(ekind == BLOCK, elen, 0.0)
+    art = (ekind == ARTERIAL).astype(float)
+    has_art = bool(art.any())
+    ranks = [r2, r1, r1 + 1, r2 + 1] + ([r2, r1] if has_art else [])
+    weights = [elen, elen, block, block] + ([art, art] if has_art else [])
+    by_rank = _by_rank(n + 1, np.stack(ranks), np.stack(weights))
+    inside1 = np.cumsum(by_rank[0], axis=0)[:n - 1]          # both ends < p
+    inside2 = np.cumsum(by_rank[1][::-1], axis=0)[::-1][1:n]  # both ends ≥ p
+    area, perim = g.area[nodes], g.perim[nodes]
+    a1 = np.cumsum(area[order], axis=0)[:-1]
+    s1 = np.cumsum(perim[order], axis=0)[:-1]
+    area_total, perim_total = area.sum(), perim.sum()
     band = max(hi - lo, 1.0)
-    block = np.broadcast_to(np.where(g.ekind[e] == KIND_CODE["block"], g.elen[e], 0.0)[:, None],
-                            r1.shape)
-    cut_block = np.cumsum(by_rank(r1 + 1, block) - by_rank(r2 + 1, block), axis=0)[1:n]
+    cut_block = np.cumsum(by_rank[2] - by_rank[3], axis=0)[1:n]
     score = compactness(a1, s1 - 2 * inside1) + compactness(area_total - a1, perim_total - s1 - 2 * inside2) \
         - MID_WEIGHT * (np.abs(cw - mid) + np.abs(total - cw - mid)) / band \
         - BLOCK_CUT_WEIGHT * cut_block / math.sqrt(max(area_total, 1.0))
-    art = (g.ekind[e] == KIND_CODE["arterial"]).astype(float)
-    if art.any():
-        artw = np.broadcast_to(art[:, None], r1.shape)
-        along1 = np.cumsum(by_rank(r2, artw), axis=0)[:n - 1] > 0
-        along2 = np.cumsum(by_rank(r1, artw)[::-1], axis=0)[::-1][1:n] > 0
+    if has_art:
+        along1 = np.cumsum(by_rank[4], axis=0)[:n - 1] > 0
+        along2 = np.cumsum(by_rank[5][::-1], axis=0)[::-1][1:n] > 0
         faces = g.face[nodes][order]
         f1 = np.zeros((n - 1, n_dir))
         f2 = np.zeros((n - 1, n_dir))
@@ -182,7 +194,7 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
             lo, hi = zone.lo, zone.hi
             if zone.status == "relaxed":  # never move a flagged grid further from the band
                 lo, hi = min(lo, wx, wy), max(hi, wx, wy)
-            union = np.r_[nx, ny]
+            union = np.concatenate([nx, ny])
             found = best_resplit(g, union, lo, hi, mid, (nx, ny))
             if found is None:
                 tried[(x, y)] = (version[x], version[y])

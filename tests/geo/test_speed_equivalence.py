@@ -1,0 +1,127 @@
+"""Speed work changes no result: digests of the grids and walking minutes, recorded from
+the code before the speed work (commit 1b45364) and kept as constants here.
+
+Each digest is the first 16 hex digits of SHA-256 over sorted text lines: ``unit_id`` →
+``grid_id``; ``grid_id`` → grid polygon area rounded to 0.1 m²; and every household's
+walking minutes per service rounded to 1e-6 (NaN kept as ``nan``). A faster grid or
+reach step must reproduce all of them exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from tests.conftest import BEIJING_OSM
+
+#: demo → (assignment, grid areas, walking minutes, units, grids), from commit 1b45364
+DEMO_DIGESTS = {
+    "synthetic:3000": ("007e22c1c14d8496", "67bf1ba630218789", "c62c8cf785b3a04b", 68, 12),
+    "synthetic:20000": ("797fe7ce38f0b40e", "a0618f37876bd723", "d17e8f4d4316e74e", 448, 80),
+    "helsinki": ("f8e05bbf71131a4b", "ee037ace2bf56c7d", "0a69af3323f96d3e", 99, 20),
+}
+#: the shared Beijing OSM sample (read when present), from commit 1b45364
+BEIJING_DIGESTS = ("9023bc6017aea073", "e84cb600127140f4", "f8a768a388d447d4", 186, 27)
+#: the benchmark's city (entrance-level units, derived communities), 30,000 households:
+#: (assignment, grid areas, units, grids, mean Polsby–Popper to 1e-6), from commit 1b45364
+CITY_DIGESTS = {30_000: ("a8e06c7b0d7dc2a4", "c200975248c1a887", 1179, 120, 0.714303)}
+
+
+def _digest(lines) -> str:
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def _assignment(unit_ids, grid_ids) -> str:
+    return _digest(f"{u}\t{g}" for u, g in sorted(zip(map(str, unit_ids), map(str, grid_ids))))
+
+
+def _areas(grids) -> str:
+    g = grids.sort_values("grid_id")
+    return _digest(f"{i}\t{a:.1f}" for i, a in
+                   zip(g["grid_id"].astype(str), np.round(g.geometry.area.to_numpy(), 1)))
+
+
+def _minutes(households) -> str:
+    rows = households.sort_values("unit_id")
+    parts = []
+    for column in sorted(c for c in rows.columns if c.startswith("walk_min_")):
+        values = np.round(rows[column].to_numpy(dtype=float), 6)
+        parts.append(column + ":" + ",".join("nan" if not np.isfinite(x) else f"{x:.6f}"
+                                             for x in values))
+    return _digest(parts)
+
+
+def _check_run(area, digests) -> None:
+    from analysis.pipeline import RunSettings
+    from analysis.stages import Inputs, Runner
+
+    assign, areas, minutes, n_units, n_grids = digests
+    runner = Runner(inputs=Inputs(area=area), settings=RunSettings())
+    base = runner.get("base")
+    assert (len(base.households), len(base.grids)) == (n_units, n_grids)
+    assert _assignment(base.households["unit_id"], base.households["grid_id"]) == assign
+    assert _areas(base.grids) == areas
+    households = runner.get("reach").measured.households
+    assert sum(c.startswith("walk_min_") for c in households.columns) == 13
+    assert _minutes(households) == minutes
+
+
+@pytest.mark.parametrize("demo", sorted(DEMO_DIGESTS))
+def test_demo_grids_and_minutes_are_unchanged(demo):
+    from analysis.pipeline import load_area
+
+    _check_run(load_area(demo=demo), DEMO_DIGESTS[demo])
+
+
+@pytest.mark.skipif(not BEIJING_OSM.exists(), reason="the shared Beijing sample is not here")
+def test_beijing_grids_and_minutes_are_unchanged():
+    """Real streets: cells meet at T-junctions whose vertices are not exactly collinear
+    (a floating overlay misses those shared edges; synthetic lattices hide that)."""
+    from analysis.pipeline import load_area
+
+    _check_run(load_area(osm=str(BEIJING_OSM)), BEIJING_DIGESTS)
+
+
+def test_sums_by_rank_are_np_add_at_to_the_bit():
+    """The bincounts that replaced np.add.at add the same floats in the same order."""
+    from geo.grids.construction import _cut_profiles
+    from geo.grids.improvement import _by_rank
+
+    rng = np.random.default_rng(5)
+    n, edges, n_dir = 40, 120, 7
+    ranks = rng.integers(0, n, size=(3, edges, n_dir))
+    weights = rng.random((3, edges)) * 10 ** rng.uniform(-3, 3, size=(3, edges))
+    got = _by_rank(n + 1, ranks, weights)
+    for k in range(3):
+        want = np.zeros((n + 1, n_dir))
+        np.add.at(want, (ranks[k], np.broadcast_to(np.arange(n_dir), ranks[k].shape)),
+                  np.broadcast_to(weights[k][:, None], ranks[k].shape))
+        assert got[k].tobytes() == want.tobytes()
+    r1, r2 = np.minimum(ranks[0], ranks[1]), np.maximum(ranks[0], ranks[1])
+    profiles = _cut_profiles(n, r1, r2, weights[2])
+    for o in range(n_dir):
+        diff = np.zeros(n + 1)
+        np.add.at(diff, r1[:, o] + 1, weights[2])
+        np.add.at(diff, r2[:, o] + 1, -weights[2])
+        assert profiles[:, o].tobytes() == np.cumsum(diff)[1:n].tobytes()
+
+
+@pytest.mark.parametrize("households", sorted(CITY_DIGESTS))
+def test_benchmark_city_grids_are_unchanged(households):
+    from benchmarks.units import entrance_units
+    from geo.grids import GridSettings, make_grids
+    from geo.grids.communities import derive_communities
+    from geo.synthetic import synthetic_district
+
+    assign, areas, n_units, n_grids, pp = CITY_DIGESTS[households]
+    area = synthetic_district(households, seed=1)
+    units = entrance_units(area)
+    communities = derive_communities(units, area.roads, area.boundary)
+    result = make_grids(units, communities, area.roads, settings=GridSettings())
+    assert (len(result.assignment), len(result.grids)) == (n_units, n_grids)
+    assert _assignment(result.assignment.index, result.assignment.to_numpy()) == assign
+    assert _areas(result.grids) == areas
+    assert round(result.report["mean_polsby_popper"], 6) == pp
+    assert result.report["share_in_band"] == 1.0
