@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
