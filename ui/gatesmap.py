@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -54,7 +53,7 @@ def gates_map(compounds: gpd.GeoDataFrame, access: pd.DataFrame, crs, *, chosen:
     """Outlines (by status) and gates (by origin) on one map, zoomed to ``chosen``."""
     comps = gpd.GeoDataFrame(compounds[["compound_id", "name", "status"]].copy(),
                              geometry=compounds.geometry.to_numpy(), crs=crs).to_crs(4326)
-    fmap = folium.Map(tiles=None, control_scale=False, prefer_canvas=True)
+    fmap = folium.Map(tiles=None, control_scale=False)  # SVG: few shapes, each in the DOM
     Script("L.control.scale({imperial: false, metric: true}).addTo({map});").add_to(fmap)
     fmap.get_root().html.add_child(folium.Element(
         "<style>.leaflet-container{background:#f4f1ea;}</style>"))
