@@ -13,6 +13,7 @@ import pandas as pd
 
 from geo.grids.rules import name_text, note_text, reason_text
 from geo.i18n import t, table
+from geo.vocabulary import GAP_MAX_MINUTES, GAP_MEDIAN_MINUTES, MINUTES_PREFIX
 
 #: Columns of codes for programs, kept in the GeoPackage only.
 CODE_COLUMNS = ("reason_key", "name_key")
@@ -42,13 +43,16 @@ def _value_text(value: object, prefix: str, lang: str, known: dict) -> object:
 
 def localise(name: str, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Table ``name`` of an export with its cells in ``lang`` (see the module's text)."""
-    out = frame.drop(columns=[c for c in CODE_COLUMNS if c in frame.columns])
+    other = "_en" if lang == "zh" else "_zh"  # a text kept in both languages: the reader's
+    out = frame.drop(columns=[c for c in frame.columns
+                              if c in CODE_COLUMNS or (str(c).endswith(other)
+                                                       and f"{str(c)[:-3]}_{lang}" in frame.columns)])
     known = table()
     if "name_key" in frame.columns and "name" in out.columns:  # derived names in ``lang``
         out["name"] = [name_text(k, lang) if isinstance(k, str) and k else n
                        for k, n in zip(frame["name_key"], out["name"])]
     for col in out.columns:
-        if col.startswith("walk_min"):
+        if str(col).startswith(MINUTES_PREFIX) or col in (GAP_MEDIAN_MINUTES, GAP_MAX_MINUTES):
             out[col] = pd.to_numeric(out[col], errors="coerce").round(MINUTE_DECIMALS)
         elif col in ROUNDED and pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].round(ROUNDED[col])

@@ -17,6 +17,7 @@ import shapely
 
 from analysis.reach_query import household_minutes
 from analysis.reach_walls import minutes_change, reindexed
+from geo.vocabulary import minutes_column
 
 
 def compound_what_if(index, network, compounds, gates, walls_now, walls_after, settings,
@@ -46,8 +47,8 @@ def compound_what_if(index, network, compounds, gates, walls_now, walls_after, s
             if outline is not None and len(weight) else np.zeros(len(weight), dtype=bool))
     rows = []
     for service in services:
-        a = after.minutes[f"walk_min_{service}"].to_numpy()
-        b = before.minutes[f"walk_min_{service}"].to_numpy()
+        a = after.minutes[minutes_column(service)].to_numpy()
+        b = before.minutes[minutes_column(service)].to_numpy()
         rows.append({"service": service, "before": before.report[service]["coverage"],
                      "after": after.report[service]["coverage"],
                      "change": after.report[service]["coverage"] - before.report[service]["coverage"],

@@ -70,7 +70,7 @@ _SINGULAR = {"facilities": "facility", "communities": "community", "geometries":
              "workers": "worker", "pages": "page", "layers": "layer", "types": "type",
              "streets": "street", "roads": "road", "places": "place", "names": "name",
              "households'": "household's", "minutes": "minute", "seconds": "second",
-             "times": "time"}
+             "times": "time", "values": "value", "polygons": "polygon", "settings": "setting"}
 _VERBS = {"have": "has", "are": "is", "were": "was", "lie": "lies",
           "hold": "holds", "fall": "falls", "lack": "lacks", "need": "needs", "leave": "leaves",
           "live": "lives", "walk": "walks", "get": "gets", "use": "uses", "sit": "sits"}

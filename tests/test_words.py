@@ -32,7 +32,8 @@ NUMERIC = re.compile(r"^(count|n|k|households|grids|buildings|compounds|blocks|n
 
 #: English messages that name the Chinese column headers a table may use (经度, 户数 …).
 COLUMN_NAMES = {"err.facility_no_type", "err.population_no_column", "err.table_no_coords",
-                "err.table_no_header", "err.table_no_households"}
+                "err.table_no_header", "err.table_no_households", "capacity.none",
+                "err.roster_columns", "note.input_unmatched_rows"}
 
 
 def placeholders(text: str) -> list[str]:

@@ -35,7 +35,7 @@ def test_report_and_pngs_from_a_saved_project(saved, tmp_path, capsys):
     pngs = sorted(p.name for p in (tmp_path / "maps").iterdir())
     assert pngs == ["项目_map_coverage_market.png", "项目_map_gaps.png", "项目_map_grids.png"]
     err = capsys.readouterr().err
-    assert "Wrote 4 file(s)" in err and "Making the report" in err
+    assert "Wrote 4 files" in err and "Making the report" in err
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "shp", "csv", "xlsx", "gpkg"])

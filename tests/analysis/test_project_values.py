@@ -57,7 +57,7 @@ def test_bad_counts_each_named_with_their_row(saved, tmp_path_factory, layer, va
     with pytest.raises(ProjectRowsError) as err:
         pj.open_project(broken)
     english = err.value.message("en")
-    assert BAD_COUNTS[value] in english and layer in english and f"row {row}" in english
+    assert BAD_COUNTS[value] in english and layer in english and f"row numbers: {row}" in english
     assert "户数" in err.value.message("zh")
     if isinstance(value, str):
         assert value not in err.value.bilingual()
@@ -99,7 +99,7 @@ def test_report_on_a_null_count_is_one_error(saved, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "row 1" in errors[0]
+    assert len(errors) == 1 and "row numbers: 1" in errors[0]
     assert not (tmp_path / "r.pdf").exists()
 
 
