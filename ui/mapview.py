@@ -263,12 +263,19 @@ def _facility_groups(data: MapData, shown: set[str], names: dict[str, str], lang
 
 # The legend starts folded where it would cover a grid number (a small map, or a small
 # area filling it); the planner opens it with one click, and that choice is kept while
-# the layers are swapped (an edit, another service).
+# the layers are swapped (an edit, another service) and when the map is drawn again (a
+# language switch, another area): the browser tab's sessionStorage holds it.
 LEGEND_FOLD_JS = (
     "(function(){ var box = window.gcLegend.getContainer();"
     " var det = box.querySelector('details'); if (!det) { return; }"
+    " if (window.gcLegendOpen === undefined) { try {"
+    "  var kept = window.sessionStorage.getItem('gcLegendOpen');"
+    "  if (kept === '1' || kept === '0') { window.gcLegendOpen = kept === '1'; }"
+    " } catch (e) {} }"
     " det.addEventListener('toggle', function(){"
-    "  if (det.gcAuto) { det.gcAuto = false; return; } window.gcLegendOpen = det.open; });"
+    "  if (det.gcAuto) { det.gcAuto = false; return; } window.gcLegendOpen = det.open;"
+    "  try { window.sessionStorage.setItem('gcLegendOpen', det.open ? '1' : '0'); }"
+    "  catch (e) {} });"
     " if (window.gcLegendOpen !== undefined) {"
     "  if (det.open !== window.gcLegendOpen) { det.gcAuto = true; det.open = window.gcLegendOpen; }"
     "  return; }"
