@@ -43,10 +43,7 @@ def _value_text(value: object, prefix: str, lang: str, known: dict) -> object:
 
 def localise(name: str, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Table ``name`` of an export with its cells in ``lang`` (see the module's text)."""
-    other = "_en" if lang == "zh" else "_zh"  # a text kept in both languages: the reader's
-    out = frame.drop(columns=[c for c in frame.columns
-                              if c in CODE_COLUMNS or (str(c).endswith(other)
-                                                       and f"{str(c)[:-3]}_{lang}" in frame.columns)])
+    out = frame.drop(columns=[c for c in CODE_COLUMNS if c in frame.columns])
     known = table()
     if "name_key" in frame.columns and "name" in out.columns:  # derived names in ``lang``
         out["name"] = [name_text(k, lang) if isinstance(k, str) and k else n
