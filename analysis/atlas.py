@@ -32,7 +32,7 @@ from analysis.gridsystem import ensure_grid_system
 from analysis.outputs import atomic_file, check_output_file
 from analysis.report import draw
 from analysis.report.context import Context
-from analysis.report.style import PDF_RASTER_DPI, clean, report_style, wrap
+from analysis.report.style import PDF_RASTER_DPI, clean, report_style, wrap, wrap_at_most
 from geo.errors import InputError
 from geo.grids.codes import CodeScheme
 
@@ -205,7 +205,7 @@ def page_grid(ctx: Context, grids: pd.DataFrame, k: int, facts: GridFacts) -> Fi
     boundary = clean(row["boundary_zh" if ctx.lang == "zh" else "boundary_en"], 400)
     y = 0.53
     fig.text(0.06, y, ctx.tr("atlas.boundary"), fontsize=9.5, va="top", color="#234")
-    y = _block(fig, 0.15, y, wrap(boundary, _ems(0.79, 9.5))[:3], size=9.5)
+    y = _block(fig, 0.15, y, wrap_at_most(boundary, _ems(0.79, 9.5), 3), size=9.5)
     y = _gaps_block(ctx, fig, facts, y - 0.006) - 0.008
     # households and buildings by compound (left), services (right)
     fig.text(0.06, y, ctx.tr("atlas.households_line", households=f"{facts.households:,}",
@@ -242,7 +242,7 @@ def _gaps_block(ctx: Context, fig: Figure, facts: GridFacts, y: float) -> float:
                     minutes=_num(m)) for s, n, m in facts.gaps[:8]]
     sep = "；" if ctx.lang == "zh" else "; "
     text = sep.join(parts) + ("…" if len(facts.gaps) > 8 else "")
-    return _block(fig, 0.15, y, wrap(text, _ems(0.79, 8.5))[:3], size=8.5, colour="#b2182b")
+    return _block(fig, 0.15, y, wrap_at_most(text, _ems(0.79, 8.5), 3), size=8.5, colour="#b2182b")
 
 
 def _contact_block(ctx: Context, fig: Figure, row: pd.Series, facts: GridFacts) -> None:

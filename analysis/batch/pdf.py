@@ -32,7 +32,7 @@ from analysis.batch.task import PROJECT
 from analysis.outputs import atomic_file
 from analysis.report import draw
 from analysis.report.style import (BAND_COLOURS, OUTSIDE_COLOUR, PAPERS_IN, PDF_RASTER_DPI, clean,
-                                   report_style, wrap)
+                                   report_style, wrap_at_most)
 from analysis.report.tables import draw_table
 from geo.i18n import t, table
 
@@ -123,7 +123,7 @@ def page_districts(sheet: Sheet, frame: pd.DataFrame, meta: dict, parts: list[di
         y -= 0.025
     notes = sheet.tr("batch.pdf.note") + (" " + sheet.tr("batch.pdf.more", shown=MAX_ROWS)
                                           if len(frame) > MAX_ROWS else "")
-    for line in wrap(notes, 150 if lang == "zh" else 190)[:2]:
+    for line in wrap_at_most(notes, 150 if lang == "zh" else 190, 2):
         fig.text(0.04, y, line, fontsize=7.5, color="#555555", va="top")
         y -= 0.022
     y -= 0.01
@@ -138,7 +138,7 @@ def page_districts(sheet: Sheet, frame: pd.DataFrame, meta: dict, parts: list[di
             fig.text(0.62, y, sheet.tr("batch.pdf.ranking_short"), fontsize=12, va="top")
         yy = y - 0.045
         for line in lines:
-            for part in wrap(line, 52 if lang == "zh" else 80)[:2]:
+            for part in wrap_at_most(line, 52 if lang == "zh" else 80, 2):
                 fig.text(0.62, yy, part, fontsize=8.5, va="top")
                 yy -= 0.028
             yy -= 0.008

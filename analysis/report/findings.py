@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from analysis.completeness import headline_households, left_out_params, sentence_text
 from analysis.report import draw, maps
 from analysis.report.context import Context, thin_services
-from analysis.report.style import clean, wrap
+from analysis.report.style import clean, wrap, wrap_at_most
 from analysis.report.tables import draw_table, grid_shares, one_language
 from analysis.summary_text import compound_access_line, group_coverage_lines
 from geo.i18n import t, table
@@ -211,13 +211,13 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
     if thin:
         names = sep.join(clean(ctx.service_name(s), 16) for s in thin)
         y = _text_block(fig, ctx, 0.04, y - 0.005,
-                        wrap(ctx.tr("report.data_gap_services", services=names),
-                             ems(ctx, 0.43, 8.5))[:3], size=ctx.fs(8.5), colour="#7f2704")
+                        wrap_at_most(ctx.tr("report.data_gap_services", services=names),
+                             ems(ctx, 0.43, 8.5), 3), size=ctx.fs(8.5), colour="#7f2704")
     left = summary.get("households_left_out") or {}
     if left:
         p = left_out_params(left)
         y = _text_block(fig, ctx, 0.04, y - 0.005,
-                        wrap(ctx.tr("report.left_out", **p), ems(ctx, 0.43, 8.5))[:3],
+                        wrap_at_most(ctx.tr("report.left_out", **p), ems(ctx, 0.43, 8.5), 3),
                         size=ctx.fs(8.5), colour="#444444")
     # age groups (when counted) and gated compounds: one short line each
     extra = group_coverage_lines(summary, ctx.service_name, ctx.lang)
@@ -227,7 +227,7 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
 
     extra += shortfall_lines(summary, grids, ctx.service_name, ctx.community, ctx.lang)[:3]
     for line in extra:
-        y = _text_block(fig, ctx, 0.04, y - 0.005, wrap(line, ems(ctx, 0.43, 8.5))[:3],
+        y = _text_block(fig, ctx, 0.04, y - 0.005, wrap_at_most(line, ems(ctx, 0.43, 8.5), 3),
                         size=ctx.fs(8.5), colour="#444444")
     # the largest gap places, each once with the services it lacks: as many as fit above
     # "what the data lacks" (0.175)
@@ -261,7 +261,7 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
     sentence = sentence_text(completeness, ctx.lang)
     if sentence:
         fig.text(0.04, 0.175, ctx.tr("report.data_lacks"), fontsize=ctx.fs(12), va="top")
-        _text_block(fig, ctx, 0.04, 0.135, wrap(sentence, ems(ctx, 0.92, 8.5))[:4], size=ctx.fs(8.5),
+        _text_block(fig, ctx, 0.04, 0.135, wrap_at_most(sentence, ems(ctx, 0.92, 8.5), 4), size=ctx.fs(8.5),
                     colour="#7f2704")
     _coverage_bars(ctx, fig, completeness)
     credit = ctx.credit or ctx.tr("report.no_osm")
@@ -316,7 +316,7 @@ def _coverage_bars(ctx: Context, fig: Figure, completeness: dict) -> None:
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
     note = ctx.tr("report.bars_note") + ("  " + ctx.tr("report.bars_thin") if thin else "")
-    _text_block(fig, ctx, 0.52, 0.255, wrap(note, ems(ctx, 0.44, 7.5))[:3], size=ctx.fs(7.5), colour="#555555")
+    _text_block(fig, ctx, 0.52, 0.255, wrap_at_most(note, ems(ctx, 0.44, 7.5), 3), size=ctx.fs(7.5), colour="#555555")
 
 
 def page_community(ctx: Context, community_id: str, geom, households: int) -> Figure:
@@ -397,7 +397,7 @@ def page_settings(ctx: Context) -> Figure:
         fig.text(0.64, 0.86, ctx.tr("report.notes"), fontsize=ctx.fs(11), va="top")
         yy = 0.82
         for note in notes:
-            lines = wrap(clean(note, 400), ems(ctx, 0.32, 7.5))[:5]
+            lines = wrap_at_most(clean(note, 400), ems(ctx, 0.32, 7.5), 5)
             yy = _text_block(fig, ctx, 0.64, yy, lines, size=ctx.fs(7.5), colour="#444444") - 0.01
             if yy < 0.08:
                 break

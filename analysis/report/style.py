@@ -72,6 +72,18 @@ def text_width(text: str) -> float:
 NO_LINE_START = frozenset("，。、；：！？）」』】》〉％…,.;:!?)]%")
 
 
+def wrap_at_most(text: str, width_em: float, lines: int) -> list[str]:
+    """:func:`wrap`, at most ``lines`` lines; a text cut short ends in "…" (never cut
+    mid-sentence without saying so)."""
+    out = wrap(text, width_em)
+    if len(out) <= lines:
+        return out
+    last = out[lines - 1]
+    while last and text_width(last + "…") > width_em:
+        last = last[:-1]
+    return out[:lines - 1] + [last.rstrip() + "…"]
+
+
 def wrap(text: str, width_em: float) -> list[str]:
     """Lines of at most ``width_em`` ems, breaking Latin text at spaces, CJK anywhere."""
     lines, line, width = [], "", 0.0
