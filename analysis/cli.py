@@ -6,14 +6,13 @@ Exit status: 0 done; 2 bad input, with one ``error:`` line on standard error; 1 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from dataclasses import replace as dc_replace
 from pathlib import Path
 
 from geo.errors import GridcircleError, InputError
 from geo.i18n import both
+from analysis.run_inputs import INPUT_FLAGS, RUN_INPUT_FILES, opened_project, run_from_args, save_run
 
 
 def _progress_printer() -> callable:
@@ -23,60 +22,6 @@ def _progress_printer() -> callable:
         print(f"[{time.perf_counter() - start:6.1f}s] {both(key)}", file=sys.stderr, flush=True)
 
     return progress
-
-
-def write_json_atomic(data: dict, path: str | Path) -> Path:
-    """Write JSON to ``path`` atomically (:func:`analysis.outputs.atomic_file`)."""
-    from analysis.outputs import write_text_atomic
-
-    return write_text_atomic(json.dumps(data, ensure_ascii=False, indent=2, default=str), path)
-
-
-def _to_stderr(line: str) -> None:
-    print(line, file=sys.stderr)
-
-
-def _read_user_layer(reader, path, *, say=_to_stderr, **options):
-    """Read one of the user's files with ``reader``; its warnings go to ``say`` (stderr)."""
-    read = reader(path, **options)
-    for line in read.warnings:
-        say(f"warning: {line}")
-    return read.frame
-
-
-def _with_footprints(area, args, *, say=_to_stderr):
-    """The study area with uploaded buildings and compound outlines put in."""
-    if not (getattr(args, "buildings", None) or getattr(args, "compounds", None)):
-        return area
-    from geo.inputs import footprints
-
-    for name, reader, put in (("buildings", footprints.read_buildings, footprints.with_buildings),
-                              ("compounds", footprints.read_compounds, footprints.with_compounds)):
-        path = getattr(args, name)
-        if path:
-            area = put(area, _read_user_layer(reader, path, crs=getattr(args, f"{name}_crs"),
-                                              area=area, say=say))
-    return area
-
-
-def _with_counts(area, args, settings, communities, *, say=_to_stderr):
-    """The study area with households from a population count and/or calibrated totals."""
-    if not (getattr(args, "population", None) or getattr(args, "household_totals", None)):
-        return area
-    from analysis.planner_data import read_totals, with_planner_data
-    from geo.inputs.population import read_population
-    from geo.population import PopulationSettings
-
-    population = PopulationSettings(persons_per_household=args.persons_per_household)
-    cells = (read_population(args.population, crs=args.population_crs, area=area)
-             if args.population else None)
-    totals = read_totals(args.household_totals) if args.household_totals else None
-    area, report = with_planner_data(area, settings.households, cells=cells,
-                                     population=population, totals=totals,
-                                     communities=communities)
-    for key, value in report.items():
-        say(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}")
-    return area
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,9 +91,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: run's options naming an input file (in a batch: columns of BATCH.csv, hashed by content)
-RUN_INPUT_FILES = ("osm", "households", "facilities", "communities", "buildings", "compounds",
-                   "population", "household_totals", "gates", "roster", "demand_table", "project")
 #: run's options that are one district's own, not the batch's settings
 BATCH_OWN = (*RUN_INPUT_FILES, "place", "demo", "out", "summary", "help")
 
@@ -225,15 +167,6 @@ def add_report_export_commands(sub) -> None:
     atl.add_argument("--lang", default="zh", choices=["zh", "en"], help="语言 / language")
 
 
-def _opened(path: str):
-    from analysis.project import open_project
-
-    project = open_project(path)
-    for key, params in project.notes:
-        print(f"note: {both(key, **params)}", file=sys.stderr)
-    return project
-
-
 def _print_written(files: list[Path]) -> None:
     print(both("cli.written", count=len(files)), file=sys.stderr)
     for path in files:
@@ -263,7 +196,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.png:
         check_output_folder(args.png)
     _remove_stale(out.parent, args.png)
-    project = _opened(args.project)
+    project = opened_project(args.project)
     if getattr(args, "area_name", None):
         from dataclasses import replace
 
@@ -290,7 +223,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         check_distinct_outputs({"--out": Path(args.out) / f"{Path(args.project).stem}.gpkg"},
                                {"PROJECT": args.project})
     _remove_stale(args.out)
-    project = _opened(args.project)
+    project = opened_project(args.project)
     files = export_project(project, args.format, args.out, lang=args.lang,
                            with_workers=args.with_workers)
     _print_written(files)
@@ -306,148 +239,12 @@ def cmd_atlas(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".pdf":
         raise InputError("err.report_not_pdf", path=out)
     check_output_file(out)
-    project = _opened(args.project)
+    project = opened_project(args.project)
     progress("step.atlas")
     pages = make_atlas(project, out, lang=args.lang)
     print(both("gs.atlas_done", pages=pages), file=sys.stderr)
     _print_written([out])
     return 0
-
-
-#: ``(admin code, object code, roster)`` of a run: the grid system its project gets
-GridSystemArgs = tuple
-
-
-def _grid_system_args(args: argparse.Namespace) -> GridSystemArgs:
-    """The admin and object codes (checked before the run; a re-run keeps an earlier
-    project's codes when none are given) and the roster, read before the run."""
-    from geo.grids.codes import CodeScheme
-
-    admin, obj = args.admin_code, args.object_code
-    if args.project and admin is None and obj is None:
-        from analysis.project import read_meta
-
-        old = CodeScheme.from_meta(read_meta(args.project))
-        admin, obj = old.admin_code or None, old.object_code or None
-    CodeScheme.parse(admin, obj)
-    roster = None
-    if args.roster:
-        from geo.grids.workers import read_roster
-
-        roster = read_roster(args.roster)
-    elif args.project:  # a re-run keeps the earlier project's workers on their grids
-        from analysis.gridsystem import roster_of_project
-
-        roster = roster_of_project(args.project)
-    return admin, obj, roster
-
-
-def kept_grids(path: str) -> tuple:
-    """``(previous, locked, walls)`` of an existing project: every unit's grid and the
-    locked grids, for a re-run that keeps them (:func:`geo.grids.make_grids`), and the
-    gate edits saved with it (:func:`analysis.projectstate.wall_settings_of`)."""
-    from analysis.projectstate import wall_settings_of
-    from geo.grids import edits
-
-    project = _opened(path)
-    walls = wall_settings_of(project.meta)
-    if project.session is None:
-        return None, (), walls
-    previous, locked = edits.rerun_inputs(project.session.state)
-    return previous, tuple(sorted(locked)), walls
-
-
-def wall_edits(args: argparse.Namespace, walls, area):
-    """The run's wall settings: the project's gate edits (``--project``), walls on or off
-    (``--walls``), and the gates of ``--gates`` added or closed."""
-    from dataclasses import replace
-
-    if getattr(args, "walls", None):
-        walls = replace(walls, gated=args.walls == "on")
-    if getattr(args, "gates", None):
-        from geo.inputs.gates import read_gates, with_gates
-
-        walls = with_gates(walls, _read_user_layer(read_gates, args.gates,
-                                                   crs=args.gates_crs, area=area))
-    return walls
-
-
-def area_source(args: argparse.Namespace) -> dict:
-    """The area record stored in the project (the page names areas the same way)."""
-    from analysis.project import area_record, file_identity
-
-    if args.osm:
-        path = Path(args.osm)
-        return area_record("osm", path.name, file_identity(path.read_bytes()))
-    if args.place:
-        return area_record("place", args.place, args.place)
-    return area_record("demo", args.demo, args.demo)
-
-
-#: ``run``'s input files, which no output may overwrite (``--project`` may: a re-run saves
-#: over the project it continues).
-INPUT_FLAGS = tuple(flag for flag in RUN_INPUT_FILES if flag != "project")
-
-
-def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
-    """The single run of ``run``'s arguments (inputs read, pipeline run), not saved:
-    ``(result, area_source, grid_system)`` (the last for :func:`save_run`). ``say`` receives the readers' warnings and reports (one
-    line each). ``python -m analysis run`` and each district of ``batch`` call this."""
-    from analysis.pipeline import load_area, run, settings_from_args
-
-    keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
-    if not set(keep_text) <= {"address", "name"}:
-        raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
-    settings = settings_from_args(args)
-    from geo.population import PopulationSettings
-
-    # checked before the run whether or not a population layer uses it
-    PopulationSettings(persons_per_household=args.persons_per_household)
-    grid_system = _grid_system_args(args)  # codes checked and the roster read before the run
-    previous, locked, walls = (kept_grids(args.project) if args.project
-                               else (None, (), settings.walls))
-    area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
-    # --walls, --gates and a re-run's saved gate edits (geo.inputs.gates)
-    settings = dc_replace(settings, walls=wall_edits(args, walls, area))
-    # --buildings, --compounds (geo.inputs.footprints) first: a register's rows placed by
-    # compound or building name, and derived communities, use the uploaded names
-    area = _with_footprints(area, args, say=say)
-    register = facilities = communities = None
-    if args.households or args.facilities or args.communities:
-        from geo import layers as user_layers
-
-        if args.households:
-            register = _read_user_layer(user_layers.read_households, args.households, say=say,
-                                        crs=args.households_crs, area=area, keep_text=keep_text)
-        if args.facilities:
-            facilities = _read_user_layer(user_layers.read_facilities, args.facilities, say=say,
-                                          crs=args.facilities_crs, area=area, keep_text=keep_text)
-        if args.communities:
-            communities = _read_user_layer(user_layers.read_communities, args.communities,
-                                           say=say, crs=args.communities_crs, area=area)
-    area = _with_counts(area, args, settings, communities, say=say)  # --population, totals
-    result = run(area, settings, register=register, facilities=facilities,
-                 communities=communities, previous=previous, locked=locked, progress=progress)
-    return result, area_source(args), grid_system
-
-
-def save_run(result, source: dict, out: str | Path, summary: str | Path | None = None, *,
-             grid_system: GridSystemArgs | None = None) -> dict:
-    """Write a run's project (with its grid codes, 四至 and workers) and summary
-    atomically, as ``run`` does; return the summary written."""
-    from analysis.gridsystem import set_grid_system
-    from analysis.project import save_project
-    from analysis.projectstate import project_from_result
-
-    admin_code, object_code, roster = grid_system or (None, None, None)
-    project = set_grid_system(project_from_result(result), admin_code=admin_code,
-                              object_code=object_code, roster=roster)
-    save_project(project, out, extra_meta={"area_source": source})
-    s = {**result.summary, **({"staffing": project.summary["staffing"]}
-                              if "staffing" in project.summary else {})}
-    if summary:
-        write_json_atomic(s, summary)
-    return s
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -38,7 +38,7 @@ from analysis.outputs import check_output_folder, staged_folder
 from analysis.project import CONTRACT_LAYERS, Project, read_journal, save, to_storage
 from geo.vocabulary import (CAPACITY_KINDS, capacity_column, minutes_column,
                             per_service_column, service_of_column)
-from geo.grids.rules import reason_text
+from geo.grids.reasons import reason_text
 from geo.errors import InputError, ProjectFileError
 from geo.i18n import t, table
 

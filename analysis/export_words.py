@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.grids.rules import name_text, note_text, reason_text
+from geo.grids.reasons import name_text, note_text, reason_text
 from geo.i18n import t, table
 from geo.vocabulary import GAP_MAX_MINUTES, GAP_MEDIAN_MINUTES, MINUTES_PREFIX
 

@@ -48,3 +48,21 @@ def test_minutes_columns_and_their_inverse():
     assert service_of_column(GAP_MEDIAN_MINUTES) is None and service_of_column(GAP_MAX_MINUTES) is None
     cols = ["unit_id", minutes_column("park"), GAP_MAX_MINUTES, minutes_column("health")]
     assert services_with_minutes(cols) == ["park", "health"]
+
+
+def test_no_module_is_over_500_lines():
+    long = [f"{p.relative_to(ROOT)}: {n}" for p in CODE
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500]
+    assert long == [], long
+
+
+def test_polsby_popper_is_computed_only_in_the_rule_book():
+    """4πA/P² (and the band's classes) live in geo/grids/rules.py; others call it."""
+    found = []
+    for p in CODE:
+        if p.name == "rules.py" and p.parent.name == "grids":
+            continue
+        text = p.read_text(encoding="utf-8")
+        if "4 * np.pi" in text or "4 * math.pi" in text or "4*np.pi" in text:
+            found.append(str(p.relative_to(ROOT)))
+    assert found == [], found

@@ -19,8 +19,8 @@ import shapely
 
 from analysis.colours import SERVICE_COLOURS  # one table for the page and the report
 from analysis.pipeline import Result
-from geo.grids.rules import decode_reasons
-from geo.grids.rules import reason_text as grid_reason_text
+from geo.grids.reasons import decode_reasons
+from geo.grids.reasons import reason_text as grid_reason_text
 from geo.i18n import t
 from geo.vocabulary import DEFAULT_BAND
 
@@ -355,7 +355,7 @@ def _grid_json(frame: gpd.GeoDataFrame, *, lang: str, band: tuple[int, int],
 
 def reason_text(reason: object, lang: str) -> str:
     """A grid's or community's stored reasons in one language (the rule book's
-    :func:`geo.grids.rules.reason_text`), or one language of a bilingual ``"中文 /
+    :func:`geo.grids.reasons.reason_text`), or one language of a bilingual ``"中文 /
     English"`` note."""
     if decode_reasons(reason):
         return grid_reason_text(reason, lang)

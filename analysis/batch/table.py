@@ -25,7 +25,7 @@ from pathlib import Path
 
 from geo.errors import InputError
 
-from analysis.cli import RUN_INPUT_FILES
+from analysis.run_inputs import RUN_INPUT_FILES
 
 #: Columns naming files (resolved against the CSV's folder, hashed by content).
 PATH_COLUMNS = RUN_INPUT_FILES

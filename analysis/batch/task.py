@@ -69,7 +69,7 @@ def run_district(name: str, argv: tuple[str, ...], folder: str, digest: str) -> 
         ``peak_mb`` (the worker's peak resident memory), ``worker`` (its address).
     """
     from analysis.batch.table import parse_district, District
-    from analysis.cli import run_from_args, save_run, write_json_atomic
+    from analysis.run_inputs import run_from_args, save_run, write_json_atomic
 
     start = time.perf_counter()
     folder = Path(folder)

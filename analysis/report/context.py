@@ -15,7 +15,7 @@ from analysis.report.style import PAPERS_IN, clean
 from geo.vocabulary import services_with_minutes
 from geo.catalogue import load_catalogue
 from geo.errors import InputError, ProjectFileError
-from geo.grids.rules import name_text
+from geo.grids.reasons import name_text
 from geo.i18n import t, table
 
 

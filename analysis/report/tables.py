@@ -15,7 +15,7 @@ from matplotlib.patches import Rectangle
 from analysis.report import draw
 from analysis.report.context import Context
 from analysis.report.style import clean, text_width, wrap
-from geo.grids.rules import reason_text
+from geo.grids.reasons import reason_text
 
 HEAT = matplotlib.colormaps["RdYlGn"]
 ROWS_A4 = 30  # table rows per A4 page (A3: half as many again)

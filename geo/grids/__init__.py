@@ -20,8 +20,8 @@ Internal modules: :mod:`.units` (unit checks and tower splits), :mod:`.graph`,
 report) and :mod:`.splitting` (the split edit's solver).
 """
 
-from geo.grids.rules import (band_feasible, grid_count_range, infeasible_reason,
-                             nearest_grid_count, reason_text)
+from geo.grids.reasons import reason_text
+from geo.grids.rules import band_feasible, grid_count_range, infeasible_reason, nearest_grid_count
 from geo.grids.settings import GridSettings
 from geo.grids.stage import GridResult, make_grids
 from geo.grids.units import check_units, split_large_units

@@ -17,7 +17,7 @@ import shapely
 
 from geo.crs import require_projected
 from geo.errors import InputError
-from geo.grids.rules import encode_reasons
+from geo.grids.reasons import encode_reasons
 from geo.i18n import both, t
 
 #: An overlap smaller than this share of the smaller community is a digitising sliver.
@@ -167,7 +167,7 @@ def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
         ``community_id`` (``C01``…, numbered north→south, west→east: names never change
         the codes), ``name`` (in Chinese, e.g. ``锦绣东方一带`` or ``社区01``),
         ``name_key`` (the name as a stored translation key with parameters, shown with
-        :func:`geo.grids.rules.name_text`), ``households``, ``derived`` (True),
+        :func:`geo.grids.reasons.name_text`), ``households``, ``derived`` (True),
         polygons.
     """
     from geo.grids.blocks import _faces  # one polygonize routine for blocks and communities

@@ -17,7 +17,7 @@ import shapely
 
 from geo.grids.communities import (SNAP_M, assign_communities, community_code,
                                    derive_communities, reading_order)
-from geo.grids.rules import encode_reasons
+from geo.grids.reasons import encode_reasons
 
 #: Mapped polygons overlapping an already kept one by more than this share are dropped.
 OVERLAP_SHARE = 0.05

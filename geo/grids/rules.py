@@ -29,11 +29,9 @@ list of ``[key, params]``) and translated only where shown (:func:`reason_text`)
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -45,7 +43,6 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.grids.blocks import GRID_SIZE_M
-from geo.i18n import t
 
 #: Holes and pieces of a grid polygon smaller than this (m²) are slivers of snapping.
 SLIVER_M2 = 1.0
@@ -63,7 +60,7 @@ GRID_COLUMNS = ("grid_id", "community_id", "name", "locked", "households", "in_b
                 "polsby_popper", "contiguous", "arterial_crossings", "n_units",
                 "split_buildings", "near_home_share", "reason", "reason_key")
 
-Reason = tuple[str, dict]
+from geo.grids.reasons import Reason, encode_reasons  # noqa: E402
 
 
 # --------------------------------------------------------------------------- band
@@ -386,79 +383,12 @@ def grid_reasons(f: GridFacts, band: tuple[int, int]) -> list[Reason]:
     return out
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
-def encode_reasons(reasons: Sequence[Reason]) -> str:
-    """Reasons as stored in a table: a JSON list of ``[key, params]`` ('' for none)."""
-    if not reasons:
-        return ""
-    return json.dumps([[k, {p: _plain(v) for p, v in params.items()}] for k, params in reasons],
-                      ensure_ascii=False, sort_keys=True)
-
-
-def decode_reasons(value: object) -> list[Reason]:
-    """The reasons stored by :func:`encode_reasons` (none for empty or missing values)."""
-    if not isinstance(value, str) or not value.strip().startswith("["):
-        return []
-    try:
-        items = json.loads(value)
-    except ValueError:
-        return []
-    return [(str(k), dict(p)) for k, p in items]
-
-
-def reason_text(value: object, lang: str) -> str:
-    """Stored reasons as one sentence per reason in the reader's language (``"both"``:
-    ``中文 / English``, for files whose reader's language is unknown). Text that is not
-    stored reasons (a table written by hand or by an older version) is shown as it is."""
-    reasons = decode_reasons(value)
-    if reasons and lang == "both":
-        return f"{reason_text(value, 'zh')} / {reason_text(value, 'en')}"
-    if reasons:
-        texts = [t(k, lang, **p).strip() for k, p in reasons]
-        if lang == "zh":
-            return "".join(x if x.endswith("。") else x + "。" for x in texts)
-        return " ".join(x if x.endswith(".") else x + "." for x in texts)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value).strip()
-
-
-def note_text(value: object, lang: str) -> str:
-    """A note of the summary in the reader's language: stored reasons, or a bilingual
-    ``中文 / English`` note (:func:`geo.i18n.both`) cut to its half in ``lang``."""
-    if decode_reasons(value) or lang not in ("zh", "en"):
-        return reason_text(value, lang)
-    text = reason_text(value, lang)
-    zh, sep, en = text.partition(" / ")
-    if not sep or not re.search(r"[\u3400-\u9fff]", zh) or re.search(r"[\u3400-\u9fff]", en[:40]):
-        return text  # not a bilingual note
-    return zh if lang == "zh" else en
-
-
 def shared_buildings(part_of: Iterable, all_parts: Counter) -> int:
     """Buildings whose parts lie in this grid (``part_of`` of its cells) and in another
     (``all_parts``: parts per building in the whole table): a building whose parts all
     stay in one grid was not split between grids and earns no note."""
     mine = Counter(p for p in part_of if p is not None)
     return sum(1 for p, n in mine.items() if n < all_parts.get(p, n))
-
-
-def name_text(value: object, lang: str) -> str:
-    """A stored name (e.g. a derived community's ``name_key``) in the reader's language;
-    a plain name is shown as it is."""
-    keys = decode_reasons(value)
-    if keys:
-        return " ".join(t(k, lang, **p) for k, p in keys)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
 
 
 # --------------------------------------------------------------------------- the table

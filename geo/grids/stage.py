@@ -60,7 +60,7 @@ class GridResult:
         ``grid_id``, ``community_id``, ``name``, ``locked``, ``households``, ``in_band``,
         ``polsby_popper``, ``contiguous``, ``arterial_crossings``, ``n_units``,
         ``split_buildings``, ``near_home_share``, ``reason`` (stored reasons, shown with
-        :func:`geo.grids.rules.reason_text`), ``reason_key``).
+        :func:`geo.grids.reasons.reason_text`), ``reason_key``).
     households
         The units with ``community_id`` and ``grid_id``; a unit split into parts appears
         once per part (``unit_id`` ``<id>:<k>``, ``part_of``, ``part``).

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo.grids.improvement import ImproveStats
-from geo.grids.rules import Reason, encode_reasons
+from geo.grids.reasons import Reason, encode_reasons
 from geo.grids.settings import GridSettings
 from geo.grids.units import UnitSplit
 from geo.i18n import both

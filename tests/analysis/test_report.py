@@ -137,7 +137,7 @@ def test_tables_follow_edits_and_language(project):
     assert len(per_grid) == len(project.session.state.grids)
     en = report._Context(project, "en", "A4", None)
     assert "Households" in report.grid_table(en).columns
-    from geo.grids.rules import encode_reasons
+    from geo.grids.reasons import encode_reasons
 
     stored = encode_reasons([("grid.reason.above", {"households": 408, "max": 300}),
                              ("grid.reason.pieces", {"parts": 2})])

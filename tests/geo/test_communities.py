@@ -139,7 +139,7 @@ def test_validate_makes_ids_and_drops_empty_rows():
 
 
 def test_derived_communities_are_named_after_their_largest_named_compound():
-    from geo.grids.rules import name_text
+    from geo.grids.reasons import name_text
     from geo.synthetic import synthetic_district
 
     area = synthetic_district(20000, seed=3)

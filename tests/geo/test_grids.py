@@ -13,7 +13,7 @@ import shapely
 
 from geo.grids.blocks import cell_adjacency
 from geo.grids.communities import derive_communities
-from geo.grids.rules import decode_reasons, reason_text
+from geo.grids.reasons import decode_reasons, reason_text
 from geo.errors import CRSError, InputError, SettingsError
 from geo.grids import (GridSettings, band_feasible, grid_count_range, make_grids,
                        nearest_grid_count, split_large_units)

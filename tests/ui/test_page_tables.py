@@ -105,7 +105,7 @@ def test_community_names_are_shown_in_the_pages_language(lang):
     """A derived community's name is a stored translation key: the grid table, the gap
     places and the map's community layer read it in the page's language."""
     from geo.demos import load_demo
-    from geo.grids.rules import name_text
+    from geo.grids.reasons import name_text
     from ui import mapdata
     from ui.places import community_names
 
