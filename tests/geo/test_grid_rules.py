@@ -14,8 +14,8 @@ import shapely
 
 from geo.grids import GridSettings, make_grids
 from geo.grids.communities import derive_communities
-from geo.grids.rules import (GridFacts, attrs_of, band_feasible, community_feasible,
-                             decode_reasons, encode_reasons, grid_reasons, reason_text)
+from geo.grids.rules import GridFacts, attrs_of, band_feasible, community_feasible, grid_reasons
+from geo.grids.reasons import decode_reasons, encode_reasons, reason_text
 from geo.grids.state import state_from_layers
 from geo.households import estimate_households
 from geo.i18n import t
