@@ -29,7 +29,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from analysis.atlas_data import GridFacts, grid_facts
 from analysis.gridsystem import ensure_grid_system
-from analysis.outputs import atomic_file, check_output_file
+from analysis.outputs import atomic_file, check_pdf_file
 from analysis.report import draw
 from analysis.report.context import Context
 from analysis.report.style import PDF_RASTER_DPI, clean, report_style, wrap, wrap_at_most
@@ -300,10 +300,7 @@ def make_atlas(project, out: str | Path, *, lang: str = "zh", when: str | None =
     ProjectFileError
         If the PDF cannot be written (an earlier file at ``out`` is left unchanged).
     """
-    out = Path(out)
-    if out.suffix.lower() != ".pdf":
-        raise InputError("err.report_not_pdf", path=out)
-    check_output_file(out)
+    out = check_pdf_file(out)
     project = ensure_grid_system(project)
     grids = project.layers.get("grids")
     if grids is None or not len(grids):

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.sparse import csgraph
 
 from analysis.reach_index import ReachIndex
-from analysis.reach_query import _Snapped
+from analysis.reach_query import SnappedPoints
 
 #: Facilities searched per Dijkstra call (bounds the dense distance block in memory).
 CHUNK = 64
@@ -54,7 +54,7 @@ def _attachments(index: ReachIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     edge; with walls also its compound's open access points, for homes that walk to them
     straight)."""
     snap = index.household_snap if index.walled is None else index.walled.snap
-    pts = _Snapped.of(index.network, snap, index.edge_nodes)
+    pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
     home = [pts.on, pts.on]
     node = [pts.u, pts.v]
     extra = [pts.offset + pts.t, pts.offset + pts.rest]
@@ -73,7 +73,7 @@ def _direct(index: ReachIndex, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray
     shared edge, or straight inside a shared compound (as the nearest-facility pass)."""
     fac = index.facilities
     snap = index.household_snap if index.walled is None else index.walled.snap
-    pts = _Snapped.of(index.network, snap, index.edge_nodes)
+    pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
     out_f, out_h, out_d = [], [], []
     f_edge = fac["edge"].to_numpy()[rows]
     on = np.flatnonzero(f_edge >= 0)

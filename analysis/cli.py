@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from geo.errors import GridcircleError, InputError
+from geo.errors import GridcircleError
 from geo.i18n import both
 from analysis.run_inputs import INPUT_FLAGS, RUN_INPUT_FILES, opened_project, run_from_args, save_run
 
@@ -186,12 +186,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analysis.report import make_report, save_map_pngs
 
     progress = _progress_printer()
-    out = Path(args.out)
-    if out.suffix.lower() != ".pdf":
-        raise InputError("err.report_not_pdf", path=out)
-    from analysis.outputs import check_distinct_outputs, check_output_file, check_output_folder
+    from analysis.outputs import check_distinct_outputs, check_output_folder, check_pdf_file
 
-    check_output_file(out)  # before any work: a missing, read-only or folder target
+    out = check_pdf_file(args.out)  # before any work: a missing, read-only or folder target
     check_distinct_outputs({"--out": out}, {"PROJECT": args.project})
     if args.png:
         check_output_folder(args.png)
@@ -232,13 +229,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_atlas(args: argparse.Namespace) -> int:
     from analysis.atlas import make_atlas
-    from analysis.outputs import check_output_file
+    from analysis.outputs import check_pdf_file
 
     progress = _progress_printer()
-    out = Path(args.out)
-    if out.suffix.lower() != ".pdf":
-        raise InputError("err.report_not_pdf", path=out)
-    check_output_file(out)
+    out = check_pdf_file(args.out)
     project = opened_project(args.project)
     progress("step.atlas")
     pages = make_atlas(project, out, lang=args.lang)

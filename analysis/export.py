@@ -70,7 +70,7 @@ SHP_NAMES.update({capacity_column(kind, service_of_column(col)): f"{short}_{name
                   for col, name in list(SHP_NAMES.items()) if service_of_column(col)
                   for kind, short in zip(CAPACITY_KINDS, ("dm", "sp", "sf"))})
 SHP_NAMES.update({"capacity_source": "cap_src"})
-_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: A text cell starting with one of these is a formula to Excel, LibreOffice and WPS (OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
@@ -373,7 +373,7 @@ def write_xlsx(project: Project, out_dir: Path, *, lang: str = "zh") -> list[Pat
             for col in clean.columns:
                 if clean[col].dtype == object or pd.api.types.is_string_dtype(clean[col]):
                     clean[col] = clean[col].map(
-                        lambda v: _ILLEGAL_XLSX.sub("", v) if isinstance(v, str) else v)
+                        lambda v: ILLEGAL_XLSX.sub("", v) if isinstance(v, str) else v)
             clean = _neutral_frame(clean)
             sheet = sheet_label(name, lang)
             fields += [(sheet, c, column_label(c.lstrip("'"), lang)) for c in clean.columns]

@@ -46,7 +46,7 @@ def _writable_folder(folder: Path) -> bool:
     return True
 
 
-def check_output_file(path: str | Path, *, suffix: str | None = None) -> Path:
+def check_output_file(path: str | Path) -> Path:
     """Refuse an output file that cannot be written, before any work is done.
 
     Raises
@@ -66,6 +66,15 @@ def check_output_file(path: str | Path, *, suffix: str | None = None) -> Path:
         raise InputError("err.out_not_writable", path=path)
     _refuse_special(path)
     return path
+
+
+def check_pdf_file(path: str | Path) -> Path:
+    """:func:`check_output_file` for a PDF (report, atlas): ``err.report_not_pdf`` unless
+    the name ends in ``.pdf``."""
+    path = Path(path)
+    if path.suffix.lower() != ".pdf":
+        raise InputError("err.report_not_pdf", path=path)
+    return check_output_file(path)
 
 
 def _refuse_special(path: Path) -> None:

@@ -253,7 +253,7 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
                               minor_island_share=minor_island_share)
         if walls.n_gated == 0:
             return replace(plain, walls=walls)
-    hh_snap, hh_moved, hh_comp = _snap_points(network, walls, hh_xy, max_snap_m,
+    hh_snap, hh_moved, hh_comp = snap_points(network, walls, hh_xy, max_snap_m,
                                               minor_island_share)
 
     fac = pd.DataFrame({
@@ -266,7 +266,7 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     fac["label"] = facility_labels(facilities)  # notes name facilities by name and place
     fac["x"], fac["y"] = fxy[:, 0], fxy[:, 1]
     known = fac["service"].isin(services).to_numpy()
-    f_snap, f_moved, f_comp = _snap_points(network, walls, fxy, max_snap_m, minor_island_share)
+    f_snap, f_moved, f_comp = snap_points(network, walls, fxy, max_snap_m, minor_island_share)
     walled = None
     if walls is not None:
         # the straight line (times the detour) to a gate only where no inner path leads
@@ -295,7 +295,7 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     node = np.full(len(fac), -1, dtype=np.int64)
     node[usable] = base.shape[0] + np.arange(int(usable.sum()))
     fac["node"] = node
-    graph = _augment(base, int(usable.sum()),
+    graph = augment_graph(base, int(usable.sum()),
                      *_facility_arcs(network, walls, exit_node, fac, usable, minor_island_share))
 
     report = input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
@@ -349,7 +349,7 @@ def _xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return xy
 
 
-def _snap_points(network: WalkNetwork, walls: Walls | None, xy: np.ndarray, max_snap_m: float,
+def snap_points(network: WalkNetwork, walls: Walls | None, xy: np.ndarray, max_snap_m: float,
                  minor_share: float) -> tuple[Snap, np.ndarray, np.ndarray]:
     """Snap homes or facilities alike: ``(snap, moved off a minor island, compound)``.
 
@@ -444,7 +444,7 @@ def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndar
     return np.concatenate(src), np.concatenate(tgt), np.concatenate(w)
 
 
-def _augment(graph: sparse.csr_array, f: int, src: np.ndarray, tgt: np.ndarray,
+def augment_graph(graph: sparse.csr_array, f: int, src: np.ndarray, tgt: np.ndarray,
              weight: np.ndarray) -> sparse.csr_array:
     """``graph`` plus one source row per facility (arcs ``src`` → ``tgt``); the lightest of
     parallel arcs is kept."""

@@ -61,7 +61,7 @@ def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
 
 
 @dataclass(frozen=True, eq=False)
-class _Snapped:
+class SnappedPoints:
     """Snapped points on the network, gathered once for every service of a query."""
 
     on: np.ndarray       # positions of the points on the network
@@ -75,7 +75,7 @@ class _Snapped:
 
     @classmethod
     def of(cls, network: WalkNetwork, snap: Snap,
-           ends: tuple[np.ndarray, np.ndarray] | None = None) -> _Snapped:
+           ends: tuple[np.ndarray, np.ndarray] | None = None) -> SnappedPoints:
         on = np.flatnonzero(snap.edge >= 0)
         e = snap.edge[on]
         length = network.edge_length_m[e]
@@ -85,7 +85,7 @@ class _Snapped:
                    rest=length - t, offset=snap.offset_m[on], n_points=snap.edge.size)
 
 
-def _points_walk(index: ReachIndex, pts: _Snapped, dist: np.ndarray, nearest: np.ndarray,
+def _points_walk(index: ReachIndex, pts: SnappedPoints, dist: np.ndarray, nearest: np.ndarray,
                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Walk from snapped points to the nearest facility, given node distances."""
     walk = np.full(pts.n_points, np.inf)
@@ -203,7 +203,7 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
     w = index.household_weight
     report: dict = {}
     snap = index.household_snap if index.walled is None else index.walled.snap
-    pts = _Snapped.of(index.network, snap, index.edge_nodes)
+    pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
     for service in services:
         horizon = settings.horizon_m(service)
         rows = index.facility_rows(service)

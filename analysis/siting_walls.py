@@ -28,7 +28,7 @@ def snapped_like_facilities(index, cands, walls=None):
     or with ``walls``): ``(candidates, compound of each)``; node candidates are kept."""
     import dataclasses
 
-    from analysis.reach_index import _snap_points
+    from analysis.reach_index import snap_points
 
     n = cands.size
     points = cands.node < 0
@@ -36,7 +36,7 @@ def snapped_like_facilities(index, cands, walls=None):
     if not points.any():
         return cands, comp
     net = index.network
-    snap, _, comp_p = _snap_points(net, walls, cands.xy[points], index.max_snap_m,
+    snap, _, comp_p = snap_points(net, walls, cands.xy[points], index.max_snap_m,
                                    _minor_share(index))
     edge, along, offset = cands.edge.copy(), cands.along_m.copy(), cands.offset_m.copy()
     u, v, a_u, a_v = cands.u.copy(), cands.v.copy(), cands.a_u.copy(), cands.a_v.copy()
@@ -87,11 +87,11 @@ def walled_pairs(index, cands, demand: np.ndarray, budget_m: float) -> sparse.cs
     tgt.append(walls.access["node"].to_numpy().astype(np.int64)[acc])
     wt.append(m)
     fin = np.concatenate(wt)
-    from analysis.reach_index import _augment
+    from analysis.reach_index import augment_graph
 
     src, tgt = np.concatenate(src), np.concatenate(tgt).astype(np.int64)
     keep = np.isfinite(fin)
-    full = _augment(graph, n_c, src[keep], tgt[keep], fin[keep])
+    full = augment_graph(graph, n_c, src[keep], tgt[keep], fin[keep])
     net = index.network
     snap = w.snap
     h_edge = snap.edge[demand]

@@ -34,7 +34,9 @@ from analysis.project import (Project, area_record, area_source_of, project_from
                               with_session)
 from geo.grids import edits
 from geo.i18n import t
-from analysis.projectstate import area_title, run_settings_of, wall_settings_of
+from analysis.projectstate import (area_title, run_settings_of, settings_differences,
+                                   wall_settings_of)
+from analysis.settings import WalkSettings
 from ui import gates_panel, state
 from ui.sidebar import BASE_SETTINGS_KEY, minutes_option
 
@@ -49,7 +51,7 @@ AREA_STATE = ("siting_request", "gap_zoom", "gap_zoom_kept", "gc_selected", "gc_
               "gc_want_export", "gc_want_report", "gc_want_maps", "gc_want_atlas", "gc_conflict",
               "gc_overwrite_ask", "gc_units_gen",
               "wall_edits", "gates_on",  # gate edits belong to one area's compounds
-              "gc_settings_changed", BASE_SETTINGS_KEY)  # an opened project's settings
+              CHANGED_KEY, BASE_SETTINGS_KEY)  # an opened project's settings
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,7 +170,8 @@ def widgets_for(meta: dict) -> dict:
     """Sidebar widget values that show a project's area and every setting it was made
     with: the band, the household model, each walking speed and threshold (any value,
     not only the usual choices), whose pace each service is walked at, the services shown
-    and the basemap. What the sidebar cannot show is found by :func:`settings_changed`."""
+    and the basemap. What the page then still measures otherwise is found by
+    :func:`analysis.projectstate.settings_differences`."""
     values: dict = {}
     area = area_source_of(meta)
     if area is not None:
@@ -177,30 +180,19 @@ def widgets_for(meta: dict) -> dict:
             values["demo"] = area["id"]
         elif area["kind"] == "place":
             values["place"] = area["id"]
-    settings = meta.get("settings") or {}
-    grids = settings.get("grids") or {}
-    if "min_households" in grids and "max_households" in grids:
-        values["band"] = (int(grids["min_households"]), int(grids["max_households"]))
-    households = settings.get("households") or {}
-    for name, kind in (("dwelling_m2", float), ("default_levels", int),
-                       ("compound_far", float), ("include_dormitories", bool)):
-        if name in households:
-            values[name] = kind(households[name])
-    walk = _walk_record(meta)
-    for key, speed in walk.get("speeds_mps", {}).items():
-        values[f"speed_{key}"] = float(speed)
-    for key, minutes in walk.get("thresholds_min", {}).items():
-        values[f"thr_{key}"] = minutes_option(minutes)
-    profiles = walk.get("service_profiles", {})
-    if profiles:
-        from analysis.settings import WalkSettings
-
-        catalogue = dict(WalkSettings().service_profiles)
-        paces = set(profiles.values())
-        if {k: v for k, v in profiles.items() if k in catalogue} == catalogue:
-            values["walk_profile"] = "catalogue"
-        elif len(paces) == 1:
-            values["walk_profile"] = paces.pop()
+    settings = run_settings_of(meta)  # the file's settings, as the run reads them
+    values["band"] = settings.grids.band
+    for name in ("dwelling_m2", "default_levels", "compound_far", "include_dormitories"):
+        values[name] = getattr(settings.households, name)
+    walk = settings.walk
+    values.update({f"speed_{key}": float(speed) for key, speed in walk.speeds_mps})
+    values.update({f"thr_{key}": minutes_option(m) for key, m in walk.thresholds_min})
+    profiles = dict(walk.service_profiles)
+    paces = set(profiles.values())
+    if profiles == dict(WalkSettings().service_profiles):
+        values["walk_profile"] = "catalogue"
+    elif len(paces) == 1:
+        values["walk_profile"] = paces.pop()
     view = meta.get("view") or {}
     if isinstance(view.get("services"), list):
         values["services"] = [str(k) for k in view["services"]]
@@ -209,35 +201,8 @@ def widgets_for(meta: dict) -> dict:
     return values
 
 
-def _walk_record(meta: dict) -> dict:
-    """A project's walking settings as mappings (the run's own record, else the
-    summary's), ``{}`` where the file records none."""
-    recorded = (meta.get("settings") or {}).get("walk")
-    if not isinstance(recorded, dict):
-        recorded = ((meta.get("summary") or {}).get("settings") or {}).get("walk") or {}
-    out = {}
-    for name in ("speeds_mps", "thresholds_min", "service_profiles"):
-        value = recorded.get(name)
-        if isinstance(value, list):  # stored as pairs
-            value = {str(k): v for k, v in value}
-        if isinstance(value, dict):
-            out[name] = value
-    if "thresholds_min" not in out and isinstance(meta.get("thresholds_min"), dict):
-        out["thresholds_min"] = dict(meta["thresholds_min"])
-    return out
-
-
-def settings_changed(meta: dict, run_settings) -> list[tuple[str, object, object]]:
-    """The settings a project was saved with that the page's run does not use:
-    ``(path, saved, now)`` for each (``walk.thresholds_min.health``…). Empty when the page
-    measures the project exactly as it was made."""
-    from analysis.projectstate import settings_differences
-
-    return settings_differences(meta.get("settings") or {}, run_settings)
-
-
 def setting_name(path: str, lang: str) -> str:
-    """A setting of :func:`settings_changed` by the name the sidebar shows it under."""
+    """A setting of :func:`analysis.projectstate.settings_differences` by the name the sidebar shows it under."""
     from analysis.settings import load_profiles
     from geo.catalogue import load_catalogue
 
@@ -381,8 +346,8 @@ def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.Pa
         current = Held(project=made, area=area, base=base, reach_key=reach_key, kept=kept)
     elif current.reach_key != reach_key:
         if current.reach_key is None:  # an opened project, measured on this page first now
-            st.session_state[CHANGED_KEY] = settings_changed(current.project.meta,
-                                                             run.result.settings)
+            st.session_state[CHANGED_KEY] = settings_differences(
+                current.project.meta.get("settings") or {}, run.result.settings)
         fresh = project_from_result(run.result, area_source=area)
         made = _remeasured(fresh, current.project.session)
         current = replace(current, project=_carry(made, current.project), base=base,

@@ -17,7 +17,7 @@ import pandas as pd
 import pyogrio
 
 from analysis.batch.task import PROJECT, SUMMARY
-from analysis.export import _ILLEGAL_XLSX, column_label, neutral_frame
+from analysis.export import ILLEGAL_XLSX, column_label, neutral_frame
 from analysis.outputs import atomic_file
 from geo.catalogue import load_catalogue
 from geo.i18n import t, table
@@ -157,7 +157,7 @@ def _sheet(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
     clean = frame.copy()
     for col in clean.columns:
         if clean[col].dtype == object or pd.api.types.is_string_dtype(clean[col]):
-            clean[col] = clean[col].map(lambda v: _ILLEGAL_XLSX.sub("", v) if isinstance(v, str) else v)
+            clean[col] = clean[col].map(lambda v: ILLEGAL_XLSX.sub("", v) if isinstance(v, str) else v)
     clean = neutral_frame(clean)
     fields = [str(c) for c in clean.columns]
     headings = [both_label(f.lstrip("'"), names) for f in fields]

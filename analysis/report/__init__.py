@@ -32,7 +32,7 @@ from pathlib import Path
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from analysis.outputs import atomic_file, check_output_file, staged_folder
+from analysis.outputs import atomic_file, check_pdf_file, staged_folder
 from analysis.project import Project
 from analysis.report import findings, maps, tables
 from analysis.report.context import Context
@@ -145,10 +145,7 @@ def make_report(project: Project, out: str | Path, *, lang: str = "zh", paper: s
     ProjectFileError
         If the PDF cannot be written (an earlier file at ``out`` is left unchanged).
     """
-    out = Path(out)
-    if out.suffix.lower() != ".pdf":
-        raise InputError("err.report_not_pdf", path=out)
-    check_output_file(out)
+    out = check_pdf_file(out)
     ctx = Context(project, lang, paper, services)
     when = clean(when or Date.today().isoformat(), 40)
     title = clean(title, 80) or None

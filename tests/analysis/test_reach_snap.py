@@ -1,4 +1,4 @@
-"""Homes and facilities are snapped by one function (``_snap_points``), walls or not."""
+"""Homes and facilities are snapped by one function (``snap_points``), walls or not."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from analysis.reach_index import _snap, _snap_points, prepare_reach
+from analysis.reach_index import _snap, snap_points, prepare_reach
 from geo.network import build_network
 from geo.walls import build_walls
 from tests.analysis.reach_fixtures import CRS, lattice, lines_frame, points_frame
@@ -63,7 +63,7 @@ def test_homes_and_facilities_snap_alike_and_as_before_with_walls():
     before, comp = walls.snap(xy, comp, max_snap_m=SNAP_M)
     before, moved = _snap(walls.network, xy, SNAP_M, SHARE, snap=before,
                           allowed=walls.edge_compound < 0, who=comp < 0)
-    snap, moved_now, comp_now = _snap_points(walls.network, walls, xy, SNAP_M, SHARE)
+    snap, moved_now, comp_now = snap_points(walls.network, walls, xy, SNAP_M, SHARE)
     _assert_snap_equal(snap, before)
     np.testing.assert_array_equal(moved_now, moved)
     np.testing.assert_array_equal(comp_now, comp)
@@ -118,7 +118,7 @@ def test_homes_and_facilities_snap_alike_without_walls():
     net, _, xy = _district(seed=11)
     index = _measure(net, None, xy)
     before, moved = _snap(net, xy, SNAP_M, SHARE)
-    snap, moved_now, comp = _snap_points(net, None, xy, SNAP_M, SHARE)
+    snap, moved_now, comp = snap_points(net, None, xy, SNAP_M, SHARE)
     _assert_snap_equal(snap, before)
     np.testing.assert_array_equal(moved_now, moved)
     assert comp.dtype == np.int64 and (comp == -1).all()
