@@ -11,6 +11,7 @@ import streamlit as st
 from analysis.batch.view import PDF, XLSX, open_batch
 from geo.errors import GridcircleError
 from geo.i18n import t
+from ui import widgets
 
 FOLDER_KEY = "gc_batch_folder"
 
@@ -28,7 +29,7 @@ def panel(lang: str) -> None:
         try:
             view = open_batch(Path(folder).expanduser())
         except GridcircleError as exc:
-            st.error(exc.message(lang))
+            st.error(widgets.plain(exc.message(lang)))
             return
         done, total = view.finished
         st.caption(t("batch.page.finished", lang, done=done, total=total))

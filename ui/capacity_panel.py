@@ -10,6 +10,7 @@ import streamlit as st
 
 from analysis.export import neutral_frame
 from geo.i18n import t
+from ui import widgets
 from ui.places import community_names
 from geo.vocabulary import capacity_column
 
@@ -78,7 +79,7 @@ def panel(result, lang: str) -> None:
     table = shortfall_table(result, service, lang)
     if table is not None:
         st.dataframe(neutral_frame(table), hide_index=True, width="stretch", height=280)
-    st.caption(method_text(s, lang))
+    st.caption(widgets.plain(method_text(s, lang)))  # the sources come from a user table
 
 
 def has_demand(result, service: str) -> bool:

@@ -13,6 +13,7 @@ from geo.errors import GridcircleError
 from geo.grids.codes import CodeScheme
 from geo.grids.workers import read_roster
 from geo.i18n import t
+from ui import widgets
 
 ADMIN_KEY = "gc_admin_code"
 
@@ -32,7 +33,7 @@ def section(project: Project, lang: str, *, store, prepared, stem: str) -> None:
             store(set_grid_system(project, admin_code=code.strip(), roster=table))
             st.success(t("gs.page_applied", lang))
         except GridcircleError as exc:
-            st.error(exc.message(lang))
+            st.error(widgets.plain(exc.message(lang)))
     if "workers" in project.layers:
         _worker_posts(project, lang, store)
     if st.button(t("gs.page_atlas", lang), key="gc_atlas"):
@@ -48,7 +49,7 @@ def section(project: Project, lang: str, *, store, prepared, stem: str) -> None:
                                file_name=f"{Path(stem).name}_atlas.pdf", mime="application/pdf",
                                key="gc_dl_atlas")
         except GridcircleError as exc:
-            st.error(exc.message(lang))
+            st.error(widgets.plain(exc.message(lang)))
 
 
 def _worker_posts(project: Project, lang: str, store) -> None:
@@ -76,7 +77,7 @@ def _worker_posts(project: Project, lang: str, store) -> None:
             store(redo_worker_edit(project))
             st.rerun()
     except GridcircleError as exc:
-        st.error(exc.message(lang))
+        st.error(widgets.plain(exc.message(lang)))
 
 
 __all__ = ["section"]

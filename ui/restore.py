@@ -23,7 +23,7 @@ from analysis.project import (Project, area_source_of, open_project, read_journa
                               save, same_area)
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import session
+from ui import session, widgets
 
 ASKED_KEY = "gc_restore_asked"
 MAX_AGE_S = 7 * 24 * 3600  # older copies are not offered
@@ -95,7 +95,7 @@ def offer(project: Project, lang: str) -> None:
             try:
                 opened = open_project(path)
             except GridcircleError as exc:
-                st.error(exc.message(lang))
+                st.error(widgets.plain(exc.message(lang)))
                 return
             if path.parent == autosave_folder():  # a copy: not the project's own file
                 opened = replace(opened, path=None, revision=0)
