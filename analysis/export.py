@@ -321,6 +321,8 @@ def table_frames(project: Project, lang: str | None = None) -> dict[str, pd.Data
         from analysis.gridsystem import signboard_table
 
         out["signboard"] = signboard_table(project, with_workers="workers" in project.layers)
+        if project.credit:
+            out["signboard"]["credit"] = project.credit
     if lang is not None:
         out = {name: localise(name, frame, lang) for name, frame in out.items()}
     return out

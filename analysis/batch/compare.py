@@ -108,7 +108,12 @@ def comparison_frame(outcomes: list[dict], out: Path) -> tuple[pd.DataFrame, dic
     for summary in summaries.values():
         for s, minutes in ((summary or {}).get("thresholds_min") or {}).items():
             thresholds.setdefault(s, minutes)
-    return frame, {"services": services, "thresholds": thresholds}
+    credits = []  # the data credits of the districts compared (© OpenStreetMap contributors)
+    for summary in summaries.values():
+        credit = (summary or {}).get("credit")
+        if credit and credit not in credits:
+            credits.append(credit)
+    return frame, {"services": services, "thresholds": thresholds, "credits": credits}
 
 
 def ranking(frame: pd.DataFrame, services: list[str]) -> pd.DataFrame:
@@ -175,7 +180,8 @@ def write_xlsx(frame: pd.DataFrame, ranks: pd.DataFrame, meta: dict, target: Pat
                 sheet = f"{t(f'batch.sheet.{key}', 'zh')} {t(f'batch.sheet.{key}', 'en')}"[:31]
                 _sheet(part, names).to_excel(writer, sheet_name=sheet, index=False)
                 writer.book[sheet].freeze_panes = "B3"
-            note = pd.DataFrame({"note": [t("batch.xlsx_note", "zh"), t("batch.xlsx_note", "en")]})
+            note = pd.DataFrame({"note": [t("batch.xlsx_note", "zh"), t("batch.xlsx_note", "en"),
+                                          *meta.get("credits", [])]})
             neutral_frame(note).to_excel(writer, sheet_name=t("batch.sheet.note", "en")[:31],
                                          index=False)
     return target

@@ -310,14 +310,7 @@ def _charset(frame: pd.DataFrame, lang: str, extra: list[str]) -> str:
 def write_pdf(frame: pd.DataFrame, ranks: pd.DataFrame, meta: dict, out: Path, target: Path, *,
               lang: str = "zh") -> Path:
     """Write ``comparison.pdf`` (atomically) from the comparison's frames."""
-    credits = []
-    for name in frame.loc[frame["status"].isin(["done", "skipped"]), "district"]:
-        from analysis.batch.compare import read_summary
-
-        credit = (read_summary(out / name) or {}).get("credit")
-        if credit and credit not in credits:
-            credits.append(credit)
-    sheet = Sheet(lang, credit="; ".join(credits) or t("report.no_osm", lang))
+    sheet = Sheet(lang, credit="; ".join(meta.get("credits", [])) or t("report.no_osm", lang))
     names = service_names(meta)
     extra = [n[lang] for n in names.values()] + [sheet.credit]
     with atomic_file(target) as tmp, report_style(_charset(frame, lang, extra)):
