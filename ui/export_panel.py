@@ -25,7 +25,6 @@ from analysis.export import FORMATS, export_bytes
 from analysis.pipeline import Result
 from analysis.project import (Project, area_source_of, open_project, read_journal, read_meta,
                               recovery_path, same_area, save)
-from analysis.report import report_bytes, save_map_pngs
 from geo.vocabulary import services_with_minutes
 from geo.errors import GridcircleError
 from geo.i18n import t
@@ -97,9 +96,19 @@ def _prepared(project: Project, kind: str, make) -> tuple[str, bytes, str]:
     return store[key]
 
 
+def report_bytes(project: Project, **options) -> bytes:
+    """The PDF report (:func:`analysis.report.report_bytes`; matplotlib is loaded when a
+    report is first asked for, not when the page starts)."""
+    from analysis.report import report_bytes as make
+
+    return make(project, **options)
+
+
 def maps_zip(project: Project, *, lang: str, paper: str, services: list[str] | None) -> bytes:
     """The report's maps as 300 dpi PNGs in one zip."""
     with tempfile.TemporaryDirectory() as tmp:
+        from analysis.report import save_map_pngs  # matplotlib: loaded when asked for
+
         paths = save_map_pngs(project, Path(tmp) / "maps", lang=lang, paper=paper, services=services)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
@@ -249,7 +258,7 @@ def _report_tab(result: Result, page: PageSettings, project: Project) -> None:
 def _named(project: Project, lang: str) -> Project:
     """The area's name for the report, typed by the planner and kept with the project
     (``meta["area_name"]``, saved in the file)."""
-    from analysis.report.context import area_name
+    from analysis.area_names import area_name
 
     given = str(project.meta.get("area_name") or "")
     typed = st.text_input(t("project.area_name", lang), value=given, max_chars=60,
