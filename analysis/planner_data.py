@@ -15,13 +15,12 @@ import pandas as pd
 from geo.grids.communities import assign_communities
 from geo.households import estimate_households
 from geo.inputs.personal import shape_of
-from geo.population import PopulationSettings, calibrate, households_from_population
+from geo.population import calibrate, households_from_population
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
 
 
 def with_planner_data(area: StudyArea, settings: HouseholdSettings, *, cells=None,
-                      population: PopulationSettings = PopulationSettings(),
                       totals: pd.DataFrame | None = None,
                       communities: gpd.GeoDataFrame | None = None) -> tuple[StudyArea, dict]:
     """The area with households from a population count and/or calibrated to totals.
@@ -48,7 +47,7 @@ def with_planner_data(area: StudyArea, settings: HouseholdSettings, *, cells=Non
     units = estimate_households(area, settings)
     if cells is not None:
         units, report["population"] = households_from_population(units, cells.cells,
-                                                                 settings=population)
+                                                                 settings=settings)
         report["population"]["total_in_file"] = cells.total_in_file
     if totals is not None and len(totals):
         polys = communities if communities is not None else area.communities

@@ -71,14 +71,11 @@ def _with_counts(area, args, settings, communities, *, say=_to_stderr):
         return area
     from analysis.planner_data import read_totals, with_planner_data
     from geo.inputs.population import read_population
-    from geo.population import PopulationSettings
 
-    population = PopulationSettings(persons_per_household=args.persons_per_household)
     cells = (read_population(args.population, crs=args.population_crs, area=area)
              if args.population else None)
     totals = read_totals(args.household_totals) if args.household_totals else None
-    area, report = with_planner_data(area, settings.households, cells=cells,
-                                     population=population, totals=totals,
+    area, report = with_planner_data(area, settings.households, cells=cells, totals=totals,
                                      communities=communities)
     for key, value in report.items():
         say(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}")
@@ -170,11 +167,7 @@ def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
     keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
     if not set(keep_text) <= {"address", "name"}:
         raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
-    settings = settings_from_args(args)
-    from geo.population import PopulationSettings
-
-    # checked before the run whether or not a population layer uses it
-    PopulationSettings(persons_per_household=args.persons_per_household)
+    settings = settings_from_args(args)  # persons per household checked with the rest
     grid_system = _grid_system_args(args)  # codes checked and the roster read before the run
     previous, locked, walls = (kept_grids(args.project) if args.project
                                else (None, (), settings.walls))

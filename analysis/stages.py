@@ -158,7 +158,8 @@ def _demand_table(runner: "Runner") -> str:
 
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("base", (), lambda r, _: (r.inputs.identity(), r.inputs.grid_key(),
-                                    r.settings.households, r.settings.grids), "step.households"),
+                                    r.settings.households.estimate, r.settings.grids),
+          "step.households"),
     Stage("checks", ("base",), lambda r, _: (), "step.coverage"),
     Stage("index", ("base",), lambda r, _: (_walk(r).max_snap_m, _walk(r).services,
                                             r.settings.walls),
@@ -168,8 +169,9 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
           lambda r, service: (service, float(_walk(r).speed_mps(service)),
                               tuple(_walk(r).minutes), float(_walk(r).max_snap_m)),
           "step.service_areas"),
-    Stage("capacity", ("base", "index"), lambda r, _: (_walk(r), r.settings.capacity,
-                                                       _demand_table(r)), "step.capacity"),
+    Stage("capacity", ("base", "index"), lambda r, _: (
+        _walk(r), r.settings.capacity, r.settings.households.persons_per_household,
+        _demand_table(r)), "step.capacity"),
 )}
 
 
@@ -248,7 +250,8 @@ class Runner:
 
             base = self.get("base")
             return capacity_stage(base.households, base.facilities, self.get("index"),
-                                  _walk(self), settings.capacity)
+                                  _walk(self), settings.capacity,
+                                  persons_per_household=settings.households.persons_per_household)
         return P.stage_service_areas(self.get("index"), replace(settings, walk=_walk(self)),
                                      (part,))
 

@@ -168,6 +168,10 @@ def _checked(kind: str, upload: state.Upload, source: state.Source, lang: str, *
     return True
 
 
+#: the household model's settings the sidebar shows (an opened project's come back into them)
+HOUSEHOLD_WIDGETS = ("dwelling_m2", "default_levels", "compound_far", "include_dormitories",
+                     "persons_per_household")
+
 def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings, tuple[int, int]]:
     """The run's settings from the sidebar, each part built by its own frozen dataclass
     (which validates it)."""
@@ -206,6 +210,10 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
                                             defaults.include_dormitories,
                                             key="include_dormitories",
                                             help=t("page.include_dormitories_help", lang)),
+            persons_per_household=st.number_input(
+                t("page.persons_per_household", lang), 1.0, 10.0,
+                defaults.persons_per_household, 0.01, key="persons_per_household",
+                help=t("page.persons_per_household_help", lang)),
         )
     parts["walls"] = wall_settings()  # the planner's gate edits (ui/gates_panel.py)
     return RunSettings(**parts), band

@@ -221,7 +221,9 @@ def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
     (:func:`analysis.stages.completed` adds the others when a project is saved or
     exported). ``previous``/``locked`` keep the planner's grids."""
     counted = uploads.population is not None or uploads.household_totals is not None
-    inputs = Inputs(area=area_with_uploads(source, uploads, settings.households),
+    # the household model's settings shape the area only through a count or totals
+    households = settings.households if counted else HouseholdSettings()
+    inputs = Inputs(area=area_with_uploads(source, uploads, households),
                     key=(source, uploads, settings.households if counted else None),
                     previous=previous,
                     locked=tuple(locked), **_given_layers(source, uploads))
