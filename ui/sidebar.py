@@ -216,6 +216,7 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
                 help=t("page.persons_per_household_help", lang)),
         )
     parts["walls"] = wall_settings()  # the planner's gate edits (ui/gates_panel.py)
+    parts["capacity"] = base.capacity  # no widget: an opened project's method and decay
     return RunSettings(**parts), band
 
 
