@@ -129,7 +129,9 @@ def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
     checked = {}
     for kind in order:
         put_in = {k: checked[k] for k in ("buildings", "compounds") if k in checked}
-        footprints = (state.Uploads(**put_in) if kind in ("households", "population") and put_in
+        # read as the run reads it (analysis.assembly): against the uploaded footprints
+        footprints = (state.Uploads(**put_in) if kind not in ("buildings", "compounds",
+                                                             "household_totals") and put_in
                       else None)
         with slots[kind]:
             if _checked(kind, chosen[kind], source, lang, footprints=footprints):
