@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import tempfile
 import time
 import zipfile
@@ -33,16 +32,6 @@ from ui.edit_panel import AUTHOR_KEY, current_project, set_project
 from ui.sidebar import PageSettings
 
 DOWNLOAD_KEY = "gc_downloads"
-
-
-def default_path(project: Project) -> str:
-    """Where a project is saved unless the user says otherwise: its own file, or a file
-    named after the area it holds (the demo, the uploaded file's own name, the place)."""
-    if project.path is not None:
-        return str(project.path)
-    fallback = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "")).strip("_")
-    stem = session.file_stem(area_source_of(project.meta), fallback or "gridcircle")
-    return str(Path.home() / "gridcircle" / f"{stem}.gpkg")
 
 
 def path_key(project: Project) -> str:
@@ -153,7 +142,7 @@ def panel(result: Result, page: PageSettings) -> None:
          t("project.tab_report", lang)])
 
     with save_tab:
-        path = st.text_input(t("project.path", lang), value=default_path(project),
+        path = st.text_input(t("project.path", lang), value=session.default_path(project),
                              key=path_key(project))
         target = Path(path).expanduser()
         c1, c2 = st.columns(2)
@@ -237,7 +226,7 @@ def _report_tab(result: Result, page: PageSettings, project: Project) -> None:
         st.session_state["gc_want_report"] = (tuple(services), paper, lang, area_name)
     if c2.button(t("project.make_maps", lang), key="gc_maps"):
         st.session_state["gc_want_maps"] = (tuple(services), paper, lang, area_name)
-    stem = Path(default_path(project)).stem
+    stem = Path(session.default_path(project)).stem
     for kind, make, suffix, mime in (("report", report_bytes, "report.pdf", "application/pdf"),
                                      ("maps", maps_zip, "maps.zip", "application/zip")):
         want = st.session_state.get(f"gc_want_{kind}")
@@ -315,4 +304,4 @@ def _made(project: Project, kind: str, want: tuple, make, slot, lang: str) -> by
     return store[key]
 
 
-__all__ = ["default_path", "maps_zip", "overwrite_question", "panel", "path_key"]
+__all__ = ["maps_zip", "overwrite_question", "panel", "path_key"]

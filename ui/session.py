@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,16 @@ def area_of(source: state.Source) -> dict:
 def area_label(area: dict | None, lang: str) -> str:
     """An area's name as the page shows it (a demo by its translated name)."""
     return area_title(area, lang)
+
+
+def default_path(project: Project) -> str:
+    """Where a project is saved unless the user says otherwise: its own file, or a file
+    named after the area it holds (the demo, the uploaded file's own name, the place)."""
+    if project.path is not None:
+        return str(project.path)
+    fallback = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "")).strip("_")
+    stem = file_stem(area_source_of(project.meta), fallback or "gridcircle")
+    return str(Path.home() / "gridcircle" / f"{stem}.gpkg")
 
 
 def file_stem(area: dict | None, fallback: str = "gridcircle") -> str:
