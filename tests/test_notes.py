@@ -163,3 +163,14 @@ def test_the_summary_of_a_run_holds_notes_as_keys(small_district):
     for n in stored:
         zh, en = note_text(n, "zh"), note_text(n, "en")
         assert zh and en and zh != en and SLASH not in zh
+
+
+def test_an_error_carries_its_message_as_a_note():
+    from analysis.batch.task import error_line
+    from geo.errors import InputError
+
+    err = InputError("err.file_missing", path=Path("a/缺.osm"))
+    assert note_text(err.note(), "zh") == err.message("zh") and "缺.osm" in err.message("zh")
+    assert note_text(err.note(), "en") == err.message("en") == str(err)
+    assert err.bilingual() == f"{err.message('zh')} / {err.message('en')}" == error_line(err.note())
+    assert error_line("ValueError: x", "en") == "ValueError: x"  # a bug's text, as it is

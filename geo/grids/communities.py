@@ -252,7 +252,7 @@ def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
     }, geometry=polys[order], crs=crs)
 
 
-def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Note]]:
     """Check a given community layer and fix what can safely be fixed.
 
     Checks: projected CRS; polygons only; no empty geometry (dropped and reported); a
@@ -262,9 +262,9 @@ def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFram
 
     Returns
     -------
-    (GeoDataFrame, list of str)
-        The checked layer (``community_id``, ``name``, other columns kept) and bilingual
-        notes on every fix made.
+    (GeoDataFrame, list of notes)
+        The checked layer (``community_id``, ``name``, other columns kept) and notes
+        (:func:`geo.i18n.note`) on every fix made.
 
     Raises
     ------

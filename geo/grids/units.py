@@ -30,7 +30,7 @@ class UnitSplit:
         return asdict(self)
 
 
-def check_units(households: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def check_units(households: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[dict]]:
     """Check household units before gridding.
 
     Raises :class:`InputError` for a missing column, duplicate ``unit_id`` or a household
@@ -39,7 +39,7 @@ def check_units(households: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[st
 
     Returns
     -------
-    (GeoDataFrame, list of str)
+    (GeoDataFrame, list of notes)
         The units (fresh positional index, ``households`` as int64) and notes
         (:func:`geo.i18n.note`).
     """
