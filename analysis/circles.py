@@ -83,7 +83,7 @@ def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSet
             "input_report": index.report,
             "notes": notes,
         },
-        "notes_reach": [f"{zh} / {en}" for zh, en in zip(notes["zh"], notes["en"])],
+        "notes_reach": R.reach_note_list(index.report, reach_report=reach.report),
     }
     groups = C.coverage_groups(out, settings, services=services)
     if groups:  # age groups counted in the register or buildings (elderly, young children)

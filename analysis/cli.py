@@ -11,15 +11,20 @@ import time
 from pathlib import Path
 
 from geo.errors import GridcircleError
-from geo.i18n import both
+from geo.i18n import BOTH, note_text
 from analysis.run_inputs import INPUT_FLAGS, RUN_INPUT_FILES, opened_project, run_from_args, save_run
+
+
+def _line(key: str, /, **params: object) -> str:
+    """A message for standard error, whose reader's language is unknown: 中文 / English."""
+    return note_text({"key": key, "params": params}, BOTH)
 
 
 def _progress_printer() -> callable:
     start = time.perf_counter()
 
     def progress(key: str) -> None:
-        print(f"[{time.perf_counter() - start:6.1f}s] {both(key)}", file=sys.stderr, flush=True)
+        print(f"[{time.perf_counter() - start:6.1f}s] {_line(key)}", file=sys.stderr, flush=True)
 
     return progress
 
@@ -168,7 +173,7 @@ def add_report_export_commands(sub) -> None:
 
 
 def _print_written(files: list[Path]) -> None:
-    print(both("cli.written", count=len(files)), file=sys.stderr)
+    print(_line("cli.written", count=len(files)), file=sys.stderr)
     for path in files:
         print(f"  {path}", file=sys.stderr)
 
@@ -236,7 +241,7 @@ def cmd_atlas(args: argparse.Namespace) -> int:
     project = opened_project(args.project)
     progress("step.atlas")
     pages = make_atlas(project, out, lang=args.lang)
-    print(both("gs.atlas_done", pages=pages), file=sys.stderr)
+    print(_line("gs.atlas_done", pages=pages), file=sys.stderr)
     _print_written([out])
     return 0
 
@@ -259,10 +264,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     result, source, grid_system = run_from_args(args, progress=progress)
     progress("step.save")
     s = save_run(result, source, out, args.summary, grid_system=grid_system)
-    print(both("cli.done", path=out, households=s["households"], grids=s["grids"]),
+    print(_line("cli.done", path=out, households=s["households"], grids=s["grids"]),
           file=sys.stderr)
     if "staffing" in s:  # counts only: no name or phone is ever printed
-        print(both("gs.staffing_line", **s["staffing"]), file=sys.stderr)
+        print(_line("gs.staffing_line", **s["staffing"]), file=sys.stderr)
     return 0
 
 

@@ -355,7 +355,7 @@ def summarise(area, settings, catalogue, layers: dict, summary: dict, *,
     ``households_left_out`` to ``summary`` (and the sentence to its notes), labels the
     gaps' cause, and checks that no headline is impossible. ``checks``: the area's
     :class:`AreaChecks` when already made (the stage graph's ``checks`` stage)."""
-    from geo.i18n import both
+    from geo.i18n import note
 
     if checks is None:
         checks = area_checks(area, settings, layers["households"], layers.get("communities"))
@@ -370,15 +370,18 @@ def summarise(area, settings, catalogue, layers: dict, summary: dict, *,
     if layers.get("gaps") is not None:
         layers["gaps"] = label_gaps(layers["gaps"], completeness["thin_services"])
     sentence = completeness["sentence"]
-    summary["notes"] = [both_sentence(sentence)] + list(summary.get("notes") or [])
+    summary["notes"] = [sentence_note(sentence)] + list(summary.get("notes") or [])
     left = summary["households_left_out"]
     if left:
-        summary["notes"].append(both("note.left_out", **left_out_params(left)))
+        summary["notes"].append(note("note.left_out", **left_out_params(left)))
     check_headlines(summary)
 
 
-def both_sentence(sentence: dict) -> str:
-    return " / ".join(sentence_text({"sentence": sentence}, lang) for lang in ("zh", "en"))
+def sentence_note(sentence: dict) -> dict:
+    """The completeness sentence (parameters per language) as a note of the summary."""
+    from geo.i18n import note_by_language
+
+    return note_by_language(sentence["key"], sentence.get("params") or {})
 
 
 def left_out_params(left: dict, lang: str | None = None) -> dict:

@@ -40,7 +40,7 @@ from geo.vocabulary import (CAPACITY_KINDS, capacity_column, minutes_column,
                             per_service_column, service_of_column)
 from geo.grids.reasons import reason_text
 from geo.errors import InputError, ProjectFileError
-from geo.i18n import t, table
+from geo.i18n import BOTH, t, table
 
 FORMATS = ("gpkg", "geojson", "shp", "csv", "xlsx")
 #: Tables written to CSV/XLSX (point and polygon layers get lon/lat of a point on them).
@@ -173,23 +173,25 @@ def _layers(project: Project, names: tuple[str, ...] = CONTRACT_LAYERS + WORKER_
             if n in project.layers and project.layers[n] is not None and len(project.layers[n])}
 
 
-def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Booleans as 0/1, text columns as plain Python strings and stored reasons as
-    ``中文 / English`` sentences (for every writer)."""
+def _plain_columns(frame: pd.DataFrame, lang: str | None = BOTH) -> pd.DataFrame:
+    """Booleans as 0/1, text columns as plain Python strings and stored reasons (and the
+    journal's warnings) as sentences in ``lang`` (``中文 / English`` unless said; ``None``:
+    kept as stored, for :func:`analysis.export_words.localise`)."""
     out = frame.copy()
     for col in out.columns:
         if col == "geometry":
             continue
-        if col == "reason":
-            out[col] = out[col].map(lambda r: reason_text(r, "both"))
+        if col in ("reason", "warnings") and lang is not None:
+            out[col] = out[col].map(lambda r: reason_text(r, lang))
         if pd.api.types.is_bool_dtype(out[col]):
             out[col] = out[col].astype(int)
     return out
 
 
-def _as_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A layer as a plain table: geometry replaced by lon/lat (WGS84) of a point on it."""
-    frame = _plain_columns(frame)
+def _as_table(frame: pd.DataFrame, lang: str | None = BOTH) -> pd.DataFrame:
+    """A layer as a plain table: geometry replaced by lon/lat (WGS84) of a point on it
+    (reasons in ``lang``: :func:`_plain_columns`)."""
+    frame = _plain_columns(frame, lang)
     if not isinstance(frame, gpd.GeoDataFrame):
         return pd.DataFrame(frame).reset_index(drop=True)
     wgs = frame.to_crs(4326) if frame.crs is not None else frame
@@ -309,13 +311,13 @@ def table_frames(project: Project, lang: str | None = None) -> dict[str, pd.Data
 
     out = {}
     for name, frame in _layers(project, TABLE_LAYERS).items():
-        table = _as_table(frame)
+        table = _as_table(frame, BOTH if lang is None else None)
         if project.credit:
             table["credit"] = project.credit
         out[name] = table
     journal = _journal_table(project)
     if journal is not None and len(journal):
-        out["journal"] = journal
+        out["journal"] = journal if lang is not None else _plain_columns(journal)
     grids = project.layers.get("grids")
     if grids is not None and len(grids):  # signboards: code, name, 四至 (workers if kept)
         from analysis.gridsystem import signboard_table

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.grids.reasons import name_text, note_text, reason_text
+from geo.grids.reasons import decode_reasons, name_text, reason_text
+from geo.i18n import note_text
 from geo.i18n import t, table
 from geo.vocabulary import GAP_MAX_MINUTES, GAP_MEDIAN_MINUTES, MINUTES_PREFIX
 
@@ -57,18 +58,24 @@ def localise(name: str, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         names = _service_names(lang)
         out["service"] = out["service"].map(lambda s: names.get(s, s) if isinstance(s, str) else s)
     if "reason" in out.columns:
-        out["reason"] = frame["reason"].map(lambda r: reason_text(r, lang)
-                                            if isinstance(r, str) and r.startswith("[")
-                                            else note_text(r, lang))
+        out["reason"] = frame["reason"].map(lambda r: reason_text(r, lang))
     for col, prefix in VALUE_KEYS.items():
         if col in out.columns and (out[col].dtype == object
                                    or pd.api.types.is_string_dtype(out[col])):
             out[col] = out[col].map(lambda v, p=prefix: _value_text(v, p, lang, known))
     if name == "journal" and "warnings" in out.columns:
-        out["warnings"] = out["warnings"].map(
-            lambda w: " | ".join(note_text(p, lang) for p in str(w).split(" | ") if p)
-            if isinstance(w, str) else w)
+        out["warnings"] = out["warnings"].map(lambda w: _warnings_text(w, lang))
     return out
+
+
+def _warnings_text(value: object, lang: str) -> object:
+    """An edit's warnings in ``lang``: stored notes, or an older version's text (notes
+    joined by `` | ``)."""
+    if decode_reasons(value):
+        return reason_text(value, lang)
+    if not isinstance(value, str):
+        return value
+    return " | ".join(note_text(part, lang) for part in value.split(" | ") if part)
 
 
 __all__ = ["CODE_COLUMNS", "MINUTE_DECIMALS", "localise"]

@@ -44,8 +44,8 @@ from analysis.projectstate import (Project, _dumps, area_record, area_source_of,
                                    same_area, session_from_layers, undo_project,
                                    walk_settings_of, with_session)
 from geo.grids import edits
+from geo.grids.reasons import encode_reasons
 from geo.errors import InputError, ProjectFileError
-from geo.i18n import both
 
 #: Version 1: layers and meta only. Version 2 adds revision, cells, basemap layers and
 #: the edit journal. A reader opens every version up to its own and refuses newer ones.
@@ -173,7 +173,7 @@ def _journal_frame(session: edits.EditSession | None) -> pd.DataFrame:
         rows.append({
             "seq": k + 1, "time_utc": entry.time_utc, "author": entry.author, "op": entry.op,
             "grids": ", ".join(entry.touched()), "applied": int(k < session.position),
-            "warnings": " | ".join(both(key, **params) for key, params in entry.warnings),
+            "warnings": encode_reasons(entry.warnings),  # notes: [[key, params], ...]
             "record": _dumps(entry.to_record()),
         })
     return pd.DataFrame(rows, columns=columns)

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import ProjectFileError
-from geo.i18n import LANGUAGES, t
+from geo.i18n import LANGUAGES, Note, t
 
 #: Most households one unit (a building, a compound, a raster cell) may hold.
 MAX_UNIT_HOUSEHOLDS = 100_000
@@ -39,13 +39,12 @@ class ProjectRowsError(ProjectFileError):
     def __reduce__(self):  # picklable (a district's error crosses process boundaries)
         return (type(self), (self.params["path"], list(self.problems)))
 
-    def message(self, lang: str = "zh") -> str:
-        sep = "；" if lang == "zh" else "; "
-        listed = sep.join(t(key, lang, **params) for key, params in self.problems)
-        return t(self.key, lang, path=self.params["path"], problems=listed)
-
-    def bilingual(self) -> str:
-        return " / ".join(self.message(lang) for lang in LANGUAGES)
+    def note(self) -> Note:
+        """The message as a note: the problems listed the way each language lists."""
+        seps = {"zh": "；", "en": "; "}
+        listed = {lang: seps[lang].join(t(key, lang, **params) for key, params in self.problems)
+                  for lang in LANGUAGES}
+        return {"key": self.key, "params": {"path": self.params["path"], "problems": listed}}
 
     def __str__(self) -> str:
         return self.message("en")

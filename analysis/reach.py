@@ -39,9 +39,9 @@ from analysis.reach_areas import all_service_areas, polygon_misclassification, s
 from analysis.reach_index import HouseholdReach, ReachIndex, WalledHomes, prepare_reach
 from analysis.reach_query import (crow_flies_coverage, crow_flies_m, household_minutes,
                                   network_coverage, node_distances)
-from analysis.reach_report import DUPLICATE_M, MAX_IDS, reach_notes
+from analysis.reach_report import DUPLICATE_M, MAX_IDS, reach_note_list, reach_notes
 
 __all__ = ["DUPLICATE_M", "MAX_IDS", "HouseholdReach", "ReachIndex", "WalledHomes",
            "all_service_areas", "crow_flies_coverage", "crow_flies_m", "household_minutes",
            "network_coverage", "node_distances", "polygon_misclassification", "prepare_reach",
-           "reach_notes", "service_areas"]
+           "reach_note_list", "reach_notes", "service_areas"]

@@ -104,47 +104,59 @@ def reach_notes(report: dict, lang: str = "zh", *, reach_report: dict | None = N
     reach_report
         ``HouseholdReach.report`` (adds households no facility can be reached from).
     """
+    return [i18n.t(key, lang, **params) for key, params in _notes(report, lang, reach_report)]
+
+
+def reach_note_list(report: dict, *, reach_report: dict | None = None) -> list[dict]:
+    """The notes of :func:`reach_notes` as notes (:func:`geo.i18n.note_by_language`: the
+    services named in each language), for the summary."""
+    zh, en = (_notes(report, lang, reach_report) for lang in ("zh", "en"))
+    return [i18n.note_by_language(key, {"zh": pz, "en": pe}) for (key, pz), (_, pe) in zip(zh, en)]
+
+
+def _notes(report: dict, lang: str, reach_report: dict | None) -> list[tuple[str, dict]]:
+    """The notes as ``(key, params)``, their names in ``lang``."""
     names = _service_names(lang)
     notes = []
+
+    def add(key: str, **params) -> None:
+        notes.append((key, params))
+
     net = report.get("network", {})
     if net.get("zero_length_edges_dropped"):
-        notes.append(i18n.t("note.reach_zero_length", lang,
-                               count=net["zero_length_edges_dropped"]))
+        add("note.reach_zero_length", count=net["zero_length_edges_dropped"])
     if net.get("components", 1) > 1:
-        notes.append(i18n.t("note.reach_islands", lang, parts=net["components"],
-                               nodes=net.get("nodes_off_main_component", 0)))
+        add("note.reach_islands", parts=net["components"],
+            nodes=net.get("nodes_off_main_component", 0))
     hh = report["households"]
     moved = report.get("moved_off_islands", {})
     if moved.get("units") or moved.get("facilities"):
-        notes.append(i18n.t("note.reach_moved_off_islands", lang, units=moved["units"],
-                               households=moved["households"], facilities=moved["facilities"],
-                               max_snap_m=f"{report['max_snap_m']:g}"))
+        add("note.reach_moved_off_islands", units=moved["units"],
+            households=moved["households"], facilities=moved["facilities"],
+            max_snap_m=f"{report['max_snap_m']:g}")
     if hh["off_network_units"]:
-        notes.append(i18n.t("note.reach_hh_off_network", lang, units=hh["off_network_units"],
-                               households=hh["off_network_households"],
-                               max_snap_m=f"{report['max_snap_m']:g}"))
+        add("note.reach_hh_off_network", units=hh["off_network_units"],
+            households=hh["off_network_households"], max_snap_m=f"{report['max_snap_m']:g}")
     unknown = report.get("unknown_service_facilities", {})
     if unknown.get("count"):
-        notes.append(i18n.t("note.reach_unknown_service", lang, count=unknown["count"],
-                               services=", ".join(unknown["services"]), ids=unknown["ids"]))
+        add("note.reach_unknown_service", count=unknown["count"],
+            services=", ".join(unknown["services"]), ids=unknown["ids"])
     for service, info in report["facilities"].items():
         name = names.get(service, service)
         if info["none_in_area"]:
-            notes.append(i18n.t("note.reach_none_in_area", lang, service=name,
-                                   count=info["count"]))
+            add("note.reach_none_in_area", service=name, count=info["count"])
         if info["off_network"]:
-            notes.append(i18n.t("note.reach_fac_off_network", lang, service=name,
-                                   count=info["off_network"], ids=info["off_network_ids"],
-                                   max_snap_m=f"{report['max_snap_m']:g}"))
+            add("note.reach_fac_off_network", service=name, count=info["off_network"],
+                ids=info["off_network_ids"], max_snap_m=f"{report['max_snap_m']:g}")
         if info["outside_area"]:
-            notes.append(i18n.t("note.reach_fac_outside", lang, service=name,
-                                   count=info["outside_area"], ids=info["outside_area_ids"]))
+            add("note.reach_fac_outside", service=name, count=info["outside_area"],
+                ids=info["outside_area_ids"])
         if info["duplicates"]:
-            notes.append(i18n.t("note.reach_fac_duplicate", lang, service=name,
-                                   count=info["duplicates"], ids=info["duplicate_ids"]))
+            add("note.reach_fac_duplicate", service=name, count=info["duplicates"],
+                ids=info["duplicate_ids"])
         if info["on_islands"]:
-            notes.append(i18n.t("note.reach_fac_island", lang, service=name,
-                                   count=info["on_islands"], ids=info["on_island_ids"]))
+            add("note.reach_fac_island", service=name, count=info["on_islands"],
+                ids=info["on_island_ids"])
     groups: dict[tuple, list[str]] = {}  # one note per (households, horizon)
     for service, info in (reach_report or {}).items():
         if info["unreachable_households"] and not info["none_in_area"]:
@@ -152,8 +164,8 @@ def reach_notes(report: dict, lang: str = "zh", *, reach_report: dict | None = N
             groups.setdefault(key, []).append(names.get(service, service))
     sep = "、" if lang == "zh" else ", "
     for (households, horizon), group in groups.items():
-        notes.append(i18n.t("note.reach_unreachable", lang, service=sep.join(group),
-                               households=households, horizon=f"{horizon:g}"))
+        add("note.reach_unreachable", service=sep.join(group), households=households,
+            horizon=f"{horizon:g}")
     return notes
 
 

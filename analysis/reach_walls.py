@@ -166,20 +166,20 @@ def wall_layers(index: ReachIndex) -> dict[str, gpd.GeoDataFrame]:
             "compound_gates": gates}
 
 
-def wall_notes(block: dict) -> list[str]:
-    """Bilingual notes for the summary: how many compounds are walls, which are open for
-    want of a known access point."""
-    from geo.i18n import both, t
+def wall_notes(block: dict) -> list[dict]:
+    """Notes for the summary (:func:`geo.i18n.note`): how many compounds are walls, which
+    are open for want of a known access point."""
+    from geo.i18n import note, note_by_language
 
     if not block.get("gated"):
         return []
     acc = block["access_points"]
-    notes = [both("note.walls_gated", compounds=block["compounds_gated"],
+    notes = [note("note.walls_gated", compounds=block["compounds_gated"],
                   households=block["households_affected"], mapped=acc["mapped"],
                   inferred=acc["inferred"], added=acc["added"])]
     assumed = acc.get("assumed", 0)
     if assumed:
-        notes.append(both("note.walls_assumed", compounds=block.get("compounds_with_assumed_gates", 0),
+        notes.append(note("note.walls_assumed", compounds=block.get("compounds_with_assumed_gates", 0),
                           gates=assumed))
     why = block.get("gates_ignored_why") or []
     if why:
@@ -190,21 +190,20 @@ def wall_notes(block: dict) -> list[str]:
     no_access = block["compounds_by_status"].get("no_access", 0)
     if no_access:
         names = block.get("open_no_access_names") or block["open_no_access"]
-        notes.append(" / ".join(t("note.walls_no_access", lang, count=no_access,
-                                  ids=("、" if lang == "zh" else ", ").join(names))
-                                for lang in ("zh", "en")))
+        notes.append(note_by_language("note.walls_no_access", {
+            lang: {"count": no_access, "ids": sep.join(names)}
+            for lang, sep in (("zh", "、"), ("en", ", "))}))
     return notes
 
 
-def _ignored_note(count: int, counts: dict[str, int]) -> str:
-    """Why mapped gates were not used, in both languages."""
-    from geo.i18n import t
+def _ignored_note(count: int, counts: dict[str, int]) -> dict:
+    """Why mapped gates were not used (a note, the reasons listed in each language)."""
+    from geo.i18n import note_by_language, t
 
-    texts = []
-    for lang, sep in (("zh", "；"), ("en", "; ")):
-        reasons = sep.join(t(f"gates.why_{r}", lang, count=n) for r, n in sorted(counts.items()))
-        texts.append(t("note.gates_ignored", lang, count=count, reasons=reasons))
-    return " / ".join(texts)
+    return note_by_language("note.gates_ignored", {
+        lang: {"count": count, "reasons": sep.join(t(f"gates.why_{r}", lang, count=n)
+                                                   for r, n in sorted(counts.items()))}
+        for lang, sep in (("zh", "；"), ("en", "; "))})
 
 
 def what_if(index: ReachIndex, network, compounds: gpd.GeoDataFrame,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from analysis.assembly import assemble
 from geo.errors import InputError
-from geo.i18n import both
+from geo.i18n import BOTH, note_text
 
 #: run's options naming an input file (in a batch: columns of BATCH.csv, hashed by content)
 RUN_INPUT_FILES = ("osm", "households", "facilities", "communities", "buildings", "compounds",
@@ -38,8 +38,8 @@ def opened_project(path: str, *, say=_to_stderr):
     from analysis.project import open_project
 
     project = open_project(path)
-    for key, params in project.notes:
-        say(f"note: {both(key, **params)}")
+    for found in project.notes:
+        say(f"note: {note_text(found, BOTH)}")
     return project
 
 

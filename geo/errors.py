@@ -7,7 +7,7 @@ the command line can print both. Anything else that escapes is a bug.
 
 from __future__ import annotations
 
-from geo.i18n import both, t
+from geo.i18n import BOTH, Note, note_text, t
 
 
 class GridcircleError(Exception):
@@ -20,11 +20,16 @@ class GridcircleError(Exception):
 
     def message(self, lang: str = "zh") -> str:
         """The message in one language."""
-        return t(self.key, lang, **self.params)
+        return note_text(self.note(), lang)
 
     def bilingual(self) -> str:
         """The message in Chinese then English, for the command line and logs."""
-        return both(self.key, **self.params)
+        return note_text(self.note(), BOTH)
+
+    def note(self) -> Note:
+        """The message as a note (key and parameters, :data:`geo.i18n.Note`), to carry
+        and show later in the reader's language."""
+        return {"key": self.key, "params": dict(self.params)}
 
 
 class InputError(GridcircleError, ValueError):

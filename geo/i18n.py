@@ -121,6 +121,98 @@ def _singular(text: str, params: dict) -> str:
     return "".join(out)
 
 
-def both(key: str, /, **params: object) -> str:
-    """Return ``"中文 / English"`` for places that cannot know the reader's language."""
-    return f"{t(key, 'zh', **params)} / {t(key, 'en', **params)}"
+#: The "language" of a reader not known (the command line, a file for anyone): each
+#: language in turn, ``中文 / English``. Only :func:`note_text` joins the two.
+BOTH = "both"
+
+#: A note: ``{"key": translation key, "params": {name: value}}``, stored as it is in
+#: SUMMARY.json and saved projects and translated only where shown (:func:`note_text`).
+#: A value may differ by language (``{"zh": …, "en": …}``, :func:`note_by_language`) or
+#: be a note of its own.
+Note = dict
+
+#: The key of a note kept as text (an older version's ``中文 / English`` note).
+AS_WRITTEN = "note.as_written"
+
+
+def _plain(value: object) -> object:
+    """``value`` as JSON holds it: numpy numbers become Python numbers, other objects
+    (a path) their text."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy":
+        return item()
+    return str(value)
+
+
+def note(key: str, /, **params: object) -> Note:
+    """A note: translation ``key`` and its parameters (JSON-serialisable)."""
+    return {"key": key, "params": {name: _plain(v) for name, v in params.items()}}
+
+
+def note_by_language(key: str, params: dict[str, dict]) -> Note:
+    """A note whose parameters are worded per language (``{"zh": {...}, "en": {...}}``,
+    e.g. lists joined with 、 or with commas): a parameter alike in every language is
+    kept once, one that differs as ``{"zh": …, "en": …}``."""
+    names = {n for lang in LANGUAGES for n in (params.get(lang) or {})}
+    out = {}
+    for name in sorted(names):
+        values = {lang: _plain((params.get(lang) or {}).get(name)) for lang in LANGUAGES}
+        first = values[LANGUAGES[0]]
+        out[name] = first if all(v == first for v in values.values()) else values
+    return {"key": key, "params": out}
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def as_note(value: object) -> Note | None:
+    """Whatever a summary, a saved project or a reader holds as a note, as a note: a note,
+    a ``(key, params)`` pair, or text (an older version's notes were one string
+    ``中文 / English``; its halves are kept one per language). ``None`` for no note.
+
+    This is the only place that cuts a message at ``" / "``."""
+    if isinstance(value, dict) and isinstance(value.get("key"), str):
+        return {"key": value["key"], "params": dict(value.get("params") or {})}
+    if (isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[0], str)
+            and isinstance(value[1], dict)):
+        return {"key": value[0], "params": dict(value[1])}
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    zh, sep, en = text.partition(" / ")
+    if sep and _CJK.search(zh) and not _CJK.search(en[:40]):
+        return {"key": AS_WRITTEN, "params": {"text": {"zh": zh.strip(), "en": en.strip()}}}
+    return {"key": AS_WRITTEN, "params": {"text": text}}
+
+
+def _value_in(value: object, lang: str) -> object:
+    if isinstance(value, dict) and isinstance(value.get("key"), str):
+        return note_text(value, lang)
+    if isinstance(value, dict) and set(value) == set(LANGUAGES):
+        return value[lang]
+    return value
+
+
+def note_text(value: object, lang: str) -> str:
+    """A note (anything :func:`as_note` reads) in ``lang``; :data:`BOTH`: Chinese, then
+    English where it differs (``中文 / English``), for readers whose language is unknown."""
+    if lang == BOTH:
+        zh, en = note_text(value, "zh"), note_text(value, "en")
+        return zh if zh == en or not en else f"{zh} / {en}"
+    found = as_note(value)
+    if found is None:
+        return ""
+    params = {name: _value_in(v, lang) for name, v in found["params"].items()}
+    if found["key"] == AS_WRITTEN:  # text as an older version wrote it: shown as it is
+        return str(params.get("text", ""))
+    if found["key"] not in table():  # a key of another version of the tool
+        return found["key"]
+    return t(found["key"], lang, **params)

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import InputError
-from geo.i18n import both, t
+from geo.i18n import BOTH, note_text
 from geo.inputs import columns as cols
 from geo.inputs import personal as personal_data
 from geo.inputs.coords import place
@@ -68,14 +68,13 @@ class LayerRead:
         for the page to show.
     dropped_personal_columns
         Columns left out because they hold personal data (by name or by content).
-    warnings
-        Bilingual messages (``中文 / English``) for the command line and logs.
     repaired
         Geometries that were invalid and repaired with ``make_valid`` (or polygon rings
         that had to be closed).
     notes
-        The same messages as ``(key, params)`` pairs, to show in one language
-        (:meth:`messages`).
+        What the user should know about how the file was read, as ``(key, params)``
+        notes, shown in one language by :meth:`messages` (in both, for the command line
+        and logs, by :attr:`warnings`).
     ignored_columns
         Columns that were not used (and not kept).
     crs_name
@@ -94,7 +93,6 @@ class LayerRead:
     frame: gpd.GeoDataFrame
     column_map: dict[str, str]
     dropped_personal_columns: list[str]
-    warnings: list[str]
     repaired: int = 0
     notes: list[tuple[str, dict]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
@@ -105,8 +103,13 @@ class LayerRead:
     rows_read: int = 0
 
     def messages(self, lang: str = "zh") -> list[str]:
-        """The notes in one language."""
-        return [t(key, lang, **params) for key, params in self.notes]
+        """The notes in one language (:data:`geo.i18n.BOTH`: both, for the command line)."""
+        return [note_text(n, lang) for n in self.notes]
+
+    @property
+    def warnings(self) -> list[str]:
+        """The notes in both languages, one line each (the command line's)."""
+        return self.messages(BOTH)
 
 
 # --------------------------------------------------------------------------- columns
@@ -266,7 +269,7 @@ def finish_read(frame: gpd.GeoDataFrame, *, loaded: Loaded, columns: LayerColumn
     return LayerRead(
         frame=frame.reset_index(drop=True), column_map=dict(columns.column_map),
         dropped_personal_columns=list(columns.personal),
-        warnings=[both(k, **p) for k, p in all_notes], repaired=repaired, notes=all_notes,
+        repaired=repaired, notes=all_notes,
         ignored_columns=list(columns.ignored), crs_name=placed.crs_name if placed else "",
         suggested_crs=placed.suggested_crs if placed else None, encoding=loaded.encoding,
         unknown_types=dict(unknown_types or {}), rows_read=len(loaded.attrs))

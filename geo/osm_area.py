@@ -14,7 +14,7 @@ from geo.grids.mapped import communities_from_osm
 from geo.catalogue import Service, load_catalogue, match_services
 from geo.crs import choose_crs
 from geo.errors import InputError
-from geo.i18n import both
+from geo.i18n import note
 from geo.network import build_network
 from geo.osm import OsmLayers
 from geo.places import with_places
@@ -105,7 +105,7 @@ def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | N
     facilities = with_places(facilities, roads)  # the nearest named street, for notes
     notes = []
     if unmatched:
-        notes.append(both("note.osm_unmatched_schools", count=unmatched))
+        notes.append(note("note.osm_unmatched_schools", count=unmatched))
     parts = [g for g in (roads.total_bounds, buildings.total_bounds if len(buildings) else None,
                          compounds.total_bounds if len(compounds) else None) if g is not None]
     bounds = np.array(parts)

@@ -40,7 +40,8 @@ class StudyArea:
     osm_derived
         Whether OpenStreetMap data was used (its credit must then be shown).
     notes
-        Things the user should know about how the inputs were read (bilingual text).
+        Things the user should know about how the inputs were read (notes,
+        :func:`geo.i18n.note`, translated where shown).
     """
 
     name: str
@@ -56,4 +57,4 @@ class StudyArea:
     gates: gpd.GeoDataFrame | None = None
     osm_derived: bool = True
     sites: gpd.GeoDataFrame | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[dict, ...] = field(default_factory=tuple)

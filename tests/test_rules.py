@@ -35,7 +35,7 @@ def test_every_translation_has_both_languages_and_used_keys_exist():
         assert all(texts[lang].strip() for lang in LANGUAGES), key
         assert re.findall(r"{(\w+)}", texts["zh"]) == re.findall(r"{(\w+)}", texts["en"]) or \
             set(re.findall(r"{(\w+)}", texts["zh"])) == set(re.findall(r"{(\w+)}", texts["en"])), key
-    pattern = re.compile(r"""(?:\bt|both|Error|message)\(\s*f?["']((?:err|note|step|app|map|cli|demo)\.[\w.]+)["']""")
+    pattern = re.compile(r"""(?:\bt|\bnote|note_by_language|Error|message)\(\s*f?["']((?:err|note|step|app|map|cli|demo)\.[\w.]+)["']""")
     for path in list(ROOT.glob("*.py")) + [p for d in ("geo", "analysis", "ui") for p in (ROOT / d).rglob("*.py")]:
         for key in pattern.findall(path.read_text(encoding="utf-8")):
             assert key in strings, f"{path.name}: {key} missing from data/i18n"

@@ -106,7 +106,8 @@ def test_counts_of_one_take_the_singular():
 
 def test_messages_of_a_real_run_read_right(small_district):
     from analysis.pipeline import run
-    from geo.grids.reasons import note_text, reason_text
+    from geo.grids.reasons import reason_text
+    from geo.i18n import note_text
 
     result = run(small_district)
     keys = set(table())

@@ -19,7 +19,6 @@ import shapely
 
 from analysis.colours import SERVICE_COLOURS  # one table for the page and the report
 from analysis.pipeline import Result
-from geo.grids.reasons import decode_reasons
 from geo.grids.rules import band_class
 from geo.grids.reasons import reason_text as grid_reason_text
 from geo.i18n import t
@@ -349,17 +348,9 @@ def _grid_json(frame: gpd.GeoDataFrame, *, lang: str, band: tuple[int, int],
 
 def reason_text(reason: object, lang: str) -> str:
     """A grid's or community's stored reasons in one language (the rule book's
-    :func:`geo.grids.reasons.reason_text`), or one language of a bilingual ``"中文 /
-    English"`` note."""
-    if decode_reasons(reason):
-        return grid_reason_text(reason, lang)
-    if reason is None or (isinstance(reason, float) and math.isnan(reason)):
-        return ""
-    text = str(reason).strip()
-    if " / " in text:
-        zh, en = text.split(" / ", 1)
-        return zh if lang == "zh" else en
-    return text
+    :func:`geo.grids.reasons.reason_text`, which reads an older version's ``中文 /
+    English`` text too)."""
+    return grid_reason_text(reason, lang)
 
 
 def service_data(result: Result, service: str, *, lang: str | None = None,

@@ -19,8 +19,8 @@ from geo.i18n import t
 from ui import widgets
 from ui.places import community_names, places_of
 from ui.mapview import SERVICE_COLOURS, band_class, reason_text
-from geo.grids.reasons import note_text
 from geo.grids.rules import flagged
+from geo.i18n import note_text
 from geo.vocabulary import minutes_column
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from analysis.batch.task import PROJECT, SUMMARY
+from analysis.batch.task import PROJECT, SUMMARY, error_line
 from analysis.export import ILLEGAL_XLSX, column_label, neutral_frame
 from analysis.outputs import atomic_file
 from geo.catalogue import load_catalogue
@@ -160,6 +160,8 @@ def _sheet(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
     """``frame`` as written: text cleaned and neutralised, a heading row (中文 / English)
     over the field names."""
     clean = frame.copy()
+    if "error" in clean:  # a note (or a bug's text), for readers of either language
+        clean["error"] = clean["error"].map(error_line)
     for col in clean.columns:
         if clean[col].dtype == object or pd.api.types.is_string_dtype(clean[col]):
             clean[col] = clean[col].map(lambda v: ILLEGAL_XLSX.sub("", v) if isinstance(v, str) else v)

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from analysis.batch.compare import label, read_gaps, service_names
-from analysis.batch.task import PROJECT
+from analysis.batch.task import PROJECT, error_line
 from analysis.outputs import atomic_file
 from analysis.report import draw
 from analysis.report.style import (BAND_COLOURS, OUTSIDE_COLOUR, PAPERS_IN, PDF_RASTER_DPI, clean,
@@ -118,7 +118,7 @@ def page_districts(sheet: Sheet, frame: pd.DataFrame, meta: dict, parts: list[di
     y = top - height - 0.02
     errors = frame[frame["status"].isin(["failed", "bug"])]
     for name, error in zip(errors["district"].head(3), errors["error"].head(3)):
-        text = f"{clean(name, 16)}: {clean(_one_language(error, lang), 150)}"
+        text = f"{clean(name, 16)}: {clean(error_line(error, lang), 150)}"
         fig.text(0.04, y, text, fontsize=7.5, va="top", color="#b2182b")
         y -= 0.025
     notes = sheet.tr("batch.pdf.note") + (" " + sheet.tr("batch.pdf.more", shown=MAX_ROWS)
@@ -145,11 +145,6 @@ def page_districts(sheet: Sheet, frame: pd.DataFrame, meta: dict, parts: list[di
     fig.text(0.96, 0.015, f"{sheet.tr('report.made_by')}   {sheet.credit}", fontsize=7,
              color="#666666", ha="right")
     return fig
-
-
-def _one_language(text: str, lang: str) -> str:
-    parts = str(text).split(" / ", 1)
-    return parts[0] if lang == "zh" or len(parts) == 1 else parts[1]
 
 
 def page_ranking(sheet: Sheet, ranks: pd.DataFrame, meta: dict) -> Figure:

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from analysis.batch.table import (PATH_COLUMNS, District, inputs_hash, parse_district,
                                   read_batch, run_parser)
-from analysis.batch.task import is_done, read_marker, run_district
+from analysis.batch.task import error_line, is_done, read_marker, run_district
 from geo.errors import GridcircleError, InputError
-from geo.i18n import both
+from geo.i18n import BOTH, note, note_text
 
 DASHBOARD_PORT = 8787
 TICK_S = 0.5
@@ -88,11 +88,12 @@ class Progress:
         filled = int(BAR * ended / self.total) if self.total else BAR
         left = self.total - ended
         if self.finished_here and left:
-            eta = both("batch.eta", seconds=f"{elapsed / self.finished_here * left:,.0f}")
+            eta = note_text(note("batch.eta", seconds=f"{elapsed / self.finished_here * left:,.0f}"),
+                            BOTH)
         else:
             eta = ""
-        counts = both("batch.counts", done=self.done, failed=self.failed, running=self.running,
-                      waiting=waiting, total=self.total)
+        counts = note_text(note("batch.counts", done=self.done, failed=self.failed,
+                                running=self.running, waiting=waiting, total=self.total), BOTH)
         return f"[{'#' * filled}{'.' * (BAR - filled)}] {elapsed:6.1f}s  {counts}  {eta}".rstrip()
 
     def show(self, force: bool = False) -> None:
@@ -128,7 +129,7 @@ def _plan(districts: list[District], out: Path) -> tuple[list[dict], list[tuple[
         try:
             digest = inputs_hash(parse_district(district, folder))
         except GridcircleError as exc:
-            outcome.update(status="failed", error=exc.bilingual())
+            outcome.update(status="failed", error=exc.note())
         else:
             if is_done(folder, digest):
                 marker = read_marker(folder) or {}
@@ -179,9 +180,9 @@ def _finished(future) -> dict:
     try:
         return future.result()
     except KilledWorker:
-        return {"status": "failed", "error": both("err.batch_worker_died"), "warnings": []}
+        return {"status": "failed", "error": note("err.batch_worker_died"), "warnings": []}
     except GridcircleError as exc:
-        return {"status": "failed", "error": exc.bilingual(), "warnings": []}
+        return {"status": "failed", "error": exc.note(), "warnings": []}
     except Exception as exc:  # the task itself never raises; this is the cluster's failure
         return {"status": "bug", "error": f"{type(exc).__name__}: {str(exc)[:160]}",
                 "warnings": []}
@@ -228,9 +229,9 @@ def _run_tasks(districts, todo, outcomes, out: Path, client, progress: Progress)
 
 
 def _outcome_line(outcome: dict) -> str:
-    status = both(f"batch.status.{outcome['status']}")
+    status = note_text(note(f"batch.status.{outcome['status']}"), BOTH)
     text = f"{outcome['name']}: {status} ({outcome.get('seconds') or 0:.1f}s)"
-    return f"{text} {outcome['error']}" if outcome.get("error") else text
+    return f"{text} {error_line(outcome.get('error'))}" if outcome.get("error") else text
 
 
 def run_batch(batch_csv: str | Path, out: str | Path, *, settings_argv: list[str] | tuple = (),
@@ -272,7 +273,7 @@ def run_batch(batch_csv: str | Path, out: str | Path, *, settings_argv: list[str
                 on_client(client)
             dashboard = client.dashboard_link or ""
             if dashboard:
-                progress.say(both("batch.dashboard", address=dashboard))
+                progress.say(note_text(note("batch.dashboard", address=dashboard), BOTH))
             _run_tasks(districts, todo, outcomes, out, client, progress)
         finally:
             client.close()

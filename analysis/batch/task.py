@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from geo.errors import GridcircleError
+from geo.i18n import BOTH, note_text
 
 MARKER = "done.json"
 PROJECT = "project.gpkg"
@@ -51,9 +52,16 @@ def peak_memory_mb() -> float:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
-def _one_line(exc: BaseException) -> str:
+def error_line(error: object, lang: str = BOTH) -> str:
+    """A district's error (a note, or a bug's text) on one line in ``lang``."""
+    return note_text(error, lang).replace("\n", " ")
+
+
+def _one_line(exc: BaseException) -> dict | str:
+    """The error of a failed district: a note (shown in the reader's language) or, for a
+    bug, its first line."""
     if isinstance(exc, GridcircleError):
-        return exc.bilingual().replace("\n", " ")
+        return exc.note()
     first = (str(exc).splitlines() or [""])[0][:160]
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
@@ -108,5 +116,5 @@ def _worker_address() -> str:
         return ""
 
 
-__all__ = ["MARKER", "PROJECT", "SUMMARY", "is_done", "peak_memory_mb", "read_marker",
-           "run_district"]
+__all__ = ["MARKER", "PROJECT", "SUMMARY", "error_line", "is_done", "peak_memory_mb",
+           "read_marker", "run_district"]

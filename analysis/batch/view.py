@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.batch.compare import PDF, XLSX
 from geo.errors import InputError
+from geo.i18n import Note, as_note, note_text
 
 SHEETS = ("districts", "ranking")
 
@@ -24,13 +25,15 @@ class BatchView:
 
     folder: Path
     tables: dict[str, pd.DataFrame]
-    headings: dict[str, dict[str, tuple[str, str]]]  # sheet -> field -> (zh, en)
+    headings: dict[str, dict[str, Note | None]]  # sheet -> field -> heading
 
     def table(self, sheet: str, lang: str) -> pd.DataFrame:
-        """``sheet`` with its headings in ``lang``."""
+        """``sheet`` with its headings (and the districts' errors) in ``lang``."""
         frame = self.tables[sheet]
         names = self.headings[sheet]
-        return frame.rename(columns={f: names[f][0 if lang == "zh" else 1] for f in frame.columns
+        if "error" in frame:  # written for readers of either language
+            frame = frame.assign(error=frame["error"].map(lambda e: note_text(e, lang)))
+        return frame.rename(columns={f: note_text(names[f], lang) or f for f in frame.columns
                                      if f in names})
 
     @property
@@ -42,11 +45,6 @@ class BatchView:
     def file(self, name: str) -> bytes | None:
         path = self.folder / name
         return path.read_bytes() if path.is_file() else None
-
-
-def _split(heading: str) -> tuple[str, str]:
-    parts = str(heading).split(" / ", 1)
-    return (parts[0], parts[1]) if len(parts) == 2 else (parts[0], parts[0])
 
 
 def open_batch(folder: str | Path) -> BatchView:
@@ -70,7 +68,7 @@ def open_batch(folder: str | Path) -> BatchView:
         if len(raw) < 2:
             raise InputError("err.batch_no_comparison", path=folder)
         fields = [str(f) for f in raw.iloc[1]]
-        headings[key] = {f: _split(h) for f, h in zip(fields, raw.iloc[0])}
+        headings[key] = {f: as_note(h) for f, h in zip(fields, raw.iloc[0])}  # 中文 / English
         body = raw.iloc[2:].reset_index(drop=True)
         body.columns = fields
         tables[key] = body.infer_objects()

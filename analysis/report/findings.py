@@ -18,10 +18,10 @@ from analysis.completeness import headline_households, left_out_params, sentence
 from analysis.report import draw, maps
 from analysis.report.context import Context, thin_services
 from analysis.report.style import clean, wrap, wrap_at_most
-from analysis.report.tables import draw_table, grid_shares, one_language
+from analysis.report.tables import draw_table, grid_shares
 from analysis.summary_text import compound_access_line, group_coverage_lines
 from geo.grids.communities import assign_communities
-from geo.i18n import t, table
+from geo.i18n import note_text, t, table
 
 TOP_GAPS = 5
 BAR_ROWS = 13  # the coverage bars fill their panel at this many services
@@ -391,7 +391,7 @@ def page_settings(ctx: Context) -> Figure:
         fig.text(0.06, y, label, fontsize=ctx.fs(10), va="top")
         fig.text(0.60, y, value, fontsize=ctx.fs(10), va="top", ha="right")
         y -= 0.04
-    notes = [one_language(ctx.lang, n) for n in (summary.get("notes") or [])][:8]
+    notes = [note_text(n, ctx.lang) for n in (summary.get("notes") or [])][:8]
     if notes:
         fig.text(0.64, 0.86, ctx.tr("report.notes"), fontsize=ctx.fs(11), va="top")
         yy = 0.82

@@ -34,14 +34,6 @@ def reason_in(lang: str, text: object) -> str:
     return reason_text(text, lang)
 
 
-def one_language(lang: str, text: object) -> str:
-    """One language of a bilingual ``中文 / English`` note (the summary's format)."""
-    if not isinstance(text, str) or not text:
-        return ""
-    zh, sep, en = text.partition(" / ")
-    return zh if lang == "zh" or not sep else en
-
-
 def _series(frame: pd.DataFrame, col: str, default) -> pd.Series:
     return frame[col] if col in frame else pd.Series(default, index=frame.index)
 

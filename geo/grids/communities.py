@@ -18,7 +18,7 @@ import shapely
 from geo.crs import require_projected
 from geo.errors import InputError
 from geo.grids.reasons import encode_reasons
-from geo.i18n import both, t
+from geo.i18n import Note, note, t
 
 #: An overlap smaller than this share of the smaller community is a digitising sliver.
 SLIVER_SHARE = 0.01
@@ -252,7 +252,7 @@ def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
     }, geometry=polys[order], crs=crs)
 
 
-def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Note]]:
     """Check a given community layer and fix what can safely be fixed.
 
     Checks: projected CRS; polygons only; no empty geometry (dropped and reported); a
@@ -262,9 +262,9 @@ def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFram
 
     Returns
     -------
-    (GeoDataFrame, list of str)
-        The checked layer (``community_id``, ``name``, other columns kept) and bilingual
-        notes on every fix made.
+    (GeoDataFrame, list of notes)
+        The checked layer (``community_id``, ``name``, other columns kept) and notes
+        (:func:`geo.i18n.note`) on every fix made.
 
     Raises
     ------
@@ -272,11 +272,11 @@ def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFram
         Duplicate ids, non-polygon geometry, or communities that overlap.
     """
     require_projected(communities, what="communities")
-    notes: list[str] = []
+    notes: list[Note] = []
     out = communities.copy().reset_index(drop=True)
     empty = out.geometry.isna() | out.geometry.is_empty
     if empty.any():
-        notes.append(both("note.communities_empty_dropped", count=int(empty.sum())))
+        notes.append(note("note.communities_empty_dropped", count=int(empty.sum())))
         out = out[~empty].reset_index(drop=True)
     if len(out) == 0:
         raise InputError("err.communities_empty")
@@ -290,7 +290,7 @@ def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFram
         ids = np.empty(len(out), dtype=object)
         ids[order] = [community_code(k, len(out)) for k in range(len(out))]
         out["community_id"] = ids
-        notes.append(both("note.communities_ids_made", count=len(out)))
+        notes.append(note("note.communities_ids_made", count=len(out)))
     out["community_id"] = out["community_id"].astype(str)
     dup = out["community_id"][out["community_id"].duplicated()].unique()
     if len(dup):
@@ -311,7 +311,7 @@ def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFram
             raise InputError("err.communities_overlap", a=out["community_id"].iloc[a],
                              b=out["community_id"].iloc[b], area_m2=f"{overlap:,.0f}")
         geoms[b] = shapely.difference(geoms[b], geoms[a])
-        notes.append(both("note.communities_sliver_fixed", a=out["community_id"].iloc[a],
+        notes.append(note("note.communities_sliver_fixed", a=out["community_id"].iloc[a],
                           b=out["community_id"].iloc[b], area_m2=f"{overlap:,.0f}"))
     out = out.set_geometry(gpd.GeoSeries(geoms, crs=out.crs))
     return out, notes

@@ -1,4 +1,4 @@
-"""Grid reasons and notes as stored (translation keys with parameters) and as shown, in the
+"""Grid reasons as stored (translation keys with parameters) and as shown, in the
 reader's language: the rule book (:mod:`geo.grids.rules`) decides the reasons, this module
 only writes and reads them."""
 
@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-from geo.i18n import t
+from geo.i18n import BOTH, LANGUAGES, note_text, t
 
 #: a reason: translation key and its parameters
 Reason = tuple[str, dict]
@@ -45,11 +44,12 @@ def decode_reasons(value: object) -> list[Reason]:
 
 
 def reason_text(value: object, lang: str) -> str:
-    """Stored reasons as one sentence per reason in the reader's language (``"both"``:
+    """Stored reasons as one sentence per reason in the reader's language (:data:`BOTH`:
     ``中文 / English``, for files whose reader's language is unknown). Text that is not
-    stored reasons (a table written by hand or by an older version) is shown as it is."""
+    stored reasons (a table written by hand, or an older version's ``中文 / English``) is
+    shown as :func:`geo.i18n.note_text` reads it."""
     reasons = decode_reasons(value)
-    if reasons and lang == "both":
+    if reasons and lang == BOTH:
         return f"{reason_text(value, 'zh')} / {reason_text(value, 'en')}"
     if reasons:
         texts = [t(k, lang, **p).strip() for k, p in reasons]
@@ -58,19 +58,7 @@ def reason_text(value: object, lang: str) -> str:
         return " ".join(x if x.endswith(".") else x + "." for x in texts)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return str(value).strip()
-
-
-def note_text(value: object, lang: str) -> str:
-    """A note of the summary in the reader's language: stored reasons, or a bilingual
-    ``中文 / English`` note (:func:`geo.i18n.both`) cut to its half in ``lang``."""
-    if decode_reasons(value) or lang not in ("zh", "en"):
-        return reason_text(value, lang)
-    text = reason_text(value, lang)
-    zh, sep, en = text.partition(" / ")
-    if not sep or not re.search(r"[\u3400-\u9fff]", zh) or re.search(r"[\u3400-\u9fff]", en[:40]):
-        return text  # not a bilingual note
-    return zh if lang == "zh" else en
+    return note_text(value, lang) if lang in LANGUAGES else str(value).strip()
 
 
 def name_text(value: object, lang: str) -> str:

@@ -104,7 +104,7 @@ class _Inputs:
     locked_of_unit: np.ndarray | None   # locked grid id per unit (None: free)
     previous: pd.Series | None          # previous grid id per piece id
     locked: frozenset[str]
-    notes: list[str]
+    notes: list[dict]  # geo.i18n notes
 
 
 @dataclass
@@ -429,7 +429,7 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
         ``non_contiguous``, ``arterial_crossings``, ``mean_polsby_popper``,
         ``near_home_share`` (min, median), ``grids_far_from_homes``,
         ``infeasible_communities`` (id, households, reason), ``split_units``,
-        ``zero_household_units``, ``cells_without_grid``, ``notes`` (bilingual),
+        ``zero_household_units``, ``cells_without_grid``, ``notes`` (:func:`geo.i18n.note`),
         ``improvement`` (work done) and ``timings_s``.
 
     Raises

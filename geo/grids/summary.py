@@ -12,7 +12,7 @@ from geo.grids.improvement import ImproveStats
 from geo.grids.reasons import Reason, encode_reasons
 from geo.grids.settings import GridSettings
 from geo.grids.units import UnitSplit
-from geo.i18n import both
+from geo.i18n import Note, note
 
 
 @dataclass
@@ -44,7 +44,7 @@ def communities_table(communities: gpd.GeoDataFrame, outcomes: dict[str, Outcome
 
 
 def grid_report(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
-                settings: GridSettings, *, notes: list[str], units: pd.DataFrame,
+                settings: GridSettings, *, notes: list[Note], units: pd.DataFrame,
                 splits: list[UnitSplit], outcomes: dict[str, Outcome],
                 improvement: ImproveStats, timings: dict[str, float]) -> dict:
     """The grid stage's report (see :func:`geo.grids.make_grids`)."""
@@ -53,12 +53,12 @@ def grid_report(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     above = sum(s.why == "above_band" for s in splits)
     to_fit = sum(s.why == "to_fit" for s in splits)
     if above:
-        notes.append(both("note.units_split", count=above, max=hi))
+        notes.append(note("note.units_split", count=above, max=hi))
     if to_fit:
-        notes.append(both("note.units_split_to_fit", count=to_fit, min=lo, max=hi))
+        notes.append(note("note.units_split_to_fit", count=to_fit, min=lo, max=hi))
     unassigned = sum(o.unassigned for o in outcomes.values())
     if unassigned:
-        notes.append(both("note.cells_without_grid", count=unassigned))
+        notes.append(note("note.cells_without_grid", count=unassigned))
     feasible = set(communities.loc[communities["feasible"] == 1, "community_id"])
     in_feasible = grids[grids["community_id"].isin(feasible)]
     near = grids["near_home_share"].to_numpy(dtype=float)

@@ -13,7 +13,7 @@ import pandas as pd
 from geo.crs import require_projected
 from geo.errors import InputError
 from geo.grids.rules import grid_count_range
-from geo.i18n import both
+from geo.i18n import note
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class UnitSplit:
         return asdict(self)
 
 
-def check_units(households: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def check_units(households: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[dict]]:
     """Check household units before gridding.
 
     Raises :class:`InputError` for a missing column, duplicate ``unit_id`` or a household
@@ -39,8 +39,9 @@ def check_units(households: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[st
 
     Returns
     -------
-    (GeoDataFrame, list of str)
-        The units (fresh positional index, ``households`` as int64) and bilingual notes.
+    (GeoDataFrame, list of notes)
+        The units (fresh positional index, ``households`` as int64) and notes
+        (:func:`geo.i18n.note`).
     """
     require_projected(households, what="households")
     for column in ("unit_id", "households"):
@@ -66,7 +67,7 @@ def check_units(households: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[st
     notes = []
     zero = int((values == 0).sum())
     if zero:
-        notes.append(both("note.units_zero_households", count=zero))
+        notes.append(note("note.units_zero_households", count=zero))
     return out, notes
 
 

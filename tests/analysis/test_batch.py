@@ -22,7 +22,7 @@ import pytest
 import shapely
 
 from analysis.batch.table import inputs_hash, parse_district, read_batch
-from analysis.batch.task import MARKER, is_done, run_district
+from analysis.batch.task import MARKER, error_line, is_done, run_district
 from analysis.cli import batch_settings_argv, build_parser, main
 from geo.errors import InputError
 from tests.conftest import BEIJING_OSM, osm_xml
@@ -173,7 +173,9 @@ def test_district_task_writes_marker_last_and_reports_bad_input(tmp_path):
     assert outcome["status"] == "done" and outcome["peak_mb"] > 0
     assert is_done(folder, "abc") and not is_done(folder, "other")
     bad = run_district("d", ("--demo", "no-such-demo"), str(folder), "abc")
-    assert bad["status"] == "failed" and bad["error"] and "\n" not in bad["error"]
+    assert bad["status"] == "failed" and bad["error"]["key"]  # a note, shown where read
+    for lang in ("zh", "en", "both"):
+        assert error_line(bad["error"], lang) and "\n" not in error_line(bad["error"], lang)
     assert not is_done(folder, "abc")  # the marker goes before any new work
 
 
@@ -201,6 +203,6 @@ def test_plan_skips_matching_marker_and_redoes_changed_settings(tmp_path):
     assert run_district("北", district.argv, str(out / "北"), digest)["status"] == "done"
     outcomes, todo = _plan(read_batch(batch), out)
     assert [o["status"] for o in outcomes] == ["skipped", "failed"] and todo == []
-    assert "missing.osm" in outcomes[1]["error"]
+    assert "missing.osm" in error_line(outcomes[1]["error"], "en")
     outcomes, todo = _plan(read_batch(batch, ["--grid-max", "400"]), out)
     assert [o["status"] for o in outcomes] == ["waiting", "failed"] and [i for i, _ in todo] == [0]

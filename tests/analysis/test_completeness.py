@@ -127,8 +127,11 @@ def test_run_summary_has_completeness_distinct_headlines_and_the_sentence_in_not
     assert head["distinct"] and head["outside_any_service"] <= total
     assert all(v <= total for v in head["outside_by_service"].values())
     assert max(head["outside_by_service"].values()) <= head["outside_any_service"]
-    zh = C.sentence_text(dc, "zh")
-    assert s["notes"][0].startswith(zh)
+    from geo.i18n import note_text
+
+    for lang in ("zh", "en"):  # a note (key and parameters), shown in either language
+        assert note_text(s["notes"][0], lang) == C.sentence_text(dc, lang) != ""
+    assert s["notes"][0]["key"] == dc["sentence"]["key"]
     assert "cause" in result.layers["gaps"].columns
 
 

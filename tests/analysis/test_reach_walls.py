@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -394,9 +396,15 @@ def test_notes_and_report_line_say_how_many_gates_were_assumed_and_why_gates_wer
     walls = build_walls(net, _compound(box=(50, 50, 350, 350)), gates)
     index, reach = _measure(net, [(300, 200)], [(400, 200)], walls)
     block = compound_access(index, reach, SETTINGS)
-    notes = " ".join(wall_notes(block))
-    assert "4" in notes and "assumed" in notes and "推定" in notes
-    assert "far from every compound outline" in notes and "离任何小区边界较远" in notes
+    from geo.i18n import note_text
+
+    stored = json.loads(json.dumps(wall_notes(block)))  # notes: keys and parameters
+    assert all(set(n) == {"key", "params"} for n in stored)
+    zh = " ".join(note_text(n, "zh") for n in stored)
+    en = " ".join(note_text(n, "en") for n in stored)
+    assert "4" in en and "assumed" in en and "推定" in zh and "assumed" not in zh
+    assert "far from every compound outline" in en and "离任何小区边界较远" in zh
+    assert "离任何小区边界较远" not in en
     line = compound_access_line({"compound_access": block}, str, "en")
     assert "4 of the gates are assumed" in line
     assert "4 个出入口为推定" in compound_access_line({"compound_access": block}, str, "zh")

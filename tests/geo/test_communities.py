@@ -11,6 +11,7 @@ import shapely
 from geo.grids.communities import (assign_communities, community_code, derive_communities,
                              reading_order, validate_communities)
 from geo.errors import CRSError, InputError
+from geo.i18n import note_text
 from geo.synthetic import synthetic_district
 
 CRS = "EPSG:32650"
@@ -113,7 +114,8 @@ def test_validate_fixes_slivers_and_refuses_overlaps():
     layer = gpd.GeoDataFrame({"community_id": ["A", "B"], "name": ["甲", "乙"]},
                              geometry=[a, b], crs=CRS)
     fixed, notes = validate_communities(layer)
-    assert len(notes) == 1 and "A" in notes[0] and " / " in notes[0]
+    assert len(notes) == 1 and notes[0]["key"] == "note.communities_sliver_fixed"
+    assert "A" in note_text(notes[0], "en") and "A" in note_text(notes[0], "zh")
     assert fixed.geometry.iloc[1].intersection(fixed.geometry.iloc[0]).area < 1e-6
     big = layer.set_geometry([a, shapely.box(X0 + 50, Y0, X0 + 200, Y0 + 100)])
     with pytest.raises(InputError, match="overlap"):

@@ -23,7 +23,8 @@ def test_xml_study_area_is_projected_with_classes_and_facilities(osm_file):
     assert area.compounds["name"].iloc[0] == "测试小区"
     services = sorted(area.facilities["service"])
     assert services == ["bus_stop", "kindergarten", "primary_school"]
-    assert any("1" in note for note in area.notes)  # the school of unknown level is reported
+    unmatched = [n for n in area.notes if n["key"] == "note.osm_unmatched_schools"]
+    assert [n["params"]["count"] for n in unmatched] == [1]  # the school of unknown level
 
 
 def test_bz2_reads_like_plain_xml(osm_file, tmp_path):
