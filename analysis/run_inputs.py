@@ -186,7 +186,7 @@ def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
     area = _with_footprints(area, args, say=say)
     register = facilities = communities = None
     if args.households or args.facilities or args.communities:
-        from geo import layers as user_layers
+        from geo import inputs as user_layers
 
         if args.households:
             register = _read_user_layer(user_layers.read_households, args.households, say=say,

@@ -231,7 +231,7 @@ def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 3)
 def layer_for(kind: str, upload: Upload, source: Source, *, footprints: Uploads | None = None):
-    """An uploaded layer read and checked against the study area (``geo.layers.LayerRead``;
+    """An uploaded layer read and checked against the study area (``geo.inputs.LayerRead``;
     with ``footprints``: the area with those uploaded buildings and compounds put in)."""
     from ui.uploads import read_layer
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.errors import InputError
-from geo.household_reader import read_households
+from geo.inputs.register import read_households
 from geo.inputs.tables import read_table
 from geo.settings import InputLimits
 
