@@ -99,8 +99,7 @@ def load_area(*, osm: str | None = None, place: str | None = None, demo: str | N
         from geo.demos import load_demo
 
         return load_demo(demo, catalogue=catalogue)
-    from geo.osm import download_osm, read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.osm import download_osm, read_osm, study_area_from_osm
 
     layers = read_osm(osm) if osm else download_osm(place)
     return study_area_from_osm(layers, catalogue=catalogue)

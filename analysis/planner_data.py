@@ -13,8 +13,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.households import estimate_households
-from geo.inputs.personal import shape_of
-from geo.population import PopulationSettings, calibrate, households_from_population
+from geo.inputs import shape_of
+from geo.households import PopulationSettings, calibrate, households_from_population
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
 

@@ -70,8 +70,8 @@ def _with_counts(area, args, settings, communities, *, say=_to_stderr):
     if not (getattr(args, "population", None) or getattr(args, "household_totals", None)):
         return area
     from analysis.planner_data import read_totals, with_planner_data
-    from geo.inputs.population import read_population
-    from geo.population import PopulationSettings
+    from geo.inputs import read_population
+    from geo.households import PopulationSettings
 
     population = PopulationSettings(persons_per_household=args.persons_per_household)
     cells = (read_population(args.population, crs=args.population_crs, area=area)
@@ -171,7 +171,7 @@ def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
     if not set(keep_text) <= {"address", "name"}:
         raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
     settings = settings_from_args(args)
-    from geo.population import PopulationSettings
+    from geo.households import PopulationSettings
 
     # checked before the run whether or not a population layer uses it
     PopulationSettings(persons_per_household=args.persons_per_household)

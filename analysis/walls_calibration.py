@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from geo.wall_graph import on_minor_island
+from geo.walls import on_minor_island
 
 #: Homes nearer than this to a crossing in a straight line are left out (the ratio of two
 #: short distances says more about where the home point sits than about the paths).

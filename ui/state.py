@@ -154,7 +154,7 @@ def counts_for(kind: str, upload: Upload, source: Source, footprints: Uploads | 
     the command line's readers from a private copy of the upload, checked against the
     study area (with the uploaded footprints put in, when given)."""
     from analysis.planner_data import read_totals
-    from geo.inputs.population import read_population
+    from geo.inputs import read_population
 
     if kind == "household_totals":
         return _read_privately(upload_bytes(upload.sha256), upload.name, read_totals)

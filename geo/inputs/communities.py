@@ -12,7 +12,7 @@ import shapely
 
 from geo.errors import InputError
 from geo.inputs.layer_parts import (FIELDS, LayerRead, finish_read, layer_columns, placed_frame,
-                             repair_geometries, shown_name, text_field)
+                                    repair_geometries, shown_name, text_field)
 from geo.inputs.uploads import load
 from geo.settings import InputLimits
 from geo.studyarea import StudyArea

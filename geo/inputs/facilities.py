@@ -14,12 +14,14 @@ import shapely
 
 from geo.catalogue import Service, load_catalogue
 from geo.errors import InputError
-from geo.inputs.facility_types import DEFAULT_TYPES, check_types, facility_services, load_facility_types
+from geo.inputs.facility_types import (DEFAULT_TYPES, check_types, facility_services,
+                                       load_facility_types)
 import geo.inputs.personal as personal_data
 from geo.inputs.uploads import Loaded, load
-from geo.inputs.layer_parts import (COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead, finish_read,
-                             has_geometry, layer_columns, placed_frame, repair_geometries,
-                             shown_name, some_rows, table_points, text_field)
+from geo.inputs.layer_parts import (COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead,
+                                    finish_read, has_geometry, layer_columns, placed_frame,
+                                    repair_geometries, shown_name, some_rows, table_points,
+                                    text_field)
 from geo.settings import InputLimits
 from geo.studyarea import StudyArea
 

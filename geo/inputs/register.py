@@ -15,10 +15,10 @@ from geo.errors import InputError
 import geo.inputs.columns as cols
 import geo.inputs.personal as personal_data
 from geo.inputs.uploads import Loaded, load, subset
-from geo.inputs.layer_parts import (COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead, finish_read,
-                             has_geometry, layer_columns, parse_numbers, placed_frame,
-                             repair_geometries, safe_cell, shown_name, some_rows, table_points,
-                             text_field)
+from geo.inputs.layer_parts import (COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead,
+                                    finish_read, has_geometry, layer_columns, parse_numbers,
+                                    placed_frame, repair_geometries, safe_cell, shown_name,
+                                    some_rows, table_points, text_field)
 from geo.inputs.register_names import AGE_GROUPS, group_counts, place_by_name
 from geo.settings import HouseholdSettings, InputLimits
 from geo.studyarea import StudyArea

@@ -28,8 +28,8 @@ from geo.errors import InputError
 from geo.inputs.geojson import read_geojson
 from geo.inputs.safezip import extract_members, open_checked
 from geo.settings import InputLimits
-from geo.inputs.tables import (CSV_SUFFIXES, LEGACY_EXCEL_SUFFIXES, XLSX_SUFFIXES, cell_text, check_file,
-                        read_table)
+from geo.inputs.tables import (CSV_SUFFIXES, LEGACY_EXCEL_SUFFIXES, XLSX_SUFFIXES, cell_text,
+                               check_file, read_table)
 
 GEOJSON_SUFFIXES = (".geojson", ".json")
 GPKG_SUFFIXES = (".gpkg",)

@@ -345,8 +345,7 @@ def test_correct_wgs84_list_gets_no_suggestion(tmp_path, area):
 
 @pytest.mark.skipif(not OSM_SAMPLE.exists(), reason="shared OSM sample not present")
 def test_amap_list_against_real_beijing_streets(tmp_path):
-    from geo.osm import read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.osm import read_osm, study_area_from_osm
 
     real = study_area_from_osm(read_osm(OSM_SAMPLE))
     facilities = real.facilities.iloc[::3].reset_index(drop=True)
@@ -701,7 +700,8 @@ def test_every_message_key_of_the_readers_exists():
 
     root = Path(__file__).resolve().parents[2] / "geo"
     keys = set()
-    for name in ("osm.py", *(f"inputs/{p.name}" for p in (root / "inputs").glob("*.py"))):
+    for name in (*(f"osm/{p.name}" for p in (root / "osm").glob("*.py")),
+                 *(f"inputs/{p.name}" for p in (root / "inputs").glob("*.py"))):
         keys |= set(re.findall(r'"((?:err|note)\.[a-z_]+)"', (root / name).read_text(encoding="utf-8")))
     keys |= {"err.metres_as_degrees_fit", "err.metres_no_crs_fit"}  # built as key + "_fit"
     assert len(keys) > 40
@@ -808,7 +808,6 @@ def test_readers_split_into_modules_under_500_lines_and_reachable_from_geo_input
     import geo.inputs as layers
     from geo.inputs.communities import read_communities as communities
     from geo.inputs.facilities import read_facilities as facilities
-
     from geo.inputs.readers import read_upload
 
     assert layers.read_facilities is facilities and layers.read_communities is communities

@@ -66,7 +66,7 @@ def test_population_and_household_totals_uploads_set_the_households():
     --household-totals: persons ÷ persons per household, then scaled to the total."""
     import geopandas as gpd
 
-    from geo.population import PopulationSettings
+    from geo.households import PopulationSettings
 
     area = load_demo("synthetic:2000")
     b = area.boundary.bounds

@@ -51,10 +51,10 @@ from geo.crs import require_projected
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
-from geo.wall_gates import SIDES, assumed_access, ignored_why, outline_point, to_wgs84  # noqa: F401
-from geo.wall_graph import (access_points, close_access, compound_of, cut_at_outlines,  # noqa: F401
-                            enter_ends, gate_points, inner_owner, main_network_only,
-                            on_minor_island, paths_lead_out, walled_graph, wgs84_to)
+from geo.walls.gates import assumed_access, ignored_why
+from geo.walls.graph import (access_points, close_access, compound_of, cut_at_outlines,
+                             enter_ends, gate_points, inner_owner, main_network_only,
+                             on_minor_island, paths_lead_out, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
 GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
