@@ -305,7 +305,7 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
         layers.update(with_capacity_columns(layers, capacity))
     walled = index if index is not None else walled
     if walled is not None and walled.walls is not None:  # gated compounds (geo.walls)
-        from analysis.reach_walls import wall_layers
+        from analysis.reach.walls import wall_layers
 
         layers.update(wall_layers(walled))
     timings = {**base.timings_s, **reach.timings_s, **(timings_s or {})}

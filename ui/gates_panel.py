@@ -4,7 +4,7 @@ see the coverage change per service before applying it.
 The planner's edits live in ``st.session_state`` as a :class:`geo.walls.WallSettings`
 dictionary; :func:`wall_settings` turns them into the run's settings (so they key the
 caches and are saved with the project's settings). The numbers come from
-:func:`analysis.reach_walls.what_if`; this module only draws widgets.
+:func:`analysis.reach.walls.what_if`; this module only draws widgets.
 """
 
 from __future__ import annotations

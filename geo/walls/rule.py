@@ -27,7 +27,7 @@ The rule, in one place
 * **Walls off is the plain street model** (every point snapped to its nearest walkable
   way, inner paths included); an opened compound is like no compound at all. **A wall
   only takes ways away**: the reach step keeps the walls-off walk beside the walled one
-  and never reports a walled walk shorter than it (:mod:`analysis.reach_query`).
+  and never reports a walled walk shorter than it (:mod:`analysis.reach.query`).
 
 The walled graph (:meth:`Walls.graph`, directed, metres) keeps scipy's multi-source
 Dijkstra usable: every inner node whose edges are all inner paths of one compound keeps its
@@ -412,7 +412,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     minor_island_share
         An access point onto a piece of network cut off from the rest and holding less than
         this share of the nodes leads nowhere and is not used (as the reach step moves homes
-        and facilities off such pieces, :func:`analysis.reach_index.prepare_reach`).
+        and facilities off such pieces, :func:`analysis.reach.index.prepare_reach`).
     """
     crs = network.crs
     cands = wall_candidates(compounds, settings, crs)
