@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csgraph
 
-from analysis.reach.index import ReachIndex
+from analysis.reach import ReachIndex
 from analysis.reach.query import SnappedPoints
 
 #: Facilities searched per Dijkstra call (bounds the dense distance block in memory).

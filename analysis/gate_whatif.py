@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.reach.query import household_minutes
+from analysis.reach import household_minutes
 from analysis.reach.walls import minutes_change, reindexed
 from geo.vocabulary import minutes_column
 

@@ -117,8 +117,8 @@ def _grid_system_args(args: argparse.Namespace) -> GridSystemArgs:
 def kept_grids(path: str) -> tuple:
     """``(previous, locked, walls)`` of an existing project: every unit's grid and the
     locked grids, for a re-run that keeps them (:func:`geo.grids.make_grids`), and the
-    gate edits saved with it (:func:`analysis.projectstate.wall_settings_of`)."""
-    from analysis.projectstate import wall_settings_of
+    gate edits saved with it (:func:`analysis.project.state.wall_settings_of`)."""
+    from analysis.project import wall_settings_of
     from geo.grids import edits
 
     project = opened_project(path)
@@ -209,7 +209,7 @@ def save_run(result, source: dict, out: str | Path, summary: str | Path | None =
     atomically, as ``run`` does; return the summary written."""
     from analysis.gridsystem import set_grid_system
     from analysis.project import save_project
-    from analysis.projectstate import project_from_result
+    from analysis.project import project_from_result
 
     admin_code, object_code, roster = grid_system or (None, None, None)
     project = set_grid_system(project_from_result(result), admin_code=admin_code,

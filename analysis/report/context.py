@@ -9,8 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from analysis.colours import service_colours
-from analysis.project import Project
-from analysis.projectstate import area_source_of, area_title
+from analysis.project import Project, area_source_of, area_title
 from analysis.report.style import PAPERS_IN, clean
 from geo.vocabulary import services_with_minutes
 from geo.catalogue import load_catalogue

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from analysis import pipeline as P
-from analysis.reach.query import household_minutes
+from analysis.reach import household_minutes
 from analysis.reach.walls import compound_access, without_walls
 from analysis.stages import Inputs, Runner, StageCache
 from geo.synthetic import synthetic_district
