@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.project import Project
-from analysis.projectstate import area_source_of, area_title
+from analysis.project import area_source_of, area_title
 from geo.grids.reasons import name_text
 from geo.i18n import t
 

@@ -1,7 +1,7 @@
 """Walks from each facility to every home within a bound: the reach that the two-step
 floating catchment method (:mod:`analysis.capacity`) needs.
 
-The nearest-facility pass (:func:`analysis.reach_query.household_minutes`) answers one
+The nearest-facility pass (:func:`analysis.reach.query.household_minutes`) answers one
 number per home; capacity needs every (facility, home) pair within the service's
 threshold. One bounded Dijkstra search runs from each facility's virtual source node of
 the reach index's augmented graph (``scipy.sparse.csgraph.dijkstra(limit=...)``), so the
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csgraph
 
-from analysis.reach_index import ReachIndex
-from analysis.reach_query import SnappedPoints
+from analysis.reach import ReachIndex
+from analysis.reach.query import SnappedPoints
 
 #: Facilities searched per Dijkstra call (bounds the dense distance block in memory).
 CHUNK = 64

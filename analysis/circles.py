@@ -89,7 +89,7 @@ def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSet
     if groups:  # age groups counted in the register or buildings (elderly, young children)
         summary["coverage_groups"] = groups
     if index.walls is not None:  # gated compounds: what the walls change (CONTRACT.md)
-        from analysis.reach_walls import compound_access, wall_notes
+        from analysis.reach.walls import compound_access, wall_notes
 
         summary["compound_access"] = compound_access(index, reach, settings, services)
         summary["notes_reach"] += wall_notes(summary["compound_access"])

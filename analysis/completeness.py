@@ -266,7 +266,7 @@ def _other_use(area) -> gpd.GeoDataFrame | None:
         parts.append(sites[["geometry"]])
     b = area.buildings
     if b is not None and len(b) and "building" in b.columns:
-        from geo.building_use import BUILDING_REASON
+        from geo.households import BUILDING_REASON
 
         kind = b["building"].astype(str)
         named = kind.isin(list(BUILDING_REASON)) | (b["use"].notna() if "use" in b else False)

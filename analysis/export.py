@@ -204,9 +204,9 @@ def _as_table(frame: pd.DataFrame, lang: str | None = BOTH) -> pd.DataFrame:
 
 def _journal_table(project: Project) -> pd.DataFrame | None:
     if project.session is not None and project.session.entries:
-        from analysis.project import _journal_frame
+        from analysis.project import journal_frame
 
-        return _journal_frame(project.session).drop(columns="record")
+        return journal_frame(project.session).drop(columns="record")
     if project.path is not None and Path(project.path).exists():
         frame = read_journal(project.path)
         return frame.drop(columns="record") if len(frame) else None

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.reach_query import household_minutes
-from analysis.reach_walls import minutes_change, reindexed
+from analysis.reach import household_minutes
+from analysis.reach.walls import minutes_change, reindexed
 from geo.vocabulary import minutes_column
 
 

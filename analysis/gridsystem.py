@@ -1,7 +1,7 @@
 """The grid system of a project: codes (CJ/T 349-2010 structure), 四至 sentences, and the
 grid workers on A/B posts, kept in step with the grids.
 
-:func:`apply` is called whenever a project's grids change (:func:`analysis.projectstate.
+:func:`apply` is called whenever a project's grids change (:func:`analysis.project.state.
 with_session`): it writes ``grid_code`` (and ``grid_code_full``), ``boundary_zh`` and
 ``boundary_en`` on the grids, re-matches the workers (when the project has a roster) and
 puts ``staffing`` in the summary. :func:`set_grid_system` records the planner's

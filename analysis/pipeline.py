@@ -99,8 +99,7 @@ def load_area(*, osm: str | None = None, place: str | None = None, demo: str | N
         from geo.demos import load_demo
 
         return load_demo(demo, catalogue=catalogue)
-    from geo.osm import download_osm, read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.osm import download_osm, read_osm, study_area_from_osm
 
     layers = read_osm(osm) if osm else download_osm(place)
     return study_area_from_osm(layers, catalogue=catalogue)
@@ -308,7 +307,7 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
         layers.update(with_capacity_columns(layers, capacity))
     walled = index if index is not None else walled
     if walled is not None and walled.walls is not None:  # gated compounds (geo.walls)
-        from analysis.reach_walls import wall_layers
+        from analysis.reach.walls import wall_layers
 
         layers.update(wall_layers(walled))
     timings = {**base.timings_s, **reach.timings_s, **(timings_s or {})}

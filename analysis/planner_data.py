@@ -14,8 +14,8 @@ import pandas as pd
 
 from geo.grids.communities import assign_communities
 from geo.households import estimate_households
-from geo.inputs.personal import shape_of
-from geo.population import calibrate, households_from_population
+from geo.inputs import shape_of
+from geo.households import calibrate, households_from_population
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
 

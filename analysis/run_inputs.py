@@ -55,7 +55,7 @@ def given_files(args: argparse.Namespace, *, keep_text: tuple[str, ...] = (), sa
     """``run``'s input files as readers (:class:`analysis.assembly.Given`), each reading
     its path against the area it is handed; warnings go to ``say``."""
     from analysis.assembly import Given
-    from geo import layers as user_layers
+    from geo import inputs as user_layers
     from geo.inputs import footprints
 
     def layer(reader, path, crs, **options):
@@ -65,7 +65,7 @@ def given_files(args: argparse.Namespace, *, keep_text: tuple[str, ...] = (), sa
                                              **options)
 
     def population(area):
-        from geo.inputs.population import read_population
+        from geo.inputs import read_population
 
         return read_population(args.population, crs=args.population_crs, area=area)
 
@@ -120,8 +120,8 @@ def _grid_system_args(args: argparse.Namespace) -> GridSystemArgs:
 def kept_grids(path: str) -> tuple:
     """``(previous, locked, walls)`` of an existing project: every unit's grid and the
     locked grids, for a re-run that keeps them (:func:`geo.grids.make_grids`), and the
-    gate edits saved with it (:func:`analysis.projectstate.wall_settings_of`)."""
-    from analysis.projectstate import wall_settings_of
+    gate edits saved with it (:func:`analysis.project.state.wall_settings_of`)."""
+    from analysis.project import wall_settings_of
     from geo.grids import edits
 
     project = opened_project(path)
@@ -197,7 +197,7 @@ def save_run(result, source: dict, out: str | Path, summary: str | Path | None =
     atomically, as ``run`` does; return the summary written."""
     from analysis.gridsystem import set_grid_system
     from analysis.project import save_project
-    from analysis.projectstate import project_from_result
+    from analysis.project import project_from_result
 
     admin_code, object_code, roster = grid_system or (None, None, None)
     project = set_grid_system(project_from_result(result), admin_code=admin_code,

@@ -1,5 +1,5 @@
 """Siting with walled compounds: which homes a candidate site brings within the threshold,
-measured as coverage measures them (:mod:`analysis.reach_query`).
+measured as coverage measures them (:mod:`analysis.reach.query`).
 
 With walls a home's walk is the walled walk (along its compound's inner paths, or
 straight to a gate where no path leads out, through open access points only), and never
@@ -28,7 +28,7 @@ def snapped_like_facilities(index, cands, walls=None):
     or with ``walls``): ``(candidates, compound of each)``; node candidates are kept."""
     import dataclasses
 
-    from analysis.reach_index import snap_points
+    from analysis.reach.index import snap_points
 
     n = cands.size
     points = cands.node < 0
@@ -87,7 +87,7 @@ def walled_pairs(index, cands, demand: np.ndarray, budget_m: float) -> sparse.cs
     tgt.append(walls.access["node"].to_numpy().astype(np.int64)[acc])
     wt.append(m)
     fin = np.concatenate(wt)
-    from analysis.reach_index import augment_graph
+    from analysis.reach.index import augment_graph
 
     src, tgt = np.concatenate(src), np.concatenate(tgt).astype(np.int64)
     keep = np.isfinite(fin)

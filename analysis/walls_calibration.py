@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from geo.wall_graph import on_minor_island
+from geo.walls import on_minor_island
 
 #: Homes nearer than this to a crossing in a straight line are left out (the ratio of two
 #: short distances says more about where the home point sits than about the paths).
@@ -27,7 +27,7 @@ def _minor(index) -> float:
 
 def detour_ratios(index) -> np.ndarray:
     """The ratio (inner-path walk ÷ straight line to the nearest crossing) of every home of
-    ``index`` (:class:`analysis.reach_index.ReachIndex` with walls) snapped to an inner path
+    ``index`` (:class:`analysis.reach.index.ReachIndex` with walls) snapped to an inner path
     that leads out; empty when none is."""
     walls, w = index.walls, index.walled
     if walls is None or w is None:

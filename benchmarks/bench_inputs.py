@@ -1,7 +1,7 @@
 """Reading uploads: what the checks cost, and how exact the GCJ-02 inverse is.
 
 1. A GBK household register of N rows (Chinese headers, personal columns, coordinates)
-   read by ``geo.layers.read_households`` — encoding detection, column recognition,
+   read by ``geo.inputs.read_households`` — encoding detection, column recognition,
    privacy scan, CRS checks, projection (and, with a study area, the checks against it) —
    beside the naive alternative that already knows the encoding and the column names:
    ``pandas.read_csv(encoding="gbk")`` + ``points_from_xy`` + ``to_crs``.
@@ -31,7 +31,7 @@ def bench_register(rows: int) -> None:
     import numpy as np
     import pandas as pd
 
-    from geo.layers import read_households
+    from geo.inputs import read_households
     from geo.synthetic import synthetic_district
 
     area = synthetic_district(20_000, seed=0)

@@ -53,8 +53,7 @@ def one_size(households: int) -> dict:
 
 def real_osm() -> dict:
     from geo.demos import helsinki_path
-    from geo.osm import read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.osm import read_osm, study_area_from_osm
 
     out = {}
     sources = {"helsinki_pbf": helsinki_path(),

@@ -132,12 +132,14 @@ def bench(households: int) -> None:
         slow = Path(tmp) / "slow.gpkg"
 
         def default_sync_save():
-            cm = pj._unsynced_sqlite
-            pj._unsynced_sqlite = _noop  # GDAL's default: SQLite fsyncs every transaction
+            from analysis.project import file as project_file
+
+            cm = project_file._unsynced_sqlite
+            project_file._unsynced_sqlite = _noop  # GDAL's default: SQLite fsyncs every transaction
             try:
                 return pj.save(work, slow)
             finally:
-                pj._unsynced_sqlite = cm
+                project_file._unsynced_sqlite = cm
 
         t_slow, _ = timed(default_sync_save, repeat=1)
     print(f"  save {t_save:.2f} s ({size_mb:.1f} MB), autosave after an edit {t_autosave:.2f} s, "

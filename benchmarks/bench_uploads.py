@@ -12,7 +12,7 @@ Run from the repository root::
    ``to_crs`` of the same file (what a script without any checks would do).
 2. A 1,000 × 1,000-cell population GeoTIFF (EPSG:3857, 20 m cells) read with
    :func:`geo.inputs.population.read_population` and spread onto the homes
-   (:func:`geo.population.households_from_population`); against the same spread done with
+   (:func:`geo.households.population.households_from_population`); against the same spread done with
    a ``geopandas.sjoin`` of homes in cell polygons and a pandas groupby.
 
 Timings are wall clock and CPU of one run each (the machine is shared).
@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geo.chinacrs import wgs84_to_gcj02  # noqa: E402
 from geo.households import estimate_households  # noqa: E402
 from geo.inputs.footprints import read_buildings, with_buildings  # noqa: E402
-from geo.inputs.population import read_population  # noqa: E402
-from geo.population import households_from_population  # noqa: E402
+from geo.inputs import read_population  # noqa: E402
+from geo.households import households_from_population  # noqa: E402
 from geo.settings import HouseholdSettings, InputLimits  # noqa: E402
 from geo.synthetic import synthetic_district  # noqa: E402
 

@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis import reach as R  # noqa: E402
-from analysis.reach_walls import compound_access  # noqa: E402
+from analysis.reach.walls import compound_access  # noqa: E402
 from analysis.settings import WalkSettings  # noqa: E402
 from geo.synthetic import synthetic_district  # noqa: E402
 from geo.walls import build_walls  # noqa: E402

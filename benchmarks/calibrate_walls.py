@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis import pipeline as P  # noqa: E402
-from analysis.reach_walls import CHANGE_MIN  # noqa: E402
+from analysis.reach.walls import CHANGE_MIN  # noqa: E402
 from analysis.stages import Inputs, Runner, StageCache  # noqa: E402
 from analysis.walls_calibration import detour_summary  # noqa: E402
 from geo.synthetic import synthetic_district  # noqa: E402

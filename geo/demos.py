@@ -44,8 +44,7 @@ def load_demo(name: str, *, catalogue: tuple[Service, ...] | None = None) -> Stu
     """
     key = name.strip().lower()
     if key == "helsinki":
-        from geo.osm import read_osm
-        from geo.osm_area import study_area_from_osm
+        from geo.osm import read_osm, study_area_from_osm
 
         return study_area_from_osm(read_osm(helsinki_path()), catalogue=catalogue,
                                    name="Helsinki")

@@ -48,7 +48,7 @@ class HouseholdSettings:
         workers in dormitories are not households a community grid serves.
     persons_per_household
         Persons per household, both ways: a population count becomes households
-        (:func:`geo.population.households_from_population`) and households become the
+        (:func:`geo.households.households_from_population`) and households become the
         persons whose school places and beds the capacity stage counts. 2.62 is the
         2020 census's national average family household (平均每个家庭户的人口为2.62人,
         seventh national census, bulletin no. 2); a setting.

@@ -33,7 +33,7 @@ class StudyArea:
     sites
         Sites of another use than housing (campuses, hospitals, military areas, hotels,
         commercial and industrial land: ``site_id``, ``reason``, ``name``) or ``None``;
-        buildings inside them hold no households (:mod:`geo.building_use`).
+        buildings inside them hold no households (:mod:`geo.households.building_use`).
     gates
         Mapped gates and entrances (points: ``barrier=gate`` …, ``entrance=*``), the access
         points of walled compounds (:mod:`geo.walls`), or ``None``.

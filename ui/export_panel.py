@@ -177,7 +177,7 @@ def panel(result: Result, page: PageSettings) -> None:
                 _open(result, page, opened)
         upload = st.file_uploader(t("project.upload", lang), type=["gpkg"], key="gc_upload")
         if upload is not None and st.button(t("project.open_upload", lang), key="gc_open_upload"):
-            from analysis.project_upload import open_uploaded_project
+            from analysis.project import open_uploaded_project
 
             try:  # a private temporary file, removed once read (never a shared folder)
                 opened = open_uploaded_project(upload.getvalue())

@@ -4,7 +4,7 @@ see the coverage change per service before applying it.
 The planner's edits live in ``st.session_state`` as a :class:`geo.walls.WallSettings`
 dictionary; :func:`wall_settings` turns them into the run's settings (so they key the
 caches and are saved with the project's settings). The numbers come from
-:func:`analysis.reach_walls.what_if`; this module only draws widgets.
+:func:`analysis.reach.walls.what_if`; this module only draws widgets.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _what_if(key: tuple, _run, _now: WallSettings, _after: WallSettings, _walk, 
 
     area = _run.result.area
     return compound_what_if(_run.index, area.network, area.compounds,
-                            getattr(area, "gates", None), _now, _after, _walk, _services,
+                            area.gates, _now, _after, _walk, _services,
                             outline=_outline)
 
 
@@ -82,7 +82,7 @@ def panel(run, page) -> None:
     """The gates tab: compounds, their gates, one edit at a time with its coverage change."""
     lang = page.lang
     index = run.index
-    walls = getattr(index, "walls", None) if index is not None else None
+    walls = index.walls if index is not None else None
     if walls is None:
         st.info(t("gates.none", lang))
         return

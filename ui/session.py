@@ -31,12 +31,11 @@ import pandas as pd
 import streamlit as st
 
 from analysis.pipeline import Result
-from analysis.project import (Project, area_record, area_source_of, project_from_result, same_area,
-                              with_session)
+from analysis.project import (Project, area_record, area_source_of, area_title,
+                              project_from_result, run_settings_of, same_area,
+                              settings_differences, wall_settings_of, with_session)
 from geo.grids import edits
 from geo.i18n import t
-from analysis.projectstate import (area_title, run_settings_of, settings_differences,
-                                   wall_settings_of)
 from analysis.settings import WalkSettings
 from ui import gates_panel, state
 from ui.sidebar import BASE_SETTINGS_KEY, HOUSEHOLD_WIDGETS, minutes_option
@@ -105,9 +104,9 @@ def file_stem(area: dict | None, fallback: str = "gridcircle") -> str:
 
 def base_parts(settings) -> str:
     """The settings the grid stage reads, as the text a project file stores."""
-    from analysis.projectstate import _dumps
+    from analysis.project import json_text
 
-    return _dumps({"households": settings.households, "grids": settings.grids})
+    return json_text({"households": settings.households, "grids": settings.grids})
 
 
 def _stored_base(project: Project) -> str:
@@ -182,7 +181,7 @@ def widgets_for(meta: dict) -> dict:
     with: the band, the household model, each walking speed and threshold (any value,
     not only the usual choices), whose pace each service is walked at, the services shown
     and the basemap. What the page then still measures otherwise is found by
-    :func:`analysis.projectstate.settings_differences`."""
+    :func:`analysis.project.state.settings_differences`."""
     values: dict = {}
     area = area_source_of(meta)
     if area is not None:
@@ -213,7 +212,7 @@ def widgets_for(meta: dict) -> dict:
 
 
 def setting_name(path: str, lang: str) -> str:
-    """A setting of :func:`analysis.projectstate.settings_differences` by the name the sidebar shows it under."""
+    """A setting of :func:`analysis.project.state.settings_differences` by the name the sidebar shows it under."""
     from analysis.settings import load_profiles
     from geo.catalogue import load_catalogue
 

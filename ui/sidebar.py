@@ -152,17 +152,17 @@ def _checked(kind: str, upload: state.Upload, source: state.Source, lang: str, *
         st.error(widgets.plain(state.user_message(exc, lang)))
         return False
     if kind in uploads.COUNT_KINDS:
-        for key, params in getattr(read, "notes", ()):
+        notes = () if kind == "household_totals" else read.notes  # a table has none
+        for key, params in notes:
             st.warning(widgets.plain(t(key, lang, **params)))
         rows = len(read) if kind == "household_totals" else len(read.cells)
         st.caption(t("page.upload_ok", lang, rows=rows))
         return True
-    messages = read.messages(lang) if hasattr(read, "messages") else list(read.warnings)
-    for message in messages:
+    for message in read.messages(lang):
         st.warning(widgets.plain(message))
-    if getattr(read, "suggested_crs", None):
+    if read.suggested_crs:
         st.warning(widgets.plain(t("page.suggested_crs", lang, crs=read.suggested_crs)))
-    dropped = getattr(read, "dropped_personal_columns", ())
+    dropped = read.dropped_personal_columns
     if dropped:
         st.info(widgets.plain(t("page.dropped_personal", lang,
                                 columns="、".join(map(str, dropped)))))

@@ -154,7 +154,7 @@ def counts_for(kind: str, upload: Upload, source: Source, footprints: Uploads | 
     the command line's readers from a private copy of the upload, checked against the
     study area (with the uploaded footprints put in, when given)."""
     from analysis.planner_data import read_totals
-    from geo.inputs.population import read_population
+    from geo.inputs import read_population
 
     if kind == "household_totals":
         return _read_privately(upload_bytes(upload.sha256), upload.name, read_totals)
@@ -230,7 +230,7 @@ def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
 
 @st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES * 3)
 def layer_for(kind: str, upload: Upload, source: Source, *, footprints: Uploads | None = None):
-    """An uploaded layer read and checked against the study area (``geo.layers.LayerRead``;
+    """An uploaded layer read and checked against the study area (``geo.inputs.LayerRead``;
     with ``footprints``: the area with those uploaded buildings and compounds put in)."""
     from ui.uploads import read_layer
 

@@ -1,5 +1,5 @@
 """Uploaded layers (household register, facilities, community boundaries) read through the
-same readers as the command line (``geo.layers``), so both accept the same files."""
+same readers as the command line (``geo.inputs``), so both accept the same files."""
 
 from __future__ import annotations
 
@@ -50,14 +50,14 @@ def private_copy(data: bytes, name: str) -> Iterator[Path]:
 
 
 def read_layer(kind: str, data: bytes, name: str, *, crs: str | None, area: StudyArea):
-    """Read one uploaded layer from its bytes; returns ``geo.layers.LayerRead``.
+    """Read one uploaded layer from its bytes; returns ``geo.inputs.LayerRead``.
 
     Raises
     ------
     geo.errors.InputError
         With one message that names the file and says what to do.
     """
-    from geo.layers import read_upload
+    from geo.inputs import read_upload
 
     options = {"area": area}
     if crs:

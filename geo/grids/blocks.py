@@ -52,7 +52,8 @@ def _lines(geoms: np.ndarray) -> np.ndarray:
     return parts[shapely.get_type_id(parts) == 1]
 
 
-def _faces(lines: np.ndarray, regions: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+def faces_in_regions(lines: np.ndarray, regions: gpd.GeoDataFrame,
+                     label: str) -> gpd.GeoDataFrame:
     """Polygonize ``lines`` (with the regions' boundaries) and keep faces inside a region."""
     all_lines = np.concatenate([_lines(lines), _lines(regions.geometry.to_numpy())])
     noded = shapely.union_all(all_lines, grid_size=GRID_SIZE_M)
@@ -94,9 +95,9 @@ def street_blocks(roads: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
     box = shapely.box(*communities.total_bounds).buffer(1.0)
     r = roads[roads["road_class"].isin(classes)]
     r = r[r.intersects(box)] if len(r) else r
-    blocks = _faces(r.geometry.to_numpy(), communities, "_community")
+    blocks = faces_in_regions(r.geometry.to_numpy(), communities, "_community")
     art = r[r["road_class"] == "arterial"].geometry.to_numpy()
-    faces = _faces(art, communities, "_community")
+    faces = faces_in_regions(art, communities, "_community")
     # each block lies in exactly one arterial face (arterials are among the block lines)
     tree = shapely.STRtree(faces.geometry.to_numpy())
     pts = shapely.point_on_surface(blocks.geometry.to_numpy())

@@ -17,6 +17,7 @@ import shapely
 
 from geo.crs import require_projected
 from geo.errors import InputError
+from geo.grids.blocks import faces_in_regions  # one polygonize routine for blocks and communities
 from geo.grids.reasons import encode_reasons
 from geo.i18n import Note, note, t
 
@@ -170,8 +171,6 @@ def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
         :func:`geo.grids.reasons.name_text`), ``households``, ``derived`` (True),
         polygons.
     """
-    from geo.grids.blocks import _faces  # one polygonize routine for blocks and communities
-
     require_projected(households, what="households")
     require_projected(roads, what="roads")
     if target_households <= 0:
@@ -186,7 +185,7 @@ def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
     region = gpd.GeoDataFrame(geometry=[shapely.intersection(shapely.make_valid(boundary),
                                                              settled)], crs=crs)
     arterial = roads.loc[roads["road_class"] == "arterial"].geometry.to_numpy()
-    faces = _faces(arterial, region, "_r").geometry.to_numpy()
+    faces = faces_in_regions(arterial, region, "_r").geometry.to_numpy()
     w = _households_in(faces, points, counts)
     faces, w = faces[w > 0], w[w > 0]
     if len(faces) == 0:

@@ -27,9 +27,9 @@ import pandas as pd
 import shapely
 
 from geo.errors import InputError
-from geo.grids.journal import (FIGURES, Edit, EditSession, JournalEntry, _apply, _row_record,
-                               apply_edit, before_after, entry_from_record, record, redo,
-                               start_session, undo)
+from geo.grids.journal import (FIGURES, Edit, EditSession, JournalEntry, apply_edit,
+                               before_after, entry_from_record, reassign_cells, record, redo,
+                               row_record, start_session, undo)
 from geo.grids.rules import attrs_of
 from geo.grids.splitting import best_split
 from geo.grids.state import GridState
@@ -39,7 +39,7 @@ OPS = ("move", "merge", "split", "lock", "unlock", "rename")
 
 def _rows_for(state: GridState, ids: Iterable[str]) -> tuple[dict, ...]:
     table = state.grids.set_index("grid_id", drop=False)
-    return tuple(_row_record(table.loc[g]) for g in ids if g in table.index)
+    return tuple(row_record(table.loc[g]) for g in ids if g in table.index)
 
 
 def _now() -> str:
@@ -103,7 +103,7 @@ def _commit(state: GridState, op: str, params: dict, cells: np.ndarray, new_grid
     for g in after_ids - set(current):
         attrs_after.setdefault(g, {"name": "", "locked": False})
     attrs_before = {g: current.get(g) for g in attrs_after}
-    new_state, touched = _apply(state, cells, list(new_grid), attrs_after)
+    new_state, touched = reassign_cells(state, cells, list(new_grid), attrs_after)
     warnings = list(extra_warnings) + _rule_warnings(state, new_state, touched)
     entry = JournalEntry(
         op=op, params=params, time_utc=_now(), author=author,

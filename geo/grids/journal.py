@@ -135,7 +135,7 @@ def _plain(value: object) -> object:
     return value
 
 
-def _row_record(row: pd.Series) -> dict:
+def row_record(row: pd.Series) -> dict:
     """Every column of a grid table row but the geometry, JSON-ready."""
     out = {col: _plain(row[col]) for col in row.index if col != "geometry"}
     out["grid_id"] = str(row["grid_id"])
@@ -143,8 +143,8 @@ def _row_record(row: pd.Series) -> dict:
     return out
 
 
-def _apply(state: GridState, cells: np.ndarray, new_grid: Sequence[str],
-           attrs: dict[str, dict | None]) -> tuple[GridState, list[str]]:
+def reassign_cells(state: GridState, cells: np.ndarray, new_grid: Sequence[str],
+                   attrs: dict[str, dict | None]) -> tuple[GridState, list[str]]:
     """Reassign ``cells`` and set ``attrs``; recompute the grids concerned."""
     grid_of_cell = state.grid_of_cell.copy()
     touched = set(attrs)
@@ -197,7 +197,7 @@ def _replay(state: GridState, entry: JournalEntry, forward: bool) -> GridState:
     if len(cells) and tuple(state.grid_of_cell[cells]) != tuple(expected):
         raise InputError("err.edit_journal_mismatch", op=entry.op, time=entry.time_utc)
     attrs = entry.attrs_after if forward else entry.attrs_before
-    new = _apply(state, cells, list(grids), attrs)[0]
+    new = reassign_cells(state, cells, list(grids), attrs)[0]
     # restore the recorded rows exactly (they may come from the grid stage's own checks)
     rows = {r["grid_id"]: r for r in (entry.after if forward else entry.before)}
     table = new.grids.copy()
@@ -242,4 +242,5 @@ def before_after(entry: JournalEntry) -> pd.DataFrame:
 
 
 __all__ = ["FIGURES", "Edit", "EditSession", "JournalEntry", "apply_edit", "before_after",
-           "entry_from_record", "record", "redo", "start_session", "undo"]
+           "entry_from_record", "reassign_cells", "record", "redo", "row_record", "start_session",
+           "undo"]

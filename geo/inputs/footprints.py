@@ -25,10 +25,10 @@ import pandas as pd
 import shapely
 
 from geo.errors import InputError
-from geo.inputs import columns as cols
-from geo.layer_parts import (FIELDS, LayerRead, finish_read, layer_columns, parse_numbers,
-                             placed_frame, repair_geometries, shown_name, text_field)
-from geo.register_names import AGE_GROUPS, group_counts
+import geo.inputs.columns as cols
+from geo.inputs.layer_parts import (FIELDS, LayerRead, finish_read, layer_columns, parse_numbers,
+                                    placed_frame, repair_geometries, shown_name, text_field)
+from geo.inputs.register_names import AGE_GROUPS, group_counts
 from geo.settings import InputLimits
 from geo.inputs.uploads import load
 from geo.studyarea import StudyArea

@@ -17,11 +17,11 @@ import shapely
 
 from geo.crs import WGS84
 from geo.errors import InputError
-from geo.inputs import personal as personal_data
+import geo.inputs.personal as personal_data
 from geo.inputs.uploads import load
-from geo.layer_parts import (COORD_FIELDS, FIELDS, LayerRead, finish_read, has_geometry,
-                             layer_columns, placed_frame, repair_geometries, shown_name,
-                             table_points, text_field)
+from geo.inputs.layer_parts import (COORD_FIELDS, FIELDS, LayerRead, finish_read, has_geometry,
+                                    layer_columns, placed_frame, repair_geometries, shown_name,
+                                    table_points, text_field)
 from geo.settings import InputLimits
 from geo.studyarea import StudyArea
 

@@ -17,7 +17,7 @@ import pyproj
 import shapely
 
 from geo.errors import InputError
-from geo.inputs import columns as cols
+import geo.inputs.columns as cols
 from geo.settings import InputLimits
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".geotiff")
@@ -109,7 +109,7 @@ def _overlaps(window, src) -> bool:
 
 
 def _read_layer(path: Path, *, crs, area, limits, layer) -> PopulationCells:
-    from geo.layer_parts import placed_frame, repair_geometries
+    from geo.inputs.layer_parts import placed_frame, repair_geometries
     from geo.inputs.uploads import load
 
     fields = ("population", "name", "id")

@@ -7,7 +7,7 @@ charset-normalizer's best guess. Binary files given a ``.csv`` name are recognis
 refused with a message that says what they look like.
 
 Cells come back as text exactly as written (``''`` for empty); turning them into numbers
-is the readers' job (:mod:`geo.layers`), which know which column is which.
+is the readers' job (:mod:`geo.inputs`), which know which column is which.
 """
 
 from __future__ import annotations

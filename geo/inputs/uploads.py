@@ -5,7 +5,7 @@ CSV and XLSX (through :mod:`geo.inputs.tables`), GeoJSON (through the strict rea
 any of these (through :mod:`geo.inputs.safezip`). Every format comes back the same way — a
 :class:`Loaded` with all attribute cells as text, one geometry per row (``None`` where a
 table row has none yet), the file's own CRS and the row numbers the user sees — so that
-:mod:`geo.layers` reads households, facilities and communities alike from all of them.
+:mod:`geo.inputs` reads households, facilities and communities alike from all of them.
 
 Files are only read. A GeoPackage or Shapefile is copied, and a zip extracted, into a
 fresh temporary folder first, which is removed afterwards.
@@ -23,13 +23,13 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo.inputs import columns as cols
+import geo.inputs.columns as cols
 from geo.errors import InputError
 from geo.inputs.geojson import read_geojson
 from geo.inputs.safezip import extract_members, open_checked
 from geo.settings import InputLimits
-from geo.inputs.tables import (CSV_SUFFIXES, LEGACY_EXCEL_SUFFIXES, XLSX_SUFFIXES, cell_text, check_file,
-                        read_table)
+from geo.inputs.tables import (CSV_SUFFIXES, LEGACY_EXCEL_SUFFIXES, XLSX_SUFFIXES, cell_text,
+                               check_file, read_table)
 
 GEOJSON_SUFFIXES = (".geojson", ".json")
 GPKG_SUFFIXES = (".gpkg",)

@@ -271,7 +271,7 @@ def test_osm_capacity_tags_and_age_columns():
     import shapely
 
     from analysis.capacity_stage import Standard, demand_persons
-    from geo.osm_area import osm_capacity
+    from geo.osm import osm_capacity
 
     features = gpd.GeoDataFrame(
         {"capacity": ["600", None, "about 300", None, "0"],

@@ -180,7 +180,7 @@ def test_codes_and_boundaries_on_the_beijing_sample():
     if not BEIJING_OSM.exists():
         pytest.skip("the Beijing OSM sample is not on this machine")
     from analysis.pipeline import RunSettings, load_area, run
-    from analysis.projectstate import project_from_result
+    from analysis.project import project_from_result
 
     result = run(load_area(osm=str(BEIJING_OSM)), RunSettings())
     project = set_grid_system(project_from_result(result), admin_code="110108009")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from analysis.cli import main
 from analysis.outputs import staged_folder
-from geo.community_reader import read_communities
+from geo.inputs import read_communities
 from geo.errors import InputError
 from geo.settings import InputLimits
 

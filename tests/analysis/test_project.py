@@ -288,7 +288,7 @@ def test_two_sessions_editing_one_file_detect_the_conflict(project, tmp_path):
 def test_saves_wait_for_each_other(project, tmp_path, monkeypatch):
     path = tmp_path / "locked.gpkg"
     saved = pj.save(project, path)
-    monkeypatch.setattr(pj, "LOCK_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("analysis.project.file.LOCK_TIMEOUT_S", 0.2)
     with pj.file_lock(path):
         with pytest.raises(ProjectFileError) as info:
             with pj.file_lock(path, timeout_s=0.2):

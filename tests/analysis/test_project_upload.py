@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import project as pj
-from analysis import project_upload
-from analysis.project_upload import open_uploaded_project
+from analysis.project import upload as project_upload
+from analysis.project import open_uploaded_project
 from geo.errors import GridcircleError
 from tests.analysis.project_fixtures import project_result
 

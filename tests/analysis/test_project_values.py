@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from analysis import project as pj
 from analysis.cli import main
-from analysis.project_values import ProjectRowsError
+from analysis.project import ProjectRowsError
 from tests.analysis.project_fixtures import project_result
 
 QUICK = settings(max_examples=12, deadline=None, database=None, derandomize=True,

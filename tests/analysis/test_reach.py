@@ -326,8 +326,7 @@ def test_polygon_misclassification_counts_against_per_household_answer():
 @pytest.mark.skipif(not XUEQING.exists(), reason="shared Xueqing OSM sample not present")
 def test_xueqing_sample_end_to_end():
     from geo.households import estimate_households
-    from geo.osm import read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.osm import read_osm, study_area_from_osm
 
     area = study_area_from_osm(read_osm(XUEQING))
     hh = estimate_households(area)

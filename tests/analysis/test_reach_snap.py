@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from analysis.reach_index import _snap, snap_points, prepare_reach
+from analysis.reach.index import _snap, snap_points, prepare_reach
 from geo.network import build_network
 from geo.walls import build_walls
 from tests.analysis.reach_fixtures import CRS, lattice, lines_frame, points_frame

@@ -13,7 +13,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from analysis import reach as R
-from analysis.reach_walls import compound_access, wall_layers, without_walls
+from analysis.reach.walls import compound_access, wall_layers, without_walls
 from analysis.settings import WalkSettings
 from geo.network import build_network
 from geo.walls import WallSettings, build_walls, cut_at_outlines
@@ -388,7 +388,7 @@ def test_each_ignored_mapped_gate_says_why():
 
 
 def test_notes_and_report_line_say_how_many_gates_were_assumed_and_why_gates_were_ignored():
-    from analysis.reach_walls import wall_notes
+    from analysis.reach.walls import wall_notes
     from analysis.summary_text import compound_access_line
 
     net = build_network(lines_frame(_shift(RING)))

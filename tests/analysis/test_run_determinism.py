@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo.roads import first_tag, road_class, tag_values
+from geo.osm.roads import first_tag, road_class, tag_values
 from tests.conftest import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[2]

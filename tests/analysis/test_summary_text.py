@@ -43,7 +43,7 @@ def test_compound_access_line_names_the_service_the_walls_change_most():
 def test_a_saved_project_with_bad_group_shares_is_refused():
     import pytest
 
-    from analysis.project_checks import check_project_meta
+    from analysis.project import check_project_meta
     from geo.errors import ProjectFileError
 
     good = {"crs": "EPSG:32650", "summary": {"coverage_groups": {"elderly_60plus": {"elderly_care": 0.5}}}}
@@ -55,7 +55,7 @@ def test_a_saved_project_with_bad_group_shares_is_refused():
 
 
 def test_a_projects_gate_edits_are_read_back_or_default():
-    from analysis.projectstate import wall_settings_of
+    from analysis.project import wall_settings_of
     from geo.walls import WallSettings
 
     edits = WallSettings(gated=True, open_compounds=("way/7",), added_gates=((116.3, 39.9),))

@@ -3,7 +3,7 @@
 Over generated districts (sizes, seeds, high-rise shares, a detour factor inside
 compounds, a seeded half of the compounds opened) and the real Beijing sample: per
 household and service, the walled walk is never shorter than the summary's model without
-walls (:func:`analysis.reach_walls.without_walls`), nor than the planner's "walls off"
+walls (:func:`analysis.reach.walls.without_walls`), nor than the planner's "walls off"
 (``WallSettings(gated=False)``), which must be the same model, nor with some compounds
 opened. (Opening some compounds need not shorten every walk: a facility in an opened
 compound snaps to its nearest way, which may lie over the wall.) The summary's coverage
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from analysis import pipeline as P
-from analysis.reach_query import household_minutes
-from analysis.reach_walls import compound_access, without_walls
+from analysis.reach import household_minutes
+from analysis.reach.walls import compound_access, without_walls
 from analysis.stages import Inputs, Runner, StageCache
 from geo.synthetic import synthetic_district
 from geo.walls import WallSettings

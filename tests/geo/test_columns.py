@@ -81,7 +81,7 @@ def test_total_rows():
 
 
 def test_numbers_in_other_notations_in_a_coordinate_column(tmp_path):
-    from geo.layers import read_households
+    from geo.inputs import read_households
 
     path = tmp_path / "dms.csv"
     path.write_text("经度,纬度,户数\n116°21′E,39°54′N,5\n116.36,39.91,3\n", encoding="utf-8")

@@ -5,8 +5,7 @@ import pytest
 import requests
 
 from geo.errors import InputError
-from geo.osm import download_osm
-from geo.osm_area import study_area_from_osm
+from geo.osm import download_osm, study_area_from_osm
 
 
 def test_place_download_goes_through_osmnx_with_disk_cache(monkeypatch, osm_file, tmp_path):

@@ -317,7 +317,9 @@ def test_every_message_key_used_by_the_edit_and_project_modules_exists():
     root = Path(__file__).resolve().parents[2]
     keys = set()
     grid_modules = tuple(str(p.relative_to(root)) for p in sorted((root / "geo/grids").glob("*.py")))
-    for rel in grid_modules + ("analysis/project.py", "analysis/export.py", "analysis/report.py",
+    project_modules = tuple(str(p.relative_to(root))
+                            for p in sorted((root / "analysis/project").glob("*.py")))
+    for rel in grid_modules + project_modules + ("analysis/export.py", "analysis/report.py",
                 "ui/edit_panel.py", "ui/export_panel.py"):
         path = root / rel
         if path.exists():

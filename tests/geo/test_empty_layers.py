@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from analysis.cli import main
 from geo.errors import GridcircleError
-from geo.osm import read_osm
-from geo.osm_area import study_area_from_osm
+from geo.osm import read_osm, study_area_from_osm
 
 QUICK = settings(max_examples=14, deadline=None, database=None, derandomize=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

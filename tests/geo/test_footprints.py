@@ -16,8 +16,7 @@ from analysis.cli import main
 from geo.chinacrs import gcj02_to_bd09, wgs84_to_gcj02
 from geo.inputs.footprints import (given_counts, is_residential, read_buildings,
                                    read_compounds, with_buildings, with_compounds)
-from geo.osm import read_osm
-from geo.osm_area import study_area_from_osm
+from geo.osm import read_osm, study_area_from_osm
 from geo.households import estimate_households
 from geo.settings import HouseholdSettings
 from tests.conftest import osm_xml

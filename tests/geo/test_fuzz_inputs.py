@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from geo.errors import InputError
-from geo.layers import read_communities, read_facilities, read_households
+from geo.inputs import read_communities, read_facilities, read_households
 from geo.osm import read_osm
 from geo.settings import InputLimits
 from geo.synthetic import synthetic_district

@@ -83,8 +83,7 @@ def test_rule_book_reproduces_the_grid_stage_on_helsinki():
 
 @pytest.mark.skipif(not BEIJING_OSM.exists(), reason="shared Beijing sample not present")
 def test_rule_book_reproduces_the_grid_stage_on_beijing():
-    from geo.osm import read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.osm import read_osm, study_area_from_osm
 
     area = study_area_from_osm(read_osm(str(BEIJING_OSM)), name="Beijing")
     result = grid_area(area)

@@ -352,8 +352,7 @@ def test_other_band():
 @pytest.mark.skipif(not OSM_SAMPLE.exists(), reason="shared OSM sample not present")
 def test_real_osm_sample_all_feasible_in_band():
     from geo.households import estimate_households
-    from geo.osm import read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.osm import read_osm, study_area_from_osm
 
     area = study_area_from_osm(read_osm(OSM_SAMPLE))
     households = estimate_households(area)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.errors import InputError
-from geo.household_reader import read_households
+from geo.inputs import read_households
 from geo.inputs.columns import load_aliases, match_columns
 from geo.inputs.disguise import (CLOSE_BRACKETS, OPEN_BRACKETS, _TRADITIONAL, plain_text,
                                  simplified)

@@ -76,8 +76,7 @@ def test_helpers():
 
 @pytest.mark.skipif(not BEIJING_OSM.exists(), reason="shared Beijing sample not present")
 def test_beijing_compounds_give_households_not_zero():
-    from geo.osm import read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.osm import read_osm, study_area_from_osm
 
     hh = estimate_households(study_area_from_osm(read_osm(BEIJING_OSM)))
     by_source = hh.groupby("hh_source")["households"].sum()
@@ -162,7 +161,7 @@ def test_a_compound_of_dormitories_is_mapped_not_empty():
 
 
 def test_sites_and_uses_read_from_osm_tags():
-    from geo.building_use import sites_from_features, tag_reason
+    from geo.households import sites_from_features, tag_reason
 
     feats = gpd.GeoDataFrame({
         "amenity": ["university", None, None, "hospital", None],
@@ -178,9 +177,8 @@ def test_sites_and_uses_read_from_osm_tags():
 
 @pytest.mark.skipif(not BEIJING_OSM.exists(), reason="shared Beijing sample not present")
 def test_beijing_dormitories_and_campus_buildings_hold_no_households():
-    from geo.building_use import building_reasons
-    from geo.osm import read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.households import building_reasons
+    from geo.osm import read_osm, study_area_from_osm
 
     a = study_area_from_osm(read_osm(BEIJING_OSM))
     assert (a.sites["reason"] == "campus").sum() >= 3  # the universities and schools
@@ -201,7 +199,7 @@ def test_beijing_dormitories_and_campus_buildings_hold_no_households():
 
 
 def test_dormitories_known_by_tags_or_name_whatever_their_building_value():
-    from geo.building_use import tag_reason
+    from geo.households import tag_reason
 
     tags = pd.DataFrame({"name": ["紫荆学生公寓1号楼", "学清苑3号楼", None, "Student Hall A"],
                          "residential": [None, None, "dormitory", None]})

@@ -21,8 +21,8 @@ import shapely
 
 from geo.chinacrs import wgs84_to_bd09, wgs84_to_gcj02
 from geo.errors import CRSError, InputError, SettingsError
-from geo.facility_types import facility_services
-from geo.layers import LayerRead, read_communities, read_facilities, read_households
+from geo.inputs.facility_types import facility_services
+from geo.inputs import LayerRead, read_communities, read_facilities, read_households
 from geo.catalogue import load_catalogue
 from geo.settings import InputLimits
 from geo.synthetic import SERVICE_NAMES_ZH, synthetic_district
@@ -345,8 +345,7 @@ def test_correct_wgs84_list_gets_no_suggestion(tmp_path, area):
 
 @pytest.mark.skipif(not OSM_SAMPLE.exists(), reason="shared OSM sample not present")
 def test_amap_list_against_real_beijing_streets(tmp_path):
-    from geo.osm import read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.osm import read_osm, study_area_from_osm
 
     real = study_area_from_osm(read_osm(OSM_SAMPLE))
     facilities = real.facilities.iloc[::3].reset_index(drop=True)
@@ -701,8 +700,8 @@ def test_every_message_key_of_the_readers_exists():
 
     root = Path(__file__).resolve().parents[2] / "geo"
     keys = set()
-    for name in ("layers.py", "facility_types.py", "osm.py", *(f"inputs/{p.name}" for p in
-                                                              (root / "inputs").glob("*.py"))):
+    for name in (*(f"osm/{p.name}" for p in (root / "osm").glob("*.py")),
+                 *(f"inputs/{p.name}" for p in (root / "inputs").glob("*.py"))):
         keys |= set(re.findall(r'"((?:err|note)\.[a-z_]+)"', (root / name).read_text(encoding="utf-8")))
     keys |= {"err.metres_as_degrees_fit", "err.metres_no_crs_fit"}  # built as key + "_fit"
     assert len(keys) > 40
@@ -787,7 +786,7 @@ def test_gcj02_outside_mainland_is_not_shifted_and_said(tmp_path):
 
 
 def test_read_upload_from_memory(tmp_path, area):
-    from geo.layers import read_upload
+    from geo.inputs import read_upload
 
     rows, truth = _register_rows(area, 4)
     data = _write_csv(tmp_path / "r.csv", rows, "gbk").read_bytes()
@@ -803,34 +802,33 @@ def test_read_upload_from_memory(tmp_path, area):
     assert info.value.key == "err.table_binary"
 
 
-def test_readers_split_into_modules_under_500_lines_and_reachable_from_geo_layers():
+def test_readers_split_into_modules_under_500_lines_and_reachable_from_geo_inputs():
     from pathlib import Path
 
-    import geo.layers as layers
-    from geo.community_reader import read_communities as communities
-    from geo.facility_reader import read_facilities as facilities
-
-    from geo.upload_reader import read_upload
+    import geo.inputs as layers
+    from geo.inputs.communities import read_communities as communities
+    from geo.inputs.facilities import read_facilities as facilities
+    from geo.inputs.readers import read_upload
 
     assert layers.read_facilities is facilities and layers.read_communities is communities
     assert layers.read_upload is read_upload
     assert set(layers.READERS) == {"households", "facilities", "communities", "buildings",
                                    "compounds"}
     root = Path(layers.__file__).parent
-    for name in ("layers.py", "household_reader.py", "facility_reader.py", "community_reader.py",
-                 "register_names.py", "upload_reader.py", "layer_parts.py"):
+    for name in ("__init__.py", "register.py", "facilities.py", "communities.py",
+                 "register_names.py", "readers.py", "layer_parts.py"):
         assert len((root / name).read_text(encoding="utf-8").splitlines()) < 500, name
 
 
-def test_geo_layers_offers_its_readers_as_plain_names():
-    """Every reader is a plain attribute of geo.layers (no module ``__getattr__``), so
+def test_geo_inputs_offers_its_readers_as_plain_names():
+    """Every reader is a plain attribute of geo.inputs (no module ``__getattr__``), so
     tools and readers of the code see what it offers; nobody takes private names from
     the readers' shared steps."""
     import ast
     from pathlib import Path
 
-    import geo.layers as layers
-    from geo import layer_parts
+    import geo.inputs as layers
+    from geo.inputs import layer_parts
 
     assert not hasattr(layers, "__getattr__")
     offered = set(dir(layers))
@@ -840,13 +838,13 @@ def test_geo_layers_offers_its_readers_as_plain_names():
     assert all(callable(reader) for reader in layers.READERS.values())
     assert layers.READERS["households"] is layers.read_households
     assert layers.LayerRead is layer_parts.LayerRead
-    root = Path(layers.__file__).parents[1]
+    root = Path(layers.__file__).parents[2]
     bad = []
     for path in [*(root / "geo").rglob("*.py"), *(root / "analysis").rglob("*.py"),
                  *(root / "ui").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module in ("geo.layers",
-                                                                    "geo.layer_parts"):
+            if isinstance(node, ast.ImportFrom) and node.module in ("geo.inputs",
+                                                                    "geo.inputs.layer_parts"):
                 bad += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_")]
     assert bad == []
 

@@ -12,8 +12,7 @@ import pandas as pd
 import shapely
 import pytest
 
-from geo.building_use import NAME_TABLE, named_other_use
-from geo.households import estimate_households, left_out
+from geo.households import NAME_TABLE, estimate_households, left_out, named_other_use
 from tests.conftest import BEIJING_OSM
 from tests.geo.test_households import area
 
@@ -49,8 +48,7 @@ def test_named_buildings_in_a_compound_hold_no_households_and_are_listed():
 
 @pytest.mark.skipif(not BEIJING_OSM.exists(), reason="shared Beijing sample not present")
 def test_beijing_centre_and_canteen_hold_no_households():
-    from geo.osm import read_osm
-    from geo.osm_area import study_area_from_osm
+    from geo.osm import read_osm, study_area_from_osm
 
     a = study_area_from_osm(read_osm(BEIJING_OSM))
     hh = estimate_households(a)

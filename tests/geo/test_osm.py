@@ -3,8 +3,7 @@ import bz2
 import pytest
 
 from geo.errors import InputError, NetworkError
-from geo.osm import read_osm
-from geo.osm_area import parse_number, study_area_from_osm
+from geo.osm import parse_number, read_osm, study_area_from_osm
 from tests.conftest import BEIJING_OSM
 
 NO_WAYS = ('<?xml version="1.0"?><osm version="0.6"><node id="1" lat="40" lon="116"/>'

@@ -184,7 +184,7 @@ def test_pbf_layers_out_of_range_are_refused():
     import geopandas as gpd
     import shapely
 
-    from geo.osm_checks import check_bounds
+    from geo.osm.checks import check_bounds
 
     good = gpd.GeoDataFrame(geometry=[shapely.LineString([(116.3, 39.9), (116.31, 39.9)])], crs=4326)
     check_bounds([good, None], shown="a.osm.pbf")

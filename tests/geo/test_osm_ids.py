@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from analysis.cli import main
 from geo.errors import InputError
-from geo.osm_checks import scan_osm
+from geo.osm.checks import scan_osm
 from tests.conftest import osm_xml
 
 WIDE = str.maketrans("0123456789", "０１２３４５６７８９")

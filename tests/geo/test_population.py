@@ -15,10 +15,9 @@ from hypothesis import given, settings as hsettings, strategies as st
 from analysis.cli import main
 from analysis.planner_data import with_planner_data
 from geo.households import estimate_households
-from geo.inputs.population import read_population
-from geo.osm import read_osm
-from geo.osm_area import study_area_from_osm
-from geo.population import (calibrate, households_from_population,
+from geo.inputs import read_population
+from geo.osm import read_osm, study_area_from_osm
+from geo.households import (calibrate, households_from_population,
                             whole_parts)
 from geo.settings import HouseholdSettings
 from tests.conftest import osm_xml

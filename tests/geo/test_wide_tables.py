@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.errors import InputError
-from geo.household_reader import read_households
-from geo.inputs.tables import read_table
+from geo.inputs import read_households, read_table
 from geo.settings import InputLimits
 
 CELL = st.one_of(st.just(""), st.just(" "), st.from_regex(r"[a-z0-9]{1,4}", fullmatch=True))

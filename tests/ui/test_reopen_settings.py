@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import project as pj
 from analysis.pipeline import RunSettings
-from analysis.projectstate import run_settings_of, settings_differences
+from analysis.project import run_settings_of, settings_differences
 from analysis.settings import WalkSettings
 from geo.i18n import t
 from ui.session import setting_name, widgets_for
@@ -99,7 +99,7 @@ def test_settings_without_a_widget_come_back_and_any_threshold_is_kept(tmp_path,
                                                     for k, v in walk.thresholds_min))
     settings = RunSettings(walk=walk)
     from analysis.pipeline import load_area, run
-    from analysis.projectstate import area_record
+    from analysis.project import area_record
 
     result = run(load_area(demo="synthetic:1500"), settings)
     path = tmp_path / "cli.gpkg"

@@ -4,7 +4,7 @@ The same homes and facilities are measured once more without walls, and the two 
 are compared per service. "Without walls" is the plain street model on the same (cut)
 network: every point snapped to its nearest walkable way, inner paths included; what
 ``WallSettings(gated=False)`` measures too. The walled answer is never shorter than it
-(:func:`analysis.reach_query.household_minutes` keeps the longer of the two), so the
+(:func:`analysis.reach.query.household_minutes` keeps the longer of the two), so the
 figures compare like with like.
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 
-from analysis.reach_index import HouseholdReach, ReachIndex, prepare_reach
-from analysis.reach_query import household_minutes
+from analysis.reach.index import HouseholdReach, ReachIndex, prepare_reach
+from analysis.reach.query import household_minutes
 from analysis.settings import WalkSettings
 from geo.vocabulary import minutes_column
 

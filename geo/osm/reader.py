@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo.crs import WGS84
 from geo.errors import InputError, NetworkError
-from geo.osm_checks import cap_names, check_bounds, plain_osm, scan_osm, sniff_osm
+from geo.osm.checks import cap_names, check_bounds, plain_osm, scan_osm, sniff_osm
 from geo.settings import InputLimits
 
 #: Tags whose features the study area needs besides the street network.
@@ -74,7 +74,7 @@ def osm_format(path: str | Path) -> str:
 def read_osm(path: str | Path, *, limits: InputLimits = InputLimits()) -> OsmLayers:
     """Read an OpenStreetMap file (XML or PBF, chosen by its name).
 
-    XML is checked first in one streaming pass (:mod:`geo.osm_checks`): its size after
+    XML is checked first in one streaming pass (:mod:`geo.osm.checks`): its size after
     decompression, duplicate ids, coordinates out of range, missing nodes.
 
     Raises

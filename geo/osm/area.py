@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.building_use import sites_from_features, tag_reason
+from geo.households import sites_from_features, tag_reason
 from geo.grids.mapped import communities_from_osm
 from geo.catalogue import Service, load_catalogue, match_services
 from geo.crs import choose_crs
 from geo.errors import InputError
 from geo.i18n import note
 from geo.network import build_network
-from geo.osm import OsmLayers
+from geo.osm.reader import OsmLayers
 from geo.places import with_places
-from geo.roads import first_tag, road_class, walkable
+from geo.osm.roads import first_tag, road_class, walkable
 from geo.studyarea import StudyArea
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")

@@ -1,6 +1,6 @@
 """Reading a household register (per building, per compound or per address point).
 Shares its column, text, repair and placing helpers with the other upload readers
-(:mod:`geo.layer_parts`); :mod:`geo.layers` offers every reader."""
+(:mod:`geo.inputs.layer_parts`); :mod:`geo.inputs` offers every reader."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import pandas as pd
 import shapely
 
 from geo.errors import InputError
-from geo.inputs import columns as cols
-from geo.inputs import personal as personal_data
+import geo.inputs.columns as cols
+import geo.inputs.personal as personal_data
 from geo.inputs.uploads import Loaded, load, subset
-from geo.layer_parts import (COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead, finish_read,
-                             has_geometry, layer_columns, parse_numbers, placed_frame,
-                             repair_geometries, safe_cell, shown_name, some_rows, table_points,
-                             text_field)
-from geo.register_names import AGE_GROUPS, group_counts, place_by_name
+from geo.inputs.layer_parts import (COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead,
+                                    finish_read, has_geometry, layer_columns, parse_numbers,
+                                    placed_frame, repair_geometries, safe_cell, shown_name,
+                                    some_rows, table_points, text_field)
+from geo.inputs.register_names import AGE_GROUPS, group_counts, place_by_name
 from geo.settings import HouseholdSettings, InputLimits
 from geo.studyarea import StudyArea
 

@@ -24,22 +24,22 @@ counted per household from the distances, never by testing points against polygo
 
 Gated compounds (:mod:`geo.walls`): with walls, homes inside a walled compound reach the
 streets only along its inner paths or through its access points, and nobody walks through a
-compound; :mod:`analysis.reach_walls` reports what the walls change.
+compound; :mod:`analysis.reach.walls` reports what the walls change.
 
-The code lives in :mod:`analysis.reach_index` (snapping, augmented graph),
-:mod:`analysis.reach_query` (minutes), :mod:`analysis.reach_areas` (service areas),
-:mod:`analysis.reach_report` (input checks and notes) and :mod:`analysis.reach_walls`;
+The code lives in :mod:`analysis.reach.index` (snapping, augmented graph),
+:mod:`analysis.reach.query` (minutes), :mod:`analysis.reach.areas` (service areas),
+:mod:`analysis.reach.report` (input checks and notes) and :mod:`analysis.reach.walls`;
 this module offers their public API (``__all__``; the walls' reports are imported from
-:mod:`analysis.reach_walls` itself).
+:mod:`analysis.reach.walls` itself).
 """
 
 from __future__ import annotations
 
-from analysis.reach_areas import all_service_areas, polygon_misclassification, service_areas
-from analysis.reach_index import HouseholdReach, ReachIndex, WalledHomes, prepare_reach
-from analysis.reach_query import (crow_flies_coverage, crow_flies_m, household_minutes,
+from analysis.reach.areas import all_service_areas, polygon_misclassification, service_areas
+from analysis.reach.index import HouseholdReach, ReachIndex, WalledHomes, prepare_reach
+from analysis.reach.query import (crow_flies_coverage, crow_flies_m, household_minutes,
                                   network_coverage, node_distances)
-from analysis.reach_report import DUPLICATE_M, MAX_IDS, reach_note_list, reach_notes
+from analysis.reach.report import DUPLICATE_M, MAX_IDS, reach_note_list, reach_notes
 
 __all__ = ["DUPLICATE_M", "MAX_IDS", "HouseholdReach", "ReachIndex", "WalledHomes",
            "all_service_areas", "crow_flies_coverage", "crow_flies_m", "household_minutes",

@@ -1,6 +1,6 @@
 """Reading a facility list (an Amap or Baidu export, a planner's table or layer): each
 facility's type mapped to catalogue services. Shares its column, text, repair and placing
-helpers with the other upload readers (:mod:`geo.layers`)."""
+helpers with the other upload readers (:mod:`geo.inputs`)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ import shapely
 
 from geo.catalogue import Service, load_catalogue
 from geo.errors import InputError
-from geo.facility_types import DEFAULT_TYPES, check_types, facility_services, load_facility_types
-from geo.inputs import personal as personal_data
+from geo.inputs.facility_types import (DEFAULT_TYPES, check_types, facility_services,
+                                       load_facility_types)
+import geo.inputs.personal as personal_data
 from geo.inputs.uploads import Loaded, load
-from geo.layer_parts import (COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead, finish_read,
-                             has_geometry, layer_columns, placed_frame, repair_geometries,
-                             shown_name, some_rows, table_points, text_field)
+from geo.inputs.layer_parts import (COORD_FIELDS, FIELDS, FREE_TEXT, KEPT_TEXT, LayerRead,
+                                    finish_read, has_geometry, layer_columns, placed_frame,
+                                    repair_geometries, shown_name, some_rows, table_points,
+                                    text_field)
 from geo.settings import InputLimits
 from geo.studyarea import StudyArea
 

@@ -1,5 +1,5 @@
 """Reading an upload held in memory (the page's uploaded files) with the reader of its
-kind (:data:`READERS`, also offered by :mod:`geo.layers`)."""
+kind (:data:`READERS`, also offered by :mod:`geo.inputs`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import os
 import re
 from pathlib import Path
 
-from geo.community_reader import read_communities
+from geo.inputs.communities import read_communities
 from geo.errors import InputError
-from geo.facility_reader import read_facilities
-from geo.household_reader import read_households
+from geo.inputs.facilities import read_facilities
+from geo.inputs.register import read_households
 from geo.inputs.footprints import read_buildings, read_compounds
-from geo.layer_parts import LayerRead
+from geo.inputs.layer_parts import LayerRead
 from geo.settings import InputLimits
 
 #: The reader of each kind of upload.

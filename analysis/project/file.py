@@ -1,8 +1,9 @@
 """The project file: one GeoPackage holding every layer, the settings, the summary and
 the edit journal (CONTRACT.md); the project in memory and what an edit changes are in
-:mod:`analysis.projectstate` (re-exported here). Layers are stored in WGS84. Writes are atomic: the file
-is written beside the target under a temporary name, flushed to disk and renamed over
-it, so a crash, a kill or a failed write never damages the previous file.
+:mod:`analysis.project.state` (:mod:`analysis.project` offers both). Layers are stored in
+WGS84. Writes are atomic: the file is written beside the target under a temporary name,
+flushed to disk and renamed over it, so a crash, a kill or a failed write never damages
+the previous file.
 
 Besides the CONTRACT.md layers a project stores what is needed to re-open it with the
 identical state and to print it without the original inputs: ``coverage_levels``
@@ -37,12 +38,7 @@ import pyogrio
 
 from analysis.outputs import fsync_path
 from analysis.pipeline import Result
-from analysis.projectstate import (Project, _dumps, area_record, area_source_of,  # noqa: F401
-                                   file_identity,
-                                   basemap_layers, coverage_by_grid,
-                                   edit_project, project_from_result, recount, redo_project,
-                                   same_area, session_from_layers, undo_project,
-                                   walk_settings_of, with_session)
+from analysis.project.state import Project, json_text, project_from_result, session_from_layers
 from geo.grids import edits
 from geo.grids.reasons import encode_reasons
 from geo.errors import InputError, ProjectFileError
@@ -163,7 +159,9 @@ def clean_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def _journal_frame(session: edits.EditSession | None) -> pd.DataFrame:
+def journal_frame(session: edits.EditSession | None) -> pd.DataFrame:
+    """The edit journal as the rows a project file stores (one per edit, ``record`` as
+    JSON text); an empty frame with the same columns when there is no edit."""
     columns = ["seq", "time_utc", "author", "op", "grids", "applied", "warnings", "record"]
     if session is None or not session.entries:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("seq", "applied") else "str")
@@ -174,7 +172,7 @@ def _journal_frame(session: edits.EditSession | None) -> pd.DataFrame:
             "seq": k + 1, "time_utc": entry.time_utc, "author": entry.author, "op": entry.op,
             "grids": ", ".join(entry.touched()), "applied": int(k < session.position),
             "warnings": encode_reasons(entry.warnings),  # notes: [[key, params], ...]
-            "record": _dumps(entry.to_record()),
+            "record": json_text(entry.to_record()),
         })
     return pd.DataFrame(rows, columns=columns)
 
@@ -213,9 +211,9 @@ def _write_layers(project: Project, tmp: Path, meta: dict) -> None:
             continue
         pyogrio.write_dataframe(to_storage(frame), tmp, layer=name, driver="GPKG",
                                 layer_options=options)
-    rows = pd.DataFrame({"key": list(meta), "value": [_dumps(v) for v in meta.values()]})
+    rows = pd.DataFrame({"key": list(meta), "value": [json_text(v) for v in meta.values()]})
     pyogrio.write_dataframe(rows, tmp, layer=META_TABLE, driver="GPKG")
-    pyogrio.write_dataframe(_journal_frame(project.session), tmp, layer=JOURNAL_TABLE,
+    pyogrio.write_dataframe(journal_frame(project.session), tmp, layer=JOURNAL_TABLE,
                             driver="GPKG")
 
 
@@ -385,7 +383,7 @@ def read_journal(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     names = {str(n) for n, _ in pyogrio.list_layers(path)}
     if JOURNAL_TABLE not in names:
-        return _journal_frame(None)
+        return journal_frame(None)
     frame = pyogrio.read_dataframe(path, layer=JOURNAL_TABLE)
     return frame.sort_values("seq").reset_index(drop=True) if len(frame) else frame
 
@@ -414,7 +412,7 @@ def open_project(path: str | Path) -> Project:
     ProjectFileError
         If it is not a Gridcircle project, is damaged, or was written by a newer version.
     """
-    from analysis.project_checks import check_project_layers, check_project_meta
+    from analysis.project.checks import check_project_layers, check_project_meta
 
     path = Path(path)
     meta = read_meta(path)
@@ -431,7 +429,7 @@ def open_project(path: str | Path) -> Project:
         layers[name] = frame
     if "households" not in layers:
         raise ProjectFileError("err.not_project", path=path, detail="no households layer")
-    from analysis.project_values import check_project_rows
+    from analysis.project.values import check_project_rows
 
     # NULL, text, negative or absurd counts, repeated ids, missing geometries: refused
     layers, repaired = check_project_rows(path, layers)
@@ -454,10 +452,6 @@ def open_project(path: str | Path) -> Project:
 
 
 __all__ = ["CONTRACT_LAYERS", "EXTRA_LAYERS", "FORMAT_VERSION", "JOURNAL_TABLE", "LAYER_ORDER",
-           "META_TABLE", "Project", "area_record", "area_source_of", "autosave", "basemap_layers",
-           "check_output_path", "check_version", "clean_stale_temps", "coverage_by_grid",
-           "edit_project", "file_identity", "file_lock", "open_project",
-           "project_from_result", "read_journal", "read_layers", "read_meta", "recount",
-           "recovery_path", "redo_project", "same_area", "save", "save_project",
-           "session_from_layers", "to_storage", "undo_project", "walk_settings_of",
-           "with_session"]
+           "LOCK_TIMEOUT_S", "META_TABLE", "autosave", "check_output_path", "check_version",
+           "clean_stale_temps", "file_lock", "journal_frame", "open_project", "read_journal",
+           "read_layers", "read_meta", "recovery_path", "save", "save_project", "to_storage"]

@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from analysis.reach_report import ids_text, input_report
+from analysis.reach.report import ids_text, input_report
 from analysis.settings import WalkSettings
 from geo.catalogue import load_catalogue
 from geo.crs import require_projected

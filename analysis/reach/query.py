@@ -10,7 +10,7 @@ import pandas as pd
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from analysis.reach_index import HouseholdReach, ReachIndex
+from analysis.reach.index import HouseholdReach, ReachIndex
 from analysis.settings import WalkSettings
 from geo.network import Snap, WalkNetwork
 from geo.vocabulary import minutes_column

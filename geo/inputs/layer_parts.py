@@ -1,4 +1,4 @@
-"""What the upload readers share (:mod:`geo.layers` offers the readers themselves).
+"""What the upload readers share (:mod:`geo.inputs` offers the readers themselves).
 
 The fields each kind of layer looks for, the :class:`LayerRead` every reader returns, and
 the steps they have in common: matching columns to fields and finding personal ones,
@@ -18,8 +18,8 @@ import shapely
 
 from geo.errors import InputError
 from geo.i18n import BOTH, note_text
-from geo.inputs import columns as cols
-from geo.inputs import personal as personal_data
+import geo.inputs.columns as cols
+import geo.inputs.personal as personal_data
 from geo.inputs.coords import place
 from geo.inputs.uploads import Loaded
 from geo.settings import InputLimits

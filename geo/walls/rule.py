@@ -27,7 +27,7 @@ The rule, in one place
 * **Walls off is the plain street model** (every point snapped to its nearest walkable
   way, inner paths included); an opened compound is like no compound at all. **A wall
   only takes ways away**: the reach step keeps the walls-off walk beside the walled one
-  and never reports a walled walk shorter than it (:mod:`analysis.reach_query`).
+  and never reports a walled walk shorter than it (:mod:`analysis.reach.query`).
 
 The walled graph (:meth:`Walls.graph`, directed, metres) keeps scipy's multi-source
 Dijkstra usable: every inner node whose edges are all inner paths of one compound keeps its
@@ -51,10 +51,10 @@ from geo.crs import require_projected
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
-from geo.wall_gates import SIDES, assumed_access, ignored_why, outline_point, to_wgs84  # noqa: F401
-from geo.wall_graph import (access_points, close_access, compound_of, cut_at_outlines,  # noqa: F401
-                            enter_ends, gate_points, inner_owner, main_network_only,
-                            on_minor_island, paths_lead_out, walled_graph, wgs84_to)
+from geo.walls.gates import assumed_access, ignored_why
+from geo.walls.graph import (access_points, close_access, compound_of, cut_at_outlines,
+                             enter_ends, gate_points, inner_owner, main_network_only,
+                             on_minor_island, paths_lead_out, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
 GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate",
@@ -412,7 +412,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     minor_island_share
         An access point onto a piece of network cut off from the rest and holding less than
         this share of the nodes leads nowhere and is not used (as the reach step moves homes
-        and facilities off such pieces, :func:`analysis.reach_index.prepare_reach`).
+        and facilities off such pieces, :func:`analysis.reach.index.prepare_reach`).
     """
     crs = network.crs
     cands = wall_candidates(compounds, settings, crs)

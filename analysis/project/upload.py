@@ -15,7 +15,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from analysis.project import Project, open_project
+from analysis.project.file import open_project
+from analysis.project.state import Project
 
 
 def open_uploaded_project(data: bytes) -> Project:

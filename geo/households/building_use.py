@@ -27,7 +27,7 @@ REASONS = ("dormitory", "campus", "hospital", "military", "hotel", "office", "co
            "industry", "named", "other", "unknown")
 #: Words in a building's name that say it is not a home (中心, 食堂, 会所, 幼儿园 …) and words
 #: that say it is one (住宅, 公寓 …, which win): an editable table.
-NAME_TABLE = Path(__file__).resolve().parent.parent / "data" / "non_home_names.csv"
+NAME_TABLE = Path(__file__).resolve().parents[2] / "data" / "non_home_names.csv"
 
 #: ``building`` values that are homes wherever they stand.
 HOME_BUILDINGS = frozenset({

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.reach_index import HouseholdReach, ReachIndex
-from analysis.reach_query import node_distances
+from analysis.reach.index import HouseholdReach, ReachIndex
+from analysis.reach.query import node_distances
 from analysis.settings import WalkSettings
 from geo.network import WalkNetwork, substrings
 

@@ -1,7 +1,7 @@
 """A Gridcircle project in memory: every layer, the settings, the summary and the grid edit
 session, and what follows from an edit (grids, households' grids, coverage, gaps and the
 summary's grid figures, re-counted by the coverage stage's own function
-:func:`analysis.circles.count`). Saving and opening are in :mod:`analysis.project`.
+:func:`analysis.circles.count`). Saving and opening are in :mod:`analysis.project.file`.
 
 A project also records which area it holds (``meta["area_source"]``: the kind of source,
 its name as people know it, and an identity: the demo's or place's name, or the uploaded
@@ -36,7 +36,9 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
-def _dumps(value: object) -> str:
+def json_text(value: object) -> str:
+    """``value`` as the JSON text a project file stores (Chinese kept as written; sets,
+    numpy numbers and settings objects as plain values)."""
     return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 
@@ -181,8 +183,8 @@ def project_from_result(result: Result, *, area_source: dict | None = None) -> P
     meta = {
         "area": result.area.name,
         "crs": result.area.crs.to_string(),
-        "settings": json.loads(_dumps(result.settings)),
-        "summary": json.loads(_dumps(result.summary)),
+        "settings": json.loads(json_text(result.settings)),
+        "summary": json.loads(json_text(result.summary)),
         "credit": result.summary.get("credit", OSM_CREDIT if result.area.osm_derived else ""),
         "osm_derived": bool(result.area.osm_derived),
         "band": list(band),
@@ -251,7 +253,7 @@ def settings_differences(saved: dict, run_settings: object) -> list[tuple[str, o
     ``(path, saved, now)`` per differing value, the path naming the part and the value
     (``walk.thresholds_min.health``, ``grids.min_households``); pairs are compared as
     mappings. Parts the saved settings do not record are not compared (older files)."""
-    now = json.loads(_dumps(run_settings)) if not isinstance(run_settings, dict) else run_settings
+    now = json.loads(json_text(run_settings)) if not isinstance(run_settings, dict) else run_settings
     found: list[tuple[str, object, object]] = []
 
     def plain(value: object) -> object:
@@ -391,6 +393,6 @@ def redo_project(project: Project) -> Project:
 
 
 __all__ = ["DEFAULT_BAND", "Project", "area_record", "area_source_of", "file_identity", "basemap_layers", "coverage_by_grid",
-           "edit_project", "project_from_result", "recount",
+           "edit_project", "json_text", "project_from_result", "recount",
            "redo_project", "same_area", "session_from_layers", "undo_project",
            "walk_settings_of", "with_session"]

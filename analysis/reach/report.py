@@ -27,7 +27,7 @@ def ids_text(values: np.ndarray) -> str:
 def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: pd.DataFrame,
                  boundary: shapely.Geometry | None, services: tuple[str, ...],
                  max_snap_m: float) -> dict:
-    """The input checks of :func:`analysis.reach_index.prepare_reach`: homes off the
+    """The input checks of :func:`analysis.reach.index.prepare_reach`: homes off the
     network, facilities of unknown services, off the network, outside the area,
     duplicated or on network islands, and services without any facility."""
     labels = network.components

@@ -10,8 +10,8 @@ import pandas as pd
 import shapely
 
 from geo.errors import InputError
-from geo.inputs import columns as cols
-from geo.inputs import personal as personal_data
+import geo.inputs.columns as cols
+import geo.inputs.personal as personal_data
 from geo.households import lattice_points, split_evenly
 from geo.settings import HouseholdSettings
 from geo.inputs.uploads import Loaded
@@ -58,7 +58,7 @@ def _lookup(names: pd.Series) -> dict[str, list[int]]:
 
 
 def _some_rows(rows) -> str:
-    from geo.layer_parts import some_rows
+    from geo.inputs.layer_parts import some_rows
 
     return some_rows(np.asarray(rows))
 

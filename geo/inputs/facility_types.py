@@ -11,11 +11,11 @@ import csv
 from functools import lru_cache
 from pathlib import Path
 
-from geo.inputs import columns as cols
+import geo.inputs.columns as cols
 from geo.catalogue import Service
 from geo.errors import InputError
 
-DEFAULT_TYPES = Path(__file__).resolve().parent.parent / "data" / "facility_types.csv"
+DEFAULT_TYPES = Path(__file__).resolve().parents[2] / "data" / "facility_types.csv"
 
 
 #: ``(keyword, services)`` rows in priority order.

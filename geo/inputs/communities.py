@@ -1,6 +1,6 @@
 """Reading community (社区) boundaries a user uploads: polygons repaired, parts of one
 community merged, overlaps reported. Shares its helpers with the other upload readers
-(:mod:`geo.layers`)."""
+(:mod:`geo.inputs`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import shapely
 
 from geo.errors import InputError
-from geo.layer_parts import (FIELDS, LayerRead, finish_read, layer_columns, placed_frame,
-                             repair_geometries, shown_name, text_field)
+from geo.inputs.layer_parts import (FIELDS, LayerRead, finish_read, layer_columns, placed_frame,
+                                    repair_geometries, shown_name, text_field)
 from geo.inputs.uploads import load
 from geo.settings import InputLimits
 from geo.studyarea import StudyArea

@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.building_use import DORMITORY_NAME, HOME_BUILDINGS, building_reasons, left_out_summary
+from geo.households.building_use import (DORMITORY_NAME, HOME_BUILDINGS, building_reasons,
+                                         left_out_summary)
 from geo.crs import require_projected
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
 
 #: ``building`` values that are homes wherever they stand (dormitories only when
-#: :attr:`HouseholdSettings.include_dormitories` is set; see :mod:`geo.building_use`).
+#: :attr:`HouseholdSettings.include_dormitories` is set; see :mod:`geo.households.building_use`).
 RESIDENTIAL_BUILDINGS = HOME_BUILDINGS
 HOUSEHOLD_COLUMNS = ("unit_id", "households", "hh_source", "building_id", "compound_id",
                      "floor_area_m2", "geometry")
