@@ -1,6 +1,6 @@
 """The store of stage values the stage graph's runner (:mod:`analysis.stages`) looks
-each stage up in before it makes it: the page keeps one for the session, a run without
-one gets one of its own."""
+each stage up in before it makes it (the page keeps one for the session, a run without
+one gets one of its own), and :func:`prefetch`, which fills it in the background."""
 
 from __future__ import annotations
 
@@ -54,4 +54,55 @@ class StageCache:
         return value
 
 
-__all__ = ["StageCache"]
+_PREFETCH: dict[str, threading.Event] = {}  # "stop": the running prefetch's stop signal
+_PREFETCH_LOCK = threading.Lock()
+
+
+def stop_prefetch() -> None:
+    """Ask a running :func:`prefetch` to stop after the value it is making (the page
+    calls it when a run starts, so that what the planner asked for now has the machine)."""
+    with _PREFETCH_LOCK:
+        stop = _PREFETCH.get("stop")
+        if stop is not None:
+            stop.set()
+
+
+def prefetch(run, *, delay_s: float = 0.0) -> threading.Thread | None:
+    """Make the service areas that ``run`` (an :class:`analysis.stages.StageRun`) did not
+    draw in a background thread (one at a time), into the run's cache: showing another
+    service, saving, exporting or reporting then finds them made. The values are the
+    ones :func:`analysis.stages.completed` would make (the
+    same stage, the same key); only when they are made changes. A new prefetch stops
+    the one before it (after the value it is making); ``delay_s`` lets a quick next
+    request come first (the page waits until the planner pauses). Returns the thread,
+    or ``None`` when there is nothing to make."""
+    runner = run.runner
+    if run.complete or runner is None:
+        return None
+    missing = [s for s in runner.walk.services if runner.missing("service_areas", s)]
+    if not missing:
+        return None
+    stop = threading.Event()
+
+    def work() -> None:
+        if stop.wait(delay_s):  # asked for something else meanwhile: that goes first
+            return
+        for service in missing:
+            if stop.is_set():
+                return
+            try:
+                runner.get("service_areas", service)
+            except Exception:  # noqa: BLE001 - made again (and shown) when asked for
+                return
+
+    with _PREFETCH_LOCK:
+        before = _PREFETCH.get("stop")
+        if before is not None:
+            before.set()
+        thread = threading.Thread(target=work, name="gridcircle-prefetch", daemon=True)
+        _PREFETCH["stop"] = stop
+        thread.start()
+    return thread
+
+
+__all__ = ["StageCache", "prefetch", "stop_prefetch"]

@@ -1,33 +1,67 @@
-"""The stage graph: the one place that says which stage needs which, and what each reads.
+"""The stage graph: the one place that says which stage needs which, what each reads and
+the function that makes it; :class:`Runner` is the one runner that makes them.
 
-Every way of running the analysis goes through :func:`run_stages`: the command line and
-notebooks (:func:`analysis.pipeline.run`), the page (:mod:`ui.state`, which only hands in
-a cache), and :func:`analysis.circles.service_circles`. Re-counting after a grid edit uses
-the counting stage's own function (:func:`analysis.circles.count`, through
-:func:`analysis.project.with_session`).
+Every way of running the analysis goes through it: the command line and notebooks
+(:func:`analysis.pipeline.run` → :func:`run_stages`), the page (:mod:`ui.state`, which
+only hands in a cache and ``workers=2``), notebooks that ask a :class:`Runner` for one
+stage, and the re-count after a grid edit (:data:`EDIT_STAGES`, run by
+:func:`analysis.projectstate.with_session` through :func:`recount_edits`).
 
-Each :class:`Stage` declares the stages it needs and the settings parts it reads; a
-stage's key is its name, what it reads and the keys of what it needs, so a cache keyed
-by :meth:`Runner.key` re-runs a stage exactly when something it depends on changed::
+Each :class:`Stage` is a function plus the names of the stages it needs and the
+settings parts it reads, as a task in a Dask graph is a function plus its keys. A stage's
+key is its name, what it reads and the keys of what it needs, so a cache keyed by
+:meth:`Runner.key` re-runs a stage exactly when something it depends on changed.
+:meth:`Runner.run` makes a stage and what it needs in dependency order (side by side
+with ``workers`` > 1); nothing here names a stage again::
+
+    base ──┬── checks ───────────────────────────────┐
+           │                                         │
+           └── index ──┬── reach ────────────────────┤
+                       ├── service_areas (each) ─────┼── result
+                       └── capacity ─────────────────┘
+    (base also feeds reach, capacity and result; index feeds result)
 
     base            households, communities, grids, facilities
                     reads: the inputs (area, uploads, previous grids, locked grids),
                            the household model and the grid band
+                    run: analysis.base_stage.stage_base
     checks          the data checks of the area and its households (street blocks
                     without data, buildings left out)
-                    needs base
+                    needs base; run: analysis.completeness.area_checks
     index           homes and facilities snapped to the walking network
-                    needs base; reads: the snap distance and the services measured
+                    needs base; reads: the snap distance, the services measured, the walls
+                    run: analysis.circles.index_stage (walls: base_stage.index_walls)
     reach           walking minutes, coverage, gaps
                     needs base, index; reads: the walking settings
-    service_areas   one service's nested 5/10/15-minute areas (one entry per service)
+                    run: analysis.circles.measure
+    service_areas   one service's nested 5/10/15-minute areas (one node per service)
                     needs index; reads: that service's speed, the minute levels, the snap
+                    run: analysis.circles.areas_stage
     capacity        each facility's places against the demand that reaches it (bounded
                     walks from each facility, two-step floating catchment)
                     needs base, index; reads: the walking and capacity settings
+                    run: analysis.capacity_stage.capacity_stage
     result          layers and SUMMARY.json (with the households each drawn area
-                    misclassifies)
-                    needs base, checks, reach, capacity, every service's service_areas
+                    misclassifies when every service's areas are drawn); not cached
+                    needs base, index, checks, reach, capacity and the service_areas of
+                    each drawn service (its part); run: analysis.result_stage.assemble
+
+The re-count after grid edits (:data:`EDIT_STAGES`, functions in
+:mod:`analysis.edit_stage`; ``project`` and ``session`` are handed in)::
+
+    project, session ── regridded ── recounted ── edited
+
+The walking settings are merged with the catalogue once, by
+:func:`analysis.run_types.walk_settings`, into :attr:`Runner.walk`; every stage that walks
+reads that.
+
+To add a stage: write its function ``run(runner, part, *values of needs)`` (the work in
+a module of its own that does not import this one; here only a few lines that hand it
+the runner's settings), add a :class:`Stage` to :data:`STAGES` with the stages it needs,
+a ``reads`` that returns every setting it depends on (hashable: it keys the cache), and a
+progress ``step`` (a ``step.…`` key in data/i18n) if it is long; list it in ``result``'s
+needs if the result uses it. The runner then orders, caches and times it (its time in
+``Runner.timings_s`` under its name).
 """
 
 from __future__ import annotations
@@ -50,7 +84,7 @@ from analysis.result_stage import assemble
 from analysis.run_types import (Base, Inputs, Progress, Reach, Result, RunSettings,
                                 previous_digest, walk_settings)
 from analysis.settings import WalkSettings
-from analysis.stage_cache import StageCache
+from analysis.stage_cache import StageCache, prefetch, stop_prefetch
 from geo.catalogue import Service, load_catalogue
 
 
@@ -397,56 +431,6 @@ def completed(run: StageRun) -> StageRun:
     if run.complete or run.runner is None:
         return run
     return finish(run.runner)
-
-
-_PREFETCH: dict[str, threading.Event] = {}  # "stop": the running prefetch's stop signal
-_PREFETCH_LOCK = threading.Lock()
-
-
-def stop_prefetch() -> None:
-    """Ask a running :func:`prefetch` to stop after the value it is making (the page
-    calls it when a run starts, so that what the planner asked for now has the machine)."""
-    with _PREFETCH_LOCK:
-        stop = _PREFETCH.get("stop")
-        if stop is not None:
-            stop.set()
-
-
-def prefetch(run: StageRun, *, delay_s: float = 0.0) -> threading.Thread | None:
-    """Make the service areas that ``run`` did not draw in a background thread (one at a
-    time), into the run's cache: showing another service, saving, exporting or reporting
-    then finds them made. The values are the ones :func:`completed` would make (the
-    same stage, the same key); only when they are made changes. A new prefetch stops
-    the one before it (after the value it is making); ``delay_s`` lets a quick next
-    request come first (the page waits until the planner pauses). Returns the thread,
-    or ``None`` when there is nothing to make."""
-    runner = run.runner
-    if run.complete or runner is None:
-        return None
-    missing = [s for s in runner.walk.services if runner.missing("service_areas", s)]
-    if not missing:
-        return None
-    stop = threading.Event()
-
-    def work() -> None:
-        if stop.wait(delay_s):  # asked for something else meanwhile: that goes first
-            return
-        for service in missing:
-            if stop.is_set():
-                return
-            try:
-                runner.get("service_areas", service)
-            except Exception:  # noqa: BLE001 - made again (and shown) when asked for
-                return
-
-    with _PREFETCH_LOCK:
-        before = _PREFETCH.get("stop")
-        if before is not None:
-            before.set()
-        thread = threading.Thread(target=work, name="gridcircle-prefetch", daemon=True)
-        _PREFETCH["stop"] = stop
-        thread.start()
-    return thread
 
 
 def finish(runner: Runner, *, services: Collection[str] | None = None,
