@@ -152,6 +152,10 @@ def test_no_import_cycle_among_the_analysis_modules():
     assert loops == []
 
 
+def test_no_import_cycle_in_the_project():
+    assert cycles(import_graph(ROOT)) == []
+
+
 if __name__ == "__main__":
     for group in cycles(import_graph(ROOT)):
         print(" <-> ".join(group))
