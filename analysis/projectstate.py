@@ -1,7 +1,7 @@
 """A Gridcircle project in memory: every layer, the settings, the summary and the grid edit
 session, and what follows from an edit (grids, households' grids, coverage, gaps and the
-summary's grid figures, re-counted by the coverage stage's own function
-:func:`analysis.circles.count`). Saving and opening are in :mod:`analysis.project`.
+summary's grid figures, re-counted by the stage graph's edit stages,
+:data:`analysis.stages.EDIT_STAGES`). Saving and opening are in :mod:`analysis.project`.
 
 A project also records which area it holds (``meta["area_source"]``: the kind of source,
 its name as people know it, and an identity: the demo's or place's name, or the uploaded
