@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import tempfile
 import time
 import zipfile
@@ -30,10 +31,19 @@ from geo.errors import GridcircleError
 from geo.i18n import t
 from ui import session, widgets
 from ui.edit_panel import AUTHOR_KEY, current_project, set_project
-from ui.restore import default_path
 from ui.sidebar import PageSettings
 
 DOWNLOAD_KEY = "gc_downloads"
+
+
+def default_path(project: Project) -> str:
+    """Where a project is saved unless the user says otherwise: its own file, or a file
+    named after the area it holds (the demo, the uploaded file's own name, the place)."""
+    if project.path is not None:
+        return str(project.path)
+    fallback = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "")).strip("_")
+    stem = session.file_stem(area_source_of(project.meta), fallback or "gridcircle")
+    return str(Path.home() / "gridcircle" / f"{stem}.gpkg")
 
 
 def path_key(project: Project) -> str:

@@ -11,7 +11,6 @@ opens it as the page's project (not bound to the copy: saving asks where, as bef
 from __future__ import annotations
 
 import os
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -60,19 +59,11 @@ def keep(project: Project, author: str = "") -> None:
     _WRITER.submit(write)
 
 
-def default_path(project: Project) -> str:
-    """Where a project is saved unless the user says otherwise: its own file, or a file
-    named after the area it holds (the demo, the uploaded file's own name, the place)."""
-    if project.path is not None:
-        return str(project.path)
-    fallback = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "")).strip("_")
-    stem = session.file_stem(area_source_of(project.meta), fallback or "gridcircle")
-    return str(Path.home() / "gridcircle" / f"{stem}.gpkg")
-
-
 def candidates(project: Project) -> list[Path]:
     """Files holding this area's work that a reload may have left behind: the copy of an
     unsaved project and the project's own default file, newest first."""
+    from ui.export_panel import default_path
+
     paths = [copy_path(project), Path(default_path(replace(project, path=None)))]
     now = time.time()
     found = [p for p in dict.fromkeys(paths)
@@ -117,4 +108,4 @@ def offer(project: Project, lang: str) -> None:
     st.session_state[ASKED_KEY] = True
 
 
-__all__ = ["autosave_folder", "candidates", "copy_path", "default_path", "keep", "offer"]
+__all__ = ["autosave_folder", "candidates", "copy_path", "keep", "offer"]
