@@ -21,6 +21,7 @@ import pandas as pd
 from analysis import capacity as K
 from analysis.capacity_reach import facility_pairs
 from geo.errors import InputError
+from geo.settings import PERSONS_PER_HOUSEHOLD
 from geo.vocabulary import CAPACITY_KINDS
 
 DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "data" / "capacity_demand.csv"
@@ -28,18 +29,17 @@ DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "data" / "capacity_dema
 SOURCES = ("given", "osm", "estimated")
 #: The largest capacity believed (places or beds of one facility).
 MAX_CAPACITY = 100_000
-PERSONS_PER_HOUSEHOLD = 2.62  # 2020 census: 平均每个家庭户的人口为 2.62 人
 
 
 @dataclass(frozen=True)
 class CapacitySettings:
     """How supply meets demand: ``method`` (``2sfca`` or ``nearest_free``), ``decay``
-    (:data:`analysis.capacity.DECAYS`), the demand table and persons per household."""
+    (:data:`analysis.capacity.DECAYS`) and the demand table (persons per household is
+    the household model's: :class:`geo.settings.HouseholdSettings`)."""
 
     method: str = "2sfca"
     decay: str = "none"
     table: str | None = None
-    persons_per_household: float = PERSONS_PER_HOUSEHOLD
 
     def __post_init__(self) -> None:
         if self.method not in K.METHODS:
@@ -47,9 +47,6 @@ class CapacitySettings:
                              choices=", ".join(K.METHODS))
         if self.decay not in K.DECAYS:
             raise InputError("err.capacity_decay", value=self.decay, choices=", ".join(K.DECAYS))
-        from geo.settings import check_range
-
-        check_range("persons_per_household", self.persons_per_household, 1.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -195,7 +192,8 @@ class Capacity:
 
 
 def capacity_stage(households: pd.DataFrame, facilities: pd.DataFrame, index, walk,
-                   settings: CapacitySettings = CapacitySettings()) -> Capacity:
+                   settings: CapacitySettings = CapacitySettings(), *,
+                   persons_per_household: float = PERSONS_PER_HOUSEHOLD) -> Capacity:
     """Supply against demand for every service with a known capacity.
 
     ``households`` and ``facilities`` are the frames the reach ``index`` was built from
@@ -218,7 +216,7 @@ def capacity_stage(households: pd.DataFrame, facilities: pd.DataFrame, index, wa
             continue
         limit = float(walk.threshold_m(service))
         pairs = facility_pairs(index, service, limit, rows=rows)
-        persons, basis = demand_persons(households, standard, settings.persons_per_household)
+        persons, basis = demand_persons(households, standard, persons_per_household)
         supply = cap_all[rows]
         if settings.method == "2sfca":
             ratio, access = K.two_step(pairs, persons, supply, limit_m=limit,
@@ -239,7 +237,8 @@ def capacity_stage(households: pd.DataFrame, facilities: pd.DataFrame, index, wa
         comm_parts.append(K.by_area(comm_id, demand, reached, service))
         summary[service] = _service_summary(
             service, standard, basis, places, supply, src_all[rows], served_by, demand,
-            reached, access, hh, grid_parts[-1], comm_parts[-1], settings, limit)
+            reached, access, hh, grid_parts[-1], comm_parts[-1], settings, limit,
+            persons_per_household)
     grids = pd.concat(grid_parts, axis=1) if grid_parts else pd.DataFrame()
     comms = pd.concat(comm_parts, axis=1) if comm_parts else pd.DataFrame()
     return Capacity(facilities=facilities, grids=grids, communities=comms, homes=homes,
@@ -340,7 +339,8 @@ def _short(table: pd.DataFrame, service: str, n: int = 5) -> list[dict]:
 
 
 def _service_summary(service, standard, basis, places, supply, sources, served_by, demand,
-                     reached, access, hh, grids, comms, settings, limit) -> dict:
+                     reached, access, hh, grids, comms, settings, limit,
+                     persons_per_household) -> dict:
     known = np.isfinite(supply)
     total_demand = float(np.nansum(demand)) if places else None
     shortfall = float(grids[K.column("shortfall", service)].sum()) if places else None
@@ -373,7 +373,7 @@ def _service_summary(service, standard, basis, places, supply, sources, served_b
         "need_per_person": (None if math.isnan(standard.need_per_person)
                             else standard.need_per_person),
         "need_source": standard.need_source,
-        "persons_per_household": settings.persons_per_household,
+        "persons_per_household": persons_per_household,
         "missing": missing,
     }
 

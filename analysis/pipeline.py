@@ -24,6 +24,7 @@ from analysis.stages import Inputs, run_stages
 from geo.catalogue import Service
 from geo.errors import InputError
 from geo.grids import GridSettings
+from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
 
 
@@ -67,13 +68,15 @@ def settings_from_args(args: object) -> RunSettings:
     capacity = CapacitySettings(
         method=str(getattr(args, "capacity_method", None) or "2sfca").lower(),
         decay=str(getattr(args, "capacity_decay", None) or "none").lower(),
-        table=getattr(args, "demand_table", None) or None,
-        persons_per_household=float(getattr(args, "persons_per_household", None) or 2.62))
+        table=getattr(args, "demand_table", None) or None)
     if capacity.table is not None:
         from analysis.capacity_stage import load_standards
 
         load_standards(capacity.table)  # a bad table stops the run before the long steps
-    return RunSettings(grids=GridSettings(min_households=args.grid_min,
+    pph = getattr(args, "persons_per_household", None)
+    households = (HouseholdSettings() if pph is None
+                  else HouseholdSettings(persons_per_household=float(pph)))
+    return RunSettings(households=households, grids=GridSettings(min_households=args.grid_min,
                                           max_households=args.grid_max), walk=walk,
                        capacity=capacity)
 

@@ -12,15 +12,15 @@ import dataclasses
 import geopandas as gpd
 import pandas as pd
 
+from geo.grids.communities import assign_communities
 from geo.households import estimate_households
 from geo.inputs.personal import shape_of
-from geo.population import PopulationSettings, calibrate, households_from_population
+from geo.population import calibrate, households_from_population
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
 
 
 def with_planner_data(area: StudyArea, settings: HouseholdSettings, *, cells=None,
-                      population: PopulationSettings = PopulationSettings(),
                       totals: pd.DataFrame | None = None,
                       communities: gpd.GeoDataFrame | None = None) -> tuple[StudyArea, dict]:
     """The area with households from a population count and/or calibrated to totals.
@@ -47,15 +47,13 @@ def with_planner_data(area: StudyArea, settings: HouseholdSettings, *, cells=Non
     units = estimate_households(area, settings)
     if cells is not None:
         units, report["population"] = households_from_population(units, cells.cells,
-                                                                 settings=population)
+                                                                 settings=settings)
         report["population"]["total_in_file"] = cells.total_in_file
     if totals is not None and len(totals):
         polys = communities if communities is not None else area.communities
         if polys is not None and len(polys) and "community" in totals.columns:
-            hit = units[["geometry"]].sjoin(polys[["community_id", "geometry"]],
-                                            predicate="within", how="left")
-            hit = hit[~hit.index.duplicated(keep="first")]
-            units = units.assign(community_id=hit["community_id"].reindex(units.index))
+            units = units.assign(community_id=assign_communities(units, polys,
+                                                                  refuse_outside=False))
         elif "community" in totals.columns:
             totals = totals.drop(columns="community")  # no polygons: one area total
         units, report["calibration"] = calibrate(units, totals, communities=polys)

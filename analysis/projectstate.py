@@ -214,14 +214,22 @@ def run_settings_of(meta: dict) -> RunSettings:
     the file records (household model, grid band and its work budget, walking speeds,
     thresholds, paces, snapping distance, minute levels, gate edits), the defaults for a
     part it does not record or records in a form this version cannot use."""
+    from analysis.capacity_stage import CapacitySettings
     from geo.grids import GridSettings
     from geo.settings import HouseholdSettings
 
     stored = meta.get("settings") if isinstance(meta, dict) else None
     stored = stored if isinstance(stored, dict) else {}
     parts: dict = {"walls": wall_settings_of(meta)}
-    for name, kind in (("households", HouseholdSettings), ("grids", GridSettings)):
-        value = stored.get(name)
+    capacity = stored.get("capacity") if isinstance(stored.get("capacity"), dict) else {}
+    households = stored.get("households")
+    if isinstance(households, dict) and "persons_per_household" in capacity:
+        # files of before persons per household became the household model's
+        households = {"persons_per_household": capacity["persons_per_household"], **households}
+    for name, kind, value in (("households", HouseholdSettings, households),
+                              ("grids", GridSettings, stored.get("grids")),
+                              ("capacity", CapacitySettings, {  # the table is named, not kept
+                                  k: v for k, v in capacity.items() if k in ("method", "decay")})):
         if isinstance(value, dict):
             try:
                 parts[name] = kind(**value)

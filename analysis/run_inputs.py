@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace as dc_replace
 from pathlib import Path
 
+from analysis.assembly import assemble
 from geo.errors import InputError
 from geo.i18n import both
 
@@ -50,40 +51,42 @@ def _read_user_layer(reader, path, *, say=_to_stderr, **options):
     return read.frame
 
 
-def _with_footprints(area, args, *, say=_to_stderr):
-    """The study area with uploaded buildings and compound outlines put in."""
-    if not (getattr(args, "buildings", None) or getattr(args, "compounds", None)):
-        return area
+def given_files(args: argparse.Namespace, *, keep_text: tuple[str, ...] = (), say=_to_stderr):
+    """``run``'s input files as readers (:class:`analysis.assembly.Given`), each reading
+    its path against the area it is handed; warnings go to ``say``."""
+    from analysis.assembly import Given
+    from geo import layers as user_layers
     from geo.inputs import footprints
 
-    for name, reader, put in (("buildings", footprints.read_buildings, footprints.with_buildings),
-                              ("compounds", footprints.read_compounds, footprints.with_compounds)):
-        path = getattr(args, name)
-        if path:
-            area = put(area, _read_user_layer(reader, path, crs=getattr(args, f"{name}_crs"),
-                                              area=area, say=say))
-    return area
+    def layer(reader, path, crs, **options):
+        if not path:
+            return None
+        return lambda area: _read_user_layer(reader, path, crs=crs, area=area, say=say,
+                                             **options)
 
+    def population(area):
+        from geo.inputs.population import read_population
 
-def _with_counts(area, args, settings, communities, *, say=_to_stderr):
-    """The study area with households from a population count and/or calibrated totals."""
-    if not (getattr(args, "population", None) or getattr(args, "household_totals", None)):
-        return area
-    from analysis.planner_data import read_totals, with_planner_data
-    from geo.inputs.population import read_population
-    from geo.population import PopulationSettings
+        return read_population(args.population, crs=args.population_crs, area=area)
 
-    population = PopulationSettings(persons_per_household=args.persons_per_household)
-    cells = (read_population(args.population, crs=args.population_crs, area=area)
-             if args.population else None)
-    totals = read_totals(args.household_totals) if args.household_totals else None
-    area, report = with_planner_data(area, settings.households, cells=cells,
-                                     population=population, totals=totals,
-                                     communities=communities)
-    for key, value in report.items():
-        say(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}")
-    return area
+    def totals():
+        from analysis.planner_data import read_totals
 
+        return read_totals(args.household_totals)
+
+    return Given(
+        buildings=layer(footprints.read_buildings, getattr(args, "buildings", None),
+                        getattr(args, "buildings_crs", None)),
+        compounds=layer(footprints.read_compounds, getattr(args, "compounds", None),
+                        getattr(args, "compounds_crs", None)),
+        register=layer(user_layers.read_households, args.households, args.households_crs,
+                       keep_text=keep_text),
+        facilities=layer(user_layers.read_facilities, args.facilities, args.facilities_crs,
+                         keep_text=keep_text),
+        communities=layer(user_layers.read_communities, args.communities,
+                          args.communities_crs),
+        population=population if getattr(args, "population", None) else None,
+        totals=totals if getattr(args, "household_totals", None) else None)
 
 
 #: ``(admin code, object code, roster)`` of a run: the grid system its project gets
@@ -170,34 +173,19 @@ def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
     keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
     if not set(keep_text) <= {"address", "name"}:
         raise InputError("err.keep_text", fields=", ".join(keep_text)[:80])
-    settings = settings_from_args(args)
-    from geo.population import PopulationSettings
-
-    # checked before the run whether or not a population layer uses it
-    PopulationSettings(persons_per_household=args.persons_per_household)
+    settings = settings_from_args(args)  # persons per household checked with the rest
     grid_system = _grid_system_args(args)  # codes checked and the roster read before the run
     previous, locked, walls = (kept_grids(args.project) if args.project
                                else (None, (), settings.walls))
     area = load_area(osm=args.osm, place=args.place, demo=args.demo, progress=progress)
     # --walls, --gates and a re-run's saved gate edits (geo.inputs.gates)
     settings = dc_replace(settings, walls=wall_edits(args, walls, area))
-    # --buildings, --compounds (geo.inputs.footprints) first: a register's rows placed by
-    # compound or building name, and derived communities, use the uploaded names
-    area = _with_footprints(area, args, say=say)
-    register = facilities = communities = None
-    if args.households or args.facilities or args.communities:
-        from geo import layers as user_layers
-
-        if args.households:
-            register = _read_user_layer(user_layers.read_households, args.households, say=say,
-                                        crs=args.households_crs, area=area, keep_text=keep_text)
-        if args.facilities:
-            facilities = _read_user_layer(user_layers.read_facilities, args.facilities, say=say,
-                                          crs=args.facilities_crs, area=area, keep_text=keep_text)
-        if args.communities:
-            communities = _read_user_layer(user_layers.read_communities, args.communities,
-                                           say=say, crs=args.communities_crs, area=area)
-    area = _with_counts(area, args, settings, communities, say=say)  # --population, totals
+    # the planner's files in the one order of analysis.assembly (footprints, layers, counts)
+    made = assemble(area, given_files(args, keep_text=keep_text, say=say), settings.households)
+    for key, value in made.report.items():  # the population spread's and calibration's figures
+        say(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}")
+    area, register, facilities, communities = (made.area, made.register, made.facilities,
+                                               made.communities)
     result = run(area, settings, register=register, facilities=facilities,
                  communities=communities, previous=previous, locked=locked, progress=progress)
     return result, area_source(args), grid_system

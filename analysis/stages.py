@@ -23,7 +23,7 @@ with ``workers`` > 1); nothing here names a stage again::
 
     base            households, communities, grids, facilities
                     reads: the inputs (area, uploads, previous grids, locked grids),
-                           the household model and the grid band
+                           the household model's estimate and the grid band
                     run: analysis.base_stage.stage_base
     checks          the data checks of the area and its households (street blocks
                     without data, buildings left out)
@@ -39,7 +39,8 @@ with ``workers`` > 1); nothing here names a stage again::
                     run: analysis.circles.areas_stage
     capacity        each facility's places against the demand that reaches it (bounded
                     walks from each facility, two-step floating catchment)
-                    needs base, index; reads: the walking and capacity settings
+                    needs base, index; reads: the walking and capacity settings and
+                    the persons per household
                     run: analysis.capacity_stage.capacity_stage
     result          layers and SUMMARY.json (with the households each drawn area
                     misclassifies when every service's areas are drawn); not cached
@@ -146,7 +147,8 @@ def _service_areas(r: "Runner", service: str, index) -> gpd.GeoDataFrame:
 
 
 def _capacity(r: "Runner", _part: None, base: Base, index):
-    return capacity_stage(base.households, base.facilities, index, r.walk, r.settings.capacity)
+    return capacity_stage(base.households, base.facilities, index, r.walk, r.settings.capacity,
+                          persons_per_household=r.settings.households.persons_per_household)
 
 
 def _result(r: "Runner", services: tuple[str, ...], base: Base, index, checks, reach: Reach,
@@ -186,7 +188,7 @@ def _nothing(_runner: "Runner", _part: Hashable) -> tuple:
 
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("base", (), lambda r, _: (r.inputs.identity(), r.inputs.grid_key(),
-                                    r.settings.households, r.settings.grids),
+                                    r.settings.households.estimate, r.settings.grids),
           run=_base),  # says its own steps: step.households, .communities, .grids
     Stage("checks", ("base",), _nothing, run=_checks),
     Stage("index", ("base",), lambda r, _: (r.walk.max_snap_m, r.walk.services, r.settings.walls),
@@ -197,7 +199,8 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
                               tuple(r.walk.minutes), float(r.walk.max_snap_m)),
           run=_service_areas, step="step.service_areas"),
     Stage("capacity", ("base", "index"),
-          lambda r, _: (r.walk, r.settings.capacity, _demand_table(r)), run=_capacity),
+          lambda r, _: (r.walk, r.settings.capacity, r.settings.households.persons_per_household,
+                        _demand_table(r)), run=_capacity),
     Stage("result", ("base", "index", "checks", "reach", "service_areas", "capacity"),
           lambda r, services: tuple(services or ()), run=_result, each=("service_areas",),
           cached=False),

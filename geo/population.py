@@ -13,27 +13,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.settings import check_range
+from geo.settings import HouseholdSettings
 
-#: Average persons per family household, 2020 census (第七次全国人口普查), national.
-PERSONS_PER_HOUSEHOLD = 2.62
-
-
-@dataclass(frozen=True)
-class PopulationSettings:
-    """How persons become households."""
-
-    persons_per_household: float = PERSONS_PER_HOUSEHOLD
-
-    def __post_init__(self) -> None:
-        check_range("persons_per_household", self.persons_per_household, 1.0, 10.0)
 
 
 def whole_parts(values: np.ndarray, total: int) -> np.ndarray:
@@ -55,7 +42,7 @@ def whole_parts(values: np.ndarray, total: int) -> np.ndarray:
 
 
 def households_from_population(units: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *,
-                               settings: PopulationSettings = PopulationSettings()
+                               settings: HouseholdSettings = HouseholdSettings()
                                ) -> tuple[gpd.GeoDataFrame, dict]:
     """Spread the persons of ``cells`` onto household ``units`` (see the module text).
 

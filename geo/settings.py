@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from geo.errors import SettingsError
 
@@ -11,6 +11,10 @@ def check_range(name: str, value: float, low: float, high: float) -> None:
     """Raise :class:`SettingsError` unless ``low <= value <= high``."""
     if not (low <= value <= high):
         raise SettingsError("err.setting_range", name=name, value=value, allowed=f"{low}–{high}")
+
+
+#: Average persons per family household, 2020 census (第七次全国人口普查), national.
+PERSONS_PER_HOUSEHOLD = 2.62
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,12 @@ class HouseholdSettings:
     include_dormitories
         Count dormitories (``building=dormitory``) as homes. Off by default: students and
         workers in dormitories are not households a community grid serves.
+    persons_per_household
+        Persons per household, both ways: a population count becomes households
+        (:func:`geo.population.households_from_population`) and households become the
+        persons whose school places and beds the capacity stage counts. 2.62 is the
+        2020 census's national average family household (平均每个家庭户的人口为2.62人,
+        seventh national census, bulletin no. 2); a setting.
     """
 
     dwelling_m2: float = 90.0
@@ -52,6 +62,7 @@ class HouseholdSettings:
     min_footprint_share: float = 0.10
     min_building_m2: float = 30.0
     include_dormitories: bool = False
+    persons_per_household: float = PERSONS_PER_HOUSEHOLD
 
     def __post_init__(self) -> None:
         check_range("dwelling_m2", self.dwelling_m2, 20, 500)
@@ -61,9 +72,17 @@ class HouseholdSettings:
         check_range("compound_point_spacing_m", self.compound_point_spacing_m, 5, 500)
         check_range("min_footprint_share", self.min_footprint_share, 0, 1)
         check_range("min_building_m2", self.min_building_m2, 0, 1000)
+        check_range("persons_per_household", self.persons_per_household, 1.0, 10.0)
         if not isinstance(self.include_dormitories, bool):
             raise SettingsError("err.setting_range", name="include_dormitories",
                                 value=self.include_dormitories, allowed="true / false")
+
+    @property
+    def estimate(self) -> "HouseholdSettings":
+        """What the household estimate reads: these settings with persons per household
+        at its default (it is read only where a population count or the capacity stage
+        turns persons into households or back; a change of it alone re-draws no grid)."""
+        return replace(self, persons_per_household=PERSONS_PER_HOUSEHOLD)
 
     @property
     def compound_households_per_m2(self) -> float:

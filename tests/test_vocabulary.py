@@ -66,3 +66,26 @@ def test_polsby_popper_is_computed_only_in_the_rule_book():
         if "4 * np.pi" in text or "4 * math.pi" in text or "4*np.pi" in text:
             found.append(str(p.relative_to(ROOT)))
     assert found == [], found
+
+
+def test_the_band_classes_and_the_flagged_rule_live_only_in_the_rule_book():
+    """No module outside geo/grids/rules.py compares a grid's households with the band
+    to class it, or writes the flagged-grid rule (in band, in one piece, no arterial)."""
+    found = []
+    for p in CODE:
+        if p.name == "rules.py" and p.parent.name == "grids":
+            continue
+        src = p.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.FunctionDef) and node.name in ("band_class", "flagged"):
+                found.append(f"{p.relative_to(ROOT)}:{node.lineno} defines {node.name}")
+            if isinstance(node, ast.Compare):
+                text = ast.get_source_segment(src, node) or ""
+                if "in_band" in text and "contiguous" not in text and "==" in text \
+                        and "arterial" not in text and "grids_in_band" not in text:
+                    continue
+                if ("in_band" in text and "contiguous" in text) or (
+                        "households" in text and any(f"{b}" in text for b in (
+                            "band[0]", "band[1]", "< low", "> high", "<= high", ">= low"))):
+                    found.append(f"{p.relative_to(ROOT)}:{node.lineno} {text[:60]}")
+    assert found == [], found

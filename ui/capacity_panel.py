@@ -4,7 +4,6 @@ and standards used. Thin: every figure comes from the run's layers and its summa
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -39,6 +38,8 @@ def shortfall_table(result, service: str, lang: str) -> pd.DataFrame | None:
 
 
 def _map(result, service: str, lang: str) -> None:
+    import altair as alt  # loaded with the first capacity map, not at the page's start
+
     grids = result.layers.get("grids")
     col = capacity_column("shortfall", service)
     if grids is None or col not in grids.columns or not pd.notna(grids[col]).any():

@@ -29,6 +29,7 @@ import shapely
 from folium.plugins import Draw
 
 from analysis.project import Project
+from geo.grids.rules import flagged
 from geo.i18n import t
 from ui import assets, mapdata
 from ui.maphtml import ESCAPE_JS, LABELS_JS, TOOLTIP_CSS, Script, esc, js_string, tooltip
@@ -248,8 +249,7 @@ def edit_groups(project: Project, *, lang: str = "zh", selected: list[str] = (),
     highlight = set(highlight)
     data = grids[["grid_id", "name", "households", "in_band", "contiguous", "arterial_crossings",
                   "locked", "geometry"]].copy()
-    flag = ((data["in_band"].astype(int) == 0) | (data["contiguous"].astype(int) == 0)
-            | (data["arterial_crossings"].astype(int) > 0)).to_numpy()
+    flag = flagged(data).to_numpy()
     lit = data["grid_id"].isin(highlight).to_numpy()
     data["locked"] = data["locked"].astype(bool).map({True: t("edit.locked_yes", lang),
                                                       False: ""})

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import tempfile
 import time
 import zipfile
@@ -25,7 +24,6 @@ from analysis.export import FORMATS, export_bytes
 from analysis.pipeline import Result
 from analysis.project import (Project, area_source_of, open_project, read_journal, read_meta,
                               recovery_path, same_area, save)
-from analysis.report import report_bytes, save_map_pngs
 from geo.vocabulary import services_with_minutes
 from geo.errors import GridcircleError
 from geo.i18n import t
@@ -34,16 +32,6 @@ from ui.edit_panel import AUTHOR_KEY, current_project, set_project
 from ui.sidebar import PageSettings
 
 DOWNLOAD_KEY = "gc_downloads"
-
-
-def default_path(project: Project) -> str:
-    """Where a project is saved unless the user says otherwise: its own file, or a file
-    named after the area it holds (the demo, the uploaded file's own name, the place)."""
-    if project.path is not None:
-        return str(project.path)
-    fallback = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "")).strip("_")
-    stem = session.file_stem(area_source_of(project.meta), fallback or "gridcircle")
-    return str(Path.home() / "gridcircle" / f"{stem}.gpkg")
 
 
 def path_key(project: Project) -> str:
@@ -97,9 +85,19 @@ def _prepared(project: Project, kind: str, make) -> tuple[str, bytes, str]:
     return store[key]
 
 
+def report_bytes(project: Project, **options) -> bytes:
+    """The PDF report (:func:`analysis.report.report_bytes`; matplotlib is loaded when a
+    report is first asked for, not when the page starts)."""
+    from analysis.report import report_bytes as make
+
+    return make(project, **options)
+
+
 def maps_zip(project: Project, *, lang: str, paper: str, services: list[str] | None) -> bytes:
     """The report's maps as 300 dpi PNGs in one zip."""
     with tempfile.TemporaryDirectory() as tmp:
+        from analysis.report import save_map_pngs  # matplotlib: loaded when asked for
+
         paths = save_map_pngs(project, Path(tmp) / "maps", lang=lang, paper=paper, services=services)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
@@ -144,7 +142,7 @@ def panel(result: Result, page: PageSettings) -> None:
          t("project.tab_report", lang)])
 
     with save_tab:
-        path = st.text_input(t("project.path", lang), value=default_path(project),
+        path = st.text_input(t("project.path", lang), value=session.default_path(project),
                              key=path_key(project))
         target = Path(path).expanduser()
         c1, c2 = st.columns(2)
@@ -228,7 +226,7 @@ def _report_tab(result: Result, page: PageSettings, project: Project) -> None:
         st.session_state["gc_want_report"] = (tuple(services), paper, lang, area_name)
     if c2.button(t("project.make_maps", lang), key="gc_maps"):
         st.session_state["gc_want_maps"] = (tuple(services), paper, lang, area_name)
-    stem = Path(default_path(project)).stem
+    stem = Path(session.default_path(project)).stem
     for kind, make, suffix, mime in (("report", report_bytes, "report.pdf", "application/pdf"),
                                      ("maps", maps_zip, "maps.zip", "application/zip")):
         want = st.session_state.get(f"gc_want_{kind}")
@@ -249,7 +247,7 @@ def _report_tab(result: Result, page: PageSettings, project: Project) -> None:
 def _named(project: Project, lang: str) -> Project:
     """The area's name for the report, typed by the planner and kept with the project
     (``meta["area_name"]``, saved in the file)."""
-    from analysis.report.context import area_name
+    from analysis.area_names import area_name
 
     given = str(project.meta.get("area_name") or "")
     typed = st.text_input(t("project.area_name", lang), value=given, max_chars=60,
@@ -306,4 +304,4 @@ def _made(project: Project, kind: str, want: tuple, make, slot, lang: str) -> by
     return store[key]
 
 
-__all__ = ["default_path", "maps_zip", "overwrite_question", "panel", "path_key"]
+__all__ = ["maps_zip", "overwrite_question", "panel", "path_key"]

@@ -20,6 +20,7 @@ import shapely
 from analysis.colours import SERVICE_COLOURS  # one table for the page and the report
 from analysis.pipeline import Result
 from geo.grids.reasons import decode_reasons
+from geo.grids.rules import band_class
 from geo.grids.reasons import reason_text as grid_reason_text
 from geo.i18n import t
 from geo.vocabulary import DEFAULT_BAND
@@ -181,13 +182,6 @@ def merged(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     else:
         return frame.iloc[:0][["geometry"]]
     return gpd.GeoDataFrame(geometry=[geom], crs=frame.crs)
-
-
-def band_class(households: pd.Series, band: tuple[int, int]) -> pd.Series:
-    """``below``, ``in`` or ``above`` the household band, per grid."""
-    low, high = band
-    out = np.where(households < low, "below", np.where(households > high, "above", "in"))
-    return pd.Series(out, index=households.index)
 
 
 def heat_points(households: gpd.GeoDataFrame, *, cell_m: float) -> list[list[float]]:

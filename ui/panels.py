@@ -20,6 +20,7 @@ from ui import widgets
 from ui.places import community_names, places_of
 from ui.mapview import SERVICE_COLOURS, band_class, reason_text
 from geo.grids.reasons import note_text
+from geo.grids.rules import flagged
 from geo.vocabulary import minutes_column
 
 
@@ -218,8 +219,7 @@ def grids_panel(result: Result, band: tuple[int, int], lang: str) -> None:
     st.altair_chart((hist + rules).properties(height=200, title=t("page.chart_sizes", lang,
                                                                    low=band[0], high=band[1])),
                     width="stretch")
-    flagged = int((table[t("map.reason", lang)] != "").sum()) if t("map.reason", lang) in table else 0
-    st.caption(t("page.grid_flags", lang, flagged=flagged, total=len(table)))
+    st.caption(t("page.grid_flags", lang, flagged=int(flagged(grids).sum()), total=len(grids)))
     helps = {t("page.col_pp", lang): t("help.col_pp", lang),
              t("map.band", lang): t("help.col_band", lang),
              t("page.col_contiguous", lang): t("help.col_contiguous", lang),

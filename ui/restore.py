@@ -62,9 +62,7 @@ def keep(project: Project, author: str = "") -> None:
 def candidates(project: Project) -> list[Path]:
     """Files holding this area's work that a reload may have left behind: the copy of an
     unsaved project and the project's own default file, newest first."""
-    from ui.export_panel import default_path
-
-    paths = [copy_path(project), Path(default_path(replace(project, path=None)))]
+    paths = [copy_path(project), Path(session.default_path(replace(project, path=None)))]
     now = time.time()
     found = [p for p in dict.fromkeys(paths)
              if p.is_file() and now - p.stat().st_mtime < MAX_AGE_S]

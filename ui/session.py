@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ from analysis.projectstate import (area_title, run_settings_of, settings_differe
                                    wall_settings_of)
 from analysis.settings import WalkSettings
 from ui import gates_panel, state
-from ui.sidebar import BASE_SETTINGS_KEY, minutes_option
+from ui.sidebar import BASE_SETTINGS_KEY, HOUSEHOLD_WIDGETS, minutes_option
 
 HELD_KEY = "gc_held"
 PENDING_KEY = "gc_pending_widgets"
@@ -81,6 +82,16 @@ def area_of(source: state.Source) -> dict:
 def area_label(area: dict | None, lang: str) -> str:
     """An area's name as the page shows it (a demo by its translated name)."""
     return area_title(area, lang)
+
+
+def default_path(project: Project) -> str:
+    """Where a project is saved unless the user says otherwise: its own file, or a file
+    named after the area it holds (the demo, the uploaded file's own name, the place)."""
+    if project.path is not None:
+        return str(project.path)
+    fallback = re.sub(r"[^\w\-]+", "_", str(project.meta.get("area") or "")).strip("_")
+    stem = file_stem(area_source_of(project.meta), fallback or "gridcircle")
+    return str(Path.home() / "gridcircle" / f"{stem}.gpkg")
 
 
 def file_stem(area: dict | None, fallback: str = "gridcircle") -> str:
@@ -182,7 +193,7 @@ def widgets_for(meta: dict) -> dict:
             values["place"] = area["id"]
     settings = run_settings_of(meta)  # the file's settings, as the run reads them
     values["band"] = settings.grids.band
-    for name in ("dwelling_m2", "default_levels", "compound_far", "include_dormitories"):
+    for name in HOUSEHOLD_WIDGETS:
         values[name] = getattr(settings.households, name)
     walk = settings.walk
     values.update({f"speed_{key}": float(speed) for key, speed in walk.speeds_mps})
@@ -218,8 +229,7 @@ def setting_name(path: str, lang: str) -> str:
         return t("reopen.profile_of", lang, service=services[key])
     if part == "grids" and name in ("min_households", "max_households"):
         return t("reopen.band_min" if name == "min_households" else "reopen.band_max", lang)
-    if part == "households" and name in ("dwelling_m2", "default_levels", "compound_far",
-                                         "include_dormitories"):
+    if part == "households" and name in HOUSEHOLD_WIDGETS:
         return t(f"page.{name}", lang)
     if part == "walls" and name == "gated":
         return t("gates.on", lang)

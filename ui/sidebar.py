@@ -129,7 +129,9 @@ def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
     checked = {}
     for kind in order:
         put_in = {k: checked[k] for k in ("buildings", "compounds") if k in checked}
-        footprints = (state.Uploads(**put_in) if kind in ("households", "population") and put_in
+        # read as the run reads it (analysis.assembly): against the uploaded footprints
+        footprints = (state.Uploads(**put_in) if kind not in ("buildings", "compounds",
+                                                             "household_totals") and put_in
                       else None)
         with slots[kind]:
             if _checked(kind, chosen[kind], source, lang, footprints=footprints):
@@ -167,6 +169,10 @@ def _checked(kind: str, upload: state.Upload, source: state.Source, lang: str, *
     st.caption(t("page.upload_ok", lang, rows=len(read.frame)))
     return True
 
+
+#: the household model's settings the sidebar shows (an opened project's come back into them)
+HOUSEHOLD_WIDGETS = ("dwelling_m2", "default_levels", "compound_far", "include_dormitories",
+                     "persons_per_household")
 
 def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings, tuple[int, int]]:
     """The run's settings from the sidebar, each part built by its own frozen dataclass
@@ -206,8 +212,13 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
                                             defaults.include_dormitories,
                                             key="include_dormitories",
                                             help=t("page.include_dormitories_help", lang)),
+            persons_per_household=st.number_input(
+                t("page.persons_per_household", lang), 1.0, 10.0,
+                defaults.persons_per_household, 0.01, key="persons_per_household",
+                help=t("page.persons_per_household_help", lang)),
         )
     parts["walls"] = wall_settings()  # the planner's gate edits (ui/gates_panel.py)
+    parts["capacity"] = base.capacity  # no widget: an opened project's method and decay
     return RunSettings(**parts), band
 
 

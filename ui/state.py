@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
+from analysis.assembly import Assembled, Given, assemble, with_footprints
 from analysis.pipeline import Result, RunSettings, load_area
 from analysis.stages import Inputs, StageCache, StageRun, run_stages
 from geo.errors import GridcircleError, InputError
 from geo.i18n import t
-from geo.inputs import footprints
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
 from ui import mapframe, mapview
@@ -158,7 +158,7 @@ def counts_for(kind: str, upload: Upload, source: Source, footprints: Uploads | 
 
     if kind == "household_totals":
         return _read_privately(upload_bytes(upload.sha256), upload.name, read_totals)
-    area = area_with_uploads(source, footprints) if footprints is not None else area_for(source)
+    area = footprint_area(source, footprints) if footprints is not None else area_for(source)
     return _read_privately(upload_bytes(upload.sha256), upload.name,
                            lambda path: read_population(path, crs=upload.crs, area=area))
 
@@ -169,45 +169,42 @@ def _footprints(uploads: Uploads) -> Uploads | None:
     return Uploads(buildings=uploads.buildings, compounds=uploads.compounds)
 
 
-@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES)
-def area_with_uploads(source: Source, uploads: Uploads,
-                      households: HouseholdSettings = HouseholdSettings()) -> StudyArea:
-    """The study area with uploaded buildings and compound outlines put in, and households
-    from an uploaded population count and/or calibrated to uploaded totals (made once per
-    source, uploads and household settings; the same steps as the command line)."""
-    if uploads.population is not None or uploads.household_totals is not None:
-        from analysis.planner_data import with_planner_data
+def _given(source: Source, uploads: Uploads) -> Given:
+    """The uploads as the readers of :func:`analysis.assembly.assemble`: each read (and
+    kept) by this module's caches, layers against the area with the uploaded footprints,
+    as the command line reads its files."""
+    put_in = _footprints(uploads)
 
-        area = area_with_uploads(source, replace(uploads, population=None,
-                                                 household_totals=None))
-        cells = (counts_for("population", uploads.population, source, _footprints(uploads))
-                 if uploads.population is not None else None)
-        totals = (counts_for("household_totals", uploads.household_totals, source)
-                  if uploads.household_totals is not None else None)
-        communities = (layer_for("communities", uploads.communities, source).frame
-                       if uploads.communities is not None else None)
-        return with_planner_data(area, households, cells=cells, totals=totals,
-                                 communities=communities)[0]
-    area = area_for(source)
-    if uploads.buildings is not None:
-        area = footprints.with_buildings(area, layer_for("buildings", uploads.buildings,
-                                                         source).frame)
-    if uploads.compounds is not None:
-        area = footprints.with_compounds(area, layer_for("compounds", uploads.compounds,
-                                                         source).frame)
-    return area
-
-
-def _given_layers(source: Source, uploads: Uploads) -> dict:
-    given = {}
-    for kind, argument in (("households", "register"), ("facilities", "facilities"),
-                           ("communities", "communities")):
+    def layer(kind: str, footprints: Uploads | None):
         upload = getattr(uploads, kind)
-        if upload is not None:
-            # a register's rows placed by name find uploaded compounds and buildings
-            put_in = _footprints(uploads) if kind == "households" else None
-            given[argument] = layer_for(kind, upload, source, footprints=put_in).frame
-    return given
+        if upload is None:
+            return None
+        return lambda _area: layer_for(kind, upload, source, footprints=footprints).frame
+
+    return Given(
+        buildings=layer("buildings", None), compounds=layer("compounds", None),
+        register=layer("households", put_in), facilities=layer("facilities", put_in),
+        communities=layer("communities", put_in),
+        population=(None if uploads.population is None else
+                    lambda _area: counts_for("population", uploads.population, source, put_in)),
+        totals=(None if uploads.household_totals is None else
+                lambda: counts_for("household_totals", uploads.household_totals, source)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES)
+def footprint_area(source: Source, footprints: Uploads) -> StudyArea:
+    """The study area with uploaded buildings and compound outlines put in (step 1 of
+    :func:`analysis.assembly.assemble`; the other uploads are read against it)."""
+    return with_footprints(area_for(source), _given(source, footprints))
+
+
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES)
+def assembled(source: Source, uploads: Uploads,
+              households: HouseholdSettings = HouseholdSettings()) -> Assembled:
+    """The study area with the uploads put in and the layers the run takes from them, by
+    the command line's assembly (:func:`analysis.assembly.assemble`), made once per
+    source, uploads and household settings."""
+    return assemble(area_for(source), _given(source, uploads), households)
 
 
 def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
@@ -221,10 +218,12 @@ def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
     (:func:`analysis.stages.completed` adds the others when a project is saved or
     exported). ``previous``/``locked`` keep the planner's grids."""
     counted = uploads.population is not None or uploads.household_totals is not None
-    inputs = Inputs(area=area_with_uploads(source, uploads, settings.households),
+    # the household model's settings shape the area only through a count or totals
+    made = assembled(source, uploads, settings.households if counted else HouseholdSettings())
+    inputs = Inputs(area=made.area, register=made.register, facilities=made.facilities,
+                    communities=made.communities,
                     key=(source, uploads, settings.households if counted else None),
-                    previous=previous,
-                    locked=tuple(locked), **_given_layers(source, uploads))
+                    previous=previous, locked=tuple(locked))
     return run_stages(inputs, settings, services=services, cache=stage_cache(),
                       progress=progress, workers=2)
 
@@ -236,7 +235,7 @@ def layer_for(kind: str, upload: Upload, source: Source, *, footprints: Uploads 
     from ui.uploads import read_layer
 
     data = upload_bytes(upload.sha256)
-    area = area_with_uploads(source, footprints) if footprints is not None else area_for(source)
+    area = footprint_area(source, footprints) if footprints is not None else area_for(source)
     return read_layer(kind, data, upload.name, crs=upload.crs, area=area)
 
 

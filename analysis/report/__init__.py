@@ -40,6 +40,7 @@ from analysis.report.style import (PAPERS_IN, PDF_RASTER_DPI, PNG_DPI, cjk_font_
                                    report_style)
 from analysis.report.tables import coverage_tables, grid_table, reason_in
 from geo.errors import InputError
+from geo.grids.rules import flagged
 
 MAX_COMMUNITY_PAGES = 10
 MAX_TABLE_PAGES = 3  # per appendix table; longer tables are in the XLSX export
@@ -101,7 +102,7 @@ def _appendix(ctx: Context):
         note = ctx.tr("report.grid_table_note", low=band[0], high=band[1])
         if len(grid) > per_page * MAX_TABLE_PAGES:  # only the grids needing attention
             grids = ctx.layers["grids"].sort_values("grid_id")
-            grid = grid[maps.flagged(grids).to_numpy()]
+            grid = grid[flagged(grids).to_numpy()]
             note = ctx.tr("report.grid_table_flagged", low=band[0], high=band[1])
         yield from tables.table_pages(ctx, ctx.tr("report.grid_table"), grid, note=note,
                                       max_pages=MAX_TABLE_PAGES, more_note=more)

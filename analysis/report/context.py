@@ -10,8 +10,8 @@ import pandas as pd
 
 from analysis.colours import service_colours
 from analysis.project import Project
-from analysis.projectstate import area_source_of, area_title
-from analysis.report.style import PAPERS_IN, clean
+from analysis.area_names import area_name, clean
+from analysis.report.style import PAPERS_IN
 from geo.vocabulary import services_with_minutes
 from geo.catalogue import load_catalogue
 from geo.errors import InputError, ProjectFileError
@@ -122,35 +122,6 @@ def thin_services(ctx: "Context") -> list[str]:
         thin = (list(gaps.loc[gaps["cause"] == "data", "service"].unique())
                 if gaps is not None and len(gaps) and "cause" in gaps else [])
     return [s for s in ctx.services if s in set(thin)]
-
-
-def area_name(project: Project, lang: str) -> str:
-    """The area as the report names it: the name the planner gave it (``meta["area_name"]``,
-    saved with the project), a demo by its name, else the area's largest community (a
-    file's name means nothing to a committee), else the file's name."""
-    label = clean(project.meta.get("area_name"), 60)
-    if label:
-        return label
-    source = area_source_of(project.meta)
-    if source and source.get("kind") in ("demo", "place"):  # names people know
-        return area_title(source, lang)
-    largest = largest_community_name(project.layers.get("communities"), lang)
-    return largest or area_title(source, lang) or str(project.meta.get("area", ""))
-
-
-def largest_community_name(comms, lang: str) -> str:
-    """The name of the community holding the most households ("" when none is named)."""
-    if not isinstance(comms, pd.DataFrame) or not len(comms) or "name" not in comms:
-        return ""
-    order = (comms.sort_values("households", ascending=False, kind="stable")
-             if "households" in comms else comms)
-    keys = order["name_key"] if "name_key" in order else pd.Series("", index=order.index)
-    for cid, name, key in zip(order["community_id"].astype(str), order["name"], keys):
-        derived = isinstance(key, str) and bool(key)  # already "X 一带" (around X)
-        shown = clean(name_text(key, lang) if derived else name, 40)
-        if shown and shown != cid:
-            return shown if derived else t("report.area_around", lang, name=shown)
-    return ""
 
 
 # ----------------------------------------------------------------------------- pages

@@ -20,6 +20,7 @@ from analysis.report.context import Context, thin_services
 from analysis.report.style import clean, wrap, wrap_at_most
 from analysis.report.tables import draw_table, grid_shares, one_language
 from analysis.summary_text import compound_access_line, group_coverage_lines
+from geo.grids.communities import assign_communities
 from geo.i18n import t, table
 
 TOP_GAPS = 5
@@ -152,11 +153,9 @@ def _located(ctx: Context, gaps) -> list[str]:
     out = [""] * len(gaps)
     comms = ctx.layers.get("communities")
     if comms is not None and len(comms):
-        hit = gpd.GeoDataFrame(geometry=pts.to_numpy(), crs=gaps.crs).sjoin(
-            comms[["community_id", "geometry"]], predicate="within", how="left")
-        hit = hit[~hit.index.duplicated(keep="first")]
-        out = [ctx.community(c) if isinstance(c, str) or pd.notna(c) else ""
-               for c in hit["community_id"].reindex(range(len(gaps)))]
+        of = assign_communities(gpd.GeoDataFrame(geometry=pts.to_numpy(), crs=gaps.crs),
+                                comms, refuse_outside=False)
+        out = [ctx.community(c) if c is not None else "" for c in of]
     roads = ctx.layers.get("roads")
     if roads is not None and len(roads) and "name" in roads:
         streets = nearest_street_names(gpd.GeoDataFrame(geometry=pts.to_numpy(), crs=gaps.crs),

@@ -15,6 +15,7 @@ from analysis.report import draw
 from analysis.report.context import Context, thin_services
 from analysis.report.style import (BAND_COLOURS, DENSE, FLAG_COLOUR, MINUTE_CLASSES,
                                    OUTSIDE_COLOUR, UNREACHED_COLOUR, clean)
+from geo.grids.rules import flagged
 from geo.vocabulary import minutes_column
 
 MAX_MAP_LABELS = 150  # more grids than this: the area map labels communities, not grids
@@ -42,13 +43,6 @@ def grid_labels(grids: pd.DataFrame, *, limit: int = 12) -> list[str]:
         given = clean(name, limit) if isinstance(name, str) and name.strip() else ""
         out.append(f"{gid} {given}" if given and given != gid else gid)
     return out
-
-
-def flagged(grids: pd.DataFrame) -> pd.Series:
-    """Grids outside the band, in pieces, or crossed by an arterial road."""
-    return ((grids.get("in_band", pd.Series(1, index=grids.index)).astype(int) == 0)
-            | (grids.get("contiguous", pd.Series(1, index=grids.index)).astype(int) == 0)
-            | (grids.get("arterial_crossings", pd.Series(0, index=grids.index)).astype(int) > 0))
 
 
 def _draw_grids(ctx: Context, ax, grids: gpd.GeoDataFrame, *, lw: float = 0.6) -> None:
@@ -360,5 +354,5 @@ def draw_community_map(ctx: Context, fig: Figure, community_id: str, geom, rect)
     draw.furniture(ctx, ax, small=True)
 
 
-__all__ = ["coverage_share", "draw_community_map", "flagged", "page_coverage", "page_gaps",
+__all__ = ["coverage_share", "draw_community_map", "page_coverage", "page_gaps",
            "grid_labels", "page_grids", "page_overview", "pages_coverage_panels"]

@@ -24,8 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 
+from analysis.area_names import clean  # noqa: F401 - the report's names
 from geo.errors import InputError
 
 PAPERS_IN = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}  # landscape, inches
@@ -41,26 +41,12 @@ FLAG_COLOUR = "#e31a1c"
 MINUTE_CLASSES = ((5, "#1a9850"), (10, "#91cf60"), (15, "#d9ef8b"))
 OUTSIDE_COLOUR, UNREACHED_COLOUR = "#f46d43", "#7f7f7f"
 BUILDING_COLOUR = "#dcd6cb"
-MAX_NAME = 40  # characters of a name from data shown anywhere in the report
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # shown as a space
-# format characters (zero-width, direction marks, the byte-order mark, which the PDF text
-# layout loses) and lone surrogates (not text: they cannot be encoded): dropped
-_FORMAT = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]")
 _LOCK = threading.Lock()
 #: matplotlib's settings (``rcParams``) are one per process, not per thread: a report made
 #: while another thread leaves its :func:`report_style` would be written with the default
 #: Type 3 fonts, and Type 3 cannot hold a CJK character ("bytes must be in range(0, 256)"
 #: from the PDF writer). Everything drawn and written in the report's style holds this.
 STYLE_LOCK = threading.RLock()
-
-
-def clean(value: object, limit: int = MAX_NAME) -> str:
-    """Text from data as printed: one line, no control characters, at most ``limit``."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    text = " ".join(_CONTROL.sub(" ", _FORMAT.sub("", str(value)[: limit * 4])).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def text_width(text: str) -> float:

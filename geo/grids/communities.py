@@ -318,8 +318,10 @@ def validate_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFram
 
 
 def assign_communities(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
-                       snap_m: float = SNAP_M) -> pd.Series:
-    """The community each household unit lies in.
+                       snap_m: float = SNAP_M, refuse_outside: bool = True) -> pd.Series:
+    """The community each household unit (or any located row) lies in: the one rule
+    every caller uses (the grid stage, mapped communities, a planner's totals, the
+    report's gap places).
 
     A unit on a boundary takes the first community listed; a unit outside every
     community but within ``snap_m`` of one takes the nearest.
@@ -327,12 +329,15 @@ def assign_communities(households: gpd.GeoDataFrame, communities: gpd.GeoDataFra
     Returns
     -------
     Series
-        ``community_id`` per unit, with the index of ``households``.
+        ``community_id`` per unit, with the index of ``households`` (``None`` where a
+        unit lies farther than ``snap_m`` from every community and ``refuse_outside``
+        is False).
 
     Raises
     ------
     InputError
-        If some units lie farther than ``snap_m`` from every community.
+        If some units lie farther than ``snap_m`` from every community (unless
+        ``refuse_outside`` is False).
     """
     require_projected(households, what="households")
     require_projected(communities, what="communities")
@@ -348,12 +353,12 @@ def assign_communities(households: gpd.GeoDataFrame, communities: gpd.GeoDataFra
                                                 all_matches=False)
         pos[missing[near_pt]] = near_poly
         far = np.flatnonzero(pos < 0)
-        if far.size:
+        if far.size and refuse_outside:
             hh = households["households"].to_numpy()[far]
             ids = households["unit_id"].astype(str).to_numpy()[far] if "unit_id" in households \
                 else households.index.astype(str).to_numpy()[far]
             raise InputError("err.households_outside", count=int(far.size),
                              households=int(hh.sum()), examples=", ".join(ids[:5]),
                              snap_m=f"{snap_m:g}")
-    ids = communities["community_id"].astype(str).to_numpy()
+    ids = np.append(communities["community_id"].astype(str).to_numpy().astype(object), None)
     return pd.Series(ids[pos], index=households.index, name="community_id")

@@ -78,6 +78,27 @@ def band_feasible(total: int, min_households: int, max_households: int) -> bool:
     return len(grid_count_range(total, min_households, max_households)) > 0
 
 
+def band_class(households, band: tuple[int, int]):
+    """``below``, ``in`` or ``above`` the household band (a Series per grid, or one
+    count): the band's classes, for the grid table, the map's colours and the tables."""
+    low, high = band
+    if isinstance(households, pd.Series):
+        out = np.where(households < low, "below", np.where(households > high, "above", "in"))
+        return pd.Series(out, index=households.index)
+    return "below" if households < low else "above" if households > high else "in"
+
+
+def flagged(grids: pd.DataFrame) -> pd.Series:
+    """The grids a planner must look at: outside the band, in pieces, or crossed by an
+    arterial road (a locked grid is not flagged for being locked). Columns the table
+    lacks count as fine."""
+    def column(name: str, fine: int) -> pd.Series:
+        return grids.get(name, pd.Series(fine, index=grids.index)).astype(int)
+
+    return ((column("in_band", 1) == 0) | (column("contiguous", 1) == 0)
+            | (column("arterial_crossings", 0) > 0))
+
+
 def community_feasible(total: int, band: tuple[int, int]) -> bool:
     """Whether a community's grids can all lie inside the band: a community without
     households needs no grid, so it breaks no band."""
@@ -355,7 +376,7 @@ def grid_reasons(f: GridFacts, band: tuple[int, int]) -> list[Reason]:
     out: list[Reason] = []
     if f.locked:
         out.append(("grid.reason.locked", {}))
-    if not lo <= f.households <= hi:
+    if band_class(f.households, band) != "in":
         short = [p for p in f.piece_totals if not band_feasible(p, lo, hi)]
         if not community_feasible(f.community_total, band):
             out.append(infeasible_reason(f.community_total, lo, hi))
@@ -447,7 +468,7 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
         rows.append({
             "grid_id": gid, "community_id": community, "name": str(a.get("name") or ""),
             "locked": int(locked), "households": households,
-            "in_band": int(band[0] <= households <= band[1]),
+            "in_band": int(band_class(households, band) == "in"),
             "polsby_popper": round(float(polsby_popper(np.array([shape]))[0]), 4),
             "contiguous": int(facts.pieces == 1), "arterial_crossings": facts.crossings,
             "n_units": int(homes.sum()), "split_buildings": splits,

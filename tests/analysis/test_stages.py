@@ -11,6 +11,7 @@ from analysis.pipeline import RunSettings, run
 from analysis.settings import WalkSettings
 from analysis.stages import STAGES, Inputs, Runner, StageCache, run_stages
 from geo.grids import GridSettings
+from geo.settings import HouseholdSettings
 from geo.synthetic import synthetic_district
 
 
@@ -33,6 +34,11 @@ def test_each_stage_key_changes_exactly_with_what_it_reads():
     band = keys(RunSettings(grids=GridSettings(min_households=150, max_households=250)))
     assert all(band[name] != plain[name] for name in STAGES if name != "service_areas")
     assert band["service_areas"] != plain["service_areas"]  # it needs the index, which needs base
+    persons = keys(RunSettings(households=HouseholdSettings(persons_per_household=3.1)))
+    assert persons["capacity"] != plain["capacity"]  # demand in persons
+    # the result needs the capacity stage: its key follows
+    assert all(persons[name] == plain[name] for name in STAGES if name not in ("capacity", "result"))
+    assert persons["result"] != plain["result"]
     kept = Runner(inputs=replace(inputs, previous=pd.Series({"u": "C01-01"}), locked=("C01-01",)))
     assert kept.key("base") != Runner(inputs=inputs).key("base")
 

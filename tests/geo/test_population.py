@@ -18,7 +18,7 @@ from geo.households import estimate_households
 from geo.inputs.population import read_population
 from geo.osm import read_osm
 from geo.osm_area import study_area_from_osm
-from geo.population import (PopulationSettings, calibrate, households_from_population,
+from geo.population import (calibrate, households_from_population,
                             whole_parts)
 from geo.settings import HouseholdSettings
 from tests.conftest import osm_xml
@@ -84,7 +84,7 @@ def test_polygon_layer_with_population_column(tmp_path, area):
     assert cells.kind == "polygons" and list(cells.cells.columns) == ["persons", "geometry"]
     units = estimate_households(area, HouseholdSettings())
     out, _ = households_from_population(units, cells.cells,
-                                        settings=PopulationSettings(persons_per_household=2.62))
+                                        settings=HouseholdSettings(persons_per_household=2.62))
     assert out["households"].sum() == round((2620 + 524) / 2.62)
 
 

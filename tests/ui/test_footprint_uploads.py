@@ -66,7 +66,7 @@ def test_population_and_household_totals_uploads_set_the_households():
     --household-totals: persons ÷ persons per household, then scaled to the total."""
     import geopandas as gpd
 
-    from geo.population import PopulationSettings
+    from geo.settings import HouseholdSettings
 
     area = load_demo("synthetic:2000")
     b = area.boundary.bounds
@@ -82,8 +82,13 @@ def test_population_and_household_totals_uploads_set_the_households():
                                                             "application/geo+json")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     homes = at.session_state["gc_held"].project.layers["households"]
-    expected = persons / PopulationSettings().persons_per_household
+    expected = persons / HouseholdSettings().persons_per_household
     assert abs(int(homes["households"].sum()) - expected) <= 0.005 * expected + 1
+    at.sidebar.number_input(key="persons_per_household").set_value(3.0).run()  # as on the CLI
+    homes = at.session_state["gc_held"].project.layers["households"]
+    assert abs(int(homes["households"].sum()) - persons / 3.0) <= 0.005 * persons / 3.0 + 1
+    model = at.session_state["gc_held"].project.summary["settings"]["households"]
+    assert model["persons_per_household"] == 3.0
     totals = "户数\n1500\n".encode("utf-8")
     at.sidebar.file_uploader(key="up_household_totals").set_value(("总户数.csv", totals,
                                                                   "text/csv")).run()

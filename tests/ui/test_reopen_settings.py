@@ -25,7 +25,7 @@ THRESHOLDS = {"community_service": 10, "health": 20, "kindergarten": 10, "primar
               "middle_school": 20, "elderly_care": 10, "market": 15, "convenience": 10,
               "pharmacy": 5, "sports": 30, "park": 5, "bus_stop": 5, "culture": 30}
 WIDGETS = {"band": (150, 250), "dwelling_m2": 80.0, "default_levels": 8, "compound_far": 2.2,
-           "include_dormitories": True, "speed_adult": 1.05, "speed_elderly": 0.85,
+           "include_dormitories": True, "persons_per_household": 2.9, "speed_adult": 1.05, "speed_elderly": 0.85,
            "speed_frail": 0.7, "walk_profile": "elderly", "basemap": "osm",
            "services": ["health", "primary_school", "market"],
            **{f"thr_{k}": v for k, v in THRESHOLDS.items()}}
@@ -153,3 +153,20 @@ def test_an_osm_project_asks_for_its_own_file_by_name(tmp_path, monkeypatch):
     said = " ".join(i.value for i in other.info)
     assert "街道样例.osm" in said and ident[:12] in said, said
     assert t("page.choose_source", "zh") not in said
+
+
+def test_capacity_and_persons_per_household_come_back_also_from_older_files():
+    """Persons per household is the household model's now; a file that kept it with the
+    capacity settings (the earlier place) opens with it, and the capacity method and decay
+    come back too (the demand table is recorded by name only, not reopened)."""
+    older = {"settings": {"households": {"dwelling_m2": 80.0},
+                          "capacity": {"method": "nearest_free", "decay": "gaussian",
+                                       "table": "mine.csv", "persons_per_household": 3.2}}}
+    settings = run_settings_of(older)
+    assert settings.households.persons_per_household == 3.2
+    assert settings.households.dwelling_m2 == 80.0
+    assert (settings.capacity.method, settings.capacity.decay) == ("nearest_free", "gaussian")
+    assert settings.capacity.table is None
+    now = {"settings": {"households": {"persons_per_household": 2.8}}}
+    assert run_settings_of(now).households.persons_per_household == 2.8
+    assert run_settings_of({}).households.persons_per_household == 2.62
