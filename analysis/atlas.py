@@ -330,4 +330,14 @@ def make_atlas(project, out: str | Path, *, lang: str = "zh", when: str | None =
     return pages
 
 
-__all__ = ["make_atlas", "page_grid"]
+def atlas_bytes(project, *, lang: str = "zh") -> bytes:
+    """The grid atlas as PDF bytes (for a download button)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "atlas.pdf"
+        make_atlas(project, path, lang=lang)
+        return path.read_bytes()
+
+
+__all__ = ["atlas_bytes", "make_atlas", "page_grid"]

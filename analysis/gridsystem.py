@@ -160,19 +160,6 @@ def ensure_grid_system(project):
     return replace(project, layers=layers, meta=meta)
 
 
-def atlas_bytes(project, *, lang: str = "zh") -> bytes:
-    """The grid atlas as PDF bytes (for a download button)."""
-    import tempfile
-    from pathlib import Path
-
-    from analysis.atlas import make_atlas
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "atlas.pdf"
-        make_atlas(project, path, lang=lang)
-        return path.read_bytes()
-
-
 def roster_of_project(path) -> pd.DataFrame | None:
     """The roster kept in a project file (each worker with the grid of its A post), or
     ``None`` when the file has no workers."""
@@ -234,5 +221,5 @@ def signboard_table(project, *, with_workers: bool = False) -> pd.DataFrame:
     return table
 
 
-__all__ = ["GRID_SYSTEM_COLUMNS", "apply", "atlas_bytes", "report_rows", "roster_of_project", "carry_grid_system", "ensure_grid_system", "grid_columns",
+__all__ = ["GRID_SYSTEM_COLUMNS", "apply", "report_rows", "roster_of_project", "carry_grid_system", "ensure_grid_system", "grid_columns",
            "set_grid_system", "signboard_table"]

@@ -1,177 +1,225 @@
-"""The stage graph: the one place that says which stage needs which, and what each reads.
+"""The stage graph: the one place that says which stage needs which, what each reads and
+the function that makes it; :class:`Runner` is the one runner that makes them.
 
-Every way of running the analysis goes through :func:`run_stages`: the command line and
-notebooks (:func:`analysis.pipeline.run`), the page (:mod:`ui.state`, which only hands in
-a cache), and :func:`analysis.circles.service_circles`. Re-counting after a grid edit uses
-the counting stage's own function (:func:`analysis.circles.count`, through
-:func:`analysis.project.with_session`).
+Every way of running the analysis goes through it: the command line and notebooks
+(:func:`analysis.pipeline.run` → :func:`run_stages`), the page (:mod:`ui.state`, which
+only hands in a cache and ``workers=2``), notebooks that ask a :class:`Runner` for one
+stage, and the re-count after a grid edit (:data:`EDIT_STAGES`, run by
+:func:`analysis.project.state.with_session` through :func:`recount_edits`).
 
-Each :class:`Stage` declares the stages it needs and the settings parts it reads; a
-stage's key is its name, what it reads and the keys of what it needs, so a cache keyed
-by :meth:`Runner.key` re-runs a stage exactly when something it depends on changed::
+Each :class:`Stage` is a function plus the names of the stages it needs and the
+settings parts it reads, as a task in a Dask graph is a function plus its keys. A stage's
+key is its name, what it reads and the keys of what it needs, so a cache keyed by
+:meth:`Runner.key` re-runs a stage exactly when something it depends on changed.
+:meth:`Runner.run` makes a stage and what it needs in dependency order (side by side
+with ``workers`` > 1); nothing here names a stage again::
+
+    base ──┬── checks ───────────────────────────────┐
+           │                                         │
+           └── index ──┬── reach ────────────────────┤
+                       ├── service_areas (each) ─────┼── result
+                       └── capacity ─────────────────┘
+    (base also feeds reach, capacity and result; index feeds result)
 
     base            households, communities, grids, facilities
                     reads: the inputs (area, uploads, previous grids, locked grids),
-                           the household model and the grid band
+                           the household model's estimate and the grid band
+                    run: analysis.base_stage.stage_base
     checks          the data checks of the area and its households (street blocks
                     without data, buildings left out)
-                    needs base
+                    needs base; run: analysis.completeness.area_checks
     index           homes and facilities snapped to the walking network
-                    needs base; reads: the snap distance and the services measured
+                    needs base; reads: the snap distance, the services measured, the walls
+                    run: analysis.circles.index_stage (walls: base_stage.index_walls)
     reach           walking minutes, coverage, gaps
                     needs base, index; reads: the walking settings
-    service_areas   one service's nested 5/10/15-minute areas (one entry per service)
+                    run: analysis.circles.measure
+    service_areas   one service's nested 5/10/15-minute areas (one node per service)
                     needs index; reads: that service's speed, the minute levels, the snap
+                    run: analysis.circles.areas_stage
     capacity        each facility's places against the demand that reaches it (bounded
                     walks from each facility, two-step floating catchment)
-                    needs base, index; reads: the walking and capacity settings
+                    needs base, index; reads: the walking and capacity settings and
+                    the persons per household
+                    run: analysis.capacity_stage.capacity_stage
     result          layers and SUMMARY.json (with the households each drawn area
-                    misclassifies)
-                    needs base, checks, reach, capacity, every service's service_areas
+                    misclassifies when every service's areas are drawn); not cached
+                    needs base, index, checks, reach, capacity and the service_areas of
+                    each drawn service (its part); run: analysis.result_stage.assemble
+
+The re-count after grid edits (:data:`EDIT_STAGES`, functions in
+:mod:`analysis.edit_stage`; ``project`` and ``session`` are handed in)::
+
+    project, session ── regridded ── recounted ── edited
+
+The walking settings are merged with the catalogue once, by
+:func:`analysis.run_types.walk_settings`, into :attr:`Runner.walk`; every stage that walks
+reads that.
+
+To add a stage: write its function ``run(runner, part, *values of needs)`` (the work in
+a module of its own that does not import this one; here only a few lines that hand it
+the runner's settings), add a :class:`Stage` to :data:`STAGES` with the stages it needs,
+a ``reads`` that returns every setting it depends on (hashable: it keys the cache), and a
+progress ``step`` (a ``step.…`` key in data/i18n) if it is long; list it in ``result``'s
+needs if the result uses it. The runner then orders, caches and times it (its time in
+``Runner.timings_s`` under its name).
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
 
-from analysis import pipeline as P
+from analysis.base_stage import index_walls, stage_base
+from analysis.capacity_stage import capacity_stage, table_digest
+from analysis.circles import areas_stage, index_stage, measure
+from analysis.completeness import area_checks
+from analysis.edit_stage import edited, recounted, regrid
+from analysis.result_stage import assemble
+from analysis.run_types import (Base, Inputs, Progress, Reach, Result, RunSettings,
+                                previous_digest, walk_settings)
+from analysis.settings import WalkSettings
+from analysis.stage_cache import StageCache, prefetch, stop_prefetch
 from geo.catalogue import Service, load_catalogue
-from geo.studyarea import StudyArea
-
-Progress = Callable[[str], None]
-
-
-class StageCache:
-    """A small thread-safe least-recently-used store of stage values keyed by
-    ``(stage, key)``; ``misses`` counts the values made per stage.
-
-    A value being made in one thread is waited for, not made again, by another thread
-    that asks for it meanwhile (the page makes the services not shown yet in the
-    background: :func:`prefetch`)."""
-
-    def __init__(self, entries: int = 24) -> None:
-        self.entries = entries
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self._making: dict[tuple, threading.Event] = {}
-        self.misses: dict[str, int] = {}
-
-    def __contains__(self, stage_key: tuple[str, Hashable]) -> bool:
-        with self._lock:
-            return stage_key in self._items
-
-    def get(self, stage: str, key: Hashable, make: Callable[[], object]) -> object:
-        """The value of ``stage`` for ``key``, made by ``make()`` on a miss."""
-        full = (stage, key)
-        while True:
-            with self._lock:
-                if full in self._items:
-                    self._items.move_to_end(full)
-                    return self._items[full]
-                busy = self._making.get(full)
-                if busy is None:
-                    self._making[full] = threading.Event()
-                    break
-            busy.wait()  # being made elsewhere: look again (made here if it failed there)
-        try:
-            value = make()
-            with self._lock:
-                self.misses[stage] = self.misses.get(stage, 0) + 1
-                self._items[full] = value
-                while len(self._items) > self.entries:
-                    self._items.popitem(last=False)
-        finally:
-            with self._lock:
-                self._making.pop(full).set()
-        return value
-
-
-@dataclass(frozen=True, eq=False)
-class Inputs:
-    """What a run starts from besides its settings.
-
-    ``key`` identifies the area and the uploaded layers (the page passes its frozen source
-    and uploads; without one, the objects' identities are used). ``previous`` and
-    ``locked`` are the grid ids of an earlier run to keep (see :func:`geo.grids.make_grids`).
-    """
-
-    area: StudyArea
-    register: gpd.GeoDataFrame | None = None
-    facilities: gpd.GeoDataFrame | None = None
-    communities: gpd.GeoDataFrame | None = None
-    catalogue: tuple[Service, ...] | None = None
-    previous: pd.Series | None = None
-    locked: tuple[str, ...] = ()
-    key: Hashable = None
-
-    def identity(self) -> Hashable:
-        if self.key is not None:
-            return self.key
-        return tuple(id(x) for x in (self.area, self.register, self.facilities,
-                                     self.communities))
-
-    def grid_key(self) -> Hashable:
-        """What the kept grids add to the grid stage's key (a digest of ``previous``)."""
-        if self.previous is None and not self.locked:
-            return None
-        return (previous_digest(self.previous), tuple(sorted(self.locked)))
-
-
-def previous_digest(previous: pd.Series | None) -> str:
-    if previous is None:
-        return ""
-    plain = pd.Series(previous.astype(str).to_numpy(), index=previous.index.astype(str))
-    return hashlib.blake2b(pd.util.hash_pandas_object(plain).to_numpy().tobytes(),
-                           digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True)
 class Stage:
     """One stage: its name, the stages it needs, the settings parts it reads
-    (``reads(runner, part)`` → hashable) and its progress step."""
+    (``reads(runner, part)`` → hashable, part of the stage's key), the function that
+    makes it (``run(runner, part, *values of needs)``; ``None``: handed in by the caller
+    with :meth:`Runner.provide`) and the progress step said before it is made.
+
+    ``each`` names needs taken once per item of the stage's part (the result takes one
+    ``service_areas`` per drawn service, as a tuple); ``cached=False``: made again each
+    time it is asked for (never kept in the cache)."""
 
     name: str
     needs: tuple[str, ...]
-    reads: Callable[["Runner", str | None], Hashable]
-    step: str
+    reads: Callable[["Runner", Hashable], Hashable]
+    run: Callable[..., object] | None
+    step: str | None = None
+    each: tuple[str, ...] = ()
+    cached: bool = True
+
+    def inputs(self, part: Hashable = None) -> tuple[tuple[str, Hashable], ...]:
+        """The ``(stage, part)`` nodes this stage's value is made from."""
+        out: list[tuple[str, Hashable]] = []
+        for need in self.needs:
+            out += [(need, p) for p in (part or ())] if need in self.each else [(need, None)]
+        return tuple(out)
 
 
-def _walk(runner: "Runner"):
-    return runner.walk
+# -- the stage functions: run(runner, part, *values of needs) ---------------------------
+
+def _base(r: "Runner", _part: None) -> Base:
+    i = r.inputs
+    return stage_base(i.area, r.settings, register=i.register, facilities=i.facilities,
+                      communities=i.communities, catalogue=r.catalogue, previous=i.previous,
+                      locked=i.locked, progress=r.progress)
+
+
+def _checks(r: "Runner", _part: None, base: Base):
+    return area_checks(r.inputs.area, r.settings, base.households, base.communities)
+
+
+def _index(r: "Runner", _part: None, base: Base):
+    walls = index_walls(r.inputs.area, r.settings, r.walk)
+    return index_stage(base.households, base.facilities, r.network, r.walk,
+                       boundary=r.boundary, walls=walls)
+
+
+def _reach(r: "Runner", _part: None, base: Base, index) -> Reach:
+    start = time.perf_counter()
+    measured = measure(base.households, index, r.walk)
+    return Reach(measured=measured, walk=r.walk,
+                 timings_s={"reach": round(time.perf_counter() - start, 3)})
+
+
+def _service_areas(r: "Runner", service: str, index) -> gpd.GeoDataFrame:
+    return areas_stage(index, r.walk, (service,))
+
+
+def _capacity(r: "Runner", _part: None, base: Base, index):
+    return capacity_stage(base.households, base.facilities, index, r.walk, r.settings.capacity,
+                          persons_per_household=r.settings.households.persons_per_household)
+
+
+def _result(r: "Runner", services: tuple[str, ...], base: Base, index, checks, reach: Reach,
+            areas: tuple, capacity) -> Result:
+    """The layers and summary; with every service's areas drawn, the summary also counts
+    the households each drawn area misclassifies. The summary's ``timings_s`` name the
+    steps as the page shows them (``reach`` includes snapping, ``coverage`` is this
+    stage's own time)."""
+    start = time.perf_counter()
+    complete = tuple(services) == tuple(r.walk.services)
+    result = assemble(r.inputs.area, r.settings, r.catalogue, base, reach,
+                      _concat(areas, r.network.crs), index=index if complete else None,
+                      walled=index, timings_s=None, checks=checks, capacity=capacity)
+    timings = result.summary["timings_s"]
+    timings["reach"] = round(r.timings_s.get("index", 0.0) + r.timings_s.get("reach", 0.0), 3)
+    timings["service_areas"] = r.timings_s.get("service_areas", 0.0)
+    timings["reach_and_areas_wall"] = r.wall_s(("reach", "checks", "service_areas"))
+    timings["coverage"] = round(time.perf_counter() - start, 3)
+    timings["capacity"] = r.timings_s.get("capacity", 0.0)
+    return result
+
+
+def _concat(parts, crs) -> gpd.GeoDataFrame:
+    if not parts:
+        return gpd.GeoDataFrame({"service": [], "minutes": []}, geometry=[], crs=crs)
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=crs)
 
 
 def _demand_table(runner: "Runner") -> str:
     """The content of the capacity stage's demand table (planners edit it in place)."""
-    from analysis.capacity_stage import table_digest
-
     return table_digest(runner.settings.capacity.table)
+
+
+def _nothing(_runner: "Runner", _part: Hashable) -> tuple:
+    return ()
 
 
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("base", (), lambda r, _: (r.inputs.identity(), r.inputs.grid_key(),
                                     r.settings.households.estimate, r.settings.grids),
-          "step.households"),
-    Stage("checks", ("base",), lambda r, _: (), "step.coverage"),
-    Stage("index", ("base",), lambda r, _: (_walk(r).max_snap_m, _walk(r).services,
-                                            r.settings.walls),
-          "step.reach"),
-    Stage("reach", ("base", "index"), lambda r, _: _walk(r), "step.reach"),
+          run=_base),  # says its own steps: step.households, .communities, .grids
+    Stage("checks", ("base",), _nothing, run=_checks),
+    Stage("index", ("base",), lambda r, _: (r.walk.max_snap_m, r.walk.services, r.settings.walls),
+          run=_index, step="step.reach"),
+    Stage("reach", ("base", "index"), lambda r, _: r.walk, run=_reach, step="step.reach"),
     Stage("service_areas", ("index",),
-          lambda r, service: (service, float(_walk(r).speed_mps(service)),
-                              tuple(_walk(r).minutes), float(_walk(r).max_snap_m)),
-          "step.service_areas"),
-    Stage("capacity", ("base", "index"), lambda r, _: (
-        _walk(r), r.settings.capacity, r.settings.households.persons_per_household,
-        _demand_table(r)), "step.capacity"),
+          lambda r, service: (service, float(r.walk.speed_mps(service)),
+                              tuple(r.walk.minutes), float(r.walk.max_snap_m)),
+          run=_service_areas, step="step.service_areas"),
+    Stage("capacity", ("base", "index"),
+          lambda r, _: (r.walk, r.settings.capacity, r.settings.households.persons_per_household,
+                        _demand_table(r)), run=_capacity),
+    Stage("result", ("base", "index", "checks", "reach", "service_areas", "capacity"),
+          lambda r, services: tuple(services or ()), run=_result, each=("service_areas",),
+          cached=False),
+)}
+
+#: the re-count after grid edits (:func:`analysis.project.state.with_session`): the
+#: project and the edit session are handed in; ``recounted`` too (as ``None``) when the
+#: layers already follow the session (a project just made from a run)
+EDIT_STAGES: dict[str, Stage] = {s.name: s for s in (
+    Stage("project", (), _nothing, run=None),
+    Stage("session", (), _nothing, run=None),
+    Stage("regridded", ("project", "session"), _nothing,
+          run=lambda r, _, project, session: regrid(project, session), cached=False),
+    Stage("recounted", ("project", "regridded"), _nothing,
+          run=lambda r, _, project, layers: recounted(project, layers), cached=False),
+    Stage("edited", ("project", "session", "regridded", "recounted"), _nothing,
+          run=lambda r, _, project, session, layers, counted: edited(project, session, layers,
+                                                                     counted),
+          cached=False),
 )}
 
 
@@ -180,80 +228,153 @@ def _memo() -> StageCache:
     return StageCache(entries=1_000)
 
 
+Node = tuple[str, Hashable]
+
+
 @dataclass(eq=False)
 class Runner:
-    """Runs stages of :data:`STAGES` for one set of inputs and settings, each looked up
-    in ``cache`` under :meth:`key` before it is made."""
+    """Runs the stages of ``graph`` (:data:`STAGES` by default) for one set of inputs and
+    settings: :meth:`run` makes a stage and what it needs in dependency order, each
+    cached stage looked up in ``cache`` under :meth:`key` before it is made."""
 
-    inputs: Inputs
-    settings: P.RunSettings = field(default_factory=P.RunSettings)
+    inputs: Inputs | None = None
+    settings: RunSettings = field(default_factory=RunSettings)
     cache: object = field(default_factory=_memo)
     progress: Progress | None = None
     timings_s: dict = field(default_factory=dict)
     given: dict = field(default_factory=dict)
+    graph: dict[str, Stage] = field(default_factory=lambda: STAGES)
 
     def __post_init__(self) -> None:
-        self.catalogue: tuple[Service, ...] = self.inputs.catalogue or load_catalogue()
-        #: the walking settings with the catalogue's services (what the reach stages read)
-        self.walk = P.walk_settings(self.settings, self.catalogue)
+        self.catalogue: tuple[Service, ...] = ()
+        #: the walking settings with the catalogue's services (what the walking stages read)
+        self.walk: WalkSettings | None = None
+        if self.inputs is not None:
+            self.catalogue = self.inputs.catalogue or load_catalogue()
+            self.walk = walk_settings(self.settings, self.catalogue)
+        self._lock = threading.Lock()
+        self._spans: dict[str, list[float]] = {}
 
-    def key(self, name: str, part: str | None = None) -> tuple:
+    # -- keys -----------------------------------------------------------------------
+    def key(self, name: str, part: Hashable = None) -> tuple:
         """The stage's key: its name, what it reads and the keys of what it needs."""
-        stage = STAGES[name]
-        return (name, part, stage.reads(self, part), tuple(self.key(n) for n in stage.needs))
+        stage = self.graph[name]
+        return (name, part, stage.reads(self, part),
+                tuple(self.key(n, p) for n, p in stage.inputs(part)))
 
     def provide(self, name: str, value: object) -> None:
         """Use ``value`` as the stage's value (e.g. households made elsewhere)."""
         self.given[name] = value
 
-    def missing(self, name: str, part: str | None = None) -> bool:
-        return name not in self.given and (name, self.key(name, part)) not in self.cache
+    def missing(self, name: str, part: Hashable = None) -> bool:
+        if name in self.given:
+            return False
+        return not self.graph[name].cached or (name, self.key(name, part)) not in self.cache
 
-    def get(self, name: str, part: str | None = None) -> object:
+    # -- making ---------------------------------------------------------------------
+    def plan(self, name: str, part: Hashable = None) -> list[Node]:
+        """The nodes ``(stage, part)`` that make ``name``, in dependency order (each
+        after the ones it needs; the ones handed in left out)."""
+        order: list[Node] = []
+        seen: set[Node] = set()
+
+        def visit(node: Node) -> None:
+            if node in seen or node[0] in self.given:
+                return
+            seen.add(node)
+            for needed in self.graph[node[0]].inputs(node[1]):
+                visit(needed)
+            order.append(node)
+
+        visit((name, part))
+        return order
+
+    def get(self, name: str, part: Hashable = None, made: dict | None = None) -> object:
+        """The stage's value: handed in, found in ``made`` (this run's values) or the
+        cache, or made from the values it needs."""
+        made = {} if made is None else made
+        node = (name, part)
+        if node in made:
+            return made[node]
         if name in self.given:
             return self.given[name]
-        return self.cache.get(name, self.key(name, part), lambda: self._make(name, part))
+        stage = self.graph[name]
+        if stage.run is None:
+            raise KeyError(f"stage {name!r} is handed in: Runner.provide() it first")
+        if stage.cached:
+            value = self.cache.get(name, self.key(name, part),
+                                   lambda: self._make(stage, part, made))
+        else:
+            value = self._make(stage, part, made)
+        made[node] = value
+        return value
 
-    def _make(self, name: str, part: str | None) -> object:
-        if self.progress is not None and name == "index":
-            self.progress(STAGES[name].step)  # base names its own steps; finish() the rest
+    def _make(self, stage: Stage, part: Hashable, made: dict) -> object:
+        values = [tuple(self.get(need, p, made) for p in (part or ())) if need in stage.each
+                  else self.get(need, None, made) for need in stage.needs]
         start = time.perf_counter()
         try:
-            return self._compute(name, part)
+            return stage.run(self, part, *values)
         finally:
-            label = "index" if name == "index" else name
-            self.timings_s[label] = round(self.timings_s.get(label, 0.0)
-                                          + time.perf_counter() - start, 3)
+            end = time.perf_counter()
+            with self._lock:
+                self.timings_s[stage.name] = round(self.timings_s.get(stage.name, 0.0)
+                                                   + end - start, 3)
+                span = self._spans.setdefault(stage.name, [start, end])
+                span[0], span[1] = min(span[0], start), max(span[1], end)
 
-    def _compute(self, name: str, part: str | None) -> object:
-        inputs, settings = self.inputs, self.settings
-        if name == "base":
-            return P.stage_base(inputs.area, settings, register=inputs.register,
-                                facilities=inputs.facilities, communities=inputs.communities,
-                                catalogue=self.catalogue, previous=inputs.previous,
-                                locked=inputs.locked, progress=self.progress)
-        if name == "index":
-            from analysis.circles import index_stage
+    def wall_s(self, names: Collection[str]) -> float:
+        """Seconds from the first start to the last end of the named stages made in the
+        current :meth:`run` (0 when none was made)."""
+        with self._lock:
+            spans = [self._spans[n] for n in names if n in self._spans]
+        return round(max(e for _, e in spans) - min(s for s, _ in spans), 3) if spans else 0.0
 
-            walls = P.index_walls(inputs.area, settings, _walk(self))
-            return index_stage(self.get("base").households, self.get("base").facilities,
-                               self.network, _walk(self), boundary=self.boundary, walls=walls)
-        if name == "checks":
-            from analysis.completeness import area_checks
+    def run(self, name: str, part: Hashable = None, *, workers: int = 1) -> dict[Node, object]:
+        """Make ``name`` (and what it needs, in dependency order); the values of every
+        node of its :meth:`plan`. With ``workers`` > 1, nodes whose needs are made run
+        side by side in that many threads (a node that is alone, as ``base`` is, is made
+        in this thread). The progress step of each stage is said (once per stage, in
+        this thread) before its first node that is not made yet."""
+        order = self.plan(name, part)
+        made: dict[Node, object] = {}
+        said: set[str] = set()
+        with self._lock:
+            self._spans = {}
+        if workers <= 1:
+            for node in order:
+                self._say(node, said)
+                self.get(*node, made=made)
+            return made
+        pending = list(order)
+        running: dict = {}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            while pending or running:
+                ready = [n for n in pending if all(
+                    i in made or i[0] in self.given for i in self.graph[n[0]].inputs(n[1]))]
+                if len(ready) == 1 and not running:  # alone: made here (base says its steps)
+                    pending.remove(ready[0])
+                    self._say(ready[0], said)
+                    self.get(*ready[0], made=made)
+                    continue
+                for node in ready[:workers - len(running)]:
+                    pending.remove(node)
+                    self._say(node, said)
+                    running[pool.submit(self.get, *node, made)] = node
+                if not running:  # pragma: no cover - a graph with a loop
+                    raise RuntimeError(f"stages cannot be ordered: {pending}")
+                wait(running, return_when=FIRST_COMPLETED)
+                for future in [f for f in running if f.done()]:
+                    made[running.pop(future)] = future.result()
+        return made
 
-            base = self.get("base")
-            return area_checks(inputs.area, settings, base.households, base.communities)
-        if name == "reach":
-            return P.stage_reach(self.get("base"), self.get("index"), settings)
-        if name == "capacity":
-            from analysis.capacity_stage import capacity_stage
-
-            base = self.get("base")
-            return capacity_stage(base.households, base.facilities, self.get("index"),
-                                  _walk(self), settings.capacity,
-                                  persons_per_household=settings.households.persons_per_household)
-        return P.stage_service_areas(self.get("index"), replace(settings, walk=_walk(self)),
-                                     (part,))
+    def _say(self, node: Node, said: set[str]) -> None:
+        stage = self.graph[node[0]]
+        if self.progress is None or stage.step is None or stage.name in said:
+            return
+        if self.missing(*node):
+            said.add(stage.name)
+            self.progress(stage.step)
 
     @property
     def network(self):
@@ -264,11 +385,16 @@ class Runner:
         return self.inputs.area.boundary
 
     def service_areas(self, services: Collection[str]) -> gpd.GeoDataFrame:
-        parts = [self.get("service_areas", s) for s in services]
-        crs = self.network.crs
-        if not parts:
-            return gpd.GeoDataFrame({"service": [], "minutes": []}, geometry=[], crs=crs)
-        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=crs)
+        return _concat([self.get("service_areas", s) for s in services], self.network.crs)
+
+
+def recount_edits(project, session, *, counted: bool = False):
+    """The project after grid edits, made by the :data:`EDIT_STAGES` graph
+    (``counted=True``: the layers already follow the session)."""
+    runner = Runner(graph=EDIT_STAGES, given={"project": project, "session": session})
+    if counted:
+        runner.provide("recounted", None)
+    return runner.run("edited")[("edited", None)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -277,7 +403,7 @@ class StageRun:
     needs, the key of each stage (the page keys its map caches on them), and whether the
     result is complete (every service's areas and the misclassification figures)."""
 
-    result: P.Result
+    result: Result
     index: object
     reach: object
     keys: dict[str, Hashable]
@@ -285,7 +411,7 @@ class StageRun:
     runner: Runner | None = None
 
 
-def run_stages(inputs: Inputs, settings: P.RunSettings = P.RunSettings(), *,
+def run_stages(inputs: Inputs, settings: RunSettings = RunSettings(), *,
                services: Collection[str] | None = None, cache: object | None = None,
                progress: Progress | None = None, workers: int = 1) -> StageRun:
     """Run every stage of :data:`STAGES` in order and assemble the result.
@@ -310,96 +436,20 @@ def completed(run: StageRun) -> StageRun:
     return finish(run.runner)
 
 
-_PREFETCH: dict[str, threading.Event] = {}  # "stop": the running prefetch's stop signal
-_PREFETCH_LOCK = threading.Lock()
-
-
-def stop_prefetch() -> None:
-    """Ask a running :func:`prefetch` to stop after the value it is making (the page
-    calls it when a run starts, so that what the planner asked for now has the machine)."""
-    with _PREFETCH_LOCK:
-        stop = _PREFETCH.get("stop")
-        if stop is not None:
-            stop.set()
-
-
-def prefetch(run: StageRun, *, delay_s: float = 0.0) -> threading.Thread | None:
-    """Make the service areas that ``run`` did not draw in a background thread (one at a
-    time), into the run's cache: showing another service, saving, exporting or reporting
-    then finds them made. The values are the ones :func:`completed` would make (the
-    same stage, the same key); only when they are made changes. A new prefetch stops
-    the one before it (after the value it is making); ``delay_s`` lets a quick next
-    request come first (the page waits until the planner pauses). Returns the thread,
-    or ``None`` when there is nothing to make."""
-    runner = run.runner
-    if run.complete or runner is None:
-        return None
-    missing = [s for s in _walk(runner).services if runner.missing("service_areas", s)]
-    if not missing:
-        return None
-    stop = threading.Event()
-
-    def work() -> None:
-        if stop.wait(delay_s):  # asked for something else meanwhile: that goes first
-            return
-        for service in missing:
-            if stop.is_set():
-                return
-            try:
-                runner.get("service_areas", service)
-            except Exception:  # noqa: BLE001 - made again (and shown) when asked for
-                return
-
-    with _PREFETCH_LOCK:
-        before = _PREFETCH.get("stop")
-        if before is not None:
-            before.set()
-        thread = threading.Thread(target=work, name="gridcircle-prefetch", daemon=True)
-        _PREFETCH["stop"] = stop
-        thread.start()
-    return thread
-
-
 def finish(runner: Runner, *, services: Collection[str] | None = None,
            workers: int = 1) -> StageRun:
-    """Everything a :class:`Runner` can make, assembled (see :func:`run_stages`)."""
-    base = runner.get("base")
-    index = runner.get("index")
-    every = _walk(runner).services
+    """Everything a :class:`Runner` can make, assembled (see :func:`run_stages`): the
+    ``result`` stage with the areas of ``services`` (default: every service)."""
+    every = runner.walk.services
     services = every if services is None else tuple(s for s in every if s in set(services))
-    complete = tuple(services) == tuple(every)
-    if runner.progress is not None:
-        if runner.missing("reach"):
-            runner.progress("step.reach")
-        if any(runner.missing("service_areas", s) for s in services):
-            runner.progress("step.service_areas")
-    start = time.perf_counter()
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            measured = pool.submit(lambda: (runner.get("reach"), runner.get("checks")))
-            areas = runner.service_areas(services)
-            reach, checks = measured.result()
-    else:
-        reach, checks = runner.get("reach"), runner.get("checks")
-        areas = runner.service_areas(services)
-    wall = round(time.perf_counter() - start, 3)
-    capacity = runner.get("capacity")
-    start = time.perf_counter()
-    result = P.assemble(runner.inputs.area, runner.settings, runner.catalogue, base, reach,
-                        areas, index=index if complete else None, walled=index,
-                        timings_s=None, checks=checks, capacity=capacity)
-    timings = result.summary["timings_s"]
-    timings["reach"] = round(runner.timings_s.get("index", 0.0)
-                             + runner.timings_s.get("reach", 0.0), 3)
-    timings["service_areas"] = runner.timings_s.get("service_areas", 0.0)
-    timings["reach_and_areas_wall"] = wall
-    timings["coverage"] = round(time.perf_counter() - start, 3)
-    timings["capacity"] = runner.timings_s.get("capacity", 0.0)
+    made = runner.run("result", tuple(services), workers=workers)
+    index, reach = made[("index", None)], made[("reach", None)]
     keys = {"base": runner.key("base"), "index": runner.key("index"),
             "reach": runner.key("reach")}
-    return StageRun(result=result, index=index, reach=reach.reach, keys=keys,
-                    complete=complete, runner=runner)
+    return StageRun(result=made[("result", tuple(services))], index=index, reach=reach.reach,
+                    keys=keys, complete=tuple(services) == tuple(every), runner=runner)
 
 
-__all__ = ["Inputs", "Runner", "STAGES", "Stage", "StageCache", "StageRun", "completed", "finish",
-           "prefetch", "previous_digest", "run_stages", "stop_prefetch"]
+__all__ = ["EDIT_STAGES", "Inputs", "Runner", "STAGES", "Stage", "StageCache", "StageRun",
+           "completed", "finish", "prefetch", "previous_digest", "recount_edits", "run_stages",
+           "stop_prefetch"]

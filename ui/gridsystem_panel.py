@@ -7,7 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis.gridsystem import atlas_bytes, set_grid_system
+from analysis.atlas import atlas_bytes
+from analysis.gridsystem import set_grid_system
 from analysis.project import Project
 from geo.errors import GridcircleError
 from geo.grids.codes import CodeScheme

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyogrio
 
-from analysis.batch.task import PROJECT, SUMMARY, error_line
-from analysis.export import ILLEGAL_XLSX, column_label, neutral_frame
+from analysis.batch.columns import label, read_gaps, service_names
+from analysis.batch.task import SUMMARY, error_line
+from analysis.export import ILLEGAL_XLSX, neutral_frame
 from analysis.outputs import atomic_file
 from geo.catalogue import load_catalogue
-from geo.i18n import t, table
+from geo.i18n import t
 
 XLSX = "comparison.xlsx"
 PDF = "comparison.pdf"
@@ -33,16 +33,6 @@ def read_summary(folder: Path) -> dict | None:
     try:
         return json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-
-
-def read_gaps(folder: Path, *, geometry: bool = False):
-    """A district's gaps (service, households; geometry in WGS84 when asked), or None."""
-    path = folder / PROJECT
-    try:
-        return pyogrio.read_dataframe(path, layer="gaps", columns=["service", "households"],
-                                      read_geometry=geometry)
-    except Exception:  # no gaps layer (nothing uncovered) or an unreadable file
         return None
 
 
@@ -128,32 +118,9 @@ def ranking(frame: pd.DataFrame, services: list[str]) -> pd.DataFrame:
     return ranks
 
 
-def label(field: str, lang: str, services: dict) -> str:
-    """A comparison column's heading in ``lang``."""
-    for prefix in ("rank_", "coverage_", "shortfall_"):
-        if field.startswith(prefix):
-            rest = field[len(prefix):]
-            if prefix == "rank_":
-                return t("batch.col.rank", lang, what=label(rest, lang, services))
-            name = services.get(rest, {}).get(lang, rest)
-            return t(f"batch.col.{prefix[:-1]}", lang, service=name,
-                     minutes=f"{services.get(rest, {}).get('minutes', 15):g}")
-    key = f"batch.col.{field}"
-    if key in table():
-        return t(key, lang)
-    return column_label(field, lang)
-
-
 def both_label(field: str, services: dict) -> str:
     zh, en = label(field, "zh", services), label(field, "en", services)
     return zh if zh == en else f"{zh} / {en}"
-
-
-def service_names(meta: dict) -> dict:
-    catalogue = {s.key: s for s in load_catalogue()}
-    return {s: {"zh": catalogue[s].name("zh") if s in catalogue else s,
-                "en": catalogue[s].name("en") if s in catalogue else s,
-                "minutes": float(meta["thresholds"].get(s, 15))} for s in meta["services"]}
 
 
 def _sheet(frame: pd.DataFrame, names: dict) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from analysis.batch.compare import label, read_gaps, service_names
+from analysis.batch.columns import label, read_gaps, service_names
 from analysis.batch.task import PROJECT, error_line
 from analysis.outputs import atomic_file
 from analysis.report import draw

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from geo.errors import InputError
 
+from analysis.cli_parser import build_parser
 from analysis.run_inputs import RUN_INPUT_FILES
 
 #: Columns naming files (resolved against the CSV's folder, hashed by content).
@@ -47,8 +48,6 @@ class District:
 
 def run_parser() -> argparse.ArgumentParser:
     """``run``'s own parser; a bad argument raises :class:`InputError` instead of exiting."""
-    from analysis.cli import build_parser
-
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     run = sub.choices["run"]

@@ -1,7 +1,7 @@
 """A Gridcircle project in memory: every layer, the settings, the summary and the grid edit
 session, and what follows from an edit (grids, households' grids, coverage, gaps and the
-summary's grid figures, re-counted by the coverage stage's own function
-:func:`analysis.circles.count`). Saving and opening are in :mod:`analysis.project.file`.
+summary's grid figures, re-counted by the stage graph's edit stages,
+:data:`analysis.stages.EDIT_STAGES`). Saving and opening are in :mod:`analysis.project.file`.
 
 A project also records which area it holds (``meta["area_source"]``: the kind of source,
 its name as people know it, and an identity: the demo's or place's name, or the uploaded
@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from dataclasses import dataclass, field, replace
-from dataclasses import replace as dc_replace
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
 
-from analysis.pipeline import OSM_CREDIT, Result
+from analysis.edit_stage import recount, walk_settings_of
+from analysis.run_types import OSM_CREDIT, Result, RunSettings
 from analysis.settings import WalkSettings
+from analysis.stages import recount_edits
 from geo.grids import edits
 from geo.grids import state as grid_state
 from geo.errors import GridcircleError, InputError
-from geo.vocabulary import DEFAULT_BAND, minutes_column
+from geo.vocabulary import DEFAULT_BAND
 
 
 def _json_default(value: object) -> object:
@@ -210,13 +211,12 @@ def wall_settings_of(meta: dict):
         return WallSettings()
 
 
-def run_settings_of(meta: dict) -> "RunSettings":
+def run_settings_of(meta: dict) -> RunSettings:
     """The settings a project was made with, as the run's settings object: each part
     the file records (household model, grid band and its work budget, walking speeds,
     thresholds, paces, snapping distance, minute levels, gate edits), the defaults for a
     part it does not record or records in a form this version cannot use."""
     from analysis.capacity_stage import CapacitySettings
-    from analysis.pipeline import RunSettings
     from geo.grids import GridSettings
     from geo.settings import HouseholdSettings
 
@@ -283,23 +283,6 @@ def settings_differences(saved: dict, run_settings: object) -> list[tuple[str, o
     return found
 
 
-def walk_settings_of(summary: dict) -> WalkSettings:
-    """The walking settings a project was measured with (from its summary), or the
-    defaults with the project's thresholds when an older file does not record them."""
-    recorded = (summary.get("settings") or {}).get("walk")
-    if recorded:
-        try:
-            return WalkSettings(**recorded)
-        except (TypeError, GridcircleError):
-            pass
-    walk = WalkSettings()
-    thresholds = dict(walk.thresholds_min)
-    for service, minutes in (summary.get("thresholds_min") or {}).items():
-        if service in thresholds:
-            thresholds[service] = float(minutes)
-    return dc_replace(walk, thresholds_min=tuple(thresholds.items()))
-
-
 def coverage_by_grid(households: pd.DataFrame, summary: dict) -> pd.DataFrame | None:
     """The ``coverage`` layer (per grid and service) from the households' walking minutes,
     counted exactly as the coverage stage counts it (:func:`analysis.circles.count`).
@@ -308,59 +291,15 @@ def coverage_by_grid(households: pd.DataFrame, summary: dict) -> pd.DataFrame | 
     return None if counted is None else counted[0]
 
 
-def recount(households: pd.DataFrame, summary: dict) -> tuple | None:
-    """``(coverage, coverage_levels, gaps)`` of households that carry walking minutes and
-    grids, by the coverage stage's own function; ``None`` when they carry no minutes."""
-    from analysis.circles import count
-
-    walk = walk_settings_of(summary)
-    services = tuple(s for s in walk.services if minutes_column(s) in households.columns)
-    if not services or "grid_id" not in households.columns:
-        return None
-    return count(households, walk, services)
-
-
 def with_session(project: Project, session: edits.EditSession, *,
                  counted: bool = False) -> Project:
     """The project after edits: grids, households' grid_id and cells follow the session's
     state; coverage, coverage levels and gaps are re-counted by the coverage stage's own
-    function, and the summary's grid figures by the summary's own
-    (:func:`analysis.pipeline.grid_figures`). ``counted=True``: the layers already
-    follow the state (a project just made from a run)."""
-    from analysis.pipeline import grid_figures
-
-    state = session.state
-    layers = dict(project.layers)
-    layers["grids"] = state.grids.copy()
-    layers["households"] = grid_state.households_with_grids(layers["households"], state)
-    layers["cells"] = grid_state.cell_layer(state)
-    from analysis.capacity_stage import regroup
-
-    layers.update(regroup(layers))  # capacity per grid follows the homes (no-op without it)
-    summary = dict(project.summary)
-    summary.setdefault("thresholds_min", project.meta.get("thresholds_min") or {})
-    made = None if counted else recount(layers["households"], summary)
-    if made is not None:
-        coverage, levels, gaps = made
-        layers["coverage"] = coverage
-        if "coverage_levels" in layers:
-            layers["coverage_levels"] = levels
-        if "gaps" in layers:
-            layers["gaps"] = gaps
-            if isinstance(summary.get("reach"), dict):
-                summary["reach"] = {**summary["reach"], "gaps": {
-                    s: int((gaps["service"] == s).sum()) for s in summary["reach"].get("gaps", {})}}
-    summary.update(grid_figures(state.grids, summary.get("grids_report")))
-    if summary.get("capacity"):
-        from analysis.capacity_stage import refreshed_summary
-
-        summary["capacity"] = refreshed_summary(summary["capacity"], layers)
-    meta = {**project.meta, "summary": summary}
-    # grid codes, 四至 and the workers' posts follow the grids (analysis.gridsystem)
-    from analysis.gridsystem import apply as grid_system
-
-    layers, meta = grid_system(layers, meta)
-    return replace(project, layers=layers, meta=meta, session=session)
+    function, and the summary's grid figures by the result stage's own. The stage graph
+    makes it (:data:`analysis.stages.EDIT_STAGES`, functions in
+    :mod:`analysis.edit_stage`). ``counted=True``: the layers already follow the state (a
+    project just made from a run)."""
+    return recount_edits(project, session, counted=counted)
 
 
 def edit_project(project: Project, fn, *args, author: str = "", **kwargs) -> tuple[Project, edits.Edit]:
