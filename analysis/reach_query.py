@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
+from analysis.fast_search import nearest_sources, nearest_sources_many
 from analysis.reach_index import HouseholdReach, ReachIndex
 from analysis.settings import WalkSettings
 from geo.network import Snap, WalkNetwork
@@ -22,7 +23,8 @@ def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
                    facility_rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every network node's walk to the nearest facility of a service.
 
-    One multi-source Dijkstra pass (``min_only=True``) from the facilities' virtual nodes.
+    One multi-source Dijkstra pass from the facilities' virtual nodes
+    (:func:`analysis.fast_search.nearest_sources`).
 
     Parameters
     ----------
@@ -43,13 +45,23 @@ def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
         :attr:`ReachIndex.edge_nodes`) and the position of the nearest facility in ``index.facilities``
         (-1 where none).
     """
-    n = index.n_base_nodes
     rows = index.facility_rows(service) if facility_rows is None else np.asarray(facility_rows)
     if rows.size == 0:
-        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        return _no_facility(index)
     sources = index.facilities["node"].to_numpy()[rows]
-    dist, _, origin = csgraph.dijkstra(index.graph, directed=True, indices=sources,
-                                       min_only=True, limit=limit_m, return_predecessors=True)
+    dist, origin = nearest_sources(index.graph, sources, limit_m=limit_m)
+    return _nearest_rows(index, rows, sources, dist, origin)
+
+
+def _no_facility(index: ReachIndex) -> tuple[np.ndarray, np.ndarray]:
+    n = index.n_base_nodes
+    return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+
+
+def _nearest_rows(index: ReachIndex, rows: np.ndarray, sources: np.ndarray, dist: np.ndarray,
+                  origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node distances and the facility row of each node's nearest source (-1 where none)."""
+    n = index.n_base_nodes
     dist = dist[:n]
     origin = origin[:n]
     # map virtual node → facility row
@@ -58,6 +70,23 @@ def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
     nearest = np.where(origin >= 0, row_of_node[np.maximum(origin, 0)], -1)
     nearest[~np.isfinite(dist)] = -1
     return dist, nearest
+
+
+def _all_node_distances(index: ReachIndex, services: tuple[str, ...], settings: WalkSettings
+                        ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(rows, dist, nearest)`` of :func:`node_distances` for each service in turn (up to
+    its horizon); the searches run on all cores at once where they are compiled."""
+    todo = [(index.facility_rows(service), settings.horizon_m(service)) for service in services]
+    jobs = [(index.facilities["node"].to_numpy()[rows], limit) for rows, limit in todo
+            if rows.size]
+    found = nearest_sources_many(index.graph, jobs)
+    for rows, _ in todo:
+        if rows.size == 0:
+            yield (rows, *_no_facility(index))
+            continue
+        dist, origin = next(found)
+        sources = index.facilities["node"].to_numpy()[rows]
+        yield (rows, *_nearest_rows(index, rows, sources, dist, origin))
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,10 +233,9 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
     report: dict = {}
     snap = index.household_snap if index.walled is None else index.walled.snap
     pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
-    for service in services:
+    for service, (rows, dist, nearest) in zip(services,
+                                              _all_node_distances(index, services, settings)):
         horizon = settings.horizon_m(service)
-        rows = index.facility_rows(service)
-        dist, nearest = node_distances(index, service, limit_m=horizon, facility_rows=rows)
         walk, near = _points_walk(index, pts, dist, nearest, rows)
         if index.walled is not None:
             _walled_walk(index, walk, near, dist, nearest, rows)
