@@ -1,12 +1,11 @@
 """Compiled loops of :mod:`geo.snapping`: cutting lines into segments and pieces, listing
 the grid cells of each piece, and finding each point's nearest segment among the cells
-around it.
+around it (:class:`geo.compiled.Kernel` each: ``.get()`` gives the compiled function).
 
 Each loop computes what the vectorised numpy code of :mod:`geo.snapping` computes, with the
 same floating-point operations in the same order, so both give the same edges, positions
 and distances (tests compare them); these run without building the large temporary arrays
-of every (point, candidate) pair. ``None`` when numba is not available
-(:mod:`geo.compiled`).
+of every (point, candidate) pair. ``.get()`` is ``None`` when numba is not available.
 """
 
 from __future__ import annotations

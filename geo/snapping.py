@@ -12,11 +12,13 @@ and the nearest of them is exact whenever it is no farther than the block's half
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
+from geo import compiled as compiled_code
 from geo import fast_snap
 
 #: Widths (in cells) of the square blocks searched in turn before falling back to the
@@ -53,8 +55,9 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
     ``cell_m`` defaults to the median segment length, kept within 20–200 m.
     """
     coords, which = shapely.get_coordinates(geoms, return_index=True)
-    if fast_snap.segments is not None and coords.shape[0] > 1:
-        a, b, vec, seg_len, seg_edge, seg_along = fast_snap.segments(coords, which)
+    compiled = coords.shape[0] > 1 and compiled_code.use_compiled(coords.shape[0])
+    if compiled:
+        a, b, vec, seg_len, seg_edge, seg_along = fast_snap.segments.get()(coords, which)
     else:
         a, b, vec, seg_len, seg_edge, seg_along = _segments(coords, which)
     if cell_m is None:
@@ -64,14 +67,14 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
         cell_m = max(cell_m, float(np.sqrt(np.prod(extent + 1.0) / MAX_CELLS)))
     origin = coords.min(axis=0) - cell_m if coords.size else np.zeros(2)
     # cut long segments into pieces no longer than a cell; each piece registers its bbox
-    if fast_snap.pieces is not None and seg_len.size:
-        seg_of_piece, lo, hi = fast_snap.pieces(a, b, vec, seg_len, cell_m, origin)
+    if compiled and seg_len.size:
+        seg_of_piece, lo, hi = fast_snap.pieces.get()(a, b, vec, seg_len, cell_m, origin)
     else:
         seg_of_piece, lo, hi = _pieces(a, b, vec, seg_len, cell_m, origin)
     n_cols = int(hi[:, 0].max() + 2) if hi.size else 1
     n_rows = int(hi[:, 1].max() + 2) if hi.size else 1
-    if fast_snap.cell_keys is not None and lo.size:
-        keys, piece = fast_snap.cell_keys(lo, hi, n_rows)
+    if compiled and lo.size:
+        keys, piece = fast_snap.cell_keys.get()(lo, hi, n_rows)
     else:
         keys, piece = _cell_keys(lo, hi, n_rows)
     # the default (unstable) sort: which of two segments exactly as near a point is taken
@@ -201,11 +204,18 @@ def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap
     t = np.zeros(todo.size)
     d = np.full(todo.size, np.inf)
     left = np.zeros(todo.size, dtype=bool)
-    fast_snap.nearest(np.ascontiguousarray(xy, dtype=float), todo, float(grid.origin[0]),
-                      float(grid.origin[1]), grid.cell_m, grid.n_cols, grid.n_rows,
-                      grid.cell_start, grid.reg_seg, grid.start_x, grid.start_y, grid.vec_x,
-                      grid.vec_y, grid.len2, np.asarray(BLOCKS, dtype=np.int64),
-                      float(max_snap_m), seg, t, d, left)
+    args = (float(grid.origin[0]), float(grid.origin[1]), grid.cell_m, grid.n_cols, grid.n_rows,
+            grid.cell_start, grid.reg_seg, grid.start_x, grid.start_y, grid.vec_x, grid.vec_y,
+            grid.len2, np.asarray(BLOCKS, dtype=np.int64), float(max_snap_m))
+    xy = np.ascontiguousarray(xy, dtype=float)
+    nearest = fast_snap.nearest.get()
+    # the kernel releases the GIL: one slice of the points per core
+    cut = np.linspace(0, todo.size, compiled_code.threads(todo.size // 100_000) + 1).astype(int)
+    parts = [slice(a, b) for a, b in zip(cut[:-1], cut[1:])]
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        for future in [pool.submit(nearest, xy, todo[p], *args, seg[p], t[p], d[p], left[p])
+                       for p in parts]:
+            future.result()
     done = seg >= 0
     hit, s = todo[done], seg[done]
     edge[hit] = grid.seg_edge[s]
@@ -228,8 +238,8 @@ def snap_to_segments(grid: SegmentGrid, geoms: np.ndarray, xy: np.ndarray,
     along = np.full(n, np.nan)
     offset = np.full(n, np.nan)
     todo = np.flatnonzero(np.isfinite(xy).all(axis=1))
-    compiled = fast_snap.nearest is not None
-    if compiled and todo.size:
+    compiled = compiled_code.use_compiled(todo.size)
+    if compiled:
         todo = _snap_compiled(grid, xy, todo, max_snap_m, edge, along, offset)
     for m in () if compiled else BLOCKS:
         if todo.size == 0:
