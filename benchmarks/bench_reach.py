@@ -271,7 +271,7 @@ def section_million(n_side: int, settings, *, n_hh: int) -> None:
           f"{t_prep:6.2f} s wall, {c_prep:6.2f} s CPU")
     print(f"every household's minutes to all {len(services)} services: {t_query:6.2f} s wall, "
           f"{c_query:6.2f} s CPU (target < 10 s; {reached:.1%} of home x service pairs within "
-          f"the {settings.horizon_min:g}-min horizon; compiled search: {_compiled()})")
+          f"the {settings.horizon_min:g}-min horizon; compiled snapping: {_compiled()})")
     print(f"total, precompute included: {t_prep + t_query:6.2f} s wall, "
           f"{c_prep + c_query:6.2f} s CPU; {load_ours}")
     print(f"{len(services)} bare scipy.sparse.csgraph.dijkstra multi-source passes (min_only, "
@@ -283,10 +283,10 @@ def section_million(n_side: int, settings, *, n_hh: int) -> None:
 
 def _compiled() -> str:
     try:
-        from geo.compiled import AVAILABLE
-    except ImportError:  # the code before the compiled search
+        from geo.compiled import available
+    except ImportError:  # the code before the compiled snapping
         return "no (not in this version)"
-    return "yes" if AVAILABLE else "no (numba not available)"
+    return "yes" if available() else "no (numba not available)"
 
 
 # -------------------------------------------------------------------------------------
