@@ -18,9 +18,11 @@ import threading
 import warnings
 from collections.abc import Callable
 
-#: Inputs with fewer items (points, segments) than this run the numpy code: numba's import
-#: and the first load of a kernel cost about half a second, more than they save there.
-MIN_ITEMS = 100_000
+#: Inputs with fewer items (points to snap, line vertices) than this run the numpy code:
+#: numba's import and the first load of a kernel cost about half a second per process,
+#: more than they save below this (the 100,000-node network of bench_reach.py's first
+#: section, 380,000 vertices, builds its segment grid faster in numpy).
+MIN_ITEMS = 500_000
 
 _lock = threading.Lock()
 _numba: list = []  # [module or None] once tried
