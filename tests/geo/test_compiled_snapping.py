@@ -83,3 +83,23 @@ def test_a_small_run_does_not_load_numba():
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_no_writable_cache_compiles_in_memory(monkeypatch):
+    """Where numba finds no place to write its cache (a read-only install with no home
+    directory), the kernel is compiled without caching instead of failing."""
+    calls = []
+
+    class FakeNumba:
+        @staticmethod
+        def njit(cache: bool, nogil: bool):
+            calls.append(cache)
+            if cache:
+                raise RuntimeError("cannot cache function: no locator available")
+            return lambda func: func
+
+    monkeypatch.setattr(compiled, "_numba", [FakeNumba])
+    k = compiled.kernel(lambda x: x + 1)
+    assert k.get()(1) == 2
+    assert calls == [True, False]
+    assert k.get()(2) == 3 and calls == [True, False]  # compiled once
