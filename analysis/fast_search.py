@@ -5,13 +5,15 @@ return_predecessors=True)`` gives every node's metres to the nearest source and 
 that is. On a city-sized network its time goes mostly to waiting for memory: the search
 front spreads over the whole node array. :class:`SearchGraph` renumbers the nodes along a
 Morton curve over their coordinates (nodes near each other on the ground near each other
-in memory), which makes the same search about twice as fast; the library releases the GIL,
+in memory), which makes the same search 1.3-1.8 times as fast on the million-node lattice of
+``benchmarks/bench_reach.py`` (the more sources, the less); the library releases the GIL,
 so the services' searches run on all cores at once (:func:`nearest_sources_many`). The
 distances are the library's own, in the original numbering (only which of two sources
 exactly equally far a node is given to may differ with the numbering).
 
-A compiled (numba) binary-heap search was measured here against the library's (a C++
-priority queue since scipy 1.11 or so, no longer the Fibonacci heap): no faster, so none.
+A compiled (numba) binary-heap search and an exact bucket queue were measured here against
+the library's (the pinned scipy searches with a C++ priority queue, not a Fibonacci heap):
+no faster per pass, the time being memory waits, so neither is kept.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def nearest_sources_many(search: SearchGraph, jobs: Sequence[tuple[np.ndarray, f
 class SearchGraph:
     """A graph renumbered so that nodes near each other on the ground are near each other
     in memory (a Morton curve over their coordinates): a search's front then touches far
-    fewer cache lines, and runs about twice as fast on a city-sized network. Build with :meth:`of`; searches take and give the original numbering."""
+    fewer cache lines, and runs 1.3-1.8 times as fast on a city-sized network. Build with :meth:`of`; searches take and give the original numbering."""
 
     graph: sparse.csr_array
     rank: np.ndarray | None   # original node → renumbered node (None: not renumbered)
