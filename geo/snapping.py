@@ -12,10 +12,14 @@ and the nearest of them is exact whenever it is no farther than the block's half
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
+
+from geo import compiled as compiled_code
+from geo import fast_snap
 
 #: Widths (in cells) of the square blocks searched in turn before falling back to the
 #: STRtree; a block of m cells settles points within (m − 1) / 2 cells of an edge.
@@ -51,6 +55,43 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
     ``cell_m`` defaults to the median segment length, kept within 20–200 m.
     """
     coords, which = shapely.get_coordinates(geoms, return_index=True)
+    compiled = coords.shape[0] > 1 and compiled_code.use_compiled(coords.shape[0])
+    if compiled:
+        a, b, vec, seg_len, seg_edge, seg_along = fast_snap.segments.get()(coords, which)
+    else:
+        a, b, vec, seg_len, seg_edge, seg_along = _segments(coords, which)
+    if cell_m is None:
+        cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
+    if coords.size:
+        extent = coords.max(axis=0) - coords.min(axis=0)
+        cell_m = max(cell_m, float(np.sqrt(np.prod(extent + 1.0) / MAX_CELLS)))
+    origin = coords.min(axis=0) - cell_m if coords.size else np.zeros(2)
+    # cut long segments into pieces no longer than a cell; each piece registers its bbox
+    if compiled and seg_len.size:
+        seg_of_piece, lo, hi = fast_snap.pieces.get()(a, b, vec, seg_len, cell_m, origin)
+    else:
+        seg_of_piece, lo, hi = _pieces(a, b, vec, seg_len, cell_m, origin)
+    n_cols = int(hi[:, 0].max() + 2) if hi.size else 1
+    n_rows = int(hi[:, 1].max() + 2) if hi.size else 1
+    if compiled and lo.size:
+        keys, piece = fast_snap.cell_keys.get()(lo, hi, n_rows)
+    else:
+        keys, piece = _cell_keys(lo, hi, n_rows)
+    # the default (unstable) sort: which of two segments exactly as near a point is taken
+    # follows this order, and the recorded results with it
+    order = np.argsort(keys)
+    # a segment may sit twice in one cell (two of its pieces): a repeated candidate, harmless
+    cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_cols * n_rows))])
+    return SegmentGrid(cell_m=float(cell_m), origin=origin, n_cols=n_cols, n_rows=n_rows,
+                       cell_start=cell_start, reg_seg=seg_of_piece[piece][order],
+                       start_x=a[:, 0].copy(), start_y=a[:, 1].copy(),
+                       vec_x=vec[:, 0].copy(), vec_y=vec[:, 1].copy(), len2=seg_len ** 2,
+                       seg_edge=seg_edge, seg_along=seg_along)
+
+
+def _segments(coords: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Straight segments of the lines: start, end, end − start, length, edge and distance
+    along the edge at the start (as :func:`geo.fast_snap.segments`)."""
     same = which[1:] == which[:-1]
     a, b = coords[:-1][same], coords[1:][same]
     seg_edge = which[:-1][same].astype(np.int64)
@@ -59,13 +100,13 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
     cum = np.concatenate([[0.0], np.cumsum(np.where(same, np.hypot(*np.diff(coords, axis=0).T), 0))])
     first = np.searchsorted(which, which)  # index of each vertex's line start
     seg_along = (cum - cum[first])[:-1][same]
-    if cell_m is None:
-        cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
-    if coords.size:
-        extent = coords.max(axis=0) - coords.min(axis=0)
-        cell_m = max(cell_m, float(np.sqrt(np.prod(extent + 1.0) / MAX_CELLS)))
-    origin = coords.min(axis=0) - cell_m if coords.size else np.zeros(2)
-    # cut long segments into pieces no longer than a cell; each piece registers its bbox
+    return a, b, vec, seg_len, seg_edge, seg_along
+
+
+def _pieces(a: np.ndarray, b: np.ndarray, vec: np.ndarray, seg_len: np.ndarray, cell_m: float,
+            origin: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Segments cut into pieces no longer than a cell: the segment of each piece and the
+    first and last cell (column, row) of its box (as :func:`geo.fast_snap.pieces`)."""
     pieces = np.maximum(1, np.ceil(seg_len / cell_m)).astype(np.int64)
     long = np.flatnonzero(pieces > 1)
     seg_of_piece = np.concatenate([np.flatnonzero(pieces == 1), np.repeat(long, pieces[long])])
@@ -81,23 +122,19 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
         p1[n_short:] = a[sub] + f1 * vec[sub]
     lo = np.floor((np.minimum(p0, p1) - origin) / cell_m).astype(np.int64)
     hi = np.floor((np.maximum(p0, p1) - origin) / cell_m).astype(np.int64)
+    return seg_of_piece, lo, hi
+
+
+def _cell_keys(lo: np.ndarray, hi: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every cell of every piece's box, piece by piece: ``(cell, piece)`` (as
+    :func:`geo.fast_snap.cell_keys`)."""
     span = hi - lo + 1
-    n_cols = int(hi[:, 0].max() + 2) if hi.size else 1
-    n_rows = int(hi[:, 1].max() + 2) if hi.size else 1
     count = span[:, 0] * span[:, 1]
     piece = np.repeat(np.arange(count.size), count)
     j = np.arange(piece.size) - np.repeat(np.cumsum(count) - count, count)
     ix = lo[piece, 0] + j // span[piece, 1]
     iy = lo[piece, 1] + j % span[piece, 1]
-    keys = ix * n_rows + iy
-    order = np.argsort(keys)
-    # a segment may sit twice in one cell (two of its pieces): a repeated candidate, harmless
-    cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_cols * n_rows))])
-    return SegmentGrid(cell_m=float(cell_m), origin=origin, n_cols=n_cols, n_rows=n_rows,
-                       cell_start=cell_start, reg_seg=seg_of_piece[piece][order],
-                       start_x=a[:, 0].copy(), start_y=a[:, 1].copy(),
-                       vec_x=vec[:, 0].copy(), vec_y=vec[:, 1].copy(), len2=seg_len ** 2,
-                       seg_edge=seg_edge, seg_along=seg_along)
+    return ix * n_rows + iy, piece
 
 
 def _nearest_in_block(grid: SegmentGrid, xy: np.ndarray, m: int
@@ -156,6 +193,37 @@ def _nearest_in_block(grid: SegmentGrid, xy: np.ndarray, m: int
     return best_seg, best_t, best_d
 
 
+def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap_m: float,
+                   edge: np.ndarray, along: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """The block search of :func:`snap_to_segments` compiled (in place); returns the points
+    left for the STRtree."""
+    # points in cell order, so that neighbours share the candidates held in the cache
+    cell = np.floor((xy[todo] - grid.origin) / grid.cell_m)
+    todo = todo[np.argsort(cell[:, 0] * grid.n_rows + cell[:, 1], kind="stable")]
+    seg = np.full(todo.size, -1, dtype=np.int64)
+    t = np.zeros(todo.size)
+    d = np.full(todo.size, np.inf)
+    left = np.zeros(todo.size, dtype=bool)
+    args = (float(grid.origin[0]), float(grid.origin[1]), grid.cell_m, grid.n_cols, grid.n_rows,
+            grid.cell_start, grid.reg_seg, grid.start_x, grid.start_y, grid.vec_x, grid.vec_y,
+            grid.len2, np.asarray(BLOCKS, dtype=np.int64), float(max_snap_m))
+    xy = np.ascontiguousarray(xy, dtype=float)
+    nearest = fast_snap.nearest.get()
+    # the kernel releases the GIL: one slice of the points per core
+    cut = np.linspace(0, todo.size, compiled_code.threads(todo.size // 100_000) + 1).astype(int)
+    parts = [slice(a, b) for a, b in zip(cut[:-1], cut[1:])]
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        for future in [pool.submit(nearest, xy, todo[p], *args, seg[p], t[p], d[p], left[p])
+                       for p in parts]:
+            future.result()
+    done = seg >= 0
+    hit, s = todo[done], seg[done]
+    edge[hit] = grid.seg_edge[s]
+    along[hit] = grid.seg_along[s] + t[done] * np.sqrt(grid.len2[s])
+    offset[hit] = d[done]
+    return todo[left]
+
+
 def snap_to_segments(grid: SegmentGrid, geoms: np.ndarray, xy: np.ndarray,
                      max_snap_m: float, tree: Callable[[], shapely.STRtree] | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,7 +238,10 @@ def snap_to_segments(grid: SegmentGrid, geoms: np.ndarray, xy: np.ndarray,
     along = np.full(n, np.nan)
     offset = np.full(n, np.nan)
     todo = np.flatnonzero(np.isfinite(xy).all(axis=1))
-    for m in BLOCKS:
+    compiled = compiled_code.use_compiled(todo.size)
+    if compiled:
+        todo = _snap_compiled(grid, xy, todo, max_snap_m, edge, along, offset)
+    for m in () if compiled else BLOCKS:
         if todo.size == 0:
             break
         reach = (m - 1) / 2 * grid.cell_m

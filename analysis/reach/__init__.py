@@ -10,6 +10,7 @@ Two steps, kept apart so that the page can re-answer on every click (pandana sty
    distances ``offset + along`` and ``offset + length − along``.
 2. :func:`household_minutes` — the cheap, per-settings part: for each service one
    multi-source Dijkstra pass (``scipy.sparse.csgraph.dijkstra`` with ``min_only=True``,
+   on the graph renumbered so that nodes near on the ground are near in memory,
    bounded by the horizon) gives every node its distance to, and the id of, the nearest
    facility; every household's walk then follows in one vectorised step::
 
@@ -27,7 +28,9 @@ streets only along its inner paths or through its access points, and nobody walk
 compound; :mod:`analysis.reach.walls` reports what the walls change.
 
 The code lives in :mod:`analysis.reach.index` (snapping, augmented graph),
-:mod:`analysis.reach.query` (minutes), :mod:`analysis.reach.areas` (service areas),
+:mod:`analysis.reach.query` (minutes), :mod:`analysis.reach.search` (the searches, on a
+graph renumbered along a Morton curve, the services side by side),
+:mod:`analysis.reach.areas` (service areas),
 :mod:`analysis.reach.report` (input checks and notes) and :mod:`analysis.reach.walls`;
 this module offers their public API (``__all__``; the walls' reports are imported from
 :mod:`analysis.reach.walls` itself).

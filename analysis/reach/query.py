@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from analysis.reach.index import HouseholdReach, ReachIndex
+from analysis.reach.search import SearchGraph, nearest_sources, nearest_sources_many
 from analysis.settings import WalkSettings
 from geo.network import Snap, WalkNetwork
 from geo.vocabulary import minutes_column
@@ -22,7 +23,8 @@ def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
                    facility_rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every network node's walk to the nearest facility of a service.
 
-    One multi-source Dijkstra pass (``min_only=True``) from the facilities' virtual nodes.
+    One multi-source Dijkstra pass from the facilities' virtual nodes
+    (:func:`analysis.reach.search.nearest_sources`).
 
     Parameters
     ----------
@@ -43,13 +45,23 @@ def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
         :attr:`ReachIndex.edge_nodes`) and the position of the nearest facility in ``index.facilities``
         (-1 where none).
     """
-    n = index.n_base_nodes
     rows = index.facility_rows(service) if facility_rows is None else np.asarray(facility_rows)
     if rows.size == 0:
-        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        return _no_facility(index)
     sources = index.facilities["node"].to_numpy()[rows]
-    dist, _, origin = csgraph.dijkstra(index.graph, directed=True, indices=sources,
-                                       min_only=True, limit=limit_m, return_predecessors=True)
+    dist, origin = nearest_sources(index.graph, sources, limit_m=limit_m)
+    return _nearest_rows(index, rows, sources, dist, origin)
+
+
+def _no_facility(index: ReachIndex) -> tuple[np.ndarray, np.ndarray]:
+    n = index.n_base_nodes
+    return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+
+
+def _nearest_rows(index: ReachIndex, rows: np.ndarray, sources: np.ndarray, dist: np.ndarray,
+                  origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node distances and the facility row of each node's nearest source (-1 where none)."""
+    n = index.n_base_nodes
     dist = dist[:n]
     origin = origin[:n]
     # map virtual node → facility row
@@ -58,6 +70,34 @@ def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
     nearest = np.where(origin >= 0, row_of_node[np.maximum(origin, 0)], -1)
     nearest[~np.isfinite(dist)] = -1
     return dist, nearest
+
+
+def _search_graph(index: ReachIndex) -> SearchGraph:
+    """The index's graph renumbered for the search (made once per index and kept)."""
+    cache = index.__dict__.setdefault("_search", {})
+    if "graph" not in cache:
+        # the street graph's nodes are the network's; a walled graph keeps its numbering
+        xy = index.network.node_xy if index.walled is None else None
+        cache["graph"] = SearchGraph.of(index.graph, xy)
+    return cache["graph"]
+
+
+def _all_node_distances(index: ReachIndex, services: tuple[str, ...], settings: WalkSettings
+                        ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(rows, dist, nearest)`` of :func:`node_distances` for each service in turn (up to
+    its horizon), nodes numbered as in :func:`_search_graph` (``.own`` maps nodes there);
+    the searches run on all cores at once."""
+    search = _search_graph(index)
+    node = index.facilities["node"].to_numpy()
+    todo = [(index.facility_rows(service), settings.horizon_m(service)) for service in services]
+    jobs = [(search.own(node[rows]), limit) for rows, limit in todo if rows.size]
+    found = nearest_sources_many(search, jobs, own=True)
+    for rows, _ in todo:
+        if rows.size == 0:
+            yield (rows, *_no_facility(index))
+            continue
+        dist, origin = next(found)
+        yield (rows, *_nearest_rows(index, rows, search.own(node[rows]), dist, origin))
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,19 +235,25 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
         Indexed like the household frame given to :func:`prepare_reach`; NaN where a
         home is not on the network or no facility is reachable within the horizon.
     """
-    services = index.services if services is None else tuple(services)
+    services = tuple(dict.fromkeys(index.services if services is None else services))
     plain = (household_minutes(index.plain, settings, services)
              if index.plain is not None and index.walled is not None else None)
     walk_cols, min_cols, near_cols = {}, {}, {}
     on = index.on_network
     w = index.household_weight
     report: dict = {}
+    # one block per table, a row per service: the frames are made without copying them
+    walk_block = np.empty((len(services), index.n_households))
+    min_block = np.empty_like(walk_block)
+    near_block = np.empty(walk_block.shape, dtype=np.int32)
     snap = index.household_snap if index.walled is None else index.walled.snap
     pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
-    for service in services:
+    search = _search_graph(index)
+    if search.rank is not None:  # node distances come in the search graph's numbering
+        pts = replace(pts, u=search.own(pts.u), v=search.own(pts.v))
+    for k, (service, (rows, dist, nearest)) in enumerate(
+            zip(services, _all_node_distances(index, services, settings))):
         horizon = settings.horizon_m(service)
-        rows = index.facility_rows(service)
-        dist, nearest = node_distances(index, service, limit_m=horizon, facility_rows=rows)
         walk, near = _points_walk(index, pts, dist, nearest, rows)
         if index.walled is not None:
             _walled_walk(index, walk, near, dist, nearest, rows)
@@ -216,9 +262,12 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
         beyond = ~(walk <= horizon)
         walk[beyond] = np.nan
         near[beyond] = -1
-        walk_cols[service] = walk
-        min_cols[minutes_column(service)] = walk / (60.0 * settings.speed_mps(service))
-        near_cols[service] = near.astype(np.int32)
+        walk_cols[service] = walk_block[k]
+        walk_block[k] = walk
+        min_cols[minutes_column(service)] = np.divide(
+            walk, 60.0 * settings.speed_mps(service), out=min_block[k])
+        near_cols[service] = near_block[k]
+        near_block[k] = near
         unreachable = on & beyond
         with np.errstate(invalid="ignore"):
             covered = on & (walk <= settings.threshold_m(service))
@@ -236,11 +285,16 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
         }
     idx = index.household_index
     return HouseholdReach(
-        walk_m=pd.DataFrame(walk_cols, index=idx),
-        minutes=pd.DataFrame(min_cols, index=idx),
-        nearest=pd.DataFrame(near_cols, index=idx),
+        walk_m=_frame(walk_block, walk_cols, idx),
+        minutes=_frame(min_block, min_cols, idx),
+        nearest=_frame(near_block, near_cols, idx),
         on_network=pd.Series(on, index=idx, name="on_network"),
         settings=settings, report=report, plain=plain)
+
+
+def _frame(block: np.ndarray, columns: dict, index: pd.Index) -> pd.DataFrame:
+    """A frame over ``block`` (a row per column) without copying it."""
+    return pd.DataFrame(block.T, index=index, columns=list(columns), copy=False)
 
 
 def _no_shorter(walk: np.ndarray, near: np.ndarray, plain: HouseholdReach,

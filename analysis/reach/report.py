@@ -58,12 +58,14 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
     fac_comp = np.full(len(fac), -1)
     ok = fac["edge"].to_numpy() >= 0
     fac_comp[ok] = labels[network.edge_u[fac["edge"].to_numpy()[ok]]]
+    service_of = fac["service"].to_numpy(dtype=object)
+    labels = fac["label"].to_numpy()
+    off_network = (fac["status"] == "off_network").to_numpy()
+    id_repeated = pd.Series(fac["facility_id"].to_numpy()).duplicated(keep=False).to_numpy()
     for service in services:
-        mine = (fac["service"] == service).to_numpy()
-        ids = fac["facility_id"].to_numpy()
-        labels = fac["label"].to_numpy()
-        off = mine & (fac["status"] == "off_network").to_numpy()
-        dup_id = mine & pd.Series(ids).duplicated(keep=False).to_numpy()
+        mine = service_of == service
+        off = mine & off_network
+        dup_id = mine & id_repeated
         dup_xy = np.zeros(len(fac), dtype=bool)
         rows = np.flatnonzero(mine)
         if rows.size > 1:
