@@ -22,6 +22,8 @@ from analysis.report.tables import draw_table, grid_shares
 from analysis.summary_text import compound_access_line, group_coverage_lines
 from geo.grids.communities import assign_communities
 from geo.i18n import note_text, t, table
+from analysis.gridsystem import report_rows
+from geo.places import nearest_street_names
 
 TOP_GAPS = 5
 BAR_ROWS = 13  # the coverage bars fill their panel at this many services
@@ -145,7 +147,6 @@ def _distinct_in(ctx: Context, gaps, services: list[str]) -> int:
 
 def _located(ctx: Context, gaps) -> list[str]:
     """Where gaps lie when they name no grids: their community and nearest named street."""
-    from geo.places import nearest_street_names
 
     if not hasattr(gaps, "geometry"):
         return [""] * len(gaps)
@@ -381,7 +382,6 @@ def page_settings(ctx: Context) -> Figure:
                      ctx.tr("report.left_out_row", buildings=info.get("buildings", 0),
                             households=f"{info.get('households_if_homes', 0):,}")))
     from analysis.capacity_text import appendix_rows  # supply, reached, demand, shortfall
-    from analysis.gridsystem import report_rows
 
     rows += report_rows(project, ctx.lang)  # grid codes and staffing (grid system)
     rows += appendix_rows(summary, ctx.service_name, ctx.lang)[:max(0, 19 - len(rows))]
