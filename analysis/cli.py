@@ -51,7 +51,7 @@ def _remove_stale(*folders) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from analysis.report import make_report, save_map_pngs
+    from analysis.report import make_report, save_map_pngs  # matplotlib: only for reports
 
     progress = _progress_printer()
 
@@ -92,7 +92,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_atlas(args: argparse.Namespace) -> int:
-    from analysis.atlas import make_atlas
+    from analysis.atlas import make_atlas  # matplotlib: only for the atlas
 
     progress = _progress_printer()
     out = check_pdf_file(args.out)

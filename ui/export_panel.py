@@ -90,7 +90,7 @@ def _prepared(project: Project, kind: str, make) -> tuple[str, bytes, str]:
 def report_bytes(project: Project, **options) -> bytes:
     """The PDF report (:func:`analysis.report.report_bytes`; matplotlib is loaded when a
     report is first asked for, not when the page starts)."""
-    from analysis.report import report_bytes as make
+    from analysis.report import report_bytes as make  # matplotlib: on the first report
 
     return make(project, **options)
 
@@ -238,7 +238,7 @@ def _report_tab(result: Result, page: PageSettings, project: Project) -> None:
         if data is not None:
             slot.download_button(t(f"project.download_{kind}", lang), data,
                                  file_name=f"{stem}_{suffix}", mime=mime, key=f"gc_dl_{kind}")
-    from ui import gridsystem_panel
+    from ui import gridsystem_panel  # its atlas draws with matplotlib: not at page start
 
     gridsystem_panel.section(project, lang, store=lambda p: set_project(result, page, p),
                              prepared=lambda kind, make: _prepared(project, kind, make),
