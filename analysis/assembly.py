@@ -25,6 +25,8 @@ import pandas as pd
 
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
+from analysis.planner_data import with_planner_data
+from geo.inputs import footprints
 
 #: a reader of one layer against an area (``None``: the layer is not given)
 Reader = Callable[[StudyArea], gpd.GeoDataFrame] | None
@@ -65,7 +67,6 @@ class Assembled:
 
 def with_footprints(area: StudyArea, given: Given) -> StudyArea:
     """Step 1: the area with uploaded buildings and compound outlines put in."""
-    from geo.inputs import footprints
 
     if given.buildings is not None:
         area = footprints.with_buildings(area, given.buildings(area))
@@ -84,7 +85,6 @@ def assemble(area: StudyArea, given: Given,
                                  ("communities", given.communities))}
     report: dict = {}
     if given.counts:
-        from analysis.planner_data import with_planner_data
 
         cells = given.population(area) if given.population is not None else None
         totals = given.totals() if given.totals is not None else None

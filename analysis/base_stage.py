@@ -18,6 +18,8 @@ from geo.grids.communities import derive_communities
 from geo.grids.mapped import complete_communities
 from geo.households import estimate_households
 from geo.studyarea import StudyArea
+from geo.inputs.footprints import given_counts
+from geo.walls import build_walls
 
 
 class _Timer:
@@ -73,7 +75,6 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
         households = estimate_households(area, settings.households, register=register)
         if register is None and area.households is None and \
                 "households" in area.buildings.columns:  # uploaded buildings' 户数
-            from geo.inputs.footprints import given_counts
 
             households = given_counts(households, area.buildings)
 
@@ -107,7 +108,6 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
 def index_walls(area: StudyArea, settings: RunSettings, walk: WalkSettings):
     """The walled compounds of ``area`` (:func:`geo.walls.build_walls`) the index stage
     routes through, with the run's wall settings and snap cap."""
-    from geo.walls import build_walls
 
     return build_walls(area.network, area.compounds, area.gates, settings=settings.walls,
                        max_snap_m=walk.max_snap_m)

@@ -20,6 +20,7 @@ import shapely
 from analysis import coverage as C
 from analysis import reach as R
 from analysis.settings import WalkSettings
+from analysis.reach.walls import compound_access, wall_notes
 
 GRID_COVERAGE_COLUMNS = ("grid_id", "community_id", "service", "households", "off_network",
                          "covered", "share")
@@ -89,7 +90,6 @@ def measure(households: gpd.GeoDataFrame, index: R.ReachIndex, settings: WalkSet
     if groups:  # age groups counted in the register or buildings (elderly, young children)
         summary["coverage_groups"] = groups
     if index.walls is not None:  # gated compounds: what the walls change (CONTRACT.md)
-        from analysis.reach.walls import compound_access, wall_notes
 
         summary["compound_access"] = compound_access(index, reach, settings, services)
         summary["notes_reach"] += wall_notes(summary["compound_access"])

@@ -14,6 +14,12 @@ from geo.errors import GridcircleError
 from geo.i18n import BOTH, note_text
 from analysis.cli_parser import batch_settings_argv, build_parser
 from analysis.run_inputs import INPUT_FLAGS, opened_project, run_from_args, save_run
+from analysis.batch import run_batch
+from analysis.export import export_project
+from analysis.outputs import (check_distinct_outputs, check_output_file, check_output_folder,
+                              check_pdf_file)
+from analysis.project import check_output_path
+from analysis.stale import remove_stale
 
 
 def _line(key: str, /, **params: object) -> str:
@@ -39,17 +45,15 @@ def _print_written(files: list[Path]) -> None:
 def _remove_stale(*folders) -> None:
     """Remove what killed runs of this tool left in the output folders (staging folders,
     temporary files and projects whose process is gone)."""
-    from analysis.stale import remove_stale
 
     for folder in dict.fromkeys(Path(f) for f in folders if f):
         remove_stale(folder)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from analysis.report import make_report, save_map_pngs
+    from analysis.report import make_report, save_map_pngs  # matplotlib: only for reports
 
     progress = _progress_printer()
-    from analysis.outputs import check_distinct_outputs, check_output_folder, check_pdf_file
 
     out = check_pdf_file(args.out)  # before any work: a missing, read-only or folder target
     check_distinct_outputs({"--out": out}, {"PROJECT": args.project})
@@ -73,12 +77,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from analysis.export import export_project
-    from analysis.outputs import check_output_folder
 
     check_output_folder(args.out)
     if args.format == "gpkg":  # the copy would replace the project it is made from
-        from analysis.outputs import check_distinct_outputs
 
         check_distinct_outputs({"--out": Path(args.out) / f"{Path(args.project).stem}.gpkg"},
                                {"PROJECT": args.project})
@@ -91,8 +92,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_atlas(args: argparse.Namespace) -> int:
-    from analysis.atlas import make_atlas
-    from analysis.outputs import check_pdf_file
+    from analysis.atlas import make_atlas  # matplotlib: only for the atlas
 
     progress = _progress_printer()
     out = check_pdf_file(args.out)
@@ -107,8 +107,6 @@ def cmd_atlas(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     progress = _progress_printer()
     out = Path(args.out)
-    from analysis.outputs import check_distinct_outputs, check_output_file
-    from analysis.project import check_output_path
 
     check_output_path(out)
     check_output_file(out)  # before the run: a missing, read-only or folder target
@@ -130,7 +128,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from analysis.batch import run_batch
 
     result = run_batch(args.batch, args.out, settings_argv=batch_settings_argv(args),
                        workers=args.workers, scheduler=args.scheduler, lang=args.lang)

@@ -34,6 +34,11 @@ import shapely
 from geo.catalogue import DEFAULT_CATALOGUE, Service
 from geo.i18n import t
 from geo.vocabulary import minutes_column
+from geo.grids.blocks import street_blocks
+from geo.households import BUILDING_REASON
+from geo.households import left_out
+from geo.i18n import note
+from geo.i18n import note_by_language
 
 MIN_BLOCK_M2 = 5_000.0  # smaller faces are traffic islands and slivers between carriageways
 THIN_BLOCK_SHARE = 0.25  # more block land than this without any data: households are thin
@@ -66,7 +71,6 @@ def _minimum(service: Service) -> float:
 
 def area_blocks(roads: gpd.GeoDataFrame, boundary: shapely.Geometry, crs) -> gpd.GeoDataFrame:
     """Street blocks of the study area (``block_id``), at least :data:`MIN_BLOCK_M2` each."""
-    from geo.grids.blocks import street_blocks
 
     whole = gpd.GeoDataFrame({"community_id": ["area"]}, geometry=[boundary], crs=crs)
     if roads is None or not len(roads) or "road_class" not in roads.columns:
@@ -226,7 +230,6 @@ def area_checks(area, settings, households: gpd.GeoDataFrame,
                 communities: gpd.GeoDataFrame | None) -> AreaChecks:
     """The :class:`AreaChecks` of an area whose households are ``households`` (buildings
     are left out only where some households were estimated from footprints or compounds)."""
-    from geo.households import left_out
 
     estimated = estimated_households(households)
     return AreaChecks(blocks=_block_part(area, households, communities),
@@ -266,7 +269,6 @@ def _other_use(area) -> gpd.GeoDataFrame | None:
         parts.append(sites[["geometry"]])
     b = area.buildings
     if b is not None and len(b) and "building" in b.columns:
-        from geo.households import BUILDING_REASON
 
         kind = b["building"].astype(str)
         named = kind.isin(list(BUILDING_REASON)) | (b["use"].notna() if "use" in b else False)
@@ -355,7 +357,6 @@ def summarise(area, settings, catalogue, layers: dict, summary: dict, *,
     ``households_left_out`` to ``summary`` (and the sentence to its notes), labels the
     gaps' cause, and checks that no headline is impossible. ``checks``: the area's
     :class:`AreaChecks` when already made (the stage graph's ``checks`` stage)."""
-    from geo.i18n import note
 
     if checks is None:
         checks = area_checks(area, settings, layers["households"], layers.get("communities"))
@@ -379,7 +380,6 @@ def summarise(area, settings, catalogue, layers: dict, summary: dict, *,
 
 def sentence_note(sentence: dict) -> dict:
     """The completeness sentence (parameters per language) as a note of the summary."""
-    from geo.i18n import note_by_language
 
     return note_by_language(sentence["key"], sentence.get("params") or {})
 

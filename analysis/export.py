@@ -41,6 +41,10 @@ from geo.vocabulary import (CAPACITY_KINDS, capacity_column, minutes_column,
 from geo.grids.reasons import reason_text
 from geo.errors import InputError, ProjectFileError
 from geo.i18n import BOTH, t, table
+from analysis.export_words import localise
+from analysis.gridsystem import signboard_table
+from analysis.project import journal_frame
+from geo.catalogue import load_catalogue
 
 FORMATS = ("gpkg", "geojson", "shp", "csv", "xlsx")
 #: Tables written to CSV/XLSX (point and polygon layers get lon/lat of a point on them).
@@ -133,7 +137,6 @@ def column_label(column: str, lang: str) -> str:
     keys = table()
     if f"export.col.{column}" in keys:
         return t(f"export.col.{column}", lang)
-    from geo.catalogue import load_catalogue
 
     names = {s.key: s.name(lang) for s in load_catalogue()}
     found = per_service_column(column, names)
@@ -204,7 +207,6 @@ def _as_table(frame: pd.DataFrame, lang: str | None = BOTH) -> pd.DataFrame:
 
 def _journal_table(project: Project) -> pd.DataFrame | None:
     if project.session is not None and project.session.entries:
-        from analysis.project import journal_frame
 
         return journal_frame(project.session).drop(columns="record")
     if project.path is not None and Path(project.path).exists():
@@ -307,7 +309,6 @@ def write_shapefile(project: Project, out_dir: Path, *, lang: str = "zh") -> lis
 def table_frames(project: Project, lang: str | None = None) -> dict[str, pd.DataFrame]:
     """The project's tables as exported to CSV and XLSX (credit column where OSM was used);
     with ``lang``, their cells in that language (:func:`analysis.export_words.localise`)."""
-    from analysis.export_words import localise
 
     out = {}
     for name, frame in _layers(project, TABLE_LAYERS).items():
@@ -320,7 +321,6 @@ def table_frames(project: Project, lang: str | None = None) -> dict[str, pd.Data
         out["journal"] = journal if lang is not None else _plain_columns(journal)
     grids = project.layers.get("grids")
     if grids is not None and len(grids):  # signboards: code, name, 四至 (workers if kept)
-        from analysis.gridsystem import signboard_table
 
         out["signboard"] = signboard_table(project, with_workers="workers" in project.layers)
         if project.credit:

@@ -15,6 +15,7 @@ from geo.grids.reasons import decode_reasons, name_text, reason_text
 from geo.i18n import note_text
 from geo.i18n import t, table
 from geo.vocabulary import GAP_MAX_MINUTES, GAP_MEDIAN_MINUTES, MINUTES_PREFIX
+from geo.catalogue import load_catalogue
 
 #: Columns of codes for programs, kept in the GeoPackage only.
 CODE_COLUMNS = ("reason_key", "name_key")
@@ -30,7 +31,6 @@ VALUE_KEYS = {"hh_source": "page.hh_source_", "cause": "gaps.cause_", "op": "edi
 
 
 def _service_names(lang: str) -> dict[str, str]:
-    from geo.catalogue import load_catalogue
 
     return {s.key: s.name(lang) for s in load_catalogue()}
 

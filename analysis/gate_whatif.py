@@ -18,6 +18,7 @@ import shapely
 from analysis.reach import household_minutes
 from analysis.reach.walls import minutes_change, reindexed
 from geo.vocabulary import minutes_column
+from geo.walls import build_walls
 
 
 def compound_what_if(index, network, compounds, gates, walls_now, walls_after, settings,
@@ -32,7 +33,6 @@ def compound_what_if(index, network, compounds, gates, walls_now, walls_after, s
         (homes inside ``outline`` whose walk changed); and ``{"households_here": n}``,
         the households inside ``outline``.
     """
-    from geo.walls import build_walls
 
     services = tuple(index.services if services is None else services)
 

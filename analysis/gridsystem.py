@@ -24,6 +24,7 @@ import shapely
 from geo.grids import workers as grid_workers
 from geo.grids.codes import CodeScheme, grid_codes
 from geo.grids.sides import NEIGHBOUR_M, boundary_sides, named_features
+from geo.i18n import t
 
 GRID_SYSTEM_COLUMNS = ("grid_code", "grid_code_full", "boundary_zh", "boundary_en")
 _SIDES_CACHE: dict[tuple, tuple[str, str]] = {}
@@ -180,7 +181,6 @@ def roster_of_project(path) -> pd.DataFrame | None:
 def report_rows(project, lang: str) -> list[tuple[str, str]]:
     """Rows for the report's settings page: the code scheme and, with a roster, the
     staffing figures (counts only)."""
-    from geo.i18n import t
 
     rows = []
     scheme = CodeScheme.from_meta(project.meta)

@@ -26,6 +26,11 @@ from geo.errors import InputError
 from geo.grids import GridSettings
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
+from analysis.capacity_stage import load_standards
+from geo.demos import load_demo
+from geo.osm import download_osm, read_osm
+from geo.osm.area import study_area_from_osm
+from geo.settings import check_range
 
 
 def load_area(*, osm: str | None = None, place: str | None = None, demo: str | None = None,
@@ -44,11 +49,8 @@ def load_area(*, osm: str | None = None, place: str | None = None, demo: str | N
     if progress is not None:
         progress("step.load")
     if demo:
-        from geo.demos import load_demo
 
         return load_demo(demo, catalogue=catalogue)
-    from geo.osm import download_osm, read_osm
-    from geo.osm.area import study_area_from_osm
 
     layers = read_osm(osm) if osm else download_osm(place)
     return study_area_from_osm(layers, catalogue=catalogue)
@@ -56,7 +58,6 @@ def load_area(*, osm: str | None = None, place: str | None = None, demo: str | N
 
 def settings_from_args(args: object) -> RunSettings:
     """RunSettings from the command line's arguments (each part validates itself)."""
-    from geo.settings import check_range
 
     check_range("grid_min", args.grid_min, 1, 100_000)
     check_range("grid_max", args.grid_max, args.grid_min, 100_000)
@@ -70,7 +71,6 @@ def settings_from_args(args: object) -> RunSettings:
         decay=str(getattr(args, "capacity_decay", None) or "none").lower(),
         table=getattr(args, "demand_table", None) or None)
     if capacity.table is not None:
-        from analysis.capacity_stage import load_standards
 
         load_standards(capacity.table)  # a bad table stops the run before the long steps
     pph = getattr(args, "persons_per_household", None)

@@ -18,6 +18,9 @@ from geo.inputs import shape_of
 from geo.households import calibrate, households_from_population
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
+from geo.errors import InputError
+from geo.inputs import match_columns, parse_count, read_table
+from geo.inputs.columns import find_header
 
 
 def with_planner_data(area: StudyArea, settings: HouseholdSettings, *, cells=None,
@@ -64,9 +67,6 @@ def with_planner_data(area: StudyArea, settings: HouseholdSettings, *, cells=Non
 def read_totals(path) -> pd.DataFrame:
     """A small table of household totals: ``community`` (社区 name or id, optional) and
     ``households`` (户数)."""
-    from geo.errors import InputError
-    from geo.inputs import match_columns, parse_count, read_table
-    from geo.inputs.columns import find_header
 
     wanted = ("community", "community_id", "households")
     raw = read_table(path)

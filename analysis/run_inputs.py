@@ -16,6 +16,25 @@ from pathlib import Path
 from analysis.assembly import assemble
 from geo.errors import InputError
 from geo.i18n import BOTH, note_text
+from analysis.assembly import Given
+from analysis.gridsystem import roster_of_project
+from analysis.gridsystem import set_grid_system
+from analysis.outputs import write_text_atomic
+from analysis.pipeline import load_area, run, settings_from_args
+from analysis.planner_data import read_totals
+from analysis.project import area_record, file_identity
+from analysis.project import open_project
+from analysis.project import project_from_result
+from analysis.project import read_meta
+from analysis.project import save_project
+from analysis.project import wall_settings_of
+from geo import inputs as user_layers
+from geo.grids import edits
+from geo.grids.codes import CodeScheme
+from geo.grids.workers import read_roster
+from geo.inputs import footprints
+from geo.inputs import read_population
+from geo.inputs.gates import read_gates, with_gates
 
 #: run's options naming an input file (in a batch: columns of BATCH.csv, hashed by content)
 RUN_INPUT_FILES = ("osm", "households", "facilities", "communities", "buildings", "compounds",
@@ -24,7 +43,6 @@ RUN_INPUT_FILES = ("osm", "households", "facilities", "communities", "buildings"
 
 def write_json_atomic(data: dict, path: str | Path) -> Path:
     """Write JSON to ``path`` atomically (:func:`analysis.outputs.atomic_file`)."""
-    from analysis.outputs import write_text_atomic
 
     return write_text_atomic(json.dumps(data, ensure_ascii=False, indent=2, default=str), path)
 
@@ -35,7 +53,6 @@ def _to_stderr(line: str) -> None:
 
 def opened_project(path: str, *, say=_to_stderr):
     """A project file opened (and checked), its notes said one line each."""
-    from analysis.project import open_project
 
     project = open_project(path)
     for found in project.notes:
@@ -54,9 +71,6 @@ def _read_user_layer(reader, path, *, say=_to_stderr, **options):
 def given_files(args: argparse.Namespace, *, keep_text: tuple[str, ...] = (), say=_to_stderr):
     """``run``'s input files as readers (:class:`analysis.assembly.Given`), each reading
     its path against the area it is handed; warnings go to ``say``."""
-    from analysis.assembly import Given
-    from geo import inputs as user_layers
-    from geo.inputs import footprints
 
     def layer(reader, path, crs, **options):
         if not path:
@@ -65,12 +79,10 @@ def given_files(args: argparse.Namespace, *, keep_text: tuple[str, ...] = (), sa
                                              **options)
 
     def population(area):
-        from geo.inputs import read_population
 
         return read_population(args.population, crs=args.population_crs, area=area)
 
     def totals():
-        from analysis.planner_data import read_totals
 
         return read_totals(args.household_totals)
 
@@ -96,22 +108,18 @@ GridSystemArgs = tuple
 def _grid_system_args(args: argparse.Namespace) -> GridSystemArgs:
     """The admin and object codes (checked before the run; a re-run keeps an earlier
     project's codes when none are given) and the roster, read before the run."""
-    from geo.grids.codes import CodeScheme
 
     admin, obj = args.admin_code, args.object_code
     if args.project and admin is None and obj is None:
-        from analysis.project import read_meta
 
         old = CodeScheme.from_meta(read_meta(args.project))
         admin, obj = old.admin_code or None, old.object_code or None
     CodeScheme.parse(admin, obj)
     roster = None
     if args.roster:
-        from geo.grids.workers import read_roster
 
         roster = read_roster(args.roster)
     elif args.project:  # a re-run keeps the earlier project's workers on their grids
-        from analysis.gridsystem import roster_of_project
 
         roster = roster_of_project(args.project)
     return admin, obj, roster
@@ -121,8 +129,6 @@ def kept_grids(path: str) -> tuple:
     """``(previous, locked, walls)`` of an existing project: every unit's grid and the
     locked grids, for a re-run that keeps them (:func:`geo.grids.make_grids`), and the
     gate edits saved with it (:func:`analysis.project.state.wall_settings_of`)."""
-    from analysis.project import wall_settings_of
-    from geo.grids import edits
 
     project = opened_project(path)
     walls = wall_settings_of(project.meta)
@@ -140,7 +146,6 @@ def wall_edits(args: argparse.Namespace, walls, area):
     if getattr(args, "walls", None):
         walls = replace(walls, gated=args.walls == "on")
     if getattr(args, "gates", None):
-        from geo.inputs.gates import read_gates, with_gates
 
         walls = with_gates(walls, _read_user_layer(read_gates, args.gates,
                                                    crs=args.gates_crs, area=area))
@@ -149,7 +154,6 @@ def wall_edits(args: argparse.Namespace, walls, area):
 
 def area_source(args: argparse.Namespace) -> dict:
     """The area record stored in the project (the page names areas the same way)."""
-    from analysis.project import area_record, file_identity
 
     if args.osm:
         path = Path(args.osm)
@@ -168,7 +172,6 @@ def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
     """The single run of ``run``'s arguments (inputs read, pipeline run), not saved:
     ``(result, area_source, grid_system)`` (the last for :func:`save_run`). ``say`` receives the readers' warnings and reports (one
     line each). ``python -m analysis run`` and each district of ``batch`` call this."""
-    from analysis.pipeline import load_area, run, settings_from_args
 
     keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
     if not set(keep_text) <= {"address", "name"}:
@@ -195,9 +198,6 @@ def save_run(result, source: dict, out: str | Path, summary: str | Path | None =
              grid_system: GridSystemArgs | None = None) -> dict:
     """Write a run's project (with its grid codes, 四至 and workers) and summary
     atomically, as ``run`` does; return the summary written."""
-    from analysis.gridsystem import set_grid_system
-    from analysis.project import save_project
-    from analysis.project import project_from_result
 
     admin_code, object_code, roster = grid_system or (None, None, None)
     project = set_grid_system(project_from_result(result), admin_code=admin_code,

@@ -34,6 +34,7 @@ from analysis.siting_solvers import (NODE_LIMIT, best_greedy, covered_weight, ex
                                      greedy_cover)
 from geo.crs import require_projected
 from geo.errors import InputError
+from analysis.siting_walls import snapped_like_facilities, walled_pairs
 
 #: Above this many (candidate, household) pairs ``method="auto"`` uses the greedy solver.
 AUTO_EXACT_PAIRS = 100_000
@@ -216,7 +217,6 @@ def coverage_pairs(index: ReachIndex, cands: Candidates, demand: np.ndarray,
         plain street model (:mod:`analysis.siting_walls`).
     """
     if index.walled is not None and index.plain is not None:
-        from analysis.siting_walls import snapped_like_facilities, walled_pairs
 
         plain = coverage_pairs(index.plain, snapped_like_facilities(index.plain, cands)[0],
                                demand, budget_m)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
+from analysis.reach.index import augment_graph
+from analysis.reach.index import snap_points
 
 #: Candidates per Dijkstra call (the distance block is candidates × graph nodes).
 BLOCK_CELLS = 8_000_000
@@ -27,8 +29,6 @@ def snapped_like_facilities(index, cands, walls=None):
     """Point candidates snapped as a facility at that point would be (in the plain model,
     or with ``walls``): ``(candidates, compound of each)``; node candidates are kept."""
     import dataclasses
-
-    from analysis.reach.index import snap_points
 
     n = cands.size
     points = cands.node < 0
@@ -87,7 +87,6 @@ def walled_pairs(index, cands, demand: np.ndarray, budget_m: float) -> sparse.cs
     tgt.append(walls.access["node"].to_numpy().astype(np.int64)[acc])
     wt.append(m)
     fin = np.concatenate(wt)
-    from analysis.reach.index import augment_graph
 
     src, tgt = np.concatenate(src), np.concatenate(tgt).astype(np.int64)
     keep = np.isfinite(fin)

@@ -10,6 +10,9 @@ from __future__ import annotations
 from geo.catalogue import Service
 from geo.errors import InputError
 from geo.studyarea import StudyArea
+from geo.i18n import t
+from geo.osm import read_osm, study_area_from_osm
+from geo.synthetic import synthetic_district
 
 DEMOS = ("helsinki", "synthetic")
 SYNTHETIC_DEFAULT_HOUSEHOLDS = 20_000
@@ -18,7 +21,6 @@ SYNTHETIC_DEFAULT_HOUSEHOLDS = 20_000
 def demo_name(demo: str, lang: str) -> str:
     """A demo's name as people read it (``synthetic:N``: the synthetic district of N
     households); an unknown name as it is."""
-    from geo.i18n import t
 
     if demo in DEMOS:
         return t(f"demo.{demo}", lang)
@@ -44,12 +46,10 @@ def load_demo(name: str, *, catalogue: tuple[Service, ...] | None = None) -> Stu
     """
     key = name.strip().lower()
     if key == "helsinki":
-        from geo.osm import read_osm, study_area_from_osm
 
         return study_area_from_osm(read_osm(helsinki_path()), catalogue=catalogue,
                                    name="Helsinki")
     if key == "synthetic" or key.startswith("synthetic:"):
-        from geo.synthetic import synthetic_district
 
         count = SYNTHETIC_DEFAULT_HOUSEHOLDS
         if ":" in key:

@@ -159,3 +159,43 @@ def test_no_import_cycle_in_the_project():
 if __name__ == "__main__":
     for group in cycles(import_graph(ROOT)):
         print(" <-> ".join(group))
+
+
+def _inner_project_imports(root: Path = ROOT) -> list[tuple[str, int, str]]:
+    """Imports of the project's own modules written inside functions: ``(file, line,
+    text)``."""
+    found = []
+    for name, path in _modules(root).items():
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for fn in ast.walk(ast.parse(source)):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom):
+                    module = node.module or ""
+                    ours = node.level > 0 or module.split(".")[0] in PACKAGES
+                elif isinstance(node, ast.Import):
+                    ours = any(a.name.split(".")[0] in PACKAGES for a in node.names)
+                else:
+                    continue
+                if ours:
+                    found.append((str(path.relative_to(root)), node.lineno,
+                                  lines[node.lineno - 1].strip()))
+    return found
+
+
+def test_a_module_names_its_dependencies_at_its_head():
+    """An import of the project's own code inside a function hides a dependency; the few
+    kept there say why on the same line (a drawing library loaded only when a PDF is asked
+    for, so that the page starts without it)."""
+    unexplained = [f"{f}:{n}: {text}" for f, n, text in _inner_project_imports() if "#" not in text]
+    assert unexplained == [], unexplained
+    assert len(_inner_project_imports()) <= 10
+
+
+def test_the_inner_import_check_sees_an_import_inside_a_function(tmp_path):
+    (tmp_path / "geo").mkdir()
+    (tmp_path / "geo" / "one.py").write_text("def f():\n    from geo import two\n")
+    (tmp_path / "geo" / "two.py").write_text("X = 1\n")
+    assert _inner_project_imports(tmp_path) == [("geo/one.py", 2, "from geo import two")]

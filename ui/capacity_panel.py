@@ -12,6 +12,10 @@ from geo.i18n import t
 from ui import widgets
 from ui.places import community_names
 from geo.vocabulary import capacity_column
+from analysis.capacity_stage import table_digest
+from analysis.siting_capacity import site_for_capacity
+from ui import state
+from ui.places import places_of
 
 SERVICE_KEY = "gc_capacity_service"
 
@@ -91,9 +95,6 @@ def has_demand(result, service: str) -> bool:
 
 def capacity_proposal(run, service: str, p: int, places: int):
     """Sites of ``places`` each that close most of the shortfall, once per reach result."""
-    from analysis.capacity_stage import table_digest
-    from analysis.siting_capacity import site_for_capacity
-    from ui import state
 
     def make():
         homes = run.result.layers["households"].reindex(run.index.household_index)
@@ -106,7 +107,6 @@ def capacity_proposal(run, service: str, p: int, places: int):
 
 def siting_result(chosen, result, service_name: str, lang: str) -> None:
     """Shortfall before and after the new sites, and what each serves."""
-    from ui.places import places_of
 
     cols = st.columns(2)
     cols[0].metric(t("capacity.siting_before", lang, service=service_name),

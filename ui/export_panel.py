@@ -30,6 +30,8 @@ from geo.i18n import t
 from ui import session, widgets
 from ui.edit_panel import AUTHOR_KEY, current_project, set_project
 from ui.sidebar import PageSettings
+from analysis.area_names import area_name
+from analysis.project import open_uploaded_project
 
 DOWNLOAD_KEY = "gc_downloads"
 
@@ -88,7 +90,7 @@ def _prepared(project: Project, kind: str, make) -> tuple[str, bytes, str]:
 def report_bytes(project: Project, **options) -> bytes:
     """The PDF report (:func:`analysis.report.report_bytes`; matplotlib is loaded when a
     report is first asked for, not when the page starts)."""
-    from analysis.report import report_bytes as make
+    from analysis.report import report_bytes as make  # matplotlib: on the first report
 
     return make(project, **options)
 
@@ -177,7 +179,6 @@ def panel(result: Result, page: PageSettings) -> None:
                 _open(result, page, opened)
         upload = st.file_uploader(t("project.upload", lang), type=["gpkg"], key="gc_upload")
         if upload is not None and st.button(t("project.open_upload", lang), key="gc_open_upload"):
-            from analysis.project import open_uploaded_project
 
             try:  # a private temporary file, removed once read (never a shared folder)
                 opened = open_uploaded_project(upload.getvalue())
@@ -237,7 +238,7 @@ def _report_tab(result: Result, page: PageSettings, project: Project) -> None:
         if data is not None:
             slot.download_button(t(f"project.download_{kind}", lang), data,
                                  file_name=f"{stem}_{suffix}", mime=mime, key=f"gc_dl_{kind}")
-    from ui import gridsystem_panel
+    from ui import gridsystem_panel  # its atlas draws with matplotlib: not at page start
 
     gridsystem_panel.section(project, lang, store=lambda p: set_project(result, page, p),
                              prepared=lambda kind, make: _prepared(project, kind, make),
@@ -247,7 +248,6 @@ def _report_tab(result: Result, page: PageSettings, project: Project) -> None:
 def _named(project: Project, lang: str) -> Project:
     """The area's name for the report, typed by the planner and kept with the project
     (``meta["area_name"]``, saved in the file)."""
-    from analysis.area_names import area_name
 
     given = str(project.meta.get("area_name") or "")
     typed = st.text_input(t("project.area_name", lang), value=given, max_chars=60,

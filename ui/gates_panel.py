@@ -18,6 +18,11 @@ from analysis.export import neutral_frame
 from geo.i18n import t
 from ui import widgets
 from geo.walls import SIDES, WallSettings, outline_point, to_wgs84
+from analysis.gate_whatif import compound_what_if
+from analysis.pipeline import walk_settings
+from ui import mapframe
+from ui.gatesmap import gates_map
+from ui.gatesmap import households_by_compound
 
 KEY = "wall_edits"
 ACTIONS = ("add", "close", "open", "reopen")
@@ -70,7 +75,6 @@ def assumed_first(compounds: pd.DataFrame, access: pd.DataFrame) -> tuple[pd.Dat
 def _what_if(key: tuple, _run, _now: WallSettings, _after: WallSettings, _walk, _services,
              _outline):
     """The edit's change, both sides built the same way (:mod:`analysis.gate_whatif`)."""
-    from analysis.gate_whatif import compound_what_if
 
     area = _run.result.area
     return compound_what_if(_run.index, area.network, area.compounds,
@@ -180,7 +184,6 @@ def _change_table(change: pd.DataFrame, run, lang: str) -> None:
 
 def _households(run, comps) -> dict[str, int]:
     """Households inside each compound outline (kept per run and compound list)."""
-    from ui.gatesmap import households_by_compound
 
     cache = st.session_state.setdefault("gates_households", {})
     key = (id(run.result), len(comps), tuple(comps["compound_id"].astype(str))[:5])
@@ -192,8 +195,6 @@ def _households(run, comps) -> dict[str, int]:
 
 def _map(comps, access, crs, chosen, lang: str) -> None:
     """Outlines and gates, the chosen compound highlighted and zoomed to."""
-    from ui import mapframe
-    from ui.gatesmap import gates_map
 
     fmap = gates_map(comps, access, crs, chosen=str(chosen), lang=lang)
     mapframe.show(mapframe.render(fmap), key="gates_map", height=380,
@@ -202,6 +203,5 @@ def _map(comps, access, crs, chosen, lang: str) -> None:
 
 def _walk_of(run):
     """The walking settings the run was measured with."""
-    from analysis.pipeline import walk_settings
 
     return walk_settings(run.result.settings, run.result.catalogue)

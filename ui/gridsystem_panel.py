@@ -15,6 +15,7 @@ from geo.grids.codes import CodeScheme
 from geo.grids.workers import read_roster
 from geo.i18n import t
 from ui import widgets
+from analysis.worker_edits import reassign_worker, redo_worker_edit, undo_worker_edit
 
 ADMIN_KEY = "gc_admin_code"
 
@@ -55,7 +56,6 @@ def section(project: Project, lang: str, *, store, prepared, stem: str) -> None:
 
 def _worker_posts(project: Project, lang: str, store) -> None:
     """Put a worker on a grid's A post (a swap with the grid's worker), undo and redo."""
-    from analysis.worker_edits import reassign_worker, redo_worker_edit, undo_worker_edit
 
     workers = project.layers["workers"]
     people = workers.drop_duplicates("worker_id")

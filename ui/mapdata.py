@@ -23,6 +23,7 @@ from geo.grids.rules import band_class
 from geo.grids.reasons import reason_text as grid_reason_text
 from geo.i18n import t
 from geo.vocabulary import DEFAULT_BAND
+from ui.places import community_names, place_parts
 
 ROAD_STYLE = {"arterial": ("#e8a33d", 3.0), "local": ("#9a9a9a", 1.5), "path": ("#bbbbbb", 0.8)}
 BAND_COLOURS = {"below": "#6baed6", "in": "#74c476", "above": "#fd8d3c"}
@@ -257,7 +258,6 @@ def area_data(result: Result, *, lang: str = "zh",
 
     comms = layers["communities"]
     if len(comms) and "community_id" in comms.columns:  # names in the page's language
-        from ui.places import community_names
 
         named = community_names(comms, lang)
         comms = comms.assign(name=[named.get(str(c), "") for c in comms["community_id"]])
@@ -412,7 +412,6 @@ def sites_json(sites: gpd.GeoDataFrame, places: list[str] | None = None) -> dict
 def _places(frame: gpd.GeoDataFrame, result: Result, lang: str | None = None) -> list[str]:
     """Place names (community · grid · street) of ``frame``'s rows; a derived
     community by its name in ``lang`` when given."""
-    from ui.places import community_names, place_parts
 
     communities = result.layers.get("communities")
     parts = place_parts(frame.geometry, communities=communities,

@@ -30,6 +30,7 @@ from ui.mapdata import (BAND_COLOURS, DECIMALS, GAP_COLOUR, MINUTE_OPACITY, OSM_
                         with_grids)
 from ui.maphtml import (ESCAPE_JS, LABELS_JS, TOOLTIP_CSS, HideGroup, Script, esc, js_string,
                         tooltip)
+from geo.i18n import table
 
 # Services with so many facilities that their icons bury the grids: off until the
 # reader turns their layer on.
@@ -435,7 +436,6 @@ def build_map(data: MapData, services: tuple[ServiceData, ...] = (), *, lang: st
 
 
 def _keys() -> dict:
-    from geo.i18n import table
 
     return table()
 

@@ -22,6 +22,7 @@ from ui.mapview import SERVICE_COLOURS, band_class, reason_text
 from geo.grids.rules import flagged
 from geo.i18n import note_text
 from geo.vocabulary import minutes_column
+from geo.i18n import table
 
 
 def service_names(result: Result, lang: str) -> dict[str, str]:
@@ -385,6 +386,5 @@ def notes_panel(result: Result, lang: str) -> None:
 
 
 def _keys() -> dict:
-    from geo.i18n import table
 
     return table()

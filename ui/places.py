@@ -16,6 +16,7 @@ import pandas as pd
 
 from geo.i18n import t
 from ui.memo import PerObject
+from geo.grids.reasons import name_text
 
 STREET_WITHIN_M = 300.0
 _MEMO: dict[tuple, tuple[tuple, list[dict]]] = {}
@@ -31,7 +32,6 @@ def community_names(communities: gpd.GeoDataFrame | None, lang: str) -> dict[str
     """Each community's name in ``lang``: a derived community's stored ``name_key``
     (e.g. "西2家园一带" / "around 西2家园") read in the page's language, else its mapped
     name, else its id."""
-    from geo.grids.reasons import name_text
 
     if communities is None or not len(communities) or "community_id" not in communities:
         return {}

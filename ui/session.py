@@ -39,6 +39,14 @@ from geo.i18n import t
 from analysis.settings import WalkSettings
 from ui import gates_panel, state
 from ui.sidebar import BASE_SETTINGS_KEY, HOUSEHOLD_WIDGETS, minutes_option
+from analysis.gridsystem import carry_grid_system
+from analysis.project import json_text
+from analysis.settings import load_profiles
+from analysis.stages import completed
+from analysis.stages import prefetch as start
+from analysis.stages import stop_prefetch
+from geo.catalogue import load_catalogue
+from geo.demos import DEMOS
 
 HELD_KEY = "gc_held"
 PENDING_KEY = "gc_pending_widgets"
@@ -104,7 +112,6 @@ def file_stem(area: dict | None, fallback: str = "gridcircle") -> str:
 
 def base_parts(settings) -> str:
     """The settings the grid stage reads, as the text a project file stores."""
-    from analysis.project import json_text
 
     return json_text({"households": settings.households, "grids": settings.grids})
 
@@ -213,8 +220,6 @@ def widgets_for(meta: dict) -> dict:
 
 def setting_name(path: str, lang: str) -> str:
     """A setting of :func:`analysis.project.state.settings_differences` by the name the sidebar shows it under."""
-    from analysis.settings import load_profiles
-    from geo.catalogue import load_catalogue
 
     services = {s.key: s.name(lang) for s in load_catalogue()}
     profiles = {p.key: (p.name_zh if lang == "zh" else p.name_en) for p in load_profiles()}
@@ -260,7 +265,6 @@ def waiting_for_file(lang: str) -> str | None:
 
 def apply_pending() -> None:
     """Set widget values asked for on the last run (before the sidebar draws them)."""
-    from geo.demos import DEMOS
 
     for key, value in (st.session_state.pop(PENDING_KEY, None) or {}).items():
         if key == "demo" and value not in DEMOS:  # another size of the synthetic district
@@ -327,7 +331,6 @@ def confirm_area(source: state.Source, lang: str) -> bool:
 def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.PageRun:
     """The stage run for the page's area and settings, with the session's project
     following it (see the module's description); what the page shows is the project."""
-    from analysis.stages import stop_prefetch
 
     stop_prefetch()  # what the planner asked for now goes first
     area = area_of(page.source)
@@ -402,7 +405,6 @@ def _carry(made: Project, old: Project) -> Project:
             meta[key] = old.meta[key]
     made = replace(made, path=old.path, revision=old.revision, notes=old.notes, meta=meta)
     if "grid_system" in old.meta or "workers" in old.layers:  # codes and roster carry over
-        from analysis.gridsystem import carry_grid_system
 
         made = carry_grid_system(made, old)
     return made
@@ -412,7 +414,6 @@ def complete(project: Project) -> Project:
     """``project`` with every service's areas and the households they misclassify, as the
     command line writes them (the page draws only the services it shows): called before
     a project is saved, autosaved, exported or reported."""
-    from analysis.stages import completed
 
     reach = project.summary.get("reach")
     current = held()
@@ -437,7 +438,6 @@ def prefetch() -> None:
     """Once the page is drawn: the service areas of the services not shown yet are made
     in the background (:func:`analysis.stages.prefetch`), so that showing one of them,
     saving or making the report does not wait for them."""
-    from analysis.stages import prefetch as start
 
     current = held()
     if current is not None and current.run is not None:

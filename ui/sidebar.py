@@ -17,7 +17,6 @@ from analysis.settings import WalkSettings, load_profiles
 from geo.catalogue import Service, load_catalogue
 from geo.demos import DEMOS, demo_name
 from geo.errors import GridcircleError
-from geo.grids import GridSettings
 from geo.i18n import t
 from geo.settings import HouseholdSettings
 from geo.vocabulary import DEFAULT_BAND

@@ -14,13 +14,13 @@ from ui import capacity_panel, mapview, state, widgets
 from ui.panels import service_names
 from ui.places import places_of
 from ui.sidebar import PageSettings
+from analysis.siting import site_facilities
 
 MAX_NEW = 20
 
 
 def proposal(run: state.PageRun, service: str, p: int):
     """The sites for (run, service, p), computed once per reach result."""
-    from analysis.siting import site_facilities
 
     return state.stage_cache().get(
         "siting", (run.reach_key, service, p),

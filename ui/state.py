@@ -36,6 +36,10 @@ from geo.i18n import t
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
 from ui import mapframe, mapview
+from analysis.planner_data import read_totals
+from geo.inputs import read_population
+from ui.uploads import private_copy
+from ui.uploads import read_layer
 
 CACHE_ENTRIES = 6
 UPLOADS_HELD = 4  # one per kind of upload (OSM, households, facilities, communities)
@@ -98,7 +102,6 @@ def upload_bytes(digest: str) -> bytes:
 def _read_privately(data: bytes, name: str, read):
     """``read(path)`` on a private copy of ``data`` (deleted right after); messages that
     name the copy are mapped back to ``name`` (:func:`user_message`)."""
-    from ui.uploads import private_copy
 
     with private_copy(data, name) as path:
         st.session_state.setdefault("upload_names", {})[str(path)] = name
@@ -153,8 +156,6 @@ def counts_for(kind: str, upload: Upload, source: Source, footprints: Uploads | 
     """A population count (``PopulationCells``) or a table of household totals, read by
     the command line's readers from a private copy of the upload, checked against the
     study area (with the uploaded footprints put in, when given)."""
-    from analysis.planner_data import read_totals
-    from geo.inputs import read_population
 
     if kind == "household_totals":
         return _read_privately(upload_bytes(upload.sha256), upload.name, read_totals)
@@ -232,7 +233,6 @@ def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
 def layer_for(kind: str, upload: Upload, source: Source, *, footprints: Uploads | None = None):
     """An uploaded layer read and checked against the study area (``geo.inputs.LayerRead``;
     with ``footprints``: the area with those uploaded buildings and compounds put in)."""
-    from ui.uploads import read_layer
 
     data = upload_bytes(upload.sha256)
     area = footprint_area(source, footprints) if footprints is not None else area_for(source)

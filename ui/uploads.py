@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from geo.studyarea import StudyArea
+from geo.inputs import read_upload
 
 LAYER_KINDS = ("households", "facilities", "communities", "buildings", "compounds")
 UPLOAD_TYPES = {
@@ -57,7 +58,6 @@ def read_layer(kind: str, data: bytes, name: str, *, crs: str | None, area: Stud
     geo.errors.InputError
         With one message that names the file and says what to do.
     """
-    from geo.inputs import read_upload
 
     options = {"area": area}
     if crs:

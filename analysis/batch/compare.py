@@ -158,7 +158,7 @@ def write_xlsx(frame: pd.DataFrame, ranks: pd.DataFrame, meta: dict, target: Pat
 
 def write_comparison(outcomes: list[dict], out: str | Path, *, lang: str = "zh") -> list[Path]:
     """Write ``comparison.xlsx`` and ``comparison.pdf`` into ``out``; return their paths."""
-    from analysis.batch.pdf import write_pdf
+    from analysis.batch.pdf import write_pdf  # matplotlib: only when a PDF is asked for
 
     out = Path(out)
     frame, meta = comparison_frame(outcomes, out)

@@ -27,6 +27,9 @@ from analysis.batch.table import (PATH_COLUMNS, District, inputs_hash, parse_dis
 from analysis.batch.task import error_line, is_done, read_marker, run_district
 from geo.errors import GridcircleError, InputError
 from geo.i18n import BOTH, note, note_text
+from analysis.batch.compare import write_comparison
+from analysis.outputs import check_output_folder
+from analysis.pipeline import settings_from_args
 
 DASHBOARD_PORT = 8787
 TICK_S = 0.5
@@ -55,7 +58,6 @@ def check_settings(settings_argv: list[str]) -> None:
     given = [a.dest for a in parser._actions if a.dest in inputs and set(a.option_strings) & flags]
     if given:
         raise InputError("err.batch_input_flag", flag=given[0].replace("_", "-"))
-    from analysis.pipeline import settings_from_args
 
     settings_from_args(args)  # ranges checked before any district starts
 
@@ -247,7 +249,6 @@ def run_batch(batch_csv: str | Path, out: str | Path, *, settings_argv: list[str
         scheduler: nothing has run. A district's own bad input is not raised but reported
         in its outcome (``failed``, with its one-line error).
     """
-    from analysis.outputs import check_output_folder
 
     if workers is not None and workers < 1:
         raise InputError("err.batch_workers", workers=workers)
@@ -283,7 +284,6 @@ def run_batch(batch_csv: str | Path, out: str | Path, *, settings_argv: list[str
     progress.close()
     result = BatchResult(outcomes=outcomes, dashboard=dashboard)
     if compare:
-        from analysis.batch.compare import write_comparison
 
         result.files = write_comparison(outcomes, out, lang=lang)
     return result

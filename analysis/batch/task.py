@@ -23,6 +23,8 @@ from pathlib import Path
 
 from geo.errors import GridcircleError
 from geo.i18n import BOTH, note_text
+from analysis.batch.table import parse_district, District
+from analysis.run_inputs import run_from_args, save_run, write_json_atomic
 
 MARKER = "done.json"
 PROJECT = "project.gpkg"
@@ -76,8 +78,6 @@ def run_district(name: str, argv: tuple[str, ...], folder: str, digest: str) -> 
         else), ``error`` (one line), ``seconds``, ``warnings`` (the readers' lines),
         ``peak_mb`` (the worker's peak resident memory), ``worker`` (its address).
     """
-    from analysis.batch.table import parse_district, District
-    from analysis.run_inputs import run_from_args, save_run, write_json_atomic
 
     start = time.perf_counter()
     folder = Path(folder)

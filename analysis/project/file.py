@@ -42,6 +42,8 @@ from analysis.project.state import Project, json_text, project_from_result, sess
 from geo.grids import edits
 from geo.grids.reasons import encode_reasons
 from geo.errors import InputError, ProjectFileError
+from analysis.project.checks import check_project_layers, check_project_meta
+from analysis.project.values import check_project_rows
 
 #: Version 1: layers and meta only. Version 2 adds revision, cells, basemap layers and
 #: the edit journal. A reader opens every version up to its own and refuses newer ones.
@@ -412,7 +414,6 @@ def open_project(path: str | Path) -> Project:
     ProjectFileError
         If it is not a Gridcircle project, is damaged, or was written by a newer version.
     """
-    from analysis.project.checks import check_project_layers, check_project_meta
 
     path = Path(path)
     meta = read_meta(path)
@@ -429,7 +430,6 @@ def open_project(path: str | Path) -> Project:
         layers[name] = frame
     if "households" not in layers:
         raise ProjectFileError("err.not_project", path=path, detail="no households layer")
-    from analysis.project.values import check_project_rows
 
     # NULL, text, negative or absurd counts, repeated ids, missing geometries: refused
     layers, repaired = check_project_rows(path, layers)

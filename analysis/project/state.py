@@ -25,6 +25,12 @@ from geo.grids import edits
 from geo.grids import state as grid_state
 from geo.errors import GridcircleError, InputError
 from geo.vocabulary import DEFAULT_BAND
+from analysis.capacity_stage import CapacitySettings
+from analysis.gridsystem import GRID_SYSTEM_COLUMNS
+from geo.demos import demo_name
+from geo.grids import GridSettings
+from geo.settings import HouseholdSettings
+from geo.walls import WallSettings
 
 
 def _json_default(value: object) -> object:
@@ -114,7 +120,6 @@ def area_title(area: dict | None, lang: str) -> str:
     if not area:
         return ""
     if area.get("kind") == "demo":
-        from geo.demos import demo_name
 
         return demo_name(str(area.get("id")), lang)
     return str(area.get("name") or area.get("id") or "")
@@ -165,7 +170,6 @@ def session_from_layers(layers: dict[str, pd.DataFrame], band: tuple[int, int], 
     if households["grid_id"].isna().all():
         return None
     # the grid system's columns (codes, 四至) follow from the grids: not part of the state
-    from analysis.gridsystem import GRID_SYSTEM_COLUMNS
 
     grids = grids.drop(columns=[c for c in GRID_SYSTEM_COLUMNS if c in grids.columns])
     state = grid_state.state_from_layers(households, grids, band=band, cells=layers.get("cells"),
@@ -202,7 +206,6 @@ def wall_settings_of(meta: dict):
     """The gate edits a project was made with (``settings.walls``: gates added or closed,
     compounds opened, walls on or off), or the defaults when a file does not record them
     or records something unusable."""
-    from geo.walls import WallSettings
 
     stored = (meta.get("settings") or {}).get("walls") if isinstance(meta, dict) else None
     try:
@@ -216,9 +219,6 @@ def run_settings_of(meta: dict) -> RunSettings:
     the file records (household model, grid band and its work budget, walking speeds,
     thresholds, paces, snapping distance, minute levels, gate edits), the defaults for a
     part it does not record or records in a form this version cannot use."""
-    from analysis.capacity_stage import CapacitySettings
-    from geo.grids import GridSettings
-    from geo.settings import HouseholdSettings
 
     stored = meta.get("settings") if isinstance(meta, dict) else None
     stored = stored if isinstance(stored, dict) else {}

@@ -17,6 +17,8 @@ from analysis.reach.index import HouseholdReach, ReachIndex, prepare_reach
 from analysis.reach.query import household_minutes
 from analysis.settings import WalkSettings
 from geo.vocabulary import minutes_column
+from geo.i18n import note, note_by_language, t
+from geo.walls import build_walls
 
 #: A change in walking minutes smaller than this is rounding, not a wall.
 CHANGE_MIN = 0.05
@@ -169,7 +171,6 @@ def wall_layers(index: ReachIndex) -> dict[str, gpd.GeoDataFrame]:
 def wall_notes(block: dict) -> list[dict]:
     """Notes for the summary (:func:`geo.i18n.note`): how many compounds are walls, which
     are open for want of a known access point."""
-    from geo.i18n import note, note_by_language
 
     if not block.get("gated"):
         return []
@@ -198,7 +199,6 @@ def wall_notes(block: dict) -> list[dict]:
 
 def _ignored_note(count: int, counts: dict[str, int]) -> dict:
     """Why mapped gates were not used (a note, the reasons listed in each language)."""
-    from geo.i18n import note_by_language, t
 
     return note_by_language("note.gates_ignored", {
         lang: {"count": count, "reasons": sep.join(t(f"gates.why_{r}", lang, count=n)
@@ -214,8 +214,6 @@ def what_if(index: ReachIndex, network, compounds: gpd.GeoDataFrame,
     closed, a compound opened): a frame ``service``, ``before``, ``after``, ``change``
     (shares of households) and ``households_changed`` (homes whose walk changed)."""
     import pandas as pd
-
-    from geo.walls import build_walls
 
     services = index.services if services is None else tuple(services)
     before = household_minutes(index, settings, services) if before is None else before

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.capacity_text import appendix_rows, shortfall_lines
 from analysis.completeness import headline_households, left_out_params, sentence_text
 from analysis.report import draw, maps
 from analysis.report.context import Context, thin_services
@@ -22,6 +23,8 @@ from analysis.report.tables import draw_table, grid_shares
 from analysis.summary_text import compound_access_line, group_coverage_lines
 from geo.grids.communities import assign_communities
 from geo.i18n import note_text, t, table
+from analysis.gridsystem import report_rows
+from geo.places import nearest_street_names
 
 TOP_GAPS = 5
 BAR_ROWS = 13  # the coverage bars fill their panel at this many services
@@ -145,7 +148,6 @@ def _distinct_in(ctx: Context, gaps, services: list[str]) -> int:
 
 def _located(ctx: Context, gaps) -> list[str]:
     """Where gaps lie when they name no grids: their community and nearest named street."""
-    from geo.places import nearest_street_names
 
     if not hasattr(gaps, "geometry"):
         return [""] * len(gaps)
@@ -222,7 +224,6 @@ def page_findings(ctx: Context, *, title: str | None, when: str) -> Figure:
     extra = group_coverage_lines(summary, ctx.service_name, ctx.lang)
     walls = compound_access_line(summary, ctx.service_name, ctx.lang)
     extra += [walls] if walls else []
-    from analysis.capacity_text import shortfall_lines  # places short, largest by place
 
     extra += shortfall_lines(summary, grids, ctx.service_name, ctx.community, ctx.lang)[:3]
     for line in extra:
@@ -380,8 +381,6 @@ def page_settings(ctx: Context) -> Figure:
         rows.append((f"{ctx.tr('report.left_out_heading')}: {label}",
                      ctx.tr("report.left_out_row", buildings=info.get("buildings", 0),
                             households=f"{info.get('households_if_homes', 0):,}")))
-    from analysis.capacity_text import appendix_rows  # supply, reached, demand, shortfall
-    from analysis.gridsystem import report_rows
 
     rows += report_rows(project, ctx.lang)  # grid codes and staffing (grid system)
     rows += appendix_rows(summary, ctx.service_name, ctx.lang)[:max(0, 19 - len(rows))]

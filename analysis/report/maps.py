@@ -17,6 +17,7 @@ from analysis.report.style import (BAND_COLOURS, DENSE, FLAG_COLOUR, MINUTE_CLAS
                                    OUTSIDE_COLOUR, UNREACHED_COLOUR, clean)
 from geo.grids.rules import flagged
 from geo.vocabulary import minutes_column
+from analysis.report.style import wrap
 
 MAX_MAP_LABELS = 150  # more grids than this: the area map labels communities, not grids
 PANELS = (4, 2)  # small coverage maps per page (columns, rows)
@@ -103,7 +104,6 @@ def page_grids(ctx: Context) -> Figure | None:
 
 
 def draw_wrap(ctx: Context, text: str, width_em: float) -> list[str]:
-    from analysis.report.style import wrap
 
     return wrap(text, width_em)
 

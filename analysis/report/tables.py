@@ -16,6 +16,7 @@ from analysis.report import draw
 from analysis.report.context import Context
 from analysis.report.style import clean, text_width, wrap
 from geo.grids.reasons import reason_text
+from analysis.report.maps import coverage_share
 
 HEAT = matplotlib.colormaps["RdYlGn"]
 ROWS_A4 = 30  # table rows per A4 page (A3: half as many again)
@@ -62,7 +63,6 @@ def grid_table(ctx: Context) -> pd.DataFrame:
 
 def coverage_tables(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per service, per grid × service) coverage tables as printed."""
-    from analysis.report.maps import coverage_share
 
     crow = ctx.project.summary.get("crow_flies_coverage") or {}
     fac = ctx.layers.get("facilities")

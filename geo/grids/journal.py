@@ -14,6 +14,7 @@ import pandas as pd
 from geo.errors import InputError
 from geo.grids.rules import attrs_of
 from geo.grids.state import GridState
+from geo.i18n import t
 
 #: Columns of the grid table shown before and after each edit.
 FIGURES = ("households", "in_band", "contiguous", "arterial_crossings", "polsby_popper",
@@ -47,7 +48,6 @@ class JournalEntry:
 
     def warning_texts(self, lang: str = "zh") -> list[str]:
         """The warnings in one language."""
-        from geo.i18n import t
 
         return [t(key, lang, **params) for key, params in self.warnings]
 

@@ -21,6 +21,7 @@ import shapely
 
 from geo.errors import CRSError, InputError
 from geo.inputs.tables import binary_kind
+from geo.inputs.personal import column_list
 
 _MAX_DEPTH = 6  # GeometryCollections inside GeometryCollections beyond this are refused
 
@@ -259,7 +260,6 @@ def read_geojson(path: Path, *, max_features: int, max_vertices: int = 0) -> Geo
         notes.append(("note.input_bad_features", {
             "path": path.name, "count": bad, "rows": bad_example[0], "detail": bad_example[1]}))
     if nested:
-        from geo.inputs.personal import column_list
 
         notes.append(("note.input_nested_dropped", {
             "path": path.name, "count": sum(nested.values()), "columns": column_list(nested)}))

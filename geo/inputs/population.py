@@ -19,6 +19,8 @@ import shapely
 from geo.errors import InputError
 import geo.inputs.columns as cols
 from geo.settings import InputLimits
+from geo.inputs.layer_parts import placed_frame, repair_geometries
+from geo.inputs.uploads import load
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".geotiff")
 #: Most raster cells read at once (a 1,000 × 1,000 grid is 1e6; WorldPop 100 m over a
@@ -109,8 +111,6 @@ def _overlaps(window, src) -> bool:
 
 
 def _read_layer(path: Path, *, crs, area, limits, layer) -> PopulationCells:
-    from geo.inputs.layer_parts import placed_frame, repair_geometries
-    from geo.inputs.uploads import load
 
     fields = ("population", "name", "id")
     loaded = load(path, role="population", fields=fields, limits=limits, layer=layer)

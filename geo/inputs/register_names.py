@@ -16,6 +16,7 @@ from geo.households import lattice_points, split_evenly
 from geo.settings import HouseholdSettings
 from geo.inputs.uploads import Loaded
 from geo.studyarea import StudyArea
+from geo.inputs.layer_parts import some_rows
 
 
 #: Optional counts of persons per age group (never individual ages): the columns a layer
@@ -58,7 +59,6 @@ def _lookup(names: pd.Series) -> dict[str, list[int]]:
 
 
 def _some_rows(rows) -> str:
-    from geo.inputs.layer_parts import some_rows
 
     return some_rows(np.asarray(rows))
 

@@ -20,6 +20,7 @@ from geo.osm.reader import OsmLayers
 from geo.places import with_places
 from geo.osm.roads import first_tag, road_class, walkable
 from geo.studyarea import StudyArea
+from geo.walls import GATE_BARRIERS
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 POLYGONAL = ("Polygon", "MultiPolygon")
@@ -120,7 +121,6 @@ def study_area_from_osm(layers: OsmLayers, *, catalogue: tuple[Service, ...] | N
 
 def gates_from_features(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Mapped gates and entrances (points) for the walls of gated compounds."""
-    from geo.walls import GATE_BARRIERS
 
     barrier = _column(features, "barrier").map(first_tag)
     entrance = _column(features, "entrance").map(first_tag)
