@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from analysis.capacity_stage import refreshed_summary, regroup
+from analysis.capacity.stage import refreshed_summary, regroup
 from analysis.circles import count
 from analysis.gridsystem import apply as grid_system
 from analysis.result_stage import grid_figures

@@ -5,7 +5,7 @@ Which stage runs after which, what each reads and the function that makes it liv
 place: the stage graph of :mod:`analysis.stages`. :func:`run` (command line, notebooks)
 and the page (:mod:`ui.state`) both run it, so they always agree. The run's types live in
 :mod:`analysis.run_types`, the stage functions in :mod:`analysis.base_stage`,
-:mod:`analysis.circles`, :mod:`analysis.capacity_stage` and :mod:`analysis.result_stage`;
+:mod:`analysis.circles`, :mod:`analysis.capacity.stage` and :mod:`analysis.result_stage`;
 the names below are kept here for the code that imports them from this module.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 
 from analysis.base_stage import (assign_to_polygons, grids_report, index_walls,
                                  merge_facilities, stage_base)
-from analysis.capacity_stage import CapacitySettings
+from analysis.capacity.stage import CapacitySettings
 from analysis.result_stage import assemble, build_summary, grid_figures
 from analysis.run_types import OSM_CREDIT, Base, Progress, Reach, Result, RunSettings, walk_settings
 from analysis.settings import WalkSettings
@@ -26,7 +26,7 @@ from geo.errors import InputError
 from geo.grids import GridSettings
 from geo.settings import HouseholdSettings
 from geo.studyarea import StudyArea
-from analysis.capacity_stage import load_standards
+from analysis.capacity.stage import load_standards
 from geo.demos import load_demo
 from geo.osm import download_osm, read_osm
 from geo.osm.area import study_area_from_osm

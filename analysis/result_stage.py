@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from analysis.capacity_stage import with_capacity_columns
+from analysis.capacity.stage import with_capacity_columns
 from analysis.circles import with_misclassification
 from analysis.completeness import summarise
 from analysis.reach.walls import wall_layers
@@ -28,7 +28,7 @@ def assemble(area: StudyArea, settings: RunSettings, catalogue: tuple[Service, .
     every service's area at its threshold). The walled compounds' layers come from
     ``index`` or, when only some services' areas were drawn, ``walled`` (the same index).
     ``checks``: the area's data checks when already made (the ``checks`` stage);
-    ``capacity``: the capacity stage (:class:`analysis.capacity_stage.Capacity`), whose
+    ``capacity``: the capacity stage (:class:`analysis.capacity.stage.Capacity`), whose
     columns join the grids and communities and whose figures are the summary's
     ``capacity`` when any capacity is known."""
     catalogue = catalogue or base.catalogue

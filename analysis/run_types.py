@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import geopandas as gpd
 import pandas as pd
 
-from analysis.capacity_stage import CapacitySettings
+from analysis.capacity.stage import CapacitySettings
 from analysis.settings import WalkSettings
 from geo.catalogue import Service
 from geo.grids import GridSettings

@@ -41,7 +41,7 @@ with ``workers`` > 1); nothing here names a stage again::
                     walks from each facility, two-step floating catchment)
                     needs base, index; reads: the walking and capacity settings and
                     the persons per household
-                    run: analysis.capacity_stage.capacity_stage
+                    run: analysis.capacity.stage.capacity_stage
     result          layers and SUMMARY.json (with the households each drawn area
                     misclassifies when every service's areas are drawn); not cached
                     needs base, index, checks, reach, capacity and the service_areas of
@@ -77,7 +77,7 @@ import geopandas as gpd
 import pandas as pd
 
 from analysis.base_stage import index_walls, stage_base
-from analysis.capacity_stage import capacity_stage, table_digest
+from analysis.capacity.stage import capacity_stage, table_digest
 from analysis.circles import areas_stage, index_stage, measure
 from analysis.completeness import area_checks
 from analysis.edit_stage import edited, recounted, regrid

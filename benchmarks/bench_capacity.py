@@ -35,9 +35,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis import capacity as K  # noqa: E402
-from analysis.capacity_reach import facility_pairs  # noqa: E402
-from analysis.capacity_stage import DEFAULT_TABLE, CapacitySettings, capacity_stage  # noqa: E402
+from analysis.capacity import model as K  # noqa: E402
+from analysis.capacity.pairs import facility_pairs  # noqa: E402
+from analysis.capacity.stage import DEFAULT_TABLE, CapacitySettings, capacity_stage  # noqa: E402
 from analysis.stages import Inputs, Runner  # noqa: E402
 from geo.synthetic import synthetic_district  # noqa: E402
 

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("geo.inputs", "geo.osm", "geo.households", "geo.walls", "analysis.reach",
-            "analysis.project")
+            "analysis.project", "analysis.capacity", "analysis.siting")
 #: Module paths that moved into the packages; none of them may come back.
 GONE = ("geo.household_reader", "geo.facility_reader", "geo.community_reader",
         "geo.upload_reader", "geo.layer_parts", "geo.register_names", "geo.facility_types",
@@ -20,7 +20,9 @@ GONE = ("geo.household_reader", "geo.facility_reader", "geo.community_reader",
         "geo.building_use", "geo.wall_graph", "geo.wall_gates", "analysis.reach_index",
         "analysis.reach_query", "analysis.reach_areas", "analysis.reach_report",
         "analysis.reach_walls", "analysis.projectstate", "analysis.project_checks",
-        "analysis.project_upload", "analysis.project_values")
+        "analysis.project_upload", "analysis.project_values", "analysis.capacity_reach",
+        "analysis.capacity_stage", "analysis.capacity_text", "analysis.siting_solvers",
+        "analysis.siting_walls", "analysis.siting_capacity", "analysis.fast_search")
 
 
 def _modules(folder: str) -> dict[str, Path]:

@@ -1,6 +1,6 @@
 """The 容量与缺口 / Capacity tab: shortfall by grid (a small map and the table) and the method
 and standards used. Thin: every figure comes from the run's layers and its summary's
-``capacity`` (:mod:`analysis.capacity_stage`), the same as the command line writes."""
+``capacity`` (:mod:`analysis.capacity.stage`), the same as the command line writes."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from geo.i18n import t
 from ui import widgets
 from ui.places import community_names
 from geo.vocabulary import capacity_column
-from analysis.capacity_stage import table_digest
-from analysis.siting_capacity import site_for_capacity
+from analysis.capacity.stage import table_digest
+from analysis.siting.capacity import site_for_capacity
 from ui import state
 from ui.places import places_of
 

@@ -13,8 +13,8 @@ Pure functions on arrays (no geometry):
 * :func:`by_area` — demand, supply reached and shortfall per grid or community.
 
 Where the pairs come from (bounded walks from each facility) is
-:mod:`analysis.capacity_reach`; the stage that runs both on a district is
-:mod:`analysis.capacity_stage`.
+:mod:`analysis.capacity.pairs`; the stage that runs both on a district is
+:mod:`analysis.capacity.stage`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.capacity_reach import Pairs
+from analysis.capacity.pairs import Pairs
 from geo.vocabulary import capacity_column
 
 DECAYS = ("none", "stepped", "gaussian")

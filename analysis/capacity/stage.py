@@ -1,6 +1,6 @@
 """The capacity stage: each facility's places, the demand of each home, and supply against
 demand per grid and community (the two-step floating catchment method of
-:mod:`analysis.capacity` on the bounded walks of :mod:`analysis.capacity_reach`).
+:mod:`analysis.capacity` on the bounded walks of :mod:`analysis.capacity.pairs`).
 
 Demand and class sizes come from one editable table, ``data/capacity_demand.csv`` (one
 row per service: age group, the group's share of residents, places needed per person of
@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import capacity as K
-from analysis.capacity_reach import facility_pairs
+import analysis.capacity.model as K
+from analysis.capacity.pairs import facility_pairs
 from geo.errors import InputError
 from geo.settings import PERSONS_PER_HOUSEHOLD
 from geo.vocabulary import CAPACITY_KINDS
 
-DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "data" / "capacity_demand.csv"
+DEFAULT_TABLE = Path(__file__).resolve().parents[2] / "data" / "capacity_demand.csv"
 #: Capacity sources (CONTRACT.md: ``capacity_source``).
 SOURCES = ("given", "osm", "estimated")
 #: The largest capacity believed (places or beds of one facility).

@@ -25,7 +25,7 @@ from geo.grids import edits
 from geo.grids import state as grid_state
 from geo.errors import GridcircleError, InputError
 from geo.vocabulary import DEFAULT_BAND
-from analysis.capacity_stage import CapacitySettings
+from analysis.capacity.stage import CapacitySettings
 from analysis.gridsystem import GRID_SYSTEM_COLUMNS
 from geo.demos import demo_name
 from geo.grids import GridSettings

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.capacity_text import appendix_rows, shortfall_lines
+from analysis.capacity.text import appendix_rows, shortfall_lines
 from analysis.completeness import headline_households, left_out_params, sentence_text
 from analysis.report import draw, maps
 from analysis.report.context import Context, thin_services

@@ -2,7 +2,7 @@
 serve the most unmet demand (capacitated maximal covering), existing facilities kept.
 
 The unmet demand of each home is what the capacity stage left short (``demand`` −
-``supply`` reached, places; :mod:`analysis.capacity_stage`). A new site of capacity ``C``
+``supply`` reached, places; :mod:`analysis.capacity.stage`). A new site of capacity ``C``
 serves homes within the service's threshold (the coverage model of
 :mod:`analysis.siting`, exact network walks), at most ``C`` places in all and at most
 each home's unmet demand. Two solvers:
@@ -23,8 +23,8 @@ import shapely
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from analysis.siting import coverage_pairs, make_candidates
-from analysis.siting_solvers import NODE_LIMIT
+from analysis.siting.sites import coverage_pairs, make_candidates
+from analysis.siting.solvers import NODE_LIMIT
 from geo.errors import InputError
 from geo.vocabulary import capacity_column
 
@@ -143,7 +143,7 @@ def site_for_capacity(index, homes, service: str, p: int, site_capacity: float, 
     shortfall the capacity stage found.
 
     ``homes`` holds ``demand_<service>`` and ``supply_<service>`` per home in the index's
-    household order (:attr:`analysis.capacity_stage.Capacity.homes`)."""
+    household order (:attr:`analysis.capacity.stage.Capacity.homes`)."""
     if isinstance(p, bool) or not isinstance(p, int | np.integer) or not 1 <= int(p) <= 1000:
         raise InputError("err.siting_p", p=p, max=1000)
     if method not in ("auto", "greedy", "exact"):

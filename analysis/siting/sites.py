@@ -30,11 +30,11 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from analysis.reach import HouseholdReach, ReachIndex
-from analysis.siting_solvers import (NODE_LIMIT, best_greedy, covered_weight, exact_cover,
+from analysis.siting.solvers import (NODE_LIMIT, best_greedy, covered_weight, exact_cover,
                                      greedy_cover)
 from geo.crs import require_projected
 from geo.errors import InputError
-from analysis.siting_walls import snapped_like_facilities, walled_pairs
+from analysis.siting.walls import snapped_like_facilities, walled_pairs
 
 #: Above this many (candidate, household) pairs ``method="auto"`` uses the greedy solver.
 AUTO_EXACT_PAIRS = 100_000
@@ -214,7 +214,7 @@ def coverage_pairs(index: ReachIndex, cands: Candidates, demand: np.ndarray,
     csr_array
         ``(n_candidates, demand.size)`` boolean incidence (walk ≤ budget). With walled
         compounds, the walk coverage measures: within the budget both walled and in the
-        plain street model (:mod:`analysis.siting_walls`).
+        plain street model (:mod:`analysis.siting.walls`).
     """
     if index.walled is not None and index.plain is not None:
 

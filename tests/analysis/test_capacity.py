@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import capacity as K
-from analysis.capacity_reach import Pairs, facility_pairs
-from analysis.capacity_stage import (CapacitySettings, capacity_stage, load_standards,
+from analysis.capacity import model as K
+from analysis.capacity.pairs import Pairs, facility_pairs
+from analysis.capacity.stage import (CapacitySettings, capacity_stage, load_standards,
                                      with_capacity)
 from analysis.reach import household_minutes
 from analysis.stages import Inputs, Runner
@@ -179,7 +179,7 @@ def test_classes_times_class_size_and_defaults(tmp_path):
 
 
 def test_regroup_follows_homes_moved_between_grids():
-    from analysis.capacity_stage import regroup
+    from analysis.capacity.stage import regroup
 
     homes = pd.DataFrame({"grid_id": ["G1", "G1", "G2"], "community_id": ["C", "C", "C"],
                           "demand_primary_school": [10.0, 20.0, 30.0],
@@ -203,7 +203,7 @@ def test_report_first_page_names_the_largest_shortfall_by_place(tmp_path):
 
     from analysis import project as pj
     from analysis import report
-    from analysis.capacity_text import shortfall_lines
+    from analysis.capacity.text import shortfall_lines
     from analysis.pipeline import RunSettings, run
 
     if not shutil.which("pdftotext"):
@@ -270,7 +270,7 @@ def test_osm_capacity_tags_and_age_columns():
     import geopandas as gpd
     import shapely
 
-    from analysis.capacity_stage import Standard, demand_persons
+    from analysis.capacity.stage import Standard, demand_persons
     from geo.osm import osm_capacity
 
     features = gpd.GeoDataFrame(

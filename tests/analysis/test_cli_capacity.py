@@ -10,7 +10,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from analysis.capacity_stage import DEFAULT_TABLE
+from analysis.capacity.stage import DEFAULT_TABLE
 from analysis.cli import main
 from geo.demos import load_demo
 from geo.synthetic import SERVICE_NAMES_ZH

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from analysis.siting_capacity import (exact_capacitated, greedy_capacitated, served,
+from analysis.siting.capacity import (exact_capacitated, greedy_capacitated, served,
                                       site_for_capacity)
 
 
@@ -44,7 +44,7 @@ def test_exact_equals_enumeration_and_greedy_is_close(seed):
 def test_sites_close_the_shortfall_on_a_generated_district(tmp_path):
     import pandas as pd
 
-    from analysis.capacity_stage import DEFAULT_TABLE, CapacitySettings, capacity_stage
+    from analysis.capacity.stage import DEFAULT_TABLE, CapacitySettings, capacity_stage
     from analysis.stages import Inputs, Runner
     from geo.synthetic import synthetic_district
 

@@ -39,7 +39,7 @@ def _planner_table(tmp_path, monkeypatch) -> Path:
     schools, not a census figure)."""
     import pandas as pd
 
-    from analysis import capacity_stage
+    from analysis.capacity import stage as capacity_stage
 
     table = pd.read_csv(capacity_stage.DEFAULT_TABLE, dtype=str, keep_default_na=False)
     table.loc[table["key"] == "primary_school", "share"] = "0.08"
