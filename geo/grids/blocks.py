@@ -32,6 +32,7 @@ import shapely
 
 from geo.crs import require_projected
 from geo.grids.parallel import chunked
+from geo.grids.shared_edges import shared_boundaries
 
 #: Coordinates are snapped to this grid (metres) so that neighbouring cells share edges.
 GRID_SIZE_M = 0.001
@@ -328,8 +329,7 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     i, j = i[keep], j[keep]
     rings = shapely.boundary(geoms)
     # cells are snapped to the same precision grid, so shared edges coincide exactly
-    common = chunked(shapely.intersection, rings[i], rings[j], grid_size=GRID_SIZE_M,
-                     workers=workers)
+    common = shared_boundaries(rings, i, j, grid_size=GRID_SIZE_M, workers=workers)
     shared = shapely.length(common)
     keep = shared >= min_shared_m
     i, j, shared, common = i[keep], j[keep], shared[keep], common[keep]
