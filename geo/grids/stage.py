@@ -39,6 +39,7 @@ import shapely
 from geo.crs import require_projected
 from geo.grids.blocks import cell_adjacency, locate_in_blocks, street_blocks, tessellate
 from geo.grids.communities import assign_communities, validate_communities
+from geo.grids.drawing import draw_ahead
 from geo.grids.graph import KIND_CODE, CellGraph
 from geo.grids.improvement import ImproveStats
 from geo.grids.numbering import NewGrid, grid_ids
@@ -466,8 +467,10 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     _number(combined, inputs.previous)
     cells = _cell_layer(combined)
     attrs = {p.grid_id: {"name": "", "locked": p.locked} for p in combined.parts}
-    grids = grid_table(CellTable.of(cells, combined.adjacency), cells["grid_id"].to_numpy(),
-                       attrs, settings.band, attrs, crs=inputs.blocks.crs)
+    table = CellTable.of(cells, combined.adjacency)
+    draw_ahead(table, cells["grid_id"].to_numpy(), workers=workers)
+    grids = grid_table(table, cells["grid_id"].to_numpy(), attrs, settings.band, attrs,
+                       crs=inputs.blocks.crs)
     timings["polygons"] = time.perf_counter() - clock
 
     pieces = combined.pieces
