@@ -30,8 +30,16 @@ def shared_boundaries(rings: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_s
                       workers: int = 1) -> np.ndarray:
     """``shapely.intersection(rings[i], rings[j], grid_size=grid_size)``, the same
     geometries, computed by the floating overlay where that is provably the same."""
-    common = chunked(shapely.intersection, rings[i], rings[j], workers=workers)
+    # cells snapped by set_precision carry its grid, and GEOS snaps every overlay of
+    # geometries that carry one: the floating overlay needs the rings without it
+    plain = shapely.set_precision(rings, 0.0, mode="pointwise")
+    common = chunked(shapely.intersection, plain[i], plain[j], workers=workers)
     simple = _simple(common, rings, i, j, grid_size)
+    easy = np.flatnonzero(simple)
+    if easy.size:  # on the grid already: they carry the first ring's grid, as snapped
+        carried = shapely.get_precision(rings[i[easy]])
+        easy, carried = easy[carried > 0], carried[carried > 0]
+        common[easy] = shapely.set_precision(common[easy], carried, mode="pointwise")
     hard = np.flatnonzero(~simple)
     if hard.size:
         common[hard] = chunked(shapely.intersection, rings[i[hard]], rings[j[hard]],

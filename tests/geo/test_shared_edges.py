@@ -19,6 +19,7 @@ def _compare_every_call(monkeypatch) -> list[int]:
         got = shared_boundaries(rings, i, j, grid_size=grid_size, workers=workers)
         want = shapely.intersection(rings[i], rings[j], grid_size=grid_size)
         assert (shapely.to_wkb(got) == shapely.to_wkb(want)).all()
+        assert (shapely.get_precision(got) == shapely.get_precision(want)).all()
         calls.append(len(i))
         return got
 
@@ -26,17 +27,20 @@ def _compare_every_call(monkeypatch) -> list[int]:
     return calls
 
 
-def test_t_junction_and_near_vertex_take_the_snapped_overlay():
+@pytest.mark.parametrize("carried", [0.0, 0.001])
+def test_t_junction_and_near_vertex_take_the_snapped_overlay(carried):
     # a: one long edge x = 10; b and c meet a along it with a vertex (10, 5) that a lacks
     a = shapely.box(0, 0, 10, 10)
     b = shapely.Polygon([(10, 0), (20, 0), (20, 5), (10, 5.0004)])
     c = shapely.Polygon([(10, 5.0004), (20, 5), (20, 10), (10, 10)])
     d = shapely.box(0, 10, 10, 20)  # shares the edge y = 10 exactly with a
-    rings = shapely.boundary(np.array([a, b, c, d]))
+    rings = shapely.boundary(shapely.set_precision(np.array([a, b, c, d]), carried,
+                                                   mode="pointwise"))
     i, j = np.array([0, 0, 0, 1]), np.array([1, 2, 3, 2])
     got = shared_boundaries(rings, i, j, grid_size=0.001)
     want = shapely.intersection(rings[i], rings[j], grid_size=0.001)
     assert (shapely.to_wkb(got) == shapely.to_wkb(want)).all()
+    assert (shapely.get_precision(got) == shapely.get_precision(want)).all()
     assert shapely.length(got[2]) == 10.0  # a and d: one whole edge
     assert shapely.length(got[0]) == 5.0 and shapely.length(got[1]) == 5.0  # snapped to (10, 5)
 
