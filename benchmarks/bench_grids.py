@@ -12,12 +12,14 @@ homes (min and median; Gridcircle's own grid polygons keep only that land, so it
 figure is quoted for the polygons it draws too), and seconds.
 
 Then a whole city of 1,000,000 households (derived communities, entrance-level units) is
-gridded end to end, with its time and peak memory.
+gridded end to end, with its time, CPU (this process and its worker processes: the
+city runs on ``--workers`` cores, the same grids as one) and peak memory.
 
 Run (spopt is a benchmark-only extra, see requirements.txt here):
 
     python benchmarks/bench_grids.py                      # max-p at 1,024 / 2,500 / 5,000
     python benchmarks/bench_grids.py --maxp-sizes 1024    # max-p only where it finishes
+    python benchmarks/bench_grids.py --city-only --city 100000 --workers 1   # the city alone
 """
 
 from __future__ import annotations

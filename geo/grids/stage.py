@@ -20,8 +20,10 @@ compact shapes, boundaries along streets, and counts near the middle of the band
 5. **table** — the grid table, through the rule book (:mod:`.rules`), as every edit
    builds it.
 
-A community whose total cannot meet the band gets the nearest answer (the grid count
-whose grids miss the band by the least), flagged with a one-sentence reason.
+``workers`` > 1 spreads cells, partitions and polygons over cores (:mod:`.parallel`),
+with the same result as one. A community whose total cannot meet the band gets the
+nearest answer (the grid count whose grids miss the band by the least), flagged with a
+one-sentence reason.
 """
 
 from __future__ import annotations
