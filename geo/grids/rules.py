@@ -43,14 +43,12 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.grids.blocks import GRID_SIZE_M
+from geo.grids.nearland import cells_near_homes
 
 #: Holes and pieces of a grid polygon smaller than this (m²) are slivers of snapping.
 SLIVER_M2 = 1.0
 #: A grid keeps land within this distance (m) of its own household units.
 NEAR_HOME_M = 200.0
-#: A point's 16-gon of radius NEAR_HOME_M (``quad_segs=4``) holds the disc of radius
-#: NEAR_HOME_M·cos(π/16) ≈ 196.2 m; this one keeps a metre from its edge.
-NEAR_INSIDE_M = NEAR_HOME_M * math.cos(math.pi / 16) - 1.0
 #: Where cutting at NEAR_HOME_M would break a grid, the cut is tried this far out (m).
 FAR_STEPS_M = (NEAR_HOME_M, 300.0, 400.0, 600.0)
 #: Grids with less of their area near their homes than this are flagged.
@@ -160,22 +158,6 @@ def near_homes(homes_xy: np.ndarray, distance_m: float = NEAR_HOME_M) -> shapely
     return shapely.buffer(shapely.multipoints(homes_xy), distance_m, quad_segs=4)
 
 
-def cells_near_homes(cell_geoms: np.ndarray, homes_xy: np.ndarray) -> bool:
-    """Whether every cell lies inside :func:`near_homes` for sure: all its vertices within
-    :data:`NEAR_INSIDE_M` of one home (the disc inside that home's 16-gon, with a metre to
-    spare for snapping), so the polygon of its vertices, the cell, does too."""
-    if len(homes_xy) == 0 or len(cell_geoms) == 0:
-        return False
-    xy, cell = shapely.get_coordinates(cell_geoms, return_index=True)
-    if len(xy) == 0 or len(xy) * len(homes_xy) > 1_000_000:  # then draw the land instead
-        return False
-    d2 = ((xy[:, None, :] - homes_xy[None, :, :]) ** 2).sum(axis=2)  # vertices × homes
-    far = (d2 > NEAR_INSIDE_M ** 2).astype(np.int8)
-    starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-    if len(starts) != len(cell_geoms):
-        return False  # an empty cell
-    return bool((np.maximum.reduceat(far, starts, axis=0) == 0).any(axis=1).all())
-
 
 def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray,
                  home_land: shapely.Geometry | None = None) -> tuple[shapely.Geometry, float]:
@@ -196,7 +178,7 @@ def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray,
         land = near_homes(homes_xy, distance_m)
         return land if home_land is None else shapely.union(land, home_land)
 
-    if cells_near_homes(cell_geoms, homes_xy):
+    if cells_near_homes(cell_geoms, homes_xy, NEAR_HOME_M):
         return whole, 1.0  # as shapely.covers(near, whole) finds, without drawing ``near``
     near = reach_of(NEAR_HOME_M)
     area = shapely.area(whole)

@@ -11,7 +11,8 @@ import shapely
 from geo.grids import GridSettings, make_grids
 from geo.grids import parallel
 from geo.grids.communities import derive_communities
-from geo.grids.rules import cells_near_homes, near_homes
+from geo.grids.nearland import cells_near_homes
+from geo.grids.rules import NEAR_HOME_M, near_homes
 from geo.synthetic import synthetic_district
 
 
@@ -70,11 +71,12 @@ def test_cells_near_homes_only_when_the_land_covers_them():
     homes = np.array([[0.0, 0.0], [500.0, 0.0]])
     inside = np.array([shapely.box(-100, -100, 100, 100), shapely.box(450, -50, 550, 50)])
     land = near_homes(homes)
-    assert cells_near_homes(inside, homes) and shapely.covers(land, shapely.union_all(inside))
+    assert cells_near_homes(inside, homes, NEAR_HOME_M)
+    assert shapely.covers(land, shapely.union_all(inside))
     # a corner 198 m out lies inside the 16-gon only near its vertices: not claimed
     edge = np.array([shapely.box(-140, -140, 140, 140)])
-    assert not cells_near_homes(edge, homes)
+    assert not cells_near_homes(edge, homes, NEAR_HOME_M)
     # a cell between two homes, each of which covers only part of it: not claimed
     between = np.array([shapely.box(100, -10, 400, 10)])
-    assert not cells_near_homes(between, homes)
-    assert not cells_near_homes(inside, np.zeros((0, 2)))
+    assert not cells_near_homes(between, homes, NEAR_HOME_M)
+    assert not cells_near_homes(inside, np.zeros((0, 2)), NEAR_HOME_M)
