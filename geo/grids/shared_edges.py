@@ -33,18 +33,26 @@ def shared_boundaries(rings: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_s
     # cells snapped by set_precision carry its grid, and GEOS snaps every overlay of
     # geometries that carry one: the floating overlay needs the rings without it
     plain = shapely.set_precision(rings, 0.0, mode="pointwise")
-    common = chunked(shapely.intersection, plain[i], plain[j], workers=workers)
-    simple = _simple(common, rings, i, j, grid_size)
-    easy = np.flatnonzero(simple)
-    if easy.size:  # on the grid already: they carry the first ring's grid, as snapped
-        carried = shapely.get_precision(rings[i[easy]])
-        easy, carried = easy[carried > 0], carried[carried > 0]
-        common[easy] = shapely.set_precision(common[easy], carried, mode="pointwise")
-    hard = np.flatnonzero(~simple)
-    if hard.size:
-        common[hard] = chunked(shapely.intersection, rings[i[hard]], rings[j[hard]],
-                               grid_size=grid_size, workers=workers)
-    return common
+    out = np.empty(len(i), dtype=object)
+    for lo in range(0, len(i), PAIRS_AT_ONCE):  # bounds the memory of the copies
+        a, b = i[lo:lo + PAIRS_AT_ONCE], j[lo:lo + PAIRS_AT_ONCE]
+        common = chunked(shapely.intersection, plain[a], plain[b], workers=workers)
+        simple = _simple(common, rings, a, b, grid_size)
+        easy = np.flatnonzero(simple)
+        if easy.size:  # on the grid already: they carry the first ring's grid, as snapped
+            carried = shapely.get_precision(rings[a[easy]])
+            easy, carried = easy[carried > 0], carried[carried > 0]
+            common[easy] = shapely.set_precision(common[easy], carried, mode="pointwise")
+        hard = np.flatnonzero(~simple)
+        if hard.size:
+            common[hard] = chunked(shapely.intersection, rings[a[hard]], rings[b[hard]],
+                                   grid_size=grid_size, workers=workers)
+        out[lo:lo + PAIRS_AT_ONCE] = common
+    return out
+
+
+#: Pairs overlaid at once.
+PAIRS_AT_ONCE = 20_000
 
 
 def _simple(common: np.ndarray, rings: np.ndarray, i: np.ndarray, j: np.ndarray,
@@ -63,7 +71,7 @@ def _simple(common: np.ndarray, rings: np.ndarray, i: np.ndarray, j: np.ndarray,
 
 
 #: Pairs checked at once (bounds the memory of the vertex × segment tables).
-CHUNK = 20_000
+CHUNK = 5_000
 
 
 def _clear(common: np.ndarray, ring_a: np.ndarray, ring_b: np.ndarray,
