@@ -5,13 +5,14 @@ wherever the two give the same geometry.
 
 Most neighbouring cells of a Voronoi tessellation share one whole edge: the same two
 vertices in both rings, already on the grid, and nothing else of either ring near the
-other. There the plain (floating) intersection is that edge, and snapping cannot change
-it: snapping moves linework only inside the 1 mm pixels around vertices and crossings,
-and no other vertex is within :data:`CLEAR_M` of the other ring. So a pair takes the
-floating result when it is a point or a single segment whose ends are vertices of both
-rings and every other vertex of each ring keeps :data:`CLEAR_M` from the other ring;
-every other pair is snapped, as before. The geometries are the same, bit for bit (a test
-compares them on the benchmark city, Helsinki and Beijing).
+other; across a street, one cell's vertex often lies exactly on the other cell's edge.
+There the plain (floating) intersection is that edge, and snapping cannot change it:
+snapping moves linework only inside the 1 mm pixels around vertices and crossings, and
+no other vertex is within :data:`CLEAR_M` of the other ring. So a pair takes the
+floating result when it is a point or a single segment whose ends are on the grid and
+vertices of one ring or both, and every other vertex of each ring keeps :data:`CLEAR_M`
+from the other ring; every other pair is snapped, as before. The geometries are the
+same, bit for bit (tests compare every pair on the 20k demo, Helsinki and Beijing).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ PAIRS_AT_ONCE = 20_000
 def _simple(common: np.ndarray, rings: np.ndarray, i: np.ndarray, j: np.ndarray,
             grid_size: float) -> np.ndarray:
     """Pairs whose floating intersection is a shared vertex or a shared edge (ends on
-    the grid that are vertices of both rings) with every other vertex clear of the other
+    the grid, each a vertex of some ring) with every other vertex clear of the other
     ring."""
     kind = shapely.get_type_id(common)
     n_xy = shapely.get_num_coordinates(common)
