@@ -12,17 +12,20 @@ homes (min and median; Gridcircle's own grid polygons keep only that land, so it
 figure is quoted for the polygons it draws too), and seconds.
 
 Then a whole city of 1,000,000 households (derived communities, entrance-level units) is
-gridded end to end, with its time and peak memory.
+gridded end to end, with its time, CPU (this process and its worker processes: the
+city runs on ``--workers`` cores, the same grids as one) and peak memory.
 
 Run (spopt is a benchmark-only extra, see requirements.txt here):
 
     python benchmarks/bench_grids.py                      # max-p at 1,024 / 2,500 / 5,000
     python benchmarks/bench_grids.py --maxp-sizes 1024    # max-p only where it finishes
+    python benchmarks/bench_grids.py --city-only --city 100000 --workers 1   # the city alone
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -43,6 +46,7 @@ from benchmarks.units import entrance_units  # noqa: E402
 from geo.grids.blocks import cell_adjacency  # noqa: E402
 from geo.grids.communities import derive_communities  # noqa: E402
 from geo.grids import GridSettings, band_feasible, make_grids  # noqa: E402
+from geo.grids.parallel import available_workers  # noqa: E402
 from geo.grids.rules import NEAR_HOME_M, near_homes  # noqa: E402
 from geo.synthetic import synthetic_district  # noqa: E402
 
@@ -153,21 +157,29 @@ def fmt(name: str, s: dict, seconds: float) -> str:
             f"homes min {s['near_min']:.0%} median {s['near_median']:.0%}  {seconds:8.2f} s")
 
 
-def city(households: int, settings: GridSettings) -> None:
+def _cpu_children() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def city(households: int, settings: GridSettings, workers: int = 1) -> None:
     start = time.perf_counter()
     area = synthetic_district(households, seed=1)
     units = entrance_units(area)
     made = time.perf_counter() - start
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, cpu_w = time.perf_counter(), time.process_time(), _cpu_children()
     communities = derive_communities(units, area.roads, area.boundary)
-    result = make_grids(units, communities, area.roads, settings=settings)
+    result = make_grids(units, communities, area.roads, settings=settings, workers=workers)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    cpu_w = _cpu_children() - cpu_w
     r = result.report
     print(f"city: {households:,} households, {len(units):,} units, {len(communities)} derived "
           f"communities (district built in {made:.1f} s)")
     print(f"  gridded in {seconds:.1f} s (communities + blocks + cells + partition + "
-          f"improvement + polygons; steps {r['timings_s']}); {cpu:.1f} s CPU (this process: "
-          f"the figure to compare on a machine shared with other work)")
+          f"improvement + polygons; steps {r['timings_s']}); {cpu:.1f} s CPU in this process "
+          f"+ {cpu_w:.1f} s in worker processes "
+          f"(workers={workers}; on a machine shared with other work compare CPU, and the "
+          f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
     print(f"  {r['grids']:,} grids, {r['share_in_band']:.1%} in band, feasible communities "
           f"all in band: {r['feasible_in_band']}, non-contiguous {r['non_contiguous']}, "
           f"arterial crossings {r['arterial_crossings']}, mean Polsby–Popper "
@@ -187,20 +199,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--maxp-iterations", type=int, default=99,
                         help="max-p construction iterations (spopt's default 99)")
     parser.add_argument("--city", type=int, default=1_000_000, help="households of the city run")
+    parser.add_argument("--workers", type=int, default=available_workers(),
+                        help="cores for the city run (make_grids(workers=…); 1 = serial)")
     parser.add_argument("--skip-city", action="store_true")
     parser.add_argument("--city-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     settings = GridSettings()
     if args.city_only:
-        city(args.city, settings)
+        city(args.city, settings, args.workers)
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     maxp_sizes = sizes if args.maxp_sizes is None else \
         [int(s) for s in args.maxp_sizes.split(",") if s]
     print(f"python {sys.version.split()[0]}; band {LO}–{HI}; settings {settings}", flush=True)
     if not args.skip_city:  # in its own process, so that the peak memory is its own
-        subprocess.run([sys.executable, __file__, "--city-only", "--city", str(args.city)],
-                       check=True)
+        subprocess.run([sys.executable, __file__, "--city-only", "--city", str(args.city),
+                        "--workers", str(args.workers)], check=True)
     for size in sizes:
         area = synthetic_district(size * 25, seed=0)
         units = entrance_units(area)

@@ -31,6 +31,8 @@ import pandas as pd
 import shapely
 
 from geo.crs import require_projected
+from geo.grids.parallel import chunked
+from geo.grids.shared_edges import shared_boundaries
 
 #: Coordinates are snapped to this grid (metres) so that neighbouring cells share edges.
 GRID_SIZE_M = 0.001
@@ -158,7 +160,7 @@ def strips(cell: shapely.Geometry, shares: np.ndarray) -> list[shapely.Geometry]
 
 
 def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
-               block_of: np.ndarray | None = None) -> gpd.GeoDataFrame:
+               block_of: np.ndarray | None = None, workers: int = 1) -> gpd.GeoDataFrame:
     """Cells that tile the blocks: one per unit, plus one filler per block without units.
 
     Parameters
@@ -170,6 +172,8 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     block_of
         Position in ``blocks`` of each unit's block, if already known
         (:func:`locate_in_blocks`).
+    workers
+        Threads for the clipping (:func:`geo.grids.parallel.chunked`: the same cells).
 
     Returns
     -------
@@ -223,8 +227,8 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
         # with stray lines or a twisted ring; clipping needs valid polygons
         bad = np.flatnonzero(~shapely.is_valid(raw))
         raw[bad] = polygonal(shapely.make_valid(raw[bad]))
-        clipped = shapely.intersection(raw,
-                                       block_geoms[np.asarray(raw_block)], grid_size=GRID_SIZE_M)
+        clipped = chunked(shapely.intersection, raw, block_geoms[np.asarray(raw_block)],
+                          grid_size=GRID_SIZE_M, workers=workers)
         site_cell[np.asarray(raw_site)] = clipped
 
     # share a site's cell among the units standing on it
@@ -236,7 +240,8 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
         shares = np.maximum(hh[members], 1.0)
         for m, piece in zip(members, strips(site_cell[s], shares)):
             cells[m] = piece
-    cells = shapely.set_precision(cells.astype(object), GRID_SIZE_M) if n else cells
+    cells = chunked(shapely.set_precision, cells.astype(object), grid_size=GRID_SIZE_M,
+                    workers=workers) if n else cells
     # a cell lost to snapping (a site squeezed against another): share the nearest cell
     for m in np.flatnonzero(shapely.is_empty(cells) | shapely.is_missing(cells)) if n else []:
         same = np.flatnonzero((block_pos == block_pos[m]) & ~shapely.is_empty(cells))
@@ -291,7 +296,7 @@ def _single_parts(cells: np.ndarray, block_pos: np.ndarray, xy: np.ndarray) -> n
 
 def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSeries | None = None,
                    paths: np.ndarray | gpd.GeoSeries | None = None,
-                   min_shared_m: float = MIN_SHARED_M) -> pd.DataFrame:
+                   min_shared_m: float = MIN_SHARED_M, workers: int = 1) -> pd.DataFrame:
     """Neighbouring cells (rook adjacency) and the boundary they share.
 
     Parameters
@@ -307,6 +312,8 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
         to be cut along.
     min_shared_m
         Cells touching along less than this are not neighbours.
+    workers
+        Threads for the shared boundaries (:func:`geo.grids.parallel.chunked`).
 
     Returns
     -------
@@ -323,7 +330,7 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     i, j = i[keep], j[keep]
     rings = shapely.boundary(geoms)
     # cells are snapped to the same precision grid, so shared edges coincide exactly
-    common = shapely.intersection(rings[i], rings[j], grid_size=GRID_SIZE_M)
+    common = shared_boundaries(rings, i, j, grid_size=GRID_SIZE_M, workers=workers)
     shared = shapely.length(common)
     keep = shared >= min_shared_m
     i, j, shared, common = i[keep], j[keep], shared[keep], common[keep]

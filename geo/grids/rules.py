@@ -43,6 +43,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.grids.blocks import GRID_SIZE_M
+from geo.grids.nearland import cells_near_homes
 
 #: Holes and pieces of a grid polygon smaller than this (m²) are slivers of snapping.
 SLIVER_M2 = 1.0
@@ -198,6 +199,8 @@ def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray,
         land = near_homes(homes_xy, distance_m)
         return land if home_land is None else shapely.union(land, home_land)
 
+    if cells_near_homes(cell_geoms, homes_xy, NEAR_HOME_M):
+        return whole, 1.0  # as shapely.covers(near, whole) finds, without drawing ``near``
     near = reach_of(NEAR_HOME_M)
     area = shapely.area(whole)
     if area <= 0 or shapely.covers(near, whole):

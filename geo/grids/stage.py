@@ -20,8 +20,10 @@ compact shapes, boundaries along streets, and counts near the middle of the band
 5. **table** — the grid table, through the rule book (:mod:`.rules`), as every edit
    builds it.
 
-A community whose total cannot meet the band gets the nearest answer (the grid count
-whose grids miss the band by the least), flagged with a one-sentence reason.
+``workers`` > 1 spreads cells, partitions and polygons over cores (:mod:`.parallel`),
+with the same result as one. A community whose total cannot meet the band gets the
+nearest answer (the grid count whose grids miss the band by the least), flagged with a
+one-sentence reason.
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ import shapely
 from geo.crs import require_projected
 from geo.grids.blocks import cell_adjacency, locate_in_blocks, street_blocks, tessellate
 from geo.grids.communities import assign_communities, validate_communities
+from geo.grids.drawing import draw_ahead
 from geo.grids.graph import KIND_CODE, CellGraph
 from geo.grids.improvement import ImproveStats
 from geo.grids.numbering import NewGrid, grid_ids
+from geo.grids.parallel import ordered
 from geo.grids.partition import partition
 from geo.grids.rules import CellTable, community_feasible, grid_table
 from geo.grids.settings import GridSettings
@@ -198,7 +202,7 @@ class _PassGraph:
 
 
 def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings, *,
-               fine: bool) -> _Pass:
+               fine: bool, workers: int = 1) -> _Pass:
     """Split units, tessellate and partition the given communities."""
     lo, hi = settings.min_households, settings.max_households
     take = np.isin(inputs.unit_comm, community_ids)
@@ -213,8 +217,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     src = piece_source(pieces, units)  # parts inherit their unit's block and lock
     clock = time.perf_counter()
     cells = tessellate(pieces, sub_blocks.reset_index(drop=True),
-                       block_of=sub_pos[inputs.unit_block[take]][src])
-    adj = cell_adjacency(cells, arterials=inputs.arterials, paths=inputs.paths)
+                       block_of=sub_pos[inputs.unit_block[take]][src], workers=workers)
+    adj = cell_adjacency(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
     one = _Pass(pieces=pieces, cells=cells, adjacency=adj, parts=[], outcomes={},
                 splits=splits, failed=set(), cells_s=time.perf_counter() - clock)
     cell_unit = cells["unit"].to_numpy()
@@ -234,14 +238,20 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     members_of = pd.Series(np.arange(len(cells))).groupby(comm).apply(np.asarray).to_dict() \
         if len(cells) else {}
     graph = _PassGraph.of(cells, adj)
+    frees = {}
     for cid in community_ids:
+        members = members_of.get(cid, np.zeros(0, dtype=np.int64))
+        frees[cid] = members[pd.isna(fixed[members])]
+    # communities are independent: partitioned in worker processes when asked, and taken
+    # in the same order as a serial run takes them
+    jobs = [(graph.community(frees[cid]), settings, cid, fine) for cid in community_ids]
+    for cid, found in zip(community_ids, ordered(_partition_job, jobs, workers=workers)):
         members = members_of.get(cid, np.zeros(0, dtype=np.int64))
         fixed_here = fixed[members]
         is_fixed = pd.notna(fixed_here)
         parts = [_Part(cid, members[fixed_here == gid], grid_id=gid, locked=True)
                  for gid in sorted(set(fixed_here[is_fixed]))]
-        free = members[~is_fixed]
-        found = partition(graph.community(free), settings, key=cid, relax=fine)
+        free = frees[cid]
         if found is None:
             one.failed.add(cid)
             continue
@@ -258,7 +268,11 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     return one
 
 
-def _passes(inputs: _Inputs, settings: GridSettings) -> list[_Pass]:
+def _partition_job(g: CellGraph, settings: GridSettings, key: str, fine: bool):
+    return partition(g, settings, key=key, relax=fine)
+
+
+def _passes(inputs: _Inputs, settings: GridSettings, workers: int = 1) -> list[_Pass]:
     """Whole buildings first, except where many are too big to combine and too small
     alone (towers of 101–199 households in a 200–300 band): there, and wherever whole
     buildings fail, buildings are split by unit/floor share into small parts."""
@@ -269,10 +283,10 @@ def _passes(inputs: _Inputs, settings: GridSettings) -> list[_Pass]:
     share = pd.Series(np.where(awkward, hh, 0)).groupby(inputs.unit_comm).sum() / \
         pd.Series(hh).groupby(inputs.unit_comm).sum().clip(lower=1)
     whole = [c for c in community_ids if share.get(c, 0.0) <= 0.25]
-    passes = [_grid_pass(inputs, whole, settings, fine=False)] if whole else []
+    passes = [_grid_pass(inputs, whole, settings, fine=False, workers=workers)] if whole else []
     fine = [c for c in community_ids if c not in whole or (passes and c in passes[0].failed)]
     if fine:
-        passes.append(_grid_pass(inputs, fine, settings, fine=True))
+        passes.append(_grid_pass(inputs, fine, settings, fine=True, workers=workers))
     return passes
 
 
@@ -394,7 +408,7 @@ def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
 def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                roads: gpd.GeoDataFrame, *, settings: GridSettings = GridSettings(),
                blocks: gpd.GeoDataFrame | None = None, previous: pd.Series | None = None,
-               locked: Collection[str] = ()) -> GridResult:
+               locked: Collection[str] = (), workers: int = 1) -> GridResult:
     """Split every community into contiguous grids inside the household band.
 
     Parameters
@@ -420,6 +434,8 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
         Grid ids (from ``previous``) kept exactly as they were: the same units (every
         unit whose first part was in the grid) and the same id; the other grids are
         drawn around them.
+    workers
+        Cores to use (:mod:`geo.grids.parallel`): the same result as 1, the default.
 
     Returns
     -------
@@ -444,7 +460,7 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     timings["check"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    passes = _passes(inputs, settings)
+    passes = _passes(inputs, settings, workers)
     timings["cells"] = sum(p.cells_s for p in passes)
     timings["partition"] = time.perf_counter() - clock - timings["cells"]
 
@@ -453,8 +469,10 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     _number(combined, inputs.previous)
     cells = _cell_layer(combined)
     attrs = {p.grid_id: {"name": "", "locked": p.locked} for p in combined.parts}
-    grids = grid_table(CellTable.of(cells, combined.adjacency), cells["grid_id"].to_numpy(),
-                       attrs, settings.band, attrs, crs=inputs.blocks.crs)
+    table = CellTable.of(cells, combined.adjacency)
+    draw_ahead(table, cells["grid_id"].to_numpy(), workers=workers)
+    grids = grid_table(table, cells["grid_id"].to_numpy(), attrs, settings.band, attrs,
+                       crs=inputs.blocks.crs)
     timings["polygons"] = time.perf_counter() - clock
 
     pieces = combined.pieces

@@ -1,0 +1,79 @@
+"""Work of the grid stage spread over cores, with results identical to a serial run.
+
+Two kinds of work split cleanly:
+
+- **array geometry** (shapely 2 functions over arrays, which release the GIL while GEOS
+  works): each element is computed on its own, so cutting the arrays into chunks and
+  running the chunks in threads gives the same geometries, in the same order
+  (:func:`chunked`);
+- **per-community work** (the partition, each grid's polygon): a pure function of its
+  inputs, run in forked worker processes and collected in input order (:func:`ordered`).
+
+``workers`` ≤ 1, small inputs, platforms without ``fork`` and daemonic processes (a
+batch's own workers) run serially: the same calls in the same order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import numpy as np
+
+#: Arrays shorter than this are computed in one call (threads cost more than they save).
+MIN_CHUNKED = 4000
+#: Fewer jobs than this run serially.
+MIN_JOBS = 8
+
+
+def available_workers() -> int:
+    """The cores this process may use (at least 1)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def can_fork() -> bool:
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
+
+
+def chunked(func: Callable[..., np.ndarray], *arrays: np.ndarray, workers: int,
+            **kwargs) -> np.ndarray:
+    """``func(*arrays, **kwargs)`` for an element-wise shapely function, computed in
+    chunks on ``workers`` threads (the same result, element by element)."""
+    n = len(arrays[0]) if arrays else 0
+    if workers <= 1 or n < MIN_CHUNKED:
+        return func(*arrays, **kwargs)
+    bounds = np.linspace(0, n, 4 * workers + 1).astype(int)
+    spans = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(lambda s: func(*(x[s[0]:s[1]] for x in arrays), **kwargs), spans))
+    return np.concatenate(parts)
+
+
+def ordered(func: Callable, jobs: Sequence[tuple], *, workers: int) -> Iterable:
+    """``func(*job)`` for every job, in the order of ``jobs``; in ``workers`` forked
+    processes when there are enough jobs (``func`` must be a module-level function)."""
+    if workers <= 1 or len(jobs) < MIN_JOBS or not can_fork():
+        return (func(*job) for job in jobs)
+    pool = ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("fork"))
+
+    def results():
+        try:
+            yield from pool.map(_call, [(func, job) for job in jobs], chunksize=2)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return results()
+
+
+def _call(item: tuple[Callable, tuple]):
+    func, job = item
+    return func(*job)
+
+
+__all__ = ["available_workers", "chunked", "ordered"]
