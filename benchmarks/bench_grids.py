@@ -75,7 +75,7 @@ def score(cells: gpd.GeoDataFrame, adj: pd.DataFrame, labels: np.ndarray) -> dic
     graph = sparse.csr_array((np.ones(inner.sum()), (i[inner], j[inner])), shape=(n, n))
     face = csgraph.connected_components(graph, directed=False)[1]
     face_total = np.bincount(face, weights=w)
-    face_ok = np.array([band_feasible(int(t), LO, HI) for t in face_total])
+    face_ok = np.array([band_feasible(int(t), (LO, HI)) for t in face_total])
     has = labels >= 0
     frame = pd.DataFrame({"label": labels[has], "w": w[has], "face": face[has]})
     grids = frame.groupby("label").agg(households=("w", "sum"),

@@ -253,7 +253,8 @@ def _split(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float, mid: f
 def zones_of(g: CellGraph, settings: GridSettings) -> list[Zone]:
     """Group faces into zones that can each meet the band (joining across arterials only
     where a face cannot), one zone per connected piece at most."""
-    lo, hi = settings.min_households, settings.max_households
+    band = settings.band
+    lo, hi = band
     art = g.ekind == KIND_CODE["arterial"]
     comp = components(g.n, g.ei, g.ej)
     face = g.face
@@ -276,9 +277,9 @@ def zones_of(g: CellGraph, settings: GridSettings) -> list[Zone]:
     while changed:
         changed = False
         roots = np.array([root(f) for f in range(n_faces)], dtype=np.int64)
-        bad = [r for r in np.unique(roots) if not band_feasible(int(size[r]), lo, hi)]
+        bad = [r for r in np.unique(roots) if not band_feasible(int(size[r]), band)]
         for r in sorted(bad, key=lambda r: (size[r], r)):
-            if root(r) != r or band_feasible(int(size[r]), lo, hi):
+            if root(r) != r or band_feasible(int(size[r]), band):
                 continue
             members = np.flatnonzero(roots == r)
             nb = shared[shared.index.get_level_values(0).isin(members)]
@@ -289,7 +290,7 @@ def zones_of(g: CellGraph, settings: GridSettings) -> list[Zone]:
             cand = cand[cand["root"] != r].groupby("root")["len"].sum()
             if cand.empty:
                 continue
-            feas = np.array([band_feasible(int(size[r] + size[c]), lo, hi) for c in cand.index])
+            feas = np.array([band_feasible(int(size[r] + size[c]), band) for c in cand.index])
             pick = cand[feas] if feas.any() else cand
             best = int(pick.sort_values(ascending=False, kind="stable").index[0])
             parent[best] = r
@@ -307,7 +308,7 @@ def zones_of(g: CellGraph, settings: GridSettings) -> list[Zone]:
             part = nodes[comp[nodes] == c]
             total = int(g.w[part].sum())
             fws = {int(f): int(g.w[part][face[part] == f].sum()) for f in np.unique(face[part])}
-            options = grid_count_range(total, lo, hi)
+            options = grid_count_range(total, band)
             if total == 0:
                 zones.append(Zone(part, lo, hi, 0, "empty", faces_weight=fws))
             elif len(options):
@@ -315,11 +316,11 @@ def zones_of(g: CellGraph, settings: GridSettings) -> list[Zone]:
                 ks = sorted(options, key=lambda k: (abs(total / k - mid), k))
                 zones.append(Zone(part, lo, hi, ks[0], faces_weight=fws))
             else:
-                k = nearest_grid_count(total, lo, hi)
+                k = nearest_grid_count(total, band)
                 size_k = total / k
                 zone = Zone(part, min(lo, math.floor(size_k * 0.85)),
                              max(hi, math.ceil(size_k * 1.15)), k, "infeasible",
-                             infeasible_reason(total, lo, hi), fws)
+                             infeasible_reason(total, band), fws)
                 zones.append(zone)
     return zones
 
@@ -332,7 +333,7 @@ def partition_zone(g: CellGraph, zone: Zone, settings: GridSettings,
     mid = total / zone.k if zone.status == "infeasible" else settings.mid_households
     ks = [zone.k]
     if zone.status == "ok":
-        options = grid_count_range(total, settings.min_households, settings.max_households)
+        options = grid_count_range(total, settings.band)
         ks = sorted(options, key=lambda k: (abs(total / k - mid), k))[:3]
     for k in ks:
         # without relaxing (whole buildings), give up early: a finer pass follows
@@ -359,8 +360,8 @@ def partition_zone(g: CellGraph, zone: Zone, settings: GridSettings,
     zone.k = len(parts)
     if zone.status == "ok":
         zone.status = "relaxed"
-        zone.reason = ("grid.reason.relaxed", {"min": settings.min_households,
-                                               "max": settings.max_households})
+        zone.reason = ("grid.reason.relaxed", {"min": settings.band[0],
+                                               "max": settings.band[1]})
     return parts
 
 

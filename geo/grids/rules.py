@@ -66,17 +66,18 @@ from geo.grids.reasons import Reason, encode_reasons  # noqa: E402
 
 # --------------------------------------------------------------------------- band
 
-def grid_count_range(total: int, min_households: int, max_households: int) -> range:
-    """Grid counts k with every grid inside the band possible by arithmetic:
-    ⌈W/max⌉ ≤ k ≤ ⌊W/min⌋ (empty when the total cannot meet the band)."""
+def grid_count_range(total: int, band: tuple[int, int]) -> range:
+    """Grid counts k with every grid inside the band ``(low, high)`` possible by
+    arithmetic: ⌈W/high⌉ ≤ k ≤ ⌊W/low⌋ (empty when the total cannot meet the band)."""
+    low, high = band
     if total <= 0:
         return range(0)
-    return range(math.ceil(total / max_households), total // min_households + 1)
+    return range(math.ceil(total / high), total // low + 1)
 
 
-def band_feasible(total: int, min_households: int, max_households: int) -> bool:
+def band_feasible(total: int, band: tuple[int, int]) -> bool:
     """Whether ``total`` (> 0) households can be cut into grids all inside the band."""
-    return len(grid_count_range(total, min_households, max_households)) > 0
+    return len(grid_count_range(total, band)) > 0
 
 
 def band_class(households, band: tuple[int, int]):
@@ -103,31 +104,33 @@ def flagged(grids: pd.DataFrame) -> pd.Series:
 def community_feasible(total: int, band: tuple[int, int]) -> bool:
     """Whether a community's grids can all lie inside the band: a community without
     households needs no grid, so it breaks no band."""
-    return total == 0 or band_feasible(int(total), band[0], band[1])
+    return total == 0 or band_feasible(int(total), band)
 
 
-def nearest_grid_count(total: int, min_households: int, max_households: int) -> int:
+def nearest_grid_count(total: int, band: tuple[int, int]) -> int:
     """For a total that cannot meet the band: the grid count whose (even) grids miss the
     band by the least households (ties: fewer grids)."""
+    low, high = band
     if total <= 0:
         return 0
     best, best_miss = 1, math.inf
-    for k in range(1, max(1, total // max(1, min_households)) + 2):
+    for k in range(1, max(1, total // max(1, low)) + 2):
         size = total / k
-        miss = max(0.0, size - max_households, min_households - size)
+        miss = max(0.0, size - high, low - size)
         if miss < best_miss - 1e-9:
             best, best_miss = k, miss
     return best
 
 
-def infeasible_reason(total: int, min_households: int, max_households: int) -> Reason:
+def infeasible_reason(total: int, band: tuple[int, int]) -> Reason:
     """The reason of a total that cannot meet the band (key and parameters)."""
-    k = nearest_grid_count(total, min_households, max_households)
-    if total < min_households:
-        return "grid.reason.too_few", {"households": int(total), "min": min_households}
-    low = total // min_households  # this many grids would be too big
-    return "grid.reason.gap", {"households": int(total), "min": min_households,
-                               "max": max_households, "k_low": int(low), "k_high": int(low + 1),
+    low, high = band
+    k = nearest_grid_count(total, band)
+    if total < low:
+        return "grid.reason.too_few", {"households": int(total), "min": low}
+    fewer = total // low  # this many grids would be too big
+    return "grid.reason.gap", {"households": int(total), "min": low,
+                               "max": high, "k_low": int(fewer), "k_high": int(fewer + 1),
                                "k": int(k), "size": round(total / k)}
 
 
@@ -375,30 +378,30 @@ class GridFacts:
 
 def grid_reasons(f: GridFacts, band: tuple[int, int]) -> list[Reason]:
     """Every flag of a grid, with its reason (key and parameters), in a fixed order."""
-    lo, hi = band
+    low, high = band
     out: list[Reason] = []
     if f.locked:
         out.append(("grid.reason.locked", {}))
     if band_class(f.households, band) != "in":
-        short = [p for p in f.piece_totals if not band_feasible(p, lo, hi)]
+        short = [p for p in f.piece_totals if not band_feasible(p, band)]
         if not community_feasible(f.community_total, band):
-            out.append(infeasible_reason(f.community_total, lo, hi))
+            out.append(infeasible_reason(f.community_total, band))
         elif short:
-            out.append(infeasible_reason(min(short), lo, hi))
-        elif f.households < lo:
-            out.append(("grid.reason.below", {"households": f.households, "min": lo}))
+            out.append(infeasible_reason(min(short), band))
+        elif f.households < low:
+            out.append(("grid.reason.below", {"households": f.households, "min": low}))
         else:
-            out.append(("grid.reason.above", {"households": f.households, "max": hi}))
+            out.append(("grid.reason.above", {"households": f.households, "max": high}))
     if f.crossings:
         small = min(f.face_totals) if f.face_totals else 0
-        if len(f.face_totals) > 1 and not band_feasible(small, lo, hi):
-            out.append(("grid.reason.arterial", {"households": small, "min": lo, "max": hi}))
+        if len(f.face_totals) > 1 and not band_feasible(small, band):
+            out.append(("grid.reason.arterial", {"households": small, "min": low, "max": high}))
         elif len(f.face_totals) > 1:
             out.append(("grid.reason.arterial_count", {"count": f.crossings}))
         else:
-            out.append(("grid.reason.arterial_end", {"min": lo, "max": hi}))
+            out.append(("grid.reason.arterial_end", {"min": low, "max": high}))
     if f.split_buildings:
-        out.append(("grid.reason.split", {"count": f.split_buildings, "max": hi}))
+        out.append(("grid.reason.split", {"count": f.split_buildings, "max": high}))
     if f.pieces != 1:
         out.append(("grid.reason.pieces", {"parts": f.pieces}))
     if f.near_home_share < NEAR_HOME_MIN:

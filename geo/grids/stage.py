@@ -204,15 +204,15 @@ class _PassGraph:
 def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings, *,
                fine: bool, workers: int = 1) -> _Pass:
     """Split units, tessellate and partition the given communities."""
-    lo, hi = settings.min_households, settings.max_households
+    low, high = settings.band
     take = np.isin(inputs.unit_comm, community_ids)
     units = inputs.units[take].reset_index(drop=True)
     blocks = inputs.blocks
     sub_blocks = blocks[blocks["community_id"].astype(str).isin(community_ids)]
     sub_pos = np.full(len(blocks), -1)
     sub_pos[sub_blocks.index.to_numpy()] = np.arange(len(sub_blocks))
-    part_max = max((hi - lo) // 2, math.ceil(lo / 8), 1) if fine else None
-    pieces, splits = split_large_units(units, min_households=lo, max_households=hi,
+    part_max = max((high - low) // 2, math.ceil(low / 8), 1) if fine else None
+    pieces, splits = split_large_units(units, band=settings.band,
                                        part_max=part_max)
     src = piece_source(pieces, units)  # parts inherit their unit's block and lock
     clock = time.perf_counter()
@@ -276,10 +276,10 @@ def _passes(inputs: _Inputs, settings: GridSettings, workers: int = 1) -> list[_
     """Whole buildings first, except where many are too big to combine and too small
     alone (towers of 101–199 households in a 200–300 band): there, and wherever whole
     buildings fail, buildings are split by unit/floor share into small parts."""
-    lo, hi = settings.min_households, settings.max_households
+    low, high = settings.band
     community_ids = inputs.communities["community_id"].astype(str).tolist()
     hh = inputs.units["households"].to_numpy()
-    awkward = (hh > hi - lo) & (hh < lo)
+    awkward = (hh > high - low) & (hh < low)
     share = pd.Series(np.where(awkward, hh, 0)).groupby(inputs.unit_comm).sum() / \
         pd.Series(hh).groupby(inputs.unit_comm).sum().clip(lower=1)
     whole = [c for c in community_ids if share.get(c, 0.0) <= 0.25]

@@ -71,7 +71,7 @@ def check_units(households: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[di
     return out, notes
 
 
-def split_large_units(units: gpd.GeoDataFrame, *, min_households: int, max_households: int,
+def split_large_units(units: gpd.GeoDataFrame, *, band: tuple[int, int],
                       part_max: int | None = None) -> tuple[gpd.GeoDataFrame, list[UnitSplit]]:
     """Split every unit whose households alone exceed the band into parts.
 
@@ -92,15 +92,16 @@ def split_large_units(units: gpd.GeoDataFrame, *, min_households: int, max_house
     pieces = units.reset_index(drop=True).copy()
     pieces["part_of"] = pd.Series([None] * len(pieces), dtype=object)
     pieces["part"] = pd.Series([None] * len(pieces), dtype=object)
-    mid = (min_households + max_households) / 2
+    low, high = band
+    mid = (low + high) / 2
     n_parts = np.ones(len(units), dtype=np.int64)
     why = np.full(len(units), "", dtype=object)
-    for pos in np.flatnonzero(hh > max_households):
-        options = grid_count_range(int(hh[pos]), min_households, max_households)
+    for pos in np.flatnonzero(hh > high):
+        options = grid_count_range(int(hh[pos]), band)
         if len(options):
             n_parts[pos] = int(np.clip(round(hh[pos] / mid), options.start, options.stop - 1))
         else:
-            n_parts[pos] = math.ceil(hh[pos] / max_households)
+            n_parts[pos] = math.ceil(hh[pos] / high)
         why[pos] = "above_band"
     if part_max is not None:
         finer = np.ceil(hh / max(part_max, 1)).astype(np.int64)

@@ -108,7 +108,7 @@ def test_an_edit_keeps_the_flags_of_untouched_and_touched_grids(district_8000):
 
 def test_a_community_without_households_breaks_no_band():
     assert community_feasible(0, BAND)
-    assert not band_feasible(0, *BAND)
+    assert not band_feasible(0, BAND)
     assert community_feasible(250, BAND) and not community_feasible(350, BAND)
 
 

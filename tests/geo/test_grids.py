@@ -91,14 +91,14 @@ def test_settings_defaults_and_validation():
 
 
 def test_feasibility_rule():
-    assert list(grid_count_range(1000, 200, 300)) == [4, 5]
-    assert band_feasible(250, 200, 300) and band_feasible(400, 200, 300)
-    assert not band_feasible(150, 200, 300) and not band_feasible(350, 200, 300)
-    assert not band_feasible(0, 200, 300)
-    assert nearest_grid_count(150, 200, 300) == 1
-    assert nearest_grid_count(350, 200, 300) == 2   # 2 × 175 misses by 25, 1 × 350 by 50
-    assert nearest_grid_count(320, 200, 300) == 1   # 1 × 320 misses by 20, 2 × 160 by 40
-    assert band_feasible(1000, 300, 500) and not band_feasible(550, 300, 500)
+    assert list(grid_count_range(1000, (200, 300))) == [4, 5]
+    assert band_feasible(250, (200, 300)) and band_feasible(400, (200, 300))
+    assert not band_feasible(150, (200, 300)) and not band_feasible(350, (200, 300))
+    assert not band_feasible(0, (200, 300))
+    assert nearest_grid_count(150, (200, 300)) == 1
+    assert nearest_grid_count(350, (200, 300)) == 2   # 2 × 175 misses by 25, 1 × 350 by 50
+    assert nearest_grid_count(320, (200, 300)) == 1   # 1 × 320 misses by 20, 2 × 160 by 40
+    assert band_feasible(1000, (300, 500)) and not band_feasible(550, (300, 500))
 
 
 # --------------------------------------------------------------------------- hard rules
@@ -245,10 +245,10 @@ def test_tower_is_split_into_parts():
 
 def test_split_large_units_counts():
     units, _, _ = lattice(3, 1, np.array([[100, 310, 1000]]))
-    pieces, splits = split_large_units(units, min_households=200, max_households=300)
+    pieces, splits = split_large_units(units, band=(200, 300))
     assert pieces["households"].tolist() == [100, 155, 155, 250, 250, 250, 250]
     assert [s.parts for s in splits] == [2, 4]
-    fine, _ = split_large_units(units, min_households=200, max_households=300, part_max=50)
+    fine, _ = split_large_units(units, band=(200, 300), part_max=50)
     assert fine["households"].max() <= 50 and fine["households"].sum() == 1410
 
 
