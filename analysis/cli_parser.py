@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from analysis.run_inputs import RUN_INPUT_FILES
+from geo.vocabulary import DEFAULT_BAND
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,8 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="户均人口（2020年第七次人口普查全国平均 2.62）/ persons per household")
     run.add_argument("--household-totals", help="社区户数合计表 / households per community (or one total)")
     run.add_argument("--speed-mps", type=float, default=None, help="步行速度 / walking speed (m/s)")
-    run.add_argument("--grid-min", type=int, default=200, help="每网格最少户数 / min households per grid")
-    run.add_argument("--grid-max", type=int, default=300, help="每网格最多户数 / max households per grid")
+    run.add_argument("--grid-min", type=int, default=DEFAULT_BAND[0],
+                     help="每网格最少户数 / min households per grid")
+    run.add_argument("--grid-max", type=int, default=DEFAULT_BAND[1],
+                     help="每网格最多户数 / max households per grid")
     run.add_argument("--standard", default="gb50180", choices=["gb50180"],
                      help="生活圈标准 / life-circle standard")
     run.add_argument("--admin-code", metavar="COUNTY6[STREET3]",
