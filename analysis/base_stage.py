@@ -14,7 +14,7 @@ from analysis.run_types import Base, Progress, RunSettings
 from analysis.settings import WalkSettings
 from geo.catalogue import Service, load_catalogue
 from geo.grids import make_grids
-from geo.grids.communities import derive_communities
+from geo.grids.communities import assign_communities, derive_communities
 from geo.grids.mapped import complete_communities
 from geo.households import estimate_households
 from geo.studyarea import StudyArea
@@ -36,15 +36,6 @@ class _Timer:
             yield
         finally:
             self.timings_s[name] = round(time.perf_counter() - start, 3)
-
-
-def assign_to_polygons(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame,
-                       column: str) -> pd.Series:
-    """The ``column`` value of the polygon each point lies in (NaN where none)."""
-    hit = points[["geometry"]].sjoin(polygons[[column, "geometry"]], predicate="within",
-                                     how="left")
-    hit = hit[~hit.index.duplicated(keep="first")]
-    return hit[column].reindex(points.index)
 
 
 def merge_facilities(osm: gpd.GeoDataFrame, user: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -86,7 +77,10 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
                                          compounds=area.compounds)
         elif given is not None and len(given):
             comms = given.copy()
-            households["community_id"] = assign_to_polygons(households, comms, "community_id")
+            # the grid stage's own rule (a home on a boundary: the first community listed);
+            # homes far outside every community are refused there, with the layer's checks
+            households["community_id"] = assign_communities(households, comms,
+                                                            refuse_outside=False)
             comms["households"] = (households.groupby("community_id")["households"].sum()
                                    .reindex(comms["community_id"]).fillna(0).astype(int).to_numpy())
             comms["derived"] = False
@@ -123,4 +117,4 @@ def grids_report(report: dict) -> dict:
     return out
 
 
-__all__ = ["assign_to_polygons", "grids_report", "index_walls", "merge_facilities", "stage_base"]
+__all__ = ["grids_report", "index_walls", "merge_facilities", "stage_base"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from analysis.base_stage import (assign_to_polygons, grids_report, index_walls,
+from analysis.base_stage import (grids_report, index_walls,
                                  merge_facilities, stage_base)
 from analysis.capacity.stage import CapacitySettings
 from analysis.result_stage import assemble, build_summary, grid_figures
@@ -117,6 +117,6 @@ def run(area: StudyArea, settings: RunSettings = RunSettings(), *,
 
 
 __all__ = ["OSM_CREDIT", "Base", "Progress", "Reach", "Result", "RunSettings",
-           "assemble", "assign_to_polygons", "build_summary", "grid_figures", "grids_report",
+           "assemble", "build_summary", "grid_figures", "grids_report",
            "index_walls", "load_area", "merge_facilities", "run", "settings_from_args",
            "stage_base", "walk_settings"]
