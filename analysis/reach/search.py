@@ -6,14 +6,18 @@ that is. On a city-sized network its time goes mostly to waiting for memory: the
 front spreads over the whole node array. :class:`SearchGraph` renumbers the nodes along a
 Morton curve over their coordinates (nodes near each other on the ground near each other
 in memory), which makes the same search 1.3-1.8 times as fast on the million-node lattice of
-``benchmarks/bench_reach.py`` (the more sources, the less); the library releases the GIL,
-so the services' searches run on all cores at once (:func:`nearest_sources_many`). The
-distances are the library's own, in the original numbering (only which of two sources
-exactly equally far a node is given to may differ with the numbering).
+``benchmarks/bench_reach.py`` (the more sources, the less). The distances are the
+library's own, in the original numbering (only which of two sources exactly equally far a
+node is given to may differ with the numbering).
 
-A compiled (numba) binary-heap search and an exact bucket queue were measured here against
-the library's (the pinned scipy searches with a C++ priority queue, not a Fibonacci heap):
-no faster per pass, the time being memory waits, so neither is kept.
+The library holds the GIL while it searches (measured: a counting thread gets about 8% of
+its ticks meanwhile), so threads alone do not put the services' searches on both cores. On
+a graph large enough to pay for numba's first load (:func:`geo.compiled.use_compiled`)
+the searches run in a compiled binary-heap Dijkstra that releases the GIL, several at once
+(:func:`nearest_sources_many`): the same relaxations as the library's (a node's metres are
+its predecessor's plus the arc, in floats), so the same distances; no faster per pass than
+the library's C++ queue, but one per core. Without numba the library runs, one search at a
+time.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
+
+from geo.compiled import kernel, use_compiled
 
 #: Graphs smaller than this are searched one service after another (a search takes a few
 #: milliseconds there, about what starting threads costs).
@@ -64,17 +70,111 @@ def nearest_sources(graph: sparse.csr_array, sources: np.ndarray, *, limit_m: fl
     return dist, np.where(origin >= 0, origin, -1).astype(np.int64)
 
 
+def _search(indptr, indices, data, sources, limit, dist, origin):  # pragma: no cover - compiled
+    """Dijkstra from all ``sources`` at once on a binary heap with decrease-key; fills
+    ``dist`` (inf where unreached) and ``origin`` (-1)."""
+    n = dist.size
+    heap = np.empty(n, np.int64)      # nodes, a binary heap on their key
+    key = np.empty(n, np.float64)     # the key of heap[i] (the node's metres), beside it
+    where = np.full(n, -1, np.int64)  # position in the heap; -1 not reached, -2 settled
+    size = 0
+    for s in sources:
+        if dist[s] == 0.0:
+            continue
+        dist[s] = 0.0
+        origin[s] = s
+        heap[size] = s
+        key[size] = 0.0
+        where[s] = size
+        size += 1
+    while size > 0:  # all first keys are 0: already a heap
+        u = heap[0]
+        du = key[0]
+        where[u] = -2
+        size -= 1
+        if size > 0:  # the last node to the root, sifted down
+            last = heap[size]
+            k = key[size]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= size:
+                    break
+                kc = key[c]
+                if c + 1 < size and key[c + 1] < kc:
+                    c += 1
+                    kc = key[c]
+                if kc < k:
+                    heap[i] = heap[c]
+                    key[i] = kc
+                    where[heap[i]] = i
+                    i = c
+                else:
+                    break
+            heap[i] = last
+            key[i] = k
+            where[last] = i
+        ou = origin[u]
+        for j in range(indptr[u], indptr[u + 1]):
+            v = indices[j]
+            if where[v] == -2:
+                continue
+            nd = du + data[j]
+            if nd <= limit and nd < dist[v]:
+                dist[v] = nd
+                origin[v] = ou
+                i = where[v]
+                if i == -1:
+                    i = size
+                    size += 1
+                while i > 0:  # sifted up
+                    p = (i - 1) >> 1
+                    if key[p] > nd:
+                        heap[i] = heap[p]
+                        key[i] = key[p]
+                        where[heap[i]] = i
+                        i = p
+                    else:
+                        break
+                heap[i] = v
+                key[i] = nd
+                where[v] = i
+
+
+_SEARCH = kernel(_search)
+
+
+def compiled_nearest_sources(parts: tuple[np.ndarray, np.ndarray, np.ndarray],
+                             sources: np.ndarray, *, limit_m: float = np.inf
+                             ) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`nearest_sources` compiled, the GIL released (``parts``: :func:`csr_parts`);
+    ``None`` without numba."""
+    search = _SEARCH.get()
+    if search is None:
+        return None
+    indptr, indices, data = parts
+    n = indptr.size - 1
+    dist = np.full(n, np.inf)
+    origin = np.full(n, -1, dtype=np.int64)
+    search(indptr, indices, data, np.asarray(sources, dtype=np.int64), float(limit_m), dist,
+           origin)
+    return dist, origin
+
+
 def nearest_sources_many(search: SearchGraph, jobs: Sequence[tuple[np.ndarray, float]], *,
                          own: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """:meth:`SearchGraph.nearest_sources` for each ``(sources, limit_m)``, in order; on a
     large graph the searches run on all cores at once (each holds two arrays of the graph's
     size until it is taken)."""
-    if len(jobs) < 2 or search.graph.shape[0] < THREADED_NODES or threads(len(jobs)) < 2:
-        for sources, limit in jobs:
+    nodes = search.graph.shape[0]
+    if len(jobs) < 2 or nodes < THREADED_NODES or threads(len(jobs)) < 2 \
+            or not use_compiled(nodes):
+        for sources, limit in jobs:  # the library holds the GIL: one after another
             yield search.nearest_sources(sources, limit_m=limit, own=own)
         return
+    parts = csr_parts(search.graph)
     with ThreadPoolExecutor(max_workers=threads(len(jobs))) as pool:
-        futures = [pool.submit(search.nearest_sources, s, limit_m=limit, own=own)
+        futures = [pool.submit(search.nearest_sources, s, limit_m=limit, own=own, parts=parts)
                    for s, limit in jobs]
         for future in futures:
             yield future.result()
@@ -118,13 +218,22 @@ class SearchGraph:
         return nodes if self.rank is None else self.rank[nodes]
 
     def nearest_sources(self, sources: np.ndarray, *, limit_m: float = np.inf,
-                        own: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                        own: bool = False, parts: tuple | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
         """:func:`nearest_sources` on this graph, ``sources`` and the answer in the original
-        numbering, or (``own``) both in this graph's (no reordering of the answer)."""
+        numbering, or (``own``) both in this graph's (no reordering of the answer); with
+        ``parts`` (:func:`csr_parts` of :attr:`graph`) compiled when numba runs here."""
         sources = np.asarray(sources, dtype=np.int64)
+
+        def find(at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            made = (compiled_nearest_sources(parts, at, limit_m=limit_m)
+                    if parts is not None else None)
+            return made if made is not None else nearest_sources(self.graph, at,
+                                                                 limit_m=limit_m)
+
         if self.rank is None or own:
-            return nearest_sources(self.graph, sources, limit_m=limit_m)
-        dist, origin = nearest_sources(self.graph, self.rank[sources], limit_m=limit_m)
+            return find(sources)
+        dist, origin = find(self.rank[sources])
         dist, origin = dist[self.rank], origin[self.rank]
         return dist, np.where(origin >= 0, self.order[np.maximum(origin, 0)], -1)
 

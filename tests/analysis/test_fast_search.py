@@ -86,3 +86,47 @@ def test_household_minutes_do_not_depend_on_the_numbering(monkeypatch):
     pd.testing.assert_frame_equal(before.walk_m, after.walk_m, check_exact=True)
     pd.testing.assert_frame_equal(before.nearest, after.nearest)
     assert before.walk_m.notna().to_numpy().mean() > 0.9
+
+
+def test_the_compiled_search_gives_the_library_distances_and_sources():
+    """The compiled search (the GIL released, so several run at once on large graphs) makes
+    the library's relaxations: the same float metres, the same nearest source wherever the
+    nearest is unique, the same limit."""
+    from geo.compiled import available
+
+    assert available()  # numba is pinned in requirements.txt
+    net = _lattice(120)
+    g = net.graph
+    parts = F.csr_parts(g)
+    rng = np.random.default_rng(5)
+    for k, limit in ((1, np.inf), (25, 900.0), (300, np.inf)):
+        sources = rng.choice(g.shape[0], k, replace=False)
+        dist, origin = F.compiled_nearest_sources(parts, sources, limit_m=limit)
+        want, _, want_origin = csgraph.dijkstra(g, directed=True, indices=sources,
+                                                min_only=True, limit=limit,
+                                                return_predecessors=True)
+        assert np.array_equal(dist, want)  # bit for bit, inf where beyond the limit
+        reached = np.isfinite(want)
+        assert np.array_equal(origin[reached], want_origin[reached])
+        assert (origin[~reached] == -1).all()
+
+
+def test_many_searches_run_compiled_on_a_large_graph_and_agree(monkeypatch):
+    """With the thresholds lowered, the services' searches take the compiled path in
+    threads and give what one library search after another gives."""
+    net = _lattice(120)
+    search = F.SearchGraph.of(net.graph, net.node_xy)
+    rng = np.random.default_rng(9)
+    jobs = [(rng.choice(net.n_nodes, k, replace=False), limit)
+            for k, limit in ((3, np.inf), (50, 1200.0), (400, np.inf))]
+    serial = list(F.nearest_sources_many(search, jobs))
+    monkeypatch.setattr(F, "THREADED_NODES", 1)
+    monkeypatch.setattr(F, "use_compiled", lambda n: True)
+    calls = []
+    real = F.compiled_nearest_sources
+    monkeypatch.setattr(F, "compiled_nearest_sources",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    threaded = list(F.nearest_sources_many(search, jobs))
+    assert len(calls) == len(jobs)
+    for (d1, o1), (d2, o2) in zip(serial, threaded):
+        assert np.array_equal(d1, d2) and np.array_equal(o1, o2)
