@@ -45,10 +45,6 @@ class Given:
     totals: Callable[[], pd.DataFrame] | None = None
 
     @property
-    def footprints(self) -> bool:
-        return self.buildings is not None or self.compounds is not None
-
-    @property
     def counts(self) -> bool:
         return self.population is not None or self.totals is not None
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
@@ -204,8 +204,13 @@ def assembled(source: Source, uploads: Uploads,
               households: HouseholdSettings = HouseholdSettings()) -> Assembled:
     """The study area with the uploads put in and the layers the run takes from them, by
     the command line's assembly (:func:`analysis.assembly.assemble`), made once per
-    source, uploads and household settings."""
-    return assemble(area_for(source), _given(source, uploads), households)
+    source, uploads and household settings. Its first step, the footprints, is the cached
+    :func:`footprint_area` the other uploads were read against (not made a second time)."""
+    put_in = _footprints(uploads)
+    if put_in is None:
+        return assemble(area_for(source), _given(source, uploads), households)
+    given = replace(_given(source, uploads), buildings=None, compounds=None)
+    return assemble(footprint_area(source, put_in), given, households)
 
 
 def stage_run(source: Source, settings: RunSettings, uploads: Uploads, *,
