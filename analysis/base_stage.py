@@ -54,7 +54,7 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
                communities: gpd.GeoDataFrame | None = None,
                catalogue: tuple[Service, ...] | None = None,
                previous: pd.Series | None = None, locked: tuple[str, ...] = (),
-               progress: Progress | None = None) -> Base:
+               progress: Progress | None = None, grid_workers: int = 1) -> Base:
     """Households, communities (given or derived), grids and the facility list.
 
     ``previous`` (grid id per unit of an earlier run) and ``locked`` (grid ids) keep the
@@ -91,7 +91,7 @@ def stage_base(area: StudyArea, settings: RunSettings = RunSettings(), *,
     # grids (geo.grids): checks the communities, splits towers above the band, numbers grids
     with timer.step("grids"):
         gridded = make_grids(households, comms, area.roads, settings=settings.grids,
-                             previous=previous, locked=tuple(locked))
+                             previous=previous, locked=tuple(locked), workers=grid_workers)
 
     return Base(households=gridded.households, communities=gridded.communities,
                 grids=gridded.grids, cells=gridded.cells, grids_report=grids_report(gridded.report),

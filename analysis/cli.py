@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from geo.errors import GridcircleError
+from geo.grids.parallel import available_workers
 from geo.i18n import BOTH, note_text
 from analysis.cli_parser import batch_settings_argv, build_parser
 from analysis.run_inputs import INPUT_FLAGS, opened_project, run_from_args, save_run
@@ -117,7 +118,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     # --out may be the --project it continues; the summary never may
     check_distinct_outputs({"--summary": args.summary}, {"--project": args.project})
     _remove_stale(out.parent, Path(args.summary).parent if args.summary else None)
-    result, source, grid_system = run_from_args(args, progress=progress)
+    # a single run's grids on every core this process may use (the same grids as one)
+    result, source, grid_system = run_from_args(args, progress=progress,
+                                                grid_workers=available_workers())
     progress("step.save")
     s = save_run(result, source, out, args.summary, grid_system=grid_system)
     print(_line("cli.done", path=out, households=s["households"], grids=s["grids"]),

@@ -87,7 +87,7 @@ def run(area: StudyArea, settings: RunSettings = RunSettings(), *,
         communities: gpd.GeoDataFrame | None = None,
         catalogue: tuple[Service, ...] | None = None,
         previous: pd.Series | None = None, locked: tuple[str, ...] = (),
-        progress: Progress | None = None) -> Result:
+        progress: Progress | None = None, grid_workers: int = 1) -> Result:
     """Run every stage on a study area (through the stage graph, :mod:`analysis.stages`).
 
     Parameters
@@ -109,11 +109,14 @@ def run(area: StudyArea, settings: RunSettings = RunSettings(), *,
         ``unit_id`` and its locked grid ids; see :func:`stage_base`).
     progress
         Called with a translation key before each step.
+    grid_workers
+        Processes that make the grids (the same grids as one; see
+        :func:`geo.grids.make_grids`).
     """
     inputs = Inputs(area=area, register=register, facilities=facilities,
                     communities=communities, catalogue=catalogue, previous=previous,
                     locked=tuple(locked))
-    return run_stages(inputs, settings, progress=progress).result
+    return run_stages(inputs, settings, progress=progress, grid_workers=grid_workers).result
 
 
 __all__ = ["OSM_CREDIT", "Base", "Progress", "Reach", "Result", "RunSettings",

@@ -168,10 +168,12 @@ def area_source(args: argparse.Namespace) -> dict:
 INPUT_FLAGS = tuple(flag for flag in RUN_INPUT_FILES if flag != "project")
 
 
-def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
+def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr,
+                  grid_workers: int = 1):
     """The single run of ``run``'s arguments (inputs read, pipeline run), not saved:
     ``(result, area_source, grid_system)`` (the last for :func:`save_run`). ``say`` receives the readers' warnings and reports (one
-    line each). ``python -m analysis run`` and each district of ``batch`` call this."""
+    line each). ``python -m analysis run`` (with its cores as ``grid_workers``) and each
+    district of ``batch`` (one: Dask spreads the districts) call this."""
 
     keep_text = tuple(f.strip() for f in args.keep_text.split(",") if f.strip())
     if not set(keep_text) <= {"address", "name"}:
@@ -190,7 +192,8 @@ def run_from_args(args: argparse.Namespace, *, progress=None, say=_to_stderr):
     area, register, facilities, communities = (made.area, made.register, made.facilities,
                                                made.communities)
     result = run(area, settings, register=register, facilities=facilities,
-                 communities=communities, previous=previous, locked=locked, progress=progress)
+                 communities=communities, previous=previous, locked=locked, progress=progress,
+                 grid_workers=grid_workers)
     return result, area_source(args), grid_system
 
 

@@ -122,7 +122,7 @@ def _base(r: "Runner", _part: None) -> Base:
     i = r.inputs
     return stage_base(i.area, r.settings, register=i.register, facilities=i.facilities,
                       communities=i.communities, catalogue=r.catalogue, previous=i.previous,
-                      locked=i.locked, progress=r.progress)
+                      locked=i.locked, progress=r.progress, grid_workers=r.grid_workers)
 
 
 def _checks(r: "Runner", _part: None, base: Base):
@@ -244,6 +244,10 @@ class Runner:
     timings_s: dict = field(default_factory=dict)
     given: dict = field(default_factory=dict)
     graph: dict[str, Stage] = field(default_factory=lambda: STAGES)
+    #: processes the grid stage may fork (``make_grids(workers=…)``, the same grids as one):
+    #: the command line's single run gives its cores; the page and the batch's districts
+    #: keep 1 (no forking inside a server's or a Dask worker's threads)
+    grid_workers: int = 1
 
     def __post_init__(self) -> None:
         self.catalogue: tuple[Service, ...] = ()
@@ -413,7 +417,8 @@ class StageRun:
 
 def run_stages(inputs: Inputs, settings: RunSettings = RunSettings(), *,
                services: Collection[str] | None = None, cache: object | None = None,
-               progress: Progress | None = None, workers: int = 1) -> StageRun:
+               progress: Progress | None = None, workers: int = 1,
+               grid_workers: int = 1) -> StageRun:
     """Run every stage of :data:`STAGES` in order and assemble the result.
 
     ``services`` limits the drawn service areas to some services (the page draws those
@@ -421,10 +426,11 @@ def run_stages(inputs: Inputs, settings: RunSettings = RunSettings(), *,
     areas are drawn and the summary counts the households they misclassify. ``cache``
     (e.g. a :class:`StageCache`) is asked for each stage under its key first; with
     ``workers=2`` walking minutes and the service areas (which both start from the index)
-    are made side by side. The result is the same either way.
+    are made side by side. ``grid_workers`` processes make the grids (:attr:`Runner.grid_workers`).
+    The result is the same either way.
     """
     runner = Runner(inputs=inputs, settings=settings, cache=cache if cache is not None else _memo(),
-                    progress=progress)
+                    progress=progress, grid_workers=grid_workers)
     return finish(runner, services=services, workers=workers)
 
 
