@@ -337,7 +337,7 @@ def inner_owner(net: WalkNetwork, polygons: np.ndarray) -> np.ndarray:
     owner = compound_of(polygons, mid)
     hit = np.flatnonzero(owner >= 0)
     if hit.size:  # along an outline is outside
-        near = shapely.dwithin(shapely.boundary(polygons[owner[hit]]),
+        near = shapely.dwithin(shapely.boundary(polygons)[owner[hit]],
                                shapely.points(mid[hit]), 0.05)
         owner[hit[near]] = -1
     owner[net.edge_class == "arterial"] = -1  # public streets stay public
@@ -350,7 +350,10 @@ def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
     if polygons.size == 0 or xy.shape[0] == 0:
         return out
     finite = np.flatnonzero(np.isfinite(xy).all(axis=1))
-    src, tgt = shapely.STRtree(polygons).query(shapely.points(xy[finite]), predicate="within")
+    # boxes first, then the exact test on the candidates (strictly inside, as 'within')
+    src, tgt = shapely.STRtree(polygons).query(shapely.points(xy[finite]))
+    inside = shapely.contains_xy(polygons[tgt], xy[finite[src], 0], xy[finite[src], 1])
+    src, tgt = src[inside], tgt[inside]
     order = np.lexsort((tgt, src))
     src, tgt = src[order], tgt[order]
     first = np.ones(src.size, dtype=bool)
