@@ -226,11 +226,25 @@ def close_access(access: pd.DataFrame, closed_xy: np.ndarray, match_m: float) ->
 
 def _min_csr(rows, cols, weights, n) -> sparse.csr_array:
     """Directed CSR keeping the lightest of parallel arcs (zeros stay arcs)."""
-    order = np.lexsort((weights, cols, rows))
-    rows, cols, weights = rows[order], cols[order], weights[order]
-    first = np.ones(rows.size, dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    return sparse.csr_array((weights[first], (rows[first], cols[first])), shape=(n, n))
+    pair = rows.astype(np.int64) * n + cols
+    order = np.argsort(pair, kind="stable")
+    pair, weights = pair[order], weights[order]
+    first = np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1]]))
+    light = np.fmin.reduceat(weights, first) if first.size else weights[:0]
+    rows, cols = np.divmod(pair[first], n)
+    return sparse.csr_array((light, (rows, cols)), shape=(n, n))
+
+
+def kept(owner, key, make, entries: int = 2):
+    """``make()``, kept on ``owner`` (frozen: in its ``__dict__``) under ``key``, the last
+    ``entries`` only: a walls' graph is made once per set of exit compounds while the
+    walls are kept (the stage runner keeps them per area)."""
+    cache = owner.__dict__.setdefault("_kept", {})
+    if key not in cache:
+        while len(cache) >= entries:
+            cache.pop(next(iter(cache)))
+        cache[key] = make()
+    return cache[key]
 
 
 def enter_ends(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,

@@ -53,7 +53,7 @@ from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
 from geo.walls.gates import assumed_access, ignored_why
 from geo.walls.graph import (access_points, close_access, compound_of, cut_at_outlines,
-                             enter_ends, gate_points, inner_owner, main_network_only,
+                             enter_ends, gate_points, inner_owner, kept, main_network_only,
                              on_minor_island, paths_lead_out, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
@@ -209,8 +209,9 @@ class Walls:
         comps = (np.flatnonzero(self.restrict) if exit_compounds is None
                  else np.unique(np.asarray(exit_compounds, dtype=np.int64)))
         comps = comps[self.restrict[comps]] if comps.size else comps
-        return walled_graph(self.network, self.edge_walled, self.access, self.edge_node_u,
-                            self.edge_node_v, self.n_nodes, comps)
+        return kept(self, ("graph", comps.tobytes()), lambda: walled_graph(
+            self.network, self.edge_walled, self.access, self.edge_node_u, self.edge_node_v,
+            self.n_nodes, comps))
 
     def compound_of(self, xy: np.ndarray) -> np.ndarray:
         """Gated position of the compound holding each point (-1: none)."""
