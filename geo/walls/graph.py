@@ -36,7 +36,8 @@ def cut_at_outlines(network: WalkNetwork, polygons: np.ndarray) -> WalkNetwork:
     """The network with every edge cut where it meets an outline (same CRS, classes kept)."""
     geoms = network.edge_geometry
     outlines = shapely.boundary(polygons)
-    e_idx, o_idx = shapely.STRtree(outlines).query(geoms, predicate="intersects")
+    # the few outlines prepared for the test, not the many edges
+    o_idx, e_idx = shapely.STRtree(geoms).query(outlines, predicate="intersects")
     cuts_e, cuts_at = [], []
     if e_idx.size:
         hits = shapely.intersection(geoms[e_idx], outlines[o_idx])
@@ -365,7 +366,8 @@ def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
         return out
     finite = np.flatnonzero(np.isfinite(xy).all(axis=1))
     # boxes first, then the exact test on the candidates (strictly inside, as 'within')
-    src, tgt = shapely.STRtree(polygons).query(shapely.points(xy[finite]))
+    src, tgt = _in_boxes(shapely.bounds(polygons), xy[finite])
+    shapely.prepare(polygons)  # kept on the outlines: every later test is quicker too
     inside = shapely.contains_xy(polygons[tgt], xy[finite[src], 0], xy[finite[src], 1])
     src, tgt = src[inside], tgt[inside]
     order = np.lexsort((tgt, src))
@@ -374,6 +376,43 @@ def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
     first[1:] = src[1:] != src[:-1]
     out[finite[src[first]]] = tgt[first]
     return out
+
+
+def _in_boxes(box: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (point, box) pair with the point in the closed box, through a uniform grid of
+    cells the size of the median box (numpy only: no shapely point is made)."""
+    ok = np.isfinite(box).all(axis=1)
+    boxes = np.flatnonzero(ok)
+    if boxes.size == 0 or xy.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    b = box[boxes]
+    lo = b[:, :2].min(axis=0)
+    cell = float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])))
+    cell = cell if cell > 0 else 1.0
+    while True:  # a few huge boxes among small ones: coarser cells
+        i0, j0, i1, j1 = (np.floor((b - np.tile(lo, 2)) / cell).astype(np.int64).T)
+        ni, nj = i1 - i0 + 1, j1 - j0 + 1
+        count = ni * nj
+        if count.sum() <= 8 * b.shape[0] + 1_000_000:
+            break
+        cell *= 2
+    width = int(i1.max()) + 2
+    which = np.repeat(np.arange(b.shape[0]), count)  # every (box, cell it covers)
+    k = np.arange(which.size) - np.repeat(np.cumsum(count) - count, count)
+    cells = (j0[which] + k // ni[which]) * width + i0[which] + k % ni[which]
+    order = np.argsort(cells, kind="stable")
+    cells, which = cells[order], which[order]
+    pi, pj = np.floor((xy - lo) / cell).astype(np.int64).T  # as the boxes' (monotone)
+    inside = (pi >= 0) & (pj >= 0) & (pi < width)
+    p_cell = np.where(inside, pj * width + pi, -1)
+    first = np.searchsorted(cells, p_cell)
+    n = np.where(inside, np.searchsorted(cells, p_cell, side="right") - first, 0)
+    src = np.repeat(np.arange(xy.shape[0]), n)
+    at = np.repeat(first, n) + np.arange(src.size) - np.repeat(np.cumsum(n) - n, n)
+    tgt = which[at]
+    x, y = xy[src, 0], xy[src, 1]
+    keep = (x >= b[tgt, 0]) & (x <= b[tgt, 2]) & (y >= b[tgt, 1]) & (y <= b[tgt, 3])
+    return src[keep], boxes[tgt[keep]]
 
 
 def paths_lead_out(net: WalkNetwork, edge_walled: np.ndarray, access: pd.DataFrame,
