@@ -479,6 +479,7 @@ def _assemble(net: WalkNetwork, cands: gpd.GeoDataFrame, polys: np.ndarray, ids:
     """The walls of the compounds that ``restrict``; the others (opened) keep their access
     points and inner paths as ways in and out, but walls of theirs block nobody."""
     access = access.copy()
+    access.attrs = {}  # read into the report: pandas would deep-copy them on every column
     access["node"] = np.where(access["inside"].to_numpy() < 0, -1, access["node"].to_numpy()) \
         if "inside" in access.columns else access["node"]
     walled = access["compound"].to_numpy()
