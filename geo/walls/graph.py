@@ -3,6 +3,8 @@ the directed walled graph (the rule itself is documented in :mod:`geo.walls`).""
 
 from __future__ import annotations
 
+import hashlib
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -59,6 +61,24 @@ def cut_at_outlines(network: WalkNetwork, polygons: np.ndarray) -> WalkNetwork:
     keep[1:] = (edge[1:] != edge[:-1]) | (at[1:] - at[:-1] > 0.05)
     edge, at = edge[keep], at[keep]
     return _split_edges(network, edge, at)
+
+
+def cut_network(network: WalkNetwork, polygons: np.ndarray) -> tuple[WalkNetwork, np.ndarray]:
+    """:func:`cut_at_outlines` and :func:`inner_owner` of the cut network, kept on
+    ``network`` per set of outlines (by content): a gate added or closed, a compound opened
+    or the walls turned off leave the outlines cut as they are (opened compounds are cut
+    too), so the cut network, with the snap grid and components made on it, is made once
+    per area."""
+    if polygons.size == 0:
+        return network, inner_owner(network, polygons)
+    key = ("cut", hashlib.blake2b(b"".join(shapely.to_wkb(polygons)), digest_size=16).digest())
+
+    def make() -> tuple[WalkNetwork, np.ndarray]:
+        net = cut_at_outlines(network, polygons)
+        return net, inner_owner(net, polygons)
+
+    net, owner = kept(network, key, make)
+    return net, owner.copy()
 
 
 def _split_edges(network: WalkNetwork, edge: np.ndarray, at: np.ndarray) -> WalkNetwork:
@@ -238,8 +258,8 @@ def _min_csr(rows, cols, weights, n) -> sparse.csr_array:
 
 def kept(owner, key, make, entries: int = 2):
     """``make()``, kept on ``owner`` (frozen: in its ``__dict__``) under ``key``, the last
-    ``entries`` only: a walls' graph is made once per set of exit compounds while the
-    walls are kept (the stage runner keeps them per area)."""
+    ``entries`` only: a walls' graph per set of exit compounds, a network's cut network
+    per set of outlines."""
     cache = owner.__dict__.setdefault("_kept", {})
     if key not in cache:
         while len(cache) >= entries:

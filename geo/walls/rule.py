@@ -52,8 +52,8 @@ from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
 from geo.walls.gates import assumed_access, ignored_why
-from geo.walls.graph import (access_points, close_access, compound_of, cut_at_outlines,
-                             enter_ends, gate_points, inner_owner, kept, main_network_only,
+from geo.walls.graph import (access_points, close_access, compound_of, cut_network,
+                             enter_ends, gate_points, kept, main_network_only,
                              on_minor_island, paths_lead_out, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
@@ -421,8 +421,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     # opened compounds keep their access points: a wall only takes ways away
     walls_at = np.flatnonzero(np.isin(status, ("gated", "opened")))
     polys = cands.geometry.to_numpy()[walls_at]
-    net = cut_at_outlines(network, polys) if polys.size else network
-    edge_owner = inner_owner(net, polys)
+    net, edge_owner = cut_network(network, polys)  # kept on the network per outlines
     gate_xy = gate_points(gates, crs)
     added_xy = wgs84_to(settings.added_gates, crs)
     closed_xy = wgs84_to(settings.closed_gates, crs)

@@ -4,6 +4,8 @@ walled graph kept on the walls and the walls kept by the stage runner (issue 23)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -154,6 +156,22 @@ def test_walled_graph_is_kept_per_exit_set_and_equals_a_fresh_one():
     assert (first[0] != fresh).nnz == 0 and first[0].nnz == fresh.nnz
     every = walls.graph()
     assert every is not first and every[0].shape[0] > first[0].shape[0]
+
+
+def test_the_cut_network_is_kept_per_outlines_and_walls_on_it_are_a_fresh_build_s():
+    area = synthetic_district(20_000, seed=3)
+    first = build_walls(area.network, area.compounds, area.gates)
+    opened = WallSettings(open_compounds=(str(area.compounds["compound_id"].iloc[0]),))
+    again = build_walls(area.network, area.compounds, area.gates, settings=opened)
+    assert again.network is first.network  # the outlines did not change
+    fresh = build_walls(replace(area.network), area.compounds, area.gates, settings=opened)
+    assert fresh.network is not again.network
+    pd.testing.assert_frame_equal(again.access, fresh.access, check_exact=True)
+    for name in ("edge_compound", "edge_walled", "edge_node_u", "edge_node_v", "restrict"):
+        assert np.array_equal(getattr(again, name), getattr(fresh, name)), name
+    assert again.report == fresh.report and again.n_gated == first.n_gated - 1
+    smaller = area.compounds.iloc[1:]
+    assert build_walls(area.network, smaller, area.gates).network is not first.network
 
 
 def test_the_runner_builds_the_walls_once_while_the_grids_change():
