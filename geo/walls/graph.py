@@ -258,9 +258,10 @@ def _min_csr(rows, cols, weights, n) -> sparse.csr_array:
 
 def kept(owner, key, make, entries: int = 2):
     """``make()``, kept on ``owner`` (frozen: in its ``__dict__``) under ``key``, the last
-    ``entries`` only: a walls' graph per set of exit compounds, a network's cut network
-    per set of outlines."""
-    cache = owner.__dict__.setdefault("_kept", {})
+    ``entries`` of each kind (``key[0]``) only: a walls' graph per set of exit compounds,
+    a network's cut network per set of outlines, a cut network's snap grids per set of
+    edges."""
+    cache = owner.__dict__.setdefault("_kept", {}).setdefault(key[0], {})
     if key not in cache:
         while len(cache) >= entries:
             cache.pop(next(iter(cache)))

@@ -260,15 +260,15 @@ class Walls:
         return Snap(edge, along, offset), compound
 
     def _edges(self, part: str) -> tuple[np.ndarray, np.ndarray, object]:
-        """Ids, geometries and segment grid of the ``inner`` or ``outside`` edges (built
-        once per walls: homes and facilities share them)."""
-        cache = self.__dict__.setdefault("_grids", {})
-        if part not in cache:
-            mask = self.edge_walled >= 0 if part == "inner" else self.edge_walled < 0
+        """Ids, geometries and segment grid of the ``inner`` or ``outside`` edges (kept on
+        the cut network per set of edges: homes, facilities and a gate edit share them)."""
+        mask = self.edge_walled >= 0 if part == "inner" else self.edge_walled < 0
+
+        def make() -> tuple[np.ndarray, np.ndarray, object]:
             ids = np.flatnonzero(mask)
             geoms = self.network.edge_geometry[ids]
-            cache[part] = (ids, geoms, build_segment_grid(geoms) if ids.size else None)
-        return cache[part]
+            return ids, geoms, build_segment_grid(geoms) if ids.size else None
+        return kept(self.network, (part, np.packbits(mask).tobytes()), make)
 
     def _snap_own(self, xy, compound, who, max_snap_m, edge, along, offset) -> None:
         ids = np.flatnonzero(self.edge_walled >= 0)
