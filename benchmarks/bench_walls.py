@@ -75,7 +75,7 @@ def synthetic(households: int, repeat: int) -> dict:
     every household's minutes per service, the walled side also the minutes without walls
     that it may not undercut and that the summary compares against):
 
-    ``cold``   a first run or a gate edit: nothing made before on either side (each repeat
+    ``cold``   a first run: nothing made before on either side (each repeat
                gets its own copy of the network, so neither side finds the network's
                snap grid or components made);
     ``warm``   a re-run after the grids or the services measured changed: the network's
