@@ -388,7 +388,6 @@ def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
     finite = np.flatnonzero(np.isfinite(xy).all(axis=1))
     # boxes first, then the exact test on the candidates (strictly inside, as 'within')
     src, tgt = _in_boxes(shapely.bounds(polygons), xy[finite])
-    shapely.prepare(polygons)  # kept on the outlines: every later test is quicker too
     inside = shapely.contains_xy(polygons[tgt], xy[finite[src], 0], xy[finite[src], 1])
     src, tgt = src[inside], tgt[inside]
     order = np.lexsort((tgt, src))
