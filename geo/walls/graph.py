@@ -4,6 +4,7 @@ the directed walled graph (the rule itself is documented in :mod:`geo.walls`).""
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import geopandas as gpd
 import numpy as np
@@ -261,12 +262,20 @@ def kept(owner, key, make, entries: int = 2):
     ``entries`` of each kind (``key[0]``) only: a walls' graph per set of exit compounds,
     a network's cut network per set of outlines, a cut network's snap grids per set of
     edges."""
-    cache = owner.__dict__.setdefault("_kept", {}).setdefault(key[0], {})
-    if key not in cache:
+    with _KEPT_LOCK:  # the page's threads may ask at once (made twice at worst)
+        cache = owner.__dict__.setdefault("_kept", {}).setdefault(key[0], {})
+        if key in cache:
+            return cache[key]
+    value = make()
+    with _KEPT_LOCK:
+        cache.pop(key, None)
         while len(cache) >= entries:
             cache.pop(next(iter(cache)))
-        cache[key] = make()
-    return cache[key]
+        cache[key] = value
+    return value
+
+
+_KEPT_LOCK = threading.Lock()
 
 
 def enter_ends(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,
