@@ -130,7 +130,10 @@ def _checks(r: "Runner", _part: None, base: Base):
 
 
 def _index(r: "Runner", _part: None, base: Base):
-    walls = index_walls(r.inputs.area, r.settings, r.walk)
+    # the walls depend on the area, the wall settings and the snap cap only: built once
+    # and kept (in the runner's cache) while the grids or the services measured change
+    walls = r.cache.get("walls", (r.inputs.identity(), r.settings.walls, r.walk.max_snap_m),
+                        lambda: index_walls(r.inputs.area, r.settings, r.walk))
     return index_stage(base.households, base.facilities, r.network, r.walk,
                        boundary=r.boundary, walls=walls)
 

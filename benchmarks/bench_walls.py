@@ -8,7 +8,15 @@ Run from the repository root::
 1. ``synthetic``: the 100,000-household synthetic district (every compound walled, paths
    reach the streets through one or two gates). Reach with walls (build the walls, snap,
    walled multi-source Dijkstra for all 13 services) against the same reach without
-   walls, on the same homes and facilities. Target: walls cost less than 2× the time.
+   walls, on the same homes and facilities, both giving every household's minutes per
+   service. Four cases (see :func:`synthetic`): ``cold`` (a first run, nothing kept on
+   either side), ``warm`` (a re-run after a grid or services change: the network's snap
+   grid and the walls kept), ``gate_edit`` (a compound opened on the kept area) and
+   ``speed`` (a speed change: the index kept). Issue 23's goal is 1.2x; the walled
+   answer contains the plain one (a wall only takes ways away: the walled walk is never
+   reported shorter than the walk without walls, which the summary compares against),
+   so it cannot cost less than the plain run plus a second search of every service on
+   the walled graph (about 2x).
 2. ``beijing``: the real OpenStreetMap sample ``../shared/data/beijing_xueqing.osm``
    through the whole pipeline; how many households' minutes change with walls and by how
    much (median, 90th percentile, longer and shorter walks), and coverage per service
@@ -24,6 +32,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -34,49 +43,102 @@ from analysis import reach as R  # noqa: E402
 from analysis.reach.walls import compound_access  # noqa: E402
 from analysis.settings import WalkSettings  # noqa: E402
 from geo.synthetic import synthetic_district  # noqa: E402
-from geo.walls import build_walls  # noqa: E402
+from geo.walls import WallSettings, build_walls  # noqa: E402
 
 BEIJING = Path(__file__).resolve().parents[2] / "shared" / "data" / "beijing_xueqing.osm"
 
 
-def _timed(fn, repeat: int):
+def _timed(fn, repeat: int, fresh=None):
+    """Median wall and CPU seconds of ``fn`` (given ``fresh()`` each time, made untimed)."""
     walls_s, cpus, out = [], [], None
     for _ in range(repeat):
+        arg = fresh() if fresh is not None else None
         t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
+        out = fn(arg) if fresh is not None else fn()
         walls_s.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     return out, float(np.median(walls_s)), float(np.median(cpus))
 
 
+def _pair(plain, walled, repeat: int, fresh=None) -> dict:
+    """Both sides timed back to back, the same number of times, on the same inputs."""
+    p_out, p_wall, p_cpu = _timed(plain, repeat, fresh)
+    w_out, w_wall, w_cpu = _timed(walled, repeat, fresh)
+    return {"outputs": (p_out, w_out),
+            "without_walls_s": {"wall": round(p_wall, 3), "cpu": round(p_cpu, 3)},
+            "with_walls_s": {"wall": round(w_wall, 3), "cpu": round(w_cpu, 3)},
+            "ratio_cpu": round(w_cpu / p_cpu, 2), "ratio_wall": round(w_wall / p_wall, 2)}
+
+
 def synthetic(households: int, repeat: int) -> dict:
+    """Four honest comparisons (the same homes and facilities on both sides; both give
+    every household's minutes per service, the walled side also the minutes without walls
+    that it may not undercut and that the summary compares against):
+
+    ``cold``   a first run: nothing made before on either side (each repeat
+               gets its own copy of the network, so neither side finds the network's
+               snap grid or components made);
+    ``warm``   a re-run after the grids or the services measured changed: the network's
+               snap grid kept on both sides, and the walls kept (the stage runner keeps
+               them per area, wall settings and snap cap);
+    ``gate_edit`` a planner opens a compound: the walls built again for the new settings
+               on the kept area (the network keeps its cut network per set of outlines),
+               against the plain re-run;
+    ``speed``  a speed or threshold change: the snapped index kept on both sides, only
+               the searches and minutes made again.
+    """
     area = synthetic_district(households)
     settings = WalkSettings()
     homes, fac = area.households, area.facilities
     services = settings.services
+    snap = settings.max_snap_m
 
-    def plain():
-        index = R.prepare_reach(area.network, homes, fac, max_snap_m=settings.max_snap_m,
-                                services=services)
+    def fresh():
+        return replace(area.network)  # a copy without the cached grid and components
+
+    def walls_on(network):
+        return build_walls(network, area.compounds, area.gates, max_snap_m=snap)
+
+    def plain(network=area.network):
+        index = R.prepare_reach(network, homes, fac, max_snap_m=snap, services=services)
         return index, R.household_minutes(index, settings, services)
 
-    def walled():
-        walls = build_walls(area.network, area.compounds, area.gates,
-                            max_snap_m=settings.max_snap_m)
-        index = R.prepare_reach(area.network, homes, fac, max_snap_m=settings.max_snap_m,
-                                services=services, walls=walls)
+    def walled(network=area.network, walls=None):
+        walls = walls_on(network) if walls is None else walls
+        index = R.prepare_reach(network, homes, fac, max_snap_m=snap, services=services,
+                                walls=walls)
         return index, R.household_minutes(index, settings, services)
 
-    (p_index, p_reach), p_wall, p_cpu = _timed(plain, repeat)
-    (w_index, w_reach), w_wall, w_cpu = _timed(walled, repeat)
+    cold = _pair(plain, walled, repeat, fresh)
+    (p_index, p_reach), (w_index, w_reach) = cold.pop("outputs")
+    kept = walls_on(area.network)
+    plain()  # the network's grid made, as a page re-run finds it
+    walled(walls=kept)
+    warm = _pair(plain, lambda: walled(walls=kept), repeat)
+    warm.pop("outputs")
+    # a planner opens a compound: new walls on the kept area (its cut network kept)
+    opened = WallSettings(open_compounds=(str(area.compounds["compound_id"].iloc[0]),))
+    edit = _pair(plain, lambda: walled(walls=build_walls(area.network, area.compounds,
+                                                         area.gates, settings=opened,
+                                                         max_snap_m=snap)), repeat)
+    edit.pop("outputs")
+    speed = _pair(lambda: R.household_minutes(p_index, settings, services),
+                  lambda: R.household_minutes(w_index, settings, services), repeat)
+    speed.pop("outputs")
+    # where the cold walled run's time goes
+    _, b_wall, _ = _timed(lambda n: walls_on(n), repeat, fresh)
+    _, i_wall, _ = _timed(lambda n: R.prepare_reach(n.network, homes, fac, max_snap_m=snap,
+                                                    services=services, walls=n),
+                          repeat, lambda: walls_on(fresh()))
     block = compound_access(w_index, w_reach, settings, services, plain=p_reach)
     return {
         "households": int(homes["households"].sum()), "household_points": len(homes),
         "network_nodes": area.network.n_nodes, "compounds": len(area.compounds),
         "compounds_gated": block["compounds_gated"], "access_points": block["access_points"],
-        "without_walls_s": {"wall": round(p_wall, 3), "cpu": round(p_cpu, 3)},
-        "with_walls_s": {"wall": round(w_wall, 3), "cpu": round(w_cpu, 3)},
-        "ratio_cpu": round(w_cpu / p_cpu, 2), "ratio_wall": round(w_wall / p_wall, 2),
+        **{k: cold[k] for k in ("without_walls_s", "with_walls_s", "ratio_cpu", "ratio_wall")},
+        "cold": cold, "warm": warm, "gate_edit": edit, "speed": speed,
+        "cold_walled_parts_s": {"build_walls": round(b_wall, 3), "prepare": round(i_wall, 3),
+                                "minutes": speed["with_walls_s"]["wall"]},
         "coverage": block["coverage"],
     }
 
@@ -104,11 +166,19 @@ def main() -> None:
     print(f"\n1. synthetic district, {s['households']:,} households "
           f"({s['household_points']:,} points), {s['network_nodes']:,} nodes, "
           f"{s['compounds_gated']}/{s['compounds']} compounds walled, access {s['access_points']}")
-    print(f"   reach without walls : {s['without_walls_s']['wall']:7.2f} s wall "
-          f"{s['without_walls_s']['cpu']:7.2f} s cpu")
-    print(f"   reach with walls    : {s['with_walls_s']['wall']:7.2f} s wall "
-          f"{s['with_walls_s']['cpu']:7.2f} s cpu   -> {s['ratio_cpu']}x cpu, "
-          f"{s['ratio_wall']}x wall (target < 2x)")
+    names = {"cold": "first run (nothing kept)",
+             "warm": "re-run, walls and snap grid kept",
+             "gate_edit": "compound opened, area kept",
+             "speed": "speed change (index kept)"}
+    for case, label in names.items():
+        c = s[case]
+        print(f"   {label:38s} without {c['without_walls_s']['wall']:6.3f} s wall "
+              f"{c['without_walls_s']['cpu']:6.3f} s cpu | with {c['with_walls_s']['wall']:6.3f} s "
+              f"wall {c['with_walls_s']['cpu']:6.3f} s cpu -> {c['ratio_cpu']}x cpu, "
+              f"{c['ratio_wall']}x wall")
+    parts = s["cold_walled_parts_s"]
+    print(f"   cold with walls, wall seconds: build walls {parts['build_walls']:.3f}, "
+          f"snap and graph {parts['prepare']:.3f}, minutes {parts['minutes']:.3f} (target 1.2x)")
     if BEIJING.is_file() and not args.skip_beijing:
         b = beijing()
         out["beijing"] = b

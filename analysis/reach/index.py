@@ -263,7 +263,8 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         "service": facilities["service"].astype(str).to_numpy(),
     })
     fxy = _xy(facilities)
-    fac["label"] = facility_labels(facilities)  # notes name facilities by name and place
+    # notes name facilities by name and place (with walls: the labels of the plain index)
+    fac["label"] = facility_labels(facilities) if plain is None else plain.facilities["label"].to_numpy()
     fac["x"], fac["y"] = fxy[:, 0], fxy[:, 1]
     known = fac["service"].isin(services).to_numpy()
     f_snap, f_moved, f_comp = snap_points(network, walls, fxy, max_snap_m, minor_island_share)

@@ -58,10 +58,27 @@ def _no_facility(index: ReachIndex) -> tuple[np.ndarray, np.ndarray]:
     return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
 
 
+def _column(index: ReachIndex, name: str) -> np.ndarray:
+    """A column of ``index.facilities`` (``xy``: both coordinates; ``access_node``: the
+    walls' access nodes) as an array, taken once per index and kept: a frame's column
+    costs far more than the arithmetic done with it per service."""
+    cache = index.__dict__.setdefault("_columns", {})
+    if name not in cache:
+        cache[name] = (index.facilities[["x", "y"]].to_numpy() if name == "xy" else
+                       index.walls.access["node"].to_numpy().astype(np.int64)
+                       if name == "access_node" else index.facilities[name].to_numpy())
+    return cache[name]
+
+
+def _rows(index: ReachIndex, service: str) -> np.ndarray:
+    """:meth:`ReachIndex.facility_rows` from the kept columns."""
+    return np.flatnonzero((_column(index, "service") == service) & (_column(index, "node") >= 0))
+
+
 def _nearest_rows(index: ReachIndex, rows: np.ndarray, sources: np.ndarray, dist: np.ndarray,
                   origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Node distances and the facility row of each node's nearest source (-1 where none)."""
-    n = index.n_base_nodes
+    n = int(index.graph.shape[0] - (_column(index, "node") >= 0).sum())
     dist = dist[:n]
     origin = origin[:n]
     # map virtual node → facility row
@@ -88,8 +105,8 @@ def _all_node_distances(index: ReachIndex, services: tuple[str, ...], settings: 
     its horizon), nodes numbered as in :func:`_search_graph` (``.own`` maps nodes there);
     the searches run on all cores at once."""
     search = _search_graph(index)
-    node = index.facilities["node"].to_numpy()
-    todo = [(index.facility_rows(service), settings.horizon_m(service)) for service in services]
+    node = _column(index, "node")
+    todo = [(_rows(index, service), settings.horizon_m(service)) for service in services]
     jobs = [(search.own(node[rows]), limit) for rows, limit in todo if rows.size]
     found = nearest_sources_many(search, jobs, own=True)
     for rows, _ in todo:
@@ -140,8 +157,7 @@ def _points_walk(index: ReachIndex, pts: SnappedPoints, dist: np.ndarray, neares
     # a facility on the home's own edge can be reached without passing a node
     if rows.size:
         net = index.network
-        fac = index.facilities
-        f_edge = fac["edge"].to_numpy()[rows]
+        f_edge = _column(index, "edge")[rows]
         rows = rows[f_edge >= 0]
         f_edge = f_edge[f_edge >= 0]
         has_facility = np.zeros(net.n_edges, dtype=bool)
@@ -151,8 +167,8 @@ def _points_walk(index: ReachIndex, pts: SnappedPoints, dist: np.ndarray, neares
             order = np.argsort(f_edge, kind="stable")
             f_edge, f_rows = f_edge[order], rows[order]
             f_len = net.edge_length_m[f_edge]
-            f_along = np.clip(fac["along_m"].to_numpy()[f_rows], 0.0, f_len)
-            f_off = fac["offset_m"].to_numpy()[f_rows]
+            f_along = np.clip(_column(index, "along_m")[f_rows], 0.0, f_len)
+            f_off = _column(index, "offset_m")[f_rows]
             e, t = pts.edge[sel], pts.t[sel]
             lo = np.searchsorted(f_edge, e, side="left")
             hi = np.searchsorted(f_edge, e, side="right")
@@ -175,15 +191,15 @@ def _walled_walk(index: ReachIndex, walk: np.ndarray, near: np.ndarray, dist: np
     detour) to each open access point of their compound, and to a facility inside the same
     compound (in place)."""
     w = index.walled
-    acc_node = index.walls.access["node"].to_numpy().astype(np.int64)
+    acc_node = _column(index, "access_node")
     via = w.gate_m + dist[acc_node[w.gate_access]]
     _take_min(walk, near, w.gate_home, via, nearest[acc_node[w.gate_access]])
-    comp = index.facilities["compound"].to_numpy()[rows]
+    comp = _column(index, "compound")[rows]
     inside = rows[comp >= 0]
     if inside.size == 0:
         return
-    f_comp = index.facilities["compound"].to_numpy()[inside]
-    fxy = index.facilities[["x", "y"]].to_numpy()[inside]
+    f_comp = _column(index, "compound")[inside]
+    fxy = _column(index, "xy")[inside]
     homes = np.flatnonzero((w.compound >= 0) & w.straight)
     homes = homes[np.argsort(w.compound[homes], kind="stable")]
     sorted_comp = w.compound[homes]
@@ -249,6 +265,9 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
     snap = index.household_snap if index.walled is None else index.walled.snap
     pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
     search = _search_graph(index)
+    if plain is not None:  # the answer without walls, a row per service (as made, no copy)
+        plain_walk = plain.walk_m.to_numpy().T
+        plain_near = plain.nearest.to_numpy().T
     if search.rank is not None:  # node distances come in the search graph's numbering
         pts = replace(pts, u=search.own(pts.u), v=search.own(pts.v))
     for k, (service, (rows, dist, nearest)) in enumerate(
@@ -258,7 +277,7 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
         if index.walled is not None:
             _walled_walk(index, walk, near, dist, nearest, rows)
         if plain is not None:  # a wall only takes ways away: never shorter than without
-            walk, near = _no_shorter(walk, near, plain, service)
+            walk, near = _no_shorter(walk, near, plain_walk[k], plain_near[k])
         beyond = ~(walk <= horizon)
         walk[beyond] = np.nan
         near[beyond] = -1
@@ -297,16 +316,16 @@ def _frame(block: np.ndarray, columns: dict, index: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(block.T, index=index, columns=list(columns), copy=False)
 
 
-def _no_shorter(walk: np.ndarray, near: np.ndarray, plain: HouseholdReach,
-                service: str) -> tuple[np.ndarray, np.ndarray]:
-    """The walled walk, or the walk without walls where that is longer (where the straight
-    line to a gate undercuts the street model, the street model stands; beyond the horizon
-    or off the network without walls stays so)."""
-    other = plain.walk_m[service].to_numpy()
-    other = np.where(np.isfinite(other), other, np.inf)
+def _no_shorter(walk: np.ndarray, near: np.ndarray, plain_walk: np.ndarray,
+                plain_near: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The walled walk, or the walk without walls (``plain_walk``, its facility
+    ``plain_near``) where that is longer (where the straight line to a gate undercuts the
+    street model, the street model stands; beyond the horizon or off the network without
+    walls stays so)."""
+    other = np.where(np.isfinite(plain_walk), plain_walk, np.inf)
     longer = other > walk
     return (np.where(longer, other, walk),
-            np.where(longer, plain.nearest[service].to_numpy().astype(np.int64), near))
+            np.where(longer, plain_near.astype(np.int64), near))
 
 
 def crow_flies_m(index: ReachIndex, service: str, *, limit_m: float = np.inf) -> np.ndarray:

@@ -20,52 +20,71 @@ def assumed_access(net: WalkNetwork, polys: np.ndarray, edge_owner: np.ndarray,
     """Assumed gates of ``compounds`` (positions in ``polys``): one on each side of the
     outline (north, east, south, west: the part of the outline seen from its centre in that
     quarter) that faces a street outside every compound within ``street_m``, at the point of
-    that side nearest the street; joined to the nearest street outside like an added gate."""
+    that side nearest the street; joined to the nearest street outside like an added gate.
+
+    Every (compound, side) is handled at once with shapely's array functions (the same
+    operations on the same geometries as one side at a time, so the same points)."""
     cols = {"compound": [], "x": [], "y": []}
     outside = np.flatnonzero(edge_owner < 0)
     if compounds.size == 0 or outside.size == 0:
         return _access_frame(cols, net, outside, max_snap_m)
     geoms = net.edge_geometry[outside]
     tree = shapely.STRtree(geoms)
-    for c in compounds:
-        poly = polys[c]
-        ring = shapely.boundary(poly)
-        cx, cy = shapely.get_coordinates(shapely.centroid(poly))[0]
-        minx, miny, maxx, maxy = poly.bounds
-        r = 2 * max(maxx - minx, maxy - miny) + 10
-        corners = {"n": ((-r, r), (r, r)), "e": ((r, r), (r, -r)),
-                   "s": ((r, -r), (-r, -r)), "w": ((-r, -r), (-r, r))}
-        found = []
-        for a, b in corners.values():
-            wedge = shapely.Polygon([(cx, cy), (cx + a[0], cy + a[1]), (cx + b[0], cy + b[1])])
-            side = shapely.intersection(ring, wedge)
-            if side.is_empty:
-                continue
-            near = tree.query(side, predicate="dwithin", distance=street_m)
-            if near.size == 0:
-                continue
-            # the street this side faces: the one alongside most of it; the gate where
-            # the side comes nearest to it (the middle of that stretch, for a parallel one)
-            faced = shapely.length(shapely.intersection(
-                side, shapely.buffer(geoms[near], street_m)))
-            d = shapely.distance(side, geoms[near])
-            k = near[np.lexsort((d, -np.round(faced, 1)))[0]]
-            d_k = float(shapely.distance(side, geoms[k]))
-            stretch = shapely.get_parts(shapely.line_merge(shapely.intersection(
-                side, shapely.buffer(geoms[k], d_k + 1.0))))
-            stretch = stretch[shapely.get_type_id(stretch) == 1]
-            if stretch.size:
-                part = stretch[int(np.argmax(shapely.length(stretch)))]
-                x, y = shapely.get_coordinates(
-                    shapely.line_interpolate_point(part, 0.5, normalized=True))[0]
-            else:
-                x, y = shapely.get_coordinates(shapely.shortest_line(side, geoms[k]))[0]
-            if all(np.hypot(x - fx, y - fy) > 1.0 for fx, fy in found):
-                found.append((x, y))
-        for x, y in found:
-            cols["compound"].append(int(c))
-            cols["x"].append(float(x))
-            cols["y"].append(float(y))
+    comp = np.asarray(compounds, dtype=np.int64)
+    poly = polys[comp]
+    ring = shapely.boundary(poly)
+    centre = shapely.get_coordinates(shapely.centroid(poly))
+    box = shapely.bounds(poly)
+    r = 2 * np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]) + 10
+    # wedges n, e, s, w of each compound, in that order: (compound, side) rows
+    corners = np.array([((-1, 1), (1, 1)), ((1, 1), (1, -1)),
+                        ((1, -1), (-1, -1)), ((-1, -1), (-1, 1))], dtype=float)
+    c = np.repeat(np.arange(comp.size), 4)
+    k = np.tile(np.arange(4), comp.size)
+    cx, cy, rr = centre[c, 0], centre[c, 1], r[c]
+    a, b = corners[k, 0], corners[k, 1]
+    ring_xy = np.stack([np.column_stack([cx, cy]),
+                        np.column_stack([cx + a[:, 0] * rr, cy + a[:, 1] * rr]),
+                        np.column_stack([cx + b[:, 0] * rr, cy + b[:, 1] * rr]),
+                        np.column_stack([cx, cy])], axis=1)
+    side = shapely.intersection(ring[c], shapely.polygons(ring_xy))
+    rows = np.flatnonzero(~shapely.is_empty(side))
+    src, near = tree.query(side[rows], predicate="dwithin", distance=street_m)
+    found = np.zeros((c.size, 2))
+    has = np.zeros(c.size, dtype=bool)
+    if src.size:
+        # the street each side faces: the one alongside most of it; the gate where the
+        # side comes nearest to it (the middle of that stretch, for a parallel one)
+        row = rows[src]
+        streets = np.unique(near)
+        buffered = np.empty(geoms.size, dtype=object)
+        buffered[streets] = shapely.buffer(geoms[streets], street_m)
+        faced = shapely.length(shapely.intersection(side[row], buffered[near]))
+        d = shapely.distance(side[row], geoms[near])
+        order = np.lexsort((d, -np.round(faced, 1), src))
+        first = order[np.concatenate([[True], src[order][1:] != src[order][:-1]])]
+        row, kk, d_k = row[first], near[first], d[first]
+        stretch = shapely.line_merge(shapely.intersection(
+            side[row], shapely.buffer(geoms[kk], d_k + 1.0)))
+        parts, of = shapely.get_parts(stretch, return_index=True)
+        line = shapely.get_type_id(parts) == 1
+        parts, of = parts[line], of[line]
+        xy = shapely.get_coordinates(shapely.shortest_line(side[row], geoms[kk]))[::2]
+        if parts.size:
+            pick = np.lexsort((-shapely.length(parts), of))
+            pick = pick[np.concatenate([[True], of[pick][1:] != of[pick][:-1]])]
+            xy[of[pick]] = shapely.get_coordinates(
+                shapely.line_interpolate_point(parts[pick], 0.5, normalized=True))
+        found[row], has[row] = xy, True
+    for i in range(comp.size):
+        kept: list[tuple[float, float]] = []
+        for x, y in found[4 * i:4 * i + 4][has[4 * i:4 * i + 4]]:
+            if all(np.hypot(x - fx, y - fy) > 1.0 for fx, fy in kept):
+                kept.append((float(x), float(y)))
+        for x, y in kept:
+            cols["compound"].append(int(comp[i]))
+            cols["x"].append(x)
+            cols["y"].append(y)
     return _access_frame(cols, net, outside, max_snap_m)
 
 

@@ -3,6 +3,9 @@ the directed walled graph (the rule itself is documented in :mod:`geo.walls`).""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -36,7 +39,8 @@ def cut_at_outlines(network: WalkNetwork, polygons: np.ndarray) -> WalkNetwork:
     """The network with every edge cut where it meets an outline (same CRS, classes kept)."""
     geoms = network.edge_geometry
     outlines = shapely.boundary(polygons)
-    e_idx, o_idx = shapely.STRtree(outlines).query(geoms, predicate="intersects")
+    # the few outlines prepared for the test, not the many edges
+    o_idx, e_idx = shapely.STRtree(geoms).query(outlines, predicate="intersects")
     cuts_e, cuts_at = [], []
     if e_idx.size:
         hits = shapely.intersection(geoms[e_idx], outlines[o_idx])
@@ -58,6 +62,24 @@ def cut_at_outlines(network: WalkNetwork, polygons: np.ndarray) -> WalkNetwork:
     keep[1:] = (edge[1:] != edge[:-1]) | (at[1:] - at[:-1] > 0.05)
     edge, at = edge[keep], at[keep]
     return _split_edges(network, edge, at)
+
+
+def cut_network(network: WalkNetwork, polygons: np.ndarray) -> tuple[WalkNetwork, np.ndarray]:
+    """:func:`cut_at_outlines` and :func:`inner_owner` of the cut network, kept on
+    ``network`` per set of outlines (by content): a gate added or closed, a compound opened
+    or the walls turned off leave the outlines cut as they are (opened compounds are cut
+    too), so the cut network, with the snap grid and components made on it, is made once
+    per area."""
+    if polygons.size == 0:
+        return network, inner_owner(network, polygons)
+    key = ("cut", hashlib.blake2b(b"".join(shapely.to_wkb(polygons)), digest_size=16).digest())
+
+    def make() -> tuple[WalkNetwork, np.ndarray]:
+        net = cut_at_outlines(network, polygons)
+        return net, inner_owner(net, polygons)
+
+    net, owner = kept(network, key, make)
+    return net, owner.copy()
 
 
 def _split_edges(network: WalkNetwork, edge: np.ndarray, at: np.ndarray) -> WalkNetwork:
@@ -226,11 +248,34 @@ def close_access(access: pd.DataFrame, closed_xy: np.ndarray, match_m: float) ->
 
 def _min_csr(rows, cols, weights, n) -> sparse.csr_array:
     """Directed CSR keeping the lightest of parallel arcs (zeros stay arcs)."""
-    order = np.lexsort((weights, cols, rows))
-    rows, cols, weights = rows[order], cols[order], weights[order]
-    first = np.ones(rows.size, dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    return sparse.csr_array((weights[first], (rows[first], cols[first])), shape=(n, n))
+    pair = rows.astype(np.int64) * n + cols
+    order = np.argsort(pair, kind="stable")
+    pair, weights = pair[order], weights[order]
+    first = np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1]]))
+    light = np.fmin.reduceat(weights, first) if first.size else weights[:0]
+    rows, cols = np.divmod(pair[first], n)
+    return sparse.csr_array((light, (rows, cols)), shape=(n, n))
+
+
+def kept(owner, key, make, entries: int = 2):
+    """``make()``, kept on ``owner`` (frozen: in its ``__dict__``) under ``key``, the last
+    ``entries`` of each kind (``key[0]``) only: a walls' graph per set of exit compounds,
+    a network's cut network per set of outlines, a cut network's snap grids per set of
+    edges."""
+    with _KEPT_LOCK:  # the page's threads may ask at once (made twice at worst)
+        cache = owner.__dict__.setdefault("_kept", {}).setdefault(key[0], {})
+        if key in cache:
+            return cache[key]
+    value = make()
+    with _KEPT_LOCK:
+        cache.pop(key, None)
+        while len(cache) >= entries:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
+    return value
+
+
+_KEPT_LOCK = threading.Lock()
 
 
 def enter_ends(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,
@@ -337,7 +382,7 @@ def inner_owner(net: WalkNetwork, polygons: np.ndarray) -> np.ndarray:
     owner = compound_of(polygons, mid)
     hit = np.flatnonzero(owner >= 0)
     if hit.size:  # along an outline is outside
-        near = shapely.dwithin(shapely.boundary(polygons[owner[hit]]),
+        near = shapely.dwithin(shapely.boundary(polygons)[owner[hit]],
                                shapely.points(mid[hit]), 0.05)
         owner[hit[near]] = -1
     owner[net.edge_class == "arterial"] = -1  # public streets stay public
@@ -350,13 +395,53 @@ def compound_of(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
     if polygons.size == 0 or xy.shape[0] == 0:
         return out
     finite = np.flatnonzero(np.isfinite(xy).all(axis=1))
-    src, tgt = shapely.STRtree(polygons).query(shapely.points(xy[finite]), predicate="within")
+    # boxes first, then the exact test on the candidates (strictly inside, as 'within')
+    src, tgt = _in_boxes(shapely.bounds(polygons), xy[finite])
+    inside = shapely.contains_xy(polygons[tgt], xy[finite[src], 0], xy[finite[src], 1])
+    src, tgt = src[inside], tgt[inside]
     order = np.lexsort((tgt, src))
     src, tgt = src[order], tgt[order]
     first = np.ones(src.size, dtype=bool)
     first[1:] = src[1:] != src[:-1]
     out[finite[src[first]]] = tgt[first]
     return out
+
+
+def _in_boxes(box: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (point, box) pair with the point in the closed box, through a uniform grid of
+    cells the size of the median box (numpy only: no shapely point is made)."""
+    ok = np.isfinite(box).all(axis=1)
+    boxes = np.flatnonzero(ok)
+    if boxes.size == 0 or xy.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    b = box[boxes]
+    lo = b[:, :2].min(axis=0)
+    cell = float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])))
+    cell = cell if cell > 0 else 1.0
+    while True:  # a few huge boxes among small ones: coarser cells
+        i0, j0, i1, j1 = (np.floor((b - np.tile(lo, 2)) / cell).astype(np.int64).T)
+        ni, nj = i1 - i0 + 1, j1 - j0 + 1
+        count = ni * nj
+        if count.sum() <= 8 * b.shape[0] + 1_000_000:
+            break
+        cell *= 2
+    width = int(i1.max()) + 2
+    which = np.repeat(np.arange(b.shape[0]), count)  # every (box, cell it covers)
+    k = np.arange(which.size) - np.repeat(np.cumsum(count) - count, count)
+    cells = (j0[which] + k // ni[which]) * width + i0[which] + k % ni[which]
+    order = np.argsort(cells, kind="stable")
+    cells, which = cells[order], which[order]
+    pi, pj = np.floor((xy - lo) / cell).astype(np.int64).T  # as the boxes' (monotone)
+    inside = (pi >= 0) & (pj >= 0) & (pi < width)
+    p_cell = np.where(inside, pj * width + pi, -1)
+    first = np.searchsorted(cells, p_cell)
+    n = np.where(inside, np.searchsorted(cells, p_cell, side="right") - first, 0)
+    src = np.repeat(np.arange(xy.shape[0]), n)
+    at = np.repeat(first, n) + np.arange(src.size) - np.repeat(np.cumsum(n) - n, n)
+    tgt = which[at]
+    x, y = xy[src, 0], xy[src, 1]
+    keep = (x >= b[tgt, 0]) & (x <= b[tgt, 2]) & (y >= b[tgt, 1]) & (y <= b[tgt, 3])
+    return src[keep], boxes[tgt[keep]]
 
 
 def paths_lead_out(net: WalkNetwork, edge_walled: np.ndarray, access: pd.DataFrame,

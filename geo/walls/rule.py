@@ -52,8 +52,8 @@ from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
 from geo.walls.gates import assumed_access, ignored_why
-from geo.walls.graph import (access_points, close_access, compound_of, cut_at_outlines,
-                             enter_ends, gate_points, inner_owner, main_network_only,
+from geo.walls.graph import (access_points, close_access, compound_of, cut_network,
+                             enter_ends, gate_points, kept, main_network_only,
                              on_minor_island, paths_lead_out, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
@@ -209,8 +209,9 @@ class Walls:
         comps = (np.flatnonzero(self.restrict) if exit_compounds is None
                  else np.unique(np.asarray(exit_compounds, dtype=np.int64)))
         comps = comps[self.restrict[comps]] if comps.size else comps
-        return walled_graph(self.network, self.edge_walled, self.access, self.edge_node_u,
-                            self.edge_node_v, self.n_nodes, comps)
+        return kept(self, ("graph", comps.tobytes()), lambda: walled_graph(
+            self.network, self.edge_walled, self.access, self.edge_node_u, self.edge_node_v,
+            self.n_nodes, comps))
 
     def compound_of(self, xy: np.ndarray) -> np.ndarray:
         """Gated position of the compound holding each point (-1: none)."""
@@ -259,15 +260,15 @@ class Walls:
         return Snap(edge, along, offset), compound
 
     def _edges(self, part: str) -> tuple[np.ndarray, np.ndarray, object]:
-        """Ids, geometries and segment grid of the ``inner`` or ``outside`` edges (built
-        once per walls: homes and facilities share them)."""
-        cache = self.__dict__.setdefault("_grids", {})
-        if part not in cache:
-            mask = self.edge_walled >= 0 if part == "inner" else self.edge_walled < 0
+        """Ids, geometries and segment grid of the ``inner`` or ``outside`` edges (kept on
+        the cut network per set of edges: homes, facilities and a gate edit share them)."""
+        mask = self.edge_walled >= 0 if part == "inner" else self.edge_walled < 0
+
+        def make() -> tuple[np.ndarray, np.ndarray, object]:
             ids = np.flatnonzero(mask)
             geoms = self.network.edge_geometry[ids]
-            cache[part] = (ids, geoms, build_segment_grid(geoms) if ids.size else None)
-        return cache[part]
+            return ids, geoms, build_segment_grid(geoms) if ids.size else None
+        return kept(self.network, (part, np.packbits(mask).tobytes()), make)
 
     def _snap_own(self, xy, compound, who, max_snap_m, edge, along, offset) -> None:
         ids = np.flatnonzero(self.edge_walled >= 0)
@@ -420,8 +421,7 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     # opened compounds keep their access points: a wall only takes ways away
     walls_at = np.flatnonzero(np.isin(status, ("gated", "opened")))
     polys = cands.geometry.to_numpy()[walls_at]
-    net = cut_at_outlines(network, polys) if polys.size else network
-    edge_owner = inner_owner(net, polys)
+    net, edge_owner = cut_network(network, polys)  # kept on the network per outlines
     gate_xy = gate_points(gates, crs)
     added_xy = wgs84_to(settings.added_gates, crs)
     closed_xy = wgs84_to(settings.closed_gates, crs)
@@ -478,6 +478,7 @@ def _assemble(net: WalkNetwork, cands: gpd.GeoDataFrame, polys: np.ndarray, ids:
     """The walls of the compounds that ``restrict``; the others (opened) keep their access
     points and inner paths as ways in and out, but walls of theirs block nobody."""
     access = access.copy()
+    access.attrs = {}  # read into the report: pandas would deep-copy them on every column
     access["node"] = np.where(access["inside"].to_numpy() < 0, -1, access["node"].to_numpy()) \
         if "inside" in access.columns else access["node"]
     walled = access["compound"].to_numpy()
