@@ -41,6 +41,9 @@ MIN_SHARED_M = 0.5
 EDGE_KINDS = ("block", "street", "arterial", "path")
 #: A boundary inside a block whose middle lies this close (m) to a mapped footpath follows it.
 PATH_SNAP_M = 8.0
+#: Blocks below this many are tessellated in one call (a block's diagram is many
+#: elements' work, so fewer make worthwhile chunks than for one geometry each).
+MIN_CHUNKED_BLOCKS = 64
 #: Faces smaller than this (m²) are slivers between nearly parallel lines, not blocks.
 MIN_BLOCK_M2 = 1.0
 
@@ -207,29 +210,18 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     site_xy = np.empty((site_block.size, 2))
     site_xy[site] = xy
     site_cell = np.empty(site_block.size, dtype=object)
-    bounds = np.r_[0, np.flatnonzero(np.diff(site_block)) + 1, site_block.size]
-    raw, raw_block, raw_site = [], [], []
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        if b <= a:
-            continue
-        block = block_geoms[site_block[a]]
-        if b - a == 1:
-            site_cell[a] = block
-            continue
-        vor = shapely.voronoi_polygons(shapely.multipoints(site_xy[a:b]), extend_to=block,
-                                       ordered=True)
-        raw.extend(polygonal(shapely.get_parts(vor)))
-        raw_block.extend([site_block[a]] * (b - a))
-        raw_site.extend(range(a, b))
-    if raw:
-        raw = np.asarray(raw, dtype=object)
+    raw, raw_block, raw_site = _voronoi_cells(site_xy, site_block, block_geoms, workers)
+    lone = np.flatnonzero(np.bincount(site_block, minlength=len(block_geoms))[site_block] == 1)
+    site_cell[lone] = block_geoms[site_block[lone]]  # a block's only site takes it whole
+    if raw.size:
         # GEOS's Voronoi cells of nearly collinear or nearly coincident sites can come out
         # with stray lines or a twisted ring; clipping needs valid polygons
         bad = np.flatnonzero(~shapely.is_valid(raw))
         raw[bad] = polygonal(shapely.make_valid(raw[bad]))
-        clipped = chunked(shapely.intersection, raw, block_geoms[np.asarray(raw_block)],
+        clipped = chunked(shapely.intersection, raw, block_geoms[raw_block],
                           grid_size=GRID_SIZE_M, workers=workers)
-        site_cell[np.asarray(raw_site)] = clipped
+        site_cell[raw_site] = clipped
+        del raw, clipped
 
     # share a site's cell among the units standing on it
     counts = np.bincount(site, minlength=site_block.size)
@@ -268,6 +260,37 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     }, geometry=np.r_[cells, shapely.set_precision(block_geoms[empty], GRID_SIZE_M)],
         crs=blocks.crs)
     return out
+
+
+def _voronoi_cells(site_xy: np.ndarray, site_block: np.ndarray, block_geoms: np.ndarray,
+                   workers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Voronoi cells of the sites of every block with more than one site, extended to
+    the block (unclipped, polygonal): one call over all blocks instead of one per block.
+
+    ``site_block`` is sorted. Returns the cells, their block positions and their site
+    positions (in site order within each block, as ``ordered=True`` gives them)."""
+    start = np.r_[0, np.flatnonzero(np.diff(site_block)) + 1]
+    size = np.diff(np.r_[start, site_block.size])
+    many = size > 1
+    if not many.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=object), empty, empty
+    group = np.repeat(np.arange(start.size), size)
+    take = many[group]
+    sites = np.flatnonzero(take)
+    groups = np.flatnonzero(many)
+    # one multipoint per block, in block order; GEOS gets the same sites as one call each
+    points = shapely.multipoints(site_xy[sites], indices=np.searchsorted(groups, group[sites]))
+    vor = chunked(_voronoi, points, block_geoms[site_block[start[groups]]], workers=workers,
+                  at_least=MIN_CHUNKED_BLOCKS)
+    parts, at = shapely.get_parts(vor, return_index=True)
+    if len(parts) != sites.size or not np.array_equal(at, np.searchsorted(groups, group[sites])):
+        raise RuntimeError("a Voronoi diagram lost a site")
+    return polygonal(parts), site_block[sites], sites
+
+
+def _voronoi(points: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    return shapely.voronoi_polygons(points, extend_to=blocks, ordered=True)
 
 
 def _single_parts(cells: np.ndarray, block_pos: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -324,8 +347,9 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
         arterial faces).
     """
     geoms = cells.geometry.to_numpy()
-    tree = shapely.STRtree(geoms)
-    i, j = tree.query(geoms, predicate="dwithin", distance=2 * GRID_SIZE_M)
+    # pairs whose boxes meet, in the tree's order: cells apart share nothing (their empty
+    # boundary is dropped below), so no distance test is needed first
+    i, j = shapely.STRtree(geoms).query(geoms)
     keep = i < j
     i, j = i[keep], j[keep]
     rings = shapely.boundary(geoms)
