@@ -32,7 +32,8 @@ import shapely
 
 from geo.crs import require_projected
 from geo.grids.parallel import chunked
-from geo.grids.shared_edges import shared_boundaries
+from geo.grids.adjacency import single_edge_pairs
+from geo.grids.shared_edges import CLEAR_M, shared_boundaries
 
 #: Coordinates are snapped to this grid (metres) so that neighbouring cells share edges.
 GRID_SIZE_M = 0.001
@@ -44,6 +45,8 @@ PATH_SNAP_M = 8.0
 #: Blocks below this many are tessellated in one call (a block's diagram is many
 #: elements' work, so fewer make worthwhile chunks than for one geometry each).
 MIN_CHUNKED_BLOCKS = 64
+#: A Voronoi cell this far (m) inside its block needs no clipping.
+INSIDE_M = 0.01
 #: Faces smaller than this (m²) are slivers between nearly parallel lines, not blocks.
 MIN_BLOCK_M2 = 1.0
 
@@ -218,10 +221,8 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
         # with stray lines or a twisted ring; clipping needs valid polygons
         bad = np.flatnonzero(~shapely.is_valid(raw))
         raw[bad] = polygonal(shapely.make_valid(raw[bad]))
-        clipped = chunked(shapely.intersection, raw, block_geoms[raw_block],
-                          grid_size=GRID_SIZE_M, workers=workers)
-        site_cell[raw_site] = clipped
-        del raw, clipped
+        site_cell[raw_site] = _clip(raw, raw_block, block_geoms, workers)
+        del raw
 
     # share a site's cell among the units standing on it
     counts = np.bincount(site, minlength=site_block.size)
@@ -289,6 +290,27 @@ def _voronoi_cells(site_xy: np.ndarray, site_block: np.ndarray, block_geoms: np.
     return polygonal(parts), site_block[sites], sites
 
 
+def _clip(raw: np.ndarray, raw_block: np.ndarray, block_geoms: np.ndarray,
+          workers: int) -> np.ndarray:
+    """``intersection(raw, block, grid_size=GRID_SIZE_M)`` of each Voronoi cell and its
+    block. A cell well inside its block (:data:`INSIDE_M` from its edges, so that no
+    vertex of the block is near enough to be snapped with the cell's) is its own clip:
+    the cell snapped, the same geometry, without the grid GEOS would carry on it."""
+    blocks = np.unique(raw_block)
+    inner = np.full(len(block_geoms), None, dtype=object)
+    inner[blocks] = shapely.buffer(block_geoms[blocks], -INSIDE_M)
+    shapely.prepare(inner[blocks])
+    inside = shapely.contains_properly(inner[raw_block], raw)
+    out = np.empty(len(raw), dtype=object)
+    cut = np.flatnonzero(~inside)
+    out[cut] = chunked(shapely.intersection, raw[cut], block_geoms[raw_block[cut]],
+                       grid_size=GRID_SIZE_M, workers=workers)
+    whole = np.flatnonzero(inside)
+    snapped = chunked(shapely.set_precision, raw[whole], grid_size=GRID_SIZE_M, workers=workers)
+    out[whole] = shapely.set_precision(snapped, 0.0, mode="pointwise")
+    return out
+
+
 def _voronoi(points: np.ndarray, blocks: np.ndarray) -> np.ndarray:
     return shapely.voronoi_polygons(points, extend_to=blocks, ordered=True)
 
@@ -315,6 +337,21 @@ def _single_parts(cells: np.ndarray, block_pos: np.ndarray, xy: np.ndarray) -> n
             host = same[int(np.argmax(shared))]
             cells[host] = shapely.union(cells[host], part, grid_size=GRID_SIZE_M)
     return cells
+
+
+class _Overlay:
+    """Shared boundaries of cell pairs by :func:`geo.grids.shared_edges.shared_boundaries`,
+    with the rings of only the cells asked about."""
+
+    def __init__(self, geoms: np.ndarray, workers: int):
+        self.geoms, self.workers = geoms, workers
+        self.rings = np.full(len(geoms), None, dtype=object)
+
+    def shared(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        need = np.unique(np.r_[i, j])
+        need = need[pd.isna(self.rings[need])]
+        self.rings[need] = shapely.boundary(self.geoms[need])
+        return shared_boundaries(self.rings, i, j, grid_size=GRID_SIZE_M, workers=self.workers)
 
 
 def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSeries | None = None,
@@ -352,28 +389,52 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     i, j = shapely.STRtree(geoms).query(geoms)
     keep = i < j
     i, j = i[keep], j[keep]
-    rings = shapely.boundary(geoms)
-    # cells are snapped to the same precision grid, so shared edges coincide exactly
-    common = shared_boundaries(rings, i, j, grid_size=GRID_SIZE_M, workers=workers)
-    shared = shapely.length(common)
+    # most pairs share one whole edge and nothing else: its length from the coordinates;
+    # the others through the overlay (cells are snapped to the same precision grid, so
+    # shared edges coincide exactly)
+    one_edge, ends, shared = single_edge_pairs(geoms, i, j, grid_size=GRID_SIZE_M,
+                                               clear_m=CLEAR_M)
+    overlay = _Overlay(geoms, workers)
+    slow = np.flatnonzero(~one_edge)
+    common = np.full(len(i), None, dtype=object)
+    common[slow] = overlay.shared(i[slow], j[slow])
+    shared[slow] = shapely.length(common[slow])
     keep = shared >= min_shared_m
     i, j, shared, common = i[keep], j[keep], shared[keep], common[keep]
+    one_edge, ends = one_edge[keep], ends[keep]
     block = cells["block_id"].to_numpy()
     face = cells["face_id"].to_numpy()
     kind = np.where(face[i] != face[j], "arterial", np.where(block[i] != block[j], "street", "block"))
+
+    def near(lines, which: np.ndarray, distance: float) -> np.ndarray:
+        """Which of the pairs ``which`` have the middle of their shared boundary within
+        ``distance`` of ``lines``."""
+        tree = shapely.STRtree(lines)
+        out = np.zeros(len(which), dtype=bool)
+        fast = np.flatnonzero(one_edge[which])
+        if fast.size:  # the edge's middle as GEOS finds it, from either end: where the
+            p, q = ends[which[fast], 0], ends[which[fast], 1]  # two disagree, the overlay
+            hits = [np.zeros(fast.size, dtype=bool) for _ in range(2)]
+            for hit, (a, b) in zip(hits, ((p, q), (q, p))):
+                hit[tree.query(shapely.points((b - a) * 0.5 + a), predicate="dwithin",
+                               distance=distance)[0]] = True
+            out[fast] = hits[0]
+            unsure = fast[hits[0] != hits[1]]
+            common[which[unsure]] = overlay.shared(i[which[unsure]], j[which[unsure]])
+            one_edge[which[unsure]] = False
+        rest = np.flatnonzero(~one_edge[which])
+        middle = shapely.line_interpolate_point(shapely.line_merge(common[which[rest]]), 0.5,
+                                                normalized=True)
+        out[rest[np.unique(tree.query(middle, predicate="dwithin", distance=distance)[0])]] = True
+        return out
+
     if arterials is not None and len(arterials):
         lines = arterials.to_numpy() if isinstance(arterials, gpd.GeoSeries) else np.asarray(arterials)
         street = np.flatnonzero(kind == "street")
-        middle = shapely.line_interpolate_point(shapely.line_merge(common[street]), 0.5,
-                                                normalized=True)
-        hit = shapely.STRtree(lines).query(middle, predicate="dwithin", distance=0.05)[0]
-        kind[street[np.unique(hit)]] = "arterial"
+        kind[street[near(lines, street, 0.05)]] = "arterial"
     if paths is not None and len(paths):
         lines = paths.to_numpy() if isinstance(paths, gpd.GeoSeries) else np.asarray(paths)
         inner = np.flatnonzero(kind == "block")
-        middle = shapely.line_interpolate_point(shapely.line_merge(common[inner]), 0.5,
-                                                normalized=True)
-        hit = shapely.STRtree(lines).query(middle, predicate="dwithin", distance=PATH_SNAP_M)[0]
         kind = kind.astype(object)
-        kind[inner[np.unique(hit)]] = "path"
+        kind[inner[near(lines, inner, PATH_SNAP_M)]] = "path"
     return pd.DataFrame({"i": i, "j": j, "shared_m": shared, "kind": kind})

@@ -1,0 +1,190 @@
+"""Neighbouring cells that share one whole edge, found from the cells' coordinates
+instead of a geometry overlay per pair.
+
+Most neighbouring cells of a tessellation share exactly one edge: the same two vertices,
+in both rings, already on the snapping grid. When, besides that edge, every other vertex of
+each ring keeps :data:`geo.grids.shared_edges.CLEAR_M` from the other ring and no edge of
+one ring crosses an edge of the other, the two rings meet in that edge and nothing else, so
+the overlay of the pair (:func:`geo.grids.shared_edges.shared_boundaries`) is that edge: its
+length is the length of the segment, computed the way GEOS computes it
+(``sqrt(dx·dx + dy·dy)``), to the bit. Every other pair (a T-junction across a street, a
+corner touch, two edges shared, a vertex near the other ring, a cell with a hole) is left
+to the overlay. The checks are conservative in floating point: a pair taken here is one
+whose rings provably meet in the shared edge only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+#: Candidate pairs checked at once (bounds the memory of the vertex × edge tables).
+PAIRS_AT_ONCE = 20_000
+
+
+def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_size: float,
+                      clear_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``(i[k], j[k])`` of polygons whose boundaries meet in exactly one shared edge.
+
+    Returns
+    -------
+    (bool array, array of shape (n, 2, 2), float array)
+        Per pair: whether it meets in one shared edge; the edge's ends (as in ring ``i``),
+        NaN elsewhere; its length (NaN elsewhere).
+    """
+    n = len(i)
+    ok = np.zeros(n, dtype=bool)
+    ends = np.full((n, 2, 2), np.nan)
+    length = np.full(n, np.nan)
+    if n == 0:
+        return ok, ends, length
+    simple = (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    simple &= ~shapely.is_empty(geoms)
+    # a polygon without holes: its coordinates are its shell's
+    xy, owner = shapely.get_coordinates(np.where(simple, geoms, None), return_index=True)
+    n_cells = len(geoms)
+    # edges k → k+1 within one ring (a ring repeats its first vertex last)
+    edge = np.flatnonzero(owner[1:] == owner[:-1])
+    count = np.bincount(owner[edge], minlength=n_cells)          # edges = vertices per ring
+    start = np.r_[0, np.cumsum(count)[:-1]]                       # first edge of each cell
+    a_xy, b_xy, e_cell = xy[edge], xy[edge + 1], owner[edge]
+    scale = 1.0 / grid_size
+    snapped = np.rint(xy * scale) / scale
+    on_grid = (snapped[:, 0] == xy[:, 0]) & (snapped[:, 1] == xy[:, 1])
+    grid_ok = np.bincount(owner[~on_grid], minlength=n_cells) == 0
+    # each edge under a key independent of its direction
+    swap = (a_xy[:, 0] > b_xy[:, 0]) | ((a_xy[:, 0] == b_xy[:, 0]) & (a_xy[:, 1] > b_xy[:, 1]))
+    lo = np.where(swap[:, None], b_xy, a_xy)
+    hi = np.where(swap[:, None], a_xy, b_xy)
+    order = np.lexsort((hi[:, 1], hi[:, 0], lo[:, 1], lo[:, 0]))
+    key = np.column_stack([lo, hi])[order]
+    new = np.r_[True, (key[1:] != key[:-1]).any(axis=1)]
+    run = np.cumsum(new) - 1
+    size = np.bincount(run)
+    # an edge in two cells is shared by them; an edge in one cell twice or in three cells
+    # makes its cells go to the overlay
+    twice = np.flatnonzero(size[run] == 2)
+    first, second = twice[new[twice]], twice[~new[twice]]
+    ca, cb = e_cell[order[first]], e_cell[order[second]]
+    odd = np.zeros(n_cells, dtype=bool)
+    odd[e_cell[order[size[run] > 2]]] = True
+    odd[ca[ca == cb]] = True
+    odd[cb[ca == cb]] = True
+    keep = ca != cb
+    ea, eb = order[first][keep], order[second][keep]             # edge positions
+    swap_pair = e_cell[ea] > e_cell[eb]
+    ea, eb = np.where(swap_pair, eb, ea), np.where(swap_pair, ea, eb)  # ea in the lower cell
+    pair_key = e_cell[ea].astype(np.int64) * n_cells + e_cell[eb]
+    pk, first_at, shared_count = np.unique(pair_key, return_index=True, return_counts=True)
+    # the candidate pairs (i < j) that share exactly one edge, and that edge
+    want = i.astype(np.int64) * n_cells + j
+    at = np.searchsorted(pk, want)
+    at = np.minimum(at, max(len(pk) - 1, 0))
+    found = (len(pk) > 0) & (pk[at] == want) if len(pk) else np.zeros(n, dtype=bool)
+    found &= shared_count[at] == 1 if len(pk) else found
+    found &= simple[i] & simple[j] & grid_ok[i] & grid_ok[j] & ~odd[i] & ~odd[j]
+    cand = np.flatnonzero(found)
+    edge_of = ea[first_at[at[cand]]]                              # the edge in ring i
+    p, q = a_xy[edge_of], b_xy[edge_of]
+    box = shapely.bounds(geoms)
+    for lo_k in range(0, cand.size, PAIRS_AT_ONCE):
+        part = cand[lo_k:lo_k + PAIRS_AT_ONCE]
+        pp, qq = p[lo_k:lo_k + PAIRS_AT_ONCE], q[lo_k:lo_k + PAIRS_AT_ONCE]
+        rings = _Rings(a_xy, b_xy, start, count, box, i[part], j[part], clear_m)
+        good = rings.alone(pp, qq) & ~rings.crossing()
+        sel = part[good]
+        ok[sel] = True
+        ends[sel, 0], ends[sel, 1] = pp[good], qq[good]
+        dx, dy = qq[good, 0] - pp[good, 0], qq[good, 1] - pp[good, 1]
+        length[sel] = np.sqrt(dx * dx + dy * dy)
+    return ok, ends, length
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a[:, 0] == b[:, 0]) & (a[:, 1] == b[:, 1])
+
+
+def _each(row_a: np.ndarray, row_b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (a, b) of items ``a`` (row ``row_a``) and ``b`` (row ``row_b``, sorted) of
+    the same row."""
+    cb = np.bincount(row_b, minlength=n)
+    first_b = np.r_[0, np.cumsum(cb)[:-1]]
+    rep = cb[row_a]
+    a = np.repeat(np.arange(len(row_a)), rep)
+    offset = np.arange(int(rep.sum())) - np.repeat(np.cumsum(rep) - rep, rep)
+    return a, first_b[row_a[a]] + offset
+
+
+class _Rings:
+    """The edges of both rings of some pairs, each ring's edges kept only where they come
+    near the other ring's bounds (the only places the rings can meet)."""
+
+    def __init__(self, a_xy, b_xy, start, count, box, ci, cj, clear_m):
+        self.n, self.clear = len(ci), clear_m
+        self.a_xy, self.b_xy = a_xy, b_xy
+        self.sides = [self._near_box(start, count, box, own, other)
+                      for own, other in ((ci, cj), (cj, ci))]
+
+    def _near_box(self, start, count, box, own, other):
+        rep = count[own]
+        row = np.repeat(np.arange(len(own)), rep)
+        edge = start[own][row] + np.arange(int(rep.sum())) - np.repeat(np.cumsum(rep) - rep, rep)
+        a, b = self.a_xy[edge], self.b_xy[edge]
+        lo, hi = box[other][row, :2] - self.clear, box[other][row, 2:] + self.clear
+        keep = ((np.maximum(a[:, 0], b[:, 0]) >= lo[:, 0]) & (np.minimum(a[:, 0], b[:, 0]) <= hi[:, 0])
+                & (np.maximum(a[:, 1], b[:, 1]) >= lo[:, 1]) & (np.minimum(a[:, 1], b[:, 1]) <= hi[:, 1]))
+        return row[keep], edge[keep]
+
+    def alone(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Per pair: each ring holds ``p`` and ``q`` once, and every other vertex of each
+        ring lies at least ``clear`` from the other ring."""
+        ok = np.ones(self.n, dtype=bool)
+        for (row, edge), (orow, oedge) in (self.sides, self.sides[::-1]):
+            # every vertex starts one edge, and a vertex near the other ring's bounds
+            # starts an edge near them: the vertices of the edges kept are all that can
+            # come near the other ring
+            v = self.a_xy[edge]
+            is_p, is_q = _same(v, p[row]), _same(v, q[row])
+            ok &= np.bincount(row[is_p], minlength=self.n) == 1
+            ok &= np.bincount(row[is_q], minlength=self.n) == 1
+            rest = ~(is_p | is_q)
+            row, v = row[rest], v[rest]
+            k, s = _each(row, orow, self.n)
+            seg = oedge[s]
+            ax, ay = self.a_xy[seg, 0], self.a_xy[seg, 1]
+            abx, aby = self.b_xy[seg, 0] - ax, self.b_xy[seg, 1] - ay
+            apx, apy = v[k, 0] - ax, v[k, 1] - ay
+            den = abx * abx + aby * aby
+            t = np.clip((apx * abx + apy * aby) / np.where(den > 0, den, 1.0), 0.0, 1.0)
+            dx, dy = apx - t * abx, apy - t * aby
+            # a micrometre more, for the rounding of this distance
+            near = dx * dx + dy * dy < (self.clear + 1e-6) ** 2
+            ok &= np.bincount(row[k[near]], minlength=self.n) == 0
+        return ok
+
+    def crossing(self) -> np.ndarray:
+        """Per pair: some edge of one ring may cross an edge of the other (edges that
+        share an end excepted: after :meth:`alone`, they meet only there)."""
+        (row, ei), (orow, ej) = self.sides
+        k, s = _each(row, orow, self.n)
+        row, ei, ej = row[k], ei[k], ej[s]
+        p1, p2, q1, q2 = self.a_xy[ei], self.b_xy[ei], self.a_xy[ej], self.b_xy[ej]
+        share = _same(p1, q1) | _same(p1, q2) | _same(p2, q1) | _same(p2, q2)
+        boxes = np.ones(len(p1), dtype=bool)
+        for d in (0, 1):
+            boxes &= np.minimum(p1[:, d], p2[:, d]) <= np.maximum(q1[:, d], q2[:, d])
+            boxes &= np.minimum(q1[:, d], q2[:, d]) <= np.maximum(p1[:, d], p2[:, d])
+        test = np.flatnonzero(boxes & ~share)
+        p1, p2, q1, q2 = p1[test], p2[test], q1[test], q2[test]
+
+        def side(a, b, c):
+            return ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1])
+                    - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+
+        # apart only where one segment lies strictly on one side of the other's line
+        apart = ((side(p1, p2, q1) * side(p1, p2, q2) > 0)
+                 | (side(q1, q2, p1) * side(q1, q2, p2) > 0))
+        return np.bincount(row[test[~apart]], minlength=self.n) > 0
+
+
+__all__ = ["single_edge_pairs"]
