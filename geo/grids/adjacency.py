@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 
 #: Candidate pairs checked at once (bounds the memory of the vertex × edge tables).
-PAIRS_AT_ONCE = 20_000
+PAIRS_AT_ONCE = 4_000
 
 
 def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_size: float,
@@ -45,37 +45,20 @@ def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_s
     n_cells = len(geoms)
     # edges k → k+1 within one ring (a ring repeats its first vertex last)
     edge = np.flatnonzero(owner[1:] == owner[:-1])
-    count = np.bincount(owner[edge], minlength=n_cells)          # edges = vertices per ring
+    a_xy, b_xy, e_cell = xy[edge], xy[edge + 1], owner[edge].astype(np.int32)
+    del xy, owner, edge
+    count = np.bincount(e_cell, minlength=n_cells)                # edges = vertices per ring
     start = np.r_[0, np.cumsum(count)[:-1]]                       # first edge of each cell
-    a_xy, b_xy, e_cell = xy[edge], xy[edge + 1], owner[edge]
-    scale = 1.0 / grid_size
-    snapped = np.rint(xy * scale) / scale
-    on_grid = (snapped[:, 0] == xy[:, 0]) & (snapped[:, 1] == xy[:, 1])
-    grid_ok = np.bincount(owner[~on_grid], minlength=n_cells) == 0
-    # each edge under a key independent of its direction
-    swap = (a_xy[:, 0] > b_xy[:, 0]) | ((a_xy[:, 0] == b_xy[:, 0]) & (a_xy[:, 1] > b_xy[:, 1]))
-    lo = np.where(swap[:, None], b_xy, a_xy)
-    hi = np.where(swap[:, None], a_xy, b_xy)
-    order = np.lexsort((hi[:, 1], hi[:, 0], lo[:, 1], lo[:, 0]))
-    key = np.column_stack([lo, hi])[order]
-    new = np.r_[True, (key[1:] != key[:-1]).any(axis=1)]
-    run = np.cumsum(new) - 1
-    size = np.bincount(run)
-    # an edge in two cells is shared by them; an edge in one cell twice or in three cells
-    # makes its cells go to the overlay
-    twice = np.flatnonzero(size[run] == 2)
-    first, second = twice[new[twice]], twice[~new[twice]]
-    ca, cb = e_cell[order[first]], e_cell[order[second]]
-    odd = np.zeros(n_cells, dtype=bool)
-    odd[e_cell[order[size[run] > 2]]] = True
-    odd[ca[ca == cb]] = True
-    odd[cb[ca == cb]] = True
-    keep = ca != cb
-    ea, eb = order[first][keep], order[second][keep]             # edge positions
-    swap_pair = e_cell[ea] > e_cell[eb]
-    ea, eb = np.where(swap_pair, eb, ea), np.where(swap_pair, ea, eb)  # ea in the lower cell
+    scale = 1.0 / grid_size                                       # every vertex starts an edge
+    off_grid = np.zeros(len(a_xy), dtype=bool)
+    for d in (0, 1):
+        off_grid |= np.rint(a_xy[:, d] * scale) / scale != a_xy[:, d]
+    grid_ok = np.bincount(e_cell[off_grid], minlength=n_cells) == 0
+    del off_grid
+    ea, eb, odd = _shared_edges(a_xy, b_xy, e_cell, n_cells)
     pair_key = e_cell[ea].astype(np.int64) * n_cells + e_cell[eb]
     pk, first_at, shared_count = np.unique(pair_key, return_index=True, return_counts=True)
+    del pair_key
     # the candidate pairs (i < j) that share exactly one edge, and that edge
     want = i.astype(np.int64) * n_cells + j
     at = np.searchsorted(pk, want)
@@ -83,6 +66,7 @@ def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_s
     found = (len(pk) > 0) & (pk[at] == want) if len(pk) else np.zeros(n, dtype=bool)
     found &= shared_count[at] == 1 if len(pk) else found
     found &= simple[i] & simple[j] & grid_ok[i] & grid_ok[j] & ~odd[i] & ~odd[j]
+    del want
     cand = np.flatnonzero(found)
     edge_of = ea[first_at[at[cand]]]                              # the edge in ring i
     p, q = a_xy[edge_of], b_xy[edge_of]
@@ -98,6 +82,38 @@ def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_s
         dx, dy = qq[good, 0] - pp[good, 0], qq[good, 1] - pp[good, 1]
         length[sel] = np.sqrt(dx * dx + dy * dy)
     return ok, ends, length
+
+
+def _shared_edges(a_xy: np.ndarray, b_xy: np.ndarray, e_cell: np.ndarray, n_cells: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edges found in exactly two cells, as (edge in the lower cell, edge in the higher
+    cell), and the cells that hold an edge twice or share one with two others (odd)."""
+    # each edge under a key independent of its direction
+    swap = (a_xy[:, 0] > b_xy[:, 0]) | ((a_xy[:, 0] == b_xy[:, 0]) & (a_xy[:, 1] > b_xy[:, 1]))
+    keys = [np.where(swap, b_xy[:, 0], a_xy[:, 0]), np.where(swap, b_xy[:, 1], a_xy[:, 1]),
+            np.where(swap, a_xy[:, 0], b_xy[:, 0]), np.where(swap, a_xy[:, 1], b_xy[:, 1])]
+    del swap
+    order = np.lexsort(keys[::-1]).astype(np.int32)
+    new = np.ones(len(order), dtype=bool)
+    for key in keys:
+        sorted_key = key[order]
+        new[1:] &= sorted_key[1:] == sorted_key[:-1]
+    del keys, sorted_key
+    new = ~new
+    new[0] = True
+    run = np.cumsum(new, dtype=np.int32) - 1
+    size = np.bincount(run)
+    odd = np.zeros(n_cells, dtype=bool)
+    odd[e_cell[order[size[run] > 2]]] = True
+    twice = np.flatnonzero(size[run] == 2)
+    del run, size
+    first, second = twice[new[twice]], twice[~new[twice]]
+    ea, eb = order[first], order[second]
+    same = e_cell[ea] == e_cell[eb]
+    odd[e_cell[ea[same]]] = True
+    ea, eb = ea[~same], eb[~same]
+    lower = e_cell[ea] < e_cell[eb]
+    return np.where(lower, ea, eb), np.where(lower, eb, ea), odd
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
