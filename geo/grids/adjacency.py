@@ -15,9 +15,15 @@ whose rings provably meet in the shared edge only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import shapely
 
+#: Pairs overlaid at once (bounds the memory of their boundaries).
+OVERLAID_AT_ONCE = 10_000
+#: Middles of shared edges made into points at once (bounds their memory).
+MIDDLES_AT_ONCE = 10_000
 #: Candidate pairs checked at once (bounds the memory of the vertex × edge tables).
 PAIRS_AT_ONCE = 4_000
 
@@ -82,6 +88,46 @@ def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_s
         dx, dy = qq[good, 0] - pp[good, 0], qq[good, 1] - pp[good, 1]
         length[sel] = np.sqrt(dx * dx + dy * dy)
     return ok, ends, length
+
+
+def overlay_middles(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, needs_middle: np.ndarray,
+                    *, overlay: Callable[..., np.ndarray], grid_size: float,
+                    min_shared_m: float, workers: int) -> tuple[np.ndarray, np.ndarray]:
+    """Length of the boundary each pair shares (by ``overlay``:
+    :func:`geo.grids.shared_edges.shared_boundaries`), and its middle (a point, None elsewhere) where ``needs_middle``
+    and the length is at least ``min_shared_m``: a few thousand pairs at a time, so that
+    only their boundaries are in memory at once."""
+    length = np.zeros(len(i))
+    middle = np.full(len(i), None, dtype=object)
+    for lo in range(0, len(i), OVERLAID_AT_ONCE):
+        a, b = i[lo:lo + OVERLAID_AT_ONCE], j[lo:lo + OVERLAID_AT_ONCE]
+        cells, at = np.unique(np.r_[a, b], return_inverse=True)
+        rings = shapely.boundary(geoms[cells])
+        common = overlay(rings, at[:len(a)], at[len(a):], grid_size=grid_size, workers=workers)
+        length[lo:lo + len(a)] = shapely.length(common)
+        want = np.flatnonzero(needs_middle[lo:lo + len(a)]
+                              & (length[lo:lo + len(a)] >= min_shared_m))
+        middle[lo + want] = shapely.line_interpolate_point(shapely.line_merge(common[want]),
+                                                           0.5, normalized=True)
+    return length, middle
+
+
+def edge_middles_near(tree: shapely.STRtree, ends: np.ndarray, distance: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Whether the middle of each edge (its ``ends``, shape (n, 2, 2)) lies within
+    ``distance`` of the tree's geometries, the middle taken as GEOS takes it along the
+    edge from either end; and where the two answers disagree (unsure)."""
+    hit = np.zeros(len(ends), dtype=bool)
+    unsure = np.zeros(len(ends), dtype=bool)
+    for lo in range(0, len(ends), MIDDLES_AT_ONCE):
+        p, q = ends[lo:lo + MIDDLES_AT_ONCE, 0], ends[lo:lo + MIDDLES_AT_ONCE, 1]
+        hits = [np.zeros(len(p), dtype=bool) for _ in range(2)]
+        for h, (a, b) in zip(hits, ((p, q), (q, p))):
+            h[tree.query(shapely.points((b - a) * 0.5 + a), predicate="dwithin",
+                         distance=distance)[0]] = True
+        hit[lo:lo + len(p)] = hits[0] & hits[1]
+        unsure[lo:lo + len(p)] = hits[0] != hits[1]
+    return hit, unsure
 
 
 def _shared_edges(a_xy: np.ndarray, b_xy: np.ndarray, e_cell: np.ndarray, n_cells: int
@@ -203,4 +249,4 @@ class _Rings:
         return np.bincount(row[test[~apart]], minlength=self.n) > 0
 
 
-__all__ = ["single_edge_pairs"]
+__all__ = ["edge_middles_near", "overlay_middles", "single_edge_pairs"]

@@ -32,7 +32,7 @@ import shapely
 
 from geo.crs import require_projected
 from geo.grids.parallel import chunked
-from geo.grids.adjacency import single_edge_pairs
+from geo.grids.adjacency import edge_middles_near, overlay_middles, single_edge_pairs
 from geo.grids.shared_edges import CLEAR_M, shared_boundaries
 
 #: Coordinates are snapped to this grid (metres) so that neighbouring cells share edges.
@@ -204,6 +204,7 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
         points = points.copy()
         points[outside] = shapely.get_point(edge, 0)
     xy = shapely.get_coordinates(points)
+    del points
 
     # distinct sites per block (units at the same spot share one Voronoi cell)
     key = pd.DataFrame({"b": block_pos, "x": np.round(xy[:, 0], 2), "y": np.round(xy[:, 1], 2)})
@@ -233,6 +234,7 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
         shares = np.maximum(hh[members], 1.0)
         for m, piece in zip(members, strips(site_cell[s], shares)):
             cells[m] = piece
+    del site_cell  # each generation of cells is freed as the next is made
     cells = chunked(shapely.set_precision, cells.astype(object), grid_size=GRID_SIZE_M,
                     workers=workers) if n else cells
     # a cell lost to snapping (a site squeezed against another): share the nearest cell
@@ -285,6 +287,7 @@ def _voronoi_cells(site_xy: np.ndarray, site_block: np.ndarray, block_geoms: np.
     vor = chunked(_voronoi, points, block_geoms[site_block[start[groups]]], workers=workers,
                   at_least=MIN_CHUNKED_BLOCKS)
     parts, at = shapely.get_parts(vor, return_index=True)
+    del vor
     if len(parts) != sites.size or not np.array_equal(at, np.searchsorted(groups, group[sites])):
         raise RuntimeError("a Voronoi diagram lost a site")
     return polygonal(parts), site_block[sites], sites
@@ -339,21 +342,6 @@ def _single_parts(cells: np.ndarray, block_pos: np.ndarray, xy: np.ndarray) -> n
     return cells
 
 
-class _Overlay:
-    """Shared boundaries of cell pairs by :func:`geo.grids.shared_edges.shared_boundaries`,
-    with the rings of only the cells asked about."""
-
-    def __init__(self, geoms: np.ndarray, workers: int):
-        self.geoms, self.workers = geoms, workers
-        self.rings = np.full(len(geoms), None, dtype=object)
-
-    def shared(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        need = np.unique(np.r_[i, j])
-        need = need[pd.isna(self.rings[need])]
-        self.rings[need] = shapely.boundary(self.geoms[need])
-        return shared_boundaries(self.rings, i, j, grid_size=GRID_SIZE_M, workers=self.workers)
-
-
 def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSeries | None = None,
                    paths: np.ndarray | gpd.GeoSeries | None = None,
                    min_shared_m: float = MIN_SHARED_M, workers: int = 1) -> pd.DataFrame:
@@ -394,45 +382,47 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     # shared edges coincide exactly)
     one_edge, ends, shared = single_edge_pairs(geoms, i, j, grid_size=GRID_SIZE_M,
                                                clear_m=CLEAR_M)
-    overlay = _Overlay(geoms, workers)
-    slow = np.flatnonzero(~one_edge)
-    common = np.full(len(i), None, dtype=object)
-    common[slow] = overlay.shared(i[slow], j[slow])
-    shared[slow] = shapely.length(common[slow])
-    keep = shared >= min_shared_m
-    i, j, shared, common = i[keep], j[keep], shared[keep], common[keep]
-    one_edge, ends = one_edge[keep], ends[keep]
     block = cells["block_id"].to_numpy()
     face = cells["face_id"].to_numpy()
+    art = arterials is not None and len(arterials) > 0
+    foot = paths is not None and len(paths) > 0
+    # the middle of the shared boundary is asked for across a street (is it an arterial
+    # road?) and inside a block (is it a footpath?)
+    needs_middle = (face[i] == face[j]) & (((block[i] != block[j]) & art) | ((block[i] == block[j]) & foot))
+    slow = np.flatnonzero(~one_edge)
+    shared[slow], middle = overlay_middles(geoms, i[slow], j[slow], needs_middle[slow],
+                                           overlay=shared_boundaries, grid_size=GRID_SIZE_M,
+                                           min_shared_m=min_shared_m, workers=workers)
+    keep = shared >= min_shared_m
+    middles = np.full(len(i), None, dtype=object)
+    middles[slow] = middle
+    i, j, shared, middles = i[keep], j[keep], shared[keep], middles[keep]
+    one_edge, ends = one_edge[keep], ends[keep]
     kind = np.where(face[i] != face[j], "arterial", np.where(block[i] != block[j], "street", "block"))
 
     def near(lines, which: np.ndarray, distance: float) -> np.ndarray:
         """Which of the pairs ``which`` have the middle of their shared boundary within
         ``distance`` of ``lines``."""
         tree = shapely.STRtree(lines)
+        fast = one_edge[which]
         out = np.zeros(len(which), dtype=bool)
-        fast = np.flatnonzero(one_edge[which])
-        if fast.size:  # the edge's middle as GEOS finds it, from either end: where the
-            p, q = ends[which[fast], 0], ends[which[fast], 1]  # two disagree, the overlay
-            hits = [np.zeros(fast.size, dtype=bool) for _ in range(2)]
-            for hit, (a, b) in zip(hits, ((p, q), (q, p))):
-                hit[tree.query(shapely.points((b - a) * 0.5 + a), predicate="dwithin",
-                               distance=distance)[0]] = True
-            out[fast] = hits[0]
-            unsure = fast[hits[0] != hits[1]]
-            common[which[unsure]] = overlay.shared(i[which[unsure]], j[which[unsure]])
-            one_edge[which[unsure]] = False
-        rest = np.flatnonzero(~one_edge[which])
-        middle = shapely.line_interpolate_point(shapely.line_merge(common[which[rest]]), 0.5,
-                                                normalized=True)
-        out[rest[np.unique(tree.query(middle, predicate="dwithin", distance=distance)[0])]] = True
+        out[fast], unsure = edge_middles_near(tree, ends[which[fast]], distance)
+        unsure = np.flatnonzero(fast)[unsure]  # the overlay decides where the ends disagree
+        middles[which[unsure]] = overlay_middles(
+            geoms, i[which[unsure]], j[which[unsure]], np.ones(unsure.size, dtype=bool),
+            overlay=shared_boundaries, grid_size=GRID_SIZE_M, min_shared_m=0.0,
+            workers=workers)[1]
+        rest = np.r_[np.flatnonzero(~fast), unsure]
+        out[rest] = False
+        hit = tree.query(middles[which[rest]], predicate="dwithin", distance=distance)[0]
+        out[rest[np.unique(hit)]] = True
         return out
 
-    if arterials is not None and len(arterials):
+    if art:
         lines = arterials.to_numpy() if isinstance(arterials, gpd.GeoSeries) else np.asarray(arterials)
         street = np.flatnonzero(kind == "street")
         kind[street[near(lines, street, 0.05)]] = "arterial"
-    if paths is not None and len(paths):
+    if foot:
         lines = paths.to_numpy() if isinstance(paths, gpd.GeoSeries) else np.asarray(paths)
         inner = np.flatnonzero(kind == "block")
         kind = kind.astype(object)
