@@ -425,6 +425,7 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     if foot:
         lines = paths.to_numpy() if isinstance(paths, gpd.GeoSeries) else np.asarray(paths)
         inner = np.flatnonzero(kind == "block")
-        kind = kind.astype(object)
+        names, code = np.unique(kind, return_inverse=True)
+        kind = names.astype(object)[code]  # one string object per kind, not one per pair
         kind[inner[near(lines, inner, PATH_SNAP_M)]] = "path"
     return pd.DataFrame({"i": i, "j": j, "shared_m": shared, "kind": kind})
