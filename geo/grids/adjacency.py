@@ -7,7 +7,9 @@ each ring keeps :data:`geo.grids.shared_edges.CLEAR_M` from the other ring and n
 one ring crosses an edge of the other, the two rings meet in that edge and nothing else, so
 the overlay of the pair (:func:`geo.grids.shared_edges.shared_boundaries`) is that edge: its
 length is the length of the segment, computed the way GEOS computes it
-(``sqrt(dx·dx + dy·dy)``), to the bit. Every other pair (a T-junction across a street, a
+(``sqrt(dx·dx + dy·dy)``), to the bit. Likewise two cells whose boxes overlap but whose
+rings meet at one shared vertex only, or not at all (every other vertex clear of the other
+ring, no edges crossing), share nothing of any length. Every other pair (a T-junction across a street, a
 corner touch, two edges shared, a vertex near the other ring, a cell with a hole) is left
 to the overlay. The checks are conservative in floating point: a pair taken here is one
 whose rings provably meet in the shared edge only.
@@ -30,13 +32,15 @@ PAIRS_AT_ONCE = 4_000
 
 def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_size: float,
                       clear_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs ``(i[k], j[k])`` of polygons whose boundaries meet in exactly one shared edge.
+    """Pairs ``(i[k], j[k])`` of polygons whose boundaries meet in exactly one shared edge,
+    and pairs whose boundaries meet at one shared vertex only or not at all.
 
     Returns
     -------
     (bool array, array of shape (n, 2, 2), float array)
         Per pair: whether it meets in one shared edge; the edge's ends (as in ring ``i``),
-        NaN elsewhere; its length (NaN elsewhere).
+        NaN elsewhere; the length of the boundary shared: the edge's, 0 where the rings
+        meet at a vertex only or are apart, NaN where not known here (left to the overlay).
     """
     n = len(i)
     ok = np.zeros(n, dtype=bool)
@@ -71,7 +75,9 @@ def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_s
     at = np.minimum(at, max(len(pk) - 1, 0))
     found = (len(pk) > 0) & (pk[at] == want) if len(pk) else np.zeros(n, dtype=bool)
     found &= shared_count[at] == 1 if len(pk) else found
-    found &= simple[i] & simple[j] & grid_ok[i] & grid_ok[j] & ~odd[i] & ~odd[j]
+    usable = simple[i] & simple[j]
+    apart = usable & ~found                                       # no edge shared at all
+    found &= usable & grid_ok[i] & grid_ok[j] & ~odd[i] & ~odd[j]
     del want
     cand = np.flatnonzero(found)
     edge_of = ea[first_at[at[cand]]]                              # the edge in ring i
@@ -87,6 +93,18 @@ def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_s
         ends[sel, 0], ends[sel, 1] = pp[good], qq[good]
         dx, dy = qq[good, 0] - pp[good, 0], qq[good, 1] - pp[good, 1]
         length[sel] = np.sqrt(dx * dx + dy * dy)
+    # rings that meet at one shared vertex only, or not at all: every other vertex of each
+    # clear of the other ring, and no edges crossing; they share nothing of any length
+    cand = np.flatnonzero(apart)
+    touch, at_xy = _one_shared_vertex(a_xy, e_cell, n_cells, i[cand], j[cand])
+    for lo_k in range(0, cand.size, PAIRS_AT_ONCE):
+        part = cand[lo_k:lo_k + PAIRS_AT_ONCE]
+        rings = _Rings(a_xy, b_xy, start, count, box, i[part], j[part], clear_m)
+        corner = touch[lo_k:lo_k + PAIRS_AT_ONCE]
+        v = at_xy[lo_k:lo_k + PAIRS_AT_ONCE]
+        meet = (corner == 1) & rings.alone(v, v, shared=True)
+        keep_apart = (corner == 0) & rings.alone(v, v, shared=False)
+        length[part[(meet | keep_apart) & ~rings.crossing()]] = 0.0
     return ok, ends, length
 
 
@@ -121,12 +139,17 @@ def edge_middles_near(tree: shapely.STRtree, ends: np.ndarray, distance: float
     unsure = np.zeros(len(ends), dtype=bool)
     for lo in range(0, len(ends), MIDDLES_AT_ONCE):
         p, q = ends[lo:lo + MIDDLES_AT_ONCE, 0], ends[lo:lo + MIDDLES_AT_ONCE, 1]
-        hits = [np.zeros(len(p), dtype=bool) for _ in range(2)]
+        # the two middles lie nanometres apart: a middle farther than a micrometre more
+        # than ``distance`` is far from either end
+        middle = shapely.points((q - p) * 0.5 + p)
+        close = np.unique(tree.query(middle, predicate="dwithin", distance=distance + 1e-6)[0])
+        p, q = p[close], q[close]
+        hits = [np.zeros(close.size, dtype=bool) for _ in range(2)]
         for h, (a, b) in zip(hits, ((p, q), (q, p))):
             h[tree.query(shapely.points((b - a) * 0.5 + a), predicate="dwithin",
                          distance=distance)[0]] = True
-        hit[lo:lo + len(p)] = hits[0] & hits[1]
-        unsure[lo:lo + len(p)] = hits[0] != hits[1]
+        hit[lo + close] = hits[0] & hits[1]
+        unsure[lo + close] = hits[0] != hits[1]
     return hit, unsure
 
 
@@ -160,6 +183,44 @@ def _shared_edges(a_xy: np.ndarray, b_xy: np.ndarray, e_cell: np.ndarray, n_cell
     ea, eb = ea[~same], eb[~same]
     lower = e_cell[ea] < e_cell[eb]
     return np.where(lower, ea, eb), np.where(lower, eb, ea), odd
+
+
+def _one_shared_vertex(a_xy: np.ndarray, e_cell: np.ndarray, n_cells: int, i: np.ndarray,
+                       j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: how many vertices the two rings have in common (0, 1, or 2 for two or
+    more, or where a vertex is shared by more than four rings) and, where one, the vertex
+    (NaN elsewhere)."""
+    order = np.lexsort((a_xy[:, 1], a_xy[:, 0]))
+    x, y = a_xy[order, 0], a_xy[order, 1]
+    new = np.r_[True, (x[1:] != x[:-1]) | (y[1:] != y[:-1])]
+    run = np.cumsum(new) - 1
+    size = np.bincount(run)
+    first = np.flatnonzero(new)
+    keys, where = [], []
+    for s in (2, 3, 4):
+        at = first[size[run[first]] == s]
+        for u in range(s):
+            for w in range(u + 1, s):
+                cu, cw = e_cell[order[at + u]], e_cell[order[at + w]]
+                lo, hi = np.minimum(cu, cw).astype(np.int64), np.maximum(cu, cw)
+                keys.append(lo * n_cells + hi)
+                where.append(order[at + u])
+    crowded = np.zeros(n_cells, dtype=bool)
+    crowded[e_cell[order[size[run] > 4]]] = True
+    keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    where = np.concatenate(where) if where else np.zeros(0, dtype=np.int64)
+    count = np.zeros(len(i), dtype=np.int64)
+    xy = np.full((len(i), 2), np.nan)
+    if len(keys):
+        pk, at, n_shared = np.unique(keys, return_index=True, return_counts=True)
+        want = i.astype(np.int64) * n_cells + j
+        pos = np.minimum(np.searchsorted(pk, want), len(pk) - 1)
+        hit = pk[pos] == want
+        count[hit] = np.minimum(n_shared[pos[hit]], 2)
+        one = np.flatnonzero(count == 1)
+        xy[one] = a_xy[where[at[pos[one]]]]
+    count[crowded[i] | crowded[j]] = 2
+    return count, xy
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -197,9 +258,9 @@ class _Rings:
                 & (np.maximum(a[:, 1], b[:, 1]) >= lo[:, 1]) & (np.minimum(a[:, 1], b[:, 1]) <= hi[:, 1]))
         return row[keep], edge[keep]
 
-    def alone(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        """Per pair: each ring holds ``p`` and ``q`` once, and every other vertex of each
-        ring lies at least ``clear`` from the other ring."""
+    def alone(self, p: np.ndarray, q: np.ndarray, *, shared: bool = True) -> np.ndarray:
+        """Per pair: each ring holds ``p`` and ``q`` once (``shared``; else neither), and
+        every other vertex of each ring lies at least ``clear`` from the other ring."""
         ok = np.ones(self.n, dtype=bool)
         for (row, edge), (orow, oedge) in (self.sides, self.sides[::-1]):
             # every vertex starts one edge, and a vertex near the other ring's bounds
@@ -207,8 +268,8 @@ class _Rings:
             # come near the other ring
             v = self.a_xy[edge]
             is_p, is_q = _same(v, p[row]), _same(v, q[row])
-            ok &= np.bincount(row[is_p], minlength=self.n) == 1
-            ok &= np.bincount(row[is_q], minlength=self.n) == 1
+            ok &= np.bincount(row[is_p], minlength=self.n) == int(shared)
+            ok &= np.bincount(row[is_q], minlength=self.n) == int(shared)
             rest = ~(is_p | is_q)
             row, v = row[rest], v[rest]
             k, s = _each(row, orow, self.n)

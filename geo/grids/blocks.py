@@ -193,7 +193,11 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     n = len(units)
     block_pos = locate_in_blocks(units.geometry, blocks) if block_of is None \
         else np.asarray(block_of, dtype=np.int64)
-    points = units.geometry.representative_point().to_numpy()
+    points = units.geometry.to_numpy()
+    other = np.flatnonzero(shapely.get_type_id(points) != 0)  # a point stands for itself
+    if other.size:
+        points = points.copy()
+        points[other] = shapely.point_on_surface(points[other])
     hh = units["households"].to_numpy(dtype=float)
     cells = np.empty(n, dtype=object)
     block_geoms = blocks.geometry.to_numpy()
@@ -378,7 +382,7 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     keep = i < j
     i, j = i[keep], j[keep]
     # most pairs share one whole edge and nothing else: its length from the coordinates;
-    # the others through the overlay (cells are snapped to the same precision grid, so
+    # pairs apart share nothing; the others through the overlay (cells are snapped to the same precision grid, so
     # shared edges coincide exactly)
     one_edge, ends, shared = single_edge_pairs(geoms, i, j, grid_size=GRID_SIZE_M,
                                                clear_m=CLEAR_M)
@@ -389,7 +393,8 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     # the middle of the shared boundary is asked for across a street (is it an arterial
     # road?) and inside a block (is it a footpath?)
     needs_middle = (face[i] == face[j]) & (((block[i] != block[j]) & art) | ((block[i] == block[j]) & foot))
-    slow = np.flatnonzero(~one_edge)
+    # rings apart share nothing: dropped (unless every pair is to be kept)
+    slow = np.flatnonzero(~one_edge & ~((shared == 0) & (min_shared_m > 0)))
     shared[slow], middle = overlay_middles(geoms, i[slow], j[slow], needs_middle[slow],
                                            overlay=shared_boundaries, grid_size=GRID_SIZE_M,
                                            min_shared_m=min_shared_m, workers=workers)
