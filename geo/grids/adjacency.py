@@ -1,5 +1,5 @@
-"""Neighbouring cells that share one whole edge, found from the cells' coordinates
-instead of a geometry overlay per pair.
+"""Neighbouring cells' shared boundaries found from the cells' coordinates instead of a
+geometry overlay per pair, wherever the two give the same length, to the bit.
 
 Most neighbouring cells of a tessellation share exactly one edge: the same two vertices,
 in both rings, already on the snapping grid. When, besides that edge, every other vertex of
@@ -7,12 +7,12 @@ each ring keeps :data:`geo.grids.shared_edges.CLEAR_M` from the other ring and n
 one ring crosses an edge of the other, the two rings meet in that edge and nothing else, so
 the overlay of the pair (:func:`geo.grids.shared_edges.shared_boundaries`) is that edge: its
 length is the length of the segment, computed the way GEOS computes it
-(``sqrt(dx·dx + dy·dy)``), to the bit. Likewise two cells whose boxes overlap but whose
-rings meet at one shared vertex only, or not at all (every other vertex clear of the other
-ring, no edges crossing), share nothing of any length. Every other pair (a T-junction across a street, a
-corner touch, two edges shared, a vertex near the other ring, a cell with a hole) is left
-to the overlay. The checks are conservative in floating point: a pair taken here is one
-whose rings provably meet in the shared edge only.
+(``sqrt(dx·dx + dy·dy)``). Likewise two cells whose boxes overlap but whose rings meet at
+one shared vertex only (a corner), or not at all, with every other vertex clear and no edges
+crossing, share nothing of any length. Every other pair (a T-junction across a street, two
+edges shared, a vertex near the other ring, a cell with a hole or off the grid) is left to
+the overlay. The checks are conservative in floating point: a pair taken here is one whose
+rings provably meet as said.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ OVERLAID_AT_ONCE = 10_000
 #: Middles of shared edges made into points at once (bounds their memory).
 MIDDLES_AT_ONCE = 10_000
 #: Candidate pairs checked at once (bounds the memory of the vertex × edge tables).
-PAIRS_AT_ONCE = 4_000
+PAIRS_AT_ONCE = 1_000
 
 
 def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_size: float,
@@ -82,6 +82,7 @@ def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_s
     cand = np.flatnonzero(found)
     edge_of = ea[first_at[at[cand]]]                              # the edge in ring i
     p, q = a_xy[edge_of], b_xy[edge_of]
+    del ea, eb, pk, first_at, shared_count, at, found, edge_of
     box = shapely.bounds(geoms)
     for lo_k in range(0, cand.size, PAIRS_AT_ONCE):
         part = cand[lo_k:lo_k + PAIRS_AT_ONCE]
@@ -93,6 +94,7 @@ def single_edge_pairs(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, *, grid_s
         ends[sel, 0], ends[sel, 1] = pp[good], qq[good]
         dx, dy = qq[good, 0] - pp[good, 0], qq[good, 1] - pp[good, 1]
         length[sel] = np.sqrt(dx * dx + dy * dy)
+    del p, q
     # rings that meet at one shared vertex only, or not at all: every other vertex of each
     # clear of the other ring, and no edges crossing; they share nothing of any length
     cand = np.flatnonzero(apart)
@@ -112,9 +114,9 @@ def overlay_middles(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, needs_middl
                     *, overlay: Callable[..., np.ndarray], grid_size: float,
                     min_shared_m: float, workers: int) -> tuple[np.ndarray, np.ndarray]:
     """Length of the boundary each pair shares (by ``overlay``:
-    :func:`geo.grids.shared_edges.shared_boundaries`), and its middle (a point, None elsewhere) where ``needs_middle``
-    and the length is at least ``min_shared_m``: a few thousand pairs at a time, so that
-    only their boundaries are in memory at once."""
+    :func:`geo.grids.shared_edges.shared_boundaries`), and its middle (a point, None
+    elsewhere) where ``needs_middle`` and the length is at least ``min_shared_m``: a few
+    thousand pairs at a time, so that only their boundaries are in memory at once."""
     length = np.zeros(len(i))
     middle = np.full(len(i), None, dtype=object)
     for lo in range(0, len(i), OVERLAID_AT_ONCE):
@@ -190,10 +192,15 @@ def _one_shared_vertex(a_xy: np.ndarray, e_cell: np.ndarray, n_cells: int, i: np
     """Per pair: how many vertices the two rings have in common (0, 1, or 2 for two or
     more, or where a vertex is shared by more than four rings) and, where one, the vertex
     (NaN elsewhere)."""
-    order = np.lexsort((a_xy[:, 1], a_xy[:, 0]))
-    x, y = a_xy[order, 0], a_xy[order, 1]
-    new = np.r_[True, (x[1:] != x[:-1]) | (y[1:] != y[:-1])]
-    run = np.cumsum(new) - 1
+    order = np.lexsort((a_xy[:, 1], a_xy[:, 0])).astype(np.int32)
+    new = np.ones(len(order), dtype=bool)
+    for d in (0, 1):
+        v = a_xy[order, d]
+        new[1:] &= v[1:] == v[:-1]
+    del v
+    new = ~new
+    new[0] = True
+    run = np.cumsum(new, dtype=np.int32) - 1
     size = np.bincount(run)
     first = np.flatnonzero(new)
     keys, where = [], []
@@ -254,8 +261,10 @@ class _Rings:
         edge = start[own][row] + np.arange(int(rep.sum())) - np.repeat(np.cumsum(rep) - rep, rep)
         a, b = self.a_xy[edge], self.b_xy[edge]
         lo, hi = box[other][row, :2] - self.clear, box[other][row, 2:] + self.clear
-        keep = ((np.maximum(a[:, 0], b[:, 0]) >= lo[:, 0]) & (np.minimum(a[:, 0], b[:, 0]) <= hi[:, 0])
-                & (np.maximum(a[:, 1], b[:, 1]) >= lo[:, 1]) & (np.minimum(a[:, 1], b[:, 1]) <= hi[:, 1]))
+        keep = np.ones(len(edge), dtype=bool)
+        for d in (0, 1):
+            keep &= np.maximum(a[:, d], b[:, d]) >= lo[:, d]
+            keep &= np.minimum(a[:, d], b[:, d]) <= hi[:, d]
         return row[keep], edge[keep]
 
     def alone(self, p: np.ndarray, q: np.ndarray, *, shared: bool = True) -> np.ndarray:

@@ -33,6 +33,7 @@ import shapely
 from geo.crs import require_projected
 from geo.grids.parallel import chunked
 from geo.grids.adjacency import edge_middles_near, overlay_middles, single_edge_pairs
+from geo.grids.heap import release_free_memory
 from geo.grids.shared_edges import CLEAR_M, shared_boundaries
 
 #: Coordinates are snapped to this grid (metres) so that neighbouring cells share edges.
@@ -266,6 +267,8 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
                          blocks["face_id"].to_numpy()[empty]],
     }, geometry=np.r_[cells, shapely.set_precision(block_geoms[empty], GRID_SIZE_M)],
         crs=blocks.crs)
+    del cells
+    release_free_memory()  # the Voronoi cells and clips dropped above
     return out
 
 
@@ -382,8 +385,8 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     keep = i < j
     i, j = i[keep], j[keep]
     # most pairs share one whole edge and nothing else: its length from the coordinates;
-    # pairs apart share nothing; the others through the overlay (cells are snapped to the same precision grid, so
-    # shared edges coincide exactly)
+    # pairs that touch at a corner or not at all share nothing; the others go through the
+    # overlay (cells are snapped to the same precision grid, so shared edges coincide)
     one_edge, ends, shared = single_edge_pairs(geoms, i, j, grid_size=GRID_SIZE_M,
                                                clear_m=CLEAR_M)
     block = cells["block_id"].to_numpy()
@@ -392,8 +395,9 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     foot = paths is not None and len(paths) > 0
     # the middle of the shared boundary is asked for across a street (is it an arterial
     # road?) and inside a block (is it a footpath?)
-    needs_middle = (face[i] == face[j]) & (((block[i] != block[j]) & art) | ((block[i] == block[j]) & foot))
-    # rings apart share nothing: dropped (unless every pair is to be kept)
+    across = block[i] != block[j]
+    needs_middle = (face[i] == face[j]) & ((across & art) | (~across & foot))
+    # those sharing nothing are dropped (unless every pair is to be kept)
     slow = np.flatnonzero(~one_edge & ~((shared == 0) & (min_shared_m > 0)))
     shared[slow], middle = overlay_middles(geoms, i[slow], j[slow], needs_middle[slow],
                                            overlay=shared_boundaries, grid_size=GRID_SIZE_M,
@@ -433,4 +437,7 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
         names, code = np.unique(kind, return_inverse=True)
         kind = names.astype(object)[code]  # one string object per kind, not one per pair
         kind[inner[near(lines, inner, PATH_SNAP_M)]] = "path"
-    return pd.DataFrame({"i": i, "j": j, "shared_m": shared, "kind": kind})
+    out = pd.DataFrame({"i": i, "j": j, "shared_m": shared, "kind": kind})
+    del middles, ends
+    release_free_memory()  # the overlaid boundaries and coordinate tables dropped
+    return out
