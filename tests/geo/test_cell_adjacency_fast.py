@@ -117,3 +117,42 @@ def test_beijing_fast_lengths_are_the_overlays(monkeypatch):
     calls = _compare_every_call(monkeypatch)
     Runner(inputs=Inputs(area=load_area(osm=str(BEIJING_OSM))), settings=RunSettings()).get("base")
     assert calls and sum(calls) > 100
+
+
+def test_unsure_middles_are_decided_by_the_overlay(monkeypatch):
+    """Where the two ends of a shared edge disagree about a road nearby, the overlay's
+    middle decides: forcing every pair down that way gives the same adjacency."""
+    from benchmarks.units import entrance_units
+    from geo.grids import GridSettings, make_grids
+    from geo.grids.adjacency import edge_middles_near
+    from geo.grids.communities import derive_communities
+    from geo.synthetic import synthetic_district
+
+    area = synthetic_district(3000, seed=1)
+    units = entrance_units(area)
+    communities = derive_communities(units, area.roads, area.boundary)
+    cells = make_grids(units, communities, area.roads, settings=GridSettings()).cells
+    roads = area.roads
+    lines = {"arterials": roads.loc[roads["road_class"] == "arterial"].geometry,
+             "paths": roads.loc[roads["road_class"] == "path"].geometry}
+    want = blocks.cell_adjacency(cells, **lines)
+    asked = []
+
+    def all_unsure(tree, ends, distance):
+        hit, _ = edge_middles_near(tree, ends, distance)
+        asked.append(len(ends))
+        return np.zeros_like(hit), np.ones(len(ends), dtype=bool)
+
+    monkeypatch.setattr(blocks, "edge_middles_near", all_unsure)
+    got = blocks.cell_adjacency(cells, **lines)
+    assert sum(asked) > 100 and set(want["kind"]) >= {"street", "block", "path"}
+    assert got.equals(want)
+
+
+def test_free_memory_is_given_back_on_linux():
+    import sys
+
+    from geo.grids import heap
+
+    heap.release_free_memory()
+    assert (heap._LIBC is not None) == sys.platform.startswith("linux")
