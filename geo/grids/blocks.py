@@ -32,7 +32,9 @@ import shapely
 
 from geo.crs import require_projected
 from geo.grids.parallel import chunked
-from geo.grids.shared_edges import shared_boundaries
+from geo.grids.adjacency import edge_middles_near, overlay_middles, single_edge_pairs
+from geo.grids.heap import release_free_memory
+from geo.grids.shared_edges import CLEAR_M, shared_boundaries
 
 #: Coordinates are snapped to this grid (metres) so that neighbouring cells share edges.
 GRID_SIZE_M = 0.001
@@ -41,6 +43,11 @@ MIN_SHARED_M = 0.5
 EDGE_KINDS = ("block", "street", "arterial", "path")
 #: A boundary inside a block whose middle lies this close (m) to a mapped footpath follows it.
 PATH_SNAP_M = 8.0
+#: Blocks below this many are tessellated in one call (a block's diagram is many
+#: elements' work, so fewer make worthwhile chunks than for one geometry each).
+MIN_CHUNKED_BLOCKS = 64
+#: A Voronoi cell this far (m) inside its block needs no clipping.
+INSIDE_M = 0.01
 #: Faces smaller than this (m²) are slivers between nearly parallel lines, not blocks.
 MIN_BLOCK_M2 = 1.0
 
@@ -187,7 +194,11 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     n = len(units)
     block_pos = locate_in_blocks(units.geometry, blocks) if block_of is None \
         else np.asarray(block_of, dtype=np.int64)
-    points = units.geometry.representative_point().to_numpy()
+    points = units.geometry.to_numpy()
+    other = np.flatnonzero(shapely.get_type_id(points) != 0)  # a point stands for itself
+    if other.size:
+        points = points.copy()
+        points[other] = shapely.point_on_surface(points[other])
     hh = units["households"].to_numpy(dtype=float)
     cells = np.empty(n, dtype=object)
     block_geoms = blocks.geometry.to_numpy()
@@ -198,6 +209,7 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
         points = points.copy()
         points[outside] = shapely.get_point(edge, 0)
     xy = shapely.get_coordinates(points)
+    del points
 
     # distinct sites per block (units at the same spot share one Voronoi cell)
     key = pd.DataFrame({"b": block_pos, "x": np.round(xy[:, 0], 2), "y": np.round(xy[:, 1], 2)})
@@ -207,29 +219,16 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     site_xy = np.empty((site_block.size, 2))
     site_xy[site] = xy
     site_cell = np.empty(site_block.size, dtype=object)
-    bounds = np.r_[0, np.flatnonzero(np.diff(site_block)) + 1, site_block.size]
-    raw, raw_block, raw_site = [], [], []
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        if b <= a:
-            continue
-        block = block_geoms[site_block[a]]
-        if b - a == 1:
-            site_cell[a] = block
-            continue
-        vor = shapely.voronoi_polygons(shapely.multipoints(site_xy[a:b]), extend_to=block,
-                                       ordered=True)
-        raw.extend(polygonal(shapely.get_parts(vor)))
-        raw_block.extend([site_block[a]] * (b - a))
-        raw_site.extend(range(a, b))
-    if raw:
-        raw = np.asarray(raw, dtype=object)
+    raw, raw_block, raw_site = _voronoi_cells(site_xy, site_block, block_geoms, workers)
+    lone = np.flatnonzero(np.bincount(site_block, minlength=len(block_geoms))[site_block] == 1)
+    site_cell[lone] = block_geoms[site_block[lone]]  # a block's only site takes it whole
+    if raw.size:
         # GEOS's Voronoi cells of nearly collinear or nearly coincident sites can come out
         # with stray lines or a twisted ring; clipping needs valid polygons
         bad = np.flatnonzero(~shapely.is_valid(raw))
         raw[bad] = polygonal(shapely.make_valid(raw[bad]))
-        clipped = chunked(shapely.intersection, raw, block_geoms[np.asarray(raw_block)],
-                          grid_size=GRID_SIZE_M, workers=workers)
-        site_cell[np.asarray(raw_site)] = clipped
+        site_cell[raw_site] = _clip(raw, raw_block, block_geoms, workers)
+        del raw
 
     # share a site's cell among the units standing on it
     counts = np.bincount(site, minlength=site_block.size)
@@ -240,6 +239,7 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
         shares = np.maximum(hh[members], 1.0)
         for m, piece in zip(members, strips(site_cell[s], shares)):
             cells[m] = piece
+    del site_cell  # each generation of cells is freed as the next is made
     cells = chunked(shapely.set_precision, cells.astype(object), grid_size=GRID_SIZE_M,
                     workers=workers) if n else cells
     # a cell lost to snapping (a site squeezed against another): share the nearest cell
@@ -267,7 +267,62 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
                          blocks["face_id"].to_numpy()[empty]],
     }, geometry=np.r_[cells, shapely.set_precision(block_geoms[empty], GRID_SIZE_M)],
         crs=blocks.crs)
+    del cells
+    release_free_memory()  # the Voronoi cells and clips dropped above
     return out
+
+
+def _voronoi_cells(site_xy: np.ndarray, site_block: np.ndarray, block_geoms: np.ndarray,
+                   workers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Voronoi cells of the sites of every block with more than one site, extended to
+    the block (unclipped, polygonal): one call over all blocks instead of one per block.
+
+    ``site_block`` is sorted. Returns the cells, their block positions and their site
+    positions (in site order within each block, as ``ordered=True`` gives them)."""
+    start = np.r_[0, np.flatnonzero(np.diff(site_block)) + 1]
+    size = np.diff(np.r_[start, site_block.size])
+    many = size > 1
+    if not many.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=object), empty, empty
+    group = np.repeat(np.arange(start.size), size)
+    take = many[group]
+    sites = np.flatnonzero(take)
+    groups = np.flatnonzero(many)
+    # one multipoint per block, in block order; GEOS gets the same sites as one call each
+    points = shapely.multipoints(site_xy[sites], indices=np.searchsorted(groups, group[sites]))
+    vor = chunked(_voronoi, points, block_geoms[site_block[start[groups]]], workers=workers,
+                  at_least=MIN_CHUNKED_BLOCKS)
+    parts, at = shapely.get_parts(vor, return_index=True)
+    del vor
+    if len(parts) != sites.size or not np.array_equal(at, np.searchsorted(groups, group[sites])):
+        raise RuntimeError("a Voronoi diagram lost a site")
+    return polygonal(parts), site_block[sites], sites
+
+
+def _clip(raw: np.ndarray, raw_block: np.ndarray, block_geoms: np.ndarray,
+          workers: int) -> np.ndarray:
+    """``intersection(raw, block, grid_size=GRID_SIZE_M)`` of each Voronoi cell and its
+    block. A cell well inside its block (:data:`INSIDE_M` from its edges, so that no
+    vertex of the block is near enough to be snapped with the cell's) is its own clip:
+    the cell snapped, the same geometry, without the grid GEOS would carry on it."""
+    blocks = np.unique(raw_block)
+    inner = np.full(len(block_geoms), None, dtype=object)
+    inner[blocks] = shapely.buffer(block_geoms[blocks], -INSIDE_M)
+    shapely.prepare(inner[blocks])
+    inside = shapely.contains_properly(inner[raw_block], raw)
+    out = np.empty(len(raw), dtype=object)
+    cut = np.flatnonzero(~inside)
+    out[cut] = chunked(shapely.intersection, raw[cut], block_geoms[raw_block[cut]],
+                       grid_size=GRID_SIZE_M, workers=workers)
+    whole = np.flatnonzero(inside)
+    snapped = chunked(shapely.set_precision, raw[whole], grid_size=GRID_SIZE_M, workers=workers)
+    out[whole] = shapely.set_precision(snapped, 0.0, mode="pointwise")
+    return out
+
+
+def _voronoi(points: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    return shapely.voronoi_polygons(points, extend_to=blocks, ordered=True)
 
 
 def _single_parts(cells: np.ndarray, block_pos: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -324,32 +379,65 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
         arterial faces).
     """
     geoms = cells.geometry.to_numpy()
-    tree = shapely.STRtree(geoms)
-    i, j = tree.query(geoms, predicate="dwithin", distance=2 * GRID_SIZE_M)
+    # pairs whose boxes meet, in the tree's order: cells apart share nothing (their empty
+    # boundary is dropped below), so no distance test is needed first
+    i, j = shapely.STRtree(geoms).query(geoms)
     keep = i < j
     i, j = i[keep], j[keep]
-    rings = shapely.boundary(geoms)
-    # cells are snapped to the same precision grid, so shared edges coincide exactly
-    common = shared_boundaries(rings, i, j, grid_size=GRID_SIZE_M, workers=workers)
-    shared = shapely.length(common)
-    keep = shared >= min_shared_m
-    i, j, shared, common = i[keep], j[keep], shared[keep], common[keep]
+    # most pairs share one whole edge and nothing else: its length from the coordinates;
+    # pairs that touch at a corner or not at all share nothing; the others go through the
+    # overlay (cells are snapped to the same precision grid, so shared edges coincide)
+    one_edge, ends, shared = single_edge_pairs(geoms, i, j, grid_size=GRID_SIZE_M,
+                                               clear_m=CLEAR_M)
     block = cells["block_id"].to_numpy()
     face = cells["face_id"].to_numpy()
+    art = arterials is not None and len(arterials) > 0
+    foot = paths is not None and len(paths) > 0
+    # the middle of the shared boundary is asked for across a street (is it an arterial
+    # road?) and inside a block (is it a footpath?)
+    across = block[i] != block[j]
+    needs_middle = (face[i] == face[j]) & ((across & art) | (~across & foot))
+    # those sharing nothing are dropped (unless every pair is to be kept)
+    slow = np.flatnonzero(~one_edge & ~((shared == 0) & (min_shared_m > 0)))
+    shared[slow], middle = overlay_middles(geoms, i[slow], j[slow], needs_middle[slow],
+                                           overlay=shared_boundaries, grid_size=GRID_SIZE_M,
+                                           min_shared_m=min_shared_m, workers=workers)
+    keep = shared >= min_shared_m
+    middles = np.full(len(i), None, dtype=object)
+    middles[slow] = middle
+    i, j, shared, middles = i[keep], j[keep], shared[keep], middles[keep]
+    one_edge, ends = one_edge[keep], ends[keep]
     kind = np.where(face[i] != face[j], "arterial", np.where(block[i] != block[j], "street", "block"))
-    if arterials is not None and len(arterials):
+
+    def near(lines, which: np.ndarray, distance: float) -> np.ndarray:
+        """Which of the pairs ``which`` have the middle of their shared boundary within
+        ``distance`` of ``lines``."""
+        tree = shapely.STRtree(lines)
+        fast = one_edge[which]
+        out = np.zeros(len(which), dtype=bool)
+        out[fast], unsure = edge_middles_near(tree, ends[which[fast]], distance)
+        unsure = np.flatnonzero(fast)[unsure]  # the overlay decides where the ends disagree
+        middles[which[unsure]] = overlay_middles(
+            geoms, i[which[unsure]], j[which[unsure]], np.ones(unsure.size, dtype=bool),
+            overlay=shared_boundaries, grid_size=GRID_SIZE_M, min_shared_m=0.0,
+            workers=workers)[1]
+        rest = np.r_[np.flatnonzero(~fast), unsure]
+        out[rest] = False
+        hit = tree.query(middles[which[rest]], predicate="dwithin", distance=distance)[0]
+        out[rest[np.unique(hit)]] = True
+        return out
+
+    if art:
         lines = arterials.to_numpy() if isinstance(arterials, gpd.GeoSeries) else np.asarray(arterials)
         street = np.flatnonzero(kind == "street")
-        middle = shapely.line_interpolate_point(shapely.line_merge(common[street]), 0.5,
-                                                normalized=True)
-        hit = shapely.STRtree(lines).query(middle, predicate="dwithin", distance=0.05)[0]
-        kind[street[np.unique(hit)]] = "arterial"
-    if paths is not None and len(paths):
+        kind[street[near(lines, street, 0.05)]] = "arterial"
+    if foot:
         lines = paths.to_numpy() if isinstance(paths, gpd.GeoSeries) else np.asarray(paths)
         inner = np.flatnonzero(kind == "block")
-        middle = shapely.line_interpolate_point(shapely.line_merge(common[inner]), 0.5,
-                                                normalized=True)
-        hit = shapely.STRtree(lines).query(middle, predicate="dwithin", distance=PATH_SNAP_M)[0]
-        kind = kind.astype(object)
-        kind[inner[np.unique(hit)]] = "path"
-    return pd.DataFrame({"i": i, "j": j, "shared_m": shared, "kind": kind})
+        names, code = np.unique(kind, return_inverse=True)
+        kind = names.astype(object)[code]  # one string object per kind, not one per pair
+        kind[inner[near(lines, inner, PATH_SNAP_M)]] = "path"
+    out = pd.DataFrame({"i": i, "j": j, "shared_m": shared, "kind": kind})
+    del middles, ends
+    release_free_memory()  # the overlaid boundaries and coordinate tables dropped
+    return out

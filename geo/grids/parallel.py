@@ -42,11 +42,12 @@ def can_fork() -> bool:
 
 
 def chunked(func: Callable[..., np.ndarray], *arrays: np.ndarray, workers: int,
-            **kwargs) -> np.ndarray:
+            at_least: int = MIN_CHUNKED, **kwargs) -> np.ndarray:
     """``func(*arrays, **kwargs)`` for an element-wise shapely function, computed in
-    chunks on ``workers`` threads (the same result, element by element)."""
+    chunks on ``workers`` threads (the same result, element by element); arrays shorter
+    than ``at_least`` in one call."""
     n = len(arrays[0]) if arrays else 0
-    if workers <= 1 or n < MIN_CHUNKED:
+    if workers <= 1 or n < at_least:
         return func(*arrays, **kwargs)
     bounds = np.linspace(0, n, 4 * workers + 1).astype(int)
     spans = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
