@@ -63,9 +63,9 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
     if cell_m is None:
         cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
     if coords.size:
-        extent = coords.max(axis=0) - coords.min(axis=0)
-        cell_m = max(cell_m, float(np.sqrt(np.prod(extent + 1.0) / MAX_CELLS)))
-    origin = coords.min(axis=0) - cell_m if coords.size else np.zeros(2)
+        low, high = _bounds(coords)
+        cell_m = max(cell_m, float(np.sqrt(np.prod(high - low + 1.0) / MAX_CELLS)))
+    origin = low - cell_m if coords.size else np.zeros(2)
     # cut long segments into pieces no longer than a cell; each piece registers its bbox
     if compiled and seg_len.size:
         seg_of_piece, lo, hi = fast_snap.pieces.get()(a, b, vec, seg_len, cell_m, origin)
@@ -123,6 +123,13 @@ def _pieces(a: np.ndarray, b: np.ndarray, vec: np.ndarray, seg_len: np.ndarray, 
     lo = np.floor((np.minimum(p0, p1) - origin) / cell_m).astype(np.int64)
     hi = np.floor((np.maximum(p0, p1) - origin) / cell_m).astype(np.int64)
     return seg_of_piece, lo, hi
+
+
+def _bounds(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest x and y (column by column: a reduction along axis 0 of an
+    ``(n, 2)`` array is several times slower)."""
+    return (np.array([coords[:, 0].min(), coords[:, 1].min()]),
+            np.array([coords[:, 0].max(), coords[:, 1].max()]))
 
 
 def _cell_keys(lo: np.ndarray, hi: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
@@ -197,9 +204,10 @@ def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap
                    edge: np.ndarray, along: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """The block search of :func:`snap_to_segments` compiled (in place); returns the points
     left for the STRtree."""
+    xy = np.ascontiguousarray(xy, dtype=float)
     # points in cell order, so that neighbours share the candidates held in the cache
-    cell = np.floor((xy[todo] - grid.origin) / grid.cell_m)
-    todo = todo[np.argsort(cell[:, 0] * grid.n_rows + cell[:, 1], kind="stable")]
+    todo = fast_snap.point_order.get()(xy, todo, float(grid.origin[0]), float(grid.origin[1]),
+                                       grid.cell_m, grid.n_cols, grid.n_rows)
     seg = np.full(todo.size, -1, dtype=np.int64)
     t = np.zeros(todo.size)
     d = np.full(todo.size, np.inf)
@@ -207,7 +215,6 @@ def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap
     args = (float(grid.origin[0]), float(grid.origin[1]), grid.cell_m, grid.n_cols, grid.n_rows,
             grid.cell_start, grid.reg_seg, grid.start_x, grid.start_y, grid.vec_x, grid.vec_y,
             grid.len2, np.asarray(BLOCKS, dtype=np.int64), float(max_snap_m))
-    xy = np.ascontiguousarray(xy, dtype=float)
     nearest = fast_snap.nearest.get()
     # the kernel releases the GIL: one slice of the points per core
     cut = np.linspace(0, todo.size, compiled_code.threads(todo.size // 100_000) + 1).astype(int)
