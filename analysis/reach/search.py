@@ -141,7 +141,75 @@ def _search(indptr, indices, data, sources, limit, dist, origin):  # pragma: no 
                 where[v] = i
 
 
+def _bucket_search(indptr, indices, data, sources, limit, width, dist, origin
+                   ):  # pragma: no cover - compiled
+    """The same search on a bucket queue (Dial's): nodes in buckets of ``width`` metres of
+    walk, held in doubly linked lists; a bucket's nodes are taken in any order, and one
+    improved within its own bucket (an arc shorter than ``width``) is taken again. A node
+    of an earlier bucket is never improved by a later one, so every node ends with the
+    least of its neighbours' metres plus the arc, the same floats as Dijkstra's (only
+    which of two sources exactly equally far a node is given to may differ). ``limit``
+    must be finite; fills ``dist`` and ``origin`` as :func:`_search`."""
+    n = dist.size
+    nb = np.int64(limit / width) + 2
+    head = np.full(nb, -1, np.int64)
+    nxt = np.full(n, -1, np.int64)
+    prv = np.full(n, -1, np.int64)
+    held = np.full(n, -1, np.int64)  # the bucket holding the node, -1 none
+    for s in sources:
+        if dist[s] == 0.0:
+            continue
+        dist[s] = 0.0
+        origin[s] = s
+        h = head[0]
+        nxt[s] = h
+        if h >= 0:
+            prv[h] = s
+        head[0] = s
+        held[s] = 0
+    for b in range(nb):
+        while head[b] >= 0:
+            u = head[b]
+            h = nxt[u]
+            head[b] = h
+            if h >= 0:
+                prv[h] = -1
+            held[u] = -1
+            du = dist[u]
+            ou = origin[u]
+            for j in range(indptr[u], indptr[u + 1]):
+                v = indices[j]
+                nd = du + data[j]
+                if nd <= limit and nd < dist[v]:
+                    dist[v] = nd
+                    origin[v] = ou
+                    k = np.int64(nd / width)
+                    old = held[v]
+                    if old != k:
+                        if old >= 0:  # out of its old bucket
+                            p = prv[v]
+                            q = nxt[v]
+                            if p >= 0:
+                                nxt[p] = q
+                            else:
+                                head[old] = q
+                            if q >= 0:
+                                prv[q] = p
+                        h = head[k]
+                        nxt[v] = h
+                        prv[v] = -1
+                        if h >= 0:
+                            prv[h] = v
+                        head[k] = v
+                        held[v] = k
+
+
 _SEARCH = kernel(_search)
+_BUCKET_SEARCH = kernel(_bucket_search)
+#: Bucket width of the bucket queue (metres of walk); searches whose limit needs more
+#: buckets than :data:`MAX_BUCKETS` (or have none) run on the binary heap.
+BUCKET_M = 1.0
+MAX_BUCKETS = 1 << 24
 
 
 def compiled_nearest_sources(parts: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -149,15 +217,19 @@ def compiled_nearest_sources(parts: tuple[np.ndarray, np.ndarray, np.ndarray],
                              ) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`nearest_sources` compiled, the GIL released (``parts``: :func:`csr_parts`);
     ``None`` without numba."""
-    search = _SEARCH.get()
+    buckets = np.isfinite(limit_m) and limit_m / BUCKET_M < MAX_BUCKETS
+    search = (_BUCKET_SEARCH if buckets else _SEARCH).get()
     if search is None:
         return None
     indptr, indices, data = parts
     n = indptr.size - 1
     dist = np.full(n, np.inf)
     origin = np.full(n, -1, dtype=np.int64)
-    search(indptr, indices, data, np.asarray(sources, dtype=np.int64), float(limit_m), dist,
-           origin)
+    sources = np.asarray(sources, dtype=np.int64)
+    if buckets:
+        search(indptr, indices, data, sources, float(limit_m), BUCKET_M, dist, origin)
+    else:
+        search(indptr, indices, data, sources, float(limit_m), dist, origin)
     return dist, origin
 
 
