@@ -82,6 +82,30 @@ def _search_graph(index: ReachIndex) -> SearchGraph:
     return cache["graph"]
 
 
+def _search_points(index: ReachIndex) -> SnappedPoints:
+    """The snapped homes, edge ends numbered as in :func:`_search_graph`, in the order of
+    their ``u`` end (made once per index and kept): the node distances are then read
+    nearly in order instead of at random (each home's answer does not depend on it)."""
+    cache = index.__dict__.setdefault("_search", {})
+    if "points" not in cache:
+        snap = index.household_snap if index.walled is None else index.walled.snap
+        pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
+        search = _search_graph(index)
+        if search.rank is not None:  # node distances come in the search graph's numbering
+            pts = replace(pts, u=search.own(pts.u), v=search.own(pts.v))
+        if pts.on.size >= SORTED_POINTS:
+            order = np.argsort(pts.u, kind="stable")
+            pts = replace(pts, on=pts.on[order], edge=pts.edge[order], u=pts.u[order],
+                          v=pts.v[order], t=pts.t[order], rest=pts.rest[order],
+                          offset=pts.offset[order])
+        cache["points"] = pts
+    return cache["points"]
+
+
+#: Homes on the network from which on they are read in the order of their nodes.
+SORTED_POINTS = 100_000
+
+
 def _all_node_distances(index: ReachIndex, services: tuple[str, ...], settings: WalkSettings
                         ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``(rows, dist, nearest)`` of :func:`node_distances` for each service in turn (up to
@@ -246,11 +270,7 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
     walk_block = np.empty((len(services), index.n_households))
     min_block = np.empty_like(walk_block)
     near_block = np.empty(walk_block.shape, dtype=np.int32)
-    snap = index.household_snap if index.walled is None else index.walled.snap
-    pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
-    search = _search_graph(index)
-    if search.rank is not None:  # node distances come in the search graph's numbering
-        pts = replace(pts, u=search.own(pts.u), v=search.own(pts.v))
+    pts = _search_points(index)
     for k, (service, (rows, dist, nearest)) in enumerate(
             zip(services, _all_node_distances(index, services, settings))):
         horizon = settings.horizon_m(service)
