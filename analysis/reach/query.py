@@ -72,9 +72,15 @@ def _nearest_rows(index: ReachIndex, rows: np.ndarray, sources: np.ndarray, dist
     return dist, nearest
 
 
-def _search_graph(index: ReachIndex) -> SearchGraph:
-    """The index's graph renumbered for the search (made once per index and kept)."""
+def _search_graph(index: ReachIndex, *, renumber: bool = True) -> SearchGraph:
+    """The index's graph renumbered for the search (made once per index and kept); with
+    ``renumber=False`` (one search to run, where renumbering costs more than it saves)
+    the graph as it is, unless the renumbered one is made already."""
     cache = index.__dict__.setdefault("_search", {})
+    if "graph" not in cache and not renumber:
+        if "plain" not in cache:
+            cache["plain"] = SearchGraph.of(index.graph)
+        return cache["plain"]
     if "graph" not in cache:
         # the street graph's nodes are the network's; a walled graph keeps its numbering
         xy = index.network.node_xy if index.walled is None else None
@@ -82,15 +88,16 @@ def _search_graph(index: ReachIndex) -> SearchGraph:
     return cache["graph"]
 
 
-def _search_points(index: ReachIndex) -> SnappedPoints:
-    """The snapped homes, edge ends numbered as in :func:`_search_graph`, in the order of
-    their ``u`` end (made once per index and kept): the node distances are then read
-    nearly in order instead of at random (each home's answer does not depend on it)."""
+def _search_points(index: ReachIndex, search: SearchGraph) -> SnappedPoints:
+    """The snapped homes, edge ends numbered as in ``search`` (:func:`_search_graph`), in
+    the order of their ``u`` end (made once per index and kept): the node distances are
+    then read nearly in order instead of at random (each home's answer does not depend on
+    it)."""
     cache = index.__dict__.setdefault("_search", {})
-    if "points" not in cache:
+    key = ("points", search.rank is None)
+    if key not in cache:
         snap = index.household_snap if index.walled is None else index.walled.snap
         pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
-        search = _search_graph(index)
         if search.rank is not None:  # node distances come in the search graph's numbering
             pts = replace(pts, u=search.own(pts.u), v=search.own(pts.v))
         if pts.on.size >= SORTED_POINTS:
@@ -98,20 +105,20 @@ def _search_points(index: ReachIndex) -> SnappedPoints:
             pts = replace(pts, on=pts.on[order], edge=pts.edge[order], u=pts.u[order],
                           v=pts.v[order], t=pts.t[order], rest=pts.rest[order],
                           offset=pts.offset[order])
-        cache["points"] = pts
-    return cache["points"]
+        cache[key] = pts
+    return cache[key]
 
 
 #: Homes on the network from which on they are read in the order of their nodes.
 SORTED_POINTS = 100_000
 
 
-def _all_node_distances(index: ReachIndex, services: tuple[str, ...], settings: WalkSettings
+def _all_node_distances(index: ReachIndex, services: tuple[str, ...], settings: WalkSettings,
+                        search: SearchGraph
                         ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``(rows, dist, nearest)`` of :func:`node_distances` for each service in turn (up to
     its horizon), nodes numbered as in :func:`_search_graph` (``.own`` maps nodes there);
     the searches run on all cores at once."""
-    search = _search_graph(index)
     node = index.facilities["node"].to_numpy()
     todo = [(index.facility_rows(service), settings.horizon_m(service)) for service in services]
     jobs = [(search.own(node[rows]), limit) for rows, limit in todo if rows.size]
@@ -270,9 +277,11 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
     walk_block = np.empty((len(services), index.n_households))
     min_block = np.empty_like(walk_block)
     near_block = np.empty(walk_block.shape, dtype=np.int32)
-    pts = _search_points(index)
+    searches = sum(index.facility_rows(s).size > 0 for s in services)
+    search = _search_graph(index, renumber=searches > 1)
+    pts = _search_points(index, search)
     for k, (service, (rows, dist, nearest)) in enumerate(
-            zip(services, _all_node_distances(index, services, settings))):
+            zip(services, _all_node_distances(index, services, settings, search))):
         horizon = settings.horizon_m(service)
         walk, near = _points_walk(index, pts, dist, nearest, rows)
         if index.walled is not None:

@@ -93,6 +93,7 @@ def _homes_and_facilities(rng, extent: float, n_homes: int, n_fac: int, services
 
 
 def test_homes_read_in_node_order_give_the_same_minutes(monkeypatch):
+    monkeypatch.setattr(F, "LOCALITY_NODES", 0)  # the renumbered graph, small as it is
     net = _lattice(40, 4)
     rng = np.random.default_rng(4)
     services = ("market", "park", "health")
@@ -103,7 +104,7 @@ def test_homes_read_in_node_order_give_the_same_minutes(monkeypatch):
         monkeypatch.setattr(Q, "SORTED_POINTS", sorted_from)
         index = R.prepare_reach(net, homes, fac, services=services)
         answers.append(R.household_minutes(index, settings, services))
-        pts = index.__dict__["_search"]["points"]
+        pts = index.__dict__["_search"][("points", False)]  # three services: renumbered
         assert (np.diff(pts.u) >= 0).all() == (sorted_from == 0)
     before, after = answers
     pd.testing.assert_frame_equal(before.walk_m, after.walk_m, check_exact=True)
@@ -154,3 +155,22 @@ def test_service_areas_are_the_one_union_per_level_polygons(parallel_from, monke
             assert shapely.symmetric_difference(a, b).area <= 1e-9 * b.area
             assert abs(a.area - b.area) <= 1e-9 * b.area
         assert got[0].area < got[1].area < got[2].area  # nested, growing
+
+
+def test_one_search_runs_on_the_graph_as_it_is_with_the_same_minutes(monkeypatch):
+    monkeypatch.setattr(F, "LOCALITY_NODES", 0)
+    net = _lattice(40, 5)
+    rng = np.random.default_rng(5)
+    services = ("market", "park")
+    homes, fac = _homes_and_facilities(rng, 1170, 3000, 10, services)
+    settings = WalkSettings()
+    alone = R.prepare_reach(net, homes, fac, services=services)
+    one = R.household_minutes(alone, settings, ("park",))
+    assert "graph" not in alone.__dict__["_search"]  # not renumbered for one search
+    both = R.household_minutes(alone, settings, services)
+    assert alone.__dict__["_search"]["graph"].rank is not None
+    again = R.household_minutes(alone, settings, ("park",))  # the renumbered one, now made
+    for other in (both, again):
+        assert np.array_equal(one.walk_m["park"].to_numpy(), other.walk_m["park"].to_numpy(),
+                              equal_nan=True)
+        assert np.array_equal(one.nearest["park"].to_numpy(), other.nearest["park"].to_numpy())
