@@ -97,9 +97,16 @@ def _segments(coords: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
     seg_edge = which[:-1][same].astype(np.int64)
     vec = b - a
     seg_len = np.hypot(vec[:, 0], vec[:, 1])
-    cum = np.concatenate([[0.0], np.cumsum(np.where(same, np.hypot(*np.diff(coords, axis=0).T), 0))])
-    first = np.searchsorted(which, which)  # index of each vertex's line start
-    seg_along = (cum - cum[first])[:-1][same]
+    # the running sum of the lengths before each segment (the same additions as over all
+    # vertices with 0 between lines), less its value at the first segment of the line
+    before = np.empty(seg_len.size)
+    if seg_len.size:
+        before[0] = 0.0
+        np.cumsum(seg_len[:-1], out=before[1:])
+    first = np.ones(seg_len.size, dtype=bool)
+    first[1:] = seg_edge[1:] != seg_edge[:-1]
+    line_start = np.maximum.accumulate(np.where(first, np.arange(seg_len.size), 0))
+    seg_along = before - before[line_start]
     return a, b, vec, seg_len, seg_edge, seg_along
 
 
