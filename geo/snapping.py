@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -47,6 +47,7 @@ class SegmentGrid:
     len2: np.ndarray        # squared segment length
     seg_edge: np.ndarray    # edge of each segment
     seg_along: np.ndarray   # distance along the edge at the segment start
+    cache: dict = field(default_factory=dict)  # what the compiled search makes of it once
 
 
 def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> SegmentGrid:
@@ -219,9 +220,12 @@ def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap
     t = np.zeros(todo.size)
     d = np.full(todo.size, np.inf)
     left = np.zeros(todo.size, dtype=bool)
+    if "packed" not in grid.cache:  # a segment's five numbers side by side: one cache line
+        grid.cache["packed"] = np.column_stack([grid.start_x, grid.start_y, grid.vec_x,
+                                                grid.vec_y, grid.len2])
     args = (float(grid.origin[0]), float(grid.origin[1]), grid.cell_m, grid.n_cols, grid.n_rows,
-            grid.cell_start, grid.reg_seg, grid.start_x, grid.start_y, grid.vec_x, grid.vec_y,
-            grid.len2, np.asarray(BLOCKS, dtype=np.int64), float(max_snap_m))
+            grid.cell_start, grid.reg_seg, grid.cache["packed"],
+            np.asarray(BLOCKS, dtype=np.int64), float(max_snap_m))
     nearest = fast_snap.nearest.get()
     # the kernel releases the GIL: one slice of the points per core
     cut = np.linspace(0, todo.size, compiled_code.threads(todo.size // 100_000) + 1).astype(int)
