@@ -13,11 +13,13 @@ node is given to may differ with the numbering).
 The library holds the GIL while it searches (measured: a counting thread gets about 8% of
 its ticks meanwhile), so threads alone do not put the services' searches on both cores. On
 a graph large enough to pay for numba's first load (:func:`geo.compiled.use_compiled`)
-the searches run in a compiled binary-heap Dijkstra that releases the GIL, several at once
-(:func:`nearest_sources_many`): the same relaxations as the library's (a node's metres are
-its predecessor's plus the arc, in floats), so the same distances; no faster per pass than
-the library's C++ queue, but one per core. Without numba the library runs, one search at a
-time.
+the searches run compiled with the GIL released, several at once
+(:func:`nearest_sources_many`): up to a finite limit (the horizon: every search of
+:func:`analysis.reach.household_minutes`) on a bucket queue of 1 m buckets (Dial's), about
+three times as fast per pass as the library's heap on the million-node lattice of
+``benchmarks/bench_reach.py``; without a limit on a binary heap. Both give the library's
+floats (a node's metres are the least of its neighbours' plus the arc) and the same nearest
+source wherever it is unique. Without numba the library runs, one search at a time.
 """
 
 from __future__ import annotations
