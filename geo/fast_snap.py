@@ -202,6 +202,20 @@ def _nearest(xy, todo, origin_x, origin_y, cell_m, n_cols, n_rows, cell_start, r
                 break
 
 
+def warm() -> None:
+    """Load the loops that snap points (:data:`point_order`, :data:`nearest`) with empty
+    inputs of the types :func:`geo.snapping.snap_to_segments` gives them, from numba's
+    cache (while the segment grid's sort runs)."""
+    order, near = point_order.get(), nearest.get()
+    if order is None or near is None:
+        return
+    xy = np.zeros((1, 2))
+    none = np.zeros(0, np.int64)
+    order(xy, none, 0.0, 0.0, 1.0, 1, 1)
+    near(xy, none, 0.0, 0.0, 1.0, 1, 1, np.zeros(2, np.int64), none, np.zeros((0, 5)),
+         np.zeros(1, np.int64), 1.0, none, np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool))
+
+
 segments = kernel(_segments)
 pieces = kernel(_pieces)
 cell_keys = kernel(_cell_keys)

@@ -78,16 +78,25 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
         keys, piece = fast_snap.cell_keys.get()(lo, hi, n_rows)
     else:
         keys, piece = _cell_keys(lo, hi, n_rows)
-    # the default (unstable) sort: which of two segments exactly as near a point is taken
-    # follows this order, and the recorded results with it
-    order = np.argsort(keys)
-    # a segment may sit twice in one cell (two of its pieces): a repeated candidate, harmless
-    cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_cols * n_rows))])
+    cache: dict = {}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the default (unstable) sort: which of two segments exactly as near a point is
+        # taken follows this order, and the recorded results with it. It releases the GIL:
+        # meanwhile the rest is made here (and, compiled, the snapping loops loaded)
+        sorting = pool.submit(np.argsort, keys)
+        # a segment may sit twice in one cell (two of its pieces): a repeated candidate
+        cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_cols * n_rows))])
+        reg = seg_of_piece[piece]
+        start_x, start_y = a[:, 0].copy(), a[:, 1].copy()
+        vec_x, vec_y, len2 = vec[:, 0].copy(), vec[:, 1].copy(), seg_len ** 2
+        if compiled:
+            cache["packed"] = np.column_stack([start_x, start_y, vec_x, vec_y, len2])
+            fast_snap.warm()
+        order = sorting.result()
     return SegmentGrid(cell_m=float(cell_m), origin=origin, n_cols=n_cols, n_rows=n_rows,
-                       cell_start=cell_start, reg_seg=seg_of_piece[piece][order],
-                       start_x=a[:, 0].copy(), start_y=a[:, 1].copy(),
-                       vec_x=vec[:, 0].copy(), vec_y=vec[:, 1].copy(), len2=seg_len ** 2,
-                       seg_edge=seg_edge, seg_along=seg_along)
+                       cell_start=cell_start, reg_seg=reg[order], start_x=start_x,
+                       start_y=start_y, vec_x=vec_x, vec_y=vec_y, len2=len2,
+                       seg_edge=seg_edge, seg_along=seg_along, cache=cache)
 
 
 def _segments(coords: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
