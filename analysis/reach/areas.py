@@ -82,10 +82,12 @@ def _keys(edge: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return raw.view(_KEY).reshape(-1)
 
 
-def _union_each(groups: list[np.ndarray]) -> list:
-    """``union_all`` of each group of polygons (empty polygon for none), on all cores."""
-    def one(parts: np.ndarray):
-        return shapely.union_all(parts) if parts.size else shapely.Polygon()
+def _union_each(groups: list[np.ndarray], buffer_m: float) -> list:
+    """The union of each group of lines' buffers (empty polygon for none), on all cores."""
+    def one(lines: np.ndarray):
+        if lines.size == 0:
+            return shapely.Polygon()
+        return shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=2))
 
     work = sum(int(g.size) for g in groups)
     if len(groups) < 2 or work < PARALLEL_PIECES or (os.cpu_count() or 1) < 2:
@@ -130,12 +132,11 @@ def service_areas(index: ReachIndex, settings: WalkSettings, service: str, *,
         keys = _keys(edge, start, end)
         new = ~np.isin(keys, seen)
         seen = np.concatenate([seen, keys[new]])
-        pieces.append(shapely.buffer(_interval_lines(index.network, edge[new], start[new],
-                                                     end[new]), buffer_m, quad_segs=2))
+        pieces.append(_interval_lines(index.network, edge[new], start[new], end[new]))
     # a cascaded union of small buffers is ~10x faster than buffering one MultiLineString
-    # made of the same pieces; the levels' new pieces are merged side by side (shapely
-    # releases the GIL), then each level is the previous one plus its own
-    merged = _union_each(pieces)
+    # made of the same pieces; the levels' new pieces are buffered and merged side by side
+    # (shapely releases the GIL), then each level is the previous one plus its own
+    merged = _union_each(pieces, buffer_m)
     polygons = []
     previous = None
     for poly in merged:
