@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 from analysis.reach.index import HouseholdReach, ReachIndex
 from analysis.reach.search import SearchGraph, nearest_sources, nearest_sources_many
 from analysis.settings import WalkSettings
+from geo.compiled import kernel, use_compiled
 from geo.network import Snap, WalkNetwork
 from geo.vocabulary import minutes_column
 
@@ -152,7 +153,8 @@ class SnappedPoints:
         length = network.edge_length_m[e]
         t = np.clip(snap.along_m[on], 0.0, length)
         end_u, end_v = (network.edge_u, network.edge_v) if ends is None else ends
-        return cls(on=on, edge=e, u=end_u[e], v=end_v[e], t=t,
+        return cls(on=on, edge=e, u=end_u[e].astype(np.int64, copy=False),
+                   v=end_v[e].astype(np.int64, copy=False), t=t,
                    rest=length - t, offset=snap.offset_m[on], n_points=snap.edge.size)
 
 
@@ -163,11 +165,18 @@ def _points_walk(index: ReachIndex, pts: SnappedPoints, dist: np.ndarray, neares
     near = np.full(pts.n_points, -1, dtype=np.int64)
     if pts.on.size == 0:
         return walk, near
-    via_u = dist[pts.u] + pts.t
-    via_v = dist[pts.v] + pts.rest
-    use_u = via_u <= via_v
-    best = np.where(use_u, via_u, via_v)
-    who = np.where(use_u, nearest[pts.u], nearest[pts.v])
+    ends = _WALK_VIA_ENDS.get() if use_compiled(pts.on.size) else None
+    if ends is not None:  # the same sums and choices, without the temporary arrays
+        best = np.empty(pts.on.size)
+        who = np.empty(pts.on.size, dtype=np.int64)
+        ends(pts.u, pts.v, pts.t, pts.rest, np.ascontiguousarray(dist, dtype=np.float64),
+             np.ascontiguousarray(nearest, dtype=np.int64), best, who)
+    else:
+        via_u = dist[pts.u] + pts.t
+        via_v = dist[pts.v] + pts.rest
+        use_u = via_u <= via_v
+        best = np.where(use_u, via_u, via_v)
+        who = np.where(use_u, nearest[pts.u], nearest[pts.v])
     # a facility on the home's own edge can be reached without passing a node
     if rows.size:
         net = index.network
@@ -198,6 +207,23 @@ def _points_walk(index: ReachIndex, pts: SnappedPoints, dist: np.ndarray, neares
     walk[pts.on] = pts.offset + best
     near[pts.on] = np.where(np.isfinite(best), who, -1)
     return walk, near
+
+
+def _walk_via_ends(u, v, t, rest, dist, nearest, best, who):  # pragma: no cover - compiled
+    """``best = min(dist[u] + t, dist[v] + rest)`` (``u``'s side where equal) and the
+    nearest facility that way, point by point (:func:`_points_walk`)."""
+    for i in range(u.size):
+        a = dist[u[i]] + t[i]
+        b = dist[v[i]] + rest[i]
+        if a <= b:
+            best[i] = a
+            who[i] = nearest[u[i]]
+        else:
+            best[i] = b
+            who[i] = nearest[v[i]]
+
+
+_WALK_VIA_ENDS = kernel(_walk_via_ends)
 
 
 def _walled_walk(index: ReachIndex, walk: np.ndarray, near: np.ndarray, dist: np.ndarray,

@@ -92,16 +92,20 @@ def _homes_and_facilities(rng, extent: float, n_homes: int, n_fac: int, services
     return homes, fac
 
 
-def test_homes_read_in_node_order_give_the_same_minutes(monkeypatch):
+def test_homes_read_in_node_order_and_compiled_give_the_same_minutes(monkeypatch):
+    pytest.importorskip("numba")
     monkeypatch.setattr(F, "LOCALITY_NODES", 0)  # the renumbered graph, small as it is
     net = _lattice(40, 4)
     rng = np.random.default_rng(4)
     services = ("market", "park", "health")
     homes, fac = _homes_and_facilities(rng, 1170, 4000, 24, services)
+    fac = pd.concat([fac, fac.iloc[:3]], ignore_index=True)  # two facilities on one edge
     settings = WalkSettings()
     answers = []
     for sorted_from in (10**12, 0):
         monkeypatch.setattr(Q, "SORTED_POINTS", sorted_from)
+        # the plain numpy walk first, then the compiled one
+        monkeypatch.setattr(Q, "use_compiled", lambda n, on=sorted_from == 0: on)
         index = R.prepare_reach(net, homes, fac, services=services)
         answers.append(R.household_minutes(index, settings, services))
         pts = index.__dict__["_search"][("points", False)]  # three services: renumbered
