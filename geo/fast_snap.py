@@ -140,9 +140,9 @@ def _point_order(xy, todo, origin_x, origin_y, cell_m, n_cols, n_rows):  # pragm
 
 
 def _nearest(xy, todo, origin_x, origin_y, cell_m, n_cols, n_rows, cell_start, reg_seg,
-             packed, blocks, max_snap_m, seg_out, t_out, d_out, left):  # pragma: no cover - compiled
-    """For each point ``todo[i]``, the nearest segment (``packed``: each segment's start x
-    and y, vector x and y and squared length side by side, one cache line for the five) within the first block of
+             start_x, start_y, vec_x, vec_y, len2, blocks, max_snap_m, seg_out, t_out, d_out,
+             left):  # pragma: no cover - compiled
+    """For each point ``todo[i]``, the nearest segment within the first block of
     ``blocks`` (cells, centred on the point) that settles it (distance at most the block's
     half-width); ``left[i]`` is True where none does and the cap still allows farther
     edges (the caller asks the STRtree)."""
@@ -172,11 +172,11 @@ def _nearest(xy, todo, origin_x, origin_y, cell_m, n_cols, n_rows, cell_start, r
                     c = ix * n_rows + iy
                     for r in range(cell_start[c], cell_start[c + 1]):
                         s = reg_seg[r]
-                        ax = packed[s, 0]
-                        ay = packed[s, 1]
-                        vx = packed[s, 2]
-                        vy = packed[s, 3]
-                        l2 = packed[s, 4]
+                        ax = start_x[s]
+                        ay = start_y[s]
+                        vx = vec_x[s]
+                        vy = vec_y[s]
+                        l2 = len2[s]
                         t = ((px - ax) * vx + (py - ay) * vy) / (l2 if l2 > 0 else 1.0)
                         if t < 0.0:
                             t = 0.0
@@ -212,8 +212,9 @@ def warm() -> None:
     xy = np.zeros((1, 2))
     none = np.zeros(0, np.int64)
     order(xy, none, 0.0, 0.0, 1.0, 1, 1)
-    near(xy, none, 0.0, 0.0, 1.0, 1, 1, np.zeros(2, np.int64), none, np.zeros((0, 5)),
-         np.zeros(1, np.int64), 1.0, none, np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool))
+    real = np.zeros(0)
+    near(xy, none, 0.0, 0.0, 1.0, 1, 1, np.zeros(2, np.int64), none, real, real, real, real,
+         real, np.zeros(1, np.int64), 1.0, none, real, real, np.zeros(0, dtype=bool))
 
 
 segments = kernel(_segments)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -47,7 +47,6 @@ class SegmentGrid:
     len2: np.ndarray        # squared segment length
     seg_edge: np.ndarray    # edge of each segment
     seg_along: np.ndarray   # distance along the edge at the segment start
-    cache: dict = field(default_factory=dict)  # what the compiled search makes of it once
 
 
 def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> SegmentGrid:
@@ -78,7 +77,6 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
         keys, piece = fast_snap.cell_keys.get()(lo, hi, n_rows)
     else:
         keys, piece = _cell_keys(lo, hi, n_rows)
-    cache: dict = {}
     with ThreadPoolExecutor(max_workers=1) as pool:
         # the default (unstable) sort: which of two segments exactly as near a point is
         # taken follows this order, and the recorded results with it. It releases the GIL:
@@ -90,13 +88,12 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
         start_x, start_y = a[:, 0].copy(), a[:, 1].copy()
         vec_x, vec_y, len2 = vec[:, 0].copy(), vec[:, 1].copy(), seg_len ** 2
         if compiled:
-            cache["packed"] = np.column_stack([start_x, start_y, vec_x, vec_y, len2])
             fast_snap.warm()
         order = sorting.result()
     return SegmentGrid(cell_m=float(cell_m), origin=origin, n_cols=n_cols, n_rows=n_rows,
                        cell_start=cell_start, reg_seg=reg[order], start_x=start_x,
                        start_y=start_y, vec_x=vec_x, vec_y=vec_y, len2=len2,
-                       seg_edge=seg_edge, seg_along=seg_along, cache=cache)
+                       seg_edge=seg_edge, seg_along=seg_along)
 
 
 def _segments(coords: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -229,12 +226,9 @@ def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap
     t = np.zeros(todo.size)
     d = np.full(todo.size, np.inf)
     left = np.zeros(todo.size, dtype=bool)
-    if "packed" not in grid.cache:  # a segment's five numbers side by side: one cache line
-        grid.cache["packed"] = np.column_stack([grid.start_x, grid.start_y, grid.vec_x,
-                                                grid.vec_y, grid.len2])
     args = (float(grid.origin[0]), float(grid.origin[1]), grid.cell_m, grid.n_cols, grid.n_rows,
-            grid.cell_start, grid.reg_seg, grid.cache["packed"],
-            np.asarray(BLOCKS, dtype=np.int64), float(max_snap_m))
+            grid.cell_start, grid.reg_seg, grid.start_x, grid.start_y, grid.vec_x, grid.vec_y,
+            grid.len2, np.asarray(BLOCKS, dtype=np.int64), float(max_snap_m))
     nearest = fast_snap.nearest.get()
     # the kernel releases the GIL: one slice of the points per core
     cut = np.linspace(0, todo.size, compiled_code.threads(todo.size // 100_000) + 1).astype(int)
