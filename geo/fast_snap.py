@@ -1,6 +1,6 @@
 """Compiled loops of :mod:`geo.snapping`: cutting lines into segments and pieces, listing
-the grid cells of each piece, and finding each point's nearest segment among the cells
-around it (:class:`geo.compiled.Kernel` each: ``.get()`` gives the compiled function).
+the grid cells of each piece, ordering points by cell, and finding each point's nearest
+segment among the cells around it (:class:`geo.compiled.Kernel` each: ``.get()`` gives the compiled function).
 
 Each loop computes what the vectorised numpy code of :mod:`geo.snapping` computes, with the
 same floating-point operations in the same order, so both give the same edges, positions
@@ -115,6 +115,30 @@ def _cell_keys(lo, hi, n_rows):  # pragma: no cover - compiled
     return keys, piece
 
 
+def _point_order(xy, todo, origin_x, origin_y, cell_m, n_cols, n_rows):  # pragma: no cover
+    """``todo`` in the order of their cells (a counting sort; points outside the grid with
+    its border cells), so that neighbours share the candidates held in the cache (each
+    point's answer does not depend on the order)."""
+    n_cells = n_cols * n_rows
+    cell = np.empty(todo.size, np.int64)
+    start = np.zeros(n_cells + 1, np.int64)
+    for i in range(todo.size):
+        p = todo[i]
+        ix = min(max(np.int64(np.floor((xy[p, 0] - origin_x) / cell_m)), 0), n_cols - 1)
+        iy = min(max(np.int64(np.floor((xy[p, 1] - origin_y) / cell_m)), 0), n_rows - 1)
+        c = ix * n_rows + iy
+        cell[i] = c
+        start[c + 1] += 1
+    for c in range(n_cells):
+        start[c + 1] += start[c]
+    out = np.empty(todo.size, np.int64)
+    for i in range(todo.size):
+        c = cell[i]
+        out[start[c]] = todo[i]
+        start[c] += 1
+    return out
+
+
 def _nearest(xy, todo, origin_x, origin_y, cell_m, n_cols, n_rows, cell_start, reg_seg,
              start_x, start_y, vec_x, vec_y, len2, blocks, max_snap_m, seg_out, t_out, d_out,
              left):  # pragma: no cover - compiled
@@ -178,7 +202,23 @@ def _nearest(xy, todo, origin_x, origin_y, cell_m, n_cols, n_rows, cell_start, r
                 break
 
 
+def warm() -> None:
+    """Load the loops that snap points (:data:`point_order`, :data:`nearest`) with empty
+    inputs of the types :func:`geo.snapping.snap_to_segments` gives them, from numba's
+    cache (while the segment grid's sort runs)."""
+    order, near = point_order.get(), nearest.get()
+    if order is None or near is None:
+        return
+    xy = np.zeros((1, 2))
+    none = np.zeros(0, np.int64)
+    order(xy, none, 0.0, 0.0, 1.0, 1, 1)
+    real = np.zeros(0)
+    near(xy, none, 0.0, 0.0, 1.0, 1, 1, np.zeros(2, np.int64), none, real, real, real, real,
+         real, np.zeros(1, np.int64), 1.0, none, real, real, np.zeros(0, dtype=bool))
+
+
 segments = kernel(_segments)
 pieces = kernel(_pieces)
 cell_keys = kernel(_cell_keys)
+point_order = kernel(_point_order)
 nearest = kernel(_nearest)

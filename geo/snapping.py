@@ -63,9 +63,9 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
     if cell_m is None:
         cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
     if coords.size:
-        extent = coords.max(axis=0) - coords.min(axis=0)
-        cell_m = max(cell_m, float(np.sqrt(np.prod(extent + 1.0) / MAX_CELLS)))
-    origin = coords.min(axis=0) - cell_m if coords.size else np.zeros(2)
+        low, high = _bounds(coords)
+        cell_m = max(cell_m, float(np.sqrt(np.prod(high - low + 1.0) / MAX_CELLS)))
+    origin = low - cell_m if coords.size else np.zeros(2)
     # cut long segments into pieces no longer than a cell; each piece registers its bbox
     if compiled and seg_len.size:
         seg_of_piece, lo, hi = fast_snap.pieces.get()(a, b, vec, seg_len, cell_m, origin)
@@ -77,15 +77,22 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
         keys, piece = fast_snap.cell_keys.get()(lo, hi, n_rows)
     else:
         keys, piece = _cell_keys(lo, hi, n_rows)
-    # the default (unstable) sort: which of two segments exactly as near a point is taken
-    # follows this order, and the recorded results with it
-    order = np.argsort(keys)
-    # a segment may sit twice in one cell (two of its pieces): a repeated candidate, harmless
-    cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_cols * n_rows))])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the default (unstable) sort: which of two segments exactly as near a point is
+        # taken follows this order, and the recorded results with it. It releases the GIL:
+        # meanwhile the rest is made here (and, compiled, the snapping loops loaded)
+        sorting = pool.submit(np.argsort, keys)
+        # a segment may sit twice in one cell (two of its pieces): a repeated candidate
+        cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_cols * n_rows))])
+        reg = seg_of_piece[piece]
+        start_x, start_y = a[:, 0].copy(), a[:, 1].copy()
+        vec_x, vec_y, len2 = vec[:, 0].copy(), vec[:, 1].copy(), seg_len ** 2
+        if compiled:
+            fast_snap.warm()
+        order = sorting.result()
     return SegmentGrid(cell_m=float(cell_m), origin=origin, n_cols=n_cols, n_rows=n_rows,
-                       cell_start=cell_start, reg_seg=seg_of_piece[piece][order],
-                       start_x=a[:, 0].copy(), start_y=a[:, 1].copy(),
-                       vec_x=vec[:, 0].copy(), vec_y=vec[:, 1].copy(), len2=seg_len ** 2,
+                       cell_start=cell_start, reg_seg=reg[order], start_x=start_x,
+                       start_y=start_y, vec_x=vec_x, vec_y=vec_y, len2=len2,
                        seg_edge=seg_edge, seg_along=seg_along)
 
 
@@ -97,9 +104,16 @@ def _segments(coords: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
     seg_edge = which[:-1][same].astype(np.int64)
     vec = b - a
     seg_len = np.hypot(vec[:, 0], vec[:, 1])
-    cum = np.concatenate([[0.0], np.cumsum(np.where(same, np.hypot(*np.diff(coords, axis=0).T), 0))])
-    first = np.searchsorted(which, which)  # index of each vertex's line start
-    seg_along = (cum - cum[first])[:-1][same]
+    # the running sum of the lengths before each segment (the same additions as over all
+    # vertices with 0 between lines), less its value at the first segment of the line
+    before = np.empty(seg_len.size)
+    if seg_len.size:
+        before[0] = 0.0
+        np.cumsum(seg_len[:-1], out=before[1:])
+    first = np.ones(seg_len.size, dtype=bool)
+    first[1:] = seg_edge[1:] != seg_edge[:-1]
+    line_start = np.maximum.accumulate(np.where(first, np.arange(seg_len.size), 0))
+    seg_along = before - before[line_start]
     return a, b, vec, seg_len, seg_edge, seg_along
 
 
@@ -123,6 +137,13 @@ def _pieces(a: np.ndarray, b: np.ndarray, vec: np.ndarray, seg_len: np.ndarray, 
     lo = np.floor((np.minimum(p0, p1) - origin) / cell_m).astype(np.int64)
     hi = np.floor((np.maximum(p0, p1) - origin) / cell_m).astype(np.int64)
     return seg_of_piece, lo, hi
+
+
+def _bounds(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest x and y (column by column: a reduction along axis 0 of an
+    ``(n, 2)`` array is several times slower)."""
+    return (np.array([coords[:, 0].min(), coords[:, 1].min()]),
+            np.array([coords[:, 0].max(), coords[:, 1].max()]))
 
 
 def _cell_keys(lo: np.ndarray, hi: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
@@ -197,9 +218,10 @@ def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap
                    edge: np.ndarray, along: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """The block search of :func:`snap_to_segments` compiled (in place); returns the points
     left for the STRtree."""
+    xy = np.ascontiguousarray(xy, dtype=float)
     # points in cell order, so that neighbours share the candidates held in the cache
-    cell = np.floor((xy[todo] - grid.origin) / grid.cell_m)
-    todo = todo[np.argsort(cell[:, 0] * grid.n_rows + cell[:, 1], kind="stable")]
+    todo = fast_snap.point_order.get()(xy, todo, float(grid.origin[0]), float(grid.origin[1]),
+                                       grid.cell_m, grid.n_cols, grid.n_rows)
     seg = np.full(todo.size, -1, dtype=np.int64)
     t = np.zeros(todo.size)
     d = np.full(todo.size, np.inf)
@@ -207,7 +229,6 @@ def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap
     args = (float(grid.origin[0]), float(grid.origin[1]), grid.cell_m, grid.n_cols, grid.n_rows,
             grid.cell_start, grid.reg_seg, grid.start_x, grid.start_y, grid.vec_x, grid.vec_y,
             grid.len2, np.asarray(BLOCKS, dtype=np.int64), float(max_snap_m))
-    xy = np.ascontiguousarray(xy, dtype=float)
     nearest = fast_snap.nearest.get()
     # the kernel releases the GIL: one slice of the points per core
     cut = np.linspace(0, todo.size, compiled_code.threads(todo.size // 100_000) + 1).astype(int)

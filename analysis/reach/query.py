@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 from analysis.reach.index import HouseholdReach, ReachIndex
 from analysis.reach.search import SearchGraph, nearest_sources, nearest_sources_many
 from analysis.settings import WalkSettings
+from geo.compiled import kernel, use_compiled
 from geo.network import Snap, WalkNetwork
 from geo.vocabulary import minutes_column
 
@@ -89,9 +90,15 @@ def _nearest_rows(index: ReachIndex, rows: np.ndarray, sources: np.ndarray, dist
     return dist, nearest
 
 
-def _search_graph(index: ReachIndex) -> SearchGraph:
-    """The index's graph renumbered for the search (made once per index and kept)."""
+def _search_graph(index: ReachIndex, *, renumber: bool = True) -> SearchGraph:
+    """The index's graph renumbered for the search (made once per index and kept); with
+    ``renumber=False`` (one search to run, where renumbering costs more than it saves)
+    the graph as it is, unless the renumbered one is made already."""
     cache = index.__dict__.setdefault("_search", {})
+    if "graph" not in cache and not renumber:
+        if "plain" not in cache:
+            cache["plain"] = SearchGraph.of(index.graph)
+        return cache["plain"]
     if "graph" not in cache:
         # the street graph's nodes are the network's; a walled graph keeps its numbering
         xy = index.network.node_xy if index.walled is None else None
@@ -99,12 +106,37 @@ def _search_graph(index: ReachIndex) -> SearchGraph:
     return cache["graph"]
 
 
-def _all_node_distances(index: ReachIndex, services: tuple[str, ...], settings: WalkSettings
+def _search_points(index: ReachIndex, search: SearchGraph) -> SnappedPoints:
+    """The snapped homes, edge ends numbered as in ``search`` (:func:`_search_graph`), in
+    the order of their ``u`` end (made once per index and kept): the node distances are
+    then read nearly in order instead of at random (each home's answer does not depend on
+    it)."""
+    cache = index.__dict__.setdefault("_search", {})
+    key = ("points", search.rank is None)
+    if key not in cache:
+        snap = index.household_snap if index.walled is None else index.walled.snap
+        pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
+        if search.rank is not None:  # node distances come in the search graph's numbering
+            pts = replace(pts, u=search.own(pts.u), v=search.own(pts.v))
+        if pts.on.size >= SORTED_POINTS:
+            order = np.argsort(pts.u, kind="stable")
+            pts = replace(pts, on=pts.on[order], edge=pts.edge[order], u=pts.u[order],
+                          v=pts.v[order], t=pts.t[order], rest=pts.rest[order],
+                          offset=pts.offset[order])
+        cache[key] = pts
+    return cache[key]
+
+
+#: Homes on the network from which on they are read in the order of their nodes.
+SORTED_POINTS = 100_000
+
+
+def _all_node_distances(index: ReachIndex, services: tuple[str, ...], settings: WalkSettings,
+                        search: SearchGraph
                         ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``(rows, dist, nearest)`` of :func:`node_distances` for each service in turn (up to
     its horizon), nodes numbered as in :func:`_search_graph` (``.own`` maps nodes there);
     the searches run on all cores at once."""
-    search = _search_graph(index)
     node = _column(index, "node")
     todo = [(_rows(index, service), settings.horizon_m(service)) for service in services]
     jobs = [(search.own(node[rows]), limit) for rows, limit in todo if rows.size]
@@ -138,7 +170,8 @@ class SnappedPoints:
         length = network.edge_length_m[e]
         t = np.clip(snap.along_m[on], 0.0, length)
         end_u, end_v = (network.edge_u, network.edge_v) if ends is None else ends
-        return cls(on=on, edge=e, u=end_u[e], v=end_v[e], t=t,
+        return cls(on=on, edge=e, u=end_u[e].astype(np.int64, copy=False),
+                   v=end_v[e].astype(np.int64, copy=False), t=t,
                    rest=length - t, offset=snap.offset_m[on], n_points=snap.edge.size)
 
 
@@ -149,11 +182,18 @@ def _points_walk(index: ReachIndex, pts: SnappedPoints, dist: np.ndarray, neares
     near = np.full(pts.n_points, -1, dtype=np.int64)
     if pts.on.size == 0:
         return walk, near
-    via_u = dist[pts.u] + pts.t
-    via_v = dist[pts.v] + pts.rest
-    use_u = via_u <= via_v
-    best = np.where(use_u, via_u, via_v)
-    who = np.where(use_u, nearest[pts.u], nearest[pts.v])
+    ends = _WALK_VIA_ENDS.get() if use_compiled(pts.on.size) else None
+    if ends is not None:  # the same sums and choices, without the temporary arrays
+        best = np.empty(pts.on.size)
+        who = np.empty(pts.on.size, dtype=np.int64)
+        ends(pts.u, pts.v, pts.t, pts.rest, np.ascontiguousarray(dist, dtype=np.float64),
+             np.ascontiguousarray(nearest, dtype=np.int64), best, who)
+    else:
+        via_u = dist[pts.u] + pts.t
+        via_v = dist[pts.v] + pts.rest
+        use_u = via_u <= via_v
+        best = np.where(use_u, via_u, via_v)
+        who = np.where(use_u, nearest[pts.u], nearest[pts.v])
     # a facility on the home's own edge can be reached without passing a node
     if rows.size:
         net = index.network
@@ -183,6 +223,23 @@ def _points_walk(index: ReachIndex, pts: SnappedPoints, dist: np.ndarray, neares
     walk[pts.on] = pts.offset + best
     near[pts.on] = np.where(np.isfinite(best), who, -1)
     return walk, near
+
+
+def _walk_via_ends(u, v, t, rest, dist, nearest, best, who):  # pragma: no cover - compiled
+    """``best = min(dist[u] + t, dist[v] + rest)`` (``u``'s side where equal) and the
+    nearest facility that way, point by point (:func:`_points_walk`)."""
+    for i in range(u.size):
+        a = dist[u[i]] + t[i]
+        b = dist[v[i]] + rest[i]
+        if a <= b:
+            best[i] = a
+            who[i] = nearest[u[i]]
+        else:
+            best[i] = b
+            who[i] = nearest[v[i]]
+
+
+_WALK_VIA_ENDS = kernel(_walk_via_ends)
 
 
 def _walled_walk(index: ReachIndex, walk: np.ndarray, near: np.ndarray, dist: np.ndarray,
@@ -262,16 +319,14 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
     walk_block = np.empty((len(services), index.n_households))
     min_block = np.empty_like(walk_block)
     near_block = np.empty(walk_block.shape, dtype=np.int32)
-    snap = index.household_snap if index.walled is None else index.walled.snap
-    pts = SnappedPoints.of(index.network, snap, index.edge_nodes)
-    search = _search_graph(index)
+    searches = sum(_rows(index, s).size > 0 for s in services)
+    search = _search_graph(index, renumber=searches > 1)
+    pts = _search_points(index, search)
     if plain is not None:  # the answer without walls, a row per service (as made, no copy)
         plain_walk = plain.walk_m.to_numpy().T
         plain_near = plain.nearest.to_numpy().T
-    if search.rank is not None:  # node distances come in the search graph's numbering
-        pts = replace(pts, u=search.own(pts.u), v=search.own(pts.v))
     for k, (service, (rows, dist, nearest)) in enumerate(
-            zip(services, _all_node_distances(index, services, settings))):
+            zip(services, _all_node_distances(index, services, settings, search))):
         horizon = settings.horizon_m(service)
         walk, near = _points_walk(index, pts, dist, nearest, rows)
         if index.walled is not None:

@@ -13,11 +13,13 @@ node is given to may differ with the numbering).
 The library holds the GIL while it searches (measured: a counting thread gets about 8% of
 its ticks meanwhile), so threads alone do not put the services' searches on both cores. On
 a graph large enough to pay for numba's first load (:func:`geo.compiled.use_compiled`)
-the searches run in a compiled binary-heap Dijkstra that releases the GIL, several at once
-(:func:`nearest_sources_many`): the same relaxations as the library's (a node's metres are
-its predecessor's plus the arc, in floats), so the same distances; no faster per pass than
-the library's C++ queue, but one per core. Without numba the library runs, one search at a
-time.
+the searches run compiled with the GIL released, several at once
+(:func:`nearest_sources_many`): up to a finite limit (the horizon: every search of
+:func:`analysis.reach.household_minutes`) on a bucket queue of 1 m buckets (Dial's), about
+three times as fast per pass as the library's heap on the million-node lattice of
+``benchmarks/bench_reach.py``; without a limit on a binary heap. Both give the library's
+floats (a node's metres are the least of its neighbours' plus the arc) and the same nearest
+source wherever it is unique. Without numba the library runs, one search at a time.
 """
 
 from __future__ import annotations
@@ -141,7 +143,75 @@ def _search(indptr, indices, data, sources, limit, dist, origin):  # pragma: no 
                 where[v] = i
 
 
+def _bucket_search(indptr, indices, data, sources, limit, width, dist, origin
+                   ):  # pragma: no cover - compiled
+    """The same search on a bucket queue (Dial's): nodes in buckets of ``width`` metres of
+    walk, held in doubly linked lists; a bucket's nodes are taken in any order, and one
+    improved within its own bucket (an arc shorter than ``width``) is taken again. A node
+    of an earlier bucket is never improved by a later one, so every node ends with the
+    least of its neighbours' metres plus the arc, the same floats as Dijkstra's (only
+    which of two sources exactly equally far a node is given to may differ). ``limit``
+    must be finite; fills ``dist`` and ``origin`` as :func:`_search`."""
+    n = dist.size
+    nb = np.int64(limit / width) + 2
+    head = np.full(nb, -1, np.int64)
+    nxt = np.full(n, -1, np.int64)
+    prv = np.full(n, -1, np.int64)
+    held = np.full(n, -1, np.int64)  # the bucket holding the node, -1 none
+    for s in sources:
+        if dist[s] == 0.0:
+            continue
+        dist[s] = 0.0
+        origin[s] = s
+        h = head[0]
+        nxt[s] = h
+        if h >= 0:
+            prv[h] = s
+        head[0] = s
+        held[s] = 0
+    for b in range(nb):
+        while head[b] >= 0:
+            u = head[b]
+            h = nxt[u]
+            head[b] = h
+            if h >= 0:
+                prv[h] = -1
+            held[u] = -1
+            du = dist[u]
+            ou = origin[u]
+            for j in range(indptr[u], indptr[u + 1]):
+                v = indices[j]
+                nd = du + data[j]
+                if nd <= limit and nd < dist[v]:
+                    dist[v] = nd
+                    origin[v] = ou
+                    k = np.int64(nd / width)
+                    old = held[v]
+                    if old != k:
+                        if old >= 0:  # out of its old bucket
+                            p = prv[v]
+                            q = nxt[v]
+                            if p >= 0:
+                                nxt[p] = q
+                            else:
+                                head[old] = q
+                            if q >= 0:
+                                prv[q] = p
+                        h = head[k]
+                        nxt[v] = h
+                        prv[v] = -1
+                        if h >= 0:
+                            prv[h] = v
+                        head[k] = v
+                        held[v] = k
+
+
 _SEARCH = kernel(_search)
+_BUCKET_SEARCH = kernel(_bucket_search)
+#: Bucket width of the bucket queue (metres of walk); searches whose limit needs more
+#: buckets than :data:`MAX_BUCKETS` (or have none) run on the binary heap.
+BUCKET_M = 1.0
+MAX_BUCKETS = 1 << 24
 
 
 def compiled_nearest_sources(parts: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -149,15 +219,19 @@ def compiled_nearest_sources(parts: tuple[np.ndarray, np.ndarray, np.ndarray],
                              ) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`nearest_sources` compiled, the GIL released (``parts``: :func:`csr_parts`);
     ``None`` without numba."""
-    search = _SEARCH.get()
+    buckets = np.isfinite(limit_m) and limit_m / BUCKET_M < MAX_BUCKETS
+    search = (_BUCKET_SEARCH if buckets else _SEARCH).get()
     if search is None:
         return None
     indptr, indices, data = parts
     n = indptr.size - 1
     dist = np.full(n, np.inf)
     origin = np.full(n, -1, dtype=np.int64)
-    search(indptr, indices, data, np.asarray(sources, dtype=np.int64), float(limit_m), dist,
-           origin)
+    sources = np.asarray(sources, dtype=np.int64)
+    if buckets:
+        search(indptr, indices, data, sources, float(limit_m), BUCKET_M, dist, origin)
+    else:
+        search(indptr, indices, data, sources, float(limit_m), dist, origin)
     return dist, origin
 
 
@@ -249,15 +323,27 @@ LOCALITY_NODES = 20_000
 
 def locality_order(xy: np.ndarray) -> np.ndarray:
     """Points ordered along a Morton (Z-order) curve over a 2¹⁶ × 2¹⁶ grid of their box."""
-    lo = np.nanmin(xy, axis=0) if len(xy) else np.zeros(2)
-    span = float(np.nanmax(np.ptp(np.nan_to_num(xy - lo), axis=0))) if len(xy) else 0.0
-    q = np.nan_to_num((xy - lo) / (span if span > 0 else 1.0) * 65535.0)
-    q = np.clip(q, 0, 65535).astype(np.uint64)
+    if len(xy) == 0:
+        return np.zeros(0, dtype=np.intp)
+    # column by column (a reduction along axis 0 of an (n, 2) array is several times slower)
+    lo = np.array([np.nanmin(xy[:, 0]), np.nanmin(xy[:, 1])])
+    d = np.nan_to_num(xy - lo)
+    span = max(float(d[:, 0].max() - d[:, 0].min()), float(d[:, 1].max() - d[:, 1].min()))
+    q = np.clip(d / (span if span > 0 else 1.0) * 65535.0, 0, 65535).astype(np.intp)
+    spread = _spread_table()  # each 16-bit value with a zero bit after each of its bits
+    return np.argsort(spread[q[:, 0]] | (spread[q[:, 1]] << np.uint64(1)), kind="stable")
 
-    def spread(v: np.ndarray) -> np.ndarray:
+
+def _spread_table() -> np.ndarray:
+    """``v`` → ``v`` with its 16 bits spread over 32 (bit ``i`` to bit ``2i``), every ``v``."""
+    cache = _SPREAD
+    if not cache:
+        v = np.arange(65536, dtype=np.uint64)
         v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
         v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
         v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
-        return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+        cache.append((v | (v << np.uint64(1))) & np.uint64(0x55555555))
+    return cache[0]
 
-    return np.argsort(spread(q[:, 0]) | (spread(q[:, 1]) << np.uint64(1)), kind="stable")
+
+_SPREAD: list = []
