@@ -77,9 +77,12 @@ def recounted(project, layers: dict[str, pd.DataFrame]) -> tuple | None:
     return recount(layers["households"], _summary(project))
 
 
-def edited(project, session, layers: dict[str, pd.DataFrame], counted: tuple | None):
+def edited(project, session, layers: dict[str, pd.DataFrame], counted: tuple | None, *,
+           grid_system_kept: bool = False):
     """The project after edits, from its regridded layers and their counts (``None``:
-    the layers already follow the state, as in a project just made from a run)."""
+    the layers already follow the state, as in a project just made from a run).
+    ``grid_system_kept``: the grids are the project's own, unchanged (a project measured
+    again with other walking settings), so their codes, 四至 and posts stay as they are."""
     layers = dict(layers)
     summary = _summary(project)
     if counted is not None:
@@ -96,8 +99,8 @@ def edited(project, session, layers: dict[str, pd.DataFrame], counted: tuple | N
     if summary.get("capacity"):
         summary["capacity"] = refreshed_summary(summary["capacity"], layers)
     meta = {**project.meta, "summary": summary}
-    # grid codes, 四至 and the workers' posts follow the grids (analysis.gridsystem)
-    layers, meta = grid_system(layers, meta)
+    if not grid_system_kept:  # grid codes, 四至 and the workers' posts follow the grids
+        layers, meta = grid_system(layers, meta)  # (analysis.gridsystem)
     return replace(project, layers=layers, meta=meta, session=session)
 
 
