@@ -36,6 +36,7 @@ from geo.grids import edits
 from geo.i18n import t
 from analysis.settings import WalkSettings
 from ui import gates_panel, state
+from ui.memo import PerObject
 from ui.sidebar import BASE_SETTINGS_KEY, HOUSEHOLD_WIDGETS, minutes_option
 from analysis.project import json_text
 from analysis.project.follow import carried, measured_again, state_digest
@@ -166,8 +167,15 @@ def reset_area_state() -> None:
 
 
 def grids_digest(project: Project) -> str:
-    """Identifies the grids a project shows (for the map caches)."""
-    return "" if project.session is None else state_digest(project.session.state)
+    """Identifies the grids a project shows (for the map caches; kept per grid state: a
+    rerun that leaves the grids as they are asks again)."""
+    if project.session is None:
+        return ""
+    grids = project.session.state
+    return _DIGESTS.get(grids, lambda: state_digest(grids))
+
+
+_DIGESTS: PerObject[str] = PerObject()
 
 
 # ------------------------------------------------------------------ asking first

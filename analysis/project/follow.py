@@ -68,8 +68,10 @@ def remeasured(project: Project, result: Result) -> Project:
     staffing = project.summary.get("staffing")
     if staffing is not None:  # the posts follow the grids, which did not change
         meta["summary"] = {**meta["summary"], "staffing": staffing}
-    layers = {**project.layers, **{name: frame for name, frame in result.layers.items()
-                                   if frame is not None and name not in GRID_PARTS}}
+    layers = {name: frame for name, frame in project.layers.items()  # none the run lacks
+              if name not in result.layers or result.layers[name] is not None}
+    layers.update({name: frame for name, frame in result.layers.items()
+                   if frame is not None and name not in GRID_PARTS})
     measured = replace(project, layers=layers, meta=meta)
     if session is None:
         return measured
