@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.capacity.stage import refreshed_summary, regroup
 from analysis.circles import count
+from analysis.completeness import label_gaps
 from analysis.gridsystem import apply as grid_system
 from analysis.result_stage import grid_figures
 from analysis.settings import WalkSettings
@@ -90,8 +91,9 @@ def edited(project, session, layers: dict[str, pd.DataFrame], counted: tuple | N
         layers["coverage"] = coverage
         if "coverage_levels" in layers:
             layers["coverage_levels"] = levels
-        if "gaps" in layers:
-            layers["gaps"] = gaps
+        if "gaps" in layers:  # with their cause, as the run labels them (data or service)
+            thin = (summary.get("data_completeness") or {}).get("thin_services")
+            layers["gaps"] = gaps if thin is None else label_gaps(gaps, thin)
             if isinstance(summary.get("reach"), dict):
                 summary["reach"] = {**summary["reach"], "gaps": {
                     s: int((gaps["service"] == s).sum()) for s in summary["reach"].get("gaps", {})}}

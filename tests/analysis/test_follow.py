@@ -119,3 +119,13 @@ def test_another_band_is_not_a_walking_change_and_the_project_is_made_again(runs
     monkeypatch.setattr(project_state, "session_from_layers", counting)
     measured_again(held, other.result, other.keys, before=first.keys)
     assert made["session_from_layers"] == 1
+
+
+def test_gaps_keep_their_cause_after_an_edit(runs):
+    first, _, _ = runs
+    held = _held(first, edited=False)
+    edited = _held(first, edited=True)
+    before, after = held.layers["gaps"], edited.layers["gaps"]
+    assert "cause" in before and "cause" in after  # the report and exports read it
+    cause = dict(zip(before["service"], before["cause"]))
+    assert all(cause.get(s, c) == c for s, c in zip(after["service"], after["cause"]))
