@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.capacity.stage import refreshed_summary, regroup
 from analysis.circles import count
+from analysis.completeness import label_gaps
 from analysis.gridsystem import apply as grid_system
 from analysis.result_stage import grid_figures
 from analysis.settings import WalkSettings
@@ -77,9 +78,12 @@ def recounted(project, layers: dict[str, pd.DataFrame]) -> tuple | None:
     return recount(layers["households"], _summary(project))
 
 
-def edited(project, session, layers: dict[str, pd.DataFrame], counted: tuple | None):
+def edited(project, session, layers: dict[str, pd.DataFrame], counted: tuple | None, *,
+           grid_system_kept: bool = False):
     """The project after edits, from its regridded layers and their counts (``None``:
-    the layers already follow the state, as in a project just made from a run)."""
+    the layers already follow the state, as in a project just made from a run).
+    ``grid_system_kept``: the grids are the project's own, unchanged (a project measured
+    again with other walking settings), so their codes, 四至 and posts stay as they are."""
     layers = dict(layers)
     summary = _summary(project)
     if counted is not None:
@@ -87,8 +91,9 @@ def edited(project, session, layers: dict[str, pd.DataFrame], counted: tuple | N
         layers["coverage"] = coverage
         if "coverage_levels" in layers:
             layers["coverage_levels"] = levels
-        if "gaps" in layers:
-            layers["gaps"] = gaps
+        if "gaps" in layers:  # with their cause, as the run labels them (data or service)
+            thin = (summary.get("data_completeness") or {}).get("thin_services")
+            layers["gaps"] = gaps if thin is None else label_gaps(gaps, thin)
             if isinstance(summary.get("reach"), dict):
                 summary["reach"] = {**summary["reach"], "gaps": {
                     s: int((gaps["service"] == s).sum()) for s in summary["reach"].get("gaps", {})}}
@@ -96,8 +101,8 @@ def edited(project, session, layers: dict[str, pd.DataFrame], counted: tuple | N
     if summary.get("capacity"):
         summary["capacity"] = refreshed_summary(summary["capacity"], layers)
     meta = {**project.meta, "summary": summary}
-    # grid codes, 四至 and the workers' posts follow the grids (analysis.gridsystem)
-    layers, meta = grid_system(layers, meta)
+    if not grid_system_kept:  # grid codes, 四至 and the workers' posts follow the grids
+        layers, meta = grid_system(layers, meta)  # (analysis.gridsystem)
     return replace(project, layers=layers, meta=meta, session=session)
 
 

@@ -104,9 +104,13 @@ def map_key(project: Project, *, lang: str, selected: list[str] = (),
     (A project made again for the same grids, e.g. after a walking-speed change, has the
     same key, so its map is not drawn again.)"""
     state = project.session.state
-    digest = _digest([state.grids, state.cells[["unit_id", "households", "geometry"]]],
-                     np.asarray(state.grid_of_cell).astype(str).tobytes(), str(state.crs))
+    digest = _MAP_KEYS.get(state, lambda: _digest(  # kept per grid state (asked every rerun)
+        [state.grids, state.cells[["unit_id", "households", "geometry"]]],
+        np.asarray(state.grid_of_cell).astype(str).tobytes(), str(state.crs)))
     return (digest, lang, tuple(selected), tuple(highlight))
+
+
+_MAP_KEYS: PerObject[str] = PerObject()
 
 
 def units_from_event(project: Project, event: dict | None) -> list[str]:
@@ -132,17 +136,14 @@ def grid_choices(project: Project) -> list[str]:
 
 
 def grid_label(project: Project, lang: str):
-    table = project.session.state.grids.set_index("grid_id")
-
-    def label(gid: str) -> str:
-        if gid not in table.index:
-            return gid
-        row = table.loc[gid]
-        name = f" {row['name']}" if row["name"] else ""
-        lock = " 🔒" if row["locked"] else ""
-        return f"{gid}{name} · {int(row['households'])} {t('map.hh_unit', lang)}{lock}"
-
-    return label
+    """A grid's name in the edit panel's lists (made for every grid at once: the lists
+    ask for each of hundreds of grids on every rerun)."""
+    table = project.session.state.grids
+    unit = t("map.hh_unit", lang)
+    labels = {gid: f"{gid}{f' {name}' if name else ''} · {int(hh)} {unit}{' 🔒' if locked else ''}"
+              for gid, name, hh, locked in zip(table["grid_id"], table["name"],
+                                                table["households"], table["locked"])}
+    return lambda gid: labels.get(gid, gid)
 
 
 def edit_table(edit: edits.Edit, lang: str) -> pd.DataFrame:

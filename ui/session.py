@@ -26,21 +26,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from analysis.pipeline import Result
 from analysis.project import (Project, area_record, area_source_of, area_title,
                               project_from_result, run_settings_of, same_area,
-                              settings_differences, wall_settings_of, with_session)
+                              settings_differences, wall_settings_of)
 from geo.grids import edits
 from geo.i18n import t
 from analysis.settings import WalkSettings
 from ui import gates_panel, state
+from ui.memo import PerObject
 from ui.sidebar import BASE_SETTINGS_KEY, HOUSEHOLD_WIDGETS, minutes_option
-from analysis.gridsystem import carry_grid_system
 from analysis.project import json_text
+from analysis.project.follow import carried, measured_again, state_digest
 from analysis.settings import load_profiles
 from analysis.stages import completed
 from analysis.stages import prefetch as start
@@ -168,16 +167,15 @@ def reset_area_state() -> None:
 
 
 def grids_digest(project: Project) -> str:
-    """Identifies the grids a project shows (for the map caches)."""
-    return "" if project.session is None else _state_digest(project.session.state)
+    """Identifies the grids a project shows (for the map caches; kept per grid state: a
+    rerun that leaves the grids as they are asks again)."""
+    if project.session is None:
+        return ""
+    grids = project.session.state
+    return _DIGESTS.get(grids, lambda: state_digest(grids))
 
 
-def _state_digest(state) -> str:
-    digest = hashlib.blake2b(digest_size=12)
-    plain = pd.DataFrame(state.grids.drop(columns="geometry")).astype(str)
-    digest.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
-    digest.update(np.asarray(state.grid_of_cell).astype(str).tobytes())
-    return digest.hexdigest()
+_DIGESTS: PerObject[str] = PerObject()
 
 
 # ------------------------------------------------------------------ asking first
@@ -354,16 +352,16 @@ def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.Pa
         made = project_from_result(run.result, area_source=area)
         current = Held(project=made, area=area, base=base, reach_key=reach_key)
     elif current.base != base and current.reach_key is not None:
-        made = _carry(project_from_result(run.result, area_source=area), current.project)
+        made = carried(project_from_result(run.result, area_source=area), current.project)
         current = Held(project=made, area=area, base=base, reach_key=reach_key, kept=kept)
     elif current.reach_key != reach_key:
         if current.reach_key is None:  # an opened project, measured on this page first now
             st.session_state[CHANGED_KEY] = settings_differences(
                 current.project.meta.get("settings") or {}, run.result.settings)
-        fresh = project_from_result(run.result, area_source=area)
-        made = _remeasured(fresh, current.project.session)
-        current = replace(current, project=_carry(made, current.project), base=base,
-                          reach_key=reach_key)
+        before = current.run.keys if current.run is not None and current.reach_key else None
+        made = measured_again(current.project, run.result, run.keys, before=before,
+                              area_source=area)  # its own grids kept when the run kept them
+        current = replace(current, project=made, base=base, reach_key=reach_key)
     view = {"services": list(page.services), "basemap": page.basemap}
     if current.project.meta.get("view") != view:  # saved with the project, restored on opening
         current = replace(current, project=replace(
@@ -376,16 +374,6 @@ def page_run(page, *, progress: Callable[[str], None] | None = None) -> state.Pa
                          reach_key=(reach_key, digest), project=current.project)
 
 
-def _remeasured(fresh: Project, session: edits.EditSession | None) -> Project:
-    """``fresh`` (the run measured again) with the planner's edit session: its grids
-    re-counted when edits are applied, else only its journal kept (for redo)."""
-    if session is None or fresh.session is None:
-        return fresh
-    if _state_digest(session.state) == _state_digest(fresh.session.state):
-        return replace(fresh, session=replace(session, state=fresh.session.state))
-    return with_session(fresh, session)
-
-
 def _kept_grids(project: Project) -> tuple | None:
     """The grids a re-run keeps: every unit's grid and the locked grids (``None`` when
     the planner has neither edited nor locked anything)."""
@@ -395,19 +383,6 @@ def _kept_grids(project: Project) -> tuple | None:
     if not project.session.entries and not locked and project.path is None:
         return None
     return previous, tuple(sorted(locked))
-
-
-def _carry(made: Project, old: Project) -> Project:
-    """``made`` bound to ``old``'s file, revision and notes (the same project, re-measured)."""
-    meta = dict(made.meta)
-    for key in ("revision", "saved_at", "saved_by", "format_version"):
-        if key in old.meta:
-            meta[key] = old.meta[key]
-    made = replace(made, path=old.path, revision=old.revision, notes=old.notes, meta=meta)
-    if "grid_system" in old.meta or "workers" in old.layers:  # codes and roster carry over
-
-        made = carry_grid_system(made, old)
-    return made
 
 
 def complete(project: Project) -> Project:

@@ -11,6 +11,8 @@ Its modules:
 ``checks``   a file's settings checked before they are used.
 ``values``   a file's rows checked when it is opened (:class:`ProjectRowsError`).
 ``upload``   opening a project the page received as an upload.
+``follow``   a held project following a new run: measured again in place when only the
+             walking settings changed (its grid parts kept), else made again from the run.
 
 What other packages may use is listed in ``__all__``; everything else is internal.
 """

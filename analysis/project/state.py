@@ -178,6 +178,21 @@ def session_from_layers(layers: dict[str, pd.DataFrame], band: tuple[int, int], 
     return edits.EditSession(state=state, entries=tuple(entries), position=position)
 
 
+def meta_of(result: Result) -> dict:
+    """What a project's meta records of the run it was made from (area, settings,
+    summary, credit, band, thresholds), as plain JSON values."""
+    return {
+        "area": result.area.name,
+        "crs": result.area.crs.to_string(),
+        "settings": json.loads(json_text(result.settings)),
+        "summary": json.loads(json_text(result.summary)),
+        "credit": result.summary.get("credit", OSM_CREDIT if result.area.osm_derived else ""),
+        "osm_derived": bool(result.area.osm_derived),
+        "band": list(result.settings.grids.band),
+        "thresholds_min": dict(result.summary.get("thresholds_min") or {}),
+    }
+
+
 def project_from_result(result: Result, *, area_source: dict | None = None) -> Project:
     """A fresh (unsaved) project from a pipeline run; ``area_source`` records the area it
     holds (see :func:`area_source_of`)."""
@@ -185,16 +200,7 @@ def project_from_result(result: Result, *, area_source: dict | None = None) -> P
     for name, frame in basemap_layers(result.area).items():
         layers.setdefault(name, frame)
     band = result.settings.grids.band
-    meta = {
-        "area": result.area.name,
-        "crs": result.area.crs.to_string(),
-        "settings": json.loads(json_text(result.settings)),
-        "summary": json.loads(json_text(result.summary)),
-        "credit": result.summary.get("credit", OSM_CREDIT if result.area.osm_derived else ""),
-        "osm_derived": bool(result.area.osm_derived),
-        "band": list(band),
-        "thresholds_min": dict(result.summary.get("thresholds_min") or {}),
-    }
+    meta = meta_of(result)
     if area_source:
         meta["area_source"] = dict(area_source)
     session = session_from_layers(layers, band)
@@ -332,6 +338,6 @@ def redo_project(project: Project) -> Project:
 
 
 __all__ = ["DEFAULT_BAND", "Project", "area_record", "area_source_of", "file_identity", "basemap_layers", "coverage_by_grid",
-           "edit_project", "json_text", "project_from_result", "recount",
+           "edit_project", "json_text", "meta_of", "project_from_result", "recount",
            "redo_project", "same_area", "session_from_layers", "undo_project",
            "walk_settings_of", "with_session"]
