@@ -74,6 +74,10 @@ def _segments(lines: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def _pieces(geom) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Midpoints, unit directions and lengths of the pieces of a polygon's outer
     boundary, counter-clockwise (so the outward normal is the direction turned right)."""
+    # in floating precision: a union of snapped cells carries their grid, and GEOS puts
+    # the points it adds on that grid, so a polygon made here and the same polygon read
+    # from a file or another process (which carry none) would give other pieces
+    geom = shapely.set_precision(geom, 0.0, mode="pointwise")
     polys = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) == 3]
     mids, dirs, lens = [], [], []
     for poly in polys:
