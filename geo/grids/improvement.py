@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geo.grids import fast_improvement
 from geo.grids.construction import CROSSING_WEIGHT, side_range
 from geo.grids.graph import KIND_CODE, CellGraph, Zone
 from geo.grids.rules import compactness, compactness_one as _pp
@@ -25,6 +26,22 @@ BLOCK_CUT_WEIGHT = 0.05
 #: Directions (degrees) tried by the re-splits.
 IMPROVE_ANGLES = tuple(np.arange(0.0, 180.0, 15.0))
 _DIRECTIONS = np.array([np.cos(np.deg2rad(IMPROVE_ANGLES)), np.sin(np.deg2rad(IMPROVE_ANGLES))])
+#: The rule book's compactness factor (4π), for the compiled loops.
+_FOUR_PI = float(_pp(1.0, 1.0))
+#: Runs with fewer cells than this improve in numpy: numba's import and the first load of
+#: the compiled loops (about half a second) cost more than they save below it.
+MIN_COMPILED_CELLS = 20_000
+
+
+def compiled_for(cells: int) -> bool:
+    """Whether a run of ``cells`` cells is large enough for the compiled loops (numpy
+    otherwise; both give the same grids)."""
+    return cells >= MIN_COMPILED_CELLS
+
+
+def kernels(compiled: bool) -> dict | None:
+    """The compiled loops when asked for and numba is there (None: numpy)."""
+    return fast_improvement.kernels() if compiled else None
 
 
 def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi: float,
@@ -68,17 +85,20 @@ def _by_rank(rows: int, ranks: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
-                  current: float | tuple[np.ndarray, np.ndarray]
+                  current: float | tuple[np.ndarray, np.ndarray], fast: dict | None = None
                   ) -> tuple[np.ndarray, float] | None:
     """Best straight cut of a pair's union into two in-band, connected grids, if it beats
     ``current``: the pair's objective now, or the pair itself (its objective is then
-    computed here). All directions are swept at once."""
+    computed here). All directions are swept at once (in ``fast``'s compiled loops when
+    given: the same numbers)."""
     n = len(nodes)
     loc, e = g.local(nodes)
     mask = loc >= 0
+    w = g.w[nodes]
+    if fast is not None and w.dtype == np.int64:
+        return _best_resplit_compiled(g, nodes, loc, e, lo, hi, mid, current, fast)
     if isinstance(current, tuple):
         current = _pair_objective(g, current[0], current[1], lo, hi, mid, e)
-    w = g.w[nodes]
     total = float(w.sum())
     low, high = side_range(total, 2, 1, lo, hi)
     n_dir = len(IMPROVE_ANGLES)
@@ -123,7 +143,39 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
             f1 += c > 0
             f2 += (m.sum(axis=0) - c) > 0
         score = score - CROSSING_WEIGHT * (np.maximum(f1 - 1, along1) + np.maximum(f2 - 1, along2))
-    good = ok & (score > current + 1e-6)
+    return _first_connected(g, nodes, mask, order, score, ok & (score > current + 1e-6))
+
+
+def _best_resplit_compiled(g: CellGraph, nodes: np.ndarray, loc: np.ndarray, e: np.ndarray,
+                           lo: float, hi: float, mid: float,
+                           current: float | tuple[np.ndarray, np.ndarray], fast: dict
+                           ) -> tuple[np.ndarray, float] | None:
+    """:func:`best_resplit` with its sums in compiled loops."""
+    if isinstance(current, tuple):
+        current = fast["pair_objective"](
+            g.w, g.area, g.perim, g.face, g.ei, g.ej, g.elen, g.ekind, current[0], current[1],
+            e, float(lo), float(hi), float(mid), _FOUR_PI, MID_WEIGHT, CROSSING_WEIGHT,
+            BLOCK_CUT_WEIGHT, ARTERIAL, BLOCK)
+    w = g.w[nodes]
+    total = float(w.sum())
+    low, high = side_range(total, 2, 1, lo, hi)
+    proj = g.xy[nodes] @ _DIRECTIONS  # n × directions
+    order = np.argsort(proj, axis=0, kind="stable")
+    area, perim = g.area[nodes], g.perim[nodes]
+    area_total, perim_total = float(area.sum()), float(perim.sum())
+    score, ok = fast["resplit_scores"](
+        order, w, area, perim, g.face[nodes], loc[g.ei[e]], loc[g.ej[e]], g.elen[e],
+        g.ekind[e], total, area_total, perim_total, float(low), float(high), float(mid),
+        float(max(hi - lo, 1.0)), math.sqrt(max(area_total, 1.0)), _FOUR_PI, MID_WEIGHT,
+        BLOCK_CUT_WEIGHT, CROSSING_WEIGHT, ARTERIAL, BLOCK)
+    if not ok.any():
+        return None
+    return _first_connected(g, nodes, loc >= 0, order, score, ok & (score > current + 1e-6))
+
+
+def _first_connected(g: CellGraph, nodes: np.ndarray, mask: np.ndarray, order: np.ndarray,
+                     score: np.ndarray, good: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The best-scoring ``good`` cut whose two sides are both connected."""
     if not good.any():
         return None
     pos, col = np.nonzero(good)
@@ -159,7 +211,7 @@ class ImproveStats:
 
 
 def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: list[Zone],
-            settings: GridSettings) -> tuple[np.ndarray, ImproveStats]:
+            settings: GridSettings, fast: dict | None = None) -> tuple[np.ndarray, ImproveStats]:
     """Merge-and-resplit neighbouring grid pairs of one zone while compactness improves.
 
     Pairs are visited in label order; a pair is tried again only after one of its grids
@@ -195,7 +247,7 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
             if zone.status == "relaxed":  # never move a flagged grid further from the band
                 lo, hi = min(lo, wx, wy), max(hi, wx, wy)
             union = np.concatenate([nx, ny])
-            found = best_resplit(g, union, lo, hi, mid, (nx, ny))
+            found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast)
             if found is None:
                 tried[(x, y)] = (version[x], version[y])
                 continue

@@ -43,7 +43,7 @@ from geo.grids.blocks import cell_adjacency, locate_in_blocks, street_blocks, te
 from geo.grids.communities import assign_communities, validate_communities
 from geo.grids.drawing import draw_ahead
 from geo.grids.graph import KIND_CODE, CellGraph
-from geo.grids.improvement import ImproveStats
+from geo.grids.improvement import ImproveStats, compiled_for
 from geo.grids.numbering import NewGrid, grid_ids
 from geo.grids.parallel import ordered
 from geo.grids.partition import partition
@@ -244,7 +244,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
         frees[cid] = members[pd.isna(fixed[members])]
     # communities are independent: partitioned in worker processes when asked, and taken
     # in the same order as a serial run takes them
-    jobs = [(graph.community(frees[cid]), settings, cid, fine) for cid in community_ids]
+    compiled = compiled_for(len(cells))
+    jobs = [(graph.community(frees[cid]), settings, cid, fine, compiled) for cid in community_ids]
     for cid, found in zip(community_ids, ordered(_partition_job, jobs, workers=workers)):
         members = members_of.get(cid, np.zeros(0, dtype=np.int64))
         fixed_here = fixed[members]
@@ -268,8 +269,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     return one
 
 
-def _partition_job(g: CellGraph, settings: GridSettings, key: str, fine: bool):
-    return partition(g, settings, key=key, relax=fine)
+def _partition_job(g: CellGraph, settings: GridSettings, key: str, fine: bool, compiled: bool):
+    return partition(g, settings, key=key, relax=fine, compiled=compiled)
 
 
 def _passes(inputs: _Inputs, settings: GridSettings, workers: int = 1) -> list[_Pass]:

@@ -1,0 +1,290 @@
+"""Compiled loops of the grid improvement (:mod:`geo.grids.improvement`): the score of every
+straight cut of a pair's union, and the objective of a pair as it stands.
+
+Each loop computes what the numpy code of :mod:`geo.grids.improvement` computes, with the
+same floating-point operations in the same order (cumulative sums run row by row as
+numpy's ``cumsum`` does, ``bincount`` sums edge by edge, and whole-array sums follow
+numpy's pairwise summation, :func:`_pairwise`), so both give the same cuts and the same
+grids, bit for bit (tests compare them). Only runs large enough to repay numba's import
+use them (:func:`geo.grids.improvement.compiled_for`); ``.get()`` is ``None`` without
+numba.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geo.compiled import kernel
+
+
+def _pairwise_sums(buf, starts, out):  # pragma: no cover - compiled
+    """``out[k] = buf[starts[k]:starts[k + 1]].sum()`` as numpy adds it: pairwise, in
+    blocks of at most 128 summed with 8 running sums, halves split at a multiple of 8.
+    (Written without calls or recursion, so that numba caches it alone.)"""
+    seg_lo = np.empty(64, np.int64)
+    seg_n = np.empty(64, np.int64)
+    seg_state = np.empty(64, np.int64)
+    values = np.empty(64)
+    for k in range(starts.size - 1):
+        lo0, n0 = starts[k], starts[k + 1] - starts[k]
+        if n0 == 0:
+            out[k] = 0.0
+            continue
+        top, n_values = 0, 0
+        seg_lo[0], seg_n[0], seg_state[0] = lo0, n0, 0
+        while top >= 0:
+            lo, n = seg_lo[top], seg_n[top]
+            if n <= 128:
+                if n < 8:
+                    res = -0.0
+                    for i in range(n):
+                        res += buf[lo + i]
+                else:
+                    r0, r1, r2, r3 = buf[lo], buf[lo + 1], buf[lo + 2], buf[lo + 3]
+                    r4, r5, r6, r7 = buf[lo + 4], buf[lo + 5], buf[lo + 6], buf[lo + 7]
+                    i = 8
+                    end = n - (n % 8)
+                    while i < end:
+                        r0 += buf[lo + i]
+                        r1 += buf[lo + i + 1]
+                        r2 += buf[lo + i + 2]
+                        r3 += buf[lo + i + 3]
+                        r4 += buf[lo + i + 4]
+                        r5 += buf[lo + i + 5]
+                        r6 += buf[lo + i + 6]
+                        r7 += buf[lo + i + 7]
+                        i += 8
+                    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+                    while i < n:
+                        res += buf[lo + i]
+                        i += 1
+                values[n_values] = res
+                n_values += 1
+                top -= 1
+                continue
+            n2 = n // 2
+            n2 -= n2 % 8
+            state = seg_state[top]
+            seg_state[top] = state + 1
+            if state == 0:    # the first half
+                top += 1
+                seg_lo[top], seg_n[top], seg_state[top] = lo, n2, 0
+            elif state == 1:  # then the second
+                top += 1
+                seg_lo[top], seg_n[top], seg_state[top] = lo + n2, n - n2, 0
+            else:             # both done: their sum
+                values[n_values - 2] = values[n_values - 2] + values[n_values - 1]
+                n_values -= 1
+                top -= 1
+        out[k] = values[0]
+
+
+def _pair_objective(w, area, perim, face, ei, ej, elen, ekind, nx, ny, e, lo, hi, mid,
+                    four_pi, mid_weight, crossing_weight, block_weight, arterial,
+                    block_kind):  # pragma: no cover - compiled
+    """:func:`geo.grids.improvement._pair_objective` (``e``: the edges inside the union)."""
+    n = w.size
+    in_x = np.zeros(n, np.bool_)
+    for v in nx:
+        in_x[v] = True
+    m = e.size
+    ex = np.empty(m, np.bool_)
+    ey = np.empty(m, np.bool_)
+    for k in range(m):
+        ex[k] = in_x[ei[e[k]]]
+        ey[k] = in_x[ej[e[k]]]
+    # the sums numpy takes, one after another in one buffer: per side its areas, perimeters
+    # and inner edge lengths; the block edges cut; the union's areas
+    size = 3 * (nx.size + ny.size) + 3 * m
+    buf = np.empty(size)
+    starts = np.zeros(9, np.int64)
+    along = np.zeros(2, np.bool_)
+    pos = 0
+    for side in range(2):
+        nodes = nx if side == 0 else ny
+        for k in range(nodes.size):
+            buf[pos] = area[nodes[k]]
+            pos += 1
+        starts[3 * side + 1] = pos
+        for k in range(nodes.size):
+            buf[pos] = perim[nodes[k]]
+            pos += 1
+        starts[3 * side + 2] = pos
+        for k in range(m):
+            inside = (ex[k] and ey[k]) if side == 0 else (not ex[k] and not ey[k])
+            if inside:
+                buf[pos] = elen[e[k]]
+                pos += 1
+                if ekind[e[k]] == arterial:
+                    along[side] = True
+        starts[3 * side + 3] = pos
+    for k in range(m):
+        if ex[k] != ey[k] and ekind[e[k]] == block_kind:
+            buf[pos] = elen[e[k]]
+            pos += 1
+    starts[7] = pos
+    for k in range(nx.size):
+        buf[pos] = area[nx[k]]
+        pos += 1
+    for k in range(ny.size):
+        buf[pos] = area[ny[k]]
+        pos += 1
+    starts[8] = pos
+    sums = np.empty(8)
+    _PAIRWISE_SUMS(buf, starts, sums)
+    band = max(hi - lo, 1.0)
+    total = 0.0
+    for side in range(2):
+        nodes = nx if side == 0 else ny
+        a = sums[3 * side]
+        p = sums[3 * side + 1] - 2 * sums[3 * side + 2]
+        f = np.sort(face[nodes])
+        faces = -1
+        for i in range(f.size):
+            if i == 0 or f[i] != f[i - 1]:
+                faces += 1
+        wsum = 0
+        for k in range(nodes.size):
+            wsum += w[nodes[k]]
+        crossing = max(faces, 1 if along[side] else 0)
+        pp = 0.0
+        if p > 0:
+            q = max(p, 1e-9)
+            pp = four_pi * a / (q * q)
+        total += pp - mid_weight * abs(wsum - mid) / band - crossing_weight * crossing
+    return total - block_weight * sums[6] / np.sqrt(max(sums[7], 1.0))
+
+
+def _resplit_scores(order, w, area, perim, face, eu, ev, elen, ekind, total, area_total,
+                    perim_total, low, high, mid, band, root_area, four_pi, mid_weight,
+                    block_weight, crossing_weight, arterial,
+                    block_kind):  # pragma: no cover - compiled
+    """Score and band check of every straight cut (row: prefix length - 1, column:
+    direction), as :func:`geo.grids.improvement.best_resplit` computes them."""
+    n, n_dir = order.shape
+    m = eu.size
+    rank = np.empty((n, n_dir), np.int64)
+    for d in range(n_dir):
+        for i in range(n):
+            rank[order[i, d], d] = i
+    b0 = np.zeros((n + 1, n_dir))  # edge lengths by higher end's rank
+    b1 = np.zeros((n + 1, n_dir))  # by lower end's rank
+    b2 = np.zeros((n + 1, n_dir))  # block lengths by lower rank + 1
+    b3 = np.zeros((n + 1, n_dir))  # by higher rank + 1
+    b4 = np.zeros((n + 1, n_dir))  # arterial edges by higher rank
+    b5 = np.zeros((n + 1, n_dir))  # by lower rank
+    has_art = False
+    for k in range(m):
+        if ekind[k] == arterial:
+            has_art = True
+    for k in range(m):
+        length = elen[k]
+        blk = length if ekind[k] == block_kind else 0.0
+        art = 1.0 if ekind[k] == arterial else 0.0
+        for d in range(n_dir):
+            ru, rv = rank[eu[k], d], rank[ev[k], d]
+            r1, r2 = min(ru, rv), max(ru, rv)
+            b0[r2, d] += length
+            b1[r1, d] += length
+            b2[r1 + 1, d] += blk
+            b3[r2 + 1, d] += blk
+            if has_art:
+                b4[r2, d] += art
+                b5[r1, d] += art
+    score = np.empty((n - 1, n_dir))
+    ok = np.zeros((n - 1, n_dir), np.bool_)
+    inside2 = np.empty(n - 1)
+    for d in range(n_dir):
+        # sums over the higher ranks, from the far end (numpy's reversed cumsum)
+        in2 = b1[n, d]
+        for p in range(n - 2, -1, -1):
+            in2 = in2 + b1[p + 1, d]
+            inside2[p] = in2
+        cw = w[order[0, d]]
+        a1 = area[order[0, d]]
+        s1 = perim[order[0, d]]
+        in1 = b0[0, d]
+        cb = b2[0, d] - b3[0, d]
+        for p in range(n - 1):
+            v = order[p, d]
+            if p > 0:
+                cw = cw + w[v]
+                a1 = a1 + area[v]
+                s1 = s1 + perim[v]
+                in1 = in1 + b0[p, d]
+            cb = cb + (b2[p + 1, d] - b3[p + 1, d])
+            fw = float(cw)
+            ok[p, d] = (fw >= low - 1e-9) and (fw <= high + 1e-9)
+            p1 = s1 - 2 * in1
+            p2 = perim_total - s1 - 2 * inside2[p]
+            pp1 = 0.0
+            if p1 > 0:
+                q = max(p1, 1e-9)
+                pp1 = four_pi * a1 / (q * q)
+            pp2 = 0.0
+            if p2 > 0:
+                q = max(p2, 1e-9)
+                pp2 = four_pi * (area_total - a1) / (q * q)
+            score[p, d] = pp1 + pp2 \
+                - mid_weight * (abs(fw - mid) + abs(total - fw - mid)) / band \
+                - block_weight * cb / root_area
+    if has_art:
+        uniq = np.unique(face)
+        fcode = np.empty(n, np.int64)
+        for i in range(n):
+            fcode[i] = np.searchsorted(uniq, face[i])
+        n_faces = uniq.size
+        count1 = np.zeros(n_faces, np.int64)
+        count2 = np.zeros(n_faces, np.int64)
+        seen = np.zeros(n - 1, np.bool_)
+        along2 = np.zeros(n - 1, np.bool_)
+        for d in range(n_dir):
+            count1[:] = 0
+            count2[:] = 0
+            for i in range(n):
+                count2[fcode[order[i, d]]] += 1
+            f1 = 0
+            f2 = 0
+            for c in range(n_faces):
+                if count2[c] > 0:
+                    f2 += 1
+            # arterial edges on each side, by prefix (forward) and suffix (backward)
+            al1 = 0.0
+            for p in range(n - 1):
+                al1 = b4[0, d] if p == 0 else al1 + b4[p, d]
+                seen[p] = al1 > 0
+            al2 = b5[n, d]
+            for p in range(n - 2, -1, -1):
+                al2 = al2 + b5[p + 1, d]
+                along2[p] = al2 > 0
+            for p in range(n - 1):
+                c = fcode[order[p, d]]
+                if count1[c] == 0:
+                    f1 += 1
+                count1[c] += 1
+                count2[c] -= 1
+                if count2[c] == 0:
+                    f2 -= 1
+                x1 = max(float(f1) - 1.0, 1.0 if seen[p] else 0.0)
+                x2 = max(float(f2) - 1.0, 1.0 if along2[p] else 0.0)
+                score[p, d] = score[p, d] - crossing_weight * (x1 + x2)
+    return score, ok
+
+
+_PAIRWISE_SUMS_KERNEL = kernel(_pairwise_sums)
+_MAIN = {"pair_objective": kernel(_pair_objective), "resplit_scores": kernel(_resplit_scores)}
+
+
+def kernels() -> dict | None:
+    """The compiled ``pair_objective`` and ``resplit_scores``, or None without numba (the
+    sums they call are compiled first and bound to the name they read)."""
+    global _PAIRWISE_SUMS
+    compiled = _PAIRWISE_SUMS_KERNEL.get()
+    if compiled is None:
+        return None
+    _PAIRWISE_SUMS = compiled
+    found = {name: k.get() for name, k in _MAIN.items()}
+    return None if None in found.values() else found
+
+
+_PAIRWISE_SUMS = _pairwise_sums  # bound to its compiled version by kernels()

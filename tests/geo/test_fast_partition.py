@@ -1,0 +1,98 @@
+"""The compiled loops of the grid improvement give numpy's numbers, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo.grids import fast_improvement, improvement
+from geo.grids.graph import CellGraph
+from tests.geo.test_speed_equivalence import CITY_DIGESTS, _areas, _assignment
+
+FAST = fast_improvement.kernels()
+needs_numba = pytest.mark.skipif(FAST is None, reason="numba is not installed")
+
+
+@needs_numba
+def test_pairwise_sum_is_numpys_sum():
+    rng = np.random.default_rng(3)
+    lengths = np.array(list(range(0, 300)) + [1000, 4097, 70_001])
+    starts = np.r_[0, np.cumsum(lengths)]
+    buf = rng.random(starts[-1]) * 10 ** rng.uniform(-3, 6, starts[-1])
+    out = np.empty(len(lengths))
+    fast_improvement._PAIRWISE_SUMS(buf, starts, out)
+    for k in range(len(lengths)):
+        assert out[k] == buf[starts[k]:starts[k + 1]].sum(), lengths[k]
+
+
+def _lattice(rng: np.random.Generator, side: int) -> CellGraph:
+    """A jittered lattice with random households, areas, edge kinds and two faces."""
+    n = side * side
+    ii, jj = np.divmod(np.arange(n), side)
+    xy = np.column_stack([jj, ii]).astype(float) * 50 + rng.normal(0, 9, (n, 2))
+    right = np.flatnonzero(jj < side - 1)
+    up = np.flatnonzero(ii < side - 1)
+    ei = np.r_[right, up]
+    ej = np.r_[right + 1, up + side]
+    ekind = rng.choice([0, 0, 1, 3], len(ei))
+    ekind[(jj[ei] == side // 2 - 1) & (ej == ei + 1)] = 2  # an arterial down the middle
+    return CellGraph.build(w=rng.integers(0, 60, n), xy=xy, area=rng.uniform(1e3, 4e3, n),
+                           perim=rng.uniform(150, 300, n), ei=ei, ej=ej,
+                           elen=rng.uniform(10, 80, len(ei)), ekind=ekind)
+
+
+@needs_numba
+def test_resplit_scores_and_pair_objective_equal_numpy():
+    rng = np.random.default_rng(11)
+    compared = found = 0
+    for trial in range(60):
+        g = _lattice(rng, int(rng.integers(3, 9)))
+        nodes = np.sort(rng.permutation(g.n)[: int(rng.integers(2, g.n + 1))])
+        half = int(rng.integers(1, len(nodes)))
+        pair = (nodes[:half], nodes[half:])
+        lo, hi = sorted(rng.uniform(0, g.w[nodes].sum(), 2))
+        mid = (lo + hi) / 2
+        _, e = g.local(nodes)
+        want = improvement._pair_objective(g, *pair, lo, hi, mid, e)
+        got = FAST["pair_objective"](
+            g.w, g.area, g.perim, g.face, g.ei, g.ej, g.elen, g.ekind, pair[0], pair[1], e,
+            lo, hi, mid, improvement._FOUR_PI, improvement.MID_WEIGHT,
+            improvement.CROSSING_WEIGHT, improvement.BLOCK_CUT_WEIGHT, improvement.ARTERIAL,
+            improvement.BLOCK)
+        assert got == want
+        for current in (pair, -np.inf):
+            slow = improvement.best_resplit(g, nodes, lo, hi, mid, current)
+            quick = improvement.best_resplit(g, nodes, lo, hi, mid, current, FAST)
+            compared += 1
+            if slow is None:
+                assert quick is None
+                continue
+            found += 1
+            assert quick is not None
+            assert np.array_equal(slow[0], quick[0]) and slow[1] == quick[1]
+    assert compared == 120 and found > 10
+
+
+@needs_numba
+def test_compiled_city_run_has_the_recorded_digests(monkeypatch):
+    from benchmarks.units import entrance_units
+    from geo.grids import GridSettings, make_grids
+    from geo.grids.communities import derive_communities
+    from geo.synthetic import synthetic_district
+
+    calls = []
+    real = improvement._best_resplit_compiled
+    monkeypatch.setattr(improvement, "MIN_COMPILED_CELLS", 0)
+    monkeypatch.setattr(improvement, "_best_resplit_compiled",
+                        lambda *a: calls.append(1) or real(*a))
+    households = 30_000
+    assign, areas, n_units, n_grids, pp = CITY_DIGESTS[households]
+    area = synthetic_district(households, seed=1)
+    units = entrance_units(area)
+    communities = derive_communities(units, area.roads, area.boundary)
+    result = make_grids(units, communities, area.roads, settings=GridSettings())
+    assert len(calls) > 100
+    assert (len(result.assignment), len(result.grids)) == (n_units, n_grids)
+    assert _assignment(result.assignment.index, result.assignment.to_numpy()) == assign
+    assert _areas(result.grids) == areas
+    assert round(result.report["mean_polsby_popper"], 6) == pp
