@@ -271,20 +271,140 @@ def _resplit_scores(order, w, area, perim, face, eu, ev, elen, ekind, total, are
     return score, ok
 
 
-_PAIRWISE_SUMS_KERNEL = kernel(_pairwise_sums)
-_MAIN = {"pair_objective": kernel(_pair_objective), "resplit_scores": kernel(_resplit_scores)}
+def _resplit(proj, nodes, n_all, w, area, perim, face, ei, ej, elen, ekind, out_ptr,
+             out_edges, nb_ptr, nb, nx, ny, has_pair, current, lo, hi, mid, four_pi,
+             mid_weight, block_weight, crossing_weight, arterial,
+             block_kind):  # pragma: no cover - compiled
+    """:func:`geo.grids.improvement.best_resplit` but the projections (``proj``, numpy's
+    product): ``(side, score, True)``, or ``(_, _, False)`` when no cut beats
+    ``current`` (the pair ``nx``, ``ny``'s objective when ``has_pair``)."""
+    n = nodes.size
+    n_dir = proj.shape[1]
+    loc = np.full(n_all, -1, np.int64)
+    for k in range(n):
+        loc[nodes[k]] = k
+    # the edges inside, in the order CellGraph.local lists them
+    cnt = 0
+    e = np.empty(ei.size, np.int64)
+    if n * 8 > n_all:
+        for k in range(ei.size):
+            if loc[ei[k]] >= 0 and loc[ej[k]] >= 0:
+                e[cnt] = k
+                cnt += 1
+    else:
+        for k in range(n):
+            v = nodes[k]
+            for idx in range(out_ptr[v], out_ptr[v + 1]):
+                edge = out_edges[idx]
+                if loc[ej[edge]] >= 0:
+                    e[cnt] = edge
+                    cnt += 1
+    e = e[:cnt]
+    if has_pair:
+        current = _PAIR_OBJECTIVE(w, area, perim, face, ei, ej, elen, ekind, nx, ny, e, lo,
+                                  hi, mid, four_pi, mid_weight, crossing_weight,
+                                  block_weight, arterial, block_kind)
+    order = np.empty((n, n_dir), np.int64)
+    for d in range(n_dir):
+        order[:, d] = np.argsort(proj[:, d], kind="mergesort")
+    wl = np.empty(n, w.dtype)
+    buf = np.empty(2 * n)
+    total_w = 0
+    for k in range(n):
+        wl[k] = w[nodes[k]]
+        total_w += w[nodes[k]]
+        buf[k] = area[nodes[k]]
+        buf[n + k] = perim[nodes[k]]
+    starts = np.array([0, n, 2 * n], np.int64)
+    sums = np.empty(2)
+    _PAIRWISE_SUMS(buf, starts, sums)
+    area_total, perim_total = sums[0], sums[1]
+    total = float(total_w)
+    low = max(lo, total - hi)
+    high = min(hi, total - lo)
+    eu = np.empty(cnt, np.int64)
+    ev = np.empty(cnt, np.int64)
+    for k in range(cnt):
+        eu[k] = loc[ei[e[k]]]
+        ev[k] = loc[ej[e[k]]]
+    score, ok = _RESPLIT_SCORES(order, wl, buf[:n], buf[n:], face[nodes], eu, ev, elen[e],
+                                ekind[e], total, area_total, perim_total, low, high, mid,
+                                max(hi - lo, 1.0), np.sqrt(max(area_total, 1.0)), four_pi,
+                                mid_weight, block_weight, crossing_weight, arterial,
+                                block_kind)
+    none = np.empty(0, np.int64)
+    if not ok.any():
+        return none, 0.0, False
+    # good cuts in row-major order, best first (stable), at most 40 tried
+    rows = np.empty(score.size, np.int64)
+    cols = np.empty(score.size, np.int64)
+    neg = np.empty(score.size)
+    m = 0
+    for p in range(n - 1):
+        for d in range(n_dir):
+            if ok[p, d] and score[p, d] > current + 1e-6:
+                rows[m], cols[m], neg[m] = p, d, -score[p, d]
+                m += 1
+    if m == 0:
+        return none, 0.0, False
+    ranked = np.argsort(neg[:m], kind="mergesort")[:40]
+    side = np.zeros(n_all, np.bool_)
+    stack = np.empty(n, np.int64)
+    seen = np.zeros(n_all, np.bool_)
+    for r in ranked:
+        p, d = rows[r], cols[r]
+        side[:] = False
+        for k in range(p + 1):
+            side[nodes[order[k, d]]] = True
+        both = True
+        for part in range(2):   # side 1 (p + 1 cells), then the rest of the union
+            size = p + 1 if part == 0 else n - p - 1
+            start = nodes[order[0, d]] if part == 0 else nodes[order[n - 1, d]]
+            seen[:] = False
+            seen[start] = True
+            stack[0] = start
+            top, reached = 1, 1
+            while top > 0:
+                top -= 1
+                v = stack[top]
+                for idx in range(nb_ptr[v], nb_ptr[v + 1]):
+                    u = nb[idx]
+                    if loc[u] >= 0 and side[u] == (part == 0) and not seen[u]:
+                        seen[u] = True
+                        stack[top] = u
+                        top += 1
+                        reached += 1
+            if reached != size:
+                both = False
+                break
+        if both:
+            return np.flatnonzero(side), score[p, d], True
+    return none, 0.0, False
+
+
+#: Kernels in the order they are compiled, each bound to the name the later ones read.
+_CHAIN = (("_PAIRWISE_SUMS", kernel(_pairwise_sums)),
+          ("_PAIR_OBJECTIVE", kernel(_pair_objective)),
+          ("_RESPLIT_SCORES", kernel(_resplit_scores)),
+          ("_RESPLIT", kernel(_resplit)))
 
 
 def kernels() -> dict | None:
-    """The compiled ``pair_objective`` and ``resplit_scores``, or None without numba (the
-    sums they call are compiled first and bound to the name they read)."""
-    global _PAIRWISE_SUMS
-    compiled = _PAIRWISE_SUMS_KERNEL.get()
-    if compiled is None:
-        return None
-    _PAIRWISE_SUMS = compiled
-    found = {name: k.get() for name, k in _MAIN.items()}
-    return None if None in found.values() else found
+    """The compiled ``pair_objective``, ``resplit_scores`` and ``resplit``, or None
+    without numba (each compiled after those it calls, which are bound to the names it
+    reads: no recursion, so numba's cache keeps them all)."""
+    found = {}
+    for name, k in _CHAIN:
+        compiled = k.get()
+        if compiled is None:
+            return None
+        globals()[name] = found[name] = compiled
+    return {"pair_objective": found["_PAIR_OBJECTIVE"],
+            "resplit_scores": found["_RESPLIT_SCORES"], "resplit": found["_RESPLIT"]}
 
 
-_PAIRWISE_SUMS = _pairwise_sums  # bound to its compiled version by kernels()
+# bound to their compiled versions by kernels()
+_PAIRWISE_SUMS = _pairwise_sums
+_PAIR_OBJECTIVE = _pair_objective
+_RESPLIT_SCORES = _resplit_scores
+_RESPLIT = _resplit

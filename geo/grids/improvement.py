@@ -92,11 +92,12 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     computed here). All directions are swept at once (in ``fast``'s compiled loops when
     given: the same numbers)."""
     n = len(nodes)
+    if fast is not None and n >= 2 and g.w.dtype == np.int64:
+        return _best_resplit_compiled(g, np.asarray(nodes, dtype=np.int64), lo, hi, mid,
+                                      current, fast)
     loc, e = g.local(nodes)
     mask = loc >= 0
     w = g.w[nodes]
-    if fast is not None and w.dtype == np.int64:
-        return _best_resplit_compiled(g, nodes, loc, e, lo, hi, mid, current, fast)
     if isinstance(current, tuple):
         current = _pair_objective(g, current[0], current[1], lo, hi, mid, e)
     total = float(w.sum())
@@ -146,31 +147,23 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     return _first_connected(g, nodes, mask, order, score, ok & (score > current + 1e-6))
 
 
-def _best_resplit_compiled(g: CellGraph, nodes: np.ndarray, loc: np.ndarray, e: np.ndarray,
-                           lo: float, hi: float, mid: float,
+def _best_resplit_compiled(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
                            current: float | tuple[np.ndarray, np.ndarray], fast: dict
                            ) -> tuple[np.ndarray, float] | None:
-    """:func:`best_resplit` with its sums in compiled loops."""
-    if isinstance(current, tuple):
-        current = fast["pair_objective"](
-            g.w, g.area, g.perim, g.face, g.ei, g.ej, g.elen, g.ekind, current[0], current[1],
-            e, float(lo), float(hi), float(mid), _FOUR_PI, MID_WEIGHT, CROSSING_WEIGHT,
-            BLOCK_CUT_WEIGHT, ARTERIAL, BLOCK)
-    w = g.w[nodes]
-    total = float(w.sum())
-    low, high = side_range(total, 2, 1, lo, hi)
-    proj = g.xy[nodes] @ _DIRECTIONS  # n × directions
-    order = np.argsort(proj, axis=0, kind="stable")
-    area, perim = g.area[nodes], g.perim[nodes]
-    area_total, perim_total = float(area.sum()), float(perim.sum())
-    score, ok = fast["resplit_scores"](
-        order, w, area, perim, g.face[nodes], loc[g.ei[e]], loc[g.ej[e]], g.elen[e],
-        g.ekind[e], total, area_total, perim_total, float(low), float(high), float(mid),
-        float(max(hi - lo, 1.0)), math.sqrt(max(area_total, 1.0)), _FOUR_PI, MID_WEIGHT,
-        BLOCK_CUT_WEIGHT, CROSSING_WEIGHT, ARTERIAL, BLOCK)
-    if not ok.any():
-        return None
-    return _first_connected(g, nodes, loc >= 0, order, score, ok & (score > current + 1e-6))
+    """:func:`best_resplit` in compiled loops but the projections (numpy's product)."""
+    pair = isinstance(current, tuple)
+    nx, ny = current if pair else (_NONE, _NONE)
+    ptr, out = g._outgoing
+    nb_ptr, nb = g.undirected
+    side, score, found = fast["resplit"](
+        g.xy[nodes] @ _DIRECTIONS, nodes, g.n, g.w, g.area, g.perim, g.face, g.ei, g.ej,
+        g.elen, g.ekind, ptr, out, nb_ptr, nb, nx, ny, pair, 0.0 if pair else float(current),
+        float(lo), float(hi), float(mid), _FOUR_PI, MID_WEIGHT, BLOCK_CUT_WEIGHT,
+        CROSSING_WEIGHT, ARTERIAL, BLOCK)
+    return (side, float(score)) if found else None
+
+
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def _first_connected(g: CellGraph, nodes: np.ndarray, mask: np.ndarray, order: np.ndarray,
