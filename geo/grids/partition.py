@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geo.grids import fast_construction
 from geo.grids.construction import partition_zone, zones_of
 from geo.grids.graph import CellGraph, Zone
 from geo.grids.improvement import ImproveStats, improve, kernels
@@ -63,17 +64,18 @@ def partition(g: CellGraph, settings: GridSettings, *, key: str, relax: bool,
         Without it, None when some zone finds no in-band partition (the caller then tries
         finer units); with it, the band is widened step by step and the zone flagged.
     compiled
-        Run the improvement's sums in compiled loops (the same labels, faster on large
-        runs: :func:`geo.grids.improvement.compiled_for`).
+        Run the construction's and the improvement's sums in compiled loops (the same
+        labels, faster on large runs: :func:`geo.grids.improvement.compiled_for`).
     """
     rng = rng_for(settings, key)
+    fast = fast_construction.kernels() if compiled else None
     zones = zones_of(g, settings) if g.n else []
     labels = np.full(g.n, -1, dtype=np.int64)
     zone_of_label: list[int] = []
     for z_pos, zone in enumerate(zones):
         if zone.status == "empty":
             continue
-        parts = partition_zone(g, zone, settings, rng, relax=relax)
+        parts = partition_zone(g, zone, settings, rng, relax=relax, fast=fast)
         if parts is None:
             return None
         for part in parts:

@@ -1,15 +1,16 @@
-"""The compiled loops of the grid improvement give numpy's numbers, bit for bit."""
+"""The compiled loops of the partition (construction and improvement) give numpy's
+numbers, bit for bit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from geo.grids import fast_improvement, improvement
+from geo.grids import construction, fast_construction, fast_partition, improvement
 from geo.grids.graph import CellGraph
 from tests.geo.test_speed_equivalence import CITY_DIGESTS, _areas, _assignment
 
-FAST = fast_improvement.kernels()
+FAST = fast_partition.kernels()
 needs_numba = pytest.mark.skipif(FAST is None, reason="numba is not installed")
 
 
@@ -20,7 +21,7 @@ def test_pairwise_sum_is_numpys_sum():
     starts = np.r_[0, np.cumsum(lengths)]
     buf = rng.random(starts[-1]) * 10 ** rng.uniform(-3, 6, starts[-1])
     out = np.empty(len(lengths))
-    fast_improvement._PAIRWISE_SUMS(buf, starts, out)
+    fast_partition._PAIRWISE_SUMS(buf, starts, out)
     for k in range(len(lengths)):
         assert out[k] == buf[starts[k]:starts[k + 1]].sum(), lengths[k]
 
@@ -74,6 +75,27 @@ def test_resplit_scores_and_pair_objective_equal_numpy():
 
 
 @needs_numba
+def test_straight_cuts_equal_numpy():
+    fast = fast_construction.kernels()
+    rng = np.random.default_rng(17)
+    compared = 0
+    for trial in range(60):
+        g = _lattice(rng, int(rng.integers(3, 9)))
+        nodes = np.sort(rng.permutation(g.n)[: int(rng.integers(2, g.n + 1))])
+        k = int(rng.integers(2, 6))
+        total = float(g.w[nodes].sum())
+        lo = total / k * rng.uniform(0.5, 1.0)
+        hi = total / k * rng.uniform(1.0, 1.6)
+        slow = list(construction._straight_cuts(g, nodes, k, lo, hi, (lo + hi) / 2))
+        quick = list(construction._straight_cuts(g, nodes, k, lo, hi, (lo + hi) / 2, fast))
+        assert len(slow) == len(quick)
+        for (s1, a1), (s2, a2) in zip(slow, quick):
+            assert a1 == a2 and np.array_equal(s1, s2)
+        compared += len(slow)
+    assert compared > 200
+
+
+@needs_numba
 def test_compiled_city_run_has_the_recorded_digests(monkeypatch):
     from benchmarks.units import entrance_units
     from geo.grids import GridSettings, make_grids
@@ -82,16 +104,19 @@ def test_compiled_city_run_has_the_recorded_digests(monkeypatch):
 
     calls = []
     real = improvement._best_resplit_compiled
+    table = fast_construction.kernels()["cut_table"]
     monkeypatch.setattr(improvement, "MIN_COMPILED_CELLS", 0)
     monkeypatch.setattr(improvement, "_best_resplit_compiled",
                         lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(fast_construction, "kernels",
+                        lambda: {"cut_table": lambda *a: calls.append(2) or table(*a)})
     households = 30_000
     assign, areas, n_units, n_grids, pp = CITY_DIGESTS[households]
     area = synthetic_district(households, seed=1)
     units = entrance_units(area)
     communities = derive_communities(units, area.roads, area.boundary)
     result = make_grids(units, communities, area.roads, settings=GridSettings())
-    assert len(calls) > 100
+    assert calls.count(1) > 100 and calls.count(2) > 50
     assert (len(result.assignment), len(result.grids)) == (n_units, n_grids)
     assert _assignment(result.assignment.index, result.assignment.to_numpy()) == assign
     assert _areas(result.grids) == areas

@@ -1,7 +1,9 @@
-"""Compiled loops of the grid improvement (:mod:`geo.grids.improvement`): the score of every
-straight cut of a pair's union, and the objective of a pair as it stands.
+"""Compiled loops of the partition: the improvement's re-split of a pair of grids
+(:func:`geo.grids.improvement.best_resplit`: every straight cut's score, the pair's
+objective as it stands, the best cut keeping both sides connected) and the construction's
+table of straight bisections (:mod:`geo.grids.fast_construction`).
 
-Each loop computes what the numpy code of :mod:`geo.grids.improvement` computes, with the
+Each loop computes what the numpy code computes, with the
 same floating-point operations in the same order (cumulative sums run row by row as
 numpy's ``cumsum`` does, ``bincount`` sums edge by edge, and whole-array sums follow
 numpy's pairwise summation, :func:`_pairwise`), so both give the same cuts and the same
@@ -271,19 +273,13 @@ def _resplit_scores(order, w, area, perim, face, eu, ev, elen, ekind, total, are
     return score, ok
 
 
-def _resplit(proj, nodes, n_all, w, area, perim, face, ei, ej, elen, ekind, out_ptr,
-             out_edges, nb_ptr, nb, nx, ny, has_pair, current, lo, hi, mid, four_pi,
-             mid_weight, block_weight, crossing_weight, arterial,
-             block_kind):  # pragma: no cover - compiled
-    """:func:`geo.grids.improvement.best_resplit` but the projections (``proj``, numpy's
-    product): ``(side, score, True)``, or ``(_, _, False)`` when no cut beats
-    ``current`` (the pair ``nx``, ``ny``'s objective when ``has_pair``)."""
+def _inside(nodes, n_all, ei, ej, out_ptr, out_edges):  # pragma: no cover - compiled
+    """Each cell's position in ``nodes`` (-1 elsewhere) and the edges inside ``nodes``, in
+    the order :meth:`geo.grids.graph.CellGraph.local` lists them."""
     n = nodes.size
-    n_dir = proj.shape[1]
     loc = np.full(n_all, -1, np.int64)
     for k in range(n):
         loc[nodes[k]] = k
-    # the edges inside, in the order CellGraph.local lists them
     cnt = 0
     e = np.empty(ei.size, np.int64)
     if n * 8 > n_all:
@@ -299,7 +295,20 @@ def _resplit(proj, nodes, n_all, w, area, perim, face, ei, ej, elen, ekind, out_
                 if loc[ej[edge]] >= 0:
                     e[cnt] = edge
                     cnt += 1
-    e = e[:cnt]
+    return loc, e[:cnt]
+
+
+def _resplit(proj, nodes, n_all, w, area, perim, face, ei, ej, elen, ekind, out_ptr,
+             out_edges, nb_ptr, nb, nx, ny, has_pair, current, lo, hi, mid, four_pi,
+             mid_weight, block_weight, crossing_weight, arterial,
+             block_kind):  # pragma: no cover - compiled
+    """:func:`geo.grids.improvement.best_resplit` but the projections (``proj``, numpy's
+    product): ``(side, score, True)``, or ``(_, _, False)`` when no cut beats
+    ``current`` (the pair ``nx``, ``ny``'s objective when ``has_pair``)."""
+    n = nodes.size
+    n_dir = proj.shape[1]
+    loc, e = _INSIDE(nodes, n_all, ei, ej, out_ptr, out_edges)
+    cnt = e.size
     if has_pair:
         current = _PAIR_OBJECTIVE(w, area, perim, face, ei, ej, elen, ekind, nx, ny, e, lo,
                                   hi, mid, four_pi, mid_weight, crossing_weight,
@@ -384,6 +393,8 @@ def _resplit(proj, nodes, n_all, w, area, perim, face, ei, ej, elen, ekind, out_
 
 #: Kernels in the order they are compiled, each bound to the name the later ones read.
 _CHAIN = (("_PAIRWISE_SUMS", kernel(_pairwise_sums)),
+          ("_INSIDE", kernel(_inside)),
+
           ("_PAIR_OBJECTIVE", kernel(_pair_objective)),
           ("_RESPLIT_SCORES", kernel(_resplit_scores)),
           ("_RESPLIT", kernel(_resplit)))
@@ -399,12 +410,13 @@ def kernels() -> dict | None:
         if compiled is None:
             return None
         globals()[name] = found[name] = compiled
-    return {"pair_objective": found["_PAIR_OBJECTIVE"],
+    return {"pair_objective": found["_PAIR_OBJECTIVE"], "inside": found["_INSIDE"],
             "resplit_scores": found["_RESPLIT_SCORES"], "resplit": found["_RESPLIT"]}
 
 
 # bound to their compiled versions by kernels()
 _PAIRWISE_SUMS = _pairwise_sums
+_INSIDE = _inside
 _PAIR_OBJECTIVE = _pair_objective
 _RESPLIT_SCORES = _resplit_scores
 _RESPLIT = _resplit
