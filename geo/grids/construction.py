@@ -249,7 +249,11 @@ def _split(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float, mid: f
         m1 = np.zeros(g.n, dtype=bool)
         m1[side] = True
         m2 = full & ~m1
-        if not (g.connected(m1) and g.connected(m2)):
+        if fast is not None:
+            if not (fast["connected"](m1, *g.undirected)
+                    and fast["connected"](m2, *g.undirected)):
+                continue
+        elif not (g.connected(m1) and g.connected(m2)):
             continue
         any_connected = True
         if not budget.spend():

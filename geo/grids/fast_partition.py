@@ -298,6 +298,36 @@ def _inside(nodes, n_all, ei, ej, out_ptr, out_edges):  # pragma: no cover - com
     return loc, e[:cnt]
 
 
+def _connected(mask, nb_ptr, nb):  # pragma: no cover - compiled
+    """:meth:`geo.grids.graph.CellGraph.connected`: whether the cells under ``mask`` form
+    one connected piece (``nb_ptr``, ``nb``: :attr:`~geo.grids.graph.CellGraph.undirected`)."""
+    members = 0
+    start = -1
+    for v in range(mask.size):
+        if mask[v]:
+            members += 1
+            if start < 0:
+                start = v
+    if members <= 1:
+        return members == 1
+    seen = np.zeros(mask.size, np.bool_)
+    stack = np.empty(members, np.int64)
+    seen[start] = True
+    stack[0] = start
+    top, reached = 1, 1
+    while top > 0:
+        top -= 1
+        v = stack[top]
+        for idx in range(nb_ptr[v], nb_ptr[v + 1]):
+            u = nb[idx]
+            if mask[u] and not seen[u]:
+                seen[u] = True
+                stack[top] = u
+                top += 1
+                reached += 1
+    return reached == members
+
+
 def _resplit(proj, nodes, n_all, w, area, perim, face, ei, ej, elen, ekind, out_ptr,
              out_edges, nb_ptr, nb, nx, ny, has_pair, current, lo, hi, mid, four_pi,
              mid_weight, block_weight, crossing_weight, arterial,
@@ -394,6 +424,7 @@ def _resplit(proj, nodes, n_all, w, area, perim, face, ei, ej, elen, ekind, out_
 #: Kernels in the order they are compiled, each bound to the name the later ones read.
 _CHAIN = (("_PAIRWISE_SUMS", kernel(_pairwise_sums)),
           ("_INSIDE", kernel(_inside)),
+          ("_CONNECTED", kernel(_connected)),
 
           ("_PAIR_OBJECTIVE", kernel(_pair_objective)),
           ("_RESPLIT_SCORES", kernel(_resplit_scores)),
@@ -411,12 +442,14 @@ def kernels() -> dict | None:
             return None
         globals()[name] = found[name] = compiled
     return {"pair_objective": found["_PAIR_OBJECTIVE"], "inside": found["_INSIDE"],
+            "connected": found["_CONNECTED"],
             "resplit_scores": found["_RESPLIT_SCORES"], "resplit": found["_RESPLIT"]}
 
 
 # bound to their compiled versions by kernels()
 _PAIRWISE_SUMS = _pairwise_sums
 _INSIDE = _inside
+_CONNECTED = _connected
 _PAIR_OBJECTIVE = _pair_objective
 _RESPLIT_SCORES = _resplit_scores
 _RESPLIT = _resplit

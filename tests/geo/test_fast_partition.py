@@ -75,6 +75,19 @@ def test_resplit_scores_and_pair_objective_equal_numpy():
 
 
 @needs_numba
+def test_connected_is_the_graphs_answer():
+    rng = np.random.default_rng(23)
+    answers = set()
+    for trial in range(200):
+        g = _lattice(rng, int(rng.integers(2, 7)))
+        mask = rng.random(g.n) < rng.uniform(0.1, 0.9)
+        got = FAST["connected"](mask, *g.undirected)
+        assert got == g.connected(mask)
+        answers.add(got)
+    assert answers == {True, False}
+
+
+@needs_numba
 def test_straight_cuts_equal_numpy():
     fast = fast_construction.kernels()
     rng = np.random.default_rng(17)
@@ -109,7 +122,8 @@ def test_compiled_city_run_has_the_recorded_digests(monkeypatch):
     monkeypatch.setattr(improvement, "_best_resplit_compiled",
                         lambda *a: calls.append(1) or real(*a))
     monkeypatch.setattr(fast_construction, "kernels",
-                        lambda: {"cut_table": lambda *a: calls.append(2) or table(*a)})
+                        lambda: {"cut_table": lambda *a: calls.append(2) or table(*a),
+                                 "connected": FAST["connected"]})
     households = 30_000
     assign, areas, n_units, n_grids, pp = CITY_DIGESTS[households]
     area = synthetic_district(households, seed=1)
