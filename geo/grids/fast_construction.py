@@ -124,8 +124,8 @@ _CUT_TABLE_KERNEL = kernel(_cut_table)
 
 
 def kernels() -> dict | None:
-    """``{"cut_table": …, "connected": …}`` compiled, or None without numba (the loops it calls are
-    compiled first and bound to the names it reads)."""
+    """``{"cut_table": …, "connected": …}`` compiled, or None without numba (the loops it
+    calls are compiled first and bound to the names it reads)."""
     global _INSIDE, _FEASIBLE
     partition = fast_partition.kernels()
     feasible = _FEASIBLE_KERNEL.get()
@@ -133,7 +133,9 @@ def kernels() -> dict | None:
         return None
     _INSIDE, _FEASIBLE = partition["inside"], feasible
     table = _CUT_TABLE_KERNEL.get()
-    return None if table is None else {"cut_table": table, "connected": partition["connected"]}
+    if table is None:
+        return None
+    return {"cut_table": table, "connected": partition["connected"]}
 
 
 # bound to their compiled versions by kernels()
