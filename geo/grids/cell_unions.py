@@ -43,11 +43,16 @@ def mark_exact(table, grid_of_cell: np.ndarray, *, workers: int = 1) -> int:
     label = np.full(len(labels), -1, dtype=np.int64)
     label[pos] = inverse
     geoms = table.geoms
-    i, j = shapely.STRtree(geoms[pos]).query(geoms[pos], predicate="dwithin",
-                                             distance=2 * GRID_SIZE_M)
+    # pairs of one grid's cells within two pixels: boxes first, the distance for those
+    reach = 2 * GRID_SIZE_M
+    box = shapely.bounds(geoms[pos])
+    i, j = shapely.STRtree(geoms[pos]).query(shapely.box(box[:, 0] - reach, box[:, 1] - reach,
+                                                         box[:, 2] + reach, box[:, 3] + reach))
     i, j = pos[i], pos[j]
     keep = (i < j) & (label[i] == label[j])
     i, j = i[keep], j[keep]
+    close = shapely.dwithin(geoms[i], geoms[j], reach)
+    i, j = i[close], j[close]
     rings = shapely.boundary(geoms[np.unique(np.r_[i, j])]) if i.size else None
     bad = np.zeros(len(codes), dtype=bool)
     if i.size:
