@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from geo.compiled import kernel
-from geo.grids import fast_partition
+from geo.grids.fast_partition import _inside
+from geo.grids.fast_partition import kernels as partition_kernels
 
 
 def _feasible(t, lo, hi):  # pragma: no cover - compiled
@@ -127,7 +128,7 @@ def kernels() -> dict | None:
     """``{"cut_table": …, "connected": …}`` compiled, or None without numba (the loops it
     calls are compiled first and bound to the names it reads)."""
     global _INSIDE, _FEASIBLE
-    partition = fast_partition.kernels()
+    partition = partition_kernels()
     feasible = _FEASIBLE_KERNEL.get()
     if partition is None or feasible is None:
         return None
@@ -139,5 +140,5 @@ def kernels() -> dict | None:
 
 
 # bound to their compiled versions by kernels()
-_INSIDE = fast_partition._inside
+_INSIDE = _inside
 _FEASIBLE = _feasible

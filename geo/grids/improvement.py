@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.grids import fast_partition
 from geo.grids.construction import CROSSING_WEIGHT, side_range
+from geo.grids.fast_partition import kernels as compiled_kernels
 from geo.grids.graph import KIND_CODE, CellGraph, Zone
 from geo.grids.rules import compactness, compactness_one as _pp
 from geo.grids.settings import GridSettings
@@ -41,7 +41,7 @@ def compiled_for(cells: int) -> bool:
 
 def kernels(compiled: bool) -> dict | None:
     """The compiled loops when asked for and numba is there (None: numpy)."""
-    return fast_partition.kernels() if compiled else None
+    return compiled_kernels() if compiled else None
 
 
 def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi: float,

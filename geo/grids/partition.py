@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.grids import fast_construction
 from geo.grids.construction import partition_zone, zones_of
+from geo.grids.fast_construction import kernels as construction_kernels
 from geo.grids.graph import CellGraph, Zone
 from geo.grids.improvement import ImproveStats, improve, kernels
 from geo.grids.repair import attach_empty, repair_crossings
@@ -68,7 +68,7 @@ def partition(g: CellGraph, settings: GridSettings, *, key: str, relax: bool,
         labels, faster on large runs: :func:`geo.grids.improvement.compiled_for`).
     """
     rng = rng_for(settings, key)
-    fast = fast_construction.kernels() if compiled else None
+    fast = construction_kernels() if compiled else None
     zones = zones_of(g, settings) if g.n else []
     labels = np.full(g.n, -1, dtype=np.int64)
     zone_of_label: list[int] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.grids import construction, fast_construction, fast_partition, improvement
+from geo.grids import construction, fast_construction, fast_partition, improvement, partition
 from geo.grids.graph import CellGraph
 from tests.geo.test_speed_equivalence import CITY_DIGESTS, _areas, _assignment
 
@@ -121,7 +121,7 @@ def test_compiled_city_run_has_the_recorded_digests(monkeypatch):
     monkeypatch.setattr(improvement, "MIN_COMPILED_CELLS", 0)
     monkeypatch.setattr(improvement, "_best_resplit_compiled",
                         lambda *a: calls.append(1) or real(*a))
-    monkeypatch.setattr(fast_construction, "kernels",
+    monkeypatch.setattr(partition, "construction_kernels",
                         lambda: {"cut_table": lambda *a: calls.append(2) or table(*a),
                                  "connected": FAST["connected"]})
     households = 30_000
