@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.grids.construction import partition_zone, zones_of
+from geo.grids.construction import _straight_cuts, partition_zone, zones_of
 from geo.grids.fast_construction import kernels as construction_kernels
 from geo.grids.graph import CellGraph, Zone
-from geo.grids.improvement import ImproveStats, improve, kernels
+from geo.grids.improvement import ImproveStats, best_resplit, improve, kernels
 from geo.grids.repair import attach_empty, repair_crossings
 from geo.grids.settings import GridSettings
 
@@ -87,3 +87,15 @@ def partition(g: CellGraph, settings: GridSettings, *, key: str, relax: bool,
     labels, moves = repair_crossings(g, labels, zl, zones, settings)
     return Partition(labels=labels, zones=zones, zone_of_label=zl, improvement=stats,
                      repair_moves=moves)
+
+
+def warm_up(g: CellGraph) -> None:
+    """Load the compiled loops in this process with the argument types of ``g`` (before
+    worker processes are forked, so that each of them does not load them again)."""
+    fast, cuts = kernels(True), construction_kernels()
+    if g.n < 2 or fast is None or cuts is None:
+        return
+    nodes = np.arange(2, dtype=np.int64)
+    best_resplit(g, nodes, 0.0, 1.0, 0.5, (nodes[:1], nodes[1:]), fast)
+    list(_straight_cuts(g, nodes, 2, 0.0, 1.0, 0.5, cuts))
+    cuts["connected"](np.zeros(g.n, dtype=bool), *g.undirected)

@@ -46,7 +46,7 @@ from geo.grids.graph import KIND_CODE, CellGraph
 from geo.grids.improvement import ImproveStats, compiled_for
 from geo.grids.numbering import NewGrid, grid_ids
 from geo.grids.parallel import ordered
-from geo.grids.partition import partition
+from geo.grids.partition import partition, warm_up
 from geo.grids.rules import CellTable, community_feasible, grid_table
 from geo.grids.settings import GridSettings
 from geo.grids.summary import Outcome, communities_table, grid_report
@@ -246,6 +246,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     # in the same order as a serial run takes them
     compiled = compiled_for(len(cells))
     jobs = [(graph.community(frees[cid]), settings, cid, fine, compiled) for cid in community_ids]
+    if compiled and workers > 1 and jobs:  # loaded once, not in every worker
+        warm_up(jobs[0][0])
     for cid, found in zip(community_ids, ordered(_partition_job, jobs, workers=workers)):
         members = members_of.get(cid, np.zeros(0, dtype=np.int64))
         fixed_here = fixed[members]

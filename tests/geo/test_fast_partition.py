@@ -135,3 +135,18 @@ def test_compiled_city_run_has_the_recorded_digests(monkeypatch):
     assert _assignment(result.assignment.index, result.assignment.to_numpy()) == assign
     assert _areas(result.grids) == areas
     assert round(result.report["mean_polsby_popper"], 6) == pp
+
+
+@needs_numba
+def test_warm_up_calls_each_compiled_loop_once(monkeypatch):
+    g = _lattice(np.random.default_rng(29), 4)
+    calls = []
+    for module, name in ((improvement, "_best_resplit_compiled"),
+                         (partition, "_straight_cuts")):
+        real_fn = getattr(module, name)
+        monkeypatch.setattr(module, name,
+                            lambda *a, _f=real_fn, _n=name: calls.append(_n) or _f(*a))
+    partition.warm_up(g)
+    assert calls == ["_best_resplit_compiled", "_straight_cuts"]
+    partition.warm_up(_lattice(np.random.default_rng(1), 1))  # one cell: nothing to load
+    assert len(calls) == 2
