@@ -26,7 +26,8 @@ from geo.grids.blocks import GRID_SIZE_M
 from geo.grids.parallel import chunked
 from geo.grids.shared_edges import floating_is_snapped
 
-# the cell sets (positions as bytes) of each table whose floating union is the snapped one
+# per table: the cell sets (positions as bytes) whose floating union is the snapped one,
+# and those cells without their grid
 _EXACT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -67,7 +68,12 @@ def mark_exact(table, grid_of_cell: np.ndarray, *, workers: int = 1) -> int:
     bounds = np.searchsorted(np.sort(inverse, kind="stable"), np.arange(len(codes) + 1))
     exact = {order[bounds[k]:bounds[k + 1]].tobytes() for k in range(len(codes))
              if not bad[k] and bounds[k + 1] - bounds[k] > 1}
-    _EXACT[table] = exact
+    # the cells without the grid they carry (their overlays would snap to it)
+    plain = np.empty(len(geoms), dtype=object)
+    marked = np.unique(np.concatenate([np.frombuffer(key, dtype=np.int64) for key in exact])) \
+        if exact else np.zeros(0, dtype=np.int64)
+    plain[marked] = shapely.set_precision(geoms[marked], 0.0, mode="pointwise")
+    _EXACT[table] = (exact, plain)
     return len(exact)
 
 
@@ -75,11 +81,10 @@ def exact_union(table, idx: np.ndarray) -> shapely.Geometry | None:
     """The union of the cells ``idx`` (sorted positions) of ``table`` when
     :func:`mark_exact` found its floating union to be the snapped one (carrying the grid,
     as the snapped union does), else None."""
-    found = _EXACT.get(table)
-    if not found or idx.tobytes() not in found:
+    exact, plain = _EXACT.get(table, (None, None))
+    if not exact or idx.tobytes() not in exact:
         return None
-    plain = shapely.set_precision(table.geoms[idx], 0.0, mode="pointwise")
-    return shapely.set_precision(shapely.union_all(plain), GRID_SIZE_M, mode="pointwise")
+    return shapely.set_precision(shapely.union_all(plain[idx]), GRID_SIZE_M, mode="pointwise")
 
 
 __all__ = ["exact_union", "mark_exact"]
