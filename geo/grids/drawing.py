@@ -4,15 +4,12 @@
 :func:`draw_ahead` fills that memory from forked worker processes, each drawing whole
 grids with the same function, so :func:`geo.grids.rules.grid_table` then finds every
 polygon drawn, the same geometries a serial run draws (they travel back as WKB, exact).
-First it marks the grids whose union of cells the floating overlay draws exactly
-(:func:`geo.grids.cell_unions.mark_exact`), on one core or several.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from geo.grids.cell_unions import mark_exact
 from geo.grids.parallel import can_fork, ordered
 from geo.grids.rules import CellTable
 
@@ -36,11 +33,9 @@ def grid_cells(cells: CellTable, grid_of_cell: np.ndarray) -> list[tuple[np.ndar
 
 
 def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int) -> None:
-    """Mark the grids drawn exactly by the floating union, then draw every grid's polygon
-    into ``cells``' memory on ``workers`` processes (nothing more when one worker, or no
-    fork, would run serially anyway)."""
+    """Draw every grid's polygon into ``cells``' memory on ``workers`` processes (nothing
+    when one worker, or no fork, would run serially anyway)."""
     global _TABLE
-    mark_exact(cells, grid_of_cell, workers=workers)
     if workers <= 1 or not can_fork():
         return
     jobs = grid_cells(cells, grid_of_cell)

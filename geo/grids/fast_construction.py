@@ -134,9 +134,7 @@ def kernels() -> dict | None:
         return None
     _INSIDE, _FEASIBLE = partition["inside"], feasible
     table = _CUT_TABLE_KERNEL.get()
-    if table is None:
-        return None
-    return {"cut_table": table, "connected": partition["connected"]}
+    return None if table is None else {"cut_table": table, "connected": partition["connected"]}
 
 
 # bound to their compiled versions by kernels()

@@ -43,7 +43,6 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.grids.blocks import GRID_SIZE_M
-from geo.grids.cell_unions import exact_union
 from geo.grids.nearland import cells_near_homes
 
 #: Holes and pieces of a grid polygon smaller than this (m²) are slivers of snapping.
@@ -183,9 +182,9 @@ def near_homes(homes_xy: np.ndarray, distance_m: float = NEAR_HOME_M) -> shapely
     return shapely.buffer(shapely.multipoints(homes_xy), distance_m, quad_segs=4)
 
 
+
 def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray,
-                 home_land: shapely.Geometry | None = None,
-                 union: shapely.Geometry | None = None) -> tuple[shapely.Geometry, float]:
+                 home_land: shapely.Geometry | None = None) -> tuple[shapely.Geometry, float]:
     """A grid's polygon from its cells and its homes, and the share of its area within
     :data:`NEAR_HOME_M` of them.
 
@@ -194,8 +193,8 @@ def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray,
     (homes joined only through far land), the cut is made farther out
     (:data:`FAR_STEPS_M`), else not at all. ``home_land``: land that is itself homes (the
     cells of the parts of a building split into several grids: a grid made from part of a
-    building is, by construction, at its homes), counted as near; ``union``: the cells' union."""
-    whole = clean(shapely.union_all(cell_geoms, grid_size=GRID_SIZE_M) if union is None else union)
+    building is, by construction, at its homes), counted as near."""
+    whole = clean(shapely.union_all(cell_geoms, grid_size=GRID_SIZE_M))
     if (len(homes_xy) == 0 and home_land is None) or shapely.is_empty(whole):
         return whole, 0.0
 
@@ -352,8 +351,7 @@ class CellTable:
             parts = idx[self.part_of[idx] != None]  # noqa: E711 - object array
             land = (shapely.union_all(self.geoms[parts], grid_size=GRID_SIZE_M)
                     if parts.size else None)
-            found = self._polygons[key] = grid_polygon(self.geoms[idx], homes_xy, land,
-                                                       exact_union(self, idx))
+            found = self._polygons[key] = grid_polygon(self.geoms[idx], homes_xy, land)
         return found
 
     @cached_property

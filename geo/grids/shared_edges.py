@@ -71,13 +71,6 @@ def _simple(common: np.ndarray, rings: np.ndarray, i: np.ndarray, j: np.ndarray,
     return out
 
 
-def floating_is_snapped(common: np.ndarray, rings: np.ndarray, i: np.ndarray, j: np.ndarray,
-                        grid_size: float) -> np.ndarray:
-    """Pairs ``rings[i]``, ``rings[j]`` (cells on the grid) whose floating intersection
-    ``common`` is provably their snapped one (see the module's note)."""
-    return _simple(common, rings, i, j, grid_size)
-
-
 #: Pairs checked at once (bounds the memory of the vertex × segment tables).
 CHUNK = 5_000
 
@@ -148,4 +141,4 @@ def _near(xy: np.ndarray, at: np.ndarray, ring_xy: np.ndarray, ring_at: np.ndarr
     return np.bincount(at[point[close]], minlength=n) > 0
 
 
-__all__ = ["CLEAR_M", "floating_is_snapped", "shared_boundaries"]
+__all__ = ["CLEAR_M", "shared_boundaries"]
