@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from geo.compiled import kernel
+from geo.grids.fast_helpers import codes, stable_argsort
 from geo.grids.fast_partition import _inside
 from geo.grids.fast_partition import kernels as partition_kernels
 
@@ -30,7 +31,7 @@ def _cut_table(proj, nodes, n_all, w, face, ei, ej, elen, ekind, cut_cost, out_p
     loc, e = _INSIDE(nodes, n_all, ei, ej, out_ptr, out_edges)
     order = np.empty((n, n_dir), np.int64)
     for d in range(n_dir):
-        order[:, d] = np.argsort(proj[:, d], kind="mergesort")
+        order[:, d] = _STABLE_ARGSORT(proj[:, d])
     rank = np.empty((n, n_dir), np.int64)
     for d in range(n_dir):
         for i in range(n):
@@ -63,12 +64,8 @@ def _cut_table(proj, nodes, n_all, w, face, ei, ej, elen, ekind, cut_cost, out_p
     # face fragments too small for grids of their own, per position and direction
     forced = np.zeros((max(n - 1, 0), n_dir))
     fl = face[nodes]
-    uniq = np.unique(fl)
-    if uniq.size >= 2:
-        code = np.empty(n, np.int64)
-        for i in range(n):
-            code[i] = np.searchsorted(uniq, fl[i])
-        n_f = uniq.size
+    code, n_f = _CODES(fl)
+    if n_f >= 2:
         fw = np.zeros(n_f)
         fn = np.zeros(n_f, np.int64)
         for i in range(n):
@@ -116,7 +113,7 @@ def _cut_table(proj, nodes, n_all, w, face, ei, ej, elen, ekind, cut_cost, out_p
                     score[c] = cut[p, d] + balance_weight * spread + crossing_weight * forced[p, d]
                     cand_o[c], cand_a[c], cand_p[c] = d, a_values[ai], p + 1
                     c += 1
-    best = np.argsort(score[:c], kind="mergesort")
+    best = _STABLE_ARGSORT(score[:c])
     return order, cand_o[best], cand_a[best], cand_p[best]
 
 
@@ -127,12 +124,13 @@ _CUT_TABLE_KERNEL = kernel(_cut_table)
 def kernels() -> dict | None:
     """``{"cut_table": …, "connected": …}`` compiled, or None without numba (the loops it
     calls are compiled first and bound to the names it reads)."""
-    global _INSIDE, _FEASIBLE
+    global _INSIDE, _FEASIBLE, _STABLE_ARGSORT, _CODES
     partition = partition_kernels()
     feasible = _FEASIBLE_KERNEL.get()
     if partition is None or feasible is None:
         return None
     _INSIDE, _FEASIBLE = partition["inside"], feasible
+    _STABLE_ARGSORT, _CODES = partition["stable_argsort"], partition["codes"]
     table = _CUT_TABLE_KERNEL.get()
     return None if table is None else {"cut_table": table, "connected": partition["connected"]}
 
@@ -140,3 +138,5 @@ def kernels() -> dict | None:
 # bound to their compiled versions by kernels()
 _INSIDE = _inside
 _FEASIBLE = _feasible
+_STABLE_ARGSORT = stable_argsort
+_CODES = codes

@@ -6,7 +6,8 @@ table of straight bisections (:mod:`geo.grids.fast_construction`).
 Each loop computes what the numpy code computes, with the
 same floating-point operations in the same order (cumulative sums run row by row as
 numpy's ``cumsum`` does, ``bincount`` sums edge by edge, and whole-array sums follow
-numpy's pairwise summation, :func:`_pairwise`), so both give the same cuts and the same
+numpy's pairwise summation, :func:`geo.grids.fast_helpers.pairwise_sums`), so both give
+the same cuts and the same
 grids, bit for bit (tests compare them). Only runs large enough to repay numba's import
 use them (:func:`geo.grids.improvement.compiled_for`); ``.get()`` is ``None`` without
 numba.
@@ -17,68 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from geo.compiled import kernel
-
-
-def _pairwise_sums(buf, starts, out):  # pragma: no cover - compiled
-    """``out[k] = buf[starts[k]:starts[k + 1]].sum()`` as numpy adds it: pairwise, in
-    blocks of at most 128 summed with 8 running sums, halves split at a multiple of 8.
-    (Written without calls or recursion, so that numba caches it alone.)"""
-    seg_lo = np.empty(64, np.int64)
-    seg_n = np.empty(64, np.int64)
-    seg_state = np.empty(64, np.int64)
-    values = np.empty(64)
-    for k in range(starts.size - 1):
-        lo0, n0 = starts[k], starts[k + 1] - starts[k]
-        if n0 == 0:
-            out[k] = 0.0
-            continue
-        top, n_values = 0, 0
-        seg_lo[0], seg_n[0], seg_state[0] = lo0, n0, 0
-        while top >= 0:
-            lo, n = seg_lo[top], seg_n[top]
-            if n <= 128:
-                if n < 8:
-                    res = -0.0
-                    for i in range(n):
-                        res += buf[lo + i]
-                else:
-                    r0, r1, r2, r3 = buf[lo], buf[lo + 1], buf[lo + 2], buf[lo + 3]
-                    r4, r5, r6, r7 = buf[lo + 4], buf[lo + 5], buf[lo + 6], buf[lo + 7]
-                    i = 8
-                    end = n - (n % 8)
-                    while i < end:
-                        r0 += buf[lo + i]
-                        r1 += buf[lo + i + 1]
-                        r2 += buf[lo + i + 2]
-                        r3 += buf[lo + i + 3]
-                        r4 += buf[lo + i + 4]
-                        r5 += buf[lo + i + 5]
-                        r6 += buf[lo + i + 6]
-                        r7 += buf[lo + i + 7]
-                        i += 8
-                    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-                    while i < n:
-                        res += buf[lo + i]
-                        i += 1
-                values[n_values] = res
-                n_values += 1
-                top -= 1
-                continue
-            n2 = n // 2
-            n2 -= n2 % 8
-            state = seg_state[top]
-            seg_state[top] = state + 1
-            if state == 0:    # the first half
-                top += 1
-                seg_lo[top], seg_n[top], seg_state[top] = lo, n2, 0
-            elif state == 1:  # then the second
-                top += 1
-                seg_lo[top], seg_n[top], seg_state[top] = lo + n2, n - n2, 0
-            else:             # both done: their sum
-                values[n_values - 2] = values[n_values - 2] + values[n_values - 1]
-                n_values -= 1
-                top -= 1
-        out[k] = values[0]
+from geo.grids.fast_helpers import codes, pairwise_sums, stable_argsort
 
 
 def _pair_objective(w, area, perim, face, ei, ej, elen, ekind, nx, ny, e, lo, hi, mid,
@@ -231,11 +171,7 @@ def _resplit_scores(order, w, area, perim, face, eu, ev, elen, ekind, total, are
                 - mid_weight * (abs(fw - mid) + abs(total - fw - mid)) / band \
                 - block_weight * cb / root_area
     if has_art:
-        uniq = np.unique(face)
-        fcode = np.empty(n, np.int64)
-        for i in range(n):
-            fcode[i] = np.searchsorted(uniq, face[i])
-        n_faces = uniq.size
+        fcode, n_faces = _CODES(face)
         count1 = np.zeros(n_faces, np.int64)
         count2 = np.zeros(n_faces, np.int64)
         seen = np.zeros(n - 1, np.bool_)
@@ -345,7 +281,7 @@ def _resplit(proj, nodes, n_all, w, area, perim, face, ei, ej, elen, ekind, out_
                                   block_weight, arterial, block_kind)
     order = np.empty((n, n_dir), np.int64)
     for d in range(n_dir):
-        order[:, d] = np.argsort(proj[:, d], kind="mergesort")
+        order[:, d] = _STABLE_ARGSORT(proj[:, d])
     wl = np.empty(n, w.dtype)
     buf = np.empty(2 * n)
     total_w = 0
@@ -386,7 +322,7 @@ def _resplit(proj, nodes, n_all, w, area, perim, face, ei, ej, elen, ekind, out_
                 m += 1
     if m == 0:
         return none, 0.0, False
-    ranked = np.argsort(neg[:m], kind="mergesort")[:40]
+    ranked = _STABLE_ARGSORT(neg[:m])[:40]
     side = np.zeros(n_all, np.bool_)
     stack = np.empty(n, np.int64)
     seen = np.zeros(n_all, np.bool_)
@@ -417,12 +353,20 @@ def _resplit(proj, nodes, n_all, w, area, perim, face, ei, ej, elen, ekind, out_
                 both = False
                 break
         if both:
-            return np.flatnonzero(side), score[p, d], True
+            out = np.empty(p + 1, np.int64)
+            c = 0
+            for v in range(n_all):
+                if side[v]:
+                    out[c] = v
+                    c += 1
+            return out, score[p, d], True
     return none, 0.0, False
 
 
 #: Kernels in the order they are compiled, each bound to the name the later ones read.
-_CHAIN = (("_PAIRWISE_SUMS", kernel(_pairwise_sums)),
+_CHAIN = (("_PAIRWISE_SUMS", kernel(pairwise_sums)),
+          ("_STABLE_ARGSORT", kernel(stable_argsort)),
+          ("_CODES", kernel(codes)),
           ("_INSIDE", kernel(_inside)),
           ("_CONNECTED", kernel(_connected)),
 
@@ -442,12 +386,15 @@ def kernels() -> dict | None:
             return None
         globals()[name] = found[name] = compiled
     return {"pair_objective": found["_PAIR_OBJECTIVE"], "inside": found["_INSIDE"],
-            "connected": found["_CONNECTED"],
+            "connected": found["_CONNECTED"], "stable_argsort": found["_STABLE_ARGSORT"],
+            "codes": found["_CODES"],
             "resplit_scores": found["_RESPLIT_SCORES"], "resplit": found["_RESPLIT"]}
 
 
 # bound to their compiled versions by kernels()
-_PAIRWISE_SUMS = _pairwise_sums
+_PAIRWISE_SUMS = pairwise_sums
+_STABLE_ARGSORT = stable_argsort
+_CODES = codes
 _INSIDE = _inside
 _CONNECTED = _connected
 _PAIR_OBJECTIVE = _pair_objective

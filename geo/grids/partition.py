@@ -68,6 +68,7 @@ def partition(g: CellGraph, settings: GridSettings, *, key: str, relax: bool,
         labels, faster on large runs: :func:`geo.grids.improvement.compiled_for`).
     """
     rng = rng_for(settings, key)
+    compiled = compiled and bool(np.isfinite(g.xy).all())  # the loops sort without NaN
     fast = construction_kernels() if compiled else None
     zones = zones_of(g, settings) if g.n else []
     labels = np.full(g.n, -1, dtype=np.int64)

@@ -26,6 +26,20 @@ def test_pairwise_sum_is_numpys_sum():
         assert out[k] == buf[starts[k]:starts[k + 1]].sum(), lengths[k]
 
 
+@needs_numba
+def test_stable_argsort_and_codes_are_numpys():
+    rng = np.random.default_rng(7)
+    for n in list(range(0, 40)) + [257, 1000]:
+        keys = np.round(rng.normal(size=n), 1)  # many ties
+        keys[rng.random(n) < 0.1] = -0.0
+        got = fast_partition._STABLE_ARGSORT(keys)
+        assert np.array_equal(got, np.argsort(keys, kind="stable")), n
+        values = rng.integers(-5, 5, n)
+        code, m = fast_partition._CODES(values)
+        uniq = np.unique(values)
+        assert m == uniq.size and np.array_equal(code, np.searchsorted(uniq, values))
+
+
 def _lattice(rng: np.random.Generator, side: int) -> CellGraph:
     """A jittered lattice with random households, areas, edge kinds and two faces."""
     n = side * side
