@@ -15,6 +15,7 @@ run and machine.
 
 from __future__ import annotations
 
+import threading
 import zlib
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ import numpy as np
 from geo.grids.construction import _straight_cuts, partition_zone, zones_of
 from geo.grids.fast_construction import kernels as construction_kernels
 from geo.grids.graph import CellGraph, Zone
-from geo.grids.improvement import ImproveStats, best_resplit, improve, kernels
+from geo.grids.improvement import ImproveStats, best_resplit, compiled_for, improve, kernels
 from geo.grids.repair import attach_empty, repair_crossings
 from geo.grids.settings import GridSettings
 
@@ -100,3 +101,34 @@ def warm_up(g: CellGraph) -> None:
     best_resplit(g, nodes, 0.0, 1.0, 0.5, (nodes[:1], nodes[1:]), fast)
     list(_straight_cuts(g, nodes, 2, 0.0, 1.0, 0.5, cuts))
     cuts["connected"](np.zeros(g.n, dtype=bool), *g.undirected)
+
+
+_warming: list[threading.Thread] = []  # a warm-up under way in this process
+
+
+def warm_up_soon(cells: int) -> None:
+    """Start loading (or, the first time, compiling) the compiled loops in a background
+    thread when a run of about ``cells`` cells will use them, while its cells are built."""
+    if compiled_for(cells) and not _warming:
+        thread = threading.Thread(target=_warm_up_small, daemon=True)
+        thread.start()
+        _warming.append(thread)
+
+
+def ready(cells: int) -> bool:
+    """:func:`geo.grids.improvement.compiled_for`, once a warm-up started by
+    :func:`warm_up_soon` has finished (so that no thread holds numba's compiler when the
+    worker processes are forked; they find the loops loaded)."""
+    while _warming:
+        _warming.pop().join()
+    return compiled_for(cells)
+
+
+def _warm_up_small() -> None:
+    # a graph of three cells with the argument types of a community's graph
+    g = CellGraph.build(w=np.ones(3, dtype=np.int64),
+                        xy=np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]]), area=np.ones(3),
+                        perim=np.full(3, 4.0), ei=np.array([0, 1], dtype=np.int64),
+                        ej=np.array([1, 2], dtype=np.int64), elen=np.ones(2),
+                        ekind=np.zeros(2, dtype=np.int64))
+    warm_up(g)

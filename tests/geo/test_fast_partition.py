@@ -164,3 +164,16 @@ def test_warm_up_calls_each_compiled_loop_once(monkeypatch):
     assert calls == ["_best_resplit_compiled", "_straight_cuts"]
     partition.warm_up(_lattice(np.random.default_rng(1), 1))  # one cell: nothing to load
     assert len(calls) == 2
+
+
+@needs_numba
+def test_the_loops_load_in_the_background_while_cells_are_built(monkeypatch):
+    calls = []
+    real = partition.warm_up
+    monkeypatch.setattr(partition, "warm_up", lambda g: calls.append(g.n) or real(g))
+    partition.warm_up_soon(10)  # too small a run: nothing started
+    assert partition.ready(10) is False and calls == []
+    monkeypatch.setattr(improvement, "MIN_COMPILED_CELLS", 5)
+    partition.warm_up_soon(10)
+    assert partition.ready(10) is True  # waits for the thread
+    assert calls == [3] and partition._warming == []
