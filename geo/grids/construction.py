@@ -71,15 +71,14 @@ def feasible_vec(total: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float,
-                   mid: float):
+                   mid: float, fast: dict | None = None):
     """Candidate bisections (side-1 nodes, parts on side 1) by straight sweeps, best first.
 
     Every direction is swept at once (one column per direction); each candidate's score
     is the same arithmetic as a sweep per direction, and candidates keep the order of
-    direction, then side count, then position before the stable sort by score."""
+    direction, then side count, then position before the stable sort by score (in
+    ``fast``'s compiled loop when given: the same candidates)."""
     n = len(nodes)
-    loc, e = g.local(nodes)
-    cost = g.elen[e] * CUT_COST[g.ekind[e]]
     total = float(g.w[nodes].sum())
     scale = math.sqrt(max(g.area[nodes].sum(), 1.0))
     cov = np.cov(g.xy[nodes].T) if n > 2 else np.eye(2)
@@ -93,6 +92,19 @@ def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float
     # nodes ordered along each direction (one product per direction, as one sweep each
     # computed it, so the same floats)
     proj = np.column_stack([xy @ np.array([np.cos(t), np.sin(t)]) for t in theta])
+    ranges = [side_range(total, k, a, lo, hi) for a in a_values]
+    if fast is not None and n >= 2 and g.w.dtype == np.int64:
+        ptr, out = g._outgoing
+        order, t_o, t_a, t_p = fast["cut_table"](
+            proj, np.asarray(nodes, dtype=np.int64), g.n, g.w, g.face, g.ei, g.ej, g.elen,
+            g.ekind, CUT_COST, ptr, out, total, scale, k, np.asarray(a_values, dtype=np.int64),
+            np.array([r[0] for r in ranges], dtype=float),
+            np.array([r[1] for r in ranges], dtype=float), float(lo), float(hi), float(mid),
+            BALANCE_WEIGHT, CROSSING_WEIGHT)
+        yield from _distinct_sides(nodes, order, zip(t_o.tolist(), t_a.tolist(), t_p.tolist()))
+        return
+    loc, e = g.local(nodes)
+    cost = g.elen[e] * CUT_COST[g.ekind[e]]
     order = np.argsort(proj, axis=0, kind="stable")
     rank = np.empty_like(order)
     rank[order, np.arange(n_dir)] = np.arange(n)[:, None]
@@ -104,7 +116,6 @@ def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float
     # candidates in the order of direction, side count, position (as one sweep per
     # direction found them), then sorted by score (stable)
     av = np.asarray(a_values, dtype=float)
-    ranges = [side_range(total, k, a, lo, hi) for a in a_values]
     low = np.array([r[0] for r in ranges])[:, None, None]
     high = np.array([r[1] for r in ranges])[:, None, None]
     c = cw.T[None, :, :]                                   # 1 × directions × positions
@@ -121,10 +132,15 @@ def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float
     score = cut[p, o] + BALANCE_WEIGHT * spread + CROSSING_WEIGHT * forced[p, o]
     table = np.column_stack([score, o, av[a_i], p + 1])
     table = table[np.argsort(table[:, 0], kind="stable")]
-    # candidates that differ only by a few zero-household cells are near duplicates
+    yield from _distinct_sides(nodes, order, ((int(o), int(a), int(p)) for _, o, a, p in table))
+
+
+def _distinct_sides(nodes: np.ndarray, order: np.ndarray, table):
+    """Side-1 nodes and parts of each ranked candidate ``(direction, parts, cells)``
+    but near duplicates (candidates that differ only by a few zero-household cells)."""
     seen = set()
-    for score, o, a, p in table:
-        side = np.sort(nodes[order[: int(p), int(o)]])
+    for o, a, p in table:
+        side = np.sort(nodes[order[:p, o]])
         key = (int(a), hash(side.tobytes()))
         if key in seen:
             continue
@@ -209,7 +225,8 @@ def _tree_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float,
 
 
 def _split(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float, mid: float,
-           budget: Budget, rng: np.random.Generator) -> list[np.ndarray] | None:
+           budget: Budget, rng: np.random.Generator,
+           fast: dict | None = None) -> list[np.ndarray] | None:
     """Cut connected ``nodes`` into ``k`` connected parts with weights in [lo, hi]."""
     if k == 1:
         return [nodes]
@@ -222,7 +239,7 @@ def _split(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float, mid: f
     any_connected = False
 
     def candidates():
-        yield from _straight_cuts(g, nodes, k, lo, hi, mid)
+        yield from _straight_cuts(g, nodes, k, lo, hi, mid, fast)
         if not any_connected:  # straight cuts all broke contiguity: try spanning trees
             yield from _tree_cuts(g, nodes, k, lo, hi, rng, tries=8)
 
@@ -232,15 +249,19 @@ def _split(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float, mid: f
         m1 = np.zeros(g.n, dtype=bool)
         m1[side] = True
         m2 = full & ~m1
-        if not (g.connected(m1) and g.connected(m2)):
+        if fast is not None:
+            if not (fast["connected"](m1, *g.undirected)
+                    and fast["connected"](m2, *g.undirected)):
+                continue
+        elif not (g.connected(m1) and g.connected(m2)):
             continue
         any_connected = True
         if not budget.spend():
             return None
-        left = _split(g, side, a, lo, hi, mid, budget, rng)
+        left = _split(g, side, a, lo, hi, mid, budget, rng, fast)
         if left is None:
             continue
-        right = _split(g, np.flatnonzero(m2), k - a, lo, hi, mid, budget, rng)
+        right = _split(g, np.flatnonzero(m2), k - a, lo, hi, mid, budget, rng, fast)
         if right is None:
             continue
         return left + right
@@ -326,9 +347,11 @@ def zones_of(g: CellGraph, settings: GridSettings) -> list[Zone]:
 
 
 def partition_zone(g: CellGraph, zone: Zone, settings: GridSettings,
-                    rng: np.random.Generator, *, relax: bool) -> list[np.ndarray] | None:
+                    rng: np.random.Generator, *, relax: bool,
+                    fast: dict | None = None) -> list[np.ndarray] | None:
     """Parts of one zone. Without ``relax``, None when no in-band partition is found;
-    with it, the band is widened step by step (and the zone flagged) instead."""
+    with it, the band is widened step by step (and the zone flagged) instead (``fast``:
+    :mod:`geo.grids.fast_construction`'s compiled loop, the same parts)."""
     total = int(g.w[zone.nodes].sum())
     mid = total / zone.k if zone.status == "infeasible" else settings.mid_households
     ks = [zone.k]
@@ -338,7 +361,7 @@ def partition_zone(g: CellGraph, zone: Zone, settings: GridSettings,
     for k in ks:
         # without relaxing (whole buildings), give up early: a finer pass follows
         tries = 40 + 20 * k if relax else 10 + 4 * k
-        parts = _split(g, zone.nodes, k, zone.lo, zone.hi, mid, Budget(tries), rng)
+        parts = _split(g, zone.nodes, k, zone.lo, zone.hi, mid, Budget(tries), rng, fast)
         if parts is not None:
             zone.k = k
             return parts
@@ -350,11 +373,12 @@ def partition_zone(g: CellGraph, zone: Zone, settings: GridSettings,
     for widen in (0.1, 0.25, 0.5, 1.0):
         lo = max(1.0, zone.lo - widen * width)
         hi = zone.hi + widen * width
-        parts = _split(g, zone.nodes, k, lo, hi, mid, Budget(40 + 20 * k), rng)
+        parts = _split(g, zone.nodes, k, lo, hi, mid, Budget(40 + 20 * k), rng, fast)
         if parts is not None:
             break
     if parts is None:  # any k connected parts: a spanning-tree cut always gives them
-        parts = _split(g, zone.nodes, k, 1.0, float(total), mid, Budget(10 * k + 100), rng)
+        parts = _split(g, zone.nodes, k, 1.0, float(total), mid, Budget(10 * k + 100), rng,
+                       fast)
     if parts is None:
         parts = [zone.nodes]
     zone.k = len(parts)

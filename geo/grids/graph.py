@@ -69,6 +69,15 @@ class CellGraph:
         return e[mask[self.ej[e]]]
 
     @cached_property
+    def undirected(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each cell's neighbours (either end of an edge): CSR pointer and cells."""
+        ends = np.concatenate([self.ei, self.ej])
+        other = np.concatenate([self.ej, self.ei])
+        order = np.argsort(ends, kind="stable")
+        ptr = np.r_[0, np.cumsum(np.bincount(ends, minlength=self.n))]
+        return ptr.astype(np.int64), other[order].astype(np.int64)
+
+    @cached_property
     def neighbours(self) -> list[list[int]]:
         out: list[list[int]] = [[] for _ in range(self.n)]
         for a, b in zip(self.ei.tolist(), self.ej.tolist()):

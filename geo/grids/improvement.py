@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo.grids.construction import CROSSING_WEIGHT, side_range
+from geo.grids.fast_partition import kernels as compiled_kernels
 from geo.grids.graph import KIND_CODE, CellGraph, Zone
 from geo.grids.rules import compactness, compactness_one as _pp
 from geo.grids.settings import GridSettings
@@ -25,6 +26,22 @@ BLOCK_CUT_WEIGHT = 0.05
 #: Directions (degrees) tried by the re-splits.
 IMPROVE_ANGLES = tuple(np.arange(0.0, 180.0, 15.0))
 _DIRECTIONS = np.array([np.cos(np.deg2rad(IMPROVE_ANGLES)), np.sin(np.deg2rad(IMPROVE_ANGLES))])
+#: The rule book's compactness factor (4π), for the compiled loops.
+_FOUR_PI = float(_pp(1.0, 1.0))
+#: Runs with fewer cells than this improve in numpy: numba's import and the first load of
+#: the compiled loops (about half a second) cost more than they save below it.
+MIN_COMPILED_CELLS = 20_000
+
+
+def compiled_for(cells: int) -> bool:
+    """Whether a run of ``cells`` cells is large enough for the compiled loops (numpy
+    otherwise; both give the same grids)."""
+    return cells >= MIN_COMPILED_CELLS
+
+
+def kernels(compiled: bool) -> dict | None:
+    """The compiled loops when asked for and numba is there (None: numpy)."""
+    return compiled_kernels() if compiled else None
 
 
 def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi: float,
@@ -68,17 +85,21 @@ def _by_rank(rows: int, ranks: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
-                  current: float | tuple[np.ndarray, np.ndarray]
+                  current: float | tuple[np.ndarray, np.ndarray], fast: dict | None = None
                   ) -> tuple[np.ndarray, float] | None:
     """Best straight cut of a pair's union into two in-band, connected grids, if it beats
     ``current``: the pair's objective now, or the pair itself (its objective is then
-    computed here). All directions are swept at once."""
+    computed here). All directions are swept at once (in ``fast``'s compiled loops when
+    given: the same numbers)."""
     n = len(nodes)
+    if fast is not None and n >= 2 and g.w.dtype == np.int64:
+        return _best_resplit_compiled(g, np.asarray(nodes, dtype=np.int64), lo, hi, mid,
+                                      current, fast)
     loc, e = g.local(nodes)
     mask = loc >= 0
+    w = g.w[nodes]
     if isinstance(current, tuple):
         current = _pair_objective(g, current[0], current[1], lo, hi, mid, e)
-    w = g.w[nodes]
     total = float(w.sum())
     low, high = side_range(total, 2, 1, lo, hi)
     n_dir = len(IMPROVE_ANGLES)
@@ -123,7 +144,31 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
             f1 += c > 0
             f2 += (m.sum(axis=0) - c) > 0
         score = score - CROSSING_WEIGHT * (np.maximum(f1 - 1, along1) + np.maximum(f2 - 1, along2))
-    good = ok & (score > current + 1e-6)
+    return _first_connected(g, nodes, mask, order, score, ok & (score > current + 1e-6))
+
+
+def _best_resplit_compiled(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
+                           current: float | tuple[np.ndarray, np.ndarray], fast: dict
+                           ) -> tuple[np.ndarray, float] | None:
+    """:func:`best_resplit` in compiled loops but the projections (numpy's product)."""
+    pair = isinstance(current, tuple)
+    nx, ny = current if pair else (_NONE, _NONE)
+    ptr, out = g._outgoing
+    nb_ptr, nb = g.undirected
+    side, score, found = fast["resplit"](
+        g.xy[nodes] @ _DIRECTIONS, nodes, g.n, g.w, g.area, g.perim, g.face, g.ei, g.ej,
+        g.elen, g.ekind, ptr, out, nb_ptr, nb, nx, ny, pair, 0.0 if pair else float(current),
+        float(lo), float(hi), float(mid), _FOUR_PI, MID_WEIGHT, BLOCK_CUT_WEIGHT,
+        CROSSING_WEIGHT, ARTERIAL, BLOCK)
+    return (side, float(score)) if found else None
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _first_connected(g: CellGraph, nodes: np.ndarray, mask: np.ndarray, order: np.ndarray,
+                     score: np.ndarray, good: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The best-scoring ``good`` cut whose two sides are both connected."""
     if not good.any():
         return None
     pos, col = np.nonzero(good)
@@ -159,7 +204,7 @@ class ImproveStats:
 
 
 def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: list[Zone],
-            settings: GridSettings) -> tuple[np.ndarray, ImproveStats]:
+            settings: GridSettings, fast: dict | None = None) -> tuple[np.ndarray, ImproveStats]:
     """Merge-and-resplit neighbouring grid pairs of one zone while compactness improves.
 
     Pairs are visited in label order; a pair is tried again only after one of its grids
@@ -195,7 +240,7 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
             if zone.status == "relaxed":  # never move a flagged grid further from the band
                 lo, hi = min(lo, wx, wy), max(hi, wx, wy)
             union = np.concatenate([nx, ny])
-            found = best_resplit(g, union, lo, hi, mid, (nx, ny))
+            found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast)
             if found is None:
                 tried[(x, y)] = (version[x], version[y])
                 continue

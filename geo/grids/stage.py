@@ -46,7 +46,7 @@ from geo.grids.graph import KIND_CODE, CellGraph
 from geo.grids.improvement import ImproveStats
 from geo.grids.numbering import NewGrid, grid_ids
 from geo.grids.parallel import ordered
-from geo.grids.partition import partition
+from geo.grids.partition import partition, ready, warm_up_soon
 from geo.grids.rules import CellTable, community_feasible, grid_table
 from geo.grids.settings import GridSettings
 from geo.grids.summary import Outcome, communities_table, grid_report
@@ -216,6 +216,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
                                        part_max=part_max)
     src = piece_source(pieces, units)  # parts inherit their unit's block and lock
     clock = time.perf_counter()
+    warm_up_soon(len(pieces))  # the partition's compiled loops load while the cells are built
     cells = tessellate(pieces, sub_blocks.reset_index(drop=True),
                        block_of=sub_pos[inputs.unit_block[take]][src], workers=workers)
     adj = cell_adjacency(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
@@ -244,7 +245,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
         frees[cid] = members[pd.isna(fixed[members])]
     # communities are independent: partitioned in worker processes when asked, and taken
     # in the same order as a serial run takes them
-    jobs = [(graph.community(frees[cid]), settings, cid, fine) for cid in community_ids]
+    compiled = ready(len(cells))  # loaded here, so forked workers do not load them again
+    jobs = [(graph.community(frees[cid]), settings, cid, fine, compiled) for cid in community_ids]
     for cid, found in zip(community_ids, ordered(_partition_job, jobs, workers=workers)):
         members = members_of.get(cid, np.zeros(0, dtype=np.int64))
         fixed_here = fixed[members]
@@ -268,8 +270,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     return one
 
 
-def _partition_job(g: CellGraph, settings: GridSettings, key: str, fine: bool):
-    return partition(g, settings, key=key, relax=fine)
+def _partition_job(g: CellGraph, settings: GridSettings, key: str, fine: bool, compiled: bool):
+    return partition(g, settings, key=key, relax=fine, compiled=compiled)
 
 
 def _passes(inputs: _Inputs, settings: GridSettings, workers: int = 1) -> list[_Pass]:
