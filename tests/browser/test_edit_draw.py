@@ -70,8 +70,13 @@ def test_draw_a_rectangle_then_move_the_units_and_the_map_keeps_its_zoom(edit_se
     units = driver.wait_for(browser, selected, timeout_s=60, what="units selected by drawing")
     assert len(units) >= 2, units
     assert not any(u.startswith("B0") for u in units), units  # named, not ids
-    body = browser.find_element(By.TAG_NAME, "body").text
-    assert "已选" in body and "户" in body  # the selection's total households
+    # the rerun renders in pieces (the list of units before the caption under it): wait
+    # for the selection's total households
+    body = driver.wait_for(
+        browser, lambda d: (lambda text: "已选" in text and text)(
+            d.find_element(By.TAG_NAME, "body").text),
+        timeout_s=30, what="the selection's total households")
+    assert "已选" in body and "户" in body
     driver.wait_for(browser, driver.page_idle, what="the page to finish")
     _enter(browser)
     driver.wait_for(browser, lambda d: _view(d) == zoomed, timeout_s=20,
