@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pytest
+import shapely
+
+from geo.network import build_network
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BEIJING_OSM = SHARED_DATA / "beijing_xueqing.osm"
@@ -91,3 +96,29 @@ def no_internet(monkeypatch):
         return real_connect(sock, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def lattice_network(n_side: int, seed: int, drop: float):
+    """A street network on a jittered ``n_side`` × ``n_side`` lattice (30 m apart), with a
+    share ``drop`` of its segments left out (the reach tests' synthetic graph)."""
+    rng = np.random.default_rng(seed)
+    xs = np.arange(n_side) * 30.0
+    gx, gy = np.meshgrid(xs, xs, indexing="ij")
+    gx = gx + rng.uniform(-7, 7, gx.shape)
+    gy = gy + rng.uniform(-7, 7, gy.shape)
+    h = np.stack([gx[:-1].ravel(), gy[:-1].ravel(), gx[1:].ravel(), gy[1:].ravel()], 1)
+    v = np.stack([gx[:, :-1].ravel(), gy[:, :-1].ravel(), gx[:, 1:].ravel(), gy[:, 1:].ravel()], 1)
+    seg = np.concatenate([h, v])
+    seg = seg[rng.random(len(seg)) >= drop]
+    lines = shapely.linestrings(np.stack([seg[:, :2], seg[:, 2:]], axis=1))
+    return build_network(gpd.GeoDataFrame(geometry=lines, crs="EPSG:32650"))
+
+
+def count_calls(monkeypatch, calls, module, name: str) -> None:
+    """Count in ``calls[name]`` every call of ``module.name`` (still made) for this test."""
+    original = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        calls[name] += 1
+        return original(*args, **kwargs)
+    monkeypatch.setattr(module, name, wrapper)

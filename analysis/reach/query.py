@@ -14,6 +14,7 @@ from analysis.reach.index import HouseholdReach, ReachIndex
 from analysis.reach.search import SearchGraph, nearest_sources, nearest_sources_many
 from analysis.settings import WalkSettings
 from geo.compiled import kernel, use_compiled
+from geo.kept import kept
 from geo.network import Snap, WalkNetwork
 from geo.vocabulary import minutes_column
 
@@ -63,12 +64,10 @@ def _column(index: ReachIndex, name: str) -> np.ndarray:
     """A column of ``index.facilities`` (``xy``: both coordinates; ``access_node``: the
     walls' access nodes) as an array, taken once per index and kept: a frame's column
     costs far more than the arithmetic done with it per service."""
-    cache = index.__dict__.setdefault("_columns", {})
-    if name not in cache:
-        cache[name] = (index.facilities[["x", "y"]].to_numpy() if name == "xy" else
-                       index.walls.access["node"].to_numpy().astype(np.int64)
-                       if name == "access_node" else index.facilities[name].to_numpy())
-    return cache[name]
+    return kept(index, ("column", name), lambda: (
+        index.facilities[["x", "y"]].to_numpy() if name == "xy" else
+        index.walls.access["node"].to_numpy().astype(np.int64) if name == "access_node"
+        else index.facilities[name].to_numpy()), entries=8)
 
 
 def _rows(index: ReachIndex, service: str) -> np.ndarray:

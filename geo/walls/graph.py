@@ -4,7 +4,6 @@ the directed walled graph (the rule itself is documented in :mod:`geo.walls`).""
 from __future__ import annotations
 
 import hashlib
-import threading
 
 import geopandas as gpd
 import numpy as np
@@ -14,6 +13,7 @@ import shapely
 from scipy import sparse
 
 from geo.crs import WGS84
+from geo.kept import kept
 from geo.network import WalkNetwork, substrings
 from geo.snapping import build_segment_grid, snap_to_segments
 
@@ -255,27 +255,6 @@ def _min_csr(rows, cols, weights, n) -> sparse.csr_array:
     light = np.fmin.reduceat(weights, first) if first.size else weights[:0]
     rows, cols = np.divmod(pair[first], n)
     return sparse.csr_array((light, (rows, cols)), shape=(n, n))
-
-
-def kept(owner, key, make, entries: int = 2):
-    """``make()``, kept on ``owner`` (frozen: in its ``__dict__``) under ``key``, the last
-    ``entries`` of each kind (``key[0]``) only: a walls' graph per set of exit compounds,
-    a network's cut network per set of outlines, a cut network's snap grids per set of
-    edges."""
-    with _KEPT_LOCK:  # the page's threads may ask at once (made twice at worst)
-        cache = owner.__dict__.setdefault("_kept", {}).setdefault(key[0], {})
-        if key in cache:
-            return cache[key]
-    value = make()
-    with _KEPT_LOCK:
-        cache.pop(key, None)
-        while len(cache) >= entries:
-            cache.pop(next(iter(cache)))
-        cache[key] = value
-    return value
-
-
-_KEPT_LOCK = threading.Lock()
 
 
 def enter_ends(net: WalkNetwork, edge_owner: np.ndarray, access: pd.DataFrame,

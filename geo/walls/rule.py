@@ -48,12 +48,13 @@ import shapely
 from scipy import sparse
 
 from geo.crs import require_projected
+from geo.kept import kept
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
 from geo.snapping import build_segment_grid, snap_to_segments
 from geo.walls.gates import assumed_access, ignored_why
 from geo.walls.graph import (access_points, close_access, compound_of, cut_network,
-                             enter_ends, gate_points, kept, main_network_only,
+                             enter_ends, gate_points, main_network_only,
                              on_minor_island, paths_lead_out, walled_graph, wgs84_to)
 
 #: OSM ``barrier`` values that are gates people walk through.
@@ -229,7 +230,6 @@ class Walls:
         comes and goes through the compound's access points. Returns the snap and the
         (so updated) compound of every point."""
         compound = compound.copy()
-        net = self.network
         n = xy.shape[0]
         edge = np.full(n, -1, dtype=np.int64)
         along = np.full(n, np.nan)
@@ -296,14 +296,11 @@ class Walls:
         nodes, leads nowhere): a point snapped to it walks out along the paths. Elsewhere
         (no inner path, or an unconnected piece) a home walks in a straight line (times
         the detour) to its compound's access points."""
-        cache = self.__dict__.setdefault("_grids", {})
-        key = ("leads_out", float(minor_share))
-        if key not in cache:
-            cache[key] = paths_lead_out(self.network, self.edge_walled, self.access,
-                                        self.walled(self.access["compound"].to_numpy()),
-                                        minor_share)
+        leads = kept(self, ("leads_out", float(minor_share)), lambda: paths_lead_out(
+            self.network, self.edge_walled, self.access,
+            self.walled(self.access["compound"].to_numpy()), minor_share))
         edge = np.asarray(edge, dtype=np.int64)
-        return (edge >= 0) & cache[key][np.maximum(edge, 0)]
+        return (edge >= 0) & leads[np.maximum(edge, 0)]
 
     def gate_pairs(self, xy: np.ndarray, compound: np.ndarray,
                    edge: np.ndarray | None = None, minor_share: float = 0.05

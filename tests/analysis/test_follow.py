@@ -16,6 +16,7 @@ import pytest
 import analysis.edit_stage as edit_stage
 import analysis.gridsystem as gridsystem
 import analysis.project.state as project_state
+from tests.conftest import count_calls
 from analysis.gridsystem import set_grid_system
 from analysis.pipeline import RunSettings, load_area
 from analysis.project import edit_project, project_from_result, with_session
@@ -80,19 +81,11 @@ def test_a_speed_change_keeps_the_grid_parts_and_counts_what_a_rebuild_counts(
     rebuilt = carried(with_session(fresh, held.session) if edited else fresh, held)
 
     calls = Counter()
-
-    def counting(module, name):
-        original = getattr(module, name)
-
-        def wrapper(*args, **kwargs):
-            calls[name] += 1
-            return original(*args, **kwargs)
-        monkeypatch.setattr(module, name, wrapper)
-
-    counting(gridsystem, "apply")
-    counting(edit_stage, "grid_system")  # the edit stage's name for gridsystem.apply
-    counting(project_state, "session_from_layers")
-    counting(project_state.grid_state, "state_from_layers")
+    count_calls(monkeypatch, calls, gridsystem, "apply")
+    # the edit stage's name for gridsystem.apply
+    count_calls(monkeypatch, calls, edit_stage, "grid_system")
+    count_calls(monkeypatch, calls, project_state, "session_from_layers")
+    count_calls(monkeypatch, calls, project_state.grid_state, "state_from_layers")
     followed = measured_again(held, second.result, second.keys, before=first.keys)
     assert sum(calls.values()) == 0, calls  # no grid part rebuilt or applied again
     assert followed.session is held.session

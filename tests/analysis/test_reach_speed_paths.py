@@ -17,23 +17,14 @@ from analysis.reach import areas as A
 from analysis.reach import query as Q
 from analysis.reach import search as F
 from analysis.settings import WalkSettings
-from geo.network import build_network
+
+from tests.conftest import lattice_network
 
 CRS = "EPSG:32650"
 
 
 def _lattice(n_side: int, seed: int):
-    rng = np.random.default_rng(seed)
-    xs = np.arange(n_side) * 30.0
-    gx, gy = np.meshgrid(xs, xs, indexing="ij")
-    gx = gx + rng.uniform(-7, 7, gx.shape)
-    gy = gy + rng.uniform(-7, 7, gy.shape)
-    h = np.stack([gx[:-1].ravel(), gy[:-1].ravel(), gx[1:].ravel(), gy[1:].ravel()], 1)
-    v = np.stack([gx[:, :-1].ravel(), gy[:, :-1].ravel(), gx[:, 1:].ravel(), gy[:, 1:].ravel()], 1)
-    seg = np.concatenate([h, v])
-    seg = seg[rng.random(len(seg)) >= 0.1]
-    lines = shapely.linestrings(np.stack([seg[:, :2], seg[:, 2:]], axis=1))
-    return build_network(gpd.GeoDataFrame(geometry=lines, crs=CRS))
+    return lattice_network(n_side, seed, drop=0.1)
 
 
 def _short_arcs(graph: sparse.csr_array, rng) -> sparse.csr_array:

@@ -12,25 +12,18 @@ from streamlit.testing.v1 import AppTest
 import analysis.edit_stage as edit_stage
 import analysis.gridsystem as gridsystem
 import analysis.project.state as project_state
+from tests.conftest import count_calls
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def test_a_speed_change_does_not_rebuild_the_grid_parts(monkeypatch):
     calls = Counter()
-
-    def counting(module, name):
-        original = getattr(module, name)
-
-        def wrapper(*args, **kwargs):
-            calls[name] += 1
-            return original(*args, **kwargs)
-        monkeypatch.setattr(module, name, wrapper)
-
-    counting(gridsystem, "apply")
-    counting(edit_stage, "grid_system")  # the edit stage's name for gridsystem.apply
-    counting(project_state, "session_from_layers")
-    counting(project_state.grid_state, "state_from_layers")
+    count_calls(monkeypatch, calls, gridsystem, "apply")
+    # the edit stage's name for gridsystem.apply
+    count_calls(monkeypatch, calls, edit_stage, "grid_system")
+    count_calls(monkeypatch, calls, project_state, "session_from_layers")
+    count_calls(monkeypatch, calls, project_state.grid_state, "state_from_layers")
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["demo"] = "synthetic:2000"
     at.run()
