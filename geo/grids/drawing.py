@@ -39,6 +39,7 @@ def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int) -> N
     if workers <= 1 or not can_fork():
         return
     jobs = grid_cells(cells, grid_of_cell)
+    cells.unions.prepare()  # checked once, here, not in every worker
     _TABLE = cells
     try:
         drawn = ordered(_draw, jobs, workers=workers)

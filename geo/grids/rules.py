@@ -43,6 +43,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.grids.blocks import GRID_SIZE_M
+from geo.grids.float_union import CellUnions
 from geo.grids.nearland import cells_near_homes
 
 #: Holes and pieces of a grid polygon smaller than this (m²) are slivers of snapping.
@@ -182,9 +183,9 @@ def near_homes(homes_xy: np.ndarray, distance_m: float = NEAR_HOME_M) -> shapely
     return shapely.buffer(shapely.multipoints(homes_xy), distance_m, quad_segs=4)
 
 
-
 def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray,
-                 home_land: shapely.Geometry | None = None) -> tuple[shapely.Geometry, float]:
+                 home_land: shapely.Geometry | None = None,
+                 union: shapely.Geometry | None = None) -> tuple[shapely.Geometry, float]:
     """A grid's polygon from its cells and its homes, and the share of its area within
     :data:`NEAR_HOME_M` of them.
 
@@ -193,8 +194,8 @@ def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray,
     (homes joined only through far land), the cut is made farther out
     (:data:`FAR_STEPS_M`), else not at all. ``home_land``: land that is itself homes (the
     cells of the parts of a building split into several grids: a grid made from part of a
-    building is, by construction, at its homes), counted as near."""
-    whole = clean(shapely.union_all(cell_geoms, grid_size=GRID_SIZE_M))
+    building is, by construction, at its homes), counted as near; ``union``: theirs, if drawn."""
+    whole = clean(shapely.union_all(cell_geoms, grid_size=GRID_SIZE_M) if union is None else union)
     if (len(homes_xy) == 0 and home_land is None) or shapely.is_empty(whole):
         return whole, 0.0
 
@@ -342,6 +343,10 @@ class CellTable:
     def _polygons(self) -> dict[bytes, tuple[shapely.Geometry, float]]:
         return {}
 
+    @cached_property
+    def unions(self) -> CellUnions:
+        return CellUnions(self.geoms, grid_size=GRID_SIZE_M)
+
     def polygon(self, idx: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.Geometry, float]:
         """:func:`grid_polygon` of the cells ``idx`` (sorted positions), remembered: cells
         never change, so a grid an edit did not touch is not drawn again."""
@@ -349,9 +354,9 @@ class CellTable:
         found = self._polygons.get(key)
         if found is None:
             parts = idx[self.part_of[idx] != None]  # noqa: E711 - object array
-            land = (shapely.union_all(self.geoms[parts], grid_size=GRID_SIZE_M)
-                    if parts.size else None)
-            found = self._polygons[key] = grid_polygon(self.geoms[idx], homes_xy, land)
+            land = self.unions.union(parts) if parts.size else None
+            found = self._polygons[key] = grid_polygon(self.geoms[idx], homes_xy, land,
+                                                       self.unions.union(idx))
         return found
 
     @cached_property
