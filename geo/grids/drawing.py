@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from geo.grids.float_union import unions_of
 from geo.grids.parallel import can_fork, ordered
 from geo.grids.rules import CellTable
 
@@ -39,7 +40,7 @@ def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int) -> N
     if workers <= 1 or not can_fork():
         return
     jobs = grid_cells(cells, grid_of_cell)
-    cells.unions.prepare()  # checked once, here, not in every worker
+    unions_of(cells).prepare()  # checked once, here, not in every worker
     _TABLE = cells
     try:
         drawn = ordered(_draw, jobs, workers=workers)

@@ -33,6 +33,8 @@ import numpy as np
 import shapely
 
 from geo.compiled import available, kernel
+from geo.grids.blocks import GRID_SIZE_M
+from geo.kept import kept
 
 #: Vertices closer than this many pixels to a segment send their cells' grids to the
 #: snapped union (a pixel reaches sqrt(2)/2 = 0.71 pixel from its centre).
@@ -238,4 +240,11 @@ class CellUnions:
         return True
 
 
-__all__ = ["CellUnions", "MIN_CELLS", "NEAR_FACTOR", "pairs_clear_kernel", "unclear_pairs"]
+def unions_of(table) -> CellUnions:
+    """The :class:`CellUnions` of a cell table (:class:`geo.grids.rules.CellTable`), made
+    once and kept on it (cells never change)."""
+    return kept(table, ("cell_unions",), lambda: CellUnions(table.geoms, grid_size=GRID_SIZE_M))
+
+
+__all__ = ["CellUnions", "MIN_CELLS", "NEAR_FACTOR", "pairs_clear_kernel", "unclear_pairs",
+           "unions_of"]

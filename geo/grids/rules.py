@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
+from itertools import groupby
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -43,7 +44,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.grids.blocks import GRID_SIZE_M
-from geo.grids.float_union import CellUnions
+from geo.grids.float_union import unions_of
 from geo.grids.nearland import cells_near_homes
 
 #: Holes and pieces of a grid polygon smaller than this (m²) are slivers of snapping.
@@ -239,11 +240,13 @@ def straighten(shapes: list, homes: list[np.ndarray]) -> list:
     area = shapely.area(arr)
     if abs(shapely.area(shapely.union_all(out)) - area.sum()) > 1e-6 * max(area.sum(), 1.0):
         return shapes  # an overlap appeared: not a coverage
-    for before, after, xy in zip(arr, out, homes):
-        if n_pieces(after) > n_pieces(before):
-            return shapes
-        if len(xy) and not shapely.covers(after, shapely.points(xy)).all():
-            return shapes
+    pieces = [np.bincount(at[shapely.area(p) > SLIVER_M2], minlength=len(arr))
+              for p, at in (shapely.get_parts(a, return_index=True) for a in (arr, out))]
+    if (pieces[1] > pieces[0]).any():
+        return shapes
+    at = np.repeat(np.arange(len(homes)), [len(xy) for xy in homes])
+    if at.size and not shapely.covers(out[at], shapely.points(np.concatenate(homes))).all():
+        return shapes
     return list(out)
 
 
@@ -343,10 +346,6 @@ class CellTable:
     def _polygons(self) -> dict[bytes, tuple[shapely.Geometry, float]]:
         return {}
 
-    @cached_property
-    def unions(self) -> CellUnions:
-        return CellUnions(self.geoms, grid_size=GRID_SIZE_M)
-
     def polygon(self, idx: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.Geometry, float]:
         """:func:`grid_polygon` of the cells ``idx`` (sorted positions), remembered: cells
         never change, so a grid an edit did not touch is not drawn again."""
@@ -354,9 +353,10 @@ class CellTable:
         found = self._polygons.get(key)
         if found is None:
             parts = idx[self.part_of[idx] != None]  # noqa: E711 - object array
-            land = self.unions.union(parts) if parts.size else None
+            unions = unions_of(self)
+            land = unions.union(parts) if parts.size else None
             found = self._polygons[key] = grid_polygon(self.geoms[idx], homes_xy, land,
-                                                       self.unions.union(idx))
+                                                       unions.union(idx))
         return found
 
     @cached_property
@@ -454,11 +454,11 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
         homes = (cells.households[idx] > 0) & cells.unit[idx]
         xy = cells.homes[idx][homes & np.isfinite(cells.homes[idx]).all(axis=1)]
         shape, near = cells.polygon(idx, xy)
-        names, counts = np.unique(cells.community[idx], return_counts=True)
-        community = str(names[np.argmax(counts)])  # the most cells; ties: the first id
+        counts = Counter(cells.community[idx].tolist())  # the most cells; ties: the first id
+        community = str(min(counts, key=lambda c: (-counts[c], c)))
         grids.append([k, gid, idx, homes, xy, shape, near, community])
-    for place in sorted({g[7] for g in grids}):
-        members = [g for g in grids if g[7] == place]
+    for _, members in groupby(sorted(grids, key=lambda g: g[7]), key=lambda g: g[7]):
+        members = list(members)
         for g, shape in zip(members, straighten([g[5] for g in members], [g[4] for g in members])):
             g[5] = shape
     rows, shapes = [], []
@@ -473,8 +473,8 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
             crossings=int(cross[k]) if k < len(cross) else 0, split_buildings=splits,
             near_home_share=round(near, 3),
             community_total=int(cells.community_total.get(community, households)),
-            piece_totals=tuple(int(cells.piece_total[p]) for p in np.unique(cells.piece[idx][homes])),
-            face_totals=tuple(int(cells.face_total[f]) for f in np.unique(cells.face[idx][homes])))
+            piece_totals=tuple(int(cells.piece_total[p]) for p in sorted({*cells.piece[idx][homes]})),
+            face_totals=tuple(int(cells.face_total[f]) for f in sorted({*cells.face[idx][homes]})))
         reasons = grid_reasons(facts, band)
         rows.append({
             "grid_id": gid, "community_id": community, "name": str(a.get("name") or ""),
