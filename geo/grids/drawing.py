@@ -35,12 +35,13 @@ def grid_cells(cells: CellTable, grid_of_cell: np.ndarray) -> list[tuple[np.ndar
 
 def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int) -> None:
     """Draw every grid's polygon into ``cells``' memory on ``workers`` processes (nothing
-    when one worker, or no fork, would run serially anyway)."""
+    when one worker, or no fork, would run serially anyway); first check the cells for
+    floating unions (:meth:`geo.grids.float_union.CellUnions.prepare`)."""
     global _TABLE
+    unions_of(cells).prepare()  # cells checked once, here, not in every worker
     if workers <= 1 or not can_fork():
         return
     jobs = grid_cells(cells, grid_of_cell)
-    unions_of(cells).prepare()  # checked once, here, not in every worker
     _TABLE = cells
     try:
         drawn = ordered(_draw, jobs, workers=workers)

@@ -18,16 +18,15 @@ linework, the two unions are the same geometry. They do when
 
 for every pair of the grid's cells and each cell with itself (the unions of parts carry
 only vertices and pieces of segments of their cells, so the pairs of cells cover every
-pair of partial unions). :class:`CellUnions` checks this once for a whole cell table (a
-compiled loop over the pairs of cells whose boxes come that near), then draws each grid
-whose cells pass the floating way and puts the cells' grid back on the result
-(``set_precision`` pointwise, which moves no vertex already on it); every other grid, and
-every grid where the loop is not compiled (small runs, no numba), is snapped as before.
+pair of partial unions). :class:`CellUnions` checks this once for a whole cell table when
+the grid stage draws all its grids (a compiled loop over the pairs of cells whose boxes
+come that near), then draws each grid whose cells pass the floating way and puts the
+cells' grid back on the result (``set_precision`` pointwise, which moves no vertex already
+on it); every other grid, every grid of a table not checked (an edit's few grids) and every
+grid where the loop is not compiled (small runs, no numba) is snapped as before.
 """
 
 from __future__ import annotations
-
-from functools import cached_property
 
 import numpy as np
 import shapely
@@ -198,12 +197,18 @@ class CellUnions:
 
     def __init__(self, geoms: np.ndarray, *, grid_size: float) -> None:
         self.geoms, self.grid_size = geoms, grid_size
+        self._proof: tuple[np.ndarray, np.ndarray, dict, np.ndarray] | None = None
 
-    @cached_property
-    def _proof(self) -> tuple[np.ndarray, np.ndarray, dict, np.ndarray] | None:
-        check = pairs_clear_kernel() if len(self.geoms) >= MIN_CELLS and available() else None
+    def prepare(self) -> None:
+        """Check the cells, when the grid stage is about to draw all the grids of a large
+        table (:data:`MIN_CELLS` and up, with numba); before worker processes fork, so that
+        they share it. Until then every union is snapped (an edit draws a few grids: the
+        check would cost more than it saves)."""
+        if self._proof is not None or len(self.geoms) < MIN_CELLS or not available():
+            return
+        check = pairs_clear_kernel()
         if check is None:
-            return None
+            return
         bad_cell, bi, bj = unclear_pairs(self.geoms, grid_size=self.grid_size,
                                          pairs_clear=check)
         partners: dict[int, list[int]] = {}
@@ -211,11 +216,7 @@ class CellUnions:
             partners.setdefault(i, []).append(j)
         carried = shapely.get_precision(self.geoms)
         plain = shapely.set_precision(self.geoms, 0.0, mode="pointwise")
-        return bad_cell, carried, partners, plain
-
-    def prepare(self) -> None:
-        """Run the check now (before worker processes fork, so that they share it)."""
-        _ = self._proof
+        self._proof = bad_cell, carried, partners, plain
 
     def union(self, idx: np.ndarray) -> shapely.Geometry:
         """``union_all(geoms[idx], grid_size=grid_size)`` (``idx``: sorted positions)."""
