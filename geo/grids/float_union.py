@@ -76,8 +76,9 @@ def _apart(ax, ay, bx, by, cx, cy, dx, dy):  # pragma: no cover - compiled
 
 def _vertices_clear(x, y, vi, ni, vj, nj, box_j, near, same):  # pragma: no cover - compiled
     """Every vertex of ring ``i`` (``ni`` coordinates from ``vi``, closed) near ring ``j``
-    is an end of each segment of ``j`` it comes near, or lies exactly on it (not within
-    one ring: ``same``)."""
+    is an end of each segment of ``j`` it comes near, or lies exactly on it; within one
+    ring (``same``), no vertex comes near a segment but the two it ends (so the ring
+    touches itself nowhere)."""
     for a in range(vi, vi + ni - 1):
         px, py = x[a], y[a]
         if (px < box_j[0] - near or px > box_j[2] + near
@@ -88,9 +89,12 @@ def _vertices_clear(x, y, vi, ni, vj, nj, box_j, near, same):  # pragma: no cove
             if (px < min(ax, bx) - near or px > max(ax, bx) + near
                     or py < min(ay, by) - near or py > max(ay, by) + near):
                 continue
-            if (px == ax and py == ay) or (px == bx and py == by):
+            if same:
+                if s == a or s == a - 1 or (a == vi and s == vi + ni - 2):
+                    continue
+            elif (px == ax and py == ay) or (px == bx and py == by):
                 continue
-            if not same and _on_axis_segment(px, py, ax, ay, bx, by):
+            elif _on_axis_segment(px, py, ax, ay, bx, by):
                 continue
             if _near_segment(px, py, ax, ay, bx, by, near):
                 return False
@@ -98,9 +102,9 @@ def _vertices_clear(x, y, vi, ni, vj, nj, box_j, near, same):  # pragma: no cove
 
 
 def _no_crossing(x, y, vi, ni, vj, nj):  # pragma: no cover - compiled
-    """No segment of ring ``i`` may cross one of ring ``j`` away from their ends (pairs
-    that share an end, or where an end lies exactly on the other, meet there only once
-    :func:`_vertices_clear` holds)."""
+    """No segment of ring ``i`` may cross one of ring ``j`` (or of itself) away from their
+    ends (pairs that share an end, or where an end lies exactly on the other, meet there
+    only, once :func:`_vertices_clear` holds)."""
     for p in range(vi, vi + ni - 1):
         ax, ay, bx, by = x[p], y[p], x[p + 1], y[p + 1]
         for q in range(vj, vj + nj - 1):
@@ -132,7 +136,7 @@ def _pairs_clear(x, y, start, count, box, pi, pj, near):  # pragma: no cover - c
         ok = _vertices_clear(x, y, vi, ni, vj, nj, box[j], near, same)
         if ok and not same:
             ok = _vertices_clear(x, y, vj, nj, vi, ni, box[i], near, same)
-        if ok and not same:
+        if ok:
             ok = _no_crossing(x, y, vi, ni, vj, nj)
         out[k] = ok
     return out
