@@ -76,7 +76,7 @@ def best_split(geoms: np.ndarray, households: np.ndarray, faces: np.ndarray,
                     mask[order[:c]] = True
                     candidates.append(mask)
     centre = centres.mean(axis=0)
-    for seed in np.argsort(-np.hypot(*(centres - centre).T))[:4]:
+    for seed in np.argsort(-np.hypot(*(centres - centre).T), kind="stable")[:4]:
         mask = np.zeros(n, dtype=bool)
         mask[seed] = True
         count = households[seed]
