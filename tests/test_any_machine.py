@@ -27,8 +27,8 @@ _TIES = ("import hashlib, numpy as np;"
          "print(hashlib.sha256(np.argsort(k).tobytes()).hexdigest())")
 
 
-def _plain_python(code: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=PLAIN, PYTHONPATH=str(ROOT))
+def _plain_python(code: str, timeout: int = 600, **env_more: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=PLAIN, PYTHONPATH=str(ROOT), **env_more)
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
@@ -70,3 +70,31 @@ def test_gaussian_decay_is_the_same_without_vector_instructions():
     assert done.returncode == 0, done.stderr[-2000:]
     assert bytes.fromhex(done.stdout.strip()) == here.tobytes()
     assert here[0] == 1.0 and here[-1] == 0.0 and np.all(np.diff(here[walk <= 800.0]) <= 0)
+
+
+_PROJECT = ("import numpy as np\n"
+            "from geo.grids.graph import project\n"
+            "xy = np.random.default_rng(1).uniform(-1000.0, 1000.0, (20000, 2))\n"
+            "t = np.deg2rad(np.arange(0.0, 180.0, 15.0))\n"
+            "d = np.array([np.cos(t), np.sin(t)])\n"
+            "print(project(xy, d).tobytes().hex())\n"
+            "print((xy @ d).tobytes().hex())\n")
+
+
+def test_projections_are_the_same_with_a_processor_without_fused_multiply_add():
+    """The cut directions of grid construction and improvement order points by their
+    projection; the BLAS (a matrix product) rounds them otherwise on processors without
+    fused multiply-add (OpenBLAS's Prescott kernels stand for one here)."""
+    here = subprocess.run([sys.executable, "-c", _PROJECT], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    old = _plain_python(_PROJECT, timeout=60, OPENBLAS_CORETYPE="Prescott")
+    assert here.returncode == 0 and old.returncode == 0, here.stderr + old.stderr
+    ours_here, blas_here = here.stdout.split()
+    ours_old, blas_old = old.stdout.split()
+    assert ours_here == ours_old
+    xy = np.random.default_rng(1).uniform(-1000.0, 1000.0, (20000, 2))
+    t = np.deg2rad(np.arange(0.0, 180.0, 15.0))
+    want = xy[:, :1] * np.cos(t) + xy[:, 1:] * np.sin(t)
+    assert bytes.fromhex(ours_here) == want.tobytes()
+    if blas_here == blas_old:
+        pytest.skip("this machine's BLAS rounds alike with and without fused multiply-add")
