@@ -39,6 +39,7 @@ through open access points and is where a facility inside a compound starts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from hashlib import blake2b
 
 import geopandas as gpd
 import numpy as np
@@ -430,8 +431,10 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     known[access["compound"].to_numpy()] = True
     if settings.assume_gates:  # no known access point: one per side facing a street
         need = np.flatnonzero(~known & (status[walls_at] == "gated"))
-        assumed = assumed_access(net, polys, np.where(island, 0, edge_owner), need,
-                                 settings.assumed_street_m, max_snap_m)
+        key = ("assumed", blake2b(b"".join(shapely.to_wkb(polys))).digest(), need.tobytes(),
+               settings.assumed_street_m, max_snap_m, minor_island_share)  # an edit finds them
+        assumed = kept(net, key, lambda: assumed_access(net, polys, np.where(
+            island, 0, edge_owner), need, settings.assumed_street_m, max_snap_m)).copy()
         if len(assumed):
             attrs = dict(access.attrs)
             access = pd.concat([access, assumed], ignore_index=True)

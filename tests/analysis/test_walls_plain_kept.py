@@ -73,3 +73,26 @@ def test_changed_inputs_are_measured_anew(area):
     assert list(other.plain.household_index) == list(renamed.index)
     _, fresh = _walled(area, replace(area.network), fac=fac)
     _same(reach, fresh)
+
+
+def test_assumed_gates_kept_on_the_cut_network_give_the_same_walls(monkeypatch):
+    from geo.walls import rule
+
+    made = []
+    original = rule.assumed_access
+    monkeypatch.setattr(rule, "assumed_access", lambda *a: made.append(1) or original(*a))
+    area = synthetic_district(50_000)  # some compounds with no way through their outline
+    net = replace(area.network)
+    first = build_walls(net, area.compounds, area.gates, max_snap_m=150.0)
+    assert len(made) == 1 and (first.access["origin"] == "assumed").any()
+    opened = WallSettings(open_compounds=(str(area.compounds["compound_id"].iloc[0]),))
+    kept_walls = build_walls(net, area.compounds, area.gates, settings=opened, max_snap_m=150.0)
+    assert len(made) == 1  # the same compounds need gates: found kept
+    fresh = build_walls(replace(area.network), area.compounds, area.gates, settings=opened,
+                        max_snap_m=150.0)
+    assert len(made) == 2
+    pd.testing.assert_frame_equal(kept_walls.access, fresh.access)
+    assert kept_walls.report == fresh.report
+    far = WallSettings(assumed_street_m=5.0)  # another setting: made again
+    build_walls(net, area.compounds, area.gates, settings=far, max_snap_m=150.0)
+    assert len(made) == 3
