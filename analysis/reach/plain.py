@@ -38,9 +38,11 @@ def inputs_key(hh_xy: np.ndarray, weight: np.ndarray, households: pd.DataFrame,
         h.update(pd.util.hash_pandas_object(households.index, index=False).to_numpy().tobytes())
         geom = facilities.geometry.name if hasattr(facilities, "geometry") else None
         cols = [c for c in facilities.columns if c != geom]
+        # (a few thousand rows at most: their text is quicker than pandas' hashing)
         h.update(repr([(str(c), str(facilities[c].dtype)) for c in cols]).encode())
-        h.update(pd.util.hash_pandas_object(pd.DataFrame(facilities[cols]), index=True)
-                 .to_numpy().tobytes())
+        h.update(repr(facilities.index.tolist()).encode())
+        for c in cols:
+            h.update(repr(facilities[c].to_numpy(dtype=object).tolist()).encode())
         if geom is not None:
             for g in shapely.to_wkb(facilities.geometry.to_numpy()):
                 h.update(b"-" if g is None else g)
