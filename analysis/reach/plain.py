@@ -57,14 +57,16 @@ def inputs_key(hh_xy: np.ndarray, weight: np.ndarray, households: pd.DataFrame,
 
 
 def kept_plain_index(network, key: bytes | None, make: Callable):
-    """``make()`` (the plain index on ``network``), kept on the network per ``key``."""
-    return make() if key is None else kept(network, ("plain_index", key), make)
+    """``make()`` (the plain index on ``network``), kept on the network per ``key`` (the
+    last one only: the walled index in use holds it anyway)."""
+    return make() if key is None else kept(network, ("plain_index", key), make, entries=1)
 
 
 def kept_plain_minutes(index, settings, services: tuple[str, ...], make: Callable):
     """``make()`` (the plain index's minutes), kept on the plain ``index`` per walking
-    settings and services (a speed or threshold change measures it again)."""
-    return kept(index, ("plain_minutes", settings, tuple(services)), make)
+    settings and services (a speed or threshold change measures it again; the last one
+    only: the walled answer in use holds it anyway)."""
+    return kept(index, ("plain_minutes", settings, tuple(services)), make, entries=1)
 
 
 __all__ = ["inputs_key", "kept_plain_index", "kept_plain_minutes"]
