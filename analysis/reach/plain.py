@@ -36,6 +36,7 @@ def inputs_key(hh_xy: np.ndarray, weight: np.ndarray, households: pd.DataFrame,
             h.update(str(arr.shape).encode())
             h.update(arr.tobytes())
         h.update(pd.util.hash_pandas_object(households.index, index=False).to_numpy().tobytes())
+        h.update(repr((list(households.index.names), str(households.index.dtype))).encode())
         geom = facilities.geometry.name if hasattr(facilities, "geometry") else None
         cols = [c for c in facilities.columns if c != geom]
         # (a few thousand rows at most: their text is quicker than pandas' hashing)

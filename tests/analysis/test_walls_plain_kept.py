@@ -71,6 +71,9 @@ def test_changed_inputs_are_measured_anew(area):
     other, _ = _walled(area, net, homes=renamed)
     assert other.plain is not first.plain
     assert list(other.plain.household_index) == list(renamed.index)
+    again, _ = _walled(area, net)  # the same homes kept once more, then only renamed
+    named, _ = _walled(area, net, homes=area.households.rename_axis("unit"))
+    assert named.plain is not again.plain and named.plain.household_index.name == "unit"
     _, fresh = _walled(area, replace(area.network), fac=fac)
     _same(reach, fresh)
 
