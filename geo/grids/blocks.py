@@ -35,6 +35,7 @@ from geo.grids.parallel import chunked
 from geo.grids.adjacency import edge_middles_near, overlay_middles, single_edge_pairs
 from geo.grids.heap import release_free_memory
 from geo.grids.shared_edges import CLEAR_M, shared_boundaries
+from geo.grids.snapping import set_precision_fast
 
 #: Coordinates are snapped to this grid (metres) so that neighbouring cells share edges.
 GRID_SIZE_M = 0.001
@@ -240,8 +241,7 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
         for m, piece in zip(members, strips(site_cell[s], shares)):
             cells[m] = piece
     del site_cell  # each generation of cells is freed as the next is made
-    cells = chunked(shapely.set_precision, cells.astype(object), grid_size=GRID_SIZE_M,
-                    workers=workers) if n else cells
+    cells = set_precision_fast(cells.astype(object), GRID_SIZE_M, workers=workers) if n else cells
     # a cell lost to snapping (a site squeezed against another): share the nearest cell
     for m in np.flatnonzero(shapely.is_empty(cells) | shapely.is_missing(cells)) if n else []:
         same = np.flatnonzero((block_pos == block_pos[m]) & ~shapely.is_empty(cells))
@@ -316,8 +316,7 @@ def _clip(raw: np.ndarray, raw_block: np.ndarray, block_geoms: np.ndarray,
     out[cut] = chunked(shapely.intersection, raw[cut], block_geoms[raw_block[cut]],
                        grid_size=GRID_SIZE_M, workers=workers)
     whole = np.flatnonzero(inside)
-    snapped = chunked(shapely.set_precision, raw[whole], grid_size=GRID_SIZE_M, workers=workers)
-    out[whole] = shapely.set_precision(snapped, 0.0, mode="pointwise")
+    out[whole] = set_precision_fast(raw[whole], GRID_SIZE_M, workers=workers, keep_grid=False)
     return out
 
 
