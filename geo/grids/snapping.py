@@ -25,7 +25,7 @@ from geo.grids.parallel import chunked
 #: crossed by another segment and no two segments can meet once rounded.
 CLEAR_CELLS = 5.0
 #: Polygons checked at once (bounds the memory of their vertex × segment tables).
-AT_ONCE = 2000
+AT_ONCE = 1000
 
 
 def set_precision_fast(geoms: np.ndarray, grid_size: float, *, workers: int = 1,
@@ -36,19 +36,21 @@ def set_precision_fast(geoms: np.ndarray, grid_size: float, *, workers: int = 1,
     geoms = np.asarray(geoms, dtype=object)
     out = np.empty(len(geoms), dtype=object)
     fast = np.zeros(len(geoms), dtype=bool)
-    for lo in range(0, len(geoms), AT_ONCE):
-        fast[lo:lo + AT_ONCE] = _known(geoms[lo:lo + AT_ONCE], grid_size)
+    for lo in range(0, len(geoms), AT_ONCE):  # a few at a time: tables and rings kept small
+        part = geoms[lo:lo + AT_ONCE]
+        known = _known(part, grid_size)
+        take = lo + np.flatnonzero(known)
+        if take.size:
+            out[take] = _rotated(geoms[take], grid_size)
+            if keep_grid:
+                out[take] = shapely.set_precision(out[take], grid_size, mode="pointwise")
+        fast[lo:lo + AT_ONCE] = known
     slow = np.flatnonzero(~fast)
     if slow.size:
         out[slow] = chunked(shapely.set_precision, geoms[slow], grid_size=grid_size,
                             workers=workers)
         if not keep_grid:
             out[slow] = shapely.set_precision(out[slow], 0.0, mode="pointwise")
-    take = np.flatnonzero(fast)
-    if take.size:
-        out[take] = _rotated(geoms[take], grid_size)
-        if keep_grid:
-            out[take] = shapely.set_precision(out[take], grid_size, mode="pointwise")
     return out
 
 
