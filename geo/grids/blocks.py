@@ -33,6 +33,7 @@ import shapely
 from geo.crs import require_projected
 from geo.grids.parallel import chunked
 from geo.grids.adjacency import edge_middles_near, overlay_middles, single_edge_pairs
+from geo.grids.clipping import intersection_on_grid
 from geo.grids.heap import release_free_memory
 from geo.grids.shared_edges import CLEAR_M, shared_boundaries
 from geo.grids.snapping import set_precision_fast
@@ -313,8 +314,8 @@ def _clip(raw: np.ndarray, raw_block: np.ndarray, block_geoms: np.ndarray,
     inside = shapely.contains_properly(inner[raw_block], raw)
     out = np.empty(len(raw), dtype=object)
     cut = np.flatnonzero(~inside)
-    out[cut] = chunked(shapely.intersection, raw[cut], block_geoms[raw_block[cut]],
-                       grid_size=GRID_SIZE_M, workers=workers)
+    out[cut] = intersection_on_grid(raw[cut], block_geoms[raw_block[cut]], GRID_SIZE_M,
+                                    workers=workers)
     whole = np.flatnonzero(inside)
     out[whole] = set_precision_fast(raw[whole], GRID_SIZE_M, workers=workers, keep_grid=False)
     return out
