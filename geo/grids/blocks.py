@@ -306,7 +306,9 @@ def _clip(raw: np.ndarray, raw_block: np.ndarray, block_geoms: np.ndarray,
     """``intersection(raw, block, grid_size=GRID_SIZE_M)`` of each Voronoi cell and its
     block. A cell well inside its block (:data:`INSIDE_M` from its edges, so that no
     vertex of the block is near enough to be snapped with the cell's) is its own clip:
-    the cell snapped, the same geometry, without the grid GEOS would carry on it."""
+    the cell snapped, the same geometry, without the grid GEOS would carry on it. Both
+    take GEOS's snapped overlay only where the coordinates do not tell its answer
+    (:mod:`geo.grids.clipping`, :mod:`geo.grids.snapping`)."""
     blocks = np.unique(raw_block)
     inner = np.full(len(block_geoms), None, dtype=object)
     inner[blocks] = shapely.buffer(block_geoms[blocks], -INSIDE_M)
