@@ -36,7 +36,7 @@ from geo.grids.adjacency import edge_middles_near, overlay_middles, single_edge_
 from geo.grids.clipping import intersection_on_grid
 from geo.grids.heap import release_free_memory
 from geo.grids.shared_edges import CLEAR_M, shared_boundaries
-from geo.grids.snapping import set_precision_fast
+from geo.grids.precision import set_precision_fast
 
 #: Coordinates are snapped to this grid (metres) so that neighbouring cells share edges.
 GRID_SIZE_M = 0.001
@@ -308,7 +308,7 @@ def _clip(raw: np.ndarray, raw_block: np.ndarray, block_geoms: np.ndarray,
     vertex of the block is near enough to be snapped with the cell's) is its own clip:
     the cell snapped, the same geometry, without the grid GEOS would carry on it. Both
     take GEOS's snapped overlay only where the coordinates do not tell its answer
-    (:mod:`geo.grids.clipping`, :mod:`geo.grids.snapping`)."""
+    (:mod:`geo.grids.clipping`, :mod:`geo.grids.precision`)."""
     blocks = np.unique(raw_block)
     inner = np.full(len(block_geoms), None, dtype=object)
     inner[blocks] = shapely.buffer(block_geoms[blocks], -INSIDE_M)

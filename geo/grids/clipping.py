@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 
 from geo.grids.parallel import chunked
-from geo.grids.snapping import rounded
+from geo.grids.precision import rounded
 
 #: Grid steps every vertex and crossing keeps from the segments it does not lie on.
 CLEAR_CELLS = 5.0

@@ -1,4 +1,4 @@
-"""geo/grids/snapping.py: snapping polygons to the grid from their coordinates gives what
+"""geo/grids/precision.py: snapping polygons to the grid from their coordinates gives what
 GEOS's ``set_precision`` gives, to the bit, and GEOS's rounding of coordinates."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from geo.grids.snapping import _known, rounded, set_precision_fast
+from geo.grids.precision import _known, rounded, set_precision_fast
 
 GRID = 0.001
 
