@@ -1,14 +1,16 @@
 """Repair: give cells without a grid to a neighbouring grid, and move cells across grid
 boundaries so that no grid straddles the dead end of an arterial road where a
-neighbouring grid can take them inside the band."""
+neighbouring grid can take them inside the band. Where no single cell can go, the part
+of the grid on one side of the road goes as a whole (:func:`_move_piece`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from geo.grids.graph import KIND_CODE, CellGraph, Zone, crossing_measure
+from geo.grids.graph import ARTERIAL, KIND_CODE, CellGraph, Zone, crossing_measure
 from geo.grids.improvement import best_resplit
+from geo.grids.rules import compactness_one, components
 from geo.grids.settings import GridSettings
 
 
@@ -65,7 +67,9 @@ def repair_crossings(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray,
         crossing = {int(x) for x in np.unique(a[bad])
                     if crossing_measure(g, np.flatnonzero(labels == x))}
         bad = bad[np.isin(a[bad], sorted(crossing))]
-        if bad.size == 0 or not _repair_one(g, labels, bad, zone_of_part, zones, settings):
+        if bad.size == 0 or not (_repair_one(g, labels, bad, zone_of_part, zones, settings)
+                                 or any(_move_piece(g, labels, x, zone_of_part, zones, settings)
+                                        for x in sorted(crossing))):
             break
         moves += 1
     return labels, moves
@@ -128,3 +132,126 @@ def _repair_one(g: CellGraph, labels: np.ndarray, bad: np.ndarray, zone_of_part:
     return False
 
 
+
+
+def _pieces(g: CellGraph, nodes: np.ndarray) -> list[np.ndarray]:
+    """The cells of one grid by the piece they fall into once the grid is cut along every
+    arterial road, pieces with households only, fewest households first."""
+    loc, inner = g.local(nodes)
+    keep = inner[g.ekind[inner] != ARTERIAL]
+    piece = components(len(nodes), loc[g.ei[keep]], loc[g.ej[keep]])
+    parts = [nodes[piece == p] for p in np.unique(piece)]
+    parts = [p for p in parts if g.w[p].sum() > 0]
+    return sorted(parts, key=lambda p: (int(g.w[p].sum()), int(p[0])))
+
+
+def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarray,
+                zones: list[Zone], settings: GridSettings) -> bool:
+    """Give the part of grid ``x`` on one side of an arterial road (all but its largest
+    part) to a neighbouring grid; a grid that leaves the band (the receiver, or ``x``
+    without the part) is re-split with one of its own neighbours (:func:`_rebalance`).
+    Of the moves after which the grids involved cross arterial roads fewer times in all,
+    each inside the band, the one with the fewest crossings and then the most compact
+    grids is kept, and then polished with their neighbours (:func:`_polish`; ``labels``
+    changed in place)."""
+    zone = zones[zone_of_part[x]]
+    if zone.status != "ok":
+        return False
+    nx = np.flatnonzero(labels == x)
+    best = None
+    for group in _pieces(g, nx)[:-1]:
+        rest = np.zeros(g.n, dtype=bool)
+        rest[nx] = True
+        rest[group] = False
+        if not g.connected(rest):
+            continue
+        targets = {int(labels[m]) for v in group for m in g.neighbours[v]
+                   if labels[m] >= 0 and labels[m] != x
+                   and zone_of_part[labels[m]] == zone_of_part[x]}
+        for y in sorted(targets):
+            trial = labels.copy()
+            trial[group] = y
+            involved = {x, y}
+            if not all(zone.lo <= g.w[trial == t].sum() <= zone.hi
+                       or _rebalance(g, trial, t, involved, zone_of_part, zone, settings)
+                       for t in (y, x)):
+                continue
+            before = sum(crossing_measure(g, np.flatnonzero(labels == t)) for t in involved)
+            after = sum(crossing_measure(g, np.flatnonzero(trial == t)) for t in involved)
+            shape = sum(_compactness(g, np.flatnonzero(trial == t)) for t in involved)
+            if after < before and (best is None or (after, -shape) < best[:2]):
+                best = (after, -shape, trial, sorted(involved))
+    if best is None:
+        return False
+    labels[:] = best[2]
+    moved = np.isin(labels, best[3])
+    a, b = labels[g.ei], labels[g.ej]
+    ring = np.r_[b[moved[g.ei]], a[moved[g.ej]]]
+    ring = sorted({int(t) for t in ring[ring >= 0] if zone_of_part[t] == zone_of_part[x]})
+    _polish(g, labels, ring, zone, settings)
+    return True
+
+
+def _compactness(g: CellGraph, nodes: np.ndarray) -> float:
+    """Polsby–Popper of the union of the cells ``nodes``."""
+    _, inner = g.local(nodes)
+    return float(compactness_one(g.area[nodes].sum(),
+                                 g.perim[nodes].sum() - 2 * g.elen[inner].sum()))
+
+
+def _polish(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
+            settings: GridSettings) -> None:
+    """Re-split neighbouring pairs of ``grids`` along the straight cut that most raises
+    the improvement's objective, while it rises and the pair crosses no more arterial
+    roads (at most a pass per grid; ``labels`` changed in place)."""
+    for _ in range(len(grids)):
+        changed = False
+        for k, x in enumerate(grids):
+            for y in grids[k + 1:]:
+                nx, ny = np.flatnonzero(labels == x), np.flatnonzero(labels == y)
+                union = np.r_[nx, ny]
+                if not np.isin(labels[[m for v in nx for m in g.neighbours[v]]], y).any():
+                    continue
+                found = best_resplit(g, union, zone.lo, zone.hi, settings.mid_households,
+                                     (nx, ny))
+                if found is None:
+                    continue
+                side, other = found[0], np.setdiff1d(union, found[0])
+                if crossing_measure(g, side) + crossing_measure(g, other) \
+                        > crossing_measure(g, nx) + crossing_measure(g, ny):
+                    continue
+                labels[union] = y
+                labels[side] = x
+                changed = True
+        if not changed:
+            break
+
+
+def _rebalance(g: CellGraph, trial: np.ndarray, t: int, involved: set[int],
+               zone_of_part: np.ndarray, zone: Zone, settings: GridSettings) -> bool:
+    """Re-split grid ``t`` (outside the band) with the neighbouring grid of its zone, not
+    yet ``involved``, whose best straight re-split crosses arterial roads least (then: the
+    most compact; ties: the lowest label) into two grids inside the band (``trial`` and ``involved`` changed in
+    place); False when no neighbour can."""
+    nt = np.flatnonzero(trial == t)
+    a, b = trial[g.ei], trial[g.ej]
+    near = sorted({int(q) for q in np.r_[b[a == t], a[b == t]]
+                   if q >= 0 and q not in involved and zone_of_part[q] == zone_of_part[t]})
+    best = None
+    for z in near:
+        union = np.r_[nt, np.flatnonzero(trial == z)]
+        found = best_resplit(g, union, zone.lo, zone.hi, settings.mid_households, -np.inf)
+        if found is None:
+            continue
+        side, other = found[0], np.setdiff1d(union, found[0])
+        cross = crossing_measure(g, side) + crossing_measure(g, other)
+        shape = _compactness(g, side) + _compactness(g, other)
+        if best is None or (cross, -shape) < best[:2]:
+            best = (cross, -shape, z, union, side)
+    if best is None:
+        return False
+    z, union, side = best[2:]
+    trial[union] = z
+    trial[side] = t
+    involved.add(z)
+    return True

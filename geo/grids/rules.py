@@ -80,6 +80,12 @@ def band_feasible(total: int, band: tuple[int, int]) -> bool:
     return len(grid_count_range(total, band)) > 0
 
 
+def forced_crossing(face_totals: tuple[int, ...], band: tuple[int, int]) -> bool:
+    """Whether a grid whose homes lie in arterial faces of these totals may cross: it
+    joins faces and one of them cannot meet the band on its own (else it is avoidable)."""
+    return len(face_totals) > 1 and not all(band_feasible(int(t), band) for t in face_totals)
+
+
 def band_class(households, band: tuple[int, int]):
     """``below``, ``in`` or ``above`` the household band (a Series per grid, or one
     count): the band's classes, for the grid table, the map's colours and the tables."""
@@ -96,7 +102,6 @@ def flagged(grids: pd.DataFrame) -> pd.Series:
     lacks count as fine."""
     def column(name: str, fine: int) -> pd.Series:
         return grids.get(name, pd.Series(fine, index=grids.index)).astype(int)
-
     return ((column("in_band", 1) == 0) | (column("contiguous", 1) == 0)
             | (column("arterial_crossings", 0) > 0))
 
@@ -393,8 +398,8 @@ def grid_reasons(f: GridFacts, band: tuple[int, int]) -> list[Reason]:
         else:
             out.append(("grid.reason.above", {"households": f.households, "max": high}))
     if f.crossings:
-        small = min(f.face_totals) if f.face_totals else 0
-        if len(f.face_totals) > 1 and not band_feasible(small, band):
+        if forced_crossing(f.face_totals, band):
+            small = min(t for t in f.face_totals if not band_feasible(t, band))
             out.append(("grid.reason.arterial", {"households": small, "min": low, "max": high}))
         elif len(f.face_totals) > 1:
             out.append(("grid.reason.arterial_count", {"count": f.crossings}))
