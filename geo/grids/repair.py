@@ -206,12 +206,13 @@ def _polish(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
     roads (at most a pass per grid; ``labels`` changed in place)."""
     for _ in range(len(grids)):
         changed = False
+        a, b = labels[g.ei], labels[g.ej]
         for k, x in enumerate(grids):
             for y in grids[k + 1:]:
+                if not (((a == x) & (b == y)) | ((a == y) & (b == x))).any():
+                    continue  # not neighbours
                 nx, ny = np.flatnonzero(labels == x), np.flatnonzero(labels == y)
                 union = np.r_[nx, ny]
-                if not np.isin(labels[[m for v in nx for m in g.neighbours[v]]], y).any():
-                    continue
                 found = best_resplit(g, union, zone.lo, zone.hi, settings.mid_households,
                                      (nx, ny))
                 if found is None:
@@ -222,6 +223,7 @@ def _polish(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
                     continue
                 labels[union] = y
                 labels[side] = x
+                a, b = labels[g.ei], labels[g.ej]
                 changed = True
         if not changed:
             break

@@ -39,11 +39,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
-from scipy.sparse import csgraph
 
 from geo.grids.blocks import GRID_SIZE_M
 from geo.grids.nearland import cells_near_homes
+from geo.grids.pieces import components
 
 #: Holes and pieces of a grid polygon smaller than this (m²) are slivers of snapping.
 SLIVER_M2 = 1.0
@@ -252,12 +251,6 @@ def straighten(shapes: list, homes: list[np.ndarray]) -> list:
 
 
 # --------------------------------------------------------------------------- graph
-
-def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Connected component label of each of ``n`` nodes joined by edges ``u``–``v``."""
-    graph = sparse.csr_array((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n, n))
-    return csgraph.connected_components(graph, directed=False)[1]
-
 
 def crossings(labels: np.ndarray, w: np.ndarray, ei: np.ndarray, ej: np.ndarray,
               arterial: np.ndarray) -> np.ndarray:

@@ -10,8 +10,11 @@ kept it. This lattice is the same case in small.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from geo.grids.graph import KIND_CODE, CellGraph, Zone, connected
+from geo.grids.pieces import SMALL_GRAPH, components
 from geo.grids.repair import repair_crossings
 from geo.grids.rules import GridFacts, crossings, forced_crossing, grid_reasons
 from geo.grids.settings import GridSettings
@@ -88,3 +91,15 @@ def test_a_crossing_is_forced_when_any_face_it_joins_cannot_meet_the_band():
                       face_totals=(250, 350))
     assert grid_reasons(facts, band)[0] == ("grid.reason.arterial",
                                             {"households": 350, "min": 200, "max": 300})
+
+
+def test_small_graph_pieces_are_scipys():
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 5, 30, 120):
+        for m in (0, n // 2, n, min(2 * n, SMALL_GRAPH - n)):
+            u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+            graph = sparse.csr_array((np.ones(m, dtype=np.int8), (u, v)), shape=(n, n))
+            expected = csgraph.connected_components(graph, directed=False)[1]
+            assert n + m <= SMALL_GRAPH
+            got = components(n, u, v)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected)
