@@ -151,8 +151,8 @@ def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarr
     part) to a neighbouring grid; a grid that leaves the band (the receiver, or ``x``
     without the part) is re-split with one of its own neighbours (:func:`_rebalance`).
     Of the moves after which the grids involved cross arterial roads fewer times in all,
-    each inside the band, the one with the fewest crossings and then the most compact
-    grids is kept, and then polished with their neighbours (:func:`_polish`; ``labels``
+    each inside the band, the one with the fewest crossings and then the most compactness
+    gained is kept, and then polished with their neighbours (:func:`_polish`; ``labels``
     changed in place)."""
     zone = zones[zone_of_part[x]]
     if zone.status != "ok":
@@ -178,9 +178,10 @@ def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarr
                 continue
             before = sum(crossing_measure(g, np.flatnonzero(labels == t)) for t in involved)
             after = sum(crossing_measure(g, np.flatnonzero(trial == t)) for t in involved)
-            shape = sum(_compactness(g, np.flatnonzero(trial == t)) for t in involved)
-            if after < before and (best is None or (after, -shape) < best[:2]):
-                best = (after, -shape, trial, sorted(involved))
+            gain = sum(_compactness(g, np.flatnonzero(trial == t))
+                       - _compactness(g, np.flatnonzero(labels == t)) for t in involved)
+            if after < before and (best is None or (after, -gain) < best[:2]):
+                best = (after, -gain, trial, sorted(involved))
     if best is None:
         return False
     labels[:] = best[2]
