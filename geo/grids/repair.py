@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo.grids.graph import ARTERIAL, KIND_CODE, CellGraph, Zone, crossing_measure
-from geo.grids.improvement import best_resplit
+from geo.grids.improvement import _pair_objective, best_resplit
 from geo.grids.rules import compactness_one, components
 from geo.grids.settings import GridSettings
 
@@ -190,6 +190,7 @@ def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarr
     ring = np.r_[b[moved[g.ei]], a[moved[g.ej]]]
     ring = sorted({int(t) for t in ring[ring >= 0] if zone_of_part[t] == zone_of_part[x]})
     _polish(g, labels, ring, zone, settings)
+    _nudge(g, labels, ring, zone, settings)
     return True
 
 
@@ -230,12 +231,52 @@ def _polish(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
             break
 
 
+def _nudge(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
+           settings: GridSettings) -> None:
+    """Move single cells between neighbouring ``grids`` where that raises the two grids'
+    objective (the improvement's: compactness, households near the middle of the band,
+    few cuts through blocks), both stay inside the band and in one piece and they cross
+    no more arterial roads (cells in the graph's order, a few rounds; ``labels`` changed
+    in place)."""
+    mid = settings.mid_households
+    for _ in range(4):
+        moved = False
+        for v in np.flatnonzero(np.isin(labels, grids)).tolist():
+            a = int(labels[v])
+            others = sorted({int(labels[m]) for m in g.neighbours[v]} & set(grids) - {a})
+            na = np.flatnonzero(labels == a)
+            if not others or na.size < 2 or not zone.lo <= g.w[na].sum() - g.w[v]:
+                continue
+            rest = np.setdiff1d(na, [v])
+            mask = np.zeros(g.n, dtype=bool)
+            mask[rest] = True
+            if not g.connected(mask):
+                continue
+            best = None
+            for b in others:
+                nb = np.flatnonzero(labels == b)
+                if g.w[nb].sum() + g.w[v] > zone.hi:
+                    continue
+                grown = np.r_[nb, v]
+                gain = _pair_objective(g, rest, grown, zone.lo, zone.hi, mid) \
+                    - _pair_objective(g, na, nb, zone.lo, zone.hi, mid)
+                if gain > 1e-9 and (best is None or gain > best[0]) \
+                        and crossing_measure(g, rest) + crossing_measure(g, grown) \
+                        <= crossing_measure(g, na) + crossing_measure(g, nb):
+                    best = (gain, b)
+            if best is not None:
+                labels[v] = best[1]
+                moved = True
+        if not moved:
+            break
+
+
 def _rebalance(g: CellGraph, trial: np.ndarray, t: int, involved: set[int],
                zone_of_part: np.ndarray, zone: Zone, settings: GridSettings) -> bool:
     """Re-split grid ``t`` (outside the band) with the neighbouring grid of its zone, not
     yet ``involved``, whose best straight re-split crosses arterial roads least (then: the
-    most compact; ties: the lowest label) into two grids inside the band (``trial`` and ``involved`` changed in
-    place); False when no neighbour can."""
+    most compact; ties: the lowest label) into two grids inside the band (``trial`` and
+    ``involved`` changed in place); False when no neighbour can."""
     nt = np.flatnonzero(trial == t)
     a, b = trial[g.ei], trial[g.ej]
     near = sorted({int(q) for q in np.r_[b[a == t], a[b == t]]
