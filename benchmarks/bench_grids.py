@@ -11,7 +11,10 @@ the grid polygons (unions of cells), the share of each grid's area within 200 m 
 homes (min and median; Gridcircle's own grid polygons keep only that land, so its
 figure is quoted for the polygons it draws too), and seconds. Max-p is random: numpy's
 global stream is seeded (``--maxp-seed``, default 0) before each run, so the same run
-finds the same solution in about the same time.
+finds the same solution in about the same time. Each timed run starts after a full
+garbage collection (``gc.collect()``, for both solvers), so that neither pays for
+collecting what building the district left behind (Gridcircle's first call paid about
+0.06 s of it at ~1,000 units).
 
 Then a whole city of 1,000,000 households (derived communities, entrance-level units) is
 gridded end to end, with its time, CPU (this process and its worker processes: the
@@ -27,6 +30,7 @@ Run (spopt is a benchmark-only extra, see requirements.txt here):
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import subprocess
@@ -124,6 +128,7 @@ def run_ours(units: gpd.GeoDataFrame, area, settings: GridSettings):
     """Ours on one community covering the whole district (as max-p sees it)."""
     whole = gpd.GeoDataFrame({"community_id": ["C01"], "name": ["district"]},
                              geometry=[area.boundary], crs=area.crs)
+    gc.collect()  # the district's leftovers are not the solver's work (see the docstring)
     start = time.perf_counter()
     result = make_grids(units, whole, area.roads, settings=settings)
     seconds = time.perf_counter() - start
@@ -146,6 +151,7 @@ def run_maxp(cells: gpd.GeoDataFrame, adj: pd.DataFrame, *, iterations: int,
                               "households": cells["households"].to_numpy(dtype=float)},
                              geometry=cells.geometry.to_numpy(), crs=cells.crs)
     np.random.seed(seed)  # max-p draws from numpy's global stream (no seed parameter)
+    gc.collect()
     start = time.perf_counter()
     model = MaxPHeuristic(frame, w, ["x", "y"], "households", LO, top_n=2,
                           max_iterations_construction=iterations)
