@@ -148,7 +148,7 @@ def _pieces(g: CellGraph, nodes: np.ndarray) -> list[np.ndarray]:
 def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarray,
                 zones: list[Zone], settings: GridSettings) -> bool:
     """Give the part of grid ``x`` on one side of an arterial road (all but its largest
-    part) to a neighbouring grid; a grid that leaves the band (the receiver, or ``x``
+    part) to a grid next to it on that side; a grid that leaves the band (the receiver, or ``x``
     without the part) is re-split with one of its own neighbours (:func:`_rebalance`).
     Of the moves after which the grids involved cross arterial roads fewer times in all,
     each inside the band, the one with the fewest crossings and then the most compactness
@@ -159,21 +159,26 @@ def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarr
         return False
     nx = np.flatnonzero(labels == x)
     best = None
+    seen: dict = {}  # re-splits of unions, by their cells
     for group in _pieces(g, nx)[:-1]:
         rest = np.zeros(g.n, dtype=bool)
         rest[nx] = True
         rest[group] = False
         if not g.connected(rest):
             continue
-        targets = {int(labels[m]) for v in group for m in g.neighbours[v]
-                   if labels[m] >= 0 and labels[m] != x
-                   and zone_of_part[labels[m]] == zone_of_part[x]}
+        # grids the part touches on its own side of the road (not across an arterial)
+        inside = np.zeros(g.n, dtype=bool)
+        inside[group] = True
+        side = (inside[g.ei] != inside[g.ej]) & (g.ekind != ARTERIAL)
+        touch = np.r_[labels[g.ej[side & inside[g.ei]]], labels[g.ei[side & inside[g.ej]]]]
+        targets = {int(t) for t in touch
+                   if t >= 0 and t != x and zone_of_part[t] == zone_of_part[x]}
         for y in sorted(targets):
             trial = labels.copy()
             trial[group] = y
             involved = {x, y}
             if not all(zone.lo <= g.w[trial == t].sum() <= zone.hi
-                       or _rebalance(g, trial, t, involved, zone_of_part, zone, settings)
+                       or _rebalance(g, trial, t, involved, zone_of_part, zone, settings, seen)
                        for t in (y, x)):
                 continue
             before = sum(crossing_measure(g, np.flatnonzero(labels == t)) for t in involved)
@@ -205,14 +210,19 @@ def _polish(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
             settings: GridSettings) -> None:
     """Re-split neighbouring pairs of ``grids`` along the straight cut that most raises
     the improvement's objective, while it rises and the pair crosses no more arterial
-    roads (at most a pass per grid; ``labels`` changed in place)."""
+    roads (at most a pass per grid; a pair is tried again only once one of its grids
+    has changed; ``labels`` changed in place)."""
+    version = dict.fromkeys(grids, 0)
+    tried: dict[tuple[int, int], tuple[int, int]] = {}
     for _ in range(len(grids)):
         changed = False
         a, b = labels[g.ei], labels[g.ej]
         for k, x in enumerate(grids):
             for y in grids[k + 1:]:
-                if not (((a == x) & (b == y)) | ((a == y) & (b == x))).any():
-                    continue  # not neighbours
+                if tried.get((x, y)) == (version[x], version[y]) \
+                        or not (((a == x) & (b == y)) | ((a == y) & (b == x))).any():
+                    continue  # tried as they are, or not neighbours
+                tried[(x, y)] = (version[x], version[y])
                 nx, ny = np.flatnonzero(labels == x), np.flatnonzero(labels == y)
                 union = np.r_[nx, ny]
                 found = best_resplit(g, union, zone.lo, zone.hi, settings.mid_households,
@@ -226,6 +236,8 @@ def _polish(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
                 labels[union] = y
                 labels[side] = x
                 a, b = labels[g.ei], labels[g.ej]
+                version[x] += 1
+                version[y] += 1
                 changed = True
         if not changed:
             break
@@ -239,44 +251,63 @@ def _nudge(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
     no more arterial roads (cells in the graph's order, a few rounds; ``labels`` changed
     in place)."""
     mid = settings.mid_households
+    ring = set(grids)
+    members = {t: np.flatnonzero(labels == t) for t in grids}
+    version = dict.fromkeys(grids, 0)
+    now: dict[tuple[int, int], tuple[tuple[int, int], float]] = {}  # a pair's objective
+
+    def objective(a: int, b: int) -> float:
+        key = (version[a], version[b])
+        if (a, b) not in now or now[(a, b)][0] != key:
+            now[(a, b)] = key, _pair_objective(g, members[a], members[b], zone.lo, zone.hi, mid)
+        return now[(a, b)][1]
+
     for _ in range(4):
         moved = False
         for v in np.flatnonzero(np.isin(labels, grids)).tolist():
             a = int(labels[v])
-            others = sorted({int(labels[m]) for m in g.neighbours[v]} & set(grids) - {a})
-            na = np.flatnonzero(labels == a)
-            if not others or na.size < 2 or not zone.lo <= g.w[na].sum() - g.w[v]:
+            others = sorted({int(labels[m]) for m in g.neighbours[v]} & ring - {a})
+            if not others:
                 continue
-            rest = np.setdiff1d(na, [v])
+            na = members[a]
+            if na.size < 2 or not zone.lo <= g.w[na].sum() - g.w[v]:
+                continue
+            rest = na[na != v]
             mask = np.zeros(g.n, dtype=bool)
             mask[rest] = True
             if not g.connected(mask):
                 continue
             best = None
             for b in others:
-                nb = np.flatnonzero(labels == b)
+                nb = members[b]
                 if g.w[nb].sum() + g.w[v] > zone.hi:
                     continue
                 grown = np.r_[nb, v]
-                gain = _pair_objective(g, rest, grown, zone.lo, zone.hi, mid) \
-                    - _pair_objective(g, na, nb, zone.lo, zone.hi, mid)
+                gain = _pair_objective(g, rest, grown, zone.lo, zone.hi, mid) - objective(a, b)
                 if gain > 1e-9 and (best is None or gain > best[0]) \
                         and crossing_measure(g, rest) + crossing_measure(g, grown) \
-                        <= crossing_measure(g, na) + crossing_measure(g, nb):
+                        <= crossing_measure(g, na) + crossing_measure(g, members[b]):
                     best = (gain, b)
             if best is not None:
-                labels[v] = best[1]
+                b = best[1]
+                labels[v] = b
+                members[a], members[b] = na[na != v], np.sort(np.r_[members[b], v])
+                version[a] += 1
+                version[b] += 1
                 moved = True
         if not moved:
             break
 
 
 def _rebalance(g: CellGraph, trial: np.ndarray, t: int, involved: set[int],
-               zone_of_part: np.ndarray, zone: Zone, settings: GridSettings) -> bool:
+               zone_of_part: np.ndarray, zone: Zone, settings: GridSettings,
+               seen: dict | None = None) -> bool:
     """Re-split grid ``t`` (outside the band) with the neighbouring grid of its zone, not
     yet ``involved``, whose best straight re-split crosses arterial roads least (then: the
     most compact; ties: the lowest label) into two grids inside the band (``trial`` and
-    ``involved`` changed in place); False when no neighbour can."""
+    ``involved`` changed in place); False when no neighbour can. ``seen`` keeps the
+    re-splits of unions met before (the same union, the same re-split)."""
+    seen = {} if seen is None else seen
     nt = np.flatnonzero(trial == t)
     a, b = trial[g.ei], trial[g.ej]
     near = sorted({int(q) for q in np.r_[b[a == t], a[b == t]]
@@ -284,12 +315,17 @@ def _rebalance(g: CellGraph, trial: np.ndarray, t: int, involved: set[int],
     best = None
     for z in near:
         union = np.r_[nt, np.flatnonzero(trial == z)]
-        found = best_resplit(g, union, zone.lo, zone.hi, settings.mid_households, -np.inf)
-        if found is None:
+        key = union.tobytes()
+        if key not in seen:
+            found = best_resplit(g, union, zone.lo, zone.hi, settings.mid_households, -np.inf)
+            if found is not None:
+                side, other = found[0], np.setdiff1d(union, found[0])
+                found = (side, crossing_measure(g, side) + crossing_measure(g, other),
+                         _compactness(g, side) + _compactness(g, other))
+            seen[key] = found
+        if seen[key] is None:
             continue
-        side, other = found[0], np.setdiff1d(union, found[0])
-        cross = crossing_measure(g, side) + crossing_measure(g, other)
-        shape = _compactness(g, side) + _compactness(g, other)
+        side, cross, shape = seen[key]
         if best is None or (cross, -shape) < best[:2]:
             best = (cross, -shape, z, union, side)
     if best is None:

@@ -261,8 +261,8 @@ def crossings(labels: np.ndarray, w: np.ndarray, ei: np.ndarray, ej: np.ndarray,
     keep = (labels[ei] == labels[ej]) & (labels[ei] >= 0) & ~arterial
     piece = components(n, ei[keep], ej[keep])
     homes = (labels >= 0) & (w > 0)
-    pairs = np.unique(np.column_stack([labels[homes], piece[homes]]), axis=0)
-    return np.maximum(np.bincount(pairs[:, 0], minlength=k) - 1, 0) if len(pairs) \
+    pairs = np.unique(labels[homes].astype(np.int64) * n + piece[homes])  # (label, piece)
+    return np.maximum(np.bincount(pairs // n, minlength=k) - 1, 0) if len(pairs) \
         else np.zeros(k, dtype=np.int64)
 
 
