@@ -103,3 +103,28 @@ def test_small_graph_pieces_are_scipys():
             assert n + m <= SMALL_GRAPH
             got = components(n, u, v)
             assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
+def test_crossings_count_distinct_pieces_of_each_grid():
+    def by_rows(labels, w, ei, ej, arterial):  # the count as it was: unique (grid, piece) rows
+        k = int(labels.max(initial=-1)) + 1
+        keep = (labels[ei] == labels[ej]) & (labels[ei] >= 0) & ~arterial
+        piece = components(len(labels), ei[keep], ej[keep])
+        homes = (labels >= 0) & (w > 0)
+        pairs = np.unique(np.column_stack([labels[homes], piece[homes]]), axis=0)
+        return np.maximum(np.bincount(pairs[:, 0], minlength=k) - 1, 0) if len(pairs) \
+            else np.zeros(k, dtype=np.int64)
+
+    rng = np.random.default_rng(1)
+    for n in (0, 1, 7, 40, 300):
+        for _ in range(20):
+            m = int(rng.integers(0, 3 * n + 1))
+            labels = rng.integers(-1, n // 5 + 2, n)
+            w = rng.integers(0, 3, n)
+            ei, ej = rng.integers(0, max(n, 1), m), rng.integers(0, max(n, 1), m)
+            arterial = rng.random(m) < 0.3
+            got = crossings(labels, w, ei, ej, arterial)
+            want = by_rows(labels, w, ei, ej, arterial)
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert crossings(np.array([0, 0, 1]), np.array([1, 1, 1]), np.array([0]), np.array([1]),
+                     np.array([True])).tolist() == [1, 0]
