@@ -152,8 +152,8 @@ def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarr
     without the part) is re-split with one of its own neighbours (:func:`_rebalance`).
     Of the moves after which the grids involved cross arterial roads fewer times in all,
     each inside the band, the one with the fewest crossings and then the most compactness
-    gained is kept, and then polished with their neighbours (:func:`_polish`; ``labels``
-    changed in place)."""
+    gained is kept, and then single cells move between them and their neighbours
+    (:func:`_nudge`; ``labels`` changed in place)."""
     zone = zones[zone_of_part[x]]
     if zone.status != "ok":
         return False
@@ -194,7 +194,6 @@ def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarr
     a, b = labels[g.ei], labels[g.ej]
     ring = np.r_[b[moved[g.ei]], a[moved[g.ej]]]
     ring = sorted({int(t) for t in ring[ring >= 0] if zone_of_part[t] == zone_of_part[x]})
-    _polish(g, labels, ring, zone, settings)
     _nudge(g, labels, ring, zone, settings)
     return True
 
@@ -204,43 +203,6 @@ def _compactness(g: CellGraph, nodes: np.ndarray) -> float:
     _, inner = g.local(nodes)
     return float(compactness_one(g.area[nodes].sum(),
                                  g.perim[nodes].sum() - 2 * g.elen[inner].sum()))
-
-
-def _polish(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
-            settings: GridSettings) -> None:
-    """Re-split neighbouring pairs of ``grids`` along the straight cut that most raises
-    the improvement's objective, while it rises and the pair crosses no more arterial
-    roads (at most a pass per grid; a pair is tried again only once one of its grids
-    has changed; ``labels`` changed in place)."""
-    version = dict.fromkeys(grids, 0)
-    tried: dict[tuple[int, int], tuple[int, int]] = {}
-    for _ in range(len(grids)):
-        changed = False
-        a, b = labels[g.ei], labels[g.ej]
-        for k, x in enumerate(grids):
-            for y in grids[k + 1:]:
-                if tried.get((x, y)) == (version[x], version[y]) \
-                        or not (((a == x) & (b == y)) | ((a == y) & (b == x))).any():
-                    continue  # tried as they are, or not neighbours
-                tried[(x, y)] = (version[x], version[y])
-                nx, ny = np.flatnonzero(labels == x), np.flatnonzero(labels == y)
-                union = np.r_[nx, ny]
-                found = best_resplit(g, union, zone.lo, zone.hi, settings.mid_households,
-                                     (nx, ny))
-                if found is None:
-                    continue
-                side, other = found[0], np.setdiff1d(union, found[0])
-                if crossing_measure(g, side) + crossing_measure(g, other) \
-                        > crossing_measure(g, nx) + crossing_measure(g, ny):
-                    continue
-                labels[union] = y
-                labels[side] = x
-                a, b = labels[g.ei], labels[g.ej]
-                version[x] += 1
-                version[y] += 1
-                changed = True
-        if not changed:
-            break
 
 
 def _nudge(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
