@@ -132,8 +132,6 @@ def _repair_one(g: CellGraph, labels: np.ndarray, bad: np.ndarray, zone_of_part:
     return False
 
 
-
-
 def _pieces(g: CellGraph, nodes: np.ndarray) -> list[np.ndarray]:
     """The cells of one grid by the piece they fall into once the grid is cut along every
     arterial road, pieces with households only, fewest households first."""
@@ -148,8 +146,9 @@ def _pieces(g: CellGraph, nodes: np.ndarray) -> list[np.ndarray]:
 def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarray,
                 zones: list[Zone], settings: GridSettings) -> bool:
     """Give the part of grid ``x`` on one side of an arterial road (all but its largest
-    part) to a grid next to it on that side; a grid that leaves the band (the receiver, or ``x``
-    without the part) is re-split with one of its own neighbours (:func:`_rebalance`).
+    part) to a grid next to it on that side; a grid that leaves the band (the receiver,
+    or ``x`` without the part) is re-split with one of its own neighbours
+    (:func:`_rebalance`).
     Of the moves after which the grids involved cross arterial roads fewer times in all,
     each inside the band, the one with the fewest crossings and then the most compactness
     gained is kept, and then single cells move between them and their neighbours
