@@ -78,10 +78,11 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
     else:
         keys, piece = _cell_keys(lo, hi, n_rows)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # the default (unstable) sort: which of two segments exactly as near a point is
-        # taken follows this order, and the recorded results with it. It releases the GIL:
+        # a stable sort: which of two segments exactly as near a point is taken follows
+        # this order, so it must not depend on the machine (numpy's default sort orders
+        # equal keys differently with AVX-512, AVX2 or neither). It releases the GIL:
         # meanwhile the rest is made here (and, compiled, the snapping loops loaded)
-        sorting = pool.submit(np.argsort, keys)
+        sorting = pool.submit(np.argsort, keys, kind="stable")
         # a segment may sit twice in one cell (two of its pieces): a repeated candidate
         cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_cols * n_rows))])
         reg = seg_of_piece[piece]

@@ -19,6 +19,8 @@ Where the pairs come from (bounded walks from each facility) is
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -29,6 +31,12 @@ DECAYS = ("none", "stepped", "gaussian")
 METHODS = ("2sfca", "nearest_free")
 #: Weights of the enhanced method's three bands (Luo & Qi 2009, from a Gaussian).
 STEP_WEIGHTS = (1.0, 0.68, 0.22)
+
+
+def _exp(x: np.ndarray) -> np.ndarray:
+    """``e**x`` from the C library, element by element: numpy's own ``exp`` runs other code
+    on AVX-512 machines, and its last bit differs from machine to machine."""
+    return np.frompyfunc(math.exp, 1, 1)(x).astype(float)
 
 
 def decay_weights(walk_m: np.ndarray, limit_m: float, decay: str = "none") -> np.ndarray:
@@ -44,8 +52,8 @@ def decay_weights(walk_m: np.ndarray, limit_m: float, decay: str = "none") -> np
         band = np.ceil(d * 3 / limit_m) - 1 if limit_m > 0 else np.zeros(d.shape)
         band = np.clip(np.nan_to_num(band), 0, 2).astype(np.int64)
         return np.where(inside, np.asarray(STEP_WEIGHTS)[band], 0.0)
-    floor = np.exp(-0.5)
-    g = (np.exp(-0.5 * (d / limit_m) ** 2) - floor) / (1.0 - floor) if limit_m > 0 else \
+    floor = math.exp(-0.5)
+    g = (_exp(-0.5 * (d / limit_m) ** 2) - floor) / (1.0 - floor) if limit_m > 0 else \
         np.ones(d.shape)
     return np.where(inside, g, 0.0)
 

@@ -31,7 +31,8 @@ The code lives in :mod:`analysis.reach.index` (snapping, augmented graph),
 :mod:`analysis.reach.query` (minutes), :mod:`analysis.reach.search` (the searches, on a
 graph renumbered along a Morton curve, the services side by side),
 :mod:`analysis.reach.areas` (service areas),
-:mod:`analysis.reach.report` (input checks and notes) and :mod:`analysis.reach.walls`;
+:mod:`analysis.reach.report` (input checks and notes), :mod:`analysis.reach.walls` and
+:mod:`analysis.reach.plain` (a walled run's answer without walls, kept per inputs);
 this module offers their public API (``__all__``; the walls' reports are imported from
 :mod:`analysis.reach.walls` itself).
 """

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from analysis.reach.index import HouseholdReach, ReachIndex
+from analysis.reach.plain import kept_plain_minutes
 from analysis.reach.search import SearchGraph, nearest_sources, nearest_sources_many
 from analysis.settings import WalkSettings
 from geo.compiled import kernel, use_compiled
@@ -308,7 +309,8 @@ def household_minutes(index: ReachIndex, settings: WalkSettings,
         home is not on the network or no facility is reachable within the horizon.
     """
     services = tuple(dict.fromkeys(index.services if services is None else services))
-    plain = (household_minutes(index.plain, settings, services)
+    plain = (kept_plain_minutes(index.plain, settings, services,
+                                lambda: household_minutes(index.plain, settings, services))
              if index.plain is not None and index.walled is not None else None)
     walk_cols, min_cols, near_cols = {}, {}, {}
     on = index.on_network

@@ -147,9 +147,9 @@ def edge_middles_near(tree: shapely.STRtree, ends: np.ndarray, distance: float
         close = np.unique(tree.query(middle, predicate="dwithin", distance=distance + 1e-6)[0])
         p, q = p[close], q[close]
         hits = [np.zeros(close.size, dtype=bool) for _ in range(2)]
-        for h, (a, b) in zip(hits, ((p, q), (q, p))):
-            h[tree.query(shapely.points((b - a) * 0.5 + a), predicate="dwithin",
-                         distance=distance)[0]] = True
+        # from p: the middles made above; from q: made again
+        for h, points in zip(hits, (middle[close], shapely.points((p - q) * 0.5 + q))):
+            h[tree.query(points, predicate="dwithin", distance=distance)[0]] = True
         hit[lo + close] = hits[0] & hits[1]
         unsure[lo + close] = hits[0] != hits[1]
     return hit, unsure

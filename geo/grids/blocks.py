@@ -33,8 +33,10 @@ import shapely
 from geo.crs import require_projected
 from geo.grids.parallel import chunked
 from geo.grids.adjacency import edge_middles_near, overlay_middles, single_edge_pairs
+from geo.grids.clipping import intersection_on_grid
 from geo.grids.heap import release_free_memory
 from geo.grids.shared_edges import CLEAR_M, shared_boundaries
+from geo.grids.precision import set_precision_fast
 
 #: Coordinates are snapped to this grid (metres) so that neighbouring cells share edges.
 GRID_SIZE_M = 0.001
@@ -240,8 +242,7 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
         for m, piece in zip(members, strips(site_cell[s], shares)):
             cells[m] = piece
     del site_cell  # each generation of cells is freed as the next is made
-    cells = chunked(shapely.set_precision, cells.astype(object), grid_size=GRID_SIZE_M,
-                    workers=workers) if n else cells
+    cells = set_precision_fast(cells.astype(object), GRID_SIZE_M, workers=workers) if n else cells
     # a cell lost to snapping (a site squeezed against another): share the nearest cell
     for m in np.flatnonzero(shapely.is_empty(cells) | shapely.is_missing(cells)) if n else []:
         same = np.flatnonzero((block_pos == block_pos[m]) & ~shapely.is_empty(cells))
@@ -305,7 +306,9 @@ def _clip(raw: np.ndarray, raw_block: np.ndarray, block_geoms: np.ndarray,
     """``intersection(raw, block, grid_size=GRID_SIZE_M)`` of each Voronoi cell and its
     block. A cell well inside its block (:data:`INSIDE_M` from its edges, so that no
     vertex of the block is near enough to be snapped with the cell's) is its own clip:
-    the cell snapped, the same geometry, without the grid GEOS would carry on it."""
+    the cell snapped, the same geometry, without the grid GEOS would carry on it. Both
+    take GEOS's snapped overlay only where the coordinates do not tell its answer
+    (:mod:`geo.grids.clipping`, :mod:`geo.grids.precision`)."""
     blocks = np.unique(raw_block)
     inner = np.full(len(block_geoms), None, dtype=object)
     inner[blocks] = shapely.buffer(block_geoms[blocks], -INSIDE_M)
@@ -313,11 +316,10 @@ def _clip(raw: np.ndarray, raw_block: np.ndarray, block_geoms: np.ndarray,
     inside = shapely.contains_properly(inner[raw_block], raw)
     out = np.empty(len(raw), dtype=object)
     cut = np.flatnonzero(~inside)
-    out[cut] = chunked(shapely.intersection, raw[cut], block_geoms[raw_block[cut]],
-                       grid_size=GRID_SIZE_M, workers=workers)
+    out[cut] = intersection_on_grid(raw[cut], block_geoms[raw_block[cut]], GRID_SIZE_M,
+                                    workers=workers)
     whole = np.flatnonzero(inside)
-    snapped = chunked(shapely.set_precision, raw[whole], grid_size=GRID_SIZE_M, workers=workers)
-    out[whole] = shapely.set_precision(snapped, 0.0, mode="pointwise")
+    out[whole] = set_precision_fast(raw[whole], GRID_SIZE_M, workers=workers, keep_grid=False)
     return out
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from geo.grids.graph import KIND_CODE, CellGraph, Zone
+from geo.grids.graph import KIND_CODE, CellGraph, Zone, project
 from geo.grids.rules import (band_feasible, components, grid_count_range, infeasible_reason,
                              nearest_grid_count)
 from geo.grids.settings import GridSettings
@@ -89,9 +89,9 @@ def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float
     n_dir = len(angles)
     theta = np.deg2rad(np.asarray(angles, dtype=float))
     xy = g.xy[nodes]
-    # nodes ordered along each direction (one product per direction, as one sweep each
-    # computed it, so the same floats)
-    proj = np.column_stack([xy @ np.array([np.cos(t), np.sin(t)]) for t in theta])
+    # nodes ordered along each direction (element by element: the same floats as one
+    # sweep per direction, on every machine)
+    proj = project(xy, np.array([np.cos(theta), np.sin(theta)]))
     ranges = [side_range(total, k, a, lo, hi) for a in a_values]
     if fast is not None and n >= 2 and g.w.dtype == np.int64:
         ptr, out = g._outgoing

@@ -146,3 +146,12 @@ def crossing_measure(g: CellGraph, nodes: np.ndarray) -> int:
     loc, inner = g.local(nodes)
     return int(crossings(np.zeros(len(nodes), dtype=np.int64), g.w[nodes], loc[g.ei[inner]],
                          loc[g.ej[inner]], g.ekind[inner] == ARTERIAL)[0])
+
+
+def project(xy: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Points ``xy`` (n × 2) along each direction ``(cos, sin)`` of ``directions``
+    (2 × k): ``x·cos + y·sin`` element by element, n × k. The same bits on every machine,
+    which orders points and ties alike: a matrix product goes to the BLAS, whose kernels
+    fuse the multiply and the add on some processors and not on others."""
+    d = np.asarray(directions, dtype=float).reshape(2, -1)
+    return xy[:, 0, None] * d[0] + xy[:, 1, None] * d[1]

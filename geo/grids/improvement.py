@@ -13,7 +13,7 @@ import numpy as np
 
 from geo.grids.construction import CROSSING_WEIGHT, side_range
 from geo.grids.fast_partition import kernels as compiled_kernels
-from geo.grids.graph import KIND_CODE, CellGraph, Zone
+from geo.grids.graph import KIND_CODE, CellGraph, Zone, project
 from geo.grids.rules import compactness, compactness_one as _pp
 from geo.grids.settings import GridSettings
 
@@ -103,7 +103,7 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     total = float(w.sum())
     low, high = side_range(total, 2, 1, lo, hi)
     n_dir = len(IMPROVE_ANGLES)
-    proj = g.xy[nodes] @ _DIRECTIONS  # n × directions
+    proj = project(g.xy[nodes], _DIRECTIONS)  # n × directions
     order = np.argsort(proj, axis=0, kind="stable")
     cw = np.cumsum(w[order], axis=0)[:-1]
     ok = (cw >= low - 1e-9) & (cw <= high + 1e-9)
@@ -156,7 +156,7 @@ def _best_resplit_compiled(g: CellGraph, nodes: np.ndarray, lo: float, hi: float
     ptr, out = g._outgoing
     nb_ptr, nb = g.undirected
     side, score, found = fast["resplit"](
-        g.xy[nodes] @ _DIRECTIONS, nodes, g.n, g.w, g.area, g.perim, g.face, g.ei, g.ej,
+        project(g.xy[nodes], _DIRECTIONS), nodes, g.n, g.w, g.area, g.perim, g.face, g.ei, g.ej,
         g.elen, g.ekind, ptr, out, nb_ptr, nb, nx, ny, pair, 0.0 if pair else float(current),
         float(lo), float(hi), float(mid), _FOUR_PI, MID_WEIGHT, BLOCK_CUT_WEIGHT,
         CROSSING_WEIGHT, ARTERIAL, BLOCK)

@@ -1,14 +1,16 @@
 """Repair: give cells without a grid to a neighbouring grid, and move cells across grid
 boundaries so that no grid straddles the dead end of an arterial road where a
-neighbouring grid can take them inside the band."""
+neighbouring grid can take them inside the band. Where no single cell can go, the part
+of the grid on one side of the road goes as a whole (:func:`_move_piece`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from geo.grids.graph import KIND_CODE, CellGraph, Zone, crossing_measure
-from geo.grids.improvement import best_resplit
+from geo.grids.graph import ARTERIAL, KIND_CODE, CellGraph, Zone, crossing_measure
+from geo.grids.improvement import _pair_objective, best_resplit
+from geo.grids.rules import compactness_one, components
 from geo.grids.settings import GridSettings
 
 
@@ -65,7 +67,9 @@ def repair_crossings(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray,
         crossing = {int(x) for x in np.unique(a[bad])
                     if crossing_measure(g, np.flatnonzero(labels == x))}
         bad = bad[np.isin(a[bad], sorted(crossing))]
-        if bad.size == 0 or not _repair_one(g, labels, bad, zone_of_part, zones, settings):
+        if bad.size == 0 or not (_repair_one(g, labels, bad, zone_of_part, zones, settings)
+                                 or any(_move_piece(g, labels, x, zone_of_part, zones, settings)
+                                        for x in sorted(crossing))):
             break
         moves += 1
     return labels, moves
@@ -128,3 +132,167 @@ def _repair_one(g: CellGraph, labels: np.ndarray, bad: np.ndarray, zone_of_part:
     return False
 
 
+def _pieces(g: CellGraph, nodes: np.ndarray) -> list[np.ndarray]:
+    """The cells of one grid by the piece they fall into once the grid is cut along every
+    arterial road, pieces with households only, fewest households first."""
+    loc, inner = g.local(nodes)
+    keep = inner[g.ekind[inner] != ARTERIAL]
+    piece = components(len(nodes), loc[g.ei[keep]], loc[g.ej[keep]])
+    parts = [nodes[piece == p] for p in np.unique(piece)]
+    parts = [p for p in parts if g.w[p].sum() > 0]
+    return sorted(parts, key=lambda p: (int(g.w[p].sum()), int(p[0])))
+
+
+def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarray,
+                zones: list[Zone], settings: GridSettings) -> bool:
+    """Give the part of grid ``x`` on one side of an arterial road (all but its largest
+    part) to a grid next to it on that side; a grid that leaves the band (the receiver,
+    or ``x`` without the part) is re-split with one of its own neighbours
+    (:func:`_rebalance`).
+    Of the moves after which the grids involved cross arterial roads fewer times in all,
+    each inside the band, the one with the fewest crossings and then the most compactness
+    gained is kept, and then single cells move between them and their neighbours
+    (:func:`_nudge`; ``labels`` changed in place)."""
+    zone = zones[zone_of_part[x]]
+    if zone.status != "ok":
+        return False
+    nx = np.flatnonzero(labels == x)
+    best = None
+    seen: dict = {}  # re-splits of unions, by their cells
+    for group in _pieces(g, nx)[:-1]:
+        rest = np.zeros(g.n, dtype=bool)
+        rest[nx] = True
+        rest[group] = False
+        if not g.connected(rest):
+            continue
+        # grids the part touches on its own side of the road (not across an arterial)
+        inside = np.zeros(g.n, dtype=bool)
+        inside[group] = True
+        side = (inside[g.ei] != inside[g.ej]) & (g.ekind != ARTERIAL)
+        touch = np.r_[labels[g.ej[side & inside[g.ei]]], labels[g.ei[side & inside[g.ej]]]]
+        targets = {int(t) for t in touch
+                   if t >= 0 and t != x and zone_of_part[t] == zone_of_part[x]}
+        for y in sorted(targets):
+            trial = labels.copy()
+            trial[group] = y
+            involved = {x, y}
+            if not all(zone.lo <= g.w[trial == t].sum() <= zone.hi
+                       or _rebalance(g, trial, t, involved, zone_of_part, zone, settings, seen)
+                       for t in (y, x)):
+                continue
+            before = sum(crossing_measure(g, np.flatnonzero(labels == t)) for t in involved)
+            after = sum(crossing_measure(g, np.flatnonzero(trial == t)) for t in involved)
+            gain = sum(_compactness(g, np.flatnonzero(trial == t))
+                       - _compactness(g, np.flatnonzero(labels == t)) for t in involved)
+            if after < before and (best is None or (after, -gain) < best[:2]):
+                best = (after, -gain, trial, sorted(involved))
+    if best is None:
+        return False
+    labels[:] = best[2]
+    moved = np.isin(labels, best[3])
+    a, b = labels[g.ei], labels[g.ej]
+    ring = np.r_[b[moved[g.ei]], a[moved[g.ej]]]
+    ring = sorted({int(t) for t in ring[ring >= 0] if zone_of_part[t] == zone_of_part[x]})
+    _nudge(g, labels, ring, zone, settings)
+    return True
+
+
+def _compactness(g: CellGraph, nodes: np.ndarray) -> float:
+    """Polsby–Popper of the union of the cells ``nodes``."""
+    _, inner = g.local(nodes)
+    return float(compactness_one(g.area[nodes].sum(),
+                                 g.perim[nodes].sum() - 2 * g.elen[inner].sum()))
+
+
+def _nudge(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
+           settings: GridSettings) -> None:
+    """Move single cells between neighbouring ``grids`` where that raises the two grids'
+    objective (the improvement's: compactness, households near the middle of the band,
+    few cuts through blocks), both stay inside the band and in one piece and they cross
+    no more arterial roads (cells in the graph's order, a few rounds; ``labels`` changed
+    in place)."""
+    mid = settings.mid_households
+    ring = set(grids)
+    members = {t: np.flatnonzero(labels == t) for t in grids}
+    version = dict.fromkeys(grids, 0)
+    now: dict[tuple[int, int], tuple[tuple[int, int], float]] = {}  # a pair's objective
+
+    def objective(a: int, b: int) -> float:
+        key = (version[a], version[b])
+        if (a, b) not in now or now[(a, b)][0] != key:
+            now[(a, b)] = key, _pair_objective(g, members[a], members[b], zone.lo, zone.hi, mid)
+        return now[(a, b)][1]
+
+    for _ in range(4):
+        moved = False
+        for v in np.flatnonzero(np.isin(labels, grids)).tolist():
+            a = int(labels[v])
+            others = sorted({int(labels[m]) for m in g.neighbours[v]} & ring - {a})
+            if not others:
+                continue
+            na = members[a]
+            if na.size < 2 or not zone.lo <= g.w[na].sum() - g.w[v]:
+                continue
+            rest = na[na != v]
+            mask = np.zeros(g.n, dtype=bool)
+            mask[rest] = True
+            if not g.connected(mask):
+                continue
+            best = None
+            for b in others:
+                nb = members[b]
+                if g.w[nb].sum() + g.w[v] > zone.hi:
+                    continue
+                grown = np.r_[nb, v]
+                gain = _pair_objective(g, rest, grown, zone.lo, zone.hi, mid) - objective(a, b)
+                if gain > 1e-9 and (best is None or gain > best[0]) \
+                        and crossing_measure(g, rest) + crossing_measure(g, grown) \
+                        <= crossing_measure(g, na) + crossing_measure(g, members[b]):
+                    best = (gain, b)
+            if best is not None:
+                b = best[1]
+                labels[v] = b
+                members[a], members[b] = na[na != v], np.sort(np.r_[members[b], v])
+                version[a] += 1
+                version[b] += 1
+                moved = True
+        if not moved:
+            break
+
+
+def _rebalance(g: CellGraph, trial: np.ndarray, t: int, involved: set[int],
+               zone_of_part: np.ndarray, zone: Zone, settings: GridSettings,
+               seen: dict | None = None) -> bool:
+    """Re-split grid ``t`` (outside the band) with the neighbouring grid of its zone, not
+    yet ``involved``, whose best straight re-split crosses arterial roads least (then: the
+    most compact; ties: the lowest label) into two grids inside the band (``trial`` and
+    ``involved`` changed in place); False when no neighbour can. ``seen`` keeps the
+    re-splits of unions met before (the same union, the same re-split)."""
+    seen = {} if seen is None else seen
+    nt = np.flatnonzero(trial == t)
+    a, b = trial[g.ei], trial[g.ej]
+    near = sorted({int(q) for q in np.r_[b[a == t], a[b == t]]
+                   if q >= 0 and q not in involved and zone_of_part[q] == zone_of_part[t]})
+    best = None
+    for z in near:
+        union = np.r_[nt, np.flatnonzero(trial == z)]
+        key = union.tobytes()
+        if key not in seen:
+            found = best_resplit(g, union, zone.lo, zone.hi, settings.mid_households, -np.inf)
+            if found is not None:
+                side, other = found[0], np.setdiff1d(union, found[0])
+                found = (side, crossing_measure(g, side) + crossing_measure(g, other),
+                         _compactness(g, side) + _compactness(g, other))
+            seen[key] = found
+        if seen[key] is None:
+            continue
+        side, cross, shape = seen[key]
+        if best is None or (cross, -shape) < best[:2]:
+            best = (cross, -shape, z, union, side)
+    if best is None:
+        return False
+    z, union, side = best[2:]
+    trial[union] = z
+    trial[side] = t
+    involved.add(z)
+    return True

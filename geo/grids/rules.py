@@ -40,12 +40,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
-from scipy.sparse import csgraph
 
 from geo.grids.blocks import GRID_SIZE_M
 from geo.grids.float_union import unions_of
 from geo.grids.nearland import cells_near_homes
+from geo.grids.pieces import components
 
 #: Holes and pieces of a grid polygon smaller than this (m²) are slivers of snapping.
 SLIVER_M2 = 1.0
@@ -82,6 +81,12 @@ def band_feasible(total: int, band: tuple[int, int]) -> bool:
     return len(grid_count_range(total, band)) > 0
 
 
+def forced_crossing(face_totals: tuple[int, ...], band: tuple[int, int]) -> bool:
+    """Whether a grid whose homes lie in arterial faces of these totals may cross: it
+    joins faces and one of them cannot meet the band on its own (else it is avoidable)."""
+    return len(face_totals) > 1 and not all(band_feasible(int(t), band) for t in face_totals)
+
+
 def band_class(households, band: tuple[int, int]):
     """``below``, ``in`` or ``above`` the household band (a Series per grid, or one
     count): the band's classes, for the grid table, the map's colours and the tables."""
@@ -98,7 +103,6 @@ def flagged(grids: pd.DataFrame) -> pd.Series:
     lacks count as fine."""
     def column(name: str, fine: int) -> pd.Series:
         return grids.get(name, pd.Series(fine, index=grids.index)).astype(int)
-
     return ((column("in_band", 1) == 0) | (column("contiguous", 1) == 0)
             | (column("arterial_crossings", 0) > 0))
 
@@ -252,12 +256,6 @@ def straighten(shapes: list, homes: list[np.ndarray]) -> list:
 
 # --------------------------------------------------------------------------- graph
 
-def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Connected component label of each of ``n`` nodes joined by edges ``u``–``v``."""
-    graph = sparse.csr_array((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n, n))
-    return csgraph.connected_components(graph, directed=False)[1]
-
-
 def crossings(labels: np.ndarray, w: np.ndarray, ei: np.ndarray, ej: np.ndarray,
               arterial: np.ndarray) -> np.ndarray:
     """Arterial crossings of every label ``0…max``: the pieces its cells with households
@@ -267,8 +265,8 @@ def crossings(labels: np.ndarray, w: np.ndarray, ei: np.ndarray, ej: np.ndarray,
     keep = (labels[ei] == labels[ej]) & (labels[ei] >= 0) & ~arterial
     piece = components(n, ei[keep], ej[keep])
     homes = (labels >= 0) & (w > 0)
-    pairs = np.unique(np.column_stack([labels[homes], piece[homes]]), axis=0)
-    return np.maximum(np.bincount(pairs[:, 0], minlength=k) - 1, 0) if len(pairs) \
+    pairs = np.unique(labels[homes].astype(np.int64) * n + piece[homes])  # (label, piece)
+    return np.maximum(np.bincount(pairs // n, minlength=k) - 1, 0) if len(pairs) \
         else np.zeros(k, dtype=np.int64)
 
 
@@ -398,8 +396,8 @@ def grid_reasons(f: GridFacts, band: tuple[int, int]) -> list[Reason]:
         else:
             out.append(("grid.reason.above", {"households": f.households, "max": high}))
     if f.crossings:
-        small = min(f.face_totals) if f.face_totals else 0
-        if len(f.face_totals) > 1 and not band_feasible(small, band):
+        if forced_crossing(f.face_totals, band):
+            small = min(t for t in f.face_totals if not band_feasible(t, band))
             out.append(("grid.reason.arterial", {"households": small, "min": low, "max": high}))
         elif len(f.face_totals) > 1:
             out.append(("grid.reason.arterial_count", {"count": f.crossings}))

@@ -9,6 +9,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from geo.grids.blocks import GRID_SIZE_M
+from geo.grids.graph import project
 
 
 def _adjacency(geoms: np.ndarray) -> coo_array:
@@ -65,7 +66,7 @@ def best_split(geoms: np.ndarray, households: np.ndarray, faces: np.ndarray,
     candidates: list[np.ndarray] = []
     for k in range(angles):
         theta = np.pi * k / angles
-        along = centres @ np.array([np.cos(theta), np.sin(theta)])
+        along = project(centres, np.array([np.cos(theta), np.sin(theta)]))[:, 0]
         order = np.argsort(along, kind="stable")
         cum = np.cumsum(households[order])
         # every cut where both sides keep at least one household-bearing cell
@@ -76,7 +77,7 @@ def best_split(geoms: np.ndarray, households: np.ndarray, faces: np.ndarray,
                     mask[order[:c]] = True
                     candidates.append(mask)
     centre = centres.mean(axis=0)
-    for seed in np.argsort(-np.hypot(*(centres - centre).T))[:4]:
+    for seed in np.argsort(-np.hypot(*(centres - centre).T), kind="stable")[:4]:
         mask = np.zeros(n, dtype=bool)
         mask[seed] = True
         count = households[seed]

@@ -468,6 +468,7 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
 
     clock = time.perf_counter()
     combined = _combine(passes, inputs)
+    del passes  # joined into ``combined``: each pass's own tables are not needed again
     _number(combined, inputs.previous)
     cells = _cell_layer(combined)
     attrs = {p.grid_id: {"name": "", "locked": p.locked} for p in combined.parts}

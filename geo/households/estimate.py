@@ -65,7 +65,7 @@ def _disjoint_compounds(compounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Remove from each compound the parts covered by smaller compounds (nested 小区)."""
     if len(compounds) < 2:
         return compounds
-    out = compounds.assign(_area=compounds.area).sort_values("_area").reset_index(drop=True)
+    out = compounds.assign(_area=compounds.area).sort_values("_area", kind="stable").reset_index(drop=True)
     pairs = out.sindex.query(out.geometry, predicate="intersects")
     geoms = out.geometry.to_numpy().copy()
     for i, j in zip(*pairs):

@@ -12,7 +12,8 @@ import shapely
 
 from geo.crs import WGS84 as WGS84_CRS
 from geo.network import WalkNetwork
-from geo.snapping import build_segment_grid, snap_to_segments
+from geo.snapping import snap_to_segments
+from geo.walls.graph import edge_grid
 
 
 def assumed_access(net: WalkNetwork, polys: np.ndarray, edge_owner: np.ndarray,
@@ -94,8 +95,10 @@ def _access_frame(cols: dict, net: WalkNetwork, outside: np.ndarray,
     n = xy.shape[0]
     edge, along, offset = np.full(n, -1, dtype=np.int64), np.zeros(n), np.zeros(n)
     if n and outside.size:
-        geoms = net.edge_geometry[outside]
-        e, a, o = snap_to_segments(build_segment_grid(geoms), geoms, xy, max_snap_m)
+        mask = np.zeros(net.n_edges, dtype=bool)
+        mask[outside] = True
+        _, geoms, grid = edge_grid(net, mask)
+        e, a, o = snap_to_segments(grid, geoms, xy, max_snap_m)
         ok = e >= 0
         edge[ok], along[ok], offset[ok] = outside[e[ok]], a[ok], o[ok]
     frame = pd.DataFrame({"compound": np.asarray(cols["compound"], dtype=np.int64),

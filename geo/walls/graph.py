@@ -125,6 +125,19 @@ def _split_edges(network: WalkNetwork, edge: np.ndarray, at: np.ndarray) -> Walk
     return out
 
 
+def edge_grid(net: WalkNetwork, mask: np.ndarray, part: str = "outside"
+              ) -> tuple[np.ndarray, np.ndarray, object]:
+    """Ids, geometries and segment grid of the edges ``mask`` (``part``: ``outside`` or
+    ``inner``), kept on the cut network per set of edges: the access points, the assumed
+    gates and the snapping of homes and facilities share them, and so does a gate edit."""
+
+    def make() -> tuple[np.ndarray, np.ndarray, object]:
+        ids = np.flatnonzero(mask)
+        geoms = net.edge_geometry[ids]
+        return ids, geoms, build_segment_grid(geoms) if ids.size else None
+    return kept(net, (part, np.packbits(mask).tobytes()), make, entries=3)
+
+
 def gate_points(gates: gpd.GeoDataFrame | None, crs) -> np.ndarray:
     if gates is None or len(gates) == 0:
         return np.zeros((0, 2))
@@ -211,8 +224,8 @@ def access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_
         ids = outside
         if ids.size == 0:
             continue
-        geoms = net.edge_geometry[ids]
-        e, a, o = snap_to_segments(build_segment_grid(geoms), geoms, on, max_snap_m)
+        _, geoms, grid = edge_grid(net, edge_owner < 0)
+        e, a, o = snap_to_segments(grid, geoms, on, max_snap_m)
         ok = e >= 0
         ignored[kind] += int((~ok).sum())
         if kind == "mapped":

@@ -39,6 +39,7 @@ through open access points and is where a facility inside a compound starts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from hashlib import blake2b
 
 import geopandas as gpd
 import numpy as np
@@ -51,9 +52,9 @@ from geo.crs import require_projected
 from geo.kept import kept
 from geo.network import Snap, WalkNetwork
 from geo.settings import check_range
-from geo.snapping import build_segment_grid, snap_to_segments
+from geo.snapping import snap_to_segments
 from geo.walls.gates import assumed_access, ignored_why
-from geo.walls.graph import (access_points, close_access, compound_of, cut_network,
+from geo.walls.graph import (access_points, close_access, compound_of, cut_network, edge_grid,
                              enter_ends, gate_points, main_network_only,
                              on_minor_island, paths_lead_out, walled_graph, wgs84_to)
 
@@ -260,15 +261,10 @@ class Walls:
         return Snap(edge, along, offset), compound
 
     def _edges(self, part: str) -> tuple[np.ndarray, np.ndarray, object]:
-        """Ids, geometries and segment grid of the ``inner`` or ``outside`` edges (kept on
-        the cut network per set of edges: homes, facilities and a gate edit share them)."""
+        """Ids, geometries and segment grid of the ``inner`` or ``outside`` edges
+        (:func:`geo.walls.graph.edge_grid`)."""
         mask = self.edge_walled >= 0 if part == "inner" else self.edge_walled < 0
-
-        def make() -> tuple[np.ndarray, np.ndarray, object]:
-            ids = np.flatnonzero(mask)
-            geoms = self.network.edge_geometry[ids]
-            return ids, geoms, build_segment_grid(geoms) if ids.size else None
-        return kept(self.network, (part, np.packbits(mask).tobytes()), make)
+        return edge_grid(self.network, mask, part)
 
     def _snap_own(self, xy, compound, who, max_snap_m, edge, along, offset) -> None:
         ids = np.flatnonzero(self.edge_walled >= 0)
@@ -430,8 +426,10 @@ def build_walls(network: WalkNetwork, compounds: gpd.GeoDataFrame | None,
     known[access["compound"].to_numpy()] = True
     if settings.assume_gates:  # no known access point: one per side facing a street
         need = np.flatnonzero(~known & (status[walls_at] == "gated"))
-        assumed = assumed_access(net, polys, np.where(island, 0, edge_owner), need,
-                                 settings.assumed_street_m, max_snap_m)
+        key = ("assumed", blake2b(b"".join(shapely.to_wkb(polys))).digest(), need.tobytes(),
+               settings.assumed_street_m, max_snap_m, minor_island_share)  # an edit finds them
+        assumed = kept(net, key, lambda: assumed_access(net, polys, np.where(
+            island, 0, edge_owner), need, settings.assumed_street_m, max_snap_m)).copy()
         if len(assumed):
             attrs = dict(access.attrs)
             access = pd.concat([access, assumed], ignore_index=True)

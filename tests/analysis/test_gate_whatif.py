@@ -38,7 +38,6 @@ def test_opening_a_compound_changes_only_walks_of_that_compound_or_through_it(wa
     comps = index.walls.compounds
     gated = comps[comps["status"] == "gated"]
     assert len(gated)
-    changed_somewhere = False
     for _, row in gated.iterrows():  # each compound opened alone
         after = WallSettings(open_compounds=(str(row["compound_id"]),))
         frame, here = compound_what_if(index, area.network, area.compounds, None,
@@ -49,10 +48,30 @@ def test_opening_a_compound_changes_only_walks_of_that_compound_or_through_it(wa
         assert (frame["changed_here"] <= inside).all()
         # nobody's coverage falls when a wall is opened
         assert (frame["change"] >= -1e-12).all()
-        changed_somewhere |= bool(frame["changed_here"].max() > 0)
-    # where a wall made homes walk round (their own paths lead out elsewhere), opening it
-    # changes their walks
-    assert changed_somewhere
+
+
+def test_opening_a_compound_whose_gate_is_closed_changes_the_walks_inside(walled):
+    """Where a wall makes homes walk round (one of its two gates closed), opening it
+    changes their walks, and nobody's coverage falls."""
+    from pyproj import Transformer
+
+    area, index, walk = walled
+    access = index.walls.access
+    to_wgs84 = Transformer.from_crs(index.network.crs, "EPSG:4326", always_xy=True)
+    two = access.groupby("compound_id").filter(lambda part: len(part) >= 2)
+    assert len(two)
+    changed = 0
+    for cid, part in two.groupby("compound_id"):
+        gate = to_wgs84.transform(float(part["x"].iloc[0]), float(part["y"].iloc[0]))
+        before = WallSettings(closed_gates=(gate,))
+        after = replace(before, open_compounds=(str(cid),))
+        outline = index.walls.compounds.set_index("compound_id").geometry[cid]
+        frame, here = compound_what_if(index, area.network, area.compounds, None, before,
+                                       after, walk, index.services, outline=outline)
+        assert (frame["changed_here"] <= here["households_here"]).all()
+        assert (frame["change"] >= -1e-12).all()
+        changed += bool(frame["changed_here"].max() > 0)
+    assert changed == len(two["compound_id"].unique())
 
 
 def test_map_and_table_show_every_compound_with_its_households(walled):
