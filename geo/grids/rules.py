@@ -228,25 +228,35 @@ def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray,
 def straighten(shapes: list, homes: list[np.ndarray]) -> list:
     """One community's grid polygons with their shared boundaries straightened: a
     coverage simplification (each shared edge simplified once, for both grids, so no gap
-    or overlap appears; outer edges kept), unless a home would leave its grid, a grid
-    would break into more pieces, or the grids would stop tiling; then unchanged."""
+    or overlap appears; outer edges kept) by :data:`STRAIGHTEN_M`, or by half, a quarter
+    of it where a home would leave its grid, a grid would break into more pieces, or the
+    grids would stop tiling; unchanged where even that does."""
     if len(shapes) < 2:
         return shapes
+    for tolerance in (STRAIGHTEN_M, STRAIGHTEN_M / 2, STRAIGHTEN_M / 4):
+        out = _straightened(shapes, homes, tolerance)
+        if out is not None:
+            return out
+    return shapes
+
+
+def _straightened(shapes: list, homes: list[np.ndarray], tolerance: float) -> list | None:
+    """:func:`straighten` by one tolerance (``None``: it breaks a rule)."""
     arr = np.asarray(shapes, dtype=object)
     try:
-        out = shapely.coverage_simplify(arr, STRAIGHTEN_M, simplify_boundary=False)
+        out = shapely.coverage_simplify(arr, tolerance, simplify_boundary=False)
     except shapely.errors.GEOSException:
-        return shapes
+        return None
     if not shapely.is_valid(out).all() or shapely.is_empty(out).any():
-        return shapes
+        return None
     area = shapely.area(arr)
     if abs(shapely.area(shapely.union_all(out)) - area.sum()) > 1e-6 * max(area.sum(), 1.0):
-        return shapes  # an overlap appeared: not a coverage
+        return None  # an overlap appeared: not a coverage
     for before, after, xy in zip(arr, out, homes):
         if n_pieces(after) > n_pieces(before):
-            return shapes
+            return None
         if len(xy) and not shapely.covers(after, shapely.points(xy)).all():
-            return shapes
+            return None
     return list(out)
 
 
