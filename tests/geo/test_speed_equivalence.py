@@ -41,7 +41,8 @@ DEMO_DIGESTS = {
 #: the shared Beijing OSM sample (read when present), recorded as above
 BEIJING_DIGESTS = ("e8ce8e795b92c679", "60ec2dfaf8c635b8", "4fd72caf54caf00c", 165, 25)
 #: the benchmark's city (entrance-level units, derived communities), 30,000 households:
-#: (assignment, grid areas, units, grids, mean Polsby–Popper to 1e-6), from commit 1b45364 (areas and Polsby–Popper recorded again as above)
+#: (assignment, grid areas, units, grids, mean Polsby–Popper to 1e-6), from commit 1b45364
+#: (areas and Polsby–Popper recorded again as above)
 CITY_DIGESTS = {30_000: ("a8e06c7b0d7dc2a4", "1c052b25a579b1df", 1179, 120, 0.716362)}
 
 
