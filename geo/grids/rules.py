@@ -32,11 +32,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from itertools import groupby
 from dataclasses import dataclass
 from functools import cached_property
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -62,7 +60,7 @@ GRID_COLUMNS = ("grid_id", "community_id", "name", "locked", "households", "in_b
                 "polsby_popper", "contiguous", "arterial_crossings", "n_units",
                 "split_buildings", "near_home_share", "reason", "reason_key")
 
-from geo.grids.reasons import Reason, encode_reasons  # noqa: E402
+from geo.grids.reasons import Reason  # noqa: E402
 
 
 # --------------------------------------------------------------------------- band
@@ -230,27 +228,37 @@ def grid_polygon(cell_geoms: np.ndarray, homes_xy: np.ndarray,
 def straighten(shapes: list, homes: list[np.ndarray]) -> list:
     """One community's grid polygons with their shared boundaries straightened: a
     coverage simplification (each shared edge simplified once, for both grids, so no gap
-    or overlap appears; outer edges kept), unless a home would leave its grid, a grid
-    would break into more pieces, or the grids would stop tiling; then unchanged."""
+    or overlap appears; outer edges kept) by :data:`STRAIGHTEN_M`, or by half, a quarter
+    of it where a home would leave its grid, a grid would break into more pieces, or the
+    grids would stop tiling; unchanged where even that does."""
     if len(shapes) < 2:
         return shapes
+    for tolerance in (STRAIGHTEN_M, STRAIGHTEN_M / 2, STRAIGHTEN_M / 4):
+        out = _straightened(shapes, homes, tolerance)
+        if out is not None:
+            return out
+    return shapes
+
+
+def _straightened(shapes: list, homes: list[np.ndarray], tolerance: float) -> list | None:
+    """:func:`straighten` by one tolerance (``None``: it breaks a rule)."""
     arr = np.asarray(shapes, dtype=object)
     try:
-        out = shapely.coverage_simplify(arr, STRAIGHTEN_M, simplify_boundary=False)
+        out = shapely.coverage_simplify(arr, tolerance, simplify_boundary=False)
     except shapely.errors.GEOSException:
-        return shapes
+        return None
     if not shapely.is_valid(out).all() or shapely.is_empty(out).any():
-        return shapes
+        return None
     area = shapely.area(arr)
     if abs(shapely.area(shapely.union_all(out)) - area.sum()) > 1e-6 * max(area.sum(), 1.0):
-        return shapes  # an overlap appeared: not a coverage
+        return None  # an overlap appeared: not a coverage
     pieces = [np.bincount(at[shapely.area(p) > SLIVER_M2], minlength=len(arr))
               for p, at in (shapely.get_parts(a, return_index=True) for a in (arr, out))]
     if (pieces[1] > pieces[0]).any():
-        return shapes
+        return None
     at = np.repeat(np.arange(len(homes)), [len(xy) for xy in homes])
     if at.size and not shapely.covers(out[at], shapely.points(np.concatenate(homes))).all():
-        return shapes
+        return None
     return list(out)
 
 
@@ -419,74 +427,6 @@ def shared_buildings(part_of: Iterable, all_parts: Counter) -> int:
     stay in one grid was not split between grids and earns no note."""
     mine = Counter(p for p in part_of if p is not None)
     return sum(1 for p, n in mine.items() if n < all_parts.get(p, n))
-
-
-# --------------------------------------------------------------------------- the table
-
-def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
-               band: tuple[int, int], attrs: dict[str, dict], *, crs=None) -> gpd.GeoDataFrame:
-    """The grid table rows of ``grid_ids`` and of every other grid of their communities
-    (their shared boundaries are straightened together, :func:`straighten`), from their
-    cells; ids without cells are left out (they no longer exist). Sorted by id.
-
-    ``attrs`` maps a grid id to ``{"name": str, "locked": bool}`` (defaults: '' and
-    False)."""
-    grid_of_cell = pd.Series(grid_of_cell, dtype=object)
-    grid_of_cell = grid_of_cell.where(grid_of_cell.notna(), "").astype(str).to_numpy()
-    asked = {str(g) for g in grid_ids}
-    # shared boundaries are straightened per community: every grid of it is drawn again
-    places = set(cells.community[pd.Series(grid_of_cell).isin(asked).to_numpy()])
-    ids = sorted((asked | set(grid_of_cell[pd.Series(cells.community).isin(places).to_numpy()]))
-                 - {""})
-    code = pd.Series(np.arange(len(ids)), index=ids, dtype=np.int64)
-    labels = code.reindex(grid_of_cell).fillna(-1).to_numpy(dtype=np.int64, copy=True)
-    cross = crossings(labels, cells.households, cells.ei, cells.ej, cells.arterial)
-    has = labels >= 0
-    order = np.flatnonzero(has)[np.argsort(labels[has], kind="stable")]
-    bounds = np.searchsorted(labels[order], np.arange(len(ids) + 1))
-    grids = []  # [k, id, cells, homes mask, home points, shape, near share, community]
-    for k, gid in enumerate(ids):
-        idx = order[bounds[k]:bounds[k + 1]]
-        if idx.size == 0:
-            continue
-        homes = (cells.households[idx] > 0) & cells.unit[idx]
-        xy = cells.homes[idx][homes & np.isfinite(cells.homes[idx]).all(axis=1)]
-        shape, near = cells.polygon(idx, xy)
-        counts = Counter(cells.community[idx].tolist())  # the most cells; ties: the first id
-        community = str(min(counts, key=lambda c: (-counts[c], c)))
-        grids.append([k, gid, idx, homes, xy, shape, near, community])
-    for _, members in groupby(sorted(grids, key=lambda g: g[7]), key=lambda g: g[7]):
-        members = list(members)
-        for g, shape in zip(members, straighten([g[5] for g in members], [g[4] for g in members])):
-            g[5] = shape
-    rows, shapes = [], []
-    all_parts = Counter(p for p in cells.part_of if p is not None)
-    for k, gid, idx, homes, xy, shape, near, community in grids:
-        households = int(cells.households[idx].sum())
-        a = attrs.get(gid) or {}
-        locked = bool(a.get("locked", False))
-        splits = shared_buildings(cells.part_of[idx], all_parts)
-        facts = GridFacts(
-            households=households, locked=locked, pieces=n_pieces(shape),
-            crossings=int(cross[k]) if k < len(cross) else 0, split_buildings=splits,
-            near_home_share=round(near, 3),
-            community_total=int(cells.community_total.get(community, households)),
-            piece_totals=tuple(int(cells.piece_total[p]) for p in sorted({*cells.piece[idx][homes]})),
-            face_totals=tuple(int(cells.face_total[f]) for f in sorted({*cells.face[idx][homes]})))
-        reasons = grid_reasons(facts, band)
-        rows.append({
-            "grid_id": gid, "community_id": community, "name": str(a.get("name") or ""),
-            "locked": int(locked), "households": households,
-            "in_band": int(band_class(households, band) == "in"),
-            "polsby_popper": round(float(polsby_popper(np.array([shape]))[0]), 4),
-            "contiguous": int(facts.pieces == 1), "arterial_crossings": facts.crossings,
-            "n_units": int(homes.sum()), "split_buildings": splits,
-            "near_home_share": facts.near_home_share, "reason": encode_reasons(reasons),
-            "reason_key": ";".join(key for key, _ in reasons)})
-        shapes.append(shape)
-    frame = pd.DataFrame(rows, columns=list(GRID_COLUMNS))
-    return gpd.GeoDataFrame(frame, geometry=np.asarray(shapes, dtype=object) if shapes else [],
-                            crs=crs)
 
 
 def attrs_of(grids: pd.DataFrame) -> dict[str, dict]:

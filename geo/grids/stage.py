@@ -43,11 +43,12 @@ from geo.grids.blocks import cell_adjacency, locate_in_blocks, street_blocks, te
 from geo.grids.communities import assign_communities, validate_communities
 from geo.grids.drawing import draw_ahead
 from geo.grids.graph import KIND_CODE, CellGraph
+from geo.grids.grid_table import grid_table
 from geo.grids.improvement import ImproveStats
 from geo.grids.numbering import NewGrid, grid_ids
 from geo.grids.parallel import ordered
 from geo.grids.partition import partition, ready, warm_up_soon
-from geo.grids.rules import CellTable, community_feasible, grid_table
+from geo.grids.rules import CellTable, community_feasible
 from geo.grids.settings import GridSettings
 from geo.grids.summary import Outcome, communities_table, grid_report
 from geo.grids.units import UnitSplit, check_units, piece_source, split_large_units
@@ -212,8 +213,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     sub_pos = np.full(len(blocks), -1)
     sub_pos[sub_blocks.index.to_numpy()] = np.arange(len(sub_blocks))
     part_max = max((high - low) // 2, math.ceil(low / 8), 1) if fine else None
-    pieces, splits = split_large_units(units, band=settings.band,
-                                       part_max=part_max)
+    pieces, splits = split_large_units(units, band=settings.band, part_max=part_max)
     src = piece_source(pieces, units)  # parts inherit their unit's block and lock
     clock = time.perf_counter()
     warm_up_soon(len(pieces))  # the partition's compiled loops load while the cells are built

@@ -24,7 +24,8 @@ import shapely
 from geo.crs import require_projected
 from geo.errors import InputError
 from geo.grids.blocks import GRID_SIZE_M, cell_adjacency, polygonal, strips
-from geo.grids.rules import GRID_COLUMNS, CellTable, attrs_of, grid_table
+from geo.grids.grid_table import grid_table
+from geo.grids.rules import GRID_COLUMNS, CellTable, attrs_of
 
 
 @dataclass(frozen=True, eq=False)

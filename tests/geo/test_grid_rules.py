@@ -186,3 +186,27 @@ def test_straightened_boundaries_keep_the_tiling_and_every_home():
     for g, s in zip((0, 1), out):
         assert shapely.covers(s, shapely.points(homes[grid == g])).all()
         assert n_pieces(s) == 1
+
+
+def test_a_home_near_a_long_step_straightens_less_rather_than_not_at_all():
+    """Straightening by the full tolerance would cut off one home's corner; the boundary is
+    then straightened by half of it (the short steps go, the long one stays), not left as
+    it was (once, one such home kept a whole community's staircases)."""
+    from geo.grids.rules import STRAIGHTEN_M, straighten
+
+    stair, x = [(0.0, 0.0)], 0.0
+    for step in (10, 10, 10, 40, 10, 10, 10):  # short steps, one long
+        stair += [(x + step, x), (x + step, x + step)]
+        x += step
+    above = shapely.Polygon(stair + [(x, x + 60), (-60, x + 60), (-60, 0)])
+    below = shapely.Polygon(stair[::-1] + [(0, -60), (x + 60, -60), (x + 60, x)])
+    home = np.array([[15.0, 7.0]])  # in the corner of the first short steps, below
+    shapes = [above, below]
+    full = shapely.coverage_simplify(np.array(shapes, dtype=object), STRAIGHTEN_M,
+                                     simplify_boundary=False)
+    assert not full[1].covers(shapely.Point(15.0, 7.0))  # the full tolerance loses it
+    out = straighten(shapes, [np.zeros((0, 2)), home])
+    assert out[1].covers(shapely.Point(15.0, 7.0))
+    assert len(shapely.get_coordinates(out[1])) < len(shapely.get_coordinates(below))
+    assert shapely.union_all(out).area == pytest.approx(above.area + below.area, abs=1e-6)
+    assert sum(s.area for s in out) == pytest.approx(above.area + below.area, abs=1e-6)
