@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from analysis.reach.plain import inputs_key, kept_plain_index
+from analysis.reach.plain import PlainInputs, kept_plain_index
 from analysis.reach.report import ids_text, input_report
 from analysis.settings import WalkSettings
 from geo.catalogue import load_catalogue
@@ -250,8 +250,8 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         # walls off is the plain street model on the same (cut) network; with walls, the
         # same model is kept beside the walled one: no walk is shorter than it
         # (kept on the cut network per inputs: a gate edit finds it, :mod:`.plain`)
-        key = inputs_key(hh_xy, weight, households, facilities, max_snap_m, services,
-                         minor_island_share, boundary, str(households.crs))
+        key = PlainInputs(hh_xy, weight, households.index, facilities, max_snap_m, services,
+                          minor_island_share, boundary, str(households.crs))
         plain = kept_plain_index(network, key, lambda: prepare_reach(
             network, households, facilities, max_snap_m=max_snap_m, boundary=boundary,
             services=services, minor_island_share=minor_island_share))
