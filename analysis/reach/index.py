@@ -260,17 +260,15 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     hh_snap, hh_moved, hh_comp = snap_points(network, walls, hh_xy, max_snap_m,
                                               minor_island_share)
 
-    fac = pd.DataFrame({
-        "facility_id": (facilities["facility_id"].astype(str).to_numpy()
-                        if "facility_id" in facilities.columns
-                        else np.array([f"F{k:05d}" for k in range(len(facilities))], dtype=object)),
-        "service": facilities["service"].astype(str).to_numpy(),
-    })
+    fac_id = (facilities["facility_id"].astype(str).to_numpy()
+              if "facility_id" in facilities.columns
+              else np.array([f"F{k:05d}" for k in range(len(facilities))], dtype=object))
+    service = facilities["service"].astype(str).to_numpy()
     fxy = _xy(facilities)
     # notes name facilities by name and place (with walls: the labels of the plain index)
-    fac["label"] = facility_labels(facilities) if plain is None else plain.facilities["label"].to_numpy()
-    fac["x"], fac["y"] = fxy[:, 0], fxy[:, 1]
-    known = fac["service"].isin(services).to_numpy()
+    label = facility_labels(facilities) if plain is None else plain.facilities["label"].to_numpy()
+    wanted = set(services)
+    known = np.fromiter((s in wanted for s in service), dtype=bool, count=service.size)
     f_snap, f_moved, f_comp = snap_points(network, walls, fxy, max_snap_m, minor_island_share)
     walled = None
     if walls is not None:
@@ -281,12 +279,13 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         walled = WalledHomes(compound=hh_comp, snap=hh_snap, gate_home=g_home, gate_access=g_acc,
                              gate_m=g_m, facility_compound=f_comp, straight=straight)
         hh_snap = _gate_snap(hh_snap, walls, hh_comp, g_home, g_acc, g_m)
-    fac["edge"] = f_snap.edge
-    fac["along_m"] = f_snap.along_m
-    fac["offset_m"] = f_snap.offset_m
-    fac["compound"] = f_comp
-    fac["status"] = np.where(~known, "unknown_service",
-                             np.where((f_snap.edge >= 0) | (f_comp >= 0), "ok", "off_network"))
+    # the frame made at once (each column set on its own costs a pandas copy and checks)
+    fac = pd.DataFrame({
+        "facility_id": fac_id, "service": service, "label": label, "x": fxy[:, 0],
+        "y": fxy[:, 1], "edge": f_snap.edge, "along_m": f_snap.along_m,
+        "offset_m": f_snap.offset_m, "compound": f_comp,
+        "status": np.where(~known, "unknown_service",
+                           np.where((f_snap.edge >= 0) | (f_comp >= 0), "ok", "off_network"))})
     usable = fac["status"].to_numpy() == "ok"
     exit_node = None
     if walls is None:
@@ -441,7 +440,7 @@ def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndar
             tgt.append(ex[ok])
             w.append(weight[ok])
         comp = fac["compound"].to_numpy()[rows]
-        xy = fac[["x", "y"]].to_numpy()[rows]
+        xy = np.column_stack([fac["x"].to_numpy(dtype=float), fac["y"].to_numpy(dtype=float)])[rows]
         f, a, m = walls.gate_pairs(xy, comp, fac["edge"].to_numpy()[rows], minor_share)
         src.append(f)
         tgt.append(walls.access["node"].to_numpy().astype(np.int64)[a])

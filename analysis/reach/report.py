@@ -45,23 +45,27 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
         },
         "facilities": {},
     }
-    unknown = fac["status"] == "unknown_service"
+    # (the columns as arrays once: pandas' own selections cost more than the checks here)
+    status = fac["status"].to_numpy(dtype=object)
+    service_of = fac["service"].to_numpy(dtype=object)
+    fac_labels = fac["label"].to_numpy()
+    unknown = status == "unknown_service"
     report["unknown_service_facilities"] = {
         "count": int(unknown.sum()),
-        "services": sorted(set(fac.loc[unknown, "service"])),
-        "ids": ids_text(fac.loc[unknown, "label"]),
+        "services": sorted(set(service_of[unknown])),
+        "ids": ids_text(fac_labels[unknown]),
     }
-    xy = fac[["x", "y"]].to_numpy()
+    xy = np.column_stack([fac["x"].to_numpy(dtype=float), fac["y"].to_numpy(dtype=float)])
     outside = np.zeros(len(fac), dtype=bool)
     if boundary is not None and len(fac):
         outside = ~shapely.intersects_xy(boundary, xy[:, 0], xy[:, 1])
     fac_comp = np.full(len(fac), -1)
-    ok = fac["edge"].to_numpy() >= 0
-    fac_comp[ok] = labels[network.edge_u[fac["edge"].to_numpy()[ok]]]
-    service_of = fac["service"].to_numpy(dtype=object)
-    labels = fac["label"].to_numpy()
-    off_network = (fac["status"] == "off_network").to_numpy()
-    id_repeated = pd.Series(fac["facility_id"].to_numpy()).duplicated(keep=False).to_numpy()
+    edge = fac["edge"].to_numpy()
+    ok = edge >= 0
+    fac_comp[ok] = labels[network.edge_u[edge[ok]]]
+    labels = fac_labels
+    off_network = status == "off_network"
+    id_repeated = _repeated(fac["facility_id"].to_numpy(dtype=object))
     for service in services:
         mine = service_of == service
         off = mine & off_network
@@ -88,6 +92,17 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
                 weight[on & ~np.isin(hh_comp, served)].sum()) if used.any() else 0,
         }
     return report
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """Whether each value occurs more than once (pandas' ``duplicated(keep=False)``)."""
+    if values.size == 0:
+        return np.zeros(0, dtype=bool)
+    try:
+        _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    except TypeError:  # values that do not sort together
+        return pd.Series(values).duplicated(keep=False).to_numpy()
+    return counts[inverse] > 1
 
 
 
