@@ -105,7 +105,8 @@ def _access_frame(cols: dict, net: WalkNetwork, outside: np.ndarray,
                           "x": xy[:, 0], "y": xy[:, 1], "origin": "assumed",
                           "node": np.full(n, -1, dtype=np.int64), "edge": edge,
                           "along_m": along, "offset_m": offset})
-    return frame[frame["edge"] >= 0].reset_index(drop=True)
+    ok = edge >= 0  # (a frame's selection costs more than the check when nothing goes)
+    return frame if ok.all() else frame[ok].reset_index(drop=True)
 
 
 def ignored_why(why: list, cands: gpd.GeoDataFrame, status: np.ndarray,
