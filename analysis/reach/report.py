@@ -66,13 +66,24 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
     labels = fac_labels
     off_network = status == "off_network"
     id_repeated = _repeated(fac["facility_id"].to_numpy(dtype=object))
+    # facilities this close to one of the same service: one tree for all services (the
+    # same pairs as a tree per service; with a point not on the map, a tree per service
+    # as before)
+    close = None
+    if len(fac) > 1 and np.isfinite(xy).all():
+        close = cKDTree(xy).query_pairs(DUPLICATE_M, output_type="ndarray")
+        close = close[service_of[close[:, 0]] == service_of[close[:, 1]]]
+    # households' pieces of network, a table per service of the pieces it serves
+    served_at = np.zeros(int(network.components.max(initial=-1)) + 2, dtype=bool)
     for service in services:
         mine = service_of == service
         off = mine & off_network
         dup_id = mine & id_repeated
         dup_xy = np.zeros(len(fac), dtype=bool)
         rows = np.flatnonzero(mine)
-        if rows.size > 1:
+        if close is not None:
+            dup_xy[close[service_of[close[:, 0]] == service].ravel()] = True
+        elif rows.size > 1:
             pairs = cKDTree(xy[rows]).query_pairs(DUPLICATE_M, output_type="ndarray")
             dup_xy[rows[pairs.ravel()]] = True
         island = mine & ok & (fac_comp > 0)
@@ -89,9 +100,18 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
             "duplicate_ids": ids_text(labels[dup_id | dup_xy]),
             "on_islands": int(island.sum()), "on_island_ids": ids_text(labels[island]),
             "households_on_islands_without": int(
-                weight[on & ~np.isin(hh_comp, served)].sum()) if used.any() else 0,
+                weight[on & ~_served(served_at, served, hh_comp)].sum()) if used.any() else 0,
         }
     return report
+
+
+def _served(table: np.ndarray, served: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """``np.isin(pieces, served)`` for pieces -1 (none) and up, through ``table`` (one
+    flag per piece, left cleared)."""
+    table[served + 1] = True
+    out = table[pieces + 1]
+    table[served + 1] = False
+    return out
 
 
 def _repeated(values: np.ndarray) -> np.ndarray:
