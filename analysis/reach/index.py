@@ -279,14 +279,9 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         walled = WalledHomes(compound=hh_comp, snap=hh_snap, gate_home=g_home, gate_access=g_acc,
                              gate_m=g_m, facility_compound=f_comp, straight=straight)
         hh_snap = _gate_snap(hh_snap, walls, hh_comp, g_home, g_acc, g_m)
-    # the frame made at once (each column set on its own costs a pandas copy and checks)
-    fac = pd.DataFrame({
-        "facility_id": fac_id, "service": service, "label": label, "x": fxy[:, 0],
-        "y": fxy[:, 1], "edge": f_snap.edge, "along_m": f_snap.along_m,
-        "offset_m": f_snap.offset_m, "compound": f_comp,
-        "status": np.where(~known, "unknown_service",
-                           np.where((f_snap.edge >= 0) | (f_comp >= 0), "ok", "off_network"))})
-    usable = fac["status"].to_numpy() == "ok"
+    status = np.where(~known, "unknown_service",
+                      np.where((f_snap.edge >= 0) | (f_comp >= 0), "ok", "off_network"))
+    usable = status == "ok"
     exit_node = None
     if walls is None:
         base = network.graph
@@ -296,16 +291,21 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         # compounds holding a usable facility.
         leaving = f_comp[usable & walls.walled(f_comp)]
         base, exit_node = walls.graph(leaving)
-    node = np.full(len(fac), -1, dtype=np.int64)
+    node = np.full(len(status), -1, dtype=np.int64)
     node[usable] = base.shape[0] + np.arange(int(usable.sum()))
-    fac["node"] = node
+    # the frame made at once (each column set on its own costs a pandas copy and checks)
+    fac = pd.DataFrame({
+        "facility_id": fac_id, "service": service, "label": label, "x": fxy[:, 0],
+        "y": fxy[:, 1], "edge": f_snap.edge, "along_m": f_snap.along_m,
+        "offset_m": f_snap.offset_m, "compound": f_comp, "status": status, "node": node})
     graph = augment_graph(base, int(usable.sum()),
                      *_facility_arcs(network, walls, exit_node, fac, usable, minor_island_share))
 
     report = input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
     report["moved_off_islands"] = {
         "units": int(hh_moved.sum()), "households": int(weight[hh_moved].sum()),
-        "facilities": int(f_moved.sum()), "facility_ids": ids_text(fac["label"][f_moved]),
+        "facilities": int(f_moved.sum()),
+        "facility_ids": ids_text(fac["label"].to_numpy()[f_moved]),
         "minor_island_share": float(minor_island_share)}
     return ReachIndex(
         network=network, household_index=households.index.copy(), household_xy=hh_xy,

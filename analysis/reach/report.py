@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -115,14 +117,13 @@ def _served(table: np.ndarray, served: np.ndarray, pieces: np.ndarray) -> np.nda
 
 
 def _repeated(values: np.ndarray) -> np.ndarray:
-    """Whether each value occurs more than once (pandas' ``duplicated(keep=False)``)."""
-    if values.size == 0:
-        return np.zeros(0, dtype=bool)
-    try:
-        _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    except TypeError:  # values that do not sort together
-        return pd.Series(values).duplicated(keep=False).to_numpy()
-    return counts[inverse] > 1
+    """Whether each value occurs more than once (pandas' ``duplicated(keep=False)``; text
+    ids counted in a dict, several times quicker on a few hundred facilities)."""
+    items = values.tolist()
+    if not all(type(v) is str for v in items):
+        return pd.Series(values, dtype=object).duplicated(keep=False).to_numpy()
+    counts = Counter(items)
+    return np.fromiter((counts[v] > 1 for v in items), dtype=bool, count=len(items))
 
 
 

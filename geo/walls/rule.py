@@ -332,7 +332,7 @@ class Walls:
         point = np.repeat(who, count)
         k = np.arange(point.size) - np.repeat(np.cumsum(count) - count, count)
         gate = order[np.repeat(start[c], count) + k]
-        axy = acc[["x", "y"]].to_numpy()
+        axy = np.column_stack([acc["x"].to_numpy(dtype=float), acc["y"].to_numpy(dtype=float)])
         cost = np.hypot(*(xy[point] - axy[gate]).T) * self.inner_detour
         return point, gate, cost
 
