@@ -18,10 +18,11 @@ Run from the repository root::
    so where the plain answer has to be made too it cannot cost less than the plain run
    plus the walls' own work. On this district that work is mostly fixed costs, not
    search (13 searches take 1.8 ms on the 1.4k-node plain graph, 2.2 ms on the 2.3k-node
-   walled one): cold, building the walls alone costs about as much as the whole plain
-   run (19 vs 18.5 ms CPU), a floor of 2.0x with the walled index and minutes free;
-   after a speed change the walled minutes (about 5 ms) cost more than the plain ones
-   (about 4 ms). The answer without walls is kept per inputs and walking settings
+   walled one): cold, building the walls alone costs more than the whole plain run
+   (about 16 vs 12 ms CPU; the plain half of the walled run is another 7.5 ms snapping
+   on the cut network and 4 ms of minutes), a floor above 2x with the walled index and
+   minutes free; after a speed change the walled minutes (about 5 ms) cost more than the
+   plain ones (about 4 ms). The answer without walls is kept per inputs and walking settings
    (:mod:`analysis.reach.plain`), so ``warm`` and ``gate_edit`` make it once.
 2. ``beijing``: the real OpenStreetMap sample ``../shared/data/beijing_xueqing.osm``
    through the whole pipeline; how many households' minutes change with walls and by how

@@ -28,6 +28,8 @@ BLOCKS = (2, 3, 6)
 BLOCK_PAIRS = 100_000
 #: Most cells in a grid (the cell grows for very large areas).
 MAX_CELLS = 4_000_000
+#: Registrations from which a grid's sort runs in a thread beside the rest of the build.
+THREADED_SORT = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,12 +79,14 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
         keys, piece = fast_snap.cell_keys.get()(lo, hi, n_rows)
     else:
         keys, piece = _cell_keys(lo, hi, n_rows)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # a stable sort: which of two segments exactly as near a point is taken follows
-        # this order, so it must not depend on the machine (numpy's default sort orders
-        # equal keys differently with AVX-512, AVX2 or neither). It releases the GIL:
-        # meanwhile the rest is made here (and, compiled, the snapping loops loaded)
-        sorting = pool.submit(np.argsort, keys, kind="stable")
+    # a stable sort: which of two segments exactly as near a point is taken follows this
+    # order, so it must not depend on the machine (numpy's default sort orders equal keys
+    # differently with AVX-512, AVX2 or neither). It releases the GIL: on a large grid it
+    # runs in a thread while the rest is made here (and, compiled, the snapping loops
+    # loaded); a small one sorts in less time than a thread takes to start
+    pool = ThreadPoolExecutor(max_workers=1) if keys.size >= THREADED_SORT else None
+    sorting = pool.submit(np.argsort, keys, kind="stable") if pool is not None else None
+    try:
         # a segment may sit twice in one cell (two of its pieces): a repeated candidate
         cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_cols * n_rows))])
         reg = seg_of_piece[piece]
@@ -90,7 +94,10 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
         vec_x, vec_y, len2 = vec[:, 0].copy(), vec[:, 1].copy(), seg_len ** 2
         if compiled:
             fast_snap.warm()
-        order = sorting.result()
+        order = np.argsort(keys, kind="stable") if sorting is None else sorting.result()
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return SegmentGrid(cell_m=float(cell_m), origin=origin, n_cols=n_cols, n_rows=n_rows,
                        cell_start=cell_start, reg_seg=reg[order], start_x=start_x,
                        start_y=start_y, vec_x=vec_x, vec_y=vec_y, len2=len2,

@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from analysis.reach.plain import inputs_key, kept_plain_index
+from analysis.reach.plain import PlainInputs, kept_plain_index
 from analysis.reach.report import ids_text, input_report
 from analysis.settings import WalkSettings
 from geo.catalogue import load_catalogue
@@ -250,8 +250,8 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         # walls off is the plain street model on the same (cut) network; with walls, the
         # same model is kept beside the walled one: no walk is shorter than it
         # (kept on the cut network per inputs: a gate edit finds it, :mod:`.plain`)
-        key = inputs_key(hh_xy, weight, households, facilities, max_snap_m, services,
-                         minor_island_share, boundary, str(households.crs))
+        key = PlainInputs(hh_xy, weight, households.index, facilities, max_snap_m, services,
+                          minor_island_share, boundary, str(households.crs))
         plain = kept_plain_index(network, key, lambda: prepare_reach(
             network, households, facilities, max_snap_m=max_snap_m, boundary=boundary,
             services=services, minor_island_share=minor_island_share))
@@ -260,17 +260,15 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     hh_snap, hh_moved, hh_comp = snap_points(network, walls, hh_xy, max_snap_m,
                                               minor_island_share)
 
-    fac = pd.DataFrame({
-        "facility_id": (facilities["facility_id"].astype(str).to_numpy()
-                        if "facility_id" in facilities.columns
-                        else np.array([f"F{k:05d}" for k in range(len(facilities))], dtype=object)),
-        "service": facilities["service"].astype(str).to_numpy(),
-    })
+    fac_id = (facilities["facility_id"].astype(str).to_numpy()
+              if "facility_id" in facilities.columns
+              else np.array([f"F{k:05d}" for k in range(len(facilities))], dtype=object))
+    service = facilities["service"].astype(str).to_numpy()
     fxy = _xy(facilities)
     # notes name facilities by name and place (with walls: the labels of the plain index)
-    fac["label"] = facility_labels(facilities) if plain is None else plain.facilities["label"].to_numpy()
-    fac["x"], fac["y"] = fxy[:, 0], fxy[:, 1]
-    known = fac["service"].isin(services).to_numpy()
+    label = facility_labels(facilities) if plain is None else plain.facilities["label"].to_numpy()
+    wanted = set(services)
+    known = np.fromiter((s in wanted for s in service), dtype=bool, count=service.size)
     f_snap, f_moved, f_comp = snap_points(network, walls, fxy, max_snap_m, minor_island_share)
     walled = None
     if walls is not None:
@@ -281,13 +279,9 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         walled = WalledHomes(compound=hh_comp, snap=hh_snap, gate_home=g_home, gate_access=g_acc,
                              gate_m=g_m, facility_compound=f_comp, straight=straight)
         hh_snap = _gate_snap(hh_snap, walls, hh_comp, g_home, g_acc, g_m)
-    fac["edge"] = f_snap.edge
-    fac["along_m"] = f_snap.along_m
-    fac["offset_m"] = f_snap.offset_m
-    fac["compound"] = f_comp
-    fac["status"] = np.where(~known, "unknown_service",
-                             np.where((f_snap.edge >= 0) | (f_comp >= 0), "ok", "off_network"))
-    usable = fac["status"].to_numpy() == "ok"
+    status = np.where(~known, "unknown_service",
+                      np.where((f_snap.edge >= 0) | (f_comp >= 0), "ok", "off_network"))
+    usable = status == "ok"
     exit_node = None
     if walls is None:
         base = network.graph
@@ -297,16 +291,21 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
         # compounds holding a usable facility.
         leaving = f_comp[usable & walls.walled(f_comp)]
         base, exit_node = walls.graph(leaving)
-    node = np.full(len(fac), -1, dtype=np.int64)
+    node = np.full(len(status), -1, dtype=np.int64)
     node[usable] = base.shape[0] + np.arange(int(usable.sum()))
-    fac["node"] = node
+    # the frame made at once (each column set on its own costs a pandas copy and checks)
+    fac = pd.DataFrame({
+        "facility_id": fac_id, "service": service, "label": label, "x": fxy[:, 0],
+        "y": fxy[:, 1], "edge": f_snap.edge, "along_m": f_snap.along_m,
+        "offset_m": f_snap.offset_m, "compound": f_comp, "status": status, "node": node})
     graph = augment_graph(base, int(usable.sum()),
                      *_facility_arcs(network, walls, exit_node, fac, usable, minor_island_share))
 
     report = input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
     report["moved_off_islands"] = {
         "units": int(hh_moved.sum()), "households": int(weight[hh_moved].sum()),
-        "facilities": int(f_moved.sum()), "facility_ids": ids_text(fac["label"][f_moved]),
+        "facilities": int(f_moved.sum()),
+        "facility_ids": ids_text(fac["label"].to_numpy()[f_moved]),
         "minor_island_share": float(minor_island_share)}
     return ReachIndex(
         network=network, household_index=households.index.copy(), household_xy=hh_xy,
@@ -441,7 +440,7 @@ def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndar
             tgt.append(ex[ok])
             w.append(weight[ok])
         comp = fac["compound"].to_numpy()[rows]
-        xy = fac[["x", "y"]].to_numpy()[rows]
+        xy = np.column_stack([fac["x"].to_numpy(dtype=float), fac["y"].to_numpy(dtype=float)])[rows]
         f, a, m = walls.gate_pairs(xy, comp, fac["edge"].to_numpy()[rows], minor_share)
         src.append(f)
         tgt.append(walls.access["node"].to_numpy().astype(np.int64)[a])

@@ -66,7 +66,8 @@ def _column(index: ReachIndex, name: str) -> np.ndarray:
     walls' access nodes) as an array, taken once per index and kept: a frame's column
     costs far more than the arithmetic done with it per service."""
     return kept(index, ("column", name), lambda: (
-        index.facilities[["x", "y"]].to_numpy() if name == "xy" else
+        np.column_stack([index.facilities["x"].to_numpy(dtype=float),
+                         index.facilities["y"].to_numpy(dtype=float)]) if name == "xy" else
         index.walls.access["node"].to_numpy().astype(np.int64) if name == "access_node"
         else index.facilities[name].to_numpy()), entries=8)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -45,30 +47,45 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
         },
         "facilities": {},
     }
-    unknown = fac["status"] == "unknown_service"
+    # (the columns as arrays once: pandas' own selections cost more than the checks here)
+    status = fac["status"].to_numpy(dtype=object)
+    service_of = fac["service"].to_numpy(dtype=object)
+    fac_labels = fac["label"].to_numpy()
+    unknown = status == "unknown_service"
     report["unknown_service_facilities"] = {
         "count": int(unknown.sum()),
-        "services": sorted(set(fac.loc[unknown, "service"])),
-        "ids": ids_text(fac.loc[unknown, "label"]),
+        "services": sorted(set(service_of[unknown])),
+        "ids": ids_text(fac_labels[unknown]),
     }
-    xy = fac[["x", "y"]].to_numpy()
+    xy = np.column_stack([fac["x"].to_numpy(dtype=float), fac["y"].to_numpy(dtype=float)])
     outside = np.zeros(len(fac), dtype=bool)
     if boundary is not None and len(fac):
         outside = ~shapely.intersects_xy(boundary, xy[:, 0], xy[:, 1])
     fac_comp = np.full(len(fac), -1)
-    ok = fac["edge"].to_numpy() >= 0
-    fac_comp[ok] = labels[network.edge_u[fac["edge"].to_numpy()[ok]]]
-    service_of = fac["service"].to_numpy(dtype=object)
-    labels = fac["label"].to_numpy()
-    off_network = (fac["status"] == "off_network").to_numpy()
-    id_repeated = pd.Series(fac["facility_id"].to_numpy()).duplicated(keep=False).to_numpy()
+    edge = fac["edge"].to_numpy()
+    ok = edge >= 0
+    fac_comp[ok] = labels[network.edge_u[edge[ok]]]
+    labels = fac_labels
+    off_network = status == "off_network"
+    id_repeated = _repeated(fac["facility_id"].to_numpy(dtype=object))
+    # facilities this close to one of the same service: one tree for all services (the
+    # same pairs as a tree per service; with a point not on the map, a tree per service
+    # as before)
+    close = None
+    if len(fac) > 1 and np.isfinite(xy).all():
+        close = cKDTree(xy).query_pairs(DUPLICATE_M, output_type="ndarray")
+        close = close[service_of[close[:, 0]] == service_of[close[:, 1]]]
+    # households' pieces of network, a table per service of the pieces it serves
+    served_at = np.zeros(int(network.components.max(initial=-1)) + 2, dtype=bool)
     for service in services:
         mine = service_of == service
         off = mine & off_network
         dup_id = mine & id_repeated
         dup_xy = np.zeros(len(fac), dtype=bool)
         rows = np.flatnonzero(mine)
-        if rows.size > 1:
+        if close is not None:
+            dup_xy[close[service_of[close[:, 0]] == service].ravel()] = True
+        elif rows.size > 1:
             pairs = cKDTree(xy[rows]).query_pairs(DUPLICATE_M, output_type="ndarray")
             dup_xy[rows[pairs.ravel()]] = True
         island = mine & ok & (fac_comp > 0)
@@ -85,9 +102,28 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
             "duplicate_ids": ids_text(labels[dup_id | dup_xy]),
             "on_islands": int(island.sum()), "on_island_ids": ids_text(labels[island]),
             "households_on_islands_without": int(
-                weight[on & ~np.isin(hh_comp, served)].sum()) if used.any() else 0,
+                weight[on & ~_served(served_at, served, hh_comp)].sum()) if used.any() else 0,
         }
     return report
+
+
+def _served(table: np.ndarray, served: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """``np.isin(pieces, served)`` for pieces -1 (none) and up, through ``table`` (one
+    flag per piece, left cleared)."""
+    table[served + 1] = True
+    out = table[pieces + 1]
+    table[served + 1] = False
+    return out
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """Whether each value occurs more than once (pandas' ``duplicated(keep=False)``; text
+    ids counted in a dict, several times quicker on a few hundred facilities)."""
+    items = values.tolist()
+    if not all(type(v) is str for v in items):
+        return pd.Series(values, dtype=object).duplicated(keep=False).to_numpy()
+    counts = Counter(items)
+    return np.fromiter((counts[v] > 1 for v in items), dtype=bool, count=len(items))
 
 
 

@@ -104,7 +104,9 @@ def _split_edges(network: WalkNetwork, edge: np.ndarray, at: np.ndarray) -> Walk
     start_n = np.where(j == 0, network.edge_u[piece_edge], cut_id[prev])
     end_n = np.where(last, network.edge_v[piece_edge], cut_id[nxt])
     pieces = substrings(geoms[piece_edge], start_m, end_m)
-    whole = np.setdiff1d(np.arange(network.n_edges), cut)
+    uncut = np.ones(network.n_edges, dtype=bool)
+    uncut[cut] = False
+    whole = np.flatnonzero(uncut)  # (np.setdiff1d's answer, without its sorts)
     u = np.concatenate([network.edge_u[whole], start_n]).astype(np.int64)
     v = np.concatenate([network.edge_v[whole], end_n]).astype(np.int64)
     length = np.concatenate([network.edge_length_m[whole], end_m - start_m])
@@ -234,10 +236,11 @@ def access_points(net, polys, edge_owner, gate_xy, added_xy, settings, max_snap_
                                   "origin": kind, "node": -1, "edge": ids[e[ok]],
                                   "along_m": a[ok], "offset_m": o[ok]}))
     frame = pd.concat([frame, *rows], ignore_index=True) if rows else frame
-    frame = frame[frame["edge"] >= 0].reset_index(drop=True)  # no street outside: unusable
-    frame["compound"] = frame["compound"].astype(np.int64)
-    frame["node"] = frame["node"].astype(np.int64)
-    frame["edge"] = frame["edge"].astype(np.int64)
+    usable = frame["edge"].to_numpy() >= 0  # no street outside: unusable
+    frame = (frame if usable.all() else frame[usable]).reset_index(drop=True)
+    for col in ("compound", "node", "edge"):  # (setting a column costs more than checking it)
+        if frame[col].dtype != np.int64:
+            frame[col] = frame[col].astype(np.int64)
     frame.attrs["gates_ignored"] = ignored.get("mapped", 0)
     frame.attrs["added_ignored"] = ignored.get("added", 0)
     frame.attrs["gates_ignored_why"] = why
@@ -473,7 +476,7 @@ def on_minor_island(net: WalkNetwork, minor_share: float) -> np.ndarray:
 def main_network_only(access: pd.DataFrame, net: WalkNetwork,
                        island: np.ndarray) -> pd.DataFrame:
     """The access points whose street outside is on the main network."""
-    if len(access) == 0 or not island.any():
+    if len(access) == 0 or not island.any() or not island[access["edge"].to_numpy()].any():
         return access
     attrs = dict(access.attrs)
     out = access[~island[access["edge"].to_numpy()]].reset_index(drop=True)
