@@ -17,13 +17,12 @@ compact shapes, boundaries along streets, and counts near the middle of the band
    buildings split by unit/floor share into parts of at most half the band's width;
 4. **numbering** — locked grids keep their ids, others the previous id they overlap
    most, the rest are numbered in reading order (:mod:`.numbering`);
-5. **table** — the grid table, through the rule book (:mod:`.rules`), as every edit
-   builds it.
+5. **table** — the grid table, through the rule book (:mod:`.rules`), as every edit does.
 
-``workers`` > 1 spreads cells, partitions and polygons over cores (:mod:`.parallel`),
-with the same result as one. A community whose total cannot meet the band gets the
-nearest answer (the grid count whose grids miss the band by the least), flagged with a
-one-sentence reason.
+``workers`` > 1 spreads cells (:mod:`.cells_spread`), partitions and polygons over cores
+(:mod:`.parallel`), with the same result as one. A community whose total cannot meet the
+band gets the nearest answer (the grid count whose grids miss the band by the least),
+flagged with a one-sentence reason.
 """
 
 from __future__ import annotations
@@ -39,7 +38,8 @@ import pandas as pd
 import shapely
 
 from geo.crs import require_projected
-from geo.grids.blocks import cell_adjacency, locate_in_blocks, street_blocks, tessellate
+from geo.grids.blocks import locate_in_blocks, street_blocks
+from geo.grids.cells_spread import adjacency_spread, tessellate_spread
 from geo.grids.communities import assign_communities, validate_communities
 from geo.grids.drawing import draw_ahead
 from geo.grids.graph import KIND_CODE, CellGraph
@@ -217,9 +217,9 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     src = piece_source(pieces, units)  # parts inherit their unit's block and lock
     clock = time.perf_counter()
     warm_up_soon(len(pieces))  # the partition's compiled loops load while the cells are built
-    cells = tessellate(pieces, sub_blocks.reset_index(drop=True),
-                       block_of=sub_pos[inputs.unit_block[take]][src], workers=workers)
-    adj = cell_adjacency(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
+    cells = tessellate_spread(pieces, sub_blocks.reset_index(drop=True),
+                              block_of=sub_pos[inputs.unit_block[take]][src], workers=workers)
+    adj = adjacency_spread(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
     one = _Pass(pieces=pieces, cells=cells, adjacency=adj, parts=[], outcomes={},
                 splits=splits, failed=set(), cells_s=time.perf_counter() - clock)
     cell_unit = cells["unit"].to_numpy()
