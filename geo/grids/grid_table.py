@@ -10,10 +10,11 @@ from itertools import groupby
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.grids.reasons import encode_reasons
-from geo.grids.rules import (GRID_COLUMNS, CellTable, GridFacts, band_class, crossings,
-                             grid_reasons, n_pieces, polsby_popper, shared_buildings,
+from geo.grids.rules import (GRID_COLUMNS, SLIVER_M2, CellTable, GridFacts, band_class,
+                             crossings, grid_reasons, polsby_popper, shared_buildings,
                              straighten)
 
 
@@ -38,13 +39,20 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
             g[5] = shape
     rows, shapes = [], []
     all_parts = Counter(p for p in cells.part_of if p is not None)
-    for k, gid, idx, homes, xy, shape, near, community in grids:
+    in_part = pd.notna(cells.part_of)
+    # pieces and compactness of every polygon at once (the same figures, element by element)
+    drawn = np.empty(len(grids), dtype=object)
+    drawn[:] = [g[5] for g in grids]
+    parts, at = shapely.get_parts(drawn, return_index=True)
+    pieces = np.bincount(at[shapely.area(parts) > SLIVER_M2], minlength=len(grids))
+    compact = polsby_popper(drawn)
+    for row, (k, gid, idx, homes, xy, shape, near, community) in enumerate(grids):
         households = int(cells.households[idx].sum())
         a = attrs.get(gid) or {}
         locked = bool(a.get("locked", False))
-        splits = shared_buildings(cells.part_of[idx], all_parts)
+        splits = shared_buildings(cells.part_of[idx], all_parts) if in_part[idx].any() else 0
         facts = GridFacts(
-            households=households, locked=locked, pieces=n_pieces(shape),
+            households=households, locked=locked, pieces=int(pieces[row]),
             crossings=int(cross[k]) if k < len(cross) else 0, split_buildings=splits,
             near_home_share=round(near, 3),
             community_total=int(cells.community_total.get(community, households)),
@@ -55,7 +63,7 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
             "grid_id": gid, "community_id": community, "name": str(a.get("name") or ""),
             "locked": int(locked), "households": households,
             "in_band": int(band_class(households, band) == "in"),
-            "polsby_popper": round(float(polsby_popper(np.array([shape]))[0]), 4),
+            "polsby_popper": round(float(compact[row]), 4),
             "contiguous": int(facts.pieces == 1), "arterial_crossings": facts.crossings,
             "n_units": int(homes.sum()), "split_buildings": splits,
             "near_home_share": facts.near_home_share, "reason": encode_reasons(reasons),
