@@ -72,17 +72,24 @@ def ordered(func: Callable, jobs: Sequence[tuple], *, workers: int) -> Iterable:
     return results()
 
 
-def spread(func: Callable, jobs: Sequence[tuple], *, workers: int) -> list:
+def spread(func: Callable, jobs: Sequence[tuple], *, workers: int,
+           then: Callable[[], None] | None = None) -> list:
     """``[func(*job) for job in jobs]``, the first job in this process while the others
     run in forked processes (one each, at most ``workers`` at once): for a few large jobs
     whose inputs the children find in memory (module-level state set before the call),
-    so that only the children's results travel. Serially where :func:`ordered` would."""
+    so that only the children's results travel. Serially where :func:`ordered` would.
+    ``then`` runs in this process once the children are forked (or first, serially): a
+    thread it starts is not copied into them."""
     if workers <= 1 or len(jobs) < 2 or not can_fork():
+        if then is not None:
+            then()
         return [func(*job) for job in jobs]
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)) - 1 or 1,
                                mp_context=multiprocessing.get_context("fork"))
     try:
         futures = [pool.submit(_call, (func, job)) for job in jobs[1:]]
+        if then is not None:
+            then()
         first = func(*jobs[0])
         return [first] + [f.result() for f in futures]
     finally:

@@ -180,9 +180,13 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     pieces, splits = split_large_units(units, band=settings.band, part_max=part_max)
     src = piece_source(pieces, units)  # parts inherit their unit's block and lock
     clock = time.perf_counter()
-    warm_up_soon(len(pieces))  # the partition's compiled loops load while the cells are built
+    # the partition's compiled loops load while the cells are built (once other processes
+    # are forked: none forks while a thread loads them)
     cells = tessellate_spread(pieces, sub_blocks.reset_index(drop=True),
-                              block_of=sub_pos[inputs.unit_block[take]][src], workers=workers)
+                              block_of=sub_pos[inputs.unit_block[take]][src], workers=workers,
+                              then=lambda: warm_up_soon(len(pieces)))
+    if workers > 1:
+        ready(len(pieces))  # loaded before the adjacency's processes fork
     adj = adjacency_spread(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
     one = _Pass(pieces=pieces, cells=cells, adjacency=adj, parts=[], outcomes={},
                 splits=splits, failed=set(), cells_s=time.perf_counter() - clock)
