@@ -29,12 +29,12 @@ _INPUTS: tuple | None = None  # what the forked processes read (set before forki
 
 @dataclass(frozen=True, eq=False)
 class PassGraph:
-    """The cells and adjacency of one pass as arrays, cut into one graph per community."""
+    """The cells and adjacency of one pass as arrays, cut into one graph per community
+    (each cell's centroid, area and perimeter measured with its community's graph, by
+    the process that partitions it)."""
 
     w: np.ndarray
-    xy: np.ndarray
-    area: np.ndarray
-    perim: np.ndarray
+    geoms: np.ndarray
     ai: np.ndarray
     aj: np.ndarray
     alen: np.ndarray
@@ -42,10 +42,8 @@ class PassGraph:
 
     @classmethod
     def of(cls, cells: gpd.GeoDataFrame, adj: pd.DataFrame) -> PassGraph:
-        geoms = cells.geometry.to_numpy()
         return cls(w=cells["households"].to_numpy(dtype=np.int64),
-                   xy=shapely.get_coordinates(shapely.centroid(geoms)),
-                   area=shapely.area(geoms), perim=shapely.length(geoms),
+                   geoms=cells.geometry.to_numpy(),
                    ai=adj["i"].to_numpy(), aj=adj["j"].to_numpy(),
                    alen=adj["shared_m"].to_numpy(), akind=adj["kind"].map(KIND_CODE).to_numpy())
 
@@ -56,8 +54,10 @@ class PassGraph:
         keep = mask[self.ai] & mask[self.aj]
         loc = np.full(len(self.w), -1)
         loc[nodes] = np.arange(len(nodes))
-        return CellGraph.build(w=self.w[nodes], xy=self.xy[nodes], area=self.area[nodes],
-                               perim=self.perim[nodes], ei=loc[self.ai[keep]],
+        geoms = self.geoms[nodes]
+        return CellGraph.build(w=self.w[nodes], xy=shapely.get_coordinates(shapely.centroid(geoms)),
+                               area=shapely.area(geoms),
+                               perim=shapely.length(geoms), ei=loc[self.ai[keep]],
                                ej=loc[self.aj[keep]], elen=self.alen[keep],
                                ekind=self.akind[keep])
 
