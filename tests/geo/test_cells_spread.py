@@ -66,3 +66,29 @@ def test_adjacency_on_processes_is_one_call(city, monkeypatch):
     assert one.equals(many)
     plain = cell_adjacency(cells, arterials=arterials)
     assert plain.equals(cells_spread.adjacency_spread(cells, arterials=arterials, workers=2))
+
+
+def test_whole_run_on_processes_is_one_call(city, monkeypatch):
+    """Every path spread over processes at once (thresholds lowered): the same cells,
+    adjacency, grids (their precision grid too), tables and work as one process."""
+    if not parallel.can_fork():
+        pytest.skip("no fork here")
+    from geo.grids import GridSettings, drawing, make_grids
+
+    area, units, _, _ = city
+    communities = derive_communities(units, area.roads, area.boundary)
+    serial = make_grids(units, communities, area.roads, settings=GridSettings())
+    monkeypatch.setattr(cells_spread, "MIN_SPREAD_UNITS", 10)
+    monkeypatch.setattr(cells_spread, "MIN_SPREAD_PAIRS", 10)
+    monkeypatch.setattr(drawing, "MIN_SPREAD_COMMUNITIES", 2)
+    monkeypatch.setattr(parallel, "MIN_JOBS", 2)
+    both = make_grids(units, communities, area.roads, settings=GridSettings(), workers=2)
+    assert len(communities) >= 2 and len(serial.grids) > 10
+    assert serial.assignment.equals(both.assignment)
+    assert serial.adjacency.equals(both.adjacency)
+    assert _same_geoms(serial.cells.geometry.to_numpy(), both.cells.geometry.to_numpy())
+    assert _same_geoms(serial.grids.geometry.to_numpy(), both.grids.geometry.to_numpy())
+    assert serial.grids.drop(columns="geometry").equals(both.grids.drop(columns="geometry"))
+    assert serial.communities.drop(columns="geometry").equals(
+        both.communities.drop(columns="geometry"))
+    assert serial.report["improvement"] == both.report["improvement"]
