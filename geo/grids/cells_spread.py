@@ -24,14 +24,17 @@ from geo.grids.blocks import MIN_SHARED_M, candidate_pairs, pair_kinds, tessella
 from geo.grids.heap import release_free_memory
 from geo.grids.parallel import can_fork, spread
 
-#: Fewer units than this are tessellated in one call (forking costs more than it saves).
-MIN_SPREAD_UNITS = 4000
+#: Fewer units than this (about 200,000 households) are tessellated in one call: forking
+#: a process and bringing its cells back cost some 0.05 s, about what a second core saves
+#: on a third of a second's tessellation (an estimate on a shared machine).
+MIN_SPREAD_UNITS = 8000
 
 #: The share of the units this process leaves to the others when it has other work beside
 #: its run (the partition's warm-up: about a sixth of the tessellation's time at 1M).
 THEN_SHARE = 0.1
-#: Fewer candidate pairs than this are judged in one call.
-MIN_SPREAD_PAIRS = 20_000
+#: Fewer candidate pairs than this (about as many cells as MIN_SPREAD_UNITS make) are
+#: judged in one call.
+MIN_SPREAD_PAIRS = 25_000
 
 _INPUTS: tuple | None = None  # what the forked children read (set before forking)
 
