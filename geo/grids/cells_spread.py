@@ -71,7 +71,7 @@ def tessellate_spread(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     # runs of blocks with about as many units each (this process's the smaller by
     # THEN_SHARE when it has other work beside)
     total = np.cumsum(np.bincount(block_of, minlength=len(blocks)))
-    first = 1 / workers - (THEN_SHARE if then is not None else 0.0)
+    first = max(1 / workers - (THEN_SHARE if then is not None else 0.0), 0.5 / workers)
     share = first + (1 - first) * np.arange(workers - 1) / (workers - 1)
     cuts = np.searchsorted(total, total[-1] * share, side="right")
     bounds = np.unique(np.r_[0, np.clip(cuts, 1, len(blocks) - 1), len(blocks)])
