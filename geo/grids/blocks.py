@@ -381,18 +381,36 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
         arterial faces).
     """
     geoms = cells.geometry.to_numpy()
-    # pairs whose boxes meet, in the tree's order: cells apart share nothing (their empty
-    # boundary is dropped below), so no distance test is needed first
+    i, j = candidate_pairs(geoms)
+    keep, shared, kind = pair_kinds(geoms, i, j, cells["block_id"].to_numpy(),
+                                    cells["face_id"].to_numpy(), arterials=arterials,
+                                    paths=paths, min_shared_m=min_shared_m, workers=workers)
+    out = pd.DataFrame({"i": i[keep], "j": j[keep], "shared_m": shared, "kind": kind})
+    release_free_memory()  # the overlaid boundaries and coordinate tables dropped
+    return out
+
+
+def candidate_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``i < j`` of cells whose boxes meet, in the tree's order: cells apart share
+    nothing (their empty boundary is dropped by :func:`pair_kinds`), so no distance test
+    is needed first."""
     i, j = shapely.STRtree(geoms).query(geoms)
     keep = i < j
-    i, j = i[keep], j[keep]
+    return i[keep], j[keep]
+
+
+def pair_kinds(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, block: np.ndarray,
+               face: np.ndarray, *, arterials=None, paths=None,
+               min_shared_m: float = MIN_SHARED_M, workers: int = 1
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which of the pairs ``(i, j)`` of :func:`cell_adjacency`'s cells are neighbours
+    (a mask), and the ``shared_m`` and ``kind`` of those: each pair's answer is its own,
+    whichever other pairs are asked with it."""
     # most pairs share one whole edge and nothing else: its length from the coordinates;
     # pairs that touch at a corner or not at all share nothing; the others go through the
     # overlay (cells are snapped to the same precision grid, so shared edges coincide)
     one_edge, ends, shared = single_edge_pairs(geoms, i, j, grid_size=GRID_SIZE_M,
                                                clear_m=CLEAR_M)
-    block = cells["block_id"].to_numpy()
-    face = cells["face_id"].to_numpy()
     art = arterials is not None and len(arterials) > 0
     foot = paths is not None and len(paths) > 0
     # the middle of the shared boundary is asked for across a street (is it an arterial
@@ -439,7 +457,4 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
         names, code = np.unique(kind, return_inverse=True)
         kind = names.astype(object)[code]  # one string object per kind, not one per pair
         kind[inner[near(lines, inner, PATH_SNAP_M)]] = "path"
-    out = pd.DataFrame({"i": i, "j": j, "shared_m": shared, "kind": kind})
-    del middles, ends
-    release_free_memory()  # the overlaid boundaries and coordinate tables dropped
-    return out
+    return keep, shared, kind

@@ -1,58 +1,81 @@
 """Grid polygons drawn on several cores before the rule book's table asks for them.
 
-:meth:`geo.grids.rules.CellTable.polygon` remembers each grid's polygon by its cells;
-:func:`draw_ahead` fills that memory from forked worker processes, each drawing whole
-grids with the same function, so :func:`geo.grids.rules.grid_table` then finds every
-polygon drawn, the same geometries a serial run draws (they travel back as WKB, exact).
+:meth:`geo.grids.rules.CellTable.polygon` remembers each grid's polygon by its cells, and
+the table remembers each community's straightened polygons by its grids' cells;
+:func:`draw_ahead` fills both memories: the communities are cut into runs of about as
+many cells, this process draws and straightens the first run while forked processes take
+the others (:func:`geo.grids.parallel.spread`), each with the same functions, so that
+:func:`geo.grids.grid_table.grid_table` then finds every polygon drawn and straightened,
+the same geometries a serial run draws (they travel back as WKB with the precision grid
+each carries, :func:`geo.grids.cells_spread.pack`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from geo.grids.cells_spread import pack, unpack
 from geo.grids.float_union import unions_of
-from geo.grids.parallel import can_fork, ordered
-from geo.grids.rules import CellTable
+from geo.grids.grid_table import by_community, grid_members
+from geo.grids.parallel import can_fork, spread
+from geo.grids.rules import CellTable, straighten
 
-_TABLE: CellTable | None = None  # the table the forked workers read (set before forking)
+#: Fewer communities than this are drawn in this process alone.
+MIN_SPREAD_COMMUNITIES = 4
 
-
-def grid_cells(cells: CellTable, grid_of_cell: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each grid's cells (sorted positions) and home points, as the rule book takes them."""
-    labels = np.asarray(grid_of_cell, dtype=object)
-    has = np.array([isinstance(g, str) and g != "" for g in labels])
-    pos = np.flatnonzero(has)
-    codes, inverse = np.unique(labels[pos].astype(str), return_inverse=True)
-    order = pos[np.argsort(inverse, kind="stable")]
-    bounds = np.searchsorted(np.sort(inverse, kind="stable"), np.arange(len(codes) + 1))
-    out = []
-    for k in range(len(codes)):
-        idx = order[bounds[k]:bounds[k + 1]]
-        homes = (cells.households[idx] > 0) & cells.unit[idx]
-        out.append((idx, cells.homes[idx][homes & np.isfinite(cells.homes[idx]).all(axis=1)]))
-    return out
+_INPUTS: tuple | None = None  # (table, communities' grids) the forked workers read
 
 
 def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int) -> None:
-    """Draw every grid's polygon into ``cells``' memory on ``workers`` processes (nothing
-    when one worker, or no fork, would run serially anyway); first check the cells for
-    floating unions (:meth:`geo.grids.float_union.CellUnions.prepare`)."""
-    global _TABLE
+    """Draw and straighten every grid's polygon into ``cells``' memories on ``workers``
+    processes (nothing when one worker, or no fork, would run serially anyway); first
+    check the cells for floating unions (:meth:`geo.grids.float_union.CellUnions.prepare`)."""
+    global _INPUTS
     unions_of(cells).prepare()  # cells checked once, here, not in every worker
     if workers <= 1 or not can_fork():
         return
-    jobs = grid_cells(cells, grid_of_cell)
-    _TABLE = cells
+    labels = np.asarray(grid_of_cell, dtype=object)
+    has = np.array([isinstance(g, str) and g != "" for g in labels])
+    groups = by_community(grid_members(cells, labels, set(labels[has].tolist()))[1])
+    if len(groups) < MIN_SPREAD_COMMUNITIES:
+        return
+    size = np.cumsum([sum(g[2].size for g in members) for members in groups])
+    cuts = np.searchsorted(size, size[-1] * np.arange(1, workers) / workers, side="right")
+    bounds = np.unique(np.r_[0, np.clip(cuts, 1, len(groups) - 1), len(groups)])
+    _INPUTS = (cells, groups)
     try:
-        drawn = ordered(_draw, jobs, workers=workers)
-        for (idx, _), found in zip(jobs, drawn):
-            cells._polygons[idx.tobytes()] = found
+        runs = spread(_draw, [(int(lo), int(hi), k == 0)
+                              for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:]))],
+                      workers=workers)
     finally:
-        _TABLE = None
+        _INPUTS = None
+    for lo, hi, run in zip(bounds[:-1], bounds[1:], runs):
+        if run is None:  # drawn here, into the memories already
+            continue
+        (polygons, grid), near, (straight, straight_grid) = run
+        polygons, straight = unpack(polygons, grid), unpack(straight, straight_grid)
+        at = 0
+        for members in groups[lo:hi]:
+            for g in members:
+                cells._polygons[g[2].tobytes()] = (polygons[at], near[at])
+                at += 1
+            cells._straight[tuple(g[2].tobytes() for g in members)] = \
+                list(straight[at - len(members):at])
 
 
-def _draw(idx: np.ndarray, homes_xy: np.ndarray):
-    return _TABLE.polygon(idx, homes_xy)
+def _draw(lo: int, hi: int, here: bool):
+    """Draw and straighten the communities ``lo:hi`` into the table's memories (in a
+    child: and return them packed, with each grid's near-home share)."""
+    cells, groups = _INPUTS
+    shapes, near, straight = [], [], []
+    for members in groups[lo:hi]:
+        drawn = [cells.polygon(g[2], g[4]) for g in members]
+        done = straighten([d[0] for d in drawn], [g[4] for g in members])
+        cells._straight[tuple(g[2].tobytes() for g in members)] = done
+        shapes += [d[0] for d in drawn]
+        near += [d[1] for d in drawn]
+        straight += list(done)
+    return None if here else (pack(shapes), near, pack(straight))
 
 
-__all__ = ["draw_ahead", "grid_cells"]
+__all__ = ["draw_ahead"]

@@ -10,10 +10,11 @@ from itertools import groupby
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.grids.reasons import encode_reasons
-from geo.grids.rules import (GRID_COLUMNS, CellTable, GridFacts, band_class, crossings,
-                             grid_reasons, n_pieces, polsby_popper, shared_buildings,
+from geo.grids.rules import (GRID_COLUMNS, SLIVER_M2, CellTable, GridFacts, band_class,
+                             crossings, grid_reasons, polsby_popper, shared_buildings,
                              straighten)
 
 
@@ -25,43 +26,33 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
 
     ``attrs`` maps a grid id to ``{"name": str, "locked": bool}`` (defaults: '' and
     False)."""
-    grid_of_cell = pd.Series(grid_of_cell, dtype=object)
-    grid_of_cell = grid_of_cell.where(grid_of_cell.notna(), "").astype(str).to_numpy()
-    asked = {str(g) for g in grid_ids}
-    # shared boundaries are straightened per community: every grid of it is drawn again
-    places = set(cells.community[pd.Series(grid_of_cell).isin(asked).to_numpy()])
-    ids = sorted((asked | set(grid_of_cell[pd.Series(cells.community).isin(places).to_numpy()]))
-                 - {""})
-    code = pd.Series(np.arange(len(ids)), index=ids, dtype=np.int64)
-    labels = code.reindex(grid_of_cell).fillna(-1).to_numpy(dtype=np.int64, copy=True)
+    labels, grids = grid_members(cells, grid_of_cell, grid_ids)
     cross = crossings(labels, cells.households, cells.ei, cells.ej, cells.arterial)
-    has = labels >= 0
-    order = np.flatnonzero(has)[np.argsort(labels[has], kind="stable")]
-    bounds = np.searchsorted(labels[order], np.arange(len(ids) + 1))
-    grids = []  # [k, id, cells, homes mask, home points, shape, near share, community]
-    for k, gid in enumerate(ids):
-        idx = order[bounds[k]:bounds[k + 1]]
-        if idx.size == 0:
-            continue
-        homes = (cells.households[idx] > 0) & cells.unit[idx]
-        xy = cells.homes[idx][homes & np.isfinite(cells.homes[idx]).all(axis=1)]
-        shape, near = cells.polygon(idx, xy)
-        counts = Counter(cells.community[idx].tolist())  # the most cells; ties: the first id
-        community = str(min(counts, key=lambda c: (-counts[c], c)))
-        grids.append([k, gid, idx, homes, xy, shape, near, community])
-    for _, members in groupby(sorted(grids, key=lambda g: g[7]), key=lambda g: g[7]):
-        members = list(members)
-        for g, shape in zip(members, straighten([g[5] for g in members], [g[4] for g in members])):
+    for g in grids:
+        g[5], g[6] = cells.polygon(g[2], g[4])
+    for members in by_community(grids):
+        key = tuple(g[2].tobytes() for g in members)
+        shapes = cells._straight.get(key)  # drawn ahead (geo.grids.drawing), or now
+        if shapes is None:
+            shapes = straighten([g[5] for g in members], [g[4] for g in members])
+        for g, shape in zip(members, shapes):
             g[5] = shape
     rows, shapes = [], []
     all_parts = Counter(p for p in cells.part_of if p is not None)
-    for k, gid, idx, homes, xy, shape, near, community in grids:
+    in_part = pd.notna(cells.part_of)
+    # pieces and compactness of every polygon at once (the same figures, element by element)
+    drawn = np.empty(len(grids), dtype=object)
+    drawn[:] = [g[5] for g in grids]
+    parts, at = shapely.get_parts(drawn, return_index=True)
+    pieces = np.bincount(at[shapely.area(parts) > SLIVER_M2], minlength=len(grids))
+    compact = polsby_popper(drawn)
+    for row, (k, gid, idx, homes, xy, shape, near, community) in enumerate(grids):
         households = int(cells.households[idx].sum())
         a = attrs.get(gid) or {}
         locked = bool(a.get("locked", False))
-        splits = shared_buildings(cells.part_of[idx], all_parts)
+        splits = shared_buildings(cells.part_of[idx], all_parts) if in_part[idx].any() else 0
         facts = GridFacts(
-            households=households, locked=locked, pieces=n_pieces(shape),
+            households=households, locked=locked, pieces=int(pieces[row]),
             crossings=int(cross[k]) if k < len(cross) else 0, split_buildings=splits,
             near_home_share=round(near, 3),
             community_total=int(cells.community_total.get(community, households)),
@@ -72,7 +63,7 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
             "grid_id": gid, "community_id": community, "name": str(a.get("name") or ""),
             "locked": int(locked), "households": households,
             "in_band": int(band_class(households, band) == "in"),
-            "polsby_popper": round(float(polsby_popper(np.array([shape]))[0]), 4),
+            "polsby_popper": round(float(compact[row]), 4),
             "contiguous": int(facts.pieces == 1), "arterial_crossings": facts.crossings,
             "n_units": int(homes.sum()), "split_buildings": splits,
             "near_home_share": facts.near_home_share, "reason": encode_reasons(reasons),
@@ -83,4 +74,46 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
                             crs=crs)
 
 
-__all__ = ["grid_table"]
+def grid_members(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[str]
+                 ) -> tuple[np.ndarray, list[list]]:
+    """The grids :func:`grid_table` draws for ``grid_ids``: a label per cell (-1: none)
+    and per grid ``[k, id, cells, homes mask, home points, shape, near share, community]``
+    (shape and share None until drawn), in id order."""
+    grid_of_cell = pd.Series(grid_of_cell, dtype=object)
+    grid_of_cell = grid_of_cell.where(grid_of_cell.notna(), "").astype(str).to_numpy()
+    asked = {str(g) for g in grid_ids}
+    # shared boundaries are straightened per community: every grid of it is drawn again
+    places = set(cells.community[pd.Series(grid_of_cell).isin(asked).to_numpy()])
+    ids = sorted((asked | set(grid_of_cell[pd.Series(cells.community).isin(places).to_numpy()]))
+                 - {""})
+    code = pd.Series(np.arange(len(ids)), index=ids, dtype=np.int64)
+    labels = code.reindex(grid_of_cell).fillna(-1).to_numpy(dtype=np.int64, copy=True)
+    has = labels >= 0
+    order = np.flatnonzero(has)[np.argsort(labels[has], kind="stable")]
+    bounds = np.searchsorted(labels[order], np.arange(len(ids) + 1))
+    # each grid's community: the one of most of its cells; ties: the first id
+    names, comm = np.unique(cells.community[order], return_inverse=True)
+    pair, count = np.unique(labels[order] * max(len(names), 1) + comm, return_counts=True)
+    grid_of, comm_of = np.divmod(pair, max(len(names), 1))
+    first = np.lexsort((comm_of, -count, grid_of))
+    first = first[np.r_[True, grid_of[first][1:] != grid_of[first][:-1]]] if len(first) else first
+    community = dict(zip(grid_of[first].tolist(), names[comm_of[first]].tolist()))
+    is_home = (cells.households > 0) & cells.unit
+    home_ok = is_home & np.isfinite(cells.homes).all(axis=1)
+    grids = []
+    for k, gid in enumerate(ids):
+        idx = order[bounds[k]:bounds[k + 1]]
+        if idx.size == 0:
+            continue
+        grids.append([k, gid, idx, is_home[idx], cells.homes[idx[home_ok[idx]]], None, None,
+                      str(community[k])])
+    return labels, grids
+
+
+def by_community(grids: list[list]) -> list[list[list]]:
+    """:func:`grid_members`' grids per community (communities in id order), as their
+    shared boundaries are straightened together."""
+    return [list(m) for _, m in groupby(sorted(grids, key=lambda g: g[7]), key=lambda g: g[7])]
+
+
+__all__ = ["by_community", "grid_members", "grid_table"]

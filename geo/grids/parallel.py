@@ -72,6 +72,30 @@ def ordered(func: Callable, jobs: Sequence[tuple], *, workers: int) -> Iterable:
     return results()
 
 
+def spread(func: Callable, jobs: Sequence[tuple], *, workers: int,
+           then: Callable[[], None] | None = None) -> list:
+    """``[func(*job) for job in jobs]``, the first job in this process while the others
+    run in forked processes (one each, at most ``workers`` at once): for a few large jobs
+    whose inputs the children find in memory (module-level state set before the call),
+    so that only the children's results travel. Serially where :func:`ordered` would.
+    ``then`` runs in this process once the children are forked (or first, serially): a
+    thread it starts is not copied into them."""
+    if workers <= 1 or len(jobs) < 2 or not can_fork():
+        if then is not None:
+            then()
+        return [func(*job) for job in jobs]
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)) - 1 or 1,
+                               mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = [pool.submit(_call, (func, job)) for job in jobs[1:]]
+        if then is not None:
+            then()
+        first = func(*jobs[0])
+        return [first] + [f.result() for f in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _chunk(jobs: Sequence[tuple], workers: int) -> int:
     """Jobs sent to a worker at a time: a few for a few large jobs (a community's
     partition), up to 32 for thousands of small ones (a grid's polygon), where one round
@@ -84,4 +108,4 @@ def _call(item: tuple[Callable, tuple]):
     return func(*job)
 
 
-__all__ = ["available_workers", "chunked", "ordered"]
+__all__ = ["available_workers", "chunked", "ordered", "spread"]

@@ -352,6 +352,11 @@ class CellTable:
     def _polygons(self) -> dict[bytes, tuple[shapely.Geometry, float]]:
         return {}
 
+    @cached_property
+    def _straight(self) -> dict[tuple[bytes, ...], list]:
+        """Straightened polygons of a community's grids (by their cells), drawn ahead."""
+        return {}
+
     def polygon(self, idx: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.Geometry, float]:
         """:func:`grid_polygon` of the cells ``idx`` (sorted positions), remembered: cells
         never change, so a grid an edit did not touch is not drawn again."""

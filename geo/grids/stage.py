@@ -17,13 +17,12 @@ compact shapes, boundaries along streets, and counts near the middle of the band
    buildings split by unit/floor share into parts of at most half the band's width;
 4. **numbering** — locked grids keep their ids, others the previous id they overlap
    most, the rest are numbered in reading order (:mod:`.numbering`);
-5. **table** — the grid table, through the rule book (:mod:`.rules`), as every edit
-   builds it.
+5. **table** — the grid table, through the rule book (:mod:`.rules`), as every edit does.
 
-``workers`` > 1 spreads cells, partitions and polygons over cores (:mod:`.parallel`),
-with the same result as one. A community whose total cannot meet the band gets the
-nearest answer (the grid count whose grids miss the band by the least), flagged with a
-one-sentence reason.
+``workers`` > 1 spreads cells (:mod:`.cells_spread`), partitions and polygons over cores
+(:mod:`.parallel`), with the same result as one. A community whose total cannot meet the
+band gets the nearest answer (the grid count whose grids miss the band by the least),
+flagged with a one-sentence reason.
 """
 
 from __future__ import annotations
@@ -39,15 +38,15 @@ import pandas as pd
 import shapely
 
 from geo.crs import require_projected
-from geo.grids.blocks import cell_adjacency, locate_in_blocks, street_blocks, tessellate
+from geo.grids.blocks import locate_in_blocks, street_blocks
+from geo.grids.cells_spread import adjacency_spread, tessellate_spread
 from geo.grids.communities import assign_communities, validate_communities
 from geo.grids.drawing import draw_ahead
-from geo.grids.graph import KIND_CODE, CellGraph
 from geo.grids.grid_table import grid_table
 from geo.grids.improvement import ImproveStats
 from geo.grids.numbering import NewGrid, grid_ids
-from geo.grids.parallel import ordered
-from geo.grids.partition import partition, ready, warm_up_soon
+from geo.grids.partition import ready, warm_up_soon
+from geo.grids.pass_graph import PassGraph, partition_communities
 from geo.grids.rules import CellTable, community_feasible
 from geo.grids.settings import GridSettings
 from geo.grids.summary import Outcome, communities_table, grid_report
@@ -167,41 +166,6 @@ def _check_inputs(households, communities, roads, blocks, previous, locked) -> _
                    notes=notes + community_notes)
 
 
-@dataclass(frozen=True, eq=False)
-class _PassGraph:
-    """The cells and adjacency of one pass as arrays, cut into one graph per community."""
-
-    w: np.ndarray
-    xy: np.ndarray
-    area: np.ndarray
-    perim: np.ndarray
-    ai: np.ndarray
-    aj: np.ndarray
-    alen: np.ndarray
-    akind: np.ndarray
-
-    @classmethod
-    def of(cls, cells: gpd.GeoDataFrame, adj: pd.DataFrame) -> _PassGraph:
-        geoms = cells.geometry.to_numpy()
-        return cls(w=cells["households"].to_numpy(dtype=np.int64),
-                   xy=shapely.get_coordinates(shapely.centroid(geoms)),
-                   area=shapely.area(geoms), perim=shapely.length(geoms),
-                   ai=adj["i"].to_numpy(), aj=adj["j"].to_numpy(),
-                   alen=adj["shared_m"].to_numpy(), akind=adj["kind"].map(KIND_CODE).to_numpy())
-
-    def community(self, nodes: np.ndarray) -> CellGraph:
-        """The cell graph of ``nodes`` (positions local to them)."""
-        mask = np.zeros(len(self.w), dtype=bool)
-        mask[nodes] = True
-        keep = mask[self.ai] & mask[self.aj]
-        loc = np.full(len(self.w), -1)
-        loc[nodes] = np.arange(len(nodes))
-        return CellGraph.build(w=self.w[nodes], xy=self.xy[nodes], area=self.area[nodes],
-                               perim=self.perim[nodes], ei=loc[self.ai[keep]],
-                               ej=loc[self.aj[keep]], elen=self.alen[keep],
-                               ekind=self.akind[keep])
-
-
 def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings, *,
                fine: bool, workers: int = 1) -> _Pass:
     """Split units, tessellate and partition the given communities."""
@@ -216,10 +180,14 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     pieces, splits = split_large_units(units, band=settings.band, part_max=part_max)
     src = piece_source(pieces, units)  # parts inherit their unit's block and lock
     clock = time.perf_counter()
-    warm_up_soon(len(pieces))  # the partition's compiled loops load while the cells are built
-    cells = tessellate(pieces, sub_blocks.reset_index(drop=True),
-                       block_of=sub_pos[inputs.unit_block[take]][src], workers=workers)
-    adj = cell_adjacency(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
+    # the partition's compiled loops load while the cells are built (once other processes
+    # are forked: none forks while a thread loads them)
+    cells = tessellate_spread(pieces, sub_blocks.reset_index(drop=True),
+                              block_of=sub_pos[inputs.unit_block[take]][src], workers=workers,
+                              then=lambda: warm_up_soon(len(pieces)))
+    if workers > 1:
+        ready(len(pieces))  # loaded before the adjacency's processes fork
+    adj = adjacency_spread(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
     one = _Pass(pieces=pieces, cells=cells, adjacency=adj, parts=[], outcomes={},
                 splits=splits, failed=set(), cells_s=time.perf_counter() - clock)
     cell_unit = cells["unit"].to_numpy()
@@ -238,7 +206,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     comm = cells["community_id"].astype(str).to_numpy()
     members_of = pd.Series(np.arange(len(cells))).groupby(comm).apply(np.asarray).to_dict() \
         if len(cells) else {}
-    graph = _PassGraph.of(cells, adj)
+    graph = PassGraph.of(cells, adj)
     frees = {}
     for cid in community_ids:
         members = members_of.get(cid, np.zeros(0, dtype=np.int64))
@@ -246,8 +214,10 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     # communities are independent: partitioned in worker processes when asked, and taken
     # in the same order as a serial run takes them
     compiled = ready(len(cells))  # loaded here, so forked workers do not load them again
-    jobs = [(graph.community(frees[cid]), settings, cid, fine, compiled) for cid in community_ids]
-    for cid, found in zip(community_ids, ordered(_partition_job, jobs, workers=workers)):
+    found_all = partition_communities(graph, [frees[cid] for cid in community_ids],
+                                      community_ids, settings, fine=fine, compiled=compiled,
+                                      workers=workers)
+    for cid, found in zip(community_ids, found_all):
         members = members_of.get(cid, np.zeros(0, dtype=np.int64))
         fixed_here = fixed[members]
         is_fixed = pd.notna(fixed_here)
@@ -268,10 +238,6 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
                                      reason=infeasible[0].reason if infeasible else None,
                                      unassigned=found.unassigned)
     return one
-
-
-def _partition_job(g: CellGraph, settings: GridSettings, key: str, fine: bool, compiled: bool):
-    return partition(g, settings, key=key, relax=fine, compiled=compiled)
 
 
 def _passes(inputs: _Inputs, settings: GridSettings, workers: int = 1) -> list[_Pass]:
