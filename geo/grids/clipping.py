@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 
 from geo.grids.parallel import chunked
-from geo.grids.precision import rounded
+from geo.grids.precision import near_segment, rounded
 
 #: Grid steps every vertex and crossing keeps from the segments it does not lie on.
 CLEAR_CELLS = 5.0
@@ -110,13 +110,8 @@ def _known(a: np.ndarray, b: np.ndarray, plain: np.ndarray, grid_size: float) ->
     ax, ay, bx, by = sa[sg, 0], sa[sg, 1], sb[sg, 0], sb[sg, 1]
     ends = ((qx == ax) & (qy == ay)) | ((qx == bx) & (qy == by))
     del qx, qy, pt_xy
-    abx, aby = bx - ax, by - ay
-    apx, apy = px - ax, py - ay
+    near = near_segment(px, py, ax, ay, bx, by, CLEAR_CELLS * grid_size) & ~ends
     del px, py, ax, ay, bx, by
-    den = abx * abx + aby * aby
-    t = np.clip((apx * abx + apy * aby) / np.where(den > 0, den, 1.0), 0.0, 1.0)
-    dx, dy = apx - t * abx, apy - t * aby
-    near = (dx * dx + dy * dy <= (CLEAR_CELLS * grid_size) ** 2) & ~ends
     side = p_side[pt]
     # a ring's vertex near nothing it does not end
     bad = near & (side < 2)

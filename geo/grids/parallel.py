@@ -6,8 +6,9 @@ Two kinds of work split cleanly:
   works): each element is computed on its own, so cutting the arrays into chunks and
   running the chunks in threads gives the same geometries, in the same order
   (:func:`chunked`);
-- **per-community work** (the partition, each grid's polygon): a pure function of its
-  inputs, run in forked worker processes and collected in input order (:func:`ordered`).
+- **per-community work** (cells by runs of blocks, the partition, the grids' polygons):
+  a pure function of its inputs, the first share in this process and the others in
+  forked worker processes, collected in input order (:func:`spread`).
 
 ``workers`` ≤ 1, small inputs, platforms without ``fork`` and daemonic processes (a
 batch's own workers) run serially: the same calls in the same order.
@@ -17,14 +18,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 
 #: Arrays shorter than this are computed in one call (threads cost more than they save).
 MIN_CHUNKED = 4000
-#: Fewer jobs than this run serially.
+#: Fewer communities than this are partitioned in this process alone.
 MIN_JOBS = 8
 
 
@@ -56,28 +57,12 @@ def chunked(func: Callable[..., np.ndarray], *arrays: np.ndarray, workers: int,
     return np.concatenate(parts)
 
 
-def ordered(func: Callable, jobs: Sequence[tuple], *, workers: int) -> Iterable:
-    """``func(*job)`` for every job, in the order of ``jobs``; in ``workers`` forked
-    processes when there are enough jobs (``func`` must be a module-level function)."""
-    if workers <= 1 or len(jobs) < MIN_JOBS or not can_fork():
-        return (func(*job) for job in jobs)
-    pool = ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("fork"))
-
-    def results():
-        try:
-            yield from pool.map(_call, [(func, job) for job in jobs], chunksize=_chunk(jobs, workers))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return results()
-
-
 def spread(func: Callable, jobs: Sequence[tuple], *, workers: int,
            then: Callable[[], None] | None = None) -> list:
     """``[func(*job) for job in jobs]``, the first job in this process while the others
     run in forked processes (one each, at most ``workers`` at once): for a few large jobs
     whose inputs the children find in memory (module-level state set before the call),
-    so that only the children's results travel. Serially where :func:`ordered` would.
+    so that only the children's results travel.
     ``then`` runs in this process once the children are forked (or first, serially): a
     thread it starts is not copied into them."""
     if workers <= 1 or len(jobs) < 2 or not can_fork():
@@ -96,16 +81,9 @@ def spread(func: Callable, jobs: Sequence[tuple], *, workers: int,
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _chunk(jobs: Sequence[tuple], workers: int) -> int:
-    """Jobs sent to a worker at a time: a few for a few large jobs (a community's
-    partition), up to 32 for thousands of small ones (a grid's polygon), where one round
-    trip per two jobs cost a fifth of the polygons' time at 1M households."""
-    return max(2, min(32, len(jobs) // (16 * workers)))
-
-
 def _call(item: tuple[Callable, tuple]):
     func, job = item
     return func(*job)
 
 
-__all__ = ["available_workers", "chunked", "ordered", "spread"]
+__all__ = ["available_workers", "chunked", "spread"]

@@ -68,6 +68,17 @@ def rounded(values: np.ndarray, grid_size: float) -> np.ndarray:
     return np.where(frac < 0.5, down, up) / scale
 
 
+def near_segment(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
+                 bx: np.ndarray, by: np.ndarray, reach: float) -> np.ndarray:
+    """Whether each point ``(px, py)`` lies within ``reach`` of its segment ``a → b``."""
+    abx, aby = bx - ax, by - ay
+    apx, apy = px - ax, py - ay
+    den = abx * abx + aby * aby
+    t = np.clip((apx * abx + apy * aby) / np.where(den > 0, den, 1.0), 0.0, 1.0)
+    dx, dy = apx - t * abx, apy - t * aby
+    return dx * dx + dy * dy <= reach ** 2
+
+
 def _rotated(geoms: np.ndarray, grid_size: float) -> np.ndarray:
     """The rounded ring of each polygon, started at its second vertex (no grid carried)."""
     xy, ring = shapely.get_coordinates(geoms, return_index=True)
@@ -121,15 +132,12 @@ def _known(geoms: np.ndarray, grid_size: float) -> np.ndarray:
     v, s = v[apart], s[apart]
     p = rxy[edge[v]]
     a, b = xy[edge[s]], xy[edge[s] + 1]
-    ab, ap = b - a, p - a
-    den = (ab * ab).sum(axis=1)
-    t = np.clip((ap * ab).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0, 1.0)
-    d = ap - t[:, None] * ab
-    near = (d * d).sum(axis=1) <= (CLEAR_CELLS * grid_size) ** 2
+    near = near_segment(p[:, 0], p[:, 1], a[:, 0], a[:, 1], b[:, 0], b[:, 1],
+                        CLEAR_CELLS * grid_size)
     good &= np.bincount(e_ring[v[near]], minlength=n) == 0
     out = np.zeros(len(geoms), dtype=bool)
     out[cand[good]] = True
     return out
 
 
-__all__ = ["rounded", "set_precision_fast"]
+__all__ = ["near_segment", "rounded", "set_precision_fast"]

@@ -20,14 +20,14 @@ def _pid(_x):
     return os.getpid()
 
 
-def test_ordered_keeps_the_order_and_uses_other_processes():
+def test_spread_keeps_the_order_and_uses_another_process():
     if not parallel.can_fork():
         pytest.skip("no fork here")
     jobs = [(k,) for k in range(40)]
-    assert list(parallel.ordered(abs, [(-k,) for k in range(40)], workers=2)) == list(range(40))
-    pids = set(parallel.ordered(_pid, jobs, workers=2))
-    assert os.getpid() not in pids
-    assert set(parallel.ordered(_pid, jobs, workers=1)) == {os.getpid()}
+    assert parallel.spread(abs, [(-k,) for k in range(40)], workers=2) == list(range(40))
+    pids = set(parallel.spread(_pid, jobs, workers=2))
+    assert os.getpid() in pids and len(pids) == 2  # the first job here, the others forked
+    assert set(parallel.spread(_pid, jobs, workers=1)) == {os.getpid()}
 
 
 def test_chunked_is_the_array_call():
