@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.grids.improvement import ImproveStats
 from geo.grids.reasons import Reason, encode_reasons
@@ -37,7 +38,11 @@ def communities_table(communities: gpd.GeoDataFrame, outcomes: dict[str, Outcome
     out["feasible"] = [int(i.feasible) for i in info]
     out["reason"] = [encode_reasons([i.reason]) if i.reason else "" for i in info]
     # land of the community outside every grid: far from the homes of the grid it lies in
-    covered = grids.dissolve("community_id").area if len(grids) else pd.Series(dtype=float)
+    # (the unions ``grids.dissolve("community_id")`` draws, without its frames)
+    geoms = grids.geometry.to_numpy()
+    groups = pd.Series(np.arange(len(grids))).groupby(grids["community_id"].to_numpy()).indices
+    covered = pd.Series({c: float(shapely.area(shapely.union_all(geoms[idx])))
+                         for c, idx in groups.items()}, dtype=float)
     out["outside_grids_m2"] = np.round(np.maximum(
         out.area.to_numpy() - covered.reindex(out["community_id"]).fillna(0).to_numpy(), 0), 1)
     return out
