@@ -110,8 +110,10 @@ def _walk(element) -> Iterator:
 def parsed(text: str) -> str:
     """A script expression for the JSON ``text`` as folium's ``tojson`` writes it (ASCII,
     with ``<``, ``>``, ``&`` and ``'`` escaped): ``JSON.parse('…')``, the text in single
-    quotes with its backslashes doubled (nothing else in it needs escaping)."""
-    text = text.replace("\\", "\\\\").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    quotes with its backslashes doubled; quotes and line ends (an indented dump writes
+    them between tokens) are escaped too, should a JSON policy write them."""
+    text = (text.replace("\\", "\\\\").replace("'", "\\u0027").replace("\n", "\\n")
+            .replace("\r", "\\r").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
     return "JSON.parse('" + text + "')"
 
 
