@@ -16,7 +16,7 @@ from geo.compiled import kernel
 
 
 def _segments(coords, which):  # pragma: no cover - compiled
-    """Straight segments of the lines (see :func:`geo.snapping._segments`)."""
+    """Straight segments of the lines (see :func:`geo.snap_numpy.segments`)."""
     nv = coords.shape[0]
     k = 0
     for i in range(nv - 1):
@@ -55,7 +55,7 @@ def _segments(coords, which):  # pragma: no cover - compiled
 
 def _pieces(a, b, vec, seg_len, cell_m, origin):  # pragma: no cover - compiled
     """Pieces no longer than a cell and their boxes' cells (see
-    :func:`geo.snapping._pieces`)."""
+    :func:`geo.snap_numpy.registrations`)."""
     n = seg_len.size
     pieces = np.empty(n, np.int64)
     n_short = 0
@@ -98,7 +98,7 @@ def _pieces(a, b, vec, seg_len, cell_m, origin):  # pragma: no cover - compiled
 
 def _cell_keys(lo, hi, n_rows):  # pragma: no cover - compiled
     """Every cell of every piece's box, piece by piece (see
-    :func:`geo.snapping._cell_keys`)."""
+    :func:`geo.snap_numpy.registrations`)."""
     k = lo.shape[0]
     total = 0
     for p in range(k):
