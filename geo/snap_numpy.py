@@ -35,8 +35,7 @@ def segments(geoms: np.ndarray, n_coords: np.ndarray) -> tuple[np.ndarray, ...]:
     seg_len, seg_edge, seg_along, low, high)``, ``rows`` as :func:`packed` (start x, y,
     end − start x, y, squared length, the last left to the caller), ``bx, by`` the ends,
     ``low, high`` the least and greatest coordinates (``None`` without any); ``n_coords``
-    is each line's number of coordinates (as :func:`geo.fast_snap.segments` and
-    :func:`geo.snapping._bounds`)."""
+    is each line's number of coordinates."""
     coords = shapely.get_coordinates(geoms)
     if coords.shape[0] == 2 * n_coords.size and (n_coords == 2).all():
         # every line one segment: starts and ends are every other coordinate
@@ -94,9 +93,7 @@ def _cells(x0, x1, y0, y1, origin: np.ndarray, cell_m: float) -> tuple[np.ndarra
 
 def registrations(rows: np.ndarray, bx: np.ndarray, by: np.ndarray, seg_len: np.ndarray,
                   cell_m: float, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """The grid's registrations: ``(cell_start, reg_seg, n_cols, n_rows)`` (as
-    :func:`geo.fast_snap.pieces` then :func:`geo.fast_snap.cell_keys` and a stable sort of
-    the keys): each segment is cut into pieces no longer than a cell (the short segments
+    """The grid's registrations: ``(cell_start, reg_seg, n_cols, n_rows)``: each segment is cut into pieces no longer than a cell (the short segments
     first, then the pieces of long ones), and each piece registered in its box's cells."""
     ax, ay, vx, vy = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
     q = seg_len / cell_m

@@ -12,6 +12,7 @@ and the nearest of them is exact whenever it is no farther than the block's half
 from __future__ import annotations
 
 from collections.abc import Callable
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,8 +30,6 @@ BLOCKS = (2, 3, 6)
 BLOCK_PAIRS = 100_000
 #: Most cells in a grid (the cell grows for very large areas).
 MAX_CELLS = 4_000_000
-#: Registrations from which a grid's sort runs in a thread beside the rest of the build.
-THREADED_SORT = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,68 +59,29 @@ class SegmentGrid:
 def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> SegmentGrid:
     """Register the straight segments of LineStrings ``geoms`` in a grid.
 
-    ``cell_m`` defaults to the median segment length, kept within 20–200 m.
+    ``cell_m`` defaults to the median segment length, kept within 20–200 m. The grid is
+    built in numpy (:mod:`geo.snap_numpy`); for a network large enough for the compiled
+    snapping loops, numba is imported and they are loaded in a thread meanwhile (numpy's
+    loops release the GIL; the import and the load took as long as the build, one after
+    the other).
     """
     n_coords = shapely.get_num_coordinates(geoms)
-    compiled = compiled_code.use_compiled(int(n_coords.sum()))
-    if not compiled:
-        return _build_numpy(geoms, n_coords, cell_m)
-    coords, which = shapely.get_coordinates(geoms, return_index=True)
-    a, b, vec, seg_len, seg_edge, seg_along = fast_snap.segments.get()(coords, which)
-    cell_m, origin = _cell_and_origin(coords, seg_len, cell_m)
-    # cut long segments into pieces no longer than a cell; each piece registers its bbox
-    seg_of_piece, lo, hi = fast_snap.pieces.get()(a, b, vec, seg_len, cell_m, origin)
-    n_cols = int(hi[:, 0].max() + 2)
-    n_rows = int(hi[:, 1].max() + 2)
-    keys, piece = fast_snap.cell_keys.get()(lo, hi, n_rows)
-    # a stable sort: which of two segments exactly as near a point is taken follows this
-    # order, so it must not depend on the machine (numpy's default sort orders equal keys
-    # differently with AVX-512, AVX2 or neither). It releases the GIL: on a large grid it
-    # runs in a thread while the rest is made here (and, compiled, the snapping loops
-    # loaded); a small one sorts in less time than a thread takes to start
-    pool = ThreadPoolExecutor(max_workers=1) if keys.size >= THREADED_SORT else None
-    sorting = pool.submit(np.argsort, keys, kind="stable") if pool is not None else None
+    loading = None
+    if int(n_coords.sum()) >= compiled_code.MIN_ITEMS:
+        loading = threading.Thread(target=_load_compiled, daemon=True)
+        loading.start()
     try:
-        # a segment may sit twice in one cell (two of its pieces): a repeated candidate
-        cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_cols * n_rows))])
-        reg = seg_of_piece[piece]
-        start_x, start_y = a[:, 0].copy(), a[:, 1].copy()
-        vec_x, vec_y, len2 = vec[:, 0].copy(), vec[:, 1].copy(), seg_len ** 2
-        fast_snap.warm()
-        order = np.argsort(keys, kind="stable") if sorting is None else sorting.result()
+        rows, bx, by, seg_len, seg_edge, seg_along, low, high = snap_numpy.segments(geoms, n_coords)
+        if cell_m is None:
+            cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
+        if low is not None:
+            cell_m = max(cell_m, float(np.sqrt(np.prod(high - low + 1.0) / MAX_CELLS)))
+        origin = low - cell_m if low is not None else np.zeros(2)
+        cell_start, reg_seg, n_cols, n_rows = snap_numpy.registrations(
+            rows, bx, by, seg_len, cell_m, origin)
     finally:
-        if pool is not None:
-            pool.shutdown()
-    return SegmentGrid(cell_m=float(cell_m), origin=origin, n_cols=n_cols, n_rows=n_rows,
-                       cell_start=cell_start, reg_seg=reg[order], start_x=start_x,
-                       start_y=start_y, vec_x=vec_x, vec_y=vec_y, len2=len2,
-                       seg_edge=seg_edge, seg_along=seg_along)
-
-
-def _cell_and_origin(coords: np.ndarray, seg_len: np.ndarray, cell_m: float | None
-                     ) -> tuple[float, np.ndarray]:
-    """The cell (the median segment length within 20-200 m unless given, larger for very
-    large areas) and the grid's origin (one cell below the lowest coordinates)."""
-    if cell_m is None:
-        cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
-    if not coords.size:
-        return cell_m, np.zeros(2)
-    low, high = _bounds(coords)
-    cell_m = max(cell_m, float(np.sqrt(np.prod(high - low + 1.0) / MAX_CELLS)))
-    return cell_m, low - cell_m
-
-
-def _build_numpy(geoms: np.ndarray, n_coords: np.ndarray, cell_m: float | None) -> SegmentGrid:
-    """:func:`build_segment_grid` in numpy (:mod:`geo.snap_numpy`); the segments' starts,
-    vectors and squared lengths are columns of one array (:attr:`SegmentGrid.packed`)."""
-    rows, bx, by, seg_len, seg_edge, seg_along, low, high = snap_numpy.segments(geoms, n_coords)
-    if cell_m is None:
-        cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
-    if low is not None:
-        cell_m = max(cell_m, float(np.sqrt(np.prod(high - low + 1.0) / MAX_CELLS)))
-    origin = low - cell_m if low is not None else np.zeros(2)
-    cell_start, reg_seg, n_cols, n_rows = snap_numpy.registrations(
-        rows, bx, by, seg_len, cell_m, origin)
+        if loading is not None:  # no thread outlives the build (worker processes may fork)
+            loading.join()
     len2 = np.square(seg_len, out=rows[:, 4])
     grid = SegmentGrid(cell_m=float(cell_m), origin=origin, n_cols=n_cols, n_rows=n_rows,
                        cell_start=cell_start, reg_seg=reg_seg, start_x=rows[:, 0],
@@ -133,11 +93,10 @@ def _build_numpy(geoms: np.ndarray, n_coords: np.ndarray, cell_m: float | None) 
     return grid
 
 
-def _bounds(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lowest and highest x and y (column by column: a reduction along axis 0 of an
-    ``(n, 2)`` array is several times slower)."""
-    return (np.array([coords[:, 0].min(), coords[:, 1].min()]),
-            np.array([coords[:, 0].max(), coords[:, 1].max()]))
+def _load_compiled() -> None:
+    """Import numba and load the snapping loops (:func:`geo.fast_snap.warm`)."""
+    if compiled_code.available():
+        fast_snap.warm()
 
 
 def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap_m: float,
@@ -152,13 +111,12 @@ def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap
     t = np.zeros(todo.size)
     d = np.full(todo.size, np.inf)
     left = np.zeros(todo.size, dtype=bool)
-    # a grid built in numpy holds int32 registrations and its segments' columns in one
-    # array: the kernel is compiled for contiguous int64 and float64 arrays
-    index = [np.ascontiguousarray(a, dtype=np.int64) for a in (grid.cell_start, grid.reg_seg)]
-    real = [np.ascontiguousarray(a, dtype=float)
-            for a in (grid.start_x, grid.start_y, grid.vec_x, grid.vec_y, grid.len2)]
+    # the grid's int32 registrations and its segments' columns (views of one array, the
+    # squared lengths 1 where 0 as the kernel takes them), the types fast_snap.warm loads
+    rows = grid.packed
     args = (float(grid.origin[0]), float(grid.origin[1]), grid.cell_m, grid.n_cols, grid.n_rows,
-            *index, *real, np.asarray(BLOCKS, dtype=np.int64), float(max_snap_m))
+            grid.cell_start, grid.reg_seg, rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3],
+            rows[:, 4], np.asarray(BLOCKS, dtype=np.int64), float(max_snap_m))
     nearest = fast_snap.nearest.get()
     # the kernel releases the GIL: one slice of the points per core
     cut = np.linspace(0, todo.size, compiled_code.threads(todo.size // 100_000) + 1).astype(int)
