@@ -17,7 +17,6 @@ compare them), in few passes over small arrays:
 from __future__ import annotations
 
 import numpy as np
-import shapely
 
 try:  # the counting sort of scipy.sparse's coordinate to row conversion (C, not public)
     from scipy.sparse._sparsetools import coo_tocsr as _coo_tocsr
@@ -29,22 +28,22 @@ except ImportError:  # pragma: no cover - another scipy
 CHUNK_PAIRS = 32_768
 
 
-def segments(geoms: np.ndarray, n_coords: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Straight segments of LineStrings ``geoms``, with as little new memory as can be
+def segments(coords: np.ndarray, which: np.ndarray, n_lines: int) -> tuple[np.ndarray, ...]:
+    """Straight segments of ``n_lines`` LineStrings from their coordinates and the line of
+    each (:func:`shapely.get_coordinates` with ``return_index``), with as little new memory as can be
     (touching fresh memory is a large share of a small grid's time): ``(rows, bx, by,
     seg_len, seg_edge, seg_along, low, high)``, ``rows`` as :func:`packed` (start x, y,
     end − start x, y, squared length, the last left to the caller), ``bx, by`` the ends,
-    ``low, high`` the least and greatest coordinates (``None`` without any); ``n_coords``
-    is each line's number of coordinates."""
-    coords = shapely.get_coordinates(geoms)
-    if coords.shape[0] == 2 * n_coords.size and (n_coords == 2).all():
+    ``low, high`` the least and greatest coordinates (``None`` without any)."""
+    line = np.arange(n_lines)
+    if coords.shape[0] == 2 * n_lines and np.array_equal(which[0::2], line) \
+            and np.array_equal(which[1::2], line):
         # every line one segment: starts and ends are every other coordinate
         x0, y0, x1, y1 = coords[0::2, 0], coords[0::2, 1], coords[1::2, 0], coords[1::2, 1]
-        seg_edge = np.arange(n_coords.size, dtype=np.int64)
+        seg_edge = line.astype(np.int64)
         # the running sum of the lengths less itself at the line's first segment: 0
-        seg_along = np.zeros(n_coords.size)
+        seg_along = np.zeros(n_lines)
     else:
-        which = np.repeat(np.arange(n_coords.size), n_coords)
         same = which[1:] == which[:-1]
         x, y = coords[:, 0], coords[:, 1]
         x0, y0, x1, y1 = x[:-1][same], y[:-1][same], x[1:][same], y[1:][same]

@@ -28,6 +28,8 @@ from geo import fast_snap, snap_numpy
 BLOCKS = (2, 3, 6)
 #: Points × cells handled per vectorised step (bounds temporary memory).
 BLOCK_PAIRS = 100_000
+#: Points from which the numpy search runs on all cores (in threads).
+THREADED_POINTS = 16_000
 #: Most cells in a grid (the cell grows for very large areas).
 MAX_CELLS = 4_000_000
 
@@ -65,13 +67,14 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
     loops release the GIL; the import and the load took as long as the build, one after
     the other).
     """
-    n_coords = shapely.get_num_coordinates(geoms)
+    coords, which = shapely.get_coordinates(geoms, return_index=True)
     loading = None
-    if int(n_coords.sum()) >= compiled_code.MIN_ITEMS:
+    if coords.shape[0] >= compiled_code.MIN_ITEMS:
         loading = threading.Thread(target=_load_compiled, daemon=True)
         loading.start()
     try:
-        rows, bx, by, seg_len, seg_edge, seg_along, low, high = snap_numpy.segments(geoms, n_coords)
+        rows, bx, by, seg_len, seg_edge, seg_along, low, high = snap_numpy.segments(
+            coords, which, len(geoms))
         if cell_m is None:
             cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
         if low is not None:
@@ -155,9 +158,11 @@ def snap_to_segments(grid: SegmentGrid, geoms: np.ndarray, xy: np.ndarray,
             break
         reach = (m - 1) / 2 * grid.cell_m
         step = max(1, BLOCK_PAIRS // (m * m))
-        left = []
-        for start in range(0, todo.size, step):
-            block = todo[start:start + step]
+        if todo.size >= THREADED_POINTS:  # numpy's loops release the GIL: both cores
+            step = min(step, -(-todo.size // compiled_code.threads(2)))
+        blocks = [todo[start:start + step] for start in range(0, todo.size, step)]
+
+        def settle(block: np.ndarray, m: int = m, reach: float = reach) -> np.ndarray:
             seg, t, d = snap_numpy.nearest_in_block(grid, xy[block], m)
             done = (seg >= 0) & (d <= reach)
             hit = block[done]
@@ -165,7 +170,13 @@ def snap_to_segments(grid: SegmentGrid, geoms: np.ndarray, xy: np.ndarray,
             edge[hit] = grid.seg_edge[s]
             along[hit] = grid.seg_along[s] + t[done] * np.sqrt(grid.len2[s])
             offset[hit] = d[done]
-            left.append(block[~done])
+            return block[~done]
+
+        if len(blocks) > 1 and todo.size >= THREADED_POINTS:
+            with ThreadPoolExecutor(max_workers=compiled_code.threads(len(blocks))) as pool:
+                left = list(pool.map(settle, blocks))
+        else:
+            left = [settle(block) for block in blocks]
         todo = np.concatenate(left) if left else todo[:0]
         if reach >= max_snap_m:
             todo = todo[:0]
