@@ -26,6 +26,8 @@ except ImportError:  # pragma: no cover - another scipy
 #: (point, candidate) pairs handled per vectorised step: small enough for the temporaries
 #: to stay in the cache.
 CHUNK_PAIRS = 32_768
+#: Pieces whose cells are listed per step.
+KEY_PIECES = 65_536
 
 
 def segments(coords: np.ndarray, which: np.ndarray, n_lines: int) -> tuple[np.ndarray, ...]:
@@ -120,20 +122,32 @@ def registrations(rows: np.ndarray, bx: np.ndarray, by: np.ndarray, seg_len: np.
     n_rows = int((lo_y + span_y).max() + 2) if n_pieces else 1
     wide = int(span_x.max()) + 1 if n_pieces else 1
     tall = int(span_y.max()) + 1 if n_pieces else 1
-    # every cell of every piece's box, piece by piece (-1: none)
-    keys = np.empty((n_pieces, wide * tall), dtype=np.int32)
-    base = lo_x * n_rows
-    base += lo_y
-    for dx in range(wide):
-        for dy in range(tall):
-            col = keys[:, dx * tall + dy]
-            np.add(base, dx * n_rows + dy, out=col)
-            if dx or dy:
-                col[(span_x < dx) | (span_y < dy)] = -1
-    keys = keys.ravel()
-    at = np.flatnonzero(keys >= 0)
-    piece = (at // (wide * tall)).astype(np.int32)
-    cell_start, piece = group_by_key(keys[at], piece, n_cols * n_rows)
+    # every cell of every piece's box, piece by piece, a slice of pieces at a time (the
+    # temporaries stay small and are reused)
+    total = int(((span_x + 1) * (span_y + 1)).sum())
+    keys = np.empty(total, dtype=np.int32)
+    piece = np.empty(total, dtype=np.int32)
+    table = np.empty((min(n_pieces, KEY_PIECES), wide * tall), dtype=np.int32)
+    done = 0
+    for p0 in range(0, n_pieces, KEY_PIECES):
+        base = lo_x[p0:p0 + KEY_PIECES] * n_rows
+        base += lo_y[p0:p0 + KEY_PIECES]
+        sx, sy = span_x[p0:p0 + KEY_PIECES], span_y[p0:p0 + KEY_PIECES]
+        part = table[:base.size]
+        for dx in range(wide):
+            for dy in range(tall):
+                col = part[:, dx * tall + dy]
+                np.add(base, dx * n_rows + dy, out=col)
+                if dx or dy:
+                    col[(sx < dx) | (sy < dy)] = -1  # no such cell
+        flat = part.ravel()
+        at = np.flatnonzero(flat >= 0)
+        np.take(flat, at, out=keys[done:done + at.size])
+        at //= wide * tall
+        at += p0
+        piece[done:done + at.size] = at
+        done += at.size
+    cell_start, piece = group_by_key(keys, piece, n_cols * n_rows)
     reg_seg = piece if seg_of_piece is None else seg_of_piece[piece]
     return cell_start, reg_seg, n_cols, n_rows
 

@@ -28,8 +28,6 @@ from geo import fast_snap, snap_numpy
 BLOCKS = (2, 3, 6)
 #: Points × cells handled per vectorised step (bounds temporary memory).
 BLOCK_PAIRS = 100_000
-#: Points from which the numpy search runs on all cores (in threads).
-THREADED_POINTS = 16_000
 #: Most cells in a grid (the cell grows for very large areas).
 MAX_CELLS = 4_000_000
 
@@ -158,11 +156,9 @@ def snap_to_segments(grid: SegmentGrid, geoms: np.ndarray, xy: np.ndarray,
             break
         reach = (m - 1) / 2 * grid.cell_m
         step = max(1, BLOCK_PAIRS // (m * m))
-        if todo.size >= THREADED_POINTS:  # numpy's loops release the GIL: both cores
-            step = min(step, -(-todo.size // compiled_code.threads(2)))
-        blocks = [todo[start:start + step] for start in range(0, todo.size, step)]
-
-        def settle(block: np.ndarray, m: int = m, reach: float = reach) -> np.ndarray:
+        left = []
+        for start in range(0, todo.size, step):
+            block = todo[start:start + step]
             seg, t, d = snap_numpy.nearest_in_block(grid, xy[block], m)
             done = (seg >= 0) & (d <= reach)
             hit = block[done]
@@ -170,13 +166,7 @@ def snap_to_segments(grid: SegmentGrid, geoms: np.ndarray, xy: np.ndarray,
             edge[hit] = grid.seg_edge[s]
             along[hit] = grid.seg_along[s] + t[done] * np.sqrt(grid.len2[s])
             offset[hit] = d[done]
-            return block[~done]
-
-        if len(blocks) > 1 and todo.size >= THREADED_POINTS:
-            with ThreadPoolExecutor(max_workers=compiled_code.threads(len(blocks))) as pool:
-                left = list(pool.map(settle, blocks))
-        else:
-            left = [settle(block) for block in blocks]
+            left.append(block[~done])
         todo = np.concatenate(left) if left else todo[:0]
         if reach >= max_snap_m:
             todo = todo[:0]

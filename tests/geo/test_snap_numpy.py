@@ -1,7 +1,7 @@
 """geo/snap_numpy.py: the grid's registrations and the block search give what the plain
 definitions give (pieces' boxes listed piece by piece and sorted stably by cell; every
 candidate of a point's block in the block's order, the first of the nearest taken), on
-lines with exact ties, the Beijing sample when present, and in threads."""
+lines with exact ties, the Beijing sample when present, in steps of any size."""
 
 from __future__ import annotations
 
@@ -101,16 +101,16 @@ def test_counting_sort_and_numpy_sort_group_alike(monkeypatch):
     assert np.array_equal(grouped, values[np.argsort(keys, kind="stable")])
 
 
-def test_threads_give_the_same_snaps(monkeypatch):
+def test_steps_give_the_same_snaps(monkeypatch):
     geoms = _lines(1)
     grid = build_segment_grid(geoms)
     xy = np.random.default_rng(4).uniform(-200, 3200, (6000, 2))
-    monkeypatch.setattr(snapping, "THREADED_POINTS", 10**9)
     one = snap_to_segments(grid, geoms, xy, 150.0)
-    monkeypatch.setattr(snapping, "THREADED_POINTS", 100)
     monkeypatch.setattr(snapping, "BLOCK_PAIRS", 4000)
-    both = snap_to_segments(grid, geoms, xy, 150.0)
-    for a, b in zip(one, both):
+    monkeypatch.setattr(snap_numpy, "CHUNK_PAIRS", 500)
+    monkeypatch.setattr(snap_numpy, "KEY_PIECES", 100)
+    steps = snap_to_segments(build_segment_grid(geoms), geoms, xy, 150.0)
+    for a, b in zip(one, steps):
         assert np.array_equal(a, b, equal_nan=True)
     assert (one[0] >= 0).sum() > 2000
 
