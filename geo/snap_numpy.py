@@ -1,17 +1,21 @@
 """The numpy code of :mod:`geo.snapping` (inputs too small to pay for numba's first load).
 
-It builds the same segment grid and finds the same nearest segments as the compiled loops
-of :mod:`geo.fast_snap`, with the same floating-point operations in the same order (tests
-compare them), in few passes over small arrays:
+It builds the segment grid (for every input: the compiled loops only search it) and finds
+the same nearest segments as the compiled loops of :mod:`geo.fast_snap`, with the same
+floating-point operations in the same order (tests compare them), in few passes over small
+arrays and with little new memory (touching fresh memory is a large share of a small
+grid's time on a virtual machine):
 
+- the segments' starts, vectors and squared lengths are the columns of one array (a point's
+  candidates are then gathered in one take of rows);
 - a piece's box spans at most two cells each way, so its cells are listed as up to four
-  whole-array keys, not piece by piece; the registrations are put in cell order, pieces in
-  their order within a cell, by one sort of ``cell << bits | piece`` (unique values: any
-  sort gives that order on any machine);
+  columns of a table, not piece by piece; the registrations are put in cell order, pieces in
+  their order within a cell, by a counting sort (a stable sort: equal distances are broken
+  by this order, the same on any machine);
 - the cells of a point's block in one column are consecutive keys, so its candidates are
   ``m`` runs of registrations, not ``m²`` cells;
-- points are taken in chunks of a bounded number of (point, candidate) pairs, so the
-  temporaries stay in the processor's cache (and are reused, not fresh memory each time).
+- points are taken in the order of their cells, in chunks of a bounded number of (point,
+  candidate) pairs, so the temporaries stay in the processor's cache.
 """
 
 from __future__ import annotations
@@ -26,17 +30,16 @@ except ImportError:  # pragma: no cover - another scipy
 #: (point, candidate) pairs handled per vectorised step: small enough for the temporaries
 #: to stay in the cache.
 CHUNK_PAIRS = 32_768
-#: Pieces whose cells are listed per step.
+#: Pieces whose cells are listed per step (at least).
 KEY_PIECES = 65_536
 
 
 def segments(coords: np.ndarray, which: np.ndarray, n_lines: int) -> tuple[np.ndarray, ...]:
     """Straight segments of ``n_lines`` LineStrings from their coordinates and the line of
-    each (:func:`shapely.get_coordinates` with ``return_index``), with as little new memory as can be
-    (touching fresh memory is a large share of a small grid's time): ``(rows, bx, by,
-    seg_len, seg_edge, seg_along, low, high)``, ``rows`` as :func:`packed` (start x, y,
-    end − start x, y, squared length, the last left to the caller), ``bx, by`` the ends,
-    ``low, high`` the least and greatest coordinates (``None`` without any)."""
+    each (:func:`shapely.get_coordinates` with ``return_index``), with little new memory:
+    ``(rows, bx, by, seg_len, seg_edge, seg_along, low, high)``, ``rows`` as :func:`packed`
+    (start x, y, end − start x, y, squared length, the last left to the caller), ``bx, by``
+    the ends, ``low, high`` the least and greatest coordinates (``None`` without any)."""
     line = np.arange(n_lines)
     if coords.shape[0] == 2 * n_lines and np.array_equal(which[0::2], line) \
             and np.array_equal(which[1::2], line):
@@ -94,8 +97,10 @@ def _cells(x0, x1, y0, y1, origin: np.ndarray, cell_m: float) -> tuple[np.ndarra
 
 def registrations(rows: np.ndarray, bx: np.ndarray, by: np.ndarray, seg_len: np.ndarray,
                   cell_m: float, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """The grid's registrations: ``(cell_start, reg_seg, n_cols, n_rows)``: each segment is cut into pieces no longer than a cell (the short segments
-    first, then the pieces of long ones), and each piece registered in its box's cells."""
+    """The grid's registrations: ``(cell_start, reg_seg, n_cols, n_rows)``. Each segment
+    is cut into pieces no longer than a cell (the short segments first, then the pieces of
+    long ones), and each piece registered in its box's cells, piece by piece; a cell's
+    registrations keep that order."""
     ax, ay, vx, vy = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
     q = seg_len / cell_m
     is_long = q > 1.0  # more than one piece: ceil(q) > 1
@@ -127,12 +132,15 @@ def registrations(rows: np.ndarray, bx: np.ndarray, by: np.ndarray, seg_len: np.
     total = int(((span_x + 1) * (span_y + 1)).sum())
     keys = np.empty(total, dtype=np.int32)
     piece = np.empty(total, dtype=np.int32)
-    table = np.empty((min(n_pieces, KEY_PIECES), wide * tall), dtype=np.int32)
+    # at most four steps: while numba is imported in another thread (a large grid), each
+    # numpy call of this thread may wait for the interpreter lock
+    step = max(KEY_PIECES, -(-n_pieces // 4))
+    table = np.empty((min(n_pieces, step), wide * tall), dtype=np.int32)
     done = 0
-    for p0 in range(0, n_pieces, KEY_PIECES):
-        base = lo_x[p0:p0 + KEY_PIECES] * n_rows
-        base += lo_y[p0:p0 + KEY_PIECES]
-        sx, sy = span_x[p0:p0 + KEY_PIECES], span_y[p0:p0 + KEY_PIECES]
+    for p0 in range(0, n_pieces, step):
+        base = lo_x[p0:p0 + step] * n_rows
+        base += lo_y[p0:p0 + step]
+        sx, sy = span_x[p0:p0 + step], span_y[p0:p0 + step]
         part = table[:base.size]
         for dx in range(wide):
             for dy in range(tall):
@@ -175,7 +183,8 @@ def packed(grid) -> np.ndarray:
     """Start x, y, end − start x, y and squared length (1 where 0, the divisor of the
     projection) of every segment, one row each: a point's candidates are gathered in one
     take of rows (five gathers from five arrays cost three times as much). A grid built
-    here holds its segments so; this makes the rows of one built compiled."""
+    by :func:`geo.snapping.build_segment_grid` holds its segments so; this makes the rows
+    of a grid made otherwise."""
     rows = np.empty((grid.start_x.size, 5))
     rows[:, 0] = grid.start_x
     rows[:, 1] = grid.start_y
@@ -233,8 +242,8 @@ def nearest_in_block(grid, xy: np.ndarray, m: int
     best_t = np.zeros(n)
     best_d = np.full(n, np.inf)
     rows = grid.packed
-    most = max(int(ends[i1 - 1] - (ends[i0 - 1] if i0 else 0)) for i0, i1 in zip(bounds[:-1], bounds[1:]))
-    buffer = np.empty((most, 5))
+    pairs = np.diff(np.concatenate([[0], ends]))
+    buffer = np.empty((max(int(pairs[i0:i1].sum()) for i0, i1 in zip(bounds[:-1], bounds[1:])), 5))
     for i0, i1 in zip(bounds[:-1], bounds[1:]):
         _chunk(grid, rows, buffer, px[i0:i1], py[i0:i1], run_lo[i0:i1].ravel(),
                run_n[i0:i1].ravel(), per_point[i0:i1], best_seg[i0:i1], best_t[i0:i1],

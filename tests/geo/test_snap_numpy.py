@@ -64,7 +64,8 @@ def _reference_block(grid, xy, m):
                 for s in grid.reg_seg[grid.cell_start[c]:grid.cell_start[c + 1]]:
                     ax, ay, vx, vy = grid.start_x[s], grid.start_y[s], grid.vec_x[s], grid.vec_y[s]
                     l2 = grid.len2[s]
-                    t = min(max(((px - ax) * vx + (py - ay) * vy) / (l2 if l2 > 0 else 1.0), 0.0), 1.0)
+                    t = ((px - ax) * vx + (py - ay) * vy) / (l2 if l2 > 0 else 1.0)
+                    t = min(max(t, 0.0), 1.0)
                     fx, fy = ax + t * vx - px, ay + t * vy - py
                     if fx * fx + fy * fy < best[0]:
                         best = (fx * fx + fy * fy, s)
