@@ -61,14 +61,16 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
 
     ``cell_m`` defaults to the median segment length, kept within 20–200 m. The grid is
     built in numpy (:mod:`geo.snap_numpy`); for a network large enough for the compiled
-    snapping loops, numba is imported and they are loaded in a thread meanwhile (numpy's
-    loops release the GIL; the import and the load took as long as the build, one after
-    the other).
+    snapping loops, numba is imported first and the loops are loaded in a thread meanwhile
+    (numpy's loops release the interpreter lock; the load took about as long as the build,
+    one after the other).
     """
     coords, which = shapely.get_coordinates(geoms, return_index=True)
     loading = None
-    if coords.shape[0] >= compiled_code.MIN_ITEMS:
-        loading = threading.Thread(target=_load_compiled, daemon=True)
+    if coords.shape[0] >= compiled_code.MIN_ITEMS and compiled_code.available():
+        # numba's import holds the interpreter lock (it runs here, first); loading the
+        # loops mostly runs in LLVM without it
+        loading = threading.Thread(target=fast_snap.warm, daemon=True)
         loading.start()
     try:
         rows, bx, by, seg_len, seg_edge, seg_along, low, high = snap_numpy.segments(
@@ -92,12 +94,6 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
     rows[~(len2 > 0), 4] = 1.0  # the divisor of the projection
     grid.__dict__["packed"] = rows
     return grid
-
-
-def _load_compiled() -> None:
-    """Import numba and load the snapping loops (:func:`geo.fast_snap.warm`)."""
-    if compiled_code.available():
-        fast_snap.warm()
 
 
 def _snap_compiled(grid: SegmentGrid, xy: np.ndarray, todo: np.ndarray, max_snap_m: float,
