@@ -116,7 +116,7 @@ def registrations(rows: np.ndarray, bx: np.ndarray, by: np.ndarray, seg_len: np.
         p = np.repeat(count, count)
         f0 = k / p
         f1 = (k + 1) / p
-        sax, say, svx, svy = ax[sub], ay[sub], vx[sub], vy[sub]
+        sax, say, svx, svy, _ = np.take(rows, sub, axis=0).T  # one take of rows
         seg_of_piece = np.concatenate([short, sub]).astype(np.int32)
         parts = zip(_cells(ax[short], bx[short], ay[short], by[short], origin, cell_m),
                     _cells(sax + f0 * svx, sax + f1 * svx, say + f0 * svy, say + f1 * svy,
