@@ -1,8 +1,8 @@
-"""Compiled loops of :mod:`geo.snapping`: cutting lines into segments and pieces, listing
-the grid cells of each piece, ordering points by cell, and finding each point's nearest
-segment among the cells around it (:class:`geo.compiled.Kernel` each: ``.get()`` gives the compiled function).
+"""Compiled loops of :mod:`geo.snapping`: ordering points by cell, and finding each point's
+nearest segment among the cells around it (:class:`geo.compiled.Kernel` each: ``.get()``
+gives the compiled function). The grid itself is built in numpy (:mod:`geo.snap_numpy`).
 
-Each loop computes what the vectorised numpy code of :mod:`geo.snapping` computes, with the
+Each loop computes what the vectorised numpy code of :mod:`geo.snap_numpy` computes, with the
 same floating-point operations in the same order, so both give the same edges, positions
 and distances (tests compare them); these run without building the large temporary arrays
 of every (point, candidate) pair. ``.get()`` is ``None`` when numba is not available.
@@ -13,106 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from geo.compiled import kernel
-
-
-def _segments(coords, which):  # pragma: no cover - compiled
-    """Straight segments of the lines (see :func:`geo.snapping._segments`)."""
-    nv = coords.shape[0]
-    k = 0
-    for i in range(nv - 1):
-        if which[i + 1] == which[i]:
-            k += 1
-    a = np.empty((k, 2))
-    b = np.empty((k, 2))
-    vec = np.empty((k, 2))
-    seg_len = np.empty(k)
-    seg_edge = np.empty(k, np.int64)
-    seg_along = np.empty(k)
-    cum = 0.0       # the running sum over all vertices, as numpy's cumsum adds it
-    line_cum = 0.0  # its value at the current line's first vertex
-    j = 0
-    for i in range(nv - 1):
-        if i == 0 or which[i] != which[i - 1]:
-            line_cum = cum
-        if which[i + 1] == which[i]:
-            dx = coords[i + 1, 0] - coords[i, 0]
-            dy = coords[i + 1, 1] - coords[i, 1]
-            a[j, 0] = coords[i, 0]
-            a[j, 1] = coords[i, 1]
-            b[j, 0] = coords[i + 1, 0]
-            b[j, 1] = coords[i + 1, 1]
-            vec[j, 0] = dx
-            vec[j, 1] = dy
-            seg_len[j] = np.hypot(dx, dy)
-            seg_edge[j] = which[i]
-            seg_along[j] = cum - line_cum
-            cum = cum + np.hypot(dx, dy)
-            j += 1
-        else:
-            cum = cum + 0.0
-    return a, b, vec, seg_len, seg_edge, seg_along
-
-
-def _pieces(a, b, vec, seg_len, cell_m, origin):  # pragma: no cover - compiled
-    """Pieces no longer than a cell and their boxes' cells (see
-    :func:`geo.snapping._pieces`)."""
-    n = seg_len.size
-    pieces = np.empty(n, np.int64)
-    n_short = 0
-    total = 0
-    for s in range(n):
-        p = max(1, np.int64(np.ceil(seg_len[s] / cell_m)))
-        pieces[s] = p
-        total += p
-        if p == 1:
-            n_short += 1
-    seg_of_piece = np.empty(total, np.int64)
-    lo = np.empty((total, 2), np.int64)
-    hi = np.empty((total, 2), np.int64)
-    q = 0
-    for s in range(n):  # short segments first, then the pieces of long ones
-        if pieces[s] == 1:
-            seg_of_piece[q] = s
-            for c in range(2):
-                x0 = a[s, c]
-                x1 = b[s, c]
-                lo[q, c] = np.int64(np.floor((min(x0, x1) - origin[c]) / cell_m))
-                hi[q, c] = np.int64(np.floor((max(x0, x1) - origin[c]) / cell_m))
-            q += 1
-    for s in range(n):
-        p = pieces[s]
-        if p == 1:
-            continue
-        for k in range(p):
-            seg_of_piece[q] = s
-            f0 = k / p
-            f1 = (k + 1) / p
-            for c in range(2):
-                x0 = a[s, c] + f0 * vec[s, c]
-                x1 = a[s, c] + f1 * vec[s, c]
-                lo[q, c] = np.int64(np.floor((min(x0, x1) - origin[c]) / cell_m))
-                hi[q, c] = np.int64(np.floor((max(x0, x1) - origin[c]) / cell_m))
-            q += 1
-    return seg_of_piece, lo, hi
-
-
-def _cell_keys(lo, hi, n_rows):  # pragma: no cover - compiled
-    """Every cell of every piece's box, piece by piece (see
-    :func:`geo.snapping._cell_keys`)."""
-    k = lo.shape[0]
-    total = 0
-    for p in range(k):
-        total += (hi[p, 0] - lo[p, 0] + 1) * (hi[p, 1] - lo[p, 1] + 1)
-    keys = np.empty(total, np.int64)
-    piece = np.empty(total, np.int64)
-    j = 0
-    for p in range(k):
-        for ix in range(lo[p, 0], hi[p, 0] + 1):
-            for iy in range(lo[p, 1], hi[p, 1] + 1):
-                keys[j] = ix * n_rows + iy
-                piece[j] = p
-                j += 1
-    return keys, piece
 
 
 def _point_order(xy, todo, origin_x, origin_y, cell_m, n_cols, n_rows):  # pragma: no cover
@@ -205,7 +105,7 @@ def _nearest(xy, todo, origin_x, origin_y, cell_m, n_cols, n_rows, cell_start, r
 def warm() -> None:
     """Load the loops that snap points (:data:`point_order`, :data:`nearest`) with empty
     inputs of the types :func:`geo.snapping.snap_to_segments` gives them, from numba's
-    cache (while the segment grid's sort runs)."""
+    cache (while the segment grid is built)."""
     order, near = point_order.get(), nearest.get()
     if order is None or near is None:
         return
@@ -213,12 +113,11 @@ def warm() -> None:
     none = np.zeros(0, np.int64)
     order(xy, none, 0.0, 0.0, 1.0, 1, 1)
     real = np.zeros(0)
-    near(xy, none, 0.0, 0.0, 1.0, 1, 1, np.zeros(2, np.int64), none, real, real, real, real,
-         real, np.zeros(1, np.int64), 1.0, none, real, real, np.zeros(0, dtype=bool))
+    rows = np.zeros((2, 5))[:, 0]  # the grid's segment columns: strided views of one array
+    near(xy, none, 0.0, 0.0, 1.0, 1, 1, np.zeros(2, np.int32), np.zeros(0, np.int32), rows,
+         rows, rows, rows, rows, np.zeros(1, np.int64), 1.0, none, real, real,
+         np.zeros(0, dtype=bool))
 
 
-segments = kernel(_segments)
-pieces = kernel(_pieces)
-cell_keys = kernel(_cell_keys)
 point_order = kernel(_point_order)
 nearest = kernel(_nearest)

@@ -1,0 +1,301 @@
+"""The numpy code of :mod:`geo.snapping` (inputs too small to pay for numba's first load).
+
+It builds the segment grid (for every input: the compiled loops only search it) and finds
+the same nearest segments as the compiled loops of :mod:`geo.fast_snap`, with the same
+floating-point operations in the same order (tests compare them), in few passes over small
+arrays and with little new memory (touching fresh memory is a large share of a small
+grid's time on a virtual machine):
+
+- the segments' starts, vectors and squared lengths are the columns of one array (a point's
+  candidates are then gathered in one take of rows);
+- a piece's box spans at most two cells each way, so its cells are listed as up to four
+  columns of a table, not piece by piece; the registrations are put in cell order, pieces in
+  their order within a cell, by a counting sort (a stable sort: equal distances are broken
+  by this order, the same on any machine);
+- the cells of a point's block in one column are consecutive keys, so its candidates are
+  ``m`` runs of registrations, not ``m²`` cells;
+- points are taken in the order of their cells, in chunks of a bounded number of (point,
+  candidate) pairs, so the temporaries stay in the processor's cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # the counting sort of scipy.sparse's coordinate to row conversion (C, not public)
+    from scipy.sparse._sparsetools import coo_tocsr as _coo_tocsr
+except ImportError:  # pragma: no cover - another scipy
+    _coo_tocsr = None
+
+#: (point, candidate) pairs handled per vectorised step: small enough for the temporaries
+#: to stay in the cache.
+CHUNK_PAIRS = 32_768
+#: Pieces whose cells are listed per step (at least).
+KEY_PIECES = 65_536
+
+
+def segments(coords: np.ndarray, which: np.ndarray, n_lines: int) -> tuple[np.ndarray, ...]:
+    """Straight segments of ``n_lines`` LineStrings from their coordinates and the line of
+    each (:func:`shapely.get_coordinates` with ``return_index``), with little new memory:
+    ``(rows, bx, by, seg_len, seg_edge, seg_along, low, high)``, ``rows`` as :func:`packed`
+    (start x, y, end − start x, y, squared length, the last left to the caller), ``bx, by``
+    the ends, ``low, high`` the least and greatest coordinates (``None`` without any)."""
+    line = np.arange(n_lines)
+    if coords.shape[0] == 2 * n_lines and np.array_equal(which[0::2], line) \
+            and np.array_equal(which[1::2], line):
+        # every line one segment: starts and ends are every other coordinate
+        x0, y0, x1, y1 = coords[0::2, 0], coords[0::2, 1], coords[1::2, 0], coords[1::2, 1]
+        seg_edge = line.astype(np.int64)
+        # the running sum of the lengths less itself at the line's first segment: 0
+        seg_along = np.zeros(n_lines)
+    else:
+        same = which[1:] == which[:-1]
+        x, y = coords[:, 0], coords[:, 1]
+        x0, y0, x1, y1 = x[:-1][same], y[:-1][same], x[1:][same], y[1:][same]
+        seg_edge = which[:-1][same].astype(np.int64)
+        seg_along = None
+    rows = np.empty((x0.size, 5))
+    rows[:, 0] = x0
+    rows[:, 1] = y0
+    np.subtract(x1, x0, out=rows[:, 2])
+    np.subtract(y1, y0, out=rows[:, 3])
+    seg_len = np.hypot(rows[:, 2], rows[:, 3])
+    if seg_along is None:
+        # the running sum of the lengths before each segment (the same additions as over
+        # all vertices with 0 between lines), less its value at the line's first segment
+        before = np.empty(seg_len.size)
+        if seg_len.size:
+            before[0] = 0.0
+            np.cumsum(seg_len[:-1], out=before[1:])
+        first = np.ones(seg_len.size, dtype=bool)
+        first[1:] = seg_edge[1:] != seg_edge[:-1]
+        line_start = np.maximum.accumulate(np.where(first, np.arange(seg_len.size), 0))
+        seg_along = before - before[line_start]
+    if coords.size:
+        low = np.array([coords[:, 0].min(), coords[:, 1].min()])
+        high = np.array([coords[:, 0].max(), coords[:, 1].max()])
+    else:
+        low = high = None
+    return rows, x1, y1, seg_len, seg_edge, seg_along, low, high
+
+
+def _cells(x0, x1, y0, y1, origin: np.ndarray, cell_m: float) -> tuple[np.ndarray, ...]:
+    """First cell (column, row) of each box ``[min(x0, x1), max(x0, x1)] × ...`` and how
+    many more it spans each way (int32)."""
+    out = []
+    for u, w, o in ((x0, x1, float(origin[0])), (y0, y1, float(origin[1]))):
+        low = np.minimum(u, w)
+        high = np.maximum(u, w)
+        low -= o
+        low /= cell_m
+        high -= o
+        high /= cell_m
+        first = np.floor(low, out=low).astype(np.int32)
+        out += [first, np.floor(high, out=high).astype(np.int32) - first]
+    return tuple(out)
+
+
+def registrations(rows: np.ndarray, bx: np.ndarray, by: np.ndarray, seg_len: np.ndarray,
+                  cell_m: float, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The grid's registrations: ``(cell_start, reg_seg, n_cols, n_rows)``. Each segment
+    is cut into pieces no longer than a cell (the short segments first, then the pieces of
+    long ones), and each piece registered in its box's cells, piece by piece; a cell's
+    registrations keep that order."""
+    ax, ay, vx, vy = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+    q = seg_len / cell_m
+    is_long = q > 1.0  # more than one piece: ceil(q) > 1
+    long = np.flatnonzero(is_long)
+    if long.size == 0:
+        seg_of_piece = None  # the pieces are the segments
+        lo_x, span_x, lo_y, span_y = _cells(ax, bx, ay, by, origin, cell_m)
+    else:
+        short = np.flatnonzero(~is_long)
+        count = np.ceil(q[long]).astype(np.int64)
+        sub = np.repeat(long, count)
+        k = np.arange(sub.size) - np.repeat(np.cumsum(count) - count, count)
+        p = np.repeat(count, count)
+        f0 = k / p
+        f1 = (k + 1) / p
+        sax, say, svx, svy, _ = np.take(rows, sub, axis=0).T  # one take of rows
+        seg_of_piece = np.concatenate([short, sub]).astype(np.int32)
+        parts = zip(_cells(ax[short], bx[short], ay[short], by[short], origin, cell_m),
+                    _cells(sax + f0 * svx, sax + f1 * svx, say + f0 * svy, say + f1 * svy,
+                           origin, cell_m))
+        lo_x, span_x, lo_y, span_y = (np.concatenate(pair) for pair in parts)
+    n_pieces = lo_x.size
+    n_cols = int((lo_x + span_x).max() + 2) if n_pieces else 1
+    n_rows = int((lo_y + span_y).max() + 2) if n_pieces else 1
+    wide = int(span_x.max()) + 1 if n_pieces else 1
+    tall = int(span_y.max()) + 1 if n_pieces else 1
+    # every cell of every piece's box, piece by piece, a slice of pieces at a time (the
+    # temporaries stay small and are reused)
+    total = int(((span_x + 1) * (span_y + 1)).sum())
+    keys = np.empty(total, dtype=np.int32)
+    piece = np.empty(total, dtype=np.int32)
+    # at most four steps: while numba is imported in another thread (a large grid), each
+    # numpy call of this thread may wait for the interpreter lock
+    step = max(KEY_PIECES, -(-n_pieces // 4))
+    table = np.empty((min(n_pieces, step), wide * tall), dtype=np.int32)
+    done = 0
+    for p0 in range(0, n_pieces, step):
+        base = lo_x[p0:p0 + step] * n_rows
+        base += lo_y[p0:p0 + step]
+        sx, sy = span_x[p0:p0 + step], span_y[p0:p0 + step]
+        part = table[:base.size]
+        for dx in range(wide):
+            for dy in range(tall):
+                col = part[:, dx * tall + dy]
+                np.add(base, dx * n_rows + dy, out=col)
+                if dx or dy:
+                    col[(sx < dx) | (sy < dy)] = -1  # no such cell
+        flat = part.ravel()
+        at = np.flatnonzero(flat >= 0)
+        np.take(flat, at, out=keys[done:done + at.size])
+        at //= wide * tall
+        at += p0
+        piece[done:done + at.size] = at
+        done += at.size
+    cell_start, piece = group_by_key(keys, piece, n_cols * n_rows)
+    reg_seg = piece if seg_of_piece is None else seg_of_piece[piece]
+    return cell_start, reg_seg, n_cols, n_rows
+
+
+def group_by_key(keys: np.ndarray, values: np.ndarray, n_keys: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` grouped by ``keys`` (in ``[0, n_keys)``), in their order within a group:
+    ``(start, grouped)``, group ``k`` being ``grouped[start[k]:start[k + 1]]`` (as a stable
+    sort of the keys). A counting sort: scipy's conversion of a sparse matrix from
+    coordinates to rows, in C (a stable sort of 64-bit keys is a merge sort, several times
+    slower); numpy's stable sort where that function is not found."""
+    index = np.int32 if max(n_keys, keys.size) < 2**31 - 1 else np.int64
+    start = np.zeros(n_keys + 1, dtype=index)
+    if _coo_tocsr is not None and keys.size:
+        grouped = np.empty(keys.size, dtype=index)
+        flags = np.zeros(keys.size, dtype=np.int8)  # the matrix's values: not used
+        _coo_tocsr(n_keys, int(values.max()) + 1, keys.size, keys.astype(index, copy=False),
+                   values.astype(index, copy=False), flags, start, grouped, flags.copy())
+        return start, grouped
+    np.cumsum(np.bincount(keys, minlength=n_keys), out=start[1:])
+    return start, values[np.argsort(keys, kind="stable")]
+
+
+def packed(grid) -> np.ndarray:
+    """Start x, y, end − start x, y and squared length (1 where 0, the divisor of the
+    projection) of every segment, one row each: a point's candidates are gathered in one
+    take of rows (five gathers from five arrays cost three times as much). A grid built
+    by :func:`geo.snapping.build_segment_grid` holds its segments so; this makes the rows
+    of a grid made otherwise."""
+    rows = np.empty((grid.start_x.size, 5))
+    rows[:, 0] = grid.start_x
+    rows[:, 1] = grid.start_y
+    rows[:, 2] = grid.vec_x
+    rows[:, 3] = grid.vec_y
+    rows[:, 4] = grid.len2
+    rows[~(grid.len2 > 0), 4] = 1.0
+    return rows
+
+
+def nearest_in_block(grid, xy: np.ndarray, m: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest registered segment among the ``m × m`` cells centred on each point.
+
+    Returns segment (-1 if none), parameter along it (0–1) and distance; a result is
+    exact when the distance is at most ``(m - 1) / 2 * cell_m`` (the block then holds the
+    whole disc of that radius around the point). Of segments exactly as near, the first
+    in the block's cells (column by column) and in a cell's order is taken.
+    """
+    n = xy.shape[0]
+    out_seg = np.full(n, -1, dtype=np.int64)
+    out_t = np.zeros(n)
+    out_d = np.full(n, np.inf)
+    if n == 0:
+        return out_seg, out_t, out_d
+    fx = np.floor((xy[:, 0] - grid.origin[0]) / grid.cell_m - m / 2 + 0.5).astype(np.int64)
+    fy = np.floor((xy[:, 1] - grid.origin[1]) / grid.cell_m - m / 2 + 0.5).astype(np.int64)
+    # the points in the order of their blocks' cells: neighbours share candidates, which
+    # the cache then holds (each point's answer does not depend on the order)
+    n_cells = grid.n_cols * grid.n_rows
+    key = np.clip(fx, 0, grid.n_cols - 1) * grid.n_rows + np.clip(fy, 0, grid.n_rows - 1)
+    order = (group_by_key(key, np.arange(n), n_cells)[1] if n_cells <= 8 * n
+             else np.argsort(key, kind="stable"))
+    fx, fy = fx[order], fy[order]
+    px, py = xy[order, 0], xy[order, 1]
+    y_lo = np.maximum(fy, 0)
+    y_hi = np.minimum(fy + m, grid.n_rows)
+    rows_ok = y_hi > y_lo
+    # the registrations of the block's cells in column ix: one run per column
+    run_lo = np.empty((n, m), dtype=np.int64)
+    run_n = np.empty((n, m), dtype=np.int64)
+    cs = grid.cell_start
+    for dx in range(m):
+        ix = fx + dx
+        ok = rows_ok & (ix >= 0) & (ix < grid.n_cols)
+        k = np.where(ok, ix * grid.n_rows, 0)
+        lo = cs[k + np.where(ok, y_lo, 0)]
+        run_lo[:, dx] = lo
+        run_n[:, dx] = np.where(ok, cs[k + np.where(ok, y_hi, 0)] - lo, 0)
+    per_point = run_n.sum(axis=1)
+    ends = np.cumsum(per_point)
+    cuts = np.searchsorted(ends, np.arange(CHUNK_PAIRS, int(ends[-1]), CHUNK_PAIRS))
+    bounds = np.unique(np.concatenate([[0], cuts, [n]])).tolist()
+    best_seg = np.full(n, -1, dtype=np.int64)
+    best_t = np.zeros(n)
+    best_d = np.full(n, np.inf)
+    rows = grid.packed
+    pairs = np.diff(np.concatenate([[0], ends]))
+    buffer = np.empty((max(int(pairs[i0:i1].sum()) for i0, i1 in zip(bounds[:-1], bounds[1:])), 5))
+    for i0, i1 in zip(bounds[:-1], bounds[1:]):
+        _chunk(grid, rows, buffer, px[i0:i1], py[i0:i1], run_lo[i0:i1].ravel(),
+               run_n[i0:i1].ravel(), per_point[i0:i1], best_seg[i0:i1], best_t[i0:i1],
+               best_d[i0:i1])
+    out_seg[order], out_t[order], out_d[order] = best_seg, best_t, best_d
+    return out_seg, out_t, out_d
+
+
+def _chunk(grid, rows, buffer, px, py, run_lo, run_n, per_point, best_seg, best_t, best_d
+           ) -> None:
+    """:func:`nearest_in_block` for one chunk of points (results written in place)."""
+    total = int(per_point.sum())
+    if total == 0:
+        return
+    reg = np.repeat(run_lo - (np.cumsum(run_n) - run_n), run_n)
+    reg += np.arange(total)
+    seg = grid.reg_seg[reg]
+    cand = np.take(rows, seg, axis=0, out=buffer[:total])
+    ax, ay, vx, vy, len2 = cand.T
+    has = per_point > 0
+    kept = per_point[has]
+    qx = np.repeat(px[has], kept)
+    qy = np.repeat(py[has], kept)
+    # t = ((px - ax) * vx + (py - ay) * vy) / len2 (1 where 0), clipped to [0, 1]
+    t = qx - ax
+    t *= vx
+    w = qy - ay
+    w *= vy
+    t += w
+    t /= len2
+    np.maximum(t, 0.0, out=t)
+    np.minimum(t, 1.0, out=t)
+    # the foot's offset: ax + t * vx - px, ay + t * vy - py
+    np.multiply(t, vx, out=w)
+    w += ax
+    w -= qx
+    np.multiply(t, vy, out=qx)
+    qx += ay
+    qx -= qy
+    w *= w
+    qx *= qx
+    w += qx
+    d2 = w
+    starts = np.cumsum(kept) - kept
+    dmin = np.minimum.reduceat(d2, starts)
+    pos = np.flatnonzero(d2 == np.repeat(dmin, kept))
+    # the first pair at the least distance of each point
+    point = np.searchsorted(starts, pos, side="right") - 1
+    first = np.ones(pos.size, dtype=bool)
+    first[1:] = point[1:] != point[:-1]
+    pick = pos[first]
+    who = np.flatnonzero(has)[point[first]]
+    best_seg[who] = seg[pick]
+    best_t[who] = t[pick]
+    best_d[who] = np.sqrt(d2[pick])
