@@ -26,19 +26,23 @@ MIN_SPREAD_COMMUNITIES = 4
 _INPUTS: tuple | None = None  # (table, communities' grids) the forked workers read
 
 
-def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int) -> None:
+def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int
+               ) -> tuple[np.ndarray, list[list]] | None:
     """Draw and straighten every grid's polygon into ``cells``' memories on ``workers``
     processes (nothing when one worker, or no fork, would run serially anyway); first
-    check the cells for floating unions (:meth:`geo.grids.float_union.CellUnions.prepare`)."""
+    check the cells for floating unions (:meth:`geo.grids.float_union.CellUnions.prepare`).
+    Returns :func:`geo.grids.grid_table.grid_members` of every grid when it found them
+    (for :func:`geo.grids.grid_table.grid_table`, which would find them again)."""
     global _INPUTS
     unions_of(cells).prepare()  # cells checked once, here, not in every worker
     if workers <= 1 or not can_fork():
-        return
+        return None
     labels = np.asarray(grid_of_cell, dtype=object)
     has = np.array([isinstance(g, str) and g != "" for g in labels])
-    groups = by_community(grid_members(cells, labels, set(labels[has].tolist()))[1])
+    found = grid_members(cells, labels, set(labels[has].tolist()))
+    groups = by_community(found[1])
     if len(groups) < MIN_SPREAD_COMMUNITIES:
-        return
+        return found
     size = np.cumsum([sum(g[2].size for g in members) for members in groups])
     cuts = np.searchsorted(size, size[-1] * np.arange(1, workers) / workers, side="right")
     bounds = np.unique(np.r_[0, np.clip(cuts, 1, len(groups) - 1), len(groups)])
@@ -53,7 +57,8 @@ def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int) -> N
         if run is None:  # drawn here, into the memories already
             continue
         (polygons, grid), near, (straight, straight_grid) = run
-        polygons, straight = unpack(polygons, grid), unpack(straight, straight_grid)
+        polygons = unpack(polygons, grid, workers=workers)
+        straight = unpack(straight, straight_grid, workers=workers)
         at = 0
         for members in groups[lo:hi]:
             for g in members:
@@ -61,6 +66,7 @@ def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int) -> N
                 at += 1
             cells._straight[tuple(g[2].tobytes() for g in members)] = \
                 list(straight[at - len(members):at])
+    return found
 
 
 def _draw(lo: int, hi: int, here: bool):

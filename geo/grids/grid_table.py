@@ -19,14 +19,16 @@ from geo.grids.rules import (GRID_COLUMNS, SLIVER_M2, CellTable, GridFacts, band
 
 
 def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
-               band: tuple[int, int], attrs: dict[str, dict], *, crs=None) -> gpd.GeoDataFrame:
+               band: tuple[int, int], attrs: dict[str, dict], *, crs=None,
+               members: tuple[np.ndarray, list[list]] | None = None) -> gpd.GeoDataFrame:
     """The grid table rows of ``grid_ids`` and of every other grid of their communities
     (their shared boundaries are straightened together, :func:`straighten`), from their
     cells; ids without cells are left out (they no longer exist). Sorted by id.
 
     ``attrs`` maps a grid id to ``{"name": str, "locked": bool}`` (defaults: '' and
-    False)."""
-    labels, grids = grid_members(cells, grid_of_cell, grid_ids)
+    False). ``members``: :func:`grid_members` of these arguments, if found already."""
+    labels, grids = grid_members(cells, grid_of_cell, grid_ids) if members is None \
+        else members
     cross = crossings(labels, cells.households, cells.ei, cells.ej, cells.arterial)
     for g in grids:
         g[5], g[6] = cells.polygon(g[2], g[4])
