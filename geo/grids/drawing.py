@@ -13,6 +13,7 @@ each carries, :func:`geo.grids.cells_spread.pack`).
 from __future__ import annotations
 
 import numpy as np
+import shapely
 
 from geo.grids.cells_spread import pack, unpack
 from geo.grids.float_union import unions_of
@@ -27,22 +28,24 @@ _INPUTS: tuple | None = None  # (table, communities' grids) the forked workers r
 
 
 def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int
-               ) -> tuple[np.ndarray, list[list]] | None:
+               ) -> tuple[tuple[np.ndarray, list[list]] | None, dict[str, float] | None]:
     """Draw and straighten every grid's polygon into ``cells``' memories on ``workers``
     processes (nothing when one worker, or no fork, would run serially anyway); first
     check the cells for floating unions (:meth:`geo.grids.float_union.CellUnions.prepare`).
     Returns :func:`geo.grids.grid_table.grid_members` of every grid when it found them
-    (for :func:`geo.grids.grid_table.grid_table`, which would find them again)."""
+    (for :func:`geo.grids.grid_table.grid_table`, which would find them again), and the
+    area of the union of each community's straightened polygons when drawn
+    (:func:`geo.grids.summary.covered_m2` of the grid table, made beside the drawing)."""
     global _INPUTS
     unions_of(cells).prepare()  # cells checked once, here, not in every worker
     if workers <= 1 or not can_fork():
-        return None
+        return None, None
     labels = np.asarray(grid_of_cell, dtype=object)
     has = np.array([isinstance(g, str) and g != "" for g in labels])
     found = grid_members(cells, labels, set(labels[has].tolist()))
     groups = by_community(found[1])
     if len(groups) < MIN_SPREAD_COMMUNITIES:
-        return found
+        return found, None
     size = np.cumsum([sum(g[2].size for g in members) for members in groups])
     cuts = np.searchsorted(size, size[-1] * np.arange(1, workers) / workers, side="right")
     bounds = np.unique(np.r_[0, np.clip(cuts, 1, len(groups) - 1), len(groups)])
@@ -53,10 +56,12 @@ def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int
                       workers=workers)
     finally:
         _INPUTS = None
+    covered: dict[str, float] = {}
     for lo, hi, run in zip(bounds[:-1], bounds[1:], runs):
-        if run is None:  # drawn here, into the memories already
+        covered.update(run[-1])
+        if len(run) == 1:  # drawn here, into the memories already
             continue
-        (polygons, grid), near, (straight, straight_grid) = run
+        (polygons, grid), near, (straight, straight_grid), _ = run
         polygons = unpack(polygons, grid, workers=workers)
         straight = unpack(straight, straight_grid, workers=workers)
         at = 0
@@ -66,14 +71,16 @@ def draw_ahead(cells: CellTable, grid_of_cell: np.ndarray, *, workers: int
                 at += 1
             cells._straight[tuple(g[2].tobytes() for g in members)] = \
                 list(straight[at - len(members):at])
-    return found
+    return found, covered
 
 
 def _draw(lo: int, hi: int, here: bool):
     """Draw and straighten the communities ``lo:hi`` into the table's memories (in a
-    child: and return them packed, with each grid's near-home share)."""
+    child: and return them packed, with each grid's near-home share), with the area of
+    the union of each community's straightened polygons (in id order, as
+    :func:`geo.grids.summary.covered_m2` unions them)."""
     cells, groups = _INPUTS
-    shapes, near, straight = [], [], []
+    shapes, near, straight, covered = [], [], [], {}
     for members in groups[lo:hi]:
         drawn = [cells.polygon(g[2], g[4]) for g in members]
         done = straighten([d[0] for d in drawn], [g[4] for g in members])
@@ -81,7 +88,9 @@ def _draw(lo: int, hi: int, here: bool):
         shapes += [d[0] for d in drawn]
         near += [d[1] for d in drawn]
         straight += list(done)
-    return None if here else (pack(shapes), near, pack(straight))
+        covered[members[0][7]] = float(shapely.area(shapely.union_all(
+            np.asarray(done, dtype=object))))
+    return (covered,) if here else (pack(shapes), near, pack(straight), covered)
 
 
 __all__ = ["draw_ahead"]

@@ -456,7 +456,7 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     for unions in checked:  # a pass's cells checked already are the table's (one pass)
         unions_of(table).adopt(unions)
     del checked
-    members = draw_ahead(table, cells["grid_id"].to_numpy(), workers=workers)
+    members, covered = draw_ahead(table, cells["grid_id"].to_numpy(), workers=workers)
     if members is not None and {g[1] for g in members[1]} != set(attrs):
         members = None  # the grids drawn are not those asked for
     grids = grid_table(table, cells["grid_id"].to_numpy(), attrs, settings.band, attrs,
@@ -472,7 +472,7 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     assignment = pd.Series(piece_grid, name="grid_id",
                            index=pd.Index(pieces["unit_id"].astype(str).to_numpy(), name="unit_id"))
     communities_out = communities_table(inputs.communities, combined.outcomes, grids,
-                                        workers)
+                                        workers, covered=covered if members else None)
     report = grid_report(grids, communities_out, settings, notes=inputs.notes,
                          units=inputs.units, splits=combined.splits,
                          outcomes=combined.outcomes, improvement=combined.stats,

@@ -47,9 +47,11 @@ def covered_m2(grids: gpd.GeoDataFrame, workers: int = 1) -> pd.Series:
 
 
 def communities_table(communities: gpd.GeoDataFrame, outcomes: dict[str, Outcome],
-                      grids: gpd.GeoDataFrame, workers: int = 1) -> gpd.GeoDataFrame:
+                      grids: gpd.GeoDataFrame, workers: int = 1,
+                      covered: dict[str, float] | None = None) -> gpd.GeoDataFrame:
     """The communities with ``households``, ``grids``, ``feasible``, ``reason`` and
-    ``outside_grids_m2`` (the unions of the grids on ``workers`` threads)."""
+    ``outside_grids_m2`` (the unions of the grids on ``workers`` threads; ``covered``:
+    :func:`covered_m2` of ``grids``, when made already)."""
     out = communities.copy()
     n_grids = grids.groupby("community_id").size()
     info = [outcomes.get(c, Outcome(0, True, None, 0)) for c in out["community_id"].astype(str)]
@@ -58,7 +60,8 @@ def communities_table(communities: gpd.GeoDataFrame, outcomes: dict[str, Outcome
     out["feasible"] = [int(i.feasible) for i in info]
     out["reason"] = [encode_reasons([i.reason]) if i.reason else "" for i in info]
     # land of the community outside every grid: far from the homes of the grid it lies in
-    covered = covered_m2(grids, workers) if len(grids) else pd.Series(dtype=float)
+    covered = pd.Series(covered, dtype=float) if covered is not None else \
+        covered_m2(grids, workers) if len(grids) else pd.Series(dtype=float)
     out["outside_grids_m2"] = np.round(np.maximum(
         out.area.to_numpy() - covered.reindex(out["community_id"]).fillna(0).to_numpy(), 0), 1)
     return out
