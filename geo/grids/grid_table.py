@@ -94,7 +94,7 @@ def grid_members(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[
     order = np.flatnonzero(has)[np.argsort(labels[has], kind="stable")]
     bounds = np.searchsorted(labels[order], np.arange(len(ids) + 1))
     # each grid's community: the one of most of its cells; ties: the first id
-    names, comm = np.unique(cells.community[order], return_inverse=True)
+    comm, names = pd.factorize(cells.community[order], sort=True)  # np.unique sorts text
     pair, count = np.unique(labels[order] * max(len(names), 1) + comm, return_counts=True)
     grid_of, comm_of = np.divmod(pair, max(len(names), 1))
     first = np.lexsort((comm_of, -count, grid_of))

@@ -174,7 +174,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
                fine: bool, workers: int = 1) -> _Pass:
     """Split units, tessellate and partition the given communities."""
     low, high = settings.band
-    take = np.isin(inputs.unit_comm, community_ids)
+    take = pd.Series(inputs.unit_comm).isin(community_ids).to_numpy()  # np.isin sorts text
     units = inputs.units[take].reset_index(drop=True)
     blocks = inputs.blocks
     sub_blocks = blocks[blocks["community_id"].astype(str).isin(community_ids)]
