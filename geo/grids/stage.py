@@ -456,11 +456,12 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     for unions in checked:  # a pass's cells checked already are the table's (one pass)
         unions_of(table).adopt(unions)
     del checked
-    members, covered = draw_ahead(table, cells["grid_id"].to_numpy(), workers=workers)
+    members, covered, rows = draw_ahead(table, cells["grid_id"].to_numpy(), workers=workers,
+                                        band=settings.band, attrs=attrs)
     if members is not None and {g[1] for g in members[1]} != set(attrs):
-        members = None  # the grids drawn are not those asked for
+        members = rows = None  # the grids drawn are not those asked for
     grids = grid_table(table, cells["grid_id"].to_numpy(), attrs, settings.band, attrs,
-                       crs=inputs.blocks.crs, members=members)
+                       crs=inputs.blocks.crs, members=members, rows=rows)
     timings["polygons"] = time.perf_counter() - clock
 
     pieces = combined.pieces
