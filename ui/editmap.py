@@ -32,7 +32,8 @@ from analysis.project import Project
 from geo.grids.rules import flagged
 from geo.i18n import t
 from ui import assets, mapdata
-from ui.maphtml import ESCAPE_JS, LABELS_JS, TOOLTIP_CSS, Script, esc, js_string, tooltip
+from ui.maphtml import (ESCAPE_JS, LABELS_JS, TOOLTIP_CSS, Script, esc, js_string, on_canvas,
+                         tooltip)
 from ui.memo import PerObject
 
 MAX_UNIT_MARKERS = 20_000
@@ -299,7 +300,7 @@ def edit_groups(project: Project, *, lang: str = "zh", selected: list[str] = (),
                  {"radius": 3, "color": "#555555", "weight": 0.5} for o in on]
         unit_group = folium.FeatureGroup(name=t("map.households", lang), control=False)
         folium.GeoJson(mapdata.geojson(points, ["label"], style=style),
-                       marker=folium.CircleMarker(radius=3, fill=True, fill_opacity=0.9),
+                       marker=on_canvas(folium.CircleMarker(radius=3, fill=True, fill_opacity=0.9)),
                        tooltip=tooltip(["label"], [""], labels=False)).add_to(unit_group)
         groups.append(unit_group)
     return [assets.localise(group) for group in groups]

@@ -17,13 +17,17 @@ component exactly what ``st_folium`` sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import folium
 import folium.elements
 import folium.map
 from branca.element import Template
+from jinja2.utils import htmlsafe_json_dumps
 import streamlit as st
 import streamlit_folium as sf
 
@@ -82,17 +86,93 @@ def _links(fmap: folium.Element) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(css)), tuple(dict.fromkeys(js))
 
 
+class _Stand(dict):
+    """A GeoJSON layer's data while its map renders: read, it is the data (tooltips check
+    their fields in it); written as JSON, it is a short token (see :func:`_data_later`)."""
+
+    def __init__(self, data: dict, token: str) -> None:
+        super().__init__(data)
+        self.token = token
+
+    def items(self):  # what ``json.dumps`` writes of a dict that is not exactly a dict
+        return [("gc_data", self.token)]
+
+
+_TOKEN = re.compile(r'\{"gc_data": "(gc-[0-9a-f]+-[0-9]+)"\}')
+
+
+def _walk(element) -> Iterator:
+    yield element
+    for child in list(getattr(element, "_children", {}).values()):
+        yield from _walk(child)
+
+
+def parsed(text: str) -> str:
+    """A script expression for the JSON ``text`` as folium's ``tojson`` writes it (ASCII,
+    with ``<``, ``>``, ``&`` and ``'`` escaped): ``JSON.parse('…')``, the text in single
+    quotes with its backslashes doubled; quotes and line ends (an indented dump writes
+    them between tokens) are escaped too, should a JSON policy write them."""
+    text = (text.replace("\\", "\\\\").replace("'", "\\u0027").replace("\n", "\\n")
+            .replace("\r", "\\r").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return "JSON.parse('" + text + "')"
+
+
+@contextmanager
+def _data_later(roots: Iterable) -> Iterator[Callable[[str], str]]:
+    """Render with every embedded GeoJSON layer's data written once, at the end.
+
+    streamlit-folium writes each layer's script twice (once by folium's ``render``, once
+    for the component), and folium compiles every written script as a Jinja template: for
+    the grids and units of a large district, most of a second of lexing JSON per edit.
+    Inside this block each such layer's data stands in as a token; the function yielded
+    puts the data in place of each token as ``JSON.parse('…')`` of the JSON folium's
+    ``tojson`` writes (:func:`parsed`): the browser reads a string of JSON several times
+    faster than the same data written as a script's literal, which it compiles anew
+    after every edit (the strings are otherwise the ones streamlit-folium makes)."""
+    nonce = secrets.token_hex(6)
+    texts: dict[str, object] = {}
+    held: list[tuple[folium.GeoJson, dict]] = []
+    for root in roots:
+        for element in _walk(root):
+            data = getattr(element, "data", None)
+            if isinstance(element, folium.GeoJson) and element.embed and \
+                    type(data) is dict and not (element.style or element.highlight):
+                token = f"gc-{nonce}-{len(held)}"
+                env = element._template.environment
+                texts[token] = (data, env)
+                held.append((element, data))
+                element.data = _Stand(data, token)
+    written: dict[str, str] = {}
+
+    def fill(text: str) -> str:
+        def one(match: re.Match) -> str:
+            token = match[1]
+            if token not in written:
+                data, env = texts[token]
+                written[token] = parsed(str(htmlsafe_json_dumps(
+                    data, dumps=env.policies["json.dumps_function"],
+                    **env.policies["json.dumps_kwargs"])))
+            return written[token]
+        return _TOKEN.sub(one, text) if texts else text
+    try:
+        yield fill
+    finally:
+        for element, data in held:
+            element.data = data
+
+
 def render(fmap: folium.Map) -> RenderedMap:
     """Render ``fmap`` the way ``st_folium`` does before it calls the component.
 
     The map is changed by rendering (streamlit-folium renames its elements), so it should
     not be rendered again afterwards.
     """
-    fmap.get_root().render()
-    fmap.render()
-    html = sf._get_html(fmap)
-    header = sf._get_header(fmap)
-    script = sf._get_map_string(fmap)
+    with _data_later([fmap]) as fill:
+        fmap.get_root().render()
+        fmap.render()
+        html = fill(sf._get_html(fmap))
+        header = fill(sf._get_header(fmap))
+        script = fill(sf._get_map_string(fmap))
     map_id = sf.get_full_id(fmap)
     try:
         (south, west), (north, east) = fmap.get_bounds()
@@ -148,8 +228,9 @@ def render_groups(rendered: RenderedMap, groups: Iterable[folium.FeatureGroup],
     """
     stand_in = _stand_in(rendered)
     groups = list(groups)
-    feature_group = "".join(sf._get_feature_group_string(group, map=stand_in, idx=first + k)
-                            for k, group in enumerate(groups))
+    with _data_later(groups) as fill:
+        feature_group = fill("".join(sf._get_feature_group_string(
+            group, map=stand_in, idx=first + k) for k, group in enumerate(groups)))
     layer_control = (sf._get_layer_control_string(control, stand_in)
                      if control is not None else "")
     css: list[str] = []
@@ -224,4 +305,4 @@ def show(rendered: RenderedMap, *, key: str, height: int = 700, width: int | Non
         on_change=on_change, wrap_longitude=False)
 
 
-__all__ = ["RenderedGroups", "RenderedMap", "joined", "render", "render_groups", "show"]
+__all__ = ["RenderedGroups", "RenderedMap", "joined", "parsed", "render", "render_groups", "show"]

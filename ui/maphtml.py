@@ -105,6 +105,19 @@ class SafeTooltip(folium.GeoJsonTooltip):
     """)
 
 
+# Thousands of household or unit points drawn as SVG are thousands of page elements the
+# browser lays out and paints again whenever the points are swapped in (every grid edit):
+# drawn on one canvas per map instead, they look and answer the pointer the same.
+POINT_CANVAS_JS = "(window.gcPointCanvas || (window.gcPointCanvas = L.canvas()))"
+
+
+def on_canvas(marker: folium.CircleMarker) -> folium.CircleMarker:
+    """``marker`` (the template of a GeoJSON layer's points) drawn on the map's one point
+    canvas (:data:`POINT_CANVAS_JS`)."""
+    marker.options["renderer"] = folium.JsCode(POINT_CANVAS_JS)
+    return marker
+
+
 # Leaflet's tooltips do not wrap, and a sticky one opens to the left of a pointer on the
 # map's right half: a long "reason" made it wider than the map, its labels cut off at the
 # frame's edge. Narrow, wrapped, in the map's small type.
@@ -159,5 +172,5 @@ LABELS_JS = """
 """
 
 
-__all__ = ["ESCAPE_JS", "HideGroup", "LABELS_JS", "SafeTooltip", "Script", "TOOLTIP_CSS", "esc",
-           "js_string", "tooltip"]
+__all__ = ["ESCAPE_JS", "HideGroup", "LABELS_JS", "POINT_CANVAS_JS", "SafeTooltip", "Script",
+           "TOOLTIP_CSS", "esc", "js_string", "on_canvas", "tooltip"]

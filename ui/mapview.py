@@ -29,7 +29,7 @@ from ui.mapdata import (BAND_COLOURS, DECIMALS, GAP_COLOUR, MINUTE_OPACITY, OSM_
                         grid_data, heat_points, merged, reason_text, service_data, sites_json,
                         with_grids)
 from ui.maphtml import (ESCAPE_JS, LABELS_JS, TOOLTIP_CSS, HideGroup, Script, esc, js_string,
-                        tooltip)
+                        on_canvas, tooltip)
 from geo.i18n import table
 
 # Services with so many facilities that their icons bury the grids: off until the
@@ -223,9 +223,9 @@ def grid_groups(data: MapData, *, lang: str = "zh") -> list[folium.FeatureGroup]
     if data.households is not None:
         group = folium.FeatureGroup(name=layer_name(t("map.households", lang)))
         folium.GeoJson(data.households,
-                       marker=folium.CircleMarker(radius=3, color="#444444", weight=0.5,
-                                                  fill=True, fill_color="#666666",
-                                                  fill_opacity=0.7),
+                       marker=on_canvas(folium.CircleMarker(
+                           radius=3, color="#444444", weight=0.5, fill=True,
+                           fill_color="#666666", fill_opacity=0.7)),
                        tooltip=tooltip(*_fields(data.households, {
                            "unit_id": t("map.unit_id", lang),
                            "households": t("map.households_n", lang),

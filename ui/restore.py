@@ -11,6 +11,7 @@ opens it as the page's project (not bound to the copy: saving asks where, as bef
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -28,6 +29,11 @@ from ui import session, widgets
 ASKED_KEY = "gc_restore_asked"
 MAX_AGE_S = 7 * 24 * 3600  # older copies are not offered
 _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcircle-autosave")
+#: the copy waits this long after an edit, so that the page the edit reruns is drawn
+#: first (writing a large district's project takes a quarter of a second of the machine)
+COPY_AFTER_S = 2.0
+_NEWEST: dict[Path, int] = {}  # copy path -> the number of the newest copy asked for
+_NEWEST_LOCK = threading.Lock()
 
 
 def autosave_folder() -> Path:
@@ -42,14 +48,24 @@ def copy_path(project: Project) -> Path:
     return autosave_folder() / f"{session.file_stem(area, 'gridcircle')}.gpkg"
 
 
-def keep(project: Project, author: str = "") -> None:
-    """Copy an unsaved project with edits to :func:`copy_path`, in the background (the
-    edit is not kept waiting; a later copy replaces an earlier one atomically)."""
+def keep(project: Project, author: str = "", *, delay_s: float = COPY_AFTER_S) -> None:
+    """Copy an unsaved project with edits to :func:`copy_path`, in the background,
+    ``delay_s`` after the edit (the edit is not kept waiting, nor the page it draws; a
+    later copy replaces an earlier one atomically, and a copy asked for again before it
+    is written is written once, as the newest)."""
     if project.path is not None or project.session is None or not project.session.entries:
         return
     target = copy_path(project)
+    due = time.monotonic() + delay_s
+    with _NEWEST_LOCK:
+        number = _NEWEST.get(target, 0) + 1
+        _NEWEST[target] = number
 
     def write() -> None:
+        time.sleep(max(0.0, due - time.monotonic()))
+        with _NEWEST_LOCK:
+            if _NEWEST.get(target) != number:  # a newer copy follows: that one is written
+                return
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             save(replace(project, path=None, revision=0), target, author=author)

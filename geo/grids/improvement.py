@@ -59,11 +59,13 @@ def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi:
     band = max(hi - lo, 1.0)
     total = 0.0
     ekind, elen = g.ekind[e], g.elen[e]
-    for nodes, inside in ((nx, ex & ey), (ny, ~ex & ~ey)):
+    art = ekind == ARTERIAL
+    has_art = bool(art.any())
+    for nodes, inside in ((nx, ex & ey), (ny, ~(ex | ey))):
         area = g.area[nodes].sum()
         perim = g.perim[nodes].sum() - 2 * elen[inside].sum()
         faces = len(set(g.face[nodes].tolist())) - 1
-        along = bool((ekind[inside] == ARTERIAL).any())
+        along = has_art and bool(art[inside].any())
         total += _pp(area, perim) \
             - MID_WEIGHT * abs(g.w[nodes].sum() - mid) / band \
             - CROSSING_WEIGHT * max(faces, int(along))
@@ -96,7 +98,6 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
         return _best_resplit_compiled(g, np.asarray(nodes, dtype=np.int64), lo, hi, mid,
                                       current, fast)
     loc, e = g.local(nodes)
-    mask = loc >= 0
     w = g.w[nodes]
     if isinstance(current, tuple):
         current = _pair_objective(g, current[0], current[1], lo, hi, mid, e)
@@ -144,7 +145,7 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
             f1 += c > 0
             f2 += (m.sum(axis=0) - c) > 0
         score = score - CROSSING_WEIGHT * (np.maximum(f1 - 1, along1) + np.maximum(f2 - 1, along2))
-    return _first_connected(g, nodes, mask, order, score, ok & (score > current + 1e-6))
+    return _first_connected(nodes, eu, ev, order, score, ok & (score > current + 1e-6))
 
 
 def _best_resplit_compiled(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
@@ -166,20 +167,41 @@ def _best_resplit_compiled(g: CellGraph, nodes: np.ndarray, lo: float, hi: float
 _NONE = np.zeros(0, dtype=np.int64)
 
 
-def _first_connected(g: CellGraph, nodes: np.ndarray, mask: np.ndarray, order: np.ndarray,
+def _first_connected(nodes: np.ndarray, eu: np.ndarray, ev: np.ndarray, order: np.ndarray,
                      score: np.ndarray, good: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """The best-scoring ``good`` cut whose two sides are both connected."""
+    """The best-scoring ``good`` cut whose two sides are both connected (``eu``, ``ev``:
+    the edges inside ``nodes``, as positions in it; a side is connected through them
+    alone, as :meth:`CellGraph.connected` finds in the whole graph)."""
     if not good.any():
         return None
     pos, col = np.nonzero(good)
     ranked = np.argsort(-score[pos, col], kind="stable")[:40]
-    for r in ranked:
-        m1 = np.zeros(g.n, dtype=bool)
-        m1[nodes[order[: pos[r] + 1, col[r]]]] = True
-        m2 = mask & ~m1
-        if g.connected(m1) and g.connected(m2):
-            return np.flatnonzero(m1), float(score[pos[r], col[r]])
+    n = len(nodes)
+    nbrs: list[list[int]] = [[] for _ in range(n)]
+    for a, b in zip(eu.tolist(), ev.tolist()):
+        nbrs[a].append(b)
+        nbrs[b].append(a)
+    for r in ranked.tolist():
+        p, c = int(pos[r]), int(col[r])
+        first = [False] * n
+        for v in order[: p + 1, c].tolist():
+            first[v] = True
+        if _one_piece(nbrs, first, True, p + 1) and _one_piece(nbrs, first, False, n - p - 1):
+            return np.sort(nodes[order[: p + 1, c]]), float(score[p, c])
     return None
+
+
+def _one_piece(nbrs: list[list[int]], first: list[bool], side: bool, size: int) -> bool:
+    """Whether the ``size`` positions whose ``first`` equals ``side`` are one piece."""
+    start = first.index(side)
+    seen = {start}
+    stack = [start]
+    while stack:
+        for b in nbrs[stack.pop()]:
+            if first[b] is side and b not in seen:
+                seen.add(b)
+                stack.append(b)
+    return len(seen) == size
 
 
 @dataclass
@@ -248,7 +270,10 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
             labels[union] = y
             labels[side] = x
             members[x] = side
-            members[y] = np.setdiff1d(union, side)
+            rest = np.zeros(g.n, dtype=bool)  # np.setdiff1d(union, side), without its sort
+            rest[union] = True
+            rest[side] = False
+            members[y] = np.flatnonzero(rest)
             version[x] += 1
             version[y] += 1
             improved += 1

@@ -131,3 +131,20 @@ def test_view_of_a_small_gap_zooms_in_further_than_the_whole_area(result):
     centre, zoom = mapview.view_of(tuple(gap))
     assert zoom > whole
     assert gap[1] < centre[0] < gap[3] and gap[0] < centre[1] < gap[2]
+
+
+def test_household_and_unit_points_share_one_canvas_per_map(result, small_district):
+    """The points a grid edit swaps in (households on the page's map, units on the
+    editing map) are drawn on one canvas per map, not as one page element each."""
+    from analysis.project import project_from_result
+    from ui import editmap, mapframe
+    from ui.maphtml import POINT_CANVAS_JS
+
+    data = mapview.base_data(result)
+    assert data.households is not None
+    rendered = mapframe.render(mapview.base_map(data))
+    grids = mapframe.render_groups(rendered, mapview.grid_groups(data)).feature_group
+    assert grids.count(f'"renderer": {POINT_CANVAS_JS}') == 1  # the households' layer
+    project = project_from_result(run(small_district))
+    units = mapframe.render_groups(rendered, editmap.edit_groups(project)).feature_group
+    assert units.count(f'"renderer": {POINT_CANVAS_JS}') == 1
