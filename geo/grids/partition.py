@@ -115,11 +115,6 @@ def warm_up_soon(cells: int) -> None:
         _warming.append(thread)
 
 
-def warming() -> bool:
-    """Whether a warm-up started by :func:`warm_up_soon` may still be under way."""
-    return bool(_warming)
-
-
 def ready(cells: int) -> bool:
     """:func:`geo.grids.improvement.compiled_for`, once a warm-up started by
     :func:`warm_up_soon` has finished (so that no thread holds numba's compiler when the

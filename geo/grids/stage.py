@@ -48,7 +48,7 @@ from geo.grids.heap import few_collections
 from geo.grids.improvement import ImproveStats
 from geo.grids.numbering import NewGrid, grid_ids
 from geo.grids.parallel import chunked
-from geo.grids.partition import ready, warm_up_soon, warming
+from geo.grids.partition import ready, warm_up_soon
 from geo.grids.pass_graph import PassGraph, partition_communities
 from geo.grids.rules import CellTable, community_feasible
 from geo.grids.settings import GridSettings
@@ -184,15 +184,11 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     pieces, splits = split_large_units(units, band=settings.band, part_max=part_max)
     src = piece_source(pieces, units)  # parts inherit their unit's block and lock
     clock = time.perf_counter()
-    # the partition's compiled loops load while the inputs are checked (make_grids), or
-    # else while the cells are built (once other processes are forked: none forks while a
-    # thread loads them)
-    early = workers > 1 and warming()
-    if early:
-        ready(len(pieces))
+    # the partition's compiled loops load while the cells are built (once other processes
+    # are forked: none forks while a thread loads them)
     cells = tessellate_spread(pieces, sub_blocks.reset_index(drop=True),
                               block_of=sub_pos[inputs.unit_block[take]][src], workers=workers,
-                              then=None if early else lambda: warm_up_soon(len(pieces)))
+                              then=lambda: warm_up_soon(len(pieces)))
     if workers > 1:
         ready(len(pieces))  # loaded before the adjacency's processes fork
     adj = adjacency_spread(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
@@ -436,7 +432,6 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    warm_up_soon(len(households))  # the compiled loops load beside the checks
     inputs = _check_inputs(households, communities, roads, blocks, previous, locked)
     timings["check"] = time.perf_counter() - clock
 
