@@ -24,6 +24,7 @@ inside a block, along a street, or along an arterial road.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -106,9 +107,12 @@ def street_blocks(roads: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
     box = shapely.box(*communities.total_bounds).buffer(1.0)
     r = roads[roads["road_class"].isin(classes)]
     r = r[r.intersects(box)] if len(r) else r
-    blocks = faces_in_regions(r.geometry.to_numpy(), communities, "_community")
     art = r[r["road_class"] == "arterial"].geometry.to_numpy()
-    faces = faces_in_regions(art, communities, "_community")
+    # the blocks and the arterial faces polygonized side by side (GEOS works without the GIL)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        arterial_faces = pool.submit(faces_in_regions, art, communities, "_community")
+        blocks = faces_in_regions(r.geometry.to_numpy(), communities, "_community")
+        faces = arterial_faces.result()
     # each block lies in exactly one arterial face (arterials are among the block lines)
     tree = shapely.STRtree(faces.geometry.to_numpy())
     pts = shapely.point_on_surface(blocks.geometry.to_numpy())

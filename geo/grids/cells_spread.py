@@ -22,7 +22,7 @@ import shapely
 
 from geo.grids.blocks import MIN_SHARED_M, candidate_pairs, pair_kinds, tessellate
 from geo.grids.heap import release_free_memory
-from geo.grids.parallel import can_fork, spread
+from geo.grids.parallel import can_fork, chunked, spread
 
 #: Fewer units than this (about 200,000 households) are tessellated in one call: forking
 #: a process and bringing its cells back cost some 0.05 s, about what a second core saves
@@ -45,12 +45,14 @@ def pack(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return shapely.to_wkb(geoms), shapely.get_precision(geoms)
 
 
-def unpack(wkb: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """The geometries :func:`pack` packed: the same coordinates and precision grid."""
-    geoms = shapely.from_wkb(wkb)
+def unpack(wkb: np.ndarray, grid: np.ndarray, *, workers: int = 1) -> np.ndarray:
+    """The geometries :func:`pack` packed: the same coordinates and precision grid (on
+    ``workers`` threads, :func:`geo.grids.parallel.chunked`)."""
+    geoms = chunked(shapely.from_wkb, wkb, workers=workers)
     for size in np.unique(grid[grid > 0]):
         at = np.flatnonzero(grid == size)
-        geoms[at] = shapely.set_precision(geoms[at], size, mode="pointwise")
+        geoms[at] = chunked(shapely.set_precision, geoms[at], workers=workers, grid_size=size,
+                            mode="pointwise")
     return geoms
 
 
@@ -87,7 +89,8 @@ def tessellate_spread(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
         unit = frame["unit"].to_numpy()
         frames.append(gpd.GeoDataFrame(
             frame.assign(unit=np.where(unit >= 0, pos[np.maximum(unit, 0)], -1)),
-            geometry=unpack(*geoms) if isinstance(geoms, tuple) else geoms, crs=blocks.crs))
+            geometry=unpack(*geoms, workers=workers) if isinstance(geoms, tuple) else geoms,
+            crs=blocks.crs))
     cells = pd.concat(frames, ignore_index=True)
     unit = cells["unit"].to_numpy()
     has = np.flatnonzero(unit >= 0)

@@ -28,6 +28,8 @@ grid where the loop is not compiled (small runs, no numba) is snapped as before.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import shapely
 
@@ -221,6 +223,15 @@ class CellUnions:
         carried = shapely.get_precision(self.geoms)
         plain = shapely.set_precision(self.geoms, 0.0, mode="pointwise")
         self._proof = bad_cell, carried, partners, plain
+
+    def adopt(self, other: CellUnions) -> None:
+        """Take ``other``'s check when it was made on the same cells (the same geometry
+        objects in the same order: the grid stage checks a pass's cells while its
+        communities are partitioned, before the result's table of them exists)."""
+        if self._proof is None and other._proof is not None and \
+                len(other.geoms) == len(self.geoms) and \
+                all(map(operator.is_, other.geoms, self.geoms)):
+            self._proof = other._proof
 
     def union(self, idx: np.ndarray) -> shapely.Geometry:
         """``union_all(geoms[idx], grid_size=grid_size)`` (``idx``: sorted positions)."""

@@ -19,15 +19,18 @@ from geo.grids.rules import (GRID_COLUMNS, SLIVER_M2, CellTable, GridFacts, band
 
 
 def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
-               band: tuple[int, int], attrs: dict[str, dict], *, crs=None) -> gpd.GeoDataFrame:
+               band: tuple[int, int], attrs: dict[str, dict], *, crs=None,
+               members: tuple[np.ndarray, list[list]] | None = None,
+               rows: dict[str, dict] | None = None) -> gpd.GeoDataFrame:
     """The grid table rows of ``grid_ids`` and of every other grid of their communities
     (their shared boundaries are straightened together, :func:`straighten`), from their
     cells; ids without cells are left out (they no longer exist). Sorted by id.
 
     ``attrs`` maps a grid id to ``{"name": str, "locked": bool}`` (defaults: '' and
-    False)."""
-    labels, grids = grid_members(cells, grid_of_cell, grid_ids)
-    cross = crossings(labels, cells.households, cells.ei, cells.ej, cells.arterial)
+    False). ``members``: :func:`grid_members` of these arguments, and ``rows``: their
+    :func:`table_rows` by grid id, if found already."""
+    labels, grids = grid_members(cells, grid_of_cell, grid_ids) if members is None \
+        else members
     for g in grids:
         g[5], g[6] = cells.polygon(g[2], g[4])
     for members in by_community(grids):
@@ -37,8 +40,23 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
             shapes = straighten([g[5] for g in members], [g[4] for g in members])
         for g, shape in zip(members, shapes):
             g[5] = shape
-    rows, shapes = [], []
-    all_parts = Counter(p for p in cells.part_of if p is not None)
+    if rows is None or any(g[1] not in rows for g in grids):
+        found = table_rows(cells, grids, crossings(labels, cells.households, cells.ei,
+                                                   cells.ej, cells.arterial),
+                           band, attrs, Counter(p for p in cells.part_of if p is not None))
+    else:  # made beside the drawing (geo.grids.drawing)
+        found = [rows[g[1]] for g in grids]
+    shapes = [g[5] for g in grids]
+    frame = pd.DataFrame(found, columns=list(GRID_COLUMNS))
+    return gpd.GeoDataFrame(frame, geometry=np.asarray(shapes, dtype=object) if shapes else [],
+                            crs=crs)
+
+
+def table_rows(cells: CellTable, grids: list[list], cross: np.ndarray, band: tuple[int, int],
+               attrs: dict[str, dict], all_parts: Counter) -> list[dict]:
+    """The table's row of each of :func:`grid_members`' ``grids`` (drawn and straightened:
+    ``g[5]``, ``g[6]`` set), each from its own figures (``cross``: :func:`crossings` of
+    every grid; ``all_parts``: parts per split building in the whole table)."""
     in_part = pd.notna(cells.part_of)
     # pieces and compactness of every polygon at once (the same figures, element by element)
     drawn = np.empty(len(grids), dtype=object)
@@ -46,6 +64,7 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
     parts, at = shapely.get_parts(drawn, return_index=True)
     pieces = np.bincount(at[shapely.area(parts) > SLIVER_M2], minlength=len(grids))
     compact = polsby_popper(drawn)
+    rows = []
     for row, (k, gid, idx, homes, xy, shape, near, community) in enumerate(grids):
         households = int(cells.households[idx].sum())
         a = attrs.get(gid) or {}
@@ -68,10 +87,7 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
             "n_units": int(homes.sum()), "split_buildings": splits,
             "near_home_share": facts.near_home_share, "reason": encode_reasons(reasons),
             "reason_key": ";".join(key for key, _ in reasons)})
-        shapes.append(shape)
-    frame = pd.DataFrame(rows, columns=list(GRID_COLUMNS))
-    return gpd.GeoDataFrame(frame, geometry=np.asarray(shapes, dtype=object) if shapes else [],
-                            crs=crs)
+    return rows
 
 
 def grid_members(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[str]
@@ -92,7 +108,7 @@ def grid_members(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[
     order = np.flatnonzero(has)[np.argsort(labels[has], kind="stable")]
     bounds = np.searchsorted(labels[order], np.arange(len(ids) + 1))
     # each grid's community: the one of most of its cells; ties: the first id
-    names, comm = np.unique(cells.community[order], return_inverse=True)
+    comm, names = pd.factorize(cells.community[order], sort=True)  # np.unique sorts text
     pair, count = np.unique(labels[order] * max(len(names), 1) + comm, return_counts=True)
     grid_of, comm_of = np.divmod(pair, max(len(names), 1))
     first = np.lexsort((comm_of, -count, grid_of))
@@ -116,4 +132,4 @@ def by_community(grids: list[list]) -> list[list[list]]:
     return [list(m) for _, m in groupby(sorted(grids, key=lambda g: g[7]), key=lambda g: g[7])]
 
 
-__all__ = ["by_community", "grid_members", "grid_table"]
+__all__ = ["by_community", "grid_members", "grid_table", "table_rows"]

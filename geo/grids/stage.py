@@ -38,13 +38,16 @@ import pandas as pd
 import shapely
 
 from geo.crs import require_projected
-from geo.grids.blocks import locate_in_blocks, street_blocks
+from geo.grids.blocks import GRID_SIZE_M, locate_in_blocks, street_blocks
 from geo.grids.cells_spread import adjacency_spread, tessellate_spread
 from geo.grids.communities import assign_communities, validate_communities
 from geo.grids.drawing import draw_ahead
+from geo.grids.float_union import CellUnions, unions_of
 from geo.grids.grid_table import grid_table
+from geo.grids.heap import few_collections
 from geo.grids.improvement import ImproveStats
 from geo.grids.numbering import NewGrid, grid_ids
+from geo.grids.parallel import chunked
 from geo.grids.partition import ready, warm_up_soon
 from geo.grids.pass_graph import PassGraph, partition_communities
 from geo.grids.rules import CellTable, community_feasible
@@ -134,6 +137,7 @@ class _Pass:
     failed: set[str]
     stats: ImproveStats = field(default_factory=ImproveStats)
     cells_s: float = 0.0
+    unions: CellUnions | None = None  # the cells' floating unions, when checked already
 
 
 # --------------------------------------------------------------------------- phases
@@ -170,7 +174,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
                fine: bool, workers: int = 1) -> _Pass:
     """Split units, tessellate and partition the given communities."""
     low, high = settings.band
-    take = np.isin(inputs.unit_comm, community_ids)
+    take = pd.Series(inputs.unit_comm).isin(community_ids).to_numpy()  # np.isin sorts text
     units = inputs.units[take].reset_index(drop=True)
     blocks = inputs.blocks
     sub_blocks = blocks[blocks["community_id"].astype(str).isin(community_ids)]
@@ -214,9 +218,12 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     # communities are independent: partitioned in worker processes when asked, and taken
     # in the same order as a serial run takes them
     compiled = ready(len(cells))  # loaded here, so forked workers do not load them again
+    # the check of the cells' floating unions (geo.grids.float_union), which the grid
+    # polygons need, is made here beside the other processes' partitions
+    one.unions = CellUnions(graph.geoms, grid_size=GRID_SIZE_M)
     found_all = partition_communities(graph, [frees[cid] for cid in community_ids],
                                       community_ids, settings, fine=fine, compiled=compiled,
-                                      workers=workers)
+                                      workers=workers, then=one.unions.prepare)
     for cid, found in zip(community_ids, found_all):
         members = members_of.get(cid, np.zeros(0, dtype=np.int64))
         fixed_here = fixed[members]
@@ -318,12 +325,12 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
                      outcomes=outcomes, splits=splits, stats=stats)
 
 
-def _number(c: _Combined, previous: pd.Series | None) -> None:
+def _number(c: _Combined, previous: pd.Series | None, workers: int = 1) -> None:
     """Set the id of every grid that is not locked (see :mod:`geo.grids.numbering`)."""
     cells = c.cells
     geoms = cells.geometry.to_numpy()
     area = shapely.area(geoms)
-    centroid = shapely.get_coordinates(shapely.centroid(geoms))
+    centroid = shapely.get_coordinates(chunked(shapely.centroid, geoms, workers=workers))
     cell_unit = cells["unit"].to_numpy()
     piece_ids = c.pieces["unit_id"].astype(str).to_numpy()
     piece_hh = c.pieces["households"].to_numpy()
@@ -373,6 +380,7 @@ def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
         grid_id=cell_grid)
 
 
+@few_collections()
 def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                roads: gpd.GeoDataFrame, *, settings: GridSettings = GridSettings(),
                blocks: gpd.GeoDataFrame | None = None, previous: pd.Series | None = None,
@@ -434,14 +442,21 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
 
     clock = time.perf_counter()
     combined = _combine(passes, inputs)
+    checked = [p.unions for p in passes if p.unions is not None]
     del passes  # joined into ``combined``: each pass's own tables are not needed again
-    _number(combined, inputs.previous)
+    _number(combined, inputs.previous, workers)
     cells = _cell_layer(combined)
     attrs = {p.grid_id: {"name": "", "locked": p.locked} for p in combined.parts}
     table = CellTable.of(cells, combined.adjacency)
-    draw_ahead(table, cells["grid_id"].to_numpy(), workers=workers)
+    for unions in checked:  # a pass's cells checked already are the table's (one pass)
+        unions_of(table).adopt(unions)
+    del checked
+    members, covered, rows = draw_ahead(table, cells["grid_id"].to_numpy(), workers=workers,
+                                        band=settings.band, attrs=attrs)
+    if members is not None and {g[1] for g in members[1]} != set(attrs):
+        members = rows = None  # the grids drawn are not those asked for
     grids = grid_table(table, cells["grid_id"].to_numpy(), attrs, settings.band, attrs,
-                       crs=inputs.blocks.crs)
+                       crs=inputs.blocks.crs, members=members, rows=rows)
     timings["polygons"] = time.perf_counter() - clock
 
     pieces = combined.pieces
@@ -452,7 +467,8 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     piece_comm[unit[unit >= 0]] = cells["community_id"].to_numpy()[unit >= 0]
     assignment = pd.Series(piece_grid, name="grid_id",
                            index=pd.Index(pieces["unit_id"].astype(str).to_numpy(), name="unit_id"))
-    communities_out = communities_table(inputs.communities, combined.outcomes, grids)
+    communities_out = communities_table(inputs.communities, combined.outcomes, grids,
+                                        workers, covered=covered if members else None)
     report = grid_report(grids, communities_out, settings, notes=inputs.notes,
                          units=inputs.units, splits=combined.splits,
                          outcomes=combined.outcomes, improvement=combined.stats,
