@@ -101,7 +101,7 @@ def registrations(rows: np.ndarray, bx: np.ndarray, by: np.ndarray, seg_len: np.
     is cut into pieces no longer than a cell (the short segments first, then the pieces of
     long ones), and each piece registered in its box's cells, piece by piece; a cell's
     registrations keep that order."""
-    ax, ay, vx, vy = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+    ax, ay = rows[:, 0], rows[:, 1]
     q = seg_len / cell_m
     is_long = q > 1.0  # more than one piece: ceil(q) > 1
     long = np.flatnonzero(is_long)

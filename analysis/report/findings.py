@@ -12,6 +12,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib.figure import Figure
 
 from analysis.capacity.text import appendix_rows, shortfall_lines
@@ -22,6 +23,7 @@ from analysis.report.style import clean, wrap, wrap_at_most
 from analysis.report.tables import draw_table, grid_shares
 from analysis.summary_text import compound_access_line, group_coverage_lines
 from geo.grids.communities import assign_communities
+from geo.grids.pieces import components
 from geo.i18n import note_text, t, table
 from analysis.gridsystem import report_rows
 from geo.places import nearest_street_names
@@ -106,29 +108,17 @@ def gap_places(ctx: Context, n: int = TOP_GAPS) -> list[tuple[str, list[str], in
 
 def _overlapping(gaps) -> list[list[int]]:
     """Positions of ``gaps`` (largest first) grouped where their shapes overlap: one place
-    each, in the order of its largest gap."""
+    each, in the order of its largest gap (the pieces of the overlap graph, numbered by
+    their lowest position: :func:`geo.grids.pieces.components`)."""
     n = len(gaps)
-    parent = list(range(n))
-
-    def root(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
+    left = right = np.zeros(0, dtype=np.int64)
     if hasattr(gaps, "geometry") and n:
-        import shapely
-
         geoms = gaps.geometry.to_numpy()
         left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-        for a, b in zip(left, right):
-            ra, rb = root(int(a)), root(int(b))
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
     groups: dict[int, list[int]] = {}
-    for k in range(n):
-        groups.setdefault(root(k), []).append(k)
-    return sorted(groups.values(), key=lambda g: g[0])
+    for k, piece in enumerate(components(n, left, right).tolist()):
+        groups.setdefault(piece, []).append(k)
+    return list(groups.values())
 
 
 def _distinct_in(ctx: Context, gaps, services: list[str]) -> int:

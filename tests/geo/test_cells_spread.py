@@ -12,6 +12,7 @@ from geo.grids import cells_spread, parallel
 from geo.grids.blocks import cell_adjacency, locate_in_blocks, street_blocks, tessellate
 from geo.grids.communities import derive_communities
 from geo.synthetic import synthetic_district
+from tests.geo.grid_fixtures import assert_same_run, same_geoms
 
 
 @pytest.fixture(scope="module")
@@ -23,18 +24,12 @@ def city():
     return area, units, blocks, locate_in_blocks(units.geometry, blocks)
 
 
-def _same_geoms(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool((shapely.to_wkb(a) == shapely.to_wkb(b)).all()
-                and np.array_equal(shapely.get_precision(a), shapely.get_precision(b),
-                                   equal_nan=True))
-
-
 def test_pack_keeps_coordinates_and_grid():
     geoms = np.array([shapely.set_precision(shapely.box(0, 0, 1.23456, 2), 0.001),
                       shapely.box(0, 0, 1.23456, 2), None,
                       shapely.set_precision(shapely.Point(1.5, 2.25), 0.5)], dtype=object)
     back = cells_spread.unpack(*cells_spread.pack(geoms))
-    assert _same_geoms(back, geoms)
+    assert same_geoms(back, geoms)
     assert list(shapely.get_precision(back)[[0, 1, 3]]) == [0.001, 0.0, 0.5]
 
 
@@ -48,7 +43,7 @@ def test_tessellation_on_processes_is_one_call(city, monkeypatch, workers):
     many = cells_spread.tessellate_spread(units, blocks, block_of=block_of, workers=workers)
     assert len(one) > 1000 and (one["unit"] < 0).any()  # fillers too
     assert one.drop(columns="geometry").equals(many.drop(columns="geometry"))
-    assert _same_geoms(one.geometry.to_numpy(), many.geometry.to_numpy())
+    assert same_geoms(one.geometry.to_numpy(), many.geometry.to_numpy())
 
 
 def test_adjacency_on_processes_is_one_call(city, monkeypatch):
@@ -84,11 +79,6 @@ def test_whole_run_on_processes_is_one_call(city, monkeypatch):
     monkeypatch.setattr(parallel, "MIN_JOBS", 2)
     both = make_grids(units, communities, area.roads, settings=GridSettings(), workers=2)
     assert len(communities) >= 2 and len(serial.grids) > 10
-    assert serial.assignment.equals(both.assignment)
-    assert serial.adjacency.equals(both.adjacency)
-    assert _same_geoms(serial.cells.geometry.to_numpy(), both.cells.geometry.to_numpy())
-    assert _same_geoms(serial.grids.geometry.to_numpy(), both.grids.geometry.to_numpy())
-    assert serial.grids.drop(columns="geometry").equals(both.grids.drop(columns="geometry"))
+    assert_same_run(serial, both)
     assert serial.communities.drop(columns="geometry").equals(
         both.communities.drop(columns="geometry"))
-    assert serial.report["improvement"] == both.report["improvement"]

@@ -14,6 +14,7 @@ from geo.grids.communities import derive_communities
 from geo.grids.nearland import cells_near_homes
 from geo.grids.rules import NEAR_HOME_M, near_homes
 from geo.synthetic import synthetic_district
+from tests.geo.grid_fixtures import assert_same_run
 
 
 def _pid(_x):
@@ -57,14 +58,7 @@ def test_parallel_run_equals_serial_run(monkeypatch):
     monkeypatch.setattr(parallel, "MIN_JOBS", 2)
     both = make_grids(units, communities, area.roads, settings=GridSettings(), workers=2)
     assert len(communities) >= 2 and len(serial.grids) > 10
-    assert serial.assignment.equals(both.assignment)
-    assert serial.adjacency.equals(both.adjacency)
-    assert (shapely.to_wkb(serial.cells.geometry.to_numpy())
-            == shapely.to_wkb(both.cells.geometry.to_numpy())).all()
-    assert (shapely.to_wkb(serial.grids.geometry.to_numpy())
-            == shapely.to_wkb(both.grids.geometry.to_numpy())).all()
-    assert serial.grids.drop(columns="geometry").equals(both.grids.drop(columns="geometry"))
-    assert serial.report["improvement"] == both.report["improvement"]
+    assert_same_run(serial, both)
 
 
 def test_cells_near_homes_only_when_the_land_covers_them():
