@@ -8,10 +8,11 @@ grid's time on a virtual machine):
 
 - the segments' starts, vectors and squared lengths are the columns of one array (a point's
   candidates are then gathered in one take of rows);
-- a piece's box spans at most two cells each way, so its cells are listed as up to four
-  columns of a table, not piece by piece; the registrations are put in cell order, pieces in
-  their order within a cell, by a counting sort (a stable sort: equal distances are broken
-  by this order, the same on any machine);
+- a piece's box spans at most two cells each way (a few more where rounding says so), so
+  its cells are written as up to four strided columns, not piece by piece; the
+  registrations are put in cell order, pieces in their order within a cell, by a counting
+  sort (a stable sort: equal distances are broken by this order, the same on any
+  machine);
 - the cells of a point's block in one column are consecutive keys, so its candidates are
   ``m`` runs of registrations, not ``m²`` cells;
 - points are taken in the order of their cells, in chunks of a bounded number of (point,
@@ -30,19 +31,27 @@ except ImportError:  # pragma: no cover - another scipy
 #: (point, candidate) pairs handled per vectorised step: small enough for the temporaries
 #: to stay in the cache.
 CHUNK_PAIRS = 32_768
-#: Pieces whose cells are listed per step (at least).
+#: Pieces whose cells were listed per step (no longer read: every piece's cells are
+#: written at once, in a few numpy calls).
 KEY_PIECES = 65_536
 
 
-def segments(coords: np.ndarray, which: np.ndarray, n_lines: int) -> tuple[np.ndarray, ...]:
+def segments(coords: np.ndarray, which: np.ndarray | None, n_lines: int,
+             n_coords: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Straight segments of ``n_lines`` LineStrings from their coordinates and the line of
-    each (:func:`shapely.get_coordinates` with ``return_index``), with little new memory:
+    each (:func:`shapely.get_coordinates` with ``return_index``; or, ``which`` ``None``,
+    the number of coordinates of each line, ``n_coords``), with little new memory:
     ``(rows, bx, by, seg_len, seg_edge, seg_along, low, high)``, ``rows`` as :func:`packed`
     (start x, y, end − start x, y, squared length, the last left to the caller), ``bx, by``
     the ends, ``low, high`` the least and greatest coordinates (``None`` without any)."""
     line = np.arange(n_lines)
-    if coords.shape[0] == 2 * n_lines and np.array_equal(which[0::2], line) \
-            and np.array_equal(which[1::2], line):
+    if which is None:
+        if coords.shape[0] == 2 * n_lines and (n_coords == 2).all():
+            which = line  # not read: every line one segment
+        else:
+            which = np.repeat(line, n_coords)
+    if coords.shape[0] == 2 * n_lines and (which is line or (
+            np.array_equal(which[0::2], line) and np.array_equal(which[1::2], line))):
         # every line one segment: starts and ends are every other coordinate
         x0, y0, x1, y1 = coords[0::2, 0], coords[0::2, 1], coords[1::2, 0], coords[1::2, 1]
         seg_edge = line.astype(np.int64)
@@ -79,20 +88,12 @@ def segments(coords: np.ndarray, which: np.ndarray, n_lines: int) -> tuple[np.nd
     return rows, x1, y1, seg_len, seg_edge, seg_along, low, high
 
 
-def _cells(x0, x1, y0, y1, origin: np.ndarray, cell_m: float) -> tuple[np.ndarray, ...]:
-    """First cell (column, row) of each box ``[min(x0, x1), max(x0, x1)] × ...`` and how
-    many more it spans each way (int32)."""
-    out = []
-    for u, w, o in ((x0, x1, float(origin[0])), (y0, y1, float(origin[1]))):
-        low = np.minimum(u, w)
-        high = np.maximum(u, w)
-        low -= o
-        low /= cell_m
-        high -= o
-        high /= cell_m
-        first = np.floor(low, out=low).astype(np.int32)
-        out += [first, np.floor(high, out=high).astype(np.int32) - first]
-    return tuple(out)
+def _cell(v: np.ndarray, o: float, cell_m: float) -> np.ndarray:
+    """Column (or row) of the cell holding each coordinate ``v`` (int32; the grid's first
+    at ``o``)."""
+    c = v - o
+    c /= cell_m
+    return np.floor(c, out=c).astype(np.int32)
 
 
 def registrations(rows: np.ndarray, bx: np.ndarray, by: np.ndarray, seg_len: np.ndarray,
@@ -100,63 +101,71 @@ def registrations(rows: np.ndarray, bx: np.ndarray, by: np.ndarray, seg_len: np.
     """The grid's registrations: ``(cell_start, reg_seg, n_cols, n_rows)``. Each segment
     is cut into pieces no longer than a cell (the short segments first, then the pieces of
     long ones), and each piece registered in its box's cells, piece by piece; a cell's
-    registrations keep that order."""
+    registrations keep that order.
+
+    A box's first cell is the least of its ends' cells (a coordinate's cell never
+    decreases as the coordinate grows), so each point's cell is found once: a piece of a
+    long segment starts where the one before it ends."""
     ax, ay = rows[:, 0], rows[:, 1]
+    ox, oy = float(origin[0]), float(origin[1])
     q = seg_len / cell_m
     is_long = q > 1.0  # more than one piece: ceil(q) > 1
     long = np.flatnonzero(is_long)
     if long.size == 0:
         seg_of_piece = None  # the pieces are the segments
-        lo_x, span_x, lo_y, span_y = _cells(ax, bx, ay, by, origin, cell_m)
+        x0, y0 = _cell(ax, ox, cell_m), _cell(ay, oy, cell_m)
+        x1, y1 = _cell(bx, ox, cell_m), _cell(by, oy, cell_m)
     else:
         short = np.flatnonzero(~is_long)
         count = np.ceil(q[long]).astype(np.int64)
+        first = np.cumsum(count) - count  # each long segment's first piece
         sub = np.repeat(long, count)
-        k = np.arange(sub.size) - np.repeat(np.cumsum(count) - count, count)
-        p = np.repeat(count, count)
-        f0 = k / p
-        f1 = (k + 1) / p
+        # piece k of p ends at start + (k + 1) / p × vector; it starts where piece k − 1
+        # ends (the same sum), the first at the segment's start (start + 0 × vector)
+        f1 = np.arange(1, sub.size + 1) - np.repeat(first, count)
+        f1 = f1 / np.repeat(count, count)
         sax, say, svx, svy, _ = np.take(rows, sub, axis=0).T  # one take of rows
         seg_of_piece = np.concatenate([short, sub]).astype(np.int32)
-        parts = zip(_cells(ax[short], bx[short], ay[short], by[short], origin, cell_m),
-                    _cells(sax + f0 * svx, sax + f1 * svx, say + f0 * svy, say + f1 * svy,
-                           origin, cell_m))
-        lo_x, span_x, lo_y, span_y = (np.concatenate(pair) for pair in parts)
+        ends = []
+        for a, b, s, v, o in ((ax, bx, sax, svx, ox), (ay, by, say, svy, oy)):
+            v = v * f1
+            v += s
+            end = _cell(v, o, cell_m)
+            start = np.empty_like(end)
+            start[1:] = end[:-1]
+            at_a = _cell(a, o, cell_m)  # every segment's start (contiguous, then taken)
+            start[first] = at_a[long]
+            ends.append((np.concatenate([at_a[short], start]),
+                         np.concatenate([_cell(b[short], o, cell_m), end])))
+        (x0, x1), (y0, y1) = ends
+    lo_x = np.minimum(x0, x1)
+    span_x = np.abs(x1 - x0)
+    lo_y = np.minimum(y0, y1)
+    span_y = np.abs(y1 - y0)
     n_pieces = lo_x.size
     n_cols = int((lo_x + span_x).max() + 2) if n_pieces else 1
     n_rows = int((lo_y + span_y).max() + 2) if n_pieces else 1
     wide = int(span_x.max()) + 1 if n_pieces else 1
     tall = int(span_y.max()) + 1 if n_pieces else 1
-    # every cell of every piece's box, piece by piece, a slice of pieces at a time (the
-    # temporaries stay small and are reused)
-    total = int(((span_x + 1) * (span_y + 1)).sum())
+    # every cell of every piece's box, piece by piece (column by column, a column's cells
+    # by row): piece p's first at start[p]
+    per = span_y + 1
+    per *= span_x + 1
+    start = np.cumsum(per, dtype=np.int64)
+    total = int(start[-1]) if n_pieces else 0
+    start -= per
+    base = lo_x * n_rows
+    base += lo_y
     keys = np.empty(total, dtype=np.int32)
-    piece = np.empty(total, dtype=np.int32)
-    # at most four steps: while numba is imported in another thread (a large grid), each
-    # numpy call of this thread may wait for the interpreter lock
-    step = max(KEY_PIECES, -(-n_pieces // 4))
-    table = np.empty((min(n_pieces, step), wide * tall), dtype=np.int32)
-    done = 0
-    for p0 in range(0, n_pieces, step):
-        base = lo_x[p0:p0 + step] * n_rows
-        base += lo_y[p0:p0 + step]
-        sx, sy = span_x[p0:p0 + step], span_y[p0:p0 + step]
-        part = table[:base.size]
-        for dx in range(wide):
-            for dy in range(tall):
-                col = part[:, dx * tall + dy]
-                np.add(base, dx * n_rows + dy, out=col)
-                if dx or dy:
-                    col[(sx < dx) | (sy < dy)] = -1  # no such cell
-        flat = part.ravel()
-        at = np.flatnonzero(flat >= 0)
-        np.take(flat, at, out=keys[done:done + at.size])
-        at //= wide * tall
-        at += p0
-        piece[done:done + at.size] = at
-        done += at.size
-    cell_start, piece = group_by_key(keys, piece, n_cols * n_rows)
-    reg_seg = piece if seg_of_piece is None else seg_of_piece[piece]
+    keys[start] = base
+    for dx in range(wide):
+        for dy in range(tall):
+            if dx or dy:
+                at = np.flatnonzero((span_x >= dx) & (span_y >= dy))
+                keys[start[at] + (span_y[at] + 1) * dx + dy] = base[at] + (dx * n_rows + dy)
+    owner = np.repeat(np.arange(n_pieces, dtype=np.int32) if seg_of_piece is None
+                      else seg_of_piece, per)
+    cell_start, reg_seg = group_by_key(keys, owner, n_cols * n_rows)
     return cell_start, reg_seg, n_cols, n_rows
 
 

@@ -56,16 +56,23 @@ class SegmentGrid:
         return snap_numpy.packed(self)
 
 
-def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> SegmentGrid:
+def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None,
+                       lines: tuple[np.ndarray, np.ndarray] | None = None) -> SegmentGrid:
     """Register the straight segments of LineStrings ``geoms`` in a grid.
 
     ``cell_m`` defaults to the median segment length, kept within 20–200 m. The grid is
     built in numpy (:mod:`geo.snap_numpy`); for a network large enough for the compiled
     snapping loops, numba is imported first and the loops are loaded in a thread meanwhile
     (numpy's loops release the interpreter lock; the load took about as long as the build,
-    one after the other).
+    one after the other). ``lines``: ``geoms``' coordinates (:func:`shapely.get_coordinates`)
+    and the number of each line's, when already at hand (:func:`geo.network.build_network`
+    reads them to find the nodes).
     """
-    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    if lines is None:
+        coords, which = shapely.get_coordinates(geoms, return_index=True)
+        n_coords = None
+    else:
+        (coords, n_coords), which = lines, None
     loading = None
     if coords.shape[0] >= compiled_code.MIN_ITEMS and compiled_code.available():
         # numba's import holds the interpreter lock (it runs here, first); loading the
@@ -74,7 +81,7 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
         loading.start()
     try:
         rows, bx, by, seg_len, seg_edge, seg_along, low, high = snap_numpy.segments(
-            coords, which, len(geoms))
+            coords, which, len(geoms), n_coords)
         if cell_m is None:
             cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
         if low is not None:
