@@ -221,28 +221,44 @@ def nearest_in_block(grid, xy: np.ndarray, m: int
         return out_seg, out_t, out_d
     fx = np.floor((xy[:, 0] - grid.origin[0]) / grid.cell_m - m / 2 + 0.5).astype(np.int64)
     fy = np.floor((xy[:, 1] - grid.origin[1]) / grid.cell_m - m / 2 + 0.5).astype(np.int64)
+    n_cols, n_rows = grid.n_cols, grid.n_rows
+    n_cells = n_cols * n_rows
+    # every block inside the grid (the usual case: the grid has a cell of margin)?
+    inside = bool(fx.min() >= 0 and fx.max() + m <= n_cols and fy.min() >= 0
+                  and fy.max() + m <= n_rows)
+    if inside:
+        key = fx * n_rows
+        key += fy
+    else:
+        key = np.clip(fx, 0, n_cols - 1) * n_rows + np.clip(fy, 0, n_rows - 1)
     # the points in the order of their blocks' cells: neighbours share candidates, which
     # the cache then holds (each point's answer does not depend on the order)
-    n_cells = grid.n_cols * grid.n_rows
-    key = np.clip(fx, 0, grid.n_cols - 1) * grid.n_rows + np.clip(fy, 0, grid.n_rows - 1)
     order = (group_by_key(key, np.arange(n), n_cells)[1] if n_cells <= 8 * n
              else np.argsort(key, kind="stable"))
-    fx, fy = fx[order], fy[order]
     px, py = xy[order, 0], xy[order, 1]
-    y_lo = np.maximum(fy, 0)
-    y_hi = np.minimum(fy + m, grid.n_rows)
-    rows_ok = y_hi > y_lo
     # the registrations of the block's cells in column ix: one run per column
     run_lo = np.empty((n, m), dtype=np.int64)
     run_n = np.empty((n, m), dtype=np.int64)
     cs = grid.cell_start
-    for dx in range(m):
-        ix = fx + dx
-        ok = rows_ok & (ix >= 0) & (ix < grid.n_cols)
-        k = np.where(ok, ix * grid.n_rows, 0)
-        lo = cs[k + np.where(ok, y_lo, 0)]
-        run_lo[:, dx] = lo
-        run_n[:, dx] = np.where(ok, cs[k + np.where(ok, y_hi, 0)] - lo, 0)
+    if inside:  # a column's run: from its first cell's first registration to the next
+        first = key[order]  # cell's after its last
+        for dx in range(m):
+            lo = cs[first]
+            run_lo[:, dx] = lo
+            run_n[:, dx] = cs[first + m] - lo
+            first += n_rows
+    else:
+        fx, fy = fx[order], fy[order]
+        y_lo = np.maximum(fy, 0)
+        y_hi = np.minimum(fy + m, n_rows)
+        rows_ok = y_hi > y_lo
+        for dx in range(m):
+            ix = fx + dx
+            ok = rows_ok & (ix >= 0) & (ix < n_cols)
+            k = np.where(ok, ix * n_rows, 0)
+            lo = cs[k + np.where(ok, y_lo, 0)]
+            run_lo[:, dx] = lo
+            run_n[:, dx] = np.where(ok, cs[k + np.where(ok, y_hi, 0)] - lo, 0)
     per_point = run_n.sum(axis=1)
     ends = np.cumsum(per_point)
     cuts = np.searchsorted(ends, np.arange(CHUNK_PAIRS, int(ends[-1]), CHUNK_PAIRS))
@@ -251,17 +267,19 @@ def nearest_in_block(grid, xy: np.ndarray, m: int
     best_t = np.zeros(n)
     best_d = np.full(n, np.inf)
     rows = grid.packed
-    pairs = np.diff(np.concatenate([[0], ends]))
-    buffer = np.empty((max(int(pairs[i0:i1].sum()) for i0, i1 in zip(bounds[:-1], bounds[1:])), 5))
+    # the candidates' rows as taken, and their columns each contiguous (arithmetic on
+    # strided columns costs about twice as much)
+    size = int(np.diff(ends[np.asarray(bounds[1:]) - 1], prepend=0).max())
+    buffers = (np.empty((size, 5)), np.empty((5, size)))
     for i0, i1 in zip(bounds[:-1], bounds[1:]):
-        _chunk(grid, rows, buffer, px[i0:i1], py[i0:i1], run_lo[i0:i1].ravel(),
+        _chunk(grid, rows, buffers, px[i0:i1], py[i0:i1], run_lo[i0:i1].ravel(),
                run_n[i0:i1].ravel(), per_point[i0:i1], best_seg[i0:i1], best_t[i0:i1],
                best_d[i0:i1])
     out_seg[order], out_t[order], out_d[order] = best_seg, best_t, best_d
     return out_seg, out_t, out_d
 
 
-def _chunk(grid, rows, buffer, px, py, run_lo, run_n, per_point, best_seg, best_t, best_d
+def _chunk(grid, rows, buffers, px, py, run_lo, run_n, per_point, best_seg, best_t, best_d
            ) -> None:
     """:func:`nearest_in_block` for one chunk of points (results written in place)."""
     total = int(per_point.sum())
@@ -270,21 +288,24 @@ def _chunk(grid, rows, buffer, px, py, run_lo, run_n, per_point, best_seg, best_
     reg = np.repeat(run_lo - (np.cumsum(run_n) - run_n), run_n)
     reg += np.arange(total)
     seg = grid.reg_seg[reg]
-    cand = np.take(rows, seg, axis=0, out=buffer[:total])
-    ax, ay, vx, vy, len2 = cand.T
+    cand = np.take(rows, seg, axis=0, out=buffers[0][:total])
+    columns = buffers[1][:, :total]
+    np.copyto(columns, cand.T)
+    ax, ay, vx, vy, len2 = columns
     has = per_point > 0
-    kept = per_point[has]
-    qx = np.repeat(px[has], kept)
-    qy = np.repeat(py[has], kept)
-    # t = ((px - ax) * vx + (py - ay) * vy) / len2 (1 where 0), clipped to [0, 1]
+    every = bool(has.all())
+    kept = per_point if every else per_point[has]
+    qx = np.repeat(px if every else px[has], kept)
+    qy = np.repeat(py if every else py[has], kept)
+    # t = ((px - ax) * vx + (py - ay) * vy) / len2 (1 where 0), clipped to [0, 1] (one
+    # pass; a t of -0 stays -0, as in the compiled loop: the same feet and distances)
     t = qx - ax
     t *= vx
     w = qy - ay
     w *= vy
     t += w
     t /= len2
-    np.maximum(t, 0.0, out=t)
-    np.minimum(t, 1.0, out=t)
+    np.clip(t, 0.0, 1.0, out=t)
     # the foot's offset: ax + t * vx - px, ay + t * vy - py
     np.multiply(t, vx, out=w)
     w += ax
@@ -304,7 +325,7 @@ def _chunk(grid, rows, buffer, px, py, run_lo, run_n, per_point, best_seg, best_
     first = np.ones(pos.size, dtype=bool)
     first[1:] = point[1:] != point[:-1]
     pick = pos[first]
-    who = np.flatnonzero(has)[point[first]]
+    who = point[first] if every else np.flatnonzero(has)[point[first]]
     best_seg[who] = seg[pick]
     best_t[who] = t[pick]
     best_d[who] = np.sqrt(d2[pick])
