@@ -17,6 +17,7 @@ from analysis.settings import WalkSettings
 from geo.catalogue import load_catalogue
 from geo.crs import require_projected
 from geo.errors import InputError
+from geo.kept import kept
 from geo.places import facility_labels
 from geo.network import Snap, WalkNetwork
 from geo.walls import Walls
@@ -385,10 +386,8 @@ def _snap(network: WalkNetwork, xy: np.ndarray, max_snap_m: float,
     moved = np.zeros(snap.edge.size, dtype=bool)
     if minor_share <= 0 or network.n_edges == 0 or snap.edge.size == 0:
         return snap, moved
-    labels = network.components
-    minor = np.bincount(labels) < minor_share * network.n_nodes
-    minor[0] = False  # the largest piece is never minor
-    edge_minor = minor[labels[network.edge_u]]
+    edge_minor = kept(network, ("edge_minor", float(minor_share)),
+                      lambda: _edge_minor(network, minor_share))
     on = snap.edge >= 0
     if who is not None:
         on = on & who
@@ -408,6 +407,15 @@ def _snap(network: WalkNetwork, xy: np.ndarray, max_snap_m: float,
     along[hit] = shapely.line_locate_point(geoms[tgt], points[src])
     moved[hit] = True
     return Snap(edge, along, offset), moved
+
+
+def _edge_minor(network: WalkNetwork, minor_share: float) -> np.ndarray:
+    """Whether each edge lies on a minor island (kept on the network: homes and facilities
+    ask for it alike)."""
+    labels = network.components
+    minor = np.bincount(labels) < minor_share * network.n_nodes
+    minor[0] = False  # the largest piece is never minor
+    return minor[labels[network.edge_u]]
 
 
 def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndarray | None,
