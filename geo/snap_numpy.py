@@ -31,6 +31,9 @@ except ImportError:  # pragma: no cover - another scipy
 #: (point, candidate) pairs handled per vectorised step: small enough for the temporaries
 #: to stay in the cache.
 CHUNK_PAIRS = 32_768
+#: Arrays at least this long have their median found from a sample's bracket
+#: (:func:`median`).
+MEDIAN_SAMPLED = 65_536
 #: Pieces whose cells were listed per step (no longer read: every piece's cells are
 #: written at once, in a few numpy calls).
 KEY_PIECES = 65_536
@@ -86,6 +89,26 @@ def segments(coords: np.ndarray, which: np.ndarray | None, n_lines: int,
     else:
         low = high = None
     return rows, x1, y1, seg_len, seg_edge, seg_along, low, high
+
+
+def median(values: np.ndarray) -> float:
+    """``np.median(values)`` (the same number: the middle value, or the mean of the two
+    middle ones as numpy takes it), for a large array without sorting it all: a strided
+    sample brackets the middle, and only the values inside the bracket are partitioned."""
+    n = values.size
+    if n < MEDIAN_SAMPLED:
+        return float(np.median(values))
+    sample = np.sort(values[::n // 1024])
+    lo, hi = sample[int(0.4 * sample.size)], sample[int(0.6 * sample.size)]
+    below = int(np.count_nonzero(values < lo))
+    inside = values[(values >= lo) & (values <= hi)]
+    first, last = (n - 1) // 2, n // 2  # positions of the middle value(s) in sorted order
+    if not (below <= first and last < below + inside.size
+            and below + inside.size + int(np.count_nonzero(values > hi)) == n):  # or a NaN
+        return float(np.median(values))
+    part = np.partition(inside, [first - below, last - below])
+    a, b = part[first - below], part[last - below]
+    return float(a) if first == last else float(np.mean(np.array([a, b])))
 
 
 def _cell(v: np.ndarray, o: float, cell_m: float) -> np.ndarray:

@@ -83,7 +83,8 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None,
         rows, bx, by, seg_len, seg_edge, seg_along, low, high = snap_numpy.segments(
             coords, which, len(geoms), n_coords)
         if cell_m is None:
-            cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
+            cell_m = float(np.clip(snap_numpy.median(seg_len) if seg_len.size else 50.0, 20.0,
+                                   200.0))
         if low is not None:
             cell_m = max(cell_m, float(np.sqrt(np.prod(high - low + 1.0) / MAX_CELLS)))
         origin = low - cell_m if low is not None else np.zeros(2)
