@@ -26,8 +26,9 @@ from geo import fast_snap, snap_numpy
 #: Widths (in cells) of the square blocks searched in turn before falling back to the
 #: STRtree; a block of m cells settles points within (m − 1) / 2 cells of an edge.
 BLOCKS = (2, 3, 6)
-#: Points × cells handled per vectorised step (bounds temporary memory).
-BLOCK_PAIRS = 100_000
+#: Points × cells handled per vectorised step (bounds temporary memory; a step costs a
+#: pass over the grid's cells too, so a district's homes are one step).
+BLOCK_PAIRS = 200_000
 #: Most cells in a grid (the cell grows for very large areas).
 MAX_CELLS = 4_000_000
 
@@ -151,7 +152,7 @@ def snap_to_segments(grid: SegmentGrid, geoms: np.ndarray, xy: np.ndarray,
     edge = np.full(n, -1, dtype=np.int64)
     along = np.full(n, np.nan)
     offset = np.full(n, np.nan)
-    todo = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    todo = np.flatnonzero(np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1]))
     compiled = compiled_code.use_compiled(todo.size)
     if compiled:
         todo = _snap_compiled(grid, xy, todo, max_snap_m, edge, along, offset)
