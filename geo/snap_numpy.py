@@ -9,10 +9,10 @@ grid's time on a virtual machine):
 - the segments' starts, vectors and squared lengths are the columns of one array (a point's
   candidates are then gathered in one take of rows);
 - a piece's box spans at most two cells each way (a few more where rounding says so), so
-  its cells are written as up to four strided columns, not piece by piece; the
-  registrations are put in cell order, pieces in their order within a cell, by a counting
-  sort (a stable sort: equal distances are broken by this order, the same on any
-  machine);
+  its cells are written straight to their places, the first cell of every piece at once,
+  then the second of those that have one, and so on, not piece by piece; the registrations
+  are put in cell order, pieces in their order within a cell, by a counting sort (a stable
+  sort: equal distances are broken by this order, the same on any machine);
 - the cells of a point's block in one column are consecutive keys, so its candidates are
   ``m`` runs of registrations, not ``m²`` cells;
 - points are taken in the order of their cells, in chunks of a bounded number of (point,
