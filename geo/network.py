@@ -24,6 +24,11 @@ from geo.errors import NetworkError
 from geo.snapping import SegmentGrid, build_segment_grid, snap_to_segments
 
 
+#: Where a network built by :func:`build_network` keeps its edges' coordinates (and the
+#: number of each edge's) until its segment grid is built from them.
+_LINES = "_edge_coordinates"
+
+
 @dataclass(frozen=True)
 class Snap:
     """Where points meet the network.
@@ -80,7 +85,8 @@ class WalkNetwork:
 
     @cached_property
     def _segments(self) -> SegmentGrid:
-        return build_segment_grid(self.edge_geometry)
+        # the edges' coordinates read by build_network, kept until now (not read twice)
+        return build_segment_grid(self.edge_geometry, lines=self.__dict__.pop(_LINES, None))
 
     def snap(self, xy: np.ndarray, *, max_snap_m: float = 150.0) -> Snap:
         """Snap points (``(n, 2)`` array in the network's CRS) to their nearest edge.
@@ -205,6 +211,8 @@ def build_network(lines: gpd.GeoDataFrame, *, class_column: str = "road_class",
         crs=lines.crs, node_xy=node_xy, edge_u=u.astype(np.int64), edge_v=v.astype(np.int64),
         edge_length_m=lengths, edge_geometry=parts, edge_class=classes, graph=graph,
         report=report)
+    # the coordinates just read, for the segment grid of the first snap (dropped then)
+    network.__dict__[_LINES] = (coords, n_coords)
     labels = network.components
     report["components"] = int(labels.max() + 1) if labels.size else 0
     report["nodes_off_main_component"] = int((labels > 0).sum())

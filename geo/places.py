@@ -7,9 +7,12 @@ notes, falling back to coordinates (latitude, longitude) where no street is name
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 NEAR_M = 150.0
@@ -52,10 +55,7 @@ def facility_labels(facilities: gpd.GeoDataFrame) -> np.ndarray:
               else np.full(n, "", dtype=object))
     coords = np.full(n, "", dtype=object)
     if facilities.crs is not None:
-        pts = gpd.GeoSeries(shapely.point_on_surface(facilities.geometry.to_numpy()),
-                            crs=facilities.crs).to_crs(4326)
-        ok = ~(pts.is_empty | pts.isna()).to_numpy()
-        coords[ok] = [f"{y:.5f}, {x:.5f}" for x, y in zip(pts.x[ok], pts.y[ok])]
+        coords[:] = _latitude_longitude(facilities)
     out = []
     for name, place, xy in zip(names, places, coords):
         where = place or xy
@@ -66,6 +66,30 @@ def facility_labels(facilities: gpd.GeoDataFrame) -> np.ndarray:
         else:
             out.append(f"({place}, {xy})" if place and xy else f"({where})" if where else "(?)")
     return np.array(out, dtype=object)
+
+
+def _latitude_longitude(facilities: gpd.GeoDataFrame) -> list[str]:
+    """``"lat, lon"`` of each facility ('' where it has no geometry): the transformation
+    geopandas' ``to_crs(4326)`` makes (the same numbers), without building a frame for it."""
+    pts = shapely.point_on_surface(facilities.geometry.to_numpy())
+    ok = ~(shapely.is_empty(pts) | shapely.is_missing(pts))
+    if shapely.has_z(pts[ok]).any():  # geopandas transforms those with their heights
+        series = gpd.GeoSeries(pts, crs=facilities.crs).to_crs(4326)
+        x, y = series.x.to_numpy()[ok], series.y.to_numpy()[ok]
+    else:
+        xy = shapely.get_coordinates(pts[ok])
+        x, y = _to_wgs84(facilities.crs).transform(xy[:, 0], xy[:, 1])
+    out = [""] * len(pts)
+    for i, lon, lat in zip(np.flatnonzero(ok).tolist(), np.asarray(x).tolist(),
+                           np.asarray(y).tolist()):
+        out[i] = f"{lat:.5f}, {lon:.5f}"
+    return out
+
+
+@lru_cache(maxsize=8)
+def _to_wgs84(crs: pyproj.CRS) -> pyproj.Transformer:
+    """The transformer geopandas' ``to_crs(4326)`` uses (made once per CRS)."""
+    return pyproj.Transformer.from_crs(crs, pyproj.CRS.from_user_input(4326), always_xy=True)
 
 
 def with_places(facilities: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -26,8 +26,9 @@ from geo import fast_snap, snap_numpy
 #: Widths (in cells) of the square blocks searched in turn before falling back to the
 #: STRtree; a block of m cells settles points within (m − 1) / 2 cells of an edge.
 BLOCKS = (2, 3, 6)
-#: Points × cells handled per vectorised step (bounds temporary memory).
-BLOCK_PAIRS = 100_000
+#: Points × cells handled per vectorised step (bounds temporary memory; a step costs a
+#: pass over the grid's cells too, so a district's homes are one step).
+BLOCK_PAIRS = 200_000
 #: Most cells in a grid (the cell grows for very large areas).
 MAX_CELLS = 4_000_000
 
@@ -56,16 +57,23 @@ class SegmentGrid:
         return snap_numpy.packed(self)
 
 
-def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> SegmentGrid:
+def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None,
+                       lines: tuple[np.ndarray, np.ndarray] | None = None) -> SegmentGrid:
     """Register the straight segments of LineStrings ``geoms`` in a grid.
 
     ``cell_m`` defaults to the median segment length, kept within 20–200 m. The grid is
     built in numpy (:mod:`geo.snap_numpy`); for a network large enough for the compiled
     snapping loops, numba is imported first and the loops are loaded in a thread meanwhile
     (numpy's loops release the interpreter lock; the load took about as long as the build,
-    one after the other).
+    one after the other). ``lines``: ``geoms``' coordinates (:func:`shapely.get_coordinates`)
+    and the number of each line's, when already at hand (:func:`geo.network.build_network`
+    reads them to find the nodes).
     """
-    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    if lines is None:
+        coords, which = shapely.get_coordinates(geoms, return_index=True)
+        n_coords = None
+    else:
+        (coords, n_coords), which = lines, None
     loading = None
     if coords.shape[0] >= compiled_code.MIN_ITEMS and compiled_code.available():
         # numba's import holds the interpreter lock (it runs here, first); loading the
@@ -74,9 +82,10 @@ def build_segment_grid(geoms: np.ndarray, *, cell_m: float | None = None) -> Seg
         loading.start()
     try:
         rows, bx, by, seg_len, seg_edge, seg_along, low, high = snap_numpy.segments(
-            coords, which, len(geoms))
+            coords, which, len(geoms), n_coords)
         if cell_m is None:
-            cell_m = float(np.clip(np.median(seg_len) if seg_len.size else 50.0, 20.0, 200.0))
+            cell_m = float(np.clip(snap_numpy.median(seg_len) if seg_len.size else 50.0, 20.0,
+                                   200.0))
         if low is not None:
             cell_m = max(cell_m, float(np.sqrt(np.prod(high - low + 1.0) / MAX_CELLS)))
         origin = low - cell_m if low is not None else np.zeros(2)
@@ -143,7 +152,7 @@ def snap_to_segments(grid: SegmentGrid, geoms: np.ndarray, xy: np.ndarray,
     edge = np.full(n, -1, dtype=np.int64)
     along = np.full(n, np.nan)
     offset = np.full(n, np.nan)
-    todo = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    todo = np.flatnonzero(np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1]))
     compiled = compiled_code.use_compiled(todo.size)
     if compiled:
         todo = _snap_compiled(grid, xy, todo, max_snap_m, edge, along, offset)

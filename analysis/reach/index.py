@@ -17,6 +17,7 @@ from analysis.settings import WalkSettings
 from geo.catalogue import load_catalogue
 from geo.crs import require_projected
 from geo.errors import InputError
+from geo.kept import kept
 from geo.places import facility_labels
 from geo.network import Snap, WalkNetwork
 from geo.walls import Walls
@@ -341,7 +342,17 @@ def _xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
     if len(geoms) == 0:
         return np.zeros((0, 2))
     points = shapely.get_type_id(geoms) == 0
-    if not points.all():
+    if points.all():
+        # points: their x and y read at once (half the time of get_coordinates); an
+        # empty point (no x to read) goes the general way
+        xy = np.empty((len(geoms), 2))
+        try:
+            xy[:, 0] = shapely.get_x(geoms)
+            xy[:, 1] = shapely.get_y(geoms)
+            return xy
+        except shapely.errors.GEOSException:
+            pass
+    else:
         geoms = geoms.copy()
         geoms[~points] = shapely.point_on_surface(geoms[~points])
     xy = shapely.get_coordinates(geoms)
@@ -385,10 +396,8 @@ def _snap(network: WalkNetwork, xy: np.ndarray, max_snap_m: float,
     moved = np.zeros(snap.edge.size, dtype=bool)
     if minor_share <= 0 or network.n_edges == 0 or snap.edge.size == 0:
         return snap, moved
-    labels = network.components
-    minor = np.bincount(labels) < minor_share * network.n_nodes
-    minor[0] = False  # the largest piece is never minor
-    edge_minor = minor[labels[network.edge_u]]
+    edge_minor = kept(network, ("edge_minor", float(minor_share)),
+                      lambda: _edge_minor(network, minor_share))
     on = snap.edge >= 0
     if who is not None:
         on = on & who
@@ -408,6 +417,15 @@ def _snap(network: WalkNetwork, xy: np.ndarray, max_snap_m: float,
     along[hit] = shapely.line_locate_point(geoms[tgt], points[src])
     moved[hit] = True
     return Snap(edge, along, offset), moved
+
+
+def _edge_minor(network: WalkNetwork, minor_share: float) -> np.ndarray:
+    """Whether each edge lies on a minor island (kept on the network: homes and facilities
+    ask for it alike)."""
+    labels = network.components
+    minor = np.bincount(labels) < minor_share * network.n_nodes
+    minor[0] = False  # the largest piece is never minor
+    return minor[labels[network.edge_u]]
 
 
 def _facility_arcs(network: WalkNetwork, walls: Walls | None, exit_node: np.ndarray | None,
@@ -461,7 +479,8 @@ def augment_graph(graph: sparse.csr_array, f: int, src: np.ndarray, tgt: np.ndar
     src, tgt, weight = src[first], tgt[first], weight[first]
     counts = np.bincount(src, minlength=f)
     indptr = np.concatenate([g.indptr, g.indptr[-1] + np.cumsum(counts)])
-    indices = np.concatenate([g.indices.astype(np.int64), tgt.astype(np.int64)])
-    data = np.concatenate([g.data.astype(float), weight.astype(float)])
+    # (cast while joined: one pass over the graph's arrays, not a copy and then another)
+    indices = np.concatenate([g.indices, tgt], dtype=np.int64)
+    data = np.concatenate([g.data, weight], dtype=float)
     # explicit zeros (a facility standing on a node) are edges for csgraph's sparse input
     return sparse.csr_array((data, indices, indptr), shape=(n + f, n + f))

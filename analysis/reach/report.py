@@ -75,8 +75,11 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
     if len(fac) > 1 and np.isfinite(xy).all():
         close = cKDTree(xy).query_pairs(DUPLICATE_M, output_type="ndarray")
         close = close[service_of[close[:, 0]] == service_of[close[:, 1]]]
-    # households' pieces of network, a table per service of the pieces it serves
-    served_at = np.zeros(int(network.components.max(initial=-1)) + 2, dtype=bool)
+    # households on each piece of network (the homes on no piece first), summed once: a
+    # service's homes on pieces without its facilities are those less the served pieces'
+    on_piece = np.zeros(int(network.components.max(initial=-1)) + 2, dtype=np.int64)
+    np.add.at(on_piece, hh_comp[on] + 1, weight[on])
+    on_total = int(on_piece.sum())
     for service in services:
         mine = service_of == service
         off = mine & off_network
@@ -101,19 +104,10 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
             "duplicates": int((dup_id | dup_xy).sum()),
             "duplicate_ids": ids_text(labels[dup_id | dup_xy]),
             "on_islands": int(island.sum()), "on_island_ids": ids_text(labels[island]),
-            "households_on_islands_without": int(
-                weight[on & ~_served(served_at, served, hh_comp)].sum()) if used.any() else 0,
+            "households_on_islands_without": on_total - int(on_piece[served + 1].sum())
+            if used.any() else 0,
         }
     return report
-
-
-def _served(table: np.ndarray, served: np.ndarray, pieces: np.ndarray) -> np.ndarray:
-    """``np.isin(pieces, served)`` for pieces -1 (none) and up, through ``table`` (one
-    flag per piece, left cleared)."""
-    table[served + 1] = True
-    out = table[pieces + 1]
-    table[served + 1] = False
-    return out
 
 
 def _repeated(values: np.ndarray) -> np.ndarray:
