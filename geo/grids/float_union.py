@@ -23,25 +23,32 @@ the grid stage draws all its grids (a compiled loop over the pairs of cells whos
 come that near), then draws each grid whose cells pass the floating way and puts the
 cells' grid back on the result (``set_precision`` pointwise, which moves no vertex already
 on it); every other grid, every grid of a table not checked (an edit's few grids) and every
-grid where the loop is not compiled (small runs, no numba) is snapped as before.
+grid of a large table where the loop is not compiled (no numba) is snapped as before.
+Tables too small to load the compiled loop for are checked in numpy
+(:mod:`geo.grids.float_check`, the same answers).
 """
 
 from __future__ import annotations
 
 import operator
+from functools import partial
 
 import numpy as np
 import shapely
 
 from geo.compiled import available, kernel
+from geo.grids.float_check import pairs_clear as numpy_pairs_clear
 from geo.grids.blocks import GRID_SIZE_M
 from geo.kept import kept
 
 #: Vertices closer than this many pixels to a segment send their cells' grids to the
 #: snapped union (a pixel reaches sqrt(2)/2 = 0.71 pixel from its centre).
 NEAR_FACTOR = 0.8
-#: Tables with fewer cells are always snapped (the compiled check is not loaded for them).
+#: Tables with fewer cells are checked in numpy (:mod:`geo.grids.float_check`: numba's
+#: import costs more than the compiled check saves there), larger ones in the compiled loop.
 MIN_CELLS = 20_000
+#: Tables with fewer cells are always snapped (a few grids: the check saves nothing).
+MIN_NUMPY_CELLS = 100
 #: A point counts as apart from a segment's line beyond this distance (m), far above the
 #: rounding of the side test for coordinates of a projected city.
 SIDE_M = 1e-6
@@ -206,13 +213,19 @@ class CellUnions:
         self._proof: tuple[np.ndarray, np.ndarray, dict, np.ndarray] | None = None
 
     def prepare(self) -> None:
-        """Check the cells, when the grid stage is about to draw all the grids of a large
-        table (:data:`MIN_CELLS` and up, with numba); before worker processes fork, so that
-        they share it. Until then every union is snapped (an edit draws a few grids: the
-        check would cost more than it saves)."""
-        if self._proof is not None or len(self.geoms) < MIN_CELLS or not available():
+        """Check the cells, when the grid stage is about to draw all the grids of a table
+        (:data:`MIN_NUMPY_CELLS` and up; in the compiled loop from :data:`MIN_CELLS` with
+        numba, in numpy below it); before worker processes fork, so that they share it.
+        Until then every union is snapped (an edit draws a few grids: the check would cost
+        more than it saves)."""
+        if self._proof is not None:
             return
-        check = pairs_clear_kernel()
+        if len(self.geoms) >= MIN_CELLS:
+            check = pairs_clear_kernel() if available() else None
+        elif len(self.geoms) >= MIN_NUMPY_CELLS:  # numba's import would cost more than it saves
+            check = partial(numpy_pairs_clear, side_m=SIDE_M)
+        else:
+            return
         if check is None:
             return
         bad_cell, bi, bj = unclear_pairs(self.geoms, grid_size=self.grid_size,
