@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Pairs of rings checked at once (about 25 vertex–segment pairs each at ~1,000 cells).
+AT_ONCE = 8000
+
 
 def _on_axis(px, py, ax, ay, bx, by):
     """:func:`geo.grids.float_union._on_axis_segment`, element by element."""
@@ -52,6 +55,10 @@ def pairs_clear(x, y, start, count, box, pi, pj, near, *, side_m: float) -> np.n
     arithmetic."""
     pi, pj = np.asarray(pi, dtype=np.int64), np.asarray(pj, dtype=np.int64)
     start, count = np.asarray(start, dtype=np.int64), np.asarray(count, dtype=np.int64)
+    if len(pi) > AT_ONCE:  # in runs of pairs, to bound the tables' memory
+        return np.concatenate([pairs_clear(x, y, start, count, box, pi[lo:lo + AT_ONCE],
+                                           pj[lo:lo + AT_ONCE], near, side_m=side_m)
+                               for lo in range(0, len(pi), AT_ONCE)])
     ok = np.ones(len(pi), dtype=bool)
     if len(pi) == 0:
         return ok

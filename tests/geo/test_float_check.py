@@ -53,6 +53,17 @@ def test_numpy_check_gives_the_loops_answers():
     assert flagged[0] > 0 and flagged[1] > 0  # both kinds of failure were met
 
 
+def test_pairs_in_runs_give_the_same_answers(monkeypatch):
+    from geo.grids import float_check
+
+    geoms = _lattice(np.random.default_rng(4), 0.0004, on_grid=True)
+    want = unclear_pairs(geoms, grid_size=GRID, pairs_clear=NUMPY)
+    monkeypatch.setattr(float_check, "AT_ONCE", 7)
+    got = unclear_pairs(geoms, grid_size=GRID, pairs_clear=NUMPY)
+    for a, b in zip(got, want):
+        assert np.array_equal(a, b)
+
+
 def test_no_pairs():
     assert pairs_clear(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64),
                        np.zeros(0, dtype=np.int64), np.zeros((0, 4)), [], [], 1e-3,
