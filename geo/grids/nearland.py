@@ -28,7 +28,7 @@ def cells_near_homes(cell_geoms: np.ndarray, homes_xy: np.ndarray, distance_m: f
     inside = distance_m * math.cos(math.pi / 16) - MARGIN_M
     d2 = ((xy[:, None, :] - homes_xy[None, :, :]) ** 2).sum(axis=2)  # vertices × homes
     far = (d2 > inside * inside).astype(np.int8)
-    starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+    starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
     if len(starts) != len(cell_geoms):
         return False  # an empty cell
     return bool((np.maximum.reduceat(far, starts, axis=0) == 0).any(axis=1).all())

@@ -345,9 +345,10 @@ def _number(c: _Combined, previous: pd.Series | None, workers: int = 1) -> None:
         new = []
         for p in parts:
             w = area[p.cells]
-            centre = (centroid[p.cells] * w[:, None]).sum(axis=0) / w.sum() if w.sum() > 0 \
+            total = w.sum()  # summed once (the same float each time)
+            centre = (centroid[p.cells] * w[:, None]).sum(axis=0) / total if total > 0 \
                 else centroid[p.cells].mean(axis=0)
-            grid = NewGrid(centre=centre, area=float(w.sum()))
+            grid = NewGrid(centre=centre, area=float(total))
             if prev is not None:
                 cu = cell_unit[p.cells]
                 cu = cu[cu >= 0]
