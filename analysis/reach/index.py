@@ -356,9 +356,9 @@ def _xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
         geoms = geoms.copy()
         geoms[~points] = shapely.point_on_surface(geoms[~points])
     xy = shapely.get_coordinates(geoms)
-    if xy.shape[0] != len(geoms):  # empty geometries
+    if xy.shape[0] != len(geoms):  # empty or missing geometries: no place (NaN)
         out = np.full((len(geoms), 2), np.nan)
-        ok = ~shapely.is_empty(geoms)
+        ok = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
         out[ok] = shapely.get_coordinates(geoms[ok])
         return out
     return xy

@@ -219,6 +219,24 @@ def test_home_off_network_is_not_uncovered():
     assert any("7" in n for n in R.reach_notes(index.report, "en"))
 
 
+@pytest.mark.parametrize("placeless", [None, shapely.Point()], ids=["missing", "empty"])
+def test_a_home_without_a_place_is_off_the_network(placeless):
+    # a notebook's frame may hold a home with no geometry (missing or empty): it is counted
+    # off the network, as a home too far from any street, and the others are measured
+    net = lattice(4, 4, 100.0)
+    hh = points_frame(np.array([[150.0, 100.0], [0.0, 0.0], [200.0, 150.0]]),
+                      households=[10, 7, 4])
+    hh.loc[hh.index[1], "geometry"] = placeless
+    fac = points_frame(np.array([[100.0, 100.0]]), service=["health"], facility_id=["F0"],
+                       name=[""])
+    index = R.prepare_reach(net, hh, fac)
+    res = R.household_minutes(index, SETTINGS, services=("health",))
+    assert res.on_network.tolist() == [True, False, True]
+    walk = res.minutes.iloc[:, 0]
+    assert np.isnan(walk.iloc[1]) and np.isfinite(walk.iloc[[0, 2]]).all()
+    assert index.report["households"]["off_network_households"] == 7
+
+
 def test_islands_zero_length_edges_and_duplicates():
     segs = [(0, 0, 100, 0), (100, 0, 200, 0), (5000, 0, 5100, 0), (100, 0, 100, 0),
             (5100, 0, 5200, 0)]
