@@ -34,9 +34,6 @@ CHUNK_PAIRS = 32_768
 #: Arrays at least this long have their median found from a sample's bracket
 #: (:func:`median`).
 MEDIAN_SAMPLED = 65_536
-#: Pieces whose cells were listed per step (no longer read: every piece's cells are
-#: written at once, in a few numpy calls).
-KEY_PIECES = 65_536
 
 
 def segments(coords: np.ndarray, which: np.ndarray | None, n_lines: int,

@@ -109,7 +109,6 @@ def test_steps_give_the_same_snaps(monkeypatch):
     one = snap_to_segments(grid, geoms, xy, 150.0)
     monkeypatch.setattr(snapping, "BLOCK_PAIRS", 4000)
     monkeypatch.setattr(snap_numpy, "CHUNK_PAIRS", 500)
-    monkeypatch.setattr(snap_numpy, "KEY_PIECES", 100)
     steps = snap_to_segments(build_segment_grid(geoms), geoms, xy, 150.0)
     for a, b in zip(one, steps):
         assert np.array_equal(a, b, equal_nan=True)
