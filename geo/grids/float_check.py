@@ -52,7 +52,8 @@ def pairs_clear(x, y, start, count, box, pi, pj, near, *, side_m: float) -> np.n
     the vertices of a ring are its segments' first ends, so the loop's vertex tests are
     ``p``'s first end against ``q`` and (two rings) ``q``'s against ``p``. The boxes are
     compared first and only the pairs they keep are tested further, with the loop's
-    arithmetic."""
+    arithmetic. ``box`` (the rings' boxes) is taken for the compiled loop's signature and
+    not read: the segments' own boxes are compared here."""
     pi, pj = np.asarray(pi, dtype=np.int64), np.asarray(pj, dtype=np.int64)
     start, count = np.asarray(start, dtype=np.int64), np.asarray(count, dtype=np.int64)
     if len(pi) > AT_ONCE:  # in runs of pairs, to bound the tables' memory

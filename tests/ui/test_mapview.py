@@ -13,7 +13,9 @@ import pytest
 import shapely
 
 from analysis.pipeline import run
-from ui import assets, mapview
+from analysis.project import project_from_result
+from ui import assets, editmap, mapframe, mapview
+from ui.maphtml import POINT_CANVAS_JS
 
 
 @pytest.fixture(scope="module")
@@ -136,10 +138,6 @@ def test_view_of_a_small_gap_zooms_in_further_than_the_whole_area(result):
 def test_household_and_unit_points_share_one_canvas_per_map(result, small_district):
     """The points a grid edit swaps in (households on the page's map, units on the
     editing map) are drawn on one canvas per map, not as one page element each."""
-    from analysis.project import project_from_result
-    from ui import editmap, mapframe
-    from ui.maphtml import POINT_CANVAS_JS
-
     data = mapview.base_data(result)
     assert data.households is not None
     rendered = mapframe.render(mapview.base_map(data))
