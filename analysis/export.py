@@ -363,9 +363,9 @@ def write_xlsx(project: Project, out_dir: Path, *, lang: str = "zh") -> list[Pat
         about = pd.DataFrame(_about_rows(project, lang), columns=[t("export.about.item", lang),
                                                                   t("export.about.value", lang)])
         notes = []
-        for name, table in tables.items():
-            if len(table) > EXCEL_MAX_ROWS:
-                notes.append((t("export.about.too_long", lang, sheet=name, rows=len(table)), ""))
+        for name, frame in tables.items():
+            if len(frame) > EXCEL_MAX_ROWS:
+                notes.append((t("export.about.too_long", lang, sheet=name, rows=len(frame)), ""))
         if notes:
             about = pd.concat([about, pd.DataFrame(notes, columns=about.columns)], ignore_index=True)
         _neutral_frame(about).to_excel(writer, sheet_name=t("export.about.sheet", lang)[:31],

@@ -165,17 +165,17 @@ def site_for_capacity(index, homes, service: str, p: int, site_capacity: float, 
     report.update({"candidates": cands.size, "demand_points": int(who.size),
                    "pairs": int(cover.nnz)})
     chosen = greedy_capacitated(cover, need, site_capacity, int(p))
-    value, got = served(cover, need, site_capacity, chosen)
+    value, _ = served(cover, need, site_capacity, chosen)
     report["greedy_served"] = round(value, 6)
     used = "greedy"
     if method == "exact" or (method == "auto" and cover.nnz <= AUTO_EXACT_PAIRS):
         exact, info = exact_capacitated(cover, need, site_capacity, int(p),
                                         node_limit=node_limit)
-        e_value, e_got = served(cover, need, site_capacity, exact)
+        e_value, _ = served(cover, need, site_capacity, exact)
         report["exact"] = info
         report["exact_served"] = round(e_value, 6)
         if e_value >= value - 1e-9:
-            chosen, value, got, used = exact, e_value, e_got, "exact"
+            chosen, value, used = exact, e_value, "exact"
     places = _per_site(cover, need, site_capacity, chosen)
     arr = np.asarray(chosen, dtype=np.int64)
     sites = gpd.GeoDataFrame({"order": np.arange(1, arr.size + 1),

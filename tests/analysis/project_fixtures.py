@@ -11,7 +11,6 @@ from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from analysis.pipeline import Result, build_summary, run
 from geo.catalogue import load_catalogue

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from shapely import ops
@@ -105,14 +104,14 @@ def test_household_walk_matches_brute_force(seed):
         if snap.edge[i] < 0:
             assert np.isnan(walk[i])
             continue
-        best, who = np.inf, -1
+        best = np.inf
         for k in range(len(fac)):
             try:
                 d = nx.dijkstra_path_length(g, ("h", i), ("f", k), weight="weight")
             except nx.NetworkXNoPath:
                 continue
             if d < best:
-                best, who = d, k
+                best = d
         if np.isinf(best):
             assert np.isnan(walk[i])
             assert result.nearest["health"].iloc[i] == -1

@@ -3,7 +3,6 @@ grids it left alone) and highlights the chosen household dots."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest

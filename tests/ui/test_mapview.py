@@ -8,7 +8,6 @@ import re
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 
@@ -31,7 +30,7 @@ def result(small_district):
     hh = base.households
     counts = [int(hh.loc[hh.within(q), "households"].sum()) for q in quarters]
     grids = gpd.GeoDataFrame({
-        "grid_id": [f"C0101", "C0102", "C0103", "C0104"], "community_id": "C01",
+        "grid_id": ["C0101", "C0102", "C0103", "C0104"], "community_id": "C01",
         "households": counts, "in_band": [0, 1, 1, 0], "polsby_popper": 0.78,
         "contiguous": 1, "arterial_crossings": 0, "n_units": 3, "split_buildings": 0,
         "reason": ["", "", "", "跨越干道 / Crosses an arterial road"]},
