@@ -12,13 +12,12 @@ import shapely
 from scipy import sparse
 
 from analysis.reach.plain import PlainInputs, kept_plain_index
-from analysis.reach.report import ids_text, input_report
+from analysis.reach.report import FacilityLabels, ids_text, input_report
 from analysis.settings import WalkSettings
 from geo.catalogue import load_catalogue
 from geo.crs import require_projected
 from geo.errors import InputError
 from geo.kept import kept
-from geo.places import facility_labels
 from geo.network import Snap, WalkNetwork
 from geo.walls import Walls
 
@@ -258,19 +257,27 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
             services=services, minor_island_share=minor_island_share))
         if walls.n_gated == 0:
             return replace(plain, walls=walls)
-    hh_snap, hh_moved, hh_comp = snap_points(network, walls, hh_xy, max_snap_m,
-                                              minor_island_share)
-
     fac_id = (facilities["facility_id"].astype(str).to_numpy()
               if "facility_id" in facilities.columns
               else np.array([f"F{k:05d}" for k in range(len(facilities))], dtype=object))
     service = facilities["service"].astype(str).to_numpy()
     fxy = _xy(facilities)
-    # notes name facilities by name and place (with walls: the labels of the plain index)
-    label = facility_labels(facilities) if plain is None else plain.facilities["label"].to_numpy()
     wanted = set(services)
     known = np.fromiter((s in wanted for s in service), dtype=bool, count=service.size)
-    f_snap, f_moved, f_comp = snap_points(network, walls, fxy, max_snap_m, minor_island_share)
+    if walls is None:
+        # homes and facilities in one pass (each point's snap is its own; one pass over
+        # the grid's blocks, and one tree for those moved off minor islands)
+        snap, moved, comp = snap_points(network, None, np.concatenate([hh_xy, fxy]),
+                                        max_snap_m, minor_island_share)
+        (hh_e, f_e), (hh_a, f_a), (hh_o, f_o), (hh_moved, f_moved), (hh_comp, f_comp) = (
+            np.split(a, [hh_xy.shape[0]]) for a in (snap.edge, snap.along_m, snap.offset_m,
+                                                     moved, comp))
+        hh_snap, f_snap = Snap(hh_e, hh_a, hh_o), Snap(f_e, f_a, f_o)
+    else:
+        hh_snap, hh_moved, hh_comp = snap_points(network, walls, hh_xy, max_snap_m,
+                                                  minor_island_share)
+        f_snap, f_moved, f_comp = snap_points(network, walls, fxy, max_snap_m,
+                                              minor_island_share)
     walled = None
     if walls is not None:
         # the straight line (times the detour) to a gate only where no inner path leads
@@ -296,17 +303,18 @@ def prepare_reach(network: WalkNetwork, households: gpd.GeoDataFrame,
     node[usable] = base.shape[0] + np.arange(int(usable.sum()))
     # the frame made at once (each column set on its own costs a pandas copy and checks)
     fac = pd.DataFrame({
-        "facility_id": fac_id, "service": service, "label": label, "x": fxy[:, 0],
+        "facility_id": fac_id, "service": service, "x": fxy[:, 0],
         "y": fxy[:, 1], "edge": f_snap.edge, "along_m": f_snap.along_m,
         "offset_m": f_snap.offset_m, "compound": f_comp, "status": status, "node": node})
     graph = augment_graph(base, int(usable.sum()),
                      *_facility_arcs(network, walls, exit_node, fac, usable, minor_island_share))
 
-    report = input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m)
+    name = FacilityLabels(facilities)  # notes name facilities (made for those named)
+    report = input_report(network, hh_snap, weight, fac, boundary, services, max_snap_m, name)
     report["moved_off_islands"] = {
         "units": int(hh_moved.sum()), "households": int(weight[hh_moved].sum()),
         "facilities": int(f_moved.sum()),
-        "facility_ids": ids_text(fac["label"].to_numpy()[f_moved]),
+        "facility_ids": ids_text(name(f_moved)),
         "minor_island_share": float(minor_island_share)}
     return ReachIndex(
         network=network, household_index=households.index.copy(), household_xy=hh_xy,
@@ -341,18 +349,15 @@ def _xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
     geoms = gdf.geometry.to_numpy()
     if len(geoms) == 0:
         return np.zeros((0, 2))
+    try:  # points: their x and y read at once (half the time of get_coordinates); NaN
+        # for another type (then the general way), an error for an empty point
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+        if not (np.isnan(x).any() or np.isnan(y).any()):
+            return np.column_stack([x, y])
+    except shapely.errors.GEOSException:
+        pass
     points = shapely.get_type_id(geoms) == 0
-    if points.all():
-        # points: their x and y read at once (half the time of get_coordinates); an
-        # empty point (no x to read) goes the general way
-        xy = np.empty((len(geoms), 2))
-        try:
-            xy[:, 0] = shapely.get_x(geoms)
-            xy[:, 1] = shapely.get_y(geoms)
-            return xy
-        except shapely.errors.GEOSException:
-            pass
-    else:
+    if not points.all():
         geoms = geoms.copy()
         geoms[~points] = shapely.point_on_surface(geoms[~points])
     xy = shapely.get_coordinates(geoms)
@@ -478,9 +483,12 @@ def augment_graph(graph: sparse.csr_array, f: int, src: np.ndarray, tgt: np.ndar
     first[1:] = (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])
     src, tgt, weight = src[first], tgt[first], weight[first]
     counts = np.bincount(src, minlength=f)
-    indptr = np.concatenate([g.indptr, g.indptr[-1] + np.cumsum(counts)])
-    # (cast while joined: one pass over the graph's arrays, not a copy and then another)
-    indices = np.concatenate([g.indices, tgt], dtype=np.int64)
+    # int32 where it holds the arcs, as the shortest-path library takes them (int64 arrays
+    # would be converted on every search); cast while joined: one pass over the graph's
+    # arrays, not a copy and then another
+    index = np.int32 if max(n + f, g.indices.size + tgt.size) < 2**31 - 1 else np.int64
+    indptr = np.concatenate([g.indptr, g.indptr[-1] + np.cumsum(counts)], dtype=index)
+    indices = np.concatenate([g.indices, tgt], dtype=index)
     data = np.concatenate([g.data, weight], dtype=float)
     # explicit zeros (a facility standing on a node) are edges for csgraph's sparse input
     return sparse.csr_array((data, indices, indptr), shape=(n + f, n + f))

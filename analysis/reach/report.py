@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from geo import i18n
 from geo.catalogue import load_catalogue
 from geo.errors import InputError
 from geo.network import Snap, WalkNetwork
+from geo.places import facility_labels
 
 #: Facilities of one service closer than this are reported as duplicates.
 DUPLICATE_M = 1.0
@@ -26,12 +28,30 @@ def ids_text(values: np.ndarray) -> str:
     return "; ".join(values[:MAX_IDS]) + (" …" if len(values) > MAX_IDS else "")
 
 
+class FacilityLabels:
+    """``name (place)`` (:func:`geo.places.facility_labels`) of the facilities where a mask
+    is true, made when asked for and only as many as a note lists (:data:`MAX_IDS` and
+    one more, for its "…"): the place of a facility without a street is its latitude and
+    longitude, and the first transformation to them costs more than all the checks."""
+
+    def __init__(self, facilities: pd.DataFrame) -> None:
+        self.facilities = facilities
+
+    def __call__(self, mask: np.ndarray) -> np.ndarray:
+        rows = np.flatnonzero(mask)[:MAX_IDS + 1]
+        if rows.size == 0:
+            return np.array([], dtype=object)
+        return facility_labels(self.facilities.iloc[rows])
+
+
 def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: pd.DataFrame,
                  boundary: shapely.Geometry | None, services: tuple[str, ...],
-                 max_snap_m: float) -> dict:
+                 max_snap_m: float, name: Callable[[np.ndarray], np.ndarray]) -> dict:
     """The input checks of :func:`analysis.reach.index.prepare_reach`: homes off the
     network, facilities of unknown services, off the network, outside the area,
-    duplicated or on network islands, and services without any facility."""
+    duplicated or on network islands, and services without any facility. ``name`` gives
+    the labels of the facilities where a mask is true (at least the first
+    :data:`MAX_IDS` and one more, if there are)."""
     labels = network.components
     on = hh_snap.edge >= 0
     hh_comp = np.full(on.size, -1)
@@ -50,12 +70,11 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
     # (the columns as arrays once: pandas' own selections cost more than the checks here)
     status = fac["status"].to_numpy(dtype=object)
     service_of = fac["service"].to_numpy(dtype=object)
-    fac_labels = fac["label"].to_numpy()
     unknown = status == "unknown_service"
     report["unknown_service_facilities"] = {
         "count": int(unknown.sum()),
         "services": sorted(set(service_of[unknown])),
-        "ids": ids_text(fac_labels[unknown]),
+        "ids": ids_text(name(unknown)),
     }
     xy = np.column_stack([fac["x"].to_numpy(dtype=float), fac["y"].to_numpy(dtype=float)])
     outside = np.zeros(len(fac), dtype=bool)
@@ -65,7 +84,6 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
     edge = fac["edge"].to_numpy()
     ok = edge >= 0
     fac_comp[ok] = labels[network.edge_u[edge[ok]]]
-    labels = fac_labels
     off_network = status == "off_network"
     id_repeated = _repeated(fac["facility_id"].to_numpy(dtype=object))
     # facilities this close to one of the same service: one tree for all services (the
@@ -98,12 +116,12 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
             "count": int(mine.sum()),
             "used": int(used.sum()),
             "none_in_area": bool(not used.any()),
-            "off_network": int(off.sum()), "off_network_ids": ids_text(labels[off]),
+            "off_network": int(off.sum()), "off_network_ids": ids_text(name(off)),
             "outside_area": int((mine & outside).sum()),
-            "outside_area_ids": ids_text(labels[mine & outside]),
+            "outside_area_ids": ids_text(name(mine & outside)),
             "duplicates": int((dup_id | dup_xy).sum()),
-            "duplicate_ids": ids_text(labels[dup_id | dup_xy]),
-            "on_islands": int(island.sum()), "on_island_ids": ids_text(labels[island]),
+            "duplicate_ids": ids_text(name(dup_id | dup_xy)),
+            "on_islands": int(island.sum()), "on_island_ids": ids_text(name(island)),
             "households_on_islands_without": on_total - int(on_piece[served + 1].sum())
             if used.any() else 0,
         }
