@@ -69,6 +69,25 @@ class CellGraph:
         return e[mask[self.ej[e]]]
 
     @cached_property
+    def _outgoing_lists(self) -> list[np.ndarray]:
+        """:attr:`_outgoing` as one array of edge ids per cell."""
+        ptr, out = self._outgoing
+        return np.split(out, ptr[1:-1])
+
+    def edges_inside(self, nodes: np.ndarray) -> np.ndarray:
+        """:meth:`local`'s edges inside ``nodes`` (the same edges in the same order),
+        without the positions."""
+        if len(nodes) * 8 > self.n or len(nodes) == 0:
+            mask = np.zeros(self.n, dtype=bool)
+            mask[nodes] = True
+            return self.edges_within(nodes, mask)
+        mask = np.zeros(self.n, dtype=bool)
+        mask[nodes] = True
+        lists = self._outgoing_lists
+        e = np.concatenate([lists[v] for v in nodes.tolist()])
+        return e[mask.take(self.ej.take(e))]
+
+    @cached_property
     def undirected(self) -> tuple[np.ndarray, np.ndarray]:
         """Each cell's neighbours (either end of an edge): CSR pointer and cells."""
         ends = np.concatenate([self.ei, self.ej])

@@ -47,7 +47,8 @@ def kernels(compiled: bool) -> dict | None:
 def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi: float,
                     mid: float, e: np.ndarray | None = None) -> float:
     """Objective of two neighbouring grids, as :func:`_best_resplit` scores a cut
-    (``e``: the edges inside their union, if known)."""
+    (``e``: the edges inside their union, if known). Sums in numpy, the rest on Python
+    floats (the same arithmetic, bit for bit, without numpy's cost per scalar)."""
     union = np.concatenate([nx, ny])
     if e is None:
         mask = np.zeros(g.n, dtype=bool)
@@ -55,23 +56,27 @@ def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi:
         e = g.edges_within(union, mask)
     in_x = np.zeros(g.n, dtype=bool)
     in_x[nx] = True
-    ex, ey = in_x[g.ei[e]], in_x[g.ej[e]]
+    ex, ey = in_x.take(g.ei.take(e)), in_x.take(g.ej.take(e))
     band = max(hi - lo, 1.0)
     total = 0.0
-    ekind, elen = g.ekind[e], g.elen[e]
+    ekind, elen = g.ekind.take(e), g.elen.take(e)
     art = ekind == ARTERIAL
     has_art = bool(art.any())
-    for nodes, inside in ((nx, ex & ey), (ny, ~(ex | ey))):
-        area = g.area[nodes].sum()
-        perim = g.perim[nodes].sum() - 2 * elen[inside].sum()
-        faces = len(set(g.face[nodes].tolist())) - 1
+    # each grid's values are a slice of the union's (the same arrays, the same sums)
+    area_u, perim_u, w_u = g.area.take(union), g.perim.take(union), g.w.take(union)
+    face_u = g.face.take(union).tolist()
+    k = len(nx)
+    for part, inside in ((slice(0, k), ex & ey), (slice(k, None), ~(ex | ey))):
+        area = float(area_u[part].sum())
+        perim = float(perim_u[part].sum()) - 2 * float(elen[inside].sum())
+        faces = len(set(face_u[part])) - 1
         along = has_art and bool(art[inside].any())
         total += _pp(area, perim) \
-            - MID_WEIGHT * abs(g.w[nodes].sum() - mid) / band \
+            - MID_WEIGHT * abs(int(w_u[part].sum()) - mid) / band \
             - CROSSING_WEIGHT * max(faces, int(along))
     between = ex != ey
-    block = elen[between & (ekind == BLOCK)].sum()
-    return total - BLOCK_CUT_WEIGHT * block / math.sqrt(max(g.area[union].sum(), 1.0))
+    block = float(elen[between & (ekind == BLOCK)].sum())
+    return total - BLOCK_CUT_WEIGHT * block / math.sqrt(max(float(area_u.sum()), 1.0))
 
 
 def _by_rank(rows: int, ranks: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -87,55 +92,84 @@ def _by_rank(rows: int, ranks: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
-                  current: float | tuple[np.ndarray, np.ndarray], fast: dict | None = None
-                  ) -> tuple[np.ndarray, float] | None:
+                  current: float | tuple[np.ndarray, np.ndarray], fast: dict | None = None,
+                  proj: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
     """Best straight cut of a pair's union into two in-band, connected grids, if it beats
     ``current``: the pair's objective now, or the pair itself (its objective is then
     computed here). All directions are swept at once (in ``fast``'s compiled loops when
-    given: the same numbers)."""
+    given: the same numbers). ``proj``: :func:`project` of every cell of ``g`` along the
+    directions, if made already (element by element: the same floats)."""
     n = len(nodes)
     if fast is not None and n >= 2 and g.w.dtype == np.int64:
         return _best_resplit_compiled(g, np.asarray(nodes, dtype=np.int64), lo, hi, mid,
                                       current, fast)
-    loc, e = g.local(nodes)
-    w = g.w[nodes]
+    e = g.edges_inside(nodes)
+    w = g.w.take(nodes)
     if isinstance(current, tuple):
         current = _pair_objective(g, current[0], current[1], lo, hi, mid, e)
     total = float(w.sum())
     low, high = side_range(total, 2, 1, lo, hi)
     n_dir = len(IMPROVE_ANGLES)
-    proj = project(g.xy[nodes], _DIRECTIONS)  # n × directions
-    order = np.argsort(proj, axis=0, kind="stable")
-    cw = np.cumsum(w[order], axis=0)[:-1]
+    proj = project(g.xy[nodes], _DIRECTIONS) if proj is None else proj.take(nodes, axis=0)
+    order = proj.argsort(axis=0, kind="stable")  # n × directions
+    # households, area and perimeter summed along each sweep in one pass (households as
+    # floats: whole numbers, exact)
+    cells = np.empty((n, 3))
+    cells[:, 0], cells[:, 1], cells[:, 2] = w, g.area.take(nodes), g.perim.take(nodes)
+    sums = cells.take(order, axis=0).cumsum(axis=0)[:-1]
+    cw, a1, s1 = sums[..., 0], sums[..., 1], sums[..., 2]
     ok = (cw >= low - 1e-9) & (cw <= high + 1e-9)
     if not ok.any():
         return None
-    eu, ev = loc[g.ei[e]], loc[g.ej[e]]
-    rank = np.empty_like(order)
-    rank[order, np.arange(n_dir)] = np.arange(n)[:, None]
-    ru, rv = rank[eu], rank[ev]
+    loc = np.empty(g.n, dtype=np.int64)  # positions in ``nodes`` (read at their cells only)
+    loc[nodes] = np.arange(n)
+    eu, ev = loc.take(g.ei.take(e)), loc.take(g.ej.take(e))
+    rank = order.argsort(axis=0)  # the inverse permutation of each column
+    ru, rv = rank.take(eu, axis=0), rank.take(ev, axis=0)
     r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
-    elen, ekind = g.elen[e], g.ekind[e]
-    block = np.where(ekind == BLOCK, elen, 0.0)
-    art = (ekind == ARTERIAL).astype(float)
-    has_art = bool(art.any())
-    ranks = [r2, r1, r1 + 1, r2 + 1] + ([r2, r1] if has_art else [])
-    weights = [elen, elen, block, block] + ([art, art] if has_art else [])
-    by_rank = _by_rank(n + 1, np.stack(ranks), np.stack(weights))
-    inside1 = np.cumsum(by_rank[0], axis=0)[:n - 1]          # both ends < p
-    inside2 = np.cumsum(by_rank[1][::-1], axis=0)[::-1][1:n]  # both ends ≥ p
-    area, perim = g.area[nodes], g.perim[nodes]
-    a1 = np.cumsum(area[order], axis=0)[:-1]
-    s1 = np.cumsum(perim[order], axis=0)[:-1]
-    area_total, perim_total = area.sum(), perim.sum()
+    elen, ekind = g.elen.take(e), g.ekind.take(e)
+    is_art = ekind == ARTERIAL
+    has_art = bool(is_art.any())
+    # per edge and direction: its length at the rank of its later end and, counted from the
+    # far end (n - r), of its earlier end; a block edge's length where it starts and ends
+    # being cut (+1: as a difference array); arterial edges as the length (all sums in one
+    # bincount, each in edge order, then forward cumulative sums: the same floats as
+    # ``np.add.at`` and sums from either end)
+    k = 6 if has_art else 4
+    rows = n + 1
+    size = rows * n_dir
+    at = np.empty((k, len(e), n_dir), dtype=np.int64)
+    at[0], at[1], at[2], at[3] = r2, n - r1, r1 + 1, r2 + 1
+    if has_art:
+        at[4], at[5] = at[0], at[1]
+    at *= n_dir
+    at += np.arange(n_dir)
+    at += (np.arange(k) * size)[:, None, None]
+    weights = np.empty((k, len(e)))
+    weights[0] = weights[1] = elen
+    weights[2] = weights[3] = np.where(ekind == BLOCK, elen, 0.0)
+    if has_art:
+        weights[4] = weights[5] = is_art
+    by_rank = np.bincount(at.ravel(), weights=weights.repeat(n_dir, axis=1).ravel(),
+                          minlength=k * size).reshape(k, rows, n_dir)
+    run = by_rank.cumsum(axis=1)
+    inside1 = run[0, :n - 1]            # both ends < p
+    inside2 = run[1, ::-1][1:n]         # both ends ≥ p
+    area_total, perim_total = cells[:, 1].sum(), cells[:, 2].sum()
     band = max(hi - lo, 1.0)
-    cut_block = np.cumsum(by_rank[2] - by_rank[3], axis=0)[1:n]
-    score = compactness(a1, s1 - 2 * inside1) + compactness(area_total - a1, perim_total - s1 - 2 * inside2) \
+    cut_block = (by_rank[2] - by_rank[3]).cumsum(axis=0)[1:n]
+    two = np.empty((2, 2, n - 1, n_dir))  # areas and perimeters of both sides
+    two[0, 0] = a1
+    np.subtract(area_total, a1, out=two[0, 1])
+    np.subtract(s1, 2 * inside1, out=two[1, 0])
+    np.subtract(perim_total - s1, 2 * inside2, out=two[1, 1])
+    both = compactness(two[0], two[1])
+    score = both[0] + both[1] \
         - MID_WEIGHT * (np.abs(cw - mid) + np.abs(total - cw - mid)) / band \
         - BLOCK_CUT_WEIGHT * cut_block / math.sqrt(max(area_total, 1.0))
     if has_art:
-        along1 = np.cumsum(by_rank[4], axis=0)[:n - 1] > 0
-        along2 = np.cumsum(by_rank[5][::-1], axis=0)[::-1][1:n] > 0
+        along1 = run[4, :n - 1] > 0
+        along2 = run[5, ::-1][1:n] > 0
         faces = g.face[nodes][order]
         f1 = np.zeros((n - 1, n_dir))
         f2 = np.zeros((n - 1, n_dir))
@@ -240,6 +274,7 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
     version = dict.fromkeys(members, 0)
     tried: dict[tuple[int, int], tuple[int, int]] = {}
     budget = settings.improve_tries_per_grid * len(members)
+    proj = project(g.xy, _DIRECTIONS) if fast is None else None  # every cell's, once
     for _ in range(settings.improve_passes):
         stats.passes += 1
         a, b = labels[g.ei], labels[g.ej]
@@ -262,7 +297,7 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
             if zone.status == "relaxed":  # never move a flagged grid further from the band
                 lo, hi = min(lo, wx, wy), max(hi, wx, wy)
             union = np.concatenate([nx, ny])
-            found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast)
+            found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast, proj)
             if found is None:
                 tried[(x, y)] = (version[x], version[y])
                 continue
