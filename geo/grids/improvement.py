@@ -47,8 +47,7 @@ def kernels(compiled: bool) -> dict | None:
 def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi: float,
                     mid: float, e: np.ndarray | None = None) -> float:
     """Objective of two neighbouring grids, as :func:`_best_resplit` scores a cut
-    (``e``: the edges inside their union, if known). Sums in numpy, the rest on Python
-    floats (the same arithmetic, bit for bit, without numpy's cost per scalar)."""
+    (``e``: the edges inside their union, if known)."""
     union = np.concatenate([nx, ny])
     if e is None:
         mask = np.zeros(g.n, dtype=bool)
@@ -56,16 +55,23 @@ def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi:
         e = g.edges_within(union, mask)
     in_x = np.zeros(g.n, dtype=bool)
     in_x[nx] = True
-    ex, ey = in_x.take(g.ei.take(e)), in_x.take(g.ej.take(e))
+    return _objective(g.area.take(union), g.perim.take(union), g.w.take(union),
+                      g.face.take(union).tolist(), len(nx), in_x.take(g.ei.take(e)),
+                      in_x.take(g.ej.take(e)), g.elen.take(e), g.ekind.take(e), lo, hi, mid)
+
+
+def _objective(area_u: np.ndarray, perim_u: np.ndarray, w_u: np.ndarray, face_u: list,
+               k: int, ex: np.ndarray, ey: np.ndarray, elen: np.ndarray, ekind: np.ndarray,
+               lo: float, hi: float, mid: float) -> float:
+    """:func:`_pair_objective` of the union's cells (areas, perimeters, households, faces;
+    the first ``k`` in the first grid) and its inner edges (``ex``, ``ey``: whether each
+    end is in the first grid; lengths, kinds). Sums in numpy, the rest on Python floats
+    (the same arithmetic, bit for bit, without numpy's cost per scalar); each grid's
+    values are a slice of the union's (the same arrays, the same sums)."""
     band = max(hi - lo, 1.0)
     total = 0.0
-    ekind, elen = g.ekind.take(e), g.elen.take(e)
     art = ekind == ARTERIAL
     has_art = bool(art.any())
-    # each grid's values are a slice of the union's (the same arrays, the same sums)
-    area_u, perim_u, w_u = g.area.take(union), g.perim.take(union), g.w.take(union)
-    face_u = g.face.take(union).tolist()
-    k = len(nx)
     for part, inside in ((slice(0, k), ex & ey), (slice(k, None), ~(ex | ey))):
         area = float(area_u[part].sum())
         perim = float(perim_u[part].sum()) - 2 * float(elen[inside].sum())
@@ -105,8 +111,6 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
                                       current, fast)
     e = g.edges_inside(nodes)
     w = g.w.take(nodes)
-    if isinstance(current, tuple):
-        current = _pair_objective(g, current[0], current[1], lo, hi, mid, e)
     total = float(w.sum())
     low, high = side_range(total, 2, 1, lo, hi)
     n_dir = len(IMPROVE_ANGLES)
@@ -128,6 +132,8 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     ru, rv = rank.take(eu, axis=0), rank.take(ev, axis=0)
     r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
     elen, ekind = g.elen.take(e), g.ekind.take(e)
+    if isinstance(current, tuple):
+        current = _current(g, nodes, current, cells, e, eu, ev, elen, ekind, lo, hi, mid)
     is_art = ekind == ARTERIAL
     has_art = bool(is_art.any())
     # per edge and direction: its length at the rank of its later end and, counted from the
@@ -180,6 +186,22 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
             f2 += (m.sum(axis=0) - c) > 0
         score = score - CROSSING_WEIGHT * (np.maximum(f1 - 1, along1) + np.maximum(f2 - 1, along2))
     return _first_connected(nodes, eu, ev, order, score, ok & (score > current + 1e-6))
+
+
+def _current(g: CellGraph, nodes: np.ndarray, pair: tuple[np.ndarray, np.ndarray],
+             cells: np.ndarray, e: np.ndarray, eu: np.ndarray, ev: np.ndarray,
+             elen: np.ndarray, ekind: np.ndarray, lo: float, hi: float, mid: float) -> float:
+    """:func:`_pair_objective` of ``pair`` inside :func:`best_resplit` of their union
+    (``cells``: households, areas and perimeters of ``nodes``; ``eu``, ``ev``: the inner
+    edges' ends as positions in ``nodes``), from what the re-split gathered already
+    when ``nodes`` is the two grids' cells one after the other."""
+    nx, ny = pair
+    k = len(nx)
+    if k + len(ny) != len(nodes) or not (np.array_equal(nodes[:k], nx)
+                                         and np.array_equal(nodes[k:], ny)):
+        return _pair_objective(g, nx, ny, lo, hi, mid, e)
+    return _objective(cells[:, 1], cells[:, 2], cells[:, 0], g.face.take(nodes).tolist(), k,
+                      eu < k, ev < k, elen, ekind, lo, hi, mid)
 
 
 def _best_resplit_compiled(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
