@@ -164,9 +164,14 @@ def _cut_profiles(n: int, r1: np.ndarray, r2: np.ndarray, weights: np.ndarray) -
     every end (as ``np.add.at`` on a difference array took them: the same floats)."""
     n_dir = r1.shape[1]
     base = np.arange(n_dir) * (n + 1)
-    flat = np.concatenate([(r1 + 1 + base).T.ravel(), (r2 + 1 + base).T.ravel()])
-    # .T: direction-major, so each direction's (start, then end) sums stay in edge order
-    w = np.concatenate([np.tile(weights, n_dir), np.tile(-weights, n_dir)])
+    # direction-major, so each direction's (start, then end) sums stay in edge order
+    flat = np.empty((2, n_dir, r1.shape[0]), dtype=np.int64)
+    flat[0], flat[1] = r1.T, r2.T
+    flat += (base + 1)[:, None]
+    flat = flat.ravel()
+    w = np.empty((2, n_dir, len(weights)))
+    w[0], w[1] = weights, -weights
+    w = w.ravel()
     diff = np.bincount(flat, weights=w, minlength=n_dir * (n + 1)).reshape(n_dir, n + 1).T
     return np.cumsum(diff, axis=0)[1:n]
 
@@ -176,7 +181,7 @@ def _forced_all(g: CellGraph, nodes: np.ndarray, order: np.ndarray, lo: float,
     """Per prefix position (row) and direction (column of ``order``): face fragments too
     small (or empty) for grids of their own."""
     faces = g.face[nodes][order]
-    uniq = np.unique(faces)
+    uniq = np.unique(g.face[nodes])  # the same faces (each column orders the same nodes)
     n, n_dir = order.shape
     out = np.zeros((n - 1, n_dir))
     if uniq.size < 2:
