@@ -218,8 +218,14 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     del points
 
     # distinct sites per block (units at the same spot share one Voronoi cell)
-    key = pd.DataFrame({"b": block_pos, "x": np.round(xy[:, 0], 2), "y": np.round(xy[:, 1], 2)})
-    site = key.groupby(["b", "x", "y"], sort=True).ngroup().to_numpy()
+    # (numbered in the order of block, x, y, as a sorted pandas groupby numbers them)
+    kx, ky = np.round(xy[:, 0], 2), np.round(xy[:, 1], 2)
+    by = np.lexsort((ky, kx, block_pos))
+    first = np.ones(n, dtype=bool)
+    first[1:] = (np.diff(block_pos[by]) != 0) | (kx[by][1:] != kx[by][:-1]) | \
+        (ky[by][1:] != ky[by][:-1])
+    site = np.empty(n, dtype=np.int64)
+    site[by] = np.cumsum(first) - 1
     site_block = np.empty(site.max() + 1 if n else 0, dtype=np.int64)
     site_block[site] = block_pos
     site_xy = np.empty((site_block.size, 2))

@@ -313,11 +313,13 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
             stats.tries += 1
             zone = zones[zone_of_part[x]]
             nx, ny = members[x], members[y]
-            wx, wy = g.w[nx].sum(), g.w[ny].sum()
-            mid = (wx + wy) / 2 if zone.status == "infeasible" else settings.mid_households
-            lo, hi = zone.lo, zone.hi
-            if zone.status == "relaxed":  # never move a flagged grid further from the band
-                lo, hi = min(lo, wx, wy), max(hi, wx, wy)
+            mid, lo, hi = settings.mid_households, zone.lo, zone.hi
+            if zone.status in ("infeasible", "relaxed"):  # the grids' households needed
+                wx, wy = g.w[nx].sum(), g.w[ny].sum()
+                if zone.status == "infeasible":
+                    mid = (wx + wy) / 2
+                else:  # never move a flagged grid further from the band
+                    lo, hi = min(lo, wx, wy), max(hi, wx, wy)
             union = np.concatenate([nx, ny])
             found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast, proj)
             if found is None:

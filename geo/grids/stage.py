@@ -280,13 +280,15 @@ class _Combined:
 
 def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     units = inputs.units
-    piece_frames, cell_frames, adj_frames, parts, splits = [], [], [], [], []
+    piece_frames, cell_frames, adj_frames, parts, splits, sources = [], [], [], [], [], []
     outcomes: dict[str, Outcome] = {}
     stats = ImproveStats()
     piece_offset = cell_offset = 0
     for one in passes:
         failed = sorted(one.failed)
-        keep_piece = ~np.isin(inputs.unit_comm[piece_source(one.pieces, units)], failed)
+        source = piece_source(one.pieces, units)
+        keep_piece = ~np.isin(inputs.unit_comm[source], failed)
+        sources.append(source[keep_piece])
         keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
         new_piece = np.full(len(one.pieces), -1)
         new_piece[keep_piece] = piece_offset + np.arange(int(keep_piece.sum()))
@@ -312,7 +314,7 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
                              crs=inputs.blocks.crs)
     # pieces in the order of the input units (parts in order), whichever pass made them
     part_no = pd.to_numeric(pieces["part"].str.split("/").str[0], errors="coerce").fillna(0)
-    perm = np.lexsort((part_no.to_numpy(), piece_source(pieces, units)))
+    perm = np.lexsort((part_no.to_numpy(), np.concatenate(sources)))  # piece_source(pieces)
     inverse = np.empty_like(perm)
     inverse[perm] = np.arange(len(perm))
     pieces = gpd.GeoDataFrame(pieces.iloc[perm].reset_index(drop=True), geometry="geometry",
