@@ -162,12 +162,19 @@ def _check_inputs(households, communities, roads, blocks, previous, locked) -> _
             first = prev.groupby(prev.index.str.split(":").str[0]).first()
             lk = first.reindex(units["unit_id"].to_numpy()).to_numpy()
             locked_of_unit = np.where(pd.Series(lk).isin(locked), lk, None)
+    road_class, lines = roads["road_class"].to_numpy(dtype=object), roads.geometry.to_numpy()
     return _Inputs(units=units, communities=communities, blocks=blocks, unit_block=unit_block,
                    unit_comm=blocks["community_id"].astype(str).to_numpy()[unit_block],
-                   arterials=roads.loc[roads["road_class"] == "arterial"].geometry.to_numpy(),
-                   paths=roads.loc[roads["road_class"] == "path"].geometry.to_numpy(),
+                   arterials=lines[_of_class(road_class, "arterial")],
+                   paths=lines[_of_class(road_class, "path")],
                    locked_of_unit=locked_of_unit, previous=prev, locked=frozenset(locked),
                    notes=notes + community_notes)
+
+
+def _of_class(road_class: np.ndarray, name: str) -> np.ndarray:
+    """Roads of one class (``roads["road_class"] == name``; a missing class is none)."""
+    return np.array([c == name if isinstance(c, str) else False for c in road_class],
+                    dtype=bool)
 
 
 def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings, *,
@@ -294,14 +301,15 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
         new_piece[keep_piece] = piece_offset + np.arange(int(keep_piece.sum()))
         new_cell = np.full(len(one.cells), -1)
         new_cell[keep_cell] = cell_offset + np.arange(int(keep_cell.sum()))
-        piece_frames.append(one.pieces[keep_piece])
-        cells = one.cells[keep_cell]
+        whole = not failed  # every piece and cell kept (the frames are copied below)
+        piece_frames.append(one.pieces if whole else one.pieces[keep_piece])
+        cells = one.cells if whole else one.cells[keep_cell]
         unit = cells["unit"].to_numpy()
         cell_frames.append(cells.assign(unit=np.where(unit >= 0, new_piece[np.maximum(unit, 0)], -1)))
         adj = one.adjacency
         ok = keep_cell[adj["i"].to_numpy()] & keep_cell[adj["j"].to_numpy()]
-        adj_frames.append(adj[ok].assign(i=new_cell[adj["i"].to_numpy()[ok]],
-                                         j=new_cell[adj["j"].to_numpy()[ok]]))
+        adj_frames.append((adj if whole else adj[ok]).assign(
+            i=new_cell[adj["i"].to_numpy()[ok]], j=new_cell[adj["j"].to_numpy()[ok]]))
         piece_offset += int(keep_piece.sum())
         cell_offset += int(keep_cell.sum())
         parts += [_Part(p.community_id, new_cell[p.cells], p.grid_id, p.locked) for p in one.parts]
@@ -313,8 +321,9 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     cells = gpd.GeoDataFrame(pd.concat(cell_frames, ignore_index=True), geometry="geometry",
                              crs=inputs.blocks.crs)
     # pieces in the order of the input units (parts in order), whichever pass made them
-    part_no = pd.to_numeric(pieces["part"].str.split("/").str[0], errors="coerce").fillna(0)
-    perm = np.lexsort((part_no.to_numpy(), np.concatenate(sources)))  # piece_source(pieces)
+    part_no = pd.to_numeric(pieces["part"].str.split("/").str[0], errors="coerce").fillna(0) \
+        .to_numpy() if pieces["part"].notna().any() else np.zeros(len(pieces))
+    perm = np.lexsort((part_no, np.concatenate(sources)))  # piece_source(pieces)
     inverse = np.empty_like(perm)
     inverse[perm] = np.arange(len(perm))
     pieces = gpd.GeoDataFrame(pieces.iloc[perm].reset_index(drop=True), geometry="geometry",
