@@ -111,15 +111,23 @@ class CellGraph:
             return members.size == 1
         if members.size > 400:
             return connected(self.n, self.ei, self.ej, mask)
-        inside = mask.tolist()
+        # a few cells: a set of them, else the mask as a list (either is only looked up)
+        inside = set(members.tolist()) if members.size * 16 < self.n else mask.tolist()
         seen = {int(members[0])}
         stack = [int(members[0])]
         nbrs = self.neighbours
-        while stack:
-            for b in nbrs[stack.pop()]:
-                if inside[b] and b not in seen:
-                    seen.add(b)
-                    stack.append(b)
+        if isinstance(inside, set):
+            while stack:
+                for b in nbrs[stack.pop()]:
+                    if b in inside and b not in seen:
+                        seen.add(b)
+                        stack.append(b)
+        else:
+            while stack:
+                for b in nbrs[stack.pop()]:
+                    if inside[b] and b not in seen:
+                        seen.add(b)
+                        stack.append(b)
         return len(seen) == members.size
 
 

@@ -50,9 +50,7 @@ def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi:
     (``e``: the edges inside their union, if known)."""
     union = np.concatenate([nx, ny])
     if e is None:
-        mask = np.zeros(g.n, dtype=bool)
-        mask[union] = True
-        e = g.edges_within(union, mask)
+        e = g.edges_inside(union)
     in_x = np.zeros(g.n, dtype=bool)
     in_x[nx] = True
     return _objective(g.area.take(union), g.perim.take(union), g.w.take(union),

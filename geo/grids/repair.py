@@ -243,7 +243,7 @@ def _nudge(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
                 nb = members[b]
                 if g.w[nb].sum() + g.w[v] > zone.hi:
                     continue
-                grown = np.r_[nb, v]
+                grown = np.concatenate((nb, np.array([v], dtype=nb.dtype)))
                 gain = _pair_objective(g, rest, grown, zone.lo, zone.hi, mid) - objective(a, b)
                 if gain > 1e-9 and (best is None or gain > best[0]) \
                         and crossing_measure(g, rest) + crossing_measure(g, grown) \
