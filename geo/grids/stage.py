@@ -52,7 +52,7 @@ from geo.grids.partition import ready, warm_up_soon
 from geo.grids.pass_graph import PassGraph, partition_communities
 from geo.grids.rules import CellTable, community_feasible
 from geo.grids.settings import GridSettings
-from geo.grids.summary import Outcome, communities_table, grid_report
+from geo.grids.summary import Outcome, communities_table, covered_m2, grid_report
 from geo.grids.units import UnitSplit, check_units, piece_source, split_large_units
 
 
@@ -392,6 +392,18 @@ def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
         grid_id=cell_grid)
 
 
+def _covered(grids: gpd.GeoDataFrame, drawn: dict[str, float], workers: int) -> dict:
+    """:func:`geo.grids.summary.covered_m2` of ``grids`` by community, taken from
+    ``drawn`` where straightening drew that union already (the same union: the
+    community's polygons in the table's order)."""
+    comm = grids["community_id"].to_numpy(dtype=object)
+    rest = np.array([c not in drawn for c in comm], dtype=bool)
+    out = dict(drawn)
+    if rest.any():
+        out.update(covered_m2(grids[rest], workers).to_dict())
+    return out
+
+
 @few_collections()
 def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                roads: gpd.GeoDataFrame, *, settings: GridSettings = GridSettings(),
@@ -467,8 +479,9 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                                         band=settings.band, attrs=attrs)
     if members is not None and {g[1] for g in members[1]} != set(attrs):
         members = rows = None  # the grids drawn are not those asked for
+    drawn_covered: dict[str, float] = {}  # each community's covered area, if drawn here
     grids = grid_table(table, cells["grid_id"].to_numpy(), attrs, settings.band, attrs,
-                       crs=inputs.blocks.crs, members=members, rows=rows)
+                       crs=inputs.blocks.crs, members=members, rows=rows, covered=drawn_covered)
     timings["polygons"] = time.perf_counter() - clock
 
     pieces = combined.pieces
@@ -479,8 +492,10 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     piece_comm[unit[unit >= 0]] = cells["community_id"].to_numpy()[unit >= 0]
     assignment = pd.Series(piece_grid, name="grid_id",
                            index=pd.Index(pieces["unit_id"].astype(str).to_numpy(), name="unit_id"))
+    if not members:  # the unions straightening drew, and the other communities' own
+        covered = _covered(grids, drawn_covered, workers)
     communities_out = communities_table(inputs.communities, combined.outcomes, grids,
-                                        workers, covered=covered if members else None)
+                                        workers, covered=covered)
     report = grid_report(grids, communities_out, settings, notes=inputs.notes,
                          units=inputs.units, splits=combined.splits,
                          outcomes=combined.outcomes, improvement=combined.stats,

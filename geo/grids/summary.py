@@ -84,19 +84,22 @@ def grid_report(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     if unassigned:
         notes.append(note("note.cells_without_grid", count=unassigned))
     feasible = set(communities.loc[communities["feasible"] == 1, "community_id"])
-    in_feasible = grids[grids["community_id"].isin(feasible)]
+    in_feasible = np.array([c in feasible for c in grids["community_id"].to_numpy(dtype=object)],
+                           dtype=bool)
+    in_band = grids["in_band"].to_numpy()
+    keys = grids["reason_key"].to_numpy(dtype=object)
     near = grids["near_home_share"].to_numpy(dtype=float)
     return {
         "grids": int(len(grids)),
         "grids_in_band": int(grids["in_band"].sum()),
         "share_in_band": float(grids["in_band"].mean()) if len(grids) else 0.0,
-        "feasible_in_band": bool(in_feasible["in_band"].all()),
+        "feasible_in_band": bool(in_band[in_feasible].all()),
         "non_contiguous": int((grids["contiguous"] == 0).sum()),
         "arterial_crossings": int(grids["arterial_crossings"].sum()),
         "mean_polsby_popper": float(grids["polsby_popper"].mean()) if len(grids) else 0.0,
         "near_home_share": {"min": float(near.min()) if len(near) else 1.0,
                             "median": float(np.median(near)) if len(near) else 1.0},
-        "grids_far_from_homes": int((grids["reason_key"].str.contains("far_from_homes")).sum()),
+        "grids_far_from_homes": sum(isinstance(k, str) and "far_from_homes" in k for k in keys),
         "infeasible_communities": [
             {"community_id": cid, "households": int(h), "reason": r}
             for cid, h, f, r in zip(communities["community_id"], communities["households"],
