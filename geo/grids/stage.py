@@ -52,7 +52,7 @@ from geo.grids.partition import ready, warm_up_soon
 from geo.grids.pass_graph import PassGraph, partition_communities
 from geo.grids.rules import CellTable, community_feasible
 from geo.grids.settings import GridSettings
-from geo.grids.summary import Outcome, communities_table, covered_m2, grid_report
+from geo.grids.summary import Outcome, communities_table, covered_with, grid_report
 from geo.grids.units import UnitSplit, check_units, piece_source, split_large_units
 
 
@@ -172,9 +172,8 @@ def _check_inputs(households, communities, roads, blocks, previous, locked) -> _
 
 
 def _of_class(road_class: np.ndarray, name: str) -> np.ndarray:
-    """Roads of one class (``roads["road_class"] == name``; a missing class is none)."""
-    return np.array([c == name if isinstance(c, str) else False for c in road_class],
-                    dtype=bool)
+    """``roads["road_class"] == name`` (a missing class is none)."""
+    return np.array([isinstance(c, str) and c == name for c in road_class], dtype=bool)
 
 
 def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings, *,
@@ -392,18 +391,6 @@ def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
         grid_id=cell_grid)
 
 
-def _covered(grids: gpd.GeoDataFrame, drawn: dict[str, float], workers: int) -> dict:
-    """:func:`geo.grids.summary.covered_m2` of ``grids`` by community, taken from
-    ``drawn`` where straightening drew that union already (the same union: the
-    community's polygons in the table's order)."""
-    comm = grids["community_id"].to_numpy(dtype=object)
-    rest = np.array([c not in drawn for c in comm], dtype=bool)
-    out = dict(drawn)
-    if rest.any():
-        out.update(covered_m2(grids[rest], workers).to_dict())
-    return out
-
-
 @few_collections()
 def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                roads: gpd.GeoDataFrame, *, settings: GridSettings = GridSettings(),
@@ -493,7 +480,7 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     assignment = pd.Series(piece_grid, name="grid_id",
                            index=pd.Index(pieces["unit_id"].astype(str).to_numpy(), name="unit_id"))
     if not members:  # the unions straightening drew, and the other communities' own
-        covered = _covered(grids, drawn_covered, workers)
+        covered = covered_with(grids, drawn_covered, workers)
     communities_out = communities_table(inputs.communities, combined.outcomes, grids,
                                         workers, covered=covered)
     report = grid_report(grids, communities_out, settings, notes=inputs.notes,

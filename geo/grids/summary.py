@@ -46,6 +46,18 @@ def covered_m2(grids: gpd.GeoDataFrame, workers: int = 1) -> pd.Series:
     return pd.Series(shapely.area(np.asarray(unions, dtype=object)), index=names)
 
 
+def covered_with(grids: gpd.GeoDataFrame, drawn: dict[str, float], workers: int = 1) -> dict:
+    """:func:`covered_m2` of ``grids`` by community, taken from ``drawn`` where the grid
+    table's straightening drew that union already (the same union: the community's
+    polygons in the table's order)."""
+    comm = grids["community_id"].to_numpy(dtype=object)
+    rest = np.array([c not in drawn for c in comm], dtype=bool)
+    out = dict(drawn)
+    if rest.any():
+        out.update(covered_m2(grids[rest], workers).to_dict())
+    return out
+
+
 def communities_table(communities: gpd.GeoDataFrame, outcomes: dict[str, Outcome],
                       grids: gpd.GeoDataFrame, workers: int = 1,
                       covered: dict[str, float] | None = None) -> gpd.GeoDataFrame:
