@@ -116,10 +116,9 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     order = proj.argsort(axis=0, kind="stable")  # n × directions
     # households, area and perimeter summed along each sweep in one pass (households as
     # floats: whole numbers, exact)
-    cells = np.empty((n, 3))
-    cells[:, 0], cells[:, 1], cells[:, 2] = w, g.area.take(nodes), g.perim.take(nodes)
-    sums = cells.take(order, axis=0).cumsum(axis=0)[:-1]
-    cw, a1, s1 = sums[..., 0], sums[..., 1], sums[..., 2]
+    cells = np.empty((3, n))
+    cells[0], cells[1], cells[2] = w, g.area.take(nodes), g.perim.take(nodes)
+    cw, a1, s1 = cells.take(order, axis=1).cumsum(axis=1)[:, :-1]
     ok = (cw >= low - 1e-9) & (cw <= high + 1e-9)
     if not ok.any():
         return None
@@ -127,7 +126,9 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     loc[nodes] = np.arange(n)
     eu, ev = loc.take(g.ei.take(e)), loc.take(g.ej.take(e))
     rank = order.argsort(axis=0)  # the inverse permutation of each column
-    ru, rv = rank.take(eu, axis=0), rank.take(ev, axis=0)
+    # each cell's rank as a flat position (rank × directions + direction: the same order)
+    flat = rank * n_dir + np.arange(n_dir)
+    ru, rv = flat.take(eu, axis=0), flat.take(ev, axis=0)
     r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
     elen, ekind = g.elen.take(e), g.ekind.take(e)
     if isinstance(current, tuple):
@@ -142,13 +143,14 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     k = 6 if has_art else 4
     rows = n + 1
     size = rows * n_dir
-    at = np.empty((k, len(e), n_dir), dtype=np.int64)
-    at[0], at[1], at[2], at[3] = r2, n - r1, r1 + 1, r2 + 1
+    at = np.empty((k, len(e), n_dir), dtype=np.int64)  # (rank, direction) of table k
+    at[0] = r2
+    np.subtract(n * n_dir + size + 2 * np.arange(n_dir), r1, out=at[1])  # rank n - r1
+    np.add(r1, n_dir + 2 * size, out=at[2])  # rank r1 + 1
+    np.add(r2, n_dir + 3 * size, out=at[3])  # rank r2 + 1
     if has_art:
-        at[4], at[5] = at[0], at[1]
-    at *= n_dir
-    at += np.arange(n_dir)
-    at += (np.arange(k) * size)[:, None, None]
+        np.add(at[0], 4 * size, out=at[4])
+        np.add(at[1], 4 * size, out=at[5])
     weights = np.empty((k, len(e)))
     weights[0] = weights[1] = elen
     weights[2] = weights[3] = np.where(ekind == BLOCK, elen, 0.0)
@@ -159,7 +161,7 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     run = by_rank.cumsum(axis=1)
     inside1 = run[0, :n - 1]            # both ends < p
     inside2 = run[1, ::-1][1:n]         # both ends ≥ p
-    area_total, perim_total = cells[:, 1].sum(), cells[:, 2].sum()
+    area_total, perim_total = cells[1].sum(), cells[2].sum()
     band = max(hi - lo, 1.0)
     cut_block = (by_rank[2] - by_rank[3]).cumsum(axis=0)[1:n]
     two = np.empty((2, 2, n - 1, n_dir))  # areas and perimeters of both sides
@@ -183,22 +185,21 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
             f1 += c > 0
             f2 += (m.sum(axis=0) - c) > 0
         score = score - CROSSING_WEIGHT * (np.maximum(f1 - 1, along1) + np.maximum(f2 - 1, along2))
-    return _first_connected(nodes, eu, ev, order, score, ok & (score > current + 1e-6))
+    return _first_connected(nodes, eu, ev, order, score, ok & (score > current + 1e-6), rank)
 
 
 def _current(g: CellGraph, nodes: np.ndarray, pair: tuple[np.ndarray, np.ndarray],
              cells: np.ndarray, e: np.ndarray, eu: np.ndarray, ev: np.ndarray,
              elen: np.ndarray, ekind: np.ndarray, lo: float, hi: float, mid: float) -> float:
     """:func:`_pair_objective` of ``pair`` inside :func:`best_resplit` of their union
-    (``cells``: households, areas and perimeters of ``nodes``; ``eu``, ``ev``: the inner
+    (``cells``: households, areas and perimeters of ``nodes``, one row each; ``eu``, ``ev``: the inner
     edges' ends as positions in ``nodes``), from what the re-split gathered already
     when ``nodes`` is the two grids' cells one after the other."""
     nx, ny = pair
     k = len(nx)
-    if k + len(ny) != len(nodes) or not (np.array_equal(nodes[:k], nx)
-                                         and np.array_equal(nodes[k:], ny)):
+    if k + len(ny) != len(nodes) or not ((nodes[:k] == nx).all() and (nodes[k:] == ny).all()):
         return _pair_objective(g, nx, ny, lo, hi, mid, e)
-    return _objective(cells[:, 1], cells[:, 2], cells[:, 0], g.face.take(nodes).tolist(), k,
+    return _objective(cells[1], cells[2], cells[0], g.face.take(nodes).tolist(), k,
                       eu < k, ev < k, elen, ekind, lo, hi, mid)
 
 
@@ -222,10 +223,12 @@ _NONE = np.zeros(0, dtype=np.int64)
 
 
 def _first_connected(nodes: np.ndarray, eu: np.ndarray, ev: np.ndarray, order: np.ndarray,
-                     score: np.ndarray, good: np.ndarray) -> tuple[np.ndarray, float] | None:
+                     score: np.ndarray, good: np.ndarray, rank: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, float] | None:
     """The best-scoring ``good`` cut whose two sides are both connected (``eu``, ``ev``:
     the edges inside ``nodes``, as positions in it; a side is connected through them
-    alone, as :meth:`CellGraph.connected` finds in the whole graph)."""
+    alone, as :meth:`CellGraph.connected` finds in the whole graph; ``rank``: the inverse
+    of ``order``'s columns, if made)."""
     if not good.any():
         return None
     pos, col = np.nonzero(good)
@@ -237,9 +240,12 @@ def _first_connected(nodes: np.ndarray, eu: np.ndarray, ev: np.ndarray, order: n
         nbrs[b].append(a)
     for r in ranked.tolist():
         p, c = int(pos[r]), int(col[r])
-        first = [False] * n
-        for v in order[: p + 1, c].tolist():
-            first[v] = True
+        if rank is None:
+            first = [False] * n
+            for v in order[: p + 1, c].tolist():
+                first[v] = True
+        else:
+            first = (rank[:, c] <= p).tolist()
         if _one_piece(nbrs, first, True, p + 1) and _one_piece(nbrs, first, False, n - p - 1):
             return np.sort(nodes[order[: p + 1, c]]), float(score[p, c])
     return None
