@@ -113,12 +113,13 @@ def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float
             BALANCE_WEIGHT, CROSSING_WEIGHT)
         yield from _distinct_sides(nodes, order, zip(t_o.tolist(), t_a.tolist(), t_p.tolist()))
         return
-    loc, e = g.local(nodes)
+    e = g.edges_inside(nodes)
+    loc = np.empty(g.n, dtype=np.int64)  # positions in ``nodes`` (read at their cells only)
+    loc[nodes] = np.arange(n)
     cost = g.elen[e] * CUT_COST[g.ekind[e]]
-    order = np.argsort(proj, axis=0, kind="stable")
-    rank = np.empty_like(order)
-    rank[order, np.arange(n_dir)] = np.arange(n)[:, None]
-    ru, rv = rank[loc[g.ei[e]]], rank[loc[g.ej[e]]]
+    order = proj.argsort(axis=0, kind="stable")
+    rank = order.argsort(axis=0)  # the inverse permutation of each column
+    ru, rv = rank.take(loc.take(g.ei.take(e)), axis=0), rank.take(loc.take(g.ej.take(e)), axis=0)
     r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
     cw = np.cumsum(g.w[nodes][order], axis=0)[:-1].astype(float)
     cut = _cut_profiles(n, r1, r2, cost) / scale
