@@ -170,7 +170,9 @@ def crossing_measure(g: CellGraph, nodes: np.ndarray) -> int:
     :func:`geo.grids.rules.crossings`)."""
     if not (g.w[nodes] > 0).any():
         return 0
-    loc, inner = g.local(nodes)
+    inner = g.edges_inside(nodes)
+    loc = np.empty(g.n, dtype=np.int64)  # positions in ``nodes`` (read at their cells only)
+    loc[nodes] = np.arange(len(nodes))
     return int(crossings(np.zeros(len(nodes), dtype=np.int64), g.w[nodes], loc[g.ei[inner]],
                          loc[g.ej[inner]], g.ekind[inner] == ARTERIAL)[0])
 
