@@ -89,9 +89,16 @@ def _by_rank(rows: int, ranks: np.ndarray, weights: np.ndarray) -> np.ndarray:
     edge order, as ``np.add.at`` would (the same floats, bit for bit)."""
     k, _, n_dir = ranks.shape
     size = rows * n_dir
-    flat = ranks * n_dir + np.arange(n_dir) + (np.arange(k) * size)[:, None, None]
-    out = np.bincount(flat.ravel(), weights=np.repeat(weights, n_dir, axis=1).ravel(),
-                      minlength=k * size)
+    return _sums_at(ranks * n_dir + np.arange(n_dir) + (np.arange(k) * size)[:, None, None],
+                    weights, rows)
+
+
+def _sums_at(at: np.ndarray, weights: np.ndarray, rows: int) -> np.ndarray:
+    """:func:`_by_rank` from each (table, edge, direction)'s flat position ``at`` (table ×
+    rows × directions + rank × directions + direction)."""
+    k, _, n_dir = at.shape
+    out = np.bincount(at.ravel(), weights=weights.repeat(n_dir, axis=1).ravel(),
+                      minlength=k * rows * n_dir)
     return out.reshape(k, rows, n_dir)
 
 
@@ -156,8 +163,7 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     weights[2] = weights[3] = np.where(ekind == BLOCK, elen, 0.0)
     if has_art:
         weights[4] = weights[5] = is_art
-    by_rank = np.bincount(at.ravel(), weights=weights.repeat(n_dir, axis=1).ravel(),
-                          minlength=k * size).reshape(k, rows, n_dir)
+    by_rank = _sums_at(at, weights, rows)
     run = by_rank.cumsum(axis=1)
     inside1 = run[0, :n - 1]            # both ends < p
     inside2 = run[1, ::-1][1:n]         # both ends ≥ p
