@@ -311,7 +311,10 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
         stats.passes += 1
         a, b = labels[g.ei], labels[g.ej]
         keep = (a != b) & (a >= 0) & (b >= 0)
-        pairs = np.unique(np.sort(np.column_stack([a[keep], b[keep]]), axis=1), axis=0)
+        # neighbouring pairs (x < y) in order, as np.unique(rows, axis=0) lists them
+        span = int(labels.max()) + 1
+        key = np.unique(np.minimum(a[keep], b[keep]) * span + np.maximum(a[keep], b[keep]))
+        pairs = np.column_stack([key // span, key % span])
         improved = 0
         for x, y in pairs.tolist():
             if zone_of_part[x] != zone_of_part[y] or tried.get((x, y)) == (version[x], version[y]):
