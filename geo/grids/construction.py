@@ -141,9 +141,20 @@ def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float
     # they can still be cut inside it (slack on both ends)
     spread = np.maximum(np.abs(avg1 - mid), np.abs(avg2 - mid)) / max(hi - lo, 1.0)
     score = cut[p, o] + BALANCE_WEIGHT * spread + CROSSING_WEIGHT * forced[p, o]
-    table = np.column_stack([score, o, av[a_i], p + 1])
-    table = table[np.argsort(table[:, 0], kind="stable")]
-    yield from _distinct_sides(nodes, order, ((int(o), int(a), int(p)) for _, o, a, p in table))
+    yield from _distinct_sides(nodes, order, _ranked(score, o, av[a_i], p + 1))
+
+
+def _ranked(score: np.ndarray, o: np.ndarray, a: np.ndarray, p: np.ndarray):
+    """``(direction, parts, cells)`` of each candidate by score, as a stable sort lists
+    them; the first found without the sort (most splits take it)."""
+    if np.isnan(score).any():  # argmin would take a NaN, the sort puts it last
+        rest = np.argsort(score, kind="stable")
+    else:
+        first = int(np.argmin(score))  # the sort's first: the first lowest score
+        yield int(o[first]), int(a[first]), int(p[first])
+        rest = np.argsort(score, kind="stable")[1:]
+    for r in rest.tolist():
+        yield int(o[r]), int(a[r]), int(p[r])
 
 
 def _distinct_sides(nodes: np.ndarray, order: np.ndarray, table):
