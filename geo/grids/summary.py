@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -65,7 +66,7 @@ def communities_table(communities: gpd.GeoDataFrame, outcomes: dict[str, Outcome
     ``outside_grids_m2`` (the unions of the grids on ``workers`` threads; ``covered``:
     :func:`covered_m2` of ``grids``, when made already)."""
     out = communities.copy()
-    n_grids = grids.groupby("community_id").size()
+    n_grids = Counter(grids["community_id"].to_numpy(dtype=object).tolist())  # grids per id
     info = [outcomes.get(c, Outcome(0, True, None, 0)) for c in out["community_id"].astype(str)]
     out["households"] = [i.households for i in info]
     out["grids"] = [int(n_grids.get(c, 0)) for c in out["community_id"]]
