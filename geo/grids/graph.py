@@ -74,10 +74,15 @@ class CellGraph:
         ptr, out = self._outgoing
         return np.split(out, ptr[1:-1])
 
+    def lists_by_id(self, nodes: np.ndarray) -> bool:
+        """Whether :meth:`edges_inside` lists the edges inside ``nodes`` by edge id
+        (else cell by cell, in the order of ``nodes``)."""
+        return len(nodes) * 8 > self.n or len(nodes) == 0
+
     def edges_inside(self, nodes: np.ndarray) -> np.ndarray:
         """:meth:`local`'s edges inside ``nodes`` (the same edges in the same order),
         without the positions."""
-        if len(nodes) * 8 > self.n or len(nodes) == 0:
+        if self.lists_by_id(nodes):
             mask = np.zeros(self.n, dtype=bool)
             mask[nodes] = True
             return self.edges_within(nodes, mask)

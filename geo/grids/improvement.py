@@ -60,24 +60,37 @@ def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi:
 
 def _objective(area_u: np.ndarray, perim_u: np.ndarray, w_u: np.ndarray, face_u: list,
                k: int, ex: np.ndarray, ey: np.ndarray, elen: np.ndarray, ekind: np.ndarray,
-               lo: float, hi: float, mid: float) -> float:
+               lo: float, hi: float, mid: float, terms: tuple | None = None) -> float:
     """:func:`_pair_objective` of the union's cells (areas, perimeters, households, faces;
     the first ``k`` in the first grid) and its inner edges (``ex``, ``ey``: whether each
     end is in the first grid; lengths, kinds). Sums in numpy, the rest on Python floats
     (the same arithmetic, bit for bit, without numpy's cost per scalar); each grid's
-    values are a slice of the union's (the same arrays, the same sums)."""
+    values are a slice of the union's (the same arrays, the same sums).
+
+    ``terms``: ``(memo, key of the first grid, key of the second)``. A grid's own term
+    depends on its cells (in their order), the edges between them (in the order the
+    union lists them: by cell, or by edge id when the union is large, see
+    :meth:`CellGraph.edges_inside`) and the band's width and middle; the memo keeps it
+    under its key and these (the same float whichever grid it is paired with)."""
     band = max(hi - lo, 1.0)
     total = 0.0
     art = ekind == ARTERIAL
     has_art = bool(art.any())
-    for part, inside in ((slice(0, k), ex & ey), (slice(k, None), ~(ex | ey))):
-        area = float(area_u[part].sum())
-        perim = float(perim_u[part].sum()) - 2 * float(elen[inside].sum())
-        faces = len(set(face_u[part])) - 1
-        along = has_art and bool(art[inside].any())
-        total += _pp(area, perim) \
-            - MID_WEIGHT * abs(int(w_u[part].sum()) - mid) / band \
-            - CROSSING_WEIGHT * max(faces, int(along))
+    for side, part in enumerate((slice(0, k), slice(k, None))):
+        key = None if terms is None else (terms[side + 1], band, mid)
+        term = None if key is None else terms[0].get(key)
+        if term is None:
+            inside = ex & ey if side == 0 else ~(ex | ey)
+            area = float(area_u[part].sum())
+            perim = float(perim_u[part].sum()) - 2 * float(elen[inside].sum())
+            faces = len(set(face_u[part])) - 1
+            along = has_art and bool(art[inside].any())  # (no arterial inside: none along)
+            term = _pp(area, perim) \
+                - MID_WEIGHT * abs(int(w_u[part].sum()) - mid) / band \
+                - CROSSING_WEIGHT * max(faces, int(along))
+            if key is not None:
+                terms[0][key] = term
+        total += term
     between = ex != ey
     block = float(elen[between & (ekind == BLOCK)].sum())
     return total - BLOCK_CUT_WEIGHT * block / math.sqrt(max(float(area_u.sum()), 1.0))
@@ -104,12 +117,15 @@ def _sums_at(at: np.ndarray, weights: np.ndarray, rows: int) -> np.ndarray:
 
 def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
                   current: float | tuple[np.ndarray, np.ndarray], fast: dict | None = None,
-                  proj: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
+                  proj: np.ndarray | None = None, terms: tuple | None = None
+                  ) -> tuple[np.ndarray, float] | None:
     """Best straight cut of a pair's union into two in-band, connected grids, if it beats
     ``current``: the pair's objective now, or the pair itself (its objective is then
     computed here). All directions are swept at once (in ``fast``'s compiled loops when
     given: the same numbers). ``proj``: :func:`project` of every cell of ``g`` along the
-    directions, if made already (element by element: the same floats)."""
+    directions, if made already (element by element: the same floats); ``terms``: each
+    grid's own terms of the pair's objective, kept while its cells stay
+    (:func:`_objective`)."""
     n = len(nodes)
     if fast is not None and n >= 2 and g.w.dtype == np.int64:
         return _best_resplit_compiled(g, np.asarray(nodes, dtype=np.int64), lo, hi, mid,
@@ -139,7 +155,8 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
     elen, ekind = g.elen.take(e), g.ekind.take(e)
     if isinstance(current, tuple):
-        current = _current(g, nodes, current, cells, e, eu, ev, elen, ekind, lo, hi, mid)
+        current = _current(g, nodes, current, cells, e, eu, ev, elen, ekind, lo, hi, mid,
+                           terms)
     is_art = ekind == ARTERIAL
     has_art = bool(is_art.any())
     # per edge and direction: its length at the rank of its later end and, counted from the
@@ -196,17 +213,22 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
 
 def _current(g: CellGraph, nodes: np.ndarray, pair: tuple[np.ndarray, np.ndarray],
              cells: np.ndarray, e: np.ndarray, eu: np.ndarray, ev: np.ndarray,
-             elen: np.ndarray, ekind: np.ndarray, lo: float, hi: float, mid: float) -> float:
+             elen: np.ndarray, ekind: np.ndarray, lo: float, hi: float, mid: float,
+             terms: tuple | None = None) -> float:
     """:func:`_pair_objective` of ``pair`` inside :func:`best_resplit` of their union
-    (``cells``: households, areas and perimeters of ``nodes``, one row each; ``eu``, ``ev``: the inner
-    edges' ends as positions in ``nodes``), from what the re-split gathered already
-    when ``nodes`` is the two grids' cells one after the other."""
+    (``cells``: households, areas and perimeters of ``nodes``, one row each; ``eu``,
+    ``ev``: the inner edges' ends as positions in ``nodes``), from what the re-split
+    gathered already when ``nodes`` is the two grids' cells one after the other
+    (``terms``: see :func:`_objective`; keyed here also by how the union lists its edges)."""
     nx, ny = pair
     k = len(nx)
     if k + len(ny) != len(nodes) or not ((nodes[:k] == nx).all() and (nodes[k:] == ny).all()):
         return _pair_objective(g, nx, ny, lo, hi, mid, e)
+    if terms is not None:
+        by_id = g.lists_by_id(nodes)
+        terms = (terms[0], (terms[1], by_id), (terms[2], by_id))
     return _objective(cells[1], cells[2], cells[0], g.face.take(nodes).tolist(), k,
-                      eu < k, ev < k, elen, ekind, lo, hi, mid)
+                      eu < k, ev < k, elen, ekind, lo, hi, mid, terms)
 
 
 def _best_resplit_compiled(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: float,
@@ -307,6 +329,7 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
     tried: dict[tuple[int, int], tuple[int, int]] = {}
     budget = settings.improve_tries_per_grid * len(members)
     proj = project(g.xy, _DIRECTIONS) if fast is None else None  # every cell's, once
+    terms: dict = {}  # each grid's own terms of a pair's objective (_objective)
     for _ in range(settings.improve_passes):
         stats.passes += 1
         a, b = labels[g.ei], labels[g.ej]
@@ -334,7 +357,8 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
                 else:  # never move a flagged grid further from the band
                     lo, hi = min(lo, wx, wy), max(hi, wx, wy)
             union = np.concatenate([nx, ny])
-            found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast, proj)
+            found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast, proj,
+                                 (terms, (x, version[x]), (y, version[y])))
             if found is None:
                 tried[(x, y)] = (version[x], version[y])
                 continue

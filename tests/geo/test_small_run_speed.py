@@ -194,3 +194,36 @@ def test_piece_sources_are_the_units_positions():
                              crs=3857)
     pieces, _ = split_large_units(units, band=(200, 300))
     assert piece_source(pieces, units).tolist() == [0, 1, 1, 1, 2, 3, 3]
+
+
+def test_improvement_with_remembered_grid_terms_makes_the_same_grids():
+    """Each grid's own terms of a pair's objective are kept while its cells stay: the
+    improvement's labels and work are those of objectives computed afresh every time."""
+    from geo.grids.graph import Zone
+    from geo.grids.settings import GridSettings
+
+    rng = np.random.default_rng(41)
+    real = improvement.best_resplit
+    moved = 0
+    for trial in range(12):
+        g = _lattice(rng, int(rng.integers(6, 11)))
+        side = int(np.sqrt(g.n))
+        labels = (np.arange(g.n) % side) // 2 + side * ((np.arange(g.n) // side) // 2)
+        labels = np.unique(labels, return_inverse=True)[1].astype(np.int64)
+        k = int(labels.max()) + 1
+        weights = np.bincount(labels, weights=g.w)
+        status = "relaxed" if trial % 3 == 0 else "infeasible" if trial % 3 == 1 else "ok"
+        zone = Zone(np.arange(g.n), float(weights.min()), float(weights.max()), k, status)
+        settings = GridSettings()
+        with_terms = improvement.improve(g, labels, np.zeros(k, dtype=np.int64), [zone],
+                                         settings)
+        improvement.best_resplit = lambda *a: real(*a[:8])  # no terms: each afresh
+        try:
+            afresh = improvement.improve(g, labels, np.zeros(k, dtype=np.int64), [zone],
+                                         settings)
+        finally:
+            improvement.best_resplit = real
+        assert np.array_equal(with_terms[0], afresh[0])
+        assert with_terms[1].as_dict() == afresh[1].as_dict()
+        moved += with_terms[1].resplits
+    assert moved > 5
