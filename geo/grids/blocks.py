@@ -67,17 +67,23 @@ def _lines(geoms: np.ndarray) -> np.ndarray:
 def faces_in_regions(lines: np.ndarray, regions: gpd.GeoDataFrame,
                      label: str) -> gpd.GeoDataFrame:
     """Polygonize ``lines`` (with the regions' boundaries) and keep faces inside a region."""
-    all_lines = np.concatenate([_lines(lines), _lines(regions.geometry.to_numpy())])
+    region_of, faces = _faces_in(lines, regions.geometry.to_numpy())
+    return gpd.GeoDataFrame({label: region_of}, geometry=faces, crs=regions.crs)
+
+
+def _faces_in(lines: np.ndarray, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`faces_in_regions` as arrays: each face's region (position) and the faces."""
+    all_lines = np.concatenate([_lines(lines), _lines(regions)])
     noded = shapely.union_all(all_lines, grid_size=GRID_SIZE_M)
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     faces = faces[shapely.area(faces) > MIN_BLOCK_M2]  # slivers between near-parallel lines
     points = shapely.point_on_surface(faces)
-    tree = shapely.STRtree(regions.geometry.to_numpy())
+    tree = shapely.STRtree(regions)
     hit_point, hit_region = tree.query(points, predicate="within")
     region_of = np.full(len(faces), -1)
     region_of[hit_point[::-1]] = hit_region[::-1]  # first hit wins
     keep = region_of >= 0
-    return gpd.GeoDataFrame({label: region_of[keep]}, geometry=faces[keep], crs=regions.crs)
+    return region_of[keep], faces[keep]
 
 
 def street_blocks(roads: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
@@ -104,31 +110,36 @@ def street_blocks(roads: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
     require_projected(communities, what="communities")
     communities = communities.reset_index(drop=True)
     classes = set(road_classes) | {"arterial"}
-    box = shapely.box(*communities.total_bounds).buffer(1.0)
-    r = roads[roads["road_class"].isin(classes)]
-    r = r[r.intersects(box)] if len(r) else r
-    art = r[r["road_class"] == "arterial"].geometry.to_numpy()
+    regions = communities.geometry.to_numpy()
+    box = shapely.box(*shapely.total_bounds(regions)).buffer(1.0)
+    road_class = roads["road_class"].to_numpy(dtype=object)
+    lines = roads.geometry.to_numpy()
+    take = np.array([c in classes for c in road_class], dtype=bool)
+    if take.any():
+        take[take] = shapely.intersects(lines[take], box)
+    r_class, r_lines = road_class[take], lines[take]
+    art = r_lines[r_class == "arterial"]
     # the blocks and the arterial faces polygonized side by side (GEOS works without the GIL)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        arterial_faces = pool.submit(faces_in_regions, art, communities, "_community")
-        blocks = faces_in_regions(r.geometry.to_numpy(), communities, "_community")
-        faces = arterial_faces.result()
+        arterial_faces = pool.submit(_faces_in, art, regions)
+        block_region, block_geoms = _faces_in(r_lines, regions)
+        face_geoms = arterial_faces.result()[1]
     # each block lies in exactly one arterial face (arterials are among the block lines)
-    tree = shapely.STRtree(faces.geometry.to_numpy())
-    pts = shapely.point_on_surface(blocks.geometry.to_numpy())
+    tree = shapely.STRtree(face_geoms)
+    pts = shapely.point_on_surface(block_geoms)
     hit_block, hit_face = tree.query(pts, predicate="within")
-    face_of = np.full(len(blocks), -1)
+    face_of = np.full(len(block_geoms), -1)
     face_of[hit_block[::-1]] = hit_face[::-1]
     missing = np.flatnonzero(face_of < 0)
     if missing.size:  # a representative point on a face boundary: take the nearest face
         face_of[missing] = tree.query_nearest(pts[missing], all_matches=False)[1]
-    order = np.lexsort((shapely.get_x(pts), -shapely.get_y(pts), blocks["_community"].to_numpy()))
+    order = np.lexsort((shapely.get_x(pts), -shapely.get_y(pts), block_region))
     ids = communities["community_id"].to_numpy()
     out = gpd.GeoDataFrame({
-        "block_id": np.arange(len(blocks)),
-        "community_id": ids[blocks["_community"].to_numpy()[order]],
+        "block_id": np.arange(len(block_geoms)),
+        "community_id": ids[block_region[order]],
         "face_id": face_of[order],
-    }, geometry=blocks.geometry.to_numpy()[order], crs=communities.crs)
+    }, geometry=block_geoms[order], crs=communities.crs)
     return out
 
 
@@ -218,8 +229,14 @@ def tessellate(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     del points
 
     # distinct sites per block (units at the same spot share one Voronoi cell)
-    key = pd.DataFrame({"b": block_pos, "x": np.round(xy[:, 0], 2), "y": np.round(xy[:, 1], 2)})
-    site = key.groupby(["b", "x", "y"], sort=True).ngroup().to_numpy()
+    # (numbered in the order of block, x, y, as a sorted pandas groupby numbers them)
+    kx, ky = np.round(xy[:, 0], 2), np.round(xy[:, 1], 2)
+    by = np.lexsort((ky, kx, block_pos))
+    first = np.ones(n, dtype=bool)
+    first[1:] = (np.diff(block_pos[by]) != 0) | (kx[by][1:] != kx[by][:-1]) | \
+        (ky[by][1:] != ky[by][:-1])
+    site = np.empty(n, dtype=np.int64)
+    site[by] = np.cumsum(first) - 1
     site_block = np.empty(site.max() + 1 if n else 0, dtype=np.int64)
     site_block[site] = block_pos
     site_xy = np.empty((site_block.size, 2))

@@ -113,12 +113,13 @@ def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float
             BALANCE_WEIGHT, CROSSING_WEIGHT)
         yield from _distinct_sides(nodes, order, zip(t_o.tolist(), t_a.tolist(), t_p.tolist()))
         return
-    loc, e = g.local(nodes)
+    e = g.edges_inside(nodes)
+    loc = np.empty(g.n, dtype=np.int64)  # positions in ``nodes`` (read at their cells only)
+    loc[nodes] = np.arange(n)
     cost = g.elen[e] * CUT_COST[g.ekind[e]]
-    order = np.argsort(proj, axis=0, kind="stable")
-    rank = np.empty_like(order)
-    rank[order, np.arange(n_dir)] = np.arange(n)[:, None]
-    ru, rv = rank[loc[g.ei[e]]], rank[loc[g.ej[e]]]
+    order = proj.argsort(axis=0, kind="stable")
+    rank = order.argsort(axis=0)  # the inverse permutation of each column
+    ru, rv = rank.take(loc.take(g.ei.take(e)), axis=0), rank.take(loc.take(g.ej.take(e)), axis=0)
     r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
     cw = np.cumsum(g.w[nodes][order], axis=0)[:-1].astype(float)
     cut = _cut_profiles(n, r1, r2, cost) / scale
@@ -140,9 +141,20 @@ def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float
     # they can still be cut inside it (slack on both ends)
     spread = np.maximum(np.abs(avg1 - mid), np.abs(avg2 - mid)) / max(hi - lo, 1.0)
     score = cut[p, o] + BALANCE_WEIGHT * spread + CROSSING_WEIGHT * forced[p, o]
-    table = np.column_stack([score, o, av[a_i], p + 1])
-    table = table[np.argsort(table[:, 0], kind="stable")]
-    yield from _distinct_sides(nodes, order, ((int(o), int(a), int(p)) for _, o, a, p in table))
+    yield from _distinct_sides(nodes, order, _ranked(score, o, av[a_i], p + 1))
+
+
+def _ranked(score: np.ndarray, o: np.ndarray, a: np.ndarray, p: np.ndarray):
+    """``(direction, parts, cells)`` of each candidate by score, as a stable sort lists
+    them; the first found without the sort (most splits take it)."""
+    if np.isnan(score).any():  # argmin would take a NaN, the sort puts it last
+        rest = np.argsort(score, kind="stable")
+    else:
+        first = int(np.argmin(score))  # the sort's first: the first lowest score
+        yield int(o[first]), int(a[first]), int(p[first])
+        rest = np.argsort(score, kind="stable")[1:]
+    for r in rest.tolist():
+        yield int(o[r]), int(a[r]), int(p[r])
 
 
 def _distinct_sides(nodes: np.ndarray, order: np.ndarray, table):
@@ -164,9 +176,14 @@ def _cut_profiles(n: int, r1: np.ndarray, r2: np.ndarray, weights: np.ndarray) -
     every end (as ``np.add.at`` on a difference array took them: the same floats)."""
     n_dir = r1.shape[1]
     base = np.arange(n_dir) * (n + 1)
-    flat = np.concatenate([(r1 + 1 + base).T.ravel(), (r2 + 1 + base).T.ravel()])
-    # .T: direction-major, so each direction's (start, then end) sums stay in edge order
-    w = np.concatenate([np.tile(weights, n_dir), np.tile(-weights, n_dir)])
+    # direction-major, so each direction's (start, then end) sums stay in edge order
+    flat = np.empty((2, n_dir, r1.shape[0]), dtype=np.int64)
+    flat[0], flat[1] = r1.T, r2.T
+    flat += (base + 1)[:, None]
+    flat = flat.ravel()
+    w = np.empty((2, n_dir, len(weights)))
+    w[0], w[1] = weights, -weights
+    w = w.ravel()
     diff = np.bincount(flat, weights=w, minlength=n_dir * (n + 1)).reshape(n_dir, n + 1).T
     return np.cumsum(diff, axis=0)[1:n]
 
@@ -176,7 +193,7 @@ def _forced_all(g: CellGraph, nodes: np.ndarray, order: np.ndarray, lo: float,
     """Per prefix position (row) and direction (column of ``order``): face fragments too
     small (or empty) for grids of their own."""
     faces = g.face[nodes][order]
-    uniq = np.unique(faces)
+    uniq = np.unique(g.face[nodes])  # the same faces (each column orders the same nodes)
     n, n_dir = order.shape
     out = np.zeros((n - 1, n_dir))
     if uniq.size < 2:

@@ -69,6 +69,30 @@ class CellGraph:
         return e[mask[self.ej[e]]]
 
     @cached_property
+    def _outgoing_lists(self) -> list[np.ndarray]:
+        """:attr:`_outgoing` as one array of edge ids per cell."""
+        ptr, out = self._outgoing
+        return np.split(out, ptr[1:-1])
+
+    def lists_by_id(self, nodes: np.ndarray) -> bool:
+        """Whether :meth:`edges_inside` lists the edges inside ``nodes`` by edge id
+        (else cell by cell, in the order of ``nodes``)."""
+        return len(nodes) * 8 > self.n or len(nodes) == 0
+
+    def edges_inside(self, nodes: np.ndarray) -> np.ndarray:
+        """:meth:`local`'s edges inside ``nodes`` (the same edges in the same order),
+        without the positions."""
+        if self.lists_by_id(nodes):
+            mask = np.zeros(self.n, dtype=bool)
+            mask[nodes] = True
+            return self.edges_within(nodes, mask)
+        mask = np.zeros(self.n, dtype=bool)
+        mask[nodes] = True
+        lists = self._outgoing_lists
+        e = np.concatenate([lists[v] for v in nodes.tolist()])
+        return e[mask.take(self.ej.take(e))]
+
+    @cached_property
     def undirected(self) -> tuple[np.ndarray, np.ndarray]:
         """Each cell's neighbours (either end of an edge): CSR pointer and cells."""
         ends = np.concatenate([self.ei, self.ej])
@@ -92,15 +116,23 @@ class CellGraph:
             return members.size == 1
         if members.size > 400:
             return connected(self.n, self.ei, self.ej, mask)
-        inside = mask.tolist()
+        # a few cells: a set of them, else the mask as a list (either is only looked up)
+        inside = set(members.tolist()) if members.size * 16 < self.n else mask.tolist()
         seen = {int(members[0])}
         stack = [int(members[0])]
         nbrs = self.neighbours
-        while stack:
-            for b in nbrs[stack.pop()]:
-                if inside[b] and b not in seen:
-                    seen.add(b)
-                    stack.append(b)
+        if isinstance(inside, set):
+            while stack:
+                for b in nbrs[stack.pop()]:
+                    if b in inside and b not in seen:
+                        seen.add(b)
+                        stack.append(b)
+        else:
+            while stack:
+                for b in nbrs[stack.pop()]:
+                    if inside[b] and b not in seen:
+                        seen.add(b)
+                        stack.append(b)
         return len(seen) == members.size
 
 
@@ -143,7 +175,9 @@ def crossing_measure(g: CellGraph, nodes: np.ndarray) -> int:
     :func:`geo.grids.rules.crossings`)."""
     if not (g.w[nodes] > 0).any():
         return 0
-    loc, inner = g.local(nodes)
+    inner = g.edges_inside(nodes)
+    loc = np.empty(g.n, dtype=np.int64)  # positions in ``nodes`` (read at their cells only)
+    loc[nodes] = np.arange(len(nodes))
     return int(crossings(np.zeros(len(nodes), dtype=np.int64), g.w[nodes], loc[g.ei[inner]],
                          loc[g.ej[inner]], g.ekind[inner] == ARTERIAL)[0])
 

@@ -15,20 +15,23 @@ import shapely
 from geo.grids.reasons import encode_reasons
 from geo.grids.rules import (GRID_COLUMNS, SLIVER_M2, CellTable, GridFacts, band_class,
                              crossings, grid_reasons, polsby_popper, shared_buildings,
-                             straighten)
+                             straighten_covering)
 
 
 def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[str],
                band: tuple[int, int], attrs: dict[str, dict], *, crs=None,
                members: tuple[np.ndarray, list[list]] | None = None,
-               rows: dict[str, dict] | None = None) -> gpd.GeoDataFrame:
+               rows: dict[str, dict] | None = None,
+               covered: dict[str, float] | None = None) -> gpd.GeoDataFrame:
     """The grid table rows of ``grid_ids`` and of every other grid of their communities
     (their shared boundaries are straightened together, :func:`straighten`), from their
     cells; ids without cells are left out (they no longer exist). Sorted by id.
 
     ``attrs`` maps a grid id to ``{"name": str, "locked": bool}`` (defaults: '' and
     False). ``members``: :func:`grid_members` of these arguments, and ``rows``: their
-    :func:`table_rows` by grid id, if found already."""
+    :func:`table_rows` by grid id, if found already. ``covered``: filled with the area of
+    the union of a community's polygons wherever straightening drew it here
+    (:func:`geo.grids.summary.covered_m2` of the table's rows of that community)."""
     labels, grids = grid_members(cells, grid_of_cell, grid_ids) if members is None \
         else members
     for g in grids:
@@ -37,7 +40,9 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
         key = tuple(g[2].tobytes() for g in members)
         shapes = cells._straight.get(key)  # drawn ahead (geo.grids.drawing), or now
         if shapes is None:
-            shapes = straighten([g[5] for g in members], [g[4] for g in members])
+            shapes, area = straighten_covering([g[5] for g in members], [g[4] for g in members])
+            if covered is not None and area is not None:
+                covered[members[0][7]] = area
         for g, shape in zip(members, shapes):
             g[5] = shape
     if rows is None or any(g[1] not in rows for g in grids):
@@ -95,15 +100,16 @@ def grid_members(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[
     """The grids :func:`grid_table` draws for ``grid_ids``: a label per cell (-1: none)
     and per grid ``[k, id, cells, homes mask, home points, shape, near share, community]``
     (shape and share None until drawn), in id order."""
-    grid_of_cell = pd.Series(grid_of_cell, dtype=object)
-    grid_of_cell = grid_of_cell.where(grid_of_cell.notna(), "").astype(str).to_numpy()
+    grid_of_cell = np.asarray(grid_of_cell, dtype=object)
+    grid_of_cell = np.array(["" if missing else str(g) for g, missing in
+                             zip(grid_of_cell.tolist(), pd.isna(grid_of_cell).tolist())],
+                            dtype=object)
     asked = {str(g) for g in grid_ids}
     # shared boundaries are straightened per community: every grid of it is drawn again
-    places = set(cells.community[pd.Series(grid_of_cell).isin(asked).to_numpy()])
-    ids = sorted((asked | set(grid_of_cell[pd.Series(cells.community).isin(places).to_numpy()]))
-                 - {""})
-    code = pd.Series(np.arange(len(ids)), index=ids, dtype=np.int64)
-    labels = code.reindex(grid_of_cell).fillna(-1).to_numpy(dtype=np.int64, copy=True)
+    places = set(cells.community[_among(grid_of_cell, asked)])
+    ids = sorted((asked | set(grid_of_cell[_among(cells.community, places)])) - {""})
+    code = dict(zip(ids, range(len(ids))))
+    labels = np.array([code.get(g, -1) for g in grid_of_cell.tolist()], dtype=np.int64)
     has = labels >= 0
     order = np.flatnonzero(has)[np.argsort(labels[has], kind="stable")]
     bounds = np.searchsorted(labels[order], np.arange(len(ids) + 1))
@@ -124,6 +130,11 @@ def grid_members(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[
         grids.append([k, gid, idx, is_home[idx], cells.homes[idx[home_ok[idx]]], None, None,
                       str(community[k])])
     return labels, grids
+
+
+def _among(values: np.ndarray, wanted: set) -> np.ndarray:
+    """``pd.Series(values).isin(wanted)`` of text (or any hashable) values."""
+    return np.array([v in wanted for v in values.tolist()], dtype=bool)
 
 
 def by_community(grids: list[list]) -> list[list[list]]:

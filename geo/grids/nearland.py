@@ -26,12 +26,13 @@ def cells_near_homes(cell_geoms: np.ndarray, homes_xy: np.ndarray, distance_m: f
     if len(xy) == 0 or len(xy) * len(homes_xy) > 1_000_000:  # a table too big to be quick
         return False
     inside = distance_m * math.cos(math.pi / 16) - MARGIN_M
-    d2 = ((xy[:, None, :] - homes_xy[None, :, :]) ** 2).sum(axis=2)  # vertices × homes
-    far = (d2 > inside * inside).astype(np.int8)
+    dx = xy[:, 0, None] - homes_xy[:, 0]  # vertices × homes
+    dy = xy[:, 1, None] - homes_xy[:, 1]
+    far = dx * dx + dy * dy > inside * inside  # (x² + y², as a sum over both axes adds them)
     starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
     if len(starts) != len(cell_geoms):
         return False  # an empty cell
-    return bool((np.maximum.reduceat(far, starts, axis=0) == 0).any(axis=1).all())
+    return bool((~np.logical_or.reduceat(far, starts, axis=0)).any(axis=1).all())
 
 
 __all__ = ["cells_near_homes"]

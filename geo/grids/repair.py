@@ -199,7 +199,7 @@ def _move_piece(g: CellGraph, labels: np.ndarray, x: int, zone_of_part: np.ndarr
 
 def _compactness(g: CellGraph, nodes: np.ndarray) -> float:
     """Polsby–Popper of the union of the cells ``nodes``."""
-    _, inner = g.local(nodes)
+    inner = g.edges_inside(nodes)
     return float(compactness_one(g.area[nodes].sum(),
                                  g.perim[nodes].sum() - 2 * g.elen[inner].sum()))
 
@@ -243,7 +243,7 @@ def _nudge(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
                 nb = members[b]
                 if g.w[nb].sum() + g.w[v] > zone.hi:
                     continue
-                grown = np.r_[nb, v]
+                grown = np.concatenate((nb, np.array([v], dtype=nb.dtype)))
                 gain = _pair_objective(g, rest, grown, zone.lo, zone.hi, mid) - objective(a, b)
                 if gain > 1e-9 and (best is None or gain > best[0]) \
                         and crossing_measure(g, rest) + crossing_measure(g, grown) \
@@ -275,7 +275,7 @@ def _rebalance(g: CellGraph, trial: np.ndarray, t: int, involved: set[int],
                    if q >= 0 and q not in involved and zone_of_part[q] == zone_of_part[t]})
     best = None
     for z in near:
-        union = np.r_[nt, np.flatnonzero(trial == z)]
+        union = np.concatenate((nt, np.flatnonzero(trial == z)))
         key = union.tobytes()
         if key not in seen:
             found = best_resplit(g, union, zone.lo, zone.hi, settings.mid_households, -np.inf)

@@ -231,17 +231,24 @@ def straighten(shapes: list, homes: list[np.ndarray]) -> list:
     or overlap appears; outer edges kept) by :data:`STRAIGHTEN_M`, or by half, a quarter
     of it where a home would leave its grid, a grid would break into more pieces, or the
     grids would stop tiling; unchanged where even that does."""
+    return straighten_covering(shapes, homes)[0]
+
+
+def straighten_covering(shapes: list, homes: list[np.ndarray]) -> tuple[list, float | None]:
+    """:func:`straighten`, and the area of the union of its polygons when the check drew
+    that union (``shapely.area(shapely.union_all(polygons))``; None when it did not)."""
     if len(shapes) < 2:
-        return shapes
+        return shapes, None
     for tolerance in (STRAIGHTEN_M, STRAIGHTEN_M / 2, STRAIGHTEN_M / 4):
         out = _straightened(shapes, homes, tolerance)
         if out is not None:
             return out
-    return shapes
+    return shapes, None
 
 
-def _straightened(shapes: list, homes: list[np.ndarray], tolerance: float) -> list | None:
-    """:func:`straighten` by one tolerance (``None``: it breaks a rule)."""
+def _straightened(shapes: list, homes: list[np.ndarray], tolerance: float
+                  ) -> tuple[list, float] | None:
+    """:func:`straighten_covering` by one tolerance (``None``: it breaks a rule)."""
     arr = np.asarray(shapes, dtype=object)
     try:
         out = shapely.coverage_simplify(arr, tolerance, simplify_boundary=False)
@@ -259,9 +266,10 @@ def _straightened(shapes: list, homes: list[np.ndarray], tolerance: float) -> li
     if (pieces[1] > pieces[0]).any():
         return None
     area = shapely.area(arr)
-    if abs(shapely.area(shapely.union_all(out)) - area.sum()) > 1e-6 * max(area.sum(), 1.0):
+    covered = shapely.area(shapely.union_all(out))
+    if abs(covered - area.sum()) > 1e-6 * max(area.sum(), 1.0):
         return None  # an overlap appeared: not a coverage
-    return list(out)
+    return list(out), float(covered)
 
 
 # --------------------------------------------------------------------------- graph
@@ -310,7 +318,8 @@ class CellTable:
         n = len(cells)
         part = cells["part_of"].to_numpy(dtype=object) if "part_of" in cells \
             else np.full(n, None, dtype=object)
-        homes = cells[["home_x", "home_y"]].to_numpy(dtype=float) if "home_x" in cells \
+        homes = np.column_stack([cells["home_x"].to_numpy(dtype=float),
+                                 cells["home_y"].to_numpy(dtype=float)]) if "home_x" in cells \
             else np.full((n, 2), np.nan)
         return cls(geoms=cells.geometry.to_numpy(),
                    households=cells["households"].to_numpy(dtype=np.int64),

@@ -52,7 +52,7 @@ from geo.grids.partition import ready, warm_up_soon
 from geo.grids.pass_graph import PassGraph, partition_communities
 from geo.grids.rules import CellTable, community_feasible
 from geo.grids.settings import GridSettings
-from geo.grids.summary import Outcome, communities_table, grid_report
+from geo.grids.summary import Outcome, communities_table, covered_with, grid_report
 from geo.grids.units import UnitSplit, check_units, piece_source, split_large_units
 
 
@@ -162,12 +162,18 @@ def _check_inputs(households, communities, roads, blocks, previous, locked) -> _
             first = prev.groupby(prev.index.str.split(":").str[0]).first()
             lk = first.reindex(units["unit_id"].to_numpy()).to_numpy()
             locked_of_unit = np.where(pd.Series(lk).isin(locked), lk, None)
+    road_class, lines = roads["road_class"].to_numpy(dtype=object), roads.geometry.to_numpy()
     return _Inputs(units=units, communities=communities, blocks=blocks, unit_block=unit_block,
                    unit_comm=blocks["community_id"].astype(str).to_numpy()[unit_block],
-                   arterials=roads.loc[roads["road_class"] == "arterial"].geometry.to_numpy(),
-                   paths=roads.loc[roads["road_class"] == "path"].geometry.to_numpy(),
+                   arterials=lines[_of_class(road_class, "arterial")],
+                   paths=lines[_of_class(road_class, "path")],
                    locked_of_unit=locked_of_unit, previous=prev, locked=frozenset(locked),
                    notes=notes + community_notes)
+
+
+def _of_class(road_class: np.ndarray, name: str) -> np.ndarray:
+    """``roads["road_class"] == name`` (a missing class is none)."""
+    return np.array([isinstance(c, str) and c == name for c in road_class], dtype=bool)
 
 
 def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings, *,
@@ -280,26 +286,29 @@ class _Combined:
 
 def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     units = inputs.units
-    piece_frames, cell_frames, adj_frames, parts, splits = [], [], [], [], []
+    piece_frames, cell_frames, adj_frames, parts, splits, sources = [], [], [], [], [], []
     outcomes: dict[str, Outcome] = {}
     stats = ImproveStats()
     piece_offset = cell_offset = 0
     for one in passes:
         failed = sorted(one.failed)
-        keep_piece = ~np.isin(inputs.unit_comm[piece_source(one.pieces, units)], failed)
+        source = piece_source(one.pieces, units)
+        keep_piece = ~np.isin(inputs.unit_comm[source], failed)
+        sources.append(source[keep_piece])
         keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
         new_piece = np.full(len(one.pieces), -1)
         new_piece[keep_piece] = piece_offset + np.arange(int(keep_piece.sum()))
         new_cell = np.full(len(one.cells), -1)
         new_cell[keep_cell] = cell_offset + np.arange(int(keep_cell.sum()))
-        piece_frames.append(one.pieces[keep_piece])
-        cells = one.cells[keep_cell]
+        whole = not failed  # every piece and cell kept (the frames are copied below)
+        piece_frames.append(one.pieces if whole else one.pieces[keep_piece])
+        cells = one.cells if whole else one.cells[keep_cell]
         unit = cells["unit"].to_numpy()
         cell_frames.append(cells.assign(unit=np.where(unit >= 0, new_piece[np.maximum(unit, 0)], -1)))
         adj = one.adjacency
         ok = keep_cell[adj["i"].to_numpy()] & keep_cell[adj["j"].to_numpy()]
-        adj_frames.append(adj[ok].assign(i=new_cell[adj["i"].to_numpy()[ok]],
-                                         j=new_cell[adj["j"].to_numpy()[ok]]))
+        adj_frames.append((adj if whole else adj[ok]).assign(
+            i=new_cell[adj["i"].to_numpy()[ok]], j=new_cell[adj["j"].to_numpy()[ok]]))
         piece_offset += int(keep_piece.sum())
         cell_offset += int(keep_cell.sum())
         parts += [_Part(p.community_id, new_cell[p.cells], p.grid_id, p.locked) for p in one.parts]
@@ -311,8 +320,9 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     cells = gpd.GeoDataFrame(pd.concat(cell_frames, ignore_index=True), geometry="geometry",
                              crs=inputs.blocks.crs)
     # pieces in the order of the input units (parts in order), whichever pass made them
-    part_no = pd.to_numeric(pieces["part"].str.split("/").str[0], errors="coerce").fillna(0)
-    perm = np.lexsort((part_no.to_numpy(), piece_source(pieces, units)))
+    part_no = pd.to_numeric(pieces["part"].str.split("/").str[0], errors="coerce").fillna(0) \
+        .to_numpy() if pieces["part"].notna().any() else np.zeros(len(pieces))
+    perm = np.lexsort((part_no, np.concatenate(sources)))  # piece_source(pieces)
     inverse = np.empty_like(perm)
     inverse[perm] = np.arange(len(perm))
     pieces = gpd.GeoDataFrame(pieces.iloc[perm].reset_index(drop=True), geometry="geometry",
@@ -456,8 +466,9 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                                         band=settings.band, attrs=attrs)
     if members is not None and {g[1] for g in members[1]} != set(attrs):
         members = rows = None  # the grids drawn are not those asked for
+    drawn_covered: dict[str, float] = {}  # each community's covered area, if drawn here
     grids = grid_table(table, cells["grid_id"].to_numpy(), attrs, settings.band, attrs,
-                       crs=inputs.blocks.crs, members=members, rows=rows)
+                       crs=inputs.blocks.crs, members=members, rows=rows, covered=drawn_covered)
     timings["polygons"] = time.perf_counter() - clock
 
     pieces = combined.pieces
@@ -468,8 +479,10 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     piece_comm[unit[unit >= 0]] = cells["community_id"].to_numpy()[unit >= 0]
     assignment = pd.Series(piece_grid, name="grid_id",
                            index=pd.Index(pieces["unit_id"].astype(str).to_numpy(), name="unit_id"))
+    if not members:  # the unions straightening drew, and the other communities' own
+        covered = covered_with(grids, drawn_covered, workers)
     communities_out = communities_table(inputs.communities, combined.outcomes, grids,
-                                        workers, covered=covered if members else None)
+                                        workers, covered=covered)
     report = grid_report(grids, communities_out, settings, notes=inputs.notes,
                          units=inputs.units, splits=combined.splits,
                          outcomes=combined.outcomes, improvement=combined.stats,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -46,6 +47,18 @@ def covered_m2(grids: gpd.GeoDataFrame, workers: int = 1) -> pd.Series:
     return pd.Series(shapely.area(np.asarray(unions, dtype=object)), index=names)
 
 
+def covered_with(grids: gpd.GeoDataFrame, drawn: dict[str, float], workers: int = 1) -> dict:
+    """:func:`covered_m2` of ``grids`` by community, taken from ``drawn`` where the grid
+    table's straightening drew that union already (the same union: the community's
+    polygons in the table's order)."""
+    comm = grids["community_id"].to_numpy(dtype=object)
+    rest = np.array([c not in drawn for c in comm], dtype=bool)
+    out = dict(drawn)
+    if rest.any():
+        out.update(covered_m2(grids[rest], workers).to_dict())
+    return out
+
+
 def communities_table(communities: gpd.GeoDataFrame, outcomes: dict[str, Outcome],
                       grids: gpd.GeoDataFrame, workers: int = 1,
                       covered: dict[str, float] | None = None) -> gpd.GeoDataFrame:
@@ -53,7 +66,7 @@ def communities_table(communities: gpd.GeoDataFrame, outcomes: dict[str, Outcome
     ``outside_grids_m2`` (the unions of the grids on ``workers`` threads; ``covered``:
     :func:`covered_m2` of ``grids``, when made already)."""
     out = communities.copy()
-    n_grids = grids.groupby("community_id").size()
+    n_grids = Counter(grids["community_id"].to_numpy(dtype=object).tolist())  # grids per id
     info = [outcomes.get(c, Outcome(0, True, None, 0)) for c in out["community_id"].astype(str)]
     out["households"] = [i.households for i in info]
     out["grids"] = [int(n_grids.get(c, 0)) for c in out["community_id"]]
@@ -84,19 +97,22 @@ def grid_report(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     if unassigned:
         notes.append(note("note.cells_without_grid", count=unassigned))
     feasible = set(communities.loc[communities["feasible"] == 1, "community_id"])
-    in_feasible = grids[grids["community_id"].isin(feasible)]
+    in_feasible = np.array([c in feasible for c in grids["community_id"].to_numpy(dtype=object)],
+                           dtype=bool)
+    in_band = grids["in_band"].to_numpy()
+    keys = grids["reason_key"].to_numpy(dtype=object)
     near = grids["near_home_share"].to_numpy(dtype=float)
     return {
         "grids": int(len(grids)),
         "grids_in_band": int(grids["in_band"].sum()),
         "share_in_band": float(grids["in_band"].mean()) if len(grids) else 0.0,
-        "feasible_in_band": bool(in_feasible["in_band"].all()),
+        "feasible_in_band": bool(in_band[in_feasible].all()),
         "non_contiguous": int((grids["contiguous"] == 0).sum()),
         "arterial_crossings": int(grids["arterial_crossings"].sum()),
         "mean_polsby_popper": float(grids["polsby_popper"].mean()) if len(grids) else 0.0,
         "near_home_share": {"min": float(near.min()) if len(near) else 1.0,
                             "median": float(np.median(near)) if len(near) else 1.0},
-        "grids_far_from_homes": int((grids["reason_key"].str.contains("far_from_homes")).sum()),
+        "grids_far_from_homes": sum(isinstance(k, str) and "far_from_homes" in k for k in keys),
         "infeasible_communities": [
             {"community_id": cid, "households": int(h), "reason": r}
             for cid, h, f, r in zip(communities["community_id"], communities["households"],

@@ -138,6 +138,13 @@ def split_large_units(units: gpd.GeoDataFrame, *, band: tuple[int, int],
 
 def piece_source(pieces: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndarray:
     """Position in ``units`` of the unit each piece came from."""
-    parent = pieces["part_of"].where(pieces["part_of"].notna(), pieces["unit_id"]).astype(str)
-    unit_pos = pd.Series(np.arange(len(units)), index=units["unit_id"].astype(str).to_numpy())
-    return unit_pos.reindex(parent.to_numpy()).to_numpy()
+    part_of = pieces["part_of"].to_numpy(dtype=object)
+    parent = np.where(pd.isna(part_of), pieces["unit_id"].to_numpy(dtype=object), part_of)
+    parent = np.array([str(p) for p in parent], dtype=object)
+    ids = pd.Index(np.array([str(u) for u in units["unit_id"].to_numpy(dtype=object)],
+                            dtype=object))
+    at = ids.get_indexer(parent) if ids.is_unique else None
+    if at is None or (at < 0).any():  # a piece of no unit (NaN) or repeated ids: as pandas finds
+        unit_pos = pd.Series(np.arange(len(units)), index=ids)
+        return unit_pos.reindex(parent).to_numpy()
+    return at
