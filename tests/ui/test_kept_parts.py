@@ -100,3 +100,27 @@ def test_an_unchanged_part_is_put_back_and_a_changed_one_drawn_again():
     assert runs[2]["on"] == ["areas-1.0m/s#5", "grids-split#7", "grids-split#8"]
     # nothing changed: nothing drawn
     assert runs[3]["made"] == 8 and runs[3]["on"] == runs[2]["on"]
+
+
+def test_kept_shapes_are_the_shapes_and_only_changed_ones_are_converted(monkeypatch):
+    import numpy as np
+    import shapely
+
+    from ui import mapdata
+
+    mapdata._KEPT.clear()
+    boxes = np.array([shapely.box(x, 0, x + 50, 40) for x in range(0, 500, 50)]
+                     + [None, shapely.Polygon()], dtype=object)
+    crs = "EPSG:32650"
+    plain = mapdata.shapes(boxes, crs, simplify_m=1.5)
+    assert mapdata.kept_shapes(boxes, crs, simplify_m=1.5) == plain
+    assert sorted(plain) == list(range(10))  # the missing and the empty one left out
+    converted = []
+    real = mapdata.shapes
+    monkeypatch.setattr(mapdata, "shapes", lambda g, *a, **k: converted.append(len(g)) or real(g, *a, **k))
+    edited = boxes.copy()
+    edited[3] = shapely.box(150, 0, 260, 40)  # one grid changed by an edit
+    again = mapdata.kept_shapes(edited, crs, simplify_m=1.5)
+    assert converted == [1]
+    assert again == real(edited, crs, simplify_m=1.5)
+    assert mapdata.kept_shapes(boxes, crs, simplify_m=0.0) == real(boxes, crs)  # other settings
