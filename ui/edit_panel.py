@@ -28,6 +28,7 @@ from analysis.project import (Project, autosave, edit_project, project_from_resu
                               redo_project, undo_project)
 from geo.grids import edits
 from geo.errors import GridcircleError
+from geo.grids.heap import few_collections
 from geo.i18n import t
 from ui import mapframe, restore, session, widgets
 from ui.editmap import (MAX_UNIT_MARKERS, edit_base, edit_groups, edit_map, grids_touch,
@@ -236,6 +237,7 @@ def _edit_of(op: str, project: Project, author: str) -> tuple[Project, edits.Edi
                         chosen(wkey("gc_new_name"), ""), author=author)
 
 
+@few_collections()  # the edit and its re-count (see ui/page.py)
 def _apply(op: str, lang: str) -> None:
     """A button's action (Streamlit calls it before the page is drawn again): the edit
     ``op`` is applied to the session's project, so the run that follows the click shows

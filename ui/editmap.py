@@ -261,7 +261,8 @@ def edit_groups(project: Project, *, lang: str = "zh", selected: list[str] = (),
              for g, f, h in zip(data["grid_id"], flag, lit)]
     grid_group = folium.FeatureGroup(name=t("edit.map_grids", lang), control=False)
     folium.GeoJson(
-        mapdata.geojson(data, ["grid_id", "name", "households", "locked"], style=style),
+        mapdata.geojson(data, ["grid_id", "name", "households", "locked"], style=style,
+                        keep=True),
         tooltip=tooltip(["grid_id", "name", "households", "locked"],
                         [t("edit.col.grid", lang), t("edit.col.name", lang),
                          t("edit.col.households", lang), t("edit.col.locked", lang)])
@@ -273,7 +274,7 @@ def edit_groups(project: Project, *, lang: str = "zh", selected: list[str] = (),
          "size": grids.geometry.area.round(0).to_numpy()},
         geometry=grids.geometry.representative_point().to_numpy(), crs=state.crs)
     labels = folium.GeoJson(
-        mapdata.geojson(points, ["label", "bbox", "size"]),
+        mapdata.geojson(points, ["label", "bbox", "size"], keep=True),
         marker=folium.Marker(icon=folium.DivIcon()),
         on_each_feature=folium.JsCode(
             "function(f, layer){layer.setIcon(L.divIcon({className: 'gc-label', "
@@ -291,19 +292,28 @@ def edit_groups(project: Project, *, lang: str = "zh", selected: list[str] = (),
         chosen = set(selected)
         on = np.array([u in chosen for u in units], dtype=bool)
         unit = t("map.hh_unit", lang)
-        points = gpd.GeoDataFrame(
-            {"label": [f"{named.get(str(u), u)} · {n} {unit} · {g}"
-                       for u, n, g in zip(units, hh, grid)]},
-            geometry=shapely.point_on_surface(cells.geometry.to_numpy()[has]), crs=state.crs)
+        labels = [f"{named.get(str(u), u)} · {n} {unit} · {g}" for u, n, g in zip(units, hh, grid)]
         style = [{"radius": 8, "color": "#08306b", "weight": 3, "fillColor": "#ffd400",
                   "fillOpacity": 1} if o else
                  {"radius": 3, "color": "#555555", "weight": 0.5} for o in on]
         unit_group = folium.FeatureGroup(name=t("map.households", lang), control=False)
-        folium.GeoJson(mapdata.geojson(points, ["label"], style=style),
+        points = mapdata.collection(_unit_points(cells, has), len(labels),
+                                    {"label": labels}, style)
+        folium.GeoJson(points,
                        marker=on_canvas(folium.CircleMarker(radius=3, fill=True, fill_opacity=0.9)),
                        tooltip=tooltip(["label"], [""], labels=False)).add_to(unit_group)
         groups.append(unit_group)
     return [assets.localise(group) for group in groups]
+
+
+_POINTS: PerObject[dict[int, dict]] = PerObject()
+
+
+def _unit_points(cells: gpd.GeoDataFrame, has: np.ndarray) -> dict[int, dict]:
+    """The units' points (a point on each unit's cell; GeoJSON, WGS84), made once per
+    cells layer: an edit reassigns cells to grids, it moves no cell."""
+    return _POINTS.get(cells, lambda: mapdata.shapes(
+        shapely.point_on_surface(cells.geometry.to_numpy()[has]), cells.crs))
 
 
 def edit_map(project: Project, *, lang: str = "zh", selected: list[str] = (),

@@ -27,7 +27,7 @@ from analysis.project import (Project, area_source_of, open_project, read_journa
 from geo.vocabulary import services_with_minutes
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import session, widgets
+from ui import gridsystem_panel, session, widgets
 from ui.edit_panel import AUTHOR_KEY, current_project, set_project
 from ui.sidebar import PageSettings
 from analysis.area_names import area_name
@@ -238,8 +238,6 @@ def _report_tab(result: Result, page: PageSettings, project: Project) -> None:
         if data is not None:
             slot.download_button(t(f"project.download_{kind}", lang), data,
                                  file_name=f"{stem}_{suffix}", mime=mime, key=f"gc_dl_{kind}")
-    from ui import gridsystem_panel  # its atlas draws with matplotlib: not at page start
-
     gridsystem_panel.section(project, lang, store=lambda p: set_project(result, page, p),
                              prepared=lambda kind, make: _prepared(project, kind, make),
                              stem=stem)

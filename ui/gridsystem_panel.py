@@ -7,7 +7,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis.atlas import atlas_bytes
 from analysis.gridsystem import set_grid_system
 from analysis.project import Project
 from geo.errors import GridcircleError
@@ -46,12 +45,18 @@ def section(project: Project, lang: str, *, store, prepared, stem: str) -> None:
             with st.spinner(t("step.atlas", lang)):
                 kind = ("atlas", want, repr(project.meta.get("grid_system")),
                         len(project.layers.get("workers", ())))
-                data = prepared(kind, lambda: atlas_bytes(project, lang=want))
+                data = prepared(kind, lambda: _atlas(project, want))
             st.download_button(t("gs.page_atlas_download", lang), data,
                                file_name=f"{Path(stem).name}_atlas.pdf", mime="application/pdf",
                                key="gc_dl_atlas")
         except GridcircleError as exc:
             st.error(widgets.plain(exc.message(lang)))
+
+
+def _atlas(project: Project, lang: str) -> bytes:
+    from analysis.atlas import atlas_bytes  # matplotlib: only when the atlas is asked for
+
+    return atlas_bytes(project, lang=lang)
 
 
 def _worker_posts(project: Project, lang: str, store) -> None:

@@ -107,34 +107,85 @@ def _round(geoms: np.ndarray, decimals: int = DECIMALS) -> np.ndarray:
 
 def geojson(frame: gpd.GeoDataFrame, columns: list[str] | tuple[str, ...] = (), *,
             simplify_m: float = 0.0, style: list[dict] | None = None,
-            decimals: int = DECIMALS) -> dict:
+            decimals: int = DECIMALS, keep: bool = False) -> dict:
     """A GeoJSON FeatureCollection (WGS84) of ``frame``'s geometry and ``columns``.
 
     Geometries are simplified by ``simplify_m`` in the frame's metric CRS first and their
     coordinates rounded to ``decimals``; ``style`` (one dict per row) becomes each
     feature's ``style`` property, which the map applies without any per-feature script.
+    ``keep``: each geometry's GeoJSON is kept (by its WKB) and reused for the same
+    geometry later, for layers made again after every edit whose shapes mostly stay
+    (grids, gaps): only the shapes that changed are converted.
     """
     geoms = frame.geometry.to_numpy()
+    made = (kept_shapes if keep else shapes)(geoms, frame.crs, simplify_m=simplify_m,
+                                             decimals=decimals)
+    names = list(columns)
+    return collection(made, len(frame), {name: _plain_column(frame[name]) for name in names},
+                      style)
+
+
+def shapes(geoms: np.ndarray, crs, *, simplify_m: float = 0.0,
+           decimals: int = DECIMALS) -> dict[int, dict]:
+    """Row position → GeoJSON geometry (WGS84, simplified and rounded as :func:`geojson`
+    says) of every geometry that is neither missing nor empty."""
     if simplify_m > 0:
         geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
-    wgs = gpd.GeoSeries(geoms, crs=frame.crs).to_crs(4326).to_numpy()
+    wgs = gpd.GeoSeries(geoms, crs=crs).to_crs(4326).to_numpy()
     wgs = _round(np.asarray(wgs), decimals)
-    feats = []
-    names = list(columns)
-    values = [_plain_column(frame[name]) for name in names]
-    rows = zip(*values) if names else ((),) * len(frame)
     keep = np.flatnonzero(~(shapely.is_missing(wgs) | shapely.is_empty(wgs)))
     # one JSON parse for every geometry (a parse per feature costs more than the parsing)
-    shapes = json.loads("[" + ",".join(shapely.to_geojson(wgs[keep]).tolist()) + "]") \
+    made = json.loads("[" + ",".join(shapely.to_geojson(wgs[keep]).tolist()) + "]") \
         if keep.size else []
-    shape_of = dict(zip(keep.tolist(), shapes))
-    for k, row in enumerate(rows):
-        if k not in shape_of:
+    return dict(zip(keep.tolist(), made))
+
+
+_KEPT: dict[tuple, dict | None] = {}
+KEPT_SHAPES = 50_000  # geometries kept by kept_shapes (all let go past it)
+
+
+def kept_shapes(geoms: np.ndarray, crs, *, simplify_m: float = 0.0,
+                decimals: int = DECIMALS) -> dict[int, dict]:
+    """:func:`shapes`, each geometry converted once: the GeoJSON of a geometry is kept
+    under its WKB (with the CRS and the settings), so a layer made again with most of its
+    shapes unchanged converts only the others."""
+    wkb = shapely.to_wkb(geoms)
+    where = (str(crs), float(simplify_m), int(decimals))
+    out: dict[int, dict] = {}
+    missing = []
+    for k, key in enumerate(wkb.tolist()):
+        if key is None:
+            continue
+        held = _KEPT.get((key, where), False)
+        if held is False:
+            missing.append(k)
+        elif held is not None:
+            out[k] = held
+    if missing:
+        made = shapes(geoms[missing], crs, simplify_m=simplify_m, decimals=decimals)
+        if len(_KEPT) + len(missing) > KEPT_SHAPES:
+            _KEPT.clear()
+        for j, k in enumerate(missing):
+            out[k] = made.get(j)
+            _KEPT[(wkb[k], where)] = out[k]
+        out = {k: v for k, v in out.items() if v is not None}
+    return out
+
+
+def collection(made: dict[int, dict], rows: int, columns: dict[str, list],
+               style: list[dict] | None = None) -> dict:
+    """A FeatureCollection of ``rows`` rows: row k's geometry ``made[k]`` (rows without
+    one are left out), its ``columns`` values (JSON-safe) and ``style[k]``."""
+    names = list(columns)
+    values = [columns[name] for name in names]
+    feats = []
+    for k, row in enumerate(zip(*values) if names else ((),) * rows):
+        if k not in made:
             continue
         props = dict(zip(names, row))
         if style is not None:
             props["style"] = style[k]
-        feats.append({"type": "Feature", "properties": props, "geometry": shape_of[k]})
+        feats.append({"type": "Feature", "properties": props, "geometry": made[k]})
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -333,7 +384,7 @@ def _grid_json(frame: gpd.GeoDataFrame, *, lang: str, band: tuple[int, int],
     style = [{"color": "#333333", "weight": 1.2, "fillColor": BAND_COLOURS[c],
               "fillOpacity": 0.3} for c in cls]
     grids = geojson(gpd.GeoDataFrame(shown, geometry=frame.geometry, crs=frame.crs),
-                    list(shown.columns), simplify_m=limits.simplify_m, style=style)
+                    list(shown.columns), simplify_m=limits.simplify_m, style=style, keep=True)
     labels = None
     if len(frame) <= limits.grid_labels:
         boxes = gpd.GeoSeries(frame.geometry, crs=frame.crs).to_crs(4326).bounds.round(DECIMALS)
@@ -342,7 +393,7 @@ def _grid_json(frame: gpd.GeoDataFrame, *, lang: str, band: tuple[int, int],
                                    "size": frame.geometry.area.round(0).to_numpy()},
                                   geometry=frame.geometry.representative_point(),
                                   crs=frame.crs)
-        labels = geojson(points, ["label", "bbox", "size"])
+        labels = geojson(points, ["label", "bbox", "size"], keep=True)
     return grids, labels
 
 
@@ -392,7 +443,7 @@ def _gaps_json(result: Result, service: str, lang: str | None,
     cols = [c for c in ("service", "rank", "place", "households") if c in part.columns]
     style = [{"color": GAP_COLOUR, "weight": 2, "dashArray": "5 4",
               "fillColor": GAP_COLOUR, "fillOpacity": 0.3}] * len(part)
-    return geojson(part, cols, simplify_m=limits.simplify_m, style=style)
+    return geojson(part, cols, simplify_m=limits.simplify_m, style=style, keep=True)
 
 
 def sites_json(sites: gpd.GeoDataFrame, places: list[str] | None = None) -> dict:

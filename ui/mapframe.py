@@ -17,11 +17,13 @@ component exactly what ``st_folium`` sends.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 import folium
 import folium.elements
@@ -62,10 +64,17 @@ class RenderedGroups:
     js_links: tuple[str, ...]
     layers: tuple[tuple[str, str, bool], ...] = ()
     """The groups a layer control lists: (label, script variable, overlay)."""
+    variables: tuple[str, ...] = ()
+    """The script variable of every group (those a layer control does not list too)."""
 
     @property
     def size_bytes(self) -> int:
         return len(self.feature_group) + len(self.layer_control)
+
+    @cached_property
+    def kept(self) -> str:
+        """The group script as :func:`joined` sends it (:func:`kept_script`)."""
+        return _kept(self)
 
 
 def _links(fmap: folium.Element) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -243,14 +252,48 @@ def render_groups(rendered: RenderedMap, groups: Iterable[folium.FeatureGroup],
                    for group in groups if group.control)
     return RenderedGroups(feature_group=feature_group, layer_control=layer_control,
                           css_links=tuple(dict.fromkeys(css)),
-                          js_links=tuple(dict.fromkeys(js)), layers=layers)
+                          js_links=tuple(dict.fromkeys(js)), layers=layers,
+                          variables=tuple(group.get_name() for group in groups))
+
+
+# The parts of one map's groups, kept in the map's frame: streamlit-folium takes every
+# group off the map and runs the whole group script again whenever any part changed, so
+# an edit drew the service areas and facilities anew and a speed change the grids. A part
+# whose script is the same as the one drawn before puts the groups that script made back
+# on the map instead (a group that starts hidden, ``gcStartHidden``, stays off, as the
+# script would leave it); only the parts that changed run. Parts not drawn now are let go.
+_KEEP_START = "window.gcKeptNext = {};\n"
+_KEEP_END = "window.gcKept = window.gcKeptNext; window.gcKeptNext = null;\n"
+
+
+def kept_script(part: RenderedGroups) -> str:
+    """``part``'s group script run only when the map's frame has not kept the groups of
+    the same script (see :func:`joined`); made once per part."""
+    return part.kept
+
+
+def _kept(part: RenderedGroups) -> str:
+    if not part.variables:
+        return part.feature_group
+    tag = hashlib.blake2b(part.feature_group.encode(), digest_size=10).hexdigest()
+    names = ", ".join(part.variables)
+    return (f"var gcHit = window.gcKept && window.gcKept['{tag}'];\n"
+            "if (gcHit) {\n"
+            + "".join(f"var {name} = gcHit[{k}];\n" for k, name in enumerate(part.variables))
+            + f"[{names}].forEach(function(g){{ if (!g.gcStartHidden) {{ map_div.addLayer(g); }}"
+            " window.feature_group = window.feature_group || [];"
+            " window.feature_group.push(g); });\n"
+            "} else {\n" + part.feature_group + "\n}\n"
+            f"window.gcKeptNext['{tag}'] = [{names}];\n")
 
 
 def joined(rendered: RenderedMap, parts: Iterable[RenderedGroups],
            control: folium.LayerControl) -> RenderedGroups:
     """Parts rendered apart by :func:`render_groups` (numbered apart) sent as one, with
     a layer control listing the map's own layers and every part's groups. A part that
-    did not change is not rendered again: an edit renders the grids, not the services."""
+    did not change is not rendered again: an edit renders the grids, not the services;
+    nor drawn again in the browser, which puts the groups it kept back on the map
+    (:func:`kept_script`)."""
     parts = list(parts)
     layers = tuple(layer for part in parts for layer in part.layers)
     variables = [variable for _, variable, _ in layers]
@@ -258,7 +301,7 @@ def joined(rendered: RenderedMap, parts: Iterable[RenderedGroups],
         raise ValueError("parts of one map must number their groups apart")
     layer_control = sf._get_layer_control_string(control, _stand_in(rendered, layers))
     return RenderedGroups(
-        feature_group="".join(part.feature_group for part in parts),
+        feature_group=_KEEP_START + "".join(kept_script(part) for part in parts) + _KEEP_END,
         layer_control=layer_control,
         css_links=tuple(dict.fromkeys(c for part in parts for c in part.css_links)),
         js_links=tuple(dict.fromkeys(j for part in parts for j in part.js_links)),
@@ -305,4 +348,5 @@ def show(rendered: RenderedMap, *, key: str, height: int = 700, width: int | Non
         on_change=on_change, wrap_longitude=False)
 
 
-__all__ = ["RenderedGroups", "RenderedMap", "joined", "parsed", "render", "render_groups", "show"]
+__all__ = ["RenderedGroups", "RenderedMap", "joined", "kept_script", "parsed", "render",
+           "render_groups", "show"]

@@ -64,11 +64,14 @@ class Script(MacroElement):
 
 
 class HideGroup(MacroElement):
-    """Marks the feature group it sits in as one that starts hidden (``gcHidden``)."""
+    """Marks the feature group it sits in as one that starts hidden (``gcHidden``, which
+    the page's script clears once it has taken the group off; ``gcStartHidden`` stays:
+    a group put back on the map by :func:`ui.mapframe.kept_script` stays off too)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.gcHidden = true;
+        {{ this._parent.get_name() }}.gcStartHidden = true;
         {% endmacro %}
     """)
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from analysis.pipeline import OSM_CREDIT
 from geo.errors import GridcircleError
+from geo.grids.heap import few_collections
 from geo.i18n import t, table
 from ui import (capacity_panel, edit_panel, export_panel, gates_panel, mapframe, mapview, panels,
                 session, siting, state, widgets)
@@ -17,6 +18,13 @@ from ui.sidebar import PageSettings
 
 MAP_HEIGHT = 640
 MAP_WIDTH = 560  # the map column on a laptop screen (a view fitted to it fits wider ones)
+
+# Python's cycle collector goes through every object the server holds (the cached layers
+# of the areas shown: millions of coordinates) whenever it collects its oldest generation:
+# half a second of a first page run, a few tenths of some edits. While the page's parts
+# below run, it skips the objects made before them (:func:`geo.grids.heap.few_collections`:
+# they are frozen, then handed back as they were); nothing is collected that would not be
+# later.
 
 
 def step_label(key: str, lang: str) -> str:
@@ -28,6 +36,7 @@ def step_label(key: str, lang: str) -> str:
     return t(own, lang) if own in known else key
 
 
+@few_collections()
 def compute(page: PageSettings) -> state.PageRun:
     """The run for the page's settings (the stage graph, with the session's project and
     its edits: :func:`ui.session.page_run`), with a progress box naming each step while
@@ -56,6 +65,7 @@ def compute(page: PageSettings) -> state.PageRun:
     return run
 
 
+@few_collections()
 def show_map(run: state.PageRun, page: PageSettings, *, focus: tuple | None = None,
              sites: dict | None = None) -> None:
     """The folium map through streamlit-folium; the page reads nothing back from it
@@ -148,6 +158,7 @@ def _tab_opened(key: str, labels: list[str]) -> None:
         st.session_state[TAB_KEY] = SIDE_TABS[labels.index(label)]
 
 
+@few_collections()
 def side_tabs(run: state.PageRun, page: PageSettings) -> None:
     """The numbers beside the map, a tab each. Only the open tab is drawn: opening
     another reruns the page, which draws that one; every other rerun (an edit, a
@@ -181,6 +192,7 @@ def siting_panel(run: state.PageRun, page: PageSettings) -> None:
     siting.panel(run, page)
 
 
+@few_collections()
 def project_panels(run: state.PageRun, page: PageSettings) -> None:
     """Grid editing (:mod:`ui.edit_panel`), then saving, opening, exports and the report
     (:mod:`ui.export_panel`), all on the session's one project."""

@@ -154,7 +154,10 @@ def test_parts_rendered_apart_are_sent_as_one(result, monkeypatch):
         assert label in sent_groups.layer_control
     assert [label for label, _, _ in sent_groups.layers] == [label for label, _, _ in
                                                              together.layers]
-    assert sent_groups.feature_group == grids.feature_group + served.feature_group
+    # each part's script, in order, run only where the browser has not kept its groups
+    # (tests/ui/test_kept_parts.py)
+    at = [sent_groups.feature_group.index(part.feature_group) for part in (grids, served)]
+    assert at == sorted(at) and sent_groups.feature_group.count("if (gcHit) {") == 2
     assert f"feature_group_feature_group_{mapview.SERVICE_GROUPS_FROM}" in served.feature_group
     assert "Grids" in sent_groups.layer_control and "Service area: Clinic" in sent_groups.layer_control
     # every group the control names is one the parts make
