@@ -116,13 +116,19 @@ def grid_members(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[
     community = dict(zip(grid_of[first].tolist(), names[comm_of[first]].tolist()))
     is_home = (cells.households > 0) & cells.unit
     home_ok = is_home & np.isfinite(cells.homes).all(axis=1)
+    # every grid's slices cut from tables in the cells' grid order at once (the same
+    # values as indexing each grid's cells)
+    home_of = is_home[order]
+    ok = home_ok[order]
+    home_xy = cells.homes[order[ok]]
+    home_bounds = np.r_[0, np.cumsum(ok)][bounds]
     grids = []
     for k, gid in enumerate(ids):
-        idx = order[bounds[k]:bounds[k + 1]]
-        if idx.size == 0:
+        lo, hi = bounds[k], bounds[k + 1]
+        if hi == lo:
             continue
-        grids.append([k, gid, idx, is_home[idx], cells.homes[idx[home_ok[idx]]], None, None,
-                      str(community[k])])
+        grids.append([k, gid, order[lo:hi], home_of[lo:hi],
+                      home_xy[home_bounds[k]:home_bounds[k + 1]], None, None, str(community[k])])
     return labels, grids
 
 
