@@ -97,8 +97,6 @@ def _known(a: np.ndarray, b: np.ndarray, plain: np.ndarray, grid_size: float,
     for side, g in enumerate((a[cand], b[cand])):
         xy, at = shapely.get_coordinates(g, return_index=True)
         inner = np.flatnonzero(at[1:] == at[:-1])
-        known_xy.append(xy[inner])
-        known_pair.append(at[inner])
         s0, s1, sp = xy[inner], xy[inner + 1], at[inner]
         v_xy, v_pair = s0, sp
         if side == 1:
@@ -110,6 +108,10 @@ def _known(a: np.ndarray, b: np.ndarray, plain: np.ndarray, grid_size: float,
             near_box = (v_xy[:, 0] <= hi_x[v_pair]) & (v_xy[:, 0] >= lo_x[v_pair]) & \
                 (v_xy[:, 1] <= hi_y[v_pair]) & (v_xy[:, 1] >= lo_y[v_pair])
             v_xy, v_pair = v_xy[near_box], v_pair[near_box]
+        # the vertices a crossing is told from: a result's vertex lies in a's box, so a
+        # vertex of b equal to it is among those kept
+        known_xy.append(v_xy)
+        known_pair.append(v_pair)
         seg_a.append(s0)
         seg_b.append(s1)
         seg_pair.append(sp)
