@@ -30,13 +30,14 @@ from geo.grids.parallel import can_fork, chunked, spread
 MIN_SPREAD_UNITS = 8000
 
 #: The share of the units this process leaves to the others when it has other work beside
-#: its run (the partition's warm-up, in a thread): none, since a child also packs its
-#: cells for the trip back (at 1M households this process waited 0.1-0.3 s for the
-#: child with 0.1, and 0.1 s with 0.03).
-THEN_SHARE = 0.0
+#: its run (the partition's warm-up, in a thread): small, since a child also packs its
+#: cells for the trip back (at 1M households on a busy machine this process waited
+#: 0.1-0.3 s for the child with 0.1, 0.1 s with 0.03; on a quiet one the child waited
+#: 0.1 s with none).
+THEN_SHARE = 0.02
 #: The share of the candidate pairs this process leaves to the others (it joins their
 #: answers into the table after its own run: some 0.1 s at 1M households).
-PAIRS_SHARE = 0.03
+PAIRS_SHARE = 0.05
 #: Fewer candidate pairs than this (about as many cells as MIN_SPREAD_UNITS make) are
 #: judged in one call.
 MIN_SPREAD_PAIRS = 25_000
