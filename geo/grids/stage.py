@@ -284,10 +284,17 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     outcomes: dict[str, Outcome] = {}
     stats = ImproveStats()
     piece_offset = cell_offset = 0
+    sources = []  # each kept piece's unit
     for one in passes:
         failed = sorted(one.failed)
-        keep_piece = ~np.isin(inputs.unit_comm[piece_source(one.pieces, units)], failed)
-        keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
+        source = piece_source(one.pieces, units)
+        if failed:
+            keep_piece = ~np.isin(inputs.unit_comm[source], failed)
+            keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
+        else:  # every piece and cell kept (the same masks, without the look-ups)
+            keep_piece = np.ones(len(one.pieces), dtype=bool)
+            keep_cell = np.ones(len(one.cells), dtype=bool)
+        sources.append(source[keep_piece])
         new_piece = np.full(len(one.pieces), -1)
         new_piece[keep_piece] = piece_offset + np.arange(int(keep_piece.sum()))
         new_cell = np.full(len(one.cells), -1)
@@ -304,7 +311,8 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
         cell_offset += int(keep_cell.sum())
         parts += [_Part(p.community_id, new_cell[p.cells], p.grid_id, p.locked) for p in one.parts]
         outcomes.update(one.outcomes)
-        redone = set(units["unit_id"].astype(str)[np.isin(inputs.unit_comm, failed)])
+        redone = set(units["unit_id"].astype(str)[np.isin(inputs.unit_comm, failed)]) \
+            if failed else set()
         splits += [s for s in one.splits if s.unit_id not in redone]
         stats.add(one.stats)
     pieces = pd.concat(piece_frames, ignore_index=True)
@@ -312,7 +320,7 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
                              crs=inputs.blocks.crs)
     # pieces in the order of the input units (parts in order), whichever pass made them
     part_no = pd.to_numeric(pieces["part"].str.split("/").str[0], errors="coerce").fillna(0)
-    perm = np.lexsort((part_no.to_numpy(), piece_source(pieces, units)))
+    perm = np.lexsort((part_no.to_numpy(), np.concatenate(sources)))
     inverse = np.empty_like(perm)
     inverse[perm] = np.arange(len(perm))
     pieces = gpd.GeoDataFrame(pieces.iloc[perm].reset_index(drop=True), geometry="geometry",
@@ -369,8 +377,12 @@ def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
     has = cell_unit >= 0
     at = np.maximum(cell_unit, 0)
     piece_ids = c.pieces["unit_id"].astype(str).to_numpy()
-    pts = c.pieces.geometry.representative_point()
-    home = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    geoms = c.pieces.geometry.to_numpy()
+    if (shapely.get_type_id(geoms) == 0).all() and not shapely.is_empty(geoms).any():
+        home = shapely.get_coordinates(geoms)  # a point is its own representative point
+    else:
+        pts = c.pieces.geometry.representative_point()
+        home = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
     cell_grid = np.full(len(c.cells), None, dtype=object)
     for p in c.parts:
         cell_grid[p.cells] = p.grid_id
