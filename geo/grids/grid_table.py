@@ -95,15 +95,20 @@ def grid_members(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[
     """The grids :func:`grid_table` draws for ``grid_ids``: a label per cell (-1: none)
     and per grid ``[k, id, cells, homes mask, home points, shape, near share, community]``
     (shape and share None until drawn), in id order."""
-    grid_of_cell = pd.Series(grid_of_cell, dtype=object)
-    grid_of_cell = grid_of_cell.where(grid_of_cell.notna(), "").astype(str).to_numpy()
+    # the ids as text ('' for none), and which are asked for, by set look-ups (pandas'
+    # text arrays cost more than they save at this size)
+    given = np.asarray(grid_of_cell, dtype=object)
+    grid_of_cell = np.array(["" if none else (g if type(g) is str else str(g))
+                             for g, none in zip(given.tolist(), pd.isna(given).tolist())],
+                            dtype=object)
+    n = len(grid_of_cell)
     asked = {str(g) for g in grid_ids}
     # shared boundaries are straightened per community: every grid of it is drawn again
-    places = set(cells.community[pd.Series(grid_of_cell).isin(asked).to_numpy()])
-    ids = sorted((asked | set(grid_of_cell[pd.Series(cells.community).isin(places).to_numpy()]))
-                 - {""})
-    code = pd.Series(np.arange(len(ids)), index=ids, dtype=np.int64)
-    labels = code.reindex(grid_of_cell).fillna(-1).to_numpy(dtype=np.int64, copy=True)
+    places = set(cells.community[np.fromiter((g in asked for g in grid_of_cell), bool, n)])
+    ids = sorted((asked | set(grid_of_cell[np.fromiter((c in places for c in cells.community),
+                                                       bool, len(cells.community))])) - {""})
+    code = {g: k for k, g in enumerate(ids)}
+    labels = np.fromiter((code.get(g, -1) for g in grid_of_cell), np.int64, n)
     has = labels >= 0
     order = np.flatnonzero(has)[np.argsort(labels[has], kind="stable")]
     bounds = np.searchsorted(labels[order], np.arange(len(ids) + 1))
