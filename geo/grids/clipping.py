@@ -36,9 +36,10 @@ def intersection_on_grid(a: np.ndarray, b: np.ndarray, grid_size: float, *,
     out = np.empty(len(a), dtype=object)
     plain = chunked(shapely.intersection, a, b, workers=workers)
     fast = np.zeros(len(a), dtype=bool)
+    alone: dict[int, bool] = {}  # b's own check, by id (b holds every one of them)
     for lo in range(0, len(a), AT_ONCE):
         sl = slice(lo, lo + AT_ONCE)
-        known = _known(a[sl], b[sl], plain[sl], grid_size)
+        known = _known(a[sl], b[sl], plain[sl], grid_size, alone)
         take = lo + np.flatnonzero(known)
         if take.size:
             xy, ring = shapely.get_coordinates(plain[take], return_index=True)
@@ -53,8 +54,15 @@ def intersection_on_grid(a: np.ndarray, b: np.ndarray, grid_size: float, *,
     return out
 
 
-def _known(a: np.ndarray, b: np.ndarray, plain: np.ndarray, grid_size: float) -> np.ndarray:
-    """Pairs whose snapped intersection is their floating one, rounded (see above)."""
+def _known(a: np.ndarray, b: np.ndarray, plain: np.ndarray, grid_size: float,
+           alone: dict[int, bool] | None = None) -> np.ndarray:
+    """Pairs whose snapped intersection is their floating one, rounded (see above).
+
+    Only what can come near ``a`` is checked per pair: ``b``'s vertices and segments
+    beyond :data:`CLEAR_CELLS` (and a pixel) of ``a``'s box are near nothing of ``a``, nor
+    of a crossing (which lies in ``a``); ``b``'s vertices against its own segments are
+    checked once per distinct ``b`` (``alone``: those answers by ``id``, kept by the
+    caller while ``b`` lives). The same answers as every vertex against every segment."""
     n = len(a)
     ok = np.ones(n, dtype=bool)
     # the floating overlay takes the first polygon's precision: it must carry none
@@ -68,50 +76,64 @@ def _known(a: np.ndarray, b: np.ndarray, plain: np.ndarray, grid_size: float) ->
     if cand.size == 0:
         return ok
     m = cand.size
-    # segments of both rings (side 0: a, 1: b), and their vertices (each ring's closing
-    # repeat left out)
+    reach = CLEAR_CELLS * grid_size
+    # b alone: each distinct b once
+    alone = {} if alone is None else alone
+    keys = [id(g) for g in b[cand]]
+    new = {k: g for k, g in zip(keys, b[cand]) if k not in alone}
+    if new:
+        found = _alone_clear(np.array(list(new.values()), dtype=object), grid_size)
+        alone.update(zip(new, found.tolist()))
+    good = np.array([alone[k] for k in keys], dtype=bool)
+    # a's box, widened by the reach and a pixel (a vertex moves less once rounded)
+    box = shapely.bounds(a[cand])
+    wide = reach + grid_size
+    lo_x, lo_y, hi_x, hi_y = box[:, 0] - wide, box[:, 1] - wide, box[:, 2] + wide, box[:, 3] + wide
+    # segments of both rings (side 0: a, 1: b, only those near a's box), and their
+    # vertices (each ring's closing repeat left out; b's only inside a's box)
     seg_a, seg_b, seg_pair, seg_side = [], [], [], []
     pt_xy, pt_pair, pt_side = [], [], []
+    known_xy, known_pair = [], []
     for side, g in enumerate((a[cand], b[cand])):
         xy, at = shapely.get_coordinates(g, return_index=True)
         inner = np.flatnonzero(at[1:] == at[:-1])
-        seg_a.append(xy[inner])
-        seg_b.append(xy[inner + 1])
-        seg_pair.append(at[inner])
-        seg_side.append(np.full(inner.size, side))
-        pt_xy.append(xy[inner])
-        pt_pair.append(at[inner])
-        pt_side.append(np.full(inner.size, side))
+        s0, s1, sp = xy[inner], xy[inner + 1], at[inner]
+        v_xy, v_pair = s0, sp
+        if side == 1:
+            keep = (np.minimum(s0[:, 0], s1[:, 0]) <= hi_x[sp]) & \
+                (np.maximum(s0[:, 0], s1[:, 0]) >= lo_x[sp]) & \
+                (np.minimum(s0[:, 1], s1[:, 1]) <= hi_y[sp]) & \
+                (np.maximum(s0[:, 1], s1[:, 1]) >= lo_y[sp])
+            s0, s1, sp = s0[keep], s1[keep], sp[keep]
+            near_box = (v_xy[:, 0] <= hi_x[v_pair]) & (v_xy[:, 0] >= lo_x[v_pair]) & \
+                (v_xy[:, 1] <= hi_y[v_pair]) & (v_xy[:, 1] >= lo_y[v_pair])
+            v_xy, v_pair = v_xy[near_box], v_pair[near_box]
+        # the vertices a crossing is told from: a result's vertex lies in a's box, so a
+        # vertex of b equal to it is among those kept
+        known_xy.append(v_xy)
+        known_pair.append(v_pair)
+        seg_a.append(s0)
+        seg_b.append(s1)
+        seg_pair.append(sp)
+        seg_side.append(np.full(len(sp), side))
+        pt_xy.append(v_xy)
+        pt_pair.append(v_pair)
+        pt_side.append(np.full(len(v_pair), side))
     # vertices of the result that are no vertex of either ring: crossings (side 2)
     fxy, fat = shapely.get_coordinates(plain[cand], return_index=True)
     closing = np.r_[fat[1:] != fat[:-1], True]
     fxy, fat = fxy[~closing], fat[~closing]
-    good = np.bincount(fat, minlength=m) >= 3
-    known_xy = np.concatenate(pt_xy)
-    known_pair = np.concatenate(pt_pair)
-    is_vertex = _rows_in(fxy, fat, known_xy, known_pair)
+    good &= np.bincount(fat, minlength=m) >= 3
+    is_vertex = _rows_in(fxy, fat, np.concatenate(known_xy), np.concatenate(known_pair))
+    del known_xy, known_pair
     pt_xy.append(fxy[~is_vertex])
     pt_pair.append(fat[~is_vertex])
     pt_side.append(np.full(int((~is_vertex).sum()), 2))
     sa, sb = np.concatenate(seg_a), np.concatenate(seg_b)
     s_pair, s_side = np.concatenate(seg_pair), np.concatenate(seg_side)
     p_xy, p_pair, p_side = np.concatenate(pt_xy), np.concatenate(pt_pair), np.concatenate(pt_side)
-    # every point × every segment of its pair (segments sorted by pair)
-    order = np.argsort(s_pair, kind="stable")
-    sa, sb, s_pair, s_side = sa[order], sb[order], s_pair[order], s_side[order]
-    count = np.bincount(s_pair, minlength=m)
-    first = np.r_[0, np.cumsum(count)[:-1]]
-    rep = count[p_pair]
-    pt = np.repeat(np.arange(len(p_pair)), rep)
-    sg = np.repeat(first[p_pair] - (np.cumsum(rep) - rep), rep) + np.arange(int(rep.sum()))
-    rp = rounded(p_xy, grid_size)
-    px, py = rp[pt, 0], rp[pt, 1]
-    qx, qy = p_xy[pt, 0], p_xy[pt, 1]
-    ax, ay, bx, by = sa[sg, 0], sa[sg, 1], sb[sg, 0], sb[sg, 1]
-    ends = ((qx == ax) & (qy == ay)) | ((qx == bx) & (qy == by))
-    del qx, qy, pt_xy
-    near = near_segment(px, py, ax, ay, bx, by, CLEAR_CELLS * grid_size) & ~ends
-    del px, py, ax, ay, bx, by
+    del pt_xy
+    near, pt, sg = _near_table(p_xy, p_pair, sa, sb, s_pair, m, grid_size)
     side = p_side[pt]
     # a ring's vertex near nothing it does not end
     bad = near & (side < 2)
@@ -124,6 +146,40 @@ def _known(a: np.ndarray, b: np.ndarray, plain: np.ndarray, grid_size: float) ->
     good &= np.bincount(p_pair[wrong], minlength=m) == 0
     ok[cand[~good]] = False
     return ok
+
+
+def _near_table(p_xy: np.ndarray, p_pair: np.ndarray, sa: np.ndarray, sb: np.ndarray,
+                s_pair: np.ndarray, m: int, grid_size: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every point × every segment of its pair (of ``m``; segments ``sa`` → ``sb``):
+    whether the rounded point lies within :data:`CLEAR_CELLS` of the segment without
+    being one of its ends, with the point and the segment of each row (segments in the
+    order of a stable sort by pair)."""
+    order = np.argsort(s_pair, kind="stable")
+    sa, sb, s_pair = sa[order], sb[order], s_pair[order]
+    count = np.bincount(s_pair, minlength=m)
+    first = np.r_[0, np.cumsum(count)[:-1]]
+    rep = count[p_pair]
+    pt = np.repeat(np.arange(len(p_pair)), rep)
+    sg = np.repeat(first[p_pair] - (np.cumsum(rep) - rep), rep) + np.arange(int(rep.sum()))
+    rp = rounded(p_xy, grid_size)
+    px, py = rp[pt, 0], rp[pt, 1]
+    qx, qy = p_xy[pt, 0], p_xy[pt, 1]
+    ax, ay, bx, by = sa[sg, 0], sa[sg, 1], sb[sg, 0], sb[sg, 1]
+    ends = ((qx == ax) & (qy == ay)) | ((qx == bx) & (qy == by))
+    del qx, qy
+    near = near_segment(px, py, ax, ay, bx, by, CLEAR_CELLS * grid_size) & ~ends
+    return near, pt, order[sg]
+
+
+def _alone_clear(geoms: np.ndarray, grid_size: float) -> np.ndarray:
+    """Per polygon, every rounded vertex of its ring keeps :data:`CLEAR_CELLS` from
+    every segment of it that it does not end (the check of :func:`_known`, ring alone)."""
+    xy, at = shapely.get_coordinates(geoms, return_index=True)
+    inner = np.flatnonzero(at[1:] == at[:-1])
+    near, pt, _ = _near_table(xy[inner], at[inner], xy[inner], xy[inner + 1], at[inner],
+                              len(geoms), grid_size)
+    return np.bincount(at[inner][pt[near]], minlength=len(geoms)) == 0
 
 
 def _rows_in(xy: np.ndarray, at: np.ndarray, other_xy: np.ndarray, other_at: np.ndarray

@@ -96,7 +96,6 @@ def _straight_cuts(g: CellGraph, nodes: np.ndarray, k: int, lo: float, hi: float
     major = float(np.degrees(np.arctan2(evecs[1, -1], evecs[0, -1]))) % 180
     angles = sorted(set(np.round(list(BUILD_ANGLES) + [major, (major + 90) % 180], 1)))
     a_values = sorted(range(1, k), key=lambda a: (abs(a - k / 2), a))[:2]
-    n_dir = len(angles)
     theta = np.deg2rad(np.asarray(angles, dtype=float))
     xy = g.xy[nodes]
     # nodes ordered along each direction (element by element: the same floats as one
@@ -317,9 +316,17 @@ def zones_of(g: CellGraph, settings: GridSettings) -> list[Zone]:
         return a
 
     fa, fb = face[g.ei[art]], face[g.ej[art]]
-    shared = pd.DataFrame({"a": np.r_[fa, fb], "b": np.r_[fb, fa],
-                           "len": np.r_[g.elen[art], g.elen[art]]})
-    shared = shared.groupby(["a", "b"])["len"].sum()
+    table: list[pd.Series] = []
+
+    def shared_lengths() -> pd.Series:
+        """Arterial boundary shared by each pair of faces (summed once, when first asked:
+        most communities have no face to join)."""
+        if not table:
+            table.append(pd.DataFrame({"a": np.r_[fa, fb], "b": np.r_[fb, fa],
+                                       "len": np.r_[g.elen[art], g.elen[art]]})
+                         .groupby(["a", "b"])["len"].sum())
+        return table[0]
+
     size = fw.copy()
     changed = True
     while changed:
@@ -330,6 +337,7 @@ def zones_of(g: CellGraph, settings: GridSettings) -> list[Zone]:
             if root(r) != r or band_feasible(int(size[r]), band):
                 continue
             members = np.flatnonzero(roots == r)
+            shared = shared_lengths()
             nb = shared[shared.index.get_level_values(0).isin(members)]
             if nb.empty:
                 continue

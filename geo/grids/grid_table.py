@@ -100,16 +100,19 @@ def grid_members(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[
     """The grids :func:`grid_table` draws for ``grid_ids``: a label per cell (-1: none)
     and per grid ``[k, id, cells, homes mask, home points, shape, near share, community]``
     (shape and share None until drawn), in id order."""
-    grid_of_cell = np.asarray(grid_of_cell, dtype=object)
-    grid_of_cell = np.array(["" if missing else str(g) for g, missing in
-                             zip(grid_of_cell.tolist(), pd.isna(grid_of_cell).tolist())],
+    # the ids as text ('' for none), and which are asked for, by set look-ups (pandas'
+    # text arrays cost more than they save at this size)
+    given = np.asarray(grid_of_cell, dtype=object)
+    grid_of_cell = np.array(["" if none else (g if type(g) is str else str(g))
+                             for g, none in zip(given.tolist(), pd.isna(given).tolist())],
                             dtype=object)
     asked = {str(g) for g in grid_ids}
     # shared boundaries are straightened per community: every grid of it is drawn again
     places = set(cells.community[_among(grid_of_cell, asked)])
     ids = sorted((asked | set(grid_of_cell[_among(cells.community, places)])) - {""})
     code = dict(zip(ids, range(len(ids))))
-    labels = np.array([code.get(g, -1) for g in grid_of_cell.tolist()], dtype=np.int64)
+    labels = np.fromiter((code.get(g, -1) for g in grid_of_cell.tolist()), np.int64,
+                         len(grid_of_cell))
     has = labels >= 0
     order = np.flatnonzero(has)[np.argsort(labels[has], kind="stable")]
     bounds = np.searchsorted(labels[order], np.arange(len(ids) + 1))
@@ -122,13 +125,19 @@ def grid_members(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[
     community = dict(zip(grid_of[first].tolist(), names[comm_of[first]].tolist()))
     is_home = (cells.households > 0) & cells.unit
     home_ok = is_home & np.isfinite(cells.homes).all(axis=1)
+    # every grid's slices cut from tables in the cells' grid order at once (the same
+    # values as indexing each grid's cells)
+    home_of = is_home[order]
+    ok = home_ok[order]
+    home_xy = cells.homes[order[ok]]
+    home_bounds = np.r_[0, np.cumsum(ok)][bounds]
     grids = []
     for k, gid in enumerate(ids):
-        idx = order[bounds[k]:bounds[k + 1]]
-        if idx.size == 0:
+        lo, hi = bounds[k], bounds[k + 1]
+        if hi == lo:
             continue
-        grids.append([k, gid, idx, is_home[idx], cells.homes[idx[home_ok[idx]]], None, None,
-                      str(community[k])])
+        grids.append([k, gid, order[lo:hi], home_of[lo:hi],
+                      home_xy[home_bounds[k]:home_bounds[k + 1]], None, None, str(community[k])])
     return labels, grids
 
 

@@ -14,8 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
+import shapely
 
 from geo.grids.communities import reading_order
+from geo.grids.parallel import chunked
 
 
 @dataclass
@@ -62,3 +65,43 @@ def grid_ids(community_id: str, grids: Sequence[NewGrid], previous_ids: set[str]
         ids[k] = gid
         used.add(gid)
     return ids  # type: ignore[return-value]
+
+
+def number_parts(parts: Sequence, cells, pieces, previous, workers: int = 1) -> None:
+    """Set the id (``grid_id``) of every part (a grid: ``community_id``, ``cells``,
+    ``locked``) that is not locked: ``cells`` and ``pieces`` are the grid stage's cell
+    and piece layers (cells by position, each cell's ``unit`` a piece position or -1),
+    ``previous`` the grid id each piece (by ``unit_id``) had before, if any."""
+    geoms = cells.geometry.to_numpy()
+    area = shapely.area(geoms)
+    centroid = shapely.get_coordinates(chunked(shapely.centroid, geoms, workers=workers))
+    cell_unit = cells["unit"].to_numpy()
+    piece_ids = pieces["unit_id"].astype(str).to_numpy()
+    piece_hh = pieces["households"].to_numpy()
+    prev = previous.reindex(piece_ids).to_numpy() if previous is not None else None
+    locked_ids = {p.grid_id for p in parts if p.locked}
+    prev_ids = {str(x) for x in prev if pd.notna(x)} - locked_ids if prev is not None else set()
+    by_comm: dict[str, list] = {}
+    for p in parts:
+        if not p.locked:
+            by_comm.setdefault(p.community_id, []).append(p)
+    for cid, mine in by_comm.items():
+        new = []
+        for p in mine:
+            w = area[p.cells]
+            total = w.sum()  # summed once (the same float each time)
+            centre = (centroid[p.cells] * w[:, None]).sum(axis=0) / total if total > 0 \
+                else centroid[p.cells].mean(axis=0)
+            grid = NewGrid(centre=centre, area=float(total))
+            if prev is not None:
+                cu = cell_unit[p.cells]
+                cu = cu[cu >= 0]
+                ids, hh = prev[cu], piece_hh[cu]
+                has = pd.notna(ids)
+                frame = pd.DataFrame({"id": ids[has].astype(str), "hh": hh[has]})
+                grid.overlap = {g: (int(s["hh"].sum()), len(s))
+                                for g, s in frame.groupby("id", sort=True)}
+            new.append(grid)
+        taken = {gid for gid in locked_ids if gid.startswith(f"{cid}-")}
+        for p, gid in zip(mine, grid_ids(cid, new, prev_ids, taken)):
+            p.grid_id = gid

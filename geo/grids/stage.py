@@ -46,8 +46,7 @@ from geo.grids.float_union import CellUnions, unions_of
 from geo.grids.grid_table import grid_table
 from geo.grids.heap import few_collections
 from geo.grids.improvement import ImproveStats
-from geo.grids.numbering import NewGrid, grid_ids
-from geo.grids.parallel import chunked
+from geo.grids.numbering import number_parts
 from geo.grids.partition import ready, warm_up_soon
 from geo.grids.pass_graph import PassGraph, partition_communities
 from geo.grids.rules import CellTable, community_feasible
@@ -289,13 +288,17 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     piece_frames, cell_frames, adj_frames, parts, splits, sources = [], [], [], [], [], []
     outcomes: dict[str, Outcome] = {}
     stats = ImproveStats()
-    piece_offset = cell_offset = 0
+    piece_offset = cell_offset = 0  # (sources: each kept piece's unit)
     for one in passes:
         failed = sorted(one.failed)
         source = piece_source(one.pieces, units)
-        keep_piece = ~np.isin(inputs.unit_comm[source], failed)
+        if failed:
+            keep_piece = ~np.isin(inputs.unit_comm[source], failed)
+            keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
+        else:  # every piece and cell kept (the same masks, without the look-ups)
+            keep_piece = np.ones(len(one.pieces), dtype=bool)
+            keep_cell = np.ones(len(one.cells), dtype=bool)
         sources.append(source[keep_piece])
-        keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
         new_piece = np.full(len(one.pieces), -1)
         new_piece[keep_piece] = piece_offset + np.arange(int(keep_piece.sum()))
         new_cell = np.full(len(one.cells), -1)
@@ -313,7 +316,8 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
         cell_offset += int(keep_cell.sum())
         parts += [_Part(p.community_id, new_cell[p.cells], p.grid_id, p.locked) for p in one.parts]
         outcomes.update(one.outcomes)
-        redone = set(units["unit_id"].astype(str)[np.isin(inputs.unit_comm, failed)])
+        redone = set(units["unit_id"].astype(str)[np.isin(inputs.unit_comm, failed)]) \
+            if failed else set()
         splits += [s for s in one.splits if s.unit_id not in redone]
         stats.add(one.stats)
     pieces = pd.concat(piece_frames, ignore_index=True)
@@ -335,52 +339,18 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
                      outcomes=outcomes, splits=splits, stats=stats)
 
 
-def _number(c: _Combined, previous: pd.Series | None, workers: int = 1) -> None:
-    """Set the id of every grid that is not locked (see :mod:`geo.grids.numbering`)."""
-    cells = c.cells
-    geoms = cells.geometry.to_numpy()
-    area = shapely.area(geoms)
-    centroid = shapely.get_coordinates(chunked(shapely.centroid, geoms, workers=workers))
-    cell_unit = cells["unit"].to_numpy()
-    piece_ids = c.pieces["unit_id"].astype(str).to_numpy()
-    piece_hh = c.pieces["households"].to_numpy()
-    prev = previous.reindex(piece_ids).to_numpy() if previous is not None else None
-    locked_ids = {p.grid_id for p in c.parts if p.locked}
-    prev_ids = {str(x) for x in prev if pd.notna(x)} - locked_ids if prev is not None else set()
-    by_comm: dict[str, list[_Part]] = {}
-    for p in c.parts:
-        if not p.locked:
-            by_comm.setdefault(p.community_id, []).append(p)
-    for cid, parts in by_comm.items():
-        new = []
-        for p in parts:
-            w = area[p.cells]
-            total = w.sum()  # summed once (the same float each time)
-            centre = (centroid[p.cells] * w[:, None]).sum(axis=0) / total if total > 0 \
-                else centroid[p.cells].mean(axis=0)
-            grid = NewGrid(centre=centre, area=float(total))
-            if prev is not None:
-                cu = cell_unit[p.cells]
-                cu = cu[cu >= 0]
-                ids, hh = prev[cu], piece_hh[cu]
-                has = pd.notna(ids)
-                frame = pd.DataFrame({"id": ids[has].astype(str), "hh": hh[has]})
-                grid.overlap = {g: (int(s["hh"].sum()), len(s))
-                                for g, s in frame.groupby("id", sort=True)}
-            new.append(grid)
-        taken = {gid for gid in locked_ids if gid.startswith(f"{cid}-")}
-        for p, gid in zip(parts, grid_ids(cid, new, prev_ids, taken)):
-            p.grid_id = gid
-
-
 def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
     """The cells as the result (and a project) keeps them."""
     cell_unit = c.cells["unit"].to_numpy()
     has = cell_unit >= 0
     at = np.maximum(cell_unit, 0)
     piece_ids = c.pieces["unit_id"].astype(str).to_numpy()
-    pts = c.pieces.geometry.representative_point()
-    home = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    geoms = c.pieces.geometry.to_numpy()
+    if (shapely.get_type_id(geoms) == 0).all() and not shapely.is_empty(geoms).any():
+        home = shapely.get_coordinates(geoms)  # a point is its own representative point
+    else:
+        pts = c.pieces.geometry.representative_point()
+        home = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
     cell_grid = np.full(len(c.cells), None, dtype=object)
     for p in c.parts:
         cell_grid[p.cells] = p.grid_id
@@ -455,7 +425,7 @@ def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     combined = _combine(passes, inputs)
     checked = [p.unions for p in passes if p.unions is not None]
     del passes  # joined into ``combined``: each pass's own tables are not needed again
-    _number(combined, inputs.previous, workers)
+    number_parts(combined.parts, combined.cells, combined.pieces, inputs.previous, workers)
     cells = _cell_layer(combined)
     attrs = {p.grid_id: {"name": "", "locked": p.locked} for p in combined.parts}
     table = CellTable.of(cells, combined.adjacency)

@@ -72,3 +72,55 @@ def test_other_geometries_go_to_geos():
     cells = np.array([cell] * len(others), dtype=object)
     assert _same(intersection_on_grid(cells, others, GRID),
                  shapely.intersection(cells, others, grid_size=GRID))
+
+
+def _known_everywhere(a, b, plain, grid):
+    """The check of ``_known`` with every vertex against every segment of its pair."""
+    from geo.grids.clipping import CLEAR_CELLS
+    from geo.grids.precision import near_segment, rounded
+    out = []
+    for ga, gb, gp in zip(a, b, plain):
+        if not (shapely.get_type_id(ga) == 3 == shapely.get_type_id(gb) == shapely.get_type_id(gp)
+                and shapely.get_precision(ga) == 0 and not shapely.is_empty(gp)
+                and not any(shapely.get_num_interior_rings(g) for g in (ga, gb, gp))):
+            out.append(False)
+            continue
+        rings = [shapely.get_coordinates(g) for g in (ga, gb)]
+        segs = [(s, p, q) for s, r in enumerate(rings) for p, q in zip(r[:-1], r[1:])]
+        verts = {tuple(p) for r in rings for p in r[:-1]}
+        result = shapely.get_coordinates(gp)[:-1]
+        crossings = [p for p in result if tuple(p) not in verts]
+        pts = [(s, p) for s, r in enumerate(rings) for p in r[:-1]] + [(2, p) for p in crossings]
+        good = len(result) >= 3
+        for side, p in pts:
+            rp = rounded(np.asarray(p, dtype=float)[None], grid)[0]
+            hits = [s for s, q0, q1 in segs
+                    if not (tuple(p) == tuple(q0) or tuple(p) == tuple(q1))
+                    and near_segment(rp[:1], rp[1:], q0[:1], q0[1:], q1[:1], q1[1:],
+                                     CLEAR_CELLS * grid)[0]]
+            if side < 2 and hits:
+                good = False
+            if side == 2 and (hits.count(0) != 1 or hits.count(1) != 1):
+                good = False
+        out.append(good)
+    return np.array(out)
+
+
+def test_known_checks_only_what_can_come_near():
+    """The check skips what lies beyond the reach of the first polygon and checks each
+    distinct second polygon alone once: the same answers as every vertex against every
+    segment, in both orders and with the answers of the second polygons kept."""
+    rng = np.random.default_rng(1)
+    for size in (0.05, 5.0, 80.0):
+        cells, blocks = _cells_and_blocks(rng, 300, size)
+        alone = {}
+        for a, b in ((cells, blocks), (blocks, cells)):
+            plain = shapely.intersection(a, b)
+            expected = _known_everywhere(a, b, plain, GRID)
+            assert np.array_equal(_known(a, b, plain, GRID), expected)
+            assert np.array_equal(_known(a[:150], b[:150], plain[:150], GRID, alone),
+                                  expected[:150])
+            assert np.array_equal(_known(a[150:], b[150:], plain[150:], GRID, alone),
+                                  expected[150:])
+            assert 0 < expected.sum() < len(expected) or size != 5.0
+            alone = {}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import time
 
 import numpy as np
 import pytest
@@ -29,6 +31,27 @@ def test_spread_keeps_the_order_and_uses_another_process():
     pids = set(parallel.spread(_pid, jobs, workers=2))
     assert os.getpid() in pids and len(pids) == 2  # the first job here, the others forked
     assert set(parallel.spread(_pid, jobs, workers=1)) == {os.getpid()}
+
+
+def _fail_here(x):
+    if x == 0:
+        raise ValueError("the first job fails")
+    return x
+
+
+def test_spread_leaves_no_process_behind():
+    """spread returns once every result is in, without waiting for its children to exit;
+    they exit and are joined on their own (and after an error, before it is raised)."""
+    if not parallel.can_fork():
+        pytest.skip("no fork here")
+    assert parallel.spread(abs, [(-k,) for k in range(6)], workers=2) == list(range(6))
+    deadline = time.monotonic() + 20
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not multiprocessing.active_children()
+    with pytest.raises(ValueError):
+        parallel.spread(_fail_here, [(k,) for k in range(4)], workers=2)
+    assert not multiprocessing.active_children()
 
 
 def test_chunked_is_the_array_call():
