@@ -138,6 +138,7 @@ class _Pass:
     stats: ImproveStats = field(default_factory=ImproveStats)
     cells_s: float = 0.0
     unions: CellUnions | None = None  # the cells' floating unions, when checked already
+    source: np.ndarray | None = None  # piece_source(pieces, every unit), if the pass had all
 
 
 # --------------------------------------------------------------------------- phases
@@ -199,7 +200,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
         ready(len(pieces))  # loaded before the adjacency's processes fork
     adj = adjacency_spread(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
     one = _Pass(pieces=pieces, cells=cells, adjacency=adj, parts=[], outcomes={},
-                splits=splits, failed=set(), cells_s=time.perf_counter() - clock)
+                splits=splits, failed=set(), cells_s=time.perf_counter() - clock,
+                source=src if take.all() else None)
     cell_unit = cells["unit"].to_numpy()
     fixed = np.full(len(cells), None, dtype=object)
     if inputs.locked_of_unit is not None:
@@ -292,10 +294,11 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     piece_offset = cell_offset = 0
     for one in passes:
         failed = sorted(one.failed)
-        source = piece_source(one.pieces, units)
+        source = piece_source(one.pieces, units) if one.source is None else one.source
         keep_piece = ~np.isin(inputs.unit_comm[source], failed)
         sources.append(source[keep_piece])
-        keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
+        keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy() if failed \
+            else np.ones(len(one.cells), dtype=bool)
         new_piece = np.full(len(one.pieces), -1)
         new_piece[keep_piece] = piece_offset + np.arange(int(keep_piece.sum()))
         new_cell = np.full(len(one.cells), -1)
