@@ -263,8 +263,9 @@ def _passes(inputs: _Inputs, settings: GridSettings, workers: int = 1) -> list[_
     community_ids = inputs.communities["community_id"].astype(str).tolist()
     hh = inputs.units["households"].to_numpy()
     awkward = (hh > high - low) & (hh < low)
-    share = pd.Series(np.where(awkward, hh, 0)).groupby(inputs.unit_comm).sum() / \
-        pd.Series(hh).groupby(inputs.unit_comm).sum().clip(lower=1)
+    comm, names = pd.factorize(inputs.unit_comm)  # (sums of whole numbers: exact)
+    share = dict(zip(names.tolist(), (np.bincount(comm, np.where(awkward, hh, 0), len(names)) /
+                                      np.maximum(np.bincount(comm, hh, len(names)), 1)).tolist()))
     whole = [c for c in community_ids if share.get(c, 0.0) <= 0.25]
     passes = [_grid_pass(inputs, whole, settings, fine=False, workers=workers)] if whole else []
     fine = [c for c in community_ids if c not in whole or (passes and c in passes[0].failed)]
@@ -297,8 +298,7 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
         source = piece_source(one.pieces, units) if one.source is None else one.source
         keep_piece = ~np.isin(inputs.unit_comm[source], failed)
         sources.append(source[keep_piece])
-        keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy() if failed \
-            else np.ones(len(one.cells), dtype=bool)
+        keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
         new_piece = np.full(len(one.pieces), -1)
         new_piece[keep_piece] = piece_offset + np.arange(int(keep_piece.sum()))
         new_cell = np.full(len(one.cells), -1)
