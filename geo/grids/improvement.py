@@ -26,6 +26,7 @@ BLOCK_CUT_WEIGHT = 0.05
 #: Directions (degrees) tried by the re-splits.
 IMPROVE_ANGLES = tuple(np.arange(0.0, 180.0, 15.0))
 _DIRECTIONS = np.array([np.cos(np.deg2rad(IMPROVE_ANGLES)), np.sin(np.deg2rad(IMPROVE_ANGLES))])
+_DIRECTION = np.arange(len(IMPROVE_ANGLES))  # each direction's column
 #: The rule book's compactness factor (4π), for the compiled loops.
 _FOUR_PI = float(_pp(1.0, 1.0))
 #: Runs with fewer cells than this improve in numpy: numba's import and the first load of
@@ -152,7 +153,7 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     eu, ev = loc.take(g.ei.take(e)), loc.take(g.ej.take(e))
     rank = order.argsort(axis=0)  # the inverse permutation of each column
     # each cell's rank as a flat position (rank × directions + direction: the same order)
-    flat = rank * n_dir + np.arange(n_dir)
+    flat = rank * n_dir + _DIRECTION
     ru, rv = flat.take(eu, axis=0), flat.take(ev, axis=0)
     r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
     elen, ekind = g.elen.take(e), g.ekind.take(e)
@@ -174,7 +175,7 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     size = rows * n_dir
     at = np.empty((k, len(e), n_dir), dtype=np.int64)  # (rank, direction) of table k
     at[0] = r2
-    np.subtract(n * n_dir + size + 2 * np.arange(n_dir), r1, out=at[1])  # rank n - r1
+    np.subtract(n * n_dir + size + 2 * _DIRECTION, r1, out=at[1])  # rank n - r1
     if has_art:
         np.add(at[0], 2 * size, out=at[2])
         np.add(at[1], 2 * size, out=at[3])
@@ -289,14 +290,17 @@ def _first_connected(nodes: np.ndarray, eu: np.ndarray, ev: np.ndarray, order: n
 def _one_piece(nbrs: list[list[int]], first: list[bool], side: bool, size: int) -> bool:
     """Whether the ``size`` positions whose ``first`` equals ``side`` are one piece."""
     start = first.index(side)
-    seen = {start}
+    left = list(first)  # a position reached is marked None
+    left[start] = None
+    reached = 1
     stack = [start]
     while stack:
         for b in nbrs[stack.pop()]:
-            if first[b] is side and b not in seen:
-                seen.add(b)
+            if left[b] is side:
+                left[b] = None
+                reached += 1
                 stack.append(b)
-    return len(seen) == size
+    return reached == size
 
 
 @dataclass

@@ -382,8 +382,8 @@ def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
     has = cell_unit >= 0
     at = np.maximum(cell_unit, 0)
     piece_ids = c.pieces["unit_id"].astype(str).to_numpy()
-    pts = c.pieces.geometry.representative_point()
-    home = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    pts = shapely.point_on_surface(c.pieces.geometry.to_numpy())  # (as geopandas takes them)
+    home = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
     cell_grid = np.full(len(c.cells), None, dtype=object)
     for p in c.parts:
         cell_grid[p.cells] = p.grid_id
