@@ -49,7 +49,7 @@ class PassGraph:
         return cls(w=cells["households"].to_numpy(dtype=np.int64),
                    geoms=cells.geometry.to_numpy(),
                    ai=adj["i"].to_numpy(), aj=adj["j"].to_numpy(),
-                   alen=adj["shared_m"].to_numpy(), akind=adj["kind"].map(KIND_CODE).to_numpy())
+                   alen=adj["shared_m"].to_numpy(), akind=_kind_codes(adj["kind"]))
 
     def community(self, nodes: np.ndarray) -> CellGraph:
         """The cell graph of ``nodes`` (positions local to them)."""
@@ -64,6 +64,14 @@ class PassGraph:
                                perim=shapely.length(geoms), ei=loc[self.ai[keep]],
                                ej=loc[self.aj[keep]], elen=self.alen[keep],
                                ekind=self.akind[keep])
+
+
+def _kind_codes(kind: pd.Series) -> np.ndarray:
+    """``kind.map(KIND_CODE).to_numpy()``: each distinct kind looked up once."""
+    code, names = pd.factorize(kind)
+    if len(kind) == 0 or (code < 0).any() or not all(k in KIND_CODE for k in names):
+        return kind.map(KIND_CODE).to_numpy()
+    return np.array([KIND_CODE[k] for k in names], dtype=np.int64)[code]
 
 
 def partition_communities(graph: PassGraph, nodes: list[np.ndarray], keys: list[str],
