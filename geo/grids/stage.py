@@ -216,8 +216,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
         fixed[has] = fixed_piece[cell_unit[has]]
     cell_w = cells["households"].to_numpy(dtype=np.int64)
     comm = cells["community_id"].astype(str).to_numpy()
-    members_of = pd.Series(np.arange(len(cells))).groupby(comm).apply(np.asarray).to_dict() \
-        if len(cells) else {}
+    at, ids = pd.factorize(comm)  # each community's cells in order, as a group-by's
+    members_of = dict(zip(ids, np.split(at.argsort(kind="stable"), np.bincount(at).cumsum()[:-1])))
     graph = PassGraph.of(cells, adj)
     frees = {}
     for cid in community_ids:
