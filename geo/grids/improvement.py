@@ -26,6 +26,7 @@ BLOCK_CUT_WEIGHT = 0.05
 #: Directions (degrees) tried by the re-splits.
 IMPROVE_ANGLES = tuple(np.arange(0.0, 180.0, 15.0))
 _DIRECTIONS = np.array([np.cos(np.deg2rad(IMPROVE_ANGLES)), np.sin(np.deg2rad(IMPROVE_ANGLES))])
+_DIRECTION = np.arange(len(IMPROVE_ANGLES))  # each direction's column
 #: The rule book's compactness factor (4π), for the compiled loops.
 _FOUR_PI = float(_pp(1.0, 1.0))
 #: Runs with fewer cells than this improve in numpy: numba's import and the first load of
@@ -54,11 +55,11 @@ def _pair_objective(g: CellGraph, nx: np.ndarray, ny: np.ndarray, lo: float, hi:
     in_x = np.zeros(g.n, dtype=bool)
     in_x[nx] = True
     return _objective(g.area.take(union), g.perim.take(union), g.w.take(union),
-                      g.face.take(union).tolist(), len(nx), in_x.take(g.ei.take(e)),
+                      g.face.take(union), len(nx), in_x.take(g.ei.take(e)),
                       in_x.take(g.ej.take(e)), g.elen.take(e), g.ekind.take(e), lo, hi, mid)
 
 
-def _objective(area_u: np.ndarray, perim_u: np.ndarray, w_u: np.ndarray, face_u: list,
+def _objective(area_u: np.ndarray, perim_u: np.ndarray, w_u: np.ndarray, face_u: np.ndarray,
                k: int, ex: np.ndarray, ey: np.ndarray, elen: np.ndarray, ekind: np.ndarray,
                lo: float, hi: float, mid: float, terms: tuple | None = None) -> float:
     """:func:`_pair_objective` of the union's cells (areas, perimeters, households, faces;
@@ -74,16 +75,18 @@ def _objective(area_u: np.ndarray, perim_u: np.ndarray, w_u: np.ndarray, face_u:
     under its key and these (the same float whichever grid it is paired with)."""
     band = max(hi - lo, 1.0)
     total = 0.0
-    art = ekind == ARTERIAL
-    has_art = bool(art.any())
+    art = None  # the arterial edges, found when a term is computed
     for side, part in enumerate((slice(0, k), slice(k, None))):
         key = None if terms is None else (terms[side + 1], band, mid)
         term = None if key is None else terms[0].get(key)
         if term is None:
+            if art is None:
+                art = ekind == ARTERIAL
+                has_art = bool(art.any())
             inside = ex & ey if side == 0 else ~(ex | ey)
             area = float(area_u[part].sum())
             perim = float(perim_u[part].sum()) - 2 * float(elen[inside].sum())
-            faces = len(set(face_u[part])) - 1
+            faces = len(set(face_u[part].tolist())) - 1
             along = has_art and bool(art[inside].any())  # (no arterial inside: none along)
             term = _pp(area, perim) \
                 - MID_WEIGHT * abs(int(w_u[part].sum()) - mid) / band \
@@ -150,7 +153,7 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     eu, ev = loc.take(g.ei.take(e)), loc.take(g.ej.take(e))
     rank = order.argsort(axis=0)  # the inverse permutation of each column
     # each cell's rank as a flat position (rank × directions + direction: the same order)
-    flat = rank * n_dir + np.arange(n_dir)
+    flat = rank * n_dir + _DIRECTION
     ru, rv = flat.take(eu, axis=0), flat.take(ev, axis=0)
     r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
     elen, ekind = g.elen.take(e), g.ekind.take(e)
@@ -164,29 +167,32 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     # being cut (+1: as a difference array); arterial edges as the length (all sums in one
     # bincount, each in edge order, then forward cumulative sums: the same floats as
     # ``np.add.at`` and sums from either end)
-    k = 6 if has_art else 4
+    # (tables: lengths, arterial edges if any, then the block edges last: the running sums
+    # are taken of the tables before them only; each bin's sum is its own, in edge order)
+    b = 4 if has_art else 2  # the first block table
+    k = b + 2
     rows = n + 1
     size = rows * n_dir
     at = np.empty((k, len(e), n_dir), dtype=np.int64)  # (rank, direction) of table k
     at[0] = r2
-    np.subtract(n * n_dir + size + 2 * np.arange(n_dir), r1, out=at[1])  # rank n - r1
-    np.add(r1, n_dir + 2 * size, out=at[2])  # rank r1 + 1
-    np.add(r2, n_dir + 3 * size, out=at[3])  # rank r2 + 1
+    np.subtract(n * n_dir + size + 2 * _DIRECTION, r1, out=at[1])  # rank n - r1
     if has_art:
-        np.add(at[0], 4 * size, out=at[4])
-        np.add(at[1], 4 * size, out=at[5])
+        np.add(at[0], 2 * size, out=at[2])
+        np.add(at[1], 2 * size, out=at[3])
+    np.add(r1, n_dir + b * size, out=at[b])  # rank r1 + 1
+    np.add(r2, n_dir + (b + 1) * size, out=at[b + 1])  # rank r2 + 1
     weights = np.empty((k, len(e)))
     weights[0] = weights[1] = elen
-    weights[2] = weights[3] = np.where(ekind == BLOCK, elen, 0.0)
+    weights[b] = weights[b + 1] = np.where(ekind == BLOCK, elen, 0.0)
     if has_art:
-        weights[4] = weights[5] = is_art
+        weights[2] = weights[3] = is_art
     by_rank = _sums_at(at, weights, rows)
-    run = by_rank.cumsum(axis=1)
+    run = by_rank[:b].cumsum(axis=1)
     inside1 = run[0, :n - 1]            # both ends < p
     inside2 = run[1, ::-1][1:n]         # both ends ≥ p
     area_total, perim_total = cells[1].sum(), cells[2].sum()
     band = max(hi - lo, 1.0)
-    cut_block = (by_rank[2] - by_rank[3]).cumsum(axis=0)[1:n]
+    cut_block = (by_rank[b] - by_rank[b + 1]).cumsum(axis=0)[1:n]
     two = np.empty((2, 2, n - 1, n_dir))  # areas and perimeters of both sides
     two[0, 0] = a1
     np.subtract(area_total, a1, out=two[0, 1])
@@ -197,8 +203,8 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
         - MID_WEIGHT * (np.abs(cw - mid) + np.abs(total - cw - mid)) / band \
         - BLOCK_CUT_WEIGHT * cut_block / math.sqrt(max(area_total, 1.0))
     if has_art:
-        along1 = run[4, :n - 1] > 0
-        along2 = run[5, ::-1][1:n] > 0
+        along1 = run[2, :n - 1] > 0
+        along2 = run[3, ::-1][1:n] > 0
         faces = g.face[nodes][order]
         f1 = np.zeros((n - 1, n_dir))
         f2 = np.zeros((n - 1, n_dir))
@@ -222,12 +228,14 @@ def _current(g: CellGraph, nodes: np.ndarray, pair: tuple[np.ndarray, np.ndarray
     (``terms``: see :func:`_objective`; keyed here also by how the union lists its edges)."""
     nx, ny = pair
     k = len(nx)
-    if k + len(ny) != len(nodes) or not ((nodes[:k] == nx).all() and (nodes[k:] == ny).all()):
+    # (compared as bytes: the same answer for arrays of one type, without numpy's calls)
+    if k + len(ny) != len(nodes) or nodes.dtype != nx.dtype or nodes.dtype != ny.dtype \
+            or nodes[:k].tobytes() != nx.tobytes() or nodes[k:].tobytes() != ny.tobytes():
         return _pair_objective(g, nx, ny, lo, hi, mid, e)
     if terms is not None:
         by_id = g.lists_by_id(nodes)
         terms = (terms[0], (terms[1], by_id), (terms[2], by_id))
-    return _objective(cells[1], cells[2], cells[0], g.face.take(nodes).tolist(), k,
+    return _objective(cells[1], cells[2], cells[0], g.face.take(nodes), k,
                       eu < k, ev < k, elen, ekind, lo, hi, mid, terms)
 
 
@@ -282,14 +290,17 @@ def _first_connected(nodes: np.ndarray, eu: np.ndarray, ev: np.ndarray, order: n
 def _one_piece(nbrs: list[list[int]], first: list[bool], side: bool, size: int) -> bool:
     """Whether the ``size`` positions whose ``first`` equals ``side`` are one piece."""
     start = first.index(side)
-    seen = {start}
+    left = list(first)  # a position reached is marked None
+    left[start] = None
+    reached = 1
     stack = [start]
     while stack:
         for b in nbrs[stack.pop()]:
-            if first[b] is side and b not in seen:
-                seen.add(b)
+            if left[b] is side:
+                left[b] = None
+                reached += 1
                 stack.append(b)
-    return len(seen) == size
+    return reached == size
 
 
 @dataclass

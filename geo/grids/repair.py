@@ -214,6 +214,8 @@ def _nudge(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
     mid = settings.mid_households
     ring = set(grids)
     members = {t: np.flatnonzero(labels == t) for t in grids}
+    weight = {t: g.w[members[t]].sum() for t in grids}  # households, as ``g.w[nodes].sum()``
+    label = labels.tolist()  # ``labels`` as Python ints, kept alongside
     version = dict.fromkeys(grids, 0)
     now: dict[tuple[int, int], tuple[tuple[int, int], float]] = {}  # a pair's objective
 
@@ -226,12 +228,12 @@ def _nudge(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
     for _ in range(4):
         moved = False
         for v in np.flatnonzero(np.isin(labels, grids)).tolist():
-            a = int(labels[v])
-            others = sorted({int(labels[m]) for m in g.neighbours[v]} & ring - {a})
+            a = label[v]
+            others = sorted({label[m] for m in g.neighbours[v]} & ring - {a})
             if not others:
                 continue
             na = members[a]
-            if na.size < 2 or not zone.lo <= g.w[na].sum() - g.w[v]:
+            if na.size < 2 or not zone.lo <= weight[a] - g.w[v]:
                 continue
             rest = na[na != v]
             mask = np.zeros(g.n, dtype=bool)
@@ -241,7 +243,7 @@ def _nudge(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
             best = None
             for b in others:
                 nb = members[b]
-                if g.w[nb].sum() + g.w[v] > zone.hi:
+                if weight[b] + g.w[v] > zone.hi:
                     continue
                 grown = np.concatenate((nb, np.array([v], dtype=nb.dtype)))
                 gain = _pair_objective(g, rest, grown, zone.lo, zone.hi, mid) - objective(a, b)
@@ -251,8 +253,9 @@ def _nudge(g: CellGraph, labels: np.ndarray, grids: list[int], zone: Zone,
                     best = (gain, b)
             if best is not None:
                 b = best[1]
-                labels[v] = b
+                labels[v] = label[v] = b
                 members[a], members[b] = na[na != v], np.sort(np.r_[members[b], v])
+                weight[a], weight[b] = g.w[members[a]].sum(), g.w[members[b]].sum()
                 version[a] += 1
                 version[b] += 1
                 moved = True
@@ -280,7 +283,10 @@ def _rebalance(g: CellGraph, trial: np.ndarray, t: int, involved: set[int],
         if key not in seen:
             found = best_resplit(g, union, zone.lo, zone.hi, settings.mid_households, -np.inf)
             if found is not None:
-                side, other = found[0], np.setdiff1d(union, found[0])
+                other = np.zeros(g.n, dtype=bool)  # np.setdiff1d(union, side), without its sort
+                other[union] = True
+                other[found[0]] = False
+                side, other = found[0], np.flatnonzero(other)
                 found = (side, crossing_measure(g, side) + crossing_measure(g, other),
                          _compactness(g, side) + _compactness(g, other))
             seen[key] = found

@@ -137,6 +137,7 @@ class _Pass:
     stats: ImproveStats = field(default_factory=ImproveStats)
     cells_s: float = 0.0
     unions: CellUnions | None = None  # the cells' floating unions, when checked already
+    source: np.ndarray | None = None  # piece_source(pieces, every unit), if the pass had all
 
 
 # --------------------------------------------------------------------------- phases
@@ -198,7 +199,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
         ready(len(pieces))  # loaded before the adjacency's processes fork
     adj = adjacency_spread(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
     one = _Pass(pieces=pieces, cells=cells, adjacency=adj, parts=[], outcomes={},
-                splits=splits, failed=set(), cells_s=time.perf_counter() - clock)
+                splits=splits, failed=set(), cells_s=time.perf_counter() - clock,
+                source=src if take.all() else None)
     cell_unit = cells["unit"].to_numpy()
     fixed = np.full(len(cells), None, dtype=object)
     if inputs.locked_of_unit is not None:
@@ -213,8 +215,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
         fixed[has] = fixed_piece[cell_unit[has]]
     cell_w = cells["households"].to_numpy(dtype=np.int64)
     comm = cells["community_id"].astype(str).to_numpy()
-    members_of = pd.Series(np.arange(len(cells))).groupby(comm).apply(np.asarray).to_dict() \
-        if len(cells) else {}
+    at, ids = pd.factorize(comm)  # each community's cells in order, as a group-by's
+    members_of = dict(zip(ids, np.split(at.argsort(kind="stable"), np.bincount(at).cumsum()[:-1])))
     graph = PassGraph.of(cells, adj)
     frees = {}
     for cid in community_ids:
@@ -260,8 +262,9 @@ def _passes(inputs: _Inputs, settings: GridSettings, workers: int = 1) -> list[_
     community_ids = inputs.communities["community_id"].astype(str).tolist()
     hh = inputs.units["households"].to_numpy()
     awkward = (hh > high - low) & (hh < low)
-    share = pd.Series(np.where(awkward, hh, 0)).groupby(inputs.unit_comm).sum() / \
-        pd.Series(hh).groupby(inputs.unit_comm).sum().clip(lower=1)
+    comm, names = pd.factorize(inputs.unit_comm)  # (sums of whole numbers: exact)
+    share = dict(zip(names.tolist(), (np.bincount(comm, np.where(awkward, hh, 0), len(names)) /
+                                      np.maximum(np.bincount(comm, hh, len(names)), 1)).tolist()))
     whole = [c for c in community_ids if share.get(c, 0.0) <= 0.25]
     passes = [_grid_pass(inputs, whole, settings, fine=False, workers=workers)] if whole else []
     fine = [c for c in community_ids if c not in whole or (passes and c in passes[0].failed)]
@@ -291,7 +294,7 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     piece_offset = cell_offset = 0  # (sources: each kept piece's unit)
     for one in passes:
         failed = sorted(one.failed)
-        source = piece_source(one.pieces, units)
+        source = piece_source(one.pieces, units) if one.source is None else one.source
         if failed:
             keep_piece = ~np.isin(inputs.unit_comm[source], failed)
             keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
