@@ -137,6 +137,7 @@ class _Pass:
     stats: ImproveStats = field(default_factory=ImproveStats)
     cells_s: float = 0.0
     unions: CellUnions | None = None  # the cells' floating unions, when checked already
+    source: np.ndarray | None = None  # each piece's unit, a position in the run's units
 
 
 # --------------------------------------------------------------------------- phases
@@ -198,7 +199,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
         ready(len(pieces))  # loaded before the adjacency's processes fork
     adj = adjacency_spread(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
     one = _Pass(pieces=pieces, cells=cells, adjacency=adj, parts=[], outcomes={},
-                splits=splits, failed=set(), cells_s=time.perf_counter() - clock)
+                splits=splits, failed=set(), cells_s=time.perf_counter() - clock,
+                source=np.flatnonzero(take)[src])  # (unit ids are unique: checked)
     cell_unit = cells["unit"].to_numpy()
     fixed = np.full(len(cells), None, dtype=object)
     if inputs.locked_of_unit is not None:
@@ -240,8 +242,11 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
             one.failed.add(cid)
             continue
         one.stats.add(found.improvement)
-        parts += [_Part(cid, free[found.labels == k]) for k in range(len(found.zone_of_label))
-                  if (found.labels == k).any()]
+        # each label's cells in their order (a stable sort), the labels in order
+        order = np.argsort(found.labels, kind="stable")
+        label, start = np.unique(found.labels[order], return_index=True)
+        parts += [_Part(cid, cells_k) for k, cells_k in zip(label, np.split(free[order], start[1:]))
+                  if 0 <= k < len(found.zone_of_label)]
         one.parts += parts
         total = int(cell_w[members].sum())
         infeasible = [z for z in found.zones if z.status == "infeasible"]
@@ -291,7 +296,7 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     piece_offset = cell_offset = 0  # (sources: each kept piece's unit)
     for one in passes:
         failed = sorted(one.failed)
-        source = piece_source(one.pieces, units)
+        source = one.source if one.source is not None else piece_source(one.pieces, units)
         if failed:
             keep_piece = ~np.isin(inputs.unit_comm[source], failed)
             keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
