@@ -34,7 +34,7 @@ MIN_SPREAD_UNITS = 8000
 #: cells for the trip back (at 1M households on a busy machine this process waited
 #: 0.1-0.3 s for the child with 0.1, 0.1 s with 0.03; on a quiet one the child waited
 #: 0.1 s with none).
-THEN_SHARE = 0.02
+THEN_SHARE = 0.0
 #: The share of the candidate pairs this process leaves to the others (it joins their
 #: answers into the table after its own run: some 0.1 s at 1M households).
 PAIRS_SHARE = 0.05
@@ -87,7 +87,7 @@ def tessellate_spread(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     _INPUTS = (units, blocks, block_of)
     try:
         parts = spread(_run, [(lo, hi, k == 0) for k, (lo, hi) in enumerate(runs)],
-                       workers=workers, then=then)
+                       workers=workers, then=then, arrived=_unpacked)
     finally:
         _INPUTS = None
     frames = []
@@ -103,6 +103,12 @@ def tessellate_spread(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     order = np.r_[has[np.argsort(unit[has], kind="stable")], np.flatnonzero(unit < 0)]
     return gpd.GeoDataFrame(cells.take(order).reset_index(drop=True), geometry="geometry",
                             crs=blocks.crs)
+
+
+def _unpacked(run: tuple) -> tuple:
+    """A child's run with its cells unpacked (in a thread, beside this process's run)."""
+    pos, frame, geoms = run
+    return pos, frame, unpack(*geoms, workers=1)
 
 
 def _run(lo: int, hi: int, here: bool):
