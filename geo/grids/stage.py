@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -146,10 +147,10 @@ def _check_inputs(households, communities, roads, blocks, previous, locked) -> _
     require_projected(roads, what="roads")
     units, notes = check_units(households)
     communities, community_notes = validate_communities(communities)
-    assign_communities(units, communities)  # refuses households outside every community
-    if blocks is None:
-        blocks = street_blocks(roads, communities)
-    blocks = blocks.reset_index(drop=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the blocks found beside the check
+        found = pool.submit(street_blocks, roads, communities) if blocks is None else None
+        assign_communities(units, communities)  # refuses households outside every community
+        blocks = (found.result() if found is not None else blocks).reset_index(drop=True)
     unit_block = locate_in_blocks(units.geometry, blocks)
     locked = {str(x) for x in locked}
     prev = locked_of_unit = None
