@@ -189,7 +189,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     sub_pos[sub_blocks.index.to_numpy()] = np.arange(len(sub_blocks))
     part_max = max((high - low) // 2, math.ceil(low / 8), 1) if fine else None
     pieces, splits = split_large_units(units, band=settings.band, part_max=part_max)
-    src = piece_source(pieces, units)  # parts inherit their unit's block and lock
+    # parts inherit their unit's block and lock (no part: each piece is its unit)
+    src = piece_source(pieces, units) if splits else np.arange(len(units))
     clock = time.perf_counter()
     # the partition's compiled loops load while the cells are built (once other processes
     # are forked: none forks while a thread loads them)
@@ -245,9 +246,11 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
         one.stats.add(found.improvement)
         # each label's cells in their order (a stable sort), the labels in order
         order = np.argsort(found.labels, kind="stable")
-        label, start = np.unique(found.labels[order], return_index=True)
-        parts += [_Part(cid, cells_k) for k, cells_k in zip(label, np.split(free[order], start[1:]))
-                  if 0 <= k < len(found.zone_of_label)]
+        label, in_order = found.labels[order], free[order]
+        cut = np.flatnonzero(label[1:] != label[:-1]).tolist()
+        parts += [_Part(cid, in_order[lo:hi]) for lo, hi in zip([0] + [c + 1 for c in cut],
+                                                               [c + 1 for c in cut] + [len(label)])
+                  if hi > lo and 0 <= label[lo] < len(found.zone_of_label)]
         one.parts += parts
         total = int(cell_w[members].sum())
         infeasible = [z for z in found.zones if z.status == "infeasible"]
