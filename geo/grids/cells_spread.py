@@ -34,7 +34,7 @@ MIN_SPREAD_UNITS = 8000
 #: cells for the trip back (at 1M households on a busy machine this process waited
 #: 0.1-0.3 s for the child with 0.1, 0.1 s with 0.03; on a quiet one the child waited
 #: 0.1 s with none).
-THEN_SHARE = 0.0
+THEN_SHARE = 0.02
 #: The share of the candidate pairs this process leaves to the others (it joins their
 #: answers into the table after its own run: some 0.1 s at 1M households).
 PAIRS_SHARE = 0.05
