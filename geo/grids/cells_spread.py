@@ -41,6 +41,8 @@ PAIRS_SHARE = 0.05
 #: Fewer candidate pairs than this (about as many cells as MIN_SPREAD_UNITS make) are
 #: judged in one call.
 MIN_SPREAD_PAIRS = 25_000
+#: About as many candidate pairs per cell (``i < j``) as a city's cells have.
+PAIRS_PER_CELL = 3.5
 
 _INPUTS: tuple | None = None  # what the forked children read (set before forking)
 
@@ -87,7 +89,7 @@ def tessellate_spread(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
     _INPUTS = (units, blocks, block_of)
     try:
         parts = spread(_run, [(lo, hi, k == 0) for k, (lo, hi) in enumerate(runs)],
-                       workers=workers, then=then)
+                       workers=workers, then=then, arrived=_unpacked)
     finally:
         _INPUTS = None
     frames = []
@@ -105,6 +107,12 @@ def tessellate_spread(units: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, *,
                             crs=blocks.crs)
 
 
+def _unpacked(run: tuple) -> tuple:
+    """A child's run with its cells unpacked (in a thread, beside this process's run)."""
+    pos, frame, geoms = run
+    return pos, frame, unpack(*geoms, workers=1)
+
+
 def _run(lo: int, hi: int, here: bool):
     """The cells of the blocks ``lo:hi`` (in this process: as they are; in a child:
     packed for the trip back)."""
@@ -119,37 +127,45 @@ def _run(lo: int, hi: int, here: bool):
 
 def adjacency_spread(cells: gpd.GeoDataFrame, *, arterials=None, paths=None,
                      min_shared_m: float = MIN_SHARED_M, workers: int = 1) -> pd.DataFrame:
-    """:func:`geo.grids.blocks.cell_adjacency` on ``workers`` processes: the candidate
-    pairs cut into runs, each judged on its own (:func:`geo.grids.blocks.pair_kinds`;
-    a pair's answer is its own), the same table."""
+    """:func:`geo.grids.blocks.cell_adjacency` on ``workers`` processes: the cells cut
+    into runs, each run's candidate pairs found and judged on their own
+    (:func:`geo.grids.blocks.pair_kinds`; a pair's answer is its own), the same table."""
     global _INPUTS
     geoms = cells.geometry.to_numpy()
-    i, j = candidate_pairs(geoms)
     block, face = cells["block_id"].to_numpy(), cells["face_id"].to_numpy()
-    if workers <= 1 or len(i) < MIN_SPREAD_PAIRS or not can_fork():
+    if workers <= 1 or len(geoms) * PAIRS_PER_CELL < MIN_SPREAD_PAIRS or not can_fork():
+        i, j = candidate_pairs(geoms)
         keep, shared, kind = pair_kinds(geoms, i, j, block, face, arterials=arterials,
                                         paths=paths, min_shared_m=min_shared_m,
                                         workers=workers)
     else:
-        # this process's run the smaller by PAIRS_SHARE: it also joins the runs' answers
+        # the cells cut into runs, each finding its own cells' pairs in one tree (the
+        # pairs of one query, in its order: by cell, then the tree's order); this
+        # process's run the smaller by PAIRS_SHARE: it also joins the runs' answers
         first = 1 / workers - PAIRS_SHARE
         share = first + (1 - first) * np.arange(workers - 1) / (workers - 1)
-        bounds = np.r_[0, (len(i) * share).astype(int), len(i)]
-        _INPUTS = (geoms, i, j, block, face, arterials, paths, min_shared_m)
+        bounds = np.r_[0, (len(geoms) * share).astype(int), len(geoms)]
+        _INPUTS = (geoms, shapely.STRtree(geoms), block, face, arterials, paths, min_shared_m)
         try:
             parts = spread(_pairs, list(zip(bounds[:-1], bounds[1:])), workers=workers)
         finally:
             _INPUTS = None
-        keep, shared, kind = (np.concatenate(x) for x in zip(*parts))
+        i, j, keep, shared, kind = (np.concatenate(x) for x in zip(*parts))
     out = pd.DataFrame({"i": i[keep], "j": j[keep], "shared_m": shared, "kind": kind})
     release_free_memory()  # the overlaid boundaries and coordinate tables dropped
     return out
 
 
 def _pairs(lo: int, hi: int):
-    geoms, i, j, block, face, arterials, paths, min_shared_m = _INPUTS
-    return pair_kinds(geoms, i[lo:hi], j[lo:hi], block, face, arterials=arterials,
-                      paths=paths, min_shared_m=min_shared_m, workers=1)
+    """The candidate pairs ``i < j`` of the cells ``lo:hi`` (as :func:`candidate_pairs`
+    finds them) and their answers."""
+    geoms, tree, block, face, arterials, paths, min_shared_m = _INPUTS
+    i, j = tree.query(geoms[lo:hi])
+    i = i + lo
+    at = i < j
+    i, j = i[at], j[at]
+    return (i, j) + tuple(pair_kinds(geoms, i, j, block, face, arterials=arterials,
+                                     paths=paths, min_shared_m=min_shared_m, workers=1))
 
 
 __all__ = ["adjacency_spread", "pack", "tessellate_spread", "unpack"]

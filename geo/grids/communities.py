@@ -55,6 +55,9 @@ def community_code(position: int, count: int) -> str:
 
 
 def _point_array(households: gpd.GeoDataFrame) -> np.ndarray:
+    geoms = households.geometry.to_numpy()
+    if (shapely.get_type_id(geoms) == 0).all() and not shapely.is_empty(geoms).any():
+        return geoms  # a point is its own representative point
     return households.geometry.representative_point().to_numpy()
 
 

@@ -58,13 +58,16 @@ def chunked(func: Callable[..., np.ndarray], *arrays: np.ndarray, workers: int,
 
 
 def spread(func: Callable, jobs: Sequence[tuple], *, workers: int,
-           then: Callable[[], None] | None = None) -> list:
+           then: Callable[[], None] | None = None,
+           arrived: Callable[[object], object] | None = None) -> list:
     """``[func(*job) for job in jobs]``, the first job in this process while the others
     run in forked processes (one each, at most ``workers`` at once): for a few large jobs
     whose inputs the children find in memory (module-level state set before the call),
     so that only the children's results travel.
     ``then`` runs in this process once the children are forked (or first, serially): a
-    thread it starts is not copied into them."""
+    thread it starts is not copied into them. ``arrived`` turns each child's result into
+    what is returned, in a thread as soon as it comes, beside this process's own job
+    (serially, and for the first job, results are returned as ``func`` made them)."""
     if workers <= 1 or len(jobs) < 2 or not can_fork():
         if then is not None:
             then()
@@ -72,8 +75,11 @@ def spread(func: Callable, jobs: Sequence[tuple], *, workers: int,
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)) - 1 or 1,
                                mp_context=multiprocessing.get_context("fork"))
     done = False
+    helper = ThreadPoolExecutor(max_workers=1) if arrived is not None else None
     try:
         futures = [pool.submit(_call, (func, job)) for job in jobs[1:]]
+        if helper is not None:  # (started once the children are forked)
+            futures = [helper.submit(_arrive, arrived, f) for f in futures]
         if then is not None:
             then()
         first = func(*jobs[0])
@@ -85,6 +91,12 @@ def spread(func: Callable, jobs: Sequence[tuple], *, workers: int,
         # own: tearing down a forked copy of a large process takes some 0.02 s, which
         # this process need not wait for; after an error, they are waited for
         pool.shutdown(wait=not done, cancel_futures=True)
+        if helper is not None:
+            helper.shutdown(wait=True, cancel_futures=True)
+
+
+def _arrive(arrived: Callable[[object], object], future):
+    return arrived(future.result())
 
 
 def _call(item: tuple[Callable, tuple]):

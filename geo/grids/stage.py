@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -137,7 +138,7 @@ class _Pass:
     stats: ImproveStats = field(default_factory=ImproveStats)
     cells_s: float = 0.0
     unions: CellUnions | None = None  # the cells' floating unions, when checked already
-    source: np.ndarray | None = None  # piece_source(pieces, every unit), if the pass had all
+    source: np.ndarray | None = None  # each piece's unit, a position in the run's units
 
 
 # --------------------------------------------------------------------------- phases
@@ -146,10 +147,10 @@ def _check_inputs(households, communities, roads, blocks, previous, locked) -> _
     require_projected(roads, what="roads")
     units, notes = check_units(households)
     communities, community_notes = validate_communities(communities)
-    assign_communities(units, communities)  # refuses households outside every community
-    if blocks is None:
-        blocks = street_blocks(roads, communities)
-    blocks = blocks.reset_index(drop=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the blocks found beside the check
+        found = pool.submit(street_blocks, roads, communities) if blocks is None else None
+        assign_communities(units, communities)  # refuses households outside every community
+        blocks = (found.result() if found is not None else blocks).reset_index(drop=True)
     unit_block = locate_in_blocks(units.geometry, blocks)
     locked = {str(x) for x in locked}
     prev = locked_of_unit = None
@@ -188,7 +189,8 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     sub_pos[sub_blocks.index.to_numpy()] = np.arange(len(sub_blocks))
     part_max = max((high - low) // 2, math.ceil(low / 8), 1) if fine else None
     pieces, splits = split_large_units(units, band=settings.band, part_max=part_max)
-    src = piece_source(pieces, units)  # parts inherit their unit's block and lock
+    # parts inherit their unit's block and lock (no part: each piece is its unit)
+    src = piece_source(pieces, units) if splits else np.arange(len(units))
     clock = time.perf_counter()
     # the partition's compiled loops load while the cells are built (once other processes
     # are forked: none forks while a thread loads them)
@@ -200,7 +202,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     adj = adjacency_spread(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
     one = _Pass(pieces=pieces, cells=cells, adjacency=adj, parts=[], outcomes={},
                 splits=splits, failed=set(), cells_s=time.perf_counter() - clock,
-                source=src if take.all() else None)
+                source=np.flatnonzero(take)[src])  # (unit ids are unique: checked)
     cell_unit = cells["unit"].to_numpy()
     fixed = np.full(len(cells), None, dtype=object)
     if inputs.locked_of_unit is not None:
@@ -242,8 +244,13 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
             one.failed.add(cid)
             continue
         one.stats.add(found.improvement)
-        parts += [_Part(cid, free[found.labels == k]) for k in range(len(found.zone_of_label))
-                  if (found.labels == k).any()]
+        # each label's cells in their order (a stable sort), the labels in order
+        order = np.argsort(found.labels, kind="stable")
+        label, in_order = found.labels[order], free[order]
+        cut = np.flatnonzero(label[1:] != label[:-1]).tolist()
+        parts += [_Part(cid, in_order[lo:hi]) for lo, hi in zip([0] + [c + 1 for c in cut],
+                                                               [c + 1 for c in cut] + [len(label)])
+                  if hi > lo and 0 <= label[lo] < len(found.zone_of_label)]
         one.parts += parts
         total = int(cell_w[members].sum())
         infeasible = [z for z in found.zones if z.status == "infeasible"]
@@ -294,7 +301,7 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     piece_offset = cell_offset = 0  # (sources: each kept piece's unit)
     for one in passes:
         failed = sorted(one.failed)
-        source = piece_source(one.pieces, units) if one.source is None else one.source
+        source = one.source if one.source is not None else piece_source(one.pieces, units)
         if failed:
             keep_piece = ~np.isin(inputs.unit_comm[source], failed)
             keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()

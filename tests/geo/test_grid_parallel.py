@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 
 import numpy as np
@@ -31,6 +32,28 @@ def test_spread_keeps_the_order_and_uses_another_process():
     pids = set(parallel.spread(_pid, jobs, workers=2))
     assert os.getpid() in pids and len(pids) == 2  # the first job here, the others forked
     assert set(parallel.spread(_pid, jobs, workers=1)) == {os.getpid()}
+
+
+def _tagged(result):
+    return ("arrived", result, threading.current_thread() is threading.main_thread())
+
+
+def test_spread_turns_each_child_result_as_it_arrives():
+    """``arrived`` turns the children's results (in a thread), never this process's own
+    first job's; serially nothing is turned."""
+    if not parallel.can_fork():
+        pytest.skip("no fork here")
+    out = parallel.spread(abs, [(-k,) for k in range(5)], workers=2, arrived=_tagged)
+    assert out == [0] + [("arrived", k, False) for k in range(1, 5)]
+    assert parallel.spread(abs, [(-k,) for k in range(5)], workers=1,
+                           arrived=_tagged) == list(range(5))
+    with pytest.raises(ValueError):
+        parallel.spread(_fail_here, [(k,) for k in range(1, 4)] + [(0,)], workers=2,
+                        arrived=_tagged)
+    deadline = time.monotonic() + 20
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not multiprocessing.active_children()
 
 
 def _fail_here(x):
