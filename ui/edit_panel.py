@@ -319,8 +319,9 @@ def panel(result: Result, page: PageSettings):
         st.info(t("edit.no_grids", lang))
         return None
     restore.offer(project, lang)
-    author = st.text_input(t("edit.author", lang), key=AUTHOR_KEY, max_chars=edits.MAX_AUTHOR,
-                           placeholder=t("edit.author_hint", lang))
+    # (the name is read back from the session by AUTHOR_KEY when an edit is applied)
+    st.text_input(t("edit.author", lang), key=AUTHOR_KEY, max_chars=edits.MAX_AUTHOR,
+                  placeholder=t("edit.author_hint", lang))
     session = project.session
     cols = st.columns([1, 1, 4])
     _button("undo", "edit.undo", lang, where=cols[0], key="gc_undo",

@@ -133,8 +133,8 @@ def layer_columns(loaded: Loaded, *, role: str, privacy: bool, shown: str,
     match = cols.match_columns(names, FIELDS[role])
     column_map = dict(match.column_map)
     if not loaded.is_table:
-        for field in COORD_FIELDS:  # a layer's coordinates are its geometry
-            column_map.pop(field, None)
+        for coord in COORD_FIELDS:  # a layer's coordinates are its geometry
+            column_map.pop(coord, None)
     personal = list(match.personal)
     if role == "households" and "name" in column_map and \
             cols.normalise_name(column_map["name"])[0] in PERSON_NAME_WORDS:
