@@ -411,11 +411,15 @@ def cell_adjacency(cells: gpd.GeoDataFrame, *, arterials: np.ndarray | gpd.GeoSe
     return out
 
 
-def candidate_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(geoms: np.ndarray, *, tree: shapely.STRtree | None = None, lo: int = 0,
+                    hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``i < j`` of cells whose boxes meet, in the tree's order: cells apart share
     nothing (their empty boundary is dropped by :func:`pair_kinds`), so no distance test
-    is needed first."""
-    i, j = shapely.STRtree(geoms).query(geoms)
+    is needed first. ``lo:hi``: only the pairs whose ``i`` is among those cells (the same
+    pairs in the same order, a run of them); ``tree``: ``STRtree(geoms)``, if made."""
+    tree = shapely.STRtree(geoms) if tree is None else tree
+    i, j = tree.query(geoms[lo:hi])
+    i = i + lo if lo else i
     keep = i < j
     return i[keep], j[keep]
 

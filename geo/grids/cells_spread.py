@@ -160,10 +160,7 @@ def _pairs(lo: int, hi: int):
     """The candidate pairs ``i < j`` of the cells ``lo:hi`` (as :func:`candidate_pairs`
     finds them) and their answers."""
     geoms, tree, block, face, arterials, paths, min_shared_m = _INPUTS
-    i, j = tree.query(geoms[lo:hi])
-    i = i + lo
-    at = i < j
-    i, j = i[at], j[at]
+    i, j = candidate_pairs(geoms, tree=tree, lo=lo, hi=hi)
     return (i, j) + tuple(pair_kinds(geoms, i, j, block, face, arterials=arterials,
                                      paths=paths, min_shared_m=min_shared_m, workers=1))
 

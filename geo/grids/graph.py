@@ -82,12 +82,10 @@ class CellGraph:
     def edges_inside(self, nodes: np.ndarray) -> np.ndarray:
         """:meth:`local`'s edges inside ``nodes`` (the same edges in the same order),
         without the positions."""
-        if self.lists_by_id(nodes):
-            mask = np.zeros(self.n, dtype=bool)
-            mask[nodes] = True
-            return self.edges_within(nodes, mask)
         mask = np.zeros(self.n, dtype=bool)
         mask[nodes] = True
+        if self.lists_by_id(nodes):
+            return self.edges_within(nodes, mask)
         lists = self._outgoing_lists
         e = np.concatenate([lists[v] for v in nodes.tolist()])
         return e[mask.take(self.ej.take(e))]
@@ -116,23 +114,15 @@ class CellGraph:
             return members.size == 1
         if members.size > 400:
             return connected(self.n, self.ei, self.ej, mask)
-        # a few cells: a set of them, else the mask as a list (either is only looked up)
-        inside = set(members.tolist()) if members.size * 16 < self.n else mask.tolist()
+        inside = set(members.tolist())  # (at most 400: cheaper than the mask as a list)
         seen = {int(members[0])}
         stack = [int(members[0])]
         nbrs = self.neighbours
-        if isinstance(inside, set):
-            while stack:
-                for b in nbrs[stack.pop()]:
-                    if b in inside and b not in seen:
-                        seen.add(b)
-                        stack.append(b)
-        else:
-            while stack:
-                for b in nbrs[stack.pop()]:
-                    if inside[b] and b not in seen:
-                        seen.add(b)
-                        stack.append(b)
+        while stack:
+            for b in nbrs[stack.pop()]:
+                if b in inside and b not in seen:
+                    seen.add(b)
+                    stack.append(b)
         return len(seen) == members.size
 
 
