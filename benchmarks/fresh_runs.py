@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import pickle
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_grids import (INPUTS, grids_digest, labels_path,  # noqa: E402
+from benchmarks.bench_grids import (grids_digest, labels_path, read_maxp_inputs,  # noqa: E402
                                     run_maxp, run_ours)
 from benchmarks.units import entrance_units  # noqa: E402
 from geo.grids import GridSettings  # noqa: E402
@@ -44,8 +43,7 @@ def _ours(size: int) -> dict:
 
 
 def _maxp(folder: Path, run: int, iterations: int, seed: int) -> dict:
-    with open(Path(folder) / INPUTS, "rb") as f:
-        cells, adj = pickle.load(f)
+    cells, adj = read_maxp_inputs(folder)
     labels, seconds, cpu = run_maxp(cells, adj, iterations=iterations, seed=seed)
     np.save(labels_path(folder, run), labels)
     return {"seconds": seconds, "cpu": cpu,

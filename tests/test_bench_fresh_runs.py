@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
+import shapely
 
-from benchmarks.bench_grids import grids_digest, median, ratio, run_ours, side_by_side
+from benchmarks.bench_grids import (grids_digest, median, ratio, read_maxp_inputs, run_ours,
+                                    side_by_side, write_maxp_inputs)
 from benchmarks.units import entrance_units
 from geo.grids import GridSettings
 from geo.synthetic import synthetic_district
@@ -32,3 +35,21 @@ def test_fresh_runs_find_the_grids_of_this_process(tmp_path):
     assert {r["digest"] for r in runs["ours"]} == {grids_digest(result)}
     assert all(np.isfinite(r["seconds"]) and r["cpu"] > 0 for r in runs["ours"])
     assert set(runs["ours"][0]["steps"]) >= {"cells", "partition", "polygons"}
+
+
+def test_max_p_reads_the_very_cells_it_was_handed(tmp_path):
+    """Max-p's attributes are the cells' centroids: a plain pickle drops each cell's
+    precision grid and moves them (another solution); the file keeps it."""
+    area = synthetic_district(40 * 25, seed=0)
+    result, _, _ = run_ours(entrance_units(area), area, GridSettings())
+    cells = result.cells.reset_index(drop=True)
+    assert (shapely.get_precision(cells.geometry.to_numpy()) > 0).any()
+    adj = pd.DataFrame({"i": [0, 1], "j": [1, 2], "kind": ["block", "arterial"]})
+    write_maxp_inputs(tmp_path, cells, adj)
+    back, adj_back = read_maxp_inputs(tmp_path)
+    assert list(back.columns) == list(cells.columns) and back.crs == cells.crs
+    assert shapely.equals_identical(back.geometry.to_numpy(), cells.geometry.to_numpy()).all()
+    assert np.array_equal(shapely.get_coordinates(back.geometry.centroid.to_numpy()),
+                          shapely.get_coordinates(cells.geometry.centroid.to_numpy()))
+    assert back.drop(columns="geometry").equals(cells.drop(columns="geometry"))
+    assert adj_back.equals(adj)
