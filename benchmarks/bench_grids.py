@@ -26,7 +26,11 @@ CPU seconds. Each of these processes is a first call: Gridcircle's runs are the 
 :func:`geo.grids.make_grids` in their process, and max-p's the first ``solve()`` in its.
 The grids and max-p's labels are checked to be the same in every run (max-p is seeded,
 Gridcircle deterministic), and the quality figures are scored once, outside all timings,
-from this process's own Gridcircle run and max-p's first run.
+from this process's own Gridcircle run and max-p's first run. Read the wall ratio of the
+bests with the load average beside it: when other work keeps the cores busy, a
+third-of-a-second run can fall into a quiet moment while a half-minute one cannot, so the
+best wall times favour the short side; the CPU ratio (each run's own process, which the
+other work does not charge) is the fair one then, and on a quiet machine the two agree.
 
 What each side's seconds include. Gridcircle: one :func:`geo.grids.make_grids` call, the
 first in the process, from the entrance units, the district outline (one community) and
