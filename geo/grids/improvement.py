@@ -273,7 +273,9 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
         key = np.unique(np.minimum(a[keep], b[keep]) * span + np.maximum(a[keep], b[keep]))
         pairs = np.column_stack([key // span, key % span])
         improved = 0
-        for x, y in pairs.tolist():
+        pairs = pairs.tolist()
+        ahead: dict = {}  # sweeps made ahead (numpy path): pair → (versions, sweep)
+        for at, (x, y) in enumerate(pairs):
             if zone_of_part[x] != zone_of_part[y] or tried.get((x, y)) == (version[x], version[y]):
                 continue
             if stats.tries >= budget:
@@ -281,18 +283,21 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
                 stats.resplits += improved
                 return labels, stats
             stats.tries += 1
-            zone = zones[zone_of_part[x]]
             nx, ny = members[x], members[y]
-            mid, lo, hi = settings.mid_households, zone.lo, zone.hi
-            if zone.status in ("infeasible", "relaxed"):  # the grids' households needed
-                wx, wy = g.w[nx].sum(), g.w[ny].sum()
-                if zone.status == "infeasible":
-                    mid = (wx + wy) / 2
-                else:  # never move a flagged grid further from the band
-                    lo, hi = min(lo, wx, wy), max(hi, wx, wy)
             union = np.concatenate([nx, ny])
-            found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast, proj,
-                                 (terms, (x, version[x]), (y, version[y])))
+            lo, hi, mid = _band(g, zones[zone_of_part[x]], settings, nx, ny)
+            pair_terms = (terms, (x, version[x]), (y, version[y]))
+            if fast is not None:
+                found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast, proj, pair_terms)
+            else:
+                made = ahead.get((x, y))
+                if made is None or made[0] != (version[x], version[y]):
+                    ahead = _sweep_ahead(g, pairs, at, members, version, tried, zone_of_part,
+                                         zones, settings, proj, budget - stats.tries + 1,
+                                         ahead)
+                    made = ahead[(x, y)]
+                found = None if made[1] is None else \
+                    _finish(g, union, made[1], lo, hi, mid, (nx, ny), pair_terms)
             if found is None:
                 tried[(x, y)] = (version[x], version[y])
                 continue
@@ -311,3 +316,47 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
         if improved == 0:
             break
     return labels, stats
+
+
+#: Pairs swept together by :func:`_sweep_ahead` (a re-split makes the sweeps of the
+#: pairs of its two grids after it stale: they are swept again when reached).
+AHEAD = 16
+
+
+def _band(g: CellGraph, zone: Zone, settings: GridSettings, nx: np.ndarray, ny: np.ndarray
+          ) -> tuple[float, float, float]:
+    """The band (``lo``, ``hi``) and middle a pair of grids of ``zone`` is re-split to."""
+    mid, lo, hi = settings.mid_households, zone.lo, zone.hi
+    if zone.status in ("infeasible", "relaxed"):  # the grids' households needed
+        wx, wy = g.w[nx].sum(), g.w[ny].sum()
+        if zone.status == "infeasible":
+            mid = (wx + wy) / 2
+        else:  # never move a flagged grid further from the band
+            lo, hi = min(lo, wx, wy), max(hi, wx, wy)
+    return lo, hi, mid
+
+
+def _sweep_ahead(g: CellGraph, pairs: list, at: int, members: dict, version: dict,
+                 tried: dict, zone_of_part: np.ndarray, zones: list[Zone],
+                 settings: GridSettings, proj: np.ndarray | None, left: int, made: dict
+                 ) -> dict:
+    """The sweeps of the pair ``pairs[at]`` and of the next pairs :func:`improve` would
+    try as its grids are now (at most :data:`AHEAD` and ``left`` in all), made at once
+    but those ``made`` already: pair → (the grids' versions, :class:`Sweep` or None)."""
+    chosen, unions, bands, kept = [], [], [], {}
+    for x, y in pairs[at:at + min(AHEAD, left) * 2]:
+        if len(chosen) + len(kept) >= min(AHEAD, left):
+            break
+        now = (version[x], version[y])
+        if zone_of_part[x] != zone_of_part[y] or tried.get((x, y)) == now:
+            continue
+        if (x, y) in made and made[(x, y)][0] == now:
+            kept[(x, y)] = made[(x, y)]
+            continue
+        nx, ny = members[x], members[y]
+        chosen.append((x, y))
+        unions.append(np.concatenate([nx, ny]))
+        bands.append(_band(g, zones[zone_of_part[x]], settings, nx, ny))
+    for (x, y), sweep in zip(chosen, sweeps(g, unions, bands, proj)):
+        kept[(x, y)] = ((version[x], version[y]), sweep)
+    return kept

@@ -77,23 +77,22 @@ def sweeps(g: CellGraph, unions: list[np.ndarray], bands: list[tuple[float, floa
     keys = np.full((count, big, n_dir), np.inf)  # padding sorts last
     keys[valid] = project(g.xy[cat], _DIRECTIONS) if proj is None else proj.take(cat, axis=0)
     order = keys.argsort(axis=1, kind="stable")
-    cells = np.zeros((count, 3, big))
-    w_cat, area_cat, perim_cat = g.w.take(cat), g.area.take(cat), g.perim.take(cat)
-    cells[:, 0][valid] = w_cat
-    cells[:, 1][valid] = area_cat
-    cells[:, 2][valid] = perim_cat
-    spans = list(zip(starts.tolist(), ends.tolist()))
-    total = np.array([float(w_cat[a:b].sum()) for a, b in spans])
-    area_total = np.array([area_cat[a:b].sum() for a, b in spans])
-    perim_total = np.array([perim_cat[a:b].sum() for a, b in spans])
+    flat_cells = np.empty((3, len(cat)))  # households (as floats), areas, perimeters
+    flat_cells[0], flat_cells[1], flat_cells[2] = g.w.take(cat), g.area.take(cat), \
+        g.perim.take(cat)
+    cells = np.zeros((3, count * big))  # each pair's cells, padded
+    cells[:, valid.ravel()] = flat_cells
+    # each pair's own sums (a row's sum as numpy takes it alone: the same floats)
+    sums = np.array([flat_cells[:, a:b].sum(axis=1) for a, b in zip(starts.tolist(),
+                                                                    ends.tolist())])
+    total, area_total, perim_total = sums[:, 0], sums[:, 1], sums[:, 2]
     lows, highs = [], []
     for t, (lo, hi, _mid) in zip(total.tolist(), bands):
         low, high = side_range(t, 2, 1, lo, hi)
         lows.append(low - 1e-9)
         highs.append(high + 1e-9)
-    swept = cells[np.arange(count)[:, None, None, None], np.arange(3)[:, None, None],
-                  order[:, None]].cumsum(axis=2)[:, :, :-1]
-    cw, a1, s1 = swept[:, 0], swept[:, 1], swept[:, 2]  # count × (big - 1) × directions
+    swept = cells.take(order + (np.arange(count) * big)[:, None, None], axis=1)
+    cw, a1, s1 = swept.cumsum(axis=2)[:, :, :-1]  # count × (big - 1) × directions
     ok = (cw >= np.array(lows)[:, None, None]) & (cw <= np.array(highs)[:, None, None]) \
         & (np.arange(big - 1)[:, None] < (lens - 1)[:, None, None])
     out: list[Sweep | None] = [None] * count
@@ -101,20 +100,11 @@ def sweeps(g: CellGraph, unions: list[np.ndarray], bands: list[tuple[float, floa
     if not some.any():
         return out
     chosen = np.flatnonzero(some)
-    es = [g.edges_inside(unions[b]) for b in chosen.tolist()]
-    e_lens = np.array([len(e) for e in es], dtype=np.int64)
-    e = np.concatenate(es).astype(np.int64, copy=False)
-    which = np.repeat(np.arange(len(chosen)), e_lens)  # each edge's pair (among chosen)
-    # the edges' ends as positions in their pair: found among the pairs' (pair, cell) keys
-    key = np.repeat(np.arange(count, dtype=np.int64), lens) * g.n + cat
-    sorter = np.argsort(key, kind="stable")
-    sorted_key = key[sorter]
-    first = chosen[which] * g.n
-    eu = sorter[np.searchsorted(sorted_key, first + g.ei.take(e))] - starts[chosen][which]
-    ev = sorter[np.searchsorted(sorted_key, first + g.ej.take(e))] - starts[chosen][which]
+    e, which, eu, ev, e_lens = _edges(g, unions, chosen, cat, lens, starts)
     elen, ekind = g.elen.take(e), g.ekind.take(e)
     order, cw, a1, s1, ok = order[chosen], cw[chosen], a1[chosen], s1[chosen], ok[chosen]
-    rank = order.argsort(axis=1)  # the inverse permutation of each column
+    rank = np.empty_like(order)  # the inverse permutation of each column
+    rank[np.arange(len(chosen))[:, None, None], order, _DIRECTION] = np.arange(big)[:, None]
     # each cell's rank as a flat position (rank × directions + direction: the same order)
     flat = rank * n_dir + _DIRECTION
     ru, rv = flat[which, eu], flat[which, ev]
@@ -142,7 +132,7 @@ def sweeps(g: CellGraph, unions: list[np.ndarray], bands: list[tuple[float, floa
     by_rank = np.bincount(at.ravel(), weights=weights.repeat(n_dir, axis=1).ravel(),
                           minlength=len(chosen) * _TABLES * size
                           ).reshape(len(chosen), _TABLES, rows, n_dir)
-    run = by_rank[:, :4].cumsum(axis=2)
+    run = by_rank[:, :2].cumsum(axis=2)  # (the arterial tables: pair by pair, if any)
     inside1 = run[:, 0, :big - 1]            # both ends < p
     inside2 = run[:, 1, ::-1][:, 1:big]      # both ends ≥ p
     cut_block = (by_rank[:, 4] - by_rank[:, 5]).cumsum(axis=1)[:, 1:big]
@@ -167,8 +157,9 @@ def sweeps(g: CellGraph, unions: list[np.ndarray], bands: list[tuple[float, floa
         got = slice(e_ends[i] - e_lens[i], e_ends[i])
         pair_score = score[i, :n - 1]
         if i in arterial:
-            along1 = run[i, 2, :n - 1] > 0
-            along2 = run[i, 3, ::-1][1:n] > 0
+            art_run = by_rank[i, 2:4].cumsum(axis=1)
+            along1 = art_run[0, :n - 1] > 0
+            along2 = art_run[1, ::-1][1:n] > 0
             faces = g.face[nodes][order[i, :n]]
             f1 = np.zeros((n - 1, n_dir))
             f2 = np.zeros((n - 1, n_dir))
@@ -180,6 +171,45 @@ def sweeps(g: CellGraph, unions: list[np.ndarray], bands: list[tuple[float, floa
             pair_score = pair_score - CROSSING_WEIGHT * (np.maximum(f1 - 1, along1)
                                                          + np.maximum(f2 - 1, along2))
         out[b] = Sweep(score=pair_score, ok=ok[i, :n - 1], order=order[i, :n],
-                       rank=rank[i, :n], cells=cells[b, :, :n], e=es[i], eu=eu[got],
+                       rank=rank[i, :n], cells=cells[:, b * big:b * big + n], e=e[got], eu=eu[got],
                        ev=ev[got], elen=elen[got], ekind=ekind[got])
     return out
+
+
+def _edges(g: CellGraph, unions: list[np.ndarray], chosen: np.ndarray, cat: np.ndarray,
+           lens: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The edges inside each ``chosen`` union, one union after the other, each in
+    :meth:`CellGraph.edges_inside`'s order: edge ids, each one's union (its position in
+    ``chosen``), its ends as positions in the union, and each union's edge count."""
+    key = np.repeat(np.arange(len(unions), dtype=np.int64), lens) * g.n + cat
+    sorter = np.argsort(key, kind="stable")
+    sorted_key = key[sorter]
+    picked = chosen.tolist()
+    if any(g.lists_by_id(unions[b]) for b in picked):  # by edge id: union by union
+        es = [g.edges_inside(unions[b]) for b in picked]
+        e_lens = np.array([len(e) for e in es], dtype=np.int64)
+        e = np.concatenate(es).astype(np.int64, copy=False)
+        which = np.repeat(np.arange(len(picked)), e_lens)
+        first = chosen[which] * g.n
+        eu = sorter[np.searchsorted(sorted_key, first + g.ei.take(e))] - starts[chosen][which]
+    else:  # cell by cell: each cell's edges listed under it whose other end is inside
+        ptr, out = g._outgoing
+        node_pair = np.repeat(np.arange(len(picked)), lens[chosen])
+        nodes = np.concatenate([unions[b] for b in picked]).astype(np.int64, copy=False)
+        position = np.arange(len(nodes)) - np.repeat(np.cumsum(lens[chosen]) - lens[chosen],
+                                                    lens[chosen])
+        first_edge = ptr.take(nodes)
+        counts = ptr.take(nodes + 1) - first_edge
+        offsets = np.cumsum(counts) - counts
+        listed = out.take(np.repeat(first_edge - offsets, counts) + np.arange(int(counts.sum())))
+        owner = np.repeat(node_pair, counts)
+        probe = chosen[owner] * g.n + g.ej.take(listed)
+        at = np.minimum(np.searchsorted(sorted_key, probe), len(sorted_key) - 1)
+        inside = sorted_key[at] == probe
+        e = listed[inside].astype(np.int64, copy=False)
+        which = owner[inside]
+        eu = np.repeat(position, counts)[inside]
+        e_lens = np.bincount(which, minlength=len(picked))
+        first = chosen[which] * g.n
+    ev = sorter[np.searchsorted(sorted_key, first + g.ej.take(e))] - starts[chosen][which]
+    return e, which, eu, ev, e_lens
