@@ -11,14 +11,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.grids.construction import CROSSING_WEIGHT
+from geo.grids.construction import CROSSING_WEIGHT, side_range
 from geo.grids.fast_partition import kernels as compiled_kernels
-from geo.grids.graph import CellGraph, Zone, project
-from geo.grids.rules import compactness_one as _pp
+from geo.grids.graph import KIND_CODE, CellGraph, Zone, project
+from geo.grids.rules import compactness, compactness_one as _pp
 from geo.grids.settings import GridSettings
-from geo.grids.sweeps import (ARTERIAL, BLOCK, BLOCK_CUT_WEIGHT, IMPROVE_ANGLES,  # noqa: F401
-                              MID_WEIGHT, _DIRECTIONS, Sweep, sweeps)
 
+ARTERIAL, BLOCK = KIND_CODE["arterial"], KIND_CODE["block"]
+
+#: Improvement objective: Polsby–Popper minus these weights (BLOCK_CUT_WEIGHT per metre of
+#: cut inside a block that does not follow a footpath).
+MID_WEIGHT = 0.05
+BLOCK_CUT_WEIGHT = 0.05
+#: Directions (degrees) tried by the re-splits.
+IMPROVE_ANGLES = tuple(np.arange(0.0, 180.0, 15.0))
+_DIRECTIONS = np.array([np.cos(np.deg2rad(IMPROVE_ANGLES)), np.sin(np.deg2rad(IMPROVE_ANGLES))])
+_DIRECTION = np.arange(len(IMPROVE_ANGLES))  # each direction's column
 #: The rule book's compactness factor (4π), for the compiled loops.
 _FOUR_PI = float(_pp(1.0, 1.0))
 #: Runs with fewer cells than this improve in numpy: numba's import and the first load of
@@ -125,19 +133,88 @@ def best_resplit(g: CellGraph, nodes: np.ndarray, lo: float, hi: float, mid: flo
     if fast is not None and n >= 2 and g.w.dtype == np.int64:
         return _best_resplit_compiled(g, np.asarray(nodes, dtype=np.int64), lo, hi, mid,
                                       current, fast)
-    found = sweeps(g, [nodes], [(lo, hi, mid)], proj)[0]
-    return None if found is None else _finish(g, nodes, found, lo, hi, mid, current, terms)
-
-
-def _finish(g: CellGraph, nodes: np.ndarray, sweep: Sweep, lo: float, hi: float, mid: float,
-            current: float | tuple[np.ndarray, np.ndarray], terms: tuple | None = None
-            ) -> tuple[np.ndarray, float] | None:
-    """:func:`best_resplit` of ``nodes`` from its :class:`Sweep`."""
+    e = g.edges_inside(nodes)
+    w = g.w.take(nodes)
+    total = float(w.sum())
+    low, high = side_range(total, 2, 1, lo, hi)
+    n_dir = len(IMPROVE_ANGLES)
+    proj = project(g.xy[nodes], _DIRECTIONS) if proj is None else proj.take(nodes, axis=0)
+    order = proj.argsort(axis=0, kind="stable")  # n × directions
+    # households, area and perimeter summed along each sweep in one pass (households as
+    # floats: whole numbers, exact)
+    cells = np.empty((3, n))
+    cells[0], cells[1], cells[2] = w, g.area.take(nodes), g.perim.take(nodes)
+    cw, a1, s1 = cells.take(order, axis=1).cumsum(axis=1)[:, :-1]
+    ok = (cw >= low - 1e-9) & (cw <= high + 1e-9)
+    if not ok.any():
+        return None
+    loc = np.empty(g.n, dtype=np.int64)  # positions in ``nodes`` (read at their cells only)
+    loc[nodes] = np.arange(n)
+    eu, ev = loc.take(g.ei.take(e)), loc.take(g.ej.take(e))
+    rank = order.argsort(axis=0)  # the inverse permutation of each column
+    # each cell's rank as a flat position (rank × directions + direction: the same order)
+    flat = rank * n_dir + _DIRECTION
+    ru, rv = flat.take(eu, axis=0), flat.take(ev, axis=0)
+    r1, r2 = np.minimum(ru, rv), np.maximum(ru, rv)  # edges × directions
+    elen, ekind = g.elen.take(e), g.ekind.take(e)
     if isinstance(current, tuple):
-        current = _current(g, nodes, current, sweep.cells, sweep.e, sweep.eu, sweep.ev,
-                           sweep.elen, sweep.ekind, lo, hi, mid, terms)
-    return _first_connected(nodes, sweep.eu, sweep.ev, sweep.order, sweep.score,
-                            sweep.ok & (sweep.score > current + 1e-6), sweep.rank)
+        current = _current(g, nodes, current, cells, e, eu, ev, elen, ekind, lo, hi, mid,
+                           terms)
+    is_art = ekind == ARTERIAL
+    has_art = bool(is_art.any())
+    # per edge and direction: its length at the rank of its later end and, counted from the
+    # far end (n - r), of its earlier end; a block edge's length where it starts and ends
+    # being cut (+1: as a difference array); arterial edges as the length (all sums in one
+    # bincount, each in edge order, then forward cumulative sums: the same floats as
+    # ``np.add.at`` and sums from either end)
+    # (tables: lengths, arterial edges if any, then the block edges last: the running sums
+    # are taken of the tables before them only; each bin's sum is its own, in edge order)
+    b = 4 if has_art else 2  # the first block table
+    k = b + 2
+    rows = n + 1
+    size = rows * n_dir
+    at = np.empty((k, len(e), n_dir), dtype=np.int64)  # (rank, direction) of table k
+    at[0] = r2
+    np.subtract(n * n_dir + size + 2 * _DIRECTION, r1, out=at[1])  # rank n - r1
+    if has_art:
+        np.add(at[0], 2 * size, out=at[2])
+        np.add(at[1], 2 * size, out=at[3])
+    np.add(r1, n_dir + b * size, out=at[b])  # rank r1 + 1
+    np.add(r2, n_dir + (b + 1) * size, out=at[b + 1])  # rank r2 + 1
+    weights = np.empty((k, len(e)))
+    weights[0] = weights[1] = elen
+    weights[b] = weights[b + 1] = np.where(ekind == BLOCK, elen, 0.0)
+    if has_art:
+        weights[2] = weights[3] = is_art
+    by_rank = _sums_at(at, weights, rows)
+    run = by_rank[:b].cumsum(axis=1)
+    inside1 = run[0, :n - 1]            # both ends < p
+    inside2 = run[1, ::-1][1:n]         # both ends ≥ p
+    area_total, perim_total = cells[1].sum(), cells[2].sum()
+    band = max(hi - lo, 1.0)
+    cut_block = (by_rank[b] - by_rank[b + 1]).cumsum(axis=0)[1:n]
+    two = np.empty((2, 2, n - 1, n_dir))  # areas and perimeters of both sides
+    two[0, 0] = a1
+    np.subtract(area_total, a1, out=two[0, 1])
+    np.subtract(s1, 2 * inside1, out=two[1, 0])
+    np.subtract(perim_total - s1, 2 * inside2, out=two[1, 1])
+    both = compactness(two[0], two[1])
+    score = both[0] + both[1] \
+        - MID_WEIGHT * (np.abs(cw - mid) + np.abs(total - cw - mid)) / band \
+        - BLOCK_CUT_WEIGHT * cut_block / math.sqrt(max(area_total, 1.0))
+    if has_art:
+        along1 = run[2, :n - 1] > 0
+        along2 = run[3, ::-1][1:n] > 0
+        faces = g.face[nodes][order]
+        f1 = np.zeros((n - 1, n_dir))
+        f2 = np.zeros((n - 1, n_dir))
+        for face in np.unique(faces):
+            m = faces == face
+            c = np.cumsum(m, axis=0)[:-1]
+            f1 += c > 0
+            f2 += (m.sum(axis=0) - c) > 0
+        score = score - CROSSING_WEIGHT * (np.maximum(f1 - 1, along1) + np.maximum(f2 - 1, along2))
+    return _first_connected(nodes, eu, ev, order, score, ok & (score > current + 1e-6), rank)
 
 
 def _current(g: CellGraph, nodes: np.ndarray, pair: tuple[np.ndarray, np.ndarray],
@@ -273,9 +350,7 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
         key = np.unique(np.minimum(a[keep], b[keep]) * span + np.maximum(a[keep], b[keep]))
         pairs = np.column_stack([key // span, key % span])
         improved = 0
-        pairs = pairs.tolist()
-        ahead: dict = {}  # sweeps made ahead (numpy path): pair → (versions, sweep)
-        for at, (x, y) in enumerate(pairs):
+        for x, y in pairs.tolist():
             if zone_of_part[x] != zone_of_part[y] or tried.get((x, y)) == (version[x], version[y]):
                 continue
             if stats.tries >= budget:
@@ -283,21 +358,18 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
                 stats.resplits += improved
                 return labels, stats
             stats.tries += 1
+            zone = zones[zone_of_part[x]]
             nx, ny = members[x], members[y]
+            mid, lo, hi = settings.mid_households, zone.lo, zone.hi
+            if zone.status in ("infeasible", "relaxed"):  # the grids' households needed
+                wx, wy = g.w[nx].sum(), g.w[ny].sum()
+                if zone.status == "infeasible":
+                    mid = (wx + wy) / 2
+                else:  # never move a flagged grid further from the band
+                    lo, hi = min(lo, wx, wy), max(hi, wx, wy)
             union = np.concatenate([nx, ny])
-            lo, hi, mid = _band(g, zones[zone_of_part[x]], settings, nx, ny)
-            pair_terms = (terms, (x, version[x]), (y, version[y]))
-            if fast is not None:
-                found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast, proj, pair_terms)
-            else:
-                made = ahead.get((x, y))
-                if made is None or made[0] != (version[x], version[y]):
-                    ahead = _sweep_ahead(g, pairs, at, members, version, tried, zone_of_part,
-                                         zones, settings, proj, budget - stats.tries + 1,
-                                         ahead)
-                    made = ahead[(x, y)]
-                found = None if made[1] is None else \
-                    _finish(g, union, made[1], lo, hi, mid, (nx, ny), pair_terms)
+            found = best_resplit(g, union, lo, hi, mid, (nx, ny), fast, proj,
+                                 (terms, (x, version[x]), (y, version[y])))
             if found is None:
                 tried[(x, y)] = (version[x], version[y])
                 continue
@@ -316,47 +388,3 @@ def improve(g: CellGraph, labels: np.ndarray, zone_of_part: np.ndarray, zones: l
         if improved == 0:
             break
     return labels, stats
-
-
-#: Pairs swept together by :func:`_sweep_ahead` (a re-split makes the sweeps of the
-#: pairs of its two grids after it stale: they are swept again when reached).
-AHEAD = 16
-
-
-def _band(g: CellGraph, zone: Zone, settings: GridSettings, nx: np.ndarray, ny: np.ndarray
-          ) -> tuple[float, float, float]:
-    """The band (``lo``, ``hi``) and middle a pair of grids of ``zone`` is re-split to."""
-    mid, lo, hi = settings.mid_households, zone.lo, zone.hi
-    if zone.status in ("infeasible", "relaxed"):  # the grids' households needed
-        wx, wy = g.w[nx].sum(), g.w[ny].sum()
-        if zone.status == "infeasible":
-            mid = (wx + wy) / 2
-        else:  # never move a flagged grid further from the band
-            lo, hi = min(lo, wx, wy), max(hi, wx, wy)
-    return lo, hi, mid
-
-
-def _sweep_ahead(g: CellGraph, pairs: list, at: int, members: dict, version: dict,
-                 tried: dict, zone_of_part: np.ndarray, zones: list[Zone],
-                 settings: GridSettings, proj: np.ndarray | None, left: int, made: dict
-                 ) -> dict:
-    """The sweeps of the pair ``pairs[at]`` and of the next pairs :func:`improve` would
-    try as its grids are now (at most :data:`AHEAD` and ``left`` in all), made at once
-    but those ``made`` already: pair → (the grids' versions, :class:`Sweep` or None)."""
-    chosen, unions, bands, kept = [], [], [], {}
-    for x, y in pairs[at:at + min(AHEAD, left) * 2]:
-        if len(chosen) + len(kept) >= min(AHEAD, left):
-            break
-        now = (version[x], version[y])
-        if zone_of_part[x] != zone_of_part[y] or tried.get((x, y)) == now:
-            continue
-        if (x, y) in made and made[(x, y)][0] == now:
-            kept[(x, y)] = made[(x, y)]
-            continue
-        nx, ny = members[x], members[y]
-        chosen.append((x, y))
-        unions.append(np.concatenate([nx, ny]))
-        bands.append(_band(g, zones[zone_of_part[x]], settings, nx, ny))
-    for (x, y), sweep in zip(chosen, sweeps(g, unions, bands, proj)):
-        kept[(x, y)] = ((version[x], version[y]), sweep)
-    return kept
