@@ -11,8 +11,9 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from analysis.reach.index import HouseholdReach, ReachIndex
+from analysis.reach.kept_search import kept_nearest_sources
 from analysis.reach.plain import kept_plain_minutes
-from analysis.reach.search import SearchGraph, nearest_sources, nearest_sources_many
+from analysis.reach.search import SearchGraph, nearest_sources
 from analysis.settings import WalkSettings
 from geo.compiled import kernel, use_compiled
 from geo.kept import kept
@@ -137,11 +138,12 @@ def _all_node_distances(index: ReachIndex, services: tuple[str, ...], settings: 
                         ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``(rows, dist, nearest)`` of :func:`node_distances` for each service in turn (up to
     its horizon), nodes numbered as in :func:`_search_graph` (``.own`` maps nodes there);
-    the searches run on all cores at once."""
+    the searches run on all cores at once, those made before up to a radius at least as
+    large are not run again (:mod:`analysis.reach.kept_search`: a slower pace)."""
     node = _column(index, "node")
     todo = [(_rows(index, service), settings.horizon_m(service)) for service in services]
     jobs = [(search.own(node[rows]), limit) for rows, limit in todo if rows.size]
-    found = nearest_sources_many(search, jobs, own=True)
+    found = kept_nearest_sources(index, search, jobs)
     for rows, _ in todo:
         if rows.size == 0:
             yield (rows, *_no_facility(index))
