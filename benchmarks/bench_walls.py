@@ -22,9 +22,12 @@ Run from the repository root::
    walled one): cold, building the walls alone costs more than the whole plain run
    (about 16 vs 12 ms CPU; the plain half of the walled run is another 7.5 ms snapping
    on the cut network and 4 ms of minutes), a floor above 2x with the walled index and
-   minutes free; after a speed change the walled minutes (about 5 ms) cost more than the
-   plain ones (about 4 ms). The answer without walls is kept per inputs and walking settings
-   (:mod:`analysis.reach.plain`), so ``warm`` and ``gate_edit`` make it once.
+   minutes free; after a speed change the walled run makes the plain minutes at the new
+   pace as well as its own (about 5 ms against 4 ms CPU when searched, 2 ms against 2 ms
+   for a slower pace, answered from the searches kept on each index,
+   :mod:`analysis.reach.kept_search`): a floor about 2x. The answer without walls is kept
+   per inputs and walking settings (:mod:`analysis.reach.plain`), so ``warm`` and
+   ``gate_edit`` make it once.
 2. ``beijing``: the real OpenStreetMap sample ``../shared/data/beijing_xueqing.osm``
    through the whole pipeline; how many households' minutes change with walls and by how
    much (median, 90th percentile, longer and shorter walks), and coverage per service
