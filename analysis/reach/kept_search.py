@@ -74,6 +74,18 @@ def kept_nearest_sources(owner, search: SearchGraph, jobs: Sequence[tuple[np.nda
         yield dist, origin
 
 
+def kept_within(owner, search: SearchGraph, sources: np.ndarray, limit_m: float
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The search from ``sources`` (``search``'s numbering) up to ``limit_m`` from one kept
+    on ``owner`` up to at least that radius (as :func:`kept_nearest_sources` gives it), or
+    ``None`` where none is kept."""
+    with _LOCK:
+        held = _store(owner).get(_key(search, sources))
+    if held is None or not held[0] >= limit_m:
+        return None
+    return _within(held[1], held[2], limit_m)
+
+
 def _within(dist: np.ndarray, origin: np.ndarray, limit: float
             ) -> tuple[np.ndarray, np.ndarray]:
     """A search kept up to a radius ≥ ``limit`` as a search up to ``limit`` gives it."""
@@ -109,4 +121,4 @@ def kept_radii(owner) -> list[float]:
         return [v[0] for v in _store(owner).values()]
 
 
-__all__ = ["KEPT_BYTES", "kept_nearest_sources", "kept_radii"]
+__all__ = ["KEPT_BYTES", "kept_nearest_sources", "kept_radii", "kept_within"]

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from analysis.reach.index import HouseholdReach, ReachIndex
-from analysis.reach.kept_search import kept_nearest_sources
+from analysis.reach.kept_search import kept_nearest_sources, kept_within
 from analysis.reach.plain import kept_plain_minutes
 from analysis.reach.search import SearchGraph, nearest_sources
 from analysis.settings import WalkSettings
@@ -53,8 +53,30 @@ def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
     if rows.size == 0:
         return _no_facility(index)
     sources = index.facilities["node"].to_numpy()[rows]
-    dist, origin = nearest_sources(index.graph, sources, limit_m=limit_m)
+    found = _kept_search(index, sources, limit_m)
+    dist, origin = (nearest_sources(index.graph, sources, limit_m=limit_m) if found is None
+                    else found)
     return _nearest_rows(index, rows, sources, dist, origin)
+
+
+def _kept_search(index: ReachIndex, sources: np.ndarray, limit_m: float
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The search from ``sources`` up to ``limit_m`` in the original numbering, from one
+    that :func:`household_minutes` keeps on the index up to at least that radius (the
+    service areas' levels lie within the horizon searched; the same metres, whatever the
+    numbering of the graph searched), or ``None``."""
+    for search in list(index.__dict__.get("_search", {}).values()):
+        if not isinstance(search, SearchGraph):
+            continue
+        found = kept_within(index, search, search.own(sources), limit_m)
+        if found is None:
+            continue
+        dist, origin = found
+        if search.rank is None:
+            return dist, origin
+        return dist[search.rank], np.where(origin >= 0, search.order[np.maximum(origin, 0)],
+                                           -1)[search.rank]
+    return None
 
 
 def _no_facility(index: ReachIndex) -> tuple[np.ndarray, np.ndarray]:

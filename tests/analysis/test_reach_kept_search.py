@@ -126,3 +126,64 @@ def test_what_is_kept_stays_within_its_budget(monkeypatch):
     other = type("Owner", (), {})()
     list(K.kept_nearest_sources(other, search, jobs))
     assert K.kept_radii(other) == []
+
+
+@pytest.mark.parametrize("walled", [False, True])
+def test_service_areas_are_drawn_from_the_kept_searches(area, monkeypatch, walled):
+    from analysis.reach import query as Q
+
+    walk = WalkSettings()
+    index = _index(area, walled)
+    R.household_minutes(index, walk, walk.services)
+    searched = []
+    real = Q.nearest_sources
+    monkeypatch.setattr(Q, "nearest_sources", lambda *a, **kw: searched.append(1) or real(*a, **kw))
+    kept = [R.service_areas(index, walk, s) for s in ("primary_school", "park")]
+    dist, nearest = R.node_distances(index, "park", limit_m=900.0)
+    assert searched == []  # every level lies within the horizon searched
+    fresh = _index(area, walled)
+    for s, got in zip(("primary_school", "park"), kept):
+        want = R.service_areas(fresh, walk, s)
+        assert got["minutes"].tolist() == want["minutes"].tolist()
+        assert all(a.equals_exact(b, 0.0) for a, b in zip(got.geometry, want.geometry))
+    want_dist, want_nearest = R.node_distances(fresh, "park", limit_m=900.0)
+    np.testing.assert_array_equal(dist, want_dist)
+    np.testing.assert_array_equal(nearest >= 0, want_nearest >= 0)
+    assert len(searched) == 3  # the fresh index searched
+
+
+def test_a_renumbered_graph_gives_node_distances_in_the_original_numbering(monkeypatch):
+    import geopandas as gpd
+    import shapely
+
+    from analysis.reach import query as Q
+    from analysis.reach.search import LOCALITY_NODES
+
+    net = lattice(150, 150, 40.0, drop=0.05, seed=3)
+    assert net.n_nodes >= LOCALITY_NODES  # searched renumbered
+    rng = np.random.default_rng(4)
+    homes = gpd.GeoDataFrame({"households": rng.integers(1, 50, 3000)},
+                             geometry=shapely.points(rng.uniform(0, 5960, (3000, 2))),
+                             crs=net.crs)
+    fac = gpd.GeoDataFrame({"service": ["park"] * 12 + ["market"] * 9},
+                           geometry=shapely.points(rng.uniform(0, 5960, (21, 2))), crs=net.crs)
+    walk = WalkSettings()
+
+    def index():
+        return R.prepare_reach(net, homes, fac, services=("park", "market"))
+
+    kept = index()
+    R.household_minutes(kept, walk, ("park", "market"))
+    assert kept.__dict__["_search"]["graph"].rank is not None
+    searched = []
+    real = Q.nearest_sources
+    monkeypatch.setattr(Q, "nearest_sources", lambda *a, **kw: searched.append(1) or real(*a, **kw))
+    dist, nearest = R.node_distances(kept, "market", limit_m=1500.0)
+    assert searched == []
+    want, want_nearest = R.node_distances(index(), "market", limit_m=1500.0)
+    assert searched == [1]
+    np.testing.assert_array_equal(dist, want)
+    assert np.isinf(want).any() and np.isfinite(want).any()
+    # the nearest facility: the same wherever one facility is strictly nearest
+    np.testing.assert_array_equal(nearest >= 0, want_nearest >= 0)
+    assert (nearest == want_nearest).mean() == 1.0
