@@ -91,7 +91,7 @@ def _within(dist: np.ndarray, origin: np.ndarray, limit: float
     """A search kept up to a radius ≥ ``limit`` as a search up to ``limit`` gives it."""
     near = dist <= limit
     if near.all():
-        return dist, origin  # (kept read-only)
+        return dist, origin  # (the kept arrays: read, never written)
     return np.where(near, dist, np.inf), np.where(near, origin, -1)
 
 
@@ -109,9 +109,8 @@ def _keep(owner, key: tuple, limit: float, dist: np.ndarray, origin: np.ndarray)
         while store and total + size > KEPT_BYTES:
             old = store.pop(next(iter(store)))
             total -= old[1].nbytes + old[2].nbytes
-        # kept as made (no copy), read-only: the caller and later ones only read them
-        dist.flags.writeable = False
-        origin.flags.writeable = False
+        # kept as made (no copy): the callers only read them (not flagged read-only: a
+        # compiled loop given a read-only array would be compiled again for that type)
         store[key] = (limit, dist, origin)
 
 

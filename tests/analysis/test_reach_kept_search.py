@@ -187,3 +187,20 @@ def test_a_renumbered_graph_gives_node_distances_in_the_original_numbering(monke
     # the nearest facility: the same wherever one facility is strictly nearest
     np.testing.assert_array_equal(nearest >= 0, want_nearest >= 0)
     assert (nearest == want_nearest).mean() == 1.0
+
+
+@pytest.mark.parametrize("walled", [False, True])
+def test_the_kept_searches_are_never_written_by_their_readers(area, walled):
+    walk = WalkSettings()
+    index = _index(area, walled)
+    R.household_minutes(index, walk, walk.services)
+    held = [(v[1].copy(), v[2].copy()) for v in index.__dict__["_kept_searches"].values()]
+    assert held
+    R.household_minutes(index, walk.with_speed(0.9), walk.services)
+    R.household_minutes(index, walk, walk.services)
+    R.all_service_areas(index, walk)
+    now = [(v[1], v[2]) for v in index.__dict__["_kept_searches"].values()]
+    assert len(now) == len(held)
+    for (d0, o0), (d1, o1) in zip(held, now):
+        np.testing.assert_array_equal(d0, d1)
+        np.testing.assert_array_equal(o0, o1)
