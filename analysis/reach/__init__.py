@@ -32,7 +32,9 @@ The code lives in :mod:`analysis.reach.index` (snapping, augmented graph),
 graph renumbered along a Morton curve, the services side by side),
 :mod:`analysis.reach.areas` (service areas),
 :mod:`analysis.reach.report` (input checks and notes), :mod:`analysis.reach.walls` and
-:mod:`analysis.reach.plain` (a walled run's answer without walls, kept per inputs);
+:mod:`analysis.reach.plain` (a walled run's answer without walls, kept per inputs),
+:mod:`analysis.reach.kept_search` (each service's search kept on the index: a slower
+pace is answered from it, bit for bit);
 this module offers their public API (``__all__``; the walls' reports are imported from
 :mod:`analysis.reach.walls` itself).
 """

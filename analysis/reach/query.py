@@ -11,8 +11,9 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from analysis.reach.index import HouseholdReach, ReachIndex
+from analysis.reach.kept_search import kept_nearest_sources, kept_within
 from analysis.reach.plain import kept_plain_minutes
-from analysis.reach.search import SearchGraph, nearest_sources, nearest_sources_many
+from analysis.reach.search import SearchGraph, nearest_sources
 from analysis.settings import WalkSettings
 from geo.compiled import kernel, use_compiled
 from geo.kept import kept
@@ -52,8 +53,30 @@ def node_distances(index: ReachIndex, service: str, *, limit_m: float = np.inf,
     if rows.size == 0:
         return _no_facility(index)
     sources = index.facilities["node"].to_numpy()[rows]
-    dist, origin = nearest_sources(index.graph, sources, limit_m=limit_m)
+    found = _kept_search(index, sources, limit_m)
+    dist, origin = (nearest_sources(index.graph, sources, limit_m=limit_m) if found is None
+                    else found)
     return _nearest_rows(index, rows, sources, dist, origin)
+
+
+def _kept_search(index: ReachIndex, sources: np.ndarray, limit_m: float
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The search from ``sources`` up to ``limit_m`` in the original numbering, from one
+    that :func:`household_minutes` keeps on the index up to at least that radius (the
+    service areas' levels lie within the horizon searched; the same metres, whatever the
+    numbering of the graph searched), or ``None``."""
+    for search in list(index.__dict__.get("_search", {}).values()):
+        if not isinstance(search, SearchGraph):
+            continue
+        found = kept_within(index, search, search.own(sources), limit_m)
+        if found is None:
+            continue
+        dist, origin = found
+        if search.rank is None:
+            return dist, origin
+        return dist[search.rank], np.where(origin >= 0, search.order[np.maximum(origin, 0)],
+                                           -1)[search.rank]
+    return None
 
 
 def _no_facility(index: ReachIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -137,11 +160,12 @@ def _all_node_distances(index: ReachIndex, services: tuple[str, ...], settings: 
                         ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``(rows, dist, nearest)`` of :func:`node_distances` for each service in turn (up to
     its horizon), nodes numbered as in :func:`_search_graph` (``.own`` maps nodes there);
-    the searches run on all cores at once."""
+    the searches run on all cores at once, those made before up to a radius at least as
+    large are not run again (:mod:`analysis.reach.kept_search`: a slower pace)."""
     node = _column(index, "node")
     todo = [(_rows(index, service), settings.horizon_m(service)) for service in services]
     jobs = [(search.own(node[rows]), limit) for rows, limit in todo if rows.size]
-    found = nearest_sources_many(search, jobs, own=True)
+    found = kept_nearest_sources(index, search, jobs)
     for rows, _ in todo:
         if rows.size == 0:
             yield (rows, *_no_facility(index))

@@ -36,12 +36,25 @@ class FacilityLabels:
 
     def __init__(self, facilities: pd.DataFrame) -> None:
         self.facilities = facilities
+        self._made: dict[int, str] = {}
 
     def __call__(self, mask: np.ndarray) -> np.ndarray:
         rows = np.flatnonzero(mask)[:MAX_IDS + 1]
         if rows.size == 0:
             return np.array([], dtype=object)
+        if all(r in self._made for r in rows.tolist()):
+            return np.array([self._made[r] for r in rows.tolist()], dtype=object)
         return facility_labels(self.facilities.iloc[rows])
+
+    def make(self, masks: list[np.ndarray]) -> None:
+        """The labels of every facility that ``masks`` will ask for, made at once (one
+        selection of the frame and one transformation for all the notes, not one each;
+        each facility's label is its own, whichever others are made with it)."""
+        rows = np.unique(np.concatenate([np.flatnonzero(m)[:MAX_IDS + 1] for m in masks]
+                                        or [np.zeros(0, dtype=np.int64)]))
+        rows = rows[~np.isin(rows, list(self._made))]
+        if rows.size:
+            self._made.update(zip(rows.tolist(), facility_labels(self.facilities.iloc[rows])))
 
 
 def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: pd.DataFrame,
@@ -71,11 +84,15 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
     status = fac["status"].to_numpy(dtype=object)
     service_of = fac["service"].to_numpy(dtype=object)
     unknown = status == "unknown_service"
+    # the ids of each note filled in at the end, all labels made at once where the
+    # labeller can (:meth:`FacilityLabels.make`)
+    named: list[tuple[dict, str, np.ndarray]] = []
     report["unknown_service_facilities"] = {
         "count": int(unknown.sum()),
         "services": sorted(set(service_of[unknown])),
-        "ids": ids_text(name(unknown)),
+        "ids": None,
     }
+    named.append((report["unknown_service_facilities"], "ids", unknown))
     xy = np.column_stack([fac["x"].to_numpy(dtype=float), fac["y"].to_numpy(dtype=float)])
     outside = np.zeros(len(fac), dtype=bool)
     if boundary is not None and len(fac):
@@ -112,19 +129,26 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
         island = mine & ok & (fac_comp > 0)
         used = mine & ok
         served = np.unique(fac_comp[used])
-        report["facilities"][service] = {
+        entry = report["facilities"][service] = {
             "count": int(mine.sum()),
             "used": int(used.sum()),
             "none_in_area": bool(not used.any()),
-            "off_network": int(off.sum()), "off_network_ids": ids_text(name(off)),
+            "off_network": int(off.sum()), "off_network_ids": None,
             "outside_area": int((mine & outside).sum()),
-            "outside_area_ids": ids_text(name(mine & outside)),
+            "outside_area_ids": None,
             "duplicates": int((dup_id | dup_xy).sum()),
-            "duplicate_ids": ids_text(name(dup_id | dup_xy)),
-            "on_islands": int(island.sum()), "on_island_ids": ids_text(name(island)),
+            "duplicate_ids": None,
+            "on_islands": int(island.sum()), "on_island_ids": None,
             "households_on_islands_without": on_total - int(on_piece[served + 1].sum())
             if used.any() else 0,
         }
+        named += [(entry, "off_network_ids", off), (entry, "outside_area_ids", mine & outside),
+                  (entry, "duplicate_ids", dup_id | dup_xy), (entry, "on_island_ids", island)]
+    flagged = [mask for _, _, mask in named if mask.any()]
+    if flagged and isinstance(name, FacilityLabels):
+        name.make(flagged)
+    for entry, key, mask in named:
+        entry[key] = ids_text(name(mask))
     return report
 
 
