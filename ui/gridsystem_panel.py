@@ -17,6 +17,7 @@ from ui import widgets
 from analysis.worker_edits import reassign_worker, redo_worker_edit, undo_worker_edit
 
 ADMIN_KEY = "gc_admin_code"
+KEPT = (ADMIN_KEY, "gc_worker_pick", "gc_worker_grid")  # kept while the tab is closed
 
 
 def section(project: Project, lang: str, *, store, prepared, stem: str) -> None:
