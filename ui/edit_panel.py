@@ -30,7 +30,7 @@ from geo.grids import edits
 from geo.errors import GridcircleError
 from geo.grids.heap import few_collections
 from geo.i18n import t
-from ui import mapframe, restore, session, widgets
+from ui import lazy, mapframe, restore, session, widgets
 from ui.editmap import (MAX_UNIT_MARKERS, edit_base, edit_groups, edit_map, grids_touch,
                         neighbour_grid, selection_households, unit_names)
 from ui.memo import PerObject
@@ -401,14 +401,16 @@ def panel(result: Result, page: PageSettings):
         st.error(widgets.plain(failure))
     status = st.empty()
     save_status(status, lang)
-    with st.expander(t("edit.journal", lang, count=len(session.entries))):
+    box, is_open = lazy.expander(t("edit.journal", lang, count=len(session.entries)),
+                                 key="gc_journal_shown")
+    if is_open:  # drawn only while open (ui/lazy.py)
         rows = [{t("edit.time_local", lang): local_time(e.time_utc), t("edit.col.author", lang): e.author,
                  t("edit.col.op", lang): t(f"edit.op.{e.op}", lang),
                  t("edit.col.grids", lang): ", ".join(e.touched()),
                  t("edit.col.applied", lang): "✓" if k < session.position else "↶"}
                 for k, e in enumerate(session.entries)]
         if rows:
-            st.dataframe(neutral_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
+            box.dataframe(neutral_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
     if project.credit:
         st.caption(OSM_CREDIT)
     return status

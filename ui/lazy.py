@@ -39,11 +39,16 @@ def open_name(key: str, names: Sequence[str]) -> str:
     return name if name in names else names[0]
 
 
+def generation(state, key: str) -> int:
+    """How many times the tabs ``key`` were opened at a tab by the page (:func:`show`)."""
+    return state[key + "_gen"] if key + "_gen" in state else 0
+
+
 def show(key: str, name: str) -> None:
     """Open the tab ``name`` of the tabs ``key`` on the next run (e.g. the project's file
-    after a project is opened)."""
+    after a project is opened): tabs drawn anew, whose open tab is the one kept."""
     st.session_state[key] = name
-    st.session_state[key + "_gen"] = st.session_state.get(key + "_gen", 0) + 1
+    st.session_state[key + "_gen"] = generation(st.session_state, key) + 1
 
 
 def tabs(key: str, names: Sequence[str], labels: Sequence[str]):
@@ -52,7 +57,7 @@ def tabs(key: str, names: Sequence[str], labels: Sequence[str]):
     labels are new, keeps it)."""
     names, labels = list(names), list(labels)
     digest = hashlib.blake2b("\n".join(labels).encode(), digest_size=4).hexdigest()
-    widget = f"{key}_tabs_{digest}_{st.session_state.get(key + '_gen', 0)}"
+    widget = f"{key}_tabs_{digest}_{generation(st.session_state, key)}"
     opened = open_name(key, names)
     made = st.tabs(labels, key=widget, default=labels[names.index(opened)],
                    on_change=_chosen, args=(key, names, labels, widget))
@@ -79,4 +84,4 @@ def expander(label: str, *, key: str, expanded: bool = False, where=None):
     return box, bool(is_open if opened is None else opened)
 
 
-__all__ = ["expander", "keep", "open_name", "show", "tabs"]
+__all__ = ["expander", "generation", "keep", "open_name", "show", "tabs"]
