@@ -154,8 +154,9 @@ def panel(result: Result, page: PageSettings) -> None:
 def _save_tab(result: Result, page: PageSettings, project: Project) -> None:
     lang = page.lang
     author = st.session_state.get(AUTHOR_KEY, "")
-    path = st.text_input(t("project.path", lang), value=session.default_path(project),
-                         key=path_key(project))
+    key = path_key(project)
+    path = st.text_input(t("project.path", lang),
+                         value=lazy.given(key, session.default_path(project)), key=key)
     target = Path(path).expanduser()
     c1, c2 = st.columns(2)
     if c1.button(t("project.save", lang), key="gc_save", type="primary"):

@@ -27,6 +27,12 @@ def keep(*keys: str) -> None:
             st.session_state[key] = st.session_state[key]
 
 
+def given(key: str, value):
+    """``value`` as the first value of the widget ``key``, or ``None`` once :func:`keep`
+    holds one (the widget then shows the one kept; Streamlit would warn of both)."""
+    return None if key in st.session_state else value
+
+
 def _chosen(key: str, names: Sequence[str], labels: Sequence[str], widget: str) -> None:
     label = st.session_state.get(widget)
     if label in labels:
@@ -84,4 +90,4 @@ def expander(label: str, *, key: str, expanded: bool = False, where=None):
     return box, bool(is_open if opened is None else opened)
 
 
-__all__ = ["expander", "generation", "keep", "open_name", "show", "tabs"]
+__all__ = ["expander", "generation", "given", "keep", "open_name", "show", "tabs"]

@@ -213,20 +213,21 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
                                  where=side)
     if is_open:
         with box:
+            def number(name: str, low, high, step, **more):
+                return st.number_input(t(f"page.{name}", lang), low, high,
+                                       lazy.given(name, getattr(defaults, name)), step,
+                                       key=name, **more)
+
             model = dict(
-                dwelling_m2=st.number_input(t("page.dwelling_m2", lang), 20.0, 500.0,
-                                            defaults.dwelling_m2, 5.0, key="dwelling_m2"),
-                default_levels=st.number_input(t("page.default_levels", lang), 1, 100,
-                                               defaults.default_levels, 1, key="default_levels"),
-                compound_far=st.number_input(t("page.compound_far", lang), 0.1, 10.0,
-                                             defaults.compound_far, 0.1, key="compound_far"),
+                dwelling_m2=number("dwelling_m2", 20.0, 500.0, 5.0),
+                default_levels=number("default_levels", 1, 100, 1),
+                compound_far=number("compound_far", 0.1, 10.0, 0.1),
                 include_dormitories=st.checkbox(t("page.include_dormitories", lang),
                                                 defaults.include_dormitories,
                                                 key="include_dormitories",
                                                 help=t("page.include_dormitories_help", lang)),
-                persons_per_household=st.number_input(
-                    t("page.persons_per_household", lang), 1.0, 10.0,
-                    defaults.persons_per_household, 0.01, key="persons_per_household",
+                persons_per_household=number(
+                    "persons_per_household", 1.0, 10.0, 0.01,
                     help=t("page.persons_per_household_help", lang)))
     else:
         model = {name: st.session_state.get(name, getattr(defaults, name))
