@@ -36,6 +36,7 @@ from analysis.project import open_uploaded_project
 DOWNLOAD_KEY = "gc_downloads"
 PROJECT_TABS = ("save", "open", "export", "report")
 TABS_KEY = "gc_project_tab"  # the open project tab, by its name in PROJECT_TABS
+SAVED_KEY = "gc_saved"  # where the last save went (said once, on the page's next run)
 
 
 def path_key(project: Project) -> str:
@@ -118,13 +119,21 @@ def _save(result: Result, page: PageSettings, project: Project, target: Path,
             saved = save(session.complete(project), target, author=author)
         set_project(result, page, saved)
         st.session_state.pop("gc_overwrite_ask", None)
-        st.success(t("project.saved", page.lang, path=str(saved.path), revision=saved.revision))
     except GridcircleError as exc:
         st.error(exc.message(page.lang))
         if exc.key == "err.project_conflict":
             st.session_state["gc_conflict"] = True
     except OSError as exc:
         st.error(t("err.write_failed", page.lang, path=str(target), detail=exc))
+    else:
+        _saved(saved)
+
+
+def _saved(saved: Project) -> None:
+    """After a save: the whole page again (the edit panel's save status names the file),
+    saying where the project was saved."""
+    st.session_state[SAVED_KEY] = (str(saved.path), saved.revision)
+    st.rerun()
 
 
 def _open(result: Result, page: PageSettings, opened: Project) -> None:
@@ -134,8 +143,11 @@ def _open(result: Result, page: PageSettings, opened: Project) -> None:
     st.rerun()
 
 
+@st.fragment
 def panel(result: Result, page: PageSettings) -> None:
-    """The project panel: save/open, downloads, report (called by the page)."""
+    """The project panel: save/open, downloads, report (called by the page). A fragment:
+    its tabs and choices rerun only this panel; saving or opening a project reruns the
+    page."""
     lang = page.lang
     st.subheader(t("project.panel_title", lang))
     project = current_project(result, page)
@@ -176,7 +188,10 @@ def _save_tab(result: Result, page: PageSettings, project: Project) -> None:
                          recovery_path(target), author=author)
             set_project(result, page, saved)
             st.session_state["gc_conflict"] = False
-            st.success(t("project.saved", lang, path=str(saved.path), revision=saved.revision))
+            _saved(saved)
+    said = st.session_state.pop(SAVED_KEY, None)
+    if said is not None:
+        st.success(t("project.saved", lang, path=said[0], revision=said[1]))
     st.caption(t("project.save_hint", lang))
 
 
