@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.i18n import t
-from tests.ui import edit_widget, open_tab
+from tests.ui import edit_widget, open_tab, open_sidebar_panel
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT_S = 180
@@ -48,6 +48,7 @@ def test_uploads_each_bad_file_shows_one_clear_message_and_a_good_register_is_us
     at.run()
     assert not at.exception and not at.error
 
+    open_sidebar_panel(at, "uploads")
     bad = "经度,纬度,户数\n116.40,39.91,很多\n".encode("gbk")
     at.sidebar.file_uploader(key="up_households").set_value(("登记表.csv", bad, "text/csv")).run()
     assert not at.exception
@@ -207,7 +208,7 @@ def test_the_household_model_can_count_dormitories(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
     at.query_params["demo"] = "synthetic:2000"
-    at.run()
+    open_sidebar_panel(at.run(), "households")
     box = at.sidebar.checkbox(key="include_dormitories")
     assert box.label == t("page.include_dormitories", "zh") and box.help
     assert box.value is False

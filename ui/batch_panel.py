@@ -11,14 +11,18 @@ import streamlit as st
 from analysis.batch.view import PDF, XLSX, open_batch
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import widgets
+from ui import lazy, widgets
 
 FOLDER_KEY = "gc_batch_folder"
 
 
 def panel(lang: str) -> None:
     """An expander: open a batch folder (on the machine running the page) and show it."""
-    with st.expander(t("batch.page.title", lang)):
+    lazy.keep("gc_batch_path")
+    box, is_open = lazy.expander(t("batch.page.title", lang), key="gc_batch_shown")
+    if not is_open:  # drawn only while open (ui/lazy.py)
+        return
+    with box:
         path = st.text_input(t("batch.page.path", lang), key="gc_batch_path")
         if st.button(t("batch.page.open", lang), key="gc_batch_open", disabled=not path):
             st.session_state[FOLDER_KEY] = path

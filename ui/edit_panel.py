@@ -30,7 +30,7 @@ from geo.grids import edits
 from geo.errors import GridcircleError
 from geo.grids.heap import few_collections
 from geo.i18n import t
-from ui import mapframe, restore, session, widgets
+from ui import lazy, mapframe, restore, session, widgets
 from ui.editmap import (MAX_UNIT_MARKERS, edit_base, edit_groups, edit_map, grids_touch,
                         neighbour_grid, selection_households, unit_names)
 from ui.memo import PerObject
@@ -39,6 +39,7 @@ from ui.state import rendered_map, rendered_part
 
 AUTHOR_KEY = "gc_author"
 LAST_EDIT_KEY = "gc_last_edit"
+EDITED_KEY = "gc_edited"  # an edit was applied: the whole page shows it (see panel)
 OPS = ("move", "merge", "split", "lock", "rename")
 
 
@@ -257,6 +258,7 @@ def _apply(op: str, lang: str) -> None:
     if op == "merge":
         st.session_state.pop(wkey("gc_merge_apart_ok"), None)
     _store(work, edit, lang)
+    st.session_state[EDITED_KEY] = True
 
 
 def _move(project: Project, grids: list[str], label, lang: str) -> None:
@@ -309,9 +311,22 @@ def save_status(where, lang: str) -> None:
         where.caption(t("edit.not_saved", lang))
 
 
+def page_run_started() -> None:
+    """Called by the page on each of its runs, before :func:`panel`: the run shows any
+    edit applied (so the panel asks for no second one)."""
+    st.session_state.pop(EDITED_KEY, None)
+
+
+@st.fragment
 def panel(result: Result, page: PageSettings):
     """The grid editing panel (called by the page with its result and settings). Returns
-    the placeholder of the save status, for :func:`save_status` after saving."""
+    the placeholder of the save status, for :func:`save_status` after saving.
+
+    A fragment: choosing an operation, units, grids or a map selection reruns only this
+    panel, not the page; an edit (:func:`_apply`, a button's callback) reruns the whole
+    page, whose numbers, tables and main map show it."""
+    if st.session_state.pop(EDITED_KEY, False):
+        st.rerun()  # the page, from this panel's run of the edit's click
     lang = page.lang
     st.subheader(t("edit.title", lang))
     project = current_project(result, page)
@@ -401,14 +416,16 @@ def panel(result: Result, page: PageSettings):
         st.error(widgets.plain(failure))
     status = st.empty()
     save_status(status, lang)
-    with st.expander(t("edit.journal", lang, count=len(session.entries))):
+    box, is_open = lazy.expander(t("edit.journal", lang, count=len(session.entries)),
+                                 key="gc_journal_shown")
+    if is_open:  # drawn only while open (ui/lazy.py)
         rows = [{t("edit.time_local", lang): local_time(e.time_utc), t("edit.col.author", lang): e.author,
                  t("edit.col.op", lang): t(f"edit.op.{e.op}", lang),
                  t("edit.col.grids", lang): ", ".join(e.touched()),
                  t("edit.col.applied", lang): "✓" if k < session.position else "↶"}
                 for k, e in enumerate(session.entries)]
         if rows:
-            st.dataframe(neutral_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
+            box.dataframe(neutral_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
     if project.credit:
         st.caption(OSM_CREDIT)
     return status

@@ -27,13 +27,16 @@ from analysis.project import (Project, area_source_of, open_project, read_journa
 from geo.vocabulary import services_with_minutes
 from geo.errors import GridcircleError
 from geo.i18n import t
-from ui import gridsystem_panel, session, widgets
+from ui import gridsystem_panel, lazy, session, widgets
 from ui.edit_panel import AUTHOR_KEY, current_project, set_project
 from ui.sidebar import PageSettings
 from analysis.area_names import area_name
 from analysis.project import open_uploaded_project
 
 DOWNLOAD_KEY = "gc_downloads"
+PROJECT_TABS = ("save", "open", "export", "report")
+TABS_KEY = "gc_project_tab"  # the open project tab, by its name in PROJECT_TABS
+SAVED_KEY = "gc_saved"  # where the last save went (said once, on the page's next run)
 
 
 def path_key(project: Project) -> str:
@@ -116,95 +119,119 @@ def _save(result: Result, page: PageSettings, project: Project, target: Path,
             saved = save(session.complete(project), target, author=author)
         set_project(result, page, saved)
         st.session_state.pop("gc_overwrite_ask", None)
-        st.success(t("project.saved", page.lang, path=str(saved.path), revision=saved.revision))
     except GridcircleError as exc:
         st.error(exc.message(page.lang))
         if exc.key == "err.project_conflict":
             st.session_state["gc_conflict"] = True
     except OSError as exc:
         st.error(t("err.write_failed", page.lang, path=str(target), detail=exc))
+    else:
+        _saved(saved)
+
+
+def _saved(saved: Project) -> None:
+    """After a save: the whole page again (the edit panel's save status names the file),
+    saying where the project was saved."""
+    st.session_state[SAVED_KEY] = (str(saved.path), saved.revision)
+    st.rerun()
 
 
 def _open(result: Result, page: PageSettings, opened: Project) -> None:
     """Make an opened project the page's (area, settings, grids, edits, numbers, map)."""
     set_project(result, page, opened, opened=True)
+    lazy.show(TABS_KEY, "save")  # the opened project's file, where it is saved
     st.rerun()
 
 
+@st.fragment
 def panel(result: Result, page: PageSettings) -> None:
-    """The project panel: save/open, downloads, report (called by the page)."""
+    """The project panel: save/open, downloads, report (called by the page). A fragment:
+    its tabs and choices rerun only this panel; saving or opening a project reruns the
+    page."""
     lang = page.lang
     st.subheader(t("project.panel_title", lang))
     project = current_project(result, page)
     for key, params in project.notes:
         st.info(t(key, lang, **params))
+    # only the open tab is drawn (ui/lazy.py); the others' choices are kept meanwhile
+    lazy.keep(path_key(project), "gc_open_path", "gc_format", "gc_report_services", "gc_paper",
+              *gridsystem_panel.KEPT)
+    name, tab = lazy.tabs(TABS_KEY, PROJECT_TABS,
+                          [t(f"project.tab_{n}", lang) for n in PROJECT_TABS])
+    with tab:
+        {"save": _save_tab, "open": _open_tab, "export": _export_tab,
+         "report": _report_tab}[name](result, page, project)
+
+
+def _save_tab(result: Result, page: PageSettings, project: Project) -> None:
+    lang = page.lang
     author = st.session_state.get(AUTHOR_KEY, "")
-    save_tab, open_tab, export_tab, report_tab = st.tabs(
-        [t("project.tab_save", lang), t("project.tab_open", lang), t("project.tab_export", lang),
-         t("project.tab_report", lang)])
+    key = path_key(project)
+    path = st.text_input(t("project.path", lang),
+                         value=lazy.given(key, session.default_path(project)), key=key)
+    target = Path(path).expanduser()
+    c1, c2 = st.columns(2)
+    if c1.button(t("project.save", lang), key="gc_save", type="primary"):
+        if overwrite_question(project, target) is None:
+            _save(result, page, project, target, author)
+        else:
+            st.session_state["gc_overwrite_ask"] = str(target)
+    question = (overwrite_question(project, target, lang)
+                if st.session_state.get("gc_overwrite_ask") == str(target) else None)
+    if question is not None:
+        st.warning(t(question[0], lang, **question[1]))
+        if st.button(t("project.overwrite_confirm", lang), key="gc_overwrite_yes"):
+            _save(result, page, project, target, author)
+    if st.session_state.get("gc_conflict"):
+        if c2.button(t("project.save_copy", lang), key="gc_save_copy"):
+            saved = save(replace(session.complete(project), path=None),
+                         recovery_path(target), author=author)
+            set_project(result, page, saved)
+            st.session_state["gc_conflict"] = False
+            _saved(saved)
+    said = st.session_state.pop(SAVED_KEY, None)
+    if said is not None:
+        st.success(t("project.saved", lang, path=said[0], revision=said[1]))
+    st.caption(t("project.save_hint", lang))
 
-    with save_tab:
-        path = st.text_input(t("project.path", lang), value=session.default_path(project),
-                             key=path_key(project))
-        target = Path(path).expanduser()
-        c1, c2 = st.columns(2)
-        if c1.button(t("project.save", lang), key="gc_save", type="primary"):
-            if overwrite_question(project, target) is None:
-                _save(result, page, project, target, author)
-            else:
-                st.session_state["gc_overwrite_ask"] = str(target)
-        question = (overwrite_question(project, target, lang)
-                    if st.session_state.get("gc_overwrite_ask") == str(target) else None)
-        if question is not None:
-            st.warning(t(question[0], lang, **question[1]))
-            if st.button(t("project.overwrite_confirm", lang), key="gc_overwrite_yes"):
-                _save(result, page, project, target, author)
-        if st.session_state.get("gc_conflict"):
-            if c2.button(t("project.save_copy", lang), key="gc_save_copy"):
-                saved = save(replace(session.complete(project), path=None),
-                             recovery_path(target), author=author)
-                set_project(result, page, saved)
-                st.session_state["gc_conflict"] = False
-                st.success(t("project.saved", lang, path=str(saved.path), revision=saved.revision))
-        st.caption(t("project.save_hint", lang))
 
-    with open_tab:
-        path = st.text_input(t("project.open_path", lang), key="gc_open_path")
-        if st.button(t("project.open", lang), key="gc_open", disabled=not path):
-            try:
-                opened = open_project(Path(path).expanduser())
-            except GridcircleError as exc:
-                st.error(exc.message(lang))
-            else:
-                _open(result, page, opened)
-        upload = st.file_uploader(t("project.upload", lang), type=["gpkg"], key="gc_upload")
-        if upload is not None and st.button(t("project.open_upload", lang), key="gc_open_upload"):
+def _open_tab(result: Result, page: PageSettings, project: Project) -> None:
+    lang = page.lang
+    path = st.text_input(t("project.open_path", lang), key="gc_open_path")
+    if st.button(t("project.open", lang), key="gc_open", disabled=not path):
+        try:
+            opened = open_project(Path(path).expanduser())
+        except GridcircleError as exc:
+            st.error(exc.message(lang))
+        else:
+            _open(result, page, opened)
+    upload = st.file_uploader(t("project.upload", lang), type=["gpkg"], key="gc_upload")
+    if upload is not None and st.button(t("project.open_upload", lang), key="gc_open_upload"):
 
-            try:  # a private temporary file, removed once read (never a shared folder)
-                opened = open_uploaded_project(upload.getvalue())
-            except GridcircleError as exc:
-                st.error(exc.message(lang))
-            else:
-                _open(result, page, opened)
+        try:  # a private temporary file, removed once read (never a shared folder)
+            opened = open_uploaded_project(upload.getvalue())
+        except GridcircleError as exc:
+            st.error(exc.message(lang))
+        else:
+            _open(result, page, opened)
 
-    with export_tab:
-        fmt = widgets.selectbox(t("project.format", lang), FORMATS, key="gc_format", lang=lang,
-                                format_func=lambda f: t(f"project.format_{f}", lang))
-        if st.button(t("project.prepare", lang), key="gc_prepare"):
-            st.session_state["gc_want_export"] = fmt
-        if st.session_state.get("gc_want_export") == fmt:
-            try:
-                name, data, mime = _prepared(project, f"export_{fmt}", lambda: export_bytes(
-                    session.complete(project), fmt, lang=lang))
-                st.download_button(t("project.download", lang, name=name), data, file_name=name,
-                                   mime=mime, key=f"gc_dl_{fmt}")
-            except GridcircleError as exc:
-                st.error(exc.message(lang))
-        if project.credit:
-            st.caption(t("project.credit_note", lang, credit=project.credit))
 
-    with report_tab:
-        _report_tab(result, page, project)
+def _export_tab(result: Result, page: PageSettings, project: Project) -> None:
+    lang = page.lang
+    fmt = widgets.selectbox(t("project.format", lang), FORMATS, key="gc_format", lang=lang,
+                            format_func=lambda f: t(f"project.format_{f}", lang))
+    if st.button(t("project.prepare", lang), key="gc_prepare"):
+        st.session_state["gc_want_export"] = fmt
+    if st.session_state.get("gc_want_export") == fmt:
+        try:
+            name, data, mime = _prepared(project, f"export_{fmt}", lambda: export_bytes(
+                session.complete(project), fmt, lang=lang))
+            st.download_button(t("project.download", lang, name=name), data, file_name=name,
+                               mime=mime, key=f"gc_dl_{fmt}")
+        except GridcircleError as exc:
+            st.error(exc.message(lang))
+    if project.credit:
+        st.caption(t("project.credit_note", lang, credit=project.credit))
 
 
 def _report_tab(result: Result, page: PageSettings, project: Project) -> None:

@@ -13,10 +13,11 @@ from geo.errors import GridcircleError
 from geo.grids.codes import CodeScheme
 from geo.grids.workers import read_roster
 from geo.i18n import t
-from ui import widgets
+from ui import lazy, widgets
 from analysis.worker_edits import reassign_worker, redo_worker_edit, undo_worker_edit
 
 ADMIN_KEY = "gc_admin_code"
+KEPT = (ADMIN_KEY, "gc_worker_pick", "gc_worker_grid")  # kept while the tab is closed
 
 
 def section(project: Project, lang: str, *, store, prepared, stem: str) -> None:
@@ -24,8 +25,9 @@ def section(project: Project, lang: str, *, store, prepared, stem: str) -> None:
     (the session's), ``prepared(kind, make)`` makes a download once per project version."""
     scheme = CodeScheme.from_meta(project.meta)
     st.markdown(f"**{t('gs.page_title', lang)}**")
-    code = st.text_input(t("gs.page_admin_code", lang), value=scheme.admin_code,
-                         key=ADMIN_KEY, help=t("gs.page_admin_help", lang), max_chars=9)
+    code = st.text_input(t("gs.page_admin_code", lang),
+                         value=lazy.given(ADMIN_KEY, scheme.admin_code), key=ADMIN_KEY,
+                         help=t("gs.page_admin_help", lang), max_chars=9)
     roster = st.file_uploader(t("gs.page_roster", lang), type=["csv", "xlsx"],
                               key="gc_roster_upload", help=t("gs.page_roster_help", lang))
     if st.button(t("gs.page_apply", lang), key="gc_gs_apply"):

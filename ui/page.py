@@ -196,6 +196,7 @@ def siting_panel(run: state.PageRun, page: PageSettings) -> None:
 def project_panels(run: state.PageRun, page: PageSettings) -> None:
     """Grid editing (:mod:`ui.edit_panel`), then saving, opening, exports and the report
     (:mod:`ui.export_panel`), all on the session's one project."""
+    edit_panel.page_run_started()
     status = edit_panel.panel(run.result, page)
     export_panel.panel(run.result, page)
     if status is not None:  # after a save in this run: one consistent save status

@@ -20,7 +20,7 @@ from geo.errors import GridcircleError
 from geo.i18n import t
 from geo.settings import HouseholdSettings
 from geo.vocabulary import DEFAULT_BAND
-from ui import state, uploads, widgets
+from ui import lazy, state, uploads, widgets
 from ui.gates_panel import wall_settings
 
 THRESHOLD_CHOICES = (5, 10, 15, 20, 30)
@@ -35,6 +35,8 @@ def minutes_option(minutes: float) -> int | float:
 
 DEFAULT_SHOWN = ("health",)
 BASE_SETTINGS_KEY = "gc_base_settings"  # an opened project's settings (ui.session sets it)
+UPLOADS_OPEN = "gc_uploads_open"  # whether the uploads' expander is open (ui/lazy.py)
+HOUSEHOLDS_OPEN = "gc_households_open"  # whether the household model's is
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,15 @@ def layer_uploads(lang: str, source: state.Source | None) -> state.Uploads:
     are checked first: a register is checked against the area with them put in (its rows
     may name an uploaded compound)."""
     chosen, slots = {}, {}
-    with st.sidebar.expander(t("page.uploads", lang)):
-        for kind in uploads.LAYER_KINDS + uploads.COUNT_KINDS:
+    kinds = uploads.LAYER_KINDS + uploads.COUNT_KINDS
+    lazy.keep(*(f"crs_{kind}" for kind in kinds))
+    box, is_open = lazy.expander(t("page.uploads", lang), key=UPLOADS_OPEN,
+                                 where=st.sidebar)
+    # drawn while open, and while it holds a file (an uploader not drawn drops its file)
+    if not is_open and not any(st.session_state.get(f"up_{kind}") for kind in kinds):
+        return state.Uploads()
+    with box:
+        for kind in kinds:
             file = st.file_uploader(t(f"page.upload_{kind}", lang), key=f"up_{kind}",
                                     type=uploads.UPLOAD_TYPES[kind],
                                     help=t(f"page.upload_{kind}_help", lang))
@@ -198,24 +207,33 @@ def run_settings(lang: str, services: tuple[Service, ...]) -> tuple[RunSettings,
                                          max_households=int(band[1]))
 
     defaults = HouseholdSettings()
-    with side.expander(t("page.household_model", lang)):
-        parts["households"] = dataclasses.replace(
-            base.households,
-            dwelling_m2=st.number_input(t("page.dwelling_m2", lang), 20.0, 500.0,
-                                        defaults.dwelling_m2, 5.0, key="dwelling_m2"),
-            default_levels=int(st.number_input(t("page.default_levels", lang), 1, 100,
-                                               defaults.default_levels, 1, key="default_levels")),
-            compound_far=st.number_input(t("page.compound_far", lang), 0.1, 10.0,
-                                         defaults.compound_far, 0.1, key="compound_far"),
-            include_dormitories=st.checkbox(t("page.include_dormitories", lang),
-                                            defaults.include_dormitories,
-                                            key="include_dormitories",
-                                            help=t("page.include_dormitories_help", lang)),
-            persons_per_household=st.number_input(
-                t("page.persons_per_household", lang), 1.0, 10.0,
-                defaults.persons_per_household, 0.01, key="persons_per_household",
-                help=t("page.persons_per_household_help", lang)),
-        )
+    # drawn only while open (ui/lazy.py); closed, its values are the ones kept
+    lazy.keep(*HOUSEHOLD_WIDGETS)
+    box, is_open = lazy.expander(t("page.household_model", lang), key=HOUSEHOLDS_OPEN,
+                                 where=side)
+    if is_open:
+        with box:
+            def number(name: str, low, high, step, **more):
+                return st.number_input(t(f"page.{name}", lang), low, high,
+                                       lazy.given(name, getattr(defaults, name)), step,
+                                       key=name, **more)
+
+            model = dict(
+                dwelling_m2=number("dwelling_m2", 20.0, 500.0, 5.0),
+                default_levels=number("default_levels", 1, 100, 1),
+                compound_far=number("compound_far", 0.1, 10.0, 0.1),
+                include_dormitories=st.checkbox(t("page.include_dormitories", lang),
+                                                defaults.include_dormitories,
+                                                key="include_dormitories",
+                                                help=t("page.include_dormitories_help", lang)),
+                persons_per_household=number(
+                    "persons_per_household", 1.0, 10.0, 0.01,
+                    help=t("page.persons_per_household_help", lang)))
+    else:
+        model = {name: st.session_state.get(name, getattr(defaults, name))
+                 for name in HOUSEHOLD_WIDGETS}
+    model["default_levels"] = int(model["default_levels"])
+    parts["households"] = dataclasses.replace(base.households, **model)
     parts["walls"] = wall_settings()  # the planner's gate edits (ui/gates_panel.py)
     parts["capacity"] = base.capacity  # no widget: an opened project's method and decay
     return RunSettings(**parts), band

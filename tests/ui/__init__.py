@@ -14,3 +14,23 @@ def open_tab(at, name: str, lang: str = "zh"):
     at.session_state[f"gc_side_tabs_{lang}"] = t(f"page.tab_{name}", lang)
     at.session_state["gc_side_tab"] = name
     return at.run()
+
+
+def open_project_tab(at, name: str):
+    """Open the project tab ``name`` (``ui.export_panel.PROJECT_TABS``) and run the page:
+    only the open tab is drawn (as a planner's click on it, which AppTest cannot make)."""
+    from ui import lazy
+    from ui.export_panel import TABS_KEY
+
+    at.session_state[TABS_KEY] = name
+    at.session_state[TABS_KEY + "_gen"] = lazy.generation(at.session_state, TABS_KEY) + 1
+    return at.run()
+
+
+def open_sidebar_panel(at, which: str):
+    """Open the sidebar's ``"uploads"`` or ``"households"`` (model) expander and run the
+    page: its content is drawn only while it is open."""
+    from ui.sidebar import HOUSEHOLDS_OPEN, UPLOADS_OPEN
+
+    at.session_state[{"uploads": UPLOADS_OPEN, "households": HOUSEHOLDS_OPEN}[which]] = True
+    return at.run()

@@ -38,6 +38,7 @@ def _page(folder: str) -> None:
     from ui import batch_panel
 
     st.session_state.setdefault("gc_batch_path", folder)
+    st.session_state.setdefault("gc_batch_shown", True)  # opened (drawn only while open)
     batch_panel.panel("en")
 
 

@@ -16,7 +16,7 @@ from analysis.cli import main
 from geo.demos import load_demo
 from geo.i18n import t
 from geo.synthetic import SERVICE_NAMES_ZH
-from tests.ui import open_tab
+from tests.ui import open_tab, open_sidebar_panel
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 DEMO = "synthetic:3000"
@@ -66,6 +66,7 @@ def test_capacity_tab_shows_what_the_command_line_writes(tmp_path, capsys, monke
     open_tab(at, "capacity")
     assert not at.exception and not at.error
     assert any(t("capacity.none", "zh") in str(e.value) for e in at.info)  # no capacities yet
+    open_sidebar_panel(at, "uploads")
     at.sidebar.file_uploader(key="up_facilities").set_value(("设施.csv", data, "text/csv")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     service = at.selectbox(key="gc_capacity_service")
@@ -96,7 +97,7 @@ def test_siting_by_capacity_closes_part_of_the_shortfall(tmp_path, monkeypatch):
 
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params["demo"] = DEMO
-    at.run()
+    open_sidebar_panel(at.run(), "uploads")
     at.sidebar.file_uploader(key="up_facilities").set_value(
         ("设施.csv", _facility_list(), "text/csv")).run()
     open_tab(at, "siting")

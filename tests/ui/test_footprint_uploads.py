@@ -9,7 +9,7 @@ import shapely
 from streamlit.testing.v1 import AppTest
 
 from geo.demos import load_demo
-from tests.ui import open_tab
+from tests.ui import open_tab, open_sidebar_panel
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -26,7 +26,7 @@ def test_compound_upload_reaches_the_gates_tab():
          "geometry": shapely.geometry.mapping(box)}]}, ensure_ascii=False).encode("utf-8")
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params["demo"] = "synthetic:2000"
-    at.run()
+    open_sidebar_panel(at.run(), "uploads")
     at.sidebar.file_uploader(key="up_compounds").set_value(("小区.geojson", data,
                                                            "application/geo+json")).run()
     assert not at.exception and not at.error
@@ -50,7 +50,7 @@ def test_a_register_placed_by_name_finds_an_uploaded_compound():
     register = "小区名称,户数\n测试新苑,300\n".encode("utf-8")
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params["demo"] = "synthetic:2000"
-    at.run()
+    open_sidebar_panel(at.run(), "uploads")
     at.sidebar.file_uploader(key="up_compounds").set_value(("小区.geojson", data,
                                                            "application/geo+json"))
     at.sidebar.file_uploader(key="up_households").set_value(("登记.csv", register, "text/csv"))
@@ -77,13 +77,14 @@ def test_population_and_household_totals_uploads_set_the_households():
          "geometry": shapely.geometry.mapping(cell)}]}).encode("utf-8")
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params["demo"] = "synthetic:2000"
-    at.run()
+    open_sidebar_panel(at.run(), "uploads")
     at.sidebar.file_uploader(key="up_population").set_value(("人口.geojson", population,
                                                             "application/geo+json")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     homes = at.session_state["gc_held"].project.layers["households"]
     expected = persons / HouseholdSettings().persons_per_household
     assert abs(int(homes["households"].sum()) - expected) <= 0.005 * expected + 1
+    open_sidebar_panel(at, "households")
     at.sidebar.number_input(key="persons_per_household").set_value(3.0).run()  # as on the CLI
     homes = at.session_state["gc_held"].project.layers["households"]
     assert abs(int(homes["households"].sum()) - persons / 3.0) <= 0.005 * persons / 3.0 + 1

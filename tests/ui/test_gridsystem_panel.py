@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from tests.ui import open_project_tab
 from tests.ui.test_project_panels import page_script
 
 
 def test_admin_code_field_and_atlas_button():
     at = AppTest.from_function(page_script, default_timeout=300).run()
     assert not at.exception, at.exception
+    open_project_tab(at, "report")  # the grid system is in the report tab
     at.text_input(key="gc_admin_code").set_value("110108009").run()
     at.button(key="gc_gs_apply").click().run()
     assert not at.exception, at.exception
@@ -42,7 +44,7 @@ def test_a_post_swap_and_undo_on_the_page():
     project = set_grid_system(held.project, roster=read_roster(data=roster.encode(),
                                                                filename="r.csv"))
     at.session_state["gc_held"] = replace(held, project=project)  # as the upload does
-    at.run()
+    open_project_tab(at, "report")
     assert not at.exception, at.exception
     start = a_posts(at.session_state["gc_held"].project.layers["workers"])
     w1, w2 = sorted(start)[:2]

@@ -4,7 +4,7 @@ edits asks first, and opening a project replaces the page's area, settings and g
 
 from __future__ import annotations
 
-from tests.ui import edit_widget, open_tab
+from tests.ui import edit_widget, open_tab, open_project_tab
 
 from pathlib import Path
 
@@ -130,6 +130,7 @@ def test_opening_a_project_replaces_the_whole_page(tmp_path, monkeypatch):
 
     other = started("synthetic:3000", tmp_path, monkeypatch)
     assert metric(other, "app.households") == "3,000"
+    open_project_tab(other, "open")
     other.text_input(key="gc_open_path").set_value(str(a)).run()
     other.button(key="gc_open").click().run()
     assert not other.exception and not other.error

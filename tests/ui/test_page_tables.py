@@ -90,6 +90,7 @@ def test_tables_on_the_page_hold_no_live_formulas():
     at.text_input(key="gc_author").set_value("=cmd|' /C calc'!A0").run()
     at.radio(key="gc_op").set_value("rename").run()
     edit_widget(at.text_input, "gc_new_name").set_value("@SUM(1+1)*cmd").run()
+    at.session_state["gc_journal_shown"] = True  # the journal opened (drawn while open)
     at.button(key="gc_apply_rename").click().run()
     assert not at.exception, at.exception
     frames = [d.value for d in at.dataframe]

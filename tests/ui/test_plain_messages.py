@@ -9,6 +9,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.ui import open_sidebar_panel
+
 from ui.widgets import plain
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -31,7 +33,7 @@ def test_plain_escapes_markdown_maths_links_and_html():
 def test_an_uploaded_file_with_a_hostile_name_is_reported_as_text():
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params["demo"] = "synthetic:2000"
-    at.run()
+    open_sidebar_panel(at.run(), "uploads")
     bad = "经度,纬度,户数\n116.40,39.91,很多\n".encode("utf-8")
     at.sidebar.file_uploader(key="up_households").set_value((NAME, bad, "text/csv")).run()
     assert not at.exception

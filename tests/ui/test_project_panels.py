@@ -3,7 +3,7 @@ events turned into units, and the panels driven end to end with Streamlit's AppT
 
 from __future__ import annotations
 
-from tests.ui import edit_widget
+from tests.ui import edit_widget, open_project_tab
 
 import re
 from pathlib import Path
@@ -144,6 +144,7 @@ def test_panels_in_english_export_and_report_buttons(tmp_path):
     at = AppTest.from_function(page_script, kwargs={"lang": "en"}, default_timeout=120).run()
     assert not at.exception, at.exception
     assert at.subheader[0].value == "Edit grids" and at.subheader[1].value == "Project"
+    open_project_tab(at, "export")
     at.selectbox(key="gc_format").set_value("csv").run()
     at.button(key="gc_prepare").click().run()
     assert not at.exception, at.exception
@@ -151,6 +152,7 @@ def test_panels_in_english_export_and_report_buttons(tmp_path):
     downloads = at.session_state["gc_downloads"]
     name, data, mime = next(v for k, v in downloads.items() if k[0] == "export_csv")
     assert name.endswith("_csv.zip") and data[:2] == b"PK"
+    open_project_tab(at, "report")
     at.button(key="gc_report").click().run()
     assert not at.exception, at.exception
     pdf = next(v for k, v in at.session_state["gc_downloads"].items() if k[0][0] == "report")

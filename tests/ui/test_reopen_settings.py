@@ -10,6 +10,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.ui import open_project_tab
+
 from analysis import project as pj
 from analysis.pipeline import RunSettings
 from analysis.project import run_settings_of, settings_differences
@@ -44,6 +46,7 @@ def opened(path: Path, home: Path, monkeypatch) -> AppTest:
     other = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
     other.query_params["demo"] = "synthetic:1500"
     other.run()
+    open_project_tab(other, "open")
     other.text_input(key="gc_open_path").set_value(str(path)).run()
     other.button(key="gc_open").click().run()
     assert not other.exception and not other.error, other.error

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.ui import open_project_tab
 from tests.ui.test_project_panels import page_script
 
 
@@ -18,6 +19,7 @@ from tests.ui.test_project_panels import page_script
 def test_report_tab_all_services_area_name_and_fresh_download(tmp_path):
     at = AppTest.from_function(page_script, kwargs={"lang": "zh"}, default_timeout=180).run()
     assert not at.exception, at.exception
+    open_project_tab(at, "report")
     held = at.session_state["gc_held"].project
     available = [c[len("walk_min_"):] for c in held.layers["households"].columns
                  if c.startswith("walk_min_")]

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.ui import open_sidebar_panel
+
 from tests.conftest import osm_xml
 from ui.uploads import private_copy
 
@@ -47,6 +49,7 @@ def test_page_keeps_uploads_in_memory_and_shows_no_personal_data(tmp_path, monke
     rows = "".join(f"{p.x:.6f},{p.y:.6f},{n},{label},学清路{k}号 {PERSONAL[3]},{PERSONAL[4]}\n"
                    for k, (p, n, label) in enumerate(zip(points, (120, 80, 40), labels)))
     register = ("经度,纬度,户数,楼栋,地址,备注\n" + rows).encode("utf-8")
+    open_sidebar_panel(at, "uploads")
     at.sidebar.file_uploader(key="up_households").set_value(("登记表.csv", register, "text/csv")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     shown = " ".join(str(e.value) for kind in ("warning", "info", "caption", "markdown", "metric")
