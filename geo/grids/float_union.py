@@ -36,7 +36,7 @@ from functools import partial
 import numpy as np
 import shapely
 
-from geo.compiled import available, kernel
+from geo.compiled import available, kept_out, kernel
 from geo.grids.float_check import pairs_clear as numpy_pairs_clear
 from geo.grids.blocks import GRID_SIZE_M
 from geo.kept import kept
@@ -220,7 +220,7 @@ class CellUnions:
         more than it saves)."""
         if self._proof is not None:
             return
-        if len(self.geoms) >= MIN_CELLS:
+        if len(self.geoms) >= MIN_CELLS and not kept_out():
             check = pairs_clear_kernel() if available() else None
         elif len(self.geoms) >= MIN_NUMPY_CELLS:  # numba's import would cost more than it saves
             check = partial(numpy_pairs_clear, side_m=SIDE_M)
