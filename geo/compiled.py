@@ -26,7 +26,6 @@ MIN_ITEMS = 500_000
 
 _lock = threading.Lock()
 _numba: list = []  # [module or None] once tried
-_kept_out: list[bool] = []  # [True] while a grid stage keeps numba out of this process
 
 
 def _load_numba():
@@ -80,21 +79,6 @@ def kernel(func: Callable) -> Kernel:
 def use_compiled(items: int) -> bool:
     """Whether an input of ``items`` points or segments is large enough to run compiled."""
     return items >= MIN_ITEMS and available()
-
-
-def keep_out(on: bool) -> None:
-    """Mark this process as one whose work should not load numba (the grid stage, while
-    a child runs its compiled loops: :mod:`geo.grids.compiled_child`), or no more."""
-    with _lock:
-        _kept_out.clear()
-        if on:
-            _kept_out.append(True)
-
-
-def kept_out() -> bool:
-    """Whether work here should take its numpy code rather than load numba (the same
-    numbers): see :func:`keep_out`."""
-    return bool(_kept_out)
 
 
 def threads(tasks: int) -> int:

@@ -10,9 +10,11 @@ as arrays (:class:`ArrayGraph`: the same per-community graphs as
 :class:`geo.grids.pass_graph.PassGraph` cuts, with each cell's centroid, area and
 perimeter measured here element by element) and the child partitions the communities on
 the same cores (:func:`geo.grids.pass_graph.partition_communities`: a forked copy of it
-takes a share, the loops loaded already); this process does its other work meanwhile
-(the check of the cells' floating unions, in numpy). The labels are those of one
-process: each community's partition is a pure function of its graph.
+takes a share, the loops loaded already); the check of the cells' floating unions, which
+this process prepares meanwhile, sends its compiled loop's arrays there too (the child
+answers first, then partitions its share). The labels and the check are those of one
+process: each community's partition is a pure function of its graph, each pair's check
+of its coordinates.
 
 Without a child (one core, no ``fork``, small runs, ``GRIDCIRCLE_NO_NUMBA``) or if the
 child fails, :func:`partition_communities` runs the partition here as before.
@@ -31,9 +33,8 @@ from functools import wraps
 import numpy as np
 import shapely
 
-from geo.compiled import keep_out as _keep_out
-from geo.compiled import kept_out
 import geo.grids.partition as _partition
+from geo.grids.float_union import pairs_clear_kernel
 from geo.grids.graph import CellGraph
 from geo.grids.parallel import can_fork
 from geo.grids.pass_graph import PassGraph
@@ -41,6 +42,7 @@ from geo.grids.pass_graph import partition_communities as _partition_here
 from geo.grids.settings import GridSettings
 
 _child: list = []  # [(process, connection)] while a child waits for this process's pass
+_stages: list[bool] = []  # [True] while a grid stage that may start a child runs here
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,21 +93,23 @@ def _numba_wanted() -> bool:
 
 def warm_up_soon(cells: int, workers: int) -> None:
     """Load the compiled loops for a pass of about ``cells`` cells: in a forked child
-    with ``workers`` > 1 (which then partitions the pass), here otherwise
-    (:func:`geo.grids.partition.warm_up_soon`)."""
-    if workers <= 1 or not kept_out() or _child or not _partition.compiled_for(cells) or \
-            "numba" in sys.modules:
+    with ``workers`` > 1 in a stage run by :func:`in_child` (which then partitions the
+    pass), here otherwise (:func:`geo.grids.partition.warm_up_soon`)."""
+    if workers <= 1 or not _stages or _child or not _partition.compiled_for(cells) or \
+            not can_fork() or not _numba_wanted():
         _partition.warm_up_soon(cells)
         return
-    here, there = multiprocessing.get_context("fork").Pipe()
-    process = multiprocessing.get_context("fork").Process(target=_serve, args=(there, here))
+    context = multiprocessing.get_context("fork")
+    here, there = context.Pipe()
+    process = context.Process(target=_serve, args=(there, here))
     process.start()
     there.close()
     _child.append((process, here))
 
 
 def _serve(conn, other) -> None:
-    """The child: load the loops, partition the one pass it is sent, send the result."""
+    """The child: load the loops, partition the one pass it is sent (answering the
+    check of the floating unions first, when asked), send the labels."""
     other.close()
     _partition._warm_up_small()  # pylint: disable=protected-access
     try:
@@ -114,20 +118,48 @@ def _serve(conn, other) -> None:
         return
     if job is None:
         return
-    graph, nodes, keys, settings, fine, workers = job
+    nodes, keys, settings, fine, workers, check = job
+    graph = ArrayGraph(*_recv_arrays(conn))
     found = list(_partition_here(graph, nodes, keys, settings, fine=fine, compiled=True,
-                                 workers=workers))
+                                 workers=workers, then=(lambda: _check(conn)) if check else None))
     conn.send(found)
     conn.close()
 
 
+def _check(conn) -> None:
+    """The child's answer to the check's arrays (none sent: nothing to answer)."""
+    near = conn.recv()
+    if near is not None:
+        conn.send(pairs_clear_kernel()(*_recv_arrays(conn), near))
+
+
+def _send_arrays(conn, arrays) -> None:
+    """numpy arrays sent as they lie in memory (no pickled copy of them)."""
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    conn.send([(a.dtype.str, a.shape) for a in arrays])
+    for a in arrays:
+        conn.send_bytes(a.reshape(-1).view(np.uint8))
+
+
+def _recv_arrays(conn) -> list[np.ndarray]:
+    """The arrays :func:`_send_arrays` sent, each read into its own new array."""
+    out = []
+    for dtype, shape in conn.recv():
+        a = np.empty(shape, dtype=dtype)
+        conn.recv_bytes_into(a.reshape(-1).view(np.uint8))
+        out.append(a)
+    return out
+
+
 def partition_communities(graph: PassGraph, nodes: list[np.ndarray], keys: list[str],
                           settings: GridSettings, *, fine: bool, compiled: bool,
-                          workers: int = 1, then: Callable[[], None] | None = None
+                          workers: int = 1, then: Callable[..., None] | None = None
                           ) -> Iterable:
     """:func:`geo.grids.pass_graph.partition_communities`, in the child started by
-    :func:`warm_up_soon` when there is one (``then`` runs here meanwhile): the same
-    results."""
+    :func:`warm_up_soon` when there is one: the same results. ``then`` runs here
+    meanwhile, given ``pairs_clear=`` the child's compiled check
+    (:meth:`geo.grids.float_union.CellUnions.prepare`); without a child, as
+    :func:`geo.grids.pass_graph.partition_communities` runs it."""
     if not _child:
         return _partition_here(graph, nodes, keys, settings, fine=fine, compiled=compiled,
                                workers=workers, then=then)
@@ -135,14 +167,27 @@ def partition_communities(graph: PassGraph, nodes: list[np.ndarray], keys: list[
     arrays = ArrayGraph.of(graph) if compiled else None
     found = None
     try:
-        if arrays is not None:
-            conn.send((arrays, nodes, keys, settings, fine, workers))
-            if then is not None:
-                then()
-                then = None
-            found = conn.recv()
-        else:
+        if arrays is None:
             conn.send(None)
+        else:
+            conn.send((nodes, keys, settings, fine, workers, then is not None))
+            _send_arrays(conn, (arrays.w, arrays.xy, arrays.area, arrays.perim, arrays.ai,
+                                arrays.aj, arrays.alen, arrays.akind))
+            del arrays
+            if then is not None:
+                asked = []
+
+                def pairs_clear(x, y, start, count, box, pi, pj, near):
+                    asked.append(True)
+                    conn.send(float(near))
+                    _send_arrays(conn, (x, y, start, count, box, pi, pj))
+                    return conn.recv()
+
+                then(pairs_clear=pairs_clear)
+                then = None
+                if not asked:
+                    conn.send(None)
+            found = conn.recv()
     except (EOFError, OSError):  # the child failed: partitioned here instead
         found = None
     finally:
@@ -154,24 +199,22 @@ def partition_communities(graph: PassGraph, nodes: list[np.ndarray], keys: list[
     return found
 
 
-def keep_out(func: Callable) -> Callable:
-    """``func`` (the grid stage) with the compiled partition loaded in a child (see the
-    module's note) while it runs, if it is given ``workers`` > 1."""
+def in_child(func: Callable) -> Callable:
+    """``func`` (the grid stage) free to partition in a child (see the module's note);
+    a child started and not asked is stopped at its end."""
     @wraps(func)
     def run(*args, **kwargs):
-        if kwargs.get("workers", 1) <= 1 or kept_out() or not can_fork() or \
-                not _numba_wanted():
-            return func(*args, **kwargs)
-        _keep_out(True)
+        _stages.append(True)
         try:
             return func(*args, **kwargs)
         finally:
-            _keep_out(False)
-            while _child:  # started, not used
-                process, conn = _child.pop()
-                conn.close()
-                process.join()
+            _stages.pop()
+            if not _stages:
+                while _child:  # started, not asked
+                    process, conn = _child.pop()
+                    conn.close()
+                    process.join()
     return run
 
 
-__all__ = ["ArrayGraph", "keep_out", "partition_communities", "warm_up_soon"]
+__all__ = ["ArrayGraph", "in_child", "partition_communities", "warm_up_soon"]

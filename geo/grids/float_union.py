@@ -31,12 +31,13 @@ Tables too small to load the compiled loop for are checked in numpy
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 import shapely
 
-from geo.compiled import available, kept_out, kernel
+from geo.compiled import available, kernel
 from geo.grids.float_check import pairs_clear as numpy_pairs_clear
 from geo.grids.blocks import GRID_SIZE_M
 from geo.kept import kept
@@ -210,17 +211,20 @@ class CellUnions:
 
     def __init__(self, geoms: np.ndarray, *, grid_size: float) -> None:
         self.geoms, self.grid_size = geoms, grid_size
-        self._proof: tuple[np.ndarray, np.ndarray, dict, np.ndarray] | None = None
+        self._proof: tuple[np.ndarray, np.ndarray, dict] | None = None
 
-    def prepare(self) -> None:
+    def prepare(self, pairs_clear: Callable | None = None) -> None:
         """Check the cells, when the grid stage is about to draw all the grids of a table
         (:data:`MIN_NUMPY_CELLS` and up; in the compiled loop from :data:`MIN_CELLS` with
         numba, in numpy below it); before worker processes fork, so that they share it.
         Until then every union is snapped (an edit draws a few grids: the check would cost
-        more than it saves)."""
+        more than it saves). ``pairs_clear``: the compiled loop as another process runs
+        it (:mod:`geo.grids.compiled_child`), used from :data:`MIN_CELLS`."""
         if self._proof is not None:
             return
-        if len(self.geoms) >= MIN_CELLS and not kept_out():
+        if len(self.geoms) >= MIN_CELLS and pairs_clear is not None:
+            check = pairs_clear
+        elif len(self.geoms) >= MIN_CELLS:
             check = pairs_clear_kernel() if available() else None
         elif len(self.geoms) >= MIN_NUMPY_CELLS:  # numba's import would cost more than it saves
             check = partial(numpy_pairs_clear, side_m=SIDE_M)
@@ -233,9 +237,9 @@ class CellUnions:
         partners: dict[int, list[int]] = {}
         for i, j in zip(bi.tolist(), bj.tolist()):
             partners.setdefault(i, []).append(j)
-        carried = shapely.get_precision(self.geoms)
-        plain = shapely.set_precision(self.geoms, 0.0, mode="pointwise")
-        self._proof = bad_cell, carried, partners, plain
+        # (each union takes its cells off their grid itself: a copy of every cell kept
+        # here would be some 16 MB at 1M households, to the end of the stage)
+        self._proof = bad_cell, shapely.get_precision(self.geoms), partners
 
     def adopt(self, other: CellUnions) -> None:
         """Take ``other``'s check when it was made on the same cells (the same geometry
@@ -251,8 +255,8 @@ class CellUnions:
         proof = self._proof
         if proof is None or len(idx) < 2 or not self._clear(idx, proof):
             return shapely.union_all(self.geoms[idx], grid_size=self.grid_size)
-        carried, plain = proof[1], proof[3]
-        out = shapely.union_all(plain[idx])
+        carried = proof[1]
+        out = shapely.union_all(shapely.set_precision(self.geoms[idx], 0.0, mode="pointwise"))
         return shapely.set_precision(out, carried[idx[0]], mode="pointwise") \
             if carried[idx[0]] > 0 else out
 

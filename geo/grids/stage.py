@@ -41,7 +41,7 @@ import shapely
 from geo.crs import require_projected
 from geo.grids.blocks import GRID_SIZE_M, locate_in_blocks, street_blocks
 from geo.grids.cells_spread import adjacency_spread, tessellate_spread
-from geo.grids.compiled_child import keep_out, partition_communities, warm_up_soon
+from geo.grids.compiled_child import in_child, partition_communities, warm_up_soon
 from geo.grids.communities import assign_communities, validate_communities
 from geo.grids.drawing import draw_ahead
 from geo.grids.float_union import CellUnions, unions_of
@@ -372,7 +372,7 @@ def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
         grid_id=cell_grid)
 
 
-@keep_out
+@in_child
 @few_collections()
 def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                roads: gpd.GeoDataFrame, *, settings: GridSettings = GridSettings(),
