@@ -36,7 +36,7 @@ import shapely
 import geo.grids.partition as _partition
 from geo.grids.float_union import pairs_clear_kernel
 from geo.grids.graph import CellGraph
-from geo.grids.parallel import can_fork
+from geo.grids.parallel import can_fork, chunked
 from geo.grids.pass_graph import PassGraph
 from geo.grids.pass_graph import partition_communities as _partition_here
 from geo.grids.settings import GridSettings
@@ -60,15 +60,17 @@ class ArrayGraph:
     akind: np.ndarray
 
     @classmethod
-    def of(cls, graph: PassGraph) -> ArrayGraph | None:
-        """The arrays of ``graph`` (None when a cell has no centroid: an empty cell,
-        which the pass graph's own cut drops)."""
-        centre = shapely.centroid(graph.geoms)
+    def of(cls, graph: PassGraph, *, workers: int = 1) -> ArrayGraph | None:
+        """The arrays of ``graph``, measured on ``workers`` threads (None when a cell
+        has no centroid, an empty one: that pass is partitioned here, as before)."""
+        geoms = graph.geoms
+        centre = chunked(shapely.centroid, geoms, workers=workers)
         if shapely.is_empty(centre).any() or shapely.is_missing(centre).any():
             return None
-        return cls(w=graph.w, xy=shapely.get_coordinates(centre), area=shapely.area(graph.geoms),
-                   perim=shapely.length(graph.geoms), ai=graph.ai, aj=graph.aj,
-                   alen=graph.alen, akind=graph.akind)
+        return cls(w=graph.w, xy=shapely.get_coordinates(centre),
+                   area=chunked(shapely.area, geoms, workers=workers),
+                   perim=chunked(shapely.length, geoms, workers=workers), ai=graph.ai,
+                   aj=graph.aj, alen=graph.alen, akind=graph.akind)
 
     def community(self, nodes: np.ndarray) -> CellGraph:
         """:meth:`geo.grids.pass_graph.PassGraph.community`, from the arrays."""
@@ -164,7 +166,7 @@ def partition_communities(graph: PassGraph, nodes: list[np.ndarray], keys: list[
         return _partition_here(graph, nodes, keys, settings, fine=fine, compiled=compiled,
                                workers=workers, then=then)
     process, conn = _child.pop()
-    arrays = ArrayGraph.of(graph) if compiled else None
+    arrays = ArrayGraph.of(graph, workers=workers) if compiled else None
     found = None
     try:
         if arrays is None:
