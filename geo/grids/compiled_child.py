@@ -122,10 +122,22 @@ def _serve(conn, other) -> None:
         return
     nodes, keys, settings, fine, workers, check = job
     graph = ArrayGraph(*_recv_arrays(conn))
+    answered = []
+
+    def answer() -> None:
+        answered.append(True)
+        _check(conn)
+
     found = list(_partition_here(graph, nodes, keys, settings, fine=fine, compiled=True,
-                                 workers=workers, then=(lambda: _check(conn)) if check else None))
+                                 workers=workers, then=answer if check else None))
+    if check and not answered:  # (partitioned here alone: ``then`` is not run)
+        _check(conn)
     conn.send(found)
     conn.close()
+    # the forked copy that took a share exits once its pool's thread has told it to: waited
+    # for here, since this process's own exit closes the queues that thread writes to first
+    for process in multiprocessing.active_children():
+        process.join()
 
 
 def _check(conn) -> None:

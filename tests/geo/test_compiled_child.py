@@ -84,7 +84,7 @@ from tests.geo.grid_fixtures import assert_same_run
 
 # small thresholds, so that this small city takes the compiled paths and the child
 improvement.MIN_COMPILED_CELLS = float_union.MIN_CELLS = 200
-parallel.MIN_JOBS = 2
+parallel.MIN_JOBS = int(sys.argv[1])  # (large: the child partitions alone)
 sent = []
 send = compiled_child._send_arrays
 compiled_child._send_arrays = lambda conn, arrays: (sent.append(len(arrays)), send(conn, arrays))
@@ -100,14 +100,15 @@ print(json.dumps({"sent": sent, "numba_here": numba_here, "numba_later": "numba"
 """
 
 
-def test_stage_partitions_in_a_child_with_the_grids_of_one_process():
+@pytest.mark.parametrize("min_jobs", [2, 10**6])
+def test_stage_partitions_in_a_child_with_the_grids_of_one_process(min_jobs):
     if not parallel.can_fork():
         pytest.skip("no fork here")
     if os.environ.get("GRIDCIRCLE_NO_NUMBA", "") not in ("", "0"):
         pytest.skip("numba turned off")
     pytest.importorskip("numba")
-    run = subprocess.run([sys.executable, "-c", _SCRIPT], cwd=ROOT, capture_output=True,
-                         text=True, timeout=600)
+    run = subprocess.run([sys.executable, "-c", _SCRIPT, str(min_jobs)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-2000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["sent"] == [8, 7]  # the pass graph's arrays, then the check's
