@@ -11,10 +11,11 @@ as arrays (:class:`ArrayGraph`: the same per-community graphs as
 perimeter measured here element by element) and the child partitions the communities on
 the same cores (:func:`geo.grids.pass_graph.partition_communities`: a forked copy of it
 takes a share, the loops loaded already); the check of the cells' floating unions, which
-this process prepares meanwhile, sends its compiled loop's arrays there too (the child
-answers first, then partitions its share). The labels and the check are those of one
-process: each community's partition is a pure function of its graph, each pair's check
-of its coordinates.
+this process prepares meanwhile, is made there too (the cells sent as WKB with their
+precision grids, :func:`geo.grids.cells_spread.pack`; the child answers first, then
+partitions its share), so that this process waits with nothing large in hand. The
+labels and the check are those of one process: each community's partition is a pure
+function of its graph, each cell's check of its coordinates.
 
 Without a child (one core, no ``fork``, small runs, ``GRIDCIRCLE_NO_NUMBA``) or if the
 child fails, :func:`partition_communities` runs the partition here as before.
@@ -34,7 +35,8 @@ import numpy as np
 import shapely
 
 import geo.grids.partition as _partition
-from geo.grids.float_union import pairs_clear_kernel
+from geo.grids.cells_spread import pack, unpack
+from geo.grids.float_union import pairs_clear_kernel, unclear_pairs
 from geo.grids.graph import CellGraph
 from geo.grids.parallel import can_fork, chunked
 from geo.grids.pass_graph import PassGraph
@@ -141,10 +143,13 @@ def _serve(conn, other) -> None:
 
 
 def _check(conn) -> None:
-    """The child's answer to the check's arrays (none sent: nothing to answer)."""
-    near = conn.recv()
-    if near is not None:
-        conn.send(pairs_clear_kernel()(*_recv_arrays(conn), near))
+    """The child's :func:`geo.grids.float_union.unclear_pairs` of the cells sent (none
+    sent: nothing to answer), in the compiled loop."""
+    grid_size = conn.recv()
+    if grid_size is not None:
+        geoms = unpack(conn.recv(), *_recv_arrays(conn))
+        _send_arrays(conn, unclear_pairs(geoms, grid_size=grid_size,
+                                         pairs_clear=pairs_clear_kernel()))
 
 
 def _send_arrays(conn, arrays) -> None:
@@ -171,7 +176,7 @@ def partition_communities(graph: PassGraph, nodes: list[np.ndarray], keys: list[
                           ) -> Iterable:
     """:func:`geo.grids.pass_graph.partition_communities`, in the child started by
     :func:`warm_up_soon` when there is one: the same results. ``then`` runs here
-    meanwhile, given ``pairs_clear=`` the child's compiled check
+    meanwhile, given ``unclear=`` the child's check of the cells' floating unions
     (:meth:`geo.grids.float_union.CellUnions.prepare`); without a child, as
     :func:`geo.grids.pass_graph.partition_communities` runs it."""
     if not _child:
@@ -191,13 +196,16 @@ def partition_communities(graph: PassGraph, nodes: list[np.ndarray], keys: list[
             if then is not None:
                 asked = []
 
-                def pairs_clear(x, y, start, count, box, pi, pj, near):
+                def unclear(geoms, *, grid_size):
                     asked.append(True)
-                    conn.send(float(near))
-                    _send_arrays(conn, (x, y, start, count, box, pi, pj))
-                    return conn.recv()
+                    wkb, grid = pack(geoms)
+                    conn.send(float(grid_size))
+                    conn.send(wkb)
+                    _send_arrays(conn, (grid,))
+                    del wkb
+                    return tuple(_recv_arrays(conn))
 
-                then(pairs_clear=pairs_clear)
+                then(unclear=unclear)
                 then = None
                 if not asked:
                     conn.send(None)

@@ -213,27 +213,29 @@ class CellUnions:
         self.geoms, self.grid_size = geoms, grid_size
         self._proof: tuple[np.ndarray, np.ndarray, dict] | None = None
 
-    def prepare(self, pairs_clear: Callable | None = None) -> None:
+    def prepare(self, unclear: Callable | None = None) -> None:
         """Check the cells, when the grid stage is about to draw all the grids of a table
         (:data:`MIN_NUMPY_CELLS` and up; in the compiled loop from :data:`MIN_CELLS` with
         numba, in numpy below it); before worker processes fork, so that they share it.
         Until then every union is snapped (an edit draws a few grids: the check would cost
-        more than it saves). ``pairs_clear``: the compiled loop as another process runs
-        it (:mod:`geo.grids.compiled_child`), used from :data:`MIN_CELLS`."""
+        more than it saves). ``unclear``: :func:`unclear_pairs` with the compiled loop as
+        another process runs it (:mod:`geo.grids.compiled_child`), used from
+        :data:`MIN_CELLS`."""
         if self._proof is not None:
             return
-        if len(self.geoms) >= MIN_CELLS and pairs_clear is not None:
-            check = pairs_clear
-        elif len(self.geoms) >= MIN_CELLS:
-            check = pairs_clear_kernel() if available() else None
-        elif len(self.geoms) >= MIN_NUMPY_CELLS:  # numba's import would cost more than it saves
-            check = partial(numpy_pairs_clear, side_m=SIDE_M)
+        if len(self.geoms) >= MIN_CELLS and unclear is not None:
+            find = unclear
         else:
-            return
-        if check is None:
-            return
-        bad_cell, bi, bj = unclear_pairs(self.geoms, grid_size=self.grid_size,
-                                         pairs_clear=check)
+            if len(self.geoms) >= MIN_CELLS:
+                check = pairs_clear_kernel() if available() else None
+            elif len(self.geoms) >= MIN_NUMPY_CELLS:  # numba's import would cost more than it saves
+                check = partial(numpy_pairs_clear, side_m=SIDE_M)
+            else:
+                return
+            if check is None:
+                return
+            find = partial(unclear_pairs, pairs_clear=check)
+        bad_cell, bi, bj = find(self.geoms, grid_size=self.grid_size)
         partners: dict[int, list[int]] = {}
         for i, j in zip(bi.tolist(), bj.tolist()):
             partners.setdefault(i, []).append(j)

@@ -44,8 +44,8 @@ def test_array_graph_cuts_the_pass_graphs_communities():
 
 def test_arrays_travel_whole():
     here, there = multiprocessing.Pipe()
-    arrays = [np.arange(7.5, step=0.5), np.arange(12).reshape(6, 2)[::2], np.zeros(0, dtype=np.int64),
-              np.array([True, False])]
+    arrays = [np.arange(7.5, step=0.5), np.arange(12).reshape(6, 2)[::2],
+              np.zeros(0, dtype=np.int64), np.array([True, False])]
     compiled_child._send_arrays(here, arrays)
     got = compiled_child._recv_arrays(there)
     for a, b in zip(arrays, got):
@@ -111,6 +111,6 @@ def test_stage_partitions_in_a_child_with_the_grids_of_one_process(min_jobs):
                          capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-2000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])
-    assert out["sent"] == [8, 7]  # the pass graph's arrays, then the check's
+    assert out["sent"] == [8, 1]  # the pass graph's arrays, then the cells' precision grids
     assert not out["numba_here"] and out["numba_later"]  # the serial run loads it here
     assert out["grids"] > 10
