@@ -11,9 +11,9 @@ as arrays (:class:`ArrayGraph`: the same per-community graphs as
 perimeter measured here element by element) and the child partitions the communities on
 the same cores (:func:`geo.grids.pass_graph.partition_communities`: a forked copy of it
 takes a share, the loops loaded already); the check of the cells' floating unions, which
-this process prepares meanwhile, is made there too (the cells sent as WKB with their
-precision grids, :func:`geo.grids.cells_spread.pack`; the child answers first, then
-partitions its share), so that this process waits with nothing large in hand. The
+this process prepares meanwhile, is made there too (the cells' coordinates and boxes
+sent, :func:`geo.grids.float_union.ring_arrays`; the child answers first, then
+partitions its share), so that this process waits with little in hand. The
 labels and the check are those of one process: each community's partition is a pure
 function of its graph, each cell's check of its coordinates.
 
@@ -35,8 +35,7 @@ import numpy as np
 import shapely
 
 import geo.grids.partition as _partition
-from geo.grids.cells_spread import pack, unpack
-from geo.grids.float_union import pairs_clear_kernel, unclear_pairs
+from geo.grids.float_union import pairs_clear_kernel, ring_arrays, unclear_of
 from geo.grids.graph import CellGraph
 from geo.grids.parallel import can_fork, chunked
 from geo.grids.pass_graph import PassGraph
@@ -147,9 +146,8 @@ def _check(conn) -> None:
     sent: nothing to answer), in the compiled loop."""
     grid_size = conn.recv()
     if grid_size is not None:
-        geoms = unpack(conn.recv(), *_recv_arrays(conn))
-        _send_arrays(conn, unclear_pairs(geoms, grid_size=grid_size,
-                                         pairs_clear=pairs_clear_kernel()))
+        _send_arrays(conn, unclear_of(*_recv_arrays(conn), grid_size=grid_size,
+                                      pairs_clear=pairs_clear_kernel()))
 
 
 def _send_arrays(conn, arrays) -> None:
@@ -198,11 +196,8 @@ def partition_communities(graph: PassGraph, nodes: list[np.ndarray], keys: list[
 
                 def unclear(geoms, *, grid_size):
                     asked.append(True)
-                    wkb, grid = pack(geoms)
                     conn.send(float(grid_size))
-                    conn.send(wkb)
-                    _send_arrays(conn, (grid,))
-                    del wkb
+                    _send_arrays(conn, ring_arrays(geoms))
                     return tuple(_recv_arrays(conn))
 
                 then(unclear=unclear)

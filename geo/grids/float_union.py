@@ -179,18 +179,31 @@ def unclear_pairs(geoms: np.ndarray, *, grid_size: float, pairs_clear=None
     whose own ring fails the check, and pairs of cells ``i < j`` that fail it (see the
     module's note). ``pairs_clear``: the check (default: :func:`_pairs_clear`, in
     Python)."""
-    pairs_clear = pairs_clear or _pairs_clear
-    n = len(geoms)
+    return unclear_of(*ring_arrays(geoms), grid_size=grid_size, pairs_clear=pairs_clear)
+
+
+def ring_arrays(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`unclear_of` reads of the cells: which are polygons without holes
+    (``simple``), their coordinates with each one's cell (``xy``, ``owner``: the shells'
+    rings), and every cell's box."""
     simple = (shapely.get_type_id(geoms) == 3) & ~shapely.is_empty(geoms)
     simple &= shapely.get_num_interior_rings(geoms) == 0
     xy, owner = shapely.get_coordinates(np.where(simple, geoms, None), return_index=True)
+    return simple, xy, owner, shapely.bounds(geoms)
+
+
+def unclear_of(simple: np.ndarray, xy: np.ndarray, owner: np.ndarray, box: np.ndarray, *,
+               grid_size: float, pairs_clear=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`unclear_pairs` of the cells' :func:`ring_arrays` (arrays only: another
+    process can answer it)."""
+    pairs_clear = pairs_clear or _pairs_clear
+    n = len(simple)
     count = np.bincount(owner, minlength=n)
     start = np.r_[0, np.cumsum(count)[:-1]]
     scale = 1.0 / grid_size
     off = (np.rint(xy * scale) / scale != xy).any(axis=1)
     bad_cell = ~simple | (count < 4) | (np.bincount(owner[off], minlength=n) > 0)
     near = NEAR_FACTOR * grid_size
-    box = shapely.bounds(geoms)
     good = np.flatnonzero(~bad_cell)
     wide = shapely.box(box[good, 0] - near, box[good, 1] - near, box[good, 2] + near,
                        box[good, 3] + near)
@@ -281,5 +294,6 @@ def unions_of(table) -> CellUnions:
     return kept(table, ("cell_unions",), lambda: CellUnions(table.geoms, grid_size=GRID_SIZE_M))
 
 
-__all__ = ["CellUnions", "MIN_CELLS", "NEAR_FACTOR", "pairs_clear_kernel", "unclear_pairs",
+__all__ = ["CellUnions", "MIN_CELLS", "NEAR_FACTOR", "pairs_clear_kernel", "ring_arrays",
+           "unclear_of", "unclear_pairs",
            "unions_of"]

@@ -111,6 +111,6 @@ def test_stage_partitions_in_a_child_with_the_grids_of_one_process(min_jobs):
                          capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-2000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])
-    assert out["sent"] == [8, 1]  # the pass graph's arrays, then the cells' precision grids
+    assert out["sent"] == [8, 4]  # the pass graph's arrays, then the cells' rings
     assert not out["numba_here"] and out["numba_later"]  # the serial run loads it here
     assert out["grids"] > 10
