@@ -31,6 +31,7 @@ Tables too small to load the compiled loop for are checked in numpy
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -178,18 +179,31 @@ def unclear_pairs(geoms: np.ndarray, *, grid_size: float, pairs_clear=None
     whose own ring fails the check, and pairs of cells ``i < j`` that fail it (see the
     module's note). ``pairs_clear``: the check (default: :func:`_pairs_clear`, in
     Python)."""
-    pairs_clear = pairs_clear or _pairs_clear
-    n = len(geoms)
+    return unclear_of(*ring_arrays(geoms), grid_size=grid_size, pairs_clear=pairs_clear)
+
+
+def ring_arrays(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`unclear_of` reads of the cells: which are polygons without holes
+    (``simple``), their coordinates with each one's cell (``xy``, ``owner``: the shells'
+    rings), and every cell's box."""
     simple = (shapely.get_type_id(geoms) == 3) & ~shapely.is_empty(geoms)
     simple &= shapely.get_num_interior_rings(geoms) == 0
     xy, owner = shapely.get_coordinates(np.where(simple, geoms, None), return_index=True)
+    return simple, xy, owner, shapely.bounds(geoms)
+
+
+def unclear_of(simple: np.ndarray, xy: np.ndarray, owner: np.ndarray, box: np.ndarray, *,
+               grid_size: float, pairs_clear=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`unclear_pairs` of the cells' :func:`ring_arrays` (arrays only: another
+    process can answer it)."""
+    pairs_clear = pairs_clear or _pairs_clear
+    n = len(simple)
     count = np.bincount(owner, minlength=n)
     start = np.r_[0, np.cumsum(count)[:-1]]
     scale = 1.0 / grid_size
     off = (np.rint(xy * scale) / scale != xy).any(axis=1)
     bad_cell = ~simple | (count < 4) | (np.bincount(owner[off], minlength=n) > 0)
     near = NEAR_FACTOR * grid_size
-    box = shapely.bounds(geoms)
     good = np.flatnonzero(~bad_cell)
     wide = shapely.box(box[good, 0] - near, box[good, 1] - near, box[good, 2] + near,
                        box[good, 3] + near)
@@ -210,32 +224,37 @@ class CellUnions:
 
     def __init__(self, geoms: np.ndarray, *, grid_size: float) -> None:
         self.geoms, self.grid_size = geoms, grid_size
-        self._proof: tuple[np.ndarray, np.ndarray, dict, np.ndarray] | None = None
+        self._proof: tuple[np.ndarray, np.ndarray, dict] | None = None
 
-    def prepare(self) -> None:
+    def prepare(self, unclear: Callable | None = None) -> None:
         """Check the cells, when the grid stage is about to draw all the grids of a table
         (:data:`MIN_NUMPY_CELLS` and up; in the compiled loop from :data:`MIN_CELLS` with
         numba, in numpy below it); before worker processes fork, so that they share it.
         Until then every union is snapped (an edit draws a few grids: the check would cost
-        more than it saves)."""
+        more than it saves). ``unclear``: :func:`unclear_pairs` with the compiled loop as
+        another process runs it (:mod:`geo.grids.compiled_child`), used from
+        :data:`MIN_CELLS`."""
         if self._proof is not None:
             return
-        if len(self.geoms) >= MIN_CELLS:
-            check = pairs_clear_kernel() if available() else None
-        elif len(self.geoms) >= MIN_NUMPY_CELLS:  # numba's import would cost more than it saves
-            check = partial(numpy_pairs_clear, side_m=SIDE_M)
+        if len(self.geoms) >= MIN_CELLS and unclear is not None:
+            find = unclear
         else:
-            return
-        if check is None:
-            return
-        bad_cell, bi, bj = unclear_pairs(self.geoms, grid_size=self.grid_size,
-                                         pairs_clear=check)
+            if len(self.geoms) >= MIN_CELLS:
+                check = pairs_clear_kernel() if available() else None
+            elif len(self.geoms) >= MIN_NUMPY_CELLS:  # numba's import would cost more than it saves
+                check = partial(numpy_pairs_clear, side_m=SIDE_M)
+            else:
+                return
+            if check is None:
+                return
+            find = partial(unclear_pairs, pairs_clear=check)
+        bad_cell, bi, bj = find(self.geoms, grid_size=self.grid_size)
         partners: dict[int, list[int]] = {}
         for i, j in zip(bi.tolist(), bj.tolist()):
             partners.setdefault(i, []).append(j)
-        carried = shapely.get_precision(self.geoms)
-        plain = shapely.set_precision(self.geoms, 0.0, mode="pointwise")
-        self._proof = bad_cell, carried, partners, plain
+        # (each union takes its cells off their grid itself: a copy of every cell kept
+        # here would be some 16 MB at 1M households, to the end of the stage)
+        self._proof = bad_cell, shapely.get_precision(self.geoms), partners
 
     def adopt(self, other: CellUnions) -> None:
         """Take ``other``'s check when it was made on the same cells (the same geometry
@@ -251,8 +270,8 @@ class CellUnions:
         proof = self._proof
         if proof is None or len(idx) < 2 or not self._clear(idx, proof):
             return shapely.union_all(self.geoms[idx], grid_size=self.grid_size)
-        carried, plain = proof[1], proof[3]
-        out = shapely.union_all(plain[idx])
+        carried = proof[1]
+        out = shapely.union_all(shapely.set_precision(self.geoms[idx], 0.0, mode="pointwise"))
         return shapely.set_precision(out, carried[idx[0]], mode="pointwise") \
             if carried[idx[0]] > 0 else out
 
@@ -275,5 +294,6 @@ def unions_of(table) -> CellUnions:
     return kept(table, ("cell_unions",), lambda: CellUnions(table.geoms, grid_size=GRID_SIZE_M))
 
 
-__all__ = ["CellUnions", "MIN_CELLS", "NEAR_FACTOR", "pairs_clear_kernel", "unclear_pairs",
+__all__ = ["CellUnions", "MIN_CELLS", "NEAR_FACTOR", "pairs_clear_kernel", "ring_arrays",
+           "unclear_of", "unclear_pairs",
            "unions_of"]

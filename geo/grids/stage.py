@@ -41,6 +41,7 @@ import shapely
 from geo.crs import require_projected
 from geo.grids.blocks import GRID_SIZE_M, locate_in_blocks, street_blocks
 from geo.grids.cells_spread import adjacency_spread, tessellate_spread
+from geo.grids.compiled_child import in_child, partition_communities, warm_up_soon
 from geo.grids.communities import assign_communities, validate_communities
 from geo.grids.drawing import draw_ahead
 from geo.grids.float_union import CellUnions, unions_of
@@ -48,8 +49,8 @@ from geo.grids.grid_table import grid_table
 from geo.grids.heap import few_collections
 from geo.grids.improvement import ImproveStats
 from geo.grids.numbering import number_parts
-from geo.grids.partition import ready, warm_up_soon
-from geo.grids.pass_graph import PassGraph, partition_communities
+from geo.grids.partition import ready
+from geo.grids.pass_graph import PassGraph
 from geo.grids.rules import CellTable, community_feasible
 from geo.grids.settings import GridSettings
 from geo.grids.summary import Outcome, communities_table, covered_with, grid_report
@@ -196,7 +197,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     # are forked: none forks while a thread loads them)
     cells = tessellate_spread(pieces, sub_blocks.reset_index(drop=True),
                               block_of=sub_pos[inputs.unit_block[take]][src], workers=workers,
-                              then=lambda: warm_up_soon(len(pieces)))
+                              then=lambda: warm_up_soon(len(pieces), workers))
     if workers > 1:
         ready(len(pieces))  # loaded before the adjacency's processes fork
     adj = adjacency_spread(cells, arterials=inputs.arterials, paths=inputs.paths, workers=workers)
@@ -371,6 +372,7 @@ def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
         grid_id=cell_grid)
 
 
+@in_child
 @few_collections()
 def make_grids(households: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                roads: gpd.GeoDataFrame, *, settings: GridSettings = GridSettings(),
