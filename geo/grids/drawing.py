@@ -91,6 +91,7 @@ def _draw(lo: int, hi: int, here: bool):
     :func:`geo.grids.summary.covered_m2` unions them)."""
     cells, groups, rows_of = _INPUTS
     shapes, near, straight, covered, rows = [], [], [], {}, {}
+    cells.polygons([(g[2], g[4]) for members in groups[lo:hi] for g in members])  # remembered
     for members in groups[lo:hi]:
         drawn = [cells.polygon(g[2], g[4]) for g in members]
         done = straighten([d[0] for d in drawn], [g[4] for g in members])

@@ -50,6 +50,8 @@ NEAR_FACTOR = 0.8
 MIN_CELLS = 20_000
 #: Tables with fewer cells are always snapped (a few grids: the check saves nothing).
 MIN_NUMPY_CELLS = 100
+#: Floating unions drawn in one call (bounds their table of cells, a row per union).
+UNIONS_AT_ONCE = 256
 #: A point counts as apart from a segment's line beyond this distance (m), far above the
 #: rounding of the side test for coordinates of a projected city.
 SIDE_M = 1e-6
@@ -274,6 +276,34 @@ class CellUnions:
         out = shapely.union_all(shapely.set_precision(self.geoms[idx], 0.0, mode="pointwise"))
         return shapely.set_precision(out, carried[idx[0]], mode="pointwise") \
             if carried[idx[0]] > 0 else out
+
+    def unions(self, groups: list[np.ndarray]) -> list:
+        """:meth:`union` of each of ``groups``, the floating ones in one call per
+        :data:`UNIONS_AT_ONCE` (a row of cells each: GEOS gets each group's cells, in the
+        same order, as one collection, as :meth:`union` gives them: the same geometries)."""
+        proof = self._proof
+        out = [None] * len(groups)
+        batch = []
+        for k, idx in enumerate(groups):
+            if proof is None or len(idx) < 2 or not self._clear(idx, proof):
+                out[k] = shapely.union_all(self.geoms[idx], grid_size=self.grid_size)
+            else:
+                batch.append(k)
+        for lo in range(0, len(batch), UNIONS_AT_ONCE):
+            part = batch[lo:lo + UNIONS_AT_ONCE]
+            size = np.array([len(groups[k]) for k in part])
+            flat = np.concatenate([groups[k] for k in part])
+            table = np.full((len(part), int(size.max())), None, dtype=object)
+            table[np.repeat(np.arange(len(part)), size),
+                  np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)] = \
+                shapely.set_precision(self.geoms[flat], 0.0, mode="pointwise")
+            drawn = shapely.union_all(table, axis=1)
+            grid = proof[1][flat[np.cumsum(size) - size]]
+            on = np.flatnonzero(grid > 0)
+            drawn[on] = shapely.set_precision(drawn[on], grid[on], mode="pointwise")
+            for k, d in zip(part, drawn.tolist()):
+                out[k] = d
+        return out
 
     def _clear(self, idx: np.ndarray, proof) -> bool:
         bad_cell, carried, partners = proof[0], proof[1], proof[2]

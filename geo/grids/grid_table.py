@@ -34,8 +34,8 @@ def grid_table(cells: CellTable, grid_of_cell: np.ndarray, grid_ids: Iterable[st
     (:func:`geo.grids.summary.covered_m2` of the table's rows of that community)."""
     labels, grids = grid_members(cells, grid_of_cell, grid_ids) if members is None \
         else members
-    for g in grids:
-        g[5], g[6] = cells.polygon(g[2], g[4])
+    for g, drawn in zip(grids, cells.polygons([(g[2], g[4]) for g in grids])):
+        g[5], g[6] = drawn
     for members in by_community(grids):
         key = tuple(g[2].tobytes() for g in members)
         shapes = cells._straight.get(key)  # drawn ahead (geo.grids.drawing), or now

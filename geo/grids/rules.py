@@ -381,6 +381,20 @@ class CellTable:
                                                        unions.union(idx))
         return found
 
+    def polygons(self, grids: list[tuple[np.ndarray, np.ndarray]]) -> list:
+        """:meth:`polygon` of each ``(idx, homes_xy)``, the cells' unions drawn at once
+        (:meth:`geo.grids.float_union.CellUnions.unions`: the same geometries)."""
+        keys = [idx.tobytes() for idx, _ in grids]
+        new = {key: k for k, key in enumerate(keys) if key not in self._polygons}
+        unions = unions_of(self)
+        drawn = unions.unions([grids[k][0] for k in new.values()]) if new else []
+        for (key, k), whole in zip(new.items(), drawn):
+            idx, homes_xy = grids[k]
+            parts = idx[self.part_of[idx] != None]  # noqa: E711 - object array
+            land = unions.union(parts) if parts.size else None
+            self._polygons[key] = grid_polygon(self.geoms[idx], homes_xy, land, whole)
+        return [self._polygons[key] for key in keys]
+
     @cached_property
     def community_total(self) -> dict[str, int]:
         return pd.Series(self.households).groupby(self.community).sum().astype(int).to_dict()

@@ -81,6 +81,23 @@ def test_unions_are_the_snapped_unions(monkeypatch, carried):
     assert floating == 3
 
 
+@pytest.mark.parametrize("carried", [0.0, GRID])
+def test_unions_at_once_are_the_unions_one_by_one(monkeypatch, carried):
+    monkeypatch.setattr(float_union, "MIN_NUMPY_CELLS", 0)
+    monkeypatch.setattr(float_union, "UNIONS_AT_ONCE", 2)  # several calls of rows
+    geoms = _cells()
+    if not carried:
+        geoms = shapely.set_precision(geoms, 0.0, mode="pointwise")
+    unions = CellUnions(geoms, grid_size=GRID)
+    unions.prepare()
+    groups = [np.array(idx) for idx in ([0, 1], [0, 2], [4, 5], [0, 1, 2, 3], [1], [6, 7],
+                                        [2, 3], [0, 3], [9, 10])]
+    got = unions.unions(groups)
+    assert sum(len(idx) > 1 and unions._clear(idx, unions._proof) for idx in groups) >= 4
+    for idx, one in zip(groups, got):
+        assert _same(one, unions.union(idx)) and _same(one, _snapped(geoms, idx)), idx
+
+
 def _compare_every_union(monkeypatch) -> list[bool]:
     """Every union the grid stage asks for, compared with the snapped one; whether each
     was drawn the floating way."""
@@ -95,6 +112,16 @@ def _compare_every_union(monkeypatch) -> list[bool]:
         return got
 
     monkeypatch.setattr(CellUnions, "union", checked)
+    unions = CellUnions.unions
+
+    def checked_all(self, groups):  # the grid table's unions, drawn at once
+        got = unions(self, groups)
+        for idx, one in zip(groups, got):
+            assert _same(one, _snapped(self.geoms, idx))
+            drawn.append(bool(len(idx) > 1 and self._proof and self._clear(idx, self._proof)))
+        return got
+
+    monkeypatch.setattr(CellUnions, "unions", checked_all)
     return drawn
 
 
