@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import sys
 import time
@@ -149,7 +150,7 @@ def section_osmnx(make_net, hh, settings, *, n_fac: int, service: str, runs: int
     a tenth of the recipe). The machine is shared and both sides' times vary with its
     load: the ratios are the best run of each side against each other, and the first
     run of each (ours then in a process that has just run the recipe)."""
-    import osmnx  # noqa: F401 - imported before the recipe's clock, as ours' modules are
+    importlib.import_module("osmnx")  # before the recipe's clock, as ours' modules are
 
     net = make_net()
     print(f"\n== 1. osmnx isochrone recipe vs ours: {net.n_nodes:,} nodes, {n_fac} facilities, "

@@ -38,7 +38,7 @@ import geo.grids.partition as _partition
 from geo.grids.float_union import pairs_clear_kernel, ring_arrays, unclear_of
 from geo.grids.graph import CellGraph
 from geo.grids.parallel import can_fork, chunked
-from geo.grids.pass_graph import PassGraph
+from geo.grids.pass_graph import PassGraph, local_edges
 from geo.grids.pass_graph import partition_communities as _partition_here
 from geo.grids.settings import GridSettings
 
@@ -75,11 +75,7 @@ class ArrayGraph:
 
     def community(self, nodes: np.ndarray) -> CellGraph:
         """:meth:`geo.grids.pass_graph.PassGraph.community`, from the arrays."""
-        mask = np.zeros(len(self.w), dtype=bool)
-        mask[nodes] = True
-        keep = mask[self.ai] & mask[self.aj]
-        loc = np.full(len(self.w), -1)
-        loc[nodes] = np.arange(len(nodes))
+        keep, loc = local_edges(len(self.w), nodes, self.ai, self.aj)
         return CellGraph.build(w=self.w[nodes], xy=self.xy[nodes], area=self.area[nodes],
                                perim=self.perim[nodes], ei=loc[self.ai[keep]],
                                ej=loc[self.aj[keep]], elen=self.alen[keep],

@@ -31,6 +31,17 @@ THEN_SHARE = 0.03
 _INPUTS: tuple | None = None  # what the forked processes read (set before forking)
 
 
+def local_edges(n: int, nodes: np.ndarray, ai: np.ndarray, aj: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the edges ``(ai, aj)`` among ``n`` cells join two of ``nodes``, and each
+    cell's position among ``nodes`` (-1 for the others)."""
+    mask = np.zeros(n, dtype=bool)
+    mask[nodes] = True
+    loc = np.full(n, -1)
+    loc[nodes] = np.arange(len(nodes))
+    return mask[ai] & mask[aj], loc
+
+
 @dataclass(frozen=True, eq=False)
 class PassGraph:
     """The cells and adjacency of one pass as arrays, cut into one graph per community
@@ -53,11 +64,7 @@ class PassGraph:
 
     def community(self, nodes: np.ndarray) -> CellGraph:
         """The cell graph of ``nodes`` (positions local to them)."""
-        mask = np.zeros(len(self.w), dtype=bool)
-        mask[nodes] = True
-        keep = mask[self.ai] & mask[self.aj]
-        loc = np.full(len(self.w), -1)
-        loc[nodes] = np.arange(len(nodes))
+        keep, loc = local_edges(len(self.w), nodes, self.ai, self.aj)
         geoms = self.geoms[nodes]
         return CellGraph.build(w=self.w[nodes], xy=shapely.get_coordinates(shapely.centroid(geoms)),
                                area=shapely.area(geoms),
@@ -112,4 +119,4 @@ def _run(lo: int, hi: int) -> list:
     return [_one(graph, k, settings, fine, compiled, nodes, keys) for k in range(lo, hi)]
 
 
-__all__ = ["PassGraph", "partition_communities"]
+__all__ = ["PassGraph", "local_edges", "partition_communities"]
