@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -59,12 +58,11 @@ class FacilityLabels:
 
 def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: pd.DataFrame,
                  boundary: shapely.Geometry | None, services: tuple[str, ...],
-                 max_snap_m: float, name: Callable[[np.ndarray], np.ndarray]) -> dict:
+                 max_snap_m: float, name: FacilityLabels) -> dict:
     """The input checks of :func:`analysis.reach.index.prepare_reach`: homes off the
     network, facilities of unknown services, off the network, outside the area,
-    duplicated or on network islands, and services without any facility. ``name`` gives
-    the labels of the facilities where a mask is true (at least the first
-    :data:`MAX_IDS` and one more, if there are)."""
+    duplicated or on network islands, and services without any facility. ``name``: the
+    labels of the facilities (those a note lists made at once)."""
     labels = network.components
     on = hh_snap.edge >= 0
     hh_comp = np.full(on.size, -1)
@@ -84,8 +82,8 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
     status = fac["status"].to_numpy(dtype=object)
     service_of = fac["service"].to_numpy(dtype=object)
     unknown = status == "unknown_service"
-    # the ids of each note filled in at the end, all labels made at once where the
-    # labeller can (:meth:`FacilityLabels.make`)
+    # the ids of each note filled in at the end, all labels made at once
+    # (:meth:`FacilityLabels.make`)
     named: list[tuple[dict, str, np.ndarray]] = []
     report["unknown_service_facilities"] = {
         "count": int(unknown.sum()),
@@ -145,7 +143,7 @@ def input_report(network: WalkNetwork, hh_snap: Snap, weight: np.ndarray, fac: p
         named += [(entry, "off_network_ids", off), (entry, "outside_area_ids", mine & outside),
                   (entry, "duplicate_ids", dup_id | dup_xy), (entry, "on_island_ids", island)]
     flagged = [mask for _, _, mask in named if mask.any()]
-    if flagged and isinstance(name, FacilityLabels):
+    if flagged:
         name.make(flagged)
     for entry, key, mask in named:
         entry[key] = ids_text(name(mask))

@@ -54,11 +54,12 @@ def community_code(position: int, count: int) -> str:
     return f"C{position + 1:0{max(2, len(str(count)))}d}"
 
 
-def _point_array(households: gpd.GeoDataFrame) -> np.ndarray:
-    geoms = households.geometry.to_numpy()
+def representative_points(geometry: gpd.GeoSeries) -> np.ndarray:
+    """Each geometry's representative point (a point is its own)."""
+    geoms = geometry.to_numpy()
     if (shapely.get_type_id(geoms) == 0).all() and not shapely.is_empty(geoms).any():
-        return geoms  # a point is its own representative point
-    return households.geometry.representative_point().to_numpy()
+        return geoms
+    return geometry.representative_point().to_numpy()
 
 
 def _households_in(polygons: np.ndarray, points: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -98,7 +99,7 @@ def community_names(polygons: np.ndarray, households: gpd.GeoDataFrame,
         if "compound_id" in named:  # an unnamed upload stands in its id (upload/3): no name
             named = named[named["_name"] != named["compound_id"].astype(str).str.strip()]
     if named is not None and len(named) and n:
-        points = _point_array(households)
+        points = representative_points(households.geometry)
         tree = shapely.STRtree(polygons)
         pt, poly = tree.query(points, predicate="within")
         comm = np.full(len(points), -1)
@@ -179,7 +180,7 @@ def derive_communities(households: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
     if target_households <= 0:
         raise InputError("err.community_target", value=target_households)
     crs = crs if crs is not None else roads.crs
-    points = _point_array(households)
+    points = representative_points(households.geometry)
     counts = households["households"].to_numpy(dtype=np.int64)
     if not (counts > 0).any():
         raise InputError("err.no_households_in_area")
@@ -343,7 +344,7 @@ def assign_communities(households: gpd.GeoDataFrame, communities: gpd.GeoDataFra
     """
     require_projected(households, what="households")
     require_projected(communities, what="communities")
-    points = _point_array(households)
+    points = representative_points(households.geometry)
     polys = communities.geometry.to_numpy()
     tree = shapely.STRtree(polys)
     hit_pt, hit_poly = tree.query(points, predicate="intersects")

@@ -14,6 +14,7 @@ connected. The search is bounded by counted work (:class:`Budget`), never by tim
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -316,16 +317,13 @@ def zones_of(g: CellGraph, settings: GridSettings) -> list[Zone]:
         return a
 
     fa, fb = face[g.ei[art]], face[g.ej[art]]
-    table: list[pd.Series] = []
 
+    @functools.cache
     def shared_lengths() -> pd.Series:
         """Arterial boundary shared by each pair of faces (summed once, when first asked:
         most communities have no face to join)."""
-        if not table:
-            table.append(pd.DataFrame({"a": np.r_[fa, fb], "b": np.r_[fb, fa],
-                                       "len": np.r_[g.elen[art], g.elen[art]]})
-                         .groupby(["a", "b"])["len"].sum())
-        return table[0]
+        return pd.DataFrame({"a": np.r_[fa, fb], "b": np.r_[fb, fa],
+                             "len": np.r_[g.elen[art], g.elen[art]]}).groupby(["a", "b"])["len"].sum()
 
     size = fw.copy()
     changed = True

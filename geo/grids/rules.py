@@ -371,15 +371,7 @@ class CellTable:
     def polygon(self, idx: np.ndarray, homes_xy: np.ndarray) -> tuple[shapely.Geometry, float]:
         """:func:`grid_polygon` of the cells ``idx`` (sorted positions), remembered: cells
         never change, so a grid an edit did not touch is not drawn again."""
-        key = idx.tobytes()
-        found = self._polygons.get(key)
-        if found is None:
-            parts = idx[self.part_of[idx] != None]  # noqa: E711 - object array
-            unions = unions_of(self)
-            land = unions.union(parts) if parts.size else None
-            found = self._polygons[key] = grid_polygon(self.geoms[idx], homes_xy, land,
-                                                       unions.union(idx))
-        return found
+        return self.polygons([(idx, homes_xy)])[0]
 
     def polygons(self, grids: list[tuple[np.ndarray, np.ndarray]]) -> list:
         """:meth:`polygon` of each ``(idx, homes_xy)``, the cells' unions drawn at once

@@ -42,7 +42,8 @@ from geo.crs import require_projected
 from geo.grids.blocks import GRID_SIZE_M, locate_in_blocks, street_blocks
 from geo.grids.cells_spread import adjacency_spread, tessellate_spread
 from geo.grids.compiled_child import in_child, partition_communities, warm_up_soon
-from geo.grids.communities import assign_communities, validate_communities
+from geo.grids.communities import (assign_communities, representative_points,
+                                   validate_communities)
 from geo.grids.drawing import draw_ahead
 from geo.grids.float_union import CellUnions, unions_of
 from geo.grids.grid_table import grid_table
@@ -55,6 +56,7 @@ from geo.grids.rules import CellTable, community_feasible
 from geo.grids.settings import GridSettings
 from geo.grids.summary import Outcome, communities_table, covered_with, grid_report
 from geo.grids.units import UnitSplit, check_units, piece_source, split_large_units
+from geo.snap_numpy import group_by_key
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,7 +141,16 @@ class _Pass:
     stats: ImproveStats = field(default_factory=ImproveStats)
     cells_s: float = 0.0
     unions: CellUnions | None = None  # the cells' floating unions, when checked already
-    source: np.ndarray | None = None  # each piece's unit, a position in the run's units
+    source: np.ndarray | None = None  # each piece's unit, a position in the run's units (set)
+
+
+def positions_by_code(codes: np.ndarray, n: int) -> list[np.ndarray]:
+    """The positions of each code ``0 .. n-1`` in ``codes``, in their order (as a stable
+    sort gives them; codes outside that range left out), by :func:`geo.snap_numpy.group_by_key`."""
+    codes = np.asarray(codes)
+    at = np.flatnonzero((codes >= 0) & (codes < n))
+    start, grouped = group_by_key(codes[at], at, n)
+    return np.split(grouped.astype(np.int64, copy=False), start[1:-1])
 
 
 # --------------------------------------------------------------------------- phases
@@ -219,7 +230,7 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
     cell_w = cells["households"].to_numpy(dtype=np.int64)
     comm = cells["community_id"].astype(str).to_numpy()
     at, ids = pd.factorize(comm)  # each community's cells in order, as a group-by's
-    members_of = dict(zip(ids, np.split(at.argsort(kind="stable"), np.bincount(at).cumsum()[:-1])))
+    members_of = dict(zip(ids, positions_by_code(at, len(ids))))
     graph = PassGraph.of(cells, adj)
     frees = {}
     for cid in community_ids:
@@ -245,13 +256,9 @@ def _grid_pass(inputs: _Inputs, community_ids: list[str], settings: GridSettings
             one.failed.add(cid)
             continue
         one.stats.add(found.improvement)
-        # each label's cells in their order (a stable sort), the labels in order
-        order = np.argsort(found.labels, kind="stable")
-        label, in_order = found.labels[order], free[order]
-        cut = np.flatnonzero(label[1:] != label[:-1]).tolist()
-        parts += [_Part(cid, in_order[lo:hi]) for lo, hi in zip([0] + [c + 1 for c in cut],
-                                                               [c + 1 for c in cut] + [len(label)])
-                  if hi > lo and 0 <= label[lo] < len(found.zone_of_label)]
+        # each label's cells in their order, the labels in order
+        parts += [_Part(cid, free[at]) for at in
+                  positions_by_code(found.labels, len(found.zone_of_label)) if at.size]
         one.parts += parts
         total = int(cell_w[members].sum())
         infeasible = [z for z in found.zones if z.status == "infeasible"]
@@ -302,7 +309,7 @@ def _combine(passes: list[_Pass], inputs: _Inputs) -> _Combined:
     piece_offset = cell_offset = 0  # (sources: each kept piece's unit)
     for one in passes:
         failed = sorted(one.failed)
-        source = one.source if one.source is not None else piece_source(one.pieces, units)
+        source = one.source
         if failed:
             keep_piece = ~np.isin(inputs.unit_comm[source], failed)
             keep_cell = ~one.cells["community_id"].astype(str).isin(failed).to_numpy()
@@ -356,12 +363,7 @@ def _cell_layer(c: _Combined) -> gpd.GeoDataFrame:
     has = cell_unit >= 0
     at = np.maximum(cell_unit, 0)
     piece_ids = c.pieces["unit_id"].astype(str).to_numpy()
-    geoms = c.pieces.geometry.to_numpy()
-    if (shapely.get_type_id(geoms) == 0).all() and not shapely.is_empty(geoms).any():
-        home = shapely.get_coordinates(geoms)  # a point is its own representative point
-    else:
-        pts = c.pieces.geometry.representative_point()
-        home = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    home = shapely.get_coordinates(representative_points(c.pieces.geometry))
     cell_grid = np.full(len(c.cells), None, dtype=object)
     for p in c.parts:
         cell_grid[p.cells] = p.grid_id
